@@ -1,0 +1,6 @@
+namespace Vigil.Cli.Commands;
+
+public static class DumpCommand
+{
+    public static int Run(string[] args, CliConsole console) => throw new UsageException("not built yet");
+}

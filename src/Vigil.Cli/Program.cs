@@ -1,0 +1,59 @@
+using Vigil.Cli.Commands;
+
+namespace Vigil.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var console = new CliConsole(Console.Out, Console.Error);
+        return Run(args, console);
+    }
+
+    /// <summary>Entry point shared by Main and the tests (which run commands in-process).</summary>
+    public static int Run(string[] args, CliConsole console)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            console.Out.Write(Usage.Text);
+            return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Ok;
+        }
+        if (args[0] is "--version")
+        {
+            console.Out.WriteLine(typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+            return ExitCodes.Ok;
+        }
+        string[] rest = args[1..];
+        try
+        {
+            return args[0] switch
+            {
+                "hunt" => HuntCommand.Run(rest, console),
+                "dump" => DumpCommand.Run(rest, console),
+                "rules" => RulesCommand.Run(rest, console),
+                "simulate" => SimulateCommand.Run(rest, console),
+                _ => Usage.Fail(console, $"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException ex)
+        {
+            return Usage.Fail(console, ex.Message);
+        }
+    }
+}
+
+/// <summary>Exit codes of the contract: 0 done (detections are not errors), 1 usage error, 2 nothing could be read.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Usage = 1;
+    public const int NothingRead = 2;
+}
+
+public sealed record CliConsole(TextWriter Out, TextWriter Error)
+{
+    /// <summary>True when stderr is an interactive terminal (progress bars go there only then).</summary>
+    public bool ErrorIsTerminal { get; init; } = !Console.IsErrorRedirected;
+}
+
+public sealed class UsageException(string message) : Exception(message);

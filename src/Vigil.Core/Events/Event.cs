@@ -1,0 +1,118 @@
+namespace Vigil.Events;
+
+/// <summary>Where an event came from, for the output and for error messages.</summary>
+public readonly record struct EventOrigin(string Source, long Offset, long Line)
+{
+    /// <summary>"path:line" for line-based sources, "path@0xOFFSET" for binary ones.</summary>
+    public override string ToString() => Line > 0 ? $"{Source}:{Line}" : $"{Source}@0x{Offset:x}";
+}
+
+/// <summary>
+/// One log event: an ordered list of (field id, value) pairs. A field may occur more than once
+/// (a JSON array, repeated unnamed EventData items); lookups return the first, <see cref="GetAll"/> all.
+/// Readers reuse one instance per worker and call <see cref="Clear"/> between events, so nothing is
+/// allocated per event once the arrays have grown to fit. An event and its values are valid only
+/// during the callback that receives it.
+/// </summary>
+public sealed class Event
+{
+    private int[] _ids = new int[32];
+    private FieldValue[] _values = new FieldValue[32];
+    private int _count;
+
+    /// <summary>The file, byte offset and (for text) line number of the event.</summary>
+    public EventOrigin Origin { get; set; }
+
+    /// <summary>The event's time in UTC ticks, or 0 when the event has none.</summary>
+    public long TimestampTicks { get; set; }
+
+    /// <summary>Short name of the format it was read from: "evtx", "json".</summary>
+    public string Format { get; set; } = "";
+
+    public int Count => _count;
+    public int IdAt(int index) => _ids[index];
+    public ref readonly FieldValue ValueAt(int index) => ref _values[index];
+    public string NameAt(int index) => FieldNames.Name(_ids[index]);
+
+    public DateTime? Timestamp => TimestampTicks == 0 ? null : new DateTime(TimestampTicks, DateTimeKind.Utc);
+
+    public void Clear()
+    {
+        // Drop references so pooled buffers are not kept alive by a stale event.
+        Array.Clear(_values, 0, _count);
+        _count = 0;
+        TimestampTicks = 0;
+    }
+
+    public void Add(int fieldId, in FieldValue value)
+    {
+        if (_count == _ids.Length) Grow();
+        _ids[_count] = fieldId;
+        _values[_count] = value;
+        _count++;
+    }
+
+    public void Add(string name, in FieldValue value) => Add(FieldNames.Intern(name), value);
+
+    /// <summary>Replaces the first value of a field, or adds it.</summary>
+    public void Set(int fieldId, in FieldValue value)
+    {
+        int i = IndexOf(fieldId);
+        if (i >= 0) _values[i] = value; else Add(fieldId, value);
+    }
+
+    public bool Has(int fieldId) => IndexOf(fieldId) >= 0;
+
+    public bool TryGet(int fieldId, out FieldValue value)
+    {
+        int i = IndexOf(fieldId);
+        if (i >= 0) { value = _values[i]; return true; }
+        value = default;
+        return false;
+    }
+
+    public bool TryGet(string name, out FieldValue value)
+    {
+        if (FieldNames.TryGet(name, out int id)) return TryGet(id, out value);
+        value = default;
+        return false;
+    }
+
+    /// <summary>The first value's text, or null when the field is absent.</summary>
+    public string? GetString(int fieldId) => TryGet(fieldId, out var v) ? v.ToString() : null;
+    public string? GetString(string name) => TryGet(name, out var v) ? v.ToString() : null;
+
+    public int IndexOf(int fieldId)
+    {
+        // Events hold tens of fields; a linear scan over an int array beats hashing here.
+        return Array.IndexOf(_ids, fieldId, 0, _count);
+    }
+
+    /// <summary>All values of a field, in order.</summary>
+    public ValueEnumerator GetAll(int fieldId) => new(this, fieldId);
+
+    private void Grow()
+    {
+        Array.Resize(ref _ids, _ids.Length * 2);
+        Array.Resize(ref _values, _values.Length * 2);
+    }
+
+    public ref struct ValueEnumerator
+    {
+        private readonly Event _event;
+        private readonly int _id;
+        private int _index;
+
+        internal ValueEnumerator(Event e, int id) { _event = e; _id = id; _index = -1; }
+
+        public readonly ValueEnumerator GetEnumerator() => this;
+        public readonly ref readonly FieldValue Current => ref _event._values[_index];
+
+        public bool MoveNext()
+        {
+            while (++_index < _event._count)
+                if (_event._ids[_index] == _id) return true;
+            return false;
+        }
+    }
+}
