@@ -1,6 +1,81 @@
+using System.Diagnostics;
+using Vigil.Diagnostics;
+using Vigil.Engine.Hunting;
+using Vigil.Outputs;
+using Vigil.Rules;
+
 namespace Vigil.Cli.Commands;
 
+/// <summary>
+/// <c>vigil hunt INPUT... [--rules PATH]... [--no-builtin] [--format jsonl|csv|table] [--output FILE]</c>:
+/// runs Sigma rules over the inputs and writes one row per detection.
+/// </summary>
 public static class HuntCommand
 {
-    public static int Run(string[] args, CliConsole console) => throw new UsageException("not built yet");
+    public static int Run(string[] args, CliConsole console)
+    {
+        var a = new ArgReader(args,
+            ["--rules", "-r", "--format", "-f", "--output", "-o", "--campaigns", "--report", "--threads", "--min-level"],
+            ["--no-builtin", "--quiet", "-q"]);
+        bool quiet = a.Flag("--quiet") || a.Flag("-q");
+        string? outputPath = a.Value("--output") ?? a.Value("-o");
+        bool toTerminal = outputPath is null && ReferenceEquals(console.Out, Console.Out) && !Console.IsOutputRedirected;
+        string format = a.Choice(a.Value("-f") is null ? "--format" : "-f", toTerminal ? "table" : "jsonl", DetectionWriters.Formats);
+        foreach (var unbuilt in new[] { "--campaigns", "--report" })
+            if (a.Value(unbuilt) is not null)
+                throw new UsageException($"{unbuilt} is not available in this version yet (campaigns and the HTML report are being built)");
+        string? minLevel = a.Value("--min-level");
+        if (minLevel is not null && DetectionWriters.LevelRank(minLevel) == 0)
+            throw new UsageException($"--min-level must be one of informational, low, medium, high, critical; got '{minLevel}'");
+
+        // Rules first: a bad rule is reported with file and line, and the others still run.
+        var rulePaths = a.All("--rules").Concat(a.All("-r")).ToList();
+        foreach (var p in rulePaths)
+            if (!File.Exists(p) && !Directory.Exists(p)) throw new UsageException($"--rules {p}: no such file or folder");
+        bool builtin = !a.Flag("--no-builtin");
+        var ruleSet = RuleLoader.Load(rulePaths, builtin);
+        foreach (var err in ruleSet.Errors) console.Error.WriteLine($"vigil: rule error: {err}");
+        var rules = ruleSet.Rules
+            .Where(r => minLevel is null || DetectionWriters.LevelRank(r.Rule.Level) >= DetectionWriters.LevelRank(minLevel))
+            .ToList();
+        if (rules.Count == 0)
+            throw new UsageException(builtin || rulePaths.Count > 0 ? "no rule could be loaded" : "--no-builtin given and no --rules: there is nothing to hunt with");
+
+        var diagnostics = new DiagnosticsCollector(console.Error);
+        var files = Inputs.Expand(a.Positional, diagnostics);
+        if (files.Count == 0)
+        {
+            console.Error.WriteLine("vigil: nothing could be read");
+            return ExitCodes.NothingRead;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var progress = new ProgressBar(console, console.ErrorIsTerminal && !quiet);
+        var result = Hunter.Run(files, rules, diagnostics, (int?)a.Long("--threads"), progress.Update);
+        progress.Finish();
+
+        using (var output = Inputs.OpenOutput(outputPath, console))
+        {
+            int width = toTerminal ? SafeWindowWidth() : 160;
+            DetectionWriters.Write(format, result.Detections, output, width);
+        }
+
+        if (!quiet)
+        {
+            var s = result.Stats;
+            var levels = result.Detections.GroupBy(d => d.Rule.Level)
+                .OrderByDescending(g => DetectionWriters.LevelRank(g.Key))
+                .Select(g => $"{g.Count()} {g.Key}");
+            string range = s.FirstEvent is { } f && s.LastEvent is { } l ? $", {f:yyyy-MM-dd HH:mm:ss} to {l:yyyy-MM-dd HH:mm:ss} UTC" : "";
+            console.Error.WriteLine($"vigil: {rules.Count} rules over {s.Events:N0} events from {s.FilesRead} of {files.Count} files{range} in {clock.Elapsed.TotalSeconds:F2}s");
+            console.Error.WriteLine($"vigil: {result.Detections.Count} detections" + (result.Detections.Count > 0 ? $" ({string.Join(", ", levels)})" : "")
+                + (diagnostics.Count > 0 ? $"; {diagnostics.Count} read errors" : ""));
+        }
+        return result.Stats.Events == 0 && diagnostics.Count > 0 ? ExitCodes.NothingRead : ExitCodes.Ok;
+    }
+
+    private static int SafeWindowWidth()
+    {
+        try { return Math.Max(80, Console.WindowWidth); } catch (IOException) { return 160; }
+    }
 }

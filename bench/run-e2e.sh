@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: times `vigil dump` and `vigil hunt` on an EVTX corpus and a JSON-lines corpus,
+# side by side with libevtx's evtxexport on the same EVTX files, and records events/s, MB/s and peak
+# memory with the machine, date and corpus in bench/results/.
+#
+#   bench/run-e2e.sh [--events N] [--rules DIR]...
+#
+# Needs: the .NET SDK, GNU time (/usr/bin/time), evtxexport (apt-get install libevtx-utils time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events=500000
+rules=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --events) events=$2; shift 2 ;;
+    --rules) rules+=(--rules "$2"); shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 1 ;;
+  esac
+done
+shared=../shared
+work=$(mktemp -d /tmp/vigil-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+dotnet publish src/Vigil.Cli -c Release -o "$work/bin" >/dev/null
+vigil="$work/bin/vigil"
+
+evtx_dir="$shared/data/evtx"
+json_dir="$work/sim"
+"$vigil" simulate --out "$json_dir" --events "$events" --seed 1 -q
+
+size_mb() { du -sb "$1" | awk '{printf "%.1f", $1/1048576}'; }
+# run LABEL CMD...: prints "seconds peak_rss_mb" of the command, output to /dev/null
+run() {
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || true
+  read -r secs kb < "$work/time.txt"
+  echo "$secs $((kb / 1024))"
+}
+
+evtx_files=$(find "$evtx_dir" -name '*.evtx' | wc -l)
+evtx_mb=$(size_mb "$evtx_dir")
+json_mb=$(size_mb "$json_dir")
+evtx_events=$("$vigil" dump "$evtx_dir" -q | wc -l)
+json_events=$("$vigil" dump "$json_dir" -q | wc -l)
+
+date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
+out="bench/results/$(date -u +%Y-%m-%d)-e2e.md"
+{
+  echo "# End-to-end benchmark, $date_utc"
+  echo
+  echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM"
+  echo "- vigil commit: $(git rev-parse --short HEAD); .NET $(dotnet --version)"
+  echo "- EVTX corpus: $evtx_dir ($evtx_files files, $evtx_mb MB, $evtx_events events)"
+  echo "- JSON corpus: vigil simulate --events $events --seed 1 ($json_mb MB, $json_events events)"
+  echo "- rules: built-in${rules[*]:+ plus ${rules[*]}}"
+  echo
+  echo "| task | seconds | events/s | MB/s | peak RSS MB |"
+  echo "|---|---|---|---|---|"
+  row() { # label events mb secs rss
+    awk -v l="$1" -v e="$2" -v m="$3" -v s="$4" -v r="$5" 'BEGIN { if (s < 0.01) s = 0.01; printf "| %s | %.2f | %.0f | %.1f | %s |\n", l, s, e/s, m/s, r }'
+  }
+  read -r s r < <(run "evtxexport" bash -c "for f in \$(find '$evtx_dir' -name '*.evtx'); do evtxexport \"\$f\"; done")
+  row "evtxexport (libevtx), all EVTX, sequential" "$evtx_events" "$evtx_mb" "$s" "$r"
+  read -r s r < <(run "dump evtx" "$vigil" dump "$evtx_dir" -q)
+  row "vigil dump, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r"
+  read -r s r < <(run "hunt evtx" "$vigil" hunt "$evtx_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r"
+  read -r s r < <(run "dump json" "$vigil" dump "$json_dir" -q)
+  row "vigil dump, JSON lines" "$json_events" "$json_mb" "$s" "$r"
+  read -r s r < <(run "hunt json" "$vigil" hunt "$json_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, JSON lines" "$json_events" "$json_mb" "$s" "$r"
+} | tee "$out"
+echo "written to $out" >&2

@@ -1,0 +1,188 @@
+using Vigil.Diagnostics;
+using Vigil.Events;
+using Vigil.Readers;
+
+namespace Vigil.Engine.Pipeline;
+
+/// <summary>Counters for what was read, filled in while a pipeline runs.</summary>
+public sealed class ReadStats
+{
+    private long _events;
+    private long _minTicks = long.MaxValue;
+    private long _maxTicks = long.MinValue;
+    public int FilesTotal { get; internal set; }
+    /// <summary>Files whose partitions have all been consumed (for progress).</summary>
+    public int FilesDone { get; internal set; }
+    /// <summary>Files that yielded at least one partition.</summary>
+    public int FilesRead { get; internal set; }
+    public long BytesTotal { get; internal set; }
+    public long Events => Interlocked.Read(ref _events);
+    public DateTime? FirstEvent => _minTicks == long.MaxValue ? null : new DateTime(_minTicks, DateTimeKind.Utc);
+    public DateTime? LastEvent => _maxTicks == long.MinValue ? null : new DateTime(_maxTicks, DateTimeKind.Utc);
+
+    /// <summary>Called by workers once per partition with what they saw (thread-safe).</summary>
+    public void Account(long events, long minTicks, long maxTicks)
+    {
+        Interlocked.Add(ref _events, events);
+        if (minTicks == long.MaxValue) return;
+        long cur;
+        while (minTicks < (cur = Interlocked.Read(ref _minTicks)) && Interlocked.CompareExchange(ref _minTicks, minTicks, cur) != cur) { }
+        while (maxTicks > (cur = Interlocked.Read(ref _maxTicks)) && Interlocked.CompareExchange(ref _maxTicks, maxTicks, cur) != cur) { }
+    }
+}
+
+/// <summary>
+/// Decodes the partitions of all input files (EVTX chunks, blocks of JSON lines) on several threads and
+/// hands each partition's result to the caller in input order (file by file, partition by partition),
+/// so output is deterministic whatever the thread timing. Memory stays bounded: at most
+/// <c>window</c> partitions are read ahead of the one being consumed.
+/// </summary>
+/// <typeparam name="TWorker">Per-thread state (scratch buffers, matchers) created once per worker.</typeparam>
+/// <typeparam name="TResult">What a worker produces for one partition (serialized lines, detections).</typeparam>
+public static class PartitionPipeline
+{
+    public static ReadStats Run<TWorker, TResult>(
+        IReadOnlyList<InputFile> files,
+        ReadStats stats,
+        Func<TWorker> createWorker,
+        Func<TWorker, IEventPartition, Event, TResult> process,
+        Action<TResult> consumeInOrder,
+        IDiagnostics diagnostics,
+        int? degree = null,
+        Action<ReadStats>? onProgress = null)
+    {
+        int workers = Math.Max(1, degree ?? Environment.ProcessorCount);
+        int window = workers * 4;
+        stats.FilesTotal = files.Count;
+        stats.BytesTotal = files.Sum(f => f.Length);
+
+        var pending = new Queue<(long Seq, int File, IEventPartition Part)>();
+        var done = new Dictionary<long, (int File, bool Ok, TResult? Result)>();
+        var gate = new object();
+        long produced = 0, consumedNext = 0;
+        bool producerFinished = false;
+        Exception? failure = null;
+        var fileHasPartitions = new bool[files.Count];
+
+        // Producer: enumerates partitions lazily, never more than `window` ahead of the consumer.
+        var producer = new Thread(() =>
+        {
+            try
+            {
+                for (int f = 0; f < files.Count; f++)
+                {
+                    IEnumerator<IEventPartition>? parts = null;
+                    try
+                    {
+                        parts = files[f].Format.Partition(files[f].Path, diagnostics).GetEnumerator();
+                        while (true)
+                        {
+                            bool has;
+                            try { has = parts.MoveNext(); }
+                            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                            {
+                                diagnostics.Report(new ReadError(files[f].Path, $"read failed: {ex.Message}"));
+                                break;
+                            }
+                            if (!has) break;
+                            lock (gate)
+                            {
+                                while (produced - consumedNext >= window && failure is null) Monitor.Wait(gate);
+                                if (failure is not null) return;
+                                fileHasPartitions[f] = true;
+                                pending.Enqueue((produced++, f, parts.Current));
+                                Monitor.PulseAll(gate);
+                            }
+                        }
+                    }
+                    finally { parts?.Dispose(); }
+                }
+            }
+            catch (Exception ex) { lock (gate) { failure ??= ex; Monitor.PulseAll(gate); } }
+            finally { lock (gate) { producerFinished = true; Monitor.PulseAll(gate); } }
+        }) { IsBackground = true, Name = "vigil-partitions" };
+
+        var threads = new Thread[workers];
+        for (int w = 0; w < workers; w++)
+        {
+            threads[w] = new Thread(() =>
+            {
+                try
+                {
+                    var worker = createWorker();
+                    var scratch = new Event();
+                    while (true)
+                    {
+                        (long Seq, int File, IEventPartition Part) item;
+                        lock (gate)
+                        {
+                            while (pending.Count == 0 && !producerFinished && failure is null) Monitor.Wait(gate);
+                            if (failure is not null || pending.Count == 0) return;
+                            item = pending.Dequeue();
+                        }
+                        TResult? result;
+                        bool ok = true;
+                        try { result = process(worker, item.Part, scratch); }
+                        catch (Exception ex) when (ex is not OutOfMemoryException)
+                        {
+                            // A reader bug on strange input must cost only this partition, never the run.
+                            diagnostics.Report(new ReadError(item.Part.Source,
+                                $"partition {item.Part.Ordinal} could not be decoded ({ex.GetType().Name}: {ex.Message}); its events are skipped"));
+                            result = default;
+                            ok = false;
+                            scratch = new Event();
+                        }
+                        lock (gate)
+                        {
+                            done[item.Seq] = (item.File, ok, result);
+                            Monitor.PulseAll(gate);
+                        }
+                    }
+                }
+                catch (Exception ex) { lock (gate) { failure ??= ex; Monitor.PulseAll(gate); } }
+            }) { IsBackground = true, Name = $"vigil-worker-{w}" };
+        }
+
+        producer.Start();
+        foreach (var t in threads) t.Start();
+
+        // Consumer: the calling thread, in sequence order.
+        int lastFile = -1;
+        try
+        {
+            while (true)
+            {
+                (int File, bool Ok, TResult? Result) next;
+                lock (gate)
+                {
+                    while (!done.ContainsKey(consumedNext) && failure is null && !(producerFinished && pending.Count == 0 && consumedNext == produced))
+                        Monitor.Wait(gate);
+                    if (failure is not null) break;
+                    if (!done.Remove(consumedNext, out next)) break; // all produced partitions consumed
+                    consumedNext++;
+                    Monitor.PulseAll(gate);
+                }
+                if (next.Ok) consumeInOrder(next.Result!);
+                if (next.File != lastFile) { stats.FilesDone = next.File; lastFile = next.File; }
+                onProgress?.Invoke(stats);
+            }
+        }
+        catch (Exception ex)
+        {
+            // The consumer failed (e.g. the output disk is full): stop the producer and workers, then rethrow.
+            lock (gate) { failure ??= ex; Monitor.PulseAll(gate); }
+            producer.Join();
+            foreach (var t in threads) t.Join();
+            throw;
+        }
+
+        producer.Join();
+        foreach (var t in threads) t.Join();
+        if (failure is not null)
+            throw new InvalidOperationException($"internal error while reading input: {failure.Message}", failure);
+        stats.FilesRead = fileHasPartitions.Count(x => x);
+        stats.FilesDone = files.Count;
+        onProgress?.Invoke(stats);
+        return stats;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Vigil.Engine.Hunting;
+using Vigil.Events;
+
+namespace Vigil.Outputs;
+
+/// <summary>Writes detections in one of the contract's formats: jsonl, csv, table.</summary>
+public static class DetectionWriters
+{
+    public static readonly string[] Formats = ["jsonl", "csv", "table"];
+
+    public static void Write(string format, IReadOnlyList<Detection> detections, Stream output, int tableWidth = 160)
+    {
+        switch (format)
+        {
+            case "jsonl": WriteJsonl(detections, output); break;
+            case "csv": WriteCsv(detections, output); break;
+            case "table": WriteTable(detections, output, tableWidth); break;
+            default: throw new ArgumentOutOfRangeException(nameof(format), format, "unknown output format");
+        }
+    }
+
+    /// <summary>One JSON object per detection with the contract's keys, then the event's fields under "event".</summary>
+    public static void WriteJsonl(IReadOnlyList<Detection> detections, Stream output)
+    {
+        using var w = new Utf8JsonWriter(output, EventJson.WriterOptions);
+        foreach (var d in detections)
+        {
+            w.WriteStartObject();
+            if (d.TimestampTicks == 0) w.WriteNull("timestamp"); else w.WriteString("timestamp", d.TimestampText);
+            w.WriteString("rule_id", d.Rule.Id);
+            w.WriteString("rule_title", d.Rule.Title);
+            w.WriteString("level", d.Rule.Level);
+            w.WriteString("status", d.Rule.Status);
+            w.WriteStartArray("tags");
+            foreach (var t in d.Rule.Tags) w.WriteStringValue(t);
+            w.WriteEndArray();
+            w.WriteString("computer", d.Computer);
+            w.WriteString("channel", d.Channel);
+            if (d.EventId is { } eid) w.WriteNumber("event_id", eid); else w.WriteNull("event_id");
+            if (d.RecordId is { } rid) w.WriteNumber("record_id", rid); else w.WriteNull("record_id");
+            w.WriteString("source", d.Source);
+            if (d.Origin.Line > 0) w.WriteNumber("line", d.Origin.Line); else w.WriteNumber("offset", d.Origin.Offset);
+            w.WriteStartObject("event");
+            WriteFields(d.Fields, w);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.Flush();
+            output.WriteByte((byte)'\n');
+        }
+    }
+
+    private static void WriteFields(IReadOnlyList<EventField> fields, Utf8JsonWriter w)
+    {
+        for (int i = 0; i < fields.Count; i++)
+        {
+            string name = fields[i].Name;
+            bool seen = false;
+            for (int j = 0; j < i && !seen; j++) seen = string.Equals(fields[j].Name, name, StringComparison.OrdinalIgnoreCase);
+            if (seen) continue;
+            if (fields[i].Value.Kind == ValueKind.RawJson && i + 1 < fields.Count
+                && fields[i + 1].Name.Length > name.Length && fields[i + 1].Name.StartsWith(name, StringComparison.OrdinalIgnoreCase)
+                && fields[i + 1].Name[name.Length] is '.' or '[') continue;
+            int count = 0;
+            for (int j = i; j < fields.Count; j++) if (string.Equals(fields[j].Name, name, StringComparison.OrdinalIgnoreCase)) count++;
+            w.WritePropertyName(name);
+            if (count == 1) { fields[i].Value.WriteJson(w); continue; }
+            w.WriteStartArray();
+            for (int j = i; j < fields.Count; j++)
+                if (string.Equals(fields[j].Name, name, StringComparison.OrdinalIgnoreCase)) fields[j].Value.WriteJson(w);
+            w.WriteEndArray();
+        }
+    }
+
+    private static readonly string[] CsvHeader =
+        ["Timestamp", "Computer", "Channel", "EventID", "RecordID", "Level", "RuleTitle", "RuleID", "Tags", "Source", "Details"];
+
+    /// <summary>RFC 4180 CSV (quoted where needed, CRLF rows) that Timeline Explorer and spreadsheets open.</summary>
+    public static void WriteCsv(IReadOnlyList<Detection> detections, Stream output)
+    {
+        using var tw = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\r\n" };
+        tw.WriteLine(string.Join(",", CsvHeader));
+        var row = new string[CsvHeader.Length];
+        foreach (var d in detections)
+        {
+            row[0] = d.TimestampText;
+            row[1] = d.Computer;
+            row[2] = d.Channel;
+            row[3] = d.EventId?.ToString(CultureInfo.InvariantCulture) ?? "";
+            row[4] = d.RecordId?.ToString(CultureInfo.InvariantCulture) ?? "";
+            row[5] = d.Rule.Level;
+            row[6] = d.Rule.Title;
+            row[7] = d.Rule.Id;
+            row[8] = string.Join(" ", d.Rule.Tags);
+            row[9] = d.Source;
+            row[10] = Details(d);
+            for (int i = 0; i < row.Length; i++)
+            {
+                if (i > 0) tw.Write(',');
+                WriteCsvCell(tw, row[i]);
+            }
+            tw.WriteLine();
+        }
+    }
+
+    private static void WriteCsvCell(TextWriter tw, string s)
+    {
+        if (s.AsSpan().IndexOfAny(",\"\r\n") < 0) { tw.Write(s); return; }
+        tw.Write('"');
+        tw.Write(s.Replace("\"", "\"\""));
+        tw.Write('"');
+    }
+
+    private static readonly HashSet<string> SystemFields = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "EventID", "Channel", "Computer", "Hostname", "EventRecordID", "TimeCreated", "@timestamp", "Provider_Name",
+        "Provider_Guid", "Version", "Level", "Task", "Opcode", "Keywords", "Execution_ProcessID", "Execution_ThreadID",
+        "Correlation_ActivityID", "Correlation_RelatedActivityID", "Security_UserID", "EventID_Qualifiers", "Message",
+    };
+
+    /// <summary>The event's own fields as "Name: value ¦ Name: value", system fields left out (they have columns).</summary>
+    public static string Details(Detection d)
+    {
+        var sb = new StringBuilder();
+        foreach (var f in d.Fields)
+        {
+            if (SystemFields.Contains(f.Name) || f.Value.Kind == ValueKind.RawJson) continue;
+            string v = f.Value.ToString();
+            if (v.Length == 0 || v == "-") continue;
+            if (sb.Length > 0) sb.Append(" ¦ ");
+            sb.Append(f.Name).Append(": ").Append(v);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>An aligned table for the terminal: one row per detection, then counts per level.</summary>
+    public static void WriteTable(IReadOnlyList<Detection> detections, Stream output, int width)
+    {
+        using var tw = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        string[] head = ["Timestamp", "Level", "Computer", "EventID", "Rule"];
+        var rows = detections.Select(d => new[]
+        {
+            d.TimestampText.Length > 0 ? d.TimestampText[..19].Replace('T', ' ') : "-",
+            d.Rule.Level, d.Computer, d.EventId?.ToString(CultureInfo.InvariantCulture) ?? "-", d.Rule.Title,
+        }).ToList();
+        var widths = head.Select(h => h.Length).ToArray();
+        foreach (var r in rows)
+            for (int i = 0; i < r.Length - 1; i++) widths[i] = Math.Max(widths[i], Math.Min(r[i].Length, 40));
+        int fixedWidth = widths.Take(widths.Length - 1).Sum() + 2 * (widths.Length - 1);
+        widths[^1] = Math.Max(20, width - fixedWidth);
+        WriteRow(tw, head, widths);
+        tw.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))));
+        foreach (var r in rows) WriteRow(tw, r, widths);
+        tw.WriteLine();
+        var byLevel = detections.GroupBy(d => d.Rule.Level).OrderByDescending(g => LevelRank(g.Key));
+        tw.WriteLine($"{detections.Count} detections: " + string.Join(", ", byLevel.Select(g => $"{g.Count()} {g.Key}")));
+    }
+
+    private static void WriteRow(TextWriter tw, string[] cells, int[] widths)
+    {
+        for (int i = 0; i < cells.Length; i++)
+        {
+            string c = cells[i].Replace('\n', ' ').Replace('\r', ' ').Replace('\t', ' ');
+            if (c.Length > widths[i]) c = c[..(widths[i] - 1)] + "…";
+            if (i > 0) tw.Write("  ");
+            tw.Write(i == cells.Length - 1 ? c : c.PadRight(widths[i]));
+        }
+        tw.WriteLine();
+    }
+
+    /// <summary>Sigma levels from least to most severe; unknown levels rank lowest.</summary>
+    public static int LevelRank(string level) => level.ToLowerInvariant() switch
+    {
+        "informational" => 1, "low" => 2, "medium" => 3, "high" => 4, "critical" => 5, _ => 0,
+    };
+}

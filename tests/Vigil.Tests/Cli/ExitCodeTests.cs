@@ -1,0 +1,78 @@
+namespace Vigil.Tests.Cli;
+
+/// <summary>The contract's exit codes: 0 done, 1 usage error, 2 nothing could be read.</summary>
+public class ExitCodeTests
+{
+    [Fact]
+    public void No_arguments_is_a_usage_error()
+    {
+        var r = CliRunner.Run();
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("vigil hunt", r.Out);
+    }
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("hunt", "--no-such-option", "x")]
+    [InlineData("dump", "--format", "xml", "x")]
+    [InlineData("simulate")]
+    [InlineData("rules")]
+    [InlineData("hunt", "--min-level", "severe", "x")]
+    public void Bad_usage_exits_1_with_a_message(params string[] args)
+    {
+        var r = CliRunner.Run(args);
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("vigil: ", r.Error);
+    }
+
+    [Fact]
+    public void Missing_input_exits_2_naming_it()
+    {
+        var missing = Path.Combine(CliRunner.TempDir("missing"), "nope.evtx");
+        var r = CliRunner.Run("dump", missing);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(missing, r.Error);
+        Assert.Contains("no such file", r.Error);
+    }
+
+    [Fact]
+    public void Random_bytes_exit_2_naming_the_file()
+    {
+        var dir = CliRunner.TempDir("random");
+        var path = Path.Combine(dir, "garbage.bin");
+        var bytes = new byte[10000];
+        new Random(42).NextBytes(bytes);
+        bytes[0] = 0x00; // not '{', '[', gzip or ElfFile
+        File.WriteAllBytes(path, bytes);
+        var r = CliRunner.Run("hunt", path, "--format", "jsonl");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(path, r.Error);
+        Assert.Equal("", r.Out);
+    }
+
+    [Fact]
+    public void Empty_file_named_explicitly_exits_2()
+    {
+        var path = Path.Combine(CliRunner.TempDir("empty"), "empty.evtx");
+        File.WriteAllBytes(path, []);
+        var r = CliRunner.Run("dump", path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("empty", r.Error);
+    }
+
+    [Fact]
+    public void Hunt_without_any_rules_is_a_usage_error()
+    {
+        var r = CliRunner.Run("hunt", "--no-builtin", TestPaths.Shared);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("nothing to hunt with", r.Error);
+    }
+
+    [Fact]
+    public void Campaigns_and_report_say_plainly_they_are_not_built_yet()
+    {
+        var r = CliRunner.Run("hunt", "x", "--campaigns", "c.json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("not available", r.Error);
+    }
+}
