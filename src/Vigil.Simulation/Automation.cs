@@ -171,13 +171,12 @@ internal static class Automation
         var ws = co.Workstations[1];
         var l = w.Logon4624(t, dc, admin, 10, ws.Ip, ws.Name, "Negotiate", session: 4);
         var shell = w.Existing(dc, null, "C:\\Windows\\explorer.exe", "C:\\Windows\\Explorer.EXE", l, "High", t + 3000);
-        var mmc = w.Spawn(t + 25_000, shell, "C:\\Windows\\System32\\mmc.exe", "\"C:\\Windows\\system32\\mmc.exe\" \"C:\\Windows\\system32\\dsa.msc\" ",
+        w.Spawn(t + 25_000, shell, "C:\\Windows\\System32\\mmc.exe", "\"C:\\Windows\\system32\\mmc.exe\" \"C:\\Windows\\system32\\dsa.msc\" ",
             cwd: "C:\\Windows\\system32\\");
         var hire = new Account { Name = "lnovak2", Domain = Company.NetBios, Sid = co.DomainSid + "-" + (1400 + rng.Next(50)) };
         w.UserCreated4720(t + 140_000, dc, l, hire);
         w.UserEnabled4722(t + 140_020, dc, l, hire);
         w.GroupMemberAdded(t + 190_000, dc, l, hire, 4728, "Sales", Company.NetBios, co.DomainSid + "-1110");
-        _ = mmc;
         w.Logoff4634(t + 600_000, dc, l);
     }
 

@@ -100,7 +100,8 @@ public sealed class World
         return p;
     }
 
-    private static string UserField(Account a, Host h) => a.Domain == "NT AUTHORITY" ? a.Qualified : a.Qualified;
+    /// <summary>Sysmon's User field: DOMAIN\name (NT AUTHORITY\SYSTEM, CORP\user, HOST\localuser).</summary>
+    private static string UserField(Account a, Host h) => a.Qualified;
 
     private static string MandatoryLabel(string integrity) => integrity switch
     {
