@@ -171,6 +171,31 @@ public sealed class SimulatorTests(SimulatorFixture fx) : IClassFixture<Simulato
     }
 
     [Fact]
+    public void InventoryAndBackupLookLikeScheduledAutomation()
+    {
+        var truth = fx.Result.Truth;
+        List<JsonElement> Events(string kind) => truth.BenignLookalikes.Where(l => l.Kind == kind)
+            .Select(l => fx.Index[(l.File, l.EventRecordID, l.Hostname)]).ToList();
+
+        // Inventory: one known service account from the management server, at night, every other host.
+        var inv = Events("inventory");
+        var invLogons = inv.Where(e => e.GetProperty("EventID").GetInt32() == 4624).ToList();
+        Assert.All(invLogons, e => Assert.Equal("svc_inventory", e.GetProperty("TargetUserName").GetString()));
+        Assert.All(invLogons.Where(e => e.GetProperty("LogonType").GetString() == "3"), e => Assert.Equal("10.10.10.40", e.GetProperty("IpAddress").GetString()));
+        var touched = invLogons.Select(e => e.GetProperty("Hostname").GetString()).Distinct().Count();
+        Assert.Equal(Simulator.WorkstationCount + 4, touched); // DC, FS, SQL, MGMT itself (batch logon), workstations
+        Assert.All(inv, e => Assert.StartsWith("2026-03-10T02:", e.GetProperty("@timestamp").GetString()!, StringComparison.Ordinal));
+
+        // Backup: svc_backup, between 01:00 and 02:00, only internal destinations, archives without passwords.
+        var bak = Events("backup");
+        Assert.NotEmpty(bak);
+        Assert.All(bak, e => Assert.StartsWith("2026-03-10T01:", e.GetProperty("@timestamp").GetString()!, StringComparison.Ordinal));
+        Assert.All(bak.Where(e => e.TryGetProperty("DestinationIp", out _)), e => Assert.StartsWith("10.", e.GetProperty("DestinationIp").GetString()!, StringComparison.Ordinal));
+        Assert.Contains(bak, e => e.TryGetProperty("CommandLine", out var c) && c.GetString()!.Contains("7z.exe\" a ", StringComparison.Ordinal));
+        Assert.All(bak.Where(e => e.GetProperty("EventID").GetInt32() == 1), e => Assert.Equal("CORP\\svc_backup", e.GetProperty("User").GetString()));
+    }
+
+    [Fact]
     public void IntrusionIsTheSameWhateverTheBackgroundSize()
     {
         string a = TempDir(), b = TempDir();
