@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace Vigil.Tests.Simulation;
+
+public sealed class BuiltinRulesTests(SimulatorFixture fx) : IClassFixture<SimulatorFixture>
+{
+    private static string BuiltinDir => Path.Combine(TestPaths.RepoRoot, "src", "Vigil.Rules", "Builtin");
+    private static string[] RuleFiles => Directory.GetFiles(BuiltinDir, "*.yml", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+
+    private static string Scalar(YamlMappingNode m, string key) =>
+        m.Children.TryGetValue(new YamlScalarNode(key), out var n) && n is YamlScalarNode s ? s.Value ?? "" : "";
+
+    [Fact]
+    public void EveryBuiltinRuleHasTheRequiredSigmaFields()
+    {
+        var files = RuleFiles;
+        Assert.InRange(files.Length, 12, 40);
+        var ids = new HashSet<Guid>();
+        string[] levels = ["informational", "low", "medium", "high", "critical"];
+        string[] tactics = ["initial-access", "execution", "persistence", "privilege-escalation", "defense-evasion", "credential-access",
+            "discovery", "lateral-movement", "collection", "exfiltration", "command-and-control", "impact"];
+        foreach (var f in files)
+        {
+            string name = Path.GetFileName(f);
+            var ys = new YamlStream();
+            using (var r = new StreamReader(f)) ys.Load(r);
+            Assert.Single(ys.Documents);
+            var root = Assert.IsType<YamlMappingNode>(ys.Documents[0].RootNode);
+
+            Assert.False(string.IsNullOrWhiteSpace(Scalar(root, "title")), $"{name}: title");
+            Assert.InRange(Scalar(root, "title").Length, 1, 256);
+            Assert.True(Guid.TryParse(Scalar(root, "id"), out var id), $"{name}: id is not a UUID");
+            Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", Scalar(root, "id"));
+            Assert.True(ids.Add(id), $"{name}: duplicate id {id}");
+            Assert.Contains(Scalar(root, "status"), new[] { "experimental", "test", "stable" });
+            Assert.False(string.IsNullOrWhiteSpace(Scalar(root, "description")), $"{name}: description");
+            Assert.Equal("Vigil", Scalar(root, "author"));
+            Assert.True(DateTime.TryParseExact(Scalar(root, "date"), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _), $"{name}: date");
+            Assert.Contains(Scalar(root, "level"), levels);
+
+            var ls = Assert.IsType<YamlMappingNode>(root.Children[new YamlScalarNode("logsource")]);
+            Assert.Equal("windows", Scalar(ls, "product"));
+            Assert.True(Scalar(ls, "category").Length > 0 || Scalar(ls, "service").Length > 0, $"{name}: logsource needs category or service");
+
+            var det = Assert.IsType<YamlMappingNode>(root.Children[new YamlScalarNode("detection")]);
+            string condition = Scalar(det, "condition");
+            Assert.False(string.IsNullOrWhiteSpace(condition), $"{name}: detection.condition");
+            var searches = det.Children.Keys.Select(k => ((YamlScalarNode)k).Value!).Where(k => k != "condition").ToList();
+            foreach (Match m in Regex.Matches(condition, @"[A-Za-z_][A-Za-z0-9_*]*"))
+            {
+                string tok = m.Value;
+                if (tok is "and" or "or" or "not" or "of" or "all" or "them") continue;
+                var re = new Regex("^" + Regex.Escape(tok).Replace("\\*", ".*", StringComparison.Ordinal) + "$");
+                Assert.True(searches.Any(s => re.IsMatch(s)), $"{name}: condition refers to '{tok}' which is not defined");
+            }
+
+            var tags = Assert.IsType<YamlSequenceNode>(root.Children[new YamlScalarNode("tags")]).Children.Select(t => ((YamlScalarNode)t).Value!).ToList();
+            Assert.All(tags, t => Assert.Matches(@"^attack\.(t\d{4}(\.\d{3})?|[a-z-]+)$", t));
+            Assert.Contains(tags, t => tactics.Contains(t["attack.".Length..]));
+            Assert.Contains(tags, t => Regex.IsMatch(t, @"^attack\.t\d{4}"));
+            Assert.IsType<YamlSequenceNode>(root.Children[new YamlScalarNode("falsepositives")]);
+
+            // Parses under the test evaluator, which accepts only the allowed subset of Sigma.
+            _ = new MiniSigma(f);
+        }
+    }
+
+    [Fact]
+    public void BuiltinRulesAreEmbeddedInTheRulesAssembly()
+    {
+        var asm = Assembly.Load("Vigil.Rules");
+        var names = asm.GetManifestResourceNames().Where(n => n.StartsWith("Vigil.Builtin.", StringComparison.Ordinal)).ToHashSet();
+        foreach (var f in RuleFiles)
+            Assert.Contains("Vigil.Builtin." + Path.GetFileName(f), names);
+    }
+
+    [Fact]
+    public void RulesCatchEachIntrusionStepAndSpareTheBenignLookalikes()
+    {
+        var rules = RuleFiles.Select(f => new MiniSigma(f)).ToList();
+        int Rank(string level) => Array.IndexOf(new[] { "informational", "low", "medium", "high", "critical" }, level);
+        var intrusionKeys = fx.Result.Truth.IntrusionEvents.ToDictionary(e => (e.File, e.EventRecordID, e.Hostname), e => e);
+
+        // No benign event (background, inventory, backup, admin work) may fire a high or critical rule.
+        var strong = rules.Where(r => Rank(r.Level) >= 3).ToList();
+        var falseAlarms = new List<string>();
+        foreach (var (file, e) in fx.All)
+        {
+            var key = (file, e.GetProperty("EventRecordID").GetInt64(), e.GetProperty("Hostname").GetString()!);
+            if (intrusionKeys.ContainsKey(key)) continue;
+            foreach (var r in strong)
+                if (r.Matches(e)) falseAlarms.Add($"{Path.GetFileName(r.Path)} on {key}");
+        }
+        Assert.True(falseAlarms.Count == 0, "benign events fire high/critical rules:\n" + string.Join("\n", falseAlarms.Take(20)));
+
+        // Each of these steps must be caught by at least one rule of at least the given level.
+        var expected = new Dictionary<string, string>
+        {
+            ["T1059.001"] = "high",      // Office spawns encoded PowerShell / download cradle
+            ["T1069.002"] = "low",       // domain admins discovery
+            ["T1548.002"] = "high",      // fodhelper UAC bypass
+            ["T1057"] = "medium",        // LSASS pid lookup
+            ["T1003.001"] = "critical",  // comsvcs MiniDump
+            ["T1041"] = "high",          // curl upload of the dump
+            ["T1021.002"] = "high",      // PsExec
+            ["T1136.001"] = "medium",    // net user /add
+            ["T1098"] = "high",          // local Administrators membership
+            ["T1047"] = "high",          // wmic process call create
+            ["T1005"] = "high",          // sqlcmd / bcp export
+            ["T1560.001"] = "high",      // 7z -p
+            ["T1048"] = "high",          // rclone
+        };
+        var best = new Dictionary<string, int>();
+        foreach (var le in fx.Result.Truth.IntrusionEvents)
+        {
+            var e = fx.Index[(le.File, le.EventRecordID, le.Hostname)];
+            foreach (var r in rules)
+                if (r.Matches(e))
+                    best[le.Technique!] = Math.Max(best.GetValueOrDefault(le.Technique!, -1), Rank(r.Level));
+        }
+        foreach (var (tech, level) in expected)
+            Assert.True(best.GetValueOrDefault(tech, -1) >= Rank(level), $"step {tech} not caught at level {level} (best {best.GetValueOrDefault(tech, -1)})");
+    }
+}
