@@ -41,7 +41,8 @@ public sealed class JsonFormat : ILogFormat
             return !decided && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
         }
         if (LooksLikeJson(head, out bool known)) return true;
-        return !known && HasJsonExtension(path);
+        // Only whitespace seen: the name decides. An empty file is nobody's (InputFiles says "file is empty").
+        return !known && head.Length > 0 && HasJsonExtension(path);
     }
 
     private static bool HasJsonExtension(string path) =>
