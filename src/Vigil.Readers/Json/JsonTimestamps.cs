@@ -9,7 +9,7 @@ namespace Vigil.Readers.Json;
 /// "2020-10-19 12:28:44.333", and epoch numbers (seconds, or milliseconds when above 1e11), as JSON
 /// numbers or numeric strings.
 /// </summary>
-internal static class JsonTimestamps
+public static class JsonTimestamps
 {
     /// <summary>Field ids in priority order: the first one present that parses sets the timestamp.</summary>
     private static readonly int[] Candidates =
