@@ -74,8 +74,9 @@ internal sealed class JsonInput : IDisposable
     {
         if (_peek.Length < count)
         {
-            var grown = new byte[count];
+            var grown = ArrayPool<byte>.Shared.Rent(count);
             _peek.AsSpan(_peekStart, _peekEnd - _peekStart).CopyTo(grown);
+            if (_peek.Length > 0) ArrayPool<byte>.Shared.Return(_peek);
             _peekEnd -= _peekStart; _peekStart = 0; _peek = grown;
         }
         else if (_peekStart + count > _peek.Length)
@@ -198,6 +199,8 @@ internal sealed class JsonInput : IDisposable
 
     public void Dispose()
     {
+        if (_peek.Length > 0) ArrayPool<byte>.Shared.Return(_peek);
+        _peek = [];
         _stream.Dispose();
         _file.Dispose();
     }
