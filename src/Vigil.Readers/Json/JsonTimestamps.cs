@@ -59,13 +59,25 @@ public static class JsonTimestamps
         // Numeric text: epoch seconds/milliseconds (Zeek writes ts as "1591367999.305988" in some exports).
         if (s.Length > 0 && (char.IsAsciiDigit(s[0])) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
             return TryEpoch(d, out ticks);
-        // Last resort for other spellings ("Mon, 19 Oct 2020 …", offsets without colon handled above).
-        if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var dto))
+        // Last resort for other spellings ("Mon, 19 Oct 2020 12:28:44 GMT", "10/19/2020 12:28:44"). Only text
+        // that names a year: DateTimeOffset.TryParse would give a bare "12:28:44" today's date.
+        if (HasYear(s) && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var dto))
         {
             ticks = dto.UtcTicks;
             return ticks != 0;
         }
         ticks = 0;
+        return false;
+    }
+
+    private static bool HasYear(ReadOnlySpan<char> s)
+    {
+        int run = 0;
+        foreach (char c in s)
+        {
+            run = char.IsAsciiDigit(c) ? run + 1 : 0;
+            if (run == 4) return true;
+        }
         return false;
     }
 

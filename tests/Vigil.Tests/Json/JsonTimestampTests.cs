@@ -44,6 +44,9 @@ public class JsonTimestampTests
         Assert.Equal(0, ReadOne("{\"when\":\"2020-01-01T00:00:00Z\"}").TimestampTicks);
         Assert.Equal(0, ReadOne("{\"time\":null}").TimestampTicks);
         Assert.Equal(0, ReadOne("{\"time\":\"2020-13-45T00:00:00Z\"}").TimestampTicks);
+        // A time of day without a date must not pick up today's date.
+        Assert.Equal(0, ReadOne("{\"time\":\"12:28:44\"}").TimestampTicks);
+        Assert.Equal(Ticks(2020, 10, 19, 12, 28, 44), ReadOne("{\"time\":\"Mon, 19 Oct 2020 12:28:44 GMT\"}").TimestampTicks);
     }
 
     [Fact]
