@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Vigil.Diagnostics;
 
@@ -39,6 +40,12 @@ public sealed class JsonFormat : ILogFormat
             // Content decides when it could be seen (a gzipped EVTX is not ours, whatever its name);
             // the name only when nothing usable came out of the head.
             return !decided && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        }
+        if (JsonInput.Utf16Encoding(head) is { } utf16)
+        {
+            // Judge the text after the BOM, transcoded; an odd trailing byte of the head is ignored.
+            var text = head[2..(head.Length & ~1)];
+            return LooksLikeJson(Encoding.UTF8.GetBytes(utf16.GetString(text)), out _);
         }
         if (LooksLikeJson(head, out bool known)) return true;
         // Only whitespace seen: the name decides. An empty file is nobody's (InputFiles says "file is empty").

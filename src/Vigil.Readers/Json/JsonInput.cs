@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Text;
 using Vigil.Diagnostics;
 
 namespace Vigil.Readers.Json;
@@ -59,6 +60,14 @@ internal sealed class JsonInput : IDisposable
                 var gz = new GZipStream(buffered, CompressionMode.Decompress, leaveOpen: false);
                 return new JsonInput(path, fs, gz, true, isize, length, diagnostics);
             }
+            if (m >= 2 && Utf16Encoding(magic) is { } utf16)
+            {
+                // UTF-16 with a BOM (Windows PowerShell's Out-File writes it): transcode to UTF-8 on the fly.
+                // Offsets then count bytes of the UTF-8 text, not of the file; line numbers are unaffected.
+                fs.Position = 2;
+                var transcoded = Encoding.CreateTranscodingStream(new BufferedStream(fs, 1 << 16), utf16, Encoding.UTF8, leaveOpen: false);
+                return new JsonInput(path, fs, transcoded, false, null, length, diagnostics);
+            }
             return new JsonInput(path, fs, fs, false, null, length, diagnostics);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -68,6 +77,13 @@ internal sealed class JsonInput : IDisposable
             return null;
         }
     }
+
+    /// <summary>The UTF-16 encoding named by a byte order mark at the start of <paramref name="head"/>, if any.</summary>
+    public static Encoding? Utf16Encoding(ReadOnlySpan<byte> head) =>
+        head.Length < 2 ? null
+        : head[0] == 0xFF && head[1] == 0xFE ? Encoding.Unicode
+        : head[0] == 0xFE && head[1] == 0xFF ? Encoding.BigEndianUnicode
+        : null;
 
     /// <summary>Makes up to <paramref name="count"/> bytes available without consuming them.</summary>
     public ReadOnlySpan<byte> Peek(int count)

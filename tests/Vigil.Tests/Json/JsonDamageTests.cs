@@ -76,6 +76,23 @@ public class JsonDamageTests
     }
 
     [Fact]
+    public void Utf16WithByteOrderMarkIsTranscoded()
+    {
+        using var dir = new TempDir();
+        const string text = "{\"a\":\"caf\u00e9\",\"n\":1}\r\n{\"a\":\"x\",\"n\":2}\r\n";
+        foreach (var enc in new[] { Encoding.Unicode, Encoding.BigEndianUnicode })
+        {
+            var path = dir.File("utf16.json", [.. enc.GetPreamble(), .. enc.GetBytes(text)]);
+            Assert.True(new JsonFormat().Recognize(File.ReadAllBytes(path), "x.log"));
+            var r = JsonTestSupport.ReadAll(path);
+            Assert.Empty(r.Errors);
+            Assert.Equal(["café", "x"], r.Events.Select(e => e.Get("a") ?? "-").ToArray());
+            Assert.Equal([1L, 2], r.Events.Select(e => e.Origin.Line).ToArray());
+        }
+        Assert.False(new JsonFormat().Recognize([0xFF, 0xFE, .. Encoding.Unicode.GetBytes("hello")], "x.json"));
+    }
+
+    [Fact]
     public void AnEmptyFileHasNoEventsAndIsNotRecognised()
     {
         using var dir = new TempDir();
