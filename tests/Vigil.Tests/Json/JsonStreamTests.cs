@@ -199,6 +199,27 @@ public class JsonStreamTests
     }
 
     [Fact]
+    public void PartitionsAreCutLazilyAndReadOnce()
+    {
+        using var dir = new TempDir();
+        var gzBytes = JsonTestSupport.Gzip(File.ReadAllBytes(Otrf(Security)));
+        var path = dir.File("cut.json.gz", gzBytes[..(gzBytes.Length / 2)]);
+        var diag = new Vigil.Diagnostics.DiagnosticsCollector();
+        using var parts = new Vigil.Readers.Json.JsonFormat(4096).Partition(path, diag).GetEnumerator();
+        Assert.True(parts.MoveNext());
+        // The truncation lies far ahead: nothing has been read that far yet.
+        Assert.Empty(diag.Errors);
+        var first = parts.Current;
+        var scratch = new Vigil.Events.Event();
+        int n = 0;
+        first.Read(scratch, _ => n++, diag);
+        Assert.True(n > 0);
+        Assert.Throws<InvalidOperationException>(() => first.Read(scratch, _ => { }, diag));
+        while (parts.MoveNext()) parts.Current.Read(scratch, _ => { }, diag);
+        Assert.Contains(diag.Errors, e => e.Message.Contains("truncated"));
+    }
+
+    [Fact]
     public void AnElementLargerThanTheScannerBufferIsRead()
     {
         using var dir = new TempDir();
