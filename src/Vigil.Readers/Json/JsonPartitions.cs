@@ -49,6 +49,7 @@ internal sealed class JsonLinesPartition(string source, long ordinal, byte[] buf
         }
         finally
         {
+            scratch.Clear();   // its values point into buffers that go back to the pool now
             JsonEventDecoder.Return(decoder);
             ArrayPool<byte>.Shared.Return(buffer);
         }
@@ -121,6 +122,7 @@ internal sealed class JsonElementsPartition : IEventPartition
         }
         finally
         {
+            scratch.Clear();   // its values point into buffers that go back to the pool now
             JsonEventDecoder.Return(decoder);
             ArrayPool<byte>.Shared.Return(bytes);
         }
