@@ -1,0 +1,316 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Vigil.Diagnostics;
+using Vigil.Events;
+
+namespace Vigil.Readers.Json;
+
+/// <summary>
+/// Turns one JSON object (a line, or an array element) into an <see cref="Event"/>:
+/// nested objects are flattened into dotted names (<c>winlog.event_data.CommandLine</c>), and every
+/// container is also added under its own path as raw JSON text, before its children, so
+/// <c>winlog.event_data</c> stays reachable as nested JSON. Array elements repeat the array's name
+/// (scalars as further values, objects flattened under the same prefix).
+/// <para>
+/// One decoder serves one thread at a time (rented per partition). String values are unescaped into
+/// a pooled char buffer that the event's values point into, so no string is allocated per value;
+/// field names are resolved through a cache keyed by the UTF-8 bytes of the dotted path, so a known
+/// key costs one hash of its bytes.
+/// </para>
+/// </summary>
+internal sealed class JsonEventDecoder
+{
+    private const string FormatName = "json";
+    private const int MaxCachedPaths = 8192;
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 256 };
+
+    [ThreadStatic] private static JsonEventDecoder? t_spare;
+
+    private readonly Dictionary<byte[], int> _pathIds = new(ByteKeyComparer.Instance);
+    private readonly Dictionary<byte[], int>.AlternateLookup<ReadOnlySpan<byte>> _pathLookup;
+
+    private byte[] _path = new byte[256];        // UTF-8 dotted path of the member being read
+    private char[] _chars = [];                  // unescaped text of the current event (pooled)
+    private int _charPos;
+    private readonly List<char[]> _retired = []; // buffers outgrown during an event, returned after it
+
+    // End offsets (exclusive) of nested containers, by their order of appearance in the event.
+    private int[] _containerEnds = new int[16];
+    private int[] _stack = new int[16];
+    private int _containerCount;  // containers met so far in the current event
+    private int _endsKnown;       // containers whose end is known (computed by the look-ahead pass)
+
+    private JsonEventDecoder()
+    {
+        _pathLookup = _pathIds.GetAlternateLookup<ReadOnlySpan<byte>>();
+    }
+
+    /// <summary>A decoder for this thread (reused across partitions, so the name cache stays warm).</summary>
+    public static JsonEventDecoder Rent(int initialChars)
+    {
+        var d = t_spare ?? new JsonEventDecoder();
+        t_spare = null;
+        d._chars = ArrayPool<char>.Shared.Rent(Math.Max(initialChars, 1024));
+        d._charPos = 0;
+        return d;
+    }
+
+    public static void Return(JsonEventDecoder d)
+    {
+        d.ReleaseRetired();
+        ArrayPool<char>.Shared.Return(d._chars);
+        d._chars = [];
+        t_spare = d;
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="json"/> (one complete JSON value) into <paramref name="e"/> and hands it to
+    /// <paramref name="onEvent"/>. A value that is not valid JSON, or not an object, is reported with
+    /// its place and skipped. Returns whether an event was delivered.
+    /// </summary>
+    public bool Emit(ReadOnlySpan<byte> json, Event e, string source, long offset, long line,
+        Action<Event> onEvent, IDiagnostics diagnostics)
+    {
+        e.Clear();
+        _charPos = 0;
+        bool ok = false;
+        try
+        {
+            Decode(json, e);
+            ok = true;
+        }
+        catch (JsonException ex)
+        {
+            Report(diagnostics, source, offset, line, "invalid JSON: " + TrimReaderPosition(ex.Message));
+        }
+        catch (NotAnObjectException ex)
+        {
+            Report(diagnostics, source, offset, line, ex.Message);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Utf8JsonReader reports invalid UTF-8 inside strings this way when a string is copied.
+            Report(diagnostics, source, offset, line, "invalid text in JSON: " + ex.Message);
+        }
+        if (!ok)
+        {
+            e.Clear();
+            ReleaseRetired();
+            return false;
+        }
+        e.Origin = new EventOrigin(source, offset, line);
+        e.Format = FormatName;
+        e.TimestampTicks = JsonTimestamps.Find(e);
+        try
+        {
+            onEvent(e);
+        }
+        finally
+        {
+            // The event's values point into _chars (and retired buffers); they are dead after the callback.
+            ReleaseRetired();
+            _charPos = 0;
+        }
+        return true;
+    }
+
+    private static void Report(IDiagnostics d, string source, long offset, long line, string message) =>
+        d.Report(new ReadError(source, message, Offset: offset, Line: line > 0 ? line : null));
+
+    /// <summary>The reader's own "LineNumber: 0 | BytePositionInLine: 12." is relative to the line or
+    /// element, not the file; we name the place ourselves, so keep the position only as "at byte N".</summary>
+    internal static string TrimReaderPosition(string message)
+    {
+        int i = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (i < 0) return message;
+        int b = message.IndexOf("BytePositionInLine:", i, StringComparison.Ordinal);
+        string head = message[..i].TrimEnd();
+        if (b < 0) return head;
+        var pos = message.AsSpan(b + "BytePositionInLine:".Length).Trim().TrimEnd('.');
+        return $"{head} (at byte {pos} of the value)";
+    }
+
+    private void Decode(ReadOnlySpan<byte> json, Event e)
+    {
+        var r = new Utf8JsonReader(json, ReaderOptions);
+        if (!r.Read()) throw new NotAnObjectException("empty JSON value");
+        if (r.TokenType != JsonTokenType.StartObject)
+            throw new NotAnObjectException($"JSON value is {Describe(r.TokenType)}, not an object; an event must be a JSON object");
+        _containerCount = 0;
+        _endsKnown = 0;
+        ReadObject(ref r, json, e, 0);
+        // Anything after the object's closing brace (a second value on the same line) is an error;
+        // the reader throws on it because multiple values are not allowed.
+        if (r.Read()) throw new NotAnObjectException($"unexpected {Describe(r.TokenType)} after the JSON object");
+    }
+
+    private void ReadObject(ref Utf8JsonReader r, ReadOnlySpan<byte> src, Event e, int prefixLength)
+    {
+        while (r.Read())
+        {
+            if (r.TokenType == JsonTokenType.EndObject) return;
+            // Property name: append ".name" (or "name" at top level) to the path prefix.
+            int length = prefixLength;
+            var raw = r.ValueSpan;
+            EnsurePath(length + 1 + raw.Length);
+            if (length > 0) _path[length++] = (byte)'.';
+            length += r.ValueIsEscaped ? r.CopyString(_path.AsSpan(length)) : CopyTo(raw, _path, length);
+            int id = PathId(_path.AsSpan(0, length));
+            r.Read();
+            ReadValue(ref r, src, e, id, length);
+        }
+    }
+
+    private static int CopyTo(ReadOnlySpan<byte> src, byte[] dest, int at)
+    {
+        src.CopyTo(dest.AsSpan(at));
+        return src.Length;
+    }
+
+    private void ReadValue(ref Utf8JsonReader r, ReadOnlySpan<byte> src, Event e, int id, int pathLength)
+    {
+        switch (r.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                AddRawContainer(ref r, src, e, id);
+                ReadObject(ref r, src, e, pathLength);
+                break;
+            case JsonTokenType.StartArray:
+                AddRawContainer(ref r, src, e, id);
+                while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+                    ReadValue(ref r, src, e, id, pathLength);
+                break;
+            case JsonTokenType.String:
+            {
+                var raw = r.ValueSpan;
+                EnsureChars(raw.Length);   // unescaping and UTF-8 -> UTF-16 never lengthen the text
+                int n = r.ValueIsEscaped
+                    ? r.CopyString(_chars.AsSpan(_charPos))
+                    : Encoding.UTF8.GetChars(raw, _chars.AsSpan(_charPos));
+                e.Add(id, FieldValue.FromChars(_chars, _charPos, n));
+                _charPos += n;
+                break;
+            }
+            case JsonTokenType.Number:
+                if (r.TryGetInt64(out long l)) e.Add(id, FieldValue.FromInt64(l));
+                else if (r.TryGetUInt64(out ulong u)) e.Add(id, FieldValue.FromUInt64(u));
+                else if (r.TryGetDouble(out double d)) e.Add(id, FieldValue.FromDouble(d));
+                else AddRawText(r.ValueSpan, e, id, raw: false);   // out of double range: keep its text
+                break;
+            case JsonTokenType.True: e.Add(id, FieldValue.FromBoolean(true)); break;
+            case JsonTokenType.False: e.Add(id, FieldValue.FromBoolean(false)); break;
+            case JsonTokenType.Null: e.Add(id, FieldValue.Null); break;
+            default:
+                throw new NotAnObjectException($"unexpected JSON token {r.TokenType}");
+        }
+    }
+
+    /// <summary>Adds the container starting at the reader's current token as raw JSON text.</summary>
+    private void AddRawContainer(ref Utf8JsonReader r, ReadOnlySpan<byte> src, Event e, int id)
+    {
+        int ordinal = _containerCount++;
+        if (ordinal >= _endsKnown) ComputeContainerEnds(r, ordinal);
+        int start = (int)r.TokenStartIndex;
+        int end = _containerEnds[ordinal];
+        AddRawText(src[start..end], e, id, raw: true);
+    }
+
+    private void AddRawText(ReadOnlySpan<byte> utf8, Event e, int id, bool raw)
+    {
+        EnsureChars(utf8.Length);
+        int n = Encoding.UTF8.GetChars(utf8, _chars.AsSpan(_charPos));
+        e.Add(id, raw ? FieldValue.FromRawJson(_chars, _charPos, n) : FieldValue.FromChars(_chars, _charPos, n));
+        _charPos += n;
+    }
+
+    /// <summary>
+    /// Look-ahead over the rest of the event (from the container at the reader's position) recording
+    /// where each nested container ends, so its raw text can be added before its children. Run once
+    /// per event, at the first nested container, so an event is scanned at most twice.
+    /// </summary>
+    private void ComputeContainerEnds(Utf8JsonReader copy, int firstOrdinal)
+    {
+        int ordinal = firstOrdinal, sp = 0;
+        do
+        {
+            switch (copy.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                case JsonTokenType.StartArray:
+                    if (sp == _stack.Length) Array.Resize(ref _stack, sp * 2);
+                    if (ordinal >= _containerEnds.Length) Array.Resize(ref _containerEnds, Math.Max(ordinal + 1, _containerEnds.Length * 2));
+                    _stack[sp++] = ordinal++;
+                    break;
+                case JsonTokenType.EndObject:
+                case JsonTokenType.EndArray:
+                    if (sp == 0) { _endsKnown = ordinal; return; }   // the root object's end
+                    _containerEnds[_stack[--sp]] = (int)copy.BytesConsumed;
+                    break;
+            }
+        } while (copy.Read());
+        _endsKnown = ordinal;
+    }
+
+    private int PathId(ReadOnlySpan<byte> path)
+    {
+        if (_pathLookup.TryGetValue(path, out int id)) return id;
+        // A file with ever-new keys (ids, hashes as keys) must not grow the cache without bound.
+        if (_pathIds.Count >= MaxCachedPaths) _pathIds.Clear();
+        id = FieldNames.Intern(Encoding.UTF8.GetString(path));
+        _pathIds[path.ToArray()] = id;
+        return id;
+    }
+
+    private void EnsurePath(int length)
+    {
+        if (length > _path.Length) Array.Resize(ref _path, Math.Max(length, _path.Length * 2));
+    }
+
+    private void EnsureChars(int count)
+    {
+        if (_charPos + count <= _chars.Length) return;
+        // Values already added point into the current buffer: retire it (returned after the event)
+        // instead of copying, and continue in a fresh one.
+        _retired.Add(_chars);
+        _chars = ArrayPool<char>.Shared.Rent(Math.Max(count, _chars.Length * 2));
+        _charPos = 0;
+    }
+
+    private void ReleaseRetired()
+    {
+        foreach (var b in _retired) ArrayPool<char>.Shared.Return(b);
+        _retired.Clear();
+    }
+
+    private static string Describe(JsonTokenType t) => t switch
+    {
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        JsonTokenType.StartObject => "an object",
+        _ => t.ToString(),
+    };
+
+    private sealed class NotAnObjectException(string message) : Exception(message);
+
+    /// <summary>Byte-array keys compared by content, with span lookups (no allocation on a hit).</summary>
+    private sealed class ByteKeyComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly ByteKeyComparer Instance = new();
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+        public int GetHashCode(byte[] key) => Hash(key);
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+        public int GetHashCode(ReadOnlySpan<byte> alternate) => Hash(alternate);
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+
+        private static int Hash(ReadOnlySpan<byte> s)
+        {
+            var h = new HashCode();
+            h.AddBytes(s);
+            return h.ToHashCode();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text;
+using System.Text.Json;
+using Vigil.Diagnostics;
+
+namespace Vigil.Readers.Json;
+
+/// <summary>
+/// JSON logs: one object per line (JSON lines / NDJSON), a top-level array of objects, or objects
+/// written one after another over several lines; any of them optionally gzip-compressed.
+/// JSON lines are cut into blocks at newlines, so blocks decode in parallel and a broken line costs
+/// only that line. Arrays and multi-line objects are streamed with Utf8JsonReader.
+/// </summary>
+public sealed class JsonFormat : ILogFormat
+{
+    public const int DefaultBlockSize = 2 << 20;
+    private const int SniffLength = 64 << 10;
+
+    private readonly int _blockSize;
+
+    public JsonFormat() : this(DefaultBlockSize) { }
+
+    /// <summary>A reader cutting blocks of about <paramref name="blockSize"/> bytes (tests use tiny blocks
+    /// to check that block boundaries do not change the result).</summary>
+    public JsonFormat(int blockSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 16);
+        _blockSize = blockSize;
+    }
+
+    public string Name => "json";
+
+    public bool Recognize(ReadOnlySpan<byte> head, string path)
+    {
+        if (head.Length >= 3 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8)
+        {
+            Span<byte> inflated = new byte[Math.Max(head.Length, 4096)];
+            int n = JsonInput.InflateHead(head, inflated);
+            bool decided = false;
+            if (n > 0 && LooksLikeJson(inflated[..n], out decided)) return true;
+            // Content decides when it could be seen (a gzipped EVTX is not ours, whatever its name);
+            // the name only when nothing usable came out of the head.
+            return !decided && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        }
+        if (JsonInput.Utf16Encoding(head) is { } utf16)
+        {
+            // Judge the text after the BOM, transcoded; an odd trailing byte of the head is ignored.
+            var text = head[2..(head.Length & ~1)];
+            return LooksLikeJson(Encoding.UTF8.GetBytes(utf16.GetString(text)), out _);
+        }
+        if (LooksLikeJson(head, out bool known)) return true;
+        // Only whitespace seen: the name decides. An empty file is nobody's (InputFiles says "file is empty").
+        return !known && head.Length > 0 && HasJsonExtension(path);
+    }
+
+    private static bool HasJsonExtension(string path) =>
+        path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+        || path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
+        || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// True when the bytes start (after a UTF-8 BOM and whitespace) with '{' or '[' and the first tokens
+    /// are valid JSON. <paramref name="decided"/> is false when the head held only whitespace, so the
+    /// content could not tell.
+    /// </summary>
+    internal static bool LooksLikeJson(ReadOnlySpan<byte> head, out bool decided)
+    {
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) head = head[3..];
+        int i = 0;
+        while (i < head.Length && JsonLinesPartition.IsSpace(head[i])) i++;
+        decided = i < head.Length;
+        if (!decided || (head[i] != '{' && head[i] != '[')) return false;
+        // Random bytes may start with '{'; ask the JSON reader to accept the first tokens as well.
+        // A later broken line must not make a whole file unrecognised, so a few good tokens suffice.
+        var reader = new Utf8JsonReader(head[i..], isFinalBlock: false,
+            new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = true, MaxDepth = 256 }));
+        int tokens = 0;
+        try
+        {
+            while (reader.Read())
+                if (++tokens >= 8) return true;
+            return true;   // the head ended (or the value ended) without an error
+        }
+        catch (JsonException)
+        {
+            return tokens >= 3 && reader.BytesConsumed > 2;
+        }
+    }
+
+    public IEnumerable<IEventPartition> Partition(string path, IDiagnostics diagnostics)
+    {
+        var input = JsonInput.Open(path, diagnostics);
+        if (input is null) yield break;
+        JsonLineCutter? cutter = null;
+        JsonValueScanner? scanner = null;
+        try
+        {
+            var head = input.Peek(SniffLength);
+            if (head.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) { input.Skip(3); head = head[3..]; }
+            if (UsesValueStream(head))
+            {
+                scanner = new JsonValueScanner(input, _blockSize, diagnostics);
+                while (scanner.Next() is { } p) yield return p;
+            }
+            else
+            {
+                cutter = new JsonLineCutter(input, _blockSize);
+                while (cutter.Next() is { } p) yield return p;
+            }
+        }
+        finally
+        {
+            cutter?.Dispose();
+            scanner?.Dispose();
+            input.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// JSON lines unless the data starts with '[' (an array) or its first line is a lone '{' (pretty-printed
+    /// objects). A JSON-lines file with a damaged first line still goes line by line, so only that line is lost.
+    /// </summary>
+    internal static bool UsesValueStream(ReadOnlySpan<byte> head)
+    {
+        int i = 0;
+        while (i < head.Length && JsonLinesPartition.IsSpace(head[i])) i++;
+        if (i == head.Length) return false;
+        if (head[i] == '[') return true;
+        if (head[i] != '{') return false;
+        int j = i + 1;
+        while (j < head.Length && head[j] is (byte)' ' or (byte)'\t' or (byte)'\r') j++;
+        return j < head.Length && head[j] == '\n';
+    }
+}

@@ -1,0 +1,178 @@
+using System.Text;
+using Vigil.Diagnostics;
+using Vigil.Readers;
+using Vigil.Readers.Json;
+
+namespace Vigil.Tests.Json;
+
+public class JsonDamageTests
+{
+    private static string Lines(int from, int to) =>
+        string.Concat(Enumerable.Range(from, to - from + 1).Select(i => $"{{\"n\":{i},\"s\":\"line {i}\"}}\n"));
+
+    [Fact]
+    public void ABrokenLineIsReportedWithFileAndLineAndTheRestIsRead()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("broken.json", Lines(1, 4) + "{\"n\":5,,\"s\":}\n" + Lines(6, 10));
+        var r = JsonTestSupport.ReadAll(path);
+        var error = Assert.Single(r.Errors);
+        Assert.Equal(path, error.Source);
+        Assert.Equal(5, error.Line);
+        Assert.Equal(Encoding.UTF8.GetByteCount(Lines(1, 4)), error.Offset);
+        Assert.Contains("invalid JSON", error.Message);
+        Assert.Contains($"{path}: line 5:", error.ToString());
+        Assert.Equal([1L, 2, 3, 4, 6, 7, 8, 9, 10], r.Events.Select(e => e.Origin.Line).ToArray());
+        Assert.Equal(["1", "2", "3", "4", "6", "7", "8", "9", "10"], r.Events.Select(e => e.Get("n") ?? "-").ToArray());
+    }
+
+    [Fact]
+    public void ScalarsAndTrailingGarbageAreErrorsNotEvents()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("scalars.json", "{\"a\":1}\n42\n\"text\"\n[1,2]\n{\"a\":2} {\"a\":3}\n{\"a\":4}\n");
+        var r = JsonTestSupport.ReadAll(path);
+        Assert.Equal(["1", "4"], r.Events.Select(e => e.Get("a") ?? "-").ToArray());
+        Assert.Equal([2L, 3, 4, 5], r.Errors.Select(e => e.Line!.Value).ToArray());
+        Assert.Contains("a number, not an object", r.Errors[0].Message);
+        Assert.Contains("a string, not an object", r.Errors[1].Message);
+        Assert.Contains("an array, not an object", r.Errors[2].Message);
+    }
+
+    [Fact]
+    public void ATruncatedLastLineIsReportedAndEarlierLinesKept()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("cut.json", Lines(1, 3) + "{\"n\":4,\"s\":\"li");
+        var r = JsonTestSupport.ReadAll(path);
+        Assert.Equal(3, r.Events.Count);
+        var error = Assert.Single(r.Errors);
+        Assert.Equal(4, error.Line);
+    }
+
+    [Fact]
+    public void CrlfLineEndingsAndEmptyLines()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("crlf.json", "{\"a\":\"x\"}\r\n\r\n  \r\n{\"a\":\"y\"}\r\n{\"a\":\"z\"}");
+        var r = JsonTestSupport.ReadAll(path);
+        Assert.Empty(r.Errors);
+        Assert.Equal(["x", "y", "z"], r.Events.Select(e => e.Get("a") ?? "-").ToArray());
+        Assert.Equal([1L, 4, 5], r.Events.Select(e => e.Origin.Line).ToArray());
+        Assert.Equal([0L, 17, 28], r.Events.Select(e => e.Origin.Offset).ToArray());
+    }
+
+    [Fact]
+    public void AByteOrderMarkIsSkipped()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("bom.json", [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("{\"a\":1}\n{\"a\":2}\n")]);
+        Assert.True(new JsonFormat().Recognize(File.ReadAllBytes(path), "noext"));
+        var r = JsonTestSupport.ReadAll(path);
+        Assert.Empty(r.Errors);
+        Assert.Equal(["1", "2"], r.Events.Select(e => e.Get("a") ?? "-").ToArray());
+        Assert.Equal(3, r.Events[0].Origin.Offset);
+        Assert.Equal(1, r.Events[0].Origin.Line);
+    }
+
+    [Fact]
+    public void Utf16WithByteOrderMarkIsTranscoded()
+    {
+        using var dir = new TempDir();
+        const string text = "{\"a\":\"caf\u00e9\",\"n\":1}\r\n{\"a\":\"x\",\"n\":2}\r\n";
+        foreach (var enc in new[] { Encoding.Unicode, Encoding.BigEndianUnicode })
+        {
+            var path = dir.File("utf16.json", [.. enc.GetPreamble(), .. enc.GetBytes(text)]);
+            Assert.True(new JsonFormat().Recognize(File.ReadAllBytes(path), "x.log"));
+            var r = JsonTestSupport.ReadAll(path);
+            Assert.Empty(r.Errors);
+            Assert.Equal(["café", "x"], r.Events.Select(e => e.Get("a") ?? "-").ToArray());
+            Assert.Equal([1L, 2], r.Events.Select(e => e.Origin.Line).ToArray());
+        }
+        Assert.False(new JsonFormat().Recognize([0xFF, 0xFE, .. Encoding.Unicode.GetBytes("hello")], "x.json"));
+    }
+
+    [Fact]
+    public void AnEmptyFileHasNoEventsAndIsNotRecognised()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("empty.json", Array.Empty<byte>());
+        var r = JsonTestSupport.ReadAll(path);
+        Assert.Empty(r.Events);
+        Assert.Empty(r.Errors);
+        var diag = new DiagnosticsCollector();
+        Assert.Null(InputFiles.Classify(path, [new JsonFormat()], diag, quiet: false));
+        Assert.Contains("empty", Assert.Single(diag.Errors).Message);
+    }
+
+    [Fact]
+    public void RandomBytesAreNotRecognised()
+    {
+        var format = new JsonFormat();
+        var rng = new Random(12345);
+        var head = new byte[4096];
+        for (int i = 0; i < 2000; i++)
+        {
+            rng.NextBytes(head);
+            // Half of them are made to start like JSON, the hard case.
+            if (i % 2 == 0) head[0] = (byte)(i % 4 == 0 ? '{' : '[');
+            Assert.False(format.Recognize(head, "sample.bin"), $"random head #{i} recognised");
+        }
+        rng.NextBytes(head);
+        Assert.False(format.Recognize(JsonTestSupport.Gzip(head), "random.bin"));
+        Assert.False(format.Recognize("ElfFile\0\0\0"u8, "x.json"));
+        Assert.False(format.Recognize(JsonTestSupport.Gzip("ElfFile\0\0\0\0\0\0\0\0"u8.ToArray()), "x.evtx.gz"));
+        // Text that is JSON-like by extension only: content wins.
+        Assert.False(format.Recognize("hello world\n"u8, "notes.json"));
+    }
+
+    [Fact]
+    public void JsonIsRecognisedByContentAndWhitespaceOnlyHeadsByName()
+    {
+        var format = new JsonFormat();
+        Assert.True(format.Recognize("  \n{\"a\":1}\n"u8, "x.log"));
+        Assert.True(format.Recognize("[\n  {\n    \"a\": 1"u8, "x.log"));
+        Assert.True(format.Recognize(JsonTestSupport.Gzip("{\"a\":1}\n"u8.ToArray()), "x.bin"));
+        Assert.True(format.Recognize(JsonTestSupport.Gzip("[{\"a\":1}]"u8.ToArray()), "x.bin"));
+        var spaces = new byte[4096];
+        Array.Fill(spaces, (byte)' ');
+        Assert.True(format.Recognize(spaces, "x.jsonl"));
+        Assert.False(format.Recognize(spaces, "x.txt"));
+        // A broken line after a good start does not make the whole file unrecognised.
+        Assert.True(format.Recognize("{\"a\":1,\"b\":2}\n{\"a\":,}\n"u8, "x.log"));
+    }
+
+    [Fact]
+    public void AnUnreadableFileIsReported()
+    {
+        var diag = new DiagnosticsCollector();
+        var parts = new JsonFormat().Partition("/nonexistent/vigil/x.json", diag).ToList();
+        Assert.Empty(parts);
+        Assert.Contains("cannot open", Assert.Single(diag.Errors).Message);
+    }
+
+    [Fact]
+    public void ArrayDamageIsReportedWithOffsetAndLineAndEarlierElementsKept()
+    {
+        using var dir = new TempDir();
+        var text = "[\n  {\"a\": 1},\n  {\"a\": 2},\n  {\"a\": 3,, },\n  {\"a\": 4}\n]\n";
+        var path = dir.File("arr.json", text);
+        var r = JsonTestSupport.ReadAll(path);
+        Assert.Equal(["1", "2"], r.Events.Select(e => e.Get("a") ?? "-").ToArray());
+        var error = Assert.Single(r.Errors);
+        Assert.Equal(4, error.Line);
+        Assert.InRange(error.Offset!.Value, text.IndexOf("{\"a\": 3", StringComparison.Ordinal), text.IndexOf(",, ", StringComparison.Ordinal) + 2);
+    }
+
+    [Fact]
+    public void NonObjectArrayElementsAreReportedAndSkipped()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("arr.json", "[{\"a\":1}, 7, [ {\"a\":9} ], \"s\", {\"a\":2}]");
+        var r = JsonTestSupport.ReadAll(path);
+        Assert.Equal(["1", "2"], r.Events.Select(e => e.Get("a") ?? "-").ToArray());
+        Assert.Equal(3, r.Errors.Count);
+        Assert.All(r.Errors, e => Assert.Contains("not an object", e.Message));
+        Assert.Equal(10, r.Errors[0].Offset);
+    }
+}
