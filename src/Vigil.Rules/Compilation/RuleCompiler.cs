@@ -335,14 +335,12 @@ internal sealed class RuleCompiler
 
             // Keyword searches match anywhere in a field's text unless told otherwise.
             var mt = f.IsKeyword && matchType == MatchType.Exact ? MatchType.Contains : matchType;
-            string pattern = mt switch
-            {
-                MatchType.Contains => "*" + text + "*",
-                MatchType.StartsWith => text + "*",
-                MatchType.EndsWith => "*" + text,
-                _ => text,
-            };
-            var needle = Classify(pattern, cmp);
+            // Wildcards are added to the parsed segments, not the text: a value ending in a backslash
+            // ('\Control\Print\Monitors\') must not turn an appended '*' into an escaped literal '\*'.
+            var segs = SigmaPatterns.Parse(text);
+            if (mt is MatchType.Contains or MatchType.EndsWith) segs.Insert(0, new WildcardSegment(SegmentKind.Star, ""));
+            if (mt is MatchType.Contains or MatchType.StartsWith) segs.Add(new WildcardSegment(SegmentKind.Star, ""));
+            var needle = Classify(segs, text, cmp);
             // An unquoted number (EventID: 4688) or a hex literal also compares numerically with numeric event values.
             if (needle.Kind == NeedleKind.Equals && transforms.Count == 0
                 && (v.Kind is ScalarKind.Integer or ScalarKind.Float || needle.Text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
@@ -419,9 +417,11 @@ internal sealed class RuleCompiler
     }
 
     /// <summary>Picks the cheapest matcher for a Sigma string: exact, prefix, suffix, contains, or a general wildcard pattern.</summary>
-    internal static Needle Classify(string pattern, StringComparison cmp)
+    internal static Needle Classify(List<WildcardSegment> segs, string pattern, StringComparison cmp)
     {
-        var segs = SigmaPatterns.Parse(pattern);
+        // Merge adjacent stars (e.g. contains on a value that already starts with '*').
+        for (int i = segs.Count - 1; i > 0; i--)
+            if (segs[i].Kind == SegmentKind.Star && segs[i - 1].Kind == SegmentKind.Star) segs.RemoveAt(i);
         int n = segs.Count;
         bool anyQuestion = segs.Exists(s => s.Kind == SegmentKind.Question);
         int stars = segs.Count(s => s.Kind == SegmentKind.Star);
