@@ -24,13 +24,21 @@ internal static partial class SigmaParser
     {
         var rules = new List<SigmaRule>();
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yaml));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
             errors.Add(new RuleError(file, ex.Start.Line, ex.Start.Column, "YAML syntax error: " + (ex.InnerException?.Message ?? ex.Message)));
+            return rules;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Some scanner failures (e.g. an unterminated flow sequence) carry no position; report where parsing stopped.
+            var at = parser.Current?.End ?? Mark.Empty;
+            errors.Add(new RuleError(file, at.Line, at.Column, "YAML syntax error: " + ex.Message));
             return rules;
         }
 
