@@ -21,33 +21,44 @@ public static class RuleLoader
         var rules = new List<CompiledRule>();
         int files = 0;
         if (includeBuiltin) files += LoadBuiltinInto(compiler, rules, errors);
+        var found = new List<string>();
         foreach (var path in paths)
         {
-            IEnumerable<string> found;
             if (Directory.Exists(path))
             {
-                found = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                found.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
                     .Where(f => f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase))
-                    .Order(StringComparer.Ordinal);
+                    .Order(StringComparer.Ordinal));
             }
-            else if (File.Exists(path)) found = [path];
-            else
+            else if (File.Exists(path)) found.Add(path);
+            else errors.Add(new RuleError(path, 0, 0, "no such file or directory"));
+        }
+
+        // Files are independent: read, parse and compile them in parallel (YAML parsing dominates load time),
+        // then gather results in file order so rule order and error order are deterministic.
+        var perFile = new (List<CompiledRule> Rules, List<RuleError> Errors, bool Read)[found.Count];
+        Parallel.For(0, found.Count, i =>
+        {
+            var fileRules = new List<CompiledRule>();
+            var fileErrors = new List<RuleError>();
+            bool read = false;
+            try
             {
-                errors.Add(new RuleError(path, 0, 0, "no such file or directory"));
-                continue;
+                string text = File.ReadAllText(found[i]);
+                read = true;
+                LoadInto(compiler, text, found[i], fileRules, fileErrors);
             }
-            foreach (var file in found)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                string text;
-                try { text = File.ReadAllText(file); }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    errors.Add(new RuleError(file, 0, 0, "cannot read: " + ex.Message));
-                    continue;
-                }
-                files++;
-                LoadInto(compiler, text, file, rules, errors);
+                fileErrors.Add(new RuleError(found[i], 0, 0, "cannot read: " + ex.Message));
             }
+            perFile[i] = (fileRules, fileErrors, read);
+        });
+        foreach (var (fileRules, fileErrors, read) in perFile)
+        {
+            rules.AddRange(fileRules);
+            errors.AddRange(fileErrors);
+            if (read) files++;
         }
         return new RuleSet(rules, errors, files);
     }

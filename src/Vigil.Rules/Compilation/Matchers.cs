@@ -76,7 +76,7 @@ internal sealed class Needle
     /// <summary>When the rule value is a number (4688, 0x17), compare numerically against numeric event values.</summary>
     public bool HasNumber;
     public double Number;
-    public Regex? Regex;
+    public LazyRegex? Regex;
     public WildcardSegment[]? Pattern;
     public byte[]? Network;
     public int PrefixLength;
@@ -88,3 +88,40 @@ internal sealed class Needle
 internal enum SegmentKind : byte { Literal, Star, Question }
 
 internal readonly record struct WildcardSegment(SegmentKind Kind, string Text);
+
+/// <summary>
+/// A regex validated at load time and turned into its fast form on first use. Building a NonBacktracking
+/// (or Compiled) regex costs up to tens of milliseconds for patterns with large Unicode classes; doing it
+/// for every regex at load would dominate loading the SigmaHQ collection, and most regexes are never
+/// reached because routing filters their events out. NonBacktracking is preferred (linear time, no
+/// catastrophic backtracking on hostile input); patterns it cannot run (lookarounds, backreferences)
+/// use the compiled backtracking engine. Thread-safe: racing first users may each build one; one wins.
+/// </summary>
+internal sealed class LazyRegex
+{
+    private readonly string _pattern;
+    private readonly RegexOptions _options;
+    private Regex? _fast;
+
+    public LazyRegex(string pattern, RegexOptions options)
+    {
+        _pattern = pattern;
+        _options = options;
+        _ = new Regex(pattern, options);   // throws RegexParseException (an ArgumentException) for a bad pattern
+    }
+
+    public Regex Value => Volatile.Read(ref _fast) ?? Build();
+
+    public bool IsMatch(ReadOnlySpan<char> text) => Value.IsMatch(text);
+
+    private Regex Build()
+    {
+        Regex r;
+        try { r = new Regex(_pattern, _options | RegexOptions.NonBacktracking); }
+        catch (NotSupportedException) { r = new Regex(_pattern, _options | RegexOptions.Compiled, TimeSpan.FromSeconds(1)); }
+        Interlocked.CompareExchange(ref _fast, r, null);
+        return _fast!;
+    }
+
+    public override string ToString() => _pattern;
+}

@@ -56,7 +56,8 @@ internal sealed class RuleCompiler
             return node;
         }
 
-        var unrouted = DetectionFor(null);
+        // The rule's own field names are only needed when no routing alternative applies.
+        var unrouted = routes.Count == 0 ? DetectionFor(null) : Node.Const(false);
         var compiled = new Route[routes.Count];
         for (int i = 0; i < routes.Count; i++)
             compiled[i] = new Route(routes[i].Constraint, DetectionFor(routes[i].FieldMappings));
@@ -444,22 +445,15 @@ internal sealed class RuleCompiler
         return new Needle { Kind = NeedleKind.Wildcard, Text = pattern, Pattern = segs.ToArray(), Comparison = cmp };
     }
 
-    /// <summary>Builds a regex once. NonBacktracking (linear time, no catastrophic backtracking) when the
-    /// pattern allows it; lookarounds and backreferences need the backtracking engine, compiled.</summary>
-    private static Regex BuildRegex(string pattern, bool ignoreCase, bool multiline, bool singleline)
+    /// <summary>Checks the pattern now (an interpreted Regex is cheap to build and reports syntax errors
+    /// at load time); the fast matcher is built on first use, see <see cref="LazyRegex"/>.</summary>
+    private static LazyRegex BuildRegex(string pattern, bool ignoreCase, bool multiline, bool singleline)
     {
         var opts = RegexOptions.CultureInvariant;
         if (ignoreCase) opts |= RegexOptions.IgnoreCase;
         if (multiline) opts |= RegexOptions.Multiline;
         if (singleline) opts |= RegexOptions.Singleline;
-        try
-        {
-            return new Regex(pattern, opts | RegexOptions.NonBacktracking);
-        }
-        catch (NotSupportedException)
-        {
-            return new Regex(pattern, opts | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
-        }
+        return new LazyRegex(pattern, opts);
     }
 
     private static Needle ParseCidr(string text, SigmaScalar v)

@@ -38,7 +38,7 @@ internal static partial class SigmaParser
         {
             // Some scanner failures (e.g. an unterminated flow sequence) carry no position; report where parsing stopped.
             var at = parser.Current?.End ?? Mark.Empty;
-            errors.Add(new RuleError(file, at.Line, at.Column, "YAML syntax error: " + ex.Message));
+            errors.Add(new RuleError(file, at.Line, at.Column, "YAML syntax error: malformed or unterminated structure near here (" + ex.Message + ")"));
             return rules;
         }
 
