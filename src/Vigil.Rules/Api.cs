@@ -59,7 +59,8 @@ public sealed class CompiledRule
     /// <summary>The detection compiled with the rule's own field names, used when <see cref="Routes"/> is empty.</summary>
     internal Node Unrouted { get; }
 
-    /// <summary>True when the log source has a known routing constraint (Channel and/or EventID).</summary>
+    /// <summary>True when the rule has a routing constraint: Channel and/or EventID from its log source, or
+    /// (for non-Windows products without a mapping) the guard that keeps it off Windows event log records.</summary>
     public bool HasRouting => Routes.Length > 0;
 
     public bool Matches(Event e)

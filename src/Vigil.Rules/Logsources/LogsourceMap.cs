@@ -16,9 +16,21 @@ internal sealed class RouteConstraint
     public string[] Channels = [];
     public long[] EventIds = [];
     public (int FieldId, string Value)[] Fields = [];
+    /// <summary>Product guard for non-Windows rules: when set, an event that has a Channel field (a Windows
+    /// event log record) matches only if its Channel is one of these. Events without Channel pass.</summary>
+    public string[]? ChannelAbsentOrIn;
 
     public bool Matches(Event e)
     {
+        if (ChannelAbsentOrIn != null && e.TryGet(WellKnownFields.Channel, out var foreign))
+        {
+            if (!foreign.IsText) return false;
+            var t = foreign.TextSpan;
+            bool ok = false;
+            foreach (var c in ChannelAbsentOrIn)
+                if (t.Equals(c, StringComparison.OrdinalIgnoreCase)) { ok = true; break; }
+            if (!ok) return false;
+        }
         if (EventIds.Length > 0)
         {
             if (!e.TryGet(WellKnownFields.EventID, out var id) || !EventIdIn(id)) return false;
@@ -56,7 +68,7 @@ internal sealed class RouteConstraint
     }
 
     public override string ToString() =>
-        $"Channel in [{string.Join(", ", Channels)}] EventID in [{string.Join(", ", EventIds)}]"
+        (ChannelAbsentOrIn != null ? $"no Channel or Channel in [{string.Join(", ", ChannelAbsentOrIn)}] " : "") + $"Channel in [{string.Join(", ", Channels)}] EventID in [{string.Join(", ", EventIds)}]"
         + (Fields.Length > 0 ? " " + string.Join(", ", Fields.Select(f => $"{FieldNames.Name(f.FieldId)}={f.Value}")) : "");
 }
 
@@ -77,6 +89,8 @@ internal sealed class LogsourceMap
     // product -> service -> channels ; product -> category -> alternatives (keys case-insensitive)
     private readonly Dictionary<string, Dictionary<string, string[]>> _services = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, Dictionary<string, List<Alternative>>> _categories = new(StringComparer.OrdinalIgnoreCase);
+    // product -> the Windows-log Channels its events may carry (non-Windows products only)
+    private readonly Dictionary<string, string[]> _products = new(StringComparer.OrdinalIgnoreCase);
 
     private static readonly Lazy<LogsourceMap> BuiltinMap = new(LoadBuiltin);
     public static LogsourceMap Builtin => BuiltinMap.Value;
@@ -99,6 +113,7 @@ internal sealed class LogsourceMap
         var map = new LogsourceMap();
         foreach (var (p, d) in Builtin._services) map._services[p] = new Dictionary<string, string[]>(d, StringComparer.OrdinalIgnoreCase);
         foreach (var (p, d) in Builtin._categories) map._categories[p] = new Dictionary<string, List<Alternative>>(d, StringComparer.OrdinalIgnoreCase);
+        foreach (var (p, c) in Builtin._products) map._products[p] = c;
         map.Add(yaml, file, errors);
         return map;
     }
@@ -137,7 +152,11 @@ internal sealed class LogsourceMap
                         }
                     }
                 }
-                else throw SigmaParser.Fail(k, $"unknown key '{key}' (expected services or categories)");
+                else if (key == "products")
+                {
+                    foreach (var (pk, pv) in Map(v).Children) _products[Str(pk)] = Strings(pv);
+                }
+                else throw SigmaParser.Fail(k, $"unknown key '{key}' (expected services, categories or products)");
             }
         }
         catch (RuleParseException ex) { errors.Add(new RuleError(file, ex.Line, ex.Column, ex.Message)); }
@@ -195,8 +214,12 @@ internal sealed class LogsourceMap
         if (ls.Service != null)
         {
             var channels = ChannelsOf(product, ls.Service);
-            if (channels.Length > 0) result.Add(new LogsourceRoute(new RouteConstraint { Channels = channels }, null));
+            if (channels.Length > 0) { result.Add(new LogsourceRoute(new RouteConstraint { Channels = channels }, null)); return result; }
         }
+        // No mapping: a rule for another product (linux, aws, okta…) must still not fire on Windows event
+        // log records, which are recognised by their Channel field.
+        if (product.Length > 0 && !product.Equals("windows", StringComparison.OrdinalIgnoreCase))
+            result.Add(new LogsourceRoute(new RouteConstraint { ChannelAbsentOrIn = _products.TryGetValue(product, out var own) ? own : [] }, null));
         return result;
     }
 

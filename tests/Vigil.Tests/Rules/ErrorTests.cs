@@ -120,6 +120,27 @@ public class ErrorTests
     }
 
     [Fact]
+    public void RepeatActionReusesThePreviousDocument()
+    {
+        var yaml = "title: first\nid: r1\nlogsource:\n    product: windows\ndetection:\n    sel:\n        A: 1\n    condition: sel\n"
+                   + "---\naction: repeat\nid: r2\ndetection:\n    sel:\n        A: 2\n";
+        var set = Load(yaml, "rep.yml");
+        Assert.Empty(set.Errors);
+        Assert.Equal(2, set.Rules.Count);
+        Assert.Equal("first", set.Rules[1].Rule.Title);
+        Assert.True(set.Rules[1].Matches(Ev(("A", 2L))));
+        Assert.False(set.Rules[1].Matches(Ev(("A", 1L))));
+    }
+
+    [Fact]
+    public void BuiltinRulesLoadCleanly()
+    {
+        var set = RuleLoader.LoadBuiltin();
+        Assert.Empty(set.Errors);
+        Assert.True(set.Rules.Count >= set.FilesRead);
+    }
+
+    [Fact]
     public void MetadataIsParsed()
     {
         var set = Load("title: T\nid: abc\nstatus: deprecated\nlevel: high\nauthor: me\ndescription: d\ntags:\n    - attack.t1059\nreferences:\n    - https://x\nfalsepositives:\n    - admins\n"

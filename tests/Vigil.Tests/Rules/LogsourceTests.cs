@@ -61,6 +61,19 @@ public class LogsourceTests
     }
 
     [Fact]
+    public void OtherProductsDoNotFireOnWindowsRecords()
+    {
+        var r = Rule("keywords:\n    - 'whoami'\ncondition: keywords", logsource: "    product: linux\n    service: syslog");
+        Assert.True(r.HasRouting);
+        Assert.True(r.Matches(Ev(("message", "user ran whoami"))));                                   // no Channel: a Linux record
+        Assert.True(r.Matches(Ev(("Channel", "Linux-Sysmon/Operational"), ("CommandLine", "whoami"))));
+        Assert.False(r.Matches(Ev(("Channel", Sysmon), ("CommandLine", "whoami"))));                 // a Windows record
+        var aws = Rule("selection:\n    eventName: x\ncondition: selection", logsource: "    product: aws\n    service: cloudtrail");
+        Assert.True(aws.Matches(Ev(("eventName", "x"))));
+        Assert.False(aws.Matches(Ev(("eventName", "x"), ("Channel", "Security"))));
+    }
+
+    [Fact]
     public void UserMappingFileOverridesBuiltin()
     {
         var file = Path.Combine(Path.GetTempPath(), $"vigil-ls-{Guid.NewGuid():N}.yml");
