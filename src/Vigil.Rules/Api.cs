@@ -63,6 +63,17 @@ public sealed class CompiledRule
     /// (for non-Windows products without a mapping) the guard that keeps it off Windows event log records.</summary>
     public bool HasRouting => Routes.Length > 0;
 
+    /// <summary>The routing alternatives, for building a candidate index (an event can only match when it
+    /// satisfies one of them). Empty when the rule applies to every event.</summary>
+    public IReadOnlyList<RouteInfo> Routing => _routing ??= Routes.Select(r => new RouteInfo(
+        r.Constraint.Channels, r.Constraint.EventIds,
+        r.Constraint.Fields.Select(f => (FieldNames.Name(f.FieldId), f.Value)).ToArray(),
+        r.Constraint.ChannelAbsentOrIn)).ToArray();
+    private RouteInfo[]? _routing;
+
+    /// <summary>A readable dump of the compiled form (routes, then the detection tree with prepared needles).</summary>
+    public string Describe() => Explain.Rule(this);
+
     public bool Matches(Event e)
     {
         var routes = Routes;
@@ -77,6 +88,14 @@ public sealed class CompiledRule
 
     public override string ToString() => Rule.ToString();
 }
+
+/// <summary>
+/// One routing alternative of a compiled rule. An event satisfies it when its Channel is in
+/// <see cref="Channels"/> (if any), its EventID in <see cref="EventIds"/> (if any), each extra field equals its
+/// value, and, when <see cref="ChannelAbsentOrIn"/> is set, it has no Channel or one of those.
+/// </summary>
+public sealed record RouteInfo(IReadOnlyList<string> Channels, IReadOnlyList<long> EventIds,
+    IReadOnlyList<(string Field, string Value)> Fields, IReadOnlyList<string>? ChannelAbsentOrIn);
 
 /// <summary>The result of loading rules: what compiled, what failed (with file and line), and how many files were read.</summary>
 public sealed class RuleSet

@@ -109,3 +109,19 @@ public class LogsourceTests
         finally { File.Delete(file); }
     }
 }
+
+public class RoutingInfoTests
+{
+    [Fact]
+    public void RoutingAndDescribeExposeTheCompiledForm()
+    {
+        var r = RuleTestHelper.Rule("selection:\n    Image|endswith: '\\whoami.exe'\ncondition: selection",
+            logsource: "    product: windows\n    category: process_creation");
+        Assert.Equal(2, r.Routing.Count);
+        Assert.Contains(r.Routing, x => x.EventIds.SequenceEqual([1L]) && x.Channels.Contains("Microsoft-Windows-Sysmon/Operational"));
+        Assert.Contains(r.Routing, x => x.EventIds.SequenceEqual([4688L]) && x.Channels.SequenceEqual(["Security"]));
+        var text = r.Describe();
+        Assert.Contains("NewProcessName any of EndsWith:'\\whoami.exe'", text);
+        Assert.Contains("Image any of EndsWith:'\\whoami.exe'", text);
+    }
+}
