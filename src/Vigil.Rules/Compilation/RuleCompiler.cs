@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Vigil.Events;
@@ -197,10 +196,7 @@ internal sealed class RuleCompiler
             }
         }
 
-        if (all && f.Values.Count == 1 && !f.IsKeyword)
-        {
-            // The spec forbids 'all' on a single value; it is harmless, so accept it (several SigmaHQ tools do).
-        }
+        // The spec forbids 'all' on a single value; it is harmless (AND of one), so it is accepted as pySigma does.
 
         var test = new FieldTest { All = all, Negate = neq, Part = part };
         if (!f.IsKeyword)
@@ -467,7 +463,6 @@ internal sealed class RuleCompiler
         int prefix = maxPrefix;
         if (slash >= 0 && (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > maxPrefix))
             throw new RuleParseException($"'{text}' has a bad CIDR prefix length", v.Line, v.Column);
-        _ = addr.AddressFamily == AddressFamily.InterNetworkV6;
         return new Needle { Kind = NeedleKind.Cidr, Text = text, Network = bytes, PrefixLength = prefix };
     }
 
