@@ -70,4 +70,27 @@ public class EquivalenceTests(ITestOutputHelper output)
         Assert.True(hits > 0);
         Assert.Equal(0, allocated);
     }
+
+    [Fact]
+    public void ParallelEvaluationAgreesWithSequential()
+    {
+        // Compiled rules are shared by reader threads; lazily built regexes must not change answers.
+        var set = RuleLoader.Load([Path.Combine(CollectionTests.SigmaDir, "rules", "windows")], includeBuiltin: false);
+        var events = AllRegressionEvents();
+        var rules = set.Rules;
+        var parallel = new bool[events.Count * rules.Count];
+        Parallel.For(0, events.Count, i =>
+        {
+            for (int j = 0; j < rules.Count; j++) parallel[i * rules.Count + j] = rules[j].Matches(events[i]);
+        });
+        int hits = 0;
+        for (int i = 0; i < events.Count; i++)
+            for (int j = 0; j < rules.Count; j++)
+            {
+                bool m = rules[j].Matches(events[i]);
+                Assert.Equal(m, parallel[i * rules.Count + j]);
+                if (m) hits++;
+            }
+        Assert.True(hits > 150);
+    }
 }

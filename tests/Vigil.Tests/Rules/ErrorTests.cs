@@ -156,6 +156,29 @@ public class ErrorTests
     }
 
     [Fact]
+    public void FolderLoadKeepsGoodFilesWhenOneIsBroken()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-rules-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "sub"));
+            File.WriteAllText(Path.Combine(dir, "a.yml"), Good);
+            File.WriteAllText(Path.Combine(dir, "sub", "b.yaml"), Good.Replace("g1", "g2"));
+            File.WriteAllText(Path.Combine(dir, "sub", "broken.yml"), "title: [unclosed\n");
+            File.WriteAllText(Path.Combine(dir, "notes.txt"), "not a rule");
+            var set = RuleLoader.Load([dir], includeBuiltin: false);
+            Assert.Equal(3, set.FilesRead);
+            Assert.Equal(["g1", "g2"], set.Rules.Select(r => r.Rule.Id).Order().ToArray());
+            var err = Assert.Single(set.Errors);
+            Assert.Equal(Path.Combine(dir, "sub", "broken.yml"), err.File);
+            var single = RuleLoader.Load([Path.Combine(dir, "a.yml")], includeBuiltin: false);
+            Assert.Equal(1, single.FilesRead);
+            Assert.Single(single.Rules);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void MissingPathIsAnError()
     {
         var set = RuleLoader.Load([Path.Combine(Path.GetTempPath(), "vigil-no-such-dir-" + Guid.NewGuid())], includeBuiltin: false);
