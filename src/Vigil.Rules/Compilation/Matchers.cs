@@ -53,6 +53,10 @@ internal sealed class FieldTest
     /// <summary>True when some needle is <see cref="NeedleKind.Null"/>: then an absent field matches.</summary>
     public bool AbsentMatches;
     public Needle[][] Groups = [];
+    /// <summary>Optimisation of many case-insensitive exact text needles (OR only): one hash lookup instead of
+    /// a scan. The needles moved here are removed from <see cref="Groups"/>. Numeric event values skip the set:
+    /// the needles kept for them in <see cref="Groups"/> are those with a numeric meaning.</summary>
+    public HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? ExactSet;
     public string FieldName = "";
 }
 

@@ -489,17 +489,50 @@ internal sealed class RuleCompiler
                 var inner = Optimize(n.Children[0]);
                 return new Node { Kind = NodeKind.Not, Children = [inner], Cost = inner.Cost };
             case NodeKind.Field:
+                var test = WithExactSet(n.Test!);
+                return new Node { Kind = n.Kind, Test = test, Cost = TestCost(test) };
             case NodeKind.Keyword:
-                return new Node { Kind = n.Kind, Test = n.Test, Cost = TestCost(n.Test!) * (n.Kind == NodeKind.Keyword ? 20 : 1) };
+                return new Node { Kind = n.Kind, Test = n.Test, Cost = TestCost(n.Test!) * 20 };
             default:
                 return n;
         }
     }
 
+    private const int ExactSetThreshold = 8;
+
+    /// <summary>
+    /// For an OR field test with many exact, case-insensitive text needles (no numeric meaning), moves them into
+    /// a hash set probed with the value's text (numbers formatted as for any text comparison). Same answers:
+    /// such a needle matches exactly when the value's text equals it under OrdinalIgnoreCase, whatever the
+    /// value's kind, which is what set membership with that comparer tests.
+    /// </summary>
+    private static FieldTest WithExactSet(FieldTest t)
+    {
+        if (t.Kind != TestKind.Values || t.All || t.Part != TimePart.None) return t;
+        int exact = 0;
+        foreach (var g in t.Groups) foreach (var nd in g) if (IsSetable(nd)) exact++;
+        if (exact < ExactSetThreshold) return t;
+        var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var rest = new List<Needle>();
+        foreach (var g in t.Groups)
+            foreach (var nd in g)
+                if (IsSetable(nd)) set.Add(nd.Text); else rest.Add(nd);
+        return new FieldTest
+        {
+            Kind = t.Kind, FieldId = t.FieldId, All = false, Negate = t.Negate, Part = t.Part, TimestampFallback = t.TimestampFallback,
+            AbsentMatches = t.AbsentMatches, FieldName = t.FieldName,
+            ExactSet = set.GetAlternateLookup<ReadOnlySpan<char>>(),
+            Groups = rest.Count > 0 ? [rest.ToArray()] : [],
+        };
+    }
+
+    private static bool IsSetable(Needle nd) =>
+        nd.Kind == NeedleKind.Equals && !nd.HasNumber && nd.Comparison == StringComparison.OrdinalIgnoreCase;
+
     private static int TestCost(FieldTest t)
     {
         if (t.Kind == TestKind.Exists) return 1;
-        int cost = 1;
+        int cost = t.ExactSet != null ? 2 : 1;
         foreach (var g in t.Groups)
             foreach (var nd in g)
                 cost += nd.Kind switch

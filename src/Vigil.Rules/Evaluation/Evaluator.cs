@@ -64,6 +64,7 @@ internal static class Evaluator
             {
                 if (e.IdAt(i) != t.FieldId) continue;
                 ref readonly var v = ref e.ValueAt(i);
+                if (t.ExactSet is { } set && set.Contains(TextOf(v, buf))) { matched = true; break; }
                 foreach (var g in t.Groups)
                     if (MatchGroup(g, t, v, e, buf)) { matched = true; break; }
             }

@@ -413,3 +413,29 @@ public class ModifierTests
         }
     }
 }
+
+public class ExactSetTests
+{
+    [Fact]
+    public void ManyExactValuesUseASetWithSameAnswers()
+    {
+        var values = Enumerable.Range(0, 12).Select(i => $"host{i}.pool.example").ToList();
+        var det = "selection:\n    DestinationHostname:\n" + string.Join("\n", values.Select(v => $"        - '{v}'"))
+                  + "\n        - '*.evil.example'\n        - '4688'\n        - 77\ncondition: selection";
+        var r = RuleTestHelper.Rule(det);
+        Assert.Contains("any of EndsWith", r.Describe());
+        foreach (var v in values)
+        {
+            Assert.True(r.Matches(RuleTestHelper.Ev(("DestinationHostname", v.ToUpperInvariant()))), v);
+            Assert.True(r.Matches(RuleTestHelper.Ev(("DestinationHostname", RuleTestHelper.Utf16(v)))), v);
+        }
+        Assert.True(r.Matches(RuleTestHelper.Ev(("DestinationHostname", "a.EVIL.example"))));
+        Assert.True(r.Matches(RuleTestHelper.Ev(("DestinationHostname", 4688L))));   // number formatted as text
+        Assert.True(r.Matches(RuleTestHelper.Ev(("DestinationHostname", 77L))));
+        Assert.True(r.Matches(RuleTestHelper.Ev(("DestinationHostname", "77"))));
+        Assert.False(r.Matches(RuleTestHelper.Ev(("DestinationHostname", "host12.pool.example"))));
+        Assert.False(r.Matches(RuleTestHelper.Ev(("DestinationHostname", "host1.pool.example.com"))));
+        Assert.False(r.Matches(RuleTestHelper.Ev(("Other", "host1.pool.example"))));
+        Assert.False(r.Matches(RuleTestHelper.Ev(("DestinationHostname", 4689L))));
+    }
+}
