@@ -193,7 +193,9 @@ internal sealed class LogsourceMap
     /// <summary>The routing alternatives for a rule's log source; empty when there is no mapping for it.</summary>
     public IReadOnlyList<LogsourceRoute> Resolve(Logsource ls)
     {
-        string product = ls.Product ?? "";
+        // A rule without a product (category: antivirus, proxy, webserver…) takes the Windows mapping when
+        // its category/service has one; otherwise it is not a Windows log source and gets the product guard.
+        string product = ls.Product ?? "windows";
         var result = new List<LogsourceRoute>();
         if (ls.Category != null && _categories.TryGetValue(product, out var cats) && cats.TryGetValue(ls.Category, out var alts))
         {
@@ -216,10 +218,16 @@ internal sealed class LogsourceMap
             var channels = ChannelsOf(product, ls.Service);
             if (channels.Length > 0) { result.Add(new LogsourceRoute(new RouteConstraint { Channels = channels }, null)); return result; }
         }
-        // No mapping: a rule for another product (linux, aws, okta…) must still not fire on Windows event
-        // log records, which are recognised by their Channel field.
-        if (product.Length > 0 && !product.Equals("windows", StringComparison.OrdinalIgnoreCase))
-            result.Add(new LogsourceRoute(new RouteConstraint { ChannelAbsentOrIn = _products.TryGetValue(product, out var own) ? own : [] }, null));
+        // No mapping. A rule for another product (linux, aws, okta…), or one without a product whose source
+        // is not a Windows one (proxy, webserver, database…), must not fire on Windows event log records,
+        // which are recognised by their Channel field. Windows rules with an unknown source get no constraint.
+        bool windows = ls.Product != null && ls.Product.Equals("windows", StringComparison.OrdinalIgnoreCase);
+        bool nothingSaid = ls.Product == null && ls.Category == null && ls.Service == null;
+        if (!windows && !nothingSaid)
+            result.Add(new LogsourceRoute(new RouteConstraint
+            {
+                ChannelAbsentOrIn = ls.Product != null && _products.TryGetValue(ls.Product, out var own) ? own : [],
+            }, null));
         return result;
     }
 

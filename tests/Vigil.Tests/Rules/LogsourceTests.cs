@@ -74,6 +74,19 @@ public class LogsourceTests
     }
 
     [Fact]
+    public void RulesWithoutProduct()
+    {
+        // category antivirus has a Windows mapping (Defender detections), with Defender's field names.
+        var av = Rule("selection:\n    Signature|contains: 'Mimikatz'\ncondition: selection", logsource: "    category: antivirus");
+        Assert.True(av.Matches(Ev(("EventID", 1116L), ("Channel", "Microsoft-Windows-Windows Defender/Operational"), ("ThreatName", "HackTool:Win32/Mimikatz"))));
+        Assert.False(av.Matches(Ev(("EventID", 1116L), ("Channel", "Microsoft-Windows-Windows Defender/Operational"), ("Signature", "HackTool:Win32/Mimikatz"))));
+        // category database has none: keep off Windows records, match records without Channel.
+        var db = Rule("keywords:\n    - 'dump'\ncondition: keywords", logsource: "    category: database");
+        Assert.True(db.Matches(Ev(("query", "mysqldump all"))));
+        Assert.False(db.Matches(Ev(("Channel", "Microsoft-Windows-Sysmon/Operational"), ("TargetFilename", "C:\\x\\lsass.dump"))));
+    }
+
+    [Fact]
     public void UserMappingFileOverridesBuiltin()
     {
         var file = Path.Combine(Path.GetTempPath(), $"vigil-ls-{Guid.NewGuid():N}.yml");
