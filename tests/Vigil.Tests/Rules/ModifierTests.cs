@@ -334,6 +334,9 @@ public class ModifierTests
         var num = Rule("selection:\n    ProcessId|fieldref: ParentProcessId\ncondition: selection");
         Assert.True(num.Matches(Ev(("ProcessId", 42L), ("ParentProcessId", "42"))));
         Assert.False(num.Matches(Ev(("ProcessId", 42L), ("ParentProcessId", 43L))));
+        var ne = Rule("selection:\n    TargetUserName|fieldref|neq: SubjectUserName\ncondition: selection");
+        Assert.True(ne.Matches(Ev(("TargetUserName", "Bob"), ("SubjectUserName", "alice"))));
+        Assert.False(ne.Matches(Ev(("TargetUserName", "Bob"), ("SubjectUserName", "BOB"))));
     }
 
     [Fact]
