@@ -1,0 +1,123 @@
+using Vigil.Events;
+using Vigil.Rules.Compilation;
+using Vigil.Rules.Conditions;
+using Vigil.Rules.Evaluation;
+using Vigil.Rules.Parsing;
+
+namespace Vigil.Rules;
+
+/// <summary>A problem with one rule (or one rule file), naming the file and the place in it.</summary>
+public sealed record RuleError(string File, long Line, long Column, string Message)
+{
+    public override string ToString() => $"{File}:{Line}:{Column}: {Message}";
+}
+
+/// <summary>The <c>logsource</c> section of a rule. Any part may be absent.</summary>
+public sealed record Logsource(string? Product, string? Category, string? Service);
+
+/// <summary>A parsed Sigma detection rule: metadata plus the detection AST (internal), not yet compiled.</summary>
+public sealed class SigmaRule
+{
+    public string Id { get; init; } = "";
+    public string Title { get; init; } = "";
+    public string Status { get; init; } = "";
+    public string Level { get; init; } = "";
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public string? Description { get; init; }
+    public string? Author { get; init; }
+    public IReadOnlyList<string> References { get; init; } = [];
+    public IReadOnlyList<string> FalsePositives { get; init; } = [];
+    public Logsource Logsource { get; init; } = new(null, null, null);
+    /// <summary>The file the rule came from and the line its YAML document starts on.</summary>
+    public string File { get; init; } = "";
+    public long Line { get; init; }
+
+    /// <summary>Named search identifiers, in file order.</summary>
+    internal IReadOnlyList<SearchIdentifier> Searches { get; init; } = [];
+    /// <summary>One or more conditions (a list of conditions is OR-ed).</summary>
+    internal IReadOnlyList<ParsedCondition> Conditions { get; init; } = [];
+
+    public override string ToString() => $"{Title} ({Id}) {File}:{Line}";
+}
+
+/// <summary>
+/// A rule in its evaluable form. <see cref="Matches"/> first checks the routing constraint of the
+/// rule's log source (Channel / EventID), then the detection tree, cheapest checks first.
+/// Thread-safe: the compiled form is immutable.
+/// </summary>
+public sealed class CompiledRule
+{
+    internal CompiledRule(SigmaRule rule, Route[] routes, Node unrouted)
+    {
+        Rule = rule; Routes = routes; Unrouted = unrouted;
+    }
+
+    public SigmaRule Rule { get; }
+
+    /// <summary>Alternative (constraint, detection) pairs; empty when the log source has no mapping.</summary>
+    internal Route[] Routes { get; }
+    /// <summary>The detection compiled with the rule's own field names, used when <see cref="Routes"/> is empty.</summary>
+    internal Node Unrouted { get; }
+
+    /// <summary>True when the rule has a routing constraint: Channel and/or EventID from its log source, or
+    /// (for non-Windows products without a mapping) the guard that keeps it off Windows event log records.</summary>
+    public bool HasRouting => Routes.Length > 0;
+
+    /// <summary>The routing alternatives, for building a candidate index (an event can only match when it
+    /// satisfies one of them). Empty when the rule applies to every event.</summary>
+    public IReadOnlyList<RouteInfo> Routing => _routing ??= Routes.Select(r => new RouteInfo(
+        r.Constraint.Channels, r.Constraint.EventIds,
+        r.Constraint.Fields.Select(f => (FieldNames.Name(f.FieldId), f.Value)).ToArray(),
+        r.Constraint.ChannelAbsentOrIn)).ToArray();
+    private RouteInfo[]? _routing;
+
+    /// <summary>A readable dump of the compiled form (routes, then the detection tree with prepared needles).</summary>
+    public string Describe() => Explain.Rule(this);
+
+    public bool Matches(Event e)
+    {
+        var routes = Routes;
+        if (routes.Length == 0) return Evaluator.Eval(Unrouted, e);
+        for (int i = 0; i < routes.Length; i++)
+        {
+            var r = routes[i];
+            if (r.Constraint.Matches(e) && Evaluator.Eval(r.Detection, e)) return true;
+        }
+        return false;
+    }
+
+    public override string ToString() => Rule.ToString();
+}
+
+/// <summary>
+/// One routing alternative of a compiled rule. An event satisfies it when its Channel is in
+/// <see cref="Channels"/> (if any), its EventID in <see cref="EventIds"/> (if any), each extra field equals its
+/// value, and, when <see cref="ChannelAbsentOrIn"/> is set, it has no Channel or one of those.
+/// </summary>
+public sealed record RouteInfo(IReadOnlyList<string> Channels, IReadOnlyList<long> EventIds,
+    IReadOnlyList<(string Field, string Value)> Fields, IReadOnlyList<string>? ChannelAbsentOrIn);
+
+/// <summary>The result of loading rules: what compiled, what failed (with file and line), and how many files were read.</summary>
+public sealed class RuleSet
+{
+    public RuleSet(IReadOnlyList<CompiledRule> rules, IReadOnlyList<RuleError> errors, int filesRead)
+    {
+        Rules = rules; Errors = errors; FilesRead = filesRead;
+    }
+
+    public IReadOnlyList<CompiledRule> Rules { get; }
+    public IReadOnlyList<RuleError> Errors { get; }
+    public int FilesRead { get; }
+}
+
+/// <summary>Options for <see cref="RuleLoader"/>.</summary>
+public sealed class RuleLoadOptions
+{
+    /// <summary>Values for <c>expand</c> placeholders (<c>%name%</c>, name without the percent signs,
+    /// case-insensitive). A rule using a placeholder not listed here fails to load with a RuleError.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? Placeholders { get; init; }
+
+    /// <summary>An extra logsource mapping file (same layout as the embedded Logsources/logsources.yml);
+    /// its entries replace the built-in ones with the same key.</summary>
+    public string? LogsourceMappingFile { get; init; }
+}

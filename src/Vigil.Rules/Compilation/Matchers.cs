@@ -1,0 +1,131 @@
+using System.Text.RegularExpressions;
+using Vigil.Events;
+
+namespace Vigil.Rules.Compilation;
+
+/// <summary>The closed set of node kinds of a compiled detection; evaluated by a switch, not virtual calls.</summary>
+internal enum NodeKind : byte { And, Or, Not, Field, Keyword, True, False }
+
+/// <summary>
+/// A compiled detection tree node. And/Or children are ordered cheapest first (this never changes the
+/// result: the operators are pure and commutative). Immutable after compilation.
+/// </summary>
+internal sealed class Node
+{
+    public NodeKind Kind;
+    public Node[] Children = [];
+    public FieldTest? Test;
+    /// <summary>Rough relative cost of evaluating this node, used to order siblings.</summary>
+    public int Cost;
+
+    public static Node Const(bool value) => new() { Kind = value ? NodeKind.True : NodeKind.False, Cost = 0 };
+}
+
+/// <summary>What a field test checks for.</summary>
+internal enum TestKind : byte
+{
+    /// <summary>Compare the field's value(s) against needles.</summary>
+    Values,
+    /// <summary><c>|exists: true/false</c>: presence only, whatever the value (even null).</summary>
+    Exists,
+}
+
+/// <summary>A date part extracted by the time modifiers before comparing numerically.</summary>
+internal enum TimePart : byte { None, Minute, Hour, Day, Week, Month, Year }
+
+/// <summary>
+/// One <c>Field|modifiers: values</c> entry (or a keyword search when <see cref="FieldId"/> is -1).
+/// <see cref="Groups"/> holds one group per rule value; a group holds that value's expansions
+/// (windash permutations, base64offset alignments, placeholder values), which are always OR-ed.
+/// Groups are OR-ed, or AND-ed with the <c>all</c> modifier.
+/// </summary>
+internal sealed class FieldTest
+{
+    public TestKind Kind;
+    public int FieldId = -1;
+    public bool All;
+    /// <summary><c>neq</c>: the field must be present and match none of the values.</summary>
+    public bool Negate;
+    public bool ExistsExpected;
+    public TimePart Part;
+    /// <summary>With a time part: use the event's own timestamp when the field is absent (timestamp-like names only).</summary>
+    public bool TimestampFallback;
+    /// <summary>True when some needle is <see cref="NeedleKind.Null"/>: then an absent field matches.</summary>
+    public bool AbsentMatches;
+    public Needle[][] Groups = [];
+    /// <summary>Optimisation of many case-insensitive exact text needles (OR only): one hash lookup instead of
+    /// a scan. The needles moved here are removed from <see cref="Groups"/>. Numeric event values skip the set:
+    /// the needles kept for them in <see cref="Groups"/> are those with a numeric meaning.</summary>
+    public HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? ExactSet;
+    public string FieldName = "";
+}
+
+internal enum NeedleKind : byte
+{
+    /// <summary>Sigma <c>null</c>: the value is null or empty text (an absent field is handled by <see cref="FieldTest.AbsentMatches"/>).</summary>
+    Null,
+    Equals, StartsWith, EndsWith, Contains, Wildcard, Regex,
+    Lt, Lte, Gt, Gte,
+    Cidr,
+    RefEquals, RefStartsWith, RefEndsWith, RefContains,
+}
+
+/// <summary>One prepared value to compare with: text unescaped once, wildcard patterns split once,
+/// regexes and CIDR networks built once.</summary>
+internal sealed class Needle
+{
+    public NeedleKind Kind;
+    public string Text = "";
+    public StringComparison Comparison = StringComparison.OrdinalIgnoreCase;
+    /// <summary>When the rule value is a number (4688, 0x17), compare numerically against numeric event values.</summary>
+    public bool HasNumber;
+    public double Number;
+    public LazyRegex? Regex;
+    public WildcardSegment[]? Pattern;
+    public byte[]? Network;
+    public int PrefixLength;
+    public int RefFieldId = -1;
+
+    public override string ToString() => $"{Kind} {Text}";
+}
+
+internal enum SegmentKind : byte { Literal, Star, Question }
+
+internal readonly record struct WildcardSegment(SegmentKind Kind, string Text);
+
+/// <summary>
+/// A regex validated at load time and turned into its fast form on first use. Building a NonBacktracking
+/// (or Compiled) regex costs up to tens of milliseconds for patterns with large Unicode classes; doing it
+/// for every regex at load would dominate loading the SigmaHQ collection, and most regexes are never
+/// reached because routing filters their events out. NonBacktracking is preferred (linear time, no
+/// catastrophic backtracking on hostile input); patterns it cannot run (lookarounds, backreferences)
+/// use the compiled backtracking engine. Thread-safe: racing first users may each build one; one wins.
+/// </summary>
+internal sealed class LazyRegex
+{
+    private readonly string _pattern;
+    private readonly RegexOptions _options;
+    private Regex? _fast;
+
+    public LazyRegex(string pattern, RegexOptions options)
+    {
+        _pattern = pattern;
+        _options = options;
+        _ = new Regex(pattern, options);   // throws RegexParseException (an ArgumentException) for a bad pattern
+    }
+
+    public Regex Value => Volatile.Read(ref _fast) ?? Build();
+
+    public bool IsMatch(ReadOnlySpan<char> text) => Value.IsMatch(text);
+
+    private Regex Build()
+    {
+        Regex r;
+        try { r = new Regex(_pattern, _options | RegexOptions.NonBacktracking); }
+        catch (NotSupportedException) { r = new Regex(_pattern, _options | RegexOptions.Compiled, TimeSpan.FromSeconds(1)); }
+        Interlocked.CompareExchange(ref _fast, r, null);
+        return _fast!;
+    }
+
+    public override string ToString() => _pattern;
+}
