@@ -108,6 +108,9 @@ public sealed class RuleSet
     public IReadOnlyList<CompiledRule> Rules { get; }
     public IReadOnlyList<RuleError> Errors { get; }
     public int FilesRead { get; }
+
+    /// <summary>Rule files with at least one error (a file whose rule failed to load or compile).</summary>
+    public int Failed => Errors.Select(e => e.File).Distinct(StringComparer.Ordinal).Count();
 }
 
 /// <summary>Options for <see cref="RuleLoader"/>.</summary>

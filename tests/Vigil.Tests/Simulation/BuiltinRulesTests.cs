@@ -2,6 +2,10 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Vigil.Diagnostics;
+using Vigil.Events;
+using Vigil.Readers.Json;
+using Vigil.Rules;
 using YamlDotNet.RepresentationModel;
 
 namespace Vigil.Tests.Simulation;
@@ -64,8 +68,10 @@ public sealed class BuiltinRulesTests(SimulatorFixture fx) : IClassFixture<Simul
             Assert.Contains(tags, t => Regex.IsMatch(t, @"^attack\.t\d{4}"));
             Assert.IsType<YamlSequenceNode>(root.Children[new YamlScalarNode("falsepositives")]);
 
-            // Parses under the test evaluator, which accepts only the allowed subset of Sigma.
-            _ = new MiniSigma(f);
+            // Loads and compiles in the real engine without a single error.
+            var loaded = RuleLoader.LoadText(File.ReadAllText(f), f);
+            Assert.True(loaded.Errors.Count == 0, string.Join("\n", loaded.Errors));
+            Assert.Single(loaded.Rules);
         }
     }
 
@@ -81,19 +87,36 @@ public sealed class BuiltinRulesTests(SimulatorFixture fx) : IClassFixture<Simul
     [Fact]
     public void RulesCatchEachIntrusionStepAndSpareTheBenignLookalikes()
     {
-        var rules = RuleFiles.Select(f => new MiniSigma(f)).ToList();
+        // The real engine: built-in rules as shipped, events through the real JSON reader.
+        var builtin = RuleLoader.LoadBuiltin();
+        Assert.Empty(builtin.Errors);
+        var rules = builtin.Rules;
         int Rank(string level) => Array.IndexOf(new[] { "informational", "low", "medium", "high", "critical" }, level);
         var intrusionKeys = fx.Result.Truth.IntrusionEvents.ToDictionary(e => (e.File, e.EventRecordID, e.Hostname), e => e);
+        var matches = new Dictionary<(string File, long Rid, string Host), List<CompiledRule>>();
+        var diagnostics = new DiagnosticsCollector();
+        var format = new JsonFormat();
+        foreach (var path in fx.Result.Files)
+        {
+            string file = Path.GetFileName(path);
+            foreach (var part in format.Partition(path, diagnostics))
+                part.Read(new Event(), e =>
+                {
+                    var key = (file, long.Parse(e.GetString("EventRecordID")!, CultureInfo.InvariantCulture),
+                        e.GetString("Hostname")!);
+                    var hit = rules.Where(r => r.Matches(e)).ToList();
+                    if (hit.Count > 0) matches[key] = hit;
+                }, diagnostics);
+        }
+        Assert.Empty(diagnostics.Errors);
 
         // No benign event (background, inventory, backup, admin work) may fire a high or critical rule.
-        var strong = rules.Where(r => Rank(r.Level) >= 3).ToList();
         var falseAlarms = new List<string>();
-        foreach (var (file, e) in fx.All)
+        foreach (var (key, hit) in matches)
         {
-            var key = (file, e.GetProperty("EventRecordID").GetInt64(), e.GetProperty("Hostname").GetString()!);
             if (intrusionKeys.ContainsKey(key)) continue;
-            foreach (var r in strong)
-                if (r.Matches(e)) falseAlarms.Add($"{Path.GetFileName(r.Path)} on {key}");
+            foreach (var r in hit.Where(r => Rank(r.Rule.Level) >= 3))
+                falseAlarms.Add($"{r.Rule.Title} on {key}");
         }
         Assert.True(falseAlarms.Count == 0, "benign events fire high/critical rules:\n" + string.Join("\n", falseAlarms.Take(20)));
 
@@ -117,10 +140,9 @@ public sealed class BuiltinRulesTests(SimulatorFixture fx) : IClassFixture<Simul
         var best = new Dictionary<string, int>();
         foreach (var le in fx.Result.Truth.IntrusionEvents)
         {
-            var e = fx.Index[(le.File, le.EventRecordID, le.Hostname)];
-            foreach (var r in rules)
-                if (r.Matches(e))
-                    best[le.Technique!] = Math.Max(best.GetValueOrDefault(le.Technique!, -1), Rank(r.Level));
+            Assert.True(fx.Index.ContainsKey((le.File, le.EventRecordID, le.Hostname)));
+            foreach (var r in matches.GetValueOrDefault((le.File, le.EventRecordID, le.Hostname)) ?? [])
+                best[le.Technique!] = Math.Max(best.GetValueOrDefault(le.Technique!, -1), Rank(r.Rule.Level));
         }
         foreach (var (tech, level) in expected)
             Assert.True(best.GetValueOrDefault(tech, -1) >= Rank(level), $"step {tech} not caught at level {level} (best {best.GetValueOrDefault(tech, -1)})");
