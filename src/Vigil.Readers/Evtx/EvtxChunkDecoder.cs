@@ -479,9 +479,19 @@ internal sealed class EvtxChunkDecoder
         return true;
     }
 
+    /// <summary>Array values become repeated values of the field. For an unnamed &lt;Data&gt; item each element is a
+    /// Data item of its own (Windows renders one &lt;Data&gt; per element), so each gets the next Data[n].</summary>
     private void EmitArray(Event e, int id, int dataIndexId, byte type, int off, int size, OpFlags flags)
     {
-        if (size == 0) { Add(e, id, dataIndexId, FieldValue.FromString(""), flags); return; }
+        bool first = true;
+        void Emit(EvtxChunkDecoder d, in FieldValue v)
+        {
+            if (!first && dataIndexId >= 0) dataIndexId = DataIndexId(++d._dataCounter);
+            first = false;
+            d.Add(e, id, dataIndexId, v, flags);
+        }
+
+        if (size == 0) { Emit(this, FieldValue.FromString("")); return; }
         int end = off + size;
         switch (type)
         {
@@ -493,7 +503,7 @@ internal sealed class EvtxChunkDecoder
                 {
                     int q = p;
                     while (q + 1 < end && (_chunk[q] | _chunk[q + 1]) != 0) q += 2;
-                    Add(e, id, dataIndexId, FieldValue.FromUtf16(_chunk, p, q - p), flags);
+                    Emit(this, FieldValue.FromUtf16(_chunk, p, q - p));
                     p = q + 2;
                 }
                 return;
@@ -505,7 +515,7 @@ internal sealed class EvtxChunkDecoder
                 {
                     int q = p;
                     while (q < end && _chunk[q] != 0) q++;
-                    Add(e, id, dataIndexId, Ansi(p, q - p), flags);
+                    Emit(this, Ansi(p, q - p));
                     p = q + 1;
                 }
                 return;
@@ -517,7 +527,7 @@ internal sealed class EvtxChunkDecoder
                 {
                     int len = 8 + 4 * _chunk[p + 1];
                     if (p + len > end) break;
-                    Add(e, id, dataIndexId, FieldValue.FromSidBytes(_chunk, p, len), flags);
+                    Emit(this, FieldValue.FromSidBytes(_chunk, p, len));
                     p += len;
                 }
                 return;
@@ -533,8 +543,8 @@ internal sealed class EvtxChunkDecoder
             0x10 => size % 8 == 0 ? 8 : 4,
             _ => 0,
         };
-        if (w == 0) { Add(e, id, dataIndexId, FieldValue.FromBinary(_chunk, off, size), flags); return; }
-        for (int p = off; p + w <= end; p += w) Add(e, id, dataIndexId, Scalar(type, p, w), flags);
+        if (w == 0) { Emit(this, FieldValue.FromBinary(_chunk, off, size)); return; }
+        for (int p = off; p + w <= end; p += w) Emit(this, Scalar(type, p, w));
     }
 
     private FieldValue Scalar(byte type, int off, int size)
