@@ -128,7 +128,7 @@ internal sealed class EvtxChunkDecoder
         else
         {
             uint stored = BinaryPrimitives.ReadUInt32LittleEndian(span.Slice(124, 4));
-            uint calc = Crc32.Append(Crc32.Compute(span[..120]), span.Slice(128, 384));
+            uint calc = Crc32.Compute(span[..120], span.Slice(128, 384));
             if (stored != calc)
                 Report(diag, $"chunk header checksum mismatch (stored 0x{stored:x8}, computed 0x{calc:x8}); reading records that validate individually", _base);
 
@@ -223,20 +223,30 @@ internal sealed class EvtxChunkDecoder
         if (written > 0 && written < DateTime.MaxValue.Ticks - FileTimeEpochTicks) e.TimestampTicks = written + FileTimeEpochTicks;
         _charPos = 0;
         _dataCounter = 0;
+        string? failure = null;
+        long failureOffset = 0;
         try
         {
             // Known-bad templates fail through a return value (no exception per record); new problems throw.
             if (!ProcessFragment(off + RecordHeaderSize, off + size - 4, CompileContext.Root, 0))
-                throw new EvtxFormatException(_failMessage!, _failOffset);
+            {
+                failure = _failMessage ?? "undecodable Binary XML";
+                failureOffset = _failOffset;
+            }
         }
         catch (EvtxFormatException ex)
+        {
+            failure = ex.Message;
+            failureOffset = ex.Offset;
+        }
+        if (failure is not null)
         {
             if (recovered)
             {
                 // Slack-space leftovers often refer to templates that were overwritten; summarised per chunk.
-                if (_recoveredFailures++ == 0) _firstRecoveredFailure = $"record {recordId} at 0x{_base + off:x}: {ex.Message}";
+                if (_recoveredFailures++ == 0) _firstRecoveredFailure = $"record {recordId} at 0x{_base + off:x}: {failure}";
             }
-            else Report(diag, $"record {recordId} at 0x{_base + off:x} skipped: {ex.Message}", ex.Offset);
+            else Report(diag, $"record {recordId} at 0x{_base + off:x} skipped: {failure}", failureOffset);
             return;
         }
         if (recovered) e.Add(RecoveredField, FieldValue.FromBoolean(true));
@@ -291,6 +301,33 @@ internal sealed class EvtxChunkDecoder
         return true;
     }
 
+    /// <summary>
+    /// A template definition is always stored inline right after the template instance header that first used it
+    /// (token 0x0c, 1 byte, 4-byte id, 4-byte offset pointing to itself), and its body starts with a fragment header.
+    /// Checking that costs a few byte compares and rejects the dangling offsets of stale slack-space records
+    /// without compiling garbage (and without an exception per record).
+    /// </summary>
+    private CompiledFragment GetTemplate(int defOffset, CompileContext ctx)
+    {
+        if (_templates.TryGetValue((defOffset, ctx), out var f)) return f;
+        var span = _chunk.AsSpan(0, _length);
+        bool plausible = defOffset >= ChunkHeaderSize + 10 && defOffset + 28 <= span.Length
+            && span[defOffset - 10] == 0x0c
+            && BinaryPrimitives.ReadUInt32LittleEndian(span.Slice(defOffset - 4, 4)) == (uint)defOffset
+            && LooksLikeFragment(span, defOffset + 24);
+        if (!plausible)
+        {
+            f = new CompiledFragment
+            {
+                Error = $"no template definition at chunk offset 0x{defOffset:x} (overwritten or damaged)",
+                ErrorOffset = _base + defOffset,
+            };
+            _templates[(defOffset, ctx)] = f;
+            return f;
+        }
+        return GetFragment(defOffset, _length, ctx, raw: false);
+    }
+
     private CompiledFragment GetFragment(int offset, int limit, CompileContext ctx, bool raw)
     {
         if (_templates.TryGetValue((offset, ctx), out var f)) return f;
@@ -317,7 +354,7 @@ internal sealed class EvtxChunkDecoder
         {
             throw c.Error($"template definition offset 0x{defOffset:x} outside the chunk's record area");
         }
-        var template = GetFragment((int)defOffset, _length, ctx, raw: false);
+        var template = GetTemplate((int)defOffset, ctx);
         if (template.Error is not null) return Fail(template);
 
         var table = _substs[depth] ??= new SubstTable();
