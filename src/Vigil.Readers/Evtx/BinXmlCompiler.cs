@@ -112,6 +112,9 @@ internal sealed class BinXmlCompiler
     // Per-chunk cache: name offset -> interned field id of the plain name (cleared with the chunk).
     private readonly Dictionary<int, int> _nameIds = new();
     private char[] _nameBuf = new char[256];
+    // Text parts of templates are stored relative to the template body, so one compiled template serves every
+    // chunk that holds the same template (same GUID and size) at whatever offset; raw fragments use absolute offsets.
+    private int _textBase;
     private readonly List<Part>?[] _content = new List<Part>?[MaxElementDepth + 2];
 
     public void ResetChunk() => _nameIds.Clear();
@@ -126,11 +129,12 @@ internal sealed class BinXmlCompiler
             head.Skip(4 + 16, "template definition header (next offset, GUID)");
             uint size = head.ReadUInt32("template definition data size");
             int bodyStart = head.Position;
+            _textBase = bodyStart;
             if (size > (uint)(chunk.Length - bodyStart))
                 throw head.Error($"template definition data size {size} runs past the end of the chunk");
             var c = new EvtxCursor(chunk, bodyStart, bodyStart + (int)size, chunkBase);
             Begin();
-            CompileBody(ref c, ctx, template: true);
+            if (!CompileBody(ref c, ctx, template: true)) return Failed(result, "template definition: ");
             Finish(result);
             result.End = bodyStart + (int)size;
         }
@@ -149,8 +153,9 @@ internal sealed class BinXmlCompiler
         try
         {
             var c = new EvtxCursor(chunk, start, limit, chunkBase);
+            _textBase = 0;
             Begin();
-            CompileElement(ref c, ctx, 0, template: false);
+            if (!CompileElement(ref c, ctx, 0, template: false)) return Failed(result, "");
             Finish(result);
             result.End = c.Position;
         }
@@ -162,7 +167,59 @@ internal sealed class BinXmlCompiler
         return result;
     }
 
-    private void Begin() { _ops.Clear(); _parts.Clear(); }
+    private void Begin() { _ops.Clear(); _parts.Clear(); _failure = null; }
+
+    // The common failure (a name offset pointing into overwritten data, typical of slack-space leftovers) is
+    // returned rather than thrown: one exception per damaged template per chunk was most of the decode time.
+    private string? _failure;
+    private long _failureOffset;
+
+    private CompiledFragment Failed(CompiledFragment result, string prefix)
+    {
+        result.Error = prefix + _failure;
+        result.ErrorOffset = _failureOffset;
+        return result;
+    }
+
+    private bool NameAt(in EvtxCursor c, int nameOffset, out ReadOnlySpan<char> name)
+    {
+        var d = c.Data;
+        if (nameOffset < 0 || nameOffset + 8 > d.Length)
+        {
+            name = default;
+            return Fail(c, $"name offset 0x{nameOffset:x} outside the chunk", nameOffset);
+        }
+        int chars = d[nameOffset + 6] | (d[nameOffset + 7] << 8);
+        if (nameOffset + 8 + chars * 2 > d.Length)
+        {
+            name = default;
+            return Fail(c, $"name at chunk offset 0x{nameOffset:x} of {chars} characters runs past the chunk end", nameOffset);
+        }
+        name = MemoryMarshal.Cast<byte, char>(d.Slice(nameOffset + 8, chars * 2));
+        if (!IsPlausibleXmlName(name))
+            return Fail(c, $"name at chunk offset 0x{nameOffset:x} is not an XML name (overwritten data?)", nameOffset);
+        return true;
+    }
+
+    /// <summary>Element/attribute names are XML names. Checking that keeps the garbage "names" of damaged or
+    /// stale templates out of the process-wide field-name table (and out of its case-insensitive hashing).</summary>
+    private static bool IsPlausibleXmlName(ReadOnlySpan<char> name)
+    {
+        if (name.IsEmpty) return true; // seen in real files (libevtx renders them); harmless
+        if (name.Length > 256) return false;
+        char first = name[0];
+        if (!(char.IsLetter(first) || first == '_' || first == ':')) return false;
+        foreach (char ch in name)
+            if (!(char.IsLetterOrDigit(ch) || ch is '_' or '-' or '.' or ':')) return false;
+        return true;
+    }
+
+    private bool Fail(in EvtxCursor c, string message, int chunkOffset)
+    {
+        _failure = $"{message} (file offset 0x{c.Base + chunkOffset:x})";
+        _failureOffset = c.Base + chunkOffset;
+        return false;
+    }
 
     private void Finish(CompiledFragment f)
     {
@@ -170,7 +227,7 @@ internal sealed class BinXmlCompiler
         f.Parts = _parts.ToArray();
     }
 
-    private void CompileBody(ref EvtxCursor c, CompileContext ctx, bool template)
+    private bool CompileBody(ref EvtxCursor c, CompileContext ctx, bool template)
     {
         while (!c.AtEnd)
         {
@@ -178,12 +235,13 @@ internal sealed class BinXmlCompiler
             switch (tok & 0xbf)
             {
                 case 0x0f: c.Skip(4, "fragment header"); break;
-                case 0x01: CompileElement(ref c, ctx, 0, template); break;
-                case 0x00: c.Position++; return;
+                case 0x01: if (!CompileElement(ref c, ctx, 0, template)) return false; break;
+                case 0x00: c.Position++; return true;
                 case 0x0c: throw c.Error("template instance inside a template definition (not supported; would allow cycles)");
                 default: throw c.Error($"unexpected token 0x{tok:x2} at fragment level");
             }
         }
+        return true;
     }
 
     private static bool PlausibleName(uint nameOffset, int position, int elementStart) =>
@@ -204,17 +262,11 @@ internal sealed class BinXmlCompiler
         c.Skip(chars * 2 + 2, "inline name characters");
     }
 
-    private static ReadOnlySpan<char> NameAt(in EvtxCursor c, int nameOffset)
-    {
-        var len = c.SliceAt(nameOffset + 6, 2, "name length");
-        int chars = len[0] | (len[1] << 8);
-        return MemoryMarshal.Cast<byte, char>(c.SliceAt(nameOffset + 8, chars * 2, "name characters"));
-    }
-
-    private int NameId(in EvtxCursor c, int nameOffset)
+    /// <summary>Field id of a (valid, already checked) name; cached per chunk by name offset.</summary>
+    private int NameId(in EvtxCursor c, int nameOffset, ReadOnlySpan<char> name)
     {
         if (_nameIds.TryGetValue(nameOffset, out int id)) return id;
-        id = FieldNames.Intern(NameAt(c, nameOffset));
+        id = FieldNames.Intern(name);
         _nameIds[nameOffset] = id;
         return id;
     }
@@ -233,7 +285,7 @@ internal sealed class BinXmlCompiler
 
     private static bool IsXmlns(ReadOnlySpan<char> n) => n.SequenceEqual("xmlns") || n.StartsWith("xmlns:");
 
-    private void CompileElement(ref EvtxCursor c, CompileContext ctx, int depth, bool template)
+    private bool CompileElement(ref EvtxCursor c, CompileContext ctx, int depth, bool template)
     {
         if (depth > MaxElementDepth) throw c.Error($"elements nested deeper than {MaxElementDepth}");
         int elementStart = c.Position;
@@ -256,7 +308,7 @@ internal sealed class BinXmlCompiler
         }
         int nameOffset = (int)nameOff;
         if (nameOff == (uint)c.Position) SkipInlineName(ref c);
-        var name = NameAt(c, nameOffset);
+        if (!NameAt(c, nameOffset, out var name)) return false;
 
         // Decide naming for this element and its children.
         int textId;
@@ -267,7 +319,7 @@ internal sealed class BinXmlCompiler
         switch (ctx.Section)
         {
             case Section.Event:
-                textId = NameId(c, nameOffset);
+                textId = NameId(c, nameOffset, name);
                 if (name.SequenceEqual("Event")) child = new(Section.Event, null);
                 else if (name.SequenceEqual("System")) child = new(Section.System, null);
                 else if (name.SequenceEqual("EventData")) child = new(Section.EventData, null);
@@ -275,19 +327,19 @@ internal sealed class BinXmlCompiler
                 else { prefix = FieldNames.Name(textId); child = new(Section.Other, prefix); }
                 break;
             case Section.System:
-                textId = NameId(c, nameOffset); child = new(Section.Inner, null); break;
+                textId = NameId(c, nameOffset, name); child = new(Section.Inner, null); break;
             case Section.EventData:
                 if (name.SequenceEqual("Data")) { isData = true; textId = WellKnownFields.Data; }
-                else textId = NameId(c, nameOffset);
+                else textId = NameId(c, nameOffset, name);
                 isDataSection = true;
                 child = new(Section.Inner, null);
                 break;
             case Section.Other:
-                textId = name.SequenceEqual(prefix) ? NameId(c, nameOffset) : Compose(prefix, name);
+                textId = name.SequenceEqual(prefix) ? NameId(c, nameOffset, name) : Compose(prefix, name);
                 child = ctx;
                 break;
             default:
-                textId = NameId(c, nameOffset); child = new(Section.Inner, null); break;
+                textId = NameId(c, nameOffset, name); child = new(Section.Inner, null); break;
         }
 
         var mode = isData ? NameMode.UnnamedData : NameMode.Static;
@@ -300,9 +352,9 @@ internal sealed class BinXmlCompiler
             {
                 c.Position++;
                 int attrNameOffset = ReadNameRef(ref c, "attribute name offset");
-                var attrName = NameAt(c, attrNameOffset);
+                if (!NameAt(c, attrNameOffset, out var attrName)) return false;
                 int ps = _parts.Count;
-                ReadValueParts(ref c, template);
+                if (!ReadValueParts(ref c, template)) return false;
                 int pc = _parts.Count - ps;
                 if (IsXmlns(attrName)) { _parts.RemoveRange(ps, pc); continue; }
                 if (isData && attrName.SequenceEqual("Name"))
@@ -311,7 +363,8 @@ internal sealed class BinXmlCompiler
                     if (pc == 1 && _parts[ps].Kind == PartKind.Text)
                     {
                         var p = _parts[ps];
-                        var text = MemoryMarshal.Cast<byte, char>(c.SliceAt(p.A, p.B, "Data Name text"));
+                        var text = MemoryMarshal.Cast<byte, char>(c.SliceAt(p.A + _textBase, p.B, "Data Name text"));
+                        if (text.Length > 256) throw c.Error($"Data Name of {text.Length} characters (damaged template?)");
                         textId = FieldNames.Intern(text);
                         mode = NameMode.Static;
                         _parts.RemoveRange(ps, pc);
@@ -350,7 +403,7 @@ internal sealed class BinXmlCompiler
                 byte t = c.PeekByte("element content token");
                 int kind = t & 0xbf;
                 if (kind == 0x04) { c.Position++; break; }
-                if (kind == 0x01) { CompileElement(ref c, child, depth + 1, template); continue; }
+                if (kind == 0x01) { if (!CompileElement(ref c, child, depth + 1, template)) return false; continue; }
                 if (kind == 0x0a)
                 {
                     // Processing instruction: target name + data; not part of any field.
@@ -365,8 +418,9 @@ internal sealed class BinXmlCompiler
                     continue;
                 }
                 int before = _parts.Count;
-                if (!ReadValuePart(ref c, template))
-                    throw c.Error($"unexpected token 0x{t:x2} in content of element <{name}>");
+                int r = ReadValuePart(ref c, template);
+                if (r < 0) return false;
+                if (r == 0) throw c.Error($"unexpected token 0x{t:x2} in content of element <{name}>");
                 for (int k = before; k < _parts.Count; k++) own.Add(_parts[k]);
                 _parts.RemoveRange(before, _parts.Count - before);
             }
@@ -390,16 +444,23 @@ internal sealed class BinXmlCompiler
                 Child = child,
             });
         }
+        return true;
     }
 
     /// <summary>Reads consecutive value tokens (an attribute's value).</summary>
-    private void ReadValueParts(ref EvtxCursor c, bool template)
+    private bool ReadValueParts(ref EvtxCursor c, bool template)
     {
-        while (!c.AtEnd && ReadValuePart(ref c, template)) { }
+        while (!c.AtEnd)
+        {
+            int r = ReadValuePart(ref c, template);
+            if (r < 0) return false;
+            if (r == 0) break;
+        }
+        return true;
     }
 
     /// <summary>Reads one value token into a part; false (cursor unchanged) when the next token is not a value.</summary>
-    private bool ReadValuePart(ref EvtxCursor c, bool template)
+    private int ReadValuePart(ref EvtxCursor c, bool template)
     {
         byte t = c.PeekByte("value token");
         switch (t & 0xbf)
@@ -412,8 +473,8 @@ internal sealed class BinXmlCompiler
                 ushort n = c.ReadUInt16("value text length");
                 int at = c.Position;
                 c.Skip(n * 2, "value text characters");
-                if (n > 0) _parts.Add(new Part { Kind = PartKind.Text, A = at, B = n * 2 });
-                return true;
+                if (n > 0) _parts.Add(new Part { Kind = PartKind.Text, A = at - _textBase, B = n * 2 });
+                return 1;
             }
             case 0x07:
             {
@@ -421,21 +482,21 @@ internal sealed class BinXmlCompiler
                 ushort n = c.ReadUInt16("CDATA length");
                 int at = c.Position;
                 c.Skip(n * 2, "CDATA characters");
-                if (n > 0) _parts.Add(new Part { Kind = PartKind.Text, A = at, B = n * 2 });
-                return true;
+                if (n > 0) _parts.Add(new Part { Kind = PartKind.Text, A = at - _textBase, B = n * 2 });
+                return 1;
             }
             case 0x08:
             {
                 c.Position++;
                 ushort ch = c.ReadUInt16("character reference");
                 _parts.Add(new Part { Kind = PartKind.Char, A = ch });
-                return true;
+                return 1;
             }
             case 0x09:
             {
                 c.Position++;
                 int off = ReadNameRef(ref c, "entity reference name offset");
-                var n = NameAt(c, off);
+                if (!NameAt(c, off, out var n)) return -1;
                 char ch = n switch { "amp" => '&', "lt" => '<', "gt" => '>', "quot" => '"', "apos" => '\'', _ => '\0' };
                 if (ch != '\0') _parts.Add(new Part { Kind = PartKind.Char, A = ch });
                 else
@@ -445,7 +506,7 @@ internal sealed class BinXmlCompiler
                     foreach (char x in n) _parts.Add(new Part { Kind = PartKind.Char, A = x });
                     _parts.Add(new Part { Kind = PartKind.Char, A = ';' });
                 }
-                return true;
+                return 1;
             }
             case 0x0d:
             case 0x0e:
@@ -455,10 +516,10 @@ internal sealed class BinXmlCompiler
                 ushort index = c.ReadUInt16("substitution identifier");
                 c.ReadByte("substitution value type");
                 _parts.Add(new Part { Kind = PartKind.Subst, A = index, Optional = (t & 0xbf) == 0x0e });
-                return true;
+                return 1;
             }
             default:
-                return false;
+                return 0;
         }
     }
 }

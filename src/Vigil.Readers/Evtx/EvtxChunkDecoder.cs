@@ -39,6 +39,7 @@ internal sealed class EvtxChunkDecoder
     public void Return() => _busy = false;
 
     private bool _busy;
+    private bool _recovering;
     private readonly BinXmlCompiler _compiler = new();
     private readonly Dictionary<(int Offset, CompileContext Ctx), CompiledFragment> _templates = new();
     private readonly HashSet<ulong> _recordIds = new();
@@ -225,6 +226,7 @@ internal sealed class EvtxChunkDecoder
         _dataCounter = 0;
         string? failure = null;
         long failureOffset = 0;
+        _recovering = recovered;
         try
         {
             // Known-bad templates fail through a return value (no exception per record); new problems throw.
@@ -287,7 +289,7 @@ internal sealed class EvtxChunkDecoder
                 case 0x01:
                 {
                     var f = GetFragment(c.Position, end, ctx, raw: true);
-                    if (!Run(f, null, depth)) return false;
+                    if (!Run(f, null, depth, 0)) return false;
                     if (f.End <= c.Position) throw c.Error("element made no progress");
                     c.Position = f.End;
                     break;
@@ -325,8 +327,31 @@ internal sealed class EvtxChunkDecoder
             _templates[(defOffset, ctx)] = f;
             return f;
         }
-        return GetFragment(defOffset, _length, ctx, raw: false);
+        // Same template already compiled in an earlier chunk (same GUID and size)? Reuse it. Only for allocated
+        // records: a recovered record must decode from its own chunk's bytes, so that what is recovered does not
+        // depend on which chunks this thread happened to decode before (partitions are decoded in parallel).
+        if (_recovering) return GetFragment(defOffset, _length, ctx, raw: false);
+        var key = new TemplateKey(
+            BinaryPrimitives.ReadUInt64LittleEndian(span.Slice(defOffset + 4, 8)),
+            BinaryPrimitives.ReadUInt64LittleEndian(span.Slice(defOffset + 12, 8)),
+            BinaryPrimitives.ReadUInt32LittleEndian(span.Slice(defOffset + 20, 4)), ctx);
+        if (!_compiled.TryGetValue(key, out f))
+        {
+            f = GetFragment(defOffset, _length, ctx, raw: false);
+            if (f.Error is null)
+            {
+                if (_compiled.Count >= MaxCompiledTemplates) _compiled.Clear();
+                _compiled[key] = f;
+            }
+        }
+        _templates[(defOffset, ctx)] = f;
+        return f;
     }
+
+    private readonly record struct TemplateKey(ulong Guid0, ulong Guid1, uint Size, CompileContext Ctx);
+    private const int MaxCompiledTemplates = 4096;
+    // Compiled templates by identity, kept across chunks and files on this thread (bounded).
+    private readonly Dictionary<TemplateKey, CompiledFragment> _compiled = new();
 
     private CompiledFragment GetFragment(int offset, int limit, CompileContext ctx, bool raw)
     {
@@ -377,10 +402,10 @@ internal sealed class EvtxChunkDecoder
         if (valueAt > c.Limit)
             throw c.Error($"substitution values need {valueAt - c.Position} bytes, {c.Remaining} left in the record");
         c.Position = valueAt;
-        return Run(template, table, depth);
+        return Run(template, table, depth, (int)defOffset + 24);
     }
 
-    private bool Run(CompiledFragment f, SubstTable? s, int depth)
+    private bool Run(CompiledFragment f, SubstTable? s, int depth, int textBase)
     {
         if (f.Error is not null) return Fail(f);
         var ops = f.Ops;
@@ -397,7 +422,7 @@ internal sealed class EvtxChunkDecoder
                     dataIndexId = DataIndexId(++_dataCounter);
                     break;
                 case NameMode.Dynamic:
-                    id = DynamicName(parts, op.NamePartsStart, op.NamePartsCount, s);
+                    id = DynamicName(parts, op.NamePartsStart, op.NamePartsCount, s, textBase);
                     if (id < 0) { dataIndexId = DataIndexId(++_dataCounter); id = WellKnownFields.Data; }
                     break;
             }
@@ -413,7 +438,7 @@ internal sealed class EvtxChunkDecoder
                 switch (p.Kind)
                 {
                     case PartKind.Text:
-                        Add(e, id, dataIndexId, FieldValue.FromUtf16(_chunk, p.A, p.B), op.Flags);
+                        Add(e, id, dataIndexId, FieldValue.FromUtf16(_chunk, textBase + p.A, p.B), op.Flags);
                         continue;
                     case PartKind.Subst:
                         if (!Substitution(e, id, dataIndexId, in op, p.A, p.Optional, s, depth)) return false;
@@ -429,7 +454,7 @@ internal sealed class EvtxChunkDecoder
                 switch (p.Kind)
                 {
                     case PartKind.Text:
-                        AppendChars(MemoryMarshal.Cast<byte, char>(_chunk.AsSpan(p.A, p.B)));
+                        AppendChars(MemoryMarshal.Cast<byte, char>(_chunk.AsSpan(textBase + p.A, p.B)));
                         any = true;
                         break;
                     case PartKind.Char:
@@ -465,7 +490,7 @@ internal sealed class EvtxChunkDecoder
     }
 
     /// <summary>The field id for &lt;Data Name="%subst"&gt;; -1 when the name is empty/NULL (then treated as unnamed).</summary>
-    private int DynamicName(Part[] parts, int start, int count, SubstTable? s)
+    private int DynamicName(Part[] parts, int start, int count, SubstTable? s, int textBase)
     {
         int from = _charPos;
         for (int k = 0; k < count; k++)
@@ -473,7 +498,7 @@ internal sealed class EvtxChunkDecoder
             ref readonly Part p = ref parts[start + k];
             switch (p.Kind)
             {
-                case PartKind.Text: AppendChars(MemoryMarshal.Cast<byte, char>(_chunk.AsSpan(p.A, p.B))); break;
+                case PartKind.Text: AppendChars(MemoryMarshal.Cast<byte, char>(_chunk.AsSpan(textBase + p.A, p.B))); break;
                 case PartKind.Char: AppendChar((char)p.A); break;
                 case PartKind.Subst: if (s is not null && p.A < s.Count && s.Type[p.A] != 0) AppendSubstText(s, p.A); break;
             }
