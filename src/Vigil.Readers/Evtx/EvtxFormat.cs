@@ -74,11 +74,12 @@ public sealed class EvtxFormat : ILogFormat
             diagnostics.Report(new ReadError(path, $"file header declares {declaredChunks} chunks but the file holds only {chunks} (truncated copy?)", length));
         if (chunks > int.MaxValue) yield break;
 
+        var file = new SharedFileHandle(path, (int)chunks);
         for (long i = 0; i < chunks; i++)
         {
             long offset = FileHeaderSize + i * ChunkSize;
             int len = (int)Math.Min(ChunkSize, length - offset);
-            yield return new EvtxChunkPartition(path, (int)i, offset, len);
+            yield return new EvtxChunkPartition(file, (int)i, offset, len);
         }
     }
 
@@ -95,10 +96,51 @@ public sealed class EvtxFormat : ILogFormat
     }
 }
 
-/// <summary>One 64 KiB chunk of an EVTX file (the last one may be shorter when the file is truncated).</summary>
-internal sealed class EvtxChunkPartition(string source, int index, long offset, int length) : IEventPartition
+/// <summary>
+/// One open handle shared by the partitions of a file (opening the file per 64 KiB chunk cost ~10% of decode time).
+/// Opened on first use, closed when no partition is reading and every partition has been read once; a later read
+/// (e.g. a second pass) reopens it. Positional reads (RandomAccess) make concurrent use from several threads safe.
+/// If a consumer abandons the file half-read, the handle is released by its finalizer.
+/// </summary>
+internal sealed class SharedFileHandle(string path, int partitions)
 {
-    public string Source { get; } = source;
+    private readonly Lock _gate = new();
+    private SafeFileHandle? _handle;
+    private int _users;
+    private int _reads;
+
+    public string Path => path;
+
+    public SafeFileHandle Acquire()
+    {
+        lock (_gate)
+        {
+            _handle ??= File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            _users++;
+            return _handle;
+        }
+    }
+
+    public void Release()
+    {
+        lock (_gate)
+        {
+            _users--;
+            _reads++;
+            if (_users == 0 && _reads >= partitions)
+            {
+                _handle?.Dispose();
+                _handle = null;
+                _reads = 0;
+            }
+        }
+    }
+}
+
+/// <summary>One 64 KiB chunk of an EVTX file (the last one may be shorter when the file is truncated).</summary>
+internal sealed class EvtxChunkPartition(SharedFileHandle file, int index, long offset, int length) : IEventPartition
+{
+    public string Source => file.Path;
     public long Ordinal => index;
     public long FileOffset => offset;
     public int Length => length;
@@ -109,15 +151,28 @@ internal sealed class EvtxChunkPartition(string source, int index, long offset, 
         try
         {
             int n;
+            SafeFileHandle handle;
             try
             {
-                using var handle = File.OpenHandle(Source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                handle = file.Acquire();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                diagnostics.Report(new ReadError(Source, $"cannot open: {ex.Message}", offset, Chunk: index));
+                return;
+            }
+            try
+            {
                 n = EvtxFormat.ReadFully(handle, buffer.AsSpan(0, length), offset);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 diagnostics.Report(new ReadError(Source, $"cannot read chunk: {ex.Message}", offset, Chunk: index));
                 return;
+            }
+            finally
+            {
+                file.Release();
             }
             // A short read (truncated file) is reported by the decoder, which knows which records are missing.
             var decoder = EvtxChunkDecoder.Rent();
