@@ -7,8 +7,15 @@ namespace Vigil.Readers.Evtx;
 
 /// <summary>
 /// Decodes the records of one 64 KiB chunk held in a buffer. One instance per thread, reused across chunks:
-/// its template cache, substitution tables and char buffer are reset per chunk/record, so decoding allocates
-/// nothing per record in steady state (compiled templates are allocated once per chunk per template).
+/// substitution tables and the char buffer are reused per record, so decoding allocates nothing per record in
+/// steady state. Templates are compiled once per thread (keyed by template GUID and size) for allocated records,
+/// and once per chunk for recovered records (see <see cref="GetTemplate"/>).
+///
+/// Value semantics: strings are UTF-16 slices of the chunk buffer; concatenated text (several text nodes,
+/// character/entity references) and ANSI strings go to a per-thread char buffer; numbers stay numbers
+/// (unsigned types up to 32 bits as Int64, UInt64 as UInt64, HexInt32/64 and size_t as hex-formatted UInt64);
+/// GUID/SID/binary are byte slices; FILETIME/SYSTEMTIME are DateTime. A NULL substitution is a Null value,
+/// except an optional substitution outside EventData, whose attribute/element Windows omits (so do we).
 ///
 /// Record recovery follows libevtx: records are walked from offset 512 up to the header's last-record offset;
 /// after that (or after a broken record) the rest of the chunk is scanned at 4-byte steps for further records
@@ -43,7 +50,7 @@ internal sealed class EvtxChunkDecoder
     private readonly BinXmlCompiler _compiler = new();
     private readonly Dictionary<(int Offset, CompileContext Ctx), CompiledFragment> _templates = new();
     private readonly HashSet<ulong> _recordIds = new();
-    private SubstTable[] _substs = new SubstTable[MaxNesting + 2];
+    private readonly SubstTable[] _substs = new SubstTable[MaxNesting + 2];
     private char[] _chars = new char[4096];
     private int _charPos;
     private int _dataCounter;
@@ -64,7 +71,6 @@ internal sealed class EvtxChunkDecoder
     public static readonly int RecoveredField = FieldNames.Intern("Evtx_Recovered");
 
     private static int[] s_dataIndexIds = new int[16];
-    private static readonly CompiledFragment EmptyFragment = new();
 
     private sealed class SubstTable
     {
