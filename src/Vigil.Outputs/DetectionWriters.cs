@@ -49,6 +49,7 @@ public static class DetectionWriters
             w.WriteEndObject();
             w.Flush();
             output.WriteByte((byte)'\n');
+            w.Reset(output); // a new top-level value: no separator before it
         }
     }
 

@@ -21,7 +21,7 @@ namespace Vigil.Readers.Evtx;
 /// after that (or after a broken record) the rest of the chunk is scanned at 4-byte steps for further records
 /// that validate individually (signature, size within the chunk, size copy at the end, Binary XML fragment
 /// start). Such recovered records in slack space are emitted too, except copies of a record id already read
-/// from the same chunk.
+/// from the same chunk or held live by another chunk of the file (<see cref="LiveRecordIndex"/>).
 /// </summary>
 internal sealed class EvtxChunkDecoder
 {
@@ -47,6 +47,7 @@ internal sealed class EvtxChunkDecoder
 
     private bool _busy;
     private bool _recovering;
+    private LiveRecordIndex _live = LiveRecordIndex.Empty;
     private readonly BinXmlCompiler _compiler = new();
     private readonly Dictionary<(int Offset, CompileContext Ctx), CompiledFragment> _templates = new();
     private readonly HashSet<ulong> _recordIds = new();
@@ -89,8 +90,9 @@ internal sealed class EvtxChunkDecoder
 
     /// <summary>Decodes a chunk. <paramref name="length"/> is less than 64 KiB when the file ends inside the chunk.</summary>
     public void DecodeChunk(byte[] chunk, int length, string source, long fileOffset, int chunkIndex,
-        Event scratch, Action<Event> onEvent, IDiagnostics diag)
+        Event scratch, Action<Event> onEvent, IDiagnostics diag, LiveRecordIndex? live = null)
     {
+        _live = live ?? LiveRecordIndex.Empty;
         _chunk = chunk; _length = length; _base = fileOffset; _source = source; _chunkIndex = chunkIndex; _event = scratch;
         _templates.Clear();
         _compiler.ResetChunk();
@@ -185,7 +187,7 @@ internal sealed class EvtxChunkDecoder
             if (CheckRecord(span, pos, out int size) is null && size > RecordHeaderSize + 4 + 4 && LooksLikeFragment(span, pos + RecordHeaderSize))
             {
                 ulong id = BinaryPrimitives.ReadUInt64LittleEndian(span.Slice(pos + 8, 8));
-                if (!_recordIds.Contains(id)) EmitRecord(pos, size, onEvent, diag, recovered: true);
+                if (!_recordIds.Contains(id) && !_live.IsLiveElsewhere(id, _chunkIndex)) EmitRecord(pos, size, onEvent, diag, recovered: true);
                 pos += size;
             }
             else pos += 4;

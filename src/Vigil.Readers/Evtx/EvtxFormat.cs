@@ -74,12 +74,24 @@ public sealed class EvtxFormat : ILogFormat
             diagnostics.Report(new ReadError(path, $"file header declares {declaredChunks} chunks but the file holds only {chunks} (truncated copy?)", length));
         if (chunks > int.MaxValue) yield break;
 
+        LiveRecordIndex live;
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            live = LiveRecordIndex.Read(handle, length);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Report(new ReadError(path, $"cannot read chunk headers: {ex.Message}", FileHeaderSize));
+            yield break;
+        }
+
         var file = new SharedFileHandle(path, (int)chunks);
         for (long i = 0; i < chunks; i++)
         {
             long offset = FileHeaderSize + i * ChunkSize;
             int len = (int)Math.Min(ChunkSize, length - offset);
-            yield return new EvtxChunkPartition(file, (int)i, offset, len);
+            yield return new EvtxChunkPartition(file, (int)i, offset, len, live);
         }
     }
 
@@ -138,7 +150,7 @@ internal sealed class SharedFileHandle(string path, int partitions)
 }
 
 /// <summary>One 64 KiB chunk of an EVTX file (the last one may be shorter when the file is truncated).</summary>
-internal sealed class EvtxChunkPartition(SharedFileHandle file, int index, long offset, int length) : IEventPartition
+internal sealed class EvtxChunkPartition(SharedFileHandle file, int index, long offset, int length, LiveRecordIndex live) : IEventPartition
 {
     public string Source => file.Path;
     public long Ordinal => index;
@@ -178,7 +190,7 @@ internal sealed class EvtxChunkPartition(SharedFileHandle file, int index, long 
             var decoder = EvtxChunkDecoder.Rent();
             try
             {
-                decoder.DecodeChunk(buffer, n, Source, offset, index, scratch, onEvent, diagnostics);
+                decoder.DecodeChunk(buffer, n, Source, offset, index, scratch, onEvent, diagnostics, live);
             }
             finally
             {

@@ -65,9 +65,10 @@ public class HuntSimulationTests
         int n = a.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
 
         var csv = CliRunner.Run("hunt", dir, "--format", "csv");
-        var rows = csv.Out.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.StartsWith("Timestamp,Computer,Channel,EventID,RecordID,Level,RuleTitle,RuleID,Tags,Source,Details", rows[0]);
-        Assert.Equal(n + 1, rows.Length);
+        var rows = CsvRecords(csv.Out);
+        Assert.Equal(["Timestamp", "Computer", "Channel", "EventID", "RecordID", "Level", "RuleTitle", "RuleID", "Tags", "Source", "Details"], rows[0]);
+        Assert.Equal(n + 1, rows.Count);
+        Assert.All(rows, r => Assert.Equal(11, r.Count));
 
         var table = CliRunner.Run("hunt", dir, "--format", "table");
         Assert.Contains($"{n} detections", table.Out);
@@ -84,5 +85,35 @@ public class HuntSimulationTests
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("level").GetString()).ToHashSet();
         Assert.NotEmpty(levels);
         Assert.Subset(new HashSet<string?>(Serious), levels);
+    }
+
+    /// <summary>RFC 4180 reader: quoted cells may hold commas, quotes ("") and line breaks.</summary>
+    private static List<List<string>> CsvRecords(string text)
+    {
+        var records = new List<List<string>>();
+        var row = new List<string>();
+        var cell = new System.Text.StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { cell.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else cell.Append(c);
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { row.Add(cell.ToString()); cell.Clear(); }
+            else if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
+            {
+                row.Add(cell.ToString()); cell.Clear();
+                records.Add(row); row = [];
+                i++;
+            }
+            else cell.Append(c);
+        }
+        Assert.False(quoted, "unterminated quoted cell");
+        return records;
     }
 }
