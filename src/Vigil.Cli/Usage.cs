@@ -7,8 +7,8 @@ public static class Usage
 
         usage:
           vigil hunt INPUT... [--rules PATH]... [--no-builtin] [--format jsonl|csv|table]
-                              [--output FILE] [--campaigns FILE] [--report FILE] [--quiet]
-          vigil dump INPUT... [--format jsonl] [--output FILE]
+                              [--output FILE] [--campaigns FILE] [--report FILE] [--min-level L] [--threads N] [--quiet] [--verbose]
+          vigil dump INPUT... [--format jsonl] [--output FILE] [--threads N] [--quiet] [--verbose]
           vigil rules check PATH... [--format json|text]
           vigil rules list [--no-builtin] [--rules PATH]...
           vigil simulate --out DIR [--format jsonl] [--events N] [--seed S]

@@ -17,6 +17,8 @@ public static class Simulator
     public const long DayMs = 24L * 3600 * 1000;
     public const int WorkstationCount = 24;
     public const string ScenarioName = "phish-to-customer-data-exfiltration";
+    /// <summary>Subfolder of the output folder that holds the log files (truth.json stays beside it).</summary>
+    public const string LogFolder = "logs";
 
     public static SimulationResult Run(SimulationOptions o)
     {
@@ -43,7 +45,10 @@ public static class Simulator
 
         var background = new Background(world, o.Seed);
         long written = 0;
-        using (var sink = new JsonlSink(o.OutDir))
+        // Logs go to DIR/logs so that hunting DIR/logs does not read truth.json as an event.
+        string logDir = Path.Combine(o.OutDir, LogFolder);
+        Directory.CreateDirectory(logDir);
+        using (var sink = new JsonlSink(logDir))
         {
             long cumWeight = 0;
             long totalWeight = Background.TotalWeight;
@@ -66,7 +71,7 @@ public static class Simulator
         intrusion.Finish(truth);
         string truthPath = Path.Combine(o.OutDir, "truth.json");
         WriteTruth(truth, truthPath);
-        var files = Enumerable.Range(0, LogFiles.Count).Select(f => Path.Combine(o.OutDir, LogFiles.FileName((LogFile)f))).ToList();
+        var files = Enumerable.Range(0, LogFiles.Count).Select(f => Path.Combine(logDir, LogFiles.FileName((LogFile)f))).ToList();
         return new SimulationResult { Files = files, EventCount = written, TruthPath = truthPath, Truth = truth };
     }
 

@@ -17,9 +17,9 @@ public static class DumpCommand
 
     public static int Run(string[] args, CliConsole console)
     {
-        var a = new ArgReader(args, ["--format", "--output", "-o", "--threads"], ["--quiet", "-q"]);
+        var a = new ArgReader(args, ["--format", "--output", "-o", "--threads"], ["--quiet", "-q", "--verbose", "-v"]);
         a.Choice("--format", "jsonl", "jsonl");
-        var diagnostics = new DiagnosticsCollector(console.Error);
+        var diagnostics = new DiagnosticsCollector(console.Error, echoNotices: a.Flag("--verbose") || a.Flag("-v"));
         var files = Inputs.Expand(a.Positional, diagnostics);
         if (files.Count == 0)
         {
@@ -54,7 +54,8 @@ public static class DumpCommand
         }
         progress.Finish();
         if (!a.Flag("--quiet") && !a.Flag("-q"))
-            console.Error.WriteLine($"vigil: dumped {stats.Events:N0} events from {stats.FilesRead} of {files.Count} files in {clock.Elapsed.TotalSeconds:F2}s; {diagnostics.Count} read errors");
+            console.Error.WriteLine($"vigil: dumped {stats.Events:N0} events from {stats.FilesRead} of {files.Count} files in {clock.Elapsed.TotalSeconds:F2}s; {diagnostics.Count} read errors"
+                + (diagnostics.Notices > 0 ? $", {diagnostics.Notices} notes (--verbose shows them)" : ""));
         return stats.Events == 0 && diagnostics.Count > 0 ? ExitCodes.NothingRead : ExitCodes.Ok;
     }
 }

@@ -16,7 +16,7 @@ public static class HuntCommand
     {
         var a = new ArgReader(args,
             ["--rules", "-r", "--format", "-f", "--output", "-o", "--campaigns", "--report", "--threads", "--min-level"],
-            ["--no-builtin", "--quiet", "-q"]);
+            ["--no-builtin", "--quiet", "-q", "--verbose", "-v"]);
         bool quiet = a.Flag("--quiet") || a.Flag("-q");
         string? outputPath = a.Value("--output") ?? a.Value("-o");
         bool toTerminal = outputPath is null && ReferenceEquals(console.Out, Console.Out) && !Console.IsOutputRedirected;
@@ -41,7 +41,7 @@ public static class HuntCommand
         if (rules.Count == 0)
             throw new UsageException(builtin || rulePaths.Count > 0 ? "no rule could be loaded" : "--no-builtin given and no --rules: there is nothing to hunt with");
 
-        var diagnostics = new DiagnosticsCollector(console.Error);
+        var diagnostics = new DiagnosticsCollector(console.Error, echoNotices: a.Flag("--verbose") || a.Flag("-v"));
         var files = Inputs.Expand(a.Positional, diagnostics);
         if (files.Count == 0)
         {
@@ -69,7 +69,8 @@ public static class HuntCommand
             string range = s.FirstEvent is { } f && s.LastEvent is { } l ? $", {f:yyyy-MM-dd HH:mm:ss} to {l:yyyy-MM-dd HH:mm:ss} UTC" : "";
             console.Error.WriteLine($"vigil: {rules.Count} rules over {s.Events:N0} events from {s.FilesRead} of {files.Count} files{range} in {clock.Elapsed.TotalSeconds:F2}s");
             console.Error.WriteLine($"vigil: {result.Detections.Count} detections" + (result.Detections.Count > 0 ? $" ({string.Join(", ", levels)})" : "")
-                + (diagnostics.Count > 0 ? $"; {diagnostics.Count} read errors" : ""));
+                + (diagnostics.Count > 0 ? $"; {diagnostics.Count} read errors" : "")
+                + (diagnostics.Notices > 0 ? $"; {diagnostics.Notices} notes (--verbose shows them)" : ""));
         }
         return result.Stats.Events == 0 && diagnostics.Count > 0 ? ExitCodes.NothingRead : ExitCodes.Ok;
     }

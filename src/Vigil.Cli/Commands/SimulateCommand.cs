@@ -28,7 +28,7 @@ public static class SimulateCommand
             throw new UsageException(ex.Message);
         }
         if (!a.Flag("--quiet") && !a.Flag("-q"))
-            console.Error.WriteLine($"vigil: wrote {result.EventCount:N0} events to {outDir} ({string.Join(", ", result.Files.Select(Path.GetFileName))}) and truth.json");
+            console.Error.WriteLine($"vigil: wrote {result.EventCount:N0} events to {Path.Combine(outDir, Simulator.LogFolder)} ({string.Join(", ", result.Files.Select(Path.GetFileName))}) and the labels to {result.TruthPath}");
         return ExitCodes.Ok;
     }
 }

@@ -103,7 +103,10 @@ internal sealed class EvtxChunkDecoder
         {
             DecodeRecords(onEvent, diag);
             if (_recoveredFailures > 0)
-                Report(diag, $"{_recoveredFailures} record(s) found in the chunk's slack space could not be decoded (their templates were overwritten); first: {_firstRecoveredFailure}", _base);
+                // A notice, not an error: remnants of overwritten records are normal in slack space and
+                // no intact record is lost; `--verbose` shows them.
+                diag.Report(new ReadError(_source, $"{_recoveredFailures} record remnant(s) in the chunk's slack space could not be decoded (their templates were overwritten); first: {_firstRecoveredFailure}",
+                    _base, Chunk: _chunkIndex, Notice: true));
         }
         finally
         {

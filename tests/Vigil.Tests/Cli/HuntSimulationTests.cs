@@ -24,7 +24,8 @@ public class HuntSimulationTests
             .ToHashSet();
 
         var output = Path.Combine(dir, "detections.jsonl");
-        var hunt = CliRunner.Run("hunt", dir, "--format", "jsonl", "--output", output);
+        var hunt = CliRunner.Run("hunt", Path.Combine(dir, "logs"), "--format", "jsonl", "--output", output);
+        Assert.Contains("of 4 files", hunt.Error); // the four logs, not truth.json
         Assert.Equal(0, hunt.ExitCode);
         var detections = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.NotEmpty(detections);

@@ -8,7 +8,7 @@ namespace Vigil.Tests.Evtx;
 /// <summary>Vigil's EVTX reader against libevtx's evtxexport over every sample recording.</summary>
 public sealed partial class EvtxParityTests(ITestOutputHelper output)
 {
-    [GeneratedRegex(@"(\d+) record\(s\) found in the chunk's slack space could not be decoded")] private static partial Regex SlackFailures();
+    [GeneratedRegex(@"(\d+) record remnant\(s\) in the chunk's slack space could not be decoded")] private static partial Regex SlackFailures();
     [GeneratedRegex(@"record \d+ at 0x[0-9a-f]+ skipped")] private static partial Regex RecordSkipped();
 
     private static int ReportedUndecodable(IEnumerable<ReadError> errors)

@@ -30,11 +30,11 @@ public sealed class SimulatorTests(SimulatorFixture fx) : IClassFixture<Simulato
             var ra = Simulator.Run(new SimulationOptions { OutDir = a, Events = 8000, Seed = 3 });
             Simulator.Run(new SimulationOptions { OutDir = b, Events = 8000, Seed = 3 });
             Simulator.Run(new SimulationOptions { OutDir = c, Events = 8000, Seed = 4 });
-            var names = ra.Files.Select(Path.GetFileName).Append("truth.json").ToList();
+            var names = ra.Files.Select(f => Path.GetRelativePath(a, f)).Append("truth.json").ToList();
             Assert.Equal(5, names.Count);
             foreach (var n in names)
                 Assert.True(File.ReadAllBytes(Path.Combine(a, n!)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(b, n!))), $"{n} differs between two runs with seed 3");
-            Assert.False(File.ReadAllBytes(Path.Combine(a, "security.jsonl")).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(c, "security.jsonl"))),
+            Assert.False(File.ReadAllBytes(Path.Combine(a, "logs", "security.jsonl")).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(c, "logs", "security.jsonl"))),
                 "seeds 3 and 4 produced the same security.jsonl");
             Assert.False(File.ReadAllBytes(Path.Combine(a, "truth.json")).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(c, "truth.json"))));
         }
