@@ -9,7 +9,7 @@ namespace Vigil.Simulation;
 /// it escapes '"', '\' and control characters as JSON requires and writes other text as UTF-8. Each file
 /// has one reusable 256 KiB buffer flushed to disk when full, so memory stays flat for any size.
 /// </summary>
-public sealed class JsonlSink : IDisposable
+internal sealed class JsonlSink : IEventSink
 {
     private const int BufferSize = 1 << 18;
 
@@ -32,8 +32,10 @@ public sealed class JsonlSink : IDisposable
             _outputs[f] = new Output(System.IO.Path.Combine(dir, LogFiles.FileName((LogFile)f)));
     }
 
-    public IEnumerable<(LogFile File, string Path, long Count)> Files =>
-        _outputs.Select((o, i) => ((LogFile)i, o.Path, o.Count));
+    public IReadOnlyList<(string Label, string Path, long Count)> Files =>
+        _outputs.Select((o, i) => (LogFiles.FileName((LogFile)i), o.Path, o.Count)).ToList();
+
+    public string FileLabel(SimEvent e) => LogFiles.FileName(e.File);
 
     public void Write(SimEvent e, long recordId)
     {

@@ -7,7 +7,7 @@ public sealed class SimulationOptions
     /// <summary>Approximate total number of events; only the benign background scales with it.</summary>
     public long Events { get; set; } = 20000;
     public int Seed { get; set; } = 1;
-    /// <summary>"jsonl" (OTRF-style flat JSON lines). "evtx" is not written yet.</summary>
+    /// <summary>"jsonl" (OTRF-style flat JSON lines) or "evtx" (Windows event log files, one per host and channel).</summary>
     public string Format { get; set; } = "jsonl";
 }
 

@@ -23,10 +23,9 @@ public static class Simulator
     public static SimulationResult Run(SimulationOptions o)
     {
         ArgumentNullException.ThrowIfNull(o);
-        if (string.Equals(o.Format, "evtx", StringComparison.OrdinalIgnoreCase))
-            throw new NotSupportedException("simulate: EVTX output is not implemented yet; use --format jsonl");
-        if (!string.Equals(o.Format, "jsonl", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"simulate: unknown format '{o.Format}' (supported: jsonl)", nameof(o));
+        bool evtx = string.Equals(o.Format, "evtx", StringComparison.OrdinalIgnoreCase);
+        if (!evtx && !string.Equals(o.Format, "jsonl", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"simulate: unknown format '{o.Format}' (supported: jsonl, evtx)", nameof(o));
         if (string.IsNullOrWhiteSpace(o.OutDir)) throw new ArgumentException("simulate: an output folder is required", nameof(o));
         if (o.Events < 0) throw new ArgumentOutOfRangeException(nameof(o), o.Events, "simulate: --events must not be negative");
         Directory.CreateDirectory(o.OutDir);
@@ -48,7 +47,8 @@ public static class Simulator
         // Logs go to DIR/logs so that hunting DIR/logs does not read truth.json as an event.
         string logDir = Path.Combine(o.OutDir, LogFolder);
         Directory.CreateDirectory(logDir);
-        using (var sink = new JsonlSink(logDir))
+        IReadOnlyList<(string Label, string Path, long Count)> writtenFiles;
+        using (IEventSink sink = evtx ? new EvtxSink(logDir, co) : new JsonlSink(logDir))
         {
             long cumWeight = 0;
             long totalWeight = Background.TotalWeight;
@@ -65,17 +65,18 @@ public static class Simulator
             }
             written += Drain(world, sink, long.MaxValue, truth);
             sink.Complete();
-            foreach (var (file, _, count) in sink.Files) truth.EventsPerFile[LogFiles.FileName(file)] = count;
+            writtenFiles = sink.Files;
+            foreach (var (label, _, count) in writtenFiles) truth.EventsPerFile[label] = count;
         }
 
         intrusion.Finish(truth);
         string truthPath = Path.Combine(o.OutDir, "truth.json");
         WriteTruth(truth, truthPath);
-        var files = Enumerable.Range(0, LogFiles.Count).Select(f => Path.Combine(logDir, LogFiles.FileName((LogFile)f))).ToList();
+        var files = writtenFiles.Select(f => f.Path).ToList();
         return new SimulationResult { Files = files, EventCount = written, TruthPath = truthPath, Truth = truth };
     }
 
-    private static long Drain(World world, JsonlSink sink, long beforeMs, SimulationTruth truth)
+    private static long Drain(World world, IEventSink sink, long beforeMs, SimulationTruth truth)
     {
         long n = 0;
         while (world.TryDequeueBefore(beforeMs, out var e))
@@ -87,7 +88,7 @@ public static class Simulator
             {
                 var le = new LabelledEvent
                 {
-                    File = LogFiles.FileName(e.File), EventRecordID = rid, Hostname = e.Host.Fqdn, EventID = e.EventId,
+                    File = sink.FileLabel(e), EventRecordID = rid, Hostname = e.Host.Fqdn, EventID = e.EventId,
                     Timestamp = Iso(e.Ms), Kind = l.Kind, Technique = l.Technique, Tactic = l.Tactic, Step = l.Step,
                 };
                 (l.Kind == "intrusion" ? truth.IntrusionEvents : truth.BenignLookalikes).Add(le);
