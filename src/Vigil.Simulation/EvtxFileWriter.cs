@@ -37,6 +37,8 @@ internal sealed class EvtxFileWriter : IDisposable
     private readonly string _computer;
     private readonly FileStream _stream;
     private readonly byte[] _chunk = new byte[ChunkSize];
+    /// <summary>The buffer the Binary XML writers write to: the chunk, or a scratch buffer while measuring.</summary>
+    private byte[] _out;
     private int _pos = ChunkHeaderSize;
     private int _lastRecordOffset;
     private long _chunkFirstId = -1, _chunkLastId;
@@ -45,9 +47,9 @@ internal sealed class EvtxFileWriter : IDisposable
     private bool _completed;
 
     // Per chunk: name -> offset of its stored name structure; template -> offset of its definition.
-    private readonly Dictionary<string, int> _names = new(StringComparer.Ordinal);
+    private Dictionary<string, int> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<EvtxTemplate, int> _defined = new(ReferenceEqualityComparer.Instance);
-    private readonly int[] _stringBuckets = new int[64];
+    private int[] _stringBuckets = new int[64];
     private readonly int[] _templateBuckets = new int[32];
 
     // Per file: known shapes by event id, and the size of each definition when all its names are inline
@@ -64,6 +66,7 @@ internal sealed class EvtxFileWriter : IDisposable
         _channel = channel;
         _computer = computer;
         _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1);
+        _out = _chunk;
         _stream.Write(new byte[FileHeaderSize]); // placeholder; the real header is written by Complete()
     }
 
@@ -154,24 +157,26 @@ internal sealed class EvtxFileWriter : IDisposable
         return nt;
     }
 
-    /// <summary>Size of the definition body with every name inline: written once into an empty chunk buffer.</summary>
+    [ThreadStatic] private static byte[]? t_scratch;
+
+    /// <summary>Size of the definition body with every name inline, measured by writing it once (per shape and
+    /// file) into a scratch buffer with an empty name table; the chunk being assembled is not touched.</summary>
     private int MeasureInline(EvtxTemplate t)
     {
-        // Save the chunk state, write into scratch, restore. Only done once per shape and file.
-        var savedNames = new Dictionary<string, int>(_names, StringComparer.Ordinal);
-        var savedBuckets = (int[])_stringBuckets.Clone();
-        byte[] saved = _chunk.AsSpan(ChunkHeaderSize, ChunkSize - ChunkHeaderSize).ToArray();
-        int savedPos = _pos;
-        _names.Clear();
+        var (chunk, names, buckets, pos) = (_out, _names, _stringBuckets, _pos);
+        _out = t_scratch ??= new byte[ChunkSize];
+        _names = new Dictionary<string, int>(StringComparer.Ordinal);
+        _stringBuckets = new int[64];
         _pos = ChunkHeaderSize;
-        WriteBody(t);
-        int size = _pos - ChunkHeaderSize;
-        _pos = savedPos;
-        saved.CopyTo(_chunk, ChunkHeaderSize);
-        _names.Clear();
-        foreach (var kv in savedNames) _names[kv.Key] = kv.Value;
-        savedBuckets.CopyTo(_stringBuckets, 0);
-        return size;
+        try
+        {
+            WriteBody(t);
+            return _pos - ChunkHeaderSize;
+        }
+        finally
+        {
+            (_out, _names, _stringBuckets, _pos) = (chunk, names, buckets, pos);
+        }
     }
 
     /// <summary>
@@ -327,15 +332,15 @@ internal sealed class EvtxFileWriter : IDisposable
     private void Utf16(string s)
     {
         var bytes = MemoryMarshal.AsBytes(s.AsSpan());
-        bytes.CopyTo(_chunk.AsSpan(_pos));
+        bytes.CopyTo(_out.AsSpan(_pos));
         _pos += bytes.Length;
     }
 
-    private void W8(byte v) => _chunk[_pos++] = v;
-    private void W16(ushort v) { BinaryPrimitives.WriteUInt16LittleEndian(_chunk.AsSpan(_pos, 2), v); _pos += 2; }
-    private void W32(uint v) { BinaryPrimitives.WriteUInt32LittleEndian(_chunk.AsSpan(_pos, 4), v); _pos += 4; }
-    private void W64(ulong v) { BinaryPrimitives.WriteUInt64LittleEndian(_chunk.AsSpan(_pos, 8), v); _pos += 8; }
-    private void Put32(int at, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(_chunk.AsSpan(at, 4), v);
+    private void W8(byte v) => _out[_pos++] = v;
+    private void W16(ushort v) { BinaryPrimitives.WriteUInt16LittleEndian(_out.AsSpan(_pos, 2), v); _pos += 2; }
+    private void W32(uint v) { BinaryPrimitives.WriteUInt32LittleEndian(_out.AsSpan(_pos, 4), v); _pos += 4; }
+    private void W64(ulong v) { BinaryPrimitives.WriteUInt64LittleEndian(_out.AsSpan(_pos, 8), v); _pos += 8; }
+    private void Put32(int at, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(_out.AsSpan(at, 4), v);
 
     // ---- chunks and file header ----
 

@@ -28,7 +28,14 @@ public static class SimulateCommand
             throw new UsageException(ex.Message);
         }
         if (!a.Flag("--quiet") && !a.Flag("-q"))
-            console.Error.WriteLine($"vigil: wrote {result.EventCount:N0} events to {Path.Combine(outDir, Simulator.LogFolder)} ({string.Join(", ", result.Files.Select(Path.GetFileName))}) and the labels to {result.TruthPath}");
+        {
+            // EVTX output is one file per host and channel (about a hundred files): name them only when few.
+            string logDir = Path.Combine(outDir, Simulator.LogFolder);
+            string files = result.Files.Count <= 6
+                ? string.Join(", ", result.Files.Select(f => Path.GetRelativePath(logDir, f)))
+                : $"{result.Files.Count} files, one per host and channel";
+            console.Error.WriteLine($"vigil: wrote {result.EventCount:N0} events to {logDir} ({files}) and the labels to {result.TruthPath}");
+        }
         return ExitCodes.Ok;
     }
 }

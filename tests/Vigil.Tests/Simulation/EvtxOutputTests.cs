@@ -439,3 +439,43 @@ public sealed partial class EvtxOutputTests(EvtxOutputFixture fx) : IClassFixtur
     // <Data Name="X">value</Data> or <Data Name="X"/> (empty); values may span lines.
     [GeneratedRegex("<Data Name=\"([^\"]*)\"(?:/>|>(.*?)</Data>)", RegexOptions.Singleline)] private static partial Regex DataRx();
 }
+
+/// <summary>Hunting the EVTX output finds exactly what hunting the JSON lines of the same day finds.</summary>
+public sealed class EvtxHuntParityTests
+{
+    [Fact]
+    public void HuntingEvtxAndJsonlOfTheSameSeedGivesTheSameDetections()
+    {
+        string j = Vigil.Tests.Cli.CliRunner.TempDir("sim-parity-j"), x = Vigil.Tests.Cli.CliRunner.TempDir("sim-parity-x");
+        Assert.Equal(0, Vigil.Tests.Cli.CliRunner.Run("simulate", "--out", j, "--events", "6000", "--seed", "5", "-q").ExitCode);
+        var sim = Vigil.Tests.Cli.CliRunner.Run("simulate", "--out", x, "--events", "6000", "--seed", "5", "--format", "evtx");
+        Assert.Equal(0, sim.ExitCode);
+        Assert.Contains("files, one per host and channel", sim.Error, StringComparison.Ordinal);
+
+        List<JsonElement> Hunt(string dir)
+        {
+            var r = Vigil.Tests.Cli.CliRunner.Run("hunt", Path.Combine(dir, "logs"), "--format", "jsonl");
+            Assert.True(r.ExitCode == 0, r.Error);
+            return r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        }
+        static (string, string, string, long, long, string) Key(JsonElement d) => (d.GetProperty("rule_id").GetString()!, d.GetProperty("computer").GetString()!,
+            d.GetProperty("channel").GetString()!, d.GetProperty("event_id").GetInt64(), d.GetProperty("record_id").GetInt64(), d.GetProperty("timestamp").GetString()!);
+        var fromJsonl = Hunt(j);
+        var fromEvtx = Hunt(x);
+        Assert.True(fromJsonl.Count > 20, $"only {fromJsonl.Count} detections");
+        Assert.Equal(fromJsonl.Select(Key).Order().ToList(), fromEvtx.Select(Key).Order().ToList());
+
+        // Every serious EVTX detection is a labelled intrusion event, found by the truth's file name and record id.
+        var truth = JsonDocument.Parse(File.ReadAllText(Path.Combine(x, "truth.json"))).RootElement;
+        var intrusion = truth.GetProperty("intrusionEvents").EnumerateArray()
+            .Select(e => (e.GetProperty("file").GetString()!, e.GetProperty("EventRecordID").GetInt64())).ToHashSet();
+        string logs = Path.Combine(x, "logs");
+        var serious = fromEvtx.Where(d => d.GetProperty("level").GetString() is "high" or "critical").ToList();
+        Assert.NotEmpty(serious);
+        foreach (var d in serious)
+        {
+            string file = Path.GetRelativePath(logs, d.GetProperty("source").GetString()!).Replace('\\', '/');
+            Assert.True(intrusion.Contains((file, d.GetProperty("record_id").GetInt64())), $"serious detection not labelled as intrusion: {file} {d}");
+        }
+    }
+}
