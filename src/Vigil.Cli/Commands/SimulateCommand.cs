@@ -23,8 +23,9 @@ public static class SimulateCommand
         {
             result = Simulator.Run(new SimulationOptions { OutDir = outDir, Events = events, Seed = (int)seed, Format = format });
         }
-        catch (NotSupportedException ex)
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
         {
+            // The simulator's own limits (e.g. an EVTX file past 65,535 chunks at tens of millions of events).
             throw new UsageException(ex.Message);
         }
         if (!a.Flag("--quiet") && !a.Flag("-q"))
