@@ -83,7 +83,7 @@ internal sealed class EvtxFileWriter : IDisposable
         var data = CollectionsMarshal.AsSpan(e.Data);
         foreach (var kv in data) values += kv.Value.Length * 2;
         int count = EvtxTemplate.SystemSubstitutions + data.Length;
-        int worst = 24 + 4 + 10 + 24 + _inlineSize[t] + 4 + 4 * count + values + 1 + 4;
+        int worst = 24 + 4 + 10 + 24 + _inlineSize[t] + 4 + 4 * count + values + 1 + 7 + 4;
         if (worst > ChunkSize - ChunkHeaderSize)
             throw new InvalidOperationException($"simulate: event {e.EventId} on {e.Host.Name} needs up to {worst} bytes, more than an EVTX chunk holds");
         foreach (var kv in data)
@@ -107,7 +107,7 @@ internal sealed class EvtxFileWriter : IDisposable
         {
             defOffset = _pos + 4;
             W32((uint)defOffset);
-            int bucket = (int)(t.Id % 32);
+            int bucket = GuidHash(t.Guid) % 32;
             W32((uint)_templateBuckets[bucket]); // next definition in the same bucket
             _templateBuckets[bucket] = defOffset;
             t.Guid.TryWriteBytes(_chunk.AsSpan(_pos, 16));
@@ -133,6 +133,7 @@ internal sealed class EvtxFileWriter : IDisposable
         _pos += 16;
         foreach (var kv in data) Utf16(kv.Value);
         W8(0x00); // end of the record's document (libevtx requires it after the template instance)
+        while (((_pos + 4 - rec) & 7) != 0) W8(0); // Windows keeps record sizes a multiple of 8
 
         W32(0);
         uint size = (uint)(_pos - rec);
@@ -319,12 +320,24 @@ internal sealed class EvtxFileWriter : IDisposable
         _names[name] = off;
     }
 
-    /// <summary>Name hash as stored by Windows (the low 16 bits of h = h * 65599 + c over the UTF-16 units).</summary>
+    /// <summary>Name hash as stored by Windows: the low 16 bits of h = h * 65599 + c over the UTF-16 units; the
+    /// string table bucket is hash % 64 (both verified against every name in the Windows-written samples).</summary>
     private static ushort NameHash(string name)
     {
         uint h = 0;
         foreach (char c in name) h = h * 65599 + c;
         return (ushort)h;
+    }
+
+    /// <summary>The same hash over a template GUID's 16 bytes read as eight 16-bit units; Windows files the definition
+    /// under bucket hash % 32 of the template pointer table (verified against the Windows-written samples).</summary>
+    internal static int GuidHash(Guid g)
+    {
+        Span<byte> b = stackalloc byte[16];
+        g.TryWriteBytes(b);
+        uint h = 0;
+        for (int i = 0; i < 16; i += 2) h = h * 65599 + BinaryPrimitives.ReadUInt16LittleEndian(b[i..]);
+        return (int)(h & 0xffff);
     }
 
     private void Desc(int size, byte type) { W16((ushort)size); W8(type); W8(0); }
@@ -361,6 +374,7 @@ internal sealed class EvtxFileWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(c[44..], (uint)_lastRecordOffset);
         BinaryPrimitives.WriteUInt32LittleEndian(c[48..], (uint)_pos);            // free space offset
         BinaryPrimitives.WriteUInt32LittleEndian(c[52..], Crc32.HashToUInt32(c[ChunkHeaderSize.._pos]));
+        BinaryPrimitives.WriteUInt32LittleEndian(c[120..], 1);                    // chunk flags: 1 in every Windows-written chunk seen
         for (int i = 0; i < 64; i++) BinaryPrimitives.WriteUInt32LittleEndian(c[(128 + 4 * i)..], (uint)_stringBuckets[i]);
         for (int i = 0; i < 32; i++) BinaryPrimitives.WriteUInt32LittleEndian(c[(384 + 4 * i)..], (uint)_templateBuckets[i]);
         var crc = new Crc32();

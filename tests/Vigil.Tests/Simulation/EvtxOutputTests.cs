@@ -222,6 +222,7 @@ public sealed partial class EvtxOutputTests(EvtxOutputFixture fx) : IClassFixtur
                 Assert.True(crc.GetCurrentHashAsUInt32() == BinaryPrimitives.ReadUInt32LittleEndian(ch[124..]), $"{where}: header CRC");
                 int free = (int)BinaryPrimitives.ReadUInt32LittleEndian(ch[48..]);
                 Assert.InRange(free, 512 + 28, 65536);
+                Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(ch[120..])); // as in Windows-written chunks
                 Assert.True(System.IO.Hashing.Crc32.HashToUInt32(ch[512..free]) == BinaryPrimitives.ReadUInt32LittleEndian(ch[52..]), $"{where}: records CRC");
                 Assert.True(ch[free..].IndexOfAnyExcept((byte)0) < 0, $"{where}: free space is not zero");
                 // Walk the records: consecutive ids, sizes and size copies, last record offset.
@@ -273,6 +274,7 @@ public sealed partial class EvtxOutputTests(EvtxOutputFixture fx) : IClassFixtur
                 while (off < free)
                 {
                     int size = (int)BinaryPrimitives.ReadUInt32LittleEndian(ch[(off + 4)..]);
+                    Assert.True(size % 8 == 0, $"{path} chunk {c}: record size {size} is not a multiple of 8 (Windows pads records)");
                     int x = off + 24;
                     Assert.True(ch.Slice(x, 4).SequenceEqual(new byte[] { 0x0f, 1, 1, 0 }), $"{path} chunk {c}: fragment header");
                     Assert.Equal(0x0c, ch[x + 4]);
@@ -288,7 +290,7 @@ public sealed partial class EvtxOutputTests(EvtxOutputFixture fx) : IClassFixtur
                         defined[def] = guid;
                         guidsSeenInFile[guid] = guidsSeenInFile.GetValueOrDefault(guid) + 1;
                         // The template pointer table chains every definition from its bucket.
-                        Assert.True(TemplateTableHolds(ch, def, id), $"{path} chunk {c}: definition at 0x{def:x} not in the template table");
+                        Assert.True(TemplateTableHolds(ch, def, guid), $"{path} chunk {c}: definition at 0x{def:x} not in the template table");
                     }
                     else
                     {
@@ -298,17 +300,50 @@ public sealed partial class EvtxOutputTests(EvtxOutputFixture fx) : IClassFixtur
                     off += size;
                 }
                 Assert.True(records > 0, $"{path} chunk {c} is empty");
+                Assert.True(CheckStringTable(ch, $"{path} chunk {c}") >= 20, $"{path} chunk {c}: string table holds too few names");
             }
             // In a multi-chunk file the common shapes are redefined in (nearly) every chunk.
-            if (chunks >= 4) Assert.Contains(guidsSeenInFile.Values, n => n == chunks);
+            if (chunks >= 4)
+                Assert.True(guidsSeenInFile.Values.Max() >= chunks - 1, $"{path}: {chunks} chunks, but no shape is defined in more than {guidsSeenInFile.Values.Max()} of them");
         }
         Assert.True(multiChunkFiles >= 10, $"only {multiChunkFiles} files span more than one chunk");
         Assert.True(maxChunks >= 10, $"the largest file has only {maxChunks} chunks");
     }
 
-    private static bool TemplateTableHolds(ReadOnlySpan<byte> chunk, int def, uint id)
+    /// <summary>Windows' hash (h = h * 65599 + unit) over UTF-16 units, or over a GUID's bytes as eight 16-bit units.</summary>
+    private static uint Hash65599(ReadOnlySpan<byte> units)
     {
-        int at = (int)BinaryPrimitives.ReadUInt32LittleEndian(chunk[(384 + 4 * (int)(id % 32))..]);
+        uint h = 0;
+        for (int i = 0; i + 1 < units.Length; i += 2) h = h * 65599 + BinaryPrimitives.ReadUInt16LittleEndian(units[i..]);
+        return h;
+    }
+
+    /// <summary>Every name in the common string table sits in bucket hash % 64 with its Windows hash.</summary>
+    private static int CheckStringTable(ReadOnlySpan<byte> chunk, string where)
+    {
+        int names = 0;
+        for (int b = 0; b < 64; b++)
+        {
+            int at = (int)BinaryPrimitives.ReadUInt32LittleEndian(chunk[(128 + 4 * b)..]);
+            for (int guard = 0; at != 0; guard++)
+            {
+                Assert.True(guard < 1000, $"{where}: string table bucket {b} loops");
+                ushort hash = BinaryPrimitives.ReadUInt16LittleEndian(chunk[(at + 4)..]);
+                int chars = BinaryPrimitives.ReadUInt16LittleEndian(chunk[(at + 6)..]);
+                Assert.Equal((ushort)Hash65599(chunk.Slice(at + 8, chars * 2)), hash);
+                Assert.Equal(b, hash % 64);
+                names++;
+                at = (int)BinaryPrimitives.ReadUInt32LittleEndian(chunk[at..]);
+            }
+        }
+        return names;
+    }
+
+    private static bool TemplateTableHolds(ReadOnlySpan<byte> chunk, int def, Guid guid)
+    {
+        Span<byte> g = stackalloc byte[16];
+        guid.TryWriteBytes(g);
+        int at = (int)BinaryPrimitives.ReadUInt32LittleEndian(chunk[(384 + 4 * (int)((Hash65599(g) & 0xffff) % 32))..]);
         for (int guard = 0; at != 0 && guard < 1000; guard++)
         {
             if (at == def) return true;
