@@ -19,6 +19,8 @@ public sealed record Logsource(string? Product, string? Category, string? Servic
 public sealed class SigmaRule
 {
     public string Id { get; init; } = "";
+    /// <summary>The optional <c>name</c> attribute, by which correlations may refer to the rule.</summary>
+    public string? Name { get; init; }
     public string Title { get; init; } = "";
     public string Status { get; init; } = "";
     public string Level { get; init; } = "";
@@ -31,6 +33,8 @@ public sealed class SigmaRule
     /// <summary>The file the rule came from and the line its YAML document starts on.</summary>
     public string File { get; init; } = "";
     public long Line { get; init; }
+    /// <summary>True for the metadata object of a correlation rule (see <see cref="SigmaCorrelation.Meta"/>).</summary>
+    public bool IsCorrelation { get; init; }
 
     /// <summary>Named search identifiers, in file order.</summary>
     internal IReadOnlyList<SearchIdentifier> Searches { get; init; } = [];
@@ -100,17 +104,47 @@ public sealed record RouteInfo(IReadOnlyList<string> Channels, IReadOnlyList<lon
 /// <summary>The result of loading rules: what compiled, what failed (with file and line), and how many files were read.</summary>
 public sealed class RuleSet
 {
-    public RuleSet(IReadOnlyList<CompiledRule> rules, IReadOnlyList<RuleError> errors, int filesRead)
+    public RuleSet(IReadOnlyList<CompiledRule> rules, IReadOnlyList<RuleError> errors, int filesRead,
+        IReadOnlyList<CompiledCorrelation>? correlations = null, IReadOnlyList<RuleError>? warnings = null, IReadOnlyList<SigmaFilter>? filters = null)
     {
         Rules = rules; Errors = errors; FilesRead = filesRead;
+        Correlations = correlations ?? []; Warnings = warnings ?? []; Filters = filters ?? [];
     }
 
+    /// <summary>Detection rules, including those that only feed correlations (see <see cref="Generates"/>).</summary>
     public IReadOnlyList<CompiledRule> Rules { get; }
+    /// <summary>Correlation rules with their references resolved, in evaluation order (chained ones last).</summary>
+    public IReadOnlyList<CompiledCorrelation> Correlations { get; }
+    /// <summary>Filters that were loaded (already folded into the rules they target).</summary>
+    public IReadOnlyList<SigmaFilter> Filters { get; }
     public IReadOnlyList<RuleError> Errors { get; }
+    /// <summary>Problems that do not stop a rule from loading (unresolved placeholders, filters naming no loaded rule).</summary>
+    public IReadOnlyList<RuleError> Warnings { get; }
     public int FilesRead { get; }
 
     /// <summary>Rule files with at least one error (a file whose rule failed to load or compile).</summary>
     public int Failed => Errors.Select(e => e.File).Distinct(StringComparer.Ordinal).Count();
+
+    /// <summary>Whether a rule reports its own detections: false when correlations refer to it and none of them
+    /// says <c>generate: true</c> (specification: by default only the correlation is generated).</summary>
+    public bool Generates(SigmaRule rule)
+    {
+        _silent ??= BuildSilent();
+        return !_silent.Contains(rule);
+    }
+    private HashSet<SigmaRule>? _silent;
+
+    private HashSet<SigmaRule> BuildSilent()
+    {
+        var referenced = new Dictionary<SigmaRule, bool>(ReferenceEqualityComparer.Instance);
+        foreach (var c in Correlations)
+            foreach (var i in c.Inputs)
+                if (i.Rule != null)
+                    referenced[i.Rule.Rule] = (referenced.TryGetValue(i.Rule.Rule, out bool g) && g) || c.Correlation.Generate;
+        var silent = new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
+        foreach (var (r, generate) in referenced) if (!generate) silent.Add(r);
+        return silent;
+    }
 }
 
 /// <summary>Options for <see cref="RuleLoader"/>.</summary>

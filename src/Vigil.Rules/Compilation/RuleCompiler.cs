@@ -38,7 +38,30 @@ internal sealed class RuleCompiler
         }
     }
 
-    public CompiledRule Compile(SigmaRule rule)
+    public CompiledRule Compile(SigmaRule rule) => Compile(rule, [], null);
+
+    /// <summary>Placeholders without a value met while compiling the current rule on this thread (see <see cref="ExpandPlaceholders"/>).</summary>
+    [ThreadStatic] private static List<(string Name, long Line, long Column)>? _unresolved;
+
+    /// <param name="filters">Sigma filters targeting this rule: each adds "and not (filter condition)", compiled
+    /// with the same field names as the rule for every routing alternative.</param>
+    /// <param name="warnings">Receives non-fatal problems (placeholders without a value); null: they are dropped.</param>
+    public CompiledRule Compile(SigmaRule rule, IReadOnlyList<SigmaFilter> filters, List<RuleError>? warnings)
+    {
+        _unresolved = warnings != null ? [] : null;
+        try
+        {
+            var compiled = CompileCore(rule, filters);
+            if (warnings != null)
+                foreach (var (name, line, col) in _unresolved!.Distinct())
+                    warnings.Add(new RuleError(rule.File, line, col,
+                        $"placeholder '%{name}%' has no value: it matches nothing here (a filter using it removes nothing, a selection using it never matches); give it a value with --placeholders / RuleLoadOptions.Placeholders"));
+            return compiled;
+        }
+        finally { _unresolved = null; }
+    }
+
+    private CompiledRule CompileCore(SigmaRule rule, IReadOnlyList<SigmaFilter> filters)
     {
         var routes = _logsources.Resolve(rule.Logsource);
         // Compile the detection once per distinct field mapping (most alternatives share "no mapping").
@@ -49,7 +72,7 @@ internal sealed class RuleCompiler
             object key = mapping ?? unmappedKey;
             if (!byMapping.TryGetValue(key, out var node))
             {
-                node = CompileDetection(rule, mapping);
+                node = CompileDetection(rule, mapping, filters);
                 byMapping[key] = node;
             }
             return node;
@@ -63,7 +86,23 @@ internal sealed class RuleCompiler
         return new CompiledRule(rule, compiled, unrouted);
     }
 
-    private Node CompileDetection(SigmaRule rule, IReadOnlyDictionary<string, string>? mapping)
+    private Node CompileDetection(SigmaRule rule, IReadOnlyDictionary<string, string>? mapping, IReadOnlyList<SigmaFilter> filters)
+    {
+        var root = CompileConditions(rule, mapping);
+        foreach (var f in filters)
+        {
+            Node filterNode;
+            try { filterNode = CompileConditions(f.Detection, mapping); }
+            catch (RuleParseException ex)
+            {
+                throw new RuleParseException($"filter '{f.Title}' ({f.Detection.File}:{ex.Line}): {ex.Message}", rule.Line, 1);
+            }
+            root = Combine(NodeKind.And, [root, new Node { Kind = NodeKind.Not, Children = [filterNode] }]);
+        }
+        return _optimize ? Optimize(root) : root;
+    }
+
+    private Node CompileConditions(SigmaRule rule, IReadOnlyDictionary<string, string>? mapping)
     {
         var searches = new Dictionary<string, Node>(StringComparer.Ordinal);
         foreach (var s in rule.Searches)
@@ -72,8 +111,7 @@ internal sealed class RuleCompiler
         var conds = new List<Node>();
         foreach (var c in rule.Conditions)
             conds.Add(CompileCondition(c, c.Tree, rule.Searches, searches));
-        var root = conds.Count == 1 ? conds[0] : Combine(NodeKind.Or, conds);
-        return _optimize ? Optimize(root) : root;
+        return conds.Count == 1 ? conds[0] : Combine(NodeKind.Or, conds);
     }
 
     private static Node CompileCondition(ParsedCondition pc, CondNode c, IReadOnlyList<SearchIdentifier> order, Dictionary<string, Node> searches)
@@ -98,11 +136,40 @@ internal sealed class RuleCompiler
                 }
                 if (picked.Count == 0)
                     throw new RuleParseException(of.Pattern == null ? "'of them' but the rule has no search identifiers"
-                        : $"'{(of.All ? "all" : "1")} of {of.Pattern}' matches no search identifier", pc.Line, pc.Column + of.Position);
-                return Combine(of.All ? NodeKind.And : NodeKind.Or, picked);
+                        : $"'{(of.All ? "all" : of.Count.ToString(CultureInfo.InvariantCulture))} of {of.Pattern}' matches no search identifier", pc.Line, pc.Column + of.Position);
+                if (of.All || of.Count == 1) return Combine(of.All ? NodeKind.And : NodeKind.Or, picked);
+                return AtLeast(pc, of, picked);
             default:
                 throw new InvalidOperationException("unknown condition node " + c.GetType().Name);
         }
+    }
+
+    private const int MaxOfCombinations = 1024;
+
+    /// <summary>"N of" with N &gt; 1: at least N of the picked identifiers hold, written as the OR of every AND of N
+    /// of them, so the evaluator needs no counting node. N larger than the number picked can never hold.</summary>
+    private static Node AtLeast(ParsedCondition pc, CondOf of, List<Node> picked)
+    {
+        int n = of.Count;
+        if (n > picked.Count)
+            throw new RuleParseException($"'{n} of {of.Pattern ?? "them"}' can never hold: only {picked.Count} search identifier(s) match", pc.Line, pc.Column + of.Position);
+        double combos = 1;
+        for (int i = 0; i < n; i++) combos = combos * (picked.Count - i) / (i + 1);
+        if (combos > MaxOfCombinations)
+            throw new RuleParseException($"'{n} of {of.Pattern ?? "them"}' over {picked.Count} identifiers expands to {combos:F0} combinations (limit {MaxOfCombinations})", pc.Line, pc.Column + of.Position);
+        var alternatives = new List<Node>();
+        var idx = new int[n];
+        for (int i = 0; i < n; i++) idx[i] = i;
+        while (true)
+        {
+            alternatives.Add(Combine(NodeKind.And, idx.Select(i => picked[i]).ToList()));
+            int k = n - 1;
+            while (k >= 0 && idx[k] == picked.Count - n + k) k--;
+            if (k < 0) break;
+            idx[k]++;
+            for (int j = k + 1; j < n; j++) idx[j] = idx[j - 1] + 1;
+        }
+        return Combine(NodeKind.Or, alternatives);
     }
 
     /// <summary>Identifier patterns in "x of" use * for any run of characters (Sigma spec).</summary>
@@ -389,7 +456,14 @@ internal sealed class RuleCompiler
                 {
                     string name = value[(i + 1)..end];
                     if (_placeholders == null || !_placeholders.TryGetValue(name, out var values) || values.Count == 0)
-                        throw new RuleParseException($"placeholder '%{name}%' has no value; pass it to the rule loader (RuleLoadOptions.Placeholders)", v.Line, v.Column);
+                    {
+                        // Unresolved: the value expands to nothing (an empty OR matches nothing) and the rule loads
+                        // with a warning. This never hides a detection: a filter_* using it suppresses nothing.
+                        if (_unresolved == null)
+                            throw new RuleParseException($"placeholder '%{name}%' has no value; pass it to the rule loader (RuleLoadOptions.Placeholders)", v.Line, v.Column);
+                        _unresolved.Add((name, v.Line, v.Column));
+                        return [];
+                    }
                     var next = new List<string>(results.Count * values.Count);
                     foreach (var r in results) foreach (var pv in values) next.Add(r + pv);
                     results = next;
