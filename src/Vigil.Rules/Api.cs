@@ -157,4 +157,8 @@ public sealed class RuleLoadOptions
     /// <summary>An extra logsource mapping file (same layout as the embedded Logsources/logsources.yml);
     /// its entries replace the built-in ones with the same key.</summary>
     public string? LogsourceMappingFile { get; init; }
+
+    /// <summary>An extra field mapping file (same layout as the embedded Logsources/fieldmaps.yml): its field
+    /// alternatives are tried before the built-in ones, its shapes replace built-in shapes with the same key.</summary>
+    public string? FieldMappingFile { get; init; }
 }
