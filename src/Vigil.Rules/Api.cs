@@ -72,7 +72,12 @@ public sealed class CompiledRule
     public IReadOnlyList<RouteInfo> Routing => _routing ??= Routes.Select(r => new RouteInfo(
         r.Constraint.Channels, r.Constraint.EventIds,
         r.Constraint.Fields.Select(f => (FieldNames.Name(f.FieldId), f.Value)).ToArray(),
-        r.Constraint.ChannelAbsentOrIn)).ToArray();
+        r.Constraint.ChannelAbsentOrIn)
+    {
+        Present = r.Constraint.Present.Select(FieldNames.Name).ToArray(),
+        ChannelFields = r.Constraint.ChannelFields.Select(FieldNames.Name).ToArray(),
+        EventIdFields = r.Constraint.EventIdFields.Select(FieldNames.Name).ToArray(),
+    }).ToArray();
     private RouteInfo[]? _routing;
 
     /// <summary>A readable dump of the compiled form (routes, then the detection tree with prepared needles).</summary>
@@ -99,7 +104,15 @@ public sealed class CompiledRule
 /// value, and, when <see cref="ChannelAbsentOrIn"/> is set, it has no Channel or one of those.
 /// </summary>
 public sealed record RouteInfo(IReadOnlyList<string> Channels, IReadOnlyList<long> EventIds,
-    IReadOnlyList<(string Field, string Value)> Fields, IReadOnlyList<string>? ChannelAbsentOrIn);
+    IReadOnlyList<(string Field, string Value)> Fields, IReadOnlyList<string>? ChannelAbsentOrIn)
+{
+    /// <summary>Fields the event must have (shape-recognised sources such as Zeek or CloudTrail).</summary>
+    public IReadOnlyList<string> Present { get; init; } = [];
+    /// <summary>Where Channel is read: the first present of these names (Channel, then e.g. winlog.channel).</summary>
+    public IReadOnlyList<string> ChannelFields { get; init; } = ["Channel"];
+    /// <summary>Where EventID is read: the first present of these names (EventID, winlog.event_id, event.code).</summary>
+    public IReadOnlyList<string> EventIdFields { get; init; } = ["EventID"];
+}
 
 /// <summary>The result of loading rules: what compiled, what failed (with file and line), and how many files were read.</summary>
 public sealed class RuleSet

@@ -178,7 +178,16 @@ public static class RuleLoader
                 errors.Add(new RuleError(mapFile, 0, 0, "cannot read logsource mapping: " + ex.Message));
             }
         }
-        return new RuleCompiler(map, options.Placeholders);
+        var fields = FieldMap.Builtin;
+        if (options.FieldMappingFile is { } fieldFile)
+        {
+            try { fields = FieldMap.WithOverrides(File.ReadAllText(fieldFile), fieldFile, errors); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                errors.Add(new RuleError(fieldFile, 0, 0, "cannot read field mapping: " + ex.Message));
+            }
+        }
+        return new RuleCompiler(map, options.Placeholders, fieldMap: fields);
     }
 
     private static List<(string File, Func<string> Read)> BuiltinSources()

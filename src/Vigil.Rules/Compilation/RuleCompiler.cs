@@ -20,15 +20,17 @@ internal sealed class RuleCompiler
 {
     private const int WindashLimit = 4096;
     private readonly LogsourceMap _logsources;
+    private readonly FieldMap _fieldMap;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<string>>? _placeholders;
 
     private readonly bool _optimize;
 
     /// <param name="optimize">Order siblings cheapest first and flatten nested and/or. Off only in tests that
     /// prove the optimised form gives the same answers as the straightforward one.</param>
-    public RuleCompiler(LogsourceMap logsources, IReadOnlyDictionary<string, IReadOnlyList<string>>? placeholders, bool optimize = true)
+    public RuleCompiler(LogsourceMap logsources, IReadOnlyDictionary<string, IReadOnlyList<string>>? placeholders, bool optimize = true, FieldMap? fieldMap = null)
     {
         _logsources = logsources;
+        _fieldMap = fieldMap ?? FieldMap.Builtin;
         _optimize = optimize;
         if (placeholders != null)
         {
@@ -63,30 +65,65 @@ internal sealed class RuleCompiler
 
     private CompiledRule CompileCore(SigmaRule rule, IReadOnlyList<SigmaFilter> filters)
     {
-        var routes = _logsources.Resolve(rule.Logsource);
-        // Compile the detection once per distinct field mapping (most alternatives share "no mapping").
-        var byMapping = new Dictionary<object, Node>();
-        var unmappedKey = new object();
-        Node DetectionFor(IReadOnlyDictionary<string, string>? mapping)
+        var routes = ShapeRoutes(rule.Logsource, _logsources.Resolve(rule.Logsource));
+        // Compile the detection once per distinct field resolution (most alternatives share "no mapping").
+        var byResolver = new Dictionary<(object?, object?), Node>();
+        Node DetectionFor(IReadOnlyDictionary<string, string>? renames, IReadOnlyDictionary<string, string[]>? sourceFields)
         {
-            object key = mapping ?? unmappedKey;
-            if (!byMapping.TryGetValue(key, out var node))
+            var key = ((object?)renames, (object?)sourceFields);
+            if (!byResolver.TryGetValue(key, out var node))
             {
-                node = CompileDetection(rule, mapping, filters);
-                byMapping[key] = node;
+                node = CompileDetection(rule, new FieldResolver(_fieldMap, renames, sourceFields), filters);
+                byResolver[key] = node;
             }
             return node;
         }
 
         // The rule's own field names are only needed when no routing alternative applies.
-        var unrouted = routes.Count == 0 ? DetectionFor(null) : Node.Const(false);
+        var unrouted = routes.Count == 0 ? DetectionFor(null, null) : Node.Const(false);
         var compiled = new Route[routes.Count];
+        var channelIds = _fieldMap.Ids("Channel");
+        var eventIdIds = _fieldMap.Ids("EventID");
         for (int i = 0; i < routes.Count; i++)
-            compiled[i] = new Route(routes[i].Constraint, DetectionFor(routes[i].FieldMappings));
+        {
+            routes[i].Constraint.ChannelFields = channelIds;
+            routes[i].Constraint.EventIdFields = eventIdIds;
+            compiled[i] = new Route(routes[i].Constraint, DetectionFor(routes[i].FieldMappings, routes[i].SourceFields));
+        }
         return new CompiledRule(rule, compiled, unrouted);
     }
 
-    private Node CompileDetection(SigmaRule rule, IReadOnlyDictionary<string, string>? mapping, IReadOnlyList<SigmaFilter> filters)
+    /// <summary>
+    /// A rule the Windows mapping leaves with only the non-Windows guard (no Channel/EventID to route on) is routed
+    /// to the shape-recognised sources of fieldmaps.yml its logsource belongs to (Zeek, CloudTrail…), one route per
+    /// match alternative, each keeping the guard. Rules no source covers keep the guard alone.
+    /// </summary>
+    private IReadOnlyList<LogsourceRoute> ShapeRoutes(Logsource ls, IReadOnlyList<LogsourceRoute> routes)
+    {
+        if (routes.Count != 1 || routes[0].Constraint is not { ChannelAbsentOrIn: { } guard, Channels.Length: 0, EventIds.Length: 0, Fields.Length: 0 })
+            return routes;
+        var sources = _fieldMap.SourcesFor(ls);
+        if (sources.Count == 0)
+        {
+            // Keep the guard, and keep the rule off records recognised as some other (shape) source.
+            routes[0].Constraint.Excluded = _fieldMap.Sources.SelectMany(s => s.Match)
+                .Select(m => (m.FieldEquals.Select(f => (FieldNames.Intern(f.Field), f.Value)).ToArray(), m.Present.Select(FieldNames.Intern).ToArray()))
+                .ToArray();
+            return routes;
+        }
+        var result = new List<LogsourceRoute>();
+        foreach (var src in sources)
+            foreach (var m in src.Match)
+                result.Add(new LogsourceRoute(new RouteConstraint
+                {
+                    ChannelAbsentOrIn = guard,
+                    Fields = m.FieldEquals.Select(f => (FieldNames.Intern(f.Field), f.Value)).ToArray(),
+                    Present = m.Present.Select(FieldNames.Intern).ToArray(),
+                }, null, src.Fields.Count > 0 ? src.Fields : null));
+        return result;
+    }
+
+    private Node CompileDetection(SigmaRule rule, FieldResolver mapping, IReadOnlyList<SigmaFilter> filters)
     {
         var root = CompileConditions(rule, mapping);
         foreach (var f in filters)
@@ -102,7 +139,7 @@ internal sealed class RuleCompiler
         return _optimize ? Optimize(root) : root;
     }
 
-    private Node CompileConditions(SigmaRule rule, IReadOnlyDictionary<string, string>? mapping)
+    private Node CompileConditions(SigmaRule rule, FieldResolver mapping)
     {
         var searches = new Dictionary<string, Node>(StringComparer.Ordinal);
         foreach (var s in rule.Searches)
@@ -191,7 +228,7 @@ internal sealed class RuleCompiler
         return new Node { Kind = kind, Children = children.ToArray() };
     }
 
-    private Node CompileSearch(SearchIdentifier s, IReadOnlyDictionary<string, string>? mapping)
+    private Node CompileSearch(SearchIdentifier s, FieldResolver mapping)
     {
         var branches = new List<Node>(s.Branches.Count);
         foreach (var b in s.Branches)
@@ -215,7 +252,7 @@ internal sealed class RuleCompiler
 
     private static RuleParseException Fail(FieldSpec f, string message) => new(message, f.Line, f.Column);
 
-    internal FieldTest CompileField(FieldSpec f, IReadOnlyDictionary<string, string>? mapping)
+    internal FieldTest CompileField(FieldSpec f, FieldResolver mapping)
     {
         var matchType = MatchType.Exact;
         bool all = false, cased = false, re = false, cidr = false, exists = false, fieldref = false, neq = false;
@@ -268,9 +305,10 @@ internal sealed class RuleCompiler
         var test = new FieldTest { All = all, Negate = neq, Part = part };
         if (!f.IsKeyword)
         {
-            string name = mapping != null && mapping.TryGetValue(f.Field, out var mapped) ? mapped : f.Field;
+            string name = mapping.Primary(f.Field);
             test.FieldName = name;
             test.FieldId = FieldNames.Intern(name);
+            test.AltFieldIds = mapping.Alternatives(name, f.Field);
             test.TimestampFallback = part != TimePart.None && IsTimestampName(f.Field);
         }
         else if (exists || fieldref || part != TimePart.None || neq || compare != null || cidr)
@@ -325,7 +363,7 @@ internal sealed class RuleCompiler
         || field.Equals("TimeCreated", StringComparison.OrdinalIgnoreCase) || field.Equals("_time", StringComparison.OrdinalIgnoreCase)
         || field.Equals("EventTime", StringComparison.OrdinalIgnoreCase);
 
-    private Needle[] CompileValue(FieldSpec f, SigmaScalar v, IReadOnlyDictionary<string, string>? mapping, MatchType matchType,
+    private Needle[] CompileValue(FieldSpec f, SigmaScalar v, FieldResolver mapping, MatchType matchType,
         List<Transform> transforms, StringComparison cmp, bool re, bool reI, bool reM, bool reS, bool cidr, bool fieldref,
         NeedleKind? compare, TimePart part)
     {
@@ -386,7 +424,7 @@ internal sealed class RuleCompiler
             }
             if (fieldref)
             {
-                string refName = mapping != null && mapping.TryGetValue(text, out var mapped) ? mapped : text;
+                string refName = mapping.Primary(text);
                 needles.Add(new Needle
                 {
                     Kind = matchType switch
@@ -593,7 +631,7 @@ internal sealed class RuleCompiler
                 if (IsSetable(nd)) set.Add(nd.Text); else rest.Add(nd);
         return new FieldTest
         {
-            Kind = t.Kind, FieldId = t.FieldId, All = false, Negate = t.Negate, Part = t.Part, TimestampFallback = t.TimestampFallback,
+            Kind = t.Kind, FieldId = t.FieldId, AltFieldIds = t.AltFieldIds, All = false, Negate = t.Negate, Part = t.Part, TimestampFallback = t.TimestampFallback,
             AbsentMatches = t.AbsentMatches, FieldName = t.FieldName,
             ExactSet = set.GetAlternateLookup<ReadOnlySpan<char>>(),
             Groups = rest.Count > 0 ? [rest.ToArray()] : [],
@@ -620,6 +658,14 @@ internal sealed class RuleCompiler
                 };
         return Math.Min(cost, 10_000);
     }
+}
+
+/// <summary>How a rule's field names become event field names on one route: the logsource rename (e.g. Security
+/// 4688 Image → NewProcessName), then the alternatives of the field map (first present wins).</summary>
+internal sealed class FieldResolver(FieldMap map, IReadOnlyDictionary<string, string>? renames, IReadOnlyDictionary<string, string[]>? sourceFields)
+{
+    public string Primary(string field) => renames != null && renames.TryGetValue(field, out var mapped) ? mapped : field;
+    public int[]? Alternatives(string primary, string original) => map.AlternativeIds(primary, sourceFields, original);
 }
 
 /// <summary>One routing alternative of a compiled rule: the log source constraint and the detection compiled
