@@ -57,7 +57,13 @@ public static class RuleLoader
         });
         int files = parsed.Count(p => p.Docs != null);
 
-        var filters = parsed.Where(p => p.Docs != null).SelectMany(p => p.Docs!.Filters).ToList();
+        // A filter that does not compile is reported once, against its own file, and applied to nothing.
+        var filters = new List<SigmaFilter>();
+        foreach (var f in parsed.Where(p => p.Docs != null).SelectMany(p => p.Docs!.Filters))
+        {
+            try { compiler.Validate(f); filters.Add(f); }
+            catch (RuleParseException ex) { errors.Add(new RuleError(f.Detection.File, ex.Line, ex.Column, $"filter '{f.Title}': {ex.Message}")); }
+        }
         var allRules = parsed.Where(p => p.Docs != null).SelectMany(p => p.Docs!.Rules).ToList();
         var warnings = new List<RuleError>();
         var filtersFor = FilterTargets(filters, allRules, warnings);

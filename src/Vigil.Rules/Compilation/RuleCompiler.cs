@@ -63,6 +63,10 @@ internal sealed class RuleCompiler
         finally { _unresolved = null; }
     }
 
+    /// <summary>Compiles a filter's detection on its own (rule field names, no routing) to report its errors
+    /// against the filter's file, whether or not any loaded rule is targeted by it.</summary>
+    public void Validate(SigmaFilter filter) => CompileConditions(filter.Detection, new FieldResolver(_fieldMap, null, null));
+
     private CompiledRule CompileCore(SigmaRule rule, IReadOnlyList<SigmaFilter> filters)
     {
         var routes = ShapeRoutes(rule.Logsource, _logsources.Resolve(rule.Logsource));

@@ -92,8 +92,15 @@ public class FilterTests
         File.WriteAllText(Path.Combine(dir, "mf_bad.yml"), AdminFilter.Replace("User|startswith:", "User|startswiths:"));
         var r = Cli.CliRunner.Run("rules", "check", dir, "--format", "text");
         Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("mf_bad.yml:9:", r.Out);    // reported against the filter's own file and line
         Assert.Contains("startswiths", r.Out);
         Assert.Contains("Filter Administrator account", r.Out);
+        Assert.Contains("1 failed", r.Out);         // the rule it targets still loads (the broken filter is not applied)
+        // A broken filter naming no loaded rule is still checked.
+        File.Delete(Path.Combine(dir, "proc_rar.yml"));
+        r = Cli.CliRunner.Run("rules", "check", dir, "--format", "text");
+        Assert.Contains("startswiths", r.Out);
+        File.WriteAllText(Path.Combine(dir, "proc_rar.yml"), ProcRule);
         File.WriteAllText(Path.Combine(dir, "mf_bad.yml"), AdminFilter);
         r = Cli.CliRunner.Run("rules", "check", dir, "--format", "text");
         Assert.Equal(0, r.ExitCode);
