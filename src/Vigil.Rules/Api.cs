@@ -51,10 +51,14 @@ public sealed class SigmaRule
 /// </summary>
 public sealed class CompiledRule
 {
-    internal CompiledRule(SigmaRule rule, Route[] routes, Node unrouted)
+    internal CompiledRule(SigmaRule rule, Route[] routes, Node unrouted, IReadOnlyList<IReadOnlyDictionary<string, string>>? renames = null)
     {
-        Rule = rule; Routes = routes; Unrouted = unrouted;
+        Rule = rule; Routes = routes; Unrouted = unrouted; Renames = renames ?? [];
     }
+
+    /// <summary>The logsource field renames of the rule's routes (e.g. Image → NewProcessName on Security 4688),
+    /// so correlations can find a group-by field under the name the event really has.</summary>
+    internal IReadOnlyList<IReadOnlyDictionary<string, string>> Renames { get; }
 
     public SigmaRule Rule { get; }
 
@@ -138,8 +142,9 @@ public sealed class RuleSet
     /// <summary>Rule files with at least one error (a file whose rule failed to load or compile).</summary>
     public int Failed => Errors.Select(e => e.File).Distinct(StringComparer.Ordinal).Count();
 
-    /// <summary>Whether a rule reports its own detections: false when correlations refer to it and none of them
-    /// says <c>generate: true</c> (specification: by default only the correlation is generated).</summary>
+    /// <summary>Whether a rule (or a correlation's Meta) reports its own detections: false when correlations refer to
+    /// it and none of them says <c>generate: true</c> (specification: by default only the correlation is generated;
+    /// in a chain only the outermost correlation reports).</summary>
     public bool Generates(SigmaRule rule)
     {
         _silent ??= BuildSilent();
@@ -152,8 +157,7 @@ public sealed class RuleSet
         var referenced = new Dictionary<SigmaRule, bool>(ReferenceEqualityComparer.Instance);
         foreach (var c in Correlations)
             foreach (var i in c.Inputs)
-                if (i.Rule != null)
-                    referenced[i.Rule.Rule] = (referenced.TryGetValue(i.Rule.Rule, out bool g) && g) || c.Correlation.Generate;
+                referenced[i.Source] = (referenced.TryGetValue(i.Source, out bool g) && g) || c.Correlation.Generate;
         var silent = new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
         foreach (var (r, generate) in referenced) if (!generate) silent.Add(r);
         return silent;

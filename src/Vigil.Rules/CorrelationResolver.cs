@@ -7,7 +7,7 @@ namespace Vigil.Rules;
 /// </summary>
 internal static class CorrelationResolver
 {
-    public static List<CompiledCorrelation> Resolve(List<SigmaCorrelation> correlations, List<CompiledRule> rules, List<RuleError> errors)
+    public static List<CompiledCorrelation> Resolve(List<SigmaCorrelation> correlations, List<CompiledRule> rules, List<RuleError> errors, Logsources.FieldMap fields)
     {
         var result = new List<CompiledCorrelation>();
         if (correlations.Count == 0) return result;
@@ -17,7 +17,7 @@ internal static class CorrelationResolver
             if (r.Rule.Id.Length > 0) Add(ruleRefs, r.Rule.Id, r);
             if (r.Rule.Name is { } n && n != r.Rule.Id) Add(ruleRefs, n, r);
         }
-        var compiled = correlations.Select(c => new CompiledCorrelation(c)).ToList();
+        var compiled = correlations.Select(c => new CompiledCorrelation(c, fields)).ToList();
         var corrRefs = new Dictionary<string, List<CompiledCorrelation>>(StringComparer.Ordinal);
         foreach (var c in compiled)
         {

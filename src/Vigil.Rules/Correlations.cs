@@ -57,7 +57,37 @@ public sealed class SigmaCorrelation
 /// </summary>
 public sealed class CompiledCorrelation
 {
-    internal CompiledCorrelation(SigmaCorrelation c) { Correlation = c; }
+    internal CompiledCorrelation(SigmaCorrelation c, Logsources.FieldMap fields) { Correlation = c; _fields = fields; }
+
+    private readonly Logsources.FieldMap _fields;
+
+    /// <summary>
+    /// The event field names a group-by or condition field stands for in matches of input <paramref name="input"/>,
+    /// first present wins: the alias target for that input (if <paramref name="field"/> is an alias), the field itself,
+    /// the names the input rule's logsource renames it to (Image → NewProcessName on Security 4688), then the field
+    /// map's alternatives for JSON shapes (winlog.event_data.X …). Chained correlations carry their group-by fields
+    /// under their own names.
+    /// </summary>
+    public IReadOnlyList<string> FieldNamesFor(string field, int input)
+    {
+        var inp = Inputs[input];
+        string name = field;
+        if (Correlation.Aliases.TryGetValue(field, out var per))
+        {
+            if (per.TryGetValue(inp.Reference, out var f)) name = f;
+            else if (inp.Source.Name is { } n && per.TryGetValue(n, out f)) name = f;
+            else if (per.TryGetValue(inp.Source.Id, out f)) name = f;
+        }
+        var names = new List<string>();
+        void Add(string x) { if (!names.Contains(x, StringComparer.OrdinalIgnoreCase)) names.Add(x); }
+        Add(name);
+        if (inp.Rule != null)
+        {
+            foreach (var r in inp.Rule.Renames) if (r.TryGetValue(name, out var renamed)) Add(renamed);
+            foreach (var n in names.ToArray()) foreach (var c in _fields.Candidates(n, null)) Add(c);
+        }
+        return names;
+    }
 
     public SigmaCorrelation Correlation { get; }
     public SigmaRule Meta => Correlation.Meta;

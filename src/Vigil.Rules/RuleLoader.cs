@@ -96,7 +96,7 @@ public static class RuleLoader
             warnings.AddRange(fileWarnings);
         }
         var correlations = CorrelationResolver.Resolve(
-            parsed.Where(p => p.Docs != null).SelectMany(p => p.Docs!.Correlations).ToList(), rules, errors);
+            parsed.Where(p => p.Docs != null).SelectMany(p => p.Docs!.Correlations).ToList(), rules, errors, compiler.FieldMap);
         return new RuleSet(rules, errors, files, correlations, warnings, filters);
     }
 

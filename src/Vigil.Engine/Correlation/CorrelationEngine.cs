@@ -53,7 +53,7 @@ public static class CorrelationEngine
         {
             var found = Evaluate(c, bySource, ref untimed);
             bySource[c.Meta] = found;   // chained correlations read these
-            if (emit == null || emit(c.Meta)) output.AddRange(found);
+            if (generates(c.Meta) && (emit == null || emit(c.Meta))) output.AddRange(found);
         }
         output.Sort(Detection.Compare);
         return new CorrelationResult(output, untimed);
@@ -82,6 +82,8 @@ public static class CorrelationEngine
         {
             var input = cc.Inputs[i];
             if (!bySource.TryGetValue(input.Source, out var ds)) continue;
+            var groupNames = c.GroupBy.Select(g => cc.FieldNamesFor(g, i)).ToArray();
+            var valueNames = c.ConditionFields.Select(f => cc.FieldNamesFor(f, i)).ToArray();
             foreach (var d in ds)
             {
                 if (d.TimestampTicks == 0) { untimed++; continue; }
@@ -89,7 +91,7 @@ public static class CorrelationEngine
                 bool complete = true;
                 for (int g = 0; g < group.Length && complete; g++)
                 {
-                    var text = FieldText(d, FieldFor(c, c.GroupBy[g], input));
+                    var text = FieldText(d, groupNames[g]);
                     if (text == null) complete = false; else group[g] = text;
                 }
                 // Like SIEM group-by (Splunk stats by, Elastic terms), a match without a group-by field is in no group.
@@ -99,14 +101,14 @@ public static class CorrelationEngine
                 {
                     var parts = new string[c.ConditionFields.Count];
                     for (int f = 0; f < parts.Length; f++)
-                        parts[f] = FieldText(d, FieldFor(c, c.ConditionFields[f], input)) ?? "";
+                        parts[f] = FieldText(d, valueNames[f]) ?? "";
                     // value_count counts distinct values of the field(s); a match with none of them has no value.
                     if (parts.All(p => p.Length == 0)) continue;
                     m.Value = string.Join('\u001f', parts);
                 }
                 if (needsNumber)
                 {
-                    if (!FieldNumber(d, FieldFor(c, c.ConditionFields[0], input), out double num)) continue;   // no numeric value: nothing to add
+                    if (!FieldNumber(d, valueNames[0], out double num)) continue;   // no numeric value: nothing to add
                     m.Number = num;
                 }
                 // Count-like types count events: an event matched by two referenced rules counts once.
@@ -167,33 +169,26 @@ public static class CorrelationEngine
         return result;
     }
 
-    /// <summary>The event field a group-by / condition field stands for in matches of this input: the alias
-    /// entry for the input's reference (or the referenced rule's name or id) when the name is an alias.</summary>
-    private static string FieldFor(SigmaCorrelation c, string name, CorrelationInput input)
+    /// <summary>The first present of <paramref name="names"/> (see <see cref="CompiledCorrelation.FieldNamesFor"/>).</summary>
+    private static string? FieldText(Detection d, IReadOnlyList<string> names)
     {
-        if (!c.Aliases.TryGetValue(name, out var per)) return name;
-        if (per.TryGetValue(input.Reference, out var f)) return f;
-        if (input.Source.Name is { } n && per.TryGetValue(n, out f)) return f;
-        if (per.TryGetValue(input.Source.Id, out f)) return f;
-        return name;
-    }
-
-    private static string? FieldText(Detection d, string name)
-    {
-        foreach (var f in d.Fields)
-            if (f.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-                return f.Value.IsNull ? null : f.Value.ToString();
+        foreach (var name in names)
+            foreach (var f in d.Fields)
+                if (f.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                    return f.Value.IsNull ? null : f.Value.ToString();
         return null;
     }
 
-    private static bool FieldNumber(Detection d, string name, out double value)
+    private static bool FieldNumber(Detection d, IReadOnlyList<string> names, out double value)
     {
-        foreach (var f in d.Fields)
-            if (f.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-            {
-                if (f.Value.TryGetDouble(out value)) return true;
-                if (f.Value.IsText && double.TryParse(f.Value.TextSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return true;
-            }
+        foreach (var name in names)
+            foreach (var f in d.Fields)
+                if (f.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    if (f.Value.TryGetDouble(out value)) return true;
+                    if (f.Value.IsText && double.TryParse(f.Value.TextSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return true;
+                    return false;   // present but not a number
+                }
         value = 0;
         return false;
     }

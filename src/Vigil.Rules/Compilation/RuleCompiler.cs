@@ -21,6 +21,7 @@ internal sealed class RuleCompiler
     private const int WindashLimit = 4096;
     private readonly LogsourceMap _logsources;
     private readonly FieldMap _fieldMap;
+    public FieldMap FieldMap => _fieldMap;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<string>>? _placeholders;
 
     private readonly bool _optimize;
@@ -94,7 +95,8 @@ internal sealed class RuleCompiler
             routes[i].Constraint.EventIdFields = eventIdIds;
             compiled[i] = new Route(routes[i].Constraint, DetectionFor(routes[i].FieldMappings, routes[i].SourceFields));
         }
-        return new CompiledRule(rule, compiled, unrouted);
+        var renames = routes.Select(r => r.FieldMappings).OfType<IReadOnlyDictionary<string, string>>().Distinct().ToList();
+        return new CompiledRule(rule, compiled, unrouted, renames);
     }
 
     /// <summary>

@@ -299,11 +299,82 @@ public class CorrelationTypeTests
             Line(0, ("kind", "fail"), ("User", "v")), Line(1, ("kind", "fail"), ("User", "v")), Line(2, ("kind", "fail"), ("User", "v")),
             Line(3, ("kind", "ok"), ("User", "v")),
             Line(0, ("kind", "ok"), ("User", "w")), Line(1, ("kind", "fail"), ("User", "w")), Line(2, ("kind", "fail"), ("User", "w")), Line(3, ("kind", "fail"), ("User", "w"))]));
-        Assert.Equal(2, hunt.Of("many failed").Count);                 // v and w both had 3 failures
-        var top = Assert.Single(hunt.Of("brute force then success"));   // only v succeeded after
+        var top = Assert.Single(hunt.Of("brute force then success"));   // only v succeeded after its 3 failures
         Assert.Equal("v", Field(top, "User"));
+        Assert.Contains("many_failed", Field(top, "rules"));
+        Assert.Empty(hunt.Of("many failed"));                           // an inner correlation of a chain does not report
         Assert.Equal(6, hunt.Of("base failed").Count);                  // many_failed says generate: true
         Assert.Empty(hunt.Of("base success"));                          // the outer correlation does not
+    }
+
+    [Fact]
+    public void Group_by_fields_resolve_through_the_field_map_for_winlogbeat_json()
+    {
+        // The specification's example (failed logins followed by a success), over Winlogbeat JSON where the
+        // group-by field is winlog.event_data.TargetUserName and EventID/Channel live under winlog.
+        var yaml = """
+            title: failed then success
+            id: b180ead8-d58f-40b2-ae54-c8940995b9b6
+            level: high
+            correlation:
+                type: temporal_ordered
+                rules:
+                    - multiple_failed_login
+                    - successful_login
+                group-by:
+                    - TargetUserName
+                timespan: 10m
+            ---
+            title: Multiple failed logons
+            id: a8418a5a-5fc4-46b5-b23b-6c73beb19d41
+            name: multiple_failed_login
+            correlation:
+                type: event_count
+                rules:
+                    - failed_login
+                group-by:
+                    - TargetUserName
+                timespan: 10m
+                condition:
+                    gte: 3
+            ---
+            title: Single failed login
+            id: 53ba33fd-3a50-4468-a5ef-c583635cfa92
+            name: failed_login
+            logsource:
+                product: windows
+                service: security
+            detection:
+                selection:
+                    EventID:
+                        - 529
+                        - 4625
+                condition: selection
+            ---
+            title: Successful login
+            id: 4d0a2c83-c62c-4ed4-b475-c7e23a9269b8
+            name: successful_login
+            logsource:
+                product: windows
+                service: security
+            detection:
+                selection:
+                    EventID:
+                        - 528
+                        - 4624
+                condition: selection
+            """;
+        static string Wlb(int seconds, int eid, string user) =>
+            "{\"@timestamp\":\"" + T0.AddSeconds(seconds).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)
+            + "\",\"winlog\":{\"channel\":\"Security\",\"event_id\":" + eid + ",\"computer_name\":\"dc1\",\"event_data\":{\"TargetUserName\":\"" + user + "\"}}}";
+        var hunt = Run(yaml,
+            ("b.json", [Wlb(60, 4624, "bob"), Wlb(40, 4625, "bob"), Wlb(50, 4624, "eve")]),
+            ("a.json", [Wlb(0, 4625, "bob"), Wlb(20, 4625, "bob"), Wlb(1, 4625, "eve"), Wlb(2, 4625, "eve")]));
+        var d = Assert.Single(hunt.Detections);
+        Assert.Equal("failed then success", d.Rule.Title);
+        Assert.Equal("bob", Field(d, "TargetUserName"));
+        Assert.Equal("dc1", d.Computer);
+        Assert.Equal(T0.AddSeconds(60).Ticks, d.TimestampTicks);
     }
 
     [Fact]
