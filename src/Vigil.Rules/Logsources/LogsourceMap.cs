@@ -40,8 +40,6 @@ internal sealed class RouteConstraint
     public bool Matches(Event e)
     {
         foreach (int p in Present) if (!e.Has(p)) return false;
-        foreach (var (eq, present) in Excluded)
-            if (HasAll(e, present) && EqualsAll(e, eq)) return false;
         if (ChannelAbsentOrIn != null && TryFirst(e, ChannelFields, out var foreign))
         {
             if (!foreign.IsText) return false;
@@ -51,6 +49,9 @@ internal sealed class RouteConstraint
                 if (t.Equals(c, StringComparison.OrdinalIgnoreCase)) { ok = true; break; }
             if (!ok) return false;
         }
+        // After the Channel guard, which already rejects Windows records cheaply.
+        foreach (var (eq, present) in Excluded)
+            if (HasAll(e, present) && EqualsAll(e, eq)) return false;
         if (EventIds.Length > 0)
         {
             if (!TryFirst(e, EventIdFields, out var id) || !EventIdIn(id)) return false;
