@@ -19,6 +19,8 @@ public sealed record Logsource(string? Product, string? Category, string? Servic
 public sealed class SigmaRule
 {
     public string Id { get; init; } = "";
+    /// <summary>The optional <c>name</c> attribute, by which correlations may refer to the rule.</summary>
+    public string? Name { get; init; }
     public string Title { get; init; } = "";
     public string Status { get; init; } = "";
     public string Level { get; init; } = "";
@@ -31,6 +33,8 @@ public sealed class SigmaRule
     /// <summary>The file the rule came from and the line its YAML document starts on.</summary>
     public string File { get; init; } = "";
     public long Line { get; init; }
+    /// <summary>True for the metadata object of a correlation rule (see <see cref="SigmaCorrelation.Meta"/>).</summary>
+    public bool IsCorrelation { get; init; }
 
     /// <summary>Named search identifiers, in file order.</summary>
     internal IReadOnlyList<SearchIdentifier> Searches { get; init; } = [];
@@ -47,10 +51,14 @@ public sealed class SigmaRule
 /// </summary>
 public sealed class CompiledRule
 {
-    internal CompiledRule(SigmaRule rule, Route[] routes, Node unrouted)
+    internal CompiledRule(SigmaRule rule, Route[] routes, Node unrouted, IReadOnlyList<IReadOnlyDictionary<string, string>>? renames = null)
     {
-        Rule = rule; Routes = routes; Unrouted = unrouted;
+        Rule = rule; Routes = routes; Unrouted = unrouted; Renames = renames ?? [];
     }
+
+    /// <summary>The logsource field renames of the rule's routes (e.g. Image → NewProcessName on Security 4688),
+    /// so correlations can find a group-by field under the name the event really has.</summary>
+    internal IReadOnlyList<IReadOnlyDictionary<string, string>> Renames { get; }
 
     public SigmaRule Rule { get; }
 
@@ -68,7 +76,12 @@ public sealed class CompiledRule
     public IReadOnlyList<RouteInfo> Routing => _routing ??= Routes.Select(r => new RouteInfo(
         r.Constraint.Channels, r.Constraint.EventIds,
         r.Constraint.Fields.Select(f => (FieldNames.Name(f.FieldId), f.Value)).ToArray(),
-        r.Constraint.ChannelAbsentOrIn)).ToArray();
+        r.Constraint.ChannelAbsentOrIn)
+    {
+        Present = r.Constraint.Present.Select(FieldNames.Name).ToArray(),
+        ChannelFields = r.Constraint.ChannelFields.Select(FieldNames.Name).ToArray(),
+        EventIdFields = r.Constraint.EventIdFields.Select(FieldNames.Name).ToArray(),
+    }).ToArray();
     private RouteInfo[]? _routing;
 
     /// <summary>A readable dump of the compiled form (routes, then the detection tree with prepared needles).</summary>
@@ -95,22 +108,60 @@ public sealed class CompiledRule
 /// value, and, when <see cref="ChannelAbsentOrIn"/> is set, it has no Channel or one of those.
 /// </summary>
 public sealed record RouteInfo(IReadOnlyList<string> Channels, IReadOnlyList<long> EventIds,
-    IReadOnlyList<(string Field, string Value)> Fields, IReadOnlyList<string>? ChannelAbsentOrIn);
+    IReadOnlyList<(string Field, string Value)> Fields, IReadOnlyList<string>? ChannelAbsentOrIn)
+{
+    /// <summary>Fields the event must have (shape-recognised sources such as Zeek or CloudTrail).</summary>
+    public IReadOnlyList<string> Present { get; init; } = [];
+    /// <summary>Where Channel is read: the first present of these names (Channel, then e.g. winlog.channel).</summary>
+    public IReadOnlyList<string> ChannelFields { get; init; } = ["Channel"];
+    /// <summary>Where EventID is read: the first present of these names (EventID, winlog.event_id, event.code).</summary>
+    public IReadOnlyList<string> EventIdFields { get; init; } = ["EventID"];
+}
 
 /// <summary>The result of loading rules: what compiled, what failed (with file and line), and how many files were read.</summary>
 public sealed class RuleSet
 {
-    public RuleSet(IReadOnlyList<CompiledRule> rules, IReadOnlyList<RuleError> errors, int filesRead)
+    public RuleSet(IReadOnlyList<CompiledRule> rules, IReadOnlyList<RuleError> errors, int filesRead,
+        IReadOnlyList<CompiledCorrelation>? correlations = null, IReadOnlyList<RuleError>? warnings = null, IReadOnlyList<SigmaFilter>? filters = null)
     {
         Rules = rules; Errors = errors; FilesRead = filesRead;
+        Correlations = correlations ?? []; Warnings = warnings ?? []; Filters = filters ?? [];
     }
 
+    /// <summary>Detection rules, including those that only feed correlations (see <see cref="Generates"/>).</summary>
     public IReadOnlyList<CompiledRule> Rules { get; }
+    /// <summary>Correlation rules with their references resolved, in evaluation order (chained ones last).</summary>
+    public IReadOnlyList<CompiledCorrelation> Correlations { get; }
+    /// <summary>Filters that were loaded (already folded into the rules they target).</summary>
+    public IReadOnlyList<SigmaFilter> Filters { get; }
     public IReadOnlyList<RuleError> Errors { get; }
+    /// <summary>Problems that do not stop a rule from loading (unresolved placeholders, filters naming no loaded rule).</summary>
+    public IReadOnlyList<RuleError> Warnings { get; }
     public int FilesRead { get; }
 
     /// <summary>Rule files with at least one error (a file whose rule failed to load or compile).</summary>
     public int Failed => Errors.Select(e => e.File).Distinct(StringComparer.Ordinal).Count();
+
+    /// <summary>Whether a rule (or a correlation's Meta) reports its own detections: false when correlations refer to
+    /// it and none of them says <c>generate: true</c> (specification: by default only the correlation is generated;
+    /// in a chain only the outermost correlation reports).</summary>
+    public bool Generates(SigmaRule rule)
+    {
+        _silent ??= BuildSilent();
+        return !_silent.Contains(rule);
+    }
+    private HashSet<SigmaRule>? _silent;
+
+    private HashSet<SigmaRule> BuildSilent()
+    {
+        var referenced = new Dictionary<SigmaRule, bool>(ReferenceEqualityComparer.Instance);
+        foreach (var c in Correlations)
+            foreach (var i in c.Inputs)
+                referenced[i.Source] = (referenced.TryGetValue(i.Source, out bool g) && g) || c.Correlation.Generate;
+        var silent = new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
+        foreach (var (r, generate) in referenced) if (!generate) silent.Add(r);
+        return silent;
+    }
 }
 
 /// <summary>Options for <see cref="RuleLoader"/>.</summary>
@@ -123,4 +174,8 @@ public sealed class RuleLoadOptions
     /// <summary>An extra logsource mapping file (same layout as the embedded Logsources/logsources.yml);
     /// its entries replace the built-in ones with the same key.</summary>
     public string? LogsourceMappingFile { get; init; }
+
+    /// <summary>An extra field mapping file (same layout as the embedded Logsources/fieldmaps.yml): its field
+    /// alternatives are tried before the built-in ones, its shapes replace built-in shapes with the same key.</summary>
+    public string? FieldMappingFile { get; init; }
 }

@@ -15,7 +15,8 @@ public static class HuntCommand
     public static int Run(string[] args, CliConsole console)
     {
         var a = new ArgReader(args,
-            ["--rules", "-r", "--format", "-f", "--output", "-o", "--campaigns", "--report", "--threads", "--min-level"],
+            ["--rules", "-r", "--format", "-f", "--output", "-o", "--campaigns", "--report", "--threads", "--min-level",
+             "--status", "--include-id", "--exclude-id", "--include-tag", "--exclude-tag", "--mapping"],
             ["--no-builtin", "--quiet", "-q", "--verbose", "-v"]);
         bool quiet = a.Flag("--quiet") || a.Flag("-q");
         string? outputPath = a.Value("--output") ?? a.Value("-o");
@@ -24,22 +25,21 @@ public static class HuntCommand
         foreach (var unbuilt in new[] { "--campaigns", "--report" })
             if (a.Value(unbuilt) is not null)
                 throw new UsageException($"{unbuilt} is not available in this version yet (campaigns and the HTML report are being built)");
-        string? minLevel = a.Value("--min-level");
-        if (minLevel is not null && DetectionWriters.LevelRank(minLevel) == 0)
-            throw new UsageException($"--min-level must be one of informational, low, medium, high, critical; got '{minLevel}'");
+        var selection = RulesCommand.Selection(a);
 
         // Rules first: a bad rule is reported with file and line, and the others still run.
         var rulePaths = a.All("--rules").Concat(a.All("-r")).ToList();
         foreach (var p in rulePaths)
             if (!File.Exists(p) && !Directory.Exists(p)) throw new UsageException($"--rules {p}: no such file or folder");
         bool builtin = !a.Flag("--no-builtin");
-        var ruleSet = RuleLoader.Load(rulePaths, builtin);
+        var ruleSet = RuleLoader.Load(rulePaths, builtin, RulesCommand.LoadOptions(a));
         foreach (var err in ruleSet.Errors) console.Error.WriteLine($"vigil: rule error: {err}");
-        var rules = ruleSet.Rules
-            .Where(r => minLevel is null || DetectionWriters.LevelRank(r.Rule.Level) >= DetectionWriters.LevelRank(minLevel))
-            .ToList();
+        if (!quiet) foreach (var w in ruleSet.Warnings) console.Error.WriteLine($"vigil: rule warning: {w}");
+        // Rules a selected correlation needs run even when not selected themselves; they report only when selected.
+        var rules = selection.RulesToRun(ruleSet);
         if (rules.Count == 0)
-            throw new UsageException(builtin || rulePaths.Count > 0 ? "no rule could be loaded" : "--no-builtin given and no --rules: there is nothing to hunt with");
+            throw new UsageException(ruleSet.Rules.Count > 0 ? "no rule is left after the rule selection flags"
+                : builtin || rulePaths.Count > 0 ? "no rule could be loaded" : "--no-builtin given and no --rules: there is nothing to hunt with");
 
         var diagnostics = new DiagnosticsCollector(console.Error, echoNotices: a.Flag("--verbose") || a.Flag("-v"));
         var files = Inputs.Expand(a.Positional, diagnostics);
@@ -51,7 +51,8 @@ public static class HuntCommand
 
         var clock = Stopwatch.StartNew();
         var progress = new ProgressBar(console, console.ErrorIsTerminal && !quiet);
-        var result = Hunter.Run(files, rules, diagnostics, (int?)a.Long("--threads"), progress.Update);
+        var result = Hunter.Run(files, rules, diagnostics, (int?)a.Long("--threads"), progress.Update,
+            correlate: ruleSet, emit: selection.IsEmpty ? null : selection.Selects);
         progress.Finish();
 
         using (var output = Inputs.OpenOutput(outputPath, console))
@@ -67,7 +68,10 @@ public static class HuntCommand
                 .OrderByDescending(g => DetectionWriters.LevelRank(g.Key))
                 .Select(g => $"{g.Count()} {g.Key}");
             string range = s.FirstEvent is { } f && s.LastEvent is { } l ? $", {f:yyyy-MM-dd HH:mm:ss} to {l:yyyy-MM-dd HH:mm:ss} UTC" : "";
-            console.Error.WriteLine($"vigil: {rules.Count} rules over {s.Events:N0} events from {s.FilesRead} of {files.Count} files{range} in {clock.Elapsed.TotalSeconds:F2}s");
+            if (result.UntimedCorrelationMatches > 0)
+                console.Error.WriteLine($"vigil: {result.UntimedCorrelationMatches} base-rule matches had no timestamp and took no part in correlations");
+            string corr = ruleSet.Correlations.Count > 0 ? $" and {selection.SelectedCorrelations(ruleSet).Count} correlations" : "";
+            console.Error.WriteLine($"vigil: {rules.Count} rules{corr} over {s.Events:N0} events from {s.FilesRead} of {files.Count} files{range} in {clock.Elapsed.TotalSeconds:F2}s");
             console.Error.WriteLine($"vigil: {result.Detections.Count} detections" + (result.Detections.Count > 0 ? $" ({string.Join(", ", levels)})" : "")
                 + (diagnostics.Count > 0 ? $"; {diagnostics.Count} read errors" : "")
                 + (diagnostics.Notices > 0 ? $"; {diagnostics.Notices} notes (--verbose shows them)" : ""));

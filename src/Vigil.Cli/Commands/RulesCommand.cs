@@ -24,14 +24,14 @@ public static class RulesCommand
 
     private static int Check(string[] args, CliConsole console)
     {
-        var a = new ArgReader(args, ["--format"], []);
+        var a = new ArgReader(args, ["--format", "--mapping"], []);
         string format = a.Choice("--format", "json", "json", "text");
         if (a.Positional.Count == 0) throw new UsageException("rules check needs at least one PATH (a rule file or folder)");
         var missing = a.Positional.Where(p => !File.Exists(p) && !Directory.Exists(p)).ToList();
         foreach (var m in missing) console.Error.WriteLine($"vigil: {m}: no such file or folder");
         if (missing.Count == a.Positional.Count) return ExitCodes.NothingRead;
 
-        var set = RuleLoader.Load(a.Positional.Except(missing), includeBuiltin: false);
+        var set = RuleLoader.Load(a.Positional.Except(missing), includeBuiltin: false, LoadOptions(a));
         int failed = set.Failed;
         if (format == "json")
         {
@@ -41,17 +41,11 @@ public static class RulesCommand
             w.WriteNumber("loaded", set.Rules.Count);
             w.WriteNumber("failed", failed);
             w.WriteNumber("files", set.FilesRead);
-            w.WriteStartArray("errors");
-            foreach (var e in set.Errors)
-            {
-                w.WriteStartObject();
-                w.WriteString("file", e.File);
-                w.WriteNumber("line", e.Line);
-                w.WriteNumber("column", e.Column);
-                w.WriteString("message", e.Message);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            w.WriteNumber("correlations", set.Correlations.Count);
+            w.WriteNumber("filters", set.Filters.Count);
+            w.WriteNumber("warnings", set.Warnings.Count);
+            WriteProblems(w, "errors", set.Errors);
+            WriteProblems(w, "warning_list", set.Warnings);
             w.WriteEndObject();
             w.Flush();
             console.Out.WriteLine();
@@ -59,19 +53,68 @@ public static class RulesCommand
         else
         {
             foreach (var e in set.Errors) console.Out.WriteLine(e.ToString());
-            console.Out.WriteLine($"{set.Rules.Count} rules loaded, {failed} failed, from {set.FilesRead} files");
+            foreach (var e in set.Warnings) console.Out.WriteLine("warning: " + e);
+            console.Out.WriteLine($"{set.Rules.Count} rules loaded, {failed} failed, from {set.FilesRead} files"
+                + $"; {set.Correlations.Count} correlations, {set.Filters.Count} filters, {set.Warnings.Count} warnings");
         }
         return failed > 0 || missing.Count > 0 ? ExitCodes.Usage : ExitCodes.Ok;
     }
 
+    private static void WriteProblems(Utf8JsonWriter w, string name, IReadOnlyList<RuleError> list)
+    {
+        w.WriteStartArray(name);
+        foreach (var e in list)
+        {
+            w.WriteStartObject();
+            w.WriteString("file", e.File);
+            w.WriteNumber("line", e.Line);
+            w.WriteNumber("column", e.Column);
+            w.WriteString("message", e.Message);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>Options shared by hunt, rules check and rules list.</summary>
+    public static RuleLoadOptions LoadOptions(ArgReader a)
+    {
+        string? mapping = a.Value("--mapping");
+        if (mapping != null && !File.Exists(mapping)) throw new UsageException($"--mapping {mapping}: no such file");
+        return new RuleLoadOptions { FieldMappingFile = mapping };
+    }
+
+    /// <summary>The rule selection flags (hunt and rules list).</summary>
+    public static RuleSelection Selection(ArgReader a)
+    {
+        string? minLevel = a.Value("--min-level");
+        if (minLevel is not null && RuleSelection.LevelRank(minLevel) == 0)
+            throw new UsageException($"--min-level must be one of informational, low, medium, high, critical; got '{minLevel}'");
+        return new RuleSelection
+        {
+            MinLevel = minLevel,
+            Statuses = a.All("--status"),
+            IncludeIds = a.All("--include-id"),
+            ExcludeIds = a.All("--exclude-id"),
+            IncludeTags = a.All("--include-tag"),
+            ExcludeTags = a.All("--exclude-tag"),
+        };
+    }
+
     private static int List(string[] args, CliConsole console)
     {
-        var a = new ArgReader(args, ["--rules", "-r"], ["--no-builtin"]);
-        var set = RuleLoader.Load(a.All("--rules").Concat(a.All("-r")), includeBuiltin: !a.Flag("--no-builtin"));
+        var a = new ArgReader(args, ["--rules", "-r", "--min-level", "--status", "--include-id", "--exclude-id", "--include-tag", "--exclude-tag", "--mapping"],
+            ["--no-builtin"]);
+        var selection = Selection(a);
+        var set = RuleLoader.Load(a.All("--rules").Concat(a.All("-r")), includeBuiltin: !a.Flag("--no-builtin"), LoadOptions(a));
         foreach (var e in set.Errors) console.Error.WriteLine($"vigil: rule error: {e}");
-        foreach (var r in set.Rules.OrderByDescending(r => DetectionWriters.LevelRank(r.Rule.Level)).ThenBy(r => r.Rule.Title, StringComparer.Ordinal))
-            console.Out.WriteLine($"{r.Rule.Id}  {r.Rule.Level,-13}  {r.Rule.Title}  [{string.Join(" ", r.Rule.Tags)}]");
-        console.Error.WriteLine($"vigil: {set.Rules.Count} rules");
+        var shown = set.Rules.Select(r => (Rule: r.Rule, Kind: set.Generates(r.Rule) ? "" : " (feeds a correlation)"))
+            .Concat(set.Correlations.Select(c => (Rule: c.Meta, Kind: $" (correlation: {Vigil.Engine.Correlation.CorrelationEngine.TypeName(c.Correlation.Type)})")))
+            .Where(x => selection.Selects(x.Rule))
+            .OrderByDescending(x => RuleSelection.LevelRank(x.Rule.Level)).ThenBy(x => x.Rule.Title, StringComparer.Ordinal)
+            .ToList();
+        foreach (var (r, kind) in shown)
+            console.Out.WriteLine($"{r.Id}  {r.Level,-13}  {r.Title}{kind}  [{string.Join(" ", r.Tags)}]");
+        console.Error.WriteLine($"vigil: {shown.Count} of {set.Rules.Count + set.Correlations.Count} rules");
         return ExitCodes.Ok;
     }
 }

@@ -6,18 +6,19 @@ using Vigil.Rules;
 
 namespace Vigil.Engine.Hunting;
 
-/// <summary>What a hunt produced: detections in deterministic order, and what was read.</summary>
-public sealed record HuntResult(IReadOnlyList<Detection> Detections, ReadStats Stats);
+/// <summary>What a hunt produced: detections in deterministic order, and what was read.
+/// <see cref="UntimedCorrelationMatches"/>: base-rule matches without a timestamp, which no correlation can use.</summary>
+public sealed record HuntResult(IReadOnlyList<Detection> Detections, ReadStats Stats, long UntimedCorrelationMatches = 0);
 
 /// <summary>
 /// Runs compiled rules over every event of the inputs, partitions in parallel. Each event is tested
-/// against every rule here; the next stage (the whole collection compiled into one matcher) replaces
+/// against every rule here (correlations: see the post-processing step at the end of Run); the next stage (the whole collection compiled into one matcher) replaces
 /// this loop and must produce the same detections.
 /// </summary>
 public static class Hunter
 {
     public static HuntResult Run(IReadOnlyList<InputFile> files, IReadOnlyList<CompiledRule> rules, IDiagnostics diagnostics,
-        int? degree = null, Action<ReadStats>? onProgress = null)
+        int? degree = null, Action<ReadStats>? onProgress = null, RuleSet? correlate = null, Func<SigmaRule, bool>? emit = null)
     {
         var stats = new ReadStats();
         var all = new List<Detection>();
@@ -60,6 +61,15 @@ public static class Hunter
             consumeInOrder: all.AddRange,
             diagnostics, degree, onProgress);
         all.Sort(Detection.Compare);
+        // Post-processing (after every partition is done, so input order does not matter): correlation rules over
+        // the base-rule detections, suppression of rules that only feed correlations, and the output selection.
+        if (correlate != null || emit != null)
+        {
+            var corr = correlate != null
+                ? Correlation.CorrelationEngine.Apply(all, correlate, emit)
+                : new Correlation.CorrelationResult(all.Where(d => emit!(d.Rule)).ToList(), 0);
+            return new HuntResult(corr.Detections, stats, corr.UntimedMatches);
+        }
         return new HuntResult(all, stats);
     }
 }

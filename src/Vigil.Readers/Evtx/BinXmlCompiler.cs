@@ -271,6 +271,20 @@ internal sealed class BinXmlCompiler
         return id;
     }
 
+    /// <summary>
+    /// Interns an EventData &lt;Data Name="…"&gt; as a field name without its spaces: Sigma field names never contain
+    /// spaces, and SigmaHQ's rules write Defender's "Source Name" / "Threat Name" as SourceName / ThreatName (as do
+    /// the JSON renderings SigmaHQ's own checks use). Names without spaces are interned as they are, without copying.
+    /// </summary>
+    internal static int InternDataName(ReadOnlySpan<char> name)
+    {
+        if (name.IndexOf(' ') < 0) return FieldNames.Intern(name);
+        Span<char> buf = name.Length <= 512 ? stackalloc char[name.Length] : new char[name.Length];
+        int n = 0;
+        foreach (char ch in name) if (ch != ' ') buf[n++] = ch;
+        return FieldNames.Intern(n == 0 ? name : buf[..n]);
+    }
+
     /// <summary>Interns "a_b" or "a_b_c" without allocating when the name is already known.</summary>
     private int Compose(ReadOnlySpan<char> a, ReadOnlySpan<char> b, ReadOnlySpan<char> c = default)
     {
@@ -365,7 +379,7 @@ internal sealed class BinXmlCompiler
                         var p = _parts[ps];
                         var text = MemoryMarshal.Cast<byte, char>(c.SliceAt(p.A + _textBase, p.B, "Data Name text"));
                         if (text.Length > 256) throw c.Error($"Data Name of {text.Length} characters (damaged template?)");
-                        textId = FieldNames.Intern(text);
+                        textId = InternDataName(text);
                         mode = NameMode.Static;
                         _parts.RemoveRange(ps, pc);
                     }

@@ -516,7 +516,7 @@ internal sealed class EvtxChunkDecoder
         }
         var name = _chars.AsSpan(from, _charPos - from);
         _charPos = from; // the name is interned; its chars are not needed
-        return name.IsEmpty ? -1 : FieldNames.Intern(name);
+        return name.IsEmpty ? -1 : BinXmlCompiler.InternDataName(name);
     }
 
     private void Add(Event e, int id, int dataIndexId, in FieldValue v, OpFlags flags)

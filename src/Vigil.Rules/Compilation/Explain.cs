@@ -31,6 +31,7 @@ internal static class Explain
             case NodeKind.Field or NodeKind.Keyword:
                 var t = n.Test!;
                 sb.Append(n.Kind == NodeKind.Keyword ? "<any field>" : FieldNames.Name(t.FieldId));
+                if (t.AltFieldIds is { } alts) sb.Append(" (else ").Append(string.Join(", ", alts.Select(FieldNames.Name))).Append(')');
                 if (t.Kind == TestKind.Exists) { sb.Append(t.ExistsExpected ? " exists" : " absent").Append('\n'); return; }
                 if (t.Part != TimePart.None) sb.Append(" [").Append(t.Part).Append(']');
                 if (t.Negate) sb.Append(" neq");

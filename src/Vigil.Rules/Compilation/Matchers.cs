@@ -43,6 +43,9 @@ internal sealed class FieldTest
 {
     public TestKind Kind;
     public int FieldId = -1;
+    /// <summary>Other names of the field in other log shapes (fieldmaps.yml): when <see cref="FieldId"/> is absent,
+    /// the first of these present in the event is tested instead. Null when there are none.</summary>
+    public int[]? AltFieldIds;
     public bool All;
     /// <summary><c>neq</c>: the field must be present and match none of the values.</summary>
     public bool Negate;

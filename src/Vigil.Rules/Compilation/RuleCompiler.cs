@@ -20,15 +20,18 @@ internal sealed class RuleCompiler
 {
     private const int WindashLimit = 4096;
     private readonly LogsourceMap _logsources;
+    private readonly FieldMap _fieldMap;
+    public FieldMap FieldMap => _fieldMap;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<string>>? _placeholders;
 
     private readonly bool _optimize;
 
     /// <param name="optimize">Order siblings cheapest first and flatten nested and/or. Off only in tests that
     /// prove the optimised form gives the same answers as the straightforward one.</param>
-    public RuleCompiler(LogsourceMap logsources, IReadOnlyDictionary<string, IReadOnlyList<string>>? placeholders, bool optimize = true)
+    public RuleCompiler(LogsourceMap logsources, IReadOnlyDictionary<string, IReadOnlyList<string>>? placeholders, bool optimize = true, FieldMap? fieldMap = null)
     {
         _logsources = logsources;
+        _fieldMap = fieldMap ?? FieldMap.Builtin;
         _optimize = optimize;
         if (placeholders != null)
         {
@@ -38,32 +41,111 @@ internal sealed class RuleCompiler
         }
     }
 
-    public CompiledRule Compile(SigmaRule rule)
+    public CompiledRule Compile(SigmaRule rule) => Compile(rule, [], null);
+
+    /// <summary>Placeholders without a value met while compiling the current rule on this thread (see <see cref="ExpandPlaceholders"/>).</summary>
+    [ThreadStatic] private static List<(string Name, long Line, long Column)>? _unresolved;
+
+    /// <param name="filters">Sigma filters targeting this rule: each adds "and not (filter condition)", compiled
+    /// with the same field names as the rule for every routing alternative.</param>
+    /// <param name="warnings">Receives non-fatal problems (placeholders without a value); null: they are dropped.</param>
+    public CompiledRule Compile(SigmaRule rule, IReadOnlyList<SigmaFilter> filters, List<RuleError>? warnings)
     {
-        var routes = _logsources.Resolve(rule.Logsource);
-        // Compile the detection once per distinct field mapping (most alternatives share "no mapping").
-        var byMapping = new Dictionary<object, Node>();
-        var unmappedKey = new object();
-        Node DetectionFor(IReadOnlyDictionary<string, string>? mapping)
+        _unresolved = warnings != null ? [] : null;
+        try
         {
-            object key = mapping ?? unmappedKey;
-            if (!byMapping.TryGetValue(key, out var node))
+            var compiled = CompileCore(rule, filters);
+            if (warnings != null)
+                foreach (var (name, line, col) in _unresolved!.Distinct())
+                    warnings.Add(new RuleError(rule.File, line, col,
+                        $"placeholder '%{name}%' has no value: it matches nothing here (a filter using it removes nothing, a selection using it never matches); give it a value with --placeholders / RuleLoadOptions.Placeholders"));
+            return compiled;
+        }
+        finally { _unresolved = null; }
+    }
+
+    /// <summary>Compiles a filter's detection on its own (rule field names, no routing) to report its errors
+    /// against the filter's file, whether or not any loaded rule is targeted by it.</summary>
+    public void Validate(SigmaFilter filter) => CompileConditions(filter.Detection, new FieldResolver(_fieldMap, null, null));
+
+    private CompiledRule CompileCore(SigmaRule rule, IReadOnlyList<SigmaFilter> filters)
+    {
+        var routes = ShapeRoutes(rule.Logsource, _logsources.Resolve(rule.Logsource));
+        // Compile the detection once per distinct field resolution (most alternatives share "no mapping").
+        var byResolver = new Dictionary<(object?, object?), Node>();
+        Node DetectionFor(IReadOnlyDictionary<string, string>? renames, IReadOnlyDictionary<string, string[]>? sourceFields)
+        {
+            var key = ((object?)renames, (object?)sourceFields);
+            if (!byResolver.TryGetValue(key, out var node))
             {
-                node = CompileDetection(rule, mapping);
-                byMapping[key] = node;
+                node = CompileDetection(rule, new FieldResolver(_fieldMap, renames, sourceFields), filters);
+                byResolver[key] = node;
             }
             return node;
         }
 
         // The rule's own field names are only needed when no routing alternative applies.
-        var unrouted = routes.Count == 0 ? DetectionFor(null) : Node.Const(false);
+        var unrouted = routes.Count == 0 ? DetectionFor(null, null) : Node.Const(false);
         var compiled = new Route[routes.Count];
+        var channelIds = _fieldMap.Ids("Channel");
+        var eventIdIds = _fieldMap.Ids("EventID");
         for (int i = 0; i < routes.Count; i++)
-            compiled[i] = new Route(routes[i].Constraint, DetectionFor(routes[i].FieldMappings));
-        return new CompiledRule(rule, compiled, unrouted);
+        {
+            routes[i].Constraint.ChannelFields = channelIds;
+            routes[i].Constraint.EventIdFields = eventIdIds;
+            compiled[i] = new Route(routes[i].Constraint, DetectionFor(routes[i].FieldMappings, routes[i].SourceFields));
+        }
+        var renames = routes.Select(r => r.FieldMappings).OfType<IReadOnlyDictionary<string, string>>().Distinct().ToList();
+        return new CompiledRule(rule, compiled, unrouted, renames);
     }
 
-    private Node CompileDetection(SigmaRule rule, IReadOnlyDictionary<string, string>? mapping)
+    /// <summary>
+    /// A rule the Windows mapping leaves with only the non-Windows guard (no Channel/EventID to route on) is routed
+    /// to the shape-recognised sources of fieldmaps.yml its logsource belongs to (Zeek, CloudTrail…), one route per
+    /// match alternative, each keeping the guard. Rules no source covers keep the guard alone.
+    /// </summary>
+    private IReadOnlyList<LogsourceRoute> ShapeRoutes(Logsource ls, IReadOnlyList<LogsourceRoute> routes)
+    {
+        if (routes.Count != 1 || routes[0].Constraint is not { ChannelAbsentOrIn: { } guard, Channels.Length: 0, EventIds.Length: 0, Fields.Length: 0 })
+            return routes;
+        var sources = _fieldMap.SourcesFor(ls);
+        if (sources.Count == 0)
+        {
+            // Keep the guard, and keep the rule off records recognised as some other (shape) source.
+            routes[0].Constraint.Excluded = _fieldMap.Sources.SelectMany(s => s.Match)
+                .Select(m => (m.FieldEquals.Select(f => (FieldNames.Intern(f.Field), f.Value)).ToArray(), m.Present.Select(FieldNames.Intern).ToArray()))
+                .ToArray();
+            return routes;
+        }
+        var result = new List<LogsourceRoute>();
+        foreach (var src in sources)
+            foreach (var m in src.Match)
+                result.Add(new LogsourceRoute(new RouteConstraint
+                {
+                    ChannelAbsentOrIn = guard,
+                    Fields = m.FieldEquals.Select(f => (FieldNames.Intern(f.Field), f.Value)).ToArray(),
+                    Present = m.Present.Select(FieldNames.Intern).ToArray(),
+                }, null, src.Fields.Count > 0 ? src.Fields : null));
+        return result;
+    }
+
+    private Node CompileDetection(SigmaRule rule, FieldResolver mapping, IReadOnlyList<SigmaFilter> filters)
+    {
+        var root = CompileConditions(rule, mapping);
+        foreach (var f in filters)
+        {
+            Node filterNode;
+            try { filterNode = CompileConditions(f.Detection, mapping); }
+            catch (RuleParseException ex)
+            {
+                throw new RuleParseException($"filter '{f.Title}' ({f.Detection.File}:{ex.Line}): {ex.Message}", rule.Line, 1);
+            }
+            root = Combine(NodeKind.And, [root, new Node { Kind = NodeKind.Not, Children = [filterNode] }]);
+        }
+        return _optimize ? Optimize(root) : root;
+    }
+
+    private Node CompileConditions(SigmaRule rule, FieldResolver mapping)
     {
         var searches = new Dictionary<string, Node>(StringComparer.Ordinal);
         foreach (var s in rule.Searches)
@@ -72,8 +154,7 @@ internal sealed class RuleCompiler
         var conds = new List<Node>();
         foreach (var c in rule.Conditions)
             conds.Add(CompileCondition(c, c.Tree, rule.Searches, searches));
-        var root = conds.Count == 1 ? conds[0] : Combine(NodeKind.Or, conds);
-        return _optimize ? Optimize(root) : root;
+        return conds.Count == 1 ? conds[0] : Combine(NodeKind.Or, conds);
     }
 
     private static Node CompileCondition(ParsedCondition pc, CondNode c, IReadOnlyList<SearchIdentifier> order, Dictionary<string, Node> searches)
@@ -98,11 +179,40 @@ internal sealed class RuleCompiler
                 }
                 if (picked.Count == 0)
                     throw new RuleParseException(of.Pattern == null ? "'of them' but the rule has no search identifiers"
-                        : $"'{(of.All ? "all" : "1")} of {of.Pattern}' matches no search identifier", pc.Line, pc.Column + of.Position);
-                return Combine(of.All ? NodeKind.And : NodeKind.Or, picked);
+                        : $"'{(of.All ? "all" : of.Count.ToString(CultureInfo.InvariantCulture))} of {of.Pattern}' matches no search identifier", pc.Line, pc.Column + of.Position);
+                if (of.All || of.Count == 1) return Combine(of.All ? NodeKind.And : NodeKind.Or, picked);
+                return AtLeast(pc, of, picked);
             default:
                 throw new InvalidOperationException("unknown condition node " + c.GetType().Name);
         }
+    }
+
+    private const int MaxOfCombinations = 1024;
+
+    /// <summary>"N of" with N &gt; 1: at least N of the picked identifiers hold, written as the OR of every AND of N
+    /// of them, so the evaluator needs no counting node. N larger than the number picked can never hold.</summary>
+    private static Node AtLeast(ParsedCondition pc, CondOf of, List<Node> picked)
+    {
+        int n = of.Count;
+        if (n > picked.Count)
+            throw new RuleParseException($"'{n} of {of.Pattern ?? "them"}' can never hold: only {picked.Count} search identifier(s) match", pc.Line, pc.Column + of.Position);
+        double combos = 1;
+        for (int i = 0; i < n; i++) combos = combos * (picked.Count - i) / (i + 1);
+        if (combos > MaxOfCombinations)
+            throw new RuleParseException($"'{n} of {of.Pattern ?? "them"}' over {picked.Count} identifiers expands to {combos:F0} combinations (limit {MaxOfCombinations})", pc.Line, pc.Column + of.Position);
+        var alternatives = new List<Node>();
+        var idx = new int[n];
+        for (int i = 0; i < n; i++) idx[i] = i;
+        while (true)
+        {
+            alternatives.Add(Combine(NodeKind.And, idx.Select(i => picked[i]).ToList()));
+            int k = n - 1;
+            while (k >= 0 && idx[k] == picked.Count - n + k) k--;
+            if (k < 0) break;
+            idx[k]++;
+            for (int j = k + 1; j < n; j++) idx[j] = idx[j - 1] + 1;
+        }
+        return Combine(NodeKind.Or, alternatives);
     }
 
     /// <summary>Identifier patterns in "x of" use * for any run of characters (Sigma spec).</summary>
@@ -124,7 +234,7 @@ internal sealed class RuleCompiler
         return new Node { Kind = kind, Children = children.ToArray() };
     }
 
-    private Node CompileSearch(SearchIdentifier s, IReadOnlyDictionary<string, string>? mapping)
+    private Node CompileSearch(SearchIdentifier s, FieldResolver mapping)
     {
         var branches = new List<Node>(s.Branches.Count);
         foreach (var b in s.Branches)
@@ -148,7 +258,7 @@ internal sealed class RuleCompiler
 
     private static RuleParseException Fail(FieldSpec f, string message) => new(message, f.Line, f.Column);
 
-    internal FieldTest CompileField(FieldSpec f, IReadOnlyDictionary<string, string>? mapping)
+    internal FieldTest CompileField(FieldSpec f, FieldResolver mapping)
     {
         var matchType = MatchType.Exact;
         bool all = false, cased = false, re = false, cidr = false, exists = false, fieldref = false, neq = false;
@@ -201,9 +311,10 @@ internal sealed class RuleCompiler
         var test = new FieldTest { All = all, Negate = neq, Part = part };
         if (!f.IsKeyword)
         {
-            string name = mapping != null && mapping.TryGetValue(f.Field, out var mapped) ? mapped : f.Field;
+            string name = mapping.Primary(f.Field);
             test.FieldName = name;
             test.FieldId = FieldNames.Intern(name);
+            test.AltFieldIds = mapping.Alternatives(name, f.Field);
             test.TimestampFallback = part != TimePart.None && IsTimestampName(f.Field);
         }
         else if (exists || fieldref || part != TimePart.None || neq || compare != null || cidr)
@@ -258,7 +369,7 @@ internal sealed class RuleCompiler
         || field.Equals("TimeCreated", StringComparison.OrdinalIgnoreCase) || field.Equals("_time", StringComparison.OrdinalIgnoreCase)
         || field.Equals("EventTime", StringComparison.OrdinalIgnoreCase);
 
-    private Needle[] CompileValue(FieldSpec f, SigmaScalar v, IReadOnlyDictionary<string, string>? mapping, MatchType matchType,
+    private Needle[] CompileValue(FieldSpec f, SigmaScalar v, FieldResolver mapping, MatchType matchType,
         List<Transform> transforms, StringComparison cmp, bool re, bool reI, bool reM, bool reS, bool cidr, bool fieldref,
         NeedleKind? compare, TimePart part)
     {
@@ -319,7 +430,7 @@ internal sealed class RuleCompiler
             }
             if (fieldref)
             {
-                string refName = mapping != null && mapping.TryGetValue(text, out var mapped) ? mapped : text;
+                string refName = mapping.Primary(text);
                 needles.Add(new Needle
                 {
                     Kind = matchType switch
@@ -389,7 +500,14 @@ internal sealed class RuleCompiler
                 {
                     string name = value[(i + 1)..end];
                     if (_placeholders == null || !_placeholders.TryGetValue(name, out var values) || values.Count == 0)
-                        throw new RuleParseException($"placeholder '%{name}%' has no value; pass it to the rule loader (RuleLoadOptions.Placeholders)", v.Line, v.Column);
+                    {
+                        // Unresolved: the value expands to nothing (an empty OR matches nothing) and the rule loads
+                        // with a warning. This never hides a detection: a filter_* using it suppresses nothing.
+                        if (_unresolved == null)
+                            throw new RuleParseException($"placeholder '%{name}%' has no value; pass it to the rule loader (RuleLoadOptions.Placeholders)", v.Line, v.Column);
+                        _unresolved.Add((name, v.Line, v.Column));
+                        return [];
+                    }
                     var next = new List<string>(results.Count * values.Count);
                     foreach (var r in results) foreach (var pv in values) next.Add(r + pv);
                     results = next;
@@ -519,7 +637,7 @@ internal sealed class RuleCompiler
                 if (IsSetable(nd)) set.Add(nd.Text); else rest.Add(nd);
         return new FieldTest
         {
-            Kind = t.Kind, FieldId = t.FieldId, All = false, Negate = t.Negate, Part = t.Part, TimestampFallback = t.TimestampFallback,
+            Kind = t.Kind, FieldId = t.FieldId, AltFieldIds = t.AltFieldIds, All = false, Negate = t.Negate, Part = t.Part, TimestampFallback = t.TimestampFallback,
             AbsentMatches = t.AbsentMatches, FieldName = t.FieldName,
             ExactSet = set.GetAlternateLookup<ReadOnlySpan<char>>(),
             Groups = rest.Count > 0 ? [rest.ToArray()] : [],
@@ -546,6 +664,14 @@ internal sealed class RuleCompiler
                 };
         return Math.Min(cost, 10_000);
     }
+}
+
+/// <summary>How a rule's field names become event field names on one route: the logsource rename (e.g. Security
+/// 4688 Image → NewProcessName), then the alternatives of the field map (first present wins).</summary>
+internal sealed class FieldResolver(FieldMap map, IReadOnlyDictionary<string, string>? renames, IReadOnlyDictionary<string, string[]>? sourceFields)
+{
+    public string Primary(string field) => renames != null && renames.TryGetValue(field, out var mapped) ? mapped : field;
+    public int[]? Alternatives(string primary, string original) => map.AlternativeIds(primary, sourceFields, original);
 }
 
 /// <summary>One routing alternative of a compiled rule: the log source constraint and the detection compiled

@@ -121,14 +121,17 @@ internal sealed class ConditionParser
                 return inner;
             case TokenKind.Number:
             case TokenKind.All:
-                if (t.Kind == TokenKind.Number && t.Text != "1")
-                    throw new ConditionException($"'{t.Text} of' is not supported; Sigma allows '1 of' and 'all of'", t.Position);
+                // "x of search-identifier" (spec, operator precedence): x is "all" or a count; N means at least N
+                // of the matched identifiers, as pySigma reads it.
+                int count = 1;
+                if (t.Kind == TokenKind.Number && (!int.TryParse(t.Text, out count) || count < 1))
+                    throw new ConditionException($"'{t.Text} of' needs a count of at least 1", t.Position);
                 if (Peek.Kind != TokenKind.Of)
                     throw new ConditionException($"expected 'of' after '{t.Text}', found '{Describe(Peek)}'", Peek.Position);
                 Next();
                 var target = Next();
-                if (target.Kind == TokenKind.Them) return new CondOf(t.Kind == TokenKind.All, null, t.Position);
-                if (target.Kind == TokenKind.Ident) return new CondOf(t.Kind == TokenKind.All, target.Text, t.Position);
+                if (target.Kind == TokenKind.Them) return new CondOf(t.Kind == TokenKind.All, null, t.Position, count);
+                if (target.Kind == TokenKind.Ident) return new CondOf(t.Kind == TokenKind.All, target.Text, t.Position, count);
                 throw new ConditionException($"expected 'them' or a search identifier pattern after 'of', found '{Describe(target)}'", target.Position);
             case TokenKind.Ident:
                 return new CondIdent(t.Text, t.Position);

@@ -45,9 +45,18 @@ internal static class Evaluator
     /// </summary>
     private static bool EvalField(FieldTest t, Event e)
     {
-        if (t.Kind == TestKind.Exists) return e.Has(t.FieldId) == t.ExistsExpected;
-
-        int first = e.IndexOf(t.FieldId);
+        int fieldId = t.FieldId;
+        int first = e.IndexOf(fieldId);
+        if (first < 0 && t.AltFieldIds is { } alts)
+        {
+            // The first present of the field's other names (fieldmaps.yml), e.g. winlog.event_data.CommandLine.
+            foreach (int alt in alts)
+            {
+                first = e.IndexOf(alt);
+                if (first >= 0) { fieldId = alt; break; }
+            }
+        }
+        if (t.Kind == TestKind.Exists) return (first >= 0) == t.ExistsExpected;
         if (first < 0)
         {
             if (t.Part != TimePart.None && t.TimestampFallback && e.TimestampTicks != 0)
@@ -62,7 +71,7 @@ internal static class Evaluator
             matched = false;
             for (int i = first; i < e.Count && !matched; i++)
             {
-                if (e.IdAt(i) != t.FieldId) continue;
+                if (e.IdAt(i) != fieldId) continue;
                 ref readonly var v = ref e.ValueAt(i);
                 if (t.ExactSet is { } set && set.Contains(TextOf(v, buf))) { matched = true; break; }
                 foreach (var g in t.Groups)
@@ -77,7 +86,7 @@ internal static class Evaluator
                 bool any = false;
                 for (int i = first; i < e.Count && !any; i++)
                 {
-                    if (e.IdAt(i) != t.FieldId) continue;
+                    if (e.IdAt(i) != fieldId) continue;
                     any = MatchGroup(g, t, e.ValueAt(i), e, buf);
                 }
                 if (!any) { matched = false; break; }

@@ -16,13 +16,31 @@ internal sealed class RouteConstraint
     public string[] Channels = [];
     public long[] EventIds = [];
     public (int FieldId, string Value)[] Fields = [];
+    /// <summary>Fields that must be present (shape-recognised sources, fieldmaps.yml).</summary>
+    public int[] Present = [];
+    /// <summary>Shapes the event must NOT have: non-Windows rules that no shape source routes stay off events
+    /// recognised as another source (a Cisco keyword rule must not fire on CloudTrail or Zeek records).
+    /// Each entry is one match alternative of fieldmaps.yml: all its Equals hold and all its Present fields exist.</summary>
+    public ((int FieldId, string Value)[] FieldEquals, int[] Present)[] Excluded = [];
+    /// <summary>Where the Channel / EventID are read: the first present of these ids (EVTX's own names first, then
+    /// the JSON shapes' names such as winlog.channel; set by the compiler from the field map).</summary>
+    public int[] ChannelFields = [WellKnownFields.Channel];
+    public int[] EventIdFields = [WellKnownFields.EventID];
     /// <summary>Product guard for non-Windows rules: when set, an event that has a Channel field (a Windows
     /// event log record) matches only if its Channel is one of these. Events without Channel pass.</summary>
     public string[]? ChannelAbsentOrIn;
 
+    private static bool TryFirst(Event e, int[] ids, out FieldValue value)
+    {
+        foreach (int id in ids) if (e.TryGet(id, out value)) return true;
+        value = default;
+        return false;
+    }
+
     public bool Matches(Event e)
     {
-        if (ChannelAbsentOrIn != null && e.TryGet(WellKnownFields.Channel, out var foreign))
+        foreach (int p in Present) if (!e.Has(p)) return false;
+        if (ChannelAbsentOrIn != null && TryFirst(e, ChannelFields, out var foreign))
         {
             if (!foreign.IsText) return false;
             var t = foreign.TextSpan;
@@ -31,13 +49,16 @@ internal sealed class RouteConstraint
                 if (t.Equals(c, StringComparison.OrdinalIgnoreCase)) { ok = true; break; }
             if (!ok) return false;
         }
+        // After the Channel guard, which already rejects Windows records cheaply.
+        foreach (var (eq, present) in Excluded)
+            if (HasAll(e, present) && EqualsAll(e, eq)) return false;
         if (EventIds.Length > 0)
         {
-            if (!e.TryGet(WellKnownFields.EventID, out var id) || !EventIdIn(id)) return false;
+            if (!TryFirst(e, EventIdFields, out var id) || !EventIdIn(id)) return false;
         }
         if (Channels.Length > 0)
         {
-            if (!e.TryGet(WellKnownFields.Channel, out var ch) || !ch.IsText) return false;
+            if (!TryFirst(e, ChannelFields, out var ch) || !ch.IsText) return false;
             var text = ch.TextSpan;
             bool found = false;
             foreach (var c in Channels)
@@ -48,6 +69,19 @@ internal sealed class RouteConstraint
         {
             if (!e.TryGet(fieldId, out var v) || !v.IsText || !v.TextSpan.Equals(value, StringComparison.OrdinalIgnoreCase)) return false;
         }
+        return true;
+    }
+
+    private static bool HasAll(Event e, int[] ids)
+    {
+        foreach (int id in ids) if (!e.Has(id)) return false;
+        return true;
+    }
+
+    private static bool EqualsAll(Event e, (int FieldId, string Value)[] fields)
+    {
+        foreach (var (fieldId, value) in fields)
+            if (!e.TryGet(fieldId, out var v) || !v.IsText || !v.TextSpan.Equals(value, StringComparison.OrdinalIgnoreCase)) return false;
         return true;
     }
 
@@ -69,11 +103,15 @@ internal sealed class RouteConstraint
 
     public override string ToString() =>
         (ChannelAbsentOrIn != null ? $"no Channel or Channel in [{string.Join(", ", ChannelAbsentOrIn)}] " : "") + $"Channel in [{string.Join(", ", Channels)}] EventID in [{string.Join(", ", EventIds)}]"
-        + (Fields.Length > 0 ? " " + string.Join(", ", Fields.Select(f => $"{FieldNames.Name(f.FieldId)}={f.Value}")) : "");
+        + (Fields.Length > 0 ? " " + string.Join(", ", Fields.Select(f => $"{FieldNames.Name(f.FieldId)}={f.Value}")) : "")
+        + (Present.Length > 0 ? " present [" + string.Join(", ", Present.Select(FieldNames.Name)) + "]" : "")
+        + (Excluded.Length > 0 ? $" not one of {Excluded.Length} known shapes" : "");
 }
 
-/// <summary>One resolved alternative: constraint plus the field renames that apply to events of that source.</summary>
-internal sealed record LogsourceRoute(RouteConstraint Constraint, IReadOnlyDictionary<string, string>? FieldMappings);
+/// <summary>One resolved alternative: constraint plus the field renames that apply to events of that source, and
+/// (for shape-recognised sources) the source's own field alternatives.</summary>
+internal sealed record LogsourceRoute(RouteConstraint Constraint, IReadOnlyDictionary<string, string>? FieldMappings,
+    IReadOnlyDictionary<string, string[]>? SourceFields = null);
 
 /// <summary>
 /// Maps a rule's logsource (product / category / service) to routing constraints, from the embedded

@@ -22,7 +22,17 @@ internal static partial class SigmaParser
 {
     public static List<SigmaRule> Parse(string yaml, string file, List<RuleError> errors)
     {
-        var rules = new List<SigmaRule>();
+        var docs = ParseDocuments(yaml, file, errors);
+        foreach (var c in docs.Correlations) errors.Add(new RuleError(file, c.Meta.Line, 1, "correlation documents need RuleLoader (they refer to other rules)"));
+        foreach (var f in docs.Filters) errors.Add(new RuleError(file, f.Detection.Line, 1, "filter documents need RuleLoader (they refer to other rules)"));
+        return docs.Rules;
+    }
+
+    /// <summary>Every document of a file: detection rules, correlation rules and filters.</summary>
+    public static ParsedFile ParseDocuments(string yaml, string file, List<RuleError> errors)
+    {
+        var result = new ParsedFile();
+        var rules = result.Rules;
         var stream = new YamlStream();
         var parser = new Parser(new StringReader(yaml));
         try
@@ -32,14 +42,14 @@ internal static partial class SigmaParser
         catch (YamlException ex)
         {
             errors.Add(new RuleError(file, ex.Start.Line, ex.Start.Column, "YAML syntax error: " + (ex.InnerException?.Message ?? ex.Message)));
-            return rules;
+            return result;
         }
         catch (InvalidOperationException ex)
         {
             // Some scanner failures (e.g. an unterminated flow sequence) carry no position; report where parsing stopped.
             var at = parser.Current?.End ?? Mark.Empty;
             errors.Add(new RuleError(file, at.Line, at.Column, "YAML syntax error: malformed or unterminated structure near here (" + ex.Message + ")"));
-            return rules;
+            return result;
         }
 
         YamlMappingNode? global = null;
@@ -77,7 +87,7 @@ internal static partial class SigmaParser
             previous = merged;
             try
             {
-                var rule = ParseRule(merged, file, map.Start.Line);
+                var rule = ParseRule(merged, file, map.Start.Line, result);
                 if (rule != null) rules.Add(rule);
             }
             catch (RuleParseException ex)
@@ -85,50 +95,34 @@ internal static partial class SigmaParser
                 errors.Add(new RuleError(file, ex.Line, ex.Column, ex.Message));
             }
         }
-        return rules;
+        return result;
     }
 
-    private static SigmaRule? ParseRule(YamlMappingNode map, string file, long docLine)
+    private static SigmaRule? ParseRule(YamlMappingNode map, string file, long docLine, ParsedFile into)
     {
         if (Find(map, "correlation") is { } corr)
-            throw Fail(corr, "correlation rules are not supported yet");
+        {
+            into.Correlations.Add(CorrelationParser.Parse(map, corr, file, docLine));
+            return null;
+        }
         if (Find(map, "filter") is { } filt && Find(map, "detection") == null)
-            throw Fail(filt, "Sigma filter documents are not supported yet");
+        {
+            into.Filters.Add(ParseFilter(map, filt, file, docLine));
+            return null;
+        }
 
         // A merged collection document has no position of its own; report the document's first line.
         RuleParseException DocFail(string message) => new(message, docLine, 1);
         var detection = Find(map, "detection") ?? throw DocFail("rule has no 'detection' section");
         if (detection is not YamlMappingNode detMap) throw Fail(detection, "'detection' must be a mapping");
         string title = ScalarOf(map, "title") ?? throw DocFail("rule has no 'title'");
-
-        var searches = new List<SearchIdentifier>();
-        YamlNode? conditionNode = null;
-        foreach (var (k, v) in detMap.Children)
-        {
-            string key = ((YamlScalarNode)k).Value ?? "";
-            if (key == "condition") { conditionNode = v; continue; }
-            if (key == "timeframe") throw Fail(k, "'timeframe' in detection (old aggregation syntax) is not supported; use a correlation rule");
-            searches.Add(ParseSearch(key, k, v));
-        }
-        if (conditionNode == null) throw DocFail("detection has no 'condition'");
-
-        var conditions = new List<ParsedCondition>();
-        if (conditionNode is YamlSequenceNode condSeq)
-        {
-            foreach (var c in condSeq) conditions.Add(ParseCondition(c));
-            if (conditions.Count == 0) throw Fail(condSeq, "empty condition list");
-        }
-        else conditions.Add(ParseCondition(conditionNode));
-
-        Logsource logsource = new(null, null, null);
-        if (Find(map, "logsource") is YamlMappingNode ls)
-            logsource = new Logsource(ScalarOf(ls, "product"), ScalarOf(ls, "category"), ScalarOf(ls, "service"));
-        else if (Find(map, "logsource") is { } badLs && !(badLs is YamlScalarNode { Value: null or "" }))
-            throw Fail(badLs, "'logsource' must be a mapping");
+        var (searches, conditions) = ParseDetection(detMap, docLine, null);
+        var logsource = ParseLogsource(map);
 
         return new SigmaRule
         {
             Id = ScalarOf(map, "id") ?? "",
+            Name = ScalarOf(map, "name"),
             Title = title,
             Status = ScalarOf(map, "status") ?? "",
             Level = ScalarOf(map, "level") ?? "",
@@ -143,6 +137,66 @@ internal static partial class SigmaParser
             Searches = searches,
             Conditions = conditions,
         };
+    }
+
+    /// <summary>The search identifiers and condition(s) of a detection (or filter) map; <paramref name="skipKey"/>
+    /// is a key that belongs to the container, not the detection (a filter's <c>rules</c>).</summary>
+    private static (List<SearchIdentifier>, List<ParsedCondition>) ParseDetection(YamlMappingNode detMap, long docLine, string? skipKey)
+    {
+        var searches = new List<SearchIdentifier>();
+        YamlNode? conditionNode = null;
+        foreach (var (k, v) in detMap.Children)
+        {
+            string key = ((YamlScalarNode)k).Value ?? "";
+            if (key == skipKey) continue;
+            if (key == "condition") { conditionNode = v; continue; }
+            if (key == "timeframe") throw Fail(k, "'timeframe' in detection (old aggregation syntax) is not supported; use a correlation rule");
+            searches.Add(ParseSearch(key, k, v));
+        }
+        if (conditionNode == null) throw new RuleParseException("detection has no 'condition'", detMap.Start.Line > 0 ? detMap.Start.Line : docLine, 1);
+
+        var conditions = new List<ParsedCondition>();
+        if (conditionNode is YamlSequenceNode condSeq)
+        {
+            foreach (var c in condSeq) conditions.Add(ParseCondition(c));
+            if (conditions.Count == 0) throw Fail(condSeq, "empty condition list");
+        }
+        else conditions.Add(ParseCondition(conditionNode));
+        return (searches, conditions);
+    }
+
+    private static Logsource ParseLogsource(YamlMappingNode map)
+    {
+        if (Find(map, "logsource") is YamlMappingNode ls)
+            return new Logsource(ScalarOf(ls, "product"), ScalarOf(ls, "category"), ScalarOf(ls, "service"));
+        if (Find(map, "logsource") is { } badLs && !(badLs is YamlScalarNode { Value: null or "" }))
+            throw Fail(badLs, "'logsource' must be a mapping");
+        return new Logsource(null, null, null);
+    }
+
+    /// <summary>A Sigma filter document (filters specification): logsource, and under <c>filter</c> the rules it
+    /// applies to plus search identifiers and a condition naming what to suppress.</summary>
+    private static SigmaFilter ParseFilter(YamlMappingNode map, YamlNode filterNode, string file, long docLine)
+    {
+        if (filterNode is not YamlMappingNode fm) throw Fail(filterNode, "'filter' must be a mapping");
+        string title = ScalarOf(map, "title") ?? throw new RuleParseException("filter has no 'title'", docLine, 1);
+        var rulesNode = Find(fm, "rules") ?? throw Fail(fm, "filter has no 'rules' (the ids or names of the rules it applies to)");
+        var refs = ListOf(fm, "rules");
+        if (refs.Count == 0) throw Fail(rulesNode, "filter 'rules' is empty");
+        var (searches, conditions) = ParseDetection(fm, docLine, "rules");
+        if (searches.Count == 0) throw Fail(fm, "filter has no search identifier");
+        if (Find(map, "logsource") == null) throw new RuleParseException("filter has no 'logsource'", docLine, 1);
+        var detection = new SigmaRule
+        {
+            Id = ScalarOf(map, "id") ?? "",
+            Title = title,
+            Logsource = ParseLogsource(map),
+            File = file,
+            Line = docLine,
+            Searches = searches,
+            Conditions = conditions,
+        };
+        return new SigmaFilter(detection, refs, rulesNode.Start.Line, rulesNode.Start.Column);
     }
 
     private static ParsedCondition ParseCondition(YamlNode node)
@@ -241,14 +295,14 @@ internal static partial class SigmaParser
         return new SigmaScalar(kind, text, s.Start.Line, s.Start.Column);
     }
 
-    private static YamlNode? Find(YamlMappingNode map, string key)
+    internal static YamlNode? Find(YamlMappingNode map, string key)
     {
         foreach (var (k, v) in map.Children)
             if (k is YamlScalarNode { Value: { } name } && name == key) return v;
         return null;
     }
 
-    private static string? ScalarOf(YamlMappingNode map, string key)
+    internal static string? ScalarOf(YamlMappingNode map, string key)
     {
         var n = Find(map, key);
         if (n == null) return null;
@@ -256,7 +310,7 @@ internal static partial class SigmaParser
         throw Fail(n, $"'{key}' must be a single value");
     }
 
-    private static IReadOnlyList<string> ListOf(YamlMappingNode map, string key)
+    internal static IReadOnlyList<string> ListOf(YamlMappingNode map, string key)
     {
         var n = Find(map, key);
         switch (n)

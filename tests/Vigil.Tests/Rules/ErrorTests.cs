@@ -43,7 +43,8 @@ public class ErrorTests
     [InlineData("(selection", "')'")]
     [InlineData("selection selection", "unexpected")]
     [InlineData("selection | count() > 5", "aggregation")]
-    [InlineData("2 of selection*", "'2 of'")]
+    [InlineData("2 of selection*", "'2 of selection*' can never hold")]
+    [InlineData("0 of selection*", "at least 1")]
     [InlineData("1 of", "after 'of'")]
     public void BadConditionSyntax(string condition, string expected)
     {
@@ -89,16 +90,31 @@ public class ErrorTests
     }
 
     [Fact]
-    public void CorrelationAndFilterDocumentsAreReportedNotSkipped()
+    public void CorrelationAndFilterDocumentsAreCheckedWithFileAndLine()
     {
+        // event_count needs a condition: the error points at the correlation section.
         var corr = Load(Good + "---\ntitle: c\ncorrelation:\n    type: event_count\n    rules: [g1]\n    timespan: 1h\n", "corr.yml");
         Assert.Single(corr.Rules);
         var err = Assert.Single(corr.Errors);
-        Assert.Contains("correlation rules are not supported yet", err.Message);
+        Assert.Contains("needs a condition", err.Message);
         Assert.Equal("corr.yml", err.File);
-        Assert.Equal(12, err.Line);   // the correlation section
-        var filt = Load("title: f\nlogsource:\n    product: windows\nfilter:\n    rules: [g1]\n    selection:\n        A: 2\n    condition: not selection\n", "f.yml");
-        Assert.Contains("filter", Assert.Single(filt.Errors).Message);
+        Assert.Equal(12, err.Line);
+        // A reference to nothing fails the correlation, naming it.
+        var dangling = Load(Good + "---\ntitle: c\ncorrelation:\n    type: temporal\n    rules: [g1, nope]\n    group-by: [A]\n    timespan: 1h\n", "corr.yml");
+        Assert.Contains("'nope'", Assert.Single(dangling.Errors).Message);
+        Assert.Empty(dangling.Correlations);
+        var badSpan = Load(Good + "---\ntitle: c\ncorrelation:\n    type: temporal\n    rules: [g1]\n    timespan: 1w\n", "corr.yml");
+        Assert.Contains("timespan '1w'", Assert.Single(badSpan.Errors).Message);
+        var cycle = Load(Good + "---\ntitle: c1\nname: c1\ncorrelation:\n    type: temporal\n    rules: [g1, c2]\n    timespan: 1h\n"
+                         + "---\ntitle: c2\nname: c2\ncorrelation:\n    type: temporal\n    rules: [g1, c1]\n    timespan: 1h\n", "corr.yml");
+        Assert.Contains(cycle.Errors, e => e.Message.Contains("cycle"));
+        Assert.Empty(cycle.Correlations);
+        // A filter naming a rule nobody loaded is a warning, not a failure; a filter without rules is an error.
+        var filt = Load("title: f\nlogsource:\n    product: windows\nfilter:\n    rules: [g1]\n    selection:\n        A: 2\n    condition: selection\n", "f.yml");
+        Assert.Empty(filt.Errors);
+        Assert.Contains("no loaded rule", Assert.Single(filt.Warnings).Message);
+        var noRules = Load("title: f\nlogsource:\n    product: windows\nfilter:\n    selection:\n        A: 2\n    condition: selection\n", "f.yml");
+        Assert.Contains("'rules'", Assert.Single(noRules.Errors).Message);
     }
 
     [Fact]

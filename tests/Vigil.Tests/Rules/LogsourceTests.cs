@@ -69,8 +69,10 @@ public class LogsourceTests
         Assert.True(r.Matches(Ev(("Channel", "Linux-Sysmon/Operational"), ("CommandLine", "whoami"))));
         Assert.False(r.Matches(Ev(("Channel", Sysmon), ("CommandLine", "whoami"))));                 // a Windows record
         var aws = Rule("selection:\n    eventName: x\ncondition: selection", logsource: "    product: aws\n    service: cloudtrail");
-        Assert.True(aws.Matches(Ev(("eventName", "x"))));
-        Assert.False(aws.Matches(Ev(("eventName", "x"), ("Channel", "Security"))));
+        // CloudTrail is recognised by its shape (fieldmaps.yml): eventSource, eventName and eventVersion present.
+        Assert.True(aws.Matches(Ev(("eventVersion", "1.08"), ("eventSource", "s3.amazonaws.com"), ("eventName", "x"))));
+        Assert.False(aws.Matches(Ev(("eventName", "x"))));
+        Assert.False(aws.Matches(Ev(("eventVersion", "1.08"), ("eventSource", "s3.amazonaws.com"), ("eventName", "x"), ("Channel", "Security"))));
     }
 
     [Fact]
@@ -134,7 +136,7 @@ public class RoutingInfoTests
         Assert.Contains(r.Routing, x => x.EventIds.SequenceEqual([1L]) && x.Channels.Contains("Microsoft-Windows-Sysmon/Operational"));
         Assert.Contains(r.Routing, x => x.EventIds.SequenceEqual([4688L]) && x.Channels.SequenceEqual(["Security"]));
         var text = r.Describe();
-        Assert.Contains("NewProcessName any of EndsWith:'\\whoami.exe'", text);
-        Assert.Contains("Image any of EndsWith:'\\whoami.exe'", text);
+        Assert.Contains("NewProcessName (else winlog.event_data.NewProcessName, winlog.user_data.NewProcessName) any of EndsWith:'\\whoami.exe'", text);
+        Assert.Contains("Image (else winlog.event_data.Image, winlog.user_data.Image) any of EndsWith:'\\whoami.exe'", text);
     }
 }

@@ -385,12 +385,14 @@ public class ModifierTests
         Assert.True(lit.Matches(Ev(("User", "%admins%"))));
         var esc = Rule("selection:\n    Path|expand: '\\%plain%Admins%'\ncondition: selection", opts);
         Assert.True(esc.Matches(Ev(("Path", "%plainroot"))));
+        // A placeholder without a value: the rule loads, the value matches nothing, and a warning names the place.
         var missing = Load("title: t\nlogsource:\n    product: x\ndetection:\n    sel:\n        User|expand: '%Nope%'\n    condition: sel\n", "ph.yml");
-        var err = Assert.Single(missing.Errors);
+        Assert.Empty(missing.Errors);
+        Assert.False(Assert.Single(missing.Rules).Matches(Ev(("User", "%Nope%"))));
+        var err = Assert.Single(missing.Warnings);
         Assert.Equal("ph.yml", err.File);
         Assert.Equal(6, err.Line);
         Assert.Contains("%Nope%", err.Message);
-        Assert.Empty(missing.Rules);
     }
 
     [Fact]

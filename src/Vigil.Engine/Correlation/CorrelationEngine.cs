@@ -1,0 +1,341 @@
+using System.Globalization;
+using Vigil.Engine.Hunting;
+using Vigil.Events;
+using Vigil.Rules;
+
+namespace Vigil.Engine.Correlation;
+
+/// <summary>The detections after correlation, and how many base-rule matches had no timestamp (they cannot be
+/// placed in a time window and take no part in any correlation).</summary>
+public sealed record CorrelationResult(List<Detection> Detections, long UntimedMatches);
+
+/// <summary>
+/// Evaluates Sigma correlation rules over the base-rule detections of a finished hunt. Detections are detached
+/// copies (time, origin, every field), so input order, file order and partition parallelism do not matter:
+/// matches are sorted by time here, then grouped and windowed. Window semantics per type are in the README
+/// of Vigil.Rules ("Correlations"); in short:
+/// <list type="bullet">
+/// <item>count-like types (event_count, value_count, value_sum, temporal, temporal_ordered) whose condition has only
+/// lower bounds (gt/gte, or none for temporal*) use a sliding window ending at each match: the correlation fires at the
+/// first match where the matches within <c>timespan</c> before it satisfy the condition, and those matches are then
+/// consumed (the next window starts after the firing match), so one burst yields one detection;</item>
+/// <item>count-like types with an upper bound (lt, lte, eq, neq), and value_percentile, can only be judged on a complete
+/// window: consecutive windows of <c>timespan</c>, each anchored at the first match after the previous window;</item>
+/// <item>value_avg and value_median use the sliding window ending at each match, like the first case.</item>
+/// </list>
+/// </summary>
+public static class CorrelationEngine
+{
+    private const int MaxListedEvents = 50;
+
+    /// <param name="detections">Every base-rule detection of the hunt (including rules that do not generate).</param>
+    /// <param name="ruleSet">For the correlations and which rules generate their own detections.</param>
+    /// <param name="emit">Optional output selection (rule filtering flags): detections of rules or correlations it
+    /// rejects are dropped from the result, but still feed correlations.</param>
+    public static CorrelationResult Apply(IReadOnlyList<Detection> detections, RuleSet ruleSet, Func<SigmaRule, bool>? emit = null)
+        => Apply(detections, ruleSet.Correlations, ruleSet.Generates, emit);
+
+    public static CorrelationResult Apply(IReadOnlyList<Detection> detections, IReadOnlyList<CompiledCorrelation> correlations,
+        Func<SigmaRule, bool> generates, Func<SigmaRule, bool>? emit = null)
+    {
+        var bySource = new Dictionary<SigmaRule, List<Detection>>(ReferenceEqualityComparer.Instance);
+        foreach (var d in detections)
+        {
+            if (!bySource.TryGetValue(d.Rule, out var l)) bySource[d.Rule] = l = [];
+            l.Add(d);
+        }
+        var output = new List<Detection>(detections.Count);
+        foreach (var d in detections)
+            if (generates(d.Rule) && (emit == null || emit(d.Rule))) output.Add(d);
+
+        long untimed = 0;
+        foreach (var c in correlations.OrderBy(c => c.Order))
+        {
+            var found = Evaluate(c, bySource, ref untimed);
+            bySource[c.Meta] = found;   // chained correlations read these
+            if (generates(c.Meta) && (emit == null || emit(c.Meta))) output.AddRange(found);
+        }
+        output.Sort(Detection.Compare);
+        return new CorrelationResult(output, untimed);
+    }
+
+    /// <summary>One base-rule (or chained correlation) match, reduced to what the correlation needs.</summary>
+    private sealed class Match
+    {
+        public required Detection Detection;
+        public required int Input;
+        public string[] Group = [];
+        public string? Value;      // value_count / value_percentile: the (combined) value text
+        public double Number;      // value_sum / avg / median: the numeric value
+        public long Ticks => Detection.TimestampTicks;
+    }
+
+    private static List<Detection> Evaluate(CompiledCorrelation cc, Dictionary<SigmaRule, List<Detection>> bySource, ref long untimed)
+    {
+        var c = cc.Correlation;
+        var matches = new List<Match>();
+        var seenEvents = new HashSet<(string, long, long)>();
+        bool perInput = c.Type is CorrelationType.Temporal or CorrelationType.TemporalOrdered;
+        bool needsNumber = c.Type is CorrelationType.ValueSum or CorrelationType.ValueAvg or CorrelationType.ValueMedian;
+        bool needsValue = c.Type is CorrelationType.ValueCount or CorrelationType.ValuePercentile;
+        for (int i = 0; i < cc.Inputs.Count; i++)
+        {
+            var input = cc.Inputs[i];
+            if (!bySource.TryGetValue(input.Source, out var ds)) continue;
+            var groupNames = c.GroupBy.Select(g => cc.FieldNamesFor(g, i)).ToArray();
+            var valueNames = c.ConditionFields.Select(f => cc.FieldNamesFor(f, i)).ToArray();
+            foreach (var d in ds)
+            {
+                if (d.TimestampTicks == 0) { untimed++; continue; }
+                var group = new string[c.GroupBy.Count];
+                bool complete = true;
+                for (int g = 0; g < group.Length && complete; g++)
+                {
+                    var text = FieldText(d, groupNames[g]);
+                    if (text == null) complete = false; else group[g] = text;
+                }
+                // Like SIEM group-by (Splunk stats by, Elastic terms), a match without a group-by field is in no group.
+                if (!complete) continue;
+                var m = new Match { Detection = d, Input = i, Group = group };
+                if (needsValue)
+                {
+                    var parts = new string[c.ConditionFields.Count];
+                    for (int f = 0; f < parts.Length; f++)
+                        parts[f] = FieldText(d, valueNames[f]) ?? "";
+                    // value_count counts distinct values of the field(s); a match with none of them has no value.
+                    if (parts.All(p => p.Length == 0)) continue;
+                    m.Value = string.Join('\u001f', parts);
+                }
+                if (needsNumber)
+                {
+                    if (!FieldNumber(d, valueNames[0], out double num)) continue;   // no numeric value: nothing to add
+                    m.Number = num;
+                }
+                // Count-like types count events: an event matched by two referenced rules counts once.
+                if (!perInput && !seenEvents.Add((d.Origin.Source, d.Origin.Offset, d.Origin.Line))) continue;
+                matches.Add(m);
+            }
+        }
+        matches.Sort((a, b) =>
+        {
+            int r = Detection.Compare(a.Detection, b.Detection);
+            return r != 0 ? r : a.Input.CompareTo(b.Input);
+        });
+
+        var result = new List<Detection>();
+        var groups = new Dictionary<string, List<Match>>(StringComparer.Ordinal);
+        foreach (var m in matches)
+        {
+            string key = string.Join('\u001f', m.Group);
+            if (!groups.TryGetValue(key, out var l)) groups[key] = l = [];
+            l.Add(m);
+        }
+        long span = cc.Correlation.Timespan.Ticks;
+        bool countLike = c.Type is CorrelationType.EventCount or CorrelationType.ValueCount or CorrelationType.ValueSum
+            or CorrelationType.Temporal or CorrelationType.TemporalOrdered;
+        bool tumbling = c.Type == CorrelationType.ValuePercentile || (countLike && c.Condition.Any(b => b.IsUpperBound));
+        foreach (var (_, list) in groups)
+        {
+            var w = new Window(cc);
+            if (tumbling)
+            {
+                int a = 0;
+                while (a < list.Count)
+                {
+                    w.Clear();
+                    int b = a;
+                    while (b < list.Count && list[b].Ticks - list[a].Ticks <= span) w.Add(list[b++]);
+                    if (w.Satisfied(out var facts)) result.Add(Emit(cc, list, a, b - 1, facts));
+                    a = b;
+                }
+            }
+            else
+            {
+                int start = 0;
+                w.Clear();
+                for (int j = 0; j < list.Count; j++)
+                {
+                    while (start < j && list[j].Ticks - list[start].Ticks > span) w.Remove(list[start++]);
+                    w.Add(list[j]);
+                    if (w.Satisfied(out var facts))
+                    {
+                        result.Add(Emit(cc, list, start, j, facts));
+                        w.Clear();
+                        start = j + 1;
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The first present of <paramref name="names"/> (see <see cref="CompiledCorrelation.FieldNamesFor"/>).</summary>
+    private static string? FieldText(Detection d, IReadOnlyList<string> names)
+    {
+        foreach (var name in names)
+            foreach (var f in d.Fields)
+                if (f.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                    return f.Value.IsNull ? null : f.Value.ToString();
+        return null;
+    }
+
+    private static bool FieldNumber(Detection d, IReadOnlyList<string> names, out double value)
+    {
+        foreach (var name in names)
+            foreach (var f in d.Fields)
+                if (f.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    if (f.Value.TryGetDouble(out value)) return true;
+                    if (f.Value.IsText && double.TryParse(f.Value.TextSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return true;
+                    return false;   // present but not a number
+                }
+        value = 0;
+        return false;
+    }
+
+    /// <summary>The aggregate state of one window, updated as matches enter and leave it.</summary>
+    private sealed class Window(CompiledCorrelation cc)
+    {
+        private readonly SigmaCorrelation _c = cc.Correlation;
+        private readonly int[] _perInput = new int[cc.Inputs.Count];
+        private readonly Dictionary<string, int> _values = new(StringComparer.Ordinal);
+        private readonly List<Match> _members = [];
+        private int _inputsSeen;
+        private double _sum;
+
+        public void Clear()
+        {
+            Array.Clear(_perInput);
+            _values.Clear();
+            _members.Clear();
+            _inputsSeen = 0;
+            _sum = 0;
+        }
+
+        public void Add(Match m)
+        {
+            _members.Add(m);
+            if (_perInput[m.Input]++ == 0) _inputsSeen++;
+            if (m.Value != null) _values[m.Value] = _values.GetValueOrDefault(m.Value) + 1;
+            _sum += m.Number;
+        }
+
+        /// <summary>Removes the oldest member (sliding windows only drop from the front).</summary>
+        public void Remove(Match m)
+        {
+            _members.RemoveAt(0);
+            if (--_perInput[m.Input] == 0) _inputsSeen--;
+            if (m.Value != null && --_values[m.Value] == 0) _values.Remove(m.Value);
+            _sum -= m.Number;
+        }
+
+        private bool Holds(double x)
+        {
+            foreach (var b in _c.Condition) if (!b.Holds(x)) return false;
+            return true;
+        }
+
+        public bool Satisfied(out List<(string Name, FieldValue Value)> facts)
+        {
+            facts = [];
+            int n = _members.Count;
+            switch (_c.Type)
+            {
+                case CorrelationType.EventCount:
+                    return Holds(n);
+                case CorrelationType.ValueCount:
+                    facts.Add(("value_count", FieldValue.FromInt64(_values.Count)));
+                    facts.Add(("values", FieldValue.FromString(string.Join(", ", _values.Keys.Order(StringComparer.Ordinal).Take(MaxListedEvents).Select(v => v.Replace('\u001f', '|'))))));
+                    return Holds(_values.Count);
+                case CorrelationType.ValueSum:
+                    facts.Add(("value_sum", FieldValue.FromDouble(_sum)));
+                    return Holds(_sum);
+                case CorrelationType.ValueAvg:
+                    facts.Add(("value_avg", FieldValue.FromDouble(_sum / n)));
+                    return Holds(_sum / n);
+                case CorrelationType.ValueMedian:
+                {
+                    var sorted = _members.Select(m => m.Number).Order().ToArray();
+                    double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+                    facts.Add(("value_median", FieldValue.FromDouble(median)));
+                    return Holds(median);
+                }
+                case CorrelationType.ValuePercentile:
+                {
+                    // The share (in percent) of the window's matches that carry each value; the condition picks values
+                    // by their share (e.g. lte 1: a value seen in at most 1% of the matches, a rare one).
+                    var picked = _values.Where(kv => Holds(100.0 * kv.Value / n)).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+                    if (picked.Count == 0) return false;
+                    facts.Add(("values", FieldValue.FromString(string.Join(", ", picked.Take(MaxListedEvents).Select(v => v.Replace('\u001f', '|'))))));
+                    facts.Add(("value_percent", FieldValue.FromDouble(100.0 * _values[picked[0]] / n)));
+                    return true;
+                }
+                case CorrelationType.Temporal:
+                    facts.Add(("rules_matched", FieldValue.FromInt64(_inputsSeen)));
+                    return _c.Condition.Count == 0 ? _inputsSeen == _perInput.Length : Holds(_inputsSeen);
+                case CorrelationType.TemporalOrdered:
+                {
+                    // Longest prefix of the rule list found in order: greedy earliest match of each next rule is
+                    // optimal for subsequence search, so this is exact.
+                    int k = 0;
+                    foreach (var m in _members)
+                        if (k < _perInput.Length && m.Input == k) k++;
+                    facts.Add(("rules_in_order", FieldValue.FromInt64(k)));
+                    return _c.Condition.Count == 0 ? k == _perInput.Length : Holds(k);
+                }
+                default:
+                    return false;
+            }
+        }
+    }
+
+    private static Detection Emit(CompiledCorrelation cc, List<Match> list, int from, int to, List<(string Name, FieldValue Value)> facts)
+    {
+        var c = cc.Correlation;
+        var first = list[from];
+        var last = list[to].Detection;
+        var fields = new List<EventField>
+        {
+            new("correlation_type", FieldValue.FromString(TypeName(c.Type))),
+        };
+        for (int g = 0; g < c.GroupBy.Count; g++) fields.Add(new(c.GroupBy[g], FieldValue.FromString(first.Group[g])));
+        fields.Add(new("event_count", FieldValue.FromInt64(to - from + 1)));
+        foreach (var (name, value) in facts) fields.Add(new(name, value));
+        if (c.ConditionFields.Count > 0) fields.Add(new("value_field", FieldValue.FromString(string.Join(", ", c.ConditionFields))));
+        fields.Add(new("window_start", FieldValue.FromDateTime(new DateTime(first.Ticks, DateTimeKind.Utc))));
+        fields.Add(new("window_end", FieldValue.FromDateTime(new DateTime(last.TimestampTicks, DateTimeKind.Utc))));
+        var rules = new List<string>();
+        var events = new List<string>();
+        for (int i = from; i <= to; i++)
+        {
+            var d = list[i].Detection;
+            string r = cc.Inputs[list[i].Input].Reference;
+            if (!rules.Contains(r)) rules.Add(r);
+            if (events.Count < MaxListedEvents) events.Add($"{d.TimestampText} {r} {d.Origin}");
+        }
+        if (to - from + 1 > MaxListedEvents) events.Add($"… {to - from + 1 - MaxListedEvents} more");
+        fields.Add(new("rules", FieldValue.FromString(string.Join(", ", rules))));
+        fields.Add(new("events", FieldValue.FromString(string.Join("\n", events))));
+        return new Detection
+        {
+            Rule = c.Meta,
+            TimestampTicks = last.TimestampTicks,
+            Computer = last.Computer,
+            Channel = last.Channel,
+            Origin = last.Origin,
+            Fields = fields,
+        };
+    }
+
+    public static string TypeName(CorrelationType t) => t switch
+    {
+        CorrelationType.EventCount => "event_count",
+        CorrelationType.ValueCount => "value_count",
+        CorrelationType.Temporal => "temporal",
+        CorrelationType.TemporalOrdered => "temporal_ordered",
+        CorrelationType.ValueSum => "value_sum",
+        CorrelationType.ValueAvg => "value_avg",
+        CorrelationType.ValuePercentile => "value_percentile",
+        _ => "value_median",
+    };
+}
