@@ -8,16 +8,17 @@ public static class Usage
         usage:
           vigil hunt INPUT... [--rules PATH]... [--no-builtin] [--format jsonl|csv|table]
                               [--output FILE] [--campaigns FILE] [--report FILE] [--threads N] [--quiet] [--verbose]
-                              [--mapping FILE] [SELECTION...]
+                              [--mapping FILE] [--placeholder NAME=VALUE] [SELECTION...]
           vigil dump INPUT... [--format jsonl] [--output FILE] [--threads N] [--quiet] [--verbose]
-          vigil rules check PATH... [--format json|text] [--mapping FILE]
-          vigil rules list [--no-builtin] [--rules PATH]... [--mapping FILE] [SELECTION...]
-          vigil simulate --out DIR [--format jsonl] [--events N] [--seed S]
+          vigil rules check PATH... [--format json|text] [--mapping FILE] [--placeholder NAME=VALUE]
+          vigil rules list [--no-builtin] [--rules PATH]... [--mapping FILE] [--placeholder NAME=VALUE] [SELECTION...]
+          vigil simulate --out DIR [--format jsonl|evtx] [--events N] [--seed S]
 
         SELECTION (repeatable; kinds AND-ed, values OR-ed, exclusions win; correlations still run the rules they need):
           --min-level L  --status S  --include-id ID  --exclude-id ID  --include-tag TAG  --exclude-tag TAG
           (tags match case-insensitively and by prefix: attack.t1003 matches attack.t1003.001)
         --mapping FILE: extra field mapping for JSON shapes (layout of the built-in fieldmaps.yml)
+        --placeholder NAME=VALUE: a value for a Sigma expand placeholder (%NAME%), repeatable
 
         INPUT is a file or a folder (searched recursively). Formats are told apart by content:
         Windows .evtx, JSON lines / JSON arrays (optionally .gz).

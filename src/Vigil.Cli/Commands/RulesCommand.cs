@@ -24,7 +24,7 @@ public static class RulesCommand
 
     private static int Check(string[] args, CliConsole console)
     {
-        var a = new ArgReader(args, ["--format", "--mapping"], []);
+        var a = new ArgReader(args, ["--format", "--mapping", "--placeholder"], []);
         string format = a.Choice("--format", "json", "json", "text");
         if (a.Positional.Count == 0) throw new UsageException("rules check needs at least one PATH (a rule file or folder)");
         var missing = a.Positional.Where(p => !File.Exists(p) && !Directory.Exists(p)).ToList();
@@ -80,7 +80,21 @@ public static class RulesCommand
     {
         string? mapping = a.Value("--mapping");
         if (mapping != null && !File.Exists(mapping)) throw new UsageException($"--mapping {mapping}: no such file");
-        return new RuleLoadOptions { FieldMappingFile = mapping };
+        // --placeholder NAME=VALUE (repeatable; several values for one name are OR-ed, as Sigma's expand says).
+        var placeholders = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var p in a.All("--placeholder"))
+        {
+            int eq = p.IndexOf('=');
+            if (eq <= 0) throw new UsageException($"--placeholder needs NAME=VALUE, got '{p}'");
+            string name = p[..eq].Trim('%');
+            if (!placeholders.TryGetValue(name, out var values)) placeholders[name] = values = [];
+            values.Add(p[(eq + 1)..]);
+        }
+        return new RuleLoadOptions
+        {
+            FieldMappingFile = mapping,
+            Placeholders = placeholders.Count == 0 ? null : placeholders.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>The rule selection flags (hunt and rules list).</summary>
@@ -102,7 +116,7 @@ public static class RulesCommand
 
     private static int List(string[] args, CliConsole console)
     {
-        var a = new ArgReader(args, ["--rules", "-r", "--min-level", "--status", "--include-id", "--exclude-id", "--include-tag", "--exclude-tag", "--mapping"],
+        var a = new ArgReader(args, ["--rules", "-r", "--min-level", "--status", "--include-id", "--exclude-id", "--include-tag", "--exclude-tag", "--mapping", "--placeholder"],
             ["--no-builtin"]);
         var selection = Selection(a);
         var set = RuleLoader.Load(a.All("--rules").Concat(a.All("-r")), includeBuiltin: !a.Flag("--no-builtin"), LoadOptions(a));

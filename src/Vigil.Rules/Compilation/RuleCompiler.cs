@@ -58,7 +58,7 @@ internal sealed class RuleCompiler
             if (warnings != null)
                 foreach (var (name, line, col) in _unresolved!.Distinct())
                     warnings.Add(new RuleError(rule.File, line, col,
-                        $"placeholder '%{name}%' has no value: it matches nothing here (a filter using it removes nothing, a selection using it never matches); give it a value with --placeholders / RuleLoadOptions.Placeholders"));
+                        $"placeholder '%{name}%' has no value: it matches nothing here (a filter using it removes nothing, a selection using it never matches); give it a value with --placeholder NAME=VALUE"));
             return compiled;
         }
         finally { _unresolved = null; }
