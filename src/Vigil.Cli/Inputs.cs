@@ -43,10 +43,12 @@ public sealed class ProgressBar(CliConsole console, bool enabled)
         long now = _clock.ElapsedMilliseconds;
         if (now - _lastDraw < 100 && s.FilesDone < s.FilesTotal) return;
         _lastDraw = now;
-        double frac = s.FilesTotal == 0 ? 1 : (double)s.FilesDone / s.FilesTotal;
+        double byFiles = s.FilesTotal == 0 ? 1 : (double)s.FilesDone / s.FilesTotal;
+        double byBytes = s.BytesTotal == 0 ? 0 : (double)s.BytesDone / s.BytesTotal;
+        double frac = Math.Clamp(s.BytesTotal > 0 ? byBytes : byFiles, 0, 1);
         int filled = (int)(frac * 30);
         double rate = s.Events / Math.Max(0.001, _clock.Elapsed.TotalSeconds);
-        console.Error.Write($"\r[{new string('#', filled)}{new string('.', 30 - filled)}] {s.FilesDone}/{s.FilesTotal} files  {s.Events:N0} events  {rate:N0}/s ");
+        console.Error.Write($"\r[{new string('#', filled)}{new string('.', 30 - filled)}] {frac,4:P0}  {s.FilesDone}/{s.FilesTotal} files  {s.Events:N0} events  {rate:N0}/s ");
         _drawn = true;
     }
 

@@ -16,6 +16,9 @@ public interface IEventPartition
     /// <summary>Position of this partition within its file (0, 1, 2…), for ordering output.</summary>
     long Ordinal { get; }
 
+    /// <summary>Bytes of the file this partition covers, for progress (0 when unknown, e.g. inside gzip).</summary>
+    long ByteLength => 0;
+
     /// <summary>
     /// Decodes the partition's events in order. <paramref name="scratch"/> is cleared and refilled for
     /// each event and handed to <paramref name="onEvent"/>; it and its values are valid only during that call.

@@ -16,6 +16,8 @@ public sealed class ReadStats
     /// <summary>Files that yielded at least one partition.</summary>
     public int FilesRead { get; internal set; }
     public long BytesTotal { get; internal set; }
+    /// <summary>Bytes of input consumed so far, as far as partitions know their size (for progress).</summary>
+    public long BytesDone { get; internal set; }
     public long Events => Interlocked.Read(ref _events);
     public DateTime? FirstEvent => _minTicks == long.MaxValue ? null : new DateTime(_minTicks, DateTimeKind.Utc);
     public DateTime? LastEvent => _maxTicks == long.MinValue ? null : new DateTime(_maxTicks, DateTimeKind.Utc);
@@ -57,7 +59,7 @@ public static class PartitionPipeline
         stats.BytesTotal = files.Sum(f => f.Length);
 
         var pending = new Queue<(long Seq, int File, IEventPartition Part)>();
-        var done = new Dictionary<long, (int File, bool Ok, TResult? Result)>();
+        var done = new Dictionary<long, (int File, long Bytes, bool Ok, TResult? Result)>();
         var gate = new object();
         long produced = 0, consumedNext = 0;
         bool producerFinished = false;
@@ -134,7 +136,7 @@ public static class PartitionPipeline
                         }
                         lock (gate)
                         {
-                            done[item.Seq] = (item.File, ok, result);
+                            done[item.Seq] = (item.File, item.Part.ByteLength, ok, result);
                             Monitor.PulseAll(gate);
                         }
                     }
@@ -148,11 +150,12 @@ public static class PartitionPipeline
 
         // Consumer: the calling thread, in sequence order.
         int lastFile = -1;
+        long fileBytesBefore = 0, fileBytesSeen = 0;
         try
         {
             while (true)
             {
-                (int File, bool Ok, TResult? Result) next;
+                (int File, long Bytes, bool Ok, TResult? Result) next;
                 lock (gate)
                 {
                     while (!done.ContainsKey(consumedNext) && failure is null && !(producerFinished && pending.Count == 0 && consumedNext == produced))
@@ -163,7 +166,17 @@ public static class PartitionPipeline
                     Monitor.PulseAll(gate);
                 }
                 if (next.Ok) consumeInOrder(next.Result!);
-                if (next.File != lastFile) { stats.FilesDone = next.File; lastFile = next.File; }
+                if (next.File != lastFile)
+                {
+                    stats.FilesDone = next.File;
+                    lastFile = next.File;
+                    fileBytesBefore = 0;
+                    for (int f = 0; f < next.File; f++) fileBytesBefore += files[f].Length;
+                    fileBytesSeen = 0;
+                }
+                // Clamped to the file's size: gzip partitions count decompressed bytes.
+                fileBytesSeen = Math.Min(files[next.File].Length, fileBytesSeen + next.Bytes);
+                stats.BytesDone = fileBytesBefore + fileBytesSeen;
                 onProgress?.Invoke(stats);
             }
         }
@@ -182,6 +195,7 @@ public static class PartitionPipeline
             throw new InvalidOperationException($"internal error while reading input: {failure.Message}", failure);
         stats.FilesRead = fileHasPartitions.Count(x => x);
         stats.FilesDone = files.Count;
+        stats.BytesDone = stats.BytesTotal;
         onProgress?.Invoke(stats);
         return stats;
     }

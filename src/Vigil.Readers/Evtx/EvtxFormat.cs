@@ -156,6 +156,7 @@ internal sealed class EvtxChunkPartition(SharedFileHandle file, int index, long 
     public long Ordinal => index;
     public long FileOffset => offset;
     public int Length => length;
+    public long ByteLength => length;
 
     public void Read(Event scratch, Action<Event> onEvent, IDiagnostics diagnostics)
     {

@@ -20,6 +20,7 @@ internal sealed class JsonLinesPartition(string source, long ordinal, byte[] buf
     /// <summary>1-based line number of the block's first line.</summary>
     public long FirstLine => firstLine;
     public int Length => length;
+    public long ByteLength => length;
 
     public void Read(Event scratch, Action<Event> onEvent, IDiagnostics diagnostics)
     {
