@@ -59,18 +59,18 @@ public static class DetectionWriters
         {
             string name = fields[i].Name;
             bool seen = false;
-            for (int j = 0; j < i && !seen; j++) seen = string.Equals(fields[j].Name, name, StringComparison.OrdinalIgnoreCase);
+            for (int j = 0; j < i && !seen; j++) seen = string.Equals(fields[j].Name, name, StringComparison.Ordinal);
             if (seen) continue;
             if (fields[i].Value.Kind == ValueKind.RawJson && i + 1 < fields.Count
-                && fields[i + 1].Name.Length > name.Length && fields[i + 1].Name.StartsWith(name, StringComparison.OrdinalIgnoreCase)
+                && fields[i + 1].Name.Length > name.Length && fields[i + 1].Name.StartsWith(name, StringComparison.Ordinal)
                 && fields[i + 1].Name[name.Length] is '.' or '[') continue;
             int count = 0;
-            for (int j = i; j < fields.Count; j++) if (string.Equals(fields[j].Name, name, StringComparison.OrdinalIgnoreCase)) count++;
+            for (int j = i; j < fields.Count; j++) if (string.Equals(fields[j].Name, name, StringComparison.Ordinal)) count++;
             w.WritePropertyName(name);
             if (count == 1) { fields[i].Value.WriteJson(w); continue; }
             w.WriteStartArray();
             for (int j = i; j < fields.Count; j++)
-                if (string.Equals(fields[j].Name, name, StringComparison.OrdinalIgnoreCase)) fields[j].Value.WriteJson(w);
+                if (string.Equals(fields[j].Name, name, StringComparison.Ordinal)) fields[j].Value.WriteJson(w);
             w.WriteEndArray();
         }
     }

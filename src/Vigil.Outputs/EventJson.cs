@@ -61,6 +61,6 @@ public static class EventJson
 
     private static bool IsChild(string parent, string candidate) =>
         candidate.Length > parent.Length
-        && candidate.StartsWith(parent, StringComparison.OrdinalIgnoreCase)
+        && candidate.StartsWith(parent, StringComparison.Ordinal)
         && candidate[parent.Length] is '.' or '[';
 }

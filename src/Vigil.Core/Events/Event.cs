@@ -17,6 +17,7 @@ public readonly record struct EventOrigin(string Source, long Offset, long Line)
 public sealed class Event
 {
     private int[] _ids = new int[32];
+    private int[] _keys = new int[32];
     private FieldValue[] _values = new FieldValue[32];
     private int _count;
 
@@ -30,7 +31,10 @@ public sealed class Event
     public string Format { get; set; } = "";
 
     public int Count => _count;
+    /// <summary>The id of the field's spelling as the log wrote it.</summary>
     public int IdAt(int index) => _ids[index];
+    /// <summary>The field's matching key (<see cref="FieldNames.Key"/>): what rules compare.</summary>
+    public int KeyAt(int index) => _keys[index];
     public ref readonly FieldValue ValueAt(int index) => ref _values[index];
     public string NameAt(int index) => FieldNames.Name(_ids[index]);
 
@@ -48,6 +52,7 @@ public sealed class Event
     {
         if (_count == _ids.Length) Grow();
         _ids[_count] = fieldId;
+        _keys[_count] = FieldNames.Key(fieldId);
         _values[_count] = value;
         _count++;
     }
@@ -82,28 +87,30 @@ public sealed class Event
     public string? GetString(int fieldId) => TryGet(fieldId, out var v) ? v.ToString() : null;
     public string? GetString(string name) => TryGet(name, out var v) ? v.ToString() : null;
 
+    /// <summary>Index of the first field matching <paramref name="fieldId"/> in any spelling, or -1.</summary>
     public int IndexOf(int fieldId)
     {
         // Events hold tens of fields; a linear scan over an int array beats hashing here.
-        return Array.IndexOf(_ids, fieldId, 0, _count);
+        return Array.IndexOf(_keys, FieldNames.Key(fieldId), 0, _count);
     }
 
-    /// <summary>All values of a field, in order.</summary>
-    public ValueEnumerator GetAll(int fieldId) => new(this, fieldId);
+    /// <summary>All values of a field (in any spelling), in order.</summary>
+    public ValueEnumerator GetAll(int fieldId) => new(this, FieldNames.Key(fieldId));
 
     private void Grow()
     {
         Array.Resize(ref _ids, _ids.Length * 2);
+        Array.Resize(ref _keys, _keys.Length * 2);
         Array.Resize(ref _values, _values.Length * 2);
     }
 
     public ref struct ValueEnumerator
     {
         private readonly Event _event;
-        private readonly int _id;
+        private readonly int _key;
         private int _index;
 
-        internal ValueEnumerator(Event e, int id) { _event = e; _id = id; _index = -1; }
+        internal ValueEnumerator(Event e, int key) { _event = e; _key = key; _index = -1; }
 
         public readonly ValueEnumerator GetEnumerator() => this;
         public readonly ref readonly FieldValue Current => ref _event._values[_index];
@@ -111,7 +118,7 @@ public sealed class Event
         public bool MoveNext()
         {
             while (++_index < _event._count)
-                if (_event._ids[_index] == _id) return true;
+                if (_event._keys[_index] == _key) return true;
             return false;
         }
     }

@@ -6,35 +6,55 @@ namespace Vigil.Events;
 /// Process-wide interning of field names to small integer ids ("slots").
 /// Rules resolve their field names once at load time; readers resolve the names they meet once per
 /// chunk or per distinct key. The hot loop then compares ints, never strings.
-/// Lookup is case-insensitive (Sigma tools treat <c>commandline</c> and <c>CommandLine</c> alike);
-/// the first spelling seen is the one reported by <see cref="Name"/>.
+/// <para>
+/// Every distinct spelling gets its own id, so outputs write names exactly as the log spelled them
+/// (CloudTrail's <c>eventID</c> stays <c>eventID</c> beside Windows' <c>EventID</c>). Matching is
+/// case-insensitive, as Sigma tools treat <c>commandline</c> and <c>CommandLine</c> alike: each id has a
+/// <see cref="Key"/>, the id of the first spelling seen of its case-insensitive class, and lookups and
+/// rules compare keys.
+/// </para>
 /// </summary>
 public static class FieldNames
 {
-    private static readonly ConcurrentDictionary<string, int> Ids = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly ConcurrentDictionary<string, int> Ids = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> SpanIds =
         Ids.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly ConcurrentDictionary<string, int> KeyIds = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly ConcurrentDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> SpanKeyIds =
+        KeyIds.GetAlternateLookup<ReadOnlySpan<char>>();
     private static readonly Lock Gate = new();
     private static string[] _names = new string[256];
+    private static int[] _keys = new int[256];
     private static int _count;
 
     /// <summary>Number of names interned so far; ids are 0..Count-1.</summary>
     public static int Count => Volatile.Read(ref _count);
 
+    /// <summary>The id of this exact spelling.</summary>
     public static int Intern(string name)
     {
         if (Ids.TryGetValue(name, out int id)) return id;
         return Add(name);
     }
 
+    /// <summary>The id of this exact spelling.</summary>
     public static int Intern(ReadOnlySpan<char> name)
     {
         if (SpanIds.TryGetValue(name, out int id)) return id;
         return Add(name.ToString());
     }
 
-    public static bool TryGet(ReadOnlySpan<char> name, out int id) => SpanIds.TryGetValue(name, out id);
+    /// <summary>The matching key of a name: the same for every spelling that differs only in case.</summary>
+    public static int KeyOf(string name) => Key(Intern(name));
 
+    /// <summary>The matching key of an id (see the class summary).</summary>
+    public static int Key(int id) => Volatile.Read(ref _keys)[id];
+
+    /// <summary>An id for a name already seen in some spelling (the exact one if seen, else its key).</summary>
+    public static bool TryGet(ReadOnlySpan<char> name, out int id) =>
+        SpanIds.TryGetValue(name, out id) || SpanKeyIds.TryGetValue(name, out id);
+
+    /// <summary>The spelling of an id.</summary>
     public static string Name(int id) => Volatile.Read(ref _names)[id];
 
     private static int Add(string name)
@@ -45,11 +65,16 @@ public static class FieldNames
             int id = _count;
             if (id == _names.Length)
             {
-                var grown = new string[_names.Length * 2];
-                Array.Copy(_names, grown, _names.Length);
-                Volatile.Write(ref _names, grown);
+                var names = new string[_names.Length * 2];
+                var keys = new int[_keys.Length * 2];
+                Array.Copy(_names, names, _names.Length);
+                Array.Copy(_keys, keys, _keys.Length);
+                Volatile.Write(ref _names, names);
+                Volatile.Write(ref _keys, keys);
             }
             _names[id] = name;
+            _keys[id] = KeyIds.TryGetValue(name, out int key) ? key : id;
+            KeyIds.TryAdd(name, _keys[id]);
             Volatile.Write(ref _count, id + 1);
             Ids[name] = id;
             return id;

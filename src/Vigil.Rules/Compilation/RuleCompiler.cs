@@ -113,7 +113,7 @@ internal sealed class RuleCompiler
         {
             // Keep the guard, and keep the rule off records recognised as some other (shape) source.
             routes[0].Constraint.Excluded = _fieldMap.Sources.SelectMany(s => s.Match)
-                .Select(m => (m.FieldEquals.Select(f => (FieldNames.Intern(f.Field), f.Value)).ToArray(), m.Present.Select(FieldNames.Intern).ToArray()))
+                .Select(m => (m.FieldEquals.Select(f => (FieldNames.KeyOf(f.Field), f.Value)).ToArray(), m.Present.Select(FieldNames.KeyOf).ToArray()))
                 .ToArray();
             return routes;
         }
@@ -123,8 +123,8 @@ internal sealed class RuleCompiler
                 result.Add(new LogsourceRoute(new RouteConstraint
                 {
                     ChannelAbsentOrIn = guard,
-                    Fields = m.FieldEquals.Select(f => (FieldNames.Intern(f.Field), f.Value)).ToArray(),
-                    Present = m.Present.Select(FieldNames.Intern).ToArray(),
+                    Fields = m.FieldEquals.Select(f => (FieldNames.KeyOf(f.Field), f.Value)).ToArray(),
+                    Present = m.Present.Select(FieldNames.KeyOf).ToArray(),
                 }, null, src.Fields.Count > 0 ? src.Fields : null));
         return result;
     }
@@ -313,7 +313,7 @@ internal sealed class RuleCompiler
         {
             string name = mapping.Primary(f.Field);
             test.FieldName = name;
-            test.FieldId = FieldNames.Intern(name);
+            test.FieldId = FieldNames.KeyOf(name);
             test.AltFieldIds = mapping.Alternatives(name, f.Field);
             test.TimestampFallback = part != TimePart.None && IsTimestampName(f.Field);
         }
@@ -441,7 +441,7 @@ internal sealed class RuleCompiler
                         _ => NeedleKind.RefEquals,
                     },
                     Text = refName,
-                    RefFieldId = FieldNames.Intern(refName),
+                    RefFieldId = FieldNames.KeyOf(refName),
                     Comparison = cmp,
                 });
                 continue;

@@ -71,7 +71,7 @@ internal static class Evaluator
             matched = false;
             for (int i = first; i < e.Count && !matched; i++)
             {
-                if (e.IdAt(i) != fieldId) continue;
+                if (e.KeyAt(i) != fieldId) continue;
                 ref readonly var v = ref e.ValueAt(i);
                 if (t.ExactSet is { } set && set.Contains(TextOf(v, buf))) { matched = true; break; }
                 foreach (var g in t.Groups)
@@ -86,7 +86,7 @@ internal static class Evaluator
                 bool any = false;
                 for (int i = first; i < e.Count && !any; i++)
                 {
-                    if (e.IdAt(i) != fieldId) continue;
+                    if (e.KeyAt(i) != fieldId) continue;
                     any = MatchGroup(g, t, e.ValueAt(i), e, buf);
                 }
                 if (!any) { matched = false; break; }

@@ -77,11 +77,11 @@ internal sealed class FieldMap
     public int[]? AlternativeIds(string name, IReadOnlyDictionary<string, string[]>? sourceFields, string? originalName = null)
     {
         var c = Candidates(name, sourceFields, originalName);
-        return c.Count <= 1 ? null : c.Skip(1).Select(FieldNames.Intern).ToArray();
+        return c.Count <= 1 ? null : c.Skip(1).Select(FieldNames.KeyOf).ToArray();
     }
 
     /// <summary>All ids for a name (itself first), for routing fields such as Channel and EventID.</summary>
-    public int[] Ids(string name) => Candidates(name, null).Select(FieldNames.Intern).ToArray();
+    public int[] Ids(string name) => Candidates(name, null).Select(FieldNames.KeyOf).ToArray();
 
     /// <summary>The shape sources a rule's logsource belongs to: every part an entry sets must equal the rule's.</summary>
     public List<ShapeSource> SourcesFor(Logsource ls) =>

@@ -246,7 +246,7 @@ internal sealed class LogsourceMap
                 {
                     Channels = channels,
                     EventIds = a.EventIds,
-                    Fields = a.Fields.Select(f => (FieldNames.Intern(a.FieldMappings != null && a.FieldMappings.TryGetValue(f.Field, out var mf) ? mf : f.Field), f.Value)).ToArray(),
+                    Fields = a.Fields.Select(f => (FieldNames.KeyOf(a.FieldMappings != null && a.FieldMappings.TryGetValue(f.Field, out var mf) ? mf : f.Field), f.Value)).ToArray(),
                 }, a.FieldMappings));
             }
             if (result.Count > 0) return result;
