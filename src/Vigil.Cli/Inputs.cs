@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Vigil.Cli.Commands;
 using Vigil.Diagnostics;
 using Vigil.Engine.Pipeline;
 using Vigil.Readers;
@@ -12,6 +13,19 @@ public static class Inputs
     {
         if (inputs.Count == 0) throw new UsageException("no INPUT given (a file or a folder of logs)");
         return InputFiles.Expand(inputs, LogFormats.All, diagnostics);
+    }
+
+    /// <summary>
+    /// The shared start of hunt and dump: a diagnostics sink on stderr (notes only with --verbose) and the
+    /// input files. Null when no file could be opened; the caller then exits with "nothing could be read".
+    /// </summary>
+    public static List<InputFile>? Open(ArgReader a, CliConsole console, out DiagnosticsCollector diagnostics)
+    {
+        diagnostics = new DiagnosticsCollector(console.Error, echoNotices: a.Flag("--verbose") || a.Flag("-v"));
+        var files = Expand(a.Positional, diagnostics);
+        if (files.Count > 0) return files;
+        console.Error.WriteLine("vigil: nothing could be read");
+        return null;
     }
 
     /// <summary>Opens the output file, or stdout when none is given.</summary>

@@ -19,13 +19,8 @@ public static class DumpCommand
     {
         var a = new ArgReader(args, ["--format", "--output", "-o", "--threads"], ["--quiet", "-q", "--verbose", "-v"]);
         a.Choice("--format", "jsonl", "jsonl");
-        var diagnostics = new DiagnosticsCollector(console.Error, echoNotices: a.Flag("--verbose") || a.Flag("-v"));
-        var files = Inputs.Expand(a.Positional, diagnostics);
-        if (files.Count == 0)
-        {
-            console.Error.WriteLine("vigil: nothing could be read");
-            return ExitCodes.NothingRead;
-        }
+        var files = Inputs.Open(a, console, out var diagnostics);
+        if (files is null) return ExitCodes.NothingRead;
         var clock = Stopwatch.StartNew();
         var progress = new ProgressBar(console, console.ErrorIsTerminal && !a.Flag("--quiet") && !a.Flag("-q"));
         ReadStats stats = new();

@@ -41,13 +41,8 @@ public static class HuntCommand
             throw new UsageException(ruleSet.Rules.Count > 0 ? "no rule is left after the rule selection flags"
                 : builtin || rulePaths.Count > 0 ? "no rule could be loaded" : "--no-builtin given and no --rules: there is nothing to hunt with");
 
-        var diagnostics = new DiagnosticsCollector(console.Error, echoNotices: a.Flag("--verbose") || a.Flag("-v"));
-        var files = Inputs.Expand(a.Positional, diagnostics);
-        if (files.Count == 0)
-        {
-            console.Error.WriteLine("vigil: nothing could be read");
-            return ExitCodes.NothingRead;
-        }
+        var files = Inputs.Open(a, console, out var diagnostics);
+        if (files is null) return ExitCodes.NothingRead;
 
         var clock = Stopwatch.StartNew();
         var progress = new ProgressBar(console, console.ErrorIsTerminal && !quiet);
