@@ -1,4 +1,5 @@
 using Vigil.Diagnostics;
+using Vigil.Engine.Matching;
 using Vigil.Engine.Pipeline;
 using Vigil.Events;
 using Vigil.Readers;
@@ -17,16 +18,19 @@ public sealed record HuntResult(IReadOnlyList<Detection> Detections, ReadStats S
 public static class Hunter
 {
     public static HuntResult Run(IReadOnlyList<InputFile> files, IReadOnlyList<CompiledRule> rules, IDiagnostics diagnostics,
-        int? degree = null, Action<ReadStats>? onProgress = null)
+        int? degree = null, Action<ReadStats>? onProgress = null, MatcherOptions? matcherOptions = null)
     {
+        // The whole collection as one matcher (candidate index + merged needle automata); see Matching/.
+        var matcher = new CollectionMatcher(rules, matcherOptions);
         var stats = new ReadStats();
         var all = new List<Detection>();
-        PartitionPipeline.Run<object?, List<Detection>>(
+        PartitionPipeline.Run<MatcherScratch, List<Detection>>(
             files, stats,
-            createWorker: () => null,
-            process: (_, part, scratch) =>
+            createWorker: matcher.CreateScratch,
+            process: (matchScratch, part, scratch) =>
             {
                 var found = new List<Detection>();
+                var hits = new List<int>();
                 long events = 0, lo = long.MaxValue, hi = long.MinValue;
                 part.Read(scratch, e =>
                 {
@@ -37,9 +41,10 @@ public static class Hunter
                         if (e.TimestampTicks > hi) hi = e.TimestampTicks;
                     }
                     EventField[]? snapshot = null;
-                    for (int r = 0; r < rules.Count; r++)
+                    hits.Clear();
+                    matcher.Match(e, matchScratch, hits);
+                    foreach (int r in hits)
                     {
-                        if (!rules[r].Matches(e)) continue;
                         snapshot ??= EventFacts.Snapshot(e);
                         found.Add(new Detection
                         {
