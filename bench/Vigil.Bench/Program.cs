@@ -72,23 +72,17 @@ public static class Program
             if (Environment.GetEnvironmentVariable("VIGIL_PROFILE_RULES") == "1")
             {
                 var cost = new long[rules.Count];
-                foreach (var e in slice)
-                    for (int r = 0; r < rules.Count; r++)
-                    {
-                        long t0 = Stopwatch.GetTimestamp();
-                        rules[r].Matches(e);
-                        cost[r] += Stopwatch.GetTimestamp() - t0;
-                    }
-                foreach (int r in Enumerable.Range(0, rules.Count).OrderByDescending(r => cost[r]).Take(25))
-                    Console.WriteLine($"    - {cost[r] * 1000.0 / Stopwatch.Frequency:F1} ms {rules[r].Rule.Title} [{rules[r].Rule.Logsource}] routes={rules[r].Routing.Count}");
-                var bm = new CollectionMatcher(rules);
-                var bs = bm.CreateScratch();
-                var bh = new List<int>();
-                foreach (var e in events) { bh.Clear(); bm.Match(e, bs, bh); }
-                foreach (var b in bm.BucketStats().OrderByDescending(b => b.Rules).Take(10))
-                    Console.WriteLine($"    - bucket: {b.Rules} rules, {b.Unfiltered} unfiltered, {b.ScannedFields} fields scanned");
+                var pm = new CollectionMatcher(rules);
+                var ps = pm.CreateScratch();
+                var ph = new List<int>();
+                clock.Restart();
+                foreach (var e in events) { ph.Clear(); pm.MatchProfiled(e, ps, ph, cost); }
+                double all = clock.Elapsed.TotalSeconds;
+                double evalS = cost.Sum() / (double)Stopwatch.Frequency;
+                Console.WriteLine($"    - profiled: {all:F2} s total, {evalS:F2} s evaluating candidates, rest index + scan");
+                foreach (int r in Enumerable.Range(0, rules.Count).OrderByDescending(r => cost[r]).Take(15))
+                    Console.WriteLine($"    - {cost[r] * 1000.0 / Stopwatch.Frequency:F1} ms {rules[r].Rule.Title} [{rules[r].Rule.Logsource}] {rules[r].Rule.File}");
             }
-
             clock.Restart();
             var result = Hunter.Run(files, rules, new DiagnosticsCollector());
             double ht = clock.Elapsed.TotalSeconds;

@@ -76,7 +76,13 @@ public sealed class CollectionMatcher
 
     /// <summary>Appends to <paramref name="matched"/> the indexes (into <see cref="Rules"/>) of the rules that
     /// match <paramref name="e"/>, in increasing order.</summary>
-    public void Match(Event e, MatcherScratch scratch, List<int> matched)
+    public void Match(Event e, MatcherScratch scratch, List<int> matched) => Match(e, scratch, matched, null);
+
+    /// <summary>Like <see cref="Match(Event, MatcherScratch, List{int})"/>, adding to <paramref name="ruleTicks"/>
+    /// the Stopwatch ticks each candidate rule's evaluation took, and to slot -1 … the scan (for profiling).</summary>
+    public void MatchProfiled(Event e, MatcherScratch scratch, List<int> matched, long[] ruleTicks) => Match(e, scratch, matched, ruleTicks);
+
+    private void Match(Event e, MatcherScratch scratch, List<int> matched, long[]? ruleTicks)
     {
         var bucket = _options.UseIndex ? BucketFor(e) : _all.Value;
         if (!_options.UsePrefilter)
@@ -115,10 +121,17 @@ public sealed class CollectionMatcher
         foreach (int r in bucket.Unfiltered) candidates.Add(r);
         if (candidates.Count > 1) candidates.Sort();
         var atomStamps = scratch.AtomStamps;
+        long t0 = ruleTicks != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         foreach (int r in candidates)
         {
             bool hit = _programs is { } programs ? programs[r].Matches(e, atomStamps, stamp) : _rules[r].Matches(e);
             if (hit) matched.Add(r);
+            if (ruleTicks != null)
+            {
+                long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+                ruleTicks[r] += t1 - t0;
+                t0 = t1;
+            }
         }
     }
 
@@ -267,19 +280,27 @@ public sealed class CollectionMatcher
             for (int r = 0; r < _rules.Length; r++) _programs[r] = RuleProgram.Build(_rules[r], AtomId, fieldsOfRule[r]);
         }
 
-        var fields = new List<FieldAutomaton>();
-        int maxField = -1;
-        foreach (var group in atomIds.GroupBy(kv => kv.Key.FieldId))
+        var alphabet = new Alphabet(atomIds.Keys.Select(a => a.Needle));
+        // Automata are independent: build them in parallel (the large ones, CommandLine and ScriptBlockText, dominate).
+        var groups = atomIds.GroupBy(kv => kv.Key.FieldId).OrderByDescending(g => g.Count()).ToArray();
+        var built = new FieldAutomaton[groups.Length];
+        Parallel.For(0, groups.Length, gi =>
         {
+            var group = groups[gi];
             var needles = group.Select(kv => kv.Key.Needle).Distinct(StringComparer.Ordinal).ToList();
             var needleIds = needles.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
             var atomsOfNeedle = new List<(int, AtomKind)>[needles.Count];
             foreach (var (atom, id) in group) (atomsOfNeedle[needleIds[atom.Needle]] ??= []).Add((id, atom.Kind));
-            var fa = new FieldAutomaton(group.Key, new NeedleAutomaton(needles),
+            built[gi] = new FieldAutomaton(group.Key, new NeedleAutomaton(needles, alphabet),
                 atomsOfNeedle.Select(l => l.ToArray()).ToArray(), needles.Select(n => n.Length).ToArray());
-            if (group.Key < 0) { _keywordAutomaton = fa; continue; }
+        });
+        var fields = new List<FieldAutomaton>();
+        int maxField = -1;
+        foreach (var fa in built.OrderBy(f => f.FieldId))
+        {
+            if (fa.FieldId < 0) { _keywordAutomaton = fa; continue; }
             fields.Add(fa);
-            maxField = Math.Max(maxField, group.Key);
+            maxField = Math.Max(maxField, fa.FieldId);
         }
         var byField = new int[maxField + 1];
         Array.Fill(byField, -1);

@@ -179,7 +179,7 @@ internal static class RuleFacts
     }
 
     /// <summary>Atoms for a field test (or a keyword test: field id -1, "any field"), one per needle; null when
-    /// some needle cannot be expressed (numbers, regexes, CIDR, fieldref, non-ASCII, empty).</summary>
+    /// some needle cannot be expressed (numbers, regexes, CIDR, fieldref, cased non-BMP letters, empty).</summary>
     private static List<Atom>? FieldAtoms(FieldTest t)
     {
         if (t.Kind != TestKind.Values || t.Negate || t.AbsentMatches || t.Part != TimePart.None) return null;
@@ -207,14 +207,14 @@ internal static class RuleFacts
                     default: return null;
                 }
                 if (text.Length == 0) return null;   // matches (almost) anything
-                var folded = AsciiFold.FoldNeedle(text);
+                var folded = CaseFold.FoldNeedle(text);
                 if (folded == null) return null;
                 atoms.Add(new Atom(t.FieldId, kind, folded));
             }
         if (t.ExactSet is { } set)
             foreach (var s in set.Set)
             {
-                var folded = s.Length == 0 ? null : AsciiFold.FoldNeedle(s);
+                var folded = s.Length == 0 ? null : CaseFold.FoldNeedle(s);
                 if (folded == null) return null;
                 atoms.Add(new Atom(t.FieldId, AtomKind.Equals, folded));
             }
@@ -223,7 +223,7 @@ internal static class RuleFacts
 
     /// <summary>
     /// The atoms that decide a field or keyword test exactly, when they can: every needle a plain
-    /// case-insensitive Equals / StartsWith / EndsWith / Contains with non-empty ASCII text and no number
+    /// case-insensitive Equals / StartsWith / EndsWith / Contains with non-empty foldable text and no number
     /// meaning. Then the test holds iff some atom of every group holds (one group unless <c>all</c>), which
     /// is what the evaluator computes (some value of the field, or of any field for keywords, matches).
     /// Null when the evaluator must decide.
@@ -248,7 +248,7 @@ internal static class RuleFacts
                     case NeedleKind.Contains: kind = AtomKind.Contains; break;
                     default: return null;
                 }
-                var folded = AsciiFold.FoldNeedle(nd.Text);
+                var folded = CaseFold.FoldNeedle(nd.Text);
                 if (folded == null) return null;
                 atoms.Add(new Atom(t.FieldId, kind, folded));
             }
@@ -261,7 +261,7 @@ internal static class RuleFacts
             var atoms = new List<Atom>();
             foreach (var s in set.Set)
             {
-                var folded = s.Length == 0 ? null : AsciiFold.FoldNeedle(s);
+                var folded = s.Length == 0 ? null : CaseFold.FoldNeedle(s);
                 if (folded == null) return null;
                 atoms.Add(new Atom(t.FieldId, AtomKind.Equals, folded));
             }
