@@ -45,6 +45,7 @@ public sealed class CollectionMatcher
 
     public CollectionMatcher(IReadOnlyList<CompiledRule> rules, MatcherOptions? options = null)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         _options = options ?? MatcherOptions.Default;
         _rules = rules.ToArray();
         _requirements = new List<Requirement>[_rules.Length];
@@ -54,6 +55,7 @@ public sealed class CollectionMatcher
             _requirements[i] = RuleFacts.Requirements(_rules[i]);
             _prefilters[i] = _options.UsePrefilter ? RuleFacts.Prefilter(_rules[i]) : null;
         });
+        double facts = clock.Elapsed.TotalSeconds;
         var names = new List<string> { Requirement.AbsentChannel, "\0other" };
         var ids = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (var reqs in _requirements)
@@ -64,10 +66,15 @@ public sealed class CollectionMatcher
         _channelIds = ids.GetAlternateLookup<ReadOnlySpan<char>>();
         _channelNames = names.ToArray();
         BuildAutomata();
+        BuildTimes = $"facts {facts:F2} s, programs {_programsSeconds:F2} s, automata {clock.Elapsed.TotalSeconds - facts - _programsSeconds:F2} s";
         _all = new Lazy<Bucket>(() => BuildBucket(Enumerable.Range(0, _rules.Length)));
     }
 
     public IReadOnlyList<CompiledRule> Rules => _rules;
+
+    /// <summary>Where construction time went (for the benchmark profile).</summary>
+    public string BuildTimes { get; }
+    private double _programsSeconds;
 
     /// <summary>Rules that got a needle prefilter (the others are evaluated on every event of their buckets).</summary>
     public int PrefilteredRules => _prefilters.Count(p => p != null);
@@ -276,8 +283,10 @@ public sealed class CollectionMatcher
         }
         if (_options.UsePrefilter && _options.UseAtomTests)
         {
+            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             _programs = new RuleProgram[_rules.Length];
             for (int r = 0; r < _rules.Length; r++) _programs[r] = RuleProgram.Build(_rules[r], AtomId, fieldsOfRule[r]);
+            _programsSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
         }
 
         var alphabet = new Alphabet(atomIds.Keys.Select(a => a.Needle));
@@ -336,6 +345,8 @@ public sealed class CollectionMatcher
             .Select(b => (b.Rules.Length, b.Unfiltered.Length, b.ScanField.Count(x => x))).ToList();
 
     /// <summary>Size of the merged automata: fields, needles, DFA states.</summary>
+    public long AutomataBytes => _fields.Append(_keywordAutomaton).Sum(f => f?.Automaton.TableBytes ?? 0);
+
     public (int Fields, int Needles, int States) AutomataStats() =>
         (_fields.Length + (_keywordAutomaton != null ? 1 : 0), _fields.Append(_keywordAutomaton).Sum(f => f?.Automaton.NeedleCount ?? 0),
          _fields.Append(_keywordAutomaton).Sum(f => f?.Automaton.StateCount ?? 0));
