@@ -17,13 +17,13 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "profile") { Profile(); return 0; }
+        if (args.Length > 0 && args[0] == "profile") { Profile(args.Skip(1).ToArray()); return 0; }
         if (args.Length > 0 && args[0] == "unrouted") { Probe.Unrouted(Corpus.Collection()); return 0; }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }
 
-    private static void Profile()
+    private static void Profile(string[] dirs)
     {
         var clock = Stopwatch.StartNew();
         var set = RuleLoader.Load(Corpus.CollectionFolders, includeBuiltin: true);
@@ -39,7 +39,8 @@ public static class Program
         var (fields, needles, states) = matcher.AutomataStats();
         Console.WriteLine($"- matcher build: {clock.Elapsed.TotalSeconds:F2} s; {matcher.PrefilteredRules}/{rules.Count} rules prefiltered; {fields} field automata, {needles} needles, {states} DFA states, {matcher.AutomataBytes / 1048576.0:F0} MB of tables");
 
-        foreach (var (name, dir) in new[] { ("EVTX samples", Corpus.EvtxDir), ("OTRF JSON", Corpus.OtrfDir) })
+        var corpora = dirs.Length > 0 ? dirs.Select(d => (d, d)).ToArray() : new[] { ("EVTX samples", Corpus.EvtxDir), ("OTRF JSON", Corpus.OtrfDir) };
+        foreach (var (name, dir) in corpora)
         {
             var files = Corpus.Files(dir);
             long bytes = files.Sum(f => f.Length);

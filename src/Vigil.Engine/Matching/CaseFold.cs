@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Vigil.Engine.Matching;
 
 /// <summary>
@@ -8,7 +6,7 @@ namespace Vigil.Engine.Matching;
 /// equal ignoring case. The classes are computed from that comparison itself (single characters grouped by
 /// their OrdinalIgnoreCase hash, then compared pairwise), not from ToUpperInvariant, so the automata agree
 /// with the evaluator by construction. Surrogates map to themselves; needles may contain surrogate pairs
-/// only for uncased code points (emoji, symbols), which no other code point equals ignoring case.
+/// only for code points without case mappings (emoji, symbols), which no other code point equals ignoring case.
 /// </summary>
 internal static class CaseFold
 {
@@ -41,7 +39,7 @@ internal static class CaseFold
     private static bool EqualsIgnoreCase(char a, char b) =>
         MemoryExtensions.Equals(new ReadOnlySpan<char>(in a), new ReadOnlySpan<char>(in b), StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The folded form of a needle, or null when it holds a lone surrogate or a cased non-BMP letter.</summary>
+    /// <summary>The folded form of a needle, or null when it holds a lone surrogate or a non-BMP code point with case mappings.</summary>
     public static string? FoldNeedle(string needle)
     {
         var chars = new char[needle.Length];
@@ -51,12 +49,10 @@ internal static class CaseFold
             if (char.IsHighSurrogate(c))
             {
                 if (i + 1 >= needle.Length || !char.IsLowSurrogate(needle[i + 1])) return null;
-                int cp = char.ConvertToUtf32(c, needle[i + 1]);
-                var cat = CharUnicodeInfo.GetUnicodeCategory(cp);
-                if (cat is UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
-                    or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter or UnicodeCategory.LetterNumber)
-                    return null;
-                if (cp is >= 0x1F130 and <= 0x1F189) return null;   // squared / parenthesized Latin letters: kept out to be safe
+                // Only code points without any case mapping (emoji, symbols, hieroglyphs): no other code point
+                // upper-cases to them, so OrdinalIgnoreCase equality is plain equality for them.
+                string one = needle.Substring(i, 2);
+                if (one.ToUpperInvariant() != one || one.ToLowerInvariant() != one) return null;
                 chars[i] = c;
                 chars[i + 1] = needle[i + 1];
                 i++;
