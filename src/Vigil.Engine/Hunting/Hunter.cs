@@ -31,6 +31,7 @@ public static class Hunter
             {
                 var found = new List<Detection>();
                 var hits = new List<int>();
+                var pool = new SnapshotPool();
                 long events = 0, lo = long.MaxValue, hi = long.MinValue;
                 part.Read(scratch, e =>
                 {
@@ -45,13 +46,13 @@ public static class Hunter
                     matcher.Match(e, matchScratch, hits);
                     foreach (int r in hits)
                     {
-                        snapshot ??= EventFacts.Snapshot(e);
+                        snapshot ??= pool.Snapshot(e);
                         found.Add(new Detection
                         {
                             Rule = rules[r].Rule,
                             TimestampTicks = e.TimestampTicks,
-                            Computer = EventFacts.Computer(e),
-                            Channel = EventFacts.Channel(e),
+                            Computer = pool.Text(EventFacts.Computer(e)),
+                            Channel = pool.Text(EventFacts.Channel(e)),
                             EventId = EventFacts.EventId(e),
                             RecordId = EventFacts.RecordId(e),
                             Origin = e.Origin,
