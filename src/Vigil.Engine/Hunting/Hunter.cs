@@ -11,9 +11,9 @@ namespace Vigil.Engine.Hunting;
 public sealed record HuntResult(IReadOnlyList<Detection> Detections, ReadStats Stats);
 
 /// <summary>
-/// Runs compiled rules over every event of the inputs, partitions in parallel. Each event is tested
-/// against every rule here; the next stage (the whole collection compiled into one matcher) replaces
-/// this loop and must produce the same detections.
+/// Runs compiled rules over every event of the inputs, partitions in parallel. Each event meets only the
+/// rules the <see cref="CollectionMatcher"/> (candidate index + merged needle automata, see Matching/README.md)
+/// lets through; its answers equal testing every rule (proved by tests).
 /// </summary>
 public static class Hunter
 {
