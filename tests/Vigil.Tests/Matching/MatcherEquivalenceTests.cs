@@ -11,8 +11,10 @@ using Xunit.Abstractions;
 namespace Vigil.Tests.Matching;
 
 /// <summary>The full SigmaHQ collection (all folders, placeholders filled) and the shared event data, loaded once.</summary>
-public sealed class CollectionFixture
+public sealed class CollectionFixture : IDisposable
 {
+    private readonly string _simDir = Path.Combine(Path.GetTempPath(), "vigil-match-sim-" + Guid.NewGuid().ToString("N"));
+
     public IReadOnlyList<CompiledRule> Rules { get; }
     /// <summary>Corpus name → events copied out of the readers (so they can be matched many times).</summary>
     public IReadOnlyDictionary<string, List<Event>> Corpora { get; }
@@ -32,7 +34,20 @@ public sealed class CollectionFixture
             ["regression-evtx"] = Read(regression),
             ["sample-evtx"] = Read(Path.Combine(data, "evtx")),
             ["otrf-json"] = Read(Path.Combine(data, "json", "otrf")),
+            // Simulated Windows telemetry (process creation heavy, long command lines), 20,000 events.
+            ["simulated-json"] = Simulate(),
         };
+    }
+
+    private List<Event> Simulate()
+    {
+        Vigil.Simulation.Simulator.Run(new Vigil.Simulation.SimulationOptions { OutDir = _simDir, Events = 20000, Seed = 7 });
+        return Read(_simDir);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_simDir, recursive: true); } catch (IOException) { }
     }
 
     public static List<InputFile> Files(string dir) => InputFiles.Expand([dir], LogFormats.All, new DiagnosticsCollector());
@@ -61,11 +76,11 @@ public sealed class CollectionFixture
 /// Each stage of <see cref="CollectionMatcher"/> (candidate index, needle prefilter, tests answered from
 /// needle hits) and all of them together must give, event by event, exactly the rules the plain loop
 /// (every rule's <see cref="CompiledRule.Matches"/>) gives, in the same order: over the SigmaHQ regression
-/// data (JSON and EVTX), the sample EVTX files and the OTRF JSON, with the full collection.
+/// data (JSON and EVTX), the sample EVTX files, the OTRF JSON and 20,000 simulated events, with the full collection.
 /// </summary>
 public class MatcherEquivalenceTests(CollectionFixture fx, ITestOutputHelper output) : IClassFixture<CollectionFixture>
 {
-    public static TheoryData<string> CorpusNames => ["regression-json", "regression-evtx", "sample-evtx", "otrf-json"];
+    public static TheoryData<string> CorpusNames => ["regression-json", "regression-evtx", "sample-evtx", "otrf-json", "simulated-json"];
 
     private static readonly MatcherOptions[] Variants =
     [
