@@ -43,6 +43,7 @@ evtx_events=$("$vigil" dump "$evtx_dir" -q | wc -l)
 json_events=$("$vigil" dump "$json_dir" -q | wc -l)
 
 date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
+mkdir -p bench/results
 out="bench/results/$(date -u +%Y-%m-%d)-e2e.md"
 {
   echo "# End-to-end benchmark, $date_utc"
@@ -52,6 +53,8 @@ out="bench/results/$(date -u +%Y-%m-%d)-e2e.md"
   echo "- EVTX corpus: $evtx_dir ($evtx_files files, $evtx_mb MB, $evtx_events events)"
   echo "- JSON corpus: vigil simulate --events $events --seed 1 ($json_mb MB, $json_events events)"
   echo "- rules: built-in${rules[*]:+ plus ${rules[*]}}"
+  echo "- load average at start: $(cut -d" " -f1-3 /proc/loadavg) (2 cores shared with other jobs: numbers are noisy)"
+  echo "- hunt times include rule loading and matcher build (~2-4 s for the full collection), which dominate small corpora"
   echo
   echo "| task | seconds | events/s | MB/s | peak RSS MB |"
   echo "|---|---|---|---|---|"

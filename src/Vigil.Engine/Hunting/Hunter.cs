@@ -1,4 +1,5 @@
 using Vigil.Diagnostics;
+using Vigil.Engine.Matching;
 using Vigil.Engine.Pipeline;
 using Vigil.Events;
 using Vigil.Readers;
@@ -11,23 +12,29 @@ namespace Vigil.Engine.Hunting;
 public sealed record HuntResult(IReadOnlyList<Detection> Detections, ReadStats Stats, long UntimedCorrelationMatches = 0);
 
 /// <summary>
-/// Runs compiled rules over every event of the inputs, partitions in parallel. Each event is tested
-/// against every rule here (correlations: see the post-processing step at the end of Run); the next stage (the whole collection compiled into one matcher) replaces
-/// this loop and must produce the same detections.
+/// Runs compiled rules over every event of the inputs, partitions in parallel. Each event meets only the
+/// rules the <see cref="CollectionMatcher"/> (candidate index + merged needle automata, see Matching/README.md)
+/// lets through; its answers equal testing every rule (proved by tests). Correlations run after all
+/// partitions are done (see the post-processing step at the end of Run).
 /// </summary>
 public static class Hunter
 {
     public static HuntResult Run(IReadOnlyList<InputFile> files, IReadOnlyList<CompiledRule> rules, IDiagnostics diagnostics,
-        int? degree = null, Action<ReadStats>? onProgress = null, RuleSet? correlate = null, Func<SigmaRule, bool>? emit = null)
+        int? degree = null, Action<ReadStats>? onProgress = null, RuleSet? correlate = null, Func<SigmaRule, bool>? emit = null,
+        MatcherOptions? matcherOptions = null)
     {
+        // The whole collection as one matcher (candidate index + merged needle automata); see Matching/.
+        var matcher = new CollectionMatcher(rules, matcherOptions);
         var stats = new ReadStats();
         var all = new List<Detection>();
-        PartitionPipeline.Run<object?, List<Detection>>(
+        PartitionPipeline.Run<MatcherScratch, List<Detection>>(
             files, stats,
-            createWorker: () => null,
-            process: (_, part, scratch) =>
+            createWorker: matcher.CreateScratch,
+            process: (matchScratch, part, scratch) =>
             {
                 var found = new List<Detection>();
+                var hits = new List<int>();
+                var pool = new SnapshotPool();
                 long events = 0, lo = long.MaxValue, hi = long.MinValue;
                 part.Read(scratch, e =>
                 {
@@ -38,16 +45,17 @@ public static class Hunter
                         if (e.TimestampTicks > hi) hi = e.TimestampTicks;
                     }
                     EventField[]? snapshot = null;
-                    for (int r = 0; r < rules.Count; r++)
+                    hits.Clear();
+                    matcher.Match(e, matchScratch, hits);
+                    foreach (int r in hits)
                     {
-                        if (!rules[r].Matches(e)) continue;
-                        snapshot ??= EventFacts.Snapshot(e);
+                        snapshot ??= pool.Snapshot(e);
                         found.Add(new Detection
                         {
                             Rule = rules[r].Rule,
                             TimestampTicks = e.TimestampTicks,
-                            Computer = EventFacts.Computer(e),
-                            Channel = EventFacts.Channel(e),
+                            Computer = pool.Text(EventFacts.Computer(e)),
+                            Channel = pool.Text(EventFacts.Channel(e)),
                             EventId = EventFacts.EventId(e),
                             RecordId = EventFacts.RecordId(e),
                             Origin = e.Origin,

@@ -1,0 +1,92 @@
+namespace Vigil.Engine.Matching;
+
+/// <summary>
+/// Case folding for the needle automata, exact with respect to <see cref="StringComparison.OrdinalIgnoreCase"/>:
+/// <see cref="Canon"/> maps every UTF-16 code unit to one representative of its class of characters that are
+/// equal ignoring case. The classes are computed from that comparison itself (single characters grouped by
+/// their OrdinalIgnoreCase hash, then compared pairwise), not from ToUpperInvariant, so the automata agree
+/// with the evaluator by construction. Surrogates map to themselves; needles may contain surrogate pairs
+/// only for code points without case mappings (emoji, symbols), which no other code point equals ignoring case.
+/// </summary>
+internal static class CaseFold
+{
+    public static readonly char[] Canon = Build();
+
+    private static char[] Build()
+    {
+        var canon = new char[65536];
+        var byHash = new Dictionary<int, List<char>>();
+        for (int c = 0; c < 65536; c++)
+        {
+            canon[c] = (char)c;
+            if (char.IsSurrogate((char)c)) continue;
+            char ch = (char)c;
+            int h = string.GetHashCode(new ReadOnlySpan<char>(in ch), StringComparison.OrdinalIgnoreCase);
+            if (!byHash.TryGetValue(h, out var list)) byHash[h] = list = [];
+            list.Add((char)c);
+        }
+        foreach (var list in byHash.Values)
+        {
+            if (list.Count < 2) continue;
+            // Representative: the lowest character equal (ignoring case) to it; chars ascend within a list.
+            for (int i = 0; i < list.Count; i++)
+                for (int j = 0; j < i; j++)
+                    if (EqualsIgnoreCase(list[i], list[j])) { canon[list[i]] = canon[list[j]]; break; }
+        }
+        return canon;
+    }
+
+    private static bool EqualsIgnoreCase(char a, char b) =>
+        MemoryExtensions.Equals(new ReadOnlySpan<char>(in a), new ReadOnlySpan<char>(in b), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The folded form of a needle, or null when it holds a lone surrogate or a non-BMP code point with case mappings.</summary>
+    public static string? FoldNeedle(string needle)
+    {
+        var chars = new char[needle.Length];
+        for (int i = 0; i < needle.Length; i++)
+        {
+            char c = needle[i];
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= needle.Length || !char.IsLowSurrogate(needle[i + 1])) return null;
+                // Only code points without any case mapping (emoji, symbols, hieroglyphs): no other code point
+                // upper-cases to them, so OrdinalIgnoreCase equality is plain equality for them.
+                string one = needle.Substring(i, 2);
+                if (one.ToUpperInvariant() != one || one.ToLowerInvariant() != one) return null;
+                chars[i] = c;
+                chars[i + 1] = needle[i + 1];
+                i++;
+                continue;
+            }
+            if (char.IsLowSurrogate(c)) return null;
+            chars[i] = Canon[c];
+        }
+        return new string(chars);
+    }
+}
+
+/// <summary>
+/// The characters the needles of one matcher use: <see cref="Code"/> maps every UTF-16 code unit to 1 + the
+/// index of its folded form among them, or 0 when no needle uses it (so automata only need small alphabets).
+/// </summary>
+internal sealed class Alphabet
+{
+    public readonly ushort[] Code = new ushort[65536];
+    public readonly int Size;
+
+    public Alphabet(IEnumerable<string> foldedNeedles)
+    {
+        var ids = new Dictionary<char, ushort>();
+        foreach (var n in foldedNeedles)
+            foreach (char c in n)
+                if (!ids.ContainsKey(c))
+                {
+                    if (ids.Count == ushort.MaxValue - 1) throw new InvalidOperationException("needle alphabet too large");
+                    ids[c] = (ushort)(ids.Count + 1);
+                }
+        Size = ids.Count + 1;
+        var canon = CaseFold.Canon;
+        for (int c = 0; c < 65536; c++)
+            Code[c] = ids.TryGetValue(char.IsSurrogate((char)c) ? (char)c : canon[c], out var id) ? id : (ushort)0;
+    }
+}

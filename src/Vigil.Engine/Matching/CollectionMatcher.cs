@@ -1,0 +1,416 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Vigil.Events;
+using Vigil.Rules;
+
+namespace Vigil.Engine.Matching;
+
+/// <summary>Which stages of <see cref="CollectionMatcher"/> are on (tests switch them off one by one to
+/// prove each gives the same detections as the plain loop).</summary>
+public sealed record MatcherOptions(bool UseIndex = true, bool UsePrefilter = true, bool UseAtomTests = true)
+{
+    public static readonly MatcherOptions Default = new();
+}
+
+/// <summary>
+/// The whole rule collection compiled into one matcher. For each event:
+/// <list type="number">
+/// <item><b>Candidate index</b>: the event's (Channel, EventID) selects a bucket holding only the rules
+/// whose routing and detection admit that pair (<see cref="RuleFacts.Requirements"/>). Buckets are built
+/// on first use and cached; events whose key cannot be read reliably (repeated or non-text Channel,
+/// repeated EventID) use the bucket of all rules.</item>
+/// <item><b>Needle prefilter</b>: per field, the needles of all the bucket's rules are merged into one
+/// Aho-Corasick automaton; one pass over each field value yields every needle that occurs, and a rule is
+/// evaluated only when one of its prefilter atoms (<see cref="RuleFacts.Prefilter"/>) holds. Rules without
+/// a prefilter are always evaluated.</item>
+/// <item>The surviving candidates are evaluated with <see cref="CompiledRule.Matches"/>, in rule order, so
+/// the answer is by construction that of the plain loop whenever the first two stages never drop a rule
+/// that matches (they only over-approximate; tests compare against a full scan).</item>
+/// </list>
+/// Thread-safe; per-thread state lives in a <see cref="MatcherScratch"/>.
+/// </summary>
+public sealed class CollectionMatcher
+{
+    private readonly CompiledRule[] _rules;
+    private readonly List<Requirement>[] _requirements;
+    private readonly List<Atom>?[] _prefilters;
+    private readonly MatcherOptions _options;
+    // Channel names any rule mentions -> small ids (0: no Channel field, 1: a Channel no rule names).
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _channelIds;
+    private readonly string[] _channelNames;
+    private readonly ConcurrentDictionary<long, Lazy<Bucket>> _buckets = new();
+    private readonly Lazy<Bucket> _all;
+
+    private const int AbsentChannel = 0, OtherChannel = 1;
+    private readonly int[] _channelFieldKeys;
+    private readonly int[] _idFieldKeys;
+
+    /// <summary>The field list every route uses (as keys), or null when routes differ or there are none.</summary>
+    private static int[]? CommonKeys(CompiledRule[] rules, Func<Vigil.Rules.Logsources.RouteConstraint, int[]> pick)
+    {
+        int[]? common = null;
+        foreach (var rule in rules)
+            foreach (var route in rule.Routes)
+            {
+                var keys = pick(route.Constraint).Select(FieldNames.Key).ToArray();
+                if (common == null) common = keys;
+                else if (!common.AsSpan().SequenceEqual(keys)) return null;
+            }
+        return common;
+    }
+
+    public CollectionMatcher(IReadOnlyList<CompiledRule> rules, MatcherOptions? options = null)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        _options = options ?? MatcherOptions.Default;
+        _rules = rules.ToArray();
+        _requirements = new List<Requirement>[_rules.Length];
+        _prefilters = new List<Atom>?[_rules.Length];
+        // The names routes read Channel and EventID under (the same for all rules of one mapping); a route
+        // reading other names gets no index requirement.
+        _channelFieldKeys = CommonKeys(_rules, c => c.ChannelFields) ?? [FieldNames.Key(WellKnownFields.Channel)];
+        _idFieldKeys = CommonKeys(_rules, c => c.EventIdFields) ?? [FieldNames.Key(WellKnownFields.EventID)];
+        Parallel.For(0, _rules.Length, i =>
+        {
+            _requirements[i] = RuleFacts.Requirements(_rules[i], _channelFieldKeys, _idFieldKeys);
+            _prefilters[i] = _options.UsePrefilter ? RuleFacts.Prefilter(_rules[i]) : null;
+        });
+        double facts = clock.Elapsed.TotalSeconds;
+        var names = new List<string> { Requirement.AbsentChannel, "\0other" };
+        var ids = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var reqs in _requirements)
+            foreach (var r in reqs)
+                if (r.Channels != null)
+                    foreach (var c in r.Channels)
+                        if (c != Requirement.AbsentChannel && ids.TryAdd(c, names.Count)) names.Add(c);
+        _channelIds = ids.GetAlternateLookup<ReadOnlySpan<char>>();
+        _channelNames = names.ToArray();
+        BuildAutomata();
+        BuildTimes = $"facts {facts:F2} s, programs {_programsSeconds:F2} s, automata {clock.Elapsed.TotalSeconds - facts - _programsSeconds:F2} s";
+        _all = new Lazy<Bucket>(() => BuildBucket(Enumerable.Range(0, _rules.Length)));
+    }
+
+    public IReadOnlyList<CompiledRule> Rules => _rules;
+
+    /// <summary>Where construction time went (for the benchmark profile).</summary>
+    public string BuildTimes { get; }
+    private double _programsSeconds;
+
+    /// <summary>Rules that got a needle prefilter (the others are evaluated on every event of their buckets).</summary>
+    public int PrefilteredRules => _prefilters.Count(p => p != null);
+
+    public MatcherScratch CreateScratch() => new(_rules.Length, _rulesOfAtom.Length);
+
+    /// <summary>Appends to <paramref name="matched"/> the indexes (into <see cref="Rules"/>) of the rules that
+    /// match <paramref name="e"/>, in increasing order.</summary>
+    public void Match(Event e, MatcherScratch scratch, List<int> matched) => Match(e, scratch, matched, null);
+
+    /// <summary>Like <see cref="Match(Event, MatcherScratch, List{int})"/>, adding to <paramref name="ruleTicks"/>
+    /// the Stopwatch ticks each candidate rule's evaluation took, and to slot -1 … the scan (for profiling).</summary>
+    public void MatchProfiled(Event e, MatcherScratch scratch, List<int> matched, long[] ruleTicks) => Match(e, scratch, matched, ruleTicks);
+
+    private void Match(Event e, MatcherScratch scratch, List<int> matched, long[]? ruleTicks)
+    {
+        var bucket = _options.UseIndex ? BucketFor(e) : _all.Value;
+        if (!_options.UsePrefilter)
+        {
+            foreach (int r in bucket.Rules)
+                if (_rules[r].Matches(e)) matched.Add(r);
+            return;
+        }
+
+        var candidates = scratch.Candidates;
+        candidates.Clear();
+        int stamp = scratch.NextStamp(_rulesOfAtom.Length);
+        var sink = new HitSink(this, bucket, scratch, stamp);
+        // One pass over the event's fields; each field with needles of the bucket's rules is scanned once per value.
+        var byField = _automatonOfField;
+        var scan = bucket.ScanField;
+        var keywords = bucket.ScanKeywords ? _keywordAutomaton : null;
+        Span<char> buf = stackalloc char[128];
+        for (int i = 0; i < e.Count; i++)
+        {
+            int id = e.KeyAt(i);
+            int a = (uint)id < (uint)byField.Length ? byField[id] : -1;
+            if ((a < 0 || !scan[a]) && keywords == null) continue;
+            var text = TextOf(e.ValueAt(i), buf);
+            if (a >= 0 && scan[a])
+            {
+                sink.Field = _fields[a];
+                _fields[a].Automaton.Scan(text, ref sink);
+            }
+            if (keywords != null)
+            {
+                sink.Field = keywords;
+                keywords.Automaton.Scan(text, ref sink);
+            }
+        }
+        foreach (int r in bucket.Unfiltered) candidates.Add(r);
+        if (candidates.Count > 1) candidates.Sort();
+        var atomStamps = scratch.AtomStamps;
+        long t0 = ruleTicks != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        foreach (int r in candidates)
+        {
+            bool hit = _programs is { } programs ? programs[r].Matches(e, atomStamps, stamp) : _rules[r].Matches(e);
+            if (hit) matched.Add(r);
+            if (ruleTicks != null)
+            {
+                long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+                ruleTicks[r] += t1 - t0;
+                t0 = t1;
+            }
+        }
+    }
+
+    /// <summary>The text the evaluator compares needles with (numbers etc. formatted the same way).</summary>
+    private static ReadOnlySpan<char> TextOf(in FieldValue v, Span<char> buf)
+    {
+        if (v.IsText) return v.TextSpan;
+        if (v.TryFormat(buf, out int n)) return buf[..n];
+        return v.ToString();
+    }
+
+    private struct HitSink(CollectionMatcher m, Bucket bucket, MatcherScratch scratch, int stamp) : NeedleAutomaton.IHitSink
+    {
+        public FieldAutomaton Field = null!;
+
+        public readonly void Hit(int needle, int start, int textLength)
+        {
+            var atoms = Field.AtomsOfNeedle[needle];
+            int len = Field.Lengths[needle];
+            bool atStart = start == 0, atEnd = start + len == textLength;
+            var atomStamps = scratch.AtomStamps;
+            foreach (var (atom, kind) in atoms)
+            {
+                bool holds = kind switch
+                {
+                    AtomKind.Contains => true,
+                    AtomKind.StartsWith => atStart,
+                    AtomKind.EndsWith => atEnd,
+                    _ => atStart && atEnd,
+                };
+                if (!holds || atomStamps[atom] == stamp) continue;
+                atomStamps[atom] = stamp;
+                var ruleStamps = scratch.RuleStamps;
+                var inBucket = bucket.Contains;
+                foreach (int r in m._rulesOfAtom[atom])
+                {
+                    if (ruleStamps[r] == stamp || !inBucket[r]) continue;
+                    ruleStamps[r] = stamp;
+                    scratch.Candidates.Add(r);
+                }
+            }
+        }
+    }
+
+    // ---- candidate index ----------------------------------------------------------------------
+
+    private Bucket BucketFor(Event e)
+    {
+        int channel = AbsentChannel;
+        bool hasId = false;
+        long eventId = 0;
+        // The Channel and EventID the routes read: the first present of their names (Channel, then e.g.
+        // winlog.channel from fieldmaps.yml), exactly as RouteConstraint reads them.
+        int chAt = FirstPresent(e, _channelFieldKeys, out bool chRepeated);
+        if (chAt >= 0)
+        {
+            if (chRepeated) return _all.Value;         // the detection may test any of the values
+            ref readonly var v = ref e.ValueAt(chAt);
+            if (!v.IsText) return _all.Value;          // routing wants text; a detection could compare the number
+            channel = _channelIds.TryGetValue(v.TextSpan, out int cid) ? cid : OtherChannel;
+        }
+        int idAt = FirstPresent(e, _idFieldKeys, out bool idRepeated);
+        if (idAt >= 0)
+        {
+            if (idRepeated) return _all.Value;
+            hasId = TryEventId(e.ValueAt(idAt), out eventId);
+        }
+        // Key: channel id in the top bits, then "has id", then the id itself (EventIDs are small in practice;
+        // ids outside 40 bits go to the catch-all bucket rather than risk a key collision).
+        if (hasId && (eventId < 0 || eventId >= 1L << 40)) return _all.Value;
+        long key = ((long)channel << 41) | (hasId ? 1L << 40 : 0) | (hasId ? eventId : 0);
+        return _buckets.GetOrAdd(key, k => new Lazy<Bucket>(() => BuildBucket(Admitted(channel, hasId, eventId)))).Value;
+    }
+
+    /// <summary>Index of the first present field among <paramref name="keys"/> (in their order), or -1;
+    /// <paramref name="repeated"/> when that field occurs more than once.</summary>
+    private static int FirstPresent(Event e, int[] keys, out bool repeated)
+    {
+        repeated = false;
+        foreach (int key in keys)
+        {
+            int at = e.IndexOf(key);
+            if (at < 0) continue;
+            for (int i = at + 1; i < e.Count; i++)
+                if (e.KeyAt(i) == key) { repeated = true; break; }
+            return at;
+        }
+        return -1;
+    }
+
+    private static bool TryEventId(in FieldValue v, out long id)
+    {
+        switch (v.Kind)
+        {
+            case ValueKind.Int64: id = v.Int64; return true;
+            case ValueKind.UInt64: id = unchecked((long)v.UInt64); return true;
+        }
+        Span<char> buf = stackalloc char[128];
+        return long.TryParse(TextOf(v, buf), NumberStyles.Integer, CultureInfo.InvariantCulture, out id);
+    }
+
+    private IEnumerable<int> Admitted(int channel, bool hasId, long eventId)
+    {
+        for (int r = 0; r < _rules.Length; r++)
+        {
+            foreach (var req in _requirements[r])
+            {
+                if (req.Channels != null)
+                {
+                    if (channel == OtherChannel || !req.Channels.Contains(_channelNames[channel])) continue;
+                }
+                if (req.EventIds != null && (!hasId || !req.EventIds.Contains(eventId))) continue;
+                yield return r;
+                break;
+            }
+        }
+    }
+
+    // ---- needle automata (one per field, shared by all buckets) -------------------------------
+
+    private int[][] _rulesOfAtom = [];
+    private FieldAutomaton[] _fields = [];
+    private int[] _automatonOfField = [];
+    private int[][] _automataOfRule = [];
+
+    private FieldAutomaton? _keywordAutomaton;
+    private RuleProgram[]? _programs;
+    private bool[] _rulesUseKeywords = [];
+
+    /// <summary>Numbers the distinct atoms of all prefilters and atom tests, and merges each field's needles
+    /// (and all keyword needles) into one automaton.</summary>
+    private void BuildAutomata()
+    {
+        var atomIds = new Dictionary<Atom, int>();
+        var rulesOfAtom = new List<List<int>>();
+        int AtomId(Atom atom)
+        {
+            if (!atomIds.TryGetValue(atom, out int id))
+            {
+                id = atomIds.Count;
+                atomIds[atom] = id;
+                rulesOfAtom.Add([]);
+            }
+            return id;
+        }
+        var fieldsOfRule = new HashSet<int>[_rules.Length];
+        for (int r = 0; r < _rules.Length; r++)
+        {
+            fieldsOfRule[r] = [];
+            if (_prefilters[r] is not { } atoms) continue;
+            foreach (var atom in atoms)
+            {
+                rulesOfAtom[AtomId(atom)].Add(r);
+                fieldsOfRule[r].Add(atom.FieldId);
+            }
+        }
+        if (_options.UsePrefilter && _options.UseAtomTests)
+        {
+            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            _programs = new RuleProgram[_rules.Length];
+            for (int r = 0; r < _rules.Length; r++) _programs[r] = RuleProgram.Build(_rules[r], AtomId, fieldsOfRule[r]);
+            _programsSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+
+        var alphabet = new Alphabet(atomIds.Keys.Select(a => a.Needle));
+        // Automata are independent: build them in parallel (the large ones, CommandLine and ScriptBlockText, dominate).
+        var groups = atomIds.GroupBy(kv => kv.Key.FieldId).OrderByDescending(g => g.Count()).ToArray();
+        var built = new FieldAutomaton[groups.Length];
+        Parallel.For(0, groups.Length, gi =>
+        {
+            var group = groups[gi];
+            var needles = group.Select(kv => kv.Key.Needle).Distinct(StringComparer.Ordinal).ToList();
+            var needleIds = needles.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
+            var atomsOfNeedle = new List<(int, AtomKind)>[needles.Count];
+            foreach (var (atom, id) in group) (atomsOfNeedle[needleIds[atom.Needle]] ??= []).Add((id, atom.Kind));
+            built[gi] = new FieldAutomaton(group.Key, new NeedleAutomaton(needles, alphabet),
+                atomsOfNeedle.Select(l => l.ToArray()).ToArray(), needles.Select(n => n.Length).ToArray());
+        });
+        var fields = new List<FieldAutomaton>();
+        int maxField = -1;
+        foreach (var fa in built.OrderBy(f => f.FieldId))
+        {
+            if (fa.FieldId < 0) { _keywordAutomaton = fa; continue; }
+            fields.Add(fa);
+            maxField = Math.Max(maxField, fa.FieldId);
+        }
+        var byField = new int[maxField + 1];
+        Array.Fill(byField, -1);
+        for (int i = 0; i < fields.Count; i++) byField[fields[i].FieldId] = i;
+        _rulesOfAtom = rulesOfAtom.Select(l => l.ToArray()).ToArray();
+        _fields = fields.ToArray();
+        _automatonOfField = byField;
+        _automataOfRule = fieldsOfRule.Select(f => f.Where(id => id >= 0).Select(id => byField[id]).ToArray()).ToArray();
+        _rulesUseKeywords = fieldsOfRule.Select(f => f.Contains(-1)).ToArray();
+    }
+
+    private Bucket BuildBucket(IEnumerable<int> ruleIndexes)
+    {
+        var rules = ruleIndexes.ToArray();
+        var contains = new bool[_rules.Length];
+        var scan = new bool[_fields.Length];
+        var unfiltered = new List<int>();
+        bool keywords = false;
+        foreach (int r in rules)
+        {
+            contains[r] = true;
+            if (_prefilters[r] == null) unfiltered.Add(r);
+            // Fields of atom tests must be scanned even for rules without a prefilter.
+            foreach (int f in _automataOfRule[r]) scan[f] = true;
+            keywords |= _rulesUseKeywords[r];
+        }
+        return new Bucket(rules, unfiltered.ToArray(), contains, scan, keywords);
+    }
+
+    /// <summary>Counts for diagnostics and benchmarks: buckets built so far, their rules and unfiltered rules.</summary>
+    public IReadOnlyList<(int Rules, int Unfiltered, int ScannedFields)> BucketStats() =>
+        _buckets.Values.Where(l => l.IsValueCreated).Select(l => l.Value)
+            .Select(b => (b.Rules.Length, b.Unfiltered.Length, b.ScanField.Count(x => x))).ToList();
+
+    /// <summary>Size of the merged automata: fields, needles, DFA states.</summary>
+    public long AutomataBytes => _fields.Append(_keywordAutomaton).Sum(f => f?.Automaton.TableBytes ?? 0);
+
+    public (int Fields, int Needles, int States) AutomataStats() =>
+        (_fields.Length + (_keywordAutomaton != null ? 1 : 0), _fields.Append(_keywordAutomaton).Sum(f => f?.Automaton.NeedleCount ?? 0),
+         _fields.Append(_keywordAutomaton).Sum(f => f?.Automaton.StateCount ?? 0));
+
+    internal sealed record FieldAutomaton(int FieldId, NeedleAutomaton Automaton, (int Atom, AtomKind Kind)[][] AtomsOfNeedle, int[] Lengths);
+
+    /// <summary>The rules admitted for one (Channel, EventID) key (global indexes, increasing), which of them
+    /// are evaluated without prefilter, membership by rule index, and which field automata they need.</summary>
+    internal sealed record Bucket(int[] Rules, int[] Unfiltered, bool[] Contains, bool[] ScanField, bool ScanKeywords);
+}
+
+/// <summary>Per-thread state of a <see cref="CollectionMatcher"/>: stamps instead of clearing bit sets per event.</summary>
+public sealed class MatcherScratch
+{
+    internal int[] AtomStamps = [];
+    internal readonly int[] RuleStamps;
+    internal readonly List<int> Candidates = [];
+    private int _stamp;
+
+    internal MatcherScratch(int rules, int atoms) { RuleStamps = new int[rules]; AtomStamps = new int[atoms]; }
+
+    internal int NextStamp(int atoms)
+    {
+        if (AtomStamps.Length < atoms) AtomStamps = new int[Math.Max(atoms, AtomStamps.Length * 2)];
+        if (++_stamp == int.MaxValue)
+        {
+            Array.Clear(AtomStamps);
+            Array.Clear(RuleStamps);
+            _stamp = 1;
+        }
+        return _stamp;
+    }
+}

@@ -1,0 +1,302 @@
+using System.Globalization;
+using Vigil.Events;
+using Vigil.Rules;
+using Vigil.Rules.Compilation;
+
+namespace Vigil.Engine.Matching;
+
+/// <summary>How a needle must sit in a value for its atom to hold.</summary>
+internal enum AtomKind : byte { Contains, StartsWith, EndsWith, Equals }
+
+/// <summary>"Field <see cref="FieldId"/> has a value whose text (folded) contains / starts with / ends with /
+/// equals <see cref="Needle"/>." The building block of a rule's prefilter.</summary>
+internal readonly record struct Atom(int FieldId, AtomKind Kind, string Needle);
+
+/// <summary>
+/// What an event must look like for one routing alternative of a rule to match: its Channel among
+/// <see cref="Channels"/> (null: any; <see cref="AbsentChannel"/> stands for "no Channel field") and its
+/// EventID among <see cref="EventIds"/> (null: any).
+/// </summary>
+internal sealed record Requirement(HashSet<string>? Channels, HashSet<long>? EventIds)
+{
+    public const string AbsentChannel = "\0absent";
+    public static readonly Requirement Any = new(null, null);
+}
+
+/// <summary>
+/// Derives, from a compiled rule, facts every matching event must satisfy. Both derivations are
+/// necessary conditions only (they may admit events the rule rejects, never the reverse):
+/// <list type="bullet">
+/// <item><see cref="Requirements"/>: per routing alternative, the allowed Channels / EventIDs, from the
+/// route constraint and from equality tests on Channel / EventID that the detection cannot do without
+/// (an AND takes the intersection of its children's requirements, an OR the union, NOT and anything
+/// else require nothing).</item>
+/// <item><see cref="Prefilter"/>: a set of atoms at least one of which holds on every matching event
+/// (an AND picks its most selective child, an OR unites its children, a field test of plain text
+/// needles gives one atom per needle; wildcards give their longest literal as a contains atom).</item>
+/// </list>
+/// </summary>
+internal static class RuleFacts
+{
+    /// <param name="channelKeys">The names (keys) the index reads the event's Channel under, first present wins.</param>
+    /// <param name="idKeys">The same for EventID.</param>
+    public static List<Requirement> Requirements(CompiledRule rule, int[] channelKeys, int[] idKeys)
+    {
+        var result = new List<Requirement>();
+        if (rule.Routes.Length == 0) { result.Add(Detection(rule.Unrouted)); return result; }
+        foreach (var r in rule.Routes)
+        {
+            var c = r.Constraint;
+            // A route that reads its channel or id under other names than the index does says nothing here.
+            bool channelOnly = SameKeys(c.ChannelFields, channelKeys);
+            bool idOnly = SameKeys(c.EventIdFields, idKeys);
+            HashSet<string>? channels = null;
+            if (channelOnly && c.Channels.Length > 0) channels = new HashSet<string>(c.Channels, StringComparer.OrdinalIgnoreCase);
+            if (channelOnly && c.ChannelAbsentOrIn != null)
+            {
+                var guard = new HashSet<string>(c.ChannelAbsentOrIn, StringComparer.OrdinalIgnoreCase) { Requirement.AbsentChannel };
+                channels = channels == null ? guard : Intersect(channels, guard);
+            }
+            HashSet<long>? ids = idOnly && c.EventIds.Length > 0 ? [.. c.EventIds] : null;
+            result.Add(And(new Requirement(channels, ids), Detection(r.Detection)));
+        }
+        return result;
+    }
+
+    private static bool SameKeys(int[] fields, int[] keys) =>
+        fields.Select(FieldNames.Key).SequenceEqual(keys);
+
+    private static Requirement Detection(Node n)
+    {
+        switch (n.Kind)
+        {
+            case NodeKind.And:
+                var acc = Requirement.Any;
+                foreach (var c in n.Children) acc = And(acc, Detection(c));
+                return acc;
+            case NodeKind.Or:
+                Requirement? u = null;
+                foreach (var c in n.Children) u = u == null ? Detection(c) : Or(u, Detection(c));
+                return u ?? Requirement.Any;
+            case NodeKind.Field:
+                return FieldRequirement(n.Test!);
+            default:
+                return Requirement.Any;
+        }
+    }
+
+    private static Requirement FieldRequirement(FieldTest t)
+    {
+        if (t.Kind != TestKind.Values || t.Negate || t.AbsentMatches || t.Part != TimePart.None) return Requirement.Any;
+        // A test that may read another field when this one is absent (fieldmaps.yml) constrains nothing the index sees.
+        if (t.AltFieldIds != null) return Requirement.Any;
+        bool isId = t.FieldId == FieldNames.Key(WellKnownFields.EventID), isChannel = t.FieldId == FieldNames.Key(WellKnownFields.Channel);
+        if (!isId && !isChannel) return Requirement.Any;
+        var texts = new List<string>();
+        // With 'all' every group must match, so group 0 alone is a necessary condition.
+        var groups = t.All ? t.Groups.Take(1) : t.Groups;
+        if (t.All && t.Groups.Length == 0) return Requirement.Any;
+        foreach (var g in groups)
+            foreach (var nd in g)
+            {
+                if (nd.Kind != NeedleKind.Equals) return Requirement.Any;
+                texts.Add(nd.Text);
+            }
+        if (t.ExactSet is { } set) texts.AddRange(set.Set);
+        if (isChannel) return new Requirement(new HashSet<string>(texts, StringComparer.OrdinalIgnoreCase), null);
+        // EventID: the event's key is its integer value (numbers) or its text parsed as an integer. A needle
+        // text that parses the same way is equal-text to exactly the event texts that parse to its value, and
+        // equal in number to the numeric values with that value. Anything else (hex, decimals) gives no requirement.
+        var ids = new HashSet<long>();
+        foreach (var s in texts)
+        {
+            if (!long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v)) return Requirement.Any;
+            ids.Add(v);
+        }
+        return new Requirement(null, ids);
+    }
+
+    private static Requirement And(Requirement a, Requirement b) => new(
+        a.Channels == null ? b.Channels : b.Channels == null ? a.Channels : Intersect(a.Channels, b.Channels),
+        a.EventIds == null ? b.EventIds : b.EventIds == null ? a.EventIds : [.. a.EventIds.Intersect(b.EventIds)]);
+
+    private static Requirement Or(Requirement a, Requirement b) => new(
+        a.Channels == null || b.Channels == null ? null : new HashSet<string>(a.Channels.Union(b.Channels), StringComparer.OrdinalIgnoreCase),
+        a.EventIds == null || b.EventIds == null ? null : [.. a.EventIds.Union(b.EventIds)]);
+
+    private static HashSet<string> Intersect(HashSet<string> a, HashSet<string> b)
+    {
+        var r = new HashSet<string>(a, StringComparer.OrdinalIgnoreCase);
+        r.IntersectWith(b);
+        return r;
+    }
+
+    // ---- prefilter atoms ---------------------------------------------------------------------
+
+    /// <summary>Atoms one of which must hold for the rule to match, or null when no such set is known
+    /// (the rule is then evaluated on every event its index bucket admits).</summary>
+    public static List<Atom>? Prefilter(CompiledRule rule)
+    {
+        var nodes = rule.Routes.Length == 0 ? [rule.Unrouted] : rule.Routes.Select(r => r.Detection).Distinct();
+        var all = new List<Atom>();
+        foreach (var n in nodes)
+        {
+            var atoms = Atoms(n);
+            if (atoms == null) return null;
+            all.AddRange(atoms);
+        }
+        return all.Distinct().ToList();
+    }
+
+    private static List<Atom>? Atoms(Node n)
+    {
+        switch (n.Kind)
+        {
+            case NodeKind.And:
+                List<Atom>? best = null;
+                foreach (var c in n.Children)
+                {
+                    var a = Atoms(c);
+                    if (a != null && (best == null || Better(a, best))) best = a;
+                }
+                return best;
+            case NodeKind.Or:
+                var union = new List<Atom>();
+                foreach (var c in n.Children)
+                {
+                    var a = Atoms(c);
+                    if (a == null) return null;
+                    union.AddRange(a);
+                }
+                return union;
+            case NodeKind.False:
+                return [];   // never matches: no atom needed
+            case NodeKind.Field:
+            case NodeKind.Keyword:
+                return FieldAtoms(n.Test!);
+            default:
+                return null;  // Not, True
+        }
+    }
+
+    /// <summary>Prefers the alternative whose shortest needle is longest (fewer chance hits), then fewer atoms.</summary>
+    private static bool Better(List<Atom> a, List<Atom> b)
+    {
+        int ma = a.Count == 0 ? int.MaxValue : a.Min(x => x.Needle.Length);
+        int mb = b.Count == 0 ? int.MaxValue : b.Min(x => x.Needle.Length);
+        if (ma != mb) return ma > mb;
+        return a.Count < b.Count;
+    }
+
+    /// <summary>Atoms for a field test (or a keyword test: field id -1, "any field"), one per needle; null when
+    /// some needle cannot be expressed (numbers, regexes, CIDR, fieldref, cased non-BMP letters, empty).</summary>
+    private static List<Atom>? FieldAtoms(FieldTest t)
+    {
+        if (t.Kind != TestKind.Values || t.Negate || t.AbsentMatches || t.Part != TimePart.None) return null;
+        if (t.All && t.Groups.Length == 0) return null;
+        var atoms = new List<Atom>();
+        var groups = t.All ? t.Groups.Take(1) : t.Groups;
+        foreach (var g in groups)
+            foreach (var nd in g)
+            {
+                // A number needle also matches numeric values by number, which text atoms cannot express.
+                if (nd.HasNumber) return null;
+                AtomKind kind;
+                string text = nd.Text;
+                switch (nd.Kind)
+                {
+                    case NeedleKind.Equals: kind = AtomKind.Equals; break;
+                    case NeedleKind.StartsWith: kind = AtomKind.StartsWith; break;
+                    case NeedleKind.EndsWith: kind = AtomKind.EndsWith; break;
+                    case NeedleKind.Contains: kind = AtomKind.Contains; break;
+                    case NeedleKind.Wildcard:
+                        // Every literal segment must occur in a matching value; '?' never matches inside a literal.
+                        kind = AtomKind.Contains;
+                        text = nd.Pattern!.Where(s => s.Kind == SegmentKind.Literal).Select(s => s.Text).MaxBy(s => s.Length) ?? "";
+                        break;
+                    default: return null;
+                }
+                if (text.Length == 0) return null;   // matches (almost) anything
+                var folded = CaseFold.FoldNeedle(text);
+                if (folded == null) return null;
+                foreach (int f in FieldsRead(t)) atoms.Add(new Atom(f, kind, folded));
+            }
+        if (t.ExactSet is { } set)
+            foreach (var s in set.Set)
+            {
+                var folded = s.Length == 0 ? null : CaseFold.FoldNeedle(s);
+                if (folded == null) return null;
+                foreach (int f in FieldsRead(t)) atoms.Add(new Atom(f, AtomKind.Equals, folded));
+            }
+        return atoms;
+    }
+
+    /// <summary>Every field a test may read: its own, then the alternatives of fieldmaps.yml (first present wins,
+    /// so a needle under any of them is a necessary condition, not a sufficient one).</summary>
+    private static IEnumerable<int> FieldsRead(FieldTest t) => t.AltFieldIds is { } alts ? [t.FieldId, .. alts] : [t.FieldId];
+
+    /// <summary>
+    /// The atoms that decide a field or keyword test exactly, when they can: every needle a plain
+    /// case-insensitive Equals / StartsWith / EndsWith / Contains with non-empty foldable text and no number
+    /// meaning. Then the test holds iff some atom of every group holds (one group unless <c>all</c>), which
+    /// is what the evaluator computes (some value of the field, or of any field for keywords, matches).
+    /// Null when the evaluator must decide.
+    /// </summary>
+    public static List<List<Atom>>? ExactAtoms(FieldTest t)
+    {
+        if (t.Kind != TestKind.Values || t.Negate || t.AbsentMatches || t.Part != TimePart.None) return null;
+        if (t.Groups.Length == 0 && t.ExactSet == null) return null;
+        // "First present of several names" is not what hits on any one of them say: the evaluator decides.
+        if (t.AltFieldIds != null) return null;
+        var groups = new List<List<Atom>>();
+        foreach (var g in t.Groups)
+        {
+            var atoms = new List<Atom>();
+            foreach (var nd in g)
+            {
+                if (nd.HasNumber || nd.Comparison != StringComparison.OrdinalIgnoreCase || nd.Text.Length == 0) return null;
+                AtomKind kind;
+                switch (nd.Kind)
+                {
+                    case NeedleKind.Equals: kind = AtomKind.Equals; break;
+                    case NeedleKind.StartsWith: kind = AtomKind.StartsWith; break;
+                    case NeedleKind.EndsWith: kind = AtomKind.EndsWith; break;
+                    case NeedleKind.Contains: kind = AtomKind.Contains; break;
+                    default: return null;
+                }
+                var folded = CaseFold.FoldNeedle(nd.Text);
+                if (folded == null) return null;
+                atoms.Add(new Atom(t.FieldId, kind, folded));
+            }
+            groups.Add(atoms);
+        }
+        if (t.ExactSet is { } set)
+        {
+            // Only without 'all' (see WithExactSet): the set and the remaining needles are all OR-ed.
+            if (t.All) return null;
+            var atoms = new List<Atom>();
+            foreach (var s in set.Set)
+            {
+                var folded = s.Length == 0 ? null : CaseFold.FoldNeedle(s);
+                if (folded == null) return null;
+                atoms.Add(new Atom(t.FieldId, AtomKind.Equals, folded));
+            }
+            groups.Add(atoms);
+        }
+        if (!t.All) return [groups.SelectMany(g => g).ToList()];
+        return groups;
+    }
+}
+
+/// <summary>Read-only views of what the matcher derives from a rule, for benchmarks and diagnostics.</summary>
+public static class MatcherDiagnostics
+{
+    /// <summary>True when some routing alternative of the rule admits events of any Channel.</summary>
+    public static bool AdmitsAnyChannel(CompiledRule rule)
+    {
+        var first = rule.Routes.FirstOrDefault()?.Constraint;
+        int[] channelKeys = first?.ChannelFields.Select(FieldNames.Key).ToArray() ?? [FieldNames.Key(WellKnownFields.Channel)];
+        int[] idKeys = first?.EventIdFields.Select(FieldNames.Key).ToArray() ?? [FieldNames.Key(WellKnownFields.EventID)];
+        return RuleFacts.Requirements(rule, channelKeys, idKeys).Any(r => r.Channels == null);
+    }
+}

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using Vigil.Diagnostics;
+using Vigil.Engine.Hunting;
+using Vigil.Engine.Matching;
+using Vigil.Events;
+using Vigil.Readers;
+using Vigil.Rules;
+using Vigil.Tests.Rules;
+using Xunit.Abstractions;
+
+namespace Vigil.Tests.Matching;
+
+/// <summary>The full SigmaHQ collection (all folders, placeholders filled) and the shared event data, loaded once.</summary>
+public sealed class CollectionFixture : IDisposable
+{
+    private readonly string _simDir = Path.Combine(Path.GetTempPath(), "vigil-match-sim-" + Guid.NewGuid().ToString("N"));
+
+    public IReadOnlyList<CompiledRule> Rules { get; }
+    /// <summary>Corpus name → events copied out of the readers (so they can be matched many times).</summary>
+    public IReadOnlyDictionary<string, List<Event>> Corpora { get; }
+
+    public CollectionFixture()
+    {
+        var folders = CollectionTests.Folders.Append("rules-placeholder")
+            .Select(f => Path.Combine(CollectionTests.SigmaDir, f)).Where(Directory.Exists).ToList();
+        Rules = RuleLoader.Load(folders, includeBuiltin: true, CollectionTests.PlaceholderOptions).Rules;
+        string data = Path.Combine(TestPaths.Shared, "data");
+        string regression = Path.Combine(CollectionTests.SigmaDir, "regression_data");
+        Corpora = new Dictionary<string, List<Event>>
+        {
+            // The regression data twice: as SigmaHQ's JSON form (numbers stay numbers) and through the EVTX reader.
+            ["regression-json"] = Directory.EnumerateFiles(regression, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+                .SelectMany(EvtxJson.ReadFile).ToList(),
+            ["regression-evtx"] = Read(regression),
+            ["sample-evtx"] = Read(Path.Combine(data, "evtx")),
+            ["otrf-json"] = Read(Path.Combine(data, "json", "otrf")),
+            // Simulated Windows telemetry (process creation heavy, long command lines), 20,000 events.
+            ["simulated-json"] = Simulate(),
+        };
+    }
+
+    private List<Event> Simulate()
+    {
+        Vigil.Simulation.Simulator.Run(new Vigil.Simulation.SimulationOptions { OutDir = _simDir, Events = 20000, Seed = 7 });
+        return Read(_simDir);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_simDir, recursive: true); } catch (IOException) { }
+    }
+
+    public static List<InputFile> Files(string dir) => InputFiles.Expand([dir], LogFormats.All, new DiagnosticsCollector());
+
+    private static List<Event> Read(string dir)
+    {
+        var list = new List<Event>();
+        var diag = new DiagnosticsCollector();
+        var scratch = new Event();
+        foreach (var f in Files(dir))
+        {
+            if (f.Format.Name == "json" && dir.EndsWith("regression_data", StringComparison.Ordinal)) continue;  // read by EvtxJson
+            foreach (var part in f.Format.Partition(f.Path, diag))
+                part.Read(scratch, e =>
+                {
+                    var c = new Event { Origin = e.Origin, TimestampTicks = e.TimestampTicks, Format = e.Format };
+                    for (int i = 0; i < e.Count; i++) c.Add(e.IdAt(i), e.ValueAt(i).Detach());
+                    list.Add(c);
+                }, diag);
+        }
+        return list;
+    }
+}
+
+/// <summary>
+/// Each stage of <see cref="CollectionMatcher"/> (candidate index, needle prefilter, tests answered from
+/// needle hits) and all of them together must give, event by event, exactly the rules the plain loop
+/// (every rule's <see cref="CompiledRule.Matches"/>) gives, in the same order: over the SigmaHQ regression
+/// data (JSON and EVTX), the sample EVTX files, the OTRF JSON and 20,000 simulated events, with the full collection.
+/// </summary>
+public class MatcherEquivalenceTests(CollectionFixture fx, ITestOutputHelper output) : IClassFixture<CollectionFixture>
+{
+    public static TheoryData<string> CorpusNames => ["regression-json", "regression-evtx", "sample-evtx", "otrf-json", "simulated-json"];
+
+    private static readonly MatcherOptions[] Variants =
+    [
+        new(UseIndex: true, UsePrefilter: false, UseAtomTests: false),
+        new(UseIndex: false, UsePrefilter: true, UseAtomTests: false),
+        new(UseIndex: false, UsePrefilter: true, UseAtomTests: true),
+        new(UseIndex: true, UsePrefilter: true, UseAtomTests: true),
+    ];
+
+    private static readonly ConcurrentDictionary<string, int[][]> PlainResults = new();
+
+    private int[][] Plain(string corpus) => PlainResults.GetOrAdd(corpus, c =>
+    {
+        var events = fx.Corpora[c];
+        var rules = fx.Rules;
+        var result = new int[events.Count][];
+        Parallel.For(0, events.Count, i =>
+        {
+            var hits = new List<int>();
+            for (int r = 0; r < rules.Count; r++) if (rules[r].Matches(events[i])) hits.Add(r);
+            result[i] = hits.ToArray();
+        });
+        return result;
+    });
+
+    [Theory]
+    [MemberData(nameof(CorpusNames))]
+    public void EveryStageGivesThePlainLoopsDetections(string corpus)
+    {
+        var events = fx.Corpora[corpus];
+        Assert.True(events.Count > 100, $"{corpus}: too few events ({events.Count})");
+        var plain = Plain(corpus);
+        long total = plain.Sum(p => p.Length);
+        output.WriteLine($"{corpus}: {events.Count} events, {fx.Rules.Count} rules, {total} rule hits by the plain loop");
+        Assert.True(total > 0, "the plain loop found nothing: the comparison would prove nothing");
+        foreach (var options in Variants)
+        {
+            var m = new CollectionMatcher(fx.Rules, options);
+            var scratch = m.CreateScratch();
+            var hits = new List<int>();
+            var diffs = new List<string>();
+            for (int i = 0; i < events.Count; i++)
+            {
+                hits.Clear();
+                m.Match(events[i], scratch, hits);
+                if (!hits.SequenceEqual(plain[i]) && diffs.Count < 20)
+                    diffs.Add($"{events[i].Origin}: plain [{Titles(plain[i])}] vs {options} [{Titles(hits)}]");
+            }
+            foreach (var d in diffs) output.WriteLine(d);
+            Assert.Empty(diffs);
+        }
+    }
+
+    private string Titles(IEnumerable<int> rules) => string.Join("; ", rules.Select(r => fx.Rules[r].Rule.Title));
+
+    /// <summary>The hunt as the CLI runs it: same detections in the same order with the matcher on and off.</summary>
+    [Fact]
+    public void HuntGivesTheSameDetectionsWithAndWithoutTheMatcherStages()
+    {
+        var files = CollectionFixture.Files(Path.Combine(CollectionTests.SigmaDir, "regression_data"))
+            .Where(f => f.Format.Name == "evtx").ToList();
+        var plain = Hunter.Run(files, fx.Rules, new DiagnosticsCollector(), matcherOptions: new MatcherOptions(false, false, false));
+        var fast = Hunter.Run(files, fx.Rules, new DiagnosticsCollector());
+        output.WriteLine($"{files.Count} files, {plain.Stats.Events} events, {plain.Detections.Count} detections");
+        Assert.True(plain.Detections.Count > 100);
+        Assert.Equal(plain.Detections.Select(Key), fast.Detections.Select(Key));
+    }
+
+    private static string Key(Detection d) => $"{d.Origin} {d.Rule.Id} {d.Rule.File}:{d.Rule.Line}";
+}
