@@ -24,8 +24,11 @@ dotnet publish src/Vigil.Cli -c Release -o "$work/bin" >/dev/null
 vigil="$work/bin/vigil"
 
 evtx_dir="$shared/data/evtx"
-json_dir="$work/sim"
-"$vigil" simulate --out "$json_dir" --events "$events" --seed 1 -q
+json_dir="$work/sim/logs"
+"$vigil" simulate --out "$work/sim" --events "$events" --seed 1 -q
+# The same simulated day as real EVTX files (one per host and channel), for a larger EVTX corpus.
+simevtx_dir="$work/simevtx/logs"
+"$vigil" simulate --out "$work/simevtx" --format evtx --events "$events" --seed 1 -q
 
 size_mb() { du -sb "$1" | awk '{printf "%.1f", $1/1048576}'; }
 # run LABEL CMD...: prints "seconds peak_rss_mb" of the command, output to /dev/null
@@ -39,6 +42,9 @@ run() {
 evtx_files=$(find "$evtx_dir" -name '*.evtx' | wc -l)
 evtx_mb=$(size_mb "$evtx_dir")
 json_mb=$(size_mb "$json_dir")
+simevtx_mb=$(size_mb "$simevtx_dir")
+simevtx_files=$(find "$simevtx_dir" -name '*.evtx' | wc -l)
+simevtx_events=$("$vigil" dump "$simevtx_dir" -q | wc -l)
 evtx_events=$("$vigil" dump "$evtx_dir" -q | wc -l)
 json_events=$("$vigil" dump "$json_dir" -q | wc -l)
 
@@ -52,6 +58,7 @@ out="bench/results/$(date -u +%Y-%m-%d)-e2e.md"
   echo "- vigil commit: $(git rev-parse --short HEAD); .NET $(dotnet --version)"
   echo "- EVTX corpus: $evtx_dir ($evtx_files files, $evtx_mb MB, $evtx_events events)"
   echo "- JSON corpus: vigil simulate --events $events --seed 1 ($json_mb MB, $json_events events)"
+  echo "- simulated EVTX corpus: vigil simulate --format evtx --events $events --seed 1 ($simevtx_files files, $simevtx_mb MB, $simevtx_events events)"
   echo "- rules: built-in${rules[*]:+ plus ${rules[*]}}"
   echo "- load average at start: $(cut -d" " -f1-3 /proc/loadavg) (2 cores shared with other jobs: numbers are noisy)"
   echo "- hunt times include rule loading and matcher build (~2-4 s for the full collection), which dominate small corpora"
@@ -67,6 +74,12 @@ out="bench/results/$(date -u +%Y-%m-%d)-e2e.md"
   row "vigil dump, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r"
   read -r s r < <(run "hunt evtx" "$vigil" hunt "$evtx_dir" "${rules[@]}" -q --format jsonl)
   row "vigil hunt, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r"
+  read -r s r < <(run "evtxexport sim" bash -c "find '$simevtx_dir' -name '*.evtx' -print0 | xargs -0 -n1 evtxexport")
+  row "evtxexport (libevtx), simulated EVTX, sequential" "$simevtx_events" "$simevtx_mb" "$s" "$r"
+  read -r s r < <(run "dump simevtx" "$vigil" dump "$simevtx_dir" -q)
+  row "vigil dump, simulated EVTX" "$simevtx_events" "$simevtx_mb" "$s" "$r"
+  read -r s r < <(run "hunt simevtx" "$vigil" hunt "$simevtx_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, simulated EVTX" "$simevtx_events" "$simevtx_mb" "$s" "$r"
   read -r s r < <(run "dump json" "$vigil" dump "$json_dir" -q)
   row "vigil dump, JSON lines" "$json_events" "$json_mb" "$s" "$r"
   read -r s r < <(run "hunt json" "$vigil" hunt "$json_dir" "${rules[@]}" -q --format jsonl)
