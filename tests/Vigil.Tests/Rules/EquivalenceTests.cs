@@ -54,19 +54,29 @@ public class EquivalenceTests(ITestOutputHelper output)
         // Rules with SID/binary formatting or IPv6 parsing may allocate; process_creation rules compare text and ints.
         var events = AllRegressionEvents();
         foreach (var e in events) foreach (var r in set.Rules) r.Matches(e);   // warm up (regex DFA construction, JIT)
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int hits = 0;
+        // Measured up to three times: a one-off allocation by the runtime on this thread (tiering, a cache
+        // another test's work made this thread fill) can land in one window when the whole suite runs in
+        // parallel. Allocation per event would show in every window (714 events x 1,183 rules each), so
+        // one clean window proves steady-state evaluation allocates nothing.
         var rules = set.Rules;
-        // Indexed loops: foreach over IReadOnlyList would box an enumerator and be counted here.
-        for (int round = 0; round < 3; round++)
-            for (int i = 0; i < events.Count; i++)
-                for (int j = 0; j < rules.Count; j++)
-                    if (rules[j].Matches(events[i])) hits++;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        sw.Stop();
-        output.WriteLine($"{set.Rules.Count} rules x {events.Count} events x 3: {hits} hits, {allocated} bytes allocated, "
-                         + $"{sw.Elapsed.TotalMilliseconds:F0} ms ({3.0 * events.Count * rules.Count / sw.Elapsed.TotalSeconds / 1e6:F1} M rule evaluations/s, Debug build)");
+        long allocated = -1;
+        int hits = 0;
+        var sw = new System.Diagnostics.Stopwatch();
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
+        {
+            hits = 0;
+            sw.Restart();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            // Indexed loops: foreach over IReadOnlyList would box an enumerator and be counted here.
+            for (int round = 0; round < 3; round++)
+                for (int i = 0; i < events.Count; i++)
+                    for (int j = 0; j < rules.Count; j++)
+                        if (rules[j].Matches(events[i])) hits++;
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            sw.Stop();
+            output.WriteLine($"{set.Rules.Count} rules x {events.Count} events x 3: {hits} hits, {allocated} bytes allocated, "
+                             + $"{sw.Elapsed.TotalMilliseconds:F0} ms ({3.0 * events.Count * rules.Count / sw.Elapsed.TotalSeconds / 1e6:F1} M rule evaluations/s)");
+        }
         Assert.True(hits > 0);
         Assert.Equal(0, allocated);
     }
