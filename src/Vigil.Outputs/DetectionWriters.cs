@@ -44,34 +44,12 @@ public static class DetectionWriters
             w.WriteString("source", d.Source);
             if (d.Origin.Line > 0) w.WriteNumber("line", d.Origin.Line); else w.WriteNumber("offset", d.Origin.Offset);
             w.WriteStartObject("event");
-            WriteFields(d.Fields, w);
+            EventJson.WriteFields(d.Fields, w);
             w.WriteEndObject();
             w.WriteEndObject();
             w.Flush();
             output.WriteByte((byte)'\n');
             w.Reset(output); // a new top-level value: no separator before it
-        }
-    }
-
-    private static void WriteFields(IReadOnlyList<EventField> fields, Utf8JsonWriter w)
-    {
-        for (int i = 0; i < fields.Count; i++)
-        {
-            string name = fields[i].Name;
-            bool seen = false;
-            for (int j = 0; j < i && !seen; j++) seen = string.Equals(fields[j].Name, name, StringComparison.Ordinal);
-            if (seen) continue;
-            if (fields[i].Value.Kind == ValueKind.RawJson && i + 1 < fields.Count
-                && fields[i + 1].Name.Length > name.Length && fields[i + 1].Name.StartsWith(name, StringComparison.Ordinal)
-                && fields[i + 1].Name[name.Length] is '.' or '[') continue;
-            int count = 0;
-            for (int j = i; j < fields.Count; j++) if (string.Equals(fields[j].Name, name, StringComparison.Ordinal)) count++;
-            w.WritePropertyName(name);
-            if (count == 1) { fields[i].Value.WriteJson(w); continue; }
-            w.WriteStartArray();
-            for (int j = i; j < fields.Count; j++)
-                if (string.Equals(fields[j].Name, name, StringComparison.Ordinal)) fields[j].Value.WriteJson(w);
-            w.WriteEndArray();
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Vigil.Engine.Hunting;
 using Vigil.Events;
 
 namespace Vigil.Outputs;
@@ -34,28 +35,61 @@ public static class EventJson
     public static void WriteObject(Event e, Utf8JsonWriter w)
     {
         w.WriteStartObject();
-        int n = e.Count;
-        for (int i = 0; i < n; i++)
-        {
-            int id = e.IdAt(i);
-            if (SeenBefore(e, i, id)) continue;
-            ref readonly var v = ref e.ValueAt(i);
-            string name = FieldNames.Name(id);
-            if (v.Kind == ValueKind.RawJson && i + 1 < n && IsChild(name, e.NameAt(i + 1))) continue;
-            int count = 1;
-            for (int j = i + 1; j < n; j++) if (e.IdAt(j) == id) count++;
-            w.WritePropertyName(name);
-            if (count == 1) { v.WriteJson(w); continue; }
-            w.WriteStartArray();
-            for (int j = i; j < n; j++) if (e.IdAt(j) == id) e.ValueAt(j).WriteJson(w);
-            w.WriteEndArray();
-        }
+        WriteFields(new LiveFields(e), w);
         w.WriteEndObject();
     }
 
-    private static bool SeenBefore(Event e, int index, int id)
+    /// <summary>Writes the properties of a detection's copied fields, by the same rules as a live event.</summary>
+    public static void WriteFields(IReadOnlyList<EventField> fields, Utf8JsonWriter w) => WriteFields(new CopiedFields(fields), w);
+
+    /// <summary>The fields of a live event or of a detection's copy, as the writer needs them.</summary>
+    private interface IFieldList
     {
-        for (int j = 0; j < index; j++) if (e.IdAt(j) == id) return true;
+        int Count { get; }
+        string Name(int i);
+        FieldValue Value(int i);
+        /// <summary>Same field spelled the same way (grouped into one property).</summary>
+        bool Same(int i, int j);
+    }
+
+    private readonly struct LiveFields(Event e) : IFieldList
+    {
+        public int Count => e.Count;
+        public string Name(int i) => e.NameAt(i);
+        public FieldValue Value(int i) => e.ValueAt(i);
+        public bool Same(int i, int j) => e.IdAt(i) == e.IdAt(j);
+    }
+
+    private readonly struct CopiedFields(IReadOnlyList<EventField> f) : IFieldList
+    {
+        public int Count => f.Count;
+        public string Name(int i) => f[i].Name;
+        public FieldValue Value(int i) => f[i].Value;
+        public bool Same(int i, int j) => string.Equals(f[i].Name, f[j].Name, StringComparison.Ordinal);
+    }
+
+    private static void WriteFields<T>(T f, Utf8JsonWriter w) where T : IFieldList
+    {
+        int n = f.Count;
+        for (int i = 0; i < n; i++)
+        {
+            if (SeenBefore(f, i)) continue;
+            var v = f.Value(i);
+            string name = f.Name(i);
+            if (v.Kind == ValueKind.RawJson && i + 1 < n && IsChild(name, f.Name(i + 1))) continue;
+            int count = 1;
+            for (int j = i + 1; j < n; j++) if (f.Same(i, j)) count++;
+            w.WritePropertyName(name);
+            if (count == 1) { v.WriteJson(w); continue; }
+            w.WriteStartArray();
+            for (int j = i; j < n; j++) if (f.Same(i, j)) f.Value(j).WriteJson(w);
+            w.WriteEndArray();
+        }
+    }
+
+    private static bool SeenBefore<T>(T f, int index) where T : IFieldList
+    {
+        for (int j = 0; j < index; j++) if (f.Same(j, index)) return true;
         return false;
     }
 

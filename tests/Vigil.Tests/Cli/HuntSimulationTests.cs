@@ -88,6 +88,24 @@ public class HuntSimulationTests
         Assert.Subset(new HashSet<string?>(Serious), levels);
     }
 
+    [Fact]
+    public void A_detections_event_object_is_the_dump_of_that_event()
+    {
+        var dir = CliRunner.TempDir("hunt-dump");
+        Simulator.Run(new SimulationOptions { OutDir = dir, Events = 2000, Seed = 4 });
+        var logs = Path.Combine(dir, "logs");
+        var sysmon = Path.Combine(logs, "sysmon.jsonl");
+        var dump = CliRunner.Run("dump", sysmon).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var hunt = CliRunner.Run("hunt", sysmon, "--format", "jsonl").Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(hunt);
+        foreach (var line in hunt)
+        {
+            var d = JsonDocument.Parse(line).RootElement;
+            long n = d.GetProperty("line").GetInt64();
+            Assert.Equal(dump[n - 1], d.GetProperty("event").GetRawText());
+        }
+    }
+
     /// <summary>RFC 4180 reader: quoted cells may hold commas, quotes ("") and line breaks.</summary>
     private static List<List<string>> CsvRecords(string text)
     {
