@@ -91,13 +91,8 @@ internal sealed class FieldMap
 
     private void Add(string yaml, string file, List<RuleError> errors, bool userFirst)
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException ex) { errors.Add(new RuleError(file, ex.Start.Line, ex.Start.Column, "YAML syntax error: " + (ex.InnerException?.Message ?? ex.Message))); return; }
-        if (stream.Documents.Count == 0) return;
-        try
+        MappingFile.Read(yaml, file, errors, "field mapping", root =>
         {
-            if (stream.Documents[0].RootNode is not YamlMappingNode root) throw SigmaParser.Fail(stream.Documents[0].RootNode, "field mapping must be a map");
             foreach (var (k, v) in root.Children)
             {
                 switch (Str(k))
@@ -128,8 +123,7 @@ internal sealed class FieldMap
                         throw SigmaParser.Fail(k, $"unknown key '{Str(k)}' (expected fields, prefixes or sources)");
                 }
             }
-        }
-        catch (RuleParseException ex) { errors.Add(new RuleError(file, ex.Line, ex.Column, ex.Message)); }
+        });
     }
 
     private static ShapeSource ParseSource(YamlMappingNode m)

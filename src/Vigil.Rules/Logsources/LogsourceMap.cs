@@ -158,13 +158,8 @@ internal sealed class LogsourceMap
 
     private void Add(string yaml, string file, List<RuleError> errors)
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException ex) { errors.Add(new RuleError(file, ex.Start.Line, ex.Start.Column, "YAML syntax error: " + (ex.InnerException?.Message ?? ex.Message))); return; }
-        if (stream.Documents.Count == 0) return;
-        try
+        MappingFile.Read(yaml, file, errors, "logsource mapping", root =>
         {
-            if (stream.Documents[0].RootNode is not YamlMappingNode root) throw SigmaParser.Fail(stream.Documents[0].RootNode, "logsource mapping must be a map");
             foreach (var (k, v) in root.Children)
             {
                 string key = Str(k);
@@ -196,8 +191,7 @@ internal sealed class LogsourceMap
                 }
                 else throw SigmaParser.Fail(k, $"unknown key '{key}' (expected services, categories or products)");
             }
-        }
-        catch (RuleParseException ex) { errors.Add(new RuleError(file, ex.Line, ex.Column, ex.Message)); }
+        });
     }
 
     private static Alternative ParseAlternative(YamlMappingNode m)

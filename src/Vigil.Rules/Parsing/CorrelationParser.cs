@@ -98,22 +98,7 @@ internal static class CorrelationParser
             };
         }
 
-        var meta = new SigmaRule
-        {
-            Id = ScalarOf(map, "id") ?? "",
-            Name = ScalarOf(map, "name"),
-            Title = title,
-            Status = ScalarOf(map, "status") ?? "",
-            Level = ScalarOf(map, "level") ?? "",
-            Tags = ListOf(map, "tags"),
-            Description = ScalarOf(map, "description"),
-            Author = ScalarOf(map, "author"),
-            References = ListOf(map, "references"),
-            FalsePositives = ListOf(map, "falsepositives"),
-            File = file,
-            Line = docLine,
-            IsCorrelation = true,
-        };
+        var meta = SigmaParser.WithMetadata(map, title, file, docLine, logsource: null, searches: [], conditions: [], isCorrelation: true);
         return new SigmaCorrelation
         {
             Meta = meta,

@@ -119,25 +119,31 @@ internal static partial class SigmaParser
         var (searches, conditions) = ParseDetection(detMap, docLine, null);
         var logsource = ParseLogsource(map);
 
-        return new SigmaRule
-        {
-            Id = ScalarOf(map, "id") ?? "",
-            Name = ScalarOf(map, "name"),
-            Title = title,
-            Status = ScalarOf(map, "status") ?? "",
-            Level = ScalarOf(map, "level") ?? "",
-            Tags = ListOf(map, "tags"),
-            Description = ScalarOf(map, "description"),
-            Author = ScalarOf(map, "author"),
-            References = ListOf(map, "references"),
-            FalsePositives = ListOf(map, "falsepositives"),
-            Logsource = logsource,
-            File = file,
-            Line = docLine,
-            Searches = searches,
-            Conditions = conditions,
-        };
+        return WithMetadata(map, title, file, docLine, logsource, searches, conditions, isCorrelation: false);
     }
+
+    /// <summary>A rule (or a correlation's description) with the metadata every Sigma document shares:
+    /// id, name, status, level, tags, description, author, references, falsepositives.</summary>
+    internal static SigmaRule WithMetadata(YamlMappingNode map, string title, string file, long line, Logsource? logsource,
+        IReadOnlyList<SearchIdentifier> searches, IReadOnlyList<ParsedCondition> conditions, bool isCorrelation) => new()
+    {
+        Id = ScalarOf(map, "id") ?? "",
+        Name = ScalarOf(map, "name"),
+        Title = title,
+        Status = ScalarOf(map, "status") ?? "",
+        Level = ScalarOf(map, "level") ?? "",
+        Tags = ListOf(map, "tags"),
+        Description = ScalarOf(map, "description"),
+        Author = ScalarOf(map, "author"),
+        References = ListOf(map, "references"),
+        FalsePositives = ListOf(map, "falsepositives"),
+        Logsource = logsource ?? new Logsource(null, null, null),
+        File = file,
+        Line = line,
+        Searches = searches,
+        Conditions = conditions,
+        IsCorrelation = isCorrelation,
+    };
 
     /// <summary>The search identifiers and condition(s) of a detection (or filter) map; <paramref name="skipKey"/>
     /// is a key that belongs to the container, not the detection (a filter's <c>rules</c>).</summary>

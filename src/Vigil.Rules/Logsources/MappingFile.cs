@@ -1,0 +1,28 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+using Vigil.Rules.Parsing;
+
+namespace Vigil.Rules.Logsources;
+
+/// <summary>Loading of Vigil's YAML mapping files (logsources.yml, fieldmaps.yml and users' overrides):
+/// syntax errors and content errors become <see cref="RuleError"/>s with file, line and column.</summary>
+internal static class MappingFile
+{
+    public static void Read(string yaml, string file, List<RuleError> errors, string what, Action<YamlMappingNode> read)
+    {
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(yaml)); }
+        catch (YamlException ex)
+        {
+            errors.Add(new RuleError(file, ex.Start.Line, ex.Start.Column, "YAML syntax error: " + (ex.InnerException?.Message ?? ex.Message)));
+            return;
+        }
+        if (stream.Documents.Count == 0) return;
+        try
+        {
+            if (stream.Documents[0].RootNode is not YamlMappingNode root) throw SigmaParser.Fail(stream.Documents[0].RootNode, $"{what} must be a map");
+            read(root);
+        }
+        catch (RuleParseException ex) { errors.Add(new RuleError(file, ex.Line, ex.Column, ex.Message)); }
+    }
+}
