@@ -6,12 +6,14 @@ using Vigil.Events;
 
 namespace Vigil.Outputs;
 
-/// <summary>Writes detections in one of the contract's formats: jsonl, csv, table.</summary>
+/// <summary>Writes detections in one of the contract's formats: jsonl, csv, table. Each reads the detections once,
+/// in order, holding one at a time (a hunt's detections are a stream, see DetectionStream), except the table, which
+/// sizes its columns from its first <see cref="TableSizingRows"/> rows.</summary>
 public static class DetectionWriters
 {
     public static readonly string[] Formats = ["jsonl", "csv", "table"];
 
-    public static void Write(string format, IReadOnlyList<Detection> detections, Stream output, int tableWidth = 160)
+    public static void Write(string format, IEnumerable<Detection> detections, Stream output, int tableWidth = 160)
     {
         switch (format)
         {
@@ -23,7 +25,7 @@ public static class DetectionWriters
     }
 
     /// <summary>One JSON object per detection with the contract's keys, then the event's fields under "event".</summary>
-    public static void WriteJsonl(IReadOnlyList<Detection> detections, Stream output)
+    public static void WriteJsonl(IEnumerable<Detection> detections, Stream output)
     {
         using var w = new Utf8JsonWriter(output, EventJson.WriterOptions);
         foreach (var d in detections)
@@ -57,7 +59,7 @@ public static class DetectionWriters
         ["Timestamp", "Computer", "Channel", "EventID", "RecordID", "Level", "RuleTitle", "RuleID", "Tags", "Source", "Details"];
 
     /// <summary>RFC 4180 CSV (quoted where needed, CRLF rows) that Timeline Explorer and spreadsheets open.</summary>
-    public static void WriteCsv(IReadOnlyList<Detection> detections, Stream output)
+    public static void WriteCsv(IEnumerable<Detection> detections, Stream output)
     {
         using var tw = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\r\n" };
         tw.WriteLine(string.Join(",", CsvHeader));
@@ -114,27 +116,47 @@ public static class DetectionWriters
         return sb.ToString();
     }
 
-    /// <summary>An aligned table for the terminal: one row per detection, then counts per level.</summary>
-    public static void WriteTable(IReadOnlyList<Detection> detections, Stream output, int width)
+    /// <summary>Rows the table reads ahead to size its columns; later rows are cut to those widths.</summary>
+    public const int TableSizingRows = 1000;
+
+    /// <summary>An aligned table for the terminal: one row per detection, then counts per level. Column widths come
+    /// from the first <see cref="TableSizingRows"/> rows (capped at 40), so memory stays bounded on huge hunts;
+    /// a longer cell further down is cut with "…" like an over-wide one.</summary>
+    public static void WriteTable(IEnumerable<Detection> detections, Stream output, int width)
     {
         using var tw = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
         string[] head = ["Timestamp", "Level", "Computer", "EventID", "Rule"];
-        var rows = detections.Select(d => new[]
-        {
+        static string[] Row(Detection d) =>
+        [
             d.TimestampText.Length > 0 ? d.TimestampText[..19].Replace('T', ' ') : "-",
             d.Rule.Level, d.Computer, d.EventId?.ToString(CultureInfo.InvariantCulture) ?? "-", d.Rule.Title,
-        }).ToList();
+        ];
+        // Per level in order of first appearance (then ranked, stable), as GroupBy over the rows gave.
+        var levels = new List<string>();
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        long total = 0;
+        void Count(Detection d)
+        {
+            total++;
+            if (counts.TryGetValue(d.Rule.Level, out long n)) counts[d.Rule.Level] = n + 1;
+            else { counts[d.Rule.Level] = 1; levels.Add(d.Rule.Level); }
+        }
+        using var e = detections.GetEnumerator();
+        var first = new List<string[]>();
+        while (first.Count < TableSizingRows && e.MoveNext()) { Count(e.Current); first.Add(Row(e.Current)); }
         var widths = head.Select(h => h.Length).ToArray();
-        foreach (var r in rows)
+        foreach (var r in first)
             for (int i = 0; i < r.Length - 1; i++) widths[i] = Math.Max(widths[i], Math.Min(r[i].Length, 40));
         int fixedWidth = widths.Take(widths.Length - 1).Sum() + 2 * (widths.Length - 1);
         widths[^1] = Math.Max(20, width - fixedWidth);
         WriteRow(tw, head, widths);
         tw.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))));
-        foreach (var r in rows) WriteRow(tw, r, widths);
+        foreach (var r in first) WriteRow(tw, r, widths);
+        first = null;
+        while (e.MoveNext()) { Count(e.Current); WriteRow(tw, Row(e.Current), widths); }
         tw.WriteLine();
-        var byLevel = detections.GroupBy(d => d.Rule.Level).OrderByDescending(g => LevelRank(g.Key));
-        tw.WriteLine($"{detections.Count} detections: " + string.Join(", ", byLevel.Select(g => $"{g.Count()} {g.Key}")));
+        var byLevel = levels.OrderByDescending(LevelRank);
+        tw.WriteLine($"{total} detections: " + string.Join(", ", byLevel.Select(l => $"{counts[l]} {l}")));
     }
 
     private static void WriteRow(TextWriter tw, string[] cells, int[] widths)

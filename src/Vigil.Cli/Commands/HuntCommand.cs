@@ -46,7 +46,7 @@ public static class HuntCommand
 
         var clock = Stopwatch.StartNew();
         var progress = new ProgressBar(console, console.ErrorIsTerminal && !quiet);
-        var result = Hunter.Run(files, rules, diagnostics, (int?)a.Long("--threads"), progress.Update,
+        using var result = Hunter.Run(files, rules, diagnostics, (int?)a.Long("--threads"), progress.Update,
             correlate: ruleSet, emit: selection.IsEmpty ? null : selection.Selects);
         progress.Finish();
 
@@ -59,9 +59,10 @@ public static class HuntCommand
         if (!quiet)
         {
             var s = result.Stats;
-            var levels = result.Detections.GroupBy(d => d.Rule.Level)
-                .OrderByDescending(g => DetectionWriters.LevelRank(g.Key))
-                .Select(g => $"{g.Count()} {g.Key}");
+            // Counted as the detections were produced; equal ranks (unknown levels) by name.
+            var levels = result.Detections.LevelCounts
+                .OrderByDescending(kv => DetectionWriters.LevelRank(kv.Key)).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(kv => $"{kv.Value} {kv.Key}");
             string range = s.FirstEvent is { } f && s.LastEvent is { } l ? $", {f:yyyy-MM-dd HH:mm:ss} to {l:yyyy-MM-dd HH:mm:ss} UTC" : "";
             if (result.UntimedCorrelationMatches > 0)
                 console.Error.WriteLine($"vigil: {result.UntimedCorrelationMatches} base-rule matches had no timestamp and took no part in correlations");

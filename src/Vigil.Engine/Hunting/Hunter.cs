@@ -7,77 +7,111 @@ using Vigil.Rules;
 
 namespace Vigil.Engine.Hunting;
 
-/// <summary>What a hunt produced: detections in deterministic order, and what was read.
-/// <see cref="UntimedCorrelationMatches"/>: base-rule matches without a timestamp, which no correlation can use.</summary>
-public sealed record HuntResult(IReadOnlyList<Detection> Detections, ReadStats Stats, long UntimedCorrelationMatches = 0);
+/// <summary>What a hunt produced: detections in deterministic order (a stream read once, see <see cref="DetectionStream"/>),
+/// and what was read. <see cref="UntimedCorrelationMatches"/>: base-rule matches without a timestamp, which no
+/// correlation can use. Dispose it if the detections may be left unread (deletes spooled temp files).</summary>
+public sealed record HuntResult(DetectionStream Detections, ReadStats Stats, long UntimedCorrelationMatches = 0) : IDisposable
+{
+    public void Dispose() => Detections.Dispose();
+}
 
 /// <summary>
 /// Runs compiled rules over every event of the inputs, partitions in parallel. Each event meets only the
 /// rules the <see cref="CollectionMatcher"/> (candidate index + merged needle automata, see Matching/README.md)
 /// lets through; its answers equal testing every rule (proved by tests). Correlations run after all
 /// partitions are done (see the post-processing step at the end of Run).
+/// Memory: detections go to a <see cref="DetectionSpool"/> (sorted runs on disk past
+/// <see cref="SpoolOptions.MaxBufferBytes"/>), except those of rules that feed a correlation: correlations need all of
+/// them at once, so they are held in memory until the end (unbounded, but only for correlated rules).
 /// </summary>
 public static class Hunter
 {
     public static HuntResult Run(IReadOnlyList<InputFile> files, IReadOnlyList<CompiledRule> rules, IDiagnostics diagnostics,
         int? degree = null, Action<ReadStats>? onProgress = null, RuleSet? correlate = null, Func<SigmaRule, bool>? emit = null,
-        MatcherOptions? matcherOptions = null)
+        MatcherOptions? matcherOptions = null, SpoolOptions? spool = null)
     {
         // The whole collection as one matcher (candidate index + merged needle automata); see Matching/.
         var matcher = new CollectionMatcher(rules, matcherOptions);
         var stats = new ReadStats();
-        var all = new List<Detection>();
-        PartitionPipeline.Run<MatcherScratch, List<Detection>>(
-            files, stats,
-            createWorker: matcher.CreateScratch,
-            process: (matchScratch, part, scratch) =>
-            {
-                var found = new List<Detection>();
-                var hits = new List<int>();
-                var pool = new SnapshotPool();
-                long events = 0, lo = long.MaxValue, hi = long.MinValue;
-                part.Read(scratch, e =>
-                {
-                    events++;
-                    if (e.TimestampTicks != 0)
-                    {
-                        if (e.TimestampTicks < lo) lo = e.TimestampTicks;
-                        if (e.TimestampTicks > hi) hi = e.TimestampTicks;
-                    }
-                    EventField[]? snapshot = null;
-                    hits.Clear();
-                    matcher.Match(e, matchScratch, hits);
-                    foreach (int r in hits)
-                    {
-                        snapshot ??= pool.Snapshot(e);
-                        found.Add(new Detection
-                        {
-                            Rule = rules[r].Rule,
-                            TimestampTicks = e.TimestampTicks,
-                            Computer = pool.Text(EventFacts.Computer(e)),
-                            Channel = pool.Text(EventFacts.Channel(e)),
-                            EventId = EventFacts.EventId(e),
-                            RecordId = EventFacts.RecordId(e),
-                            Origin = e.Origin,
-                            Fields = snapshot,
-                        });
-                    }
-                }, diagnostics);
-                stats.Account(events, lo, hi);
-                return found;
-            },
-            consumeInOrder: all.AddRange,
-            diagnostics, degree, onProgress);
-        all.Sort(Detection.Compare);
-        // Post-processing (after every partition is done, so input order does not matter): correlation rules over
-        // the base-rule detections, suppression of rules that only feed correlations, and the output selection.
-        if (correlate != null || emit != null)
+        var spooled = new DetectionSpool(spool);
+        // Rules that are inputs of a correlation: their detections are held for the correlation engine.
+        var feeds = new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
+        if (correlate != null)
+            foreach (var c in correlate.Correlations)
+                foreach (var i in c.Inputs) feeds.Add(i.Source);
+        var held = new List<Detection>();
+        void Consume(List<Detection> found)
         {
-            var corr = correlate != null
-                ? Correlation.CorrelationEngine.Apply(all, correlate, emit)
-                : new Correlation.CorrelationResult(all.Where(d => emit!(d.Rule)).ToList(), 0);
-            return new HuntResult(corr.Detections, stats, corr.UntimedMatches);
+            foreach (var d in found)
+            {
+                if (feeds.Contains(d.Rule)) held.Add(d);
+                // Output selection: the same as the correlation engine applies to the detections it passes through.
+                else if ((correlate == null || correlate.Generates(d.Rule)) && (emit == null || emit(d.Rule))) spooled.Add(d);
+            }
         }
-        return new HuntResult(all, stats);
+        try
+        {
+            PartitionPipeline.Run<MatcherScratch, List<Detection>>(
+                files, stats,
+                createWorker: matcher.CreateScratch,
+                process: (matchScratch, part, scratch) =>
+                {
+                    var found = new List<Detection>();
+                    var hits = new List<int>();
+                    var pool = new SnapshotPool();
+                    long events = 0, lo = long.MaxValue, hi = long.MinValue;
+                    part.Read(scratch, e =>
+                    {
+                        events++;
+                        if (e.TimestampTicks != 0)
+                        {
+                            if (e.TimestampTicks < lo) lo = e.TimestampTicks;
+                            if (e.TimestampTicks > hi) hi = e.TimestampTicks;
+                        }
+                        EventField[]? snapshot = null;
+                        hits.Clear();
+                        matcher.Match(e, matchScratch, hits);
+                        foreach (int r in hits)
+                        {
+                            snapshot ??= pool.Snapshot(e);
+                            found.Add(new Detection
+                            {
+                                Rule = rules[r].Rule,
+                                TimestampTicks = e.TimestampTicks,
+                                Computer = pool.Text(EventFacts.Computer(e)),
+                                Channel = pool.Text(EventFacts.Channel(e)),
+                                EventId = EventFacts.EventId(e),
+                                RecordId = EventFacts.RecordId(e),
+                                Origin = e.Origin,
+                                Fields = snapshot,
+                            });
+                        }
+                    }, diagnostics);
+                    stats.Account(events, lo, hi);
+                    return found;
+                },
+                consumeInOrder: Consume,
+                diagnostics, degree, onProgress);
+            // Post-processing (after every partition is done, so input order does not matter): correlation rules over
+            // the base-rule detections of the rules that feed them (sorted as the engine always received them),
+            // suppression of rules that only feed correlations, and the output selection. The rest was filtered in Consume.
+            long untimed = 0;
+            if (correlate != null && correlate.Correlations.Count > 0)
+            {
+                var order = held.Select((d, i) => (d, i)).ToList();
+                order.Sort((x, y) => { int c = Detection.Compare(x.d, y.d); return c != 0 ? c : x.i.CompareTo(y.i); });
+                held = order.ConvertAll(x => x.d);
+                var corr = Correlation.CorrelationEngine.Apply(held, correlate, emit);
+                held = [];
+                foreach (var d in corr.Detections) spooled.Add(d);
+                untimed = corr.UntimedMatches;
+            }
+            return new HuntResult(new DetectionStream(spooled), stats, untimed);
+        }
+        catch
+        {
+            spooled.Dispose();
+            throw;
+        }
     }
 }

@@ -42,7 +42,7 @@ internal static class CorrelationSupport
         selection ??= new RuleSelection();
         var result = Hunter.Run(files, selection.RulesToRun(set), diag, degree: 2, correlate: set, emit: selection.IsEmpty ? null : selection.Selects);
         Assert.True(diag.Count == 0, string.Join("\n", diag.Errors));
-        return new Hunt(set, result.Detections, result.UntimedCorrelationMatches);
+        return new Hunt(set, result.Detections.ToList(), result.UntimedCorrelationMatches);
     }
 
     public static string Field(Detection d, string name) =>

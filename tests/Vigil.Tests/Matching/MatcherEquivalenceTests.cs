@@ -142,8 +142,8 @@ public class MatcherEquivalenceTests(CollectionFixture fx, ITestOutputHelper out
     {
         var files = CollectionFixture.Files(Path.Combine(CollectionTests.SigmaDir, "regression_data"))
             .Where(f => f.Format.Name == "evtx").ToList();
-        var plain = Hunter.Run(files, fx.Rules, new DiagnosticsCollector(), matcherOptions: new MatcherOptions(false, false, false));
-        var fast = Hunter.Run(files, fx.Rules, new DiagnosticsCollector());
+        using var plain = Hunter.Run(files, fx.Rules, new DiagnosticsCollector(), matcherOptions: new MatcherOptions(false, false, false));
+        using var fast = Hunter.Run(files, fx.Rules, new DiagnosticsCollector());
         output.WriteLine($"{files.Count} files, {plain.Stats.Events} events, {plain.Detections.Count} detections");
         Assert.True(plain.Detections.Count > 100);
         Assert.Equal(plain.Detections.Select(Key), fast.Detections.Select(Key));

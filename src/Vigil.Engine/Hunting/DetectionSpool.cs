@@ -1,0 +1,390 @@
+using System.Runtime.InteropServices;
+using Vigil.Events;
+using Vigil.Rules;
+
+namespace Vigil.Engine.Hunting;
+
+/// <summary>How much of a hunt's detections may be held in memory before they are spilled to disk.</summary>
+/// <param name="MaxBufferBytes">Estimated bytes of buffered detections (with their field snapshots) at which the
+/// buffer is sorted and written to a temp file as one sorted run.</param>
+/// <param name="TempDirectory">Where the run files go (a fresh sub-folder is made); default: the system temp folder.</param>
+public sealed record SpoolOptions(long MaxBufferBytes = SpoolOptions.DefaultMaxBufferBytes, string? TempDirectory = null)
+{
+    public const long DefaultMaxBufferBytes = 64L << 20;
+    /// <summary>At this many run files they are merged into one, so the final merge never opens more files than this.</summary>
+    public const int MaxRuns = 64;
+}
+
+/// <summary>
+/// External sort of detections with bounded memory. Detections are added in input order; when the buffer's estimated
+/// size passes <see cref="SpoolOptions.MaxBufferBytes"/> it is sorted and written to a temp file as a sorted run
+/// (format in <see cref="SpoolRunFormat"/>). <see cref="Drain"/> k-way merges the runs and the sorted in-memory tail
+/// lazily. Order: <see cref="Detection.Compare"/>, ties (equal keys, e.g. two loaded rules with the same id) broken by
+/// the order of <see cref="Add"/>, so the result equals a stable sort of everything added, however many runs there are.
+/// Temp files are deleted when the drain finishes or is abandoned, and by <see cref="Dispose"/>.
+/// </summary>
+public sealed class DetectionSpool : IDisposable
+{
+    private readonly SpoolOptions _options;
+    private List<Sequenced> _buffer = [];
+    private long _bufferBytes;
+    private object? _lastFields;
+    private long _seq;
+    private readonly List<string> _runs = [];
+    private string? _dir;
+    private bool _drained, _disposed;
+    // Tables shared by all runs of this spool: rules and sources are few (one per rule, one per input file).
+    private readonly List<SigmaRule> _rules = [];
+    private readonly Dictionary<SigmaRule, int> _ruleIndex = new(ReferenceEqualityComparer.Instance);
+    private readonly List<string> _sources = [];
+    private readonly Dictionary<string, int> _sourceIndex = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _levels = new(StringComparer.Ordinal);
+
+    public DetectionSpool(SpoolOptions? options = null) { _options = options ?? new SpoolOptions(); }
+
+    /// <summary>Detections added so far.</summary>
+    public long Count => _seq;
+    /// <summary>Sorted runs written to disk so far (after merging, see <see cref="SpoolOptions.MaxRuns"/>).</summary>
+    public int RunCount => _runs.Count;
+    /// <summary>Run files spilled in total, merged ones included (for tests and diagnostics).</summary>
+    public int Spills { get; private set; }
+    /// <summary>The folder holding the run files, once the first run is written (deleted with them).</summary>
+    public string? TempDirectory => _dir;
+    /// <summary>Detections per rule level (level text as written in the rules), counted as they are added.</summary>
+    public IReadOnlyDictionary<string, long> LevelCounts => _levels;
+
+    public void Add(Detection d)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_drained) throw new InvalidOperationException("the detection spool was already drained");
+        _buffer.Add(new Sequenced(d, _seq++));
+        _levels[d.Rule.Level] = _levels.GetValueOrDefault(d.Rule.Level) + 1;
+        _bufferBytes += EstimateBytes(d);
+        if (_bufferBytes >= _options.MaxBufferBytes) Spill();
+    }
+
+    /// <summary>A rough size of what holding the detection costs: the object, and its field snapshot the first time it
+    /// is seen (detections of one event share one snapshot and arrive one after another).</summary>
+    private long EstimateBytes(Detection d)
+    {
+        long n = 120 + 2L * (d.Computer.Length + d.Channel.Length);
+        if (!ReferenceEquals(d.Fields, _lastFields))
+        {
+            _lastFields = d.Fields;
+            n += 32 + 24L * d.Fields.Count;
+            foreach (var f in d.Fields)
+            {
+                var v = f.Value;
+                if (v.IsText) n += 24 + 2L * v.TextSpan.Length;
+                else if (v.Kind is ValueKind.Guid or ValueKind.Sid or ValueKind.Binary) n += 24 + v.RawBytes.Length;
+            }
+        }
+        return n;
+    }
+
+    private static int CompareSeq(Sequenced a, Sequenced b)
+    {
+        int c = Detection.Compare(a.Detection, b.Detection);
+        return c != 0 ? c : a.Seq.CompareTo(b.Seq);
+    }
+
+    private void Spill()
+    {
+        if (_buffer.Count == 0) return;
+        _buffer.Sort(CompareSeq);
+        WriteRun(_buffer);
+        _buffer = [];
+        _bufferBytes = 0;
+        _lastFields = null;
+        if (_runs.Count >= SpoolOptions.MaxRuns)
+        {
+            // Too many open files for one merge: fold the runs so far into one (sequential read and write).
+            var old = _runs.ToList();
+            _runs.Clear();
+            using (var merged = Merge(old, []).GetEnumerator())
+                WriteRun(Enumerate(merged));
+            foreach (var f in old) File.Delete(f);
+        }
+    }
+
+    private static IEnumerable<Sequenced> Enumerate(IEnumerator<Sequenced> e) { while (e.MoveNext()) yield return e.Current; }
+
+    private void WriteRun(IEnumerable<Sequenced> sorted)
+    {
+        _dir ??= Directory.CreateDirectory(Path.Combine(_options.TempDirectory ?? Path.GetTempPath(),
+            "vigil-spool-" + Guid.NewGuid().ToString("N"))).FullName;
+        string path = Path.Combine(_dir, $"run{Spills:D5}.bin");
+        Spills++;
+        _runs.Add(path);
+        using var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        var w = new SpoolRunFormat.Writer(fs, RuleId, SourceId);
+        foreach (var s in sorted) w.Write(s);
+    }
+
+    private int RuleId(SigmaRule r)
+    {
+        if (!_ruleIndex.TryGetValue(r, out int i)) { i = _rules.Count; _rules.Add(r); _ruleIndex[r] = i; }
+        return i;
+    }
+
+    private int SourceId(string s)
+    {
+        if (!_sourceIndex.TryGetValue(s, out int i)) { i = _sources.Count; _sources.Add(s); _sourceIndex[s] = i; }
+        return i;
+    }
+
+    /// <summary>All detections added, in order, read once. Temp files are deleted when the enumeration ends (or is
+    /// disposed early); a second drain throws.</summary>
+    public IEnumerable<Detection> Drain()
+    {
+        if (_drained) throw new InvalidOperationException("the detections of a hunt can be read only once");
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _drained = true;
+        _buffer.Sort(CompareSeq);
+        var tail = _buffer;
+        _buffer = [];
+        return DrainCore(tail);
+    }
+
+    private IEnumerable<Detection> DrainCore(List<Sequenced> tail)
+    {
+        try
+        {
+            foreach (var s in Merge(_runs, tail)) yield return s.Detection;
+        }
+        finally { Dispose(); }
+    }
+
+    /// <summary>k-way merge of run files and an in-memory sorted list, by (Compare, sequence).</summary>
+    private IEnumerable<Sequenced> Merge(IReadOnlyList<string> runs, List<Sequenced> tail)
+    {
+        var readers = new List<SpoolRunFormat.Reader>();
+        try
+        {
+            foreach (var r in runs) readers.Add(new SpoolRunFormat.Reader(r, _rules, _sources));
+            var queue = new PriorityQueue<int, Sequenced>(readers.Count + 1, Comparer<Sequenced>.Create(CompareSeq));
+            var heads = new Sequenced[readers.Count + 1];
+            int tailPos = 0;
+            bool Next(int src)
+            {
+                if (src == readers.Count)
+                {
+                    if (tailPos >= tail.Count) return false;
+                    heads[src] = tail[tailPos];
+                    tail[tailPos++] = default; // let the tail be collected as it is written out
+                    return true;
+                }
+                return readers[src].TryRead(out heads[src]);
+            }
+            for (int i = 0; i <= readers.Count; i++)
+                if (Next(i)) queue.Enqueue(i, heads[i]);
+            while (queue.TryDequeue(out int src, out var item))
+            {
+                yield return item;
+                if (Next(src)) queue.Enqueue(src, heads[src]);
+            }
+        }
+        finally
+        {
+            foreach (var r in readers) r.Dispose();
+        }
+    }
+
+    /// <summary>Deletes the temp files (idempotent).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _buffer = [];
+        if (_dir != null && Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    internal readonly record struct Sequenced(Detection Detection, long Seq);
+}
+
+/// <summary>
+/// The binary layout of one sorted run: a sequence of records, each
+/// <c>seq:i64, rule:i32, ticks:i64, computer:str, channel:str, eventId:opt-i64, recordId:opt-i64, source:i32, offset:i64,
+/// line:i64, fieldsTag:u8</c>, then, when fieldsTag is 1, <c>count:i32</c> and per field <c>name:str, kind:u8, hex:u8,
+/// payload</c> (tag 0: the same field snapshot as the previous record — detections of one event sort next to each
+/// other and keep sharing one array). Strings are <c>length:i32</c> and raw UTF-16 code units, so any text, lone
+/// surrogates included, comes back unchanged. Payloads: String/RawJson a string, Int64/UInt64/Double/DateTime 8 bytes,
+/// Boolean 1 byte, Guid/Sid/Binary <c>length:i32</c> and the bytes, Null nothing. Rule and source are indices into
+/// the spool's tables.
+/// </summary>
+internal static class SpoolRunFormat
+{
+    private const int MaxString = 1 << 28;
+
+    internal sealed class Writer(Stream stream, Func<SigmaRule, int> ruleId, Func<string, int> sourceId)
+    {
+        private readonly BinaryWriter _w = new(stream);
+        private object? _lastFields;
+
+        public void Write(DetectionSpool.Sequenced s)
+        {
+            var d = s.Detection;
+            _w.Write(s.Seq);
+            _w.Write(ruleId(d.Rule));
+            _w.Write(d.TimestampTicks);
+            Str(d.Computer);
+            Str(d.Channel);
+            Opt(d.EventId);
+            Opt(d.RecordId);
+            _w.Write(sourceId(d.Origin.Source));
+            _w.Write(d.Origin.Offset);
+            _w.Write(d.Origin.Line);
+            if (ReferenceEquals(d.Fields, _lastFields)) { _w.Write((byte)0); return; }
+            _lastFields = d.Fields;
+            _w.Write((byte)1);
+            _w.Write(d.Fields.Count);
+            foreach (var f in d.Fields)
+            {
+                Str(f.Name);
+                var v = f.Value;
+                _w.Write((byte)v.Kind);
+                _w.Write(v.IsHex ? (byte)1 : (byte)0);
+                switch (v.Kind)
+                {
+                    case ValueKind.Null: break;
+                    case ValueKind.String: case ValueKind.RawJson: Str(v.TextSpan); break;
+                    case ValueKind.Int64: _w.Write(v.Int64); break;
+                    case ValueKind.UInt64: _w.Write(v.UInt64); break;
+                    case ValueKind.Double: _w.Write(v.Double); break;
+                    case ValueKind.Boolean: _w.Write(v.Boolean); break;
+                    case ValueKind.DateTime: _w.Write(v.DateTime.Ticks); break;
+                    case ValueKind.Guid: case ValueKind.Sid: case ValueKind.Binary:
+                        _w.Write(v.RawBytes.Length);
+                        _w.Write(v.RawBytes);
+                        break;
+                    default: throw new InvalidOperationException($"spool: value kind {v.Kind} has no encoding");
+                }
+            }
+        }
+
+        private void Opt(long? v)
+        {
+            _w.Write(v.HasValue);
+            if (v.HasValue) _w.Write(v.Value);
+        }
+
+        private void Str(ReadOnlySpan<char> s)
+        {
+            _w.Write(s.Length);
+            _w.Write(MemoryMarshal.AsBytes(s));
+        }
+    }
+
+    internal sealed class Reader : IDisposable
+    {
+        private readonly string _path;
+        private readonly FileStream _fs;
+        private readonly BinaryReader _r;
+        private readonly IReadOnlyList<SigmaRule> _rules;
+        private readonly IReadOnlyList<string> _sources;
+        private EventField[]? _lastFields;
+        // Field names repeat in every record; share one string per name within the run.
+        private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+
+        public Reader(string path, IReadOnlyList<SigmaRule> rules, IReadOnlyList<string> sources)
+        {
+            _path = path; _rules = rules; _sources = sources;
+            _fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            _r = new BinaryReader(_fs);
+        }
+
+        public bool TryRead(out DetectionSpool.Sequenced item)
+        {
+            item = default;
+            if (_fs.Position >= _fs.Length) return false;
+            long at = _fs.Position;
+            try
+            {
+                long seq = _r.ReadInt64();
+                var rule = _rules[Index(_r.ReadInt32(), _rules.Count, "rule")];
+                long ticks = _r.ReadInt64();
+                string computer = Str(), channel = Str();
+                long? eventId = Opt(), recordId = Opt();
+                string source = _sources[Index(_r.ReadInt32(), _sources.Count, "source")];
+                long offset = _r.ReadInt64(), line = _r.ReadInt64();
+                byte tag = _r.ReadByte();
+                EventField[] fields;
+                if (tag == 0) fields = _lastFields ?? throw Bad("a record reuses the fields of a record that does not exist");
+                else if (tag == 1) fields = _lastFields = ReadFields();
+                else throw Bad($"unknown fields tag {tag}");
+                item = new DetectionSpool.Sequenced(new Detection
+                {
+                    Rule = rule, TimestampTicks = ticks, Computer = computer, Channel = channel,
+                    EventId = eventId, RecordId = recordId, Origin = new EventOrigin(source, offset, line), Fields = fields,
+                }, seq);
+                return true;
+            }
+            catch (EndOfStreamException)
+            {
+                throw new InvalidDataException($"spool run {_path}: record at byte {at} is truncated");
+            }
+        }
+
+        private EventField[] ReadFields()
+        {
+            int count = _r.ReadInt32();
+            if (count < 0 || count > _fs.Length - _fs.Position) throw Bad($"field count {count} is out of range");
+            var fields = new EventField[count];
+            for (int i = 0; i < count; i++)
+            {
+                string name = Str();
+                if (_names.TryGetValue(name, out var shared)) name = shared; else _names[name] = name;
+                var kind = (ValueKind)_r.ReadByte();
+                bool hex = _r.ReadByte() != 0;
+                FieldValue v = kind switch
+                {
+                    ValueKind.Null => FieldValue.Null,
+                    ValueKind.String => FieldValue.FromString(Str()),
+                    ValueKind.RawJson => FieldValue.FromRawJson(Str()),
+                    ValueKind.Int64 => FieldValue.FromInt64(_r.ReadInt64(), hex),
+                    ValueKind.UInt64 => FieldValue.FromUInt64(_r.ReadUInt64(), hex),
+                    ValueKind.Double => FieldValue.FromDouble(_r.ReadDouble()),
+                    ValueKind.Boolean => FieldValue.FromBoolean(_r.ReadBoolean()),
+                    ValueKind.DateTime => FieldValue.FromDateTime(new DateTime(_r.ReadInt64(), DateTimeKind.Utc)),
+                    ValueKind.Guid => FieldValue.FromGuidBytes(Bytes(16, exact: true), 0),
+                    ValueKind.Sid => SidOrBinary(kind),
+                    ValueKind.Binary => SidOrBinary(kind),
+                    _ => throw Bad($"unknown value kind {(byte)kind}"),
+                };
+                fields[i] = new EventField(name, v);
+            }
+            return fields;
+        }
+
+        private FieldValue SidOrBinary(ValueKind kind)
+        {
+            var b = Bytes(-1, exact: false);
+            return kind == ValueKind.Sid ? FieldValue.FromSidBytes(b, 0, b.Length) : FieldValue.FromBinary(b, 0, b.Length);
+        }
+
+        private byte[] Bytes(int expected, bool exact)
+        {
+            int n = _r.ReadInt32();
+            if (n < 0 || n > _fs.Length - _fs.Position || (exact && n != expected)) throw Bad($"byte length {n} is out of range");
+            var b = new byte[n];
+            _fs.ReadExactly(b);
+            return b;
+        }
+
+        private long? Opt() => _r.ReadBoolean() ? _r.ReadInt64() : null;
+
+        private string Str()
+        {
+            int n = _r.ReadInt32();
+            if (n < 0 || n > MaxString || 2L * n > _fs.Length - _fs.Position) throw Bad($"string length {n} is out of range");
+            if (n == 0) return "";
+            return string.Create(n, _fs, static (span, fs) => fs.ReadExactly(MemoryMarshal.AsBytes(span)));
+        }
+
+        private int Index(int i, int count, string what) => (uint)i < (uint)count ? i : throw Bad($"{what} index {i} is out of range");
+
+        private InvalidDataException Bad(string msg) => new($"spool run {_path}, byte {_fs.Position}: {msg}");
+
+        public void Dispose() { _r.Dispose(); _fs.Dispose(); }
+    }
+}

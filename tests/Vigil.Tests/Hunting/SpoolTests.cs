@@ -1,0 +1,200 @@
+using System.Text.Json;
+using Vigil.Diagnostics;
+using Vigil.Engine.Hunting;
+using Vigil.Events;
+using Vigil.Outputs;
+using Vigil.Readers;
+using Vigil.Rules;
+using Xunit.Abstractions;
+
+namespace Vigil.Tests.Hunting;
+
+/// <summary>Simulated telemetry (20,000 events) written once for the spool tests.</summary>
+public sealed class SpoolFixture : IDisposable
+{
+    public string SimDir { get; } = Path.Combine(Path.GetTempPath(), "vigil-spool-sim-" + Guid.NewGuid().ToString("N"));
+
+    public SpoolFixture()
+    {
+        Vigil.Simulation.Simulator.Run(new Vigil.Simulation.SimulationOptions { OutDir = SimDir, Events = 20000, Seed = 11 });
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(SimDir, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>
+/// The detection spool (external sort of a hunt's detections): a tiny memory threshold, forcing many sorted runs on
+/// disk (and merges of runs past <see cref="SpoolOptions.MaxRuns"/>), must give byte-identical output to the hunt that
+/// keeps everything in memory; temp files must be gone afterwards; every value kind must round-trip.
+/// </summary>
+public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : IClassFixture<SpoolFixture>
+{
+    private static string Data => Path.Combine(TestPaths.Shared, "data");
+    private static string Sigma => Path.Combine(Data, "sigma");
+
+    private (byte[] Jsonl, byte[] Csv, long Count, int Spills) Hunt(string input, IReadOnlyList<CompiledRule> rules, SpoolOptions? spool, RuleSet? set = null)
+    {
+        var diag = new DiagnosticsCollector();
+        var files = InputFiles.Expand([input], LogFormats.All, diag);
+        byte[] Write(string format, out long count, out int spills, out string? tempDir)
+        {
+            using var result = Hunter.Run(files, rules, diag, degree: 2, correlate: set, spool: spool);
+            var ms = new MemoryStream();
+            DetectionWriters.Write(format, result.Detections, ms);
+            count = result.Detections.Count;
+            spills = result.Detections.Spills;
+            tempDir = result.Detections.TempDirectory;
+            if (tempDir != null) Assert.False(Directory.Exists(tempDir), $"spool folder {tempDir} left behind");
+            return ms.ToArray();
+        }
+        var jsonl = Write("jsonl", out long n, out int spills, out _);
+        var csv = Write("csv", out long n2, out _, out _);
+        Assert.Equal(n, n2);
+        return (jsonl, csv, n, spills);
+    }
+
+    private void AssertSame(string input, IReadOnlyList<CompiledRule> rules, RuleSet? set = null)
+    {
+        var memory = Hunt(input, rules, null, set);
+        var disk = Hunt(input, rules, new SpoolOptions(MaxBufferBytes: 10_000), set);
+        output.WriteLine($"{input}: {memory.Count} detections; {disk.Spills} runs spilled with the tiny buffer");
+        Assert.True(memory.Count > 50, $"too few detections ({memory.Count}) to test anything");
+        Assert.Equal(0, memory.Spills);
+        Assert.True(disk.Spills > 3, $"only {disk.Spills} runs were spilled");
+        Assert.Equal(memory.Count, disk.Count);
+        Assert.Equal(Lines(memory.Jsonl), Lines(disk.Jsonl));
+        Assert.Equal(Lines(memory.Csv), Lines(disk.Csv));
+        Assert.True(memory.Jsonl.AsSpan().SequenceEqual(disk.Jsonl));
+        Assert.True(memory.Csv.AsSpan().SequenceEqual(disk.Csv));
+    }
+
+    private static string[] Lines(byte[] b) => System.Text.Encoding.UTF8.GetString(b).Split('\n');
+
+    [Fact]
+    public void SimulatedDataWithBuiltinRulesIsIdenticalSpilledOrNot() =>
+        AssertSame(fx.SimDir, RuleLoader.Load([], includeBuiltin: true).Rules);
+
+    [Fact]
+    public void SampleEvtxWithBuiltinRulesIsIdenticalSpilledOrNot() =>
+        AssertSame(Path.Combine(Data, "evtx"), RuleLoader.Load([], includeBuiltin: true).Rules);
+
+    [Fact]
+    public void SigmaHqWindowsRulesOnSimulatedDataAndEvtxAreIdenticalSpilledOrNot()
+    {
+        var set = RuleLoader.Load([Path.Combine(Sigma, "rules", "windows")], includeBuiltin: false);
+        Assert.True(set.Rules.Count > 1000);
+        AssertSame(fx.SimDir, set.Rules, set);
+        AssertSame(Path.Combine(Data, "evtx"), set.Rules, set);
+    }
+
+    [Fact]
+    public void InMemoryOrderIsTheDetectionOrder()
+    {
+        var diag = new DiagnosticsCollector();
+        var files = InputFiles.Expand([fx.SimDir], LogFormats.All, diag);
+        using var result = Hunter.Run(files, RuleLoader.Load([], includeBuiltin: true).Rules, diag, degree: 2,
+            spool: new SpoolOptions(MaxBufferBytes: 100_000));
+        var list = result.Detections.ToList();
+        Assert.Equal(result.Detections.Count, list.Count);
+        for (int i = 1; i < list.Count; i++) Assert.True(Detection.Compare(list[i - 1], list[i]) <= 0, $"detections {i - 1} and {i} out of order");
+        Assert.Throws<InvalidOperationException>(() => result.Detections.ToList());
+    }
+
+    [Fact]
+    public void TempFilesAreDeletedWhenTheStreamIsAbandonedOrDisposed()
+    {
+        string tmp = Path.Combine(Path.GetTempPath(), "vigil-spool-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(tmp);
+        try
+        {
+            var diag = new DiagnosticsCollector();
+            var files = InputFiles.Expand([fx.SimDir], LogFormats.All, diag);
+            var rules = RuleLoader.Load([], includeBuiltin: true).Rules;
+            var opts = new SpoolOptions(MaxBufferBytes: 100_000, TempDirectory: tmp);
+            // Read a few, then stop: the enumerator's disposal deletes the runs.
+            using (var r = Hunter.Run(files, rules, diag, degree: 2, spool: opts))
+            {
+                Assert.True(r.Detections.Spills > 1);
+                Assert.NotEmpty(Directory.GetFiles(r.Detections.TempDirectory!));
+                Assert.Equal(5, r.Detections.Take(5).Count());
+                Assert.Empty(Directory.GetFileSystemEntries(tmp));
+            }
+            // Never read: disposing the result deletes them.
+            var r2 = Hunter.Run(files, rules, diag, degree: 2, spool: opts);
+            Assert.NotEmpty(Directory.GetFileSystemEntries(tmp));
+            r2.Dispose();
+            Assert.Empty(Directory.GetFileSystemEntries(tmp));
+        }
+        finally { Directory.Delete(tmp, recursive: true); }
+    }
+
+    [Fact]
+    public void EveryValueKindRoundTrips()
+    {
+        var rule = new SigmaRule { Id = "r1", Title = "t", Level = "high" };
+        var other = new SigmaRule { Id = "r0", Title = "t0", Level = "weird" };
+        byte[] guid = Guid.Parse("0c0f1b7e-1b5a-4f55-9b4f-3a9c1d2e4f60").ToByteArray();
+        byte[] sid = [1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 32, 2, 0, 0];
+        EventField[] fields =
+        [
+            new("S", FieldValue.FromString("héllo \"x\" \ud800 end")), new("Empty", FieldValue.FromString("")),
+            new("I", FieldValue.FromInt64(-42)), new("H", FieldValue.FromInt64(0x1F4, hex: true)),
+            new("U", FieldValue.FromUInt64(ulong.MaxValue)), new("UH", FieldValue.FromUInt64(0xDEAD, hex: true)),
+            new("D", FieldValue.FromDouble(3.25)), new("NaN", FieldValue.FromDouble(double.NaN)),
+            new("B", FieldValue.FromBoolean(true)), new("F", FieldValue.FromBoolean(false)),
+            new("T", FieldValue.FromDateTime(new DateTime(2024, 2, 29, 13, 14, 15, 123, DateTimeKind.Utc).AddTicks(4567))),
+            new("N", FieldValue.Null), new("J", FieldValue.FromRawJson("{\"a\":[1,2,{\"b\":null}]}")),
+            new("G", FieldValue.FromGuidBytes(guid, 0)), new("Sid", FieldValue.FromSidBytes(sid, 0, sid.Length)),
+            new("Bin", FieldValue.FromBinary([0, 1, 0xAB, 0xFF], 0, 4)),
+        ];
+        var spool = new DetectionSpool(new SpoolOptions(MaxBufferBytes: 1)); // every Add spills a run
+        var input = new List<Detection>();
+        for (int i = 0; i < 40; i++)
+            foreach (var r in new[] { rule, other })
+                input.Add(new Detection
+                {
+                    Rule = r, TimestampTicks = i % 3 == 0 ? 0 : 638_000_000_000_000_000 + (39 - i) / 2, Computer = "PC" + i, Channel = "Security",
+                    EventId = i % 2 == 0 ? 4688 : null, RecordId = i % 4 == 0 ? null : i, Origin = new EventOrigin("src" + (i % 2), i * 100, i % 2),
+                    Fields = fields,
+                });
+        foreach (var d in input) spool.Add(d);
+        // 80 runs, one per detection, plus one fold of the first MaxRuns runs into one.
+        Assert.Equal(81, spool.Spills);
+        Assert.True(spool.RunCount <= SpoolOptions.MaxRuns);
+        var back = spool.Drain().ToList();
+        Assert.False(Directory.Exists(spool.TempDirectory));
+        var expected = input.Select((d, i) => (d, i)).OrderBy(x => x.d, Comparer<Detection>.Create(Detection.Compare)).ThenBy(x => x.i).Select(x => x.d).ToList();
+        Assert.Equal(expected.Count, back.Count);
+        for (int i = 0; i < back.Count; i++)
+        {
+            var (e, b) = (expected[i], back[i]);
+            Assert.Same(e.Rule, b.Rule);
+            Assert.Equal((e.TimestampTicks, e.Computer, e.Channel, e.EventId, e.RecordId, e.Origin), (b.TimestampTicks, b.Computer, b.Channel, b.EventId, b.RecordId, b.Origin));
+            Assert.Equal(e.Fields.Count, b.Fields.Count);
+            for (int f = 0; f < e.Fields.Count; f++)
+            {
+                var (x, y) = (e.Fields[f].Value, b.Fields[f].Value);
+                Assert.Equal(e.Fields[f].Name, b.Fields[f].Name);
+                Assert.Equal(x.Kind, y.Kind);
+                Assert.Equal(x.IsHex, y.IsHex);
+                Assert.Equal(x.ToString(), y.ToString());
+                Assert.True(x.RawBytes.SequenceEqual(y.RawBytes));
+                Assert.Equal(Json(x), Json(y));
+            }
+        }
+        // The same detections written either way give the same bytes.
+        var a = new MemoryStream(); DetectionWriters.WriteJsonl(expected, a);
+        var c = new MemoryStream(); DetectionWriters.WriteJsonl(back, c);
+        Assert.Equal(a.ToArray(), c.ToArray());
+    }
+
+    private static string Json(FieldValue v)
+    {
+        var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms)) v.WriteJson(w);
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+}
