@@ -33,6 +33,7 @@ public sealed class DetectionSpool : IDisposable
     private readonly List<string> _runs = [];
     private string? _dir;
     private bool _drained, _disposed;
+    private PosixSignalRegistration[] _signals = [];
     // Tables shared by all runs of this spool: rules and sources are few (one per rule, one per input file).
     private readonly List<SigmaRule> _rules = [];
     private readonly Dictionary<SigmaRule, int> _ruleIndex = new(ReferenceEqualityComparer.Instance);
@@ -111,8 +112,16 @@ public sealed class DetectionSpool : IDisposable
 
     private void WriteRun(IEnumerable<Sequenced> sorted)
     {
-        _dir ??= Directory.CreateDirectory(Path.Combine(_options.TempDirectory ?? Path.GetTempPath(),
-            "vigil-spool-" + Guid.NewGuid().ToString("N"))).FullName;
+        if (_dir == null)
+        {
+            _dir = Directory.CreateDirectory(Path.Combine(_options.TempDirectory ?? Path.GetTempPath(),
+                "vigil-spool-" + Guid.NewGuid().ToString("N"))).FullName;
+            // A hunt stopped by Ctrl+C or SIGTERM still removes its runs: the handlers delete the folder and let the
+            // signal's default action (termination) go on; ProcessExit covers Environment.Exit.
+            AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+            _signals = [PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => OnProcessExit(null, EventArgs.Empty)),
+                        PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => OnProcessExit(null, EventArgs.Empty))];
+        }
         string path = Path.Combine(_dir, $"run{Spills:D5}.bin");
         Spills++;
         _runs.Add(path);
@@ -196,7 +205,17 @@ public sealed class DetectionSpool : IDisposable
         if (_disposed) return;
         _disposed = true;
         _buffer = [];
-        if (_dir != null && Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+        if (_dir == null) return;
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        foreach (var r in _signals) r.Dispose();
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        try { if (_dir != null && Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true); }
+        catch (IOException) { } // best effort while the process is going down
+        catch (UnauthorizedAccessException) { }
     }
 
     internal readonly record struct Sequenced(Detection Detection, long Seq);

@@ -56,7 +56,7 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
         return (jsonl, csv, n, spills);
     }
 
-    private void AssertSame(string input, IReadOnlyList<CompiledRule> rules, RuleSet? set = null)
+    private string AssertSame(string input, IReadOnlyList<CompiledRule> rules, RuleSet? set = null)
     {
         var memory = Hunt(input, rules, null, set);
         var disk = Hunt(input, rules, new SpoolOptions(MaxBufferBytes: 10_000), set);
@@ -69,6 +69,7 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
         Assert.Equal(Lines(memory.Csv), Lines(disk.Csv));
         Assert.True(memory.Jsonl.AsSpan().SequenceEqual(disk.Jsonl));
         Assert.True(memory.Csv.AsSpan().SequenceEqual(disk.Csv));
+        return System.Text.Encoding.UTF8.GetString(memory.Jsonl);
     }
 
     private static string[] Lines(byte[] b) => System.Text.Encoding.UTF8.GetString(b).Split('\n');
@@ -88,6 +89,54 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
         Assert.True(set.Rules.Count > 1000);
         AssertSame(fx.SimDir, set.Rules, set);
         AssertSame(Path.Combine(Data, "evtx"), set.Rules, set);
+    }
+
+    /// <summary>Correlations: base detections of a correlated rule are held in memory, the correlation's output goes
+    /// through the spool with everything else; still identical.</summary>
+    [Fact]
+    public void CorrelationsWithBuiltinRulesAreIdenticalSpilledOrNot()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "vigil-spool-corr-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "corr.yml"), """
+                title: corr spool burst
+                id: 10000000-0000-0000-0000-0000000000bb
+                status: test
+                level: high
+                generate: true
+                correlation:
+                    type: event_count
+                    rules:
+                        - spoolproc
+                    group-by:
+                        - Computer
+                    timespan: 10m
+                    condition:
+                        gte: 5
+                ---
+                title: base spool process
+                name: spoolproc
+                id: 30000000-0000-0000-0000-000000000001
+                status: test
+                level: low
+                logsource:
+                    product: windows
+                    service: sysmon
+                detection:
+                    sel:
+                        EventID: 1
+                    condition: sel
+                """);
+            var set = RuleLoader.Load([Path.Combine(dir, "corr.yml")], includeBuiltin: true);
+            Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
+            Assert.Single(set.Correlations);
+            string jsonl = AssertSame(fx.SimDir, set.Rules, set);
+            Assert.Contains("\"rule_title\":\"corr spool burst\"", jsonl);
+            Assert.Contains("\"rule_title\":\"base spool process\"", jsonl);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [Fact]
