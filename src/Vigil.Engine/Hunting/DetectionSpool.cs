@@ -10,7 +10,7 @@ namespace Vigil.Engine.Hunting;
 /// <param name="TempDirectory">Where the run files go (a fresh sub-folder is made); default: the system temp folder.</param>
 public sealed record SpoolOptions(long MaxBufferBytes = SpoolOptions.DefaultMaxBufferBytes, string? TempDirectory = null)
 {
-    public const long DefaultMaxBufferBytes = 32L << 20;
+    public const long DefaultMaxBufferBytes = 16L << 20;
     /// <summary>At this many run files they are merged into one, so the final merge never opens more files than this.</summary>
     public const int MaxRuns = 64;
 }
