@@ -35,12 +35,9 @@ internal sealed class FieldMap
 
     private static FieldMap LoadBuiltin()
     {
-        using var stream = typeof(FieldMap).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"embedded resource {ResourceName} is missing");
-        using var reader = new StreamReader(stream);
         var map = new FieldMap();
         var errors = new List<RuleError>();
-        map.Add(reader.ReadToEnd(), "builtin:fieldmaps.yml", errors, userFirst: false);
+        map.Add(MappingFile.Embedded(ResourceName), "builtin:fieldmaps.yml", errors, userFirst: false);
         if (errors.Count > 0) throw new InvalidOperationException("built-in field mapping is invalid: " + errors[0]);
         return map;
     }

@@ -135,12 +135,9 @@ internal sealed class LogsourceMap
 
     private static LogsourceMap LoadBuiltin()
     {
-        using var stream = typeof(LogsourceMap).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"embedded resource {ResourceName} is missing");
-        using var reader = new StreamReader(stream);
         var map = new LogsourceMap();
         var errors = new List<RuleError>();
-        map.Add(reader.ReadToEnd(), "builtin:logsources.yml", errors);
+        map.Add(MappingFile.Embedded(ResourceName), "builtin:logsources.yml", errors);
         if (errors.Count > 0) throw new InvalidOperationException("built-in logsource mapping is invalid: " + errors[0]);
         return map;
     }

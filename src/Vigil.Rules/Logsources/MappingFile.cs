@@ -8,6 +8,15 @@ namespace Vigil.Rules.Logsources;
 /// syntax errors and content errors become <see cref="RuleError"/>s with file, line and column.</summary>
 internal static class MappingFile
 {
+    /// <summary>The text of a mapping file embedded in this assembly; a missing one is a build error, so it throws.</summary>
+    public static string Embedded(string resourceName)
+    {
+        using var stream = typeof(MappingFile).Assembly.GetManifestResourceStream(resourceName)
+            ?? throw new InvalidOperationException($"embedded resource {resourceName} is missing");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
     public static void Read(string yaml, string file, List<RuleError> errors, string what, Action<YamlMappingNode> read)
     {
         var stream = new YamlStream();

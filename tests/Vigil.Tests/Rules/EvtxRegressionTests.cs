@@ -4,7 +4,6 @@ using Vigil.Readers;
 using Vigil.Readers.Evtx;
 using Vigil.Rules;
 using Xunit.Abstractions;
-using YamlDotNet.RepresentationModel;
 
 namespace Vigil.Tests.Rules;
 
@@ -19,14 +18,8 @@ public class EvtxRegressionTests(ITestOutputHelper output)
     public void EachRuleFiresOnItsEvtxFile()
     {
         string sigma = CollectionTests.SigmaDir;
-        var folders = CollectionTests.Folders.Append("rules-placeholder")
-            .Select(f => Path.Combine(sigma, f)).Where(Directory.Exists).ToList();
-        var set = RuleLoader.Load(folders, includeBuiltin: false, CollectionTests.PlaceholderOptions);
-        var byId = new Dictionary<string, CompiledRule>(StringComparer.OrdinalIgnoreCase);
-        foreach (var r in set.Rules) if (r.Rule.Id.Length > 0) byId[r.Rule.Id] = r;
-
-        var infos = Directory.EnumerateFiles(Path.Combine(sigma, "regression_data"), "info.yml", SearchOption.AllDirectories).Order().ToList();
-        Assert.True(infos.Count > 100, "regression data not found");
+        var byId = RegressionSuite.RulesById();
+        var infos = RegressionSuite.InfoFiles();
         var evtx = new EvtxFormat();
         int pass = 0, cases = 0, skipped = 0;
         var failures = new List<string>();
@@ -55,21 +48,10 @@ public class EvtxRegressionTests(ITestOutputHelper output)
         Assert.True(skipped <= 5, $"{skipped} info.yml without an EVTX test");
     }
 
+    /// <summary>The .evtx tests an info.yml lists (none when it lists no test).</summary>
     private static (string RuleId, List<string> Evtx) ReadInfo(string info, string sigma)
     {
-        var ys = new YamlStream();
-        ys.Load(new StringReader(File.ReadAllText(info)));
-        var root = (YamlMappingNode)ys.Documents[0].RootNode;
-        var meta = (YamlSequenceNode)root["rule_metadata"];
-        string id = ((YamlScalarNode)((YamlMappingNode)meta[0])["id"]).Value!;
-        var list = new List<string>();
-        if (root.Children.TryGetValue(new YamlScalarNode("regression_tests_info"), out var ti))
-            foreach (var t in (YamlSequenceNode)ti)
-            {
-                var m = (YamlMappingNode)t;
-                var path = ((YamlScalarNode)m["path"]).Value!;
-                if (path.EndsWith(".evtx", StringComparison.OrdinalIgnoreCase)) list.Add(Path.Combine(sigma, path));
-            }
-        return (id, list);
+        var (id, paths) = RegressionSuite.ReadInfo(info);
+        return (id, (paths ?? []).Where(p => p.EndsWith(".evtx", StringComparison.OrdinalIgnoreCase)).Select(p => Path.Combine(sigma, p)).ToList());
     }
 }

@@ -1,6 +1,5 @@
 using Vigil.Rules;
 using Xunit.Abstractions;
-using YamlDotNet.RepresentationModel;
 
 namespace Vigil.Tests.Rules;
 
@@ -14,14 +13,8 @@ public class RegressionDataTests(ITestOutputHelper output)
     public void EachRuleMatchesItsRegressionEvents()
     {
         string sigma = CollectionTests.SigmaDir;
-        var folders = CollectionTests.Folders.Append("rules-placeholder")
-            .Select(f => Path.Combine(sigma, f)).Where(Directory.Exists).ToList();
-        var set = RuleLoader.Load(folders, includeBuiltin: false, CollectionTests.PlaceholderOptions);
-        var byId = new Dictionary<string, CompiledRule>(StringComparer.OrdinalIgnoreCase);
-        foreach (var r in set.Rules) if (r.Rule.Id.Length > 0) byId[r.Rule.Id] = r;
-
-        var infos = Directory.EnumerateFiles(Path.Combine(sigma, "regression_data"), "info.yml", SearchOption.AllDirectories).Order().ToList();
-        Assert.True(infos.Count > 100, "regression data not found");
+        var byId = RegressionSuite.RulesById();
+        var infos = RegressionSuite.InfoFiles();
         int pass = 0, skipped = 0;
         var failures = new List<string>();
         foreach (var info in infos)
@@ -40,21 +33,10 @@ public class RegressionDataTests(ITestOutputHelper output)
         Assert.True(pass > 150);
     }
 
+    /// <summary>The .json renderings (beside each listed .evtx) that exist; null when the info.yml lists no test.</summary>
     private static (string RuleId, List<string>? Json) ReadInfo(string info, string sigma)
     {
-        var ys = new YamlStream();
-        ys.Load(new StringReader(File.ReadAllText(info)));
-        var root = (YamlMappingNode)ys.Documents[0].RootNode;
-        var meta = (YamlSequenceNode)root["rule_metadata"];
-        string id = ((YamlScalarNode)((YamlMappingNode)meta[0])["id"]).Value!;
-        var json = new List<string>();
-        if (!root.Children.TryGetValue(new YamlScalarNode("regression_tests_info"), out var ti)) return (id, null);
-        foreach (var t in (YamlSequenceNode)ti)
-        {
-            var path = ((YamlScalarNode)((YamlMappingNode)t)["path"]).Value!;
-            var p = Path.Combine(sigma, Path.ChangeExtension(path, ".json"));
-            if (File.Exists(p)) json.Add(p);
-        }
-        return (id, json);
+        var (id, paths) = RegressionSuite.ReadInfo(info);
+        return (id, paths?.Select(p => Path.Combine(sigma, Path.ChangeExtension(p, ".json"))).Where(File.Exists).ToList());
     }
 }
