@@ -177,12 +177,7 @@ internal sealed class FieldMap
         return new ShapeSource(ls, matches.ToArray(), fields);
     }
 
-    private static string Str(YamlNode n) => n is YamlScalarNode { Value: { } s } ? s : throw SigmaParser.Fail(n, "expected a single value");
-    private static YamlMappingNode Map(YamlNode n) => n as YamlMappingNode ?? throw SigmaParser.Fail(n, "expected a map");
-    private static string[] Strings(YamlNode n) => n switch
-    {
-        YamlScalarNode s => [Str(s)],
-        YamlSequenceNode seq => seq.Children.Select(Str).ToArray(),
-        _ => throw SigmaParser.Fail(n, "expected a value or a list of values"),
-    };
+    private static string Str(YamlNode n) => MappingFile.Str(n);
+    private static YamlMappingNode Map(YamlNode n) => MappingFile.Map(n);
+    private static string[] Strings(YamlNode n) => MappingFile.Strings(n);
 }

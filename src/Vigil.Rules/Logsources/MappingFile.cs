@@ -34,4 +34,17 @@ internal static class MappingFile
         }
         catch (RuleParseException ex) { errors.Add(new RuleError(file, ex.Line, ex.Column, ex.Message)); }
     }
+
+    /// <summary>A scalar's text; anything else is an error at the node's line and column.</summary>
+    public static string Str(YamlNode n) => n is YamlScalarNode { Value: { } s } ? s : throw SigmaParser.Fail(n, "expected a single value");
+
+    public static YamlMappingNode Map(YamlNode n) => n as YamlMappingNode ?? throw SigmaParser.Fail(n, "expected a map");
+
+    /// <summary>One value or a list of values, as a list.</summary>
+    public static string[] Strings(YamlNode n) => n switch
+    {
+        YamlScalarNode s => [Str(s)],
+        YamlSequenceNode seq => seq.Children.Select(Str).ToArray(),
+        _ => throw SigmaParser.Fail(n, "expected a value or a list of values"),
+    };
 }
