@@ -24,13 +24,16 @@ public static class DetectionWriters
         }
     }
 
-    /// <summary>One JSON object per detection with the contract's keys, then the event's fields under "event".</summary>
+    /// <summary>One JSON object per detection with the contract's keys, then the event's fields under "event".
+    /// <c>id</c> is the detection's 1-based position in output order, the id campaigns and the report refer to.</summary>
     public static void WriteJsonl(IEnumerable<Detection> detections, Stream output)
     {
         using var w = new Utf8JsonWriter(output, EventJson.WriterOptions);
+        long id = 0;
         foreach (var d in detections)
         {
             w.WriteStartObject();
+            w.WriteNumber("id", ++id);
             if (d.TimestampTicks == 0) w.WriteNull("timestamp"); else w.WriteString("timestamp", d.TimestampText);
             w.WriteString("rule_id", d.Rule.Id);
             w.WriteString("rule_title", d.Rule.Title);

@@ -25,6 +25,8 @@ public static class HuntCommand
         foreach (var unbuilt in new[] { "--campaigns", "--report" })
             if (a.Value(unbuilt) is not null)
                 throw new UsageException($"{unbuilt} is not available in this version yet (campaigns and the HTML report are being built)");
+        // Outputs beside the main stream (campaigns, report, timelines): each a sink fed in output order, see HuntSinks.
+        using var sinks = HuntSinks.Create(a, console);
         var selection = RulesCommand.Selection(a);
 
         // Rules first: a bad rule is reported with file and line, and the others still run.
@@ -47,6 +49,7 @@ public static class HuntCommand
         // Loading thousands of rules leaves a lot of parse garbage; return it before the hunt adds its own working set,
         // so the peak is the larger of the two, not their sum (measured: full SigmaHQ collection, see issue 4).
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var progress = new ProgressBar(console, console.ErrorIsTerminal && !quiet);
         using var result = Hunter.Run(files, rules, diagnostics, (int?)a.Long("--threads"), progress.Update,
@@ -56,8 +59,10 @@ public static class HuntCommand
         using (var output = Inputs.OpenOutput(outputPath, console))
         {
             int width = toTerminal ? SafeWindowWidth() : 160;
-            DetectionWriters.Write(format, result.Detections, output, width);
+            DetectionWriters.Write(format, sinks.Tee(result.Detections), output, width);
         }
+        sinks.Complete(new HuntSummary(files, result.Stats, diagnostics.Errors, rules.Count, result.Detections.Count,
+            result.Detections.LevelCounts, [], started, clock.Elapsed));
 
         if (!quiet)
         {

@@ -49,7 +49,7 @@ public class HuntSimulationTests
         Assert.Contains(titles, t => t.Contains("PsExec", StringComparison.OrdinalIgnoreCase));
 
         // Contract keys are all there.
-        foreach (var key in new[] { "timestamp", "rule_id", "rule_title", "level", "tags", "computer", "channel", "event_id", "record_id", "source" })
+        foreach (var key in new[] { "id", "timestamp", "rule_id", "rule_title", "level", "tags", "computer", "channel", "event_id", "record_id", "source" })
             Assert.True(detections[0].TryGetProperty(key, out _), key);
         Assert.EndsWith("Z", detections[0].GetProperty("timestamp").GetString());
     }

@@ -1,0 +1,45 @@
+using Vigil.Engine.Hunting;
+using Vigil.Outputs;
+
+namespace Vigil.Cli.Commands;
+
+/// <summary>
+/// The hunt's side outputs chosen by flags (each an <see cref="IHuntSink"/> in its own file), fed from the one pass
+/// over the detection stream: <see cref="Tee"/> numbers detections 1, 2, ... in output order and hands each to every
+/// sink as the main writer pulls it.
+/// </summary>
+public sealed class HuntSinks : IDisposable
+{
+    private readonly List<IHuntSink> _sinks = [];
+
+    public static HuntSinks Create(ArgReader a, CliConsole console)
+    {
+        var s = new HuntSinks();
+        // Sinks register here, one line each: if (a.Value("--flag") is { } path) s._sinks.Add(new SomeSink(path));
+        _ = a; _ = console;
+        return s;
+    }
+
+    public int Count => _sinks.Count;
+
+    public IEnumerable<Detection> Tee(IEnumerable<Detection> detections)
+    {
+        long id = 0;
+        foreach (var d in detections)
+        {
+            id++;
+            foreach (var s in _sinks) s.Add(id, d);
+            yield return d;
+        }
+    }
+
+    public void Complete(HuntSummary summary)
+    {
+        foreach (var s in _sinks) s.Complete(summary);
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _sinks) s.Dispose();
+    }
+}
