@@ -58,43 +58,12 @@ public static class DetectionWriters
         }
     }
 
-    private static readonly string[] CsvHeader =
-        ["Timestamp", "Computer", "Channel", "EventID", "RecordID", "Level", "RuleTitle", "RuleID", "Tags", "Source", "Details"];
-
-    /// <summary>RFC 4180 CSV (quoted where needed, CRLF rows) that Timeline Explorer and spreadsheets open.</summary>
+    /// <summary>The CSV timeline to a stream (standard output or --output): see <see cref="CsvTimelineWriter"/>.
+    /// A byte order mark is written only when the stream is a file.</summary>
     public static void WriteCsv(IEnumerable<Detection> detections, Stream output)
     {
-        using var tw = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\r\n" };
-        tw.WriteLine(string.Join(",", CsvHeader));
-        var row = new string[CsvHeader.Length];
-        foreach (var d in detections)
-        {
-            row[0] = d.TimestampText;
-            row[1] = d.Computer;
-            row[2] = d.Channel;
-            row[3] = d.EventId?.ToString(CultureInfo.InvariantCulture) ?? "";
-            row[4] = d.RecordId?.ToString(CultureInfo.InvariantCulture) ?? "";
-            row[5] = d.Rule.Level;
-            row[6] = d.Rule.Title;
-            row[7] = d.Rule.Id;
-            row[8] = string.Join(" ", d.Rule.Tags);
-            row[9] = d.Source;
-            row[10] = Details(d);
-            for (int i = 0; i < row.Length; i++)
-            {
-                if (i > 0) tw.Write(',');
-                WriteCsvCell(tw, row[i]);
-            }
-            tw.WriteLine();
-        }
-    }
-
-    private static void WriteCsvCell(TextWriter tw, string s)
-    {
-        if (s.AsSpan().IndexOfAny(",\"\r\n") < 0) { tw.Write(s); return; }
-        tw.Write('"');
-        tw.Write(s.Replace("\"", "\"\""));
-        tw.Write('"');
+        using var csv = new CsvTimelineWriter(output, byteOrderMark: output is FileStream);
+        foreach (var d in detections) csv.Write(d);
     }
 
     private static readonly HashSet<string> SystemFields = new(StringComparer.OrdinalIgnoreCase)

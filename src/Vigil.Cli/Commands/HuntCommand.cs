@@ -16,7 +16,8 @@ public static class HuntCommand
     {
         var a = new ArgReader(args,
             ["--rules", "-r", "--format", "-f", "--output", "-o", "--campaigns", "--report", "--threads", "--min-level",
-             "--status", "--include-id", "--exclude-id", "--include-tag", "--exclude-tag", "--mapping", "--placeholder"],
+             "--status", "--include-id", "--exclude-id", "--include-tag", "--exclude-tag", "--mapping", "--placeholder",
+             "--timeline", "--timesketch", "--sqlite"],
             ["--no-builtin", "--quiet", "-q", "--verbose", "-v"]);
         bool quiet = a.Flag("--quiet") || a.Flag("-q");
         string? outputPath = a.Value("--output") ?? a.Value("-o");

@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Vigil.Engine.Hunting;
+
+namespace Vigil.Outputs;
+
+/// <summary>
+/// <c>--timesketch FILE.jsonl</c>: one JSON object per detection in the form Timesketch imports (web upload,
+/// <c>timesketch_importer</c>, <c>tsctl import</c>): the three fields it requires, <c>message</c>, <c>datetime</c>
+/// (ISO 8601 with offset, here always <c>+00:00</c>) and <c>timestamp_desc</c> ("Event Recorded": the time the log
+/// recorded the event), plus <c>timestamp</c> (microseconds since 1970, which Timesketch sorts on) and flat
+/// attributes to filter by: rule_title, rule_id, level, tags (one string, comma separated), computer, channel,
+/// event_id, record_id, source, detection_id (the <c>id</c> of the JSON lines output), details, data_type
+/// "vigil:detection", and campaign_id when the detection belongs to a campaign.
+/// <para>
+/// Campaigns are known only when the hunt completes, so lines are first written to <c>FILE.jsonl.partial</c> beside
+/// the target, then copied into the target at <see cref="Complete"/> with <c>campaign_id</c> added where it applies
+/// (or the partial file is renamed, when there are no campaigns). An interrupted hunt leaves only the partial file.
+/// </para>
+/// <para>
+/// Timesketch cannot place an event without a time, so detections whose event had none are left out; their number
+/// is reported on stderr when the hunt completes (never silently).
+/// </para>
+/// </summary>
+public sealed class TimesketchSink : IHuntSink
+{
+    public const string TimestampDescription = "Event Recorded";
+
+    private readonly string _path;
+    private readonly string _partialPath;
+    private readonly TextWriter _notes;
+    private FileStream? _partial;
+    private readonly Utf8JsonWriter _json;
+    private long _untimed;
+
+    public TimesketchSink(string path, TextWriter notes)
+    {
+        _path = path;
+        _partialPath = path + ".partial";
+        _notes = notes;
+        _partial = OutputFiles.Create(_partialPath);
+        _json = new Utf8JsonWriter(_partial, EventJson.WriterOptions);
+    }
+
+    public long Written { get; private set; }
+    public long Untimed => _untimed;
+
+    public void Add(long id, Detection d)
+    {
+        if (d.TimestampTicks == 0) { _untimed++; return; }
+        var t = d.Timestamp!.Value;
+        string details = DetectionWriters.Details(d);
+        var w = _json;
+        w.WriteStartObject();
+        // First, so Complete finds it at a fixed place (a later key could be imitated inside attacker-controlled text).
+        w.WriteNumber("detection_id", id);
+        w.WriteString("message", Message(d, details));
+        w.WriteString("datetime", t.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'+00:00'", CultureInfo.InvariantCulture));
+        w.WriteNumber("timestamp", (d.TimestampTicks - DateTime.UnixEpoch.Ticks) / 10);
+        w.WriteString("timestamp_desc", TimestampDescription);
+        w.WriteString("data_type", "vigil:detection");
+        w.WriteString("rule_title", d.Rule.Title);
+        w.WriteString("rule_id", d.Rule.Id);
+        w.WriteString("level", d.Rule.Level);
+        w.WriteString("tags", string.Join(", ", d.Rule.Tags));
+        w.WriteString("computer", d.Computer);
+        w.WriteString("channel", d.Channel);
+        if (d.EventId is { } eid) w.WriteNumber("event_id", eid);
+        if (d.RecordId is { } rid) w.WriteNumber("record_id", rid);
+        w.WriteString("source", d.Source);
+        w.WriteString("details", details);
+        // campaign_id, if any, is added at Complete before the closing brace.
+        w.WriteEndObject();
+        w.Flush();
+        _partial!.WriteByte((byte)'\n');
+        w.Reset(_partial);
+        Written++;
+    }
+
+    /// <summary>What Timesketch shows in its event list: "[level] Rule title on COMPUTER: details".</summary>
+    public static string Message(Detection d, string details)
+    {
+        var sb = new StringBuilder(d.Rule.Title.Length + details.Length + 32);
+        sb.Append('[').Append(d.Rule.Level).Append("] ").Append(d.Rule.Title);
+        if (d.Computer.Length > 0) sb.Append(" on ").Append(d.Computer);
+        if (details.Length > 0) sb.Append(": ").Append(details);
+        return sb.ToString();
+    }
+
+    public void Complete(HuntSummary summary)
+    {
+        _json.Dispose(); // flushes into the partial file
+        _partial!.Dispose();
+        _partial = null;
+        // A detection may in principle be claimed by more than one campaign; the ids are joined then.
+        var campaignOf = new Dictionary<long, string>();
+        foreach (var c in summary.Campaigns)
+            foreach (long id in c.DetectionIds)
+                campaignOf[id] = campaignOf.TryGetValue(id, out var prev) ? prev + "," + c.Id : c.Id;
+        if (campaignOf.Count == 0) File.Move(_partialPath, _path, overwrite: true);
+        else
+        {
+            using (var input = new StreamReader(_partialPath, new UTF8Encoding(false)))
+            using (var output = new StreamWriter(OutputFiles.Create(_path), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" })
+            {
+                string? line;
+                long n = 0;
+                while ((line = input.ReadLine()) is not null)
+                {
+                    n++;
+                    long id = DetectionIdOf(line, n);
+                    if (campaignOf.TryGetValue(id, out var cid))
+                    {
+                        // Each line is one flat object ending in '}': add the attribute before it.
+                        output.Write(line.AsSpan(0, line.Length - 1));
+                        output.Write(",\"campaign_id\":");
+                        output.Write(JsonSerializer.Serialize(cid));
+                        output.WriteLine('}');
+                    }
+                    else output.WriteLine(line);
+                }
+            }
+            File.Delete(_partialPath);
+        }
+        if (_untimed > 0)
+            _notes.WriteLine($"vigil: {_untimed} detections had no event time and are not in the Timesketch file {_path} (Timesketch needs a datetime)");
+    }
+
+    /// <summary>The detection_id of a line this sink wrote: always its first key.</summary>
+    private long DetectionIdOf(string line, long lineNo)
+    {
+        const string key = "{\"detection_id\":";
+        int i = line.StartsWith(key, StringComparison.Ordinal) ? 0 : -1;
+        if (i < 0) throw new InvalidDataException($"{_partialPath}:{lineNo}: no detection_id (the partial file was changed while the hunt ran)");
+        i += key.Length;
+        int j = i;
+        while (j < line.Length && char.IsAsciiDigit(line[j])) j++;
+        return long.Parse(line.AsSpan(i, j - i), CultureInfo.InvariantCulture);
+    }
+
+    public void Dispose()
+    {
+        // A hunt that failed before Complete leaves the partial file, showing how far it got.
+        if (_partial is null) return;
+        _json.Dispose();
+        _partial.Dispose();
+    }
+}
