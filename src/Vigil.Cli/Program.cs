@@ -32,6 +32,8 @@ public static class Program
                 "dump" => DumpCommand.Run(rest, console),
                 "rules" => RulesCommand.Run(rest, console),
                 "simulate" => SimulateCommand.Run(rest, console),
+                "metrics" => MetricsCommand.Run(rest, console),
+                "logons" => LogonsCommand.Run(rest, console),
                 _ => Usage.Fail(console, $"unknown command '{args[0]}'"),
             };
         }

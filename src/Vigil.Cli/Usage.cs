@@ -13,12 +13,16 @@ public static class Usage
           vigil rules check PATH... [--format json|text] [--mapping FILE] [--placeholder NAME=VALUE]
           vigil rules list [--no-builtin] [--rules PATH]... [--mapping FILE] [--placeholder NAME=VALUE] [SELECTION...]
           vigil simulate --out DIR [--format jsonl|evtx] [--events N] [--seed S]
+          vigil metrics INPUT... [--by eventid|computer|channel] [--format table|csv|json] [--output FILE] [--threads N]
+          vigil logons INPUT... [--format table|csv|json] [--output FILE] [--threads N]
 
         SELECTION (repeatable; kinds AND-ed, values OR-ed, exclusions win; correlations still run the rules they need):
           --min-level L  --status S  --include-id ID  --exclude-id ID  --include-tag TAG  --exclude-tag TAG
           (tags match case-insensitively and by prefix: attack.t1003 matches attack.t1003.001)
         --mapping FILE: extra field mapping for JSON shapes (layout of the built-in fieldmaps.yml)
         --placeholder NAME=VALUE: a value for a Sigma expand placeholder (%NAME%), repeatable
+        hunt side outputs (any together, beside the main output): --timeline FILE.csv (CSV timeline for Timeline
+          Explorer and spreadsheets), --timesketch FILE.jsonl (Timesketch import), --sqlite FILE.db (SQLite database)
 
         INPUT is a file or a folder (searched recursively). Formats are told apart by content:
         Windows .evtx, JSON lines / JSON arrays (optionally .gz).
