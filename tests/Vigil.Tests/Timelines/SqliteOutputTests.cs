@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Vigil.Outputs;
+using Vigil.Tests.Evtx;
+using Xunit.Abstractions;
+using static Vigil.Tests.Timelines.TimelineSupport;
+
+namespace Vigil.Tests.Timelines;
+
+/// <summary>The SQLite output read back with Microsoft.Data.Sqlite and with the sqlite3 command-line shell, against
+/// the JSON lines of the same hunt.</summary>
+public sealed class SqliteOutputTests(HuntOutputs hunt, ITestOutputHelper output) : IClassFixture<HuntOutputs>
+{
+    private static SqliteConnection Open(string path)
+    {
+        var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        c.Open();
+        return c;
+    }
+
+    private static object? Scalar(SqliteConnection db, string sql)
+    {
+        using var c = db.CreateCommand();
+        c.CommandText = sql;
+        return c.ExecuteScalar();
+    }
+
+    [Fact]
+    public void Detection_rows_are_the_jsonl_detections()
+    {
+        using var db = Open(hunt.Sqlite);
+        using var c = db.CreateCommand();
+        c.CommandText = "SELECT id, timestamp, rule_id, rule_title, level, tags, computer, channel, event_id, record_id, source, event_json, details FROM detections ORDER BY id";
+        using var r = c.ExecuteReader();
+        int n = 0;
+        while (r.Read())
+        {
+            var d = hunt.Detections[n++];
+            Assert.Equal(d.GetProperty("id").GetInt64(), r.GetInt64(0));
+            Assert.Equal(d.Str("timestamp"), r.IsDBNull(1) ? "" : r.GetString(1));
+            Assert.Equal(d.Str("rule_id"), r.GetString(2));
+            Assert.Equal(d.Str("rule_title"), r.GetString(3));
+            Assert.Equal(d.Str("level"), r.GetString(4));
+            Assert.Equal(d.Tags(" "), r.GetString(5));
+            Assert.Equal(d.Str("computer"), r.GetString(6));
+            Assert.Equal(d.Str("channel"), r.GetString(7));
+            Assert.Equal(d.Str("event_id"), r.IsDBNull(8) ? "" : r.GetInt64(8).ToString());
+            Assert.Equal(d.Str("record_id"), r.IsDBNull(9) ? "" : r.GetInt64(9).ToString());
+            Assert.Equal(d.Str("source"), r.GetString(10));
+            Assert.Equal(d.GetProperty("event").GetRawText(), r.GetString(11));
+            Assert.Equal("integer", r.IsDBNull(8) ? "integer" : r.GetDataTypeName(8).ToLowerInvariant());
+        }
+        Assert.Equal(hunt.Detections.Count, n);
+        Assert.Equal((long)hunt.Detections.Count, Scalar(db, "SELECT detections FROM runs"));
+        Assert.Equal(0L, Scalar(db, "SELECT campaigns FROM runs"));
+        Assert.Equal(0L, Scalar(db, "SELECT COUNT(*) FROM campaigns"));
+        foreach (var ix in new[] { "detections_timestamp", "detections_rule_id", "detections_computer" })
+            Assert.Equal(1L, Scalar(db, $"SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='{ix}'"));
+        // The timestamp index serves time-range queries.
+        Assert.Contains("detections_timestamp", PlanOf(db, "SELECT id FROM detections WHERE timestamp > '2020-01-01'"));
+    }
+
+    private static string PlanOf(SqliteConnection db, string sql)
+    {
+        using var c = db.CreateCommand();
+        c.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        using var r = c.ExecuteReader();
+        var sb = new System.Text.StringBuilder();
+        while (r.Read()) sb.AppendLine(r.GetString(3));
+        return sb.ToString();
+    }
+
+    /// <summary>The sqlite3 shell (Debian's sqlite3 package, installed by .ci/run) opens the file: integrity check and
+    /// detections per rule against the JSON lines.</summary>
+    [Fact]
+    public void The_sqlite3_shell_reads_the_file_and_agrees()
+    {
+        string exe = new[] { "/usr/bin/sqlite3", "/usr/local/bin/sqlite3" }.FirstOrDefault(File.Exists)
+            ?? throw new Xunit.Sdk.XunitException("the sqlite3 shell is not installed (apt-get install -y sqlite3); this test reads the database with it");
+        string Shell(string sql)
+        {
+            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            psi.ArgumentList.Add("-readonly"); psi.ArgumentList.Add(hunt.Sqlite); psi.ArgumentList.Add(sql);
+            using var p = Process.Start(psi)!;
+            string o = p.StandardOutput.ReadToEnd();
+            string e = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, $"sqlite3 failed: {e}");
+            return o;
+        }
+        Assert.Equal("ok", Shell("PRAGMA integrity_check;").Trim());
+        var perRule = Shell("SELECT rule_id, COUNT(*) FROM detections GROUP BY rule_id;")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('|')).ToDictionary(p => p[0], p => long.Parse(p[1]));
+        var expected = hunt.Detections.GroupBy(d => d.Str("rule_id")).ToDictionary(g => g.Key, g => (long)g.Count());
+        Assert.Equal(expected.OrderBy(kv => kv.Key), perRule.OrderBy(kv => kv.Key));
+        var hosts = Shell("SELECT COUNT(DISTINCT computer) FROM detections;").Trim();
+        Assert.Equal(hunt.Detections.Select(d => d.Str("computer")).Distinct().Count().ToString(), hosts);
+    }
+
+    [Fact]
+    public void Campaigns_and_their_detections_join()
+    {
+        var dets = RealEventDetections(EvtxTestSupport.Sample(Path.Combine("DeepBlueCLI", "smb-password-guessing-security.evtx")), 30);
+        string path = Path.Combine(Cli.CliRunner.TempDir("sqlite-campaigns"), "c.db");
+        File.WriteAllText(path, "not a database"); // an existing file is replaced, never appended to
+        using (var sink = new SqliteSink(path))
+        {
+            for (int i = 0; i < dets.Count; i++) sink.Add(i + 1, dets[i]);
+            sink.Complete(Summary(dets.Count, [
+                Campaign("C1", [1, 2, 3, 4], ["DESKTOP-M5SN04R", "DC01"], dets[0].Timestamp!.Value, dets[3].Timestamp!.Value),
+                Campaign("C2", [10, 30], ["DESKTOP-M5SN04R"], dets[9].Timestamp!.Value, dets[29].Timestamp!.Value)]));
+        }
+        using var db = Open(path);
+        Assert.Equal(30L, Scalar(db, "SELECT COUNT(*) FROM detections"));
+        Assert.Equal(2L, Scalar(db, "SELECT COUNT(*) FROM campaigns"));
+        Assert.Equal(4L, Scalar(db, "SELECT COUNT(*) FROM detections d JOIN campaign_detections cd ON cd.detection_id = d.id WHERE cd.campaign_id = 'C1'"));
+        Assert.Equal("10,30", Scalar(db, "SELECT group_concat(detection_id, ',') FROM (SELECT detection_id FROM campaign_detections WHERE campaign_id = 'C2' ORDER BY detection_id)"));
+        Assert.Equal("DC01", Scalar(db, "SELECT host FROM campaign_hosts WHERE campaign_id = 'C1' AND ord = 2"));
+        Assert.Equal(dets[29].RecordId, (long?)Scalar(db, "SELECT d.record_id FROM detections d JOIN campaign_detections cd ON cd.detection_id = d.id WHERE cd.campaign_id = 'C2' ORDER BY d.id DESC LIMIT 1"));
+        var json = JsonDocument.Parse((string)Scalar(db, "SELECT json FROM campaigns WHERE id = 'C1'")!).RootElement;
+        Assert.Equal(4, json.GetProperty("detection_ids").GetArrayLength());
+        Assert.Equal("machine", Scalar(db, "SELECT operator FROM campaigns WHERE id = 'C1'"));
+        Assert.Equal(1L, Scalar(db, "SELECT rank FROM campaigns WHERE id = 'C1'"));
+    }
+
+    [Fact]
+    public void A_hundred_thousand_detections_take_seconds()
+    {
+        var dets = RealEventDetections(EvtxTestSupport.Sample(Path.Combine("DeepBlueCLI", "smb-password-guessing-security.evtx")), 200);
+        string path = Path.Combine(Cli.CliRunner.TempDir("sqlite-100k"), "big.db");
+        const int N = 100_000;
+        var clock = Stopwatch.StartNew();
+        using (var sink = new SqliteSink(path))
+        {
+            for (int i = 0; i < N; i++) sink.Add(i + 1, dets[i % dets.Count]);
+            sink.Complete(Summary(N, []));
+        }
+        clock.Stop();
+        output.WriteLine($"{N:N0} detections into SQLite in {clock.Elapsed.TotalSeconds:F2}s ({new FileInfo(path).Length / 1e6:F1} MB)");
+        using var db = Open(path);
+        Assert.Equal((long)N, Scalar(db, "SELECT COUNT(*) FROM detections"));
+        Assert.Equal((long)N / 2, Scalar(db, "SELECT COUNT(*) FROM detections WHERE rule_id = '11111111-1111-1111-1111-111111111111'"));
+        // Generous for a debug build on a shared two-core machine; measured figures are in the README.
+        Assert.True(clock.Elapsed.TotalSeconds < 30, $"{clock.Elapsed.TotalSeconds:F1}s for {N} detections");
+    }
+}
