@@ -21,7 +21,9 @@ namespace Vigil.Outputs;
 /// <item><c>runs</c>: one row describing the hunt (start, duration, files, events, rules, detections, time range,
 /// read errors, Vigil version).</item>
 /// </list>
-/// Speed: the file is new (an existing one is replaced), written in one transaction with prepared statements, with
+/// The database is built as <c>FILE.db.partial</c> and moved over <c>FILE.db</c> (replacing it) when the hunt
+/// completes, so a failed hunt neither destroys the previous database nor leaves a half one (see
+/// <see cref="PartialFile"/>). Speed: the file is new, written in one transaction with prepared statements, with
 /// the journal off and no syncs (a crash leaves a file to delete, never a half-trusted one: the <c>runs</c> row is
 /// written last, at commit), and the indexes (timestamp, rule_id, computer, level, campaign joins) are built after
 /// the rows. About 100k detections take a few seconds, dominated by event_json.
@@ -35,7 +37,8 @@ public sealed class SqliteSink : IHuntSink
     private readonly ArrayBufferWriter<byte> _jsonBuffer = new(4096);
     private readonly Utf8JsonWriter _json;
     private readonly StringBuilder _tags = new();
-    private bool _done;
+    private readonly PartialFile _target;
+    private bool _closed;
 
     private static readonly string[] DetectionColumns =
         ["id", "timestamp", "rule_id", "rule_title", "level", "tags", "computer", "channel", "event_id", "record_id",
@@ -43,11 +46,9 @@ public sealed class SqliteSink : IHuntSink
 
     public SqliteSink(string path)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        // A database is not appended to: a second hunt into the same file would mix two runs' ids.
-        if (File.Exists(path)) File.Delete(path);
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        _target = new PartialFile(path);
+        _target.Create().Dispose(); // makes the folder; SQLite then finds an empty file, which it treats as a new database
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _target.PartialPath, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         _db.Open();
         Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;");
         Exec("""
@@ -156,7 +157,8 @@ public sealed class SqliteSink : IHuntSink
             ix.ExecuteNonQuery();
         }
         _tx.Commit();
-        _done = true;
+        Close();
+        _target.Commit();
     }
 
     private SqliteCommand Command(string sql, params string[] names)
@@ -184,13 +186,20 @@ public sealed class SqliteSink : IHuntSink
         c.ExecuteNonQuery();
     }
 
-    public void Dispose()
+    private void Close()
     {
+        if (_closed) return;
+        _closed = true;
         _json.Dispose();
         _insert.Dispose();
-        if (!_done) _tx.Rollback();
-        _tx.Dispose();
+        _tx.Dispose(); // rolls back when not committed; the partial file is deleted then anyway
         // With pooling off no handle outlives the connection: the file is complete and free once this returns.
         _db.Dispose();
+    }
+
+    public void Dispose()
+    {
+        Close();
+        _target.Dispose(); // deletes the partial database unless the hunt completed
     }
 }

@@ -88,35 +88,98 @@ public sealed class CsvTimelineWriter : IDisposable
 }
 
 /// <summary><c>--timeline FILE.csv</c>: the CSV timeline written beside the main output (e.g. JSON lines on stdout),
-/// with a byte order mark since it is a file (see <see cref="CsvTimelineWriter"/>).</summary>
+/// with a byte order mark since it is a file (see <see cref="CsvTimelineWriter"/>). Like every side output it is
+/// written to <c>FILE.partial</c> and moved into place when the hunt completes.</summary>
 public sealed class TimelineCsvSink : IHuntSink
 {
+    private readonly PartialFile _target;
     private readonly FileStream _file;
     private readonly CsvTimelineWriter _csv;
 
     public TimelineCsvSink(string path)
     {
-        _file = OutputFiles.Create(path);
+        _target = new PartialFile(path);
+        _file = _target.Create();
         _csv = new CsvTimelineWriter(_file, byteOrderMark: true);
     }
 
+    private bool _closed;
+
     public void Add(long id, Detection detection) => _csv.Write(detection);
 
-    public void Complete(HuntSummary summary) => _csv.Flush();
-
-    public void Dispose()
+    public void Complete(HuntSummary summary)
     {
+        Close();
+        _target.Commit();
+    }
+
+    /// <summary>Once only: a StreamWriter left open on its stream flushes again on a second Dispose.</summary>
+    private void Close()
+    {
+        if (_closed) return;
+        _closed = true;
         _csv.Dispose();
         _file.Dispose();
     }
+
+    public void Dispose()
+    {
+        Close();
+        _target.Dispose();
+    }
 }
 
-/// <summary>Creating side-output files: the folder is made if missing, an existing file is replaced.</summary>
+/// <summary>
+/// A side output's file, written as <c>FILE.partial</c> beside the target and moved over the target only when the
+/// hunt completes: a hunt that fails (a usage error found after the flags were read, an unreadable rule set, a full
+/// disk) neither destroys the previous file of that name nor leaves a half-written one under it. Disposing without
+/// <see cref="Commit"/> deletes the partial file.
+/// </summary>
+public sealed class PartialFile(string path) : IDisposable
+{
+    public string Path { get; } = path;
+    public string PartialPath { get; } = path + ".partial";
+    private bool _committed;
+
+    /// <summary>Creates (or truncates) the partial file, making its folder if missing.</summary>
+    public FileStream Create()
+    {
+        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(PartialPath));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        return new FileStream(PartialPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+    }
+
+    /// <summary>Moves the finished partial file over the target (replacing it).</summary>
+    public void Commit()
+    {
+        File.Move(PartialPath, Path, overwrite: true);
+        _committed = true;
+    }
+
+    /// <summary>Moves <paramref name="finished"/> (a rewritten copy of the partial file) over the target instead,
+    /// and deletes the partial file.</summary>
+    public void CommitRewritten(string finished)
+    {
+        File.Move(finished, Path, overwrite: true);
+        _committed = true;
+        File.Delete(PartialPath);
+    }
+
+    public void Dispose()
+    {
+        if (_committed) return;
+        try { File.Delete(PartialPath); }
+        catch (IOException) { } // best effort: the hunt's own error is what gets reported
+        catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Creating output files: the folder is made if missing, an existing file is replaced.</summary>
 public static class OutputFiles
 {
     public static FileStream Create(string path)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
     }

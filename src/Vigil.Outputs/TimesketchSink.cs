@@ -15,8 +15,8 @@ namespace Vigil.Outputs;
 /// "vigil:detection", and campaign_id when the detection belongs to a campaign.
 /// <para>
 /// Campaigns are known only when the hunt completes, so lines are first written to <c>FILE.jsonl.partial</c> beside
-/// the target, then copied into the target at <see cref="Complete"/> with <c>campaign_id</c> added where it applies
-/// (or the partial file is renamed, when there are no campaigns). An interrupted hunt leaves only the partial file.
+/// the target (see <see cref="PartialFile"/>), then, at <see cref="Complete"/>, either moved into place as they are
+/// (no campaigns) or copied with <c>campaign_id</c> added where it applies. A failed hunt leaves no file behind.
 /// </para>
 /// <para>
 /// Timesketch cannot place an event without a time, so detections whose event had none are left out; their number
@@ -28,7 +28,7 @@ public sealed class TimesketchSink : IHuntSink
     public const string TimestampDescription = "Event Recorded";
 
     private readonly string _path;
-    private readonly string _partialPath;
+    private readonly PartialFile _target;
     private readonly TextWriter _notes;
     private FileStream? _partial;
     private readonly Utf8JsonWriter _json;
@@ -37,9 +37,9 @@ public sealed class TimesketchSink : IHuntSink
     public TimesketchSink(string path, TextWriter notes)
     {
         _path = path;
-        _partialPath = path + ".partial";
+        _target = new PartialFile(path);
         _notes = notes;
-        _partial = OutputFiles.Create(_partialPath);
+        _partial = _target.Create();
         _json = new Utf8JsonWriter(_partial, EventJson.WriterOptions);
     }
 
@@ -98,11 +98,12 @@ public sealed class TimesketchSink : IHuntSink
         foreach (var c in summary.Campaigns)
             foreach (long id in c.DetectionIds)
                 campaignOf[id] = campaignOf.TryGetValue(id, out var prev) ? prev + "," + c.Id : c.Id;
-        if (campaignOf.Count == 0) File.Move(_partialPath, _path, overwrite: true);
+        if (campaignOf.Count == 0) _target.Commit();
         else
         {
-            using (var input = new StreamReader(_partialPath, new UTF8Encoding(false)))
-            using (var output = new StreamWriter(OutputFiles.Create(_path), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" })
+            string rewritten = _target.PartialPath + ".campaigns";
+            using (var input = new StreamReader(_target.PartialPath, new UTF8Encoding(false)))
+            using (var output = new StreamWriter(OutputFiles.Create(rewritten), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" })
             {
                 string? line;
                 long n = 0;
@@ -121,7 +122,7 @@ public sealed class TimesketchSink : IHuntSink
                     else output.WriteLine(line);
                 }
             }
-            File.Delete(_partialPath);
+            _target.CommitRewritten(rewritten);
         }
         if (_untimed > 0)
             _notes.WriteLine($"vigil: {_untimed} detections had no event time and are not in the Timesketch file {_path} (Timesketch needs a datetime)");
@@ -132,7 +133,7 @@ public sealed class TimesketchSink : IHuntSink
     {
         const string key = "{\"detection_id\":";
         int i = line.StartsWith(key, StringComparison.Ordinal) ? 0 : -1;
-        if (i < 0) throw new InvalidDataException($"{_partialPath}:{lineNo}: no detection_id (the partial file was changed while the hunt ran)");
+        if (i < 0) throw new InvalidDataException($"{_target.PartialPath}:{lineNo}: no detection_id (the partial file was changed while the hunt ran)");
         i += key.Length;
         int j = i;
         while (j < line.Length && char.IsAsciiDigit(line[j])) j++;
@@ -141,9 +142,11 @@ public sealed class TimesketchSink : IHuntSink
 
     public void Dispose()
     {
-        // A hunt that failed before Complete leaves the partial file, showing how far it got.
-        if (_partial is null) return;
-        _json.Dispose();
-        _partial.Dispose();
+        if (_partial is not null)
+        {
+            _json.Dispose();
+            _partial.Dispose();
+        }
+        _target.Dispose(); // deletes the partial file unless the hunt completed
     }
 }

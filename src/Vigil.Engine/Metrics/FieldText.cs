@@ -87,7 +87,9 @@ internal static class MetricFields
 {
     public static readonly FieldChoice EventId = new("EventID", "winlog.event_id", "event.code", "event_id");
     public static readonly FieldChoice Channel = new("Channel", "winlog.channel", "log_name");
-    public static readonly FieldChoice Computer = new("Computer", "Hostname", "host.name", "winlog.computer_name", "ComputerName");
+    // winlog.computer_name before host.name: with forwarded events (WEF) host.name is the collector running the beat,
+    // winlog.computer_name the machine that logged the event.
+    public static readonly FieldChoice Computer = new("Computer", "Hostname", "winlog.computer_name", "host.name", "ComputerName");
     public static readonly FieldChoice Provider = new("Provider_Name", "SourceName", "winlog.provider_name", "event.provider", "ProviderName");
     public static readonly FieldChoice TargetUserName = new("TargetUserName", "winlog.event_data.TargetUserName");
     public static readonly FieldChoice TargetDomainName = new("TargetDomainName", "winlog.event_data.TargetDomainName");

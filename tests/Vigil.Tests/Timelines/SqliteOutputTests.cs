@@ -145,3 +145,27 @@ public sealed class SqliteOutputTests(HuntOutputs hunt, ITestOutputHelper output
         Assert.True(clock.Elapsed.TotalSeconds < 30, $"{clock.Elapsed.TotalSeconds:F1}s for {N} detections");
     }
 }
+
+/// <summary>Side outputs are moved into place only when the hunt completes.</summary>
+public sealed class SideOutputFileTests
+{
+    [Fact]
+    public void A_failed_hunt_keeps_the_previous_files_and_leaves_no_partial_ones()
+    {
+        var dir = Cli.CliRunner.TempDir("sinks-failed");
+        string db = Path.Combine(dir, "hunt.db"), ts = Path.Combine(dir, "ts.jsonl"), csv = Path.Combine(dir, "t.csv");
+        foreach (var f in new[] { db, ts, csv }) File.WriteAllText(f, "previous run");
+        // The rules path is checked after the side outputs were opened: a usage error then.
+        var r = Cli.CliRunner.Run("hunt", EvtxTestSupport.Sample("DeepBlueCLI"), "--rules", Path.Combine(dir, "no-such-rules"),
+            "--sqlite", db, "--timesketch", ts, "--timeline", csv, "--output", Path.Combine(dir, "out.jsonl"));
+        Assert.Equal(1, r.ExitCode);
+        foreach (var f in new[] { db, ts, csv }) Assert.Equal("previous run", File.ReadAllText(f));
+        Assert.Empty(Directory.GetFiles(dir, "*.partial*"));
+
+        var ok = Cli.CliRunner.Run("hunt", EvtxTestSupport.Sample("DeepBlueCLI"), "--quiet",
+            "--sqlite", db, "--timesketch", ts, "--timeline", csv, "--output", Path.Combine(dir, "out.jsonl"));
+        Assert.Equal(0, ok.ExitCode);
+        foreach (var f in new[] { db, ts, csv }) Assert.NotEqual("previous run", File.ReadAllText(f));
+        Assert.Empty(Directory.GetFiles(dir, "*.partial*"));
+    }
+}
