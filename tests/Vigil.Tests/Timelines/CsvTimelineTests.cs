@@ -9,7 +9,8 @@ namespace Vigil.Tests.Timelines;
 
 /// <summary>The CSV timeline (--timeline and --format csv) read back with a strict RFC 4180 parser and compared
 /// with the JSON lines of the same hunt.</summary>
-public sealed class CsvTimelineTests(HuntOutputs hunt) : IClassFixture<HuntOutputs>
+[Collection(HuntOutputsCollection.Name)]
+public sealed class CsvTimelineTests(HuntOutputs hunt)
 {
     private static readonly string[] Header = ["Timestamp", "Computer", "Channel", "EventID", "RecordID", "Level", "RuleTitle", "RuleID", "Tags", "Source", "Details"];
 

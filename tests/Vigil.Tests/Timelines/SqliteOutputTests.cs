@@ -10,7 +10,8 @@ namespace Vigil.Tests.Timelines;
 
 /// <summary>The SQLite output read back with Microsoft.Data.Sqlite and with the sqlite3 command-line shell, against
 /// the JSON lines of the same hunt.</summary>
-public sealed class SqliteOutputTests(HuntOutputs hunt, ITestOutputHelper output) : IClassFixture<HuntOutputs>
+[Collection(HuntOutputsCollection.Name)]
+public sealed class SqliteOutputTests(HuntOutputs hunt, ITestOutputHelper output)
 {
     private static SqliteConnection Open(string path)
     {
@@ -141,8 +142,9 @@ public sealed class SqliteOutputTests(HuntOutputs hunt, ITestOutputHelper output
         using var db = Open(path);
         Assert.Equal((long)N, Scalar(db, "SELECT COUNT(*) FROM detections"));
         Assert.Equal((long)N / 2, Scalar(db, "SELECT COUNT(*) FROM detections WHERE rule_id = '11111111-1111-1111-1111-111111111111'"));
-        // Generous for a debug build on a shared two-core machine; measured figures are in the README.
-        Assert.True(clock.Elapsed.TotalSeconds < 30, $"{clock.Elapsed.TotalSeconds:F1}s for {N} detections");
+        // Measured 4-8 s in Release (README); a debug build beside the rest of the suite on two shared cores took up to
+        // 32 s. The bound only catches gross regressions (a statement per transaction with syncs takes minutes).
+        Assert.True(clock.Elapsed.TotalSeconds < 120, $"{clock.Elapsed.TotalSeconds:F1}s for {N} detections");
     }
 }
 

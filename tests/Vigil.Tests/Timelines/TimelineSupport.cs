@@ -15,8 +15,15 @@ using Vigil.Tests.Json;
 
 namespace Vigil.Tests.Timelines;
 
+/// <summary>The tests that read the one shared hunt's outputs (run once for all of them, the classes one after another).</summary>
+[CollectionDefinition(Name)]
+public sealed class HuntOutputsCollection : ICollectionFixture<HuntOutputs>
+{
+    public const string Name = "timeline hunt outputs";
+}
+
 /// <summary>One real hunt over the shared EVTX and OTRF JSON data with every timeline output at once, read back by
-/// the tests in this folder (run once per test class).</summary>
+/// the tests in this folder.</summary>
 public sealed class HuntOutputs
 {
     public string Dir { get; } = CliRunner.TempDir("timelines");

@@ -8,7 +8,8 @@ namespace Vigil.Tests.Timelines;
 
 /// <summary>The Timesketch JSON lines: Timesketch's required fields on every line, and the same detections as the
 /// JSON lines of the same hunt.</summary>
-public sealed class TimesketchTests(HuntOutputs hunt) : IClassFixture<HuntOutputs>
+[Collection(HuntOutputsCollection.Name)]
+public sealed class TimesketchTests(HuntOutputs hunt)
 {
     [Fact]
     public void Every_line_has_message_datetime_and_timestamp_desc_and_matches_the_jsonl()
