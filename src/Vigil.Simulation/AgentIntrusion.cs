@@ -167,7 +167,7 @@ internal sealed class AgentIntrusion
         });
 
         // ---- Burst 1: discovery at machine speed on the web server, then a sweep of both subnets -------------
-        Pause(4, 12);
+        Pause(12, 25);
         Pace(280, 480);
         var local = LocalDiscovery.ToArray();
         Shuffle(local);
@@ -184,6 +184,15 @@ internal sealed class AgentIntrusion
                 _w.Net(_t + 60, p, NetSensor.DnsServerIp, 53, _co.Dc.Fqdn, "udp");
                 Next();
             }
+        });
+        // Reachability and users: one command per host and per account, in directory order.
+        Step("T1018", "discovery", "agent pings every computer", () =>
+        {
+            foreach (var h in _co.Hosts.Where(h => h != web)) { Next(); Run(pool, "ping -n 1 -w 500 " + h.Name); }
+        });
+        Step("T1087.002", "discovery", "agent queries domain users one by one", () =>
+        {
+            foreach (var u in _co.Users.Concat(_co.Admins)) { Next(); Run(pool, $"net user {u.Name} /domain"); }
         });
         // Tooling: a port scanner from the agent's server (certutil download).
         string scanner = "C:\\Windows\\Temp\\" + _r.Pick(new[] { "svcmon", "wupd", "netdiag", "perfhost" }) + ".exe";
@@ -296,12 +305,21 @@ internal sealed class AgentIntrusion
                 _w.Net(_t + 40, p, h.Ip, 445);
             }
         });
-        Step("T1087.002", "discovery", "agent queries every domain user", () =>
+        Step("T1087.002", "discovery", "agent checks the group memberships of the service accounts", () =>
         {
-            foreach (var u in _co.Users.Concat(_co.Admins).Concat([_co.SvcBackup, _co.SvcInventory, _co.SvcSql]))
+            foreach (var u in _co.Admins.Concat([_co.SvcBackup, _co.SvcInventory, _co.SvcSql]))
             {
                 Next();
                 Run(system, $"net user {u.Name} /domain", integrity: "System");
+            }
+        });
+        Step("T1083", "discovery", "agent lists user profiles on every host over the admin share", () =>
+        {
+            foreach (var h in _co.Hosts.Where(h => h != web))
+            {
+                Next();
+                var p = Run(system, $"dir \\\\{h.Name}\\C$\\Users", image: Cmd, integrity: "System");
+                _w.Net(_t + 30, p, h.Ip, 445);
             }
         });
 
@@ -338,7 +356,10 @@ internal sealed class AgentIntrusion
             var cmds = new[] { ("T1033", "whoami /all"), ("T1082", "hostname"), ("T1016", "ipconfig /all"), ("T1049", "net session"), ("T1033", "qwinsta"),
                 ("T1057", "tasklist /v"), ("T1049", "netstat -ano"), ("T1135", "net share"), ("T1069.001", "net localgroup administrators"), ("T1082", "systeminfo"),
                 ("T1016", "route print"), ("T1016", "arp -a"), ("T1007", "tasklist /svc"), ("T1007", "sc query state= all"), ("T1053.005", "schtasks /query /fo LIST /v"),
-                ("T1082", "wmic qfe list brief"), ("T1518.001", "netsh advfirewall show allprofiles"), ("T1087.001", "net user"), ("T1083", "dir C:\\Users /a"), ("T1555", "cmdkey /list") };
+                ("T1082", "wmic qfe list brief"), ("T1518.001", "netsh advfirewall show allprofiles"), ("T1087.001", "net user"), ("T1083", "dir C:\\Users /a"), ("T1555", "cmdkey /list"),
+                ("T1057", "wmic process list brief"), ("T1518", "wmic product get name,version"), ("T1012", "reg query HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run"),
+                ("T1083", "dir C:\\ProgramData /a"), ("T1083", "dir D:\\ /a"), ("T1082", "wmic logicaldisk get caption,size,freespace"), ("T1033", "query user"),
+                ("T1016", "netsh interface ipv4 show addresses"), ("T1049", "netstat -rn"), ("T1558", "klist") };
             Shuffle(cmds);
             queues.Add((h, new Queue<(string, string)>(cmds)));
         }
@@ -401,8 +422,15 @@ internal sealed class AgentIntrusion
         Pace(260, 450);
         var sqlShell = shells[_co.Sql];
         string[] tables = ["SalesDB.dbo.Customers", "SalesDB.dbo.Payments", "SalesDB.dbo.IpAssignments", "CrmDB.dbo.WifiProfiles", "CrmDB.dbo.Contacts"];
+        string[] countTables = ["SalesDB.dbo.Customers", "SalesDB.dbo.Payments", "SalesDB.dbo.Orders", "SalesDB.dbo.IpAssignments", "SalesDB.dbo.Invoices",
+            "CrmDB.dbo.WifiProfiles", "CrmDB.dbo.Contacts", "CrmDB.dbo.Tickets", "CrmDB.dbo.Devices", "HRDB.dbo.Employees"];
         Step("T1213", "collection", "enumerate databases and tables", () =>
         {
+            foreach (var table in countTables)
+            {
+                Next();
+                Run(sqlShell, $"\"{SqlCmd}\" -S localhost -E -h -1 -Q \"SET NOCOUNT ON; SELECT COUNT_BIG(*) FROM {table}\"", image: SqlCmd, integrity: "System");
+            }
             Next();
             Run(sqlShell, $"\"{SqlCmd}\" -S localhost -E -Q \"SELECT name FROM sys.databases\"", image: SqlCmd, integrity: "System");
             foreach (var db in new[] { "SalesDB", "CrmDB" })

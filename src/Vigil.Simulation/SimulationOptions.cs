@@ -16,12 +16,13 @@ public sealed class SimulationOptions
 
 public sealed class SimulationResult
 {
+    /// <summary>The Windows log files (JSON lines per channel, or EVTX per host and channel).</summary>
     public required IReadOnlyList<string> Files { get; init; }
-    /// <summary>Events and records written to all files (Windows events plus network and cloud records).</summary>
+    /// <summary>Windows events written (what <see cref="SimulationOptions.Events"/> approximates).</summary>
     public required long EventCount { get; init; }
-    /// <summary>Windows events only (what <see cref="SimulationOptions.Events"/> approximates).</summary>
-    public long WindowsEventCount { get; init; }
-    /// <summary>Zeek and CloudTrail records.</summary>
+    /// <summary>The Zeek and CloudTrail files (JSON lines, in both formats): logs/zeek/*.log, logs/cloudtrail/*.json.</summary>
+    public IReadOnlyList<string> SideFiles { get; init; } = [];
+    /// <summary>Zeek and CloudTrail records written.</summary>
     public long SideRecordCount { get; init; }
     public required string TruthPath { get; init; }
     public required SimulationTruth Truth { get; init; }

@@ -73,7 +73,7 @@ public static class Simulator
         // Logs go to DIR/logs so that hunting DIR/logs does not read truth.json as an event.
         string logDir = Path.Combine(o.OutDir, LogFolder);
         Directory.CreateDirectory(logDir);
-        IReadOnlyList<(string Label, string Path, long Count)> writtenFiles;
+        IReadOnlyList<(string Label, string Path, long Count)> writtenFiles, sideFiles;
         using (IEventSink sink = evtx ? new EvtxSink(logDir, co) : new JsonlSink(logDir))
         using (var side = new SideLogWriter(logDir))
         {
@@ -103,18 +103,19 @@ public static class Simulator
             sideWritten += DrainSide(sensor, side, long.MaxValue, truth);
             sink.Complete();
             side.Complete();
-            writtenFiles = sink.Files.Concat(side.Files).ToList();
-            foreach (var (label, _, count) in writtenFiles) truth.EventsPerFile[label] = count;
+            writtenFiles = sink.Files;
+            sideFiles = side.Files;
+            foreach (var (label, _, count) in writtenFiles.Concat(sideFiles)) truth.EventsPerFile[label] = count;
         }
 
         FinishTimes(truth);
         truth.BenignActivities.AddRange(world.Activities.Where(a => a.StartMs != long.MaxValue));
         string truthPath = Path.Combine(o.OutDir, "truth.json");
         WriteTruth(truth, truthPath);
-        var files = writtenFiles.Select(f => f.Path).ToList();
         return new SimulationResult
         {
-            Files = files, EventCount = written + sideWritten, WindowsEventCount = written, SideRecordCount = sideWritten,
+            Files = writtenFiles.Select(f => f.Path).ToList(), EventCount = written,
+            SideFiles = sideFiles.Select(f => f.Path).ToList(), SideRecordCount = sideWritten,
             TruthPath = truthPath, Truth = truth,
         };
     }

@@ -34,10 +34,11 @@ public static class SimulateCommand
         {
             // EVTX output is one file per host and channel (about a hundred files): name them only when few.
             string logDir = Path.Combine(outDir, Simulator.LogFolder);
-            string files = result.Files.Count <= 10
-                ? string.Join(", ", result.Files.Select(f => Path.GetRelativePath(logDir, f)))
-                : $"{result.Files.Count} files: one per host and channel, Zeek and CloudTrail";
-            console.Error.WriteLine($"vigil: {scenario}: wrote {result.WindowsEventCount:N0} Windows events and {result.SideRecordCount:N0} network/cloud records to {logDir} ({files}) and the labels to {result.TruthPath}");
+            var all = result.Files.Concat(result.SideFiles).ToList();
+            string files = all.Count <= 10
+                ? string.Join(", ", all.Select(f => Path.GetRelativePath(logDir, f)))
+                : $"{result.Files.Count} files, one per host and channel; {string.Join(", ", result.SideFiles.Select(f => Path.GetRelativePath(logDir, f)))}";
+            console.Error.WriteLine($"vigil: {scenario}: wrote {result.EventCount:N0} Windows events and {result.SideRecordCount:N0} network/cloud records to {logDir} ({files}) and the labels to {result.TruthPath}");
         }
         return ExitCodes.Ok;
     }
