@@ -74,7 +74,9 @@ public sealed partial class EvtxOutputTests(EvtxOutputFixture fx) : IClassFixtur
         Assert.True(fx.Evtx.Files.Count >= 28 * 2, $"only {fx.Evtx.Files.Count} files");
         var logDir = Path.Combine(fx.EvtxDir, Simulator.LogFolder);
         var onDisk = Directory.GetFiles(logDir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(onDisk, fx.Evtx.Files.Order(StringComparer.Ordinal).ToList());
+        // Besides the EVTX files: the Zeek and CloudTrail JSON lines, the same as in jsonl format.
+        Assert.Equal(onDisk, fx.Evtx.Files.Concat(fx.Evtx.SideFiles).Order(StringComparer.Ordinal).ToList());
+        Assert.All(fx.Evtx.SideFiles, f => Assert.DoesNotContain(".evtx", f, StringComparison.Ordinal));
         string[] names = ["Security.evtx", "Microsoft-Windows-Sysmon%4Operational.evtx", "System.evtx", "Microsoft-Windows-PowerShell%4Operational.evtx"];
         foreach (var f in fx.Evtx.Files)
         {
@@ -369,9 +371,13 @@ public sealed partial class EvtxOutputTests(EvtxOutputFixture fx) : IClassFixtur
             ["security.jsonl"] = "Security", ["sysmon.jsonl"] = "Microsoft-Windows-Sysmon%4Operational",
             ["system.jsonl"] = "System", ["powershell.jsonl"] = "Microsoft-Windows-PowerShell%4Operational",
         };
-        var pairs = tj.IntrusionEvents.Zip(tx.IntrusionEvents).Concat(tj.BenignLookalikes.Zip(tx.BenignLookalikes)).ToList();
-        Assert.Equal(tj.IntrusionEvents.Count + tj.BenignLookalikes.Count, pairs.Count);
-        Assert.Equal(tx.IntrusionEvents.Count + tx.BenignLookalikes.Count, pairs.Count);
+        // Zeek and CloudTrail records are JSON lines in both formats: their labels are identical.
+        static bool Win(LabelledEvent l) => l.Source == "windows";
+        Assert.Equal(tj.IntrusionEvents.Where(l => !Win(l)).Select(l => (l.File, l.Line, l.RecordId, l.Timestamp, l.Step)),
+            tx.IntrusionEvents.Where(l => !Win(l)).Select(l => (l.File, l.Line, l.RecordId, l.Timestamp, l.Step)));
+        var pairs = tj.IntrusionEvents.Where(Win).Zip(tx.IntrusionEvents.Where(Win)).Concat(tj.BenignLookalikes.Where(Win).Zip(tx.BenignLookalikes.Where(Win))).ToList();
+        Assert.Equal(tj.IntrusionEvents.Count(Win) + tj.BenignLookalikes.Count(Win), pairs.Count);
+        Assert.Equal(tx.IntrusionEvents.Count(Win) + tx.BenignLookalikes.Count(Win), pairs.Count);
         var evtxRoot = Path.Combine(fx.EvtxDir, Simulator.LogFolder);
         var byFile = new Dictionary<string, Dictionary<long, string>>();
         foreach (var (j, x) in pairs)
@@ -493,8 +499,9 @@ public sealed class EvtxHuntParityTests
             Assert.True(r.ExitCode == 0, r.Error);
             return r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
         }
-        static (string, string, string, long, long, string) Key(JsonElement d) => (d.GetProperty("rule_id").GetString()!, d.GetProperty("computer").GetString()!,
-            d.GetProperty("channel").GetString()!, d.GetProperty("event_id").GetInt64(), d.GetProperty("record_id").GetInt64(), d.GetProperty("timestamp").GetString()!);
+        // Zeek and CloudTrail detections (the same JSON files in both formats) have no event or record id.
+        static (string, string, string, string, string, string) Key(JsonElement d) => (d.GetProperty("rule_id").GetString()!, d.GetProperty("computer").GetString()!,
+            d.GetProperty("channel").GetString()!, d.GetProperty("event_id").GetRawText(), d.GetProperty("record_id").GetRawText(), d.GetProperty("timestamp").GetString()!);
         var fromJsonl = Hunt(j);
         var fromEvtx = Hunt(x);
         Assert.True(fromJsonl.Count > 20, $"only {fromJsonl.Count} detections");
@@ -502,15 +509,17 @@ public sealed class EvtxHuntParityTests
 
         // Every serious EVTX detection is a labelled intrusion event, found by the truth's file name and record id.
         var truth = JsonDocument.Parse(File.ReadAllText(Path.Combine(x, "truth.json"))).RootElement;
+        // Windows events are named by file and record id, Zeek and CloudTrail records by file and line.
         var intrusion = truth.GetProperty("intrusionEvents").EnumerateArray()
-            .Select(e => (e.GetProperty("file").GetString()!, e.GetProperty("EventRecordID").GetInt64())).ToHashSet();
+            .Select(e => (e.GetProperty("file").GetString()!, e.TryGetProperty("EventRecordID", out var rid) ? rid.GetInt64() : -e.GetProperty("line").GetInt64())).ToHashSet();
         string logs = Path.Combine(x, "logs");
         var serious = fromEvtx.Where(d => d.GetProperty("level").GetString() is "high" or "critical").ToList();
         Assert.NotEmpty(serious);
         foreach (var d in serious)
         {
             string file = Path.GetRelativePath(logs, d.GetProperty("source").GetString()!).Replace('\\', '/');
-            Assert.True(intrusion.Contains((file, d.GetProperty("record_id").GetInt64())), $"serious detection not labelled as intrusion: {file} {d}");
+            long id = d.GetProperty("record_id").ValueKind == JsonValueKind.Number ? d.GetProperty("record_id").GetInt64() : -d.GetProperty("line").GetInt64();
+            Assert.True(intrusion.Contains((file, id)), $"serious detection not labelled as intrusion: {file} {d}");
         }
     }
 }
