@@ -98,7 +98,7 @@ public sealed class JsonFormat : ILogFormat
             if (head.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) { input.Skip(3); head = head[3..]; }
             if (UsesValueStream(head))
             {
-                scanner = new JsonValueScanner(input, _blockSize, diagnostics);
+                scanner = new JsonValueScanner(input, _blockSize, diagnostics, IsRecordsWrapper(head));
                 while (scanner.Next() is { } p) yield return p;
             }
             else
@@ -116,6 +116,26 @@ public sealed class JsonFormat : ILogFormat
     }
 
     /// <summary>
+    /// AWS CloudTrail delivers its logs as <c>{"Records":[{...},{...}]}</c> (one line, usually gzipped): the
+    /// records are the events, not the wrapper. True when the data opens with that property.
+    /// </summary>
+    internal static bool IsRecordsWrapper(ReadOnlySpan<byte> head)
+    {
+        int i = 0;
+        while (i < head.Length && JsonLinesPartition.IsSpace(head[i])) i++;
+        if (i == head.Length || head[i] != '{') return false;
+        i++;
+        while (i < head.Length && JsonLinesPartition.IsSpace(head[i])) i++;
+        if (!head[i..].StartsWith("\"Records\""u8)) return false;
+        i += "\"Records\""u8.Length;
+        while (i < head.Length && JsonLinesPartition.IsSpace(head[i])) i++;
+        if (i == head.Length || head[i] != ':') return false;
+        i++;
+        while (i < head.Length && JsonLinesPartition.IsSpace(head[i])) i++;
+        return i < head.Length && head[i] == '[';
+    }
+
+    /// <summary>
     /// JSON lines unless the data starts with '[' (an array) or its first line is a lone '{' (pretty-printed
     /// objects). A JSON-lines file with a damaged first line still goes line by line, so only that line is lost.
     /// </summary>
@@ -126,6 +146,7 @@ public sealed class JsonFormat : ILogFormat
         if (i == head.Length) return false;
         if (head[i] == '[') return true;
         if (head[i] != '{') return false;
+        if (IsRecordsWrapper(head)) return true;
         int j = i + 1;
         while (j < head.Length && head[j] is (byte)' ' or (byte)'\t' or (byte)'\r') j++;
         return j < head.Length && head[j] == '\n';

@@ -13,6 +13,10 @@ namespace Vigil.Readers.Json;
 /// cut by the end of the buffer is completed after the refill (JsonReaderState / isFinalBlock). The bytes of the
 /// element being read are kept in the buffer, which grows when one element is larger than it.
 /// <para>
+/// In records mode (AWS CloudTrail's <c>{"Records":[...]}</c> files) the events are the object elements of the
+/// top-level object's <c>Records</c> array (depth 2); the wrapper's other properties are skipped.
+/// </para>
+/// <para>
 /// Invalid JSON here cannot be skipped reliably (there is no line to resynchronise on), so it is
 /// reported with its offset and line and ends the file; the elements before it are kept.
 /// </para>
@@ -32,6 +36,8 @@ internal sealed class JsonValueScanner : IDisposable
     private bool _final;
     private bool _done;
     private long _ordinal;
+    private readonly bool _records;
+    private bool _inRecords;      // records mode: inside the Records array
 
     // Element being collected: its start in _buf and the depth of its opening token.
     private int _elementStart = -1;
@@ -42,8 +48,9 @@ internal sealed class JsonValueScanner : IDisposable
     private int _lineScanPos;
     private long _lineAtScanPos = 1;
 
-    public JsonValueScanner(JsonInput input, int blockSize, IDiagnostics diagnostics)
+    public JsonValueScanner(JsonInput input, int blockSize, IDiagnostics diagnostics, bool records = false)
     {
+        _records = records;
         _input = input;
         _diagnostics = diagnostics;
         _blockSize = blockSize;
@@ -98,6 +105,11 @@ internal sealed class JsonValueScanner : IDisposable
                     continue;
                 }
                 int start = _readPos + (int)reader.TokenStartIndex;
+                if (_records)
+                {
+                    ScanRecordsToken(ref reader, token, depth, start);
+                    continue;
+                }
                 switch (token)
                 {
                     case JsonTokenType.StartObject when depth <= 1:
@@ -137,6 +149,52 @@ internal sealed class JsonValueScanner : IDisposable
         if (_final) _done = true;
         return false;
     }
+
+    /// <summary>Records mode, outside an element: the wrapper object, its Records array, and other properties.</summary>
+    private void ScanRecordsToken(ref Utf8JsonReader reader, JsonTokenType token, int depth, int start)
+    {
+        if (_inRecords)
+        {
+            if (token == JsonTokenType.EndArray && depth == 1) { _inRecords = false; return; }
+            if (token == JsonTokenType.StartObject)
+            {
+                _elementStart = start;
+                _elementDepth = depth;
+                return;
+            }
+            if (token == JsonTokenType.StartArray)
+            {
+                Reject(start, "an array");
+                _elementStart = start;
+                _elementDepth = depth;
+                _elementRejected = true;
+                return;
+            }
+            Reject(start, Describe(token));
+            return;
+        }
+        if (depth == 1 && token == JsonTokenType.PropertyName)
+        {
+            _pendingRecords = reader.ValueTextEquals("Records"u8);
+            return;
+        }
+        if (depth == 1 && token == JsonTokenType.StartArray && _pendingRecords)
+        {
+            _inRecords = true;
+            _pendingRecords = false;
+            return;
+        }
+        if (depth == 1 && token is JsonTokenType.StartObject or JsonTokenType.StartArray)
+        {
+            // Another property of the wrapper with a structured value: skip it without a complaint.
+            _elementStart = start;
+            _elementDepth = depth;
+            _elementRejected = true;
+        }
+        _pendingRecords = false;
+    }
+
+    private bool _pendingRecords;
 
     private void Reject(int start, string what) =>
         _diagnostics.Report(new ReadError(_input.Path, $"JSON value is {what}, not an object; an event must be a JSON object",

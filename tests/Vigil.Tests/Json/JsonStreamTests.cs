@@ -100,6 +100,59 @@ public class JsonStreamTests
         AssertSameEvents(array, fromGz);
     }
 
+    /// <summary>The same records as AWS delivers them: one line <c>{"Records":[...]}</c>, other wrapper properties around.</summary>
+    private static byte[] ToCloudTrailDelivery(string jsonLinesPath, bool indented)
+    {
+        var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = indented }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("Records");
+            foreach (var line in File.ReadLines(jsonLinesPath).Where(l => l.Trim().Length > 0))
+            {
+                using var doc = JsonDocument.Parse(line);
+                doc.WriteTo(w);
+            }
+            w.WriteEndArray();
+            // Digest-style extras after the records must not become events or errors.
+            w.WriteString("logFileVersion", "1.0");
+            w.WriteStartObject("meta");
+            w.WriteStartArray("x");
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return ms.ToArray();
+    }
+
+    [Theory]
+    [InlineData(false, 1 << 20)]
+    [InlineData(true, 1 << 20)]
+    [InlineData(false, 4096)]
+    public void CloudTrailDeliveryFilesGiveOneEventPerRecord_PlainAndGzip(bool indented, int blockSize)
+    {
+        using var dir = new TempDir();
+        var lines = JsonTestSupport.ReadAll(Otrf(Cloudtrail));
+        var bytes = ToCloudTrailDelivery(Otrf(Cloudtrail), indented);
+        var delivered = JsonTestSupport.ReadAll(dir.File("123456789012_CloudTrail_us-east-1_20201020T0000Z_abc.json", bytes), blockSize);
+        Assert.Empty(delivered.Errors);
+        Assert.True(lines.Events.Count > 100);
+        AssertSameEvents(lines, delivered, withRaw: false, withOrigin: false);
+        Assert.All(delivered.Events, e => Assert.Equal((byte)'{', bytes[e.Origin.Offset]));
+        var gz = JsonTestSupport.ReadAll(dir.File("delivered.json.gz", JsonTestSupport.Gzip(bytes)), blockSize);
+        Assert.Empty(gz.Errors);
+        AssertSameEvents(delivered, gz);
+    }
+
+    [Fact]
+    public void AnObjectWithoutARecordsArrayStaysOneEvent()
+    {
+        using var dir = new TempDir();
+        var r = JsonTestSupport.ReadAll(dir.File("one.json", Encoding.UTF8.GetBytes("{\"Records\": 3, \"a\": \"b\"}\n")));
+        Assert.Empty(r.Errors);
+        Assert.Equal("b", Assert.Single(r.Events).Get("a"));
+    }
+
     [Fact]
     public void PrettyPrintedObjectsOneAfterAnotherAreRead()
     {
