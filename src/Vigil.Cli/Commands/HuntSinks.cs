@@ -16,7 +16,8 @@ public sealed class HuntSinks : IDisposable
     {
         var s = new HuntSinks();
         // Sinks register here, one line each: if (a.Value("--flag") is { } path) s._sinks.Add(new SomeSink(path));
-        _ = a; _ = console;
+        if (a.Value("--campaigns") is { } campaigns) s._sinks.Add(new CampaignJsonSink(campaigns));
+        _ = console;
         return s;
     }
 
