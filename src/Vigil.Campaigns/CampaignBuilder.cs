@@ -60,7 +60,7 @@ public sealed class CampaignBuilder
 
             int p = px.ByGuid(d.ProcessGuid);
             if (p < 0 && d.ProcessId >= 0 && host.Length > 0 && d.EventId is not (4624 or 4625 or 4648)) p = px.ByPid(host, d.ProcessId, d.Ticks);
-            if (p < 0 && d.EventId is 7045 or 4697)
+            if (p < 0 && d.EventId is 7045 or 4697 or 4698)
             {
                 var svc = servicesByHost[host].FirstOrDefault(s => s.Host == host && Math.Abs(s.Ticks - d.Ticks) < TimeSpan.TicksPerSecond * 2
                     && (d.ServiceName.Length == 0 || s.Name == d.ServiceName));
@@ -210,7 +210,9 @@ public sealed class CampaignBuilder
         d.Procs = procs.Select(i => env.Px.Procs[i]).OrderBy(p => p.Ticks).ToList();
 
         // Links: one per (from, to, account, method), the first time it happened, with the detections that show it.
-        foreach (var l in laterals.OrderBy(l => l.Ticks).GroupBy(l => (l.From, l.To, l.Account, l.Method)).Select(g => g.First()))
+        // Several records of one movement (4648 by svchost and by WMIC, two logons) make one link with the most specific method.
+        foreach (var l in laterals.OrderBy(l => l.Ticks).GroupBy(l => (l.From, l.To, l.Account))
+                     .Select(g => g.FirstOrDefault(x => !GenericMethods.Contains(x.Method)) is { } specific ? specific with { Ticks = g.First().Ticks } : g.First()))
         {
             d.AddHost(l.From.Length > 0 ? l.From : "");
             d.AddHost(l.To);
@@ -234,6 +236,14 @@ public sealed class CampaignBuilder
             }
         }
         if (d.Links.Count > 0 && d.First == 0) d.First = d.Links.Min(l => l.Time.Ticks);
+        // Hosts in the order first touched, by detections or by movement (the source of a link is touched at its time).
+        var touched = new Dictionary<string, long>(StringComparer.Ordinal);
+        void Touch(string h, long t) { if (h.Length > 0 && (!touched.TryGetValue(h, out var have) || t < have)) touched[h] = t; }
+        for (int k = 0; k < d.Facts.Count; k++) Touch(d.FactHosts[k], d.Facts[k].Ticks);
+        foreach (var l in d.Links) { Touch(l.FromHost, l.Time.Ticks); Touch(l.ToHost, l.Time.Ticks); }
+        var order = d.Hosts.OrderBy(h => touched.GetValueOrDefault(h, long.MaxValue)).ToList();
+        d.Hosts.Clear();
+        d.Hosts.AddRange(order);
         foreach (var h in d.Hosts.ToList())
             foreach (var a in env.Hosts.AddressesOf(h).Order(StringComparer.Ordinal).Take(4)) d.AddAddress(a);
 
@@ -245,6 +255,8 @@ public sealed class CampaignBuilder
         d.Steps = Fold(d);
         return d;
     }
+
+    private static readonly HashSet<string> GenericMethods = ["network-logon", "explicit-credentials", "smb", "remote-execution"];
 
     /// <summary>Host names a command line targets: \\NAME, /node:NAME, -ComputerName NAME.</summary>
     internal static IEnumerable<string> CommandTargets(string cmd)

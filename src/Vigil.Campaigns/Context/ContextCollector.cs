@@ -97,6 +97,7 @@ public sealed class ContextCollector : IHuntObserver
                 case 4648: Explicit(e); break;
                 case 4672: Privileged(e); break;
                 case 7045 or 4697: Service(e); break;
+                case 4698: Task(e); break;
             }
         }
 
@@ -236,6 +237,16 @@ public sealed class ContextCollector : IHuntObserver
                 Pool(Text(e, F.AccountName))));
         }
 
+        private void Task(Event e)
+        {
+            // The action's command sits in the task XML: <Command>...</Command>.
+            var xml = Text(e, F.TaskContent, 4000);
+            int a = xml.IndexOf("<Command>", StringComparison.OrdinalIgnoreCase), b = xml.IndexOf("</Command>", StringComparison.OrdinalIgnoreCase);
+            var command = a >= 0 && b > a ? xml[(a + 9)..b].Trim() : "";
+            Services.Add(new ServiceRec(e.TimestampTicks, HostOf(e), Pool(Text(e, F.TaskName)), command,
+                Pool(Names.Account(Text(e, F.SubjectDomainName), Text(e, F.SubjectUserName))), IsTask: true));
+        }
+
         private void Vote(string ip, string host)
         {
             if (!AddressHosts.TryGetValue(ip, out var m)) AddressHosts[Pool(ip)] = m = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -289,6 +300,8 @@ public sealed class ContextCollector : IHuntObserver
         public static readonly int[] Initiated = W("Initiated");
         public static readonly int[] ServiceName = W("ServiceName");
         public static readonly int[] ImagePath = Ids("ImagePath", "ServiceFileName", "winlog.event_data.ImagePath", "winlog.event_data.ServiceFileName");
+        public static readonly int[] TaskName = W("TaskName");
+        public static readonly int[] TaskContent = W("TaskContent");
         public static readonly int[] AccountName = Ids("AccountName", "ServiceAccount", "winlog.event_data.AccountName");
         public static readonly int ZeekOrig = FieldNames.Intern("id.orig_h");
         public static readonly int[] ZeekOrigA = [ZeekOrig];

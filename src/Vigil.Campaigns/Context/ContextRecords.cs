@@ -9,8 +9,9 @@ public sealed record ProcRec(long Ticks, string Host, string Guid, string Parent
 public sealed record LogonRec(long Ticks, string Host, int EventId, int LogonType, string Address, string Account, long LogonId,
     string Workstation, string TargetServer, string SubjectAccount, long SubjectLogonId, long ProcessId, string ProcessName);
 
-/// <summary>A service installed (System 7045, Security 4697).</summary>
-public sealed record ServiceRec(long Ticks, string Host, string Name, string ImagePath, string Account);
+/// <summary>A service installed (System 7045, Security 4697), or a scheduled task created (Security 4698, <see cref="IsTask"/>):
+/// both are how remote execution lands on a host.</summary>
+public sealed record ServiceRec(long Ticks, string Host, string Name, string ImagePath, string Account, bool IsTask = false);
 
 /// <summary>One connection worth keeping on its own: an internal destination on a remote-administration port
 /// (SMB, RPC, WinRM, RDP, SSH), the kind that precedes lateral movement.</summary>

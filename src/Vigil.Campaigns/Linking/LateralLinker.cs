@@ -90,7 +90,7 @@ public static class LateralLinker
             }
             if (best is null) continue;
             bool psexec = s.Name.Contains("PSEXESVC", StringComparison.OrdinalIgnoreCase) || s.ImagePath.Contains("PSEXESVC", StringComparison.OrdinalIgnoreCase);
-            if (best.Method is "network-logon" or "smb" or "remote-service") best.Method = psexec ? "psexec" : "remote-service";
+            if (best.Method is "network-logon" or "smb" or "remote-service") best.Method = s.IsTask ? "schtasks" : psexec ? "psexec" : "remote-service";
             int sp = ServiceProcess(px, s.Host, s);
             best.ToKeys.Add(sp >= 0 ? ProcKey(px, sp) : ServiceKey(s));
         }
