@@ -240,7 +240,8 @@ public sealed class CampaignBuilder
         var touched = new Dictionary<string, long>(StringComparer.Ordinal);
         void Touch(string h, long t) { if (h.Length > 0 && (!touched.TryGetValue(h, out var have) || t < have)) touched[h] = t; }
         for (int k = 0; k < d.Facts.Count; k++) Touch(d.FactHosts[k], d.Facts[k].Ticks);
-        foreach (var l in d.Links) { Touch(l.FromHost, l.Time.Ticks); Touch(l.ToHost, l.Time.Ticks); }
+        foreach (var l in d.Links) { Touch(l.FromHost, l.Time.Ticks - 1); Touch(l.ToHost, l.Time.Ticks); }
+        foreach (var p in d.Procs) Touch(p.Host, p.Ticks);
         var order = d.Hosts.OrderBy(h => touched.GetValueOrDefault(h, long.MaxValue)).ToList();
         d.Hosts.Clear();
         d.Hosts.AddRange(order);

@@ -173,6 +173,7 @@ internal static class OperatorAnalyzer
     {
         int best = cmds.Count > 0 ? 1 : 0, lo = 0, interleave = 0;
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var last = new Dictionary<string, long>(StringComparer.Ordinal);
         for (int hi = 0; hi < cmds.Count; hi++)
         {
             counts[cmds[hi].Host] = counts.GetValueOrDefault(cmds[hi].Host) + 1;
@@ -182,8 +183,10 @@ internal static class OperatorAnalyzer
                 lo++;
             }
             best = Math.Max(best, counts.Count);
-            if (hi >= 2 && cmds[hi].Host == cmds[hi - 2].Host && cmds[hi].Host != cmds[hi - 1].Host && cmds[hi].Ticks - cmds[hi - 2].Ticks <= 30 * Sec)
+            // Interleaving: switching back to a host worked within the last 30 s (A, B, A or A, B, C, A).
+            if (hi > 0 && cmds[hi].Host != cmds[hi - 1].Host && last.TryGetValue(cmds[hi].Host, out long seen) && cmds[hi].Ticks - seen <= 30 * Sec)
                 interleave++;
+            last[cmds[hi].Host] = cmds[hi].Ticks;
         }
         return (best, interleave);
     }
