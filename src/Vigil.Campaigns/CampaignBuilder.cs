@@ -89,6 +89,25 @@ public sealed class CampaignBuilder
             if (d.CloudArn.Length > 0) uf.Union(self, uf.Node("C|" + d.CloudArn));
         }
 
+        // Network-level detections (a sweep seen by Zeek, a burst of failed logons from an address) name no account, process
+        // or session: only the source address. They join the actor that was busy on the source host at that moment: the
+        // process tree with the most process creations there in the two minutes before (and 30 s after), if any.
+        for (int i = 0; i < facts.Count; i++)
+        {
+            var d = facts[i];
+            if (factProc[i] >= 0 || d.Account.Length > 0 || d.CloudArn.Length > 0 || d.SourceAddress.Length == 0 || !Names.IsInternal(d.SourceAddress)) continue;
+            var source = hostMap.HostOf(d.SourceAddress);
+            if (source.Length == 0) continue;
+            var busiest = px.Window(source, d.Ticks - TimeSpan.TicksPerMinute * 2, d.Ticks + TimeSpan.TicksPerSecond * 30)
+                .Where(p => !Names.IsSystemLogon(px.Procs[p].LogonId) || !ProcessIndex.IsHub(px.Procs[px.Root(p)].Image))
+                .GroupBy(px.Root).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Max()).FirstOrDefault();
+            if (busiest is not null) uf.Union(uf.Node("D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)), uf.Node(LateralLinker.ProcKey(px, busiest.Key)));
+        }
+
+        // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
+        // aws_secret_access_key, .aws\credentials) belongs to that campaign: the key was found, then used.
+        CloudKeyLinks(facts, ctx, px, uf);
+
         // Account runs: the same account on the same host, consecutive detections no further apart than AccountGap.
         foreach (var g in Enumerable.Range(0, facts.Count).Where(i => facts[i].Account.Length > 0 && hostOf[i].Length > 0)
                      .GroupBy(i => (hostOf[i], Names.AccountKey(facts[i].Account))))
@@ -152,6 +171,34 @@ public sealed class CampaignBuilder
         // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic).
         var ranked = built.OrderByDescending(c => c.Score).ThenBy(c => c.FirstSeen).ThenBy(c => c.DetectionIds[0]).ToList();
         return ranked.Select((c, i) => c.ToCampaign("C" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex CloudKeySearch = new(
+        @"aws_secret_access_key|aws_access_key_id|\.aws[\\/]credentials|\bAKIA[0-9A-Z]{12,}|azure_client_secret|GOOGLE_APPLICATION_CREDENTIALS",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.Compiled);
+
+    private static void CloudKeyLinks(IReadOnlyList<DetectionFact> facts, ContextCollector ctx, ProcessIndex px, UnionFind uf)
+    {
+        var arns = new HashSet<string>(facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
+        if (arns.Count == 0) return;
+        var searches = new List<(long Ticks, string Key)>();
+        for (int i = 0; i < px.Count; i++)
+            if (CloudKeySearch.IsMatch(px.Procs[i].CommandLine)) searches.Add((px.Procs[i].Ticks, LateralLinker.ProcKey(px, i)));
+        for (int i = 0; i < facts.Count; i++)
+            if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, "D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (searches.Count == 0) return;
+        searches.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
+        foreach (var arn in arns)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var c in ctx.Cloud.Where(c => c.Arn == arn).OrderBy(c => c.Ticks))
+            {
+                if (c.SourceAddress.Length == 0 || !seen.Add(c.SourceAddress) || seen.Count == 1 && ctx.Cloud.Any(x => x.Arn == arn && x.SourceAddress != c.SourceAddress && x.Ticks < c.Ticks)) continue;
+                // A first use from this address: the latest key search in the 24 hours before it.
+                var search = searches.LastOrDefault(x => x.Ticks <= c.Ticks && c.Ticks - x.Ticks <= TimeSpan.TicksPerDay);
+                if (search.Key is not null) uf.Union("C|" + arn, search.Key);
+            }
+        }
     }
 
     /// <summary>The process on the host that ran a command naming <paramref name="name"/> in the two minutes before (net user X /add

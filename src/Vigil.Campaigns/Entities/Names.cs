@@ -50,7 +50,7 @@ public static class Names
     private static readonly HashSet<string> NonActors = new(StringComparer.OrdinalIgnoreCase)
     {
         "SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE", "ANONYMOUS LOGON", "LOCALSERVICE", "NETWORKSERVICE", "-", "",
-        "IUSR", "DefaultAppPool", "DWM-1", "DWM-2", "DWM-3", "UMFD-0", "UMFD-1", "UMFD-2", "UMFD-3",
+        "IUSR", "DWM-1", "DWM-2", "DWM-3", "UMFD-0", "UMFD-1", "UMFD-2", "UMFD-3",
     };
 
     /// <summary>"DOMAIN\user" with the domain's first label upper-cased ("corp.example" → "CORP"), or "user" when no domain;
@@ -67,7 +67,7 @@ public static class Names
         if (NonActors.Contains(u) || u.EndsWith('$') || u.StartsWith("DWM-", StringComparison.OrdinalIgnoreCase)
             || u.StartsWith("UMFD-", StringComparison.OrdinalIgnoreCase)) return "";
         if (d.Equals("NT AUTHORITY", StringComparison.OrdinalIgnoreCase) || d.Equals("Window Manager", StringComparison.OrdinalIgnoreCase)
-            || d.Equals("Font Driver Host", StringComparison.OrdinalIgnoreCase) || d.Equals("IIS APPPOOL", StringComparison.OrdinalIgnoreCase)) return "";
+            || d.Equals("Font Driver Host", StringComparison.OrdinalIgnoreCase)) return "";
         if (d == "-") d = "";
         int dot = d.IndexOf('.');
         if (dot > 0) d = d[..dot];

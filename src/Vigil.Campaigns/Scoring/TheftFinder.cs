@@ -63,6 +63,9 @@ internal static partial class TheftFinder
         foreach (var flow in internalAddrs.SelectMany(a => env.FlowsBySource[a]))
         {
             if (Names.IsInternal(flow.Dest)) continue;
+            // The transfer must start while the campaign runs (or within 30 minutes after its last step): a host that a
+            // benign job touched at night is not blamed for an upload in the afternoon.
+            if (d.First != 0 && (flow.First < d.First - slack || flow.First > d.Last + 30 * slack) && flow.First != long.MaxValue) continue;
             bool novel = d.First == 0 || flow.First >= d.First - slack;
             bool big = flow.OrigBytes >= UploadBytes;
             var host = env.Hosts.HostOf(flow.Source) is { Length: > 0 } h ? h : flow.Source;
@@ -94,7 +97,7 @@ internal static partial class TheftFinder
                 var buckets = reads.Select(r => r.Target.Split('/')[0]).Where(b => b.Length > 0).Distinct().Take(3);
                 Add(new DataTheft(CampaignBuilder.Time(reads[0].Ticks), "cloud", "cloud-bulk-read",
                     $"{reads.Count} GetObject calls (up to {peak} in 10 minutes) from {string.Join(", ", buckets)}" + (bytes > 0 ? $", {Mb(bytes)}" : ""),
-                    bytes, reads[0].SourceAddress, d.Facts.Where(f => f.Detail.StartsWith("GetObject", StringComparison.Ordinal)).Select(f => f.Id).Order().ToList()));
+                    bytes, reads.GroupBy(r => r.SourceAddress).OrderByDescending(g => g.Count()).First().Key, d.Facts.Where(f => f.Detail.StartsWith("GetObject", StringComparison.Ordinal)).Select(f => f.Id).Order().ToList()));
             }
             foreach (var c in calls.Where(c => !c.Failed && c.EventName is "ModifySnapshotAttribute" or "ModifyDBSnapshotAttribute" or "ModifyDBClusterSnapshotAttribute"))
                 Add(new DataTheft(CampaignBuilder.Time(c.Ticks), "cloud", "snapshot-share", c.EventName + " " + c.Target, 0, c.SourceAddress, []));
