@@ -92,6 +92,15 @@ public sealed class EventSet
         return doc.GetProperty("campaigns").EnumerateArray().Select(c => c.Clone()).ToList();
     }
 
+    /// <summary>Hunts with the built-in rules and returns the campaigns.</summary>
+    public static List<JsonElement> HuntBuiltin(string dir, string input)
+    {
+        var campaignsPath = Path.Combine(dir, "campaigns.json");
+        var r = CliRunner.Run("hunt", input, "--format", "jsonl", "--output", Path.Combine(dir, "det.jsonl"), "--campaigns", campaignsPath, "--quiet");
+        Assert.True(r.ExitCode == 0, r.Error);
+        return JsonDocument.Parse(File.ReadAllText(campaignsPath)).RootElement.GetProperty("campaigns").EnumerateArray().Select(c => c.Clone()).ToList();
+    }
+
     /// <summary>A hash that is the same in every process (string.GetHashCode is randomized).</summary>
     public static long Stable(string s)
     {
