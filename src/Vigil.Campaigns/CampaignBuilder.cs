@@ -142,9 +142,11 @@ public sealed class CampaignBuilder
         }
         // The actor's processes (for tempo and theft): those in a tree or network session joined to the campaign.
         var groupProcs = new Dictionary<int, List<int>>();
+        var rootGroup = new Dictionary<int, int>();
         for (int i = 0; i < px.Count; i++)
         {
-            int g = uf.FindKey(LateralLinker.ProcKey(px, i));
+            int root = px.Root(i);
+            if (!rootGroup.TryGetValue(root, out int g)) rootGroup[root] = g = uf.FindKey(LateralLinker.ProcKey(px, i));
             var pr = px.Procs[i];
             if ((g < 0 || !groups.ContainsKey(g)) && networkSessions.Contains((pr.Host, pr.LogonId)))
                 g = uf.FindKey(LateralLinker.SessionKey(pr.Host, pr.LogonId));
