@@ -16,7 +16,7 @@ public sealed class HuntSinks : IDisposable
     {
         var s = new HuntSinks();
         // Sinks register here, one line each: if (a.Value("--flag") is { } path) s._sinks.Add(new SomeSink(path));
-        _ = a; _ = console;
+        if (a.Value("--campaigns") is { } campaigns) s._sinks.Add(new CampaignJsonSink(campaigns));
         if (a.Value("--timeline") is { } timeline) s._sinks.Add(new TimelineCsvSink(timeline));
         if (a.Value("--timesketch") is { } timesketch) s._sinks.Add(new TimesketchSink(timesketch, console.Error));
         if (a.Value("--sqlite") is { } sqlite) s._sinks.Add(new SqliteSink(sqlite));

@@ -69,10 +69,16 @@ public class ExitCodeTests
     }
 
     [Fact]
-    public void Campaigns_and_report_say_plainly_they_are_not_built_yet()
+    public void Report_says_plainly_it_is_not_built_yet_while_campaigns_are()
     {
-        var r = CliRunner.Run("hunt", "x", "--campaigns", "c.json");
+        var r = CliRunner.Run("hunt", "x", "--report", "r.html");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("not available", r.Error);
+        var dir = CliRunner.TempDir("exit-campaigns");
+        var input = Path.Combine(dir, "e.jsonl");
+        File.WriteAllText(input, "{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Computer\":\"WS1\",\"TimeCreated\":\"2026-03-10T10:00:00Z\",\"Image\":\"C:\\\\Windows\\\\System32\\\\whoami.exe\",\"CommandLine\":\"whoami\"}\n");
+        var ok = CliRunner.Run("hunt", input, "--campaigns", Path.Combine(dir, "c.json"), "--format", "jsonl", "--output", Path.Combine(dir, "d.jsonl"));
+        Assert.Equal(0, ok.ExitCode);
+        Assert.StartsWith("{", File.ReadAllText(Path.Combine(dir, "c.json")));
     }
 }
