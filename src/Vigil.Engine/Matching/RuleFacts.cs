@@ -240,14 +240,16 @@ internal static class RuleFacts
     /// case-insensitive Equals / StartsWith / EndsWith / Contains with non-empty foldable text and no number
     /// meaning. Then the test holds iff some atom of every group holds (one group unless <c>all</c>), which
     /// is what the evaluator computes (some value of the field, or of any field for keywords, matches).
+    /// For a test with <see cref="FieldTest.AltFieldIds"/> this holds only when the test's own field is present.
     /// Null when the evaluator must decide.
     /// </summary>
     public static List<List<Atom>>? ExactAtoms(FieldTest t)
     {
         if (t.Kind != TestKind.Values || t.Negate || t.AbsentMatches || t.Part != TimePart.None) return null;
         if (t.Groups.Length == 0 && t.ExactSet == null) return null;
-        // "First present of several names" is not what hits on any one of them say: the evaluator decides.
-        if (t.AltFieldIds != null) return null;
+        // With other names (fieldmaps.yml) the test reads the first present of them. The atoms below are on the
+        // test's own name, so they decide it exactly only when that name is present; RuleProgram checks that and
+        // leaves the other cases (absent, or only an alternative name present) to the evaluator.
         var groups = new List<List<Atom>>();
         foreach (var g in t.Groups)
         {

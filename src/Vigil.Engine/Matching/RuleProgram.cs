@@ -36,6 +36,7 @@ internal sealed class RuleProgram
             if (n.Kind is NodeKind.Field or NodeKind.Keyword && RuleFacts.ExactAtoms(n.Test!) is { } groups)
             {
                 p.Groups = groups.Select(g => g.Select(atomId).Distinct().ToArray()).ToArray();
+                p.HasAlternatives = n.Test!.AltFieldIds != null;
                 foreach (var g in groups) foreach (var a in g) usedFields.Add(a.FieldId);
             }
             cache[n] = p;
@@ -69,6 +70,10 @@ internal sealed class RuleProgram
             case NodeKind.Field:
             case NodeKind.Keyword:
                 if (n.Groups is not { } groups) return Evaluator.Eval(n.Original, e);
+                // A test with other names (fieldmaps.yml) reads the first present of them: when its own name is
+                // present that is the field the atoms were scanned on; otherwise the evaluator decides (absent
+                // field, or a Winlogbeat-style name).
+                if (n.HasAlternatives && e.IndexOf(n.Original.Test!.FieldId) < 0) return Evaluator.Eval(n.Original, e);
                 foreach (var g in groups)
                 {
                     bool any = false;
@@ -88,5 +93,7 @@ internal sealed class RuleProgram
         public Node Original = null!;
         /// <summary>Atom ids per group: the test holds iff every group has a hit atom. Null: ask the evaluator.</summary>
         public int[][]? Groups;
+        /// <summary>The field test has other names (fieldmaps.yml): <see cref="Groups"/> answer it only when its own name is present.</summary>
+        public bool HasAlternatives;
     }
 }
