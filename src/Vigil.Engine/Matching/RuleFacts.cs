@@ -243,7 +243,18 @@ internal static class RuleFacts
     /// For a test with <see cref="FieldTest.AltFieldIds"/> this holds only when the test's own field is present.
     /// Null when the evaluator must decide.
     /// </summary>
-    public static List<List<Atom>>? ExactAtoms(FieldTest t)
+    public static List<List<Atom>>? ExactAtoms(FieldTest t) => TestAtoms(t, necessaryOnly: false);
+
+    /// <summary>
+    /// Atoms that are necessary (not sufficient) for a field or keyword test the evaluator must decide: the
+    /// same groups as <see cref="ExactAtoms"/>, but a wildcard needle gives its longest literal as a contains
+    /// atom and a cased needle its folded text (a case-sensitive match is also a case-insensitive one). If
+    /// some group has no atom that holds, the test cannot hold; otherwise the evaluator decides. Null when some
+    /// needle gives no such atom (regex, number, CIDR, fieldref, empty or unfoldable text, ...).
+    /// </summary>
+    public static List<List<Atom>>? NecessaryAtoms(FieldTest t) => TestAtoms(t, necessaryOnly: true);
+
+    private static List<List<Atom>>? TestAtoms(FieldTest t, bool necessaryOnly)
     {
         if (t.Kind != TestKind.Values || t.Negate || t.AbsentMatches || t.Part != TimePart.None) return null;
         if (t.Groups.Length == 0 && t.ExactSet == null) return null;
@@ -256,17 +267,25 @@ internal static class RuleFacts
             var atoms = new List<Atom>();
             foreach (var nd in g)
             {
-                if (nd.HasNumber || nd.Comparison != StringComparison.OrdinalIgnoreCase || nd.Text.Length == 0) return null;
+                if (nd.HasNumber) return null;
+                if (nd.Comparison != StringComparison.OrdinalIgnoreCase && !(necessaryOnly && nd.Comparison == StringComparison.Ordinal)) return null;
                 AtomKind kind;
+                string text = nd.Text;
                 switch (nd.Kind)
                 {
                     case NeedleKind.Equals: kind = AtomKind.Equals; break;
                     case NeedleKind.StartsWith: kind = AtomKind.StartsWith; break;
                     case NeedleKind.EndsWith: kind = AtomKind.EndsWith; break;
                     case NeedleKind.Contains: kind = AtomKind.Contains; break;
+                    case NeedleKind.Wildcard when necessaryOnly:
+                        // Every literal segment occurs in a matching value ('?' is a segment of its own).
+                        kind = AtomKind.Contains;
+                        text = nd.Pattern!.Where(x => x.Kind == SegmentKind.Literal).Select(x => x.Text).MaxBy(x => x.Length) ?? "";
+                        break;
                     default: return null;
                 }
-                var folded = CaseFold.FoldNeedle(nd.Text);
+                if (text.Length == 0) return null;
+                var folded = CaseFold.FoldNeedle(text);
                 if (folded == null) return null;
                 atoms.Add(new Atom(t.FieldId, kind, folded));
             }
