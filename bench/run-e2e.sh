@@ -3,24 +3,38 @@
 # side by side with libevtx's evtxexport on the same EVTX files, and records events/s, MB/s and peak
 # memory with the machine, date and corpus in bench/results/.
 #
-#   bench/run-e2e.sh [--events N] [--rules DIR]...
+#   bench/run-e2e.sh [--events N] [--rules DIR]... [--no-evtxexport] [--no-r2r] [--out FILE]
+#
+# vigil is published ReadyToRun (precompiled: a hunt otherwise spends ~1 s of CPU in the JIT at start-up),
+# framework-dependent, for this machine's runtime identifier; --no-r2r publishes plain IL as before.
 #
 # Needs: the .NET SDK, GNU time (/usr/bin/time), evtxexport (apt-get install libevtx-utils time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=500000
 rules=()
+evtxexport=1
+r2r=1
+out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) events=$2; shift 2 ;;
     --rules) rules+=(--rules "$2"); shift 2 ;;
+    --no-evtxexport) evtxexport=0; shift ;;
+    --no-r2r) r2r=0; shift ;;
+    --out) out=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 1 ;;
   esac
 done
 shared=../shared
 work=$(mktemp -d /tmp/vigil-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-dotnet publish src/Vigil.Cli -c Release -o "$work/bin" >/dev/null
+case "$(uname -m)" in aarch64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
+if [ "$r2r" = 1 ]; then
+  dotnet publish src/Vigil.Cli -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -o "$work/bin" >/dev/null
+else
+  dotnet publish src/Vigil.Cli -c Release -o "$work/bin" >/dev/null
+fi
 vigil="$work/bin/vigil"
 
 evtx_dir="$shared/data/evtx"
@@ -31,12 +45,12 @@ simevtx_dir="$work/simevtx/logs"
 "$vigil" simulate --out "$work/simevtx" --format evtx --events "$events" --seed 1 -q
 
 size_mb() { du -sb "$1" | awk '{printf "%.1f", $1/1048576}'; }
-# run LABEL CMD...: prints "seconds peak_rss_mb" of the command, output to /dev/null
+# run LABEL CMD...: prints "seconds peak_rss_mb cpu_seconds" of the command (cpu: user + system), output to /dev/null
 run() {
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || true
-  read -r secs kb < "$work/time.txt"
-  echo "$secs $((kb / 1024))"
+  /usr/bin/time -f "%e %M %U %S" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || true
+  read -r secs kb user sys < "$work/time.txt"
+  echo "$secs $((kb / 1024)) $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')"
 }
 
 evtx_files=$(find "$evtx_dir" -name '*.evtx' | wc -l)
@@ -50,12 +64,12 @@ json_events=$("$vigil" dump "$json_dir" -q | wc -l)
 
 date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
 mkdir -p bench/results
-out="bench/results/$(date -u +%Y-%m-%d)-e2e.md"
+[ -n "$out" ] || out="bench/results/$(date -u +%Y-%m-%d)-e2e.md"
 {
   echo "# End-to-end benchmark, $date_utc"
   echo
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM"
-  echo "- vigil commit: $(git rev-parse --short HEAD); .NET $(dotnet --version)"
+  echo "- vigil commit: $(git rev-parse --short HEAD 2>/dev/null || echo "${VIGIL_COMMIT:-unknown}"); .NET $(dotnet --version); ReadyToRun: $([ "$r2r" = 1 ] && echo yes || echo no)"
   echo "- EVTX corpus: $evtx_dir ($evtx_files files, $evtx_mb MB, $evtx_events events)"
   echo "- JSON corpus: vigil simulate --events $events --seed 1 ($json_mb MB, $json_events events)"
   echo "- simulated EVTX corpus: vigil simulate --format evtx --events $events --seed 1 ($simevtx_files files, $simevtx_mb MB, $simevtx_events events)"
@@ -63,26 +77,32 @@ out="bench/results/$(date -u +%Y-%m-%d)-e2e.md"
   echo "- load average at start: $(cut -d" " -f1-3 /proc/loadavg) (2 cores shared with other jobs: numbers are noisy)"
   echo "- hunt times include rule loading and matcher build (~2-4 s for the full collection), which dominate small corpora"
   echo
-  echo "| task | seconds | events/s | MB/s | peak RSS MB |"
-  echo "|---|---|---|---|---|"
-  row() { # label events mb secs rss
-    awk -v l="$1" -v e="$2" -v m="$3" -v s="$4" -v r="$5" 'BEGIN { if (s < 0.01) s = 0.01; printf "| %s | %.2f | %.0f | %.1f | %s |\n", l, s, e/s, m/s, r }'
+  echo "- CPU s: user + system seconds of the process; events/CPU-s is what one core does, unaffected by waiting for a core"
+  echo
+  echo "| task | seconds | events/s | MB/s | peak RSS MB | CPU s | events/CPU-s |"
+  echo "|---|---|---|---|---|---|---|"
+  row() { # label events mb secs rss cpu
+    awk -v l="$1" -v e="$2" -v m="$3" -v s="$4" -v r="$5" -v c="$6" 'BEGIN { if (s < 0.01) s = 0.01; if (c < 0.01) c = 0.01; printf "| %s | %.2f | %.0f | %.1f | %s | %.2f | %.0f |\n", l, s, e/s, m/s, r, c, e/c }'
   }
-  read -r s r < <(run "evtxexport" bash -c "for f in \$(find '$evtx_dir' -name '*.evtx'); do evtxexport \"\$f\"; done")
-  row "evtxexport (libevtx), all EVTX, sequential" "$evtx_events" "$evtx_mb" "$s" "$r"
-  read -r s r < <(run "dump evtx" "$vigil" dump "$evtx_dir" -q)
-  row "vigil dump, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r"
-  read -r s r < <(run "hunt evtx" "$vigil" hunt "$evtx_dir" "${rules[@]}" -q --format jsonl)
-  row "vigil hunt, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r"
-  read -r s r < <(run "evtxexport sim" bash -c "find '$simevtx_dir' -name '*.evtx' -print0 | xargs -0 -n1 evtxexport")
-  row "evtxexport (libevtx), simulated EVTX, sequential" "$simevtx_events" "$simevtx_mb" "$s" "$r"
-  read -r s r < <(run "dump simevtx" "$vigil" dump "$simevtx_dir" -q)
-  row "vigil dump, simulated EVTX" "$simevtx_events" "$simevtx_mb" "$s" "$r"
-  read -r s r < <(run "hunt simevtx" "$vigil" hunt "$simevtx_dir" "${rules[@]}" -q --format jsonl)
-  row "vigil hunt, simulated EVTX" "$simevtx_events" "$simevtx_mb" "$s" "$r"
-  read -r s r < <(run "dump json" "$vigil" dump "$json_dir" -q)
-  row "vigil dump, JSON lines" "$json_events" "$json_mb" "$s" "$r"
-  read -r s r < <(run "hunt json" "$vigil" hunt "$json_dir" "${rules[@]}" -q --format jsonl)
-  row "vigil hunt, JSON lines" "$json_events" "$json_mb" "$s" "$r"
+  if [ "$evtxexport" = 1 ]; then
+  read -r s r c < <(run "evtxexport" bash -c "for f in \$(find '$evtx_dir' -name '*.evtx'); do evtxexport \"\$f\"; done")
+  row "evtxexport (libevtx), all EVTX, sequential" "$evtx_events" "$evtx_mb" "$s" "$r" "$c"
+  fi
+  read -r s r c < <(run "dump evtx" "$vigil" dump "$evtx_dir" -q)
+  row "vigil dump, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r" "$c"
+  read -r s r c < <(run "hunt evtx" "$vigil" hunt "$evtx_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r" "$c"
+  if [ "$evtxexport" = 1 ]; then
+  read -r s r c < <(run "evtxexport sim" bash -c "find '$simevtx_dir' -name '*.evtx' -print0 | xargs -0 -n1 evtxexport")
+  row "evtxexport (libevtx), simulated EVTX, sequential" "$simevtx_events" "$simevtx_mb" "$s" "$r" "$c"
+  fi
+  read -r s r c < <(run "dump simevtx" "$vigil" dump "$simevtx_dir" -q)
+  row "vigil dump, simulated EVTX" "$simevtx_events" "$simevtx_mb" "$s" "$r" "$c"
+  read -r s r c < <(run "hunt simevtx" "$vigil" hunt "$simevtx_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, simulated EVTX" "$simevtx_events" "$simevtx_mb" "$s" "$r" "$c"
+  read -r s r c < <(run "dump json" "$vigil" dump "$json_dir" -q)
+  row "vigil dump, JSON lines" "$json_events" "$json_mb" "$s" "$r" "$c"
+  read -r s r c < <(run "hunt json" "$vigil" hunt "$json_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, JSON lines" "$json_events" "$json_mb" "$s" "$r" "$c"
 } | tee "$out"
 echo "written to $out" >&2

@@ -86,7 +86,7 @@ public sealed class CollectionMatcher
         _channelIds = ids.GetAlternateLookup<ReadOnlySpan<char>>();
         _channelNames = names.ToArray();
         BuildAutomata();
-        BuildTimes = $"facts {facts:F2} s, programs {_programsSeconds:F2} s, automata {clock.Elapsed.TotalSeconds - facts - _programsSeconds:F2} s";
+        BuildTimes = $"facts {facts:F2} s, programs {_programsSeconds:F2} s, needle sets {clock.Elapsed.TotalSeconds - facts - _programsSeconds:F2} s (automata on first use)";
         _all = new Lazy<Bucket>(() => BuildBucket(Enumerable.Range(0, _rules.Length)));
     }
 
@@ -324,19 +324,21 @@ public sealed class CollectionMatcher
         }
 
         var alphabet = new Alphabet(atomIds.Keys.Select(a => a.Needle));
-        // Automata are independent: build them in parallel (the large ones, CommandLine and ScriptBlockText, dominate).
-        var groups = atomIds.GroupBy(kv => kv.Key.FieldId).OrderByDescending(g => g.Count()).ToArray();
+        // The automata themselves are built lazily, on the first event that has the field (see FieldAutomaton):
+        // most of the collection's 300-odd fields never occur in a given input, and building all of them was
+        // most of the matcher's construction time.
+        var groups = atomIds.GroupBy(kv => kv.Key.FieldId).ToArray();
         var built = new FieldAutomaton[groups.Length];
-        Parallel.For(0, groups.Length, gi =>
+        for (int gi = 0; gi < groups.Length; gi++)
         {
             var group = groups[gi];
-            var needles = group.Select(kv => kv.Key.Needle).Distinct(StringComparer.Ordinal).ToList();
+            var needles = group.Select(kv => kv.Key.Needle).Distinct(StringComparer.Ordinal).ToArray();
             var needleIds = needles.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
-            var atomsOfNeedle = new List<(int, AtomKind)>[needles.Count];
+            var atomsOfNeedle = new List<(int, AtomKind)>[needles.Length];
             foreach (var (atom, id) in group) (atomsOfNeedle[needleIds[atom.Needle]] ??= []).Add((id, atom.Kind));
-            built[gi] = new FieldAutomaton(group.Key, new NeedleAutomaton(needles, alphabet),
+            built[gi] = new FieldAutomaton(group.Key, needles, alphabet,
                 atomsOfNeedle.Select(l => l.ToArray()).ToArray(), needles.Select(n => n.Length).ToArray());
-        });
+        }
         var fields = new List<FieldAutomaton>();
         int maxField = -1;
         foreach (var fa in built.OrderBy(f => f.FieldId))
@@ -378,14 +380,42 @@ public sealed class CollectionMatcher
         _buckets.Values.Where(l => l.IsValueCreated).Select(l => l.Value)
             .Select(b => (b.Rules.Length, b.Unfiltered.Length, b.ScanField.Count(x => x))).ToList();
 
-    /// <summary>Size of the merged automata: fields, needles, DFA states.</summary>
-    public long AutomataBytes => _fields.Append(_keywordAutomaton).Sum(f => f?.Automaton.TableBytes ?? 0);
+    /// <summary>Bytes of the automata built so far (they are built on first use).</summary>
+    public long AutomataBytes => _fields.Append(_keywordAutomaton).Sum(f => f is { IsBuilt: true } ? f.Automaton.TableBytes : 0);
 
+    /// <summary>Fields with needles, needles, and DFA states of the automata built so far.</summary>
     public (int Fields, int Needles, int States) AutomataStats() =>
-        (_fields.Length + (_keywordAutomaton != null ? 1 : 0), _fields.Append(_keywordAutomaton).Sum(f => f?.Automaton.NeedleCount ?? 0),
-         _fields.Append(_keywordAutomaton).Sum(f => f?.Automaton.StateCount ?? 0));
+        (_fields.Length + (_keywordAutomaton != null ? 1 : 0), _fields.Append(_keywordAutomaton).Sum(f => f?.NeedleCount ?? 0),
+         _fields.Append(_keywordAutomaton).Sum(f => f is { IsBuilt: true } ? f.Automaton.StateCount : 0));
 
-    internal sealed record FieldAutomaton(int FieldId, NeedleAutomaton Automaton, (int Atom, AtomKind Kind)[][] AtomsOfNeedle, int[] Lengths);
+    /// <summary>Builds every field's automaton now (benchmarks; the matcher otherwise builds them on first use).</summary>
+    public void BuildAllAutomata() =>
+        Parallel.ForEach(_fields.Append(_keywordAutomaton).OfType<FieldAutomaton>().OrderByDescending(f => f.NeedleCount), f => _ = f.Automaton);
+
+    /// <summary>One field's merged needles. The automaton is built on first use (thread-safe: one thread builds,
+    /// the others wait for it), so fields that no event has cost nothing but their needle list.</summary>
+    internal sealed class FieldAutomaton(int fieldId, string[] needles, Alphabet alphabet, (int Atom, AtomKind Kind)[][] atomsOfNeedle, int[] lengths)
+    {
+        private NeedleAutomaton? _automaton;
+        private readonly Lock _lock = new();
+
+        public int FieldId { get; } = fieldId;
+        public (int Atom, AtomKind Kind)[][] AtomsOfNeedle { get; } = atomsOfNeedle;
+        public int[] Lengths { get; } = lengths;
+        public int NeedleCount => needles.Length;
+        public bool IsBuilt => Volatile.Read(ref _automaton) != null;
+
+        public NeedleAutomaton Automaton => Volatile.Read(ref _automaton) ?? Build();
+
+        private NeedleAutomaton Build()
+        {
+            lock (_lock)
+            {
+                if (_automaton == null) Volatile.Write(ref _automaton, new NeedleAutomaton(needles, alphabet));
+                return _automaton;
+            }
+        }
+    }
 
     /// <summary>The rules admitted for one (Channel, EventID) key (global indexes, increasing), which of them
     /// are evaluated without prefilter, membership by rule index, and which field automata they need.</summary>

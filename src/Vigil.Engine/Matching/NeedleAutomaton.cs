@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Vigil.Engine.Matching;
 
 /// <summary>
@@ -11,6 +14,7 @@ internal sealed class NeedleAutomaton
 {
     private readonly Alphabet _alphabet;
     private readonly ushort[] _classOf;   // alphabet code -> local class
+    private readonly ushort[] _asciiClass = new ushort[128];   // char < 128 -> local class (the common case, one lookup)
     private readonly int[] _root;         // class -> state, from the root
     private readonly int[] _excStart;     // state -> first exception; _excStart[s + 1] ends it
     private readonly ushort[] _excClass;  // exception class
@@ -65,6 +69,7 @@ internal sealed class NeedleAutomaton
             (own[s] ??= []).Add(id);
         }
         int states = children.Count;
+        for (int c = 0; c < 128; c++) _asciiClass[c] = _classOf[alphabet.Code[c]];
 
         // The DFA is stored as the root's dense row plus, per other state, only the transitions that differ
         // from the root's (its "exceptions"): delta(s, c) = child(s, c) if any, else delta(fail(s), c), so
@@ -134,25 +139,32 @@ internal sealed class NeedleAutomaton
         void Hit(int needle, int start, int textLength);
     }
 
+    /// <remarks>The tables are read without bounds checks (this loop is most of the matcher's time per event). The
+    /// indexes are in range by construction: <c>Code</c> has 65536 entries (any char), its values are below
+    /// <c>alphabet.Size</c> = <c>_classOf.Length</c>, classes are below <c>_root.Length</c>, states below
+    /// <c>StateCount</c> (<c>_excStart</c> and <c>_outStart</c> have <c>StateCount + 1</c> entries), exception and output
+    /// indexes below those tables' ends. tests/Vigil.Tests/Matching/AutomatonTests checks the scan against a naive search.</remarks>
     public void Scan<TSink>(ReadOnlySpan<char> text, ref TSink sink) where TSink : struct, IHitSink
     {
-        var code = _alphabet.Code;
-        var classOf = _classOf;
-        var root = _root;
-        var excStart = _excStart;
-        var excClass = _excClass;
-        var excTarget = _excTarget;
-        var outStart = _outStart;
+        ref ushort code = ref MemoryMarshal.GetArrayDataReference(_alphabet.Code);
+        ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
+        ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
+        ref int root = ref MemoryMarshal.GetArrayDataReference(_root);
+        ref int excStart = ref MemoryMarshal.GetArrayDataReference(_excStart);
+        ref ushort excClass = ref MemoryMarshal.GetArrayDataReference(_excClass);
+        ref int excTarget = ref MemoryMarshal.GetArrayDataReference(_excTarget);
+        ref int outStart = ref MemoryMarshal.GetArrayDataReference(_outStart);
         int s = 0;
         for (int i = 0; i < text.Length; i++)
         {
-            int cls = classOf[code[text[i]]];
+            char ch = text[i];
+            int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
             if (cls == 0) { s = 0; continue; }   // a character no needle has: back to the root, nothing ends here
-            int next = root[cls];
-            for (int k = excStart[s], end = excStart[s + 1]; k < end; k++)
-                if (excClass[k] == cls) { next = excTarget[k]; break; }
+            int next = Unsafe.Add(ref root, cls);
+            for (int k = Unsafe.Add(ref excStart, s), end = Unsafe.Add(ref excStart, s + 1); k < end; k++)
+                if (Unsafe.Add(ref excClass, k) == cls) { next = Unsafe.Add(ref excTarget, k); break; }
             s = next;
-            int a = outStart[s], b = outStart[s + 1];
+            int a = Unsafe.Add(ref outStart, s), b = Unsafe.Add(ref outStart, s + 1);
             for (int k = a; k < b; k++)
             {
                 int id = _outList[k];

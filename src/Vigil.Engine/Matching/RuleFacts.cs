@@ -240,31 +240,52 @@ internal static class RuleFacts
     /// case-insensitive Equals / StartsWith / EndsWith / Contains with non-empty foldable text and no number
     /// meaning. Then the test holds iff some atom of every group holds (one group unless <c>all</c>), which
     /// is what the evaluator computes (some value of the field, or of any field for keywords, matches).
+    /// For a test with <see cref="FieldTest.AltFieldIds"/> this holds only when the test's own field is present.
     /// Null when the evaluator must decide.
     /// </summary>
-    public static List<List<Atom>>? ExactAtoms(FieldTest t)
+    public static List<List<Atom>>? ExactAtoms(FieldTest t) => TestAtoms(t, necessaryOnly: false);
+
+    /// <summary>
+    /// Atoms that are necessary (not sufficient) for a field or keyword test the evaluator must decide: the
+    /// same groups as <see cref="ExactAtoms"/>, but a wildcard needle gives its longest literal as a contains
+    /// atom and a cased needle its folded text (a case-sensitive match is also a case-insensitive one). If
+    /// some group has no atom that holds, the test cannot hold; otherwise the evaluator decides. Null when some
+    /// needle gives no such atom (regex, number, CIDR, fieldref, empty or unfoldable text, ...).
+    /// </summary>
+    public static List<List<Atom>>? NecessaryAtoms(FieldTest t) => TestAtoms(t, necessaryOnly: true);
+
+    private static List<List<Atom>>? TestAtoms(FieldTest t, bool necessaryOnly)
     {
         if (t.Kind != TestKind.Values || t.Negate || t.AbsentMatches || t.Part != TimePart.None) return null;
         if (t.Groups.Length == 0 && t.ExactSet == null) return null;
-        // "First present of several names" is not what hits on any one of them say: the evaluator decides.
-        if (t.AltFieldIds != null) return null;
+        // With other names (fieldmaps.yml) the test reads the first present of them. The atoms below are on the
+        // test's own name, so they decide it exactly only when that name is present; RuleProgram checks that and
+        // leaves the other cases (absent, or only an alternative name present) to the evaluator.
         var groups = new List<List<Atom>>();
         foreach (var g in t.Groups)
         {
             var atoms = new List<Atom>();
             foreach (var nd in g)
             {
-                if (nd.HasNumber || nd.Comparison != StringComparison.OrdinalIgnoreCase || nd.Text.Length == 0) return null;
+                if (nd.HasNumber) return null;
+                if (nd.Comparison != StringComparison.OrdinalIgnoreCase && !(necessaryOnly && nd.Comparison == StringComparison.Ordinal)) return null;
                 AtomKind kind;
+                string text = nd.Text;
                 switch (nd.Kind)
                 {
                     case NeedleKind.Equals: kind = AtomKind.Equals; break;
                     case NeedleKind.StartsWith: kind = AtomKind.StartsWith; break;
                     case NeedleKind.EndsWith: kind = AtomKind.EndsWith; break;
                     case NeedleKind.Contains: kind = AtomKind.Contains; break;
+                    case NeedleKind.Wildcard when necessaryOnly:
+                        // Every literal segment occurs in a matching value ('?' is a segment of its own).
+                        kind = AtomKind.Contains;
+                        text = nd.Pattern!.Where(x => x.Kind == SegmentKind.Literal).Select(x => x.Text).MaxBy(x => x.Length) ?? "";
+                        break;
                     default: return null;
                 }
-                var folded = CaseFold.FoldNeedle(nd.Text);
+                if (text.Length == 0) return null;
+                var folded = CaseFold.FoldNeedle(text);
                 if (folded == null) return null;
                 atoms.Add(new Atom(t.FieldId, kind, folded));
             }

@@ -9,7 +9,8 @@ namespace Vigil.Engine.Matching;
 /// <summary>
 /// A compiled rule's detection tree where field and keyword tests made only of plain text needles are
 /// answered from the needle hits of the event's automaton scan (<see cref="RuleFacts.ExactAtoms"/>) instead of
-/// comparing each needle again; every other test goes to the rule engine's <see cref="Evaluator"/>. Same
+/// comparing each needle again; tests with wildcards or cased needles are answered "no" when their necessary
+/// atoms (<see cref="RuleFacts.NecessaryAtoms"/>) did not hit; every other test goes to the rule engine's <see cref="Evaluator"/>. Same
 /// structure and operators as the original tree, so the answer is the same as <see cref="CompiledRule.Matches"/>
 /// provided the fields of the rule's atom tests were scanned for the event (the caller's duty).
 /// </summary>
@@ -33,10 +34,17 @@ internal sealed class RuleProgram
         {
             if (cache.TryGetValue(n, out var p)) return p;
             p = new ProgramNode { Kind = n.Kind, Original = n, Children = n.Children.Select(Of).ToArray() };
-            if (n.Kind is NodeKind.Field or NodeKind.Keyword && RuleFacts.ExactAtoms(n.Test!) is { } groups)
+            if (n.Kind is NodeKind.Field or NodeKind.Keyword)
             {
-                p.Groups = groups.Select(g => g.Select(atomId).Distinct().ToArray()).ToArray();
-                foreach (var g in groups) foreach (var a in g) usedFields.Add(a.FieldId);
+                var exact = RuleFacts.ExactAtoms(n.Test!);
+                var groups = exact ?? RuleFacts.NecessaryAtoms(n.Test!);
+                if (groups != null)
+                {
+                    p.Groups = groups.Select(g => g.Select(atomId).Distinct().ToArray()).ToArray();
+                    p.Exact = exact != null;
+                    p.HasAlternatives = n.Test!.AltFieldIds != null;
+                    foreach (var g in groups) foreach (var a in g) usedFields.Add(a.FieldId);
+                }
             }
             cache[n] = p;
             return p;
@@ -69,13 +77,18 @@ internal sealed class RuleProgram
             case NodeKind.Field:
             case NodeKind.Keyword:
                 if (n.Groups is not { } groups) return Evaluator.Eval(n.Original, e);
+                // A test with other names (fieldmaps.yml) reads the first present of them: when its own name is
+                // present that is the field the atoms were scanned on; otherwise the evaluator decides (absent
+                // field, or a Winlogbeat-style name).
+                if (n.HasAlternatives && e.IndexOf(n.Original.Test!.FieldId) < 0) return Evaluator.Eval(n.Original, e);
                 foreach (var g in groups)
                 {
                     bool any = false;
                     foreach (int a in g) if (atomStamps[a] == stamp) { any = true; break; }
                     if (!any) return false;
                 }
-                return true;
+                // Necessary atoms only (wildcards, cased needles): they hold, so the evaluator decides.
+                return n.Exact || Evaluator.Eval(n.Original, e);
             default:
                 return Evaluator.Eval(n.Original, e);
         }
@@ -86,7 +99,11 @@ internal sealed class RuleProgram
         public NodeKind Kind;
         public ProgramNode[] Children = [];
         public Node Original = null!;
-        /// <summary>Atom ids per group: the test holds iff every group has a hit atom. Null: ask the evaluator.</summary>
+        /// <summary>Atom ids per group. <see cref="Exact"/>: the test holds iff every group has a hit atom;
+        /// otherwise it cannot hold unless every group has one, and then the evaluator decides. Null: ask the evaluator.</summary>
         public int[][]? Groups;
+        public bool Exact;
+        /// <summary>The field test has other names (fieldmaps.yml): <see cref="Groups"/> answer it only when its own name is present.</summary>
+        public bool HasAlternatives;
     }
 }

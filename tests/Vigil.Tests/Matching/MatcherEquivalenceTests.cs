@@ -37,6 +37,43 @@ public sealed class CollectionFixture : IDisposable
             // Simulated Windows telemetry (process creation heavy, long command lines), 20,000 events.
             ["simulated-json"] = Simulate(),
         };
+        ((Dictionary<string, List<Event>>)Corpora)["winlogbeat-shape"] = WinlogbeatShape(Corpora["simulated-json"]);
+    }
+
+    /// <summary>
+    /// The simulated events with their fields under the other names of fieldmaps.yml (winlog.channel,
+    /// winlog.event_id, winlog.event_data.X), so that rule tests read them through their alternative names.
+    /// Every third event also keeps some fields under their own names with other text (own name first or
+    /// last), and every fifth keeps its own names only for half of the fields: "the first present name" must
+    /// then pick the right one. Proves the matcher's answers for tests with alternative names.
+    /// </summary>
+    private static List<Event> WinlogbeatShape(List<Event> events)
+    {
+        var result = new List<Event>(events.Count);
+        int n = 0;
+        foreach (var e in events)
+        {
+            n++;
+            var c = new Event { Origin = e.Origin, TimestampTicks = e.TimestampTicks, Format = e.Format };
+            for (int i = 0; i < e.Count; i++)
+            {
+                string name = e.NameAt(i);
+                string alt = name switch
+                {
+                    "Channel" => "winlog.channel",
+                    "EventID" => "winlog.event_id",
+                    "Computer" => "winlog.computer_name",
+                    "Provider_Name" => "winlog.provider_name",
+                    _ => "winlog.event_data." + name,
+                };
+                bool keepOwn = n % 5 == 0 && i % 2 == 0;
+                if (n % 3 == 0 && i % 3 == 0) c.Add(FieldNames.Intern(name), FieldValue.FromString("decoy " + i));
+                c.Add(FieldNames.Intern(keepOwn ? name : alt), e.ValueAt(i));
+                if (n % 3 == 0 && i % 3 == 1) c.Add(FieldNames.Intern(name), FieldValue.FromString("-enc decoy"));
+            }
+            result.Add(c);
+        }
+        return result;
     }
 
     private List<Event> Simulate()
@@ -80,7 +117,7 @@ public sealed class CollectionFixture : IDisposable
 /// </summary>
 public class MatcherEquivalenceTests(CollectionFixture fx, ITestOutputHelper output) : IClassFixture<CollectionFixture>
 {
-    public static TheoryData<string> CorpusNames => ["regression-json", "regression-evtx", "sample-evtx", "otrf-json", "simulated-json"];
+    public static TheoryData<string> CorpusNames => ["regression-json", "regression-evtx", "sample-evtx", "otrf-json", "simulated-json", "winlogbeat-shape"];
 
     private static readonly MatcherOptions[] Variants =
     [
