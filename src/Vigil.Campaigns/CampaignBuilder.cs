@@ -25,7 +25,17 @@ public sealed class CampaignBuilder
     /// <summary>External addresses contacted by more internal hosts than this are infrastructure, not an actor's.</summary>
     public const int RareExternalHosts = 3;
 
-    public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context)
+    public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context) =>
+        Build(facts, context, out _);
+
+    /// <summary>
+    /// Builds and ranks the campaigns. <paramref name="informationalOnly"/>: groups left out because they are kind
+    /// "suspicious" and every detection in them is informational (SigmaHQ's threat-hunting rules fire on much ordinary
+    /// activity: a full-collection hunt of a simulated benign day gave ~1,250 such one-host groups). Nothing in them
+    /// suggests an actor; their detections stay in the detection output. Any group with a low or higher detection,
+    /// a link or a theft step is kept, and so is every intrusion, automation and admin group.
+    /// </summary>
+    public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context, out int informationalOnly)
     {
         var ctx = context ?? new ContextCollector();
         var hostMap = new HostMap(ctx.AddressHosts);
@@ -170,6 +180,8 @@ public sealed class CampaignBuilder
         foreach (var (g, members) in groups)
             built.Add(Assemble(facts, hostOf, members, groupProcs.GetValueOrDefault(g) ?? [], groupLinks.GetValueOrDefault(g) ?? [], env));
 
+        informationalOnly = built.RemoveAll(d => d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0
+            && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0));
         // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic).
         var ranked = built.OrderByDescending(c => c.Score).ThenBy(c => c.FirstSeen).ThenBy(c => c.DetectionIds[0]).ToList();
         return ranked.Select((c, i) => c.ToCampaign("C" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();

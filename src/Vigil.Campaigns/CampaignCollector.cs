@@ -25,5 +25,13 @@ public sealed class CampaignCollector
         }
     }
 
-    public IReadOnlyList<Campaign> Build() => CampaignBuilder.Build(Facts, Context);
+    /// <summary>Groups of informational detections only that <see cref="Build"/> left out (see CampaignBuilder.Build).</summary>
+    public int InformationalOnlyGroups { get; private set; }
+
+    public IReadOnlyList<Campaign> Build()
+    {
+        var campaigns = CampaignBuilder.Build(Facts, Context, out int left);
+        InformationalOnlyGroups = left;
+        return campaigns;
+    }
 }

@@ -87,6 +87,7 @@ public static class HuntCommand
             if (campaignInput is not null)
                 console.Error.WriteLine($"vigil: {campaigns.Count} campaigns ({campaigns.Count(c => c.Kind == "intrusion")} intrusion) from {campaignInput.Context.Processes.Count:N0} process, "
                     + $"{campaignInput.Context.Logons.Count:N0} logon and {campaignInput.Context.Flows.Count:N0} flow records in {HuntCampaigns.BuildTime.TotalSeconds:F2}s"
+                    + (campaignInput.InformationalOnlyGroups > 0 ? $"; {campaignInput.InformationalOnlyGroups:N0} groups of informational detections only are not campaigns" : "")
                     + (campaignInput.Context.Dropped > 0 ? $"; {campaignInput.Context.Dropped:N0} context records over the caps were not kept" : ""));
         }
         return result.Stats.Events == 0 && diagnostics.Count > 0 ? ExitCodes.NothingRead : ExitCodes.Ok;

@@ -50,6 +50,23 @@ public class ScoringTests
     }
 
     [Fact]
+    public void Groups_of_informational_detections_only_are_not_campaigns()
+    {
+        var facts = new List<DetectionFact>
+        {
+            Fact(0, "H1", "CORP\\a", "informational", "discovery", "T1033"),
+            Fact(1, "H1", "CORP\\a", "informational", "execution", "T1059"),
+            Fact(0, "H2", "CORP\\b", "informational", "discovery", "T1033"),
+            Fact(1, "H2", "CORP\\b", "low", "discovery", "T1082"),
+        };
+        var campaigns = CampaignBuilder.Build(facts, new ContextCollector(), out int left);
+        Assert.Equal(1, left);
+        var kept = Assert.Single(campaigns);
+        Assert.Equal(["H2"], kept.Hosts);
+        Assert.Equal("C1", kept.Id);
+    }
+
+    [Fact]
     public void A_service_account_repeating_remote_steps_is_automation_until_it_dumps_credentials()
     {
         List<DetectionFact> Sweep(string account, bool dump)
