@@ -1,0 +1,429 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Vigil.Tests.Cli;
+using Xunit.Abstractions;
+
+namespace Vigil.Tests.Report;
+
+/// <summary>One headless Chromium for all report tests (starting one takes a second or two).</summary>
+public sealed class ChromiumFixture : IAsyncLifetime
+{
+    public HeadlessChromium Browser { get; private set; } = null!;
+    public async Task InitializeAsync() => Browser = await HeadlessChromium.LaunchAsync();
+    public async Task DisposeAsync() => await Browser.DisposeAsync();
+}
+
+[CollectionDefinition("chromium")]
+public sealed class ChromiumCollection : ICollectionFixture<ChromiumFixture>;
+
+/// <summary>
+/// <c>vigil hunt ... --report FILE.html</c> opened in a real browser (Debian's chromium, driven over CDP): the page
+/// renders every section from a real hunt without console errors and without a single network request; attacker text
+/// in events stays text; 100,000 detections load, filter and sort.
+/// </summary>
+[Collection("chromium")]
+public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Load = TimeSpan.FromSeconds(120);
+
+    private static string ScreenshotDir
+    {
+        get
+        {
+            var d = Path.Combine(AppContext.BaseDirectory, "report-screenshots");
+            Directory.CreateDirectory(d);
+            return d;
+        }
+    }
+
+    private async Task<ChromiumPage> OpenAsync(string report)
+    {
+        var page = await chromium.Browser.NewPageAsync();
+        await page.GotoAsync(new Uri(report).AbsoluteUri, Load);
+        await page.WaitForAsync("window.__vigil && window.__vigil.ready", Load);
+        return page;
+    }
+
+    /// <summary>Only the report itself was loaded: no request for anything else, of any scheme.</summary>
+    private static void AssertOnlyTheDocumentWasRequested(ChromiumPage page, string report)
+    {
+        string url = new Uri(report).AbsoluteUri;
+        Assert.NotEmpty(page.Requests); // the listener works: it saw the document itself
+        Assert.All(page.Requests, u => Assert.Equal(url, u));
+    }
+
+    /// <summary>Types into the search box as a user would and waits for the table to apply it.</summary>
+    private static async Task<long> SearchAsync(ChromiumPage page, string text)
+    {
+        long before = (await page.EvalAsync("window.__vigil.applied")).GetInt64();
+        await page.EvalAsync($$"""
+            (() => { const s = document.getElementById('search'); s.value = {{JsonSerializer.Serialize(text)}};
+                     s.dispatchEvent(new Event('input', { bubbles: true })); })()
+            """);
+        await page.WaitForAsync($"window.__vigil.applied > {before}", Load);
+        return (await page.EvalAsync("window.__vigil.shown")).GetInt64();
+    }
+
+    /// <summary>The cells of the rendered table rows, top to bottom.</summary>
+    private static async Task<List<string[]>> VisibleRowsAsync(ChromiumPage page)
+    {
+        var v = await page.EvalAsync("""
+            [...document.querySelectorAll('#viewport .row.data')].filter(r => r.style.display !== 'none')
+              .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+              .map(r => [...r.children].map(c => c.textContent))
+            """);
+        return v.EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetString()!).ToArray()).ToList();
+    }
+
+    /// <summary>(tactic, technique) → detections, as the heat map must count them from the rules' tags.</summary>
+    private static readonly string[] Tactics =
+    [
+        "reconnaissance", "resource-development", "initial-access", "execution", "persistence", "privilege-escalation",
+        "defense-evasion", "credential-access", "discovery", "lateral-movement", "collection", "command-and-control",
+        "exfiltration", "impact",
+    ];
+
+    private static Dictionary<string, long> ExpectedHeat(IEnumerable<JsonElement> detections)
+    {
+        var heat = new Dictionary<string, long>();
+        foreach (var d in detections)
+        {
+            var tags = d.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!.ToLowerInvariant()).ToList();
+            var tac = tags.Where(t => t.StartsWith("attack.")).Select(t => t[7..].Replace('_', '-')).Where(Tactics.Contains).ToList();
+            var tec = tags.Where(t => Regex.IsMatch(t, @"^attack\.t\d{4}(\.\d{3})?$")).Select(t => t[7..].ToUpperInvariant()).ToList();
+            if (tac.Count == 0 && tec.Count == 0) continue;
+            foreach (var a in tac.Count > 0 ? tac : ["(no tactic)"])
+                foreach (var b in tec.Count > 0 ? tec : ["(no technique)"])
+                    heat[$"{a}/{b}"] = heat.GetValueOrDefault($"{a}/{b}") + 1;
+        }
+        return heat;
+    }
+
+    [Fact]
+    public async Task Report_of_a_simulated_hunt_renders_every_section_offline()
+    {
+        var dir = CliRunner.TempDir("report-sim");
+        Assert.Equal(0, CliRunner.Run("simulate", "--out", dir, "--events", "3000", "--seed", "11").ExitCode);
+        string report = Path.Combine(dir, "report.html"), jsonl = Path.Combine(dir, "detections.jsonl");
+        var hunt = CliRunner.Run("hunt", Path.Combine(dir, "logs"), "--format", "jsonl", "--output", jsonl, "--report", report);
+        Assert.Equal(0, hunt.ExitCode);
+        var lines = File.ReadAllLines(jsonl);
+        var detections = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.NotEmpty(detections);
+
+        await using var page = await OpenAsync(report);
+        Assert.Empty(page.Errors);
+        AssertOnlyTheDocumentWasRequested(page, report);
+
+        // Table: every detection is a row; the first rows are the first detections, in output order.
+        Assert.Equal(detections.Count, (await page.EvalAsync("window.__vigil.rows")).GetInt32());
+        var rows = await VisibleRowsAsync(page);
+        Assert.InRange(rows.Count, 10, 80); // virtualised: only what fits the viewport (plus a margin) is in the DOM
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal((i + 1).ToString(), rows[i][0]);
+            Assert.Equal(detections[i].GetProperty("rule_title").GetString(), rows[i][3]);
+            Assert.Equal(detections[i].GetProperty("computer").GetString(), rows[i][4]);
+            Assert.Equal(detections[i].GetProperty("timestamp").GetString()![..23].Replace('T', ' '), rows[i][1]);
+        }
+
+        // Heat map: each (tactic, technique) cell counts what the detections' tags say.
+        var cells = await page.EvalAsync("""
+            (() => { const t = document.querySelector('#heatmap table.heat'); const heads = [...t.rows[0].cells].map(c => c.firstChild.textContent);
+                     const out = {}; [...t.rows[1].cells].forEach((td, i) => [...td.querySelectorAll('.cell')].forEach(c => {
+                        const m = /^(.*)  ([\d,]+)$/.exec(c.textContent); out[heads[i] + '/' + m[1]] = Number(m[2].replace(/,/g, '')); }));
+                     return out; })()
+            """);
+        var shown = cells.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        var expected = ExpectedHeat(detections);
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.OrderBy(kv => kv.Key, StringComparer.Ordinal), shown.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+
+        // Charts: one bar per level with the hunt's counts; per-host sparklines exist.
+        var levelBars = await page.EvalAsync("[...document.querySelectorAll('#chart-levels rect')].map(r => r.querySelector('title').textContent)");
+        var levelCounts = detections.GroupBy(d => d.GetProperty("level").GetString()!).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(levelCounts.Count, levelBars.GetArrayLength());
+        foreach (var t in levelBars.EnumerateArray())
+        {
+            var parts = t.GetString()!.Split(": ");
+            Assert.Equal(levelCounts[parts[0]], int.Parse(parts[1].Replace(",", "")));
+        }
+        Assert.True((await page.EvalAsync("document.querySelectorAll('#chart-hosts rect.spark').length")).GetInt32() > 0);
+        Assert.True((await page.EvalAsync("document.querySelectorAll('#chart-rules rect').length")).GetInt32() > 0);
+
+        // What was read: the four simulated logs and the event count.
+        string read = await page.EvalStringAsync("document.getElementById('read-summary').textContent");
+        foreach (var f in new[] { "security.jsonl", "sysmon.jsonl", "system.jsonl", "powershell.jsonl" }) Assert.Contains(f, read);
+        Assert.Contains("3,000", read);
+
+        // Campaigns: the builder's campaigns, or a plain "no campaigns" when this build has none.
+        int campaigns = (await page.EvalAsync("JSON.parse(document.getElementById('vigil-meta').textContent).campaigns.length")).GetInt32();
+        if (campaigns == 0)
+            Assert.Contains("No campaigns", await page.EvalStringAsync("document.getElementById('campaign-list').textContent"));
+        else
+            Assert.Equal(campaigns, (await page.EvalAsync("document.querySelectorAll('#campaign-list .campaign').length")).GetInt32());
+
+        await File.WriteAllBytesAsync(Path.Combine(ScreenshotDir, "simulated-hunt.png"), await ScreenshotCheckedAsync(page));
+
+        // Search: a term matches a detection when its rule, host, channel, source or raw event contains it.
+        foreach (var term in new[] { "fs01", "powershell", "lsass" })
+        {
+            long expectedRows = lines.Count(l => Contains(l, term));
+            Assert.True(expectedRows > 0, term);
+            Assert.Equal(expectedRows, await SearchAsync(page, term));
+            rows = await VisibleRowsAsync(page);
+            Assert.All(rows, r => Assert.True(Contains(lines[int.Parse(r[0]) - 1], term), $"row {r[0]} does not contain {term}"));
+        }
+
+        // Sorting by computer: the first row holds the (ordinally) smallest computer name among the matches.
+        await SearchAsync(page, "");
+        await page.EvalAsync("document.querySelectorAll('#table-head span')[4].click()");
+        rows = await VisibleRowsAsync(page);
+        string smallest = detections.Select(d => d.GetProperty("computer").GetString()!).Min(StringComparer.Ordinal)!;
+        Assert.Equal(smallest, rows[0][4]);
+        await page.EvalAsync("document.querySelectorAll('#table-head span')[4].click()"); // descending
+        string largest = detections.Select(d => d.GetProperty("computer").GetString()!).Max(StringComparer.Ordinal)!;
+        Assert.Equal(largest, (await VisibleRowsAsync(page))[0][4]);
+
+        // Expanding a row shows every field of its raw event, value for value.
+        await page.EvalAsync("document.querySelector('#viewport .row.data').click()");
+        var row = (await VisibleRowsAsync(page))[0];
+        var ev = detections[int.Parse(row[0]) - 1].GetProperty("event");
+        var fields = await page.EvalAsync("[...document.querySelectorAll('#detail table.raw-fields tr')].map(r => [r.cells[0].textContent, r.cells[1].textContent])");
+        var shownFields = fields.EnumerateArray().ToDictionary(f => f[0].GetString()!, f => f[1].GetString()!);
+        Assert.Equal(ev.EnumerateObject().Count(), shownFields.Count);
+        foreach (var p in ev.EnumerateObject())
+            Assert.Equal(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText(), shownFields[p.Name]);
+
+        Assert.Empty(page.Errors);
+        AssertOnlyTheDocumentWasRequested(page, report);
+    }
+
+    private static bool Contains(string jsonLine, string term) => jsonLine.Contains(term, StringComparison.OrdinalIgnoreCase);
+
+    private async Task<byte[]> ScreenshotCheckedAsync(ChromiumPage page)
+    {
+        var png = await page.ScreenshotAsync();
+        Assert.True(png.Length > 10_000, "screenshot is suspiciously small");
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+        // VIGIL_UPDATE_SCREENSHOT=1 refreshes the README's picture from this run.
+        if (Environment.GetEnvironmentVariable("VIGIL_UPDATE_SCREENSHOT") == "1")
+        {
+            Directory.CreateDirectory(Path.Combine(TestPaths.RepoRoot, "docs"));
+            await File.WriteAllBytesAsync(Path.Combine(TestPaths.RepoRoot, "docs", "report-screenshot.png"), png);
+        }
+        return png;
+    }
+
+    [Fact]
+    public async Task The_content_security_policy_stops_the_page_reaching_the_network_even_when_script_tries()
+    {
+        var dir = CliRunner.TempDir("report-csp");
+        string input = Path.Combine(dir, "one.jsonl");
+        File.WriteAllText(input, ProcessEvent(1, "HOST01", "cmd.exe /c whoami probe-csp") + "\n");
+        string rules = WriteRule(dir, "probe-csp");
+        string report = Path.Combine(dir, "report.html");
+        Assert.Equal(0, CliRunner.Run("hunt", input, "--no-builtin", "--rules", rules, "--format", "jsonl", "--output", Path.Combine(dir, "d.jsonl"), "--report", report).ExitCode);
+
+        // A listener the page would reach if anything got through.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        try
+        {
+            await using var page = await OpenAsync(report);
+            Assert.Empty(page.Errors);
+            var csp = await page.EvalStringAsync("document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content");
+            Assert.StartsWith("default-src 'none'; script-src 'sha256-", csp);
+
+            string target = $"http://127.0.0.1:{port}/";
+            var outcome = await page.EvalAsync($$"""
+                (async () => {
+                  let violations = 0;
+                  document.addEventListener('securitypolicyviolation', () => violations++);
+                  let fetched;
+                  try { await fetch('{{target}}f'); fetched = 'fetched'; } catch (e) { fetched = 'blocked'; }
+                  const img = new Image(); img.src = '{{target}}i.png'; document.body.appendChild(img);
+                  const link = document.createElement('link'); link.rel = 'stylesheet'; link.href = '{{target}}s.css'; document.head.appendChild(link);
+                  const s = document.createElement('script'); s.src = '{{target}}s.js'; document.head.appendChild(s);
+                  await new Promise(r => setTimeout(r, 500));
+                  return { fetched, violations };
+                })()
+                """);
+            Assert.Equal("blocked", outcome.GetProperty("fetched").GetString());
+            Assert.True(outcome.GetProperty("violations").GetInt32() >= 4, outcome.GetRawText());
+            Assert.False(listener.Pending(), "a connection reached the listener");
+            // Whatever the network panel saw for the probes was blocked by the policy, never sent.
+            foreach (var url in page.Requests.Where(u => u.StartsWith(target)))
+                Assert.Contains(page.Failed, f => f.StartsWith(url + " blocked:csp"));
+            Assert.NotEmpty(page.Errors); // the violations are reported on the console
+        }
+        finally { listener.Stop(); }
+    }
+
+    private static string ProcessEvent(long record, string host, string commandLine, string user = "CORP\\alice", string image = "C:\\Windows\\System32\\cmd.exe") =>
+        JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["@timestamp"] = new DateTime(2026, 3, 10, 8, 0, 0, DateTimeKind.Utc).AddSeconds(record).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),
+            ["EventID"] = 1, ["EventRecordID"] = record, ["Channel"] = "Microsoft-Windows-Sysmon/Operational",
+            ["Computer"] = host, ["Image"] = image, ["CommandLine"] = commandLine, ["User"] = user,
+        });
+
+    private static string WriteRule(string dir, string marker, string title = "Report probe")
+    {
+        string path = Path.Combine(dir, "probe.yml");
+        File.WriteAllText(path, $"""
+            title: {title}
+            id: 5a1e0b7e-0000-4000-8000-000000000001
+            status: test
+            level: high
+            tags: [attack.execution, attack.t1059.003]
+            logsource: {"{"} product: windows, category: process_creation {"}"}
+            detection:
+              sel: {"{"} CommandLine|contains: '{marker}' {"}"}
+              condition: sel
+            """);
+        return path;
+    }
+
+    [Fact]
+    public async Task Attacker_text_in_events_is_shown_as_text_and_never_runs()
+    {
+        var dir = CliRunner.TempDir("report-xss");
+        // Payloads in every place an event string reaches the page: host, user, command line, field names, file name.
+        string[] payloads =
+        [
+            "<script>window.__pwned=1</script>",
+            "<img src=x onerror=\"window.__pwned=1\">",
+            "\"><svg onload=window.__pwned=1>",
+            "</script><script>window.__pwned=1</script>",
+            "<!--<script>window.__pwned=1//-->",
+            "'];window.__pwned=1;//\u2028\u2029",
+            "<iframe srcdoc=\"<script>parent.__pwned=1</script>\">",
+            "javascript:window.__pwned=1",
+            "&lt;b&gt;entity&amp;",
+        ];
+        var sb = new StringBuilder();
+        for (int i = 0; i < payloads.Length; i++)
+        {
+            var e = JsonSerializer.Deserialize<Dictionary<string, object>>(ProcessEvent(i + 1, payloads[i], "cmd /c xss-marker " + payloads[i], user: payloads[i]))!;
+            e[payloads[i]] = payloads[i]; // attacker-chosen field name
+            sb.Append(JsonSerializer.Serialize(e)).Append('\n');
+        }
+        string input = Path.Combine(dir, "evil<img src=x onerror=window.__pwned=1>.jsonl");
+        File.WriteAllText(input, sb.ToString());
+        string rules = WriteRule(dir, "xss-marker", title: "'Probe <b>bold</b> </script><script>window.__pwned=1</script>'");
+        string report = Path.Combine(dir, "report.html"), jsonl = Path.Combine(dir, "d.jsonl");
+        var hunt = CliRunner.Run("hunt", input, "--no-builtin", "--rules", rules, "--format", "jsonl", "--output", jsonl, "--report", report);
+        Assert.Equal(0, hunt.ExitCode);
+        Assert.Equal(payloads.Length, File.ReadAllLines(jsonl).Length);
+
+        // In the file, no payload survives unescaped: the page has exactly its own four script elements.
+        string html = File.ReadAllText(report);
+        Assert.Equal(4, Regex.Matches(html, "<script", RegexOptions.IgnoreCase).Count);
+        Assert.Equal(4, Regex.Matches(html, "</script", RegexOptions.IgnoreCase).Count);
+        Assert.DoesNotContain("<img", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<svg onload", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("\u2028", html);
+
+        await using var page = await OpenAsync(report);
+        Assert.Equal("undefined", await page.EvalStringAsync("typeof window.__pwned"));
+        Assert.Empty(page.Errors);
+        AssertOnlyTheDocumentWasRequested(page, report);
+        // Nothing from the data became an element: no img, iframe or svg with a handler anywhere in the document.
+        Assert.Equal(0, (await page.EvalAsync("document.querySelectorAll('img, iframe, [onerror], [onload], [onmouseover]').length")).GetInt32());
+
+        // The table shows each payload literally as the computer name, and the rule title as written.
+        var rows = await VisibleRowsAsync(page);
+        Assert.Equal(payloads.Length, rows.Count);
+        Assert.Equal(payloads.Order(StringComparer.Ordinal), rows.Select(r => r[4]).Order(StringComparer.Ordinal));
+        Assert.All(rows, r => Assert.Equal("Probe <b>bold</b> </script><script>window.__pwned=1</script>", r[3]));
+
+        // Each expanded row shows the payload literally as value and as field name.
+        for (int i = 0; i < payloads.Length; i++)
+        {
+            await page.EvalAsync($"document.querySelectorAll('#viewport .row.data')[{i}].click()");
+            var fields = (await page.EvalAsync("[...document.querySelectorAll('#detail table.raw-fields tr')].map(r => [r.cells[0].textContent, r.cells[1].textContent])"))
+                .EnumerateArray().ToDictionary(f => f[0].GetString()!, f => f[1].GetString()!);
+            string p = rows[i][4]; // this row's payload (its computer name)
+            Assert.Equal(p, fields["Computer"]);
+            Assert.Equal(p, fields["User"]);
+            Assert.Equal("cmd /c xss-marker " + p, fields["CommandLine"]);
+            Assert.Equal(p, fields[p]);
+            Assert.Contains(p, await page.EvalStringAsync("document.getElementById('detail').textContent"));
+        }
+        // The file name is shown literally in "what was read".
+        Assert.Contains(Path.GetFileName(input), await page.EvalStringAsync("document.getElementById('read-summary').textContent"));
+
+        // Searching for markup finds the rows that hold it (the search sees the text, not the page's escapes).
+        Assert.Equal(1, await SearchAsync(page, "<svg onload"));
+        Assert.Equal(1, await SearchAsync(page, "&lt;b&gt;"));
+        Assert.Equal(payloads.Length, await SearchAsync(page, "xss-marker"));
+
+        Assert.Equal("undefined", await page.EvalStringAsync("typeof window.__pwned + (typeof parent.__pwned === 'undefined' ? '' : '!')"));
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task A_report_of_100000_detections_loads_filters_and_sorts()
+    {
+        const int n = 100_000, hosts = 20;
+        var dir = CliRunner.TempDir("report-100k");
+        string input = Path.Combine(dir, "process.jsonl");
+        using (var w = new StreamWriter(input))
+            for (int i = 1; i <= n; i++)
+                w.WriteLine(ProcessEvent(i, $"HOST{i % hosts:D2}.corp.example", $"cmd.exe /c echo every-event item-{i:D6}", user: $"CORP\\user{i % 37}"));
+        string rules = WriteRule(dir, "every-event");
+        string report = Path.Combine(dir, "report.html");
+        var clock = Stopwatch.StartNew();
+        var hunt = CliRunner.Run("hunt", input, "--no-builtin", "--rules", rules, "--format", "jsonl", "--output", Path.Combine(dir, "d.jsonl"), "--report", report);
+        var huntTime = clock.Elapsed;
+        Assert.Equal(0, hunt.ExitCode);
+        Assert.Contains($"{n} detections", hunt.Error);
+
+        long inputSize = new FileInfo(input).Length, size = new FileInfo(report).Length;
+        // Each event once (as compact as the input) plus a row of numbers per detection and the page itself.
+        Assert.InRange(size, inputSize / 2, inputSize + n * 80L + 200_000);
+
+        await using var page = await chromium.Browser.NewPageAsync();
+        clock.Restart();
+        await page.GotoAsync(new Uri(report).AbsoluteUri, Load);
+        await page.WaitForAsync("window.__vigil && window.__vigil.ready", Load);
+        var loaded = clock.Elapsed;
+        long scriptMs = (await page.EvalAsync("window.__vigil.loadMs")).GetInt64();
+        Assert.Empty(page.Errors);
+        AssertOnlyTheDocumentWasRequested(page, report);
+        Assert.Equal(n, (await page.EvalAsync("window.__vigil.rows")).GetInt32());
+        Assert.InRange((await page.EvalAsync("document.querySelectorAll('#viewport .row.data').length")).GetInt32(), 10, 100);
+
+        clock.Restart();
+        Assert.Equal(1, await SearchAsync(page, "item-077777"));
+        var firstSearch = clock.Elapsed;
+        Assert.Equal("77777", (await VisibleRowsAsync(page))[0][0]);
+        clock.Restart();
+        Assert.Equal(n / hosts, await SearchAsync(page, "host07.corp"));
+        var secondSearch = clock.Elapsed;
+        Assert.All(await VisibleRowsAsync(page), r => Assert.Equal("HOST07.corp.example", r[4]));
+        Assert.Equal(n, await SearchAsync(page, ""));
+
+        // Sort by time, descending (click twice): the last event comes first.
+        clock.Restart();
+        await page.EvalAsync("document.querySelectorAll('#table-head span')[1].click()");
+        await page.EvalAsync("document.querySelectorAll('#table-head span')[1].click()");
+        var sortTime = clock.Elapsed;
+        Assert.Equal(n.ToString(), (await VisibleRowsAsync(page))[0][0]);
+        // Scroll to the end: the table renders the rows there (virtualised, not all in the DOM).
+        await page.EvalAsync("(() => { const v = document.getElementById('viewport'); v.scrollTop = v.scrollHeight; v.dispatchEvent(new Event('scroll')); })()");
+        await page.WaitForAsync("[...document.querySelectorAll('#viewport .row.data')].some(r => r.style.display !== 'none' && r.children[0].textContent === '1')", Load);
+        Assert.Empty(page.Errors);
+
+        await File.WriteAllBytesAsync(Path.Combine(ScreenshotDir, "100k.png"), await page.ScreenshotAsync());
+        output.WriteLine($"100k detections: input {inputSize / 1e6:F1} MB, hunt with report {huntTime.TotalSeconds:F1} s, report {size / 1e6:F1} MB; "
+            + $"page load to interactive {loaded.TotalSeconds:F1} s (script {scriptMs} ms); search {firstSearch.TotalMilliseconds:F0} ms (first, lower-cases the events) "
+            + $"then {secondSearch.TotalMilliseconds:F0} ms; sort twice {sortTime.TotalMilliseconds:F0} ms");
+    }
+}
