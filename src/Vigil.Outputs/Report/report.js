@@ -97,8 +97,8 @@
   var TACTICS = ['reconnaissance', 'resource-development', 'initial-access', 'execution', 'persistence',
     'privilege-escalation', 'defense-evasion', 'credential-access', 'discovery', 'lateral-movement', 'collection',
     'command-and-control', 'exfiltration', 'impact'];
-  var TCOL = ['#6c757d', '#8d6e63', '#e377c2', '#1f77b4', '#9467bd', '#d62728', '#7f7f7f', '#ff7f0e', '#2ca02c',
-    '#e6550d', '#17becf', '#8c564b', '#bcbd22', '#a50f15'];
+  var TCOL = ['#6c757d', '#8d6e63', '#393b79', '#1f77b4', '#9467bd', '#c51b7d', '#7f7f7f', '#ff7f0e', '#2ca02c',
+    '#d62728', '#17becf', '#8c564b', '#bcbd22', '#111111'];
   function tacticColor(t) { var i = TACTICS.indexOf(t); return i < 0 ? '#b0b7c0' : TCOL[i]; }
   function tacticName(tag) {
     var m = /^attack\.([a-z_-]+)$/i.exec(tag);
