@@ -1,7 +1,7 @@
 // Vigil hunt report: renders the data blocks of this page. Hand-written, no libraries, no network.
 // Security rule for this file: every string from the data is attacker-controlled (event text, host and user names,
 // file names). It reaches the page ONLY through textContent / createTextNode and setAttribute of geometry, class
-// names chosen here, or <title> text; never innerHTML, never a URL, never an event-handler attribute.
+// names chosen here, or <title> text; never as markup (no HTML-parsing sink), never a URL, never an event handler.
 (function () {
   'use strict';
   var T0 = performance.now();
