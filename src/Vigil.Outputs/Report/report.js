@@ -176,7 +176,13 @@
   }
 
   var viewport = document.getElementById('viewport'), spacer = document.getElementById('spacer');
-  var ROWH = 24, pool = [];
+  // Browsers cap an element's height (Chromium near 33.5M px), so past MAXH the spacer is shortened and the scroll
+  // position maps proportionally onto rows: 'exact' is the (fractional) row at the top of the viewport.
+  var ROWH = 24, MAXH = 15000000, pool = [];
+  function scrollRange() { return Math.max(1, spacer.offsetHeight - viewport.clientHeight); }
+  function rowRange() { return Math.max(0, view.length - viewport.clientHeight / ROWH); }
+  function topRow() { return viewport.scrollTop / scrollRange() * rowRange(); }
+  function scrollToRow(k) { viewport.scrollTop = Math.max(0, k - 4) / Math.max(1e-9, rowRange()) * scrollRange(); }
   // Details column: the fields an analyst reads first, then the event's other own fields (system fields have columns).
   var SYSTEM = { EventID: 1, Channel: 1, Computer: 1, Hostname: 1, EventRecordID: 1, TimeCreated: 1, '@timestamp': 1,
     Provider_Name: 1, Provider_Guid: 1, Version: 1, Level: 1, Task: 1, Opcode: 1, Keywords: 1, Execution_ProcessID: 1,
@@ -209,7 +215,8 @@
   }
   function renderRows() {
     var n = view.length;
-    var first = Math.max(0, Math.floor(viewport.scrollTop / ROWH) - 8);
+    var exact = n * ROWH <= viewport.clientHeight ? 0 : topRow();
+    var first = Math.max(0, Math.floor(exact) - 8);
     var count = Math.min(n - first, Math.ceil(viewport.clientHeight / ROWH) + 16);
     while (pool.length < count) pool.push(makeRow());
     for (var k = 0; k < pool.length; k++) {
@@ -217,7 +224,7 @@
       if (k >= count) { d.style.display = 'none'; continue; }
       var pos = first + k, row = view[pos], rule = RULES[cRule[row]];
       d.style.display = '';
-      d.style.top = (pos * ROWH) + 'px';
+      d.style.top = (viewport.scrollTop + (pos - exact) * ROWH) + 'px';
       d.setAttribute('data-row', String(row));
       d.className = row === selected ? 'row data selected' : 'row data';
       var c = d.children;
@@ -318,7 +325,7 @@
       out[n++] = row;
     }
     view = out.subarray(0, n);
-    spacer.style.height = (n * ROWH) + 'px';
+    spacer.style.height = Math.min(n * ROWH, MAXH) + 'px';
     document.getElementById('row-count').textContent = fmtNum(n) + ' of ' + fmtNum(N) + ' detections';
     document.getElementById('filter-note').textContent = filter.note;
     renderRows();
@@ -354,7 +361,7 @@
     document.getElementById('detections').scrollIntoView();
     if (selectId !== undefined && idToRow.has(selectId)) {
       var row = idToRow.get(selectId);
-      for (var k = 0; k < view.length; k++) if (view[k] === row) { viewport.scrollTop = Math.max(0, k * ROWH - 100); break; }
+      for (var k = 0; k < view.length; k++) if (view[k] === row) { scrollToRow(k); break; }
       select(row);
     }
   }
