@@ -25,6 +25,8 @@ public static class HuntCommand
         foreach (var unbuilt in new[] { "--campaigns" })
             if (a.Value(unbuilt) is not null)
                 throw new UsageException($"{unbuilt} is not available in this version yet (campaigns and the HTML report are being built)");
+        if (a.Value("--report") is { } reportPath && Directory.Exists(reportPath))
+            throw new UsageException($"--report {reportPath}: is a folder; give the report's file name, e.g. report.html");
         // Outputs beside the main stream (campaigns, report, timelines): each a sink fed in output order, see HuntSinks.
         using var sinks = HuntSinks.Create(a, console);
         var selection = RulesCommand.Selection(a);

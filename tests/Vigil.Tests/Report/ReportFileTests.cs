@@ -75,6 +75,17 @@ public class ReportFileTests
         Assert.Contains("\"rows\":100", File.ReadAllText(Path.Combine(dir, "r.html")));
     }
 
+    [Fact]
+    public void A_folder_as_report_path_is_a_usage_error_before_the_hunt()
+    {
+        var dir = CliRunner.TempDir("report-folder");
+        File.WriteAllText(Path.Combine(dir, "e.jsonl"), "{\"EventID\":1}\n");
+        var r = CliRunner.Run("hunt", Path.Combine(dir, "e.jsonl"), "--report", dir, "-f", "jsonl");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--report", r.Error);
+        Assert.Contains("is a folder", r.Error);
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference AddOne(HtmlReportSink sink, SigmaRule rule, int i)
     {
