@@ -36,10 +36,17 @@
     return EV.slice(a, b);
   }
   var evCache = new Map();
+  // Integers past 2^53 (64-bit ids, masks) would lose digits as JS numbers: keep their source text where the browser
+  // gives it to the reviver (JSON.parse source text access), else the rounded number is all there is.
+  function keepBigIntegers(key, value, context) {
+    if (typeof value === 'number' && !Number.isSafeInteger(value) && context && typeof context.source === 'string'
+        && /^-?\d+$/.test(context.source)) return context.source;
+    return value;
+  }
   function eventObj(k) {
     if (evCache.has(k)) return evCache.get(k);
     var o;
-    try { o = JSON.parse(eventText(k)); } catch (e) { o = { '(unparsable event)': eventText(k) }; }
+    try { o = JSON.parse(eventText(k), keepBigIntegers); } catch (e) { o = { '(unparsable event)': eventText(k) }; }
     if (evCache.size > 400) evCache.clear();
     evCache.set(k, o);
     return o;
@@ -244,7 +251,9 @@
 
   function select(row) {
     selected = row;
-    renderRows();
+    // Only the highlight changes: no re-render, no layout.
+    for (var q = 0; q < pool.length; q++)
+      pool[q].className = Number(pool[q].getAttribute('data-row')) === row && pool[q].style.display !== 'none' ? 'row data selected' : 'row data';
     var box = document.getElementById('detail');
     clear(box);
     if (row < 0) { box.appendChild(h('p', 'muted', 'Click a row to see its raw event.')); return; }
@@ -746,6 +755,8 @@
   renderRead();
   markSorted();
   applyFilter();
+  // Opens a detection by id, as clicking its row does (for tests and for links from campaign steps).
+  window.__vigil.open = function (id) { if (!idToRow.has(id)) return false; select(idToRow.get(id)); return true; };
   window.__vigil.ready = true;
   window.__vigil.loadMs = Math.round(performance.now() - T0);
   document.body.setAttribute('data-ready', '1');

@@ -203,6 +203,84 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         AssertOnlyTheDocumentWasRequested(page, report);
     }
 
+    [Fact]
+    public async Task Report_of_real_attack_recordings_shows_every_detection_and_event_field_as_hunted()
+    {
+        // Real Windows logs (EVTX-ATTACK-SAMPLES) hunted with the SigmaHQ rules: real field shapes (GUIDs, SIDs, hex,
+        // binary, repeated Data items) and real ATT&CK tags.
+        string samples = Path.Combine(TestPaths.Shared, "data", "evtx", "EVTX-ATTACK-SAMPLES");
+        string rules = Path.Combine(TestPaths.Shared, "data", "sigma", "rules");
+        var dir = CliRunner.TempDir("report-real");
+        string report = Path.Combine(dir, "report.html"), jsonl = Path.Combine(dir, "d.jsonl");
+        var clock = Stopwatch.StartNew();
+        var hunt = CliRunner.Run("hunt", samples, "--rules", rules, "--format", "jsonl", "--output", jsonl, "--report", report, "--quiet");
+        Assert.Equal(0, hunt.ExitCode);
+        output.WriteLine($"hunt {clock.Elapsed.TotalSeconds:F1} s");
+        var detections = File.ReadAllLines(jsonl).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.True(detections.Count > 500, $"{detections.Count} detections");
+
+        await using var page = await OpenAsync(report);
+        Assert.Empty(page.Errors);
+        AssertOnlyTheDocumentWasRequested(page, report);
+        Assert.Equal(detections.Count, (await page.EvalAsync("window.__vigil.rows")).GetInt32());
+
+        var cells = await page.EvalAsync("""
+            (() => { const t = document.querySelector('#heatmap table.heat'); const heads = [...t.rows[0].cells].map(c => c.firstChild.textContent);
+                     const out = {}; [...t.rows[1].cells].forEach((td, i) => [...td.querySelectorAll('.cell')].forEach(c => {
+                        const m = /^(.*)  ([\d,]+)$/.exec(c.textContent); out[heads[i] + '/' + m[1]] = Number(m[2].replace(/,/g, '')); }));
+                     return out; })()
+            """);
+        Assert.Equal(ExpectedHeat(detections).OrderBy(kv => kv.Key, StringComparer.Ordinal),
+            cells.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64()).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+
+        output.WriteLine($"opened {clock.Elapsed.TotalSeconds:F1} s");
+        // Open every detection and read back its header and event fields (one evaluation for all).
+        var shown = await page.EvalAsync("""
+            (() => { const out = [];
+              for (let id = 1; id <= window.__vigil.rows; id++) {
+                window.__vigil.open(id);
+                const head = document.querySelector('#detail h3').textContent;
+                const kv = Object.fromEntries([...document.querySelectorAll('#detail table.kv tr')].map(r => [r.cells[0].textContent, r.cells[1].textContent]));
+                const f = [...document.querySelectorAll('#detail table.raw-fields tr')].map(r => [r.cells[0].textContent, r.cells[1].textContent]);
+                out.push([head, kv, f]);
+              }
+              return out; })()
+            """, TimeSpan.FromSeconds(300));
+        output.WriteLine($"read back {clock.Elapsed.TotalSeconds:F1} s");
+        int i = 0;
+        foreach (var item in shown.EnumerateArray())
+        {
+            var d = detections[i++];
+            Assert.Equal($"Detection {i}: {d.GetProperty("rule_title").GetString()}", item[0].GetString());
+            var kv = item[1];
+            Assert.Equal(d.GetProperty("computer").GetString(), kv.GetProperty("computer").GetString());
+            Assert.Equal(d.GetProperty("record_id").ValueKind == JsonValueKind.Null ? "" : d.GetProperty("record_id").GetRawText(), kv.GetProperty("record id").GetString());
+            Assert.StartsWith(d.GetProperty("source").GetString()! + " offset 0x" + d.GetProperty("offset").GetInt64().ToString("x"), kv.GetProperty("source").GetString());
+            var fields = item[2].EnumerateArray().Select(f => (Name: f[0].GetString()!, Text: f[1].GetString()!)).ToList();
+            var ev = d.GetProperty("event").EnumerateObject().ToList();
+            Assert.Equal(ev.Select(p => p.Name), fields.Select(f => f.Name));
+            for (int k = 0; k < ev.Count; k++)
+            {
+                var v = ev[k].Value;
+                string text = fields[k].Text;
+                switch (v.ValueKind)
+                {
+                    case JsonValueKind.String: Assert.Equal(v.GetString(), text); break;
+                    case JsonValueKind.Number:
+                        if (v.TryGetInt64(out long l) && Math.Abs(l) > (1L << 53)) Assert.Equal(v.GetRawText(), text); // kept as digits
+                        else Assert.Equal(v.GetDouble(), double.Parse(text, System.Globalization.CultureInfo.InvariantCulture));
+                        break;
+                    default:
+                        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(v.GetRawText()),
+                            System.Text.Json.Nodes.JsonNode.Parse(text)), $"detection {i} field {ev[k].Name}: {v.GetRawText()} shown as {text}");
+                        break;
+                }
+            }
+        }
+        Assert.Equal(detections.Count, i);
+        Assert.Empty(page.Errors);
+    }
+
     private static bool Contains(string jsonLine, string term) => jsonLine.Contains(term, StringComparison.OrdinalIgnoreCase);
 
     private async Task<byte[]> ScreenshotCheckedAsync(ChromiumPage page)
