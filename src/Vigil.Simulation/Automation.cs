@@ -18,17 +18,59 @@ internal static class Automation
     public static void Schedule(World w, int seed)
     {
         var rng = Rng.For(seed, "automation");
-        w.Labelled(new Label("backup", null, null, "nightly SQL backup"), () => SqlBackup(w, rng, At(1, 0, rng)));
-        w.Labelled(new Label("backup", null, null, "nightly file share backup"), () => ShareBackup(w, rng, At(1, 20, rng)));
-        w.Labelled(new Label("inventory", null, null, "nightly inventory sweep"), () => Inventory(w, rng, At(2, 0, rng)));
         var co = w.Co;
-        w.Labelled(new Label("admin", null, null, "helpdesk RDP session"), () => HelpdeskRdp(w, rng, At(9, 5, rng)));
-        w.Labelled(new Label("admin", null, null, "admin troubleshooting"), () => AdminSession(w, rng, At(9, 40, rng), co.Workstations[0], co.Admins[0], 0));
-        w.Labelled(new Label("admin", null, null, "admin troubleshooting"), () => AdminSession(w, rng, At(11, 25, rng), co.Workstations[1], co.Admins[1], 1));
-        w.Labelled(new Label("admin", null, null, "admin troubleshooting"), () => AdminSession(w, rng, At(14, 35, rng), co.Workstations[0], co.Admins[0], 2));
-        w.Labelled(new Label("admin", null, null, "admin troubleshooting"), () => AdminSession(w, rng, At(16, 10, rng), co.Workstations[1], co.Admins[1], 3));
-        w.Labelled(new Label("admin", null, null, "new hire account"), () => NewHire(w, rng, At(15, 12, rng)));
-        w.Labelled(new Label("admin", null, null, "software update service"), () => SoftwareUpdates(w, rng));
+        string backup = co.SvcBackup.Qualified, inventory = co.SvcInventory.Qualified;
+        w.Labelled(Benign(w, "backup", "nightly SQL backup", backup), () => SqlBackup(w, rng, At(1, 0, rng)));
+        w.Labelled(Benign(w, "backup", "nightly file share backup", backup), () => ShareBackup(w, rng, At(1, 20, rng)));
+        w.Labelled(Benign(w, "inventory", "nightly inventory sweep", inventory), () => Inventory(w, rng, At(2, 0, rng)));
+        w.Labelled(Benign(w, "admin", "helpdesk RDP session", co.Admins[0].Qualified), () => HelpdeskRdp(w, rng, At(9, 5, rng)));
+        w.Labelled(Benign(w, "admin", "admin troubleshooting", co.Admins[0].Qualified, co.Users[0].Qualified), () => AdminSession(w, rng, At(9, 40, rng), co.Workstations[0], co.Admins[0], 0));
+        w.Labelled(Benign(w, "admin", "admin troubleshooting", co.Admins[1].Qualified, co.Users[1].Qualified), () => AdminSession(w, rng, At(11, 25, rng), co.Workstations[1], co.Admins[1], 1));
+        w.Labelled(Benign(w, "admin", "admin troubleshooting", co.Admins[0].Qualified, co.Users[0].Qualified), () => AdminSession(w, rng, At(14, 35, rng), co.Workstations[0], co.Admins[0], 2));
+        w.Labelled(Benign(w, "admin", "admin troubleshooting", co.Admins[1].Qualified, co.Users[1].Qualified), () => AdminSession(w, rng, At(16, 10, rng), co.Workstations[1], co.Admins[1], 3));
+        w.Labelled(Benign(w, "admin", "new hire account", co.Admins[1].Qualified), () => NewHire(w, rng, At(15, 12, rng)));
+        w.Labelled(Benign(w, "admin", "software update service", co.System.Qualified), () => SoftwareUpdates(w, rng));
+    }
+
+    /// <summary>A label for one run of a benign activity, registered for truth.json's benignActivities.</summary>
+    internal static Label Benign(World w, string kind, string name, params string[] accounts) =>
+        new(kind, null, null, name) { Activity = w.NewActivity(kind, name, accounts) };
+
+    /// <summary>
+    /// Benign work on the internet-facing web server (machine and cloud scenarios only; its own random stream so
+    /// the rest of the day is as in the other scenarios): an admin's maintenance RDP session in the morning, which
+    /// leaves the admin's credentials in the server's LSASS, and the portal's nightly log rotation.
+    /// </summary>
+    public static void ScheduleWeb(World w, int seed, Account admin)
+    {
+        var co = w.Co;
+        var web = co.Web ?? throw new InvalidOperationException("simulate: no web server");
+        var rng = Rng.For(seed, "automation:web");
+        var from = co.Workstations[co.Admins.IndexOf(admin)];
+        w.Labelled(Benign(w, "admin", "web server maintenance RDP session", admin.Qualified), () =>
+        {
+            long t = At(8, 20, rng);
+            var mstsc = w.Spawn(t, from.Explorer!, "C:\\Windows\\System32\\mstsc.exe", $"\"C:\\Windows\\system32\\mstsc.exe\" /v:{web.Name}");
+            w.Net(t + 400, mstsc, web.Ip, 3389);
+            w.Tgs4769(t + 600, admin, web.Machine.Name, from.Ip);
+            var l = w.Logon4624(t + 3500, web, admin, 10, from.Ip, from.Name, "Negotiate", session: 2);
+            var shell = w.Existing(web, null, "C:\\Windows\\explorer.exe", "C:\\Windows\\Explorer.EXE", l, "High", t + 6000);
+            var ps = w.Spawn(t + 45_000, shell, Ps, "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" ", cwd: "C:\\Users\\" + admin.Name + "\\");
+            w.Script4104(t + 60_000 + rng.Next(20_000), ps, "Get-WebAppPoolState -Name CustomerPortal");
+            w.Script4104(t + 120_000 + rng.Next(40_000), ps, "Restart-WebAppPool -Name CustomerPortal");
+            w.Spawn(t + 200_000 + rng.Next(60_000), ps, "C:\\Windows\\System32\\inetsrv\\appcmd.exe", "\"C:\\Windows\\system32\\inetsrv\\appcmd.exe\" list requests /elapsed:5000");
+            w.Logoff4634(t + 900_000 + rng.Next(300_000), web, l);
+        });
+        w.Labelled(Benign(w, "backup", "nightly web log rotation", co.System.Qualified), () =>
+        {
+            long t = At(0, 30, rng);
+            var ps = w.Spawn(t, web.SvchostSchedule, Ps,
+                "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File C:\\Scripts\\Rotate-IisLogs.ps1", integrity: "System", cwd: "C:\\Scripts\\");
+            var zip = w.Spawn(t + 2_000, ps, SevenZip, "\"C:\\Program Files\\7-Zip\\7z.exe\" a -tzip -mx=5 D:\\LogArchive\\W3SVC1_20260309.zip C:\\inetpub\\logs\\LogFiles\\W3SVC1\\u_ex260309.log");
+            var copy = w.Spawn(t + 40_000 + rng.Next(20_000), ps, Robocopy, "robocopy D:\\LogArchive \\\\BKP01.corp.example\\weblogs$ W3SVC1_20260309.zip /Z /R:2 /W:5 /NP");
+            w.Net(t + 41_000 + rng.Next(20_000), copy, Company.BackupTargetIp, 445, "BKP01.corp.example", flow: Flow.Upload(rng.Range(180, 420), rng.Range(20, 60), "smb"));
+            _ = zip;
+        });
     }
 
     private static long At(int hour, int minute, Rng rng) => (hour * 60L + minute) * 60_000 + rng.Next(50_000);
@@ -88,8 +130,18 @@ internal static class Automation
             w.FileCreate(now - 50_000, sql.SqlServer!, $"D:\\Backup\\{db}_20260310.bak");
         }
         var copy = w.Spawn(now, cmd, Robocopy, "robocopy D:\\Backup \\\\BKP01.corp.example\\sql$ *_20260310.bak /Z /R:2 /W:5 /NP /LOG+:D:\\Backup\\robocopy.log");
-        for (int i = 0; i < 3; i++) w.Net(now + 200 + i * 40_000, copy, Company.BackupTargetIp, 445, "BKP01.corp.example");
+        // Gigabytes to the NAS (internal): the sensor records the volume; sizes come from the sensor's own stream.
+        for (int i = 0; i < 3; i++) w.Net(now + 200 + i * 40_000, copy, Company.BackupTargetIp, 445, "BKP01.corp.example", flow: BackupFlow(w, 1500, 4200));
         w.Logoff4634(now + 200_000, sql, batch);
+    }
+
+    /// <summary>One robocopy stream of a few GB to the NAS; drawn from the sensor's stream (none without a sensor),
+    /// so the Windows events are the same with or without network logs.</summary>
+    private static Flow? BackupFlow(World w, int minMb, int maxMb)
+    {
+        if (w.Sensor is not { } s) return null;
+        long mb = s.Rng.Range(minMb, maxMb);
+        return Flow.Upload(mb, mb / 90 + s.Rng.Range(5, 30), "smb");
     }
 
     private static void ShareBackup(World w, Rng rng, long t)
@@ -103,7 +155,7 @@ internal static class Automation
         w.FileCreate(t + 900, zip, "D:\\Backup\\shares_20260310.7z");
         long now = t + 600_000 + rng.Next(300_000);
         var copy = w.Spawn(now, cmd, Robocopy, "robocopy D:\\Backup \\\\BKP01.corp.example\\fs$ shares_20260310.7z /Z /R:2 /W:5 /NP /LOG+:D:\\Backup\\robocopy.log");
-        for (int i = 0; i < 4; i++) w.Net(now + 200 + i * 60_000, copy, Company.BackupTargetIp, 445, "BKP01.corp.example");
+        for (int i = 0; i < 4; i++) w.Net(now + 200 + i * 60_000, copy, Company.BackupTargetIp, 445, "BKP01.corp.example", flow: BackupFlow(w, 2000, 6000));
         w.Logoff4634(now + 300_000, fs, batch);
     }
 

@@ -19,6 +19,13 @@ public sealed class Company
     public Host Sql { get; }
     public Host Mgmt { get; }
     public Host Victim { get; }
+    /// <summary>The internet-facing customer portal (IIS), present only in scenarios that need it (machine, cloud).</summary>
+    public Host? Web { get; }
+    /// <summary>IIS application pool identity of the customer portal.</summary>
+    public Account? WebPool { get; }
+    /// <summary>The public address the company's outbound traffic is translated to (what cloud providers see).</summary>
+    public const string EgressIp = "192.0.2.20";
+    public const string WebIp = "10.10.10.60";
     public List<Account> Users { get; } = [];
     public List<Account> Admins { get; } = [];
     public Account SvcInventory { get; }
@@ -40,7 +47,7 @@ public sealed class Company
         "sato", "larsen", "dubois", "petrov", "nasser", "bianchi",
     ];
 
-    public Company(int seed, int workstationCount)
+    public Company(int seed, int workstationCount, bool withWebServer = false)
     {
         var rng = Rng.For(seed, "company");
         DomainSid = $"S-1-5-21-{rng.Range(1000000000, 2000000000)}-{rng.Range(1000000000, 2000000000)}-{rng.Range(100000000, 900000000)}";
@@ -73,6 +80,13 @@ public sealed class Company
             Workstations[i].PrimaryUser = Users[i];
         // The intrusion's first victim: an ordinary user's workstation (not one of the IT admins').
         Victim = Workstations[rng.Range(2, Workstations.Count - 1)];
+
+        // Added last so that every draw above, and so the company of the default scenario, is unchanged.
+        if (withWebServer)
+        {
+            Web = AddHost(rng, seed, "WEB01", WebIp, HostRole.WebServer);
+            WebPool = new Account { Name = "CustomerPortal", Domain = "IIS APPPOOL", Sid = "S-1-5-82-" + rng.Range(100000000, 999999999) + "-" + rng.Range(100000000, 999999999) + "-" + rng.Range(100000000, 999999999) + "-" + rng.Range(100000000, 999999999) + "-" + rng.Range(100000000, 999999999) };
+        }
     }
 
     private Account DomainAccount(string name, bool admin) =>

@@ -43,7 +43,7 @@ internal sealed class EvtxSink : IEventSink
     public IReadOnlyList<(string Label, string Path, long Count)> Files =>
         _writers.Where(w => w is not null).Select(w => (w!.Label, w.Path, w.Records)).ToList();
 
-    public void Write(SimEvent e, long recordId)
+    public long Write(SimEvent e, long recordId)
     {
         int slot = _hostIndex[e.Host] * LogFiles.Count + (int)e.File;
         var w = _writers[slot];
@@ -57,6 +57,7 @@ internal sealed class EvtxSink : IEventSink
         }
         var sys = EvtxSystemInfo.Describe(e, recordId, this);
         w.Write(e, recordId, sys);
+        return 0;
     }
 
     /// <summary>Binary form of a SID string (cached; a day uses a few hundred distinct SIDs).</summary>

@@ -7,8 +7,9 @@ namespace Vigil.Simulation;
 /// </summary>
 internal interface IEventSink : IDisposable
 {
-    /// <summary>Writes one event; <paramref name="recordId"/> rises by one per host and channel.</summary>
-    void Write(SimEvent e, long recordId);
+    /// <summary>Writes one event; <paramref name="recordId"/> rises by one per host and channel. Returns the event's
+    /// 1-based line number in its file for line-oriented output (JSON lines), 0 otherwise.</summary>
+    long Write(SimEvent e, long recordId);
 
     /// <summary>The name truth.json uses for the file an event is written to, relative to the log folder with '/'
     /// separators (e.g. "security.jsonl" or "DC01/Security.evtx").</summary>

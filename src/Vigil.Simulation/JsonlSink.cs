@@ -37,7 +37,7 @@ internal sealed class JsonlSink : IEventSink
 
     public string FileLabel(SimEvent e) => LogFiles.FileName(e.File);
 
-    public void Write(SimEvent e, long recordId)
+    public long Write(SimEvent e, long recordId)
     {
         var o = _outputs[(int)e.File];
         // Worst case per character is 6 bytes (\u00XX); flush first if the event might not fit.
@@ -81,7 +81,7 @@ internal sealed class JsonlSink : IEventSink
         b[n++] = (byte)'}';
         b[n++] = (byte)'\n';
         o.Length = n;
-        o.Count++;
+        return ++o.Count;
     }
 
     /// <summary>Copies ASCII text that needs no escaping (the fixed JSON punctuation and key names).</summary>

@@ -26,7 +26,7 @@ public static class LogFiles
     };
 }
 
-public enum HostRole { DomainController, FileServer, DatabaseServer, Management, Workstation }
+public enum HostRole { DomainController, FileServer, DatabaseServer, Management, Workstation, WebServer }
 
 public sealed class Account
 {
@@ -82,6 +82,8 @@ public sealed class Host
     public Proc Lsass { get; set; } = null!;
     public Proc? SqlServer { get; set; }
     public Proc? SqlAgent { get; set; }
+    /// <summary>Web servers: the IIS worker process of the customer portal (its application pool identity).</summary>
+    public Proc? WebApp { get; set; }
     public Logon SystemLogon { get; set; } = null!;
     /// <summary>Workstations: the interactive user and their shell and mail client.</summary>
     public Account? PrimaryUser { get; set; }
@@ -167,6 +169,21 @@ public static class Images
         ["ping.exe"] = new(Win, "TCP/IP Ping Command", Os, Ms, "ping.exe"),
         ["quser.exe"] = new(Win, "Query User Utility", Os, Ms, "quser.exe"),
         ["dllhost.exe"] = new(Win, "COM Surrogate", Os, Ms, "dllhost.exe"),
+        ["w3wp.exe"] = new(Win, "IIS Worker Process", "Internet Information Services", Ms, "w3wp.exe"),
+        ["hostname.exe"] = new(Win, "Hostname APP", Os, Ms, "hostname.exe"),
+        ["netstat.exe"] = new(Win, "TCP/IP Netstat Command", Os, Ms, "netstat.exe"),
+        ["route.exe"] = new(Win, "TCP/IP Route Command", Os, Ms, "route.exe"),
+        ["nslookup.exe"] = new(Win, "nslookup", Os, Ms, "nslookup.exe"),
+        ["findstr.exe"] = new(Win, "Find String (QGREP) Utility", Os, Ms, "findstr.exe"),
+        ["certutil.exe"] = new(Win, "CertUtil.exe", Os, Ms, "CertUtil.exe"),
+        ["ntdsutil.exe"] = new(Win, "NT5DS", Os, Ms, "ntdsutil.exe"),
+        ["query.exe"] = new(Win, "Query Utility", Os, Ms, "query.exe"),
+        ["qwinsta.exe"] = new(Win, "Query Session Utility", Os, Ms, "qwinsta.exe"),
+        ["procdump64.exe"] = new("11.0", "Sysinternals process dump utility", "ProcDump", "Sysinternals - www.sysinternals.com", "procdump"),
+        ["setspn.exe"] = new(Win, "Query or reset the computer's SPN attribute", Os, Ms, "setspn.exe"),
+        ["dsquery.exe"] = new(Win, "Microsoft AD DS/LDS query command line utility", Os, Ms, "dsquery.exe"),
+        ["schtasks.exe"] = new(Win, "Task Scheduler Configuration Tool", Os, Ms, "schtasks.exe"),
+        ["wevtutil.exe"] = new(Win, "Eventing Command Line Utility", Os, Ms, "wevtutil.exe"),
     };
 
     private static readonly Dictionary<string, string> HashCache = new(StringComparer.OrdinalIgnoreCase);

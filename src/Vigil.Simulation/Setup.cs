@@ -30,6 +30,16 @@ internal static class Setup
                 h.SqlAgent = w.Existing(h, h.Services, SqlBinn + "SQLAGENT.EXE", "\"" + SqlBinn + "SQLAGENT.EXE\" -i MSSQLSERVER", agentLogon, "High", boot);
             }
 
+            if (h.Role == HostRole.WebServer && co.WebPool is { } pool)
+            {
+                // IIS: the customer portal's worker process runs as its application pool identity.
+                var poolLogon = w.NewLogon(h, pool, 5);
+                var was = w.Existing(h, h.Services, "C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\system32\\svchost.exe -k iissvcs", sys, "System", boot);
+                h.WebApp = w.Existing(h, was, "C:\\Windows\\System32\\inetsrv\\w3wp.exe",
+                    "c:\\windows\\system32\\inetsrv\\w3wp.exe -ap \"CustomerPortal\" -v \"v4.0\" -l \"webengine4.dll\" -a \\\\.\\pipe\\iisipm" + h.Rng.Hex(8) + " -h \"C:\\inetpub\\temp\\apppools\\CustomerPortal\\CustomerPortal.config\" -w \"\" -m 0",
+                    poolLogon, "High", -h.Rng.Range(1, 3) * 3_600_000L);
+            }
+
             if (h.Role == HostRole.Workstation && h.PrimaryUser is { } user)
             {
                 // The user logged on earlier in the week and locks/unlocks the same session.

@@ -19,6 +19,24 @@ public sealed class World
 
     public World(Company co) { Co = co; }
 
+    /// <summary>The network sensor that also records every connection made through <see cref="Net"/>
+    /// (null: no network logs). It draws from its own random stream only.</summary>
+    public NetSensor? Sensor { get; set; }
+
+    /// <summary>The label events made now get (the innermost <see cref="Labelled"/>).</summary>
+    public Label? CurrentLabel => _label;
+
+    /// <summary>Benign activities registered by the scenario (truth.json's <c>benignActivities</c>).</summary>
+    public List<BenignActivity> Activities { get; } = [];
+
+    public BenignActivity NewActivity(string kind, string name, params string[] accounts)
+    {
+        var a = new BenignActivity { Kind = kind, Name = name };
+        a.Accounts.AddRange(accounts);
+        Activities.Add(a);
+        return a;
+    }
+
     public int Pending => _queue.Count;
     /// <summary>Events created so far (queued or written).</summary>
     public long Created { get; private set; }
@@ -113,10 +131,12 @@ public sealed class World
 
     // ---- other Sysmon events ---------------------------------------------------------------------
 
-    public void Net(long ms, Proc p, string dstIp, int dstPort, string? dstHostname = null, string protocol = "tcp")
+    public void Net(long ms, Proc p, string dstIp, int dstPort, string? dstHostname = null, string protocol = "tcp", Flow? flow = null)
     {
         var h = p.Host;
         int srcPort = h.Rng.Range(49152, 65535);
+        // The sensor sees the same connection on the wire (it draws only from its own stream).
+        Sensor?.Connection(ms, h.Ip, srcPort, dstIp, dstPort, protocol, dstHostname ?? Co.ByIp(dstIp)?.Fqdn, flow, _label);
         New(ms, LogFile.Sysmon, h, 3, Sysmon)
             .Add("RuleName", "-").Add("UtcTime", Utc(ms)).Add("ProcessGuid", p.Guid).Add("ProcessId", p.Pid.ToString(CultureInfo.InvariantCulture))
             .Add("Image", p.Image).Add("User", UserField(p.Logon.Account, h)).Add("Protocol", protocol).Add("Initiated", "true")
@@ -125,6 +145,11 @@ public sealed class World
             .Add("DestinationHostname", dstHostname ?? Co.ByIp(dstIp)?.Fqdn ?? "-").Add("DestinationPort", dstPort.ToString(CultureInfo.InvariantCulture))
             .Add("DestinationPortName", PortName(dstPort));
     }
+
+    /// <summary>A connection only the network sensor records (inbound from the internet, or between machines
+    /// that write no logs); labelled like the events made meanwhile.</summary>
+    public void Wire(long ms, string srcIp, int srcPort, string dstIp, int dstPort, string protocol = "tcp", string? dstName = null, Flow? flow = null) =>
+        Sensor?.Connection(ms, srcIp, srcPort, dstIp, dstPort, protocol, dstName, flow, _label);
 
     private static string PortName(int port) => port switch
     {
@@ -190,6 +215,19 @@ public sealed class World
         New(ms, LogFile.Security, h, 4634, Security)
             .Add("TargetUserSid", l.Account.Sid).Add("TargetUserName", l.Account.Name).Add("TargetDomainName", l.Account.Domain)
             .Add("TargetLogonId", l.LogonId).Add("LogonType", l.LogonType.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A network logon that failed (type 3, NTLM), as a password-guessing tool causes on the target.</summary>
+    public void FailedNetwork4625(long ms, Host h, string user, string domain, string ip, string workstation, int port, string subStatus = "0xc000006a")
+    {
+        New(ms, LogFile.Security, h, 4625, Security)
+            .Add("SubjectUserSid", "S-1-0-0").Add("SubjectUserName", "-").Add("SubjectDomainName", "-")
+            .Add("SubjectLogonId", "0x0").Add("TargetUserSid", "S-1-0-0").Add("TargetUserName", user).Add("TargetDomainName", domain)
+            .Add("Status", "0xc000006d").Add("FailureReason", "%%2313").Add("SubStatus", subStatus)
+            .Add("LogonType", "3").Add("LogonProcessName", "NtLmSsp ").Add("AuthenticationPackageName", "NTLM").Add("WorkstationName", workstation)
+            .Add("TransmittedServices", "-").Add("LmPackageName", "-").Add("KeyLength", "0")
+            .Add("ProcessId", "0x0").Add("ProcessName", "-")
+            .Add("IpAddress", ip).Add("IpPort", port.ToString(CultureInfo.InvariantCulture));
     }
 
     public void Failed4625(long ms, Host h, Account a, int type, string ip, string workstation, string status = "0xc000006d", string subStatus = "0xc000006a")

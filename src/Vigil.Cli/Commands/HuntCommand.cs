@@ -22,9 +22,6 @@ public static class HuntCommand
         string? outputPath = a.Value("--output") ?? a.Value("-o");
         bool toTerminal = outputPath is null && ReferenceEquals(console.Out, Console.Out) && !Console.IsOutputRedirected;
         string format = a.Choice(a.Value("-f") is null ? "--format" : "-f", toTerminal ? "table" : "jsonl", DetectionWriters.Formats);
-        foreach (var unbuilt in new[] { "--campaigns" })
-            if (a.Value(unbuilt) is not null)
-                throw new UsageException($"{unbuilt} is not available in this version yet (campaigns and the HTML report are being built)");
         if (a.Value("--report") is { } reportPath && Directory.Exists(reportPath))
             throw new UsageException($"--report {reportPath}: is a folder; give the report's file name, e.g. report.html");
         // Outputs beside the main stream (campaigns, report, timelines): each a sink fed in output order, see HuntSinks.
@@ -54,17 +51,21 @@ public static class HuntCommand
         var started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var progress = new ProgressBar(console, console.ErrorIsTerminal && !quiet);
+        // Campaigns (see HuntCampaigns): context events are collected during the hunt, detection facts while writing.
+        var campaignInput = HuntCampaigns.Wanted(a, format) ? new Vigil.Campaigns.CampaignCollector() : null;
         using var result = Hunter.Run(files, rules, diagnostics, (int?)a.Long("--threads"), progress.Update,
-            correlate: ruleSet, emit: selection.IsEmpty ? null : selection.Selects);
+            correlate: ruleSet, emit: selection.IsEmpty ? null : selection.Selects, observer: campaignInput?.Context);
         progress.Finish();
 
+        IReadOnlyList<Vigil.Campaigns.Campaign> campaigns = [];
         using (var output = Inputs.OpenOutput(outputPath, console))
         {
             int width = toTerminal ? SafeWindowWidth() : 160;
-            DetectionWriters.Write(format, sinks.Tee(result.Detections), output, width);
+            if (campaignInput is null) DetectionWriters.Write(format, sinks.Tee(result.Detections), output, width);
+            else campaigns = HuntCampaigns.WriteDetections(format, campaignInput, sinks.Tee(result.Detections), output, width);
         }
         sinks.Complete(new HuntSummary(files, result.Stats, diagnostics.Errors, rules.Count, result.Detections.Count,
-            result.Detections.LevelCounts, [], started, clock.Elapsed));
+            result.Detections.LevelCounts, campaigns, started, clock.Elapsed));
 
         if (!quiet)
         {

@@ -16,8 +16,9 @@ public sealed class HuntSinks : IDisposable
     {
         var s = new HuntSinks();
         // Sinks register here, one line each: if (a.Value("--flag") is { } path) s._sinks.Add(new SomeSink(path));
+        if (a.Value("--campaigns") is { } campaigns) s._sinks.Add(new CampaignJsonSink(campaigns));
         if (a.Value("--report") is { } report) s._sinks.Add(new Vigil.Outputs.Report.HtmlReportSink(report));
-        _ = a; _ = console;
+        _ = console;
         return s;
     }
 

@@ -26,9 +26,11 @@ public sealed record HuntResult(DetectionStream Detections, ReadStats Stats, lon
 /// </summary>
 public static class Hunter
 {
+    private readonly record struct PartitionResult(List<Detection> Found, IPartitionObserver? Observed);
+
     public static HuntResult Run(IReadOnlyList<InputFile> files, IReadOnlyList<CompiledRule> rules, IDiagnostics diagnostics,
         int? degree = null, Action<ReadStats>? onProgress = null, RuleSet? correlate = null, Func<SigmaRule, bool>? emit = null,
-        MatcherOptions? matcherOptions = null, SpoolOptions? spool = null)
+        MatcherOptions? matcherOptions = null, SpoolOptions? spool = null, IHuntObserver? observer = null)
     {
         // The whole collection as one matcher (candidate index + merged needle automata); see Matching/.
         var matcher = new CollectionMatcher(rules, matcherOptions);
@@ -40,9 +42,10 @@ public static class Hunter
             foreach (var c in correlate.Correlations)
                 foreach (var i in c.Inputs) feeds.Add(i.Source);
         var held = new List<Detection>();
-        void Consume(List<Detection> found)
+        void Consume(PartitionResult part)
         {
-            foreach (var d in found)
+            if (part.Observed is not null) observer!.Consume(part.Observed);
+            foreach (var d in part.Found)
             {
                 if (feeds.Contains(d.Rule)) held.Add(d);
                 // Output selection: the same as the correlation engine applies to the detections it passes through.
@@ -51,7 +54,7 @@ public static class Hunter
         }
         try
         {
-            PartitionPipeline.Run<MatcherScratch, List<Detection>>(
+            PartitionPipeline.Run<MatcherScratch, PartitionResult>(
                 files, stats,
                 createWorker: matcher.CreateScratch,
                 process: (matchScratch, part, scratch) =>
@@ -60,9 +63,12 @@ public static class Hunter
                     var hits = new List<int>();
                     var pool = new SnapshotPool();
                     long events = 0, lo = long.MaxValue, hi = long.MinValue;
+                    // The observer (campaign context) sees every event too; without one the loop costs one null check per event.
+                    var watch = observer?.CreatePartition();
                     part.Read(scratch, e =>
                     {
                         events++;
+                        watch?.Observe(e);
                         if (e.TimestampTicks != 0)
                         {
                             if (e.TimestampTicks < lo) lo = e.TimestampTicks;
@@ -88,7 +94,7 @@ public static class Hunter
                         }
                     }, diagnostics);
                     stats.Account(events, lo, hi);
-                    return found;
+                    return new PartitionResult(found, watch);
                 },
                 consumeInOrder: Consume,
                 diagnostics, degree, onProgress);

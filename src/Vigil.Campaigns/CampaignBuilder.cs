@@ -1,0 +1,399 @@
+using Vigil.Campaigns.Context;
+using Vigil.Campaigns.Entities;
+using Vigil.Campaigns.Linking;
+using Vigil.Campaigns.Operator;
+using Vigil.Campaigns.Scoring;
+
+namespace Vigil.Campaigns;
+
+/// <summary>
+/// Turns a hunt's detections and its context into ranked campaigns.
+/// <list type="number">
+/// <item>Entities per detection: its process tree (ProcessGuid, or pid resolved against process creations), its logon
+/// session, its event, its account on its host (consecutive detections of one account on one host within
+/// <see cref="AccountGap"/>), a rare external address it talks to, a cloud identity.</item>
+/// <item>Lateral links (<see cref="LateralLinker"/>) join the source side's entities to the target's.</item>
+/// <item>Disjoint sets over all entity keys; each set holding detections is a campaign. Nothing joins through a host
+/// alone: two unrelated actors on one server stay apart unless a process, session, account run or movement joins them.</item>
+/// <item>Per campaign: steps, links, theft, operator verdict, kind and score; ranked by score, ids C1.. by rank.</item>
+/// </list>
+/// Cost: sorting and hashing, O((detections + context) log n); no pass compares detections pairwise.
+/// </summary>
+public sealed class CampaignBuilder
+{
+    public static readonly TimeSpan AccountGap = TimeSpan.FromMinutes(30);
+    /// <summary>External addresses contacted by more internal hosts than this are infrastructure, not an actor's.</summary>
+    public const int RareExternalHosts = 3;
+
+    public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context)
+    {
+        var ctx = context ?? new ContextCollector();
+        var hostMap = new HostMap(ctx.AddressHosts);
+        var px = new ProcessIndex(ctx.Processes);
+        var uf = new UnionFind();
+        var hostOf = new string[facts.Count];
+        var factProc = new int[facts.Count];
+
+        // Hosts per external address (for rarity) from the flows.
+        var extHosts = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var f in ctx.Flows.Values)
+            if (!Names.IsInternal(f.Dest) && Names.IsInternal(f.Source))
+            {
+                if (!extHosts.TryGetValue(f.Dest, out var s)) extHosts[f.Dest] = s = new HashSet<string>(StringComparer.Ordinal);
+                if (s.Count <= RareExternalHosts) s.Add(f.Source);
+            }
+
+        var servicesByHost = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
+        var networkSessions = new HashSet<(string, long)>();
+        foreach (var l in ctx.Logons)
+            if (l.EventId == 4624 && l.LogonType is 3 or 8) networkSessions.Add((l.Host, l.LogonId));
+
+        // 1. Entities of each detection.
+        for (int i = 0; i < facts.Count; i++)
+        {
+            var d = facts[i];
+            string host = d.Host.Length > 0 ? d.Host : d.SourceAddress.Length > 0 && Names.IsInternal(d.SourceAddress)
+                ? (hostMap.HostOf(d.SourceAddress) is { Length: > 0 } h ? h : d.SourceAddress) : "";
+            hostOf[i] = host;
+            int self = uf.Node("D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            uf.Union(self, uf.Node("E|" + d.EventKey));
+
+            int p = px.ByGuid(d.ProcessGuid);
+            if (p < 0 && d.ProcessId >= 0 && host.Length > 0 && d.EventId is not (4624 or 4625 or 4648)) p = px.ByPid(host, d.ProcessId, d.Ticks);
+            if (p < 0 && d.EventId is 7045 or 4697 or 4698)
+            {
+                var svc = servicesByHost[host].FirstOrDefault(s => s.Host == host && Math.Abs(s.Ticks - d.Ticks) < TimeSpan.TicksPerSecond * 2
+                    && (d.ServiceName.Length == 0 || s.Name == d.ServiceName));
+                if (svc is not null)
+                {
+                    p = LateralLinker.ServiceProcess(px, host, svc);
+                    if (p < 0) uf.Union(self, uf.Node(LateralLinker.ServiceKey(svc)));
+                }
+            }
+            if (p < 0 && d.EventId is 4720 or 4722 or 4724 or 4728 or 4732 or 4738 or 4756 && Names.IsSystemLogon(d.LogonId) && d.TargetAccount.Length > 0)
+                p = CommandNaming(px, host, Names.AccountKey(d.TargetAccount), d.Ticks);
+            factProc[i] = p;
+            if (p >= 0)
+            {
+                uf.Union(self, uf.Node(LateralLinker.ProcKey(px, p)));
+                var pr = px.Procs[p];
+                if (!Names.IsSystemLogon(pr.LogonId)) uf.Union(self, uf.Node(LateralLinker.SessionKey(pr.Host, pr.LogonId)));
+            }
+            if (!Names.IsSystemLogon(d.LogonId) && host.Length > 0 && d.EventId is not (4625))
+                uf.Union(self, uf.Node(LateralLinker.SessionKey(host, d.LogonId)));
+            if (d.DestAddress.Length > 0 && !Names.IsInternal(d.DestAddress)
+                && (!extHosts.TryGetValue(d.DestAddress, out var users) || users.Count <= RareExternalHosts))
+                uf.Union(self, uf.Node("X|" + d.DestAddress));
+            if (d.SourceAddress.Length > 0 && !Names.IsInternal(d.SourceAddress) && d.EventId is 4624 or 4625 or 0)
+                uf.Union(self, uf.Node("X|" + d.SourceAddress));
+            if (d.CloudArn.Length > 0) uf.Union(self, uf.Node("C|" + d.CloudArn));
+        }
+
+        // Network-level detections (a sweep seen by Zeek, a burst of failed logons from an address) name no account, process
+        // or session: only the source address. They join the actor that was busy on the source host at that moment: the
+        // process tree with the most process creations there in the two minutes before (and 30 s after), if any.
+        for (int i = 0; i < facts.Count; i++)
+        {
+            var d = facts[i];
+            if (factProc[i] >= 0 || d.Account.Length > 0 || d.CloudArn.Length > 0 || d.SourceAddress.Length == 0 || !Names.IsInternal(d.SourceAddress)) continue;
+            var source = hostMap.HostOf(d.SourceAddress);
+            if (source.Length == 0) continue;
+            var busiest = px.Window(source, d.Ticks - TimeSpan.TicksPerMinute * 2, d.Ticks + TimeSpan.TicksPerSecond * 30)
+                .Where(p => !Names.IsSystemLogon(px.Procs[p].LogonId) || !ProcessIndex.IsHub(px.Procs[px.Root(p)].Image))
+                .GroupBy(px.Root).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Max()).FirstOrDefault();
+            if (busiest is not null) uf.Union(uf.Node("D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)), uf.Node(LateralLinker.ProcKey(px, busiest.Key)));
+        }
+
+        // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
+        // aws_secret_access_key, .aws\credentials) belongs to that campaign: the key was found, then used.
+        CloudKeyLinks(facts, ctx, px, uf);
+
+        // Account runs: the same account on the same host, consecutive detections no further apart than AccountGap.
+        foreach (var g in Enumerable.Range(0, facts.Count).Where(i => facts[i].Account.Length > 0 && hostOf[i].Length > 0)
+                     .GroupBy(i => (hostOf[i], Names.AccountKey(facts[i].Account))))
+        {
+            long last = long.MinValue;
+            int prev = -1;
+            foreach (int i in g.OrderBy(i => facts[i].Ticks))
+            {
+                if (prev >= 0 && facts[i].Ticks - last <= AccountGap.Ticks) uf.Union(uf.Node("D|" + prev), uf.Node("D|" + i));
+                prev = i;
+                last = facts[i].Ticks;
+            }
+        }
+
+        // 2. Lateral movement joins source and target entities.
+        var laterals = LateralLinker.Find(ctx, px, hostMap);
+        foreach (var l in laterals)
+            foreach (var a in l.FromKeys)
+                foreach (var b in l.ToKeys)
+                    uf.Union(a, b);
+        // Links among a target's own keys (session + service process) belong together even without a source side.
+        foreach (var l in laterals)
+            for (int k = 1; k < l.ToKeys.Count; k++) uf.Union(l.ToKeys[0], l.ToKeys[k]);
+
+        // 3. Sets with detections are campaigns.
+        var groups = new Dictionary<int, List<int>>();
+        for (int i = 0; i < facts.Count; i++)
+        {
+            int root = uf.FindKey("D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (!groups.TryGetValue(root, out var l)) groups[root] = l = [];
+            l.Add(i);
+        }
+        // The actor's processes (for tempo and theft): those in a tree or network session joined to the campaign.
+        var groupProcs = new Dictionary<int, List<int>>();
+        for (int i = 0; i < px.Count; i++)
+        {
+            int g = uf.FindKey(LateralLinker.ProcKey(px, i));
+            var pr = px.Procs[i];
+            if ((g < 0 || !groups.ContainsKey(g)) && networkSessions.Contains((pr.Host, pr.LogonId)))
+                g = uf.FindKey(LateralLinker.SessionKey(pr.Host, pr.LogonId));
+            if (g < 0 || !groups.ContainsKey(g)) continue;
+            if (!groupProcs.TryGetValue(g, out var l)) groupProcs[g] = l = [];
+            l.Add(i);
+        }
+        var groupLinks = new Dictionary<int, List<Lateral>>();
+        foreach (var l in laterals)
+        {
+            int g = -1;
+            foreach (var k in l.FromKeys.Concat(l.ToKeys))
+                if (uf.FindKey(k) is int r and >= 0 && groups.ContainsKey(r)) { g = r; break; }
+            if (g < 0) continue;
+            if (!groupLinks.TryGetValue(g, out var list)) groupLinks[g] = list = [];
+            list.Add(l);
+        }
+
+        var env = new BuildEnv(ctx, px, hostMap, extHosts);
+        var built = new List<Draft>();
+        foreach (var (g, members) in groups)
+            built.Add(Assemble(facts, hostOf, members, groupProcs.GetValueOrDefault(g) ?? [], groupLinks.GetValueOrDefault(g) ?? [], env));
+
+        // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic).
+        var ranked = built.OrderByDescending(c => c.Score).ThenBy(c => c.FirstSeen).ThenBy(c => c.DetectionIds[0]).ToList();
+        return ranked.Select((c, i) => c.ToCampaign("C" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex CloudKeySearch = new(
+        @"aws_secret_access_key|aws_access_key_id|\.aws[\\/]credentials|\bAKIA[0-9A-Z]{12,}|azure_client_secret|GOOGLE_APPLICATION_CREDENTIALS",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.Compiled);
+
+    private static void CloudKeyLinks(IReadOnlyList<DetectionFact> facts, ContextCollector ctx, ProcessIndex px, UnionFind uf)
+    {
+        var arns = new HashSet<string>(facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
+        if (arns.Count == 0) return;
+        var searches = new List<(long Ticks, string Key)>();
+        for (int i = 0; i < px.Count; i++)
+            if (CloudKeySearch.IsMatch(px.Procs[i].CommandLine)) searches.Add((px.Procs[i].Ticks, LateralLinker.ProcKey(px, i)));
+        for (int i = 0; i < facts.Count; i++)
+            if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, "D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (searches.Count == 0) return;
+        searches.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
+        foreach (var arn in arns)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var c in ctx.Cloud.Where(c => c.Arn == arn).OrderBy(c => c.Ticks))
+            {
+                if (c.SourceAddress.Length == 0 || !seen.Add(c.SourceAddress) || seen.Count == 1 && ctx.Cloud.Any(x => x.Arn == arn && x.SourceAddress != c.SourceAddress && x.Ticks < c.Ticks)) continue;
+                // A first use from this address: the latest key search in the 24 hours before it.
+                var search = searches.LastOrDefault(x => x.Ticks <= c.Ticks && c.Ticks - x.Ticks <= TimeSpan.TicksPerDay);
+                if (search.Key is not null) uf.Union("C|" + arn, search.Key);
+            }
+        }
+    }
+
+    /// <summary>The process on the host that ran a command naming <paramref name="name"/> in the two minutes before (net user X /add
+    /// for the 4720 that followed), or -1.</summary>
+    private static int CommandNaming(ProcessIndex px, string host, string name, long ticks)
+    {
+        if (name.Length < 3) return -1;
+        int best = -1;
+        foreach (int i in px.Window(host, ticks - TimeSpan.TicksPerMinute * 2, ticks + TimeSpan.TicksPerSecond * 5))
+            if (px.Procs[i].CommandLine.Contains(name, StringComparison.OrdinalIgnoreCase)) best = i;
+        return best;
+    }
+
+    /// <summary>The context indexed once for every campaign: per-campaign work looks up its own addresses and identities
+    /// instead of scanning the whole context.</summary>
+    internal sealed class BuildEnv(ContextCollector ctx, ProcessIndex px, HostMap hosts, Dictionary<string, HashSet<string>> externalHosts)
+    {
+        public ContextCollector Ctx { get; } = ctx;
+        public ProcessIndex Px { get; } = px;
+        public HostMap Hosts { get; } = hosts;
+        public Dictionary<string, HashSet<string>> ExternalHosts { get; } = externalHosts;
+        public ILookup<string, Flow> FlowsBySource { get; } = ctx.Flows.Values.ToLookup(f => f.Source, StringComparer.Ordinal);
+        public ILookup<string, LogonRec> FailuresByAddress { get; } = ctx.Logons.Where(l => l.EventId == 4625 && l.Address.Length > 0)
+            .OrderBy(l => l.Ticks).ToLookup(l => l.Address, StringComparer.Ordinal);
+        public ILookup<string, LogonRec> SuccessesByAddress { get; } = ctx.Logons.Where(l => l.EventId == 4624 && l.Address.Length > 0)
+            .OrderBy(l => l.Ticks).ToLookup(l => l.Address, StringComparer.Ordinal);
+        public ILookup<string, CloudRec> CloudByArn { get; } = ctx.Cloud.Where(c => c.Arn.Length > 0).OrderBy(c => c.Ticks).ToLookup(c => c.Arn, StringComparer.Ordinal);
+        public ILookup<string, CloudRec> CloudByAddress { get; } = ctx.Cloud.Where(c => c.SourceAddress.Length > 0).OrderBy(c => c.Ticks).ToLookup(c => c.SourceAddress, StringComparer.Ordinal);
+        public ILookup<string, ServiceRec> ServicesByHost { get; } = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
+    }
+
+    private static Draft Assemble(IReadOnlyList<DetectionFact> all, string[] hostOf, List<int> members, List<int> procs, List<Lateral> laterals, BuildEnv env)
+    {
+        var facts = members.OrderBy(i => all[i].Ticks).ThenBy(i => all[i].Id).ToList();
+        var d = new Draft();
+        foreach (int i in facts)
+        {
+            var f = all[i];
+            d.DetectionIds.Add(f.Id);
+            d.AddHost(hostOf[i]);
+            d.AddUser(f.Account);
+            if (f.SourceAddress.Length > 0) d.AddAddress(f.SourceAddress);
+            if (f.DestAddress.Length > 0) d.AddAddress(f.DestAddress);
+            d.Levels[f.Level.Length > 0 ? f.Level : "unknown"] = d.Levels.GetValueOrDefault(f.Level.Length > 0 ? f.Level : "unknown") + 1;
+            foreach (var t in f.Tactics) d.TacticSet.Add(t);
+            foreach (var t in f.Techniques) d.TechniqueSet.Add(t);
+            if (f.Ticks != 0)
+            {
+                if (d.First == 0 || f.Ticks < d.First) d.First = f.Ticks;
+                if (f.Ticks > d.Last) d.Last = f.Ticks;
+            }
+        }
+        d.DetectionIds.Sort();
+        d.Facts = facts.Select(i => all[i]).ToList();
+        d.FactHosts = facts.Select(i => hostOf[i]).ToList();
+        d.Procs = procs.Select(i => env.Px.Procs[i]).OrderBy(p => p.Ticks).ToList();
+
+        // Links: one per (from, to, account, method), the first time it happened, with the detections that show it.
+        // Several records of one movement (4648 by svchost and by WMIC, two logons) make one link with the most specific method.
+        foreach (var l in laterals.OrderBy(l => l.Ticks).GroupBy(l => (l.From, l.To, l.Account))
+                     .Select(g => g.FirstOrDefault(x => !GenericMethods.Contains(x.Method)) is { } specific ? specific with { Ticks = g.First().Ticks } : g.First()))
+        {
+            d.AddHost(l.From.Length > 0 ? l.From : "");
+            d.AddHost(l.To);
+            d.AddUser(l.Account);
+            if (l.SourceAddress.Length > 0) d.AddAddress(l.SourceAddress);
+            var support = d.Facts.Where(f => Math.Abs(f.Ticks - l.Ticks) <= TimeSpan.TicksPerMinute * 5
+                    && (f.Tactics.Contains("lateral-movement") || f.Techniques.Any(t => t.StartsWith("T1021", StringComparison.Ordinal) || t == "T1047" || t.StartsWith("T1569", StringComparison.Ordinal)))
+                    && (f.Host == l.To || f.Host == l.From))
+                .Select(f => f.Id).Order().ToList();
+            d.Links.Add(new HostLink(l.From.Length > 0 ? l.From : l.SourceAddress, l.To, l.Account, l.Method, Time(l.Ticks), l.SourceAddress, support));
+        }
+        // Movement shown only by a detection's command line (the target's own logs may be absent).
+        foreach (var f in d.Facts)
+        {
+            if (!f.Tactics.Contains("lateral-movement") || f.Host.Length == 0) continue;
+            foreach (var target in CommandTargets(f.Detail))
+            {
+                if (target == f.Host || d.Links.Any(x => x.FromHost == f.Host && x.ToHost == target)) continue;
+                d.AddHost(target);
+                d.Links.Add(new HostLink(f.Host, target, f.Account, LateralLinker.MethodOfCommand(f.Detail) ?? "remote-execution", f.Time, "", [f.Id]));
+            }
+        }
+        if (d.Links.Count > 0 && d.First == 0) d.First = d.Links.Min(l => l.Time.Ticks);
+        // Hosts in the order first touched, by detections or by movement (the source of a link is touched at its time).
+        var touched = new Dictionary<string, long>(StringComparer.Ordinal);
+        void Touch(string h, long t) { if (h.Length > 0 && (!touched.TryGetValue(h, out var have) || t < have)) touched[h] = t; }
+        for (int k = 0; k < d.Facts.Count; k++) Touch(d.FactHosts[k], d.Facts[k].Ticks);
+        foreach (var l in d.Links) { Touch(l.FromHost, l.Time.Ticks - 1); Touch(l.ToHost, l.Time.Ticks); }
+        foreach (var p in d.Procs) Touch(p.Host, p.Ticks);
+        var order = d.Hosts.OrderBy(h => touched.GetValueOrDefault(h, long.MaxValue)).ToList();
+        d.Hosts.Clear();
+        d.Hosts.AddRange(order);
+        foreach (var h in d.Hosts.ToList())
+            foreach (var a in env.Hosts.AddressesOf(h).Order(StringComparer.Ordinal).Take(4)) d.AddAddress(a);
+
+        d.Theft.AddRange(TheftFinder.Find(d, env));
+        foreach (var t in d.Theft) if (t.Destination.Length > 0 && Names.Address(t.Destination).Length > 0) d.AddAddress(t.Destination);
+        d.Operator = OperatorAnalyzer.Analyze(d, env);
+        CampaignScorer.Classify(d, env);
+        d.Summary = SummaryWriter.Write(d);
+        d.Steps = Fold(d);
+        return d;
+    }
+
+    private static readonly HashSet<string> GenericMethods = ["network-logon", "explicit-credentials", "smb", "remote-execution"];
+
+    /// <summary>Host names a command line targets: \\NAME, /node:NAME, -ComputerName NAME.</summary>
+    internal static IEnumerable<string> CommandTargets(string cmd)
+    {
+        var found = new List<string>();
+        foreach (var m in System.Text.RegularExpressions.Regex.Matches(cmd,
+                     @"(?:\\\\|/node:""?|-ComputerName\s+""?|\s/s\s+)([A-Za-z0-9][A-Za-z0-9\-_.]{0,62})", System.Text.RegularExpressions.RegexOptions.IgnoreCase)
+                     .Cast<System.Text.RegularExpressions.Match>())
+        {
+            var raw = m.Groups[1].Value;
+            var h = Names.IsAddress(raw) ? "" : Names.Host(raw);
+            if (h.Length > 0 && h is not ("LOCALHOST" or "127" or "*") && !found.Contains(h)) found.Add(h);
+        }
+        return found;
+    }
+
+    /// <summary>Steps in time order; a run of consecutive equal detections (same rule, host and account) is one step with a count.</summary>
+    private static List<CampaignStep> Fold(Draft d)
+    {
+        var steps = new List<CampaignStep>();
+        CampaignStep? cur = null;
+        string curKey = "";
+        for (int k = 0; k < d.Facts.Count; k++)
+        {
+            var f = d.Facts[k];
+            var host = d.FactHosts[k];
+            var key = f.RuleId + "|" + host + "|" + Names.AccountKey(f.Account);
+            if (cur is not null && key == curKey) { cur = cur with { Count = cur.Count + 1 }; steps[^1] = cur; continue; }
+            var tactic = f.Tactics.OrderBy(t => Array.IndexOf(Tactics.Chain, t) is int x and >= 0 ? x : 99).ThenBy(t => Tactics.Order[t]).FirstOrDefault() ?? "";
+            cur = new CampaignStep(f.Time, host, f.Account, tactic, f.Techniques.FirstOrDefault() ?? "", f.RuleId, f.RuleTitle, f.Level, f.Id, 1, f.Detail);
+            curKey = key;
+            steps.Add(cur);
+        }
+        return steps;
+    }
+
+    internal static DateTime Time(long ticks) => new(ticks, DateTimeKind.Utc);
+}
+
+/// <summary>A campaign while it is being assembled.</summary>
+internal sealed class Draft
+{
+    public readonly List<long> DetectionIds = [];
+    public readonly List<string> Hosts = [];
+    public readonly List<string> Users = [];
+    private readonly HashSet<string> _userKeys = new(StringComparer.Ordinal);
+    public readonly List<string> Addresses = [];
+    public readonly Dictionary<string, long> Levels = new(StringComparer.Ordinal);
+    public readonly HashSet<string> TacticSet = new(StringComparer.Ordinal);
+    public readonly SortedSet<string> TechniqueSet = new(StringComparer.Ordinal);
+    public readonly List<HostLink> Links = [];
+    public readonly List<DataTheft> Theft = [];
+    public List<DetectionFact> Facts = [];
+    public List<string> FactHosts = [];
+    public List<ProcRec> Procs = [];
+    public long First, Last;
+    public OperatorVerdict Operator = null!;
+    public string Kind = "suspicious";
+    public double Score;
+    public string Summary = "";
+    public List<CampaignStep> Steps = [];
+
+    public DateTime FirstSeen => CampaignBuilder.Time(First);
+
+    public void AddHost(string h) { if (h.Length > 0 && !Hosts.Contains(h)) Hosts.Add(h); }
+    public void AddUser(string u) { if (u.Length > 0 && _userKeys.Add(Names.AccountKey(u))) Users.Add(u); }
+    public void AddAddress(string a) { if (a.Length > 0 && !Addresses.Contains(a)) Addresses.Add(a); }
+
+    public IEnumerable<string> OrderedTactics => TacticSet.OrderBy(t => Tactics.Order[t]);
+
+    public Campaign ToCampaign(string id) => new()
+    {
+        Id = id,
+        Score = Math.Round(Score, 1),
+        Kind = Kind,
+        Hosts = Hosts,
+        Users = Users,
+        InternalAddresses = Addresses.Where(Names.IsInternal).ToList(),
+        ExternalAddresses = Addresses.Where(a => !Names.IsInternal(a)).ToList(),
+        Tactics = OrderedTactics.ToList(),
+        Techniques = TechniqueSet.ToList(),
+        FirstSeen = CampaignBuilder.Time(First),
+        LastSeen = CampaignBuilder.Time(Math.Max(First, Last)),
+        DetectionIds = DetectionIds,
+        Levels = Levels,
+        Operator = Operator,
+        Summary = Summary,
+        Steps = Steps,
+        Links = Links,
+        Theft = Theft,
+    };
+}

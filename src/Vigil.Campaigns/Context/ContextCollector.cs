@@ -1,0 +1,326 @@
+using Vigil.Campaigns.Entities;
+using Vigil.Engine.Hunting;
+using Vigil.Events;
+
+namespace Vigil.Campaigns.Context;
+
+/// <summary>
+/// The campaign context of a hunt: compact records of the events campaigns are built from besides detections
+/// (logons, process creations, service installs, remote-administration connections, CloudTrail calls) and aggregates
+/// (per address pair traffic, which host an address belongs to). Fed by the hunt as an <see cref="IHuntObserver"/>;
+/// each partition extracts on its worker thread and the results are appended in input order.
+/// Memory: only the event kinds above are kept, each as a small record with text capped at
+/// <see cref="MaxText"/> characters; traffic is aggregated per (source, destination); every list stops growing at its
+/// cap and counts what it dropped (<see cref="Dropped"/>), so a huge input cannot exhaust memory.
+/// </summary>
+public sealed class ContextCollector : IHuntObserver
+{
+    public const int MaxText = 400;
+    public int MaxProcesses { get; init; } = 2_000_000;
+    public int MaxLogons { get; init; } = 1_000_000;
+    public int MaxConnections { get; init; } = 500_000;
+    public int MaxCloud { get; init; } = 1_000_000;
+    public int MaxFlows { get; init; } = 1_000_000;
+
+    public List<ProcRec> Processes { get; } = [];
+    public List<LogonRec> Logons { get; } = [];
+    public List<ServiceRec> Services { get; } = [];
+    public List<ConnRec> Connections { get; } = [];
+    public List<CloudRec> Cloud { get; } = [];
+    public Dictionary<(string Src, string Dst), Flow> Flows { get; } = [];
+    /// <summary>Address → host name → how many events said so.</summary>
+    public Dictionary<string, Dictionary<string, int>> AddressHosts { get; } = new(StringComparer.Ordinal);
+    /// <summary>Records not kept because a cap was reached.</summary>
+    public long Dropped { get; private set; }
+
+    public IPartitionObserver CreatePartition() => new Partition();
+
+    public void Consume(IPartitionObserver partition)
+    {
+        var p = (Partition)partition;
+        Append(Processes, p.Processes, MaxProcesses);
+        Append(Logons, p.Logons, MaxLogons);
+        Append(Services, p.Services, 100_000);
+        Append(Connections, p.Connections, MaxConnections);
+        Append(Cloud, p.Cloud, MaxCloud);
+        foreach (var (k, f) in p.Flows)
+        {
+            if (Flows.TryGetValue(k, out var have)) have.Merge(f);
+            else if (Flows.Count < MaxFlows) Flows[k] = f;
+            else Dropped++;
+        }
+        foreach (var (ip, hosts) in p.AddressHosts)
+        {
+            if (!AddressHosts.TryGetValue(ip, out var have))
+            {
+                if (AddressHosts.Count >= MaxFlows) { Dropped++; continue; }
+                AddressHosts[ip] = have = new Dictionary<string, int>(StringComparer.Ordinal);
+            }
+            foreach (var (h, n) in hosts) have[h] = have.GetValueOrDefault(h) + n;
+        }
+    }
+
+    private void Append<T>(List<T> into, List<T> from, int cap)
+    {
+        int room = Math.Max(0, cap - into.Count);
+        if (from.Count <= room) into.AddRange(from);
+        else { into.AddRange(from.Take(room)); Dropped += from.Count - room; }
+    }
+
+    /// <summary>Extraction for one partition (one thread).</summary>
+    private sealed class Partition : IPartitionObserver
+    {
+        public readonly List<ProcRec> Processes = [];
+        public readonly List<LogonRec> Logons = [];
+        public readonly List<ServiceRec> Services = [];
+        public readonly List<ConnRec> Connections = [];
+        public readonly List<CloudRec> Cloud = [];
+        public readonly Dictionary<(string, string), Flow> Flows = [];
+        public readonly Dictionary<string, Dictionary<string, int>> AddressHosts = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _pool = new(StringComparer.Ordinal);
+
+        public void Observe(Event e)
+        {
+            long? id = EventFacts.EventId(e);
+            if (id is null)
+            {
+                if (e.Has(F.ZeekOrig) && (e.Has(F.ConnState) || e.Has(F.OrigBytes))) Zeek(e);
+                else if (e.Has(F.EventName) && e.Has(F.EventSource)) CloudTrail(e);
+                return;
+            }
+            switch (id.Value)
+            {
+                case 1 when IsSysmon(e): SysmonProcess(e); break;
+                case 3 when IsSysmon(e): SysmonNet(e); break;
+                case 4688: SecurityProcess(e); break;
+                case 4624 or 4625: Logon(e, (int)id.Value); break;
+                case 4648: Explicit(e); break;
+                case 4672: Privileged(e); break;
+                case 7045 or 4697: Service(e); break;
+                case 4698: Task(e); break;
+            }
+        }
+
+        private static bool IsSysmon(Event e)
+        {
+            foreach (int f in F.Channels)
+                if (e.TryGet(f, out var v)) return v.TextSpan.Contains("Sysmon", StringComparison.OrdinalIgnoreCase);
+            foreach (int f in F.Providers)
+                if (e.TryGet(f, out var v)) return v.TextSpan.Contains("Sysmon", StringComparison.OrdinalIgnoreCase);
+            return false;
+        }
+
+        private string Pool(string s)
+        {
+            if (s.Length > 64) return s;
+            if (_pool.TryGetValue(s, out var have)) return have;
+            if (_pool.Count < 50_000) _pool[s] = s;
+            return s;
+        }
+
+        private static string Text(Event e, int[] ids, int max = MaxText)
+        {
+            foreach (int f in ids)
+                if (e.TryGet(f, out var v) && !v.IsNull)
+                {
+                    var t = v.TextSpan;
+                    if (v.IsText) return t.Length > max ? new string(t[..max]) : t.Length == 0 ? "" : new string(t);
+                    return v.ToString();
+                }
+            return "";
+        }
+
+        private static long Num(Event e, int[] ids)
+        {
+            foreach (int f in ids)
+                if (e.TryGet(f, out var v) && !v.IsNull)
+                {
+                    if (v.Kind is ValueKind.Int64 or ValueKind.UInt64) return v.Int64;
+                    if (v.IsText) return Names.Number(v.TextSpan.ToString());
+                    if (v.TryGetDouble(out double d)) return (long)d;
+                }
+            return -1;
+        }
+
+        private string HostOf(Event e) => Pool(Names.Host(EventFacts.Computer(e)));
+
+        private void SysmonProcess(Event e)
+        {
+            var host = HostOf(e);
+            Processes.Add(new ProcRec(e.TimestampTicks, host, Pool(Text(e, F.ProcessGuid)), Pool(Text(e, F.ParentProcessGuid)),
+                Num(e, F.ProcessId), Num(e, F.ParentProcessId), Pool(Text(e, F.Image)), Pool(Text(e, F.ParentImage)), Text(e, F.CommandLine),
+                Pool(Names.Account(null, Text(e, F.User))), Num(e, F.LogonId), true));
+        }
+
+        private void SecurityProcess(Event e)
+        {
+            var host = HostOf(e);
+            Processes.Add(new ProcRec(e.TimestampTicks, host, "", "", Num(e, F.NewProcessId), Num(e, F.ProcessId), Pool(Text(e, F.NewProcessName)),
+                Pool(Text(e, F.ParentProcessName)), Text(e, F.CommandLine),
+                Pool(Names.Account(Text(e, F.SubjectDomainName), Text(e, F.SubjectUserName))), Num(e, F.SubjectLogonId), false));
+        }
+
+        private void SysmonNet(Event e)
+        {
+            var host = HostOf(e);
+            var src = Names.Address(Text(e, F.SourceIp));
+            var dst = Names.Address(Text(e, F.DestinationIp));
+            if (src.Length == 0 || dst.Length == 0) return;
+            bool initiated = !e.TryGet(F.Initiated[0], out var ini) || !ini.TextSpan.Equals("false", StringComparison.OrdinalIgnoreCase);
+            if (!initiated) { (src, dst) = (dst, src); }
+            if (initiated && host.Length > 0 && Names.IsInternal(src)) Vote(src, host);
+            var dstName = Names.Host(Text(e, F.DestinationHostname));
+            if (initiated && dstName.Length > 0 && Names.IsInternal(dst)) Vote(dst, dstName);
+            int port = (int)Num(e, F.DestinationPort);
+            AddFlow(e.TimestampTicks, Pool(src), Pool(dst), port, 0, 0, false);
+            if (initiated && Names.IsInternal(dst) && IsAdminPort(port))
+                Connections.Add(new ConnRec(e.TimestampTicks, host, Pool(src), Pool(Text(e, F.ProcessGuid)), Pool(Text(e, F.Image)), Pool(dst), port));
+        }
+
+        private void Zeek(Event e)
+        {
+            var src = Names.Address(Text(e, F.ZeekOrigA));
+            var dst = Names.Address(Text(e, F.ZeekResp));
+            if (src.Length == 0 || dst.Length == 0) return;
+            int port = (int)Num(e, F.ZeekRespPort);
+            var state = Text(e, F.ConnStateA);
+            bool failed = state is "REJ" or "S0" or "RSTOS0" or "RSTRH" or "SH" or "SHR" or "OTH";
+            AddFlow(e.TimestampTicks, Pool(src), Pool(dst), port, Num(e, F.OrigBytesA), Num(e, F.RespBytes), failed);
+            if (!failed && Names.IsInternal(dst) && Names.IsInternal(src) && IsAdminPort(port))
+                Connections.Add(new ConnRec(e.TimestampTicks, "", Pool(src), "", "", Pool(dst), port));
+        }
+
+        private void CloudTrail(Event e)
+        {
+            var err = Text(e, F.ErrorCode);
+            var target = Text(e, F.Bucket, 200);
+            var key = Text(e, F.ObjectKey, 200);
+            if (key.Length > 0) target = target + "/" + key;
+            Cloud.Add(new CloudRec(e.TimestampTicks, Pool(Text(e, F.Arn)), Pool(Names.Address(Text(e, F.SourceIpAddress))),
+                Pool(Text(e, F.EventNameA)), Pool(Text(e, F.EventSourceA)), err.Length > 0, Math.Max(0, Num(e, F.BytesOut)), target));
+        }
+
+        private void Logon(Event e, int id)
+        {
+            var account = Names.Account(Text(e, F.TargetDomainName), Text(e, F.TargetUserName));
+            var addr = Names.Address(Text(e, F.IpAddress));
+            var ws = Names.Host(Text(e, F.WorkstationName));
+            // Which host an address belongs to: the logon names the client workstation (machine logons included).
+            if (id == 4624 && addr.Length > 0 && ws.Length > 0 && Names.IsInternal(addr)) Vote(addr, ws);
+            if (account.Length == 0) return;
+            Logons.Add(new LogonRec(e.TimestampTicks, HostOf(e), id, (int)Num(e, F.LogonType), Pool(addr), Pool(account),
+                Num(e, F.TargetLogonId), Pool(ws), "", "", -1, -1, ""));
+        }
+
+        private void Explicit(Event e)
+        {
+            var account = Names.Account(Text(e, F.TargetDomainName), Text(e, F.TargetUserName));
+            var subject = Names.Account(Text(e, F.SubjectDomainName), Text(e, F.SubjectUserName));
+            var server = Names.Host(Text(e, F.TargetServerName));
+            if (server.Length == 0 || account.Length == 0) return;
+            var host = HostOf(e);
+            if (server == host || server == "LOCALHOST") return;
+            Logons.Add(new LogonRec(e.TimestampTicks, host, 4648, 0, Pool(Names.Address(Text(e, F.IpAddress))), Pool(account), -1, "",
+                Pool(server), Pool(subject), Num(e, F.SubjectLogonId), Num(e, F.ProcessId), Pool(Text(e, F.ProcessName))));
+        }
+
+        private void Privileged(Event e)
+        {
+            var account = Names.Account(Text(e, F.SubjectDomainName), Text(e, F.SubjectUserName));
+            if (account.Length == 0) return;
+            Logons.Add(new LogonRec(e.TimestampTicks, HostOf(e), 4672, 0, "", Pool(account), Num(e, F.SubjectLogonId), "", "", "", -1, -1, ""));
+        }
+
+        private void Service(Event e)
+        {
+            Services.Add(new ServiceRec(e.TimestampTicks, HostOf(e), Pool(Text(e, F.ServiceName)), Text(e, F.ImagePath),
+                Pool(Text(e, F.AccountName))));
+        }
+
+        private void Task(Event e)
+        {
+            // The action's command sits in the task XML: <Command>...</Command>.
+            var xml = Text(e, F.TaskContent, 4000);
+            int a = xml.IndexOf("<Command>", StringComparison.OrdinalIgnoreCase), b = xml.IndexOf("</Command>", StringComparison.OrdinalIgnoreCase);
+            var command = a >= 0 && b > a ? xml[(a + 9)..b].Trim() : "";
+            Services.Add(new ServiceRec(e.TimestampTicks, HostOf(e), Pool(Text(e, F.TaskName)), command,
+                Pool(Names.Account(Text(e, F.SubjectDomainName), Text(e, F.SubjectUserName))), IsTask: true));
+        }
+
+        private void Vote(string ip, string host)
+        {
+            if (!AddressHosts.TryGetValue(ip, out var m)) AddressHosts[Pool(ip)] = m = new Dictionary<string, int>(StringComparer.Ordinal);
+            m[host] = m.GetValueOrDefault(host) + 1;
+        }
+
+        private void AddFlow(long ticks, string src, string dst, int port, long orig, long resp, bool failed)
+        {
+            if (!Flows.TryGetValue((src, dst), out var f)) Flows[(src, dst)] = f = new Flow { Source = src, Dest = dst };
+            f.Add(ticks, port, orig, resp, failed);
+        }
+    }
+
+    /// <summary>Ports of remote administration and file sharing that lateral movement rides on.</summary>
+    public static bool IsAdminPort(int port) => port is 22 or 135 or 139 or 445 or 3389 or 5985 or 5986 or 1433 or 5900;
+
+    /// <summary>Field ids, each with the spellings of the formats Vigil reads (flat Windows, Winlogbeat nested).</summary>
+    private static class F
+    {
+        private static int[] Ids(params string[] names) => names.Select(FieldNames.Intern).ToArray();
+        private static int[] W(string name) => Ids(name, "winlog.event_data." + name);
+        public static readonly int[] Channels = Ids("Channel", "winlog.channel", "log_name");
+        public static readonly int[] Providers = Ids("Provider_Name", "SourceName", "winlog.provider_name");
+        public static readonly int[] ProcessGuid = W("ProcessGuid");
+        public static readonly int[] ParentProcessGuid = W("ParentProcessGuid");
+        public static readonly int[] ProcessId = W("ProcessId");
+        public static readonly int[] ParentProcessId = W("ParentProcessId");
+        public static readonly int[] NewProcessId = W("NewProcessId");
+        public static readonly int[] NewProcessName = W("NewProcessName");
+        public static readonly int[] ParentProcessName = W("ParentProcessName");
+        public static readonly int[] Image = W("Image");
+        public static readonly int[] ParentImage = W("ParentImage");
+        public static readonly int[] CommandLine = W("CommandLine");
+        public static readonly int[] User = W("User");
+        public static readonly int[] LogonId = W("LogonId");
+        public static readonly int[] SubjectUserName = W("SubjectUserName");
+        public static readonly int[] SubjectDomainName = W("SubjectDomainName");
+        public static readonly int[] SubjectLogonId = W("SubjectLogonId");
+        public static readonly int[] TargetUserName = W("TargetUserName");
+        public static readonly int[] TargetDomainName = W("TargetDomainName");
+        public static readonly int[] TargetLogonId = W("TargetLogonId");
+        public static readonly int[] TargetServerName = W("TargetServerName");
+        public static readonly int[] LogonType = W("LogonType");
+        public static readonly int[] IpAddress = W("IpAddress");
+        public static readonly int[] WorkstationName = W("WorkstationName");
+        public static readonly int[] ProcessName = W("ProcessName");
+        public static readonly int[] SourceIp = W("SourceIp");
+        public static readonly int[] DestinationIp = W("DestinationIp");
+        public static readonly int[] DestinationPort = W("DestinationPort");
+        public static readonly int[] DestinationHostname = W("DestinationHostname");
+        public static readonly int[] Initiated = W("Initiated");
+        public static readonly int[] ServiceName = W("ServiceName");
+        public static readonly int[] ImagePath = Ids("ImagePath", "ServiceFileName", "winlog.event_data.ImagePath", "winlog.event_data.ServiceFileName");
+        public static readonly int[] TaskName = W("TaskName");
+        public static readonly int[] TaskContent = W("TaskContent");
+        public static readonly int[] AccountName = Ids("AccountName", "ServiceAccount", "winlog.event_data.AccountName");
+        public static readonly int ZeekOrig = FieldNames.Intern("id.orig_h");
+        public static readonly int[] ZeekOrigA = [ZeekOrig];
+        public static readonly int[] ZeekResp = Ids("id.resp_h");
+        public static readonly int[] ZeekRespPort = Ids("id.resp_p");
+        public static readonly int ConnState = FieldNames.Intern("conn_state");
+        public static readonly int OrigBytes = FieldNames.Intern("orig_bytes");
+        public static readonly int[] ConnStateA = [ConnState];
+        public static readonly int[] OrigBytesA = [OrigBytes];
+        public static readonly int[] RespBytes = Ids("resp_bytes");
+        public static readonly int EventName = FieldNames.Intern("eventName");
+        public static readonly int EventSource = FieldNames.Intern("eventSource");
+        public static readonly int[] EventNameA = [EventName];
+        public static readonly int[] EventSourceA = [EventSource];
+        public static readonly int[] Arn = Ids("userIdentity.arn");
+        public static readonly int[] SourceIpAddress = Ids("sourceIPAddress");
+        public static readonly int[] ErrorCode = Ids("errorCode");
+        public static readonly int[] Bucket = Ids("requestParameters.bucketName");
+        public static readonly int[] ObjectKey = Ids("requestParameters.key");
+        public static readonly int[] BytesOut = Ids("additionalEventData.bytesTransferredOut");
+    }
+}

@@ -1,0 +1,57 @@
+namespace Vigil.Campaigns.Context;
+
+/// <summary>A process creation (Sysmon 1, or Security 4688 where Sysmon is absent), compact: no full event copy.
+/// Host is NetBIOS upper-case; Guid/ParentGuid are "" for 4688 (then Pid/ParentPid identify it).</summary>
+public sealed record ProcRec(long Ticks, string Host, string Guid, string ParentGuid, long Pid, long ParentPid, string Image,
+    string ParentImage, string CommandLine, string User, long LogonId, bool FromSysmon);
+
+/// <summary>A logon event: 4624 success, 4625 failure, 4648 explicit credentials (TargetServer set), 4672 special privileges.</summary>
+public sealed record LogonRec(long Ticks, string Host, int EventId, int LogonType, string Address, string Account, long LogonId,
+    string Workstation, string TargetServer, string SubjectAccount, long SubjectLogonId, long ProcessId, string ProcessName);
+
+/// <summary>A service installed (System 7045, Security 4697), or a scheduled task created (Security 4698, <see cref="IsTask"/>):
+/// both are how remote execution lands on a host.</summary>
+public sealed record ServiceRec(long Ticks, string Host, string Name, string ImagePath, string Account, bool IsTask = false);
+
+/// <summary>One connection worth keeping on its own: an internal destination on a remote-administration port
+/// (SMB, RPC, WinRM, RDP, SSH), the kind that precedes lateral movement.</summary>
+public sealed record ConnRec(long Ticks, string Host, string SourceAddress, string ProcessGuid, string Image, string DestAddress, int DestPort);
+
+/// <summary>All traffic from one source address to one destination address, aggregated (Sysmon 3 and Zeek conn).</summary>
+public sealed class Flow
+{
+    public required string Source { get; init; }
+    public required string Dest { get; init; }
+    public long First = long.MaxValue;
+    public long Last = long.MinValue;
+    public long Count;
+    /// <summary>Bytes sent by the source (Zeek orig_bytes); 0 when only Sysmon saw it.</summary>
+    public long OrigBytes;
+    public long RespBytes;
+    /// <summary>Connections Zeek saw refused or unanswered (REJ, S0, RSTO...): sweep evidence.</summary>
+    public long Failed;
+    /// <summary>Up to <see cref="MaxPorts"/> destination ports.</summary>
+    public readonly List<int> Ports = [];
+    public const int MaxPorts = 32;
+
+    public void Add(long ticks, int port, long orig, long resp, bool failed)
+    {
+        if (ticks != 0) { if (ticks < First) First = ticks; if (ticks > Last) Last = ticks; }
+        Count++;
+        OrigBytes += Math.Max(0, orig);
+        RespBytes += Math.Max(0, resp);
+        if (failed) Failed++;
+        if (port > 0 && Ports.Count < MaxPorts && !Ports.Contains(port)) Ports.Add(port);
+    }
+
+    public void Merge(Flow o)
+    {
+        if (o.First < First) First = o.First;
+        if (o.Last > Last) Last = o.Last;
+        Count += o.Count; OrigBytes += o.OrigBytes; RespBytes += o.RespBytes; Failed += o.Failed;
+        foreach (var p in o.Ports) if (Ports.Count < MaxPorts && !Ports.Contains(p)) Ports.Add(p);
+    }
+}
+
+/// <summary>A CloudTrail API call: who (ARN), from where, what, and bytes out when the log says.</summary>
+public sealed record CloudRec(long Ticks, string Arn, string SourceAddress, string EventName, string EventSource, bool Failed, long Bytes, string Target);

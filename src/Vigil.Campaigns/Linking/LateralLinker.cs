@@ -1,0 +1,252 @@
+using Vigil.Campaigns.Context;
+using Vigil.Campaigns.Entities;
+
+namespace Vigil.Campaigns.Linking;
+
+/// <summary>Movement from host A to host B found in the context, with the entity keys on each side it joins.</summary>
+public sealed record Lateral(string From, string To, string Account, string Method, long Ticks, string SourceAddress,
+    IReadOnlyList<string> FromKeys, IReadOnlyList<string> ToKeys);
+
+/// <summary>
+/// Finds lateral movement in the context events. A link A→B needs evidence on B that something was done through the
+/// logon (a process in the network logon session, a service installed right after it: "followed by activity"), and it
+/// joins B's activity to A's only when A shows the actor reaching out: a process on A connecting to B on a
+/// remote-administration port, explicit credentials used for B (4648), or a command line naming B (\\B, /node:B,
+/// -ComputerName B, /s B) just before. A logon alone, or a host alone, joins nothing.
+/// </summary>
+public static class LateralLinker
+{
+    private static readonly long Second = TimeSpan.TicksPerSecond;
+
+    public static string ProcKey(ProcessIndex px, int i) => "P|" + px.Root(i).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public static string SessionKey(string host, long logon) => "S|" + host + "|" + logon.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static List<Lateral> Find(ContextCollector ctx, ProcessIndex px, HostMap hosts)
+    {
+        var links = new List<Lateral>();
+        // Sessions that ran processes: the "followed by activity" on the target.
+        var sessionProcs = new Dictionary<(string, long), List<int>>();
+        for (int i = 0; i < px.Count; i++)
+        {
+            var p = px.Procs[i];
+            if (Names.IsSystemLogon(p.LogonId)) continue;
+            if (!sessionProcs.TryGetValue((p.Host, p.LogonId), out var l)) sessionProcs[(p.Host, p.LogonId)] = l = [];
+            if (l.Count < 64) l.Add(i);
+        }
+        var connsByHost = new Dictionary<string, List<ConnRec>>(StringComparer.Ordinal);
+        foreach (var c in ctx.Connections)
+        {
+            var h = c.Host.Length > 0 ? c.Host : hosts.HostOf(c.SourceAddress);
+            if (h.Length == 0) continue;
+            if (!connsByHost.TryGetValue(h, out var l)) connsByHost[h] = l = [];
+            l.Add(c);
+        }
+        foreach (var l in connsByHost.Values) l.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
+        var explicitByHost = ctx.Logons.Where(l => l.EventId == 4648).GroupBy(l => l.Host).ToDictionary(g => g.Key, g => g.OrderBy(l => l.Ticks).ToList());
+        var explicitUsed = new HashSet<LogonRec>(ReferenceEqualityComparer.Instance);
+
+        // Pass 1: every remote logon with its source-side evidence and the processes that ran in its session.
+        var candidates = new List<Candidate>();
+        foreach (var logon in ctx.Logons)
+        {
+            if (logon.EventId != 4624 || logon.LogonType is not (3 or 8 or 10)) continue;
+            var to = logon.Host;
+            if (to.Length == 0) continue;
+            var from = logon.Address.Length > 0 ? hosts.HostOf(logon.Address) : "";
+            if (from.Length == 0 && logon.Workstation.Length > 0 && logon.Workstation != to) from = logon.Workstation;
+            if (from == to || (from.Length == 0 && logon.Address.Length == 0)) continue;
+            var c = new Candidate(logon, from, to) { Method = logon.LogonType == 10 ? "rdp" : "network-logon" };
+            if (sessionProcs.TryGetValue((to, logon.LogonId), out var inSession))
+                foreach (int i in inSession)
+                {
+                    var img = Names.ImageName(px.Procs[i].Image);
+                    var parentImg = Names.ImageName(px.Procs[i].ParentImage);
+                    if (c.Method == "network-logon")
+                    {
+                        if (img == "wsmprovhost.exe" || parentImg == "wsmprovhost.exe" || img == "winrshost.exe" || parentImg == "winrshost.exe") c.Method = "winrm";
+                        else if (parentImg == "wmiprvse.exe") c.Method = "wmi";
+                        else if (parentImg is "taskeng.exe" or "taskhostw.exe") c.Method = "schtasks";
+                    }
+                    c.ToKeys.Add(ProcKey(px, i));
+                }
+            SourceSide(c, px, hosts, connsByHost, explicitByHost, explicitUsed);
+            candidates.Add(c);
+        }
+
+        // Pass 2: a service installed on a host belongs to one logon: the one just before it (within a minute) whose source
+        // reached out to this host, else the nearest. Other users' share logons in the same minutes do not get it.
+        var byTarget = candidates.Where(c => c.Logon.LogonType != 10).GroupBy(c => c.To).ToDictionary(g => g.Key, g => g.OrderBy(c => c.Logon.Ticks).ToList());
+        foreach (var s in ctx.Services)
+        {
+            if (!byTarget.TryGetValue(s.Host, out var cands)) continue;
+            Candidate? best = null;
+            foreach (var c in cands)
+            {
+                long dt = s.Ticks - c.Logon.Ticks;
+                if (dt < -10 * Second || dt > 60 * Second) continue;
+                if (best is null || (c.FromKeys.Count > 0 && best.FromKeys.Count == 0)
+                    || ((c.FromKeys.Count > 0) == (best.FromKeys.Count > 0) && Math.Abs(dt) < Math.Abs(s.Ticks - best.Logon.Ticks)))
+                    best = c;
+            }
+            if (best is null) continue;
+            bool psexec = s.Name.Contains("PSEXESVC", StringComparison.OrdinalIgnoreCase) || s.ImagePath.Contains("PSEXESVC", StringComparison.OrdinalIgnoreCase);
+            if (best.Method is "network-logon" or "smb" or "remote-service") best.Method = s.IsTask ? "schtasks" : psexec ? "psexec" : "remote-service";
+            int sp = ServiceProcess(px, s.Host, s);
+            best.ToKeys.Add(sp >= 0 ? ProcKey(px, sp) : ServiceKey(s));
+        }
+
+        foreach (var c in candidates)
+        {
+            // A logon without activity (share access, a mapped drive) is no movement.
+            if (c.ToKeys.Count == 0 && c.Logon.LogonType != 10) continue;
+            c.ToKeys.Insert(0, SessionKey(c.To, c.Logon.LogonId));
+            links.Add(new Lateral(c.From, c.To, c.Logon.Account, c.Method, c.Logon.Ticks, c.Logon.Address,
+                c.FromKeys.Distinct().ToList(), c.ToKeys.Distinct().ToList()));
+        }
+
+        // Explicit credentials for another host with no logon seen there (its logs are not in the input): the source side
+        // still shows where the actor went.
+        foreach (var (host, exps) in explicitByHost)
+            foreach (var x in exps)
+            {
+                if (explicitUsed.Contains(x) || x.TargetServer.Length == 0) continue;
+                var fromKeys = new List<string>();
+                if (!Names.IsSystemLogon(x.SubjectLogonId)) fromKeys.Add(SessionKey(host, x.SubjectLogonId));
+                if (px.ByPid(host, x.ProcessId, x.Ticks) is int pi and >= 0) fromKeys.Add(ProcKey(px, pi));
+                links.Add(new Lateral(host, x.TargetServer, x.Account, MethodOfTool(x.ProcessName) ?? "explicit-credentials", x.Ticks, "",
+                    fromKeys, []));
+            }
+        return links;
+    }
+
+    private sealed class Candidate(LogonRec logon, string from, string to)
+    {
+        public LogonRec Logon { get; } = logon;
+        public string From { get; } = from;
+        public string To { get; } = to;
+        public string Method { get; set; } = "network-logon";
+        public List<string> ToKeys { get; } = [];
+        public List<string> FromKeys { get; } = [];
+    }
+
+    /// <summary>The actor reaching out from the source just before the logon: a process connecting to the target on a
+    /// remote-administration port, explicit credentials for the target (4648), or a command line naming it.</summary>
+    private static void SourceSide(Candidate c, ProcessIndex px, HostMap hosts, Dictionary<string, List<ConnRec>> connsByHost,
+        Dictionary<string, List<LogonRec>> explicitByHost, HashSet<LogonRec> explicitUsed)
+    {
+        if (c.From.Length == 0) return;
+        var toAddrs = hosts.AddressesOf(c.To);
+        long lo = c.Logon.Ticks - 180 * Second, hi = c.Logon.Ticks + 10 * Second;
+        if (connsByHost.TryGetValue(c.From, out var conns))
+            foreach (var conn in Range(conns, lo, hi, x => x.Ticks))
+                if (toAddrs.Contains(conn.DestAddress) && px.ByGuid(conn.ProcessGuid) is int ci and >= 0)
+                {
+                    c.FromKeys.Add(ProcKey(px, ci));
+                    var n = Names.ImageName(conn.Image);
+                    if (c.Method == "network-logon") c.Method = n.Contains("psexec") ? "psexec" : n == "wmic.exe" ? "wmi" : conn.DestPort == 445 ? "smb" : c.Method;
+                }
+        if (explicitByHost.TryGetValue(c.From, out var exp))
+            foreach (var x in Range(exp, lo, hi, x => x.Ticks))
+                if (x.TargetServer == c.To)
+                {
+                    explicitUsed.Add(x);
+                    if (!Names.IsSystemLogon(x.SubjectLogonId)) c.FromKeys.Add(SessionKey(c.From, x.SubjectLogonId));
+                    if (px.ByPid(c.From, x.ProcessId, x.Ticks) is int pi and >= 0) c.FromKeys.Add(ProcKey(px, pi));
+                    if (c.Method is "network-logon" or "smb") c.Method = MethodOfTool(x.ProcessName) ?? c.Method;
+                }
+        foreach (int i in px.Window(c.From, c.Logon.Ticks - 300 * Second, hi))
+            if (Mentions(px.Procs[i].CommandLine, c.To))
+            {
+                c.FromKeys.Add(ProcKey(px, i));
+                if (c.Method is "network-logon" or "smb") c.Method = MethodOfCommand(px.Procs[i].CommandLine) ?? c.Method;
+            }
+    }
+
+    public static string ServiceKey(ServiceRec s) => "V|" + s.Host + "|" + s.Name + "|" + (s.Ticks / TimeSpan.TicksPerMinute).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The process a freshly installed service started as (its image, within two minutes), or -1.</summary>
+    public static int ServiceProcess(ProcessIndex px, string host, ServiceRec s)
+    {
+        var image = Names.ImageName(Environment.ExpandEnvironmentVariables(s.ImagePath.Trim().Trim('"').Split(' ')[0]));
+        if (image.Length == 0) return -1;
+        foreach (int i in px.Window(host, s.Ticks - 5 * Second, s.Ticks + 120 * Second))
+            if (Names.ImageName(px.Procs[i].Image) == image) return i;
+        return -1;
+    }
+
+    private static IEnumerable<T> Range<T>(List<T> sorted, long from, long to, Func<T, long> ticks)
+    {
+        int lo = 0, hi = sorted.Count;
+        while (lo < hi) { int mid = (lo + hi) / 2; if (ticks(sorted[mid]) < from) lo = mid + 1; else hi = mid; }
+        for (int k = lo; k < sorted.Count && ticks(sorted[k]) <= to; k++) yield return sorted[k];
+    }
+
+    /// <summary>Whether a command line names the host as a remote target (\\HOST, /node:HOST, -ComputerName HOST, /s HOST, HOST.domain).</summary>
+    public static bool Mentions(string commandLine, string host)
+    {
+        if (host.Length < 2 || commandLine.Length < host.Length) return false;
+        int at = 0;
+        while ((at = commandLine.IndexOf(host, at, StringComparison.OrdinalIgnoreCase)) >= 0)
+        {
+            char before = at > 0 ? commandLine[at - 1] : ' ';
+            int end = at + host.Length;
+            char after = end < commandLine.Length ? commandLine[end] : ' ';
+            bool startOk = before is '\\' or ':' or '"' or ' ' or '=' or '\'' or '/' or '@';
+            bool endOk = after is ' ' or '.' or '"' or '\\' or '\'' or ',' or ':';
+            if (startOk && endOk)
+            {
+                var pre = commandLine[..at];
+                if (before == '\\' || pre.EndsWith("/node:", StringComparison.OrdinalIgnoreCase) || pre.EndsWith("/node:\"", StringComparison.OrdinalIgnoreCase)
+                    || pre.TrimEnd().EndsWith("-ComputerName", StringComparison.OrdinalIgnoreCase) || pre.TrimEnd().EndsWith("/s", StringComparison.OrdinalIgnoreCase)
+                    || pre.TrimEnd().EndsWith("-cn", StringComparison.OrdinalIgnoreCase) || pre.TrimEnd().EndsWith("/v", StringComparison.OrdinalIgnoreCase)
+                    || pre.TrimEnd().EndsWith("-r:", StringComparison.OrdinalIgnoreCase) || pre.TrimEnd().EndsWith("/S", StringComparison.Ordinal)
+                    || pre.EndsWith("@", StringComparison.Ordinal))
+                    return true;
+            }
+            at = end;
+        }
+        return false;
+    }
+
+    public static string? MethodOfCommand(string commandLine)
+    {
+        var c = commandLine.ToLowerInvariant();
+        if (c.Contains("psexec") || c.Contains("paexec") || c.Contains("remcom")) return "psexec";
+        if (c.Contains("wmic") || c.Contains("invoke-wmimethod") || c.Contains("invoke-cimmethod") || c.Contains("wmiexec")) return "wmi";
+        if (c.Contains("schtasks") || c.Contains("at.exe")) return "schtasks";
+        if (c.Contains("invoke-command") || c.Contains("enter-pssession") || c.Contains("winrs")) return "winrm";
+        if (c.Contains("mstsc")) return "rdp";
+        if (c.Contains("sc.exe") || c.Contains(" sc ") || c.StartsWith("sc ", StringComparison.Ordinal)) return "remote-service";
+        if (c.Contains("copy ") || c.Contains("xcopy") || c.Contains("robocopy")) return "smb";
+        return null;
+    }
+
+    private static string? MethodOfTool(string processName)
+    {
+        var n = Names.ImageName(processName);
+        return n.Length == 0 ? null : MethodOfCommand(n);
+    }
+}
+
+/// <summary>Which host an address belongs to, as the logs show it (Sysmon 3 SourceIp on a host, 4624 IpAddress with
+/// WorkstationName, Sysmon's resolved DestinationHostname): the name most events agree on.</summary>
+public sealed class HostMap
+{
+    private readonly Dictionary<string, string> _host = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _addrs = new(StringComparer.Ordinal);
+
+    public HostMap(Dictionary<string, Dictionary<string, int>> votes)
+    {
+        foreach (var (ip, hosts) in votes)
+        {
+            var best = hosts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
+            _host[ip] = best;
+            if (!_addrs.TryGetValue(best, out var s)) _addrs[best] = s = new HashSet<string>(StringComparer.Ordinal);
+            s.Add(ip);
+        }
+    }
+
+    public string HostOf(string address) => _host.TryGetValue(address, out var h) ? h : "";
+    public IReadOnlySet<string> AddressesOf(string host) => _addrs.TryGetValue(host, out var s) ? s : Empty;
+    private static readonly HashSet<string> Empty = [];
+}

@@ -1,0 +1,106 @@
+using Vigil.Campaigns.Context;
+using Vigil.Campaigns.Entities;
+
+namespace Vigil.Campaigns.Linking;
+
+/// <summary>
+/// Process trees from the context: by ProcessGuid (Sysmon) or by (host, pid) nearest earlier start (4688, or events that
+/// only name a pid). Security 4688 records are used only for hosts without Sysmon process creations, so a process
+/// logged twice counts once. A process's <see cref="Root"/> is the top of its tree below a shared host process
+/// (services.exe, svchost.exe, WmiPrvSE.exe, explorer.exe...): everything under one root is one actor's doing.
+/// </summary>
+public sealed class ProcessIndex
+{
+    /// <summary>Host processes that start many unrelated trees: a tree stops below them.</summary>
+    private static readonly HashSet<string> Hubs = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "services.exe", "svchost.exe", "wmiprvse.exe", "explorer.exe", "winlogon.exe", "userinit.exe", "smss.exe", "csrss.exe",
+        "wininit.exe", "lsass.exe", "system", "taskeng.exe", "taskhostw.exe", "taskhost.exe", "runtimebroker.exe", "dllhost.exe",
+        "sihost.exe", "ccmexec.exe", "mmc.exe", "w3wp.exe", "sqlservr.exe",
+    };
+
+    public readonly List<ProcRec> Procs = [];
+    private readonly int[] _parent;
+    private readonly int[] _root;
+    private readonly Dictionary<string, int> _byGuid = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<(string Host, long Pid), List<int>> _byPid = [];
+    /// <summary>Per host, process indexes in time order (for window scans).</summary>
+    public readonly Dictionary<string, List<int>> ByHost = new(StringComparer.Ordinal);
+
+    public ProcessIndex(IReadOnlyList<ProcRec> all)
+    {
+        var sysmonHosts = new HashSet<string>(all.Where(p => p.FromSysmon).Select(p => p.Host), StringComparer.Ordinal);
+        foreach (var p in all.Where(p => p.FromSysmon || !sysmonHosts.Contains(p.Host)).OrderBy(p => p.Ticks)) Procs.Add(p);
+        for (int i = 0; i < Procs.Count; i++)
+        {
+            var p = Procs[i];
+            if (p.Guid.Length > 0) _byGuid.TryAdd(p.Guid, i);
+            if (p.Pid >= 0)
+            {
+                if (!_byPid.TryGetValue((p.Host, p.Pid), out var l)) _byPid[(p.Host, p.Pid)] = l = [];
+                l.Add(i);
+            }
+            if (!ByHost.TryGetValue(p.Host, out var h)) ByHost[p.Host] = h = [];
+            h.Add(i);
+        }
+        _parent = new int[Procs.Count];
+        for (int i = 0; i < Procs.Count; i++)
+        {
+            var p = Procs[i];
+            _parent[i] = p.ParentGuid.Length > 0 && _byGuid.TryGetValue(p.ParentGuid, out int g) && g != i ? g
+                : p.ParentGuid.Length == 0 && p.ParentPid >= 0 ? ByPid(p.Host, p.ParentPid, p.Ticks, exclude: i) : -1;
+        }
+        _root = new int[Procs.Count];
+        Array.Fill(_root, -2);
+        for (int i = 0; i < Procs.Count; i++) Root(i);
+    }
+
+    public int Count => Procs.Count;
+    public int Parent(int i) => _parent[i];
+
+    /// <summary>The top of the tree <paramref name="i"/> belongs to (below any hub process).</summary>
+    public int Root(int i)
+    {
+        if (_root[i] != -2) return _root[i];
+        // Iterative walk with a step limit: pid reuse can make 4688 parent chains loop.
+        var path = new List<int>();
+        int cur = i;
+        while (true)
+        {
+            if (_root[cur] != -2) { cur = _root[cur]; break; }
+            path.Add(cur);
+            int par = _parent[cur];
+            if (par < 0 || Hubs.Contains(Names.ImageName(Procs[par].Image)) || path.Count > 64 || path.Contains(par)) break;
+            cur = par;
+        }
+        foreach (int p in path) _root[p] = cur;
+        return cur;
+    }
+
+    public int ByGuid(string guid) => guid.Length > 0 && _byGuid.TryGetValue(guid, out int i) ? i : -1;
+
+    /// <summary>The process with this pid on this host that started last at or before <paramref name="ticks"/> (+2 s of clock skew).</summary>
+    public int ByPid(string host, long pid, long ticks, int exclude = -1)
+    {
+        if (pid < 0 || !_byPid.TryGetValue((host, pid), out var l)) return -1;
+        int best = -1;
+        long limit = ticks + TimeSpan.TicksPerSecond * 2;
+        foreach (int i in l)
+        {
+            if (i == exclude) continue;
+            if (Procs[i].Ticks <= limit) best = i; else break;
+        }
+        return best;
+    }
+
+    /// <summary>Processes on a host that started within [from, to], in time order.</summary>
+    public IEnumerable<int> Window(string host, long from, long to)
+    {
+        if (!ByHost.TryGetValue(host, out var l)) yield break;
+        int lo = 0, hi = l.Count;
+        while (lo < hi) { int mid = (lo + hi) / 2; if (Procs[l[mid]].Ticks < from) lo = mid + 1; else hi = mid; }
+        for (int k = lo; k < l.Count && Procs[l[k]].Ticks <= to; k++) yield return l[k];
+    }
+
+    public static bool IsHub(string image) => Hubs.Contains(Names.ImageName(image));
+}

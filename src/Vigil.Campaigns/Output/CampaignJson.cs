@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Vigil.Campaigns.Output;
+
+/// <summary>Writes <c>{"campaigns":[...]}</c> with snake_case keys and ISO 8601 UTC times (the --campaigns file).</summary>
+public static class CampaignJson
+{
+    public static void Write(IReadOnlyList<Campaign> campaigns, Stream output)
+    {
+        // Relaxed escaping keeps command lines readable ("\\", quotes escaped, no \u003C for '<'); still valid JSON.
+        using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        w.WriteStartObject();
+        w.WriteStartArray("campaigns");
+        foreach (var c in campaigns) WriteCampaign(w, c);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public static void WriteCampaign(Utf8JsonWriter w, Campaign c)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", c.Id);
+        w.WriteNumber("score", c.Score);
+        w.WriteString("kind", c.Kind);
+        Strings(w, "hosts", c.Hosts);
+        Strings(w, "users", c.Users);
+        Strings(w, "addresses", c.Addresses.ToList());
+        Strings(w, "internal_addresses", c.InternalAddresses);
+        Strings(w, "external_addresses", c.ExternalAddresses);
+        Strings(w, "tactics", c.Tactics);
+        Strings(w, "techniques", c.Techniques);
+        w.WriteString("first_seen", Iso(c.FirstSeen));
+        w.WriteString("last_seen", Iso(c.LastSeen));
+        w.WriteStartArray("detections");
+        foreach (var id in c.DetectionIds) w.WriteNumberValue(id);
+        w.WriteEndArray();
+        w.WriteNumber("detection_count", c.DetectionIds.Count);
+        w.WriteStartObject("levels");
+        foreach (var (k, v) in c.Levels.OrderByDescending(kv => Scoring.Tactics.LevelRank(kv.Key)).ThenBy(kv => kv.Key, StringComparer.Ordinal)) w.WriteNumber(k, v);
+        w.WriteEndObject();
+        w.WriteStartObject("operator");
+        w.WriteString("kind", c.Operator.Kind);
+        w.WriteNumber("confidence", c.Operator.Confidence);
+        w.WriteStartObject("evidence");
+        foreach (var (k, v) in c.Operator.Evidence) w.WriteNumber(k, double.IsFinite(v) ? v : 0);
+        w.WriteEndObject();
+        Strings(w, "reasons", c.Operator.Reasons);
+        w.WriteEndObject();
+        w.WriteString("summary", c.Summary);
+        w.WriteStartArray("steps");
+        foreach (var s in c.Steps)
+        {
+            w.WriteStartObject();
+            w.WriteString("time", Iso(s.Time));
+            w.WriteString("host", s.Host);
+            w.WriteString("user", s.User);
+            w.WriteString("tactic", s.Tactic);
+            w.WriteString("technique", s.Technique);
+            w.WriteString("rule_id", s.RuleId);
+            w.WriteString("rule_title", s.RuleTitle);
+            w.WriteString("level", s.Level);
+            w.WriteNumber("detection_id", s.DetectionId);
+            w.WriteNumber("count", s.Count);
+            w.WriteString("detail", s.Detail);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("links");
+        foreach (var l in c.Links)
+        {
+            w.WriteStartObject();
+            w.WriteString("from_host", l.FromHost);
+            w.WriteString("to_host", l.ToHost);
+            w.WriteString("account", l.Account);
+            w.WriteString("method", l.Method);
+            w.WriteString("time", Iso(l.Time));
+            w.WriteString("source_address", l.SourceAddress);
+            Ids(w, "detections", l.DetectionIds);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("theft");
+        foreach (var t in c.Theft)
+        {
+            w.WriteStartObject();
+            w.WriteString("time", Iso(t.Time));
+            w.WriteString("host", t.Host);
+            w.WriteString("kind", t.Kind);
+            w.WriteString("detail", t.Detail);
+            w.WriteNumber("bytes", t.Bytes);
+            w.WriteString("destination", t.Destination);
+            Ids(w, "detections", t.DetectionIds);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public static string Iso(DateTime t) => t.Ticks == 0 ? "" : t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static void Strings(Utf8JsonWriter w, string name, IReadOnlyList<string> xs)
+    {
+        w.WriteStartArray(name);
+        foreach (var x in xs) w.WriteStringValue(x);
+        w.WriteEndArray();
+    }
+
+    private static void Ids(Utf8JsonWriter w, string name, IReadOnlyList<long> xs)
+    {
+        w.WriteStartArray(name);
+        foreach (var x in xs) w.WriteNumberValue(x);
+        w.WriteEndArray();
+    }
+}

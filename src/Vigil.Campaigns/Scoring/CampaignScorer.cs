@@ -1,0 +1,62 @@
+using Vigil.Campaigns.Entities;
+
+namespace Vigil.Campaigns.Scoring;
+
+/// <summary>
+/// Kind and score of a campaign.
+/// <para>Kind: "intrusion" when the actor escalates (credential access, lateral movement, privilege escalation,
+/// collection, exfiltration, impact, or data theft) and the evidence is strong (a high or critical detection, two
+/// stages of the chain, or theft); "automation" when it does not escalate and runs from a service account or a
+/// batch/service logon repeating a fixed sequence; "admin" when it does not escalate and stays at medium or below
+/// at a pace that is not a machine's; "suspicious" otherwise.</para>
+/// <para>Score 0–100: progression along the chain (discovery → credential access → lateral movement → collection →
+/// exfiltration: 7 each, other tactics 1.5 each up to 6, 5 more when the stages came in chain order), severity (the
+/// highest level: critical 20, high 15, medium 8, low 4, else 1; plus up to 6 for many high/critical detections),
+/// spread (4 per extra host up to 12, 2 per extra account up to 4, 3 per movement link up to 6) and theft (8, 12 past
+/// 100 MB); then weighted by kind (automation 0.35, admin 0.5, suspicious 0.85), so benign work ranks low even when large.</para>
+/// </summary>
+internal static class CampaignScorer
+{
+    public static void Classify(Draft d, CampaignBuilder.BuildEnv env)
+    {
+        int maxLevel = d.Facts.Count == 0 ? 0 : d.Facts.Max(f => Tactics.LevelRank(f.Level));
+        int serious = d.Facts.Count(f => Tactics.LevelRank(f.Level) >= 3);
+        var escalation = d.TacticSet.Where(Tactics.Escalation.Contains).ToList();
+        bool theft = d.Theft.Count > 0;
+        bool escalated = escalation.Count > 0 || theft;
+        int stages = Tactics.Chain.Count(d.TacticSet.Contains);
+        var users = d.Users.Where(u => !u.StartsWith("aws:", StringComparison.Ordinal)).ToList();
+        bool serviceActor = users.Count > 0 && users.All(Names.IsServiceAccount);
+        bool batch = d.Procs.Count > 0 && d.Procs.Any(p => IsScheduled(p.ParentImage, p.Image)) && d.Procs.All(p => !Names.IsSystemLogon(p.LogonId) || IsScheduled(p.ParentImage, p.Image));
+        double repeat = d.Operator.Evidence.GetValueOrDefault("sequence_repeat_ratio");
+
+        if (escalated && (maxLevel >= 3 || stages >= 2 || theft)) d.Kind = "intrusion";
+        else if (!escalated && (serviceActor || batch) && (repeat >= 0.3 || serviceActor)) d.Kind = "automation";
+        else if (!escalated && maxLevel <= 2 && d.Operator.Kind != "machine") d.Kind = "admin";
+        else d.Kind = "suspicious";
+
+        double progression = 7 * stages + Math.Min(6, 1.5 * d.TacticSet.Count(t => !Tactics.Chain.Contains(t)));
+        if (stages >= 2)
+        {
+            var firsts = Tactics.Chain.Where(d.TacticSet.Contains)
+                .Select(t => d.Facts.Where(f => f.Tactics.Contains(t)).Min(f => f.Ticks)).ToList();
+            bool ordered = true;
+            for (int i = 1; i < firsts.Count; i++) ordered &= firsts[i] >= firsts[i - 1];
+            if (ordered) progression += 5;
+        }
+        double severity = maxLevel switch { 4 => 20, 3 => 15, 2 => 8, 1 => 4, _ => 1 } + Math.Min(6, 2 * Math.Log2(1 + serious));
+        int links = d.Links.Count(l => l.FromHost != l.ToHost);
+        double spread = Math.Min(12, 4 * Math.Max(0, d.Hosts.Count - 1)) + Math.Min(4, 2 * Math.Max(0, d.Users.Count - 1)) + Math.Min(6, 3 * links);
+        long bytes = d.Theft.Sum(t => t.Bytes);
+        double stolen = theft ? (bytes >= 100L * 1024 * 1024 ? 12 : 8) : 0;
+        double weight = d.Kind switch { "automation" => 0.35, "admin" => 0.5, "suspicious" => 0.85, _ => 1.0 };
+        d.Score = Math.Clamp((progression + severity + spread + stolen) * weight, 0, 100);
+    }
+
+    /// <summary>Started by the task scheduler or a service host for a scheduled job.</summary>
+    private static bool IsScheduled(string parentImage, string image)
+    {
+        var p = Names.ImageName(parentImage);
+        return p is "taskeng.exe" or "taskhostw.exe" or "svchost.exe" or "cron" or "crond" or "atd" || Names.ImageName(image) is "taskeng.exe";
+    }
+}

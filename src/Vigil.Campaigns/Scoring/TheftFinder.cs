@@ -1,0 +1,130 @@
+using System.Text.RegularExpressions;
+using Vigil.Campaigns.Entities;
+
+namespace Vigil.Campaigns.Scoring;
+
+/// <summary>
+/// Customer-data theft in a campaign: database exports and password-protected archives (command lines of its
+/// detections and of its actor's processes), bulk cloud reads and snapshot sharing (CloudTrail calls of its
+/// identities or addresses), and uploads: a campaign host sending to an external address it had never contacted
+/// before in the input (first contact at or after the campaign began), with at least <see cref="UploadBytes"/>
+/// bytes (Zeek orig_bytes), or named by an exfiltration detection.
+/// </summary>
+internal static partial class TheftFinder
+{
+    public const long UploadBytes = 50L * 1024 * 1024;
+    public const int BulkReads = 20;
+
+    [GeneratedRegex(@"\bbcp(\.exe)?""?\s.*\b(out|queryout)\b|sqlcmd(\.exe)?""?\s.*select\s+\*|invoke-sqlcmd.*select\s+\*|\bpg_dump(all)?\b|\bmysqldump\b|\bmongo(dump|export)\b|\bexpdp\b|sqlcmd(\.exe)?""?\s.*\s-o\s", RegexOptions.IgnoreCase)]
+    private static partial Regex DbExport();
+
+    [GeneratedRegex(@"\b(7z|7za|7zr|rar|winrar)(\.exe)?""?\s+a\b.*\s-h?p\S|\bzip(\.exe)?""?\s.*(\s-P\s|--password)|compress-7zip\b.*-password|-mhe=on", RegexOptions.IgnoreCase)]
+    private static partial Regex PasswordArchive();
+
+    public static List<DataTheft> Find(Draft d, CampaignBuilder.BuildEnv env)
+    {
+        var found = new List<DataTheft>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Add(DataTheft t)
+        {
+            if (seen.Add(t.Kind + "|" + t.Host + "|" + t.Detail + "|" + t.Destination)) found.Add(t);
+        }
+
+        // Commands: the detections' own, then the actor's processes that no detection covered.
+        // Detections of one command (Sysmon 1 and 4688, several rules) make one theft step.
+        var byCommand = new Dictionary<(string Host, string Detail), (int First, List<long> Ids, string Kind)>();
+        for (int k = 0; k < d.Facts.Count; k++)
+        {
+            var f = d.Facts[k];
+            if (byCommand.TryGetValue((d.FactHosts[k], f.Detail), out var have))
+            {
+                if (f.Ticks - d.Facts[have.First].Ticks <= TimeSpan.TicksPerSecond * 5) { have.Ids.Add(f.Id); continue; }
+            }
+            var kind = CommandKind(f.Detail);
+            if (kind is null) continue;
+            byCommand[(d.FactHosts[k], f.Detail)] = (k, [f.Id], kind);
+        }
+        foreach (var (key, v) in byCommand.OrderBy(kv => kv.Value.First))
+            Add(new DataTheft(d.Facts[v.First].Time, key.Host, v.Kind, key.Detail, 0, "", v.Ids.Order().ToList()));
+        foreach (var p in d.Procs)
+        {
+            var kind = CommandKind(p.CommandLine);
+            if (kind is null) continue;
+            var detail = p.CommandLine.Length > 300 ? p.CommandLine[..300] + "…" : p.CommandLine;
+            if (found.Any(t => t.Host == p.Host && t.Kind == kind && Math.Abs(t.Time.Ticks - p.Ticks) <= TimeSpan.TicksPerSecond * 5)) continue;
+            Add(new DataTheft(CampaignBuilder.Time(p.Ticks), p.Host, kind, detail, 0, "", []));
+        }
+
+        // Uploads to addresses never contacted before the campaign.
+        var internalAddrs = new HashSet<string>(d.Addresses.Where(Names.IsInternal), StringComparer.Ordinal);
+        var exfilDests = d.Facts.Where(f => f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress))
+            .GroupBy(f => f.DestAddress).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        long slack = TimeSpan.TicksPerMinute;
+        foreach (var flow in internalAddrs.SelectMany(a => env.FlowsBySource[a]))
+        {
+            if (Names.IsInternal(flow.Dest)) continue;
+            // The transfer must start while the campaign runs (or within 30 minutes after its last step): a host that a
+            // benign job touched at night is not blamed for an upload in the afternoon.
+            if (d.First != 0 && (flow.First < d.First - slack || flow.First > d.Last + 30 * slack) && flow.First != long.MaxValue) continue;
+            bool novel = d.First == 0 || flow.First >= d.First - slack;
+            bool big = flow.OrigBytes >= UploadBytes;
+            var host = env.Hosts.HostOf(flow.Source) is { Length: > 0 } h ? h : flow.Source;
+            // Named by an exfiltration detection on this same host (or from this address).
+            bool named = exfilDests.TryGetValue(flow.Dest, out var namers) && namers.Any(f => f.Host == host || f.SourceAddress == flow.Source);
+            if (!(novel && big) && !named) continue;
+            var ids = named ? namers!.Where(f => f.Host == host || f.SourceAddress == flow.Source).Select(f => f.Id).Order().ToList() : [];
+            var ports = string.Join(",", flow.Ports.Take(4));
+            var what = $"{flow.Count} connection{(flow.Count == 1 ? "" : "s")} to {flow.Dest}" + (ports.Length > 0 ? $" port {ports}" : "")
+                + (flow.OrigBytes > 0 ? $", {Mb(flow.OrigBytes)} sent" : "") + (novel ? ", first contact in the data" : "");
+            Add(new DataTheft(CampaignBuilder.Time(flow.First == long.MaxValue ? d.First : flow.First), host, "upload", what, flow.OrigBytes, flow.Dest, ids));
+        }
+        foreach (var (dest, fs) in exfilDests)
+            if (!found.Any(t => t.Kind == "upload" && t.Destination == dest))
+                Add(new DataTheft(fs[0].Time, fs[0].Host, "upload", fs[0].Detail, fs.Sum(f => f.Bytes), dest, fs.Select(f => f.Id).Order().ToList()));
+
+        // Cloud: bulk object reads and snapshot sharing by the campaign's identities or from its external addresses.
+        var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
+        var ext = new HashSet<string>(d.Addresses.Where(a => !Names.IsInternal(a)), StringComparer.Ordinal);
+        if (arns.Count > 0 || ext.Count > 0)
+        {
+            var calls = arns.SelectMany(a => env.CloudByArn[a]).Concat(ext.SelectMany(a => env.CloudByAddress[a]))
+                .Distinct(ReferenceEqualityComparer.Instance).Cast<Context.CloudRec>().OrderBy(c => c.Ticks).ToList();
+            var reads = calls.Where(c => !c.Failed && c.EventName == "GetObject").ToList();
+            long bytes = reads.Sum(c => c.Bytes);
+            int peak = PeakIn(reads.Select(c => c.Ticks).ToList(), TimeSpan.TicksPerMinute * 10);
+            if (reads.Count > 0 && (peak >= BulkReads || bytes >= UploadBytes))
+            {
+                var buckets = reads.Select(r => r.Target.Split('/')[0]).Where(b => b.Length > 0).Distinct().Take(3);
+                Add(new DataTheft(CampaignBuilder.Time(reads[0].Ticks), "cloud", "cloud-bulk-read",
+                    $"{reads.Count} GetObject calls (up to {peak} in 10 minutes) from {string.Join(", ", buckets)}" + (bytes > 0 ? $", {Mb(bytes)}" : ""),
+                    bytes, reads.GroupBy(r => r.SourceAddress).OrderByDescending(g => g.Count()).First().Key, d.Facts.Where(f => f.Detail.StartsWith("GetObject", StringComparison.Ordinal)).Select(f => f.Id).Order().ToList()));
+            }
+            foreach (var c in calls.Where(c => !c.Failed && c.EventName is "ModifySnapshotAttribute" or "ModifyDBSnapshotAttribute" or "ModifyDBClusterSnapshotAttribute"))
+                Add(new DataTheft(CampaignBuilder.Time(c.Ticks), "cloud", "snapshot-share", c.EventName + " " + c.Target, 0, c.SourceAddress, []));
+        }
+        return found.OrderBy(t => t.Time).ToList();
+    }
+
+    public static string? CommandKind(string command)
+    {
+        if (command.Length == 0) return null;
+        if (command.Contains("BACKUP DATABASE", StringComparison.OrdinalIgnoreCase)) return null; // a backup, not an export
+        if (DbExport().IsMatch(command)) return "database-export";
+        if (PasswordArchive().IsMatch(command)) return "archive";
+        return null;
+    }
+
+    internal static string Mb(long bytes) => bytes >= 1024 * 1024 ? $"{bytes / (1024.0 * 1024):0.#} MB" : $"{bytes} bytes";
+
+    /// <summary>The most events in any window of the given length (times sorted).</summary>
+    public static int PeakIn(IReadOnlyList<long> sorted, long window)
+    {
+        int best = 0, lo = 0;
+        for (int hi = 0; hi < sorted.Count; hi++)
+        {
+            while (sorted[hi] - sorted[lo] > window) lo++;
+            best = Math.Max(best, hi - lo + 1);
+        }
+        return best;
+    }
+}

@@ -1,0 +1,37 @@
+using Vigil.Campaigns;
+using Vigil.Campaigns.Output;
+using Vigil.Engine.Hunting;
+using Vigil.Outputs;
+
+namespace Vigil.Cli.Commands;
+
+/// <summary>
+/// The hunt's campaign step: writes the detections while collecting what campaigns need, then builds them. For the
+/// terminal table the campaigns come first, ranked, so the detections are written to a temporary file meanwhile and
+/// copied after the campaign list (memory stays bounded however many detections there are).
+/// </summary>
+public static class HuntCampaigns
+{
+    /// <summary>Campaigns are built when something shows them: --campaigns, --report, or the table.</summary>
+    public static bool Wanted(ArgReader a, string format) =>
+        a.Value("--campaigns") is not null || a.Value("--report") is not null || format == "table";
+
+    public static IReadOnlyList<Campaign> WriteDetections(string format, CampaignCollector collector, IEnumerable<Detection> detections,
+        Stream output, int width)
+    {
+        if (format != "table")
+        {
+            DetectionWriters.Write(format, collector.Tee(detections), output, width);
+            return collector.Build();
+        }
+        var temp = Path.Combine(Path.GetTempPath(), "vigil-table-" + Guid.NewGuid().ToString("N") + ".txt");
+        using var table = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+        DetectionWriters.Write(format, collector.Tee(detections), table, width);
+        var campaigns = collector.Build();
+        using (var w = new StreamWriter(output, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true))
+            CampaignText.Write(campaigns, w, width);
+        table.Position = 0;
+        table.CopyTo(output);
+        return campaigns;
+    }
+}

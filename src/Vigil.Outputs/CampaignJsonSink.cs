@@ -1,0 +1,24 @@
+using Vigil.Campaigns.Output;
+using Vigil.Engine.Hunting;
+
+namespace Vigil.Outputs;
+
+/// <summary><c>--campaigns FILE</c>: the hunt's campaigns as <c>{"campaigns":[...]}</c> (see <see cref="CampaignJson"/>).
+/// The file is created when the hunt starts (a bad path fails before any work) and written when it completes.</summary>
+public sealed class CampaignJsonSink : IHuntSink
+{
+    private readonly FileStream _file;
+
+    public CampaignJsonSink(string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+    }
+
+    public void Add(long id, Detection detection) { } // campaigns come built in the summary
+
+    public void Complete(HuntSummary summary) => CampaignJson.Write(summary.Campaigns, _file);
+
+    public void Dispose() => _file.Dispose();
+}
