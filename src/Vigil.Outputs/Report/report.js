@@ -411,6 +411,7 @@
     var left = h('div', 'graph');
     left.appendChild(h('h3', null, 'Hosts, accounts and lateral movement'));
     left.appendChild(campaignGraph(c, ci));
+    if (c.links.length) left.appendChild(movementTable(c));
     g.appendChild(left);
     g.appendChild(verdictBox(c.operator));
     card.appendChild(g);
@@ -459,6 +460,21 @@
     return card;
   }
 
+  function movementTable(c) {
+    var box = h('div', 'steps movements'), t = h('table'), hr = h('tr');
+    ['time', 'from', 'to', 'method', 'account', 'source address'].forEach(function (x) { hr.appendChild(h('th', null, x)); });
+    t.appendChild(hr);
+    c.links.forEach(function (l) {
+      var tr = h('tr', l.detections.length ? 'step' : null);
+      [fmtTime(l.time), l.from, l.to, l.method, l.account, l.address].forEach(function (x) { tr.appendChild(h('td', null, x)); });
+      if (l.detections.length)
+        tr.addEventListener('click', function () { showRows('Campaign ' + c.id + ' movement ' + l.from + ' \u2192 ' + l.to, null, new Set(c.detections), l.detections[0]); });
+      t.appendChild(tr);
+    });
+    box.appendChild(t);
+    return box;
+  }
+
   function verdictBox(op) {
     var kind = String(op.kind).toLowerCase();
     var d = h('div', 'verdict' + (kind === 'human' || kind === 'machine' ? ' ' + kind : ''));
@@ -488,7 +504,7 @@
     c.links.forEach(function (l) { addHost(l.from); addHost(l.to); });
     var perRow = 5, bw = 112, bh = 28, gx = 150, gy = 96, top = 46;
     var hostRows = Math.ceil(hosts.length / perRow) || 1;
-    var W = Math.max(perRow, Math.min(hosts.length, perRow)) * gx + 20;
+    var W = Math.max(3, Math.min(hosts.length, perRow)) * gx + 20;
     var uy = top + hostRows * gy + 24, H = uy + (users.length ? 60 : 0);
     var svg = sv('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, 'class': 'campaign-graph', role: 'img' });
     var defs = sv('defs'), mk = sv('marker', { id: 'vg-arrow-' + ci, viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
@@ -521,19 +537,26 @@
       if (a === b) {
         path = 'M ' + (a.x - 20) + ' ' + (a.y - bh / 2) + ' C ' + (a.x - 40) + ' ' + (a.y - 60) + ' ' + (a.x + 40) + ' ' + (a.y - 60) + ' ' + (a.x + 20) + ' ' + (a.y - bh / 2);
         lx = a.x; ly = a.y - 50;
-      } else {
+      } else if (a.y === b.y) { // same row: an arc over the boxes between
         var bend = 18 + 14 * (k % 3) + Math.min(40, Math.abs(b.x - a.x) / 8);
         var sx = a.x + (b.x > a.x ? 10 : -10), ex = b.x + (b.x > a.x ? -10 : 10);
         var sy = a.y - bh / 2, ey = b.y - bh / 2;
         var mx = (sx + ex) / 2, my = Math.min(sy, ey) - bend;
         path = 'M ' + sx + ' ' + sy + ' Q ' + mx + ' ' + my + ' ' + ex + ' ' + ey;
         lx = mx; ly = my + bend / 2 - 4;
+      } else { // another row: from the bottom or top edge, slightly curved so parallel moves stay apart
+        var down = b.y > a.y, y1 = a.y + (down ? bh / 2 : -bh / 2), y2 = b.y + (down ? -bh / 2 : bh / 2);
+        var cx = (a.x + b.x) / 2 + (down ? 14 : -14), cy = (y1 + y2) / 2;
+        path = 'M ' + a.x + ' ' + y1 + ' Q ' + cx + ' ' + cy + ' ' + b.x + ' ' + y2;
+        lx = cx; ly = cy;
       }
       var pth = sv('path', { d: path, 'class': 'lateral', 'marker-end': 'url(#vg-arrow-' + ci + ')' });
       tip(pth, g.l.from + ' \u2192 ' + g.l.to + ' by ' + g.l.method + ' as ' + Object.keys(g.accounts).join(', ')
         + ' first ' + fmtTime(g.l.time) + (g.l.address ? ' from ' + g.l.address : '') + (g.n > 1 ? ' (' + g.n + ' times)' : ''));
       svg.appendChild(pth);
-      svg.appendChild(sv('text', { x: lx, y: ly, 'text-anchor': 'middle', 'class': 'lateral-label' }, cut(g.l.method + (g.n > 1 ? ' \u00d7' + g.n : ''), 22)));
+      // With many moves the labels would pile up: the movement table under the graph names them all.
+      if (gl.length <= 8)
+        svg.appendChild(sv('text', { x: lx, y: ly, 'text-anchor': 'middle', 'class': 'lateral-label' }, cut(g.l.method + (g.n > 1 ? ' \u00d7' + g.n : ''), 22)));
     });
     function box(key, label, cls) {
       var p = pos[key], gr = sv('g', { 'class': cls });

@@ -72,7 +72,8 @@ public class ExitCodeTests
     public void Campaigns_and_report_are_accepted_now_that_they_are_built()
     {
         // Both flags parse; the missing input is what stops the hunt (exit 2, nothing could be read).
-        var r = CliRunner.Run("hunt", "x", "--campaigns", "c.json", "--report", "r.html");
+        var dir = CliRunner.TempDir("flags");
+        var r = CliRunner.Run("hunt", Path.Combine(dir, "x"), "--campaigns", Path.Combine(dir, "c.json"), "--report", Path.Combine(dir, "r.html"));
         Assert.Equal(2, r.ExitCode);
         Assert.DoesNotContain("not available", r.Error);
     }

@@ -109,7 +109,8 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         var dir = CliRunner.TempDir("report-sim");
         Assert.Equal(0, CliRunner.Run("simulate", "--out", dir, "--events", "3000", "--seed", "11").ExitCode);
         string report = Path.Combine(dir, "report.html"), jsonl = Path.Combine(dir, "detections.jsonl");
-        var hunt = CliRunner.Run("hunt", Path.Combine(dir, "logs"), "--format", "jsonl", "--output", jsonl, "--report", report);
+        string campaignsPath = Path.Combine(dir, "campaigns.json");
+        var hunt = CliRunner.Run("hunt", Path.Combine(dir, "logs"), "--format", "jsonl", "--output", jsonl, "--report", report, "--campaigns", campaignsPath);
         Assert.Equal(0, hunt.ExitCode);
         var lines = File.ReadAllLines(jsonl);
         var detections = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
@@ -155,17 +156,30 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         Assert.True((await page.EvalAsync("document.querySelectorAll('#chart-hosts rect.spark').length")).GetInt32() > 0);
         Assert.True((await page.EvalAsync("document.querySelectorAll('#chart-rules rect').length")).GetInt32() > 0);
 
-        // What was read: the four simulated logs and the event count.
+        // What was read: every simulated log file and the event count the hunt reported.
         string read = await page.EvalStringAsync("document.getElementById('read-summary').textContent");
-        foreach (var f in new[] { "security.jsonl", "sysmon.jsonl", "system.jsonl", "powershell.jsonl" }) Assert.Contains(f, read);
-        Assert.Contains("3,000", read);
+        var logFiles = Directory.GetFiles(Path.Combine(dir, "logs"), "*", SearchOption.AllDirectories);
+        Assert.True(logFiles.Length >= 4);
+        foreach (var f in logFiles) Assert.Contains(f, read);
+        string events = Regex.Match(hunt.Error, @"over ([\d,]+) events").Groups[1].Value;
+        Assert.NotEmpty(events);
+        Assert.Contains("events" + events, read); // the "events" row of the summary table
 
-        // Campaigns: the builder's campaigns, or a plain "no campaigns" when this build has none.
-        int campaigns = (await page.EvalAsync("JSON.parse(document.getElementById('vigil-meta').textContent).campaigns.length")).GetInt32();
-        if (campaigns == 0)
-            Assert.Contains("No campaigns", await page.EvalStringAsync("document.getElementById('campaign-list').textContent"));
-        else
-            Assert.Equal(campaigns, (await page.EvalAsync("document.querySelectorAll('#campaign-list .campaign').length")).GetInt32());
+        // Campaigns: the page shows what the builder wrote to --campaigns, in rank order.
+        var campaigns = JsonDocument.Parse(File.ReadAllText(campaignsPath)).RootElement.GetProperty("campaigns").EnumerateArray().ToList();
+        Assert.NotEmpty(campaigns);
+        Assert.Equal(campaigns.Select(c => c.GetProperty("id").GetString()),
+            (await page.EvalAsync("[...document.querySelectorAll('#campaign-list .campaign .cid')].map(e => e.textContent)")).EnumerateArray().Select(e => e.GetString()));
+        // The simulated intrusion is the top campaign: its hosts are the compromised ones and its operator the simulated one.
+        var truth = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "truth.json"))).RootElement;
+        var intrusion = campaigns[0];
+        Assert.Equal("intrusion", intrusion.GetProperty("kind").GetString());
+        var hosts = intrusion.GetProperty("hosts").EnumerateArray().Select(h => h.GetString()!).ToList();
+        foreach (var h in truth.GetProperty("compromisedHosts").EnumerateArray())
+            Assert.Contains(h.GetString()!.Split('.')[0].ToUpperInvariant(), hosts);
+        var op = intrusion.GetProperty("operator");
+        Assert.Equal(truth.GetProperty("operator").GetString(), op.GetProperty("kind").GetString());
+        for (int i = 0; i < campaigns.Count; i++) await AssertCampaignCardAsync(page, i, campaigns[i]);
 
         await File.WriteAllBytesAsync(Path.Combine(ScreenshotDir, "simulated-hunt.png"), await ScreenshotCheckedAsync(page));
 
@@ -281,6 +295,51 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         Assert.Empty(page.Errors);
     }
 
+    /// <summary>Card <paramref name="index"/> shows campaign <paramref name="c"/> (as --campaigns wrote it): graph, timeline, verdict, steps, theft.</summary>
+    private static async Task AssertCampaignCardAsync(ChromiumPage page, int index, JsonElement c)
+    {
+        string card = $"document.querySelectorAll('#campaign-list .campaign')[{index}]";
+        async Task<List<string>> Texts(string selector) =>
+            (await page.EvalAsync($"[...{card}.querySelectorAll({JsonSerializer.Serialize(selector)})].map(e => e.textContent)"))
+            .EnumerateArray().Select(e => e.GetString()!).ToList();
+        static List<string> Strings(JsonElement a) => a.EnumerateArray().Select(e => e.GetString()!).ToList();
+
+        Assert.Equal(c.GetProperty("kind").GetString(), (await Texts(".kind"))[0]);
+        Assert.Equal(Strings(c.GetProperty("hosts")), await Texts(".campaign-graph g.graph-host > title"));
+        Assert.Equal(Strings(c.GetProperty("users")).Take(14), await Texts(".campaign-graph g.graph-user > title"));
+        var links = c.GetProperty("links").EnumerateArray().ToList();
+        int moves = links.Select(l => (l.GetProperty("from_host").GetString(), l.GetProperty("to_host").GetString(), l.GetProperty("method").GetString())).Distinct().Count();
+        Assert.Equal(moves, (await Texts(".campaign-graph path.lateral")).Count);
+        Assert.Equal(links.Count, (await Texts(".movements tr")).Count - (links.Count > 0 ? 1 : 0));
+        foreach (var l in links)
+            Assert.Contains(await Texts(".movements tr"), row => row.Contains(l.GetProperty("from_host").GetString() + l.GetProperty("to_host").GetString() + l.GetProperty("method").GetString()));
+
+        // Timeline: a dot per step, coloured by tactic (same tactic, same colour; a legend entry per tactic used).
+        var steps = c.GetProperty("steps").EnumerateArray().ToList();
+        var fills = (await page.EvalAsync($"[...{card}.querySelectorAll('.campaign-timeline circle')].map(e => e.getAttribute('fill'))")).EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Equal(steps.Count, fills.Count);
+        var tactics = steps.Select(st => st.GetProperty("tactic").GetString()!).ToList();
+        var colourOf = new Dictionary<string, string>();
+        for (int i = 0; i < steps.Count; i++) Assert.Equal(colourOf.TryAdd(tactics[i], fills[i]) ? fills[i] : colourOf[tactics[i]], fills[i]);
+        Assert.Equal(colourOf.Count, colourOf.Values.Distinct().Count());
+        Assert.Equal(tactics.Distinct().Select(t => t.Length == 0 ? "no tactic" : t).Order(), (await Texts(".legend span")).Order());
+        Assert.Equal(steps.Count, (await Texts(".steps:not(.movements) tr.step")).Count);
+
+        // Verdict: kind, confidence, every evidence number, every reason.
+        var op = c.GetProperty("operator");
+        Assert.Equal(op.GetProperty("kind").GetString(), (await Texts(".verdict-kind"))[0]);
+        Assert.Contains($"confidence {Math.Round(op.GetProperty("confidence").GetDouble() * 100)}%", (await Texts(".verdict-line"))[0]);
+        var evidence = (await page.EvalAsync($"[...{card}.querySelectorAll('.evidence tr')].map(r => [r.cells[0].textContent, r.cells[1].textContent])"))
+            .EnumerateArray().ToDictionary(r => r[0].GetString()!, r => double.Parse(r[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+        var expected = op.GetProperty("evidence").EnumerateObject().ToList();
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.Count, evidence.Count);
+        foreach (var e in expected) Assert.Equal(e.Value.GetDouble(), evidence[e.Name], 3);
+        Assert.Equal(Strings(op.GetProperty("reasons")), await Texts(".reasons li"));
+        Assert.Equal(c.GetProperty("summary").GetString(), (await Texts("p.summary"))[0]);
+        Assert.Equal(c.GetProperty("theft").GetArrayLength(), Math.Max(0, (await Texts("table.theft tr")).Count - 1));
+    }
+
     private static bool Contains(string jsonLine, string term) => jsonLine.Contains(term, StringComparison.OrdinalIgnoreCase);
 
     private async Task<byte[]> ScreenshotCheckedAsync(ChromiumPage page)
@@ -292,7 +351,8 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         if (Environment.GetEnvironmentVariable("VIGIL_UPDATE_SCREENSHOT") == "1")
         {
             Directory.CreateDirectory(Path.Combine(TestPaths.RepoRoot, "docs"));
-            await File.WriteAllBytesAsync(Path.Combine(TestPaths.RepoRoot, "docs", "report-screenshot.png"), png);
+            // The top of the page (the first campaign) keeps the README's picture small.
+            await File.WriteAllBytesAsync(Path.Combine(TestPaths.RepoRoot, "docs", "report-screenshot.png"), await page.ScreenshotAsync(1900));
         }
         return png;
     }
