@@ -384,7 +384,44 @@
         '(or campaign building was not part of this run). Detections are listed below.'));
       return;
     }
-    cs.forEach(function (c, ci) { list.appendChild(campaignCard(c, ci)); });
+    // The top campaigns as full cards; the rest (a big hunt can make hundreds) as one line each, opened on click,
+    // so the page stays quick to load however many there are.
+    var FULL = 10, PAGE = 200;
+    cs.slice(0, FULL).forEach(function (c, ci) { list.appendChild(campaignCard(c, ci)); });
+    if (cs.length <= FULL) return;
+    var more = h('div', 'card more-campaigns');
+    more.appendChild(h('h3', null, (cs.length - FULL) + ' more campaigns (click one to open it)'));
+    var opened = h('div', 'opened-campaigns');
+    var box = h('div', 'steps'), t = h('table'), hr = h('tr');
+    ['campaign', 'score', 'kind', 'operator', 'from', 'to', 'detections', 'hosts', 'users'].forEach(function (x) { hr.appendChild(h('th', null, x)); });
+    t.appendChild(hr);
+    var shown = FULL;
+    function addRows() {
+      cs.slice(shown, shown + PAGE).forEach(function (c, k) {
+        var ci = shown + k, tr = h('tr', 'step campaign-row');
+        [c.id, String(Math.round(c.score)), c.kind, c.operator.kind, fmtTime(c.first), fmtTime(c.last), fmtNum(c.detections.length),
+          cut(c.hosts.join(' '), 60), cut(c.users.join(' '), 60)].forEach(function (x) { tr.appendChild(h('td', null, x)); });
+        tr.addEventListener('click', function () {
+          if (tr.getAttribute('data-open')) return;
+          tr.setAttribute('data-open', '1');
+          opened.insertBefore(campaignCard(c, ci), opened.firstChild);
+          opened.firstChild.scrollIntoView();
+        });
+        t.appendChild(tr);
+      });
+      shown = Math.min(cs.length, shown + PAGE);
+      btn.hidden = shown >= cs.length;
+      btn.textContent = 'Show ' + Math.min(PAGE, cs.length - shown) + ' more (' + (cs.length - shown) + ' left)';
+    }
+    var btn = h('button', null, '');
+    btn.type = 'button';
+    btn.addEventListener('click', addRows);
+    box.appendChild(t);
+    more.appendChild(box);
+    more.appendChild(btn);
+    addRows();
+    list.appendChild(more);
+    list.appendChild(opened);
   }
 
   function campaignCard(c, ci) {

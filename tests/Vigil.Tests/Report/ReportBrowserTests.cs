@@ -538,6 +538,18 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         Assert.Equal(n, (await page.EvalAsync("window.__vigil.rows")).GetInt32());
         Assert.InRange((await page.EvalAsync("document.querySelectorAll('#viewport .row.data').length")).GetInt32(), 10, 100);
 
+        // However many campaigns the builder makes of this (one per host and account here), the top ones are cards
+        // and the rest one line each, opened on click.
+        int campaigns = (await page.EvalAsync("JSON.parse(document.getElementById('vigil-meta').textContent).campaigns.length")).GetInt32();
+        output.WriteLine($"{campaigns} campaigns");
+        Assert.Equal(Math.Min(10, campaigns), (await page.EvalAsync("document.querySelectorAll('#campaign-list .campaign').length")).GetInt32());
+        if (campaigns > 10)
+        {
+            Assert.Equal(Math.Min(200, campaigns - 10), (await page.EvalAsync("document.querySelectorAll('#campaign-list tr.campaign-row').length")).GetInt32());
+            await page.EvalAsync("document.querySelector('#campaign-list tr.campaign-row').click()");
+            Assert.Equal(11, (await page.EvalAsync("document.querySelectorAll('#campaign-list .campaign').length")).GetInt32());
+        }
+
         clock.Restart();
         Assert.Equal(1, await SearchAsync(page, "item-077777"));
         var firstSearch = clock.Elapsed;
