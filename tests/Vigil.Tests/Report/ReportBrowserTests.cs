@@ -511,6 +511,12 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
     {
         const int n = 100_000, hosts = 20;
         var dir = CliRunner.TempDir("report-100k");
+        try { await HundredThousand(dir, n, hosts); }
+        finally { Directory.Delete(dir, recursive: true); } // ~125 MB of input, detections and report
+    }
+
+    private async Task HundredThousand(string dir, int n, int hosts)
+    {
         string input = Path.Combine(dir, "process.jsonl");
         using (var w = new StreamWriter(input))
             for (int i = 1; i <= n; i++)
