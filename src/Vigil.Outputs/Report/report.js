@@ -247,6 +247,20 @@
     }
   }
   viewport.addEventListener('scroll', function () { window.requestAnimationFrame(renderRows); });
+  // Arrow keys move the selection through the shown rows (the table keeps the selected row in view).
+  viewport.tabIndex = 0;
+  viewport.addEventListener('keydown', function (e) {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    e.preventDefault();
+    if (!view.length) return;
+    var at = -1;
+    for (var k = 0; k < view.length; k++) if (view[k] === selected) { at = k; break; }
+    at = at < 0 ? 0 : Math.max(0, Math.min(view.length - 1, at + (e.key === 'ArrowDown' ? 1 : -1)));
+    var top = topRow(), rows = viewport.clientHeight / ROWH;
+    if (at < top || at > top + rows - 2) scrollToRow(at < top ? at + 4 : at - Math.floor(rows) + 6);
+    renderRows();
+    select(view[at]);
+  });
   window.addEventListener('resize', renderRows);
 
   function select(row) {

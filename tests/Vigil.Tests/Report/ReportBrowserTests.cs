@@ -213,6 +213,12 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         foreach (var p in ev.EnumerateObject())
             Assert.Equal(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText(), shownFields[p.Name]);
 
+        // Arrow keys walk the rows: down from the selected first row opens the second one shown.
+        await page.EvalAsync("document.getElementById('viewport').dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }))");
+        var second = (await VisibleRowsAsync(page))[1];
+        Assert.StartsWith($"Detection {second[0]}: ", await page.EvalStringAsync("document.querySelector('#detail h3').textContent"));
+        Assert.Equal(second[0], await page.EvalStringAsync("document.querySelector('#viewport .row.data.selected').children[0].textContent"));
+
         Assert.Empty(page.Errors);
         AssertOnlyTheDocumentWasRequested(page, report);
     }
