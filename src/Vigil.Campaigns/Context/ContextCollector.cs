@@ -207,6 +207,9 @@ public sealed class ContextCollector : IHuntObserver
             var ws = Names.Host(Text(e, F.WorkstationName));
             // Which host an address belongs to: the logon names the client workstation (machine logons included).
             if (id == 4624 && addr.Length > 0 && ws.Length > 0 && Names.IsInternal(addr)) Vote(addr, ws);
+            // A machine account logging on from an address names the machine at that address (WS16$ from 10.10.20.36).
+            var target = Text(e, F.TargetUserName);
+            if (id == 4624 && addr.Length > 0 && target.Length > 1 && target[^1] == '$' && Names.IsInternal(addr)) Vote(addr, Pool(Names.Host(target[..^1])));
             if (account.Length == 0) return;
             Logons.Add(new LogonRec(e.TimestampTicks, HostOf(e), id, (int)Num(e, F.LogonType), Pool(addr), Pool(account),
                 Num(e, F.TargetLogonId), Pool(ws), "", "", -1, -1, ""));
