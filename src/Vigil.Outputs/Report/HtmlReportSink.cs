@@ -157,7 +157,7 @@ public sealed class HtmlReportSink : IHuntSink
             Write(o, "]</script>\n<script type=\"application/json\" id=\"vigil-events\">[\n");
             _events.Position = 0;
             _events.CopyTo(o); // escaped as written
-            Write(o, "\n]</script>\n");
+            Write(o, _eventCount > 0 ? "\n]</script>\n" : "]</script>\n"); // one newline per event, plus the first
             Write(o, parts[3]);
             Write(o, script);
             Write(o, parts[4]);

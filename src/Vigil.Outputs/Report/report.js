@@ -28,7 +28,8 @@
   var EV = document.getElementById('vigil-events').textContent;
   var nl = [];
   for (var p = EV.indexOf('\n'); p >= 0; p = EV.indexOf('\n', p + 1)) nl.push(p);
-  var NEV = Math.max(0, nl.length - 1);
+  var NEV = meta.events; // the block is "[\n" + one line per event + "\n]": events + 1 newlines
+  if (nl.length !== NEV + 1) throw new Error('report data: ' + NEV + ' events expected, ' + (nl.length - 1) + ' lines found');
   var EVL = null; // lower-cased copy, made on the first search
   function eventText(k) {
     var a = nl[k] + 1, b = nl[k + 1];

@@ -409,6 +409,31 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         finally { listener.Stop(); }
     }
 
+    [Fact]
+    public async Task A_hunt_without_detections_gives_a_report_that_says_so()
+    {
+        var dir = CliRunner.TempDir("report-empty");
+        string input = Path.Combine(dir, "quiet.jsonl");
+        File.WriteAllText(input, ProcessEvent(1, "HOST01", "notepad.exe") + "\n");
+        string report = Path.Combine(dir, "report.html");
+        var hunt = CliRunner.Run("hunt", input, "--no-builtin", "--rules", WriteRule(dir, "never-there"), "--format", "jsonl",
+            "--output", Path.Combine(dir, "d.jsonl"), "--report", report);
+        Assert.Equal(0, hunt.ExitCode);
+        Assert.Contains("0 detections", hunt.Error);
+
+        await using var page = await OpenAsync(report);
+        Assert.Empty(page.Errors);
+        AssertOnlyTheDocumentWasRequested(page, report);
+        Assert.Equal(0, (await page.EvalAsync("window.__vigil.rows")).GetInt32());
+        Assert.Empty(await VisibleRowsAsync(page));
+        Assert.Contains("No campaigns", await page.EvalStringAsync("document.getElementById('campaign-list').textContent"));
+        Assert.Contains("No detection carries", await page.EvalStringAsync("document.getElementById('heatmap').textContent"));
+        Assert.Contains("0 of 0 detections", await page.EvalStringAsync("document.getElementById('row-count').textContent"));
+        Assert.Contains("quiet.jsonl", await page.EvalStringAsync("document.getElementById('read-summary').textContent"));
+        Assert.Equal(0, await SearchAsync(page, "notepad"));
+        Assert.Empty(page.Errors);
+    }
+
     private static string ProcessEvent(long record, string host, string commandLine, string user = "CORP\\alice", string image = "C:\\Windows\\System32\\cmd.exe") =>
         JsonSerializer.Serialize(new Dictionary<string, object>
         {
