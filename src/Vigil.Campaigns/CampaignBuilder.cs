@@ -142,9 +142,11 @@ public sealed class CampaignBuilder
         }
         // The actor's processes (for tempo and theft): those in a tree or network session joined to the campaign.
         var groupProcs = new Dictionary<int, List<int>>();
+        var rootGroup = new Dictionary<int, int>();
         for (int i = 0; i < px.Count; i++)
         {
-            int g = uf.FindKey(LateralLinker.ProcKey(px, i));
+            int root = px.Root(i);
+            if (!rootGroup.TryGetValue(root, out int g)) rootGroup[root] = g = uf.FindKey(LateralLinker.ProcKey(px, i));
             var pr = px.Procs[i];
             if ((g < 0 || !groups.ContainsKey(g)) && networkSessions.Contains((pr.Host, pr.LogonId)))
                 g = uf.FindKey(LateralLinker.SessionKey(pr.Host, pr.LogonId));
@@ -188,12 +190,14 @@ public sealed class CampaignBuilder
             if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, "D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (searches.Count == 0) return;
         searches.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
+        var byArn = ctx.Cloud.Where(c => arns.Contains(c.Arn)).OrderBy(c => c.Ticks).ToLookup(c => c.Arn, StringComparer.Ordinal);
         foreach (var arn in arns)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var c in ctx.Cloud.Where(c => c.Arn == arn).OrderBy(c => c.Ticks))
+            foreach (var c in byArn[arn])
             {
-                if (c.SourceAddress.Length == 0 || !seen.Add(c.SourceAddress) || seen.Count == 1 && ctx.Cloud.Any(x => x.Arn == arn && x.SourceAddress != c.SourceAddress && x.Ticks < c.Ticks)) continue;
+                // Each address's first use by the identity: did a key search precede it?
+                if (c.SourceAddress.Length == 0 || !seen.Add(c.SourceAddress)) continue;
                 // A first use from this address: the latest key search in the 24 hours before it.
                 var search = searches.LastOrDefault(x => x.Ticks <= c.Ticks && c.Ticks - x.Ticks <= TimeSpan.TicksPerDay);
                 if (search.Key is not null) uf.Union("C|" + arn, search.Key);
@@ -220,13 +224,16 @@ public sealed class CampaignBuilder
         public ProcessIndex Px { get; } = px;
         public HostMap Hosts { get; } = hosts;
         public Dictionary<string, HashSet<string>> ExternalHosts { get; } = externalHosts;
-        public ILookup<string, Flow> FlowsBySource { get; } = ctx.Flows.Values.ToLookup(f => f.Source, StringComparer.Ordinal);
-        public ILookup<string, LogonRec> FailuresByAddress { get; } = ctx.Logons.Where(l => l.EventId == 4625 && l.Address.Length > 0)
-            .OrderBy(l => l.Ticks).ToLookup(l => l.Address, StringComparer.Ordinal);
-        public ILookup<string, LogonRec> SuccessesByAddress { get; } = ctx.Logons.Where(l => l.EventId == 4624 && l.Address.Length > 0)
-            .OrderBy(l => l.Ticks).ToLookup(l => l.Address, StringComparer.Ordinal);
-        public ILookup<string, CloudRec> CloudByArn { get; } = ctx.Cloud.Where(c => c.Arn.Length > 0).OrderBy(c => c.Ticks).ToLookup(c => c.Arn, StringComparer.Ordinal);
-        public ILookup<string, CloudRec> CloudByAddress { get; } = ctx.Cloud.Where(c => c.SourceAddress.Length > 0).OrderBy(c => c.Ticks).ToLookup(c => c.SourceAddress, StringComparer.Ordinal);
+        /// <summary>Flows by source address, by first contact.</summary>
+        public TimeIndex<Flow> FlowsBySource { get; } = new(ctx.Flows.Values.Where(f => f.First != long.MaxValue), f => f.Source, f => f.First);
+        public TimeIndex<LogonRec> FailuresByAddress { get; } = new(ctx.Logons.Where(l => l.EventId == 4625), l => l.Address, l => l.Ticks);
+        public TimeIndex<LogonRec> SuccessesByAddress { get; } = new(ctx.Logons.Where(l => l.EventId == 4624), l => l.Address, l => l.Ticks);
+        private readonly HashSet<(string, string)> _succeeded = ctx.Logons.Where(l => l.EventId == 4624 && l.Address.Length > 0)
+            .Select(l => (l.Address, Names.AccountKey(l.Account))).ToHashSet();
+        /// <summary>Whether the account (key) ever logged on successfully from the address.</summary>
+        public bool Succeeded(string address, string accountKey) => _succeeded.Contains((address, accountKey));
+        public TimeIndex<CloudRec> CloudByArn { get; } = new(ctx.Cloud, c => c.Arn, c => c.Ticks);
+        public TimeIndex<CloudRec> CloudByAddress { get; } = new(ctx.Cloud, c => c.SourceAddress, c => c.Ticks);
         public ILookup<string, ServiceRec> ServicesByHost { get; } = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
     }
 
@@ -257,6 +264,9 @@ public sealed class CampaignBuilder
         d.Procs = procs.Select(i => env.Px.Procs[i]).OrderBy(p => p.Ticks).ToList();
 
         // Links: one per (from, to, account, method), the first time it happened, with the detections that show it.
+        // Detections that show movement (lateral-movement tactic, remote services, WMI), in time order, for the links' evidence.
+        var lateralFacts = d.Facts.Where(f => f.Tactics.Contains("lateral-movement") || f.Techniques.Any(t =>
+            t.StartsWith("T1021", StringComparison.Ordinal) || t == "T1047" || t.StartsWith("T1569", StringComparison.Ordinal))).ToList();
         // Several records of one movement (4648 by svchost and by WMIC, two logons) make one link with the most specific method.
         foreach (var l in laterals.OrderBy(l => l.Ticks).GroupBy(l => (l.From, l.To, l.Account))
                      .Select(g => g.FirstOrDefault(x => !GenericMethods.Contains(x.Method)) is { } specific ? specific with { Ticks = g.First().Ticks } : g.First()))
@@ -265,19 +275,18 @@ public sealed class CampaignBuilder
             d.AddHost(l.To);
             d.AddUser(l.Account);
             if (l.SourceAddress.Length > 0) d.AddAddress(l.SourceAddress);
-            var support = d.Facts.Where(f => Math.Abs(f.Ticks - l.Ticks) <= TimeSpan.TicksPerMinute * 5
-                    && (f.Tactics.Contains("lateral-movement") || f.Techniques.Any(t => t.StartsWith("T1021", StringComparison.Ordinal) || t == "T1047" || t.StartsWith("T1569", StringComparison.Ordinal)))
-                    && (f.Host == l.To || f.Host == l.From))
-                .Select(f => f.Id).Order().ToList();
+            var support = Between(lateralFacts, l.Ticks - TimeSpan.TicksPerMinute * 5, l.Ticks + TimeSpan.TicksPerMinute * 5)
+                .Where(f => f.Host == l.To || f.Host == l.From).Select(f => f.Id).Order().ToList();
             d.Links.Add(new HostLink(l.From.Length > 0 ? l.From : l.SourceAddress, l.To, l.Account, l.Method, Time(l.Ticks), l.SourceAddress, support));
         }
         // Movement shown only by a detection's command line (the target's own logs may be absent).
-        foreach (var f in d.Facts)
+        var linked = new HashSet<(string, string)>(d.Links.Select(x => (x.FromHost, x.ToHost)));
+        foreach (var f in lateralFacts)
         {
             if (!f.Tactics.Contains("lateral-movement") || f.Host.Length == 0) continue;
             foreach (var target in CommandTargets(f.Detail))
             {
-                if (target == f.Host || d.Links.Any(x => x.FromHost == f.Host && x.ToHost == target)) continue;
+                if (target == f.Host || !linked.Add((f.Host, target))) continue;
                 d.AddHost(target);
                 d.Links.Add(new HostLink(f.Host, target, f.Account, LateralLinker.MethodOfCommand(f.Detail) ?? "remote-execution", f.Time, "", [f.Id]));
             }
@@ -305,6 +314,14 @@ public sealed class CampaignBuilder
     }
 
     private static readonly HashSet<string> GenericMethods = ["network-logon", "explicit-credentials", "smb", "remote-execution"];
+
+    /// <summary>The facts (sorted by time) with times in [from, to].</summary>
+    private static IEnumerable<DetectionFact> Between(List<DetectionFact> sorted, long from, long to)
+    {
+        int lo = 0, hi = sorted.Count;
+        while (lo < hi) { int mid = (lo + hi) / 2; if (sorted[mid].Ticks < from) lo = mid + 1; else hi = mid; }
+        for (int k = lo; k < sorted.Count && sorted[k].Ticks <= to; k++) yield return sorted[k];
+    }
 
     /// <summary>Host names a command line targets: \\NAME, /node:NAME, -ComputerName NAME.</summary>
     internal static IEnumerable<string> CommandTargets(string cmd)

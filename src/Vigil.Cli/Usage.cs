@@ -12,7 +12,7 @@ public static class Usage
           vigil dump INPUT... [--format jsonl] [--output FILE] [--threads N] [--quiet] [--verbose]
           vigil rules check PATH... [--format json|text] [--mapping FILE] [--placeholder NAME=VALUE]
           vigil rules list [--no-builtin] [--rules PATH]... [--mapping FILE] [--placeholder NAME=VALUE] [SELECTION...]
-          vigil simulate --out DIR [--format jsonl|evtx] [--events N] [--seed S]
+          vigil simulate --out DIR [--scenario human|machine|cloud|benign] [--format jsonl|evtx] [--events N] [--seed S]
 
         SELECTION (repeatable; kinds AND-ed, values OR-ed, exclusions win; correlations still run the rules they need):
           --min-level L  --status S  --include-id ID  --exclude-id ID  --include-tag TAG  --exclude-tag TAG

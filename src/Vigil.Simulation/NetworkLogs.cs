@@ -233,7 +233,8 @@ public sealed class NetSensor
         if (state != "SF") return uid;
         if (service == "ssl")
         {
-            Id(uid, ms + _r.Range(20, 90), src, srcPort, dst, dstPort);
+            long at = ms + _r.Range(20, 90); // the handshake completes a little after the connection starts
+            Id(uid, at, src, srcPort, dst, dstPort);
             _json.WriteString("version", "TLSv13");
             _json.WriteString("cipher", "TLS_AES_256_GCM_SHA384");
             _json.WriteString("curve", "x25519");
@@ -242,11 +243,12 @@ public sealed class NetSensor
             _json.WriteBoolean("established", true);
             _json.WriteString("ssl_history", "CsiI");
             _json.WriteEndObject();
-            Enqueue(new SideRecord { Ms = ms + 1, Log = SideLog.Ssl, Json = Take(), Label = label, Id = uid, Host = hostName, SrcIp = src, DstIp = dst });
+            Enqueue(new SideRecord { Ms = at, Log = SideLog.Ssl, Json = Take(), Label = label, Id = uid, Host = hostName, SrcIp = src, DstIp = dst });
         }
         else if (service == "http")
         {
-            Id(uid, ms + _r.Range(5, 60), src, srcPort, dst, dstPort);
+            long at = ms + _r.Range(5, 60);
+            Id(uid, at, src, srcPort, dst, dstPort);
             _json.WriteNumber("trans_depth", 1);
             _json.WriteString("method", flow.Method ?? (dstPort == 5985 ? "POST" : "GET"));
             _json.WriteString("host", dstPort == 5985 ? dst + ":5985" : dstName is { Length: > 1 } && dstName != "-" ? dstName : dst);
@@ -259,7 +261,7 @@ public sealed class NetSensor
             _json.WriteString("status_msg", "OK");
             _json.WriteStartArray("tags"); _json.WriteEndArray();
             _json.WriteEndObject();
-            Enqueue(new SideRecord { Ms = ms + 1, Log = SideLog.Http, Json = Take(), Label = label, Id = uid, Host = hostName, SrcIp = src, DstIp = dst });
+            Enqueue(new SideRecord { Ms = at, Log = SideLog.Http, Json = Take(), Label = label, Id = uid, Host = hostName, SrcIp = src, DstIp = dst });
         }
         return uid;
     }

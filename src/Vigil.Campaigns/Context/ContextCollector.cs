@@ -38,7 +38,14 @@ public sealed class ContextCollector : IHuntObserver
     public void Consume(IPartitionObserver partition)
     {
         var p = (Partition)partition;
-        Append(Processes, p.Processes, MaxProcesses);
+        // Repeated text (images, users, the same command line on many hosts) is kept once across partitions.
+        int room = Math.Max(0, MaxProcesses - Processes.Count);
+        for (int k = 0; k < p.Processes.Count && k < room; k++)
+        {
+            var r = p.Processes[k];
+            Processes.Add(r with { Host = Global(r.Host), Image = Global(r.Image), ParentImage = Global(r.ParentImage), CommandLine = Global(r.CommandLine), User = Global(r.User) });
+        }
+        Dropped += Math.Max(0, p.Processes.Count - room);
         Append(Logons, p.Logons, MaxLogons);
         Append(Services, p.Services, 100_000);
         Append(Connections, p.Connections, MaxConnections);
@@ -58,6 +65,16 @@ public sealed class ContextCollector : IHuntObserver
             }
             foreach (var (h, n) in hosts) have[h] = have.GetValueOrDefault(h) + n;
         }
+    }
+
+    private readonly Dictionary<string, string> _global = new(StringComparer.Ordinal);
+
+    private string Global(string s)
+    {
+        if (s.Length == 0) return "";
+        if (_global.TryGetValue(s, out var have)) return have;
+        if (_global.Count < 2_000_000) _global[s] = s;
+        return s;
     }
 
     private void Append<T>(List<T> into, List<T> from, int cap)
@@ -110,11 +127,43 @@ public sealed class ContextCollector : IHuntObserver
             return false;
         }
 
+        private readonly Dictionary<string, (string Norm, bool Internal)> _addrs = new(StringComparer.Ordinal);
+
+        /// <summary>A field's text through the partition's pool: repeated values are looked up by span, not allocated again.</summary>
+        private string PText(Event e, int[] ids, int max = MaxText)
+        {
+            foreach (int f in ids)
+                if (e.TryGet(f, out var v) && !v.IsNull)
+                {
+                    if (!v.IsText) return Pool(v.ToString());
+                    var t = v.TextSpan;
+                    if (t.Length > max) t = t[..max];
+                    if (t.Length == 0) return "";
+                    var lookup = _pool.GetAlternateLookup<ReadOnlySpan<char>>();
+                    if (lookup.TryGetValue(t, out var have)) return have;
+                    var str = new string(t);
+                    if (_pool.Count < 200_000) _pool[str] = str;
+                    return str;
+                }
+            return "";
+        }
+
+        /// <summary>An address field normalised (see <see cref="Names.Address"/>) and whether it is internal, cached per partition.</summary>
+        private (string Norm, bool Internal) Addr(Event e, int[] ids)
+        {
+            var raw = PText(e, ids, 64);
+            if (raw.Length == 0) return ("", false);
+            if (_addrs.TryGetValue(raw, out var have)) return have;
+            var norm = Names.Address(raw);
+            var r = (norm.Length == 0 ? "" : Pool(norm), norm.Length > 0 && Names.IsInternal(norm));
+            if (_addrs.Count < 100_000) _addrs[raw] = r;
+            return r;
+        }
+
         private string Pool(string s)
         {
-            if (s.Length > 64) return s;
             if (_pool.TryGetValue(s, out var have)) return have;
-            if (_pool.Count < 50_000) _pool[s] = s;
+            if (_pool.Count < 200_000) _pool[s] = s;
             return s;
         }
 
@@ -142,52 +191,66 @@ public sealed class ContextCollector : IHuntObserver
             return -1;
         }
 
-        private string HostOf(Event e) => Pool(Names.Host(EventFacts.Computer(e)));
+        private readonly Dictionary<string, string> _hosts = new(StringComparer.Ordinal);
+
+        /// <summary>The event's computer as a NetBIOS name, normalised once per distinct spelling in the partition.</summary>
+        private string HostOf(Event e)
+        {
+            var raw = PText(e, F.Computers, 255);
+            if (raw.Length == 0) return "";
+            if (_hosts.TryGetValue(raw, out var have)) return have;
+            var h = Pool(Names.Host(raw));
+            _hosts[raw] = h;
+            return h;
+        }
 
         private void SysmonProcess(Event e)
         {
             var host = HostOf(e);
-            Processes.Add(new ProcRec(e.TimestampTicks, host, Pool(Text(e, F.ProcessGuid)), Pool(Text(e, F.ParentProcessGuid)),
-                Num(e, F.ProcessId), Num(e, F.ParentProcessId), Pool(Text(e, F.Image)), Pool(Text(e, F.ParentImage)), Text(e, F.CommandLine),
-                Pool(Names.Account(null, Text(e, F.User))), Num(e, F.LogonId), true));
+            Processes.Add(new ProcRec(e.TimestampTicks, host, Text(e, F.ProcessGuid), PText(e, F.ParentProcessGuid),
+                Num(e, F.ProcessId), Num(e, F.ParentProcessId), PText(e, F.Image), PText(e, F.ParentImage), PText(e, F.CommandLine),
+                Pool(Names.Account(null, PText(e, F.User))), Num(e, F.LogonId), true));
         }
 
         private void SecurityProcess(Event e)
         {
             var host = HostOf(e);
-            Processes.Add(new ProcRec(e.TimestampTicks, host, "", "", Num(e, F.NewProcessId), Num(e, F.ProcessId), Pool(Text(e, F.NewProcessName)),
-                Pool(Text(e, F.ParentProcessName)), Text(e, F.CommandLine),
+            Processes.Add(new ProcRec(e.TimestampTicks, host, "", "", Num(e, F.NewProcessId), Num(e, F.ProcessId), PText(e, F.NewProcessName),
+                PText(e, F.ParentProcessName), PText(e, F.CommandLine),
                 Pool(Names.Account(Text(e, F.SubjectDomainName), Text(e, F.SubjectUserName))), Num(e, F.SubjectLogonId), false));
         }
 
         private void SysmonNet(Event e)
         {
             var host = HostOf(e);
-            var src = Names.Address(Text(e, F.SourceIp));
-            var dst = Names.Address(Text(e, F.DestinationIp));
+            var (src, srcInternal) = Addr(e, F.SourceIp);
+            var (dst, dstInternal) = Addr(e, F.DestinationIp);
             if (src.Length == 0 || dst.Length == 0) return;
             bool initiated = !e.TryGet(F.Initiated[0], out var ini) || !ini.TextSpan.Equals("false", StringComparison.OrdinalIgnoreCase);
-            if (!initiated) { (src, dst) = (dst, src); }
-            if (initiated && host.Length > 0 && Names.IsInternal(src)) Vote(src, host);
-            var dstName = Names.Host(Text(e, F.DestinationHostname));
-            if (initiated && dstName.Length > 0 && Names.IsInternal(dst)) Vote(dst, dstName);
+            if (!initiated) { (src, dst) = (dst, src); (srcInternal, dstInternal) = (dstInternal, srcInternal); }
+            if (initiated && host.Length > 0 && srcInternal) Vote(src, host);
+            if (initiated && dstInternal)
+            {
+                var dstName = Names.Host(PText(e, F.DestinationHostname));
+                if (dstName.Length > 0) Vote(dst, Pool(dstName));
+            }
             int port = (int)Num(e, F.DestinationPort);
-            AddFlow(e.TimestampTicks, Pool(src), Pool(dst), port, 0, 0, false);
-            if (initiated && Names.IsInternal(dst) && IsAdminPort(port))
-                Connections.Add(new ConnRec(e.TimestampTicks, host, Pool(src), Pool(Text(e, F.ProcessGuid)), Pool(Text(e, F.Image)), Pool(dst), port));
+            AddFlow(e.TimestampTicks, src, dst, port, 0, 0, false);
+            if (initiated && dstInternal && IsAdminPort(port))
+                Connections.Add(new ConnRec(e.TimestampTicks, host, src, PText(e, F.ProcessGuid), PText(e, F.Image), dst, port));
         }
 
         private void Zeek(Event e)
         {
-            var src = Names.Address(Text(e, F.ZeekOrigA));
-            var dst = Names.Address(Text(e, F.ZeekResp));
+            var (src, srcInternal) = Addr(e, F.ZeekOrigA);
+            var (dst, dstInternal) = Addr(e, F.ZeekResp);
             if (src.Length == 0 || dst.Length == 0) return;
             int port = (int)Num(e, F.ZeekRespPort);
-            var state = Text(e, F.ConnStateA);
+            var state = PText(e, F.ConnStateA);
             bool failed = state is "REJ" or "S0" or "RSTOS0" or "RSTRH" or "SH" or "SHR" or "OTH";
-            AddFlow(e.TimestampTicks, Pool(src), Pool(dst), port, Num(e, F.OrigBytesA), Num(e, F.RespBytes), failed);
-            if (!failed && Names.IsInternal(dst) && Names.IsInternal(src) && IsAdminPort(port))
-                Connections.Add(new ConnRec(e.TimestampTicks, "", Pool(src), "", "", Pool(dst), port));
+            AddFlow(e.TimestampTicks, src, dst, port, Num(e, F.OrigBytesA), Num(e, F.RespBytes), failed);
+            if (!failed && dstInternal && srcInternal && IsAdminPort(port))
+                Connections.Add(new ConnRec(e.TimestampTicks, "", src, "", "", dst, port));
         }
 
         private void CloudTrail(Event e)
@@ -271,6 +334,7 @@ public sealed class ContextCollector : IHuntObserver
     {
         private static int[] Ids(params string[] names) => names.Select(FieldNames.Intern).ToArray();
         private static int[] W(string name) => Ids(name, "winlog.event_data." + name);
+        public static readonly int[] Computers = Ids("Computer", "Hostname", "host.name", "winlog.computer_name", "ComputerName");
         public static readonly int[] Channels = Ids("Channel", "winlog.channel", "log_name");
         public static readonly int[] Providers = Ids("Provider_Name", "SourceName", "winlog.provider_name");
         public static readonly int[] ProcessGuid = W("ProcessGuid");

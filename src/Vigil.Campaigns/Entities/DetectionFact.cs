@@ -89,7 +89,8 @@ public sealed class DetectionFact
         if (account.Length == 0 && arn.Length > 0) account = ArnUser(arn);
 
         long logon = Names.Number(Get(Slot.LogonId));
-        if (logon < 0) logon = Names.Number(eventId is 4624 ? Get(Slot.TargetLogonId) : Get(Slot.SubjectLogonId));
+        // Events about a session name it as TargetLogonId (logon, logoff); the others as the subject's session.
+        if (logon < 0) logon = Names.Number(eventId is 4624 or 4634 or 4647 ? Get(Slot.TargetLogonId) : Get(Slot.SubjectLogonId));
         long pid = Names.Number(Get(Slot.NewProcessId));
         if (pid < 0) pid = Names.Number(Get(Slot.ProcessId));
 

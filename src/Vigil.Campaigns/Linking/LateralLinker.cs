@@ -80,10 +80,9 @@ public static class LateralLinker
         {
             if (!byTarget.TryGetValue(s.Host, out var cands)) continue;
             Candidate? best = null;
-            foreach (var c in cands)
+            foreach (var c in Range(cands, s.Ticks - 60 * Second, s.Ticks + 10 * Second, c => c.Logon.Ticks))
             {
                 long dt = s.Ticks - c.Logon.Ticks;
-                if (dt < -10 * Second || dt > 60 * Second) continue;
                 if (best is null || (c.FromKeys.Count > 0 && best.FromKeys.Count == 0)
                     || ((c.FromKeys.Count > 0) == (best.FromKeys.Count > 0) && Math.Abs(dt) < Math.Abs(s.Ticks - best.Logon.Ticks)))
                     best = c;

@@ -20,6 +20,9 @@ namespace Vigil.Campaigns.Operator;
 internal static class OperatorAnalyzer
 {
     public const int BusyMinute = 20;
+    /// <summary>Addresses of a campaign whose failures and sweeps are measured (the first touched): bounds the work of a
+    /// campaign spanning hundreds of hosts for a whole day.</summary>
+    public const int MaxAddresses = 64;
     private static readonly long Sec = TimeSpan.TicksPerSecond;
 
     private static readonly HashSet<string> DiscoveryTools = new(StringComparer.OrdinalIgnoreCase)
@@ -30,6 +33,9 @@ internal static class OperatorAnalyzer
         "tracert.exe", "fsutil.exe", "vssadmin.exe", "wevtutil.exe", "schtasks.exe", "curl", "nmap", "nmap.exe", "masscan", "id", "uname",
         "ps", "ls", "cat", "ifconfig", "ip", "ss", "who", "w", "last", "find", "grep",
     };
+
+    private static readonly System.Text.RegularExpressions.Regex Variable = new(@"[0-9]+|""[^""]*""|\\\\[^\\ ]+|/node:\S+",
+        System.Text.RegularExpressions.RegexOptions.Compiled);
 
     private readonly record struct Cmd(long Ticks, string Host, string Name, string Template);
 
@@ -142,7 +148,7 @@ internal static class OperatorAnalyzer
         var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
         if (arns.Count > 0)
             foreach (var arn in arns)
-                foreach (var c in env.CloudByArn[arn]) cmds.Add(new Cmd(c.Ticks, "cloud:" + c.Arn, c.EventName, c.EventName));
+                foreach (var c in env.CloudByArn.In(arn, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour)) cmds.Add(new Cmd(c.Ticks, "cloud:" + c.Arn, c.EventName, c.EventName));
         cmds.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
         return cmds;
     }
@@ -150,7 +156,7 @@ internal static class OperatorAnalyzer
     /// <summary>A command with its variable parts (numbers, host names, addresses, quotes) blanked: a script repeats its template.</summary>
     private static string Template(string cmd, string image)
     {
-        var s = System.Text.RegularExpressions.Regex.Replace(cmd.ToLowerInvariant(), @"[0-9]+|""[^""]*""|\\\\[^\\ ]+|/node:\S+", "#");
+        var s = Variable.Replace(cmd.ToLowerInvariant(), "#");
         return Names.ImageName(image) + "|" + (s.Length > 120 ? s[..120] : s);
     }
 
@@ -212,11 +218,9 @@ internal static class OperatorAnalyzer
     /// <summary>From each campaign address, the most distinct destinations (and their ports) first contacted within 5 minutes.</summary>
     private static (int Hosts, int Ports) Sweep(Draft d, CampaignBuilder.BuildEnv env)
     {
-        var sources = new HashSet<string>(d.Addresses, StringComparer.Ordinal);
+        var sources = new HashSet<string>(d.Addresses.Take(MaxAddresses), StringComparer.Ordinal);
         int bestHosts = 0, bestPorts = 0;
-        foreach (var g in sources.SelectMany(a => env.FlowsBySource[a]).Where(f => f.First != long.MaxValue
-                     && (d.First == 0 || (f.First >= d.First - TimeSpan.TicksPerHour && f.First <= d.Last + TimeSpan.TicksPerHour)))
-                     .GroupBy(f => f.Source))
+        foreach (var g in sources.Select(a => env.FlowsBySource.In(a, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour)))
         {
             var flows = g.OrderBy(f => f.First).ToList();
             int lo = 0;
@@ -238,12 +242,13 @@ internal static class OperatorAnalyzer
     /// that failed and never succeeded from that source, and whether a success followed a burst.</summary>
     private static (int Bursts, int NeverValid, bool ThenSuccess) Failures(Draft d, CampaignBuilder.BuildEnv env)
     {
-        var addrs = new HashSet<string>(d.Addresses, StringComparer.Ordinal);
+        var addrs = new HashSet<string>(d.Addresses.Take(MaxAddresses), StringComparer.Ordinal);
         long from = d.First - TimeSpan.TicksPerHour, to = d.Last + TimeSpan.TicksPerHour;
-        var fails = addrs.SelectMany(a => env.FailuresByAddress[a]).Where(l => l.Ticks >= from && l.Ticks <= to).OrderBy(l => l.Ticks).ToList();
-        var cloudFails = addrs.SelectMany(a => env.CloudByAddress[a]).Where(c => c.Failed && c.Ticks >= from && c.Ticks <= to).Select(c => c.Ticks).ToList();
-        var successes = addrs.SelectMany(a => env.SuccessesByAddress[a]).Select(l => l.Ticks)
-            .Concat(addrs.SelectMany(a => env.CloudByAddress[a]).Where(c => !c.Failed).Select(c => c.Ticks)).Order().ToList();
+        var fails = addrs.SelectMany(a => env.FailuresByAddress.In(a, from, to)).OrderBy(l => l.Ticks).ToList();
+        var cloudFails = addrs.SelectMany(a => env.CloudByAddress.In(a, from, to)).Where(c => c.Failed).Select(c => c.Ticks).ToList();
+        long until = to + 30 * 60 * Sec;
+        var successes = addrs.SelectMany(a => env.SuccessesByAddress.In(a, from, until)).Select(l => l.Ticks)
+            .Concat(addrs.SelectMany(a => env.CloudByAddress.In(a, from, until)).Where(c => !c.Failed).Select(c => c.Ticks)).Order().ToList();
         int bursts = 0;
         bool thenSuccess = false;
         var failTimes = fails.Select(f => f.Ticks).Concat(cloudFails).Order().ToList();
@@ -261,8 +266,8 @@ internal static class OperatorAnalyzer
             }
             i = j + 1;
         }
-        var succeeded = new HashSet<string>(addrs.SelectMany(a => env.SuccessesByAddress[a]).Select(l => Names.AccountKey(l.Account)), StringComparer.Ordinal);
-        int never = fails.Select(f => Names.AccountKey(f.Account)).Distinct().Count(a => !succeeded.Contains(a));
+        if (fails.Count == 0) return (bursts, 0, thenSuccess);
+        int never = fails.Select(f => Names.AccountKey(f.Account)).Distinct().Count(a => !addrs.Any(x => env.Succeeded(x, a)));
         if (cloudFails.Count >= 5 && never == 0) never = 1;
         return (bursts, never, thenSuccess);
     }

@@ -56,11 +56,17 @@ internal static partial class TheftFinder
         }
 
         // Uploads to addresses never contacted before the campaign.
-        var internalAddrs = new HashSet<string>(d.Addresses.Where(Names.IsInternal), StringComparer.Ordinal);
+        var internalAddrs = new HashSet<string>(d.Addresses.Where(Names.IsInternal).Take(Operator.OperatorAnalyzer.MaxAddresses * 4), StringComparer.Ordinal);
         var exfilDests = d.Facts.Where(f => f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress))
             .GroupBy(f => f.DestAddress).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         long slack = TimeSpan.TicksPerMinute;
-        foreach (var flow in internalAddrs.SelectMany(a => env.FlowsBySource[a]))
+        long from = d.First == 0 ? long.MinValue : d.First - slack, to = d.First == 0 ? long.MaxValue : d.Last + 30 * slack;
+        var flows = internalAddrs.SelectMany(a => env.FlowsBySource.In(a, from, to)).ToList();
+        // Flows an exfiltration detection names, whenever they started.
+        foreach (var (dest, namers) in exfilDests)
+            foreach (var f in namers)
+                if (env.Ctx.Flows.TryGetValue((f.SourceAddress, dest), out var named) && !flows.Contains(named)) flows.Add(named);
+        foreach (var flow in flows)
         {
             if (Names.IsInternal(flow.Dest)) continue;
             // The transfer must start while the campaign runs (or within 30 minutes after its last step): a host that a
@@ -87,7 +93,7 @@ internal static partial class TheftFinder
         var ext = new HashSet<string>(d.Addresses.Where(a => !Names.IsInternal(a)), StringComparer.Ordinal);
         if (arns.Count > 0 || ext.Count > 0)
         {
-            var calls = arns.SelectMany(a => env.CloudByArn[a]).Concat(ext.SelectMany(a => env.CloudByAddress[a]))
+            var calls = arns.SelectMany(a => env.CloudByArn.In(a, from, to)).Concat(ext.SelectMany(a => env.CloudByAddress.In(a, from, to)))
                 .Distinct(ReferenceEqualityComparer.Instance).Cast<Context.CloudRec>().OrderBy(c => c.Ticks).ToList();
             var reads = calls.Where(c => !c.Failed && c.EventName == "GetObject").ToList();
             long bytes = reads.Sum(c => c.Bytes);
@@ -105,9 +111,13 @@ internal static partial class TheftFinder
         return found.OrderBy(t => t.Time).ToList();
     }
 
+    /// <summary>Words one of the patterns needs: most commands have none, and skip the regular expressions.</summary>
+    private static readonly System.Buffers.SearchValues<string> Keywords = System.Buffers.SearchValues.Create(
+        ["bcp", "sqlcmd", "pg_dump", "mysqldump", "mongo", "expdp", "7z", "rar", "zip", "-mhe"], StringComparison.OrdinalIgnoreCase);
+
     public static string? CommandKind(string command)
     {
-        if (command.Length == 0) return null;
+        if (command.Length == 0 || !command.AsSpan().ContainsAny(Keywords)) return null;
         if (command.Contains("BACKUP DATABASE", StringComparison.OrdinalIgnoreCase)) return null; // a backup, not an export
         if (DbExport().IsMatch(command)) return "database-export";
         if (PasswordArchive().IsMatch(command)) return "archive";

@@ -16,18 +16,29 @@ public static class HuntCampaigns
     public static bool Wanted(ArgReader a, string format) =>
         a.Value("--campaigns") is not null || a.Value("--report") is not null || format == "table";
 
+    /// <summary>Time the last <see cref="WriteDetections"/> spent building campaigns (reported on stderr by the hunt).</summary>
+    public static TimeSpan BuildTime { get; private set; }
+
+    private static IReadOnlyList<Campaign> Build(CampaignCollector collector)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var campaigns = collector.Build();
+        BuildTime = clock.Elapsed;
+        return campaigns;
+    }
+
     public static IReadOnlyList<Campaign> WriteDetections(string format, CampaignCollector collector, IEnumerable<Detection> detections,
         Stream output, int width)
     {
         if (format != "table")
         {
             DetectionWriters.Write(format, collector.Tee(detections), output, width);
-            return collector.Build();
+            return Build(collector);
         }
         var temp = Path.Combine(Path.GetTempPath(), "vigil-table-" + Guid.NewGuid().ToString("N") + ".txt");
         using var table = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
         DetectionWriters.Write(format, collector.Tee(detections), table, width);
-        var campaigns = collector.Build();
+        var campaigns = Build(collector);
         using (var w = new StreamWriter(output, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true))
             CampaignText.Write(campaigns, w, width);
         table.Position = 0;

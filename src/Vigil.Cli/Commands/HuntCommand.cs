@@ -82,6 +82,10 @@ public static class HuntCommand
             console.Error.WriteLine($"vigil: {result.Detections.Count} detections" + (result.Detections.Count > 0 ? $" ({string.Join(", ", levels)})" : "")
                 + (diagnostics.Count > 0 ? $"; {diagnostics.Count} read errors" : "")
                 + (diagnostics.Notices > 0 ? $"; {diagnostics.Notices} notes (--verbose shows them)" : ""));
+            if (campaignInput is not null)
+                console.Error.WriteLine($"vigil: {campaigns.Count} campaigns ({campaigns.Count(c => c.Kind == "intrusion")} intrusion) from {campaignInput.Context.Processes.Count:N0} process, "
+                    + $"{campaignInput.Context.Logons.Count:N0} logon and {campaignInput.Context.Flows.Count:N0} flow records in {HuntCampaigns.BuildTime.TotalSeconds:F2}s"
+                    + (campaignInput.Context.Dropped > 0 ? $"; {campaignInput.Context.Dropped:N0} context records over the caps were not kept" : ""));
         }
         return result.Stats.Events == 0 && diagnostics.Count > 0 ? ExitCodes.NothingRead : ExitCodes.Ok;
     }

@@ -17,7 +17,9 @@ public class SelectionFlagTests
     [Fact]
     public void Tags_match_by_prefix_case_insensitively()
     {
-        var builtin = RuleLoader.LoadBuiltin().Rules.Select(r => r.Rule).ToList();
+        var set = RuleLoader.LoadBuiltin();
+        // rules list shows rules and correlations (built-in correlations count failed logons, S3 reads, sweeps).
+        var builtin = set.Rules.Select(r => r.Rule).Concat(set.Correlations.Select(c => c.Meta)).ToList();
         var expected = builtin.Where(r => r.Tags.Any(t => t.StartsWith("attack.t1003.", StringComparison.Ordinal) || t == "attack.t1003"))
             .Select(r => r.Id).Order().ToList();
         Assert.NotEmpty(expected);
@@ -32,7 +34,9 @@ public class SelectionFlagTests
     [Fact]
     public void Ids_statuses_and_levels_combine()
     {
-        var builtin = RuleLoader.LoadBuiltin().Rules.Select(r => r.Rule).ToList();
+        var set = RuleLoader.LoadBuiltin();
+        // rules list shows rules and correlations (built-in correlations count failed logons, S3 reads, sweeps).
+        var builtin = set.Rules.Select(r => r.Rule).Concat(set.Correlations.Select(c => c.Meta)).ToList();
         var one = builtin[0];
         Assert.Equal([one.Id], ListedIds("--include-id", one.Id.ToUpperInvariant()));
         Assert.Equal(builtin.Count - 1, ListedIds("--exclude-id", one.Id).Count);

@@ -237,7 +237,10 @@ public sealed class SimulatorTests(SimulatorFixture fx) : IClassFixture<Simulato
             long lines = r.Files.Sum(f => File.ReadLines(f).LongCount());
             Assert.Equal(r.EventCount, lines);
             Assert.InRange(lines, 49_950, 50_050);
-            Assert.Equal(lines, r.Truth.EventsPerFile.Values.Sum());
+            Assert.Equal(lines, r.Truth.EventsPerFile.Where(k => k.Key.EndsWith(".jsonl", StringComparison.Ordinal)).Sum(k => k.Value));
+            // Zeek and CloudTrail records come on top of the Windows events and are counted separately.
+            Assert.Equal(r.SideRecordCount, r.SideFiles.Sum(f => File.ReadLines(f).LongCount()));
+            Assert.Equal(r.SideRecordCount, r.Truth.EventsPerFile.Where(k => !k.Key.EndsWith(".jsonl", StringComparison.Ordinal)).Sum(k => k.Value));
         }
         finally { if (Directory.Exists(d)) Directory.Delete(d, true); }
     }
