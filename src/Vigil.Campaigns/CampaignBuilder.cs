@@ -230,6 +230,14 @@ public sealed class CampaignBuilder
         public TimeIndex<LogonRec> SuccessesByAddress { get; } = new(ctx.Logons.Where(l => l.EventId == 4624), l => l.Address, l => l.Ticks);
         private readonly HashSet<(string, string)> _succeeded = ctx.Logons.Where(l => l.EventId == 4624 && l.Address.Length > 0)
             .Select(l => (l.Address, Names.AccountKey(l.Account))).ToHashSet();
+        private readonly HashSet<string> _privileged = ctx.Logons.Where(l => l.EventId == 4672).Select(l => Names.AccountKey(l.Account)).ToHashSet(StringComparer.Ordinal);
+        /// <summary>An administrative account: adm/admin in its name, or given special privileges at logon (4672).</summary>
+        public bool IsAdministrative(string account)
+        {
+            var k = Names.AccountKey(account);
+            return k.StartsWith("adm", StringComparison.Ordinal) || k.Contains("admin", StringComparison.Ordinal) || k.EndsWith("-adm", StringComparison.Ordinal)
+                || k.EndsWith("_adm", StringComparison.Ordinal) || _privileged.Contains(k);
+        }
         /// <summary>Whether the account (key) ever logged on successfully from the address.</summary>
         public bool Succeeded(string address, string accountKey) => _succeeded.Contains((address, accountKey));
         public TimeIndex<CloudRec> CloudByArn { get; } = new(ctx.Cloud, c => c.Arn, c => c.Ticks);

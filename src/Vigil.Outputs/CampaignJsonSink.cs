@@ -8,9 +8,12 @@ namespace Vigil.Outputs;
 public sealed class CampaignJsonSink : IHuntSink
 {
     private readonly FileStream _file;
+    private readonly string _path;
+    private bool _completed;
 
     public CampaignJsonSink(string path)
     {
+        _path = path;
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
@@ -18,7 +21,16 @@ public sealed class CampaignJsonSink : IHuntSink
 
     public void Add(long id, Detection detection) { } // campaigns come built in the summary
 
-    public void Complete(HuntSummary summary) => CampaignJson.Write(summary.Campaigns, _file);
+    public void Complete(HuntSummary summary)
+    {
+        CampaignJson.Write(summary.Campaigns, _file);
+        _completed = true;
+    }
 
-    public void Dispose() => _file.Dispose();
+    /// <summary>A hunt that stopped before completing leaves no campaign file: an empty list would read as "nothing found".</summary>
+    public void Dispose()
+    {
+        _file.Dispose();
+        if (!_completed) try { File.Delete(_path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 }

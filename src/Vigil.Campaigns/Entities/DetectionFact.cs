@@ -48,13 +48,14 @@ public sealed class DetectionFact
     private enum Slot { None, User, SubjectUser, SubjectDomain, TargetUser, TargetDomain, ProcessGuid, ParentProcessGuid, ProcessId, NewProcessId,
         LogonId, SubjectLogonId, TargetLogonId, IpAddress, SourceIp, DestIp, DestPort, CommandLine, Image, NewProcessName, ScriptBlock,
         ServiceName, ImagePath, ZeekOrig, ZeekResp, ZeekPort, OrigBytes, CloudIp, Arn, EventName, LogonType, Workstation, TargetServer,
-        ShareName, RelativeTarget, TargetFilename, BytesOut, Bucket }
+        ShareName, RelativeTarget, TargetFilename, BytesOut, Bucket, SourceProcessGuid, SourceUser, SourceProcessId }
 
     private static readonly Dictionary<string, Slot> Slots = new(StringComparer.OrdinalIgnoreCase)
     {
         ["User"] = Slot.User, ["SubjectUserName"] = Slot.SubjectUser, ["SubjectDomainName"] = Slot.SubjectDomain,
         ["TargetUserName"] = Slot.TargetUser, ["TargetDomainName"] = Slot.TargetDomain, ["ProcessGuid"] = Slot.ProcessGuid,
-        ["ParentProcessGuid"] = Slot.ParentProcessGuid, ["ProcessId"] = Slot.ProcessId, ["ProcessID"] = Slot.ProcessId, ["NewProcessId"] = Slot.NewProcessId,
+        ["ParentProcessGuid"] = Slot.ParentProcessGuid, ["SourceProcessGUID"] = Slot.SourceProcessGuid, ["SourceUser"] = Slot.SourceUser,
+        ["SourceProcessId"] = Slot.SourceProcessId, ["ProcessId"] = Slot.ProcessId, ["ProcessID"] = Slot.ProcessId, ["NewProcessId"] = Slot.NewProcessId,
         ["LogonId"] = Slot.LogonId, ["SubjectLogonId"] = Slot.SubjectLogonId, ["TargetLogonId"] = Slot.TargetLogonId,
         ["IpAddress"] = Slot.IpAddress, ["SourceIp"] = Slot.SourceIp, ["DestinationIp"] = Slot.DestIp, ["DestinationPort"] = Slot.DestPort,
         ["CommandLine"] = Slot.CommandLine, ["Image"] = Slot.Image, ["NewProcessName"] = Slot.NewProcessName, ["ScriptBlockText"] = Slot.ScriptBlock,
@@ -79,12 +80,13 @@ public sealed class DetectionFact
         var (tactics, techniques) = Tags(d.Rule.Tags);
 
         // The actor: Sysmon's User, else the subject of a Security event; CloudTrail's ARN stands for the account.
-        var account = Names.Account(null, Get(Slot.User));
+        // Sysmon 10 (process access) names its actor as the source process and user.
+        var account = Names.Account(null, Get(Slot.User) ?? Get(Slot.SourceUser));
         if (account.Length == 0) account = Names.Account(Get(Slot.SubjectDomain), Get(Slot.SubjectUser));
         var target = Names.Account(Get(Slot.TargetDomain), Get(Slot.TargetUser));
         int eventId = (int)(d.EventId ?? 0);
         // A logon's actor is the account that logged on.
-        if (eventId is 4624 or 4625 or 4776 or 4771 or 4768 or 4769 && target.Length > 0) account = target;
+        if (eventId is 4624 or 4625 or 4634 or 4647 or 4776 or 4771 or 4768 or 4769 && target.Length > 0) account = target;
         var arn = Get(Slot.Arn) ?? "";
         if (account.Length == 0 && arn.Length > 0) account = ArnUser(arn);
 
@@ -92,7 +94,7 @@ public sealed class DetectionFact
         // Events about a session name it as TargetLogonId (logon, logoff); the others as the subject's session.
         if (logon < 0) logon = Names.Number(eventId is 4624 or 4634 or 4647 ? Get(Slot.TargetLogonId) : Get(Slot.SubjectLogonId));
         long pid = Names.Number(Get(Slot.NewProcessId));
-        if (pid < 0) pid = Names.Number(Get(Slot.ProcessId));
+        if (pid < 0) pid = Names.Number(Get(Slot.ProcessId) ?? Get(Slot.SourceProcessId));
 
         var src = Names.Address(Get(Slot.SourceIp) ?? Get(Slot.ZeekOrig) ?? Get(Slot.IpAddress) ?? Get(Slot.CloudIp));
         var dst = Names.Address(Get(Slot.DestIp) ?? Get(Slot.ZeekResp));
@@ -115,7 +117,7 @@ public sealed class DetectionFact
         {
             Id = id, Ticks = d.TimestampTicks, RuleId = d.Rule.Id ?? "", RuleTitle = d.Rule.Title ?? "", Level = (d.Rule.Level ?? "").ToLowerInvariant(),
             Tactics = tactics, Techniques = techniques, Host = host, EventId = eventId, Account = account, TargetAccount = target,
-            ProcessGuid = Get(Slot.ProcessGuid) ?? "", ParentProcessGuid = Get(Slot.ParentProcessGuid) ?? "", ProcessId = pid, LogonId = logon,
+            ProcessGuid = Get(Slot.ProcessGuid) ?? Get(Slot.SourceProcessGuid) ?? "", ParentProcessGuid = Get(Slot.ParentProcessGuid) ?? "", ProcessId = pid, LogonId = logon,
             SourceAddress = src, DestAddress = dst, DestPort = port, Bytes = bytes,
             Image = Get(Slot.Image) ?? Get(Slot.NewProcessName) ?? "", Detail = detail, ServiceName = Get(Slot.ServiceName) ?? "",
             CloudArn = arn, LogonType = (int)Math.Max(0, Names.Number(Get(Slot.LogonType))), Workstation = Names.Host(Get(Slot.Workstation)),

@@ -21,24 +21,38 @@ internal static class CampaignScorer
     {
         int maxLevel = d.Facts.Count == 0 ? 0 : d.Facts.Max(f => Tactics.LevelRank(f.Level));
         int serious = d.Facts.Count(f => Tactics.LevelRank(f.Level) >= 3);
-        var escalation = d.TacticSet.Where(Tactics.Escalation.Contains).ToList();
+        // Tactics count as evidence from detections of level low and up (SigmaHQ tags informational events such as a
+        // logoff with "impact"); escalation needs medium and up.
+        var evidenced = d.Facts.Where(f => Tactics.LevelRank(f.Level) >= 1).SelectMany(f => f.Tactics).ToHashSet();
+        var escalation = d.Facts.Where(f => Tactics.LevelRank(f.Level) >= 2).SelectMany(f => f.Tactics).Where(Tactics.Escalation.Contains).ToHashSet();
         bool theft = d.Theft.Count > 0;
         bool escalated = escalation.Count > 0 || theft;
-        int stages = Tactics.Chain.Count(d.TacticSet.Contains);
+        int stages = Tactics.Chain.Count(evidenced.Contains);
+        // Strong escalation: what scheduled jobs do not do: credential access, exfiltration or impact at high level or
+        // above, data theft, new accounts. (Rules tag remote administration broadly, e.g. WinRM sessions as lateral
+        // movement or privilege escalation, so those tags alone do not count here.)
+        bool strong = theft || d.Facts.Any(f => Tactics.LevelRank(f.Level) >= 3 && f.Tactics.Any(t => t is "credential-access" or "exfiltration" or "impact"))
+            || d.Facts.Any(f => Tactics.LevelRank(f.Level) >= 2 && f.Techniques.Any(t => t.StartsWith("T1136", StringComparison.Ordinal)));
         var users = d.Users.Where(u => !u.StartsWith("aws:", StringComparison.Ordinal)).ToList();
         bool serviceActor = users.Count > 0 && users.All(Names.IsServiceAccount);
         bool batch = d.Procs.Count > 0 && d.Procs.Any(p => IsScheduled(p.ParentImage, p.Image)) && d.Procs.All(p => !Names.IsSystemLogon(p.LogonId) || IsScheduled(p.ParentImage, p.Image));
         double repeat = d.Operator.Evidence.GetValueOrDefault("sequence_repeat_ratio");
 
-        if (escalated && (maxLevel >= 3 || stages >= 2 || theft)) d.Kind = "intrusion";
-        else if (!escalated && (serviceActor || batch) && (repeat >= 0.3 || serviceActor)) d.Kind = "automation";
-        else if (!escalated && maxLevel <= 2 && d.Operator.Kind != "machine") d.Kind = "admin";
+        // A service account or scheduled job repeating itself is automation even when rules tag its remote steps as
+        // lateral movement (an inventory over WinRM, a backup copying to a share), unless it escalates strongly.
+        if (!strong && (serviceActor || batch) && (repeat >= 0.3 || serviceActor)) d.Kind = "automation";
+        else if (escalated && (maxLevel >= 3 || stages >= 2 || theft)) d.Kind = "intrusion";
+        // Admin work: an administrative account (adm/admin in the name, or special privileges at logon), or discovery
+        // only, at a pace that is not a machine's, without escalation. An ordinary user's odd detections stay "suspicious".
+        else if (!escalated && maxLevel <= 2 && d.Operator.Kind != "machine"
+                 && (users.Any(u => env.IsAdministrative(u)) || (evidenced.Count > 0 && evidenced.All(t => t is "discovery" or "execution"))))
+            d.Kind = "admin";
         else d.Kind = "suspicious";
 
-        double progression = 7 * stages + Math.Min(6, 1.5 * d.TacticSet.Count(t => !Tactics.Chain.Contains(t)));
+        double progression = 7 * stages + Math.Min(6, 1.5 * evidenced.Count(t => !Tactics.Chain.Contains(t)));
         if (stages >= 2)
         {
-            var firsts = Tactics.Chain.Where(d.TacticSet.Contains)
+            var firsts = Tactics.Chain.Where(evidenced.Contains)
                 .Select(t => d.Facts.Where(f => f.Tactics.Contains(t)).Min(f => f.Ticks)).ToList();
             bool ordered = true;
             for (int i = 1; i < firsts.Count; i++) ordered &= firsts[i] >= firsts[i - 1];

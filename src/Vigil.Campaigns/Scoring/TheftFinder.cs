@@ -73,7 +73,9 @@ internal static partial class TheftFinder
             // benign job touched at night is not blamed for an upload in the afternoon.
             if (d.First != 0 && (flow.First < d.First - slack || flow.First > d.Last + 30 * slack) && flow.First != long.MaxValue) continue;
             bool novel = d.First == 0 || flow.First >= d.First - slack;
-            bool big = flow.OrigBytes >= UploadBytes;
+            // Volume alone does not make a campaign the uploader (Zeek does not say which process sent it): the campaign
+            // must have staged data on that host first (an export, an archive, a collection step) in the two hours before.
+            bool big = flow.OrigBytes >= UploadBytes && Staged(d, found, env.Hosts.HostOf(flow.Source), flow.First);
             var host = env.Hosts.HostOf(flow.Source) is { Length: > 0 } h ? h : flow.Source;
             // Named by an exfiltration detection on this same host (or from this address).
             bool named = exfilDests.TryGetValue(flow.Dest, out var namers) && namers.Any(f => f.Host == host || f.SourceAddress == flow.Source);
@@ -114,6 +116,16 @@ internal static partial class TheftFinder
     /// <summary>Words one of the patterns needs: most commands have none, and skip the regular expressions.</summary>
     private static readonly System.Buffers.SearchValues<string> Keywords = System.Buffers.SearchValues.Create(
         ["bcp", "sqlcmd", "pg_dump", "mysqldump", "mongo", "expdp", "7z", "rar", "zip", "-mhe"], StringComparison.OrdinalIgnoreCase);
+
+    private static bool Staged(Draft d, List<DataTheft> found, string host, long ticks)
+    {
+        long from = ticks - 2 * TimeSpan.TicksPerHour, to = ticks + TimeSpan.TicksPerMinute;
+        if (found.Any(t => t.Kind is "database-export" or "archive" && t.Host == host && t.Time.Ticks >= from && t.Time.Ticks <= to)) return true;
+        for (int k = 0; k < d.Facts.Count; k++)
+            if (d.FactHosts[k] == host && d.Facts[k].Ticks >= from && d.Facts[k].Ticks <= to && Tactics.LevelRank(d.Facts[k].Level) >= 2
+                && d.Facts[k].Tactics.Any(t => t is "collection" or "exfiltration")) return true;
+        return false;
+    }
 
     public static string? CommandKind(string command)
     {
