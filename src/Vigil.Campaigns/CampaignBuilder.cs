@@ -289,9 +289,11 @@ public sealed class CampaignBuilder
         }
         // Movement shown only by a detection's command line (the target's own logs may be absent).
         var linked = new HashSet<(string, string)>(d.Links.Select(x => (x.FromHost, x.ToHost)));
+        // Only from high/critical detections (a PsExec or WMIC run against the host): a lower one naming a host is often an
+        // attempt (net use \\HOST while spraying passwords) and no evidence the actor got there.
         foreach (var f in lateralFacts)
         {
-            if (!f.Tactics.Contains("lateral-movement") || f.Host.Length == 0) continue;
+            if (!f.Tactics.Contains("lateral-movement") || f.Host.Length == 0 || Tactics.LevelRank(f.Level) < 3) continue;
             foreach (var target in CommandTargets(f.Detail))
             {
                 if (target == f.Host || !linked.Add((f.Host, target))) continue;

@@ -27,7 +27,10 @@ internal static class CampaignScorer
         var escalation = d.Facts.Where(f => Tactics.LevelRank(f.Level) >= 2).SelectMany(f => f.Tactics).Where(Tactics.Escalation.Contains).ToHashSet();
         bool theft = d.Theft.Count > 0;
         bool escalated = escalation.Count > 0 || theft;
-        int stages = Tactics.Chain.Count(evidenced.Contains);
+        // A detection is one step: a rule tagged with several chain tactics (an admin-share copy tagged lateral movement,
+        // collection and exfiltration) counts as its earliest stage only.
+        int stages = d.Facts.Where(f => Tactics.LevelRank(f.Level) >= 1)
+            .Select(f => Tactics.Chain.FirstOrDefault(f.Tactics.Contains)).Where(t => t is not null).Distinct().Count();
         // Strong escalation: what scheduled jobs do not do: credential access, exfiltration or impact at high level or
         // above, data theft, new accounts. (Rules tag remote administration broadly, e.g. WinRM sessions as lateral
         // movement or privilege escalation, so those tags alone do not count here.)
@@ -35,7 +38,10 @@ internal static class CampaignScorer
             || d.Facts.Any(f => Tactics.LevelRank(f.Level) >= 2 && f.Techniques.Any(t => t.StartsWith("T1136", StringComparison.Ordinal)));
         var users = d.Users.Where(u => !u.StartsWith("aws:", StringComparison.Ordinal)).ToList();
         bool serviceActor = users.Count > 0 && users.All(Names.IsServiceAccount);
-        bool batch = d.Procs.Count > 0 && d.Procs.Any(p => IsScheduled(p.ParentImage, p.Image)) && d.Procs.All(p => !Names.IsSystemLogon(p.LogonId) || IsScheduled(p.ParentImage, p.Image));
+        // Scheduled: every process tree of the campaign was started by the task scheduler (or a service host).
+        var guids = d.Procs.Where(p => p.Guid.Length > 0).Select(p => p.Guid).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var roots = d.Procs.Where(p => p.ParentGuid.Length == 0 || !guids.Contains(p.ParentGuid)).ToList();
+        bool batch = roots.Count > 0 && roots.All(p => IsScheduled(p.ParentImage, p.Image));
         double repeat = d.Operator.Evidence.GetValueOrDefault("sequence_repeat_ratio");
 
         // A service account or scheduled job repeating itself is automation even when rules tag its remote steps as
@@ -52,7 +58,7 @@ internal static class CampaignScorer
         double progression = 7 * stages + Math.Min(6, 1.5 * evidenced.Count(t => !Tactics.Chain.Contains(t)));
         if (stages >= 2)
         {
-            var firsts = Tactics.Chain.Where(evidenced.Contains)
+            var firsts = Tactics.Chain.Where(t => d.Facts.Any(f => f.Tactics.Contains(t)))
                 .Select(t => d.Facts.Where(f => f.Tactics.Contains(t)).Min(f => f.Ticks)).ToList();
             bool ordered = true;
             for (int i = 1; i < firsts.Count; i++) ordered &= firsts[i] >= firsts[i - 1];
