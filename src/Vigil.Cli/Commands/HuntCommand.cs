@@ -7,7 +7,7 @@ using Vigil.Rules;
 namespace Vigil.Cli.Commands;
 
 /// <summary>
-/// <c>vigil hunt INPUT... [--rules PATH]... [--no-builtin] [--format jsonl|csv|table] [--output FILE]</c>:
+/// <c>vigil hunt INPUT... [--rules PATH]... [--no-builtin] [--format jsonl|csv|table] [--output FILE] [--report FILE.html]</c>:
 /// runs Sigma rules over the inputs and writes one row per detection.
 /// </summary>
 public static class HuntCommand
@@ -23,9 +23,8 @@ public static class HuntCommand
         string? outputPath = a.Value("--output") ?? a.Value("-o");
         bool toTerminal = outputPath is null && ReferenceEquals(console.Out, Console.Out) && !Console.IsOutputRedirected;
         string format = a.Choice(a.Value("-f") is null ? "--format" : "-f", toTerminal ? "table" : "jsonl", DetectionWriters.Formats);
-        foreach (var unbuilt in new[] { "--report" })
-            if (a.Value(unbuilt) is not null)
-                throw new UsageException($"{unbuilt} is not available in this version yet (campaigns and the HTML report are being built)");
+        if (a.Value("--report") is { } reportPath && Directory.Exists(reportPath))
+            throw new UsageException($"--report {reportPath}: is a folder; give the report's file name, e.g. report.html");
         // Outputs beside the main stream (campaigns, report, timelines): each a sink fed in output order, see HuntSinks.
         using var sinks = HuntSinks.Create(a, console);
         var selection = RulesCommand.Selection(a);

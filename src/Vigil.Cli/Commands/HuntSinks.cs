@@ -20,6 +20,7 @@ public sealed class HuntSinks : IDisposable
         if (a.Value("--timeline") is { } timeline) s._sinks.Add(new TimelineCsvSink(timeline));
         if (a.Value("--timesketch") is { } timesketch) s._sinks.Add(new TimesketchSink(timesketch, console.Error));
         if (a.Value("--sqlite") is { } sqlite) s._sinks.Add(new SqliteSink(sqlite));
+        if (a.Value("--report") is { } report) s._sinks.Add(new Vigil.Outputs.Report.HtmlReportSink(report));
         return s;
     }
 

@@ -69,16 +69,19 @@ public class ExitCodeTests
     }
 
     [Fact]
-    public void Report_says_plainly_it_is_not_built_yet_while_campaigns_are()
+    public void Campaigns_and_report_are_built_and_write_their_files()
     {
-        var r = CliRunner.Run("hunt", "x", "--report", "r.html");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("not available", r.Error);
+        // Both flags parse; a missing input is what stops the hunt (exit 2, nothing could be read).
         var dir = CliRunner.TempDir("exit-campaigns");
+        var missing = CliRunner.Run("hunt", Path.Combine(dir, "x"), "--campaigns", Path.Combine(dir, "c.json"), "--report", Path.Combine(dir, "r.html"));
+        Assert.Equal(2, missing.ExitCode);
+        Assert.DoesNotContain("not available", missing.Error);
         var input = Path.Combine(dir, "e.jsonl");
         File.WriteAllText(input, "{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Computer\":\"WS1\",\"TimeCreated\":\"2026-03-10T10:00:00Z\",\"Image\":\"C:\\\\Windows\\\\System32\\\\whoami.exe\",\"CommandLine\":\"whoami\"}\n");
-        var ok = CliRunner.Run("hunt", input, "--campaigns", Path.Combine(dir, "c.json"), "--format", "jsonl", "--output", Path.Combine(dir, "d.jsonl"));
+        var ok = CliRunner.Run("hunt", input, "--campaigns", Path.Combine(dir, "c.json"), "--report", Path.Combine(dir, "r.html"),
+            "--format", "jsonl", "--output", Path.Combine(dir, "d.jsonl"));
         Assert.Equal(0, ok.ExitCode);
         Assert.StartsWith("{", File.ReadAllText(Path.Combine(dir, "c.json")));
+        Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(dir, "r.html")));
     }
 }

@@ -1,0 +1,404 @@
+using System.Buffers;
+using System.Globalization;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Vigil.Campaigns;
+using Vigil.Engine.Hunting;
+using Vigil.Events;
+using Vigil.Rules;
+
+namespace Vigil.Outputs.Report;
+
+/// <summary>
+/// <c>vigil hunt ... --report FILE.html</c>: one self-contained HTML file (campaigns, ATT&amp;CK heat map, charts,
+/// a virtualised detection table with the raw event behind each row, and what was read).
+///
+/// Memory: detections are not held. Each <see cref="Add"/> writes one compact row (numbers and string-table indexes)
+/// to a temp file and the event, once per distinct event, as one JSON line to a second temp file; only the string
+/// table (rule ids, hosts, channels, sources: distinct values, not per row) stays in memory. <see cref="Complete"/>
+/// splices both files into the page.
+///
+/// Security: every event string is attacker-written. Data goes into <c>&lt;script type="application/json"&gt;</c>
+/// blocks (never executed) with <c>&lt; &gt; &amp;</c> and U+2028/2029 escaped as <c>\uXXXX</c>, so nothing in the data can close
+/// the block or start markup; the page's script renders data only as text nodes. A Content-Security-Policy meta tag
+/// allows the one inline script and style by SHA-256 hash and nothing else (no network of any kind).
+/// </summary>
+public sealed class HtmlReportSink : IHuntSink
+{
+    private readonly string _path;
+    private readonly string _tempDir;
+    private readonly FileStream _rows;
+    private readonly FileStream _events;
+    private readonly Utf8JsonWriter _rowWriter;
+    private readonly ArrayBufferWriter<byte> _eventBuffer = new(4096);
+    private Utf8JsonWriter? _eventWriter;
+    private readonly Dictionary<string, int> _stringIndex = new(StringComparer.Ordinal);
+    private readonly List<string> _strings = [];
+    private readonly Dictionary<SigmaRule, int> _ruleIndex = new(ReferenceEqualityComparer.Instance);
+    private readonly List<SigmaRule> _rules = [];
+    private long _rowCount;
+    private long _eventCount;
+    private EventOrigin? _lastOrigin;
+    private bool _completed;
+
+    public HtmlReportSink(string path)
+    {
+        _path = Path.GetFullPath(path);
+        // Like --output: the report's folder is created if missing.
+        var dir = Path.GetDirectoryName(_path);
+        if (dir is not null) Directory.CreateDirectory(dir);
+        _tempDir = Path.Combine(Path.GetTempPath(), "vigil-report-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_tempDir);
+        _rows = new FileStream(Path.Combine(_tempDir, "rows.json"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+        _events = new FileStream(Path.Combine(_tempDir, "events.json"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+        _rowWriter = new Utf8JsonWriter(_rows, EventJson.WriterOptions);
+    }
+
+    /// <summary>Row columns, in order (the page reads them by these positions; keep report.js's C_* constants in step).</summary>
+    public static readonly string[] RowColumns =
+        ["id", "time_ms", "rule", "computer", "channel", "event_id", "record_id", "source", "place", "event"];
+
+    public void Add(long id, Detection d)
+    {
+        if (_completed) throw new InvalidOperationException("the report is already complete");
+        // Several rules firing on one event come out adjacent (output order sorts by time, source, place, then rule),
+        // so one comparison with the previous origin stores each event once.
+        if (_lastOrigin != d.Origin)
+        {
+            WriteEvent(d);
+            _lastOrigin = d.Origin;
+            _eventCount++;
+        }
+        var w = _rowWriter;
+        if (_rowCount > 0) { w.Flush(); _rows.Write(",\n"u8); w.Reset(_rows); }
+        w.WriteStartArray();
+        w.WriteNumberValue(id);
+        if (d.TimestampTicks == 0) w.WriteNullValue();
+        else w.WriteNumberValue((d.TimestampTicks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond);
+        w.WriteNumberValue(Rule(d.Rule));
+        w.WriteNumberValue(Intern(d.Computer));
+        w.WriteNumberValue(Intern(d.Channel));
+        if (d.EventId is { } eid) w.WriteNumberValue(eid); else w.WriteNullValue();
+        if (d.RecordId is { } rid) w.WriteNumberValue(rid); else w.WriteNullValue();
+        w.WriteNumberValue(Intern(d.Source));
+        // Place in the source: a line number (> 0) for text formats, else -(byte offset + 1).
+        w.WriteNumberValue(d.Origin.Line > 0 ? d.Origin.Line : -(d.Origin.Offset + 1));
+        w.WriteNumberValue(_eventCount - 1);
+        w.WriteEndArray();
+        _rowCount++;
+    }
+
+    private void WriteEvent(Detection d)
+    {
+        _eventBuffer.Clear();
+        if (_eventWriter is null) _eventWriter = new Utf8JsonWriter(_eventBuffer, EventJson.WriterOptions);
+        else _eventWriter.Reset(_eventBuffer);
+        _eventWriter.WriteStartObject();
+        EventJson.WriteFields(d.Fields, _eventWriter);
+        _eventWriter.WriteEndObject();
+        _eventWriter.Flush();
+        if (_eventCount > 0) _events.Write(",\n"u8);
+        // One event per line: the page finds event i by its line. Raw JSON values copied from pretty-printed input
+        // could hold line breaks between tokens; as whitespace outside strings they can become spaces.
+        WriteEscaped(_eventBuffer.WrittenSpan, _events, newlinesToSpace: true);
+    }
+
+    private int Intern(string s)
+    {
+        if (_stringIndex.TryGetValue(s, out int i)) return i;
+        i = _strings.Count;
+        _strings.Add(s);
+        _stringIndex[s] = i;
+        return i;
+    }
+
+    private int Rule(SigmaRule r)
+    {
+        if (_ruleIndex.TryGetValue(r, out int i)) return i;
+        i = _rules.Count;
+        _rules.Add(r);
+        _ruleIndex[r] = i;
+        return i;
+    }
+
+    public void Complete(HuntSummary summary)
+    {
+        if (_completed) throw new InvalidOperationException("the report is already complete");
+        _completed = true;
+        _rowWriter.Flush();
+        _rows.Flush();
+        _events.Flush();
+
+        var asm = typeof(HtmlReportSink).Assembly;
+        string template = Resource(asm, "report.html");
+        string style = Resource(asm, "report.css");
+        string script = Resource(asm, "report.js");
+        // The policy: nothing may load or connect anywhere; the one inline script and style run by hash only.
+        string csp = $"default-src 'none'; script-src '{Sha256(script)}'; style-src '{Sha256(style)}'; img-src data:; "
+                     + "base-uri 'none'; form-action 'none'";
+
+        string tmp = _path + ".partial";
+        using (var o = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        {
+            var parts = template.Split(["{{CSP}}", "{{STYLE}}", "{{DATA}}", "{{SCRIPT}}"], StringSplitOptions.None);
+            if (parts.Length != 5) throw new InvalidOperationException("report.html template: expected the four placeholders once each");
+            Write(o, parts[0]);
+            Write(o, csp);
+            Write(o, parts[1]);
+            Write(o, style);
+            Write(o, parts[2]);
+            Write(o, "<script type=\"application/json\" id=\"vigil-meta\">");
+            WriteEscaped(MetaJson(summary), o, newlinesToSpace: false);
+            Write(o, "</script>\n<script type=\"application/json\" id=\"vigil-rows\">[");
+            _rows.Position = 0;
+            _rows.CopyTo(o); // already escaped: rows hold only numbers
+            Write(o, "]</script>\n<script type=\"application/json\" id=\"vigil-events\">[\n");
+            _events.Position = 0;
+            _events.CopyTo(o); // escaped as written
+            Write(o, _eventCount > 0 ? "\n]</script>\n" : "]</script>\n"); // one newline per event, plus the first
+            Write(o, parts[3]);
+            Write(o, script);
+            Write(o, parts[4]);
+        }
+        File.Move(tmp, _path, overwrite: true);
+    }
+
+    private byte[] MetaJson(HuntSummary s)
+    {
+        var buf = new ArrayBufferWriter<byte>(1 << 16);
+        using (var w = new Utf8JsonWriter(buf, EventJson.WriterOptions))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("version", 1);
+            w.WriteStartArray("columns");
+            foreach (var c in RowColumns) w.WriteStringValue(c);
+            w.WriteEndArray();
+            w.WriteStartArray("strings");
+            foreach (var str in _strings) w.WriteStringValue(str);
+            w.WriteEndArray();
+            // Rules as objects: [id, title, level, status, tags[]]
+            w.WriteStartArray("rules");
+            foreach (var r in _rules)
+            {
+                w.WriteStartArray();
+                w.WriteStringValue(r.Id);
+                w.WriteStringValue(r.Title);
+                w.WriteStringValue(r.Level);
+                w.WriteStringValue(r.Status);
+                w.WriteStartArray();
+                foreach (var t in r.Tags) w.WriteStringValue(t);
+                w.WriteEndArray();
+                w.WriteEndArray();
+            }
+            w.WriteEndArray();
+            w.WriteNumber("rows", _rowCount);
+            w.WriteNumber("events", _eventCount);
+            WriteSummary(s, w);
+            w.WriteStartArray("campaigns");
+            foreach (var c in s.Campaigns) WriteCampaign(c, w);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return buf.WrittenSpan.ToArray();
+    }
+
+    private static void WriteSummary(HuntSummary s, Utf8JsonWriter w)
+    {
+        w.WriteStartObject("summary");
+        w.WriteString("started", s.StartedUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        w.WriteNumber("elapsed_s", Math.Round(s.Elapsed.TotalSeconds, 3));
+        w.WriteNumber("rules_run", s.RulesRun);
+        w.WriteNumber("detections", s.DetectionCount);
+        w.WriteNumber("events", s.Stats.Events);
+        w.WriteNumber("files_read", s.Stats.FilesRead);
+        w.WriteNumber("bytes", s.Stats.BytesTotal);
+        Time(w, "first_event", s.Stats.FirstEvent);
+        Time(w, "last_event", s.Stats.LastEvent);
+        w.WriteStartObject("levels");
+        foreach (var kv in s.LevelCounts.OrderByDescending(kv => DetectionWriters.LevelRank(kv.Key)).ThenBy(kv => kv.Key, StringComparer.Ordinal))
+            w.WriteNumber(kv.Key, kv.Value);
+        w.WriteEndObject();
+        w.WriteStartArray("files");
+        foreach (var f in s.Files)
+        {
+            w.WriteStartArray();
+            w.WriteStringValue(f.Path);
+            w.WriteStringValue(f.Format.Name);
+            w.WriteNumberValue(f.Length);
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        // Every error and notice, as the CLI printed them (file and place first).
+        w.WriteStartArray("errors");
+        foreach (var e in s.Errors)
+        {
+            w.WriteStartArray();
+            w.WriteStringValue(e.ToString());
+            w.WriteBooleanValue(e.Notice);
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void Time(Utf8JsonWriter w, string name, DateTime? t)
+    {
+        if (t is { } v) w.WriteNumber(name, Ms(v)); else w.WriteNull(name);
+    }
+
+    private static long Ms(DateTime t) => (t.ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+
+    private static void Ids(Utf8JsonWriter w, string name, IReadOnlyList<long> ids)
+    {
+        w.WriteStartArray(name);
+        foreach (var id in ids) w.WriteNumberValue(id);
+        w.WriteEndArray();
+    }
+
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+
+    private static void WriteCampaign(Campaign c, Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", c.Id);
+        w.WriteNumber("score", Math.Round(c.Score, 2));
+        w.WriteString("kind", c.Kind);
+        Strings(w, "hosts", c.Hosts);
+        Strings(w, "users", c.Users);
+        Strings(w, "internal", c.InternalAddresses);
+        Strings(w, "external", c.ExternalAddresses);
+        Strings(w, "tactics", c.Tactics);
+        Strings(w, "techniques", c.Techniques);
+        w.WriteNumber("first", Ms(c.FirstSeen));
+        w.WriteNumber("last", Ms(c.LastSeen));
+        Ids(w, "detections", c.DetectionIds);
+        w.WriteStartObject("levels");
+        foreach (var kv in c.Levels) w.WriteNumber(kv.Key, kv.Value);
+        w.WriteEndObject();
+        w.WriteStartObject("operator");
+        w.WriteString("kind", c.Operator.Kind);
+        w.WriteNumber("confidence", c.Operator.Confidence);
+        w.WriteStartObject("evidence");
+        foreach (var kv in c.Operator.Evidence)
+        {
+            if (double.IsFinite(kv.Value)) w.WriteNumber(kv.Key, kv.Value);
+            else w.WriteString(kv.Key, kv.Value.ToString(CultureInfo.InvariantCulture)); // JSON has no NaN/Infinity
+        }
+        w.WriteEndObject();
+        Strings(w, "reasons", c.Operator.Reasons);
+        w.WriteEndObject();
+        w.WriteString("summary", c.Summary);
+        // Steps: [time_ms, host, user, tactic, technique, rule_id, rule_title, level, detection_id, count, detail]
+        w.WriteStartArray("steps");
+        foreach (var s in c.Steps)
+        {
+            w.WriteStartArray();
+            w.WriteNumberValue(Ms(s.Time));
+            w.WriteStringValue(s.Host);
+            w.WriteStringValue(s.User);
+            w.WriteStringValue(s.Tactic);
+            w.WriteStringValue(s.Technique);
+            w.WriteStringValue(s.RuleId);
+            w.WriteStringValue(s.RuleTitle);
+            w.WriteStringValue(s.Level);
+            w.WriteNumberValue(s.DetectionId);
+            w.WriteNumberValue(s.Count);
+            w.WriteStringValue(s.Detail);
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("links");
+        foreach (var l in c.Links)
+        {
+            w.WriteStartObject();
+            w.WriteString("from", l.FromHost);
+            w.WriteString("to", l.ToHost);
+            w.WriteString("account", l.Account);
+            w.WriteString("method", l.Method);
+            w.WriteNumber("time", Ms(l.Time));
+            w.WriteString("address", l.SourceAddress);
+            Ids(w, "detections", l.DetectionIds);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("theft");
+        foreach (var t in c.Theft)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("time", Ms(t.Time));
+            w.WriteString("host", t.Host);
+            w.WriteString("kind", t.Kind);
+            w.WriteString("detail", t.Detail);
+            w.WriteNumber("bytes", t.Bytes);
+            w.WriteString("destination", t.Destination);
+            Ids(w, "detections", t.DetectionIds);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Copies UTF-8 JSON text so that it can sit inside a <c>&lt;script&gt;</c> element: <c>&lt;</c>, <c>&gt;</c>, <c>&amp;</c>
+    /// and U+2028/U+2029 become <c>\u003c</c>, <c>\u003e</c>, <c>\u0026</c>, <c>\u2028</c>, <c>\u2029</c>. These characters
+    /// never occur in JSON's structure, only inside strings, where the escapes mean the same character, so the JSON
+    /// is unchanged in meaning while the HTML parser cannot see <c>&lt;/script</c> or <c>&lt;!--</c> in it.
+    /// </summary>
+    public static void WriteEscaped(ReadOnlySpan<byte> json, Stream o, bool newlinesToSpace)
+    {
+        int start = 0;
+        for (int i = 0; i < json.Length; i++)
+        {
+            byte b = json[i];
+            ReadOnlySpan<byte> rep;
+            int skip = 1;
+            switch (b)
+            {
+                case (byte)'<': rep = "\\u003c"u8; break;
+                case (byte)'>': rep = "\\u003e"u8; break;
+                case (byte)'&': rep = "\\u0026"u8; break;
+                case (byte)'\n' or (byte)'\r' when newlinesToSpace: rep = " "u8; break;
+                case 0xE2 when i + 2 < json.Length && json[i + 1] == 0x80 && json[i + 2] is 0xA8 or 0xA9:
+                    rep = json[i + 2] == 0xA8 ? "\\u2028"u8 : "\\u2029"u8;
+                    skip = 3;
+                    break;
+                default: continue;
+            }
+            o.Write(json[start..i]);
+            o.Write(rep);
+            i += skip - 1;
+            start = i + 1;
+        }
+        o.Write(json[start..]);
+    }
+
+    private static void Write(Stream o, string s) => o.Write(Encoding.UTF8.GetBytes(s));
+
+    /// <summary>The CSP source expression for an inline element's text, hashed as the browser does (its UTF-8 bytes).</summary>
+    public static string Sha256(string text) => "sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    private static string Resource(Assembly asm, string name)
+    {
+        using var s = asm.GetManifestResourceStream("Vigil.Outputs.Report." + name)
+            ?? throw new InvalidOperationException($"embedded report resource {name} is missing");
+        using var r = new StreamReader(s, Encoding.UTF8);
+        // One line ending everywhere, so the hash is the same whichever way git checked the file out.
+        return r.ReadToEnd().Replace("\r\n", "\n");
+    }
+
+    public void Dispose()
+    {
+        _rowWriter.Dispose();
+        _eventWriter?.Dispose();
+        _rows.Dispose();
+        _events.Dispose();
+        try { Directory.Delete(_tempDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
