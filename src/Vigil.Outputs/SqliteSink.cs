@@ -116,12 +116,6 @@ public sealed class SqliteSink : IHuntSink
         _insert.ExecuteNonQuery();
     }
 
-    private static readonly JsonSerializerOptions CampaignJson = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     public void Complete(HuntSummary s)
     {
         using (var c = Command("INSERT INTO campaigns(id, rank, score, kind, first_seen, last_seen, operator, operator_confidence, summary, json) VALUES($id,$rank,$score,$kind,$first,$last,$op,$conf,$summary,$json)",
@@ -133,7 +127,7 @@ public sealed class SqliteSink : IHuntSink
             foreach (var k in s.Campaigns)
             {
                 Run(c, k.Id, ++rank, k.Score, k.Kind, Iso(k.FirstSeen.Ticks), Iso(k.LastSeen.Ticks), k.Operator.Kind,
-                    k.Operator.Confidence, k.Summary, JsonSerializer.Serialize(k, CampaignJson));
+                    k.Operator.Confidence, k.Summary, Vigil.Campaigns.Output.CampaignJson.ToJson(k));
                 foreach (long d in k.DetectionIds.Distinct()) Run(cd, k.Id, d);
                 for (int i = 0; i < k.Hosts.Count; i++) Run(ch, k.Id, k.Hosts[i], i + 1);
             }

@@ -18,6 +18,15 @@ public static class CampaignJson
         w.WriteEndObject();
     }
 
+    /// <summary>One campaign as compact JSON text, the same object as in the --campaigns file (the SQLite json column).</summary>
+    public static string ToJson(Campaign c)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            WriteCampaign(w, c);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     public static void WriteCampaign(Utf8JsonWriter w, Campaign c)
     {
         w.WriteStartObject();

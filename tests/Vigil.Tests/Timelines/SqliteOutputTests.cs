@@ -105,11 +105,12 @@ public sealed class SqliteOutputTests(HuntOutputs hunt, ITestOutputHelper output
         var dets = RealEventDetections(EvtxTestSupport.Sample(Path.Combine("DeepBlueCLI", "smb-password-guessing-security.evtx")), 30);
         string path = Path.Combine(Cli.CliRunner.TempDir("sqlite-campaigns"), "c.db");
         File.WriteAllText(path, "not a database"); // an existing file is replaced, never appended to
+        Vigil.Campaigns.Campaign c1;
         using (var sink = new SqliteSink(path))
         {
             for (int i = 0; i < dets.Count; i++) sink.Add(i + 1, dets[i]);
             sink.Complete(Summary(dets.Count, [
-                Campaign("C1", [1, 2, 3, 4], ["DESKTOP-M5SN04R", "DC01"], dets[0].Timestamp!.Value, dets[3].Timestamp!.Value),
+                c1 = Campaign("C1", [1, 2, 3, 4], ["DESKTOP-M5SN04R", "DC01"], dets[0].Timestamp!.Value, dets[3].Timestamp!.Value),
                 Campaign("C2", [10, 30], ["DESKTOP-M5SN04R"], dets[9].Timestamp!.Value, dets[29].Timestamp!.Value)]));
         }
         using var db = Open(path);
@@ -120,7 +121,9 @@ public sealed class SqliteOutputTests(HuntOutputs hunt, ITestOutputHelper output
         Assert.Equal("DC01", Scalar(db, "SELECT host FROM campaign_hosts WHERE campaign_id = 'C1' AND ord = 2"));
         Assert.Equal(dets[29].RecordId, (long?)Scalar(db, "SELECT d.record_id FROM detections d JOIN campaign_detections cd ON cd.detection_id = d.id WHERE cd.campaign_id = 'C2' ORDER BY d.id DESC LIMIT 1"));
         var json = JsonDocument.Parse((string)Scalar(db, "SELECT json FROM campaigns WHERE id = 'C1'")!).RootElement;
-        Assert.Equal(4, json.GetProperty("detection_ids").GetArrayLength());
+        Assert.Equal(4, json.GetProperty("detections").GetArrayLength());
+        // The json column is the campaign's object exactly as the --campaigns file writes it.
+        Assert.Equal(Vigil.Campaigns.Output.CampaignJson.ToJson(c1), (string)Scalar(db, "SELECT json FROM campaigns WHERE id = 'C1'")!);
         Assert.Equal("machine", Scalar(db, "SELECT operator FROM campaigns WHERE id = 'C1'"));
         Assert.Equal(1L, Scalar(db, "SELECT rank FROM campaigns WHERE id = 'C1'"));
     }
