@@ -35,9 +35,7 @@ public static class Inputs
             return ReferenceEquals(console.Out, Console.Out)
                 ? new BufferedStream(Console.OpenStandardOutput(), 1 << 16)
                 : new TextWriterStream(console.Out);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        return Vigil.Outputs.OutputFiles.Create(path);
     }
 }
 

@@ -41,6 +41,13 @@ public static class Program
         {
             return Usage.Fail(console, ex.Message);
         }
+        catch (Vigil.Outputs.OutputFileException ex)
+        {
+            // An output path that cannot be written (a file where a folder should be, no permission, disk full):
+            // a usage problem, reported without a stack trace.
+            console.Error.WriteLine($"vigil: {ex.Message}");
+            return ExitCodes.Usage;
+        }
     }
 }
 

@@ -14,9 +14,7 @@ public sealed class CampaignJsonSink : IHuntSink
     public CampaignJsonSink(string path)
     {
         _path = path;
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        _file = OutputFiles.Create(path);
     }
 
     public void Add(long id, Detection detection) { } // campaigns come built in the summary

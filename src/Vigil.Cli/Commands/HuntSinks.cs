@@ -15,13 +15,21 @@ public sealed class HuntSinks : IDisposable
     public static HuntSinks Create(ArgReader a, CliConsole console)
     {
         var s = new HuntSinks();
-        // Sinks register here, one line each: if (a.Value("--flag") is { } path) s._sinks.Add(new SomeSink(path));
-        if (a.Value("--campaigns") is { } campaigns) s._sinks.Add(new CampaignJsonSink(campaigns));
-        if (a.Value("--timeline") is { } timeline) s._sinks.Add(new TimelineCsvSink(timeline));
-        if (a.Value("--timesketch") is { } timesketch) s._sinks.Add(new TimesketchSink(timesketch, console.Error));
-        if (a.Value("--sqlite") is { } sqlite) s._sinks.Add(new SqliteSink(sqlite));
-        if (a.Value("--report") is { } report) s._sinks.Add(new Vigil.Outputs.Report.HtmlReportSink(report));
-        return s;
+        try
+        {
+            // Sinks register here, one line each: if (a.Value("--flag") is { } path) s._sinks.Add(new SomeSink(path));
+            if (a.Value("--campaigns") is { } campaigns) s._sinks.Add(new CampaignJsonSink(campaigns));
+            if (a.Value("--timeline") is { } timeline) s._sinks.Add(new TimelineCsvSink(timeline));
+            if (a.Value("--timesketch") is { } timesketch) s._sinks.Add(new TimesketchSink(timesketch, console.Error));
+            if (a.Value("--sqlite") is { } sqlite) s._sinks.Add(new SqliteSink(sqlite));
+            if (a.Value("--report") is { } report) s._sinks.Add(new Vigil.Outputs.Report.HtmlReportSink(report));
+            return s;
+        }
+        catch
+        {
+            s.Dispose(); // a later output failed to open: the earlier ones remove what they made
+            throw;
+        }
     }
 
     public int Count => _sinks.Count;

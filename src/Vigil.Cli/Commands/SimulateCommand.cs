@@ -30,6 +30,11 @@ public static class SimulateCommand
             // The simulator's own limits (e.g. an EVTX file past 65,535 chunks at tens of millions of events).
             throw new UsageException(ex.Message);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The output folder cannot be made or written: the same clear error as every other output.
+            throw new Vigil.Outputs.OutputFileException(outDir, ex);
+        }
         if (!a.Flag("--quiet") && !a.Flag("-q"))
         {
             // EVTX output is one file per host and channel (about a hundred files): name them only when few.

@@ -46,9 +46,8 @@ public sealed class HtmlReportSink : IHuntSink
     public HtmlReportSink(string path)
     {
         _path = Path.GetFullPath(path);
-        // Like --output: the report's folder is created if missing.
-        var dir = Path.GetDirectoryName(_path);
-        if (dir is not null) Directory.CreateDirectory(dir);
+        // Like --output: the report's folder is created if missing (now, so a bad path fails before the hunt).
+        OutputFiles.CreateFolderFor(_path, path);
         _tempDir = Path.Combine(Path.GetTempPath(), "vigil-report-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_tempDir);
         _rows = new FileStream(Path.Combine(_tempDir, "rows.json"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
@@ -139,8 +138,8 @@ public sealed class HtmlReportSink : IHuntSink
         string csp = $"default-src 'none'; script-src '{Sha256(script)}'; style-src '{Sha256(style)}'; img-src data:; "
                      + "base-uri 'none'; form-action 'none'";
 
-        string tmp = _path + ".partial";
-        using (var o = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        using var target = new PartialFile(_path);
+        using (var o = target.Create())
         {
             var parts = template.Split(["{{CSP}}", "{{STYLE}}", "{{DATA}}", "{{SCRIPT}}"], StringSplitOptions.None);
             if (parts.Length != 5) throw new InvalidOperationException("report.html template: expected the four placeholders once each");
@@ -162,7 +161,7 @@ public sealed class HtmlReportSink : IHuntSink
             Write(o, script);
             Write(o, parts[4]);
         }
-        File.Move(tmp, _path, overwrite: true);
+        target.Commit();
     }
 
     private byte[] MetaJson(HuntSummary s)

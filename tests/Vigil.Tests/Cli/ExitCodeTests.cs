@@ -25,6 +25,59 @@ public class ExitCodeTests
         Assert.StartsWith("vigil: ", r.Error);
     }
 
+    /// <summary>An output path under a regular file cannot be created: every output says so, naming the path, and
+    /// exits 1 without a stack trace or a half-written file.</summary>
+    [Theory]
+    [InlineData("--output")]
+    [InlineData("--campaigns")]
+    [InlineData("--report")]
+    [InlineData("--sqlite")]
+    [InlineData("--timeline")]
+    [InlineData("--timesketch")]
+    public void An_output_that_cannot_be_written_exits_1_naming_it(string option)
+    {
+        var dir = CliRunner.TempDir("unwritable-" + option.TrimStart('-'));
+        var notAFolder = Path.Combine(dir, "plain-file");
+        File.WriteAllText(notAFolder, "x");
+        var input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(input, "{\"EventID\": 1, \"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"Image\": \"C:\\\\x.exe\"}\n");
+        var target = Path.Combine(notAFolder, "out.file");
+        string[] args = option == "--output"
+            ? ["hunt", input, "--format", "jsonl", "--output", target]
+            : ["hunt", input, "--format", "jsonl", "--output", Path.Combine(dir, "d.jsonl"), option, target];
+        var r = CliRunner.Run(args);
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("vigil: cannot write " + target, r.Error);
+        Assert.DoesNotContain("   at ", r.Error);
+        Assert.Equal(new[] { "in.jsonl", "plain-file" }, Directory.GetFiles(dir).Select(f => Path.GetFileName(f)).Order().ToList());
+    }
+
+    [Fact]
+    public void When_a_later_output_cannot_be_written_the_earlier_ones_leave_nothing_behind()
+    {
+        var dir = CliRunner.TempDir("unwritable-later");
+        var notAFolder = Path.Combine(dir, "plain-file");
+        File.WriteAllText(notAFolder, "x");
+        var input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(input, "{\"EventID\": 1}\n");
+        var r = CliRunner.Run("hunt", input, "--format", "jsonl", "--output", Path.Combine(dir, "d.jsonl"),
+            "--campaigns", Path.Combine(dir, "c.json"), "--timeline", Path.Combine(dir, "t.csv"), "--report", Path.Combine(notAFolder, "r.html"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("cannot write", r.Error);
+        Assert.Equal(new[] { "in.jsonl", "plain-file" }, Directory.GetFiles(dir).Select(f => Path.GetFileName(f)).Order().ToList());
+    }
+
+    [Fact]
+    public void Simulate_into_a_folder_that_cannot_be_made_exits_1_naming_it()
+    {
+        var notAFolder = Path.Combine(CliRunner.TempDir("unwritable-simulate"), "plain-file");
+        File.WriteAllText(notAFolder, "x");
+        var target = Path.Combine(notAFolder, "demo");
+        var r = CliRunner.Run("simulate", "--out", target, "--events", "100");
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("vigil: cannot write " + target, r.Error);
+    }
+
     [Fact]
     public void Missing_input_exits_2_naming_it()
     {
