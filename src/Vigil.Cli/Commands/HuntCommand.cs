@@ -34,6 +34,8 @@ public static class HuntCommand
         foreach (var p in rulePaths)
             if (!File.Exists(p) && !Directory.Exists(p)) throw new UsageException($"--rules {p}: no such file or folder");
         bool builtin = !a.Flag("--no-builtin");
+        bool verbose = a.Flag("--verbose") || a.Flag("-v");
+        var phases = Stopwatch.StartNew();
         var ruleSet = RuleLoader.Load(rulePaths, builtin, RulesCommand.LoadOptions(a));
         foreach (var err in ruleSet.Errors) console.Error.WriteLine($"vigil: rule error: {err}");
         if (!quiet) foreach (var w in ruleSet.Warnings) console.Error.WriteLine($"vigil: rule warning: {w}");
@@ -43,6 +45,7 @@ public static class HuntCommand
             throw new UsageException(ruleSet.Rules.Count > 0 ? "no rule is left after the rule selection flags"
                 : builtin || rulePaths.Count > 0 ? "no rule could be loaded" : "--no-builtin given and no --rules: there is nothing to hunt with");
 
+        var loadTime = phases.Elapsed;
         var files = Inputs.Open(a, console, out var diagnostics);
         if (files is null) return ExitCodes.NothingRead;
 
@@ -57,6 +60,7 @@ public static class HuntCommand
         using var result = Hunter.Run(files, rules, diagnostics, (int?)a.Long("--threads"), progress.Update,
             correlate: ruleSet, emit: selection.IsEmpty ? null : selection.Selects, observer: campaignInput?.Context);
         progress.Finish();
+        var huntTime = clock.Elapsed;
 
         IReadOnlyList<Vigil.Campaigns.Campaign> campaigns = [];
         using (var output = Inputs.OpenOutput(outputPath, console))
@@ -65,8 +69,14 @@ public static class HuntCommand
             if (campaignInput is null) DetectionWriters.Write(format, sinks.Tee(result.Detections), output, width);
             else campaigns = HuntCampaigns.WriteDetections(format, campaignInput, sinks.Tee(result.Detections), output, width);
         }
+        var writeTime = clock.Elapsed - huntTime;
         sinks.Complete(new HuntSummary(files, result.Stats, diagnostics.Errors, rules.Count, result.Detections.Count,
             result.Detections.LevelCounts, campaigns, started, clock.Elapsed));
+        // Where the time went (wall clock), for tuning and benchmarks: rules = load + compile, hunt = read + match +
+        // correlations (all threads), output = sorting out of the spool and writing detections (and campaigns).
+        if (verbose)
+            console.Error.WriteLine($"vigil: timings: rules {loadTime.TotalSeconds:F2}s, hunt {huntTime.TotalSeconds:F2}s, "
+                + $"output {writeTime.TotalSeconds:F2}s, side outputs {(clock.Elapsed - huntTime - writeTime).TotalSeconds:F2}s");
 
         if (!quiet)
         {

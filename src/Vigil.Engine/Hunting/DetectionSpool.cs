@@ -302,6 +302,11 @@ internal static class SpoolRunFormat
         private readonly IReadOnlyList<SigmaRule> _rules;
         private readonly IReadOnlyList<string> _sources;
         private EventField[]? _lastFields;
+        // A run file is complete and unchanged while it is read: its length is read once (FileStream.Length is an
+        // fstat system call each time, and the bounds checks below ask for it per record and per string).
+        private readonly long _length;
+        // Computer and channel names repeat from record to record; share one string per distinct text.
+        private readonly Dictionary<string, string> _texts = new(StringComparer.Ordinal);
         // Field names repeat in every record; share one string per name within the run.
         private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
 
@@ -310,19 +315,20 @@ internal static class SpoolRunFormat
             _path = path; _rules = rules; _sources = sources;
             _fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             _r = new BinaryReader(_fs);
+            _length = _fs.Length;
         }
 
         public bool TryRead(out DetectionSpool.Sequenced item)
         {
             item = default;
-            if (_fs.Position >= _fs.Length) return false;
+            if (_fs.Position >= _length) return false;
             long at = _fs.Position;
             try
             {
                 long seq = _r.ReadInt64();
                 var rule = _rules[Index(_r.ReadInt32(), _rules.Count, "rule")];
                 long ticks = _r.ReadInt64();
-                string computer = Str(), channel = Str();
+                string computer = Shared(Str()), channel = Shared(Str());
                 long? eventId = Opt(), recordId = Opt();
                 string source = _sources[Index(_r.ReadInt32(), _sources.Count, "source")];
                 long offset = _r.ReadInt64(), line = _r.ReadInt64();
@@ -347,7 +353,7 @@ internal static class SpoolRunFormat
         private EventField[] ReadFields()
         {
             int count = _r.ReadInt32();
-            if (count < 0 || count > _fs.Length - _fs.Position) throw Bad($"field count {count} is out of range");
+            if (count < 0 || count > _length - _fs.Position) throw Bad($"field count {count} is out of range");
             var fields = new EventField[count];
             for (int i = 0; i < count; i++)
             {
@@ -384,7 +390,7 @@ internal static class SpoolRunFormat
         private byte[] Bytes(int expected, bool exact)
         {
             int n = _r.ReadInt32();
-            if (n < 0 || n > _fs.Length - _fs.Position || (exact && n != expected)) throw Bad($"byte length {n} is out of range");
+            if (n < 0 || n > _length - _fs.Position || (exact && n != expected)) throw Bad($"byte length {n} is out of range");
             var b = new byte[n];
             _fs.ReadExactly(b);
             return b;
@@ -395,9 +401,16 @@ internal static class SpoolRunFormat
         private string Str()
         {
             int n = _r.ReadInt32();
-            if (n < 0 || n > MaxString || 2L * n > _fs.Length - _fs.Position) throw Bad($"string length {n} is out of range");
+            if (n < 0 || n > MaxString || 2L * n > _length - _fs.Position) throw Bad($"string length {n} is out of range");
             if (n == 0) return "";
             return string.Create(n, _fs, static (span, fs) => fs.ReadExactly(MemoryMarshal.AsBytes(span)));
+        }
+
+        private string Shared(string s)
+        {
+            if (_texts.TryGetValue(s, out var shared)) return shared;
+            if (_texts.Count < 4096) _texts[s] = s;   // bounded: a pathological run cannot grow the table without limit
+            return s;
         }
 
         private int Index(int i, int count, string what) => (uint)i < (uint)count ? i : throw Bad($"{what} index {i} is out of range");
