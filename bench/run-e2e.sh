@@ -3,7 +3,10 @@
 # side by side with libevtx's evtxexport on the same EVTX files, and records events/s, MB/s and peak
 # memory with the machine, date and corpus in bench/results/.
 #
-#   bench/run-e2e.sh [--events N] [--rules DIR]... [--no-evtxexport] [--no-r2r] [--out FILE]
+#   bench/run-e2e.sh [--events N] [--otrf-copies K] [--rules DIR]... [--no-evtxexport] [--no-r2r] [--out FILE]
+#
+# The OTRF corpus (Winlogbeat-shaped JSON, ../shared/data/json/otrf) is small (31k events), so it is copied K times
+# (default 10) into separate folders to make a hunt long enough that rule loading does not dominate.
 #
 # vigil is published ReadyToRun (precompiled: a hunt otherwise spends ~1 s of CPU in the JIT at start-up),
 # framework-dependent, for this machine's runtime identifier; --no-r2r publishes plain IL as before.
@@ -16,6 +19,7 @@ rules=()
 evtxexport=1
 r2r=1
 out=""
+otrf_copies=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) events=$2; shift 2 ;;
@@ -23,6 +27,7 @@ while [ $# -gt 0 ]; do
     --no-evtxexport) evtxexport=0; shift ;;
     --no-r2r) r2r=0; shift ;;
     --out) out=$2; shift 2 ;;
+    --otrf-copies) otrf_copies=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 1 ;;
   esac
 done
@@ -44,6 +49,9 @@ json_dir="$work/sim/logs"
 simevtx_dir="$work/simevtx/logs"
 "$vigil" simulate --out "$work/simevtx" --format evtx --events "$events" --seed 1 -q
 
+otrf_dir="$work/otrf"
+for i in $(seq 1 "$otrf_copies"); do mkdir -p "$otrf_dir/copy$i"; cp "$shared"/data/json/otrf/*.json "$otrf_dir/copy$i/"; done
+
 size_mb() { du -sb "$1" | awk '{printf "%.1f", $1/1048576}'; }
 # run LABEL CMD...: prints "seconds peak_rss_mb cpu_seconds" of the command (cpu: user + system), output to /dev/null
 run() {
@@ -61,6 +69,8 @@ simevtx_files=$(find "$simevtx_dir" -name '*.evtx' | wc -l)
 simevtx_events=$("$vigil" dump "$simevtx_dir" -q | wc -l)
 evtx_events=$("$vigil" dump "$evtx_dir" -q | wc -l)
 json_events=$("$vigil" dump "$json_dir" -q | wc -l)
+otrf_events=$("$vigil" dump "$otrf_dir" -q | wc -l)
+otrf_mb=$(size_mb "$otrf_dir")
 
 date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
 mkdir -p bench/results
@@ -73,6 +83,7 @@ mkdir -p bench/results
   echo "- EVTX corpus: $evtx_dir ($evtx_files files, $evtx_mb MB, $evtx_events events)"
   echo "- JSON corpus: vigil simulate --events $events --seed 1 ($json_mb MB, $json_events events)"
   echo "- simulated EVTX corpus: vigil simulate --format evtx --events $events --seed 1 ($simevtx_files files, $simevtx_mb MB, $simevtx_events events)"
+  echo "- OTRF corpus: ../shared/data/json/otrf copied $otrf_copies times ($otrf_mb MB, $otrf_events events)"
   echo "- rules: built-in${rules[*]:+ plus ${rules[*]}}"
   echo "- load average at start: $(cut -d" " -f1-3 /proc/loadavg) (2 cores shared with other jobs: numbers are noisy)"
   echo "- hunt times include rule loading and matcher build (~2-4 s for the full collection), which dominate small corpora"
@@ -104,5 +115,9 @@ mkdir -p bench/results
   row "vigil dump, JSON lines" "$json_events" "$json_mb" "$s" "$r" "$c"
   read -r s r c < <(run "hunt json" "$vigil" hunt "$json_dir" "${rules[@]}" -q --format jsonl)
   row "vigil hunt, JSON lines" "$json_events" "$json_mb" "$s" "$r" "$c"
+  read -r s r c < <(run "dump otrf" "$vigil" dump "$otrf_dir" -q)
+  row "vigil dump, OTRF JSON x$otrf_copies" "$otrf_events" "$otrf_mb" "$s" "$r" "$c"
+  read -r s r c < <(run "hunt otrf" "$vigil" hunt "$otrf_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, OTRF JSON x$otrf_copies" "$otrf_events" "$otrf_mb" "$s" "$r" "$c"
 } | tee "$out"
 echo "written to $out" >&2
