@@ -66,6 +66,14 @@ public sealed class Event
         if (i >= 0) _values[i] = value; else Add(fieldId, value);
     }
 
+    /// <summary>Replaces the value at <paramref name="index"/> (its field stays the same), e.g. a placeholder added to keep
+    /// the field's place before its value was known.</summary>
+    public void SetValueAt(int index, in FieldValue value)
+    {
+        if ((uint)index >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(index));
+        _values[index] = value;
+    }
+
     public bool Has(int fieldId) => IndexOf(fieldId) >= 0;
 
     public bool TryGet(int fieldId, out FieldValue value)

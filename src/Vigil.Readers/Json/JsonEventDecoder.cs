@@ -35,12 +35,6 @@ internal sealed class JsonEventDecoder
     private int _charPos;
     private readonly List<char[]> _retired = []; // buffers outgrown during an event, returned after it
 
-    // End offsets (exclusive) of nested containers, by their order of appearance in the event.
-    private int[] _containerEnds = new int[16];
-    private int[] _stack = new int[16];
-    private int _containerCount;  // containers met so far in the current event
-    private int _endsKnown;       // containers whose end is known (computed by the look-ahead pass)
-
     private JsonEventDecoder()
     {
         _pathLookup = _pathIds.GetAlternateLookup<ReadOnlySpan<byte>>();
@@ -137,8 +131,6 @@ internal sealed class JsonEventDecoder
         if (!r.Read()) throw new NotAnObjectException("empty JSON value");
         if (r.TokenType != JsonTokenType.StartObject)
             throw new NotAnObjectException($"JSON value is {Describe(r.TokenType)}, not an object; an event must be a JSON object");
-        _containerCount = 0;
-        _endsKnown = 0;
         ReadObject(ref r, json, e, 0);
         // Anything after the object's closing brace (a second value on the same line) is an error;
         // the reader throws on it because multiple values are not allowed.
@@ -173,14 +165,20 @@ internal sealed class JsonEventDecoder
         switch (r.TokenType)
         {
             case JsonTokenType.StartObject:
-                AddRawContainer(ref r, src, e, id);
+            {
+                var at = BeginRawContainer(ref r, e, id);
                 ReadObject(ref r, src, e, pathLength);
+                EndRawContainer(ref r, src, e, at);
                 break;
+            }
             case JsonTokenType.StartArray:
-                AddRawContainer(ref r, src, e, id);
+            {
+                var at = BeginRawContainer(ref r, e, id);
                 while (r.Read() && r.TokenType != JsonTokenType.EndArray)
                     ReadValue(ref r, src, e, id, pathLength);
+                EndRawContainer(ref r, src, e, at);
                 break;
+            }
             case JsonTokenType.String:
             {
                 var raw = r.ValueSpan;
@@ -206,14 +204,23 @@ internal sealed class JsonEventDecoder
         }
     }
 
-    /// <summary>Adds the container starting at the reader's current token as raw JSON text.</summary>
-    private void AddRawContainer(ref Utf8JsonReader r, ReadOnlySpan<byte> src, Event e, int id)
+    /// <summary>Keeps the place of the container starting at the reader's current token (a placeholder value, so the
+    /// container comes before its children as documented); <see cref="EndRawContainer"/> fills in its raw JSON text
+    /// once the reader has passed its end. One pass over the event: no look-ahead to find where containers end.</summary>
+    private static (int Index, int Start) BeginRawContainer(ref Utf8JsonReader r, Event e, int id)
     {
-        int ordinal = _containerCount++;
-        if (ordinal >= _endsKnown) ComputeContainerEnds(r, ordinal);
-        int start = (int)r.TokenStartIndex;
-        int end = _containerEnds[ordinal];
-        AddRawText(src[start..end], e, id, raw: true);
+        e.Add(id, FieldValue.Null);
+        return (e.Count - 1, (int)r.TokenStartIndex);
+    }
+
+    /// <summary>The reader is on the container's closing token: its text is <c>src[start..BytesConsumed]</c>.</summary>
+    private void EndRawContainer(ref Utf8JsonReader r, ReadOnlySpan<byte> src, Event e, (int Index, int Start) at)
+    {
+        var utf8 = src[at.Start..(int)r.BytesConsumed];
+        EnsureChars(utf8.Length);
+        int n = Encoding.UTF8.GetChars(utf8, _chars.AsSpan(_charPos));
+        e.SetValueAt(at.Index, FieldValue.FromRawJson(_chars, _charPos, n));
+        _charPos += n;
     }
 
     private void AddRawText(ReadOnlySpan<byte> utf8, Event e, int id, bool raw)
@@ -222,34 +229,6 @@ internal sealed class JsonEventDecoder
         int n = Encoding.UTF8.GetChars(utf8, _chars.AsSpan(_charPos));
         e.Add(id, raw ? FieldValue.FromRawJson(_chars, _charPos, n) : FieldValue.FromChars(_chars, _charPos, n));
         _charPos += n;
-    }
-
-    /// <summary>
-    /// Look-ahead over the rest of the event (from the container at the reader's position) recording
-    /// where each nested container ends, so its raw text can be added before its children. Run once
-    /// per event, at the first nested container, so an event is scanned at most twice.
-    /// </summary>
-    private void ComputeContainerEnds(Utf8JsonReader copy, int firstOrdinal)
-    {
-        int ordinal = firstOrdinal, sp = 0;
-        do
-        {
-            switch (copy.TokenType)
-            {
-                case JsonTokenType.StartObject:
-                case JsonTokenType.StartArray:
-                    if (sp == _stack.Length) Array.Resize(ref _stack, sp * 2);
-                    if (ordinal >= _containerEnds.Length) Array.Resize(ref _containerEnds, Math.Max(ordinal + 1, _containerEnds.Length * 2));
-                    _stack[sp++] = ordinal++;
-                    break;
-                case JsonTokenType.EndObject:
-                case JsonTokenType.EndArray:
-                    if (sp == 0) { _endsKnown = ordinal; return; }   // the root object's end
-                    _containerEnds[_stack[--sp]] = (int)copy.BytesConsumed;
-                    break;
-            }
-        } while (copy.Read());
-        _endsKnown = ordinal;
     }
 
     private int PathId(ReadOnlySpan<byte> path)
