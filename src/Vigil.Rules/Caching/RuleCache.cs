@@ -216,12 +216,14 @@ internal sealed class RuleCache
     }
 
     /// <summary>Layout version and the module version ids of the code that parses: any rebuild of the parser, the
-    /// condition parser, the core types or YamlDotNet gives another stamp, so its entries are never reused.</summary>
+    /// condition parser, the core types or YamlDotNet gives another stamp, so its entries are never reused; so does
+    /// another .NET runtime (number parsing, casing and regexes come from it).</summary>
     private static byte[] ComputeStamp()
     {
         var text = new StringBuilder();
         text.Append("layout ").Append(ParsedFileCodec.LayoutVersion);
-        foreach (var asm in new[] { typeof(RuleCache).Assembly, typeof(Vigil.Diagnostics.ReadError).Assembly, typeof(YamlDotNet.Core.Parser).Assembly })
+        foreach (var asm in new[] { typeof(RuleCache).Assembly, typeof(Vigil.Diagnostics.ReadError).Assembly, typeof(YamlDotNet.Core.Parser).Assembly,
+                                  typeof(object).Assembly, typeof(System.Text.RegularExpressions.Regex).Assembly })
             text.Append(' ').Append(asm.GetName().Name).Append(' ').Append(asm.ManifestModule.ModuleVersionId.ToString("N"));
         return SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
     }
