@@ -47,6 +47,9 @@ internal readonly record struct ContentKey(ulong A, ulong B, ulong C, ulong D)
 /// be written just means no cache. Files whose parse reported errors are never stored, so their errors are always
 /// produced by the parser itself.
 ///
+/// The cache is trusted like the rule files themselves (the checksum detects damage, not tampering): keep it in a
+/// folder only its user can write, as the default locations are.
+///
 /// Writes are atomic (temporary file in the same folder, then rename); concurrent loads may overwrite each other's
 /// file, never corrupt it. The file keeps this load's entries first, then entries of earlier loads (other rule
 /// folders) up to <see cref="MaxEntries"/>.
@@ -55,6 +58,7 @@ internal sealed class RuleCache
 {
     public const string FileName = "rules.bin";
     public const int MaxEntries = 20_000;
+    private const long MaxFileBytes = 256L << 20;
     private static readonly byte[] Magic = "VIGILRC1"u8.ToArray();
     private const int HeaderSize = 8 + 32 + 4;
     private const int DirEntrySize = ContentKey.Size + 4;
@@ -75,7 +79,12 @@ internal sealed class RuleCache
     public static RuleCache Open(string dir)
     {
         byte[]? data = null;
-        try { data = File.ReadAllBytes(System.IO.Path.Combine(dir, FileName)); }
+        try
+        {
+            // Far beyond any real collection (the full SigmaHQ set is ~4 MB): not ours, or not worth reading.
+            var info = new FileInfo(System.IO.Path.Combine(dir, FileName));
+            if (info.Exists && info.Length <= MaxFileBytes) data = File.ReadAllBytes(info.FullName);
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException) { }
         var cache = new RuleCache(dir, data);
         if (data != null && !cache.Index(data))

@@ -440,6 +440,32 @@ public sealed class RuleCacheCliTests
     }
 
     [Fact]
+    public void CacheFolder_ComesFromTheEnvironment()
+    {
+        string?[] saved = [.. new[] { "VIGIL_CACHE_DIR", "XDG_CACHE_HOME", "VIGIL_NO_RULE_CACHE" }.Select(Environment.GetEnvironmentVariable)];
+        try
+        {
+            Environment.SetEnvironmentVariable("VIGIL_CACHE_DIR", "/tmp/vigil-x");
+            Environment.SetEnvironmentVariable("XDG_CACHE_HOME", "/tmp/xdg");
+            Assert.Equal("/tmp/vigil-x", RuleLoadOptions.DefaultCacheDirectory());
+            Environment.SetEnvironmentVariable("VIGIL_CACHE_DIR", null);
+            Assert.Equal("/tmp/xdg/vigil", RuleLoadOptions.DefaultCacheDirectory());
+            Environment.SetEnvironmentVariable("XDG_CACHE_HOME", null);
+            Assert.Equal(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "vigil"), RuleLoadOptions.DefaultCacheDirectory());
+            Environment.SetEnvironmentVariable("VIGIL_NO_RULE_CACHE", "0");
+            Assert.NotNull(RuleLoadOptions.DefaultCacheDirectory());
+            Environment.SetEnvironmentVariable("VIGIL_NO_RULE_CACHE", "1");
+            Assert.Null(RuleLoadOptions.DefaultCacheDirectory());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("VIGIL_CACHE_DIR", saved[0]);
+            Environment.SetEnvironmentVariable("XDG_CACHE_HOME", saved[1]);
+            Environment.SetEnvironmentVariable("VIGIL_NO_RULE_CACHE", saved[2]);
+        }
+    }
+
+    [Fact]
     public void RulesCheckJson_IsIdenticalWithoutColdAndWarmCache()
     {
         var dir = CliRunner.TempDir("rulecache-cli-check");
