@@ -240,6 +240,33 @@ public sealed class RuleCacheTests
         }
     }
 
+    /// <summary>Files are decoded as File.ReadAllText does (byte order marks honoured) with or without the cache.</summary>
+    [Fact]
+    public void ByteOrderMarks_DecodeAsBefore()
+    {
+        var dir = CliRunner.TempDir("rulecache-bom");
+        var cacheDir = CliRunner.TempDir("rulecache-bom-cache");
+        try
+        {
+            const string yaml = "title: Bom ü\nlogsource: {product: windows}\ndetection:\n  sel: {Image|endswith: '\\ä.exe'}\n  condition: sel\n";
+            File.WriteAllText(Path.Combine(dir, "utf8bom.yml"), yaml, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+            File.WriteAllText(Path.Combine(dir, "utf16.yml"), yaml.Replace("Bom", "Wide"), Encoding.Unicode);
+            var options = new RuleLoadOptions { CacheDirectory = cacheDir };
+            var reference = RuleLoader.Load([dir], includeBuiltin: false);
+            var cold = RuleLoader.Load([dir], includeBuiltin: false, options);
+            var warm = RuleLoader.Load([dir], includeBuiltin: false, options);
+            Assert.Equal(["Wide ü", "Bom ü"], reference.Rules.Select(r => r.Rule.Title));
+            Assert.Equal(2, warm.Cache!.Hits);
+            Assert.Equal(Dump(reference), Dump(cold));
+            Assert.Equal(Dump(reference), Dump(warm));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+            Directory.Delete(cacheDir, recursive: true);
+        }
+    }
+
     public static TheoryData<string> Damages => new() { "truncated", "garbage", "flipped-byte", "wrong-version", "empty", "header-only", "huge-count" };
 
     [Theory]
