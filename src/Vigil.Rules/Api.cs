@@ -138,6 +138,8 @@ public sealed class RuleSet
     /// <summary>Problems that do not stop a rule from loading (unresolved placeholders, filters naming no loaded rule).</summary>
     public IReadOnlyList<RuleError> Warnings { get; }
     public int FilesRead { get; }
+    /// <summary>What the parse cache did (null when the load used none, see <see cref="RuleLoadOptions.CacheDirectory"/>).</summary>
+    public Caching.RuleCacheStats? Cache { get; init; }
 
     /// <summary>Rule files with at least one error (a file whose rule failed to load or compile).</summary>
     public int Failed => Errors.Select(e => e.File).Distinct(StringComparer.Ordinal).Count();
@@ -178,4 +180,13 @@ public sealed class RuleLoadOptions
     /// <summary>An extra field mapping file (same layout as the embedded Logsources/fieldmaps.yml): its field
     /// alternatives are tried before the built-in ones, its shapes replace built-in shapes with the same key.</summary>
     public string? FieldMappingFile { get; init; }
+
+    /// <summary>A folder for the parse cache (<c>rules.bin</c>): the parsed form of each rule file, keyed by the file's
+    /// exact content and this build, so unchanged files skip YAML parsing on the next load. Null (the default): no
+    /// cache. <see cref="DefaultCacheDirectory"/> is the folder the CLI uses.</summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary><c>$VIGIL_CACHE_DIR</c>, else <c>$XDG_CACHE_HOME/vigil</c>, else <c>~/.cache/vigil</c>; null when
+    /// <c>VIGIL_NO_RULE_CACHE</c> is set (to anything but empty or 0).</summary>
+    public static string? DefaultCacheDirectory() => Caching.RuleCache.DefaultDirectory();
 }

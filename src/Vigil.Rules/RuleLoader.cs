@@ -1,3 +1,5 @@
+using System.Text;
+using Vigil.Rules.Caching;
 using Vigil.Rules.Compilation;
 using Vigil.Rules.Logsources;
 using Vigil.Rules.Parsing;
@@ -18,7 +20,7 @@ public static class RuleLoader
     {
         var errors = new List<RuleError>();
         var compiler = CreateCompiler(options, errors);
-        var sources = new List<(string File, Func<string> Read)>();
+        var sources = new List<RuleSource>();
         if (includeBuiltin) sources.AddRange(BuiltinSources());
         var found = new List<string>();
         foreach (var path in paths)
@@ -32,29 +34,70 @@ public static class RuleLoader
             else if (File.Exists(path)) found.Add(path);
             else errors.Add(new RuleError(path, 0, 0, "no such file or directory"));
         }
-        foreach (var f in found) sources.Add((f, () => File.ReadAllText(f)));
-        return LoadSources(compiler, sources, errors);
+        foreach (var f in found) sources.Add(new RuleSource(f, () => File.ReadAllBytes(f), null));
+        return LoadSources(compiler, sources, errors, options.CacheDirectory);
     }
+
+    /// <summary>
+    /// Where a rule file's text comes from: its bytes (files, embedded rules: decoded like File.ReadAllText, UTF-8
+    /// unless a byte order mark says otherwise; these can be cached by content) or a string (LoadText: never cached).
+    /// </summary>
+    private sealed record RuleSource(string File, Func<byte[]>? Bytes, Func<string>? Text);
 
     /// <summary>
     /// Two passes over the files, each parallel over files with results gathered in file order (deterministic):
     /// parse every document first, because filters and correlations refer to rules in other files; then compile
     /// each rule with the filters that target it; then resolve correlation references across the whole set.
+    /// With a cache folder, the parse of a file whose exact bytes were parsed before (by this build) is read from
+    /// the cache instead (see <see cref="RuleCache"/>); everything after the parse stage is always recomputed.
     /// </summary>
-    private static RuleSet LoadSources(RuleCompiler compiler, List<(string File, Func<string> Read)> sources, List<RuleError> errors)
+    private static RuleSet LoadSources(RuleCompiler compiler, List<RuleSource> sources, List<RuleError> errors, string? cacheDir = null)
     {
+        var cache = cacheDir != null ? RuleCache.Open(cacheDir) : null;
+        var keys = cache != null ? new (ContentKey Key, byte[]? NewEntry)[sources.Count] : null;
+        var cacheable = cache != null ? new bool[sources.Count] : null;
         var parsed = new (ParsedFile? Docs, List<RuleError> Errors)[sources.Count];
         Parallel.For(0, sources.Count, i =>
         {
+            var src = sources[i];
             var fileErrors = new List<RuleError>();
             ParsedFile? docs = null;
-            try { docs = SigmaParser.ParseDocuments(sources[i].Read(), sources[i].File, fileErrors); }
+            try
+            {
+                string text;
+                if (src.Bytes is { } readBytes)
+                {
+                    byte[] bytes = readBytes();
+                    if (cache != null)
+                    {
+                        var key = ContentKey.Of(bytes);
+                        keys![i] = (key, null);
+                        cacheable![i] = true;
+                        docs = cache.TryGet(key, src.File);
+                    }
+                    text = docs == null ? Decode(bytes) : "";
+                }
+                else text = src.Text!();
+                if (docs == null)
+                {
+                    docs = SigmaParser.ParseDocuments(text, src.File, fileErrors);
+                    // Only clean parses are stored: a file with errors is parsed (and its errors reported) every time.
+                    if (cache != null && cacheable![i] && fileErrors.Count == 0) keys![i].NewEntry = ParsedFileCodec.Write(docs);
+                }
+            }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                fileErrors.Add(new RuleError(sources[i].File, 0, 0, "cannot read: " + ex.Message));
+                fileErrors.Add(new RuleError(src.File, 0, 0, "cannot read: " + ex.Message));
             }
             parsed[i] = (docs, fileErrors);
         });
+        RuleCacheStats? cacheStats = null;
+        if (cache != null)
+        {
+            var used = new List<(ContentKey, byte[]?)>();
+            for (int i = 0; i < sources.Count; i++) if (cacheable![i]) used.Add(keys![i]);
+            cacheStats = cache.Save(used);
+        }
         int files = parsed.Count(p => p.Docs != null);
 
         // A filter that does not compile is reported once, against its own file, and applied to nothing.
@@ -97,7 +140,14 @@ public static class RuleLoader
         }
         var correlations = CorrelationResolver.Resolve(
             parsed.Where(p => p.Docs != null).SelectMany(p => p.Docs!.Correlations).ToList(), rules, errors, compiler.FieldMap);
-        return new RuleSet(rules, errors, files, correlations, warnings, filters);
+        return new RuleSet(rules, errors, files, correlations, warnings, filters) { Cache = cacheStats };
+    }
+
+    /// <summary>Bytes → text exactly as File.ReadAllText does (UTF-8, or the encoding a byte order mark names).</summary>
+    private static string Decode(byte[] bytes)
+    {
+        using var reader = new StreamReader(new MemoryStream(bytes, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
     }
 
     /// <summary>
@@ -167,7 +217,7 @@ public static class RuleLoader
     {
         var errors = new List<RuleError>();
         var compiler = CreateCompiler(options, errors);
-        return LoadSources(compiler, [(fileName, () => yaml)], errors);
+        return LoadSources(compiler, [new RuleSource(fileName, null, () => yaml)], errors);
     }
 
     /// <summary>Parses without compiling (for tooling and tests of the parse stage).</summary>
@@ -196,19 +246,20 @@ public static class RuleLoader
         return new RuleCompiler(map, options.Placeholders, fieldMap: fields);
     }
 
-    private static List<(string File, Func<string> Read)> BuiltinSources()
+    private static List<RuleSource> BuiltinSources()
     {
         var asm = typeof(RuleLoader).Assembly;
-        var list = new List<(string, Func<string>)>();
+        var list = new List<RuleSource>();
         foreach (var name in asm.GetManifestResourceNames().Order(StringComparer.Ordinal))
         {
             if (!name.StartsWith(BuiltinPrefix, StringComparison.Ordinal) || !name.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)) continue;
-            list.Add(("builtin:" + name[BuiltinPrefix.Length..], () =>
+            list.Add(new RuleSource("builtin:" + name[BuiltinPrefix.Length..], () =>
             {
                 using var stream = asm.GetManifestResourceStream(name)!;
-                using var reader = new StreamReader(stream);
-                return reader.ReadToEnd();
-            }));
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                return copy.ToArray();
+            }, null));
         }
         return list;
     }

@@ -18,7 +18,7 @@ public static class HuntCommand
             ["--rules", "-r", "--format", "-f", "--output", "-o", "--campaigns", "--report", "--threads", "--min-level",
              "--status", "--include-id", "--exclude-id", "--include-tag", "--exclude-tag", "--mapping", "--placeholder",
              "--timeline", "--timesketch", "--sqlite"],
-            ["--no-builtin", "--quiet", "-q", "--verbose", "-v"]);
+            ["--no-builtin", "--quiet", "-q", "--verbose", "-v", "--no-rule-cache"]);
         bool quiet = a.Flag("--quiet") || a.Flag("-q");
         string? outputPath = a.Value("--output") ?? a.Value("-o");
         bool toTerminal = outputPath is null && ReferenceEquals(console.Out, Console.Out) && !Console.IsOutputRedirected;

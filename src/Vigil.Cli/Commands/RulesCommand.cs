@@ -24,7 +24,7 @@ public static class RulesCommand
 
     private static int Check(string[] args, CliConsole console)
     {
-        var a = new ArgReader(args, ["--format", "--mapping", "--placeholder"], []);
+        var a = new ArgReader(args, ["--format", "--mapping", "--placeholder"], ["--no-rule-cache"]);
         string format = a.Choice("--format", "json", "json", "text");
         if (a.Positional.Count == 0) throw new UsageException("rules check needs at least one PATH (a rule file or folder)");
         var missing = a.Positional.Where(p => !File.Exists(p) && !Directory.Exists(p)).ToList();
@@ -94,6 +94,9 @@ public static class RulesCommand
         {
             FieldMappingFile = mapping,
             Placeholders = placeholders.Count == 0 ? null : placeholders.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.Ordinal),
+            // Parse cache (see Vigil.Rules/Caching/RuleCache.cs): exact by content and build; --no-rule-cache or
+            // VIGIL_NO_RULE_CACHE=1 turns it off, VIGIL_CACHE_DIR moves it.
+            CacheDirectory = a.Flag("--no-rule-cache") ? null : RuleLoadOptions.DefaultCacheDirectory(),
         };
     }
 
@@ -117,7 +120,7 @@ public static class RulesCommand
     private static int List(string[] args, CliConsole console)
     {
         var a = new ArgReader(args, ["--rules", "-r", "--min-level", "--status", "--include-id", "--exclude-id", "--include-tag", "--exclude-tag", "--mapping", "--placeholder"],
-            ["--no-builtin"]);
+            ["--no-builtin", "--no-rule-cache"]);
         var selection = Selection(a);
         var set = RuleLoader.Load(a.All("--rules").Concat(a.All("-r")), includeBuiltin: !a.Flag("--no-builtin"), LoadOptions(a));
         foreach (var e in set.Errors) console.Error.WriteLine($"vigil: rule error: {e}");
