@@ -25,6 +25,9 @@ public sealed class CampaignBuilder
     /// <summary>External addresses contacted by more internal hosts than this are infrastructure, not an actor's.</summary>
     public const int RareExternalHosts = 3;
 
+    /// <summary>Called with a phase name at each build phase when set (the CLI's VIGIL_MEMLOG memory diagnostics).</summary>
+    public static Action<string>? Probe { get; set; }
+
     public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context) =>
         Build(facts, context, out _);
 
@@ -40,6 +43,7 @@ public sealed class CampaignBuilder
         var ctx = context ?? new ContextCollector();
         var hostMap = new HostMap(ctx.AddressHosts);
         var px = new ProcessIndex(ctx.Processes);
+        Probe?.Invoke("process index");
         var uf = new UnionFind();
         var hostOf = new string[facts.Count];
         var factProc = new int[facts.Count];
@@ -116,6 +120,7 @@ public sealed class CampaignBuilder
 
         // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
         // aws_secret_access_key, .aws\credentials) belongs to that campaign: the key was found, then used.
+        Probe?.Invoke("entities");
         CloudKeyLinks(facts, ctx, px, uf);
 
         // Account runs: the same account on the same host, consecutive detections no further apart than AccountGap.
@@ -134,6 +139,7 @@ public sealed class CampaignBuilder
 
         // 2. Lateral movement joins source and target entities.
         var laterals = LateralLinker.Find(ctx, px, hostMap);
+        Probe?.Invoke("laterals");
         foreach (var l in laterals)
             foreach (var a in l.FromKeys)
                 foreach (var b in l.ToKeys)
@@ -176,16 +182,33 @@ public sealed class CampaignBuilder
         }
 
         var env = new BuildEnv(ctx, px, hostMap, extHosts);
-        var built = new List<Draft>();
+        Probe?.Invoke("env");
+        // Each group is assembled, judged and turned into its final model at once, so only the campaigns kept stay in memory
+        // (a day's hunt assembles ~23,000 groups and keeps ~7,000; drafts carry working sets that the campaign does not need).
+        var built = new List<(double Score, long First, long FirstId, Campaign Campaign)>();
+        informationalOnly = 0;
         foreach (var (g, members) in groups)
-            built.Add(Assemble(facts, hostOf, members, groupProcs.GetValueOrDefault(g) ?? [], groupLinks.GetValueOrDefault(g) ?? [], env));
-
-        informationalOnly = built.RemoveAll(d => d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0
-            && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0));
+        {
+            var d = Assemble(facts, hostOf, members, groupProcs.GetValueOrDefault(g) ?? [], groupLinks.GetValueOrDefault(g) ?? [], env);
+            if (d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0 && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0))
+            {
+                informationalOnly++;
+                continue;
+            }
+            built.Add((d.Score, d.First, d.DetectionIds[0], d.ToCampaign("")));
+        }
+        Probe?.Invoke("assembled");
         // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic).
-        var ranked = built.OrderByDescending(c => c.Score).ThenBy(c => c.FirstSeen).ThenBy(c => c.DetectionIds[0]).ToList();
-        return ranked.Select((c, i) => c.ToCampaign("C" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        var ranked = built.OrderByDescending(c => c.Score).ThenBy(c => c.First).ThenBy(c => c.FirstId).ToList();
+        return ranked.Select((c, i) => WithId(c.Campaign, "C" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
     }
+
+    private static Campaign WithId(Campaign c, string id) => new()
+    {
+        Id = id, Score = c.Score, Kind = c.Kind, Hosts = c.Hosts, Users = c.Users, InternalAddresses = c.InternalAddresses,
+        ExternalAddresses = c.ExternalAddresses, Tactics = c.Tactics, Techniques = c.Techniques, FirstSeen = c.FirstSeen, LastSeen = c.LastSeen,
+        DetectionIds = c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = c.Steps, Links = c.Links, Theft = c.Theft,
+    };
 
     private static readonly System.Text.RegularExpressions.Regex CloudKeySearch = new(
         @"aws_secret_access_key|aws_access_key_id|\.aws[\\/]credentials|\bAKIA[0-9A-Z]{12,}|azure_client_secret|GOOGLE_APPLICATION_CREDENTIALS",
