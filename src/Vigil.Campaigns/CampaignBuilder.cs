@@ -348,7 +348,6 @@ public sealed class CampaignBuilder
         d.Hosts.AddRange(order);
         foreach (var h in d.Hosts.ToList())
             foreach (var a in env.Hosts.AddressesOf(h).Order(StringComparer.Ordinal).Take(4)) d.AddAddress(a);
-
         d.Theft.AddRange(TheftFinder.Find(d, env));
         foreach (var t in d.Theft) if (t.Destination.Length > 0 && Names.Address(t.Destination).Length > 0) d.AddAddress(t.Destination);
         d.Operator = OperatorAnalyzer.Analyze(d, env);

@@ -20,7 +20,8 @@ public sealed class CampaignCollector
         foreach (var d in detections)
         {
             id++;
-            Facts.Add(DetectionFact.From(id, d));
+            // The context's pool: a detection's host, account, image and command line are mostly already there.
+            Facts.Add(DetectionFact.From(id, d, Context.Pool));
             yield return d;
         }
     }
@@ -30,6 +31,8 @@ public sealed class CampaignCollector
 
     public IReadOnlyList<Campaign> Build()
     {
+        // Everything is read: the pool's index is no longer needed (the pooled strings stay where they are used).
+        Context.Pool.Clear();
         var campaigns = CampaignBuilder.Build(Facts, Context, out int left);
         InformationalOnlyGroups = left;
         return campaigns;

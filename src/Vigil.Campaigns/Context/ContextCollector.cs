@@ -43,10 +43,19 @@ public sealed class ContextCollector : IHuntObserver
         for (int k = 0; k < p.Processes.Count && k < room; k++)
         {
             var r = p.Processes[k];
-            Processes.Add(r with { Host = Global(r.Host), Image = Global(r.Image), ParentImage = Global(r.ParentImage), CommandLine = Global(r.CommandLine), User = Global(r.User) });
+            Processes.Add(r with { Host = Global(r.Host), Guid = Global(r.Guid), ParentGuid = Global(r.ParentGuid), Image = Global(r.Image), ParentImage = Global(r.ParentImage),
+                CommandLine = Global(r.CommandLine), User = Global(r.User) });
         }
         Dropped += Math.Max(0, p.Processes.Count - room);
+        int logons = Logons.Count;
         Append(Logons, p.Logons, MaxLogons);
+        // Logon text repeats across partitions too (accounts, hosts, workstations).
+        for (int k = logons; k < Logons.Count; k++)
+        {
+            var l = Logons[k];
+            Logons[k] = l with { Host = Global(l.Host), Address = Global(l.Address), Account = Global(l.Account), Workstation = Global(l.Workstation),
+                TargetServer = Global(l.TargetServer), SubjectAccount = Global(l.SubjectAccount), ProcessName = Global(l.ProcessName) };
+        }
         Append(Services, p.Services, 100_000);
         Append(Connections, p.Connections, MaxConnections);
         Append(Cloud, p.Cloud, MaxCloud);
@@ -67,15 +76,10 @@ public sealed class ContextCollector : IHuntObserver
         }
     }
 
-    private readonly Dictionary<string, string> _global = new(StringComparer.Ordinal);
+    /// <summary>Text shared across partitions (and with the detection facts, see <see cref="CampaignCollector"/>).</summary>
+    public TextPool Pool { get; } = new();
 
-    private string Global(string s)
-    {
-        if (s.Length == 0) return "";
-        if (_global.TryGetValue(s, out var have)) return have;
-        if (_global.Count < 2_000_000) _global[s] = s;
-        return s;
-    }
+    private string Global(string s) => Pool.Intern(s);
 
     private void Append<T>(List<T> into, List<T> from, int cap)
     {

@@ -22,7 +22,6 @@ public static class HuntCampaigns
     private static IReadOnlyList<Campaign> Build(CampaignCollector collector)
     {
         MemoryLog("before build");
-        if (Environment.GetEnvironmentVariable("VIGIL_GC2") is { Length: > 0 }) GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         if (Environment.GetEnvironmentVariable("VIGIL_MEMLOG") is { Length: > 0 }) CampaignBuilder.Probe = MemoryLog;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var campaigns = collector.Build();
@@ -36,7 +35,7 @@ public static class HuntCampaigns
     private static void MemoryLog(string phase)
     {
         if (Environment.GetEnvironmentVariable("VIGIL_MEMLOG") is not { Length: > 0 }) return;
-        long live = GC.GetTotalMemory(forceFullCollection: true);
+        long live = GC.GetTotalMemory(forceFullCollection: Environment.GetEnvironmentVariable("VIGIL_MEMLOG") != "2");
         using var self = System.Diagnostics.Process.GetCurrentProcess();
         Console.Error.WriteLine($"vigil-mem: {phase}: live heap {live / (1024 * 1024)} MB, working set {self.WorkingSet64 / (1024 * 1024)} MB, peak {self.PeakWorkingSet64 / (1024 * 1024)} MB");
     }
@@ -45,7 +44,6 @@ public static class HuntCampaigns
         Stream output, int width)
     {
         MemoryLog("hunt done");
-        if (Environment.GetEnvironmentVariable("VIGIL_GC1") is { Length: > 0 }) GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         if (format != "table")
         {
             DetectionWriters.Write(format, collector.Tee(detections), output, width);
