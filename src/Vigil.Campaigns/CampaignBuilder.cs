@@ -62,15 +62,19 @@ public sealed class CampaignBuilder
         foreach (var l in ctx.Logons)
             if (l.EventId == 4624 && l.LogonType is 3 or 8) networkSessions.Add((l.Host, l.LogonId));
 
-        // 1. Entities of each detection.
+        // 1. Entities of each detection. Detection i is node i; detections of one event share a node per event key (no key
+        // strings per detection: a long day has hundreds of thousands).
+        for (int i = 0; i < facts.Count; i++) uf.Add();
+        var eventNodes = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < facts.Count; i++)
         {
             var d = facts[i];
             string host = d.Host.Length > 0 ? d.Host : d.SourceAddress.Length > 0 && Names.IsInternal(d.SourceAddress)
                 ? (hostMap.HostOf(d.SourceAddress) is { Length: > 0 } h ? h : d.SourceAddress) : "";
             hostOf[i] = host;
-            int self = uf.Node("D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            uf.Union(self, uf.Node("E|" + d.EventKey));
+            int self = i;
+            if (eventNodes.TryGetValue(d.EventKey, out int sameEvent)) uf.Union(self, sameEvent);
+            else eventNodes[d.EventKey] = self;
 
             int p = px.ByGuid(d.ProcessGuid);
             if (p < 0 && d.ProcessId >= 0 && host.Length > 0 && d.EventId is not (4624 or 4625 or 4648)) p = px.ByPid(host, d.ProcessId, d.Ticks);
@@ -115,7 +119,7 @@ public sealed class CampaignBuilder
             var busiest = px.Window(source, d.Ticks - TimeSpan.TicksPerMinute * 2, d.Ticks + TimeSpan.TicksPerSecond * 30)
                 .Where(p => !Names.IsSystemLogon(px.Procs[p].LogonId) || !ProcessIndex.IsHub(px.Procs[px.Root(p)].Image))
                 .GroupBy(px.Root).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Max()).FirstOrDefault();
-            if (busiest is not null) uf.Union(uf.Node("D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)), uf.Node(LateralLinker.ProcKey(px, busiest.Key)));
+            if (busiest is not null) uf.Union(i, uf.Node(LateralLinker.ProcKey(px, busiest.Key)));
         }
 
         // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
@@ -131,7 +135,7 @@ public sealed class CampaignBuilder
             int prev = -1;
             foreach (int i in g.OrderBy(i => facts[i].Ticks))
             {
-                if (prev >= 0 && facts[i].Ticks - last <= AccountGap.Ticks) uf.Union(uf.Node("D|" + prev), uf.Node("D|" + i));
+                if (prev >= 0 && facts[i].Ticks - last <= AccountGap.Ticks) uf.Union(prev, i);
                 prev = i;
                 last = facts[i].Ticks;
             }
@@ -152,7 +156,7 @@ public sealed class CampaignBuilder
         var groups = new Dictionary<int, List<int>>();
         for (int i = 0; i < facts.Count; i++)
         {
-            int root = uf.FindKey("D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            int root = uf.Find(i);
             if (!groups.TryGetValue(root, out var l)) groups[root] = l = [];
             l.Add(i);
         }
@@ -218,11 +222,12 @@ public sealed class CampaignBuilder
     {
         var arns = new HashSet<string>(facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
         if (arns.Count == 0) return;
-        var searches = new List<(long Ticks, string Key)>();
+        // A search is a process tree (its key) or a detection (its node, Key null).
+        var searches = new List<(long Ticks, string? Key, int Fact)>();
         for (int i = 0; i < px.Count; i++)
-            if (CloudKeySearch.IsMatch(px.Procs[i].CommandLine)) searches.Add((px.Procs[i].Ticks, LateralLinker.ProcKey(px, i)));
+            if (CloudKeySearch.IsMatch(px.Procs[i].CommandLine)) searches.Add((px.Procs[i].Ticks, LateralLinker.ProcKey(px, i), -1));
         for (int i = 0; i < facts.Count; i++)
-            if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, "D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, null, i));
         if (searches.Count == 0) return;
         searches.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
         var byArn = ctx.Cloud.Where(c => arns.Contains(c.Arn)).OrderBy(c => c.Ticks).ToLookup(c => c.Arn, StringComparer.Ordinal);
@@ -234,8 +239,11 @@ public sealed class CampaignBuilder
                 // Each address's first use by the identity: did a key search precede it?
                 if (c.SourceAddress.Length == 0 || !seen.Add(c.SourceAddress)) continue;
                 // A first use from this address: the latest key search in the 24 hours before it.
-                var search = searches.LastOrDefault(x => x.Ticks <= c.Ticks && c.Ticks - x.Ticks <= TimeSpan.TicksPerDay);
+                int at = searches.FindLastIndex(x => x.Ticks <= c.Ticks && c.Ticks - x.Ticks <= TimeSpan.TicksPerDay);
+                if (at < 0) continue;
+                var search = searches[at];
                 if (search.Key is not null) uf.Union("C|" + arn, search.Key);
+                else uf.Union(uf.Node("C|" + arn), search.Fact);
             }
         }
     }
