@@ -14,6 +14,9 @@ public sealed class CampaignCollector
     public ContextCollector Context { get; } = new();
     public List<DetectionFact> Facts { get; } = [];
 
+    /// <summary>Source file → "#n": event keys name the file by this tag, not by its path (one key string per event with detections).</summary>
+    private readonly Dictionary<string, string> _sourceTags = new(StringComparer.Ordinal);
+
     public IEnumerable<Detection> Tee(IEnumerable<Detection> detections)
     {
         long id = 0;
@@ -21,7 +24,9 @@ public sealed class CampaignCollector
         {
             id++;
             // The context's pool: a detection's host, account, image and command line are mostly already there.
-            Facts.Add(DetectionFact.From(id, d, Context.Pool));
+            if (!_sourceTags.TryGetValue(d.Origin.Source, out var tag))
+                _sourceTags[d.Origin.Source] = tag = "#" + _sourceTags.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Facts.Add(DetectionFact.From(id, d, Context.Pool, tag));
             yield return d;
         }
     }

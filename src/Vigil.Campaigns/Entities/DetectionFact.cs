@@ -38,7 +38,7 @@ public sealed class DetectionFact
     public int LogonType { get; init; }
     public string Workstation { get; init; } = "";
     public string TargetServer { get; init; } = "";
-    /// <summary>Identifies the event (source, offset, line): detections of one event belong together.</summary>
+    /// <summary>Identifies the event (source or its tag, offset, line): detections of one event belong together.</summary>
     public string EventKey { get; init; } = "";
 
     public DateTime Time => new(Ticks, DateTimeKind.Utc);
@@ -74,8 +74,9 @@ public sealed class DetectionFact
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Vigil.Rules.SigmaRule, Tuple<string[], string[]>> RuleTags = new();
 
     /// <summary>The fact of a detection; with a <paramref name="pool"/>, its texts are the pooled copies (a day's hunt keeps
-    /// ~60,000 facts whose hosts, accounts, images and command lines repeat).</summary>
-    public static DetectionFact From(long id, Detection d, TextPool? pool)
+    /// ~60,000 facts whose hosts, accounts, images and command lines repeat). <paramref name="sourceTag"/>, when given, stands
+    /// for the detection's source file in <see cref="EventKey"/> (a short distinct tag per file instead of its path).</summary>
+    public static DetectionFact From(long id, Detection d, TextPool? pool, string? sourceTag = null)
     {
         var v = new string?[Enum.GetValues<Slot>().Length];
         foreach (var f in d.Fields)
@@ -131,8 +132,9 @@ public sealed class DetectionFact
         else
         {
             // Detections of one event (several rules) share one key string, built without an intermediate copy.
-            var buffer = new System.Text.StringBuilder(origin.Source.Length + 42);
-            buffer.Append(origin.Source).Append('|').Append(origin.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('|')
+            var source = sourceTag ?? origin.Source;
+            var buffer = new System.Text.StringBuilder(source.Length + 42);
+            buffer.Append(source).Append('|').Append(origin.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('|')
                 .Append(origin.Line.ToString(System.Globalization.CultureInfo.InvariantCulture));
             eventKey = pool.Intern(buffer.ToString());
         }
