@@ -444,25 +444,32 @@ internal sealed class Draft
 
     public IEnumerable<string> OrderedTactics => TacticSet.OrderBy(t => Tactics.Order[t]);
 
-    public Campaign ToCampaign(string id) => new()
+    public Campaign ToCampaign(string id)
     {
-        Id = id,
-        Score = Math.Round(Score, 1),
-        Kind = Kind,
-        Hosts = Hosts,
-        Users = Users,
-        InternalAddresses = Addresses.Where(Names.IsInternal).ToList(),
-        ExternalAddresses = Addresses.Where(a => !Names.IsInternal(a)).ToList(),
-        Tactics = OrderedTactics.ToList(),
-        Techniques = TechniqueSet.ToList(),
-        FirstSeen = CampaignBuilder.Time(First),
-        LastSeen = CampaignBuilder.Time(Math.Max(First, Last)),
-        DetectionIds = DetectionIds,
-        Levels = Levels,
-        Operator = Operator,
-        Summary = Summary,
-        Steps = Steps,
-        Links = Links,
-        Theft = Theft,
-    };
+        // The campaign keeps these collections for the rest of the hunt (thousands of campaigns on a long day): drop the
+        // spare capacity that growing them left. Order is unchanged (nothing was removed, so entries stay in place).
+        DetectionIds.TrimExcess(); Hosts.TrimExcess(); Users.TrimExcess(); Steps.TrimExcess(); Links.TrimExcess(); Theft.TrimExcess();
+        Levels.TrimExcess();
+        return new()
+        {
+            Id = id,
+            Score = Math.Round(Score, 1),
+            Kind = Kind,
+            Hosts = Hosts,
+            Users = Users,
+            InternalAddresses = Addresses.Where(Names.IsInternal).ToList(),
+            ExternalAddresses = Addresses.Where(a => !Names.IsInternal(a)).ToList(),
+            Tactics = OrderedTactics.ToList(),
+            Techniques = TechniqueSet.ToList(),
+            FirstSeen = CampaignBuilder.Time(First),
+            LastSeen = CampaignBuilder.Time(Math.Max(First, Last)),
+            DetectionIds = DetectionIds,
+            Levels = Levels,
+            Operator = Operator,
+            Summary = Summary,
+            Steps = Steps,
+            Links = Links,
+            Theft = Theft,
+        };
+    }
 }
