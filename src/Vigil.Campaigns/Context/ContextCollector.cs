@@ -38,15 +38,24 @@ public sealed class ContextCollector : IHuntObserver
     public void Consume(IPartitionObserver partition)
     {
         var p = (Partition)partition;
+        // A host with Sysmon process creations has its processes from Sysmon only (see ProcessIndex): its Security 4688
+        // records, the same processes again, are not kept, and those kept before Sysmon showed up for it are dropped.
+        bool stale = false;
+        foreach (var r in p.Processes)
+            if (r.FromSysmon && _sysmonHosts.Add(Global(r.Host))) stale |= _securityKept.ContainsKey(r.Host);
+        if (stale) DropSuperseded();
         // Repeated text (images, users, the same command line on many hosts) is kept once across partitions.
         int room = Math.Max(0, MaxProcesses - Processes.Count);
-        for (int k = 0; k < p.Processes.Count && k < room; k++)
+        foreach (var r in p.Processes)
         {
-            var r = p.Processes[k];
-            Processes.Add(r with { Host = Global(r.Host), Guid = Global(r.Guid), ParentGuid = Global(r.ParentGuid), Image = Global(r.Image), ParentImage = Global(r.ParentImage),
+            if (!r.FromSysmon && _sysmonHosts.Contains(r.Host)) continue;
+            if (room == 0) { Dropped++; continue; }
+            room--;
+            var host = Global(r.Host);
+            if (!r.FromSysmon) _securityKept[host] = _securityKept.GetValueOrDefault(host) + 1;
+            Processes.Add(r with { Host = host, Guid = Global(r.Guid), ParentGuid = Global(r.ParentGuid), Image = Global(r.Image), ParentImage = Global(r.ParentImage),
                 CommandLine = Global(r.CommandLine), User = Global(r.User) });
         }
-        Dropped += Math.Max(0, p.Processes.Count - room);
         int logons = Logons.Count;
         Append(Logons, p.Logons, MaxLogons);
         // Logon text repeats across partitions too (accounts, hosts, workstations).
@@ -74,6 +83,17 @@ public sealed class ContextCollector : IHuntObserver
             }
             foreach (var (h, n) in hosts) have[h] = have.GetValueOrDefault(h) + n;
         }
+    }
+
+    private readonly HashSet<string> _sysmonHosts = new(StringComparer.Ordinal);
+    /// <summary>Hosts with Security 4688 process records kept, and how many.</summary>
+    private readonly Dictionary<string, int> _securityKept = new(StringComparer.Ordinal);
+
+    /// <summary>Drops the 4688 records kept for hosts that have since shown Sysmon process creations.</summary>
+    private void DropSuperseded()
+    {
+        Processes.RemoveAll(r => !r.FromSysmon && _sysmonHosts.Contains(r.Host));
+        foreach (var h in _securityKept.Keys.Where(_sysmonHosts.Contains).ToList()) _securityKept.Remove(h);
     }
 
     /// <summary>Text shared across partitions (and with the detection facts, see <see cref="CampaignCollector"/>).</summary>

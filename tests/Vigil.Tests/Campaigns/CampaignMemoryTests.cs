@@ -117,6 +117,41 @@ public sealed class CampaignMemoryTests
         }
     }
 
+    /// <summary>Security 4688 records of a host with Sysmon process creations are the same processes again (the process index
+    /// reads Sysmon's there): the context does not keep them, including those read before Sysmon showed up for the host,
+    /// and keeps 4688 for a host without Sysmon.</summary>
+    [Fact]
+    public void Security_process_records_of_sysmon_hosts_are_not_kept()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "vigil-campmem-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            static string Security(string host, int second, int pid, string image) =>
+                $$"""{"EventID":4688,"Channel":"Security","Computer":"{{host}}.corp.example","TimeCreated":"2026-03-10T08:00:{{second:00}}Z","NewProcessId":"0x{{pid:x}}","ProcessId":"0x4","NewProcessName":"{{image}}","ParentProcessName":"C:/Windows/explorer.exe","CommandLine":"{{image}} /x","SubjectUserName":"alice","SubjectDomainName":"CORP","SubjectLogonId":"0x3e8"}""";
+            static string Sysmon(string host, int second, int pid, string image) =>
+                $$"""{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"{{host}}.corp.example","TimeCreated":"2026-03-10T08:00:{{second:00}}Z","ProcessGuid":"{00000000-0000-0000-0000-{{pid:000000000000}}}","ParentProcessGuid":"{00000000-0000-0000-0000-000000000001}","ProcessId":"{{pid}}","ParentProcessId":"4","Image":"{{image}}","ParentImage":"C:/Windows/explorer.exe","CommandLine":"{{image}} /x","User":"alice","LogonId":"0x3e8"}""";
+            // Read in this order: WS1's 4688 before its Sysmon, WS1's 4688 after it, WS2 with 4688 only.
+            File.WriteAllLines(Path.Combine(dir, "a-security.jsonl"), [Security("WS1", 1, 100, "C:/a.exe"), Security("WS1", 2, 101, "C:/b.exe")]);
+            File.WriteAllLines(Path.Combine(dir, "b-sysmon.jsonl"), [Sysmon("WS1", 1, 100, "C:/a.exe"), Sysmon("WS1", 2, 101, "C:/b.exe")]);
+            File.WriteAllLines(Path.Combine(dir, "c-security.jsonl"), [Security("WS1", 3, 102, "C:/c.exe"), Security("WS2", 4, 200, "C:/d.exe")]);
+            var set = RuleLoader.LoadBuiltin();
+            var diag = new DiagnosticsCollector();
+            var files = InputFiles.Expand([dir], LogFormats.All, diag);
+            Assert.Equal(3, files.Count);
+            var context = new ContextCollector();
+            using (var result = Hunter.Run(files, set.Rules, diag, degree: 1, correlate: set, observer: context)) _ = result.Detections.Count;
+            Assert.Empty(diag.Errors);
+            Assert.Equal(["WS1 C:/a.exe sysmon", "WS1 C:/b.exe sysmon", "WS2 C:/d.exe 4688"],
+                context.Processes.Select(p => $"{p.Host} {p.Image} {(p.FromSysmon ? "sysmon" : "4688")}").Order(StringComparer.Ordinal).ToList());
+            Assert.Equal(0, context.Dropped);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>The --campaigns writer hands its text to the stream as it goes: no single write holds the whole file.</summary>
     [Fact]
     public void Campaign_json_is_streamed_not_buffered_whole()
