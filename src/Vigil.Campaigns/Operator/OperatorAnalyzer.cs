@@ -125,9 +125,8 @@ internal static class OperatorAnalyzer
             kind = "unknown"; confidence = 0.3;
             reasons = [$"signals disagree (machine {m:0.#}, human {h:0.#})", .. machine, .. human];
         }
-        ev.TrimExcess(); // kept with the campaign; entry order (the output order) is unchanged
-        reasons.TrimExcess();
-        return new OperatorVerdict { Kind = kind, Confidence = Math.Round(confidence, 2), Evidence = ev, Reasons = reasons };
+        reasons.TrimExcess(); // kept with the campaign
+        return new OperatorVerdict { Kind = kind, Confidence = Math.Round(confidence, 2), Evidence = Measurements.From(ev), Reasons = reasons };
     }
 
     private static List<Cmd> Commands(Draft d, CampaignBuilder.BuildEnv env)

@@ -152,6 +152,27 @@ public sealed class CampaignMemoryTests
         }
     }
 
+    [Fact]
+    public void Operator_measurements_keep_their_order_and_values_and_share_their_names()
+    {
+        var first = new Dictionary<string, double> { ["commands"] = 12, ["interval_cv"] = 0.25, ["parallel_hosts"] = 3 };
+        var second = new Dictionary<string, double> { ["commands"] = 4, ["interval_cv"] = double.NaN, ["parallel_hosts"] = 1 };
+        var other = new Dictionary<string, double> { ["parallel_hosts"] = 2, ["commands"] = 7 };
+        var a = Vigil.Campaigns.Operator.Measurements.From(first);
+        var b = Vigil.Campaigns.Operator.Measurements.From(second);
+        var c = Vigil.Campaigns.Operator.Measurements.From(other);
+        Assert.Equal(first.ToList(), a.ToList());
+        Assert.Equal(["commands", "interval_cv", "parallel_hosts"], b.Keys);
+        Assert.True(double.IsNaN(b["interval_cv"]));
+        Assert.Same(a.Keys, b.Keys);
+        Assert.Equal(other.ToList(), c.ToList());
+        Assert.Equal(2, c.Count);
+        Assert.Equal(7, c.GetValueOrDefault("commands"));
+        Assert.False(c.TryGetValue("interval_cv", out _));
+        Assert.False(c.ContainsKey("interval_cv"));
+        Assert.Throws<KeyNotFoundException>(() => c["interval_cv"]);
+    }
+
     /// <summary>The --campaigns writer hands its text to the stream as it goes: no single write holds the whole file.</summary>
     [Fact]
     public void Campaign_json_is_streamed_not_buffered_whole()
