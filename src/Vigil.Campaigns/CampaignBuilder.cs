@@ -286,6 +286,8 @@ public sealed class CampaignBuilder
         public TimeIndex<CloudRec> CloudByArn { get; } = new(ctx.Cloud, c => c.Arn, c => c.Ticks);
         public TimeIndex<CloudRec> CloudByAddress { get; } = new(ctx.Cloud, c => c.SourceAddress, c => c.Ticks);
         public ILookup<string, ServiceRec> ServicesByHost { get; } = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
+        /// <summary>(command, image) → (image name, template), see OperatorAnalyzer.</summary>
+        public Dictionary<(string Command, string Image), (string Name, string Template)> CommandShapes { get; } = [];
     }
 
     private static Draft Assemble(IReadOnlyList<DetectionFact> all, string[] hostOf, List<int> members, List<int> procs, List<Lateral> laterals, BuildEnv env)
