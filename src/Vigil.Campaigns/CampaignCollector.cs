@@ -12,6 +12,7 @@ namespace Vigil.Campaigns;
 public sealed class CampaignCollector
 {
     public ContextCollector Context { get; } = new();
+    /// <summary>The facts taken by <see cref="Tee"/>; emptied by <see cref="Build"/>.</summary>
     public List<DetectionFact> Facts { get; } = [];
 
     /// <summary>Source file → "#n": event keys name the file by this tag, not by its path (one key string per event with detections).</summary>
@@ -40,6 +41,10 @@ public sealed class CampaignCollector
         Context.Pool.Clear();
         var campaigns = CampaignBuilder.Build(Facts, Context, out int left);
         InformationalOnlyGroups = left;
+        // The campaigns hold what they need; the facts (hundreds of thousands on a long day) would otherwise stay alive while
+        // the outputs are written. The context's records stay: the hunt's summary line counts them.
+        Facts.Clear();
+        Facts.TrimExcess();
         return campaigns;
     }
 }
