@@ -25,6 +25,9 @@ public sealed class CampaignBuilder
     /// <summary>External addresses contacted by more internal hosts than this are infrastructure, not an actor's.</summary>
     public const int RareExternalHosts = 3;
 
+    /// <summary>Called with a phase name at each build phase when set (the CLI's VIGIL_MEMLOG memory diagnostics).</summary>
+    public static Action<string>? Probe { get; set; }
+
     public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context) =>
         Build(facts, context, out _);
 
@@ -40,6 +43,7 @@ public sealed class CampaignBuilder
         var ctx = context ?? new ContextCollector();
         var hostMap = new HostMap(ctx.AddressHosts);
         var px = new ProcessIndex(ctx.Processes);
+        Probe?.Invoke("process index");
         var uf = new UnionFind();
         var hostOf = new string[facts.Count];
         var factProc = new int[facts.Count];
@@ -58,15 +62,19 @@ public sealed class CampaignBuilder
         foreach (var l in ctx.Logons)
             if (l.EventId == 4624 && l.LogonType is 3 or 8) networkSessions.Add((l.Host, l.LogonId));
 
-        // 1. Entities of each detection.
+        // 1. Entities of each detection. Detection i is node i; detections of one event share a node per event key (no key
+        // strings per detection: a long day has hundreds of thousands).
+        for (int i = 0; i < facts.Count; i++) uf.Add();
+        var eventNodes = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < facts.Count; i++)
         {
             var d = facts[i];
             string host = d.Host.Length > 0 ? d.Host : d.SourceAddress.Length > 0 && Names.IsInternal(d.SourceAddress)
                 ? (hostMap.HostOf(d.SourceAddress) is { Length: > 0 } h ? h : d.SourceAddress) : "";
             hostOf[i] = host;
-            int self = uf.Node("D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            uf.Union(self, uf.Node("E|" + d.EventKey));
+            int self = i;
+            if (eventNodes.TryGetValue(d.EventKey, out int sameEvent)) uf.Union(self, sameEvent);
+            else eventNodes[d.EventKey] = self;
 
             int p = px.ByGuid(d.ProcessGuid);
             if (p < 0 && d.ProcessId >= 0 && host.Length > 0 && d.EventId is not (4624 or 4625 or 4648)) p = px.ByPid(host, d.ProcessId, d.Ticks);
@@ -111,11 +119,12 @@ public sealed class CampaignBuilder
             var busiest = px.Window(source, d.Ticks - TimeSpan.TicksPerMinute * 2, d.Ticks + TimeSpan.TicksPerSecond * 30)
                 .Where(p => !Names.IsSystemLogon(px.Procs[p].LogonId) || !ProcessIndex.IsHub(px.Procs[px.Root(p)].Image))
                 .GroupBy(px.Root).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Max()).FirstOrDefault();
-            if (busiest is not null) uf.Union(uf.Node("D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)), uf.Node(LateralLinker.ProcKey(px, busiest.Key)));
+            if (busiest is not null) uf.Union(i, uf.Node(LateralLinker.ProcKey(px, busiest.Key)));
         }
 
         // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
         // aws_secret_access_key, .aws\credentials) belongs to that campaign: the key was found, then used.
+        Probe?.Invoke("entities");
         CloudKeyLinks(facts, ctx, px, uf);
 
         // Account runs: the same account on the same host, consecutive detections no further apart than AccountGap.
@@ -126,7 +135,7 @@ public sealed class CampaignBuilder
             int prev = -1;
             foreach (int i in g.OrderBy(i => facts[i].Ticks))
             {
-                if (prev >= 0 && facts[i].Ticks - last <= AccountGap.Ticks) uf.Union(uf.Node("D|" + prev), uf.Node("D|" + i));
+                if (prev >= 0 && facts[i].Ticks - last <= AccountGap.Ticks) uf.Union(prev, i);
                 prev = i;
                 last = facts[i].Ticks;
             }
@@ -134,6 +143,7 @@ public sealed class CampaignBuilder
 
         // 2. Lateral movement joins source and target entities.
         var laterals = LateralLinker.Find(ctx, px, hostMap);
+        Probe?.Invoke("laterals");
         foreach (var l in laterals)
             foreach (var a in l.FromKeys)
                 foreach (var b in l.ToKeys)
@@ -146,7 +156,7 @@ public sealed class CampaignBuilder
         var groups = new Dictionary<int, List<int>>();
         for (int i = 0; i < facts.Count; i++)
         {
-            int root = uf.FindKey("D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            int root = uf.Find(i);
             if (!groups.TryGetValue(root, out var l)) groups[root] = l = [];
             l.Add(i);
         }
@@ -176,16 +186,33 @@ public sealed class CampaignBuilder
         }
 
         var env = new BuildEnv(ctx, px, hostMap, extHosts);
-        var built = new List<Draft>();
+        Probe?.Invoke("env");
+        // Each group is assembled, judged and turned into its final model at once, so only the campaigns kept stay in memory
+        // (a day's hunt assembles ~23,000 groups and keeps ~7,000; drafts carry working sets that the campaign does not need).
+        var built = new List<(double Score, long First, long FirstId, Campaign Campaign)>();
+        informationalOnly = 0;
         foreach (var (g, members) in groups)
-            built.Add(Assemble(facts, hostOf, members, groupProcs.GetValueOrDefault(g) ?? [], groupLinks.GetValueOrDefault(g) ?? [], env));
-
-        informationalOnly = built.RemoveAll(d => d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0
-            && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0));
+        {
+            var d = Assemble(facts, hostOf, members, groupProcs.GetValueOrDefault(g) ?? [], groupLinks.GetValueOrDefault(g) ?? [], env);
+            if (d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0 && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0))
+            {
+                informationalOnly++;
+                continue;
+            }
+            built.Add((d.Score, d.First, d.DetectionIds[0], d.ToCampaign("")));
+        }
+        Probe?.Invoke("assembled");
         // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic).
-        var ranked = built.OrderByDescending(c => c.Score).ThenBy(c => c.FirstSeen).ThenBy(c => c.DetectionIds[0]).ToList();
-        return ranked.Select((c, i) => c.ToCampaign("C" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        var ranked = built.OrderByDescending(c => c.Score).ThenBy(c => c.First).ThenBy(c => c.FirstId).ToList();
+        return ranked.Select((c, i) => WithId(c.Campaign, "C" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
     }
+
+    private static Campaign WithId(Campaign c, string id) => new()
+    {
+        Id = id, Score = c.Score, Kind = c.Kind, Hosts = c.Hosts, Users = c.Users, InternalAddresses = c.InternalAddresses,
+        ExternalAddresses = c.ExternalAddresses, Tactics = c.Tactics, Techniques = c.Techniques, FirstSeen = c.FirstSeen, LastSeen = c.LastSeen,
+        DetectionIds = c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = c.Steps, Links = c.Links, Theft = c.Theft,
+    };
 
     private static readonly System.Text.RegularExpressions.Regex CloudKeySearch = new(
         @"aws_secret_access_key|aws_access_key_id|\.aws[\\/]credentials|\bAKIA[0-9A-Z]{12,}|azure_client_secret|GOOGLE_APPLICATION_CREDENTIALS",
@@ -195,11 +222,12 @@ public sealed class CampaignBuilder
     {
         var arns = new HashSet<string>(facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
         if (arns.Count == 0) return;
-        var searches = new List<(long Ticks, string Key)>();
+        // A search is a process tree (its key) or a detection (its node, Key null).
+        var searches = new List<(long Ticks, string? Key, int Fact)>();
         for (int i = 0; i < px.Count; i++)
-            if (CloudKeySearch.IsMatch(px.Procs[i].CommandLine)) searches.Add((px.Procs[i].Ticks, LateralLinker.ProcKey(px, i)));
+            if (CloudKeySearch.IsMatch(px.Procs[i].CommandLine)) searches.Add((px.Procs[i].Ticks, LateralLinker.ProcKey(px, i), -1));
         for (int i = 0; i < facts.Count; i++)
-            if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, "D|" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, null, i));
         if (searches.Count == 0) return;
         searches.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
         var byArn = ctx.Cloud.Where(c => arns.Contains(c.Arn)).OrderBy(c => c.Ticks).ToLookup(c => c.Arn, StringComparer.Ordinal);
@@ -211,8 +239,11 @@ public sealed class CampaignBuilder
                 // Each address's first use by the identity: did a key search precede it?
                 if (c.SourceAddress.Length == 0 || !seen.Add(c.SourceAddress)) continue;
                 // A first use from this address: the latest key search in the 24 hours before it.
-                var search = searches.LastOrDefault(x => x.Ticks <= c.Ticks && c.Ticks - x.Ticks <= TimeSpan.TicksPerDay);
+                int at = searches.FindLastIndex(x => x.Ticks <= c.Ticks && c.Ticks - x.Ticks <= TimeSpan.TicksPerDay);
+                if (at < 0) continue;
+                var search = searches[at];
                 if (search.Key is not null) uf.Union("C|" + arn, search.Key);
+                else uf.Union(uf.Node("C|" + arn), search.Fact);
             }
         }
     }
@@ -255,6 +286,8 @@ public sealed class CampaignBuilder
         public TimeIndex<CloudRec> CloudByArn { get; } = new(ctx.Cloud, c => c.Arn, c => c.Ticks);
         public TimeIndex<CloudRec> CloudByAddress { get; } = new(ctx.Cloud, c => c.SourceAddress, c => c.Ticks);
         public ILookup<string, ServiceRec> ServicesByHost { get; } = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
+        /// <summary>(command, image) → (image name, template), see OperatorAnalyzer.</summary>
+        public Dictionary<(string Command, string Image), (string Name, string Template)> CommandShapes { get; } = [];
     }
 
     private static Draft Assemble(IReadOnlyList<DetectionFact> all, string[] hostOf, List<int> members, List<int> procs, List<Lateral> laterals, BuildEnv env)
@@ -325,7 +358,6 @@ public sealed class CampaignBuilder
         d.Hosts.AddRange(order);
         foreach (var h in d.Hosts.ToList())
             foreach (var a in env.Hosts.AddressesOf(h).Order(StringComparer.Ordinal).Take(4)) d.AddAddress(a);
-
         d.Theft.AddRange(TheftFinder.Find(d, env));
         foreach (var t in d.Theft) if (t.Destination.Length > 0 && Names.Address(t.Destination).Length > 0) d.AddAddress(t.Destination);
         d.Operator = OperatorAnalyzer.Analyze(d, env);
@@ -414,25 +446,32 @@ internal sealed class Draft
 
     public IEnumerable<string> OrderedTactics => TacticSet.OrderBy(t => Tactics.Order[t]);
 
-    public Campaign ToCampaign(string id) => new()
+    public Campaign ToCampaign(string id)
     {
-        Id = id,
-        Score = Math.Round(Score, 1),
-        Kind = Kind,
-        Hosts = Hosts,
-        Users = Users,
-        InternalAddresses = Addresses.Where(Names.IsInternal).ToList(),
-        ExternalAddresses = Addresses.Where(a => !Names.IsInternal(a)).ToList(),
-        Tactics = OrderedTactics.ToList(),
-        Techniques = TechniqueSet.ToList(),
-        FirstSeen = CampaignBuilder.Time(First),
-        LastSeen = CampaignBuilder.Time(Math.Max(First, Last)),
-        DetectionIds = DetectionIds,
-        Levels = Levels,
-        Operator = Operator,
-        Summary = Summary,
-        Steps = Steps,
-        Links = Links,
-        Theft = Theft,
-    };
+        // The campaign keeps these collections for the rest of the hunt (thousands of campaigns on a long day): drop the
+        // spare capacity that growing them left. Order is unchanged (nothing was removed, so entries stay in place).
+        DetectionIds.TrimExcess(); Hosts.TrimExcess(); Users.TrimExcess(); Steps.TrimExcess(); Links.TrimExcess(); Theft.TrimExcess();
+        Levels.TrimExcess();
+        return new()
+        {
+            Id = id,
+            Score = Math.Round(Score, 1),
+            Kind = Kind,
+            Hosts = Hosts,
+            Users = Users,
+            InternalAddresses = Addresses.Where(Names.IsInternal).ToList(),
+            ExternalAddresses = Addresses.Where(a => !Names.IsInternal(a)).ToList(),
+            Tactics = OrderedTactics.ToList(),
+            Techniques = TechniqueSet.ToList(),
+            FirstSeen = CampaignBuilder.Time(First),
+            LastSeen = CampaignBuilder.Time(Math.Max(First, Last)),
+            DetectionIds = DetectionIds,
+            Levels = Levels,
+            Operator = Operator,
+            Summary = Summary,
+            Steps = Steps,
+            Links = Links,
+            Theft = Theft,
+        };
+    }
 }

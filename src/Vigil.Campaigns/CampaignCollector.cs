@@ -12,7 +12,11 @@ namespace Vigil.Campaigns;
 public sealed class CampaignCollector
 {
     public ContextCollector Context { get; } = new();
+    /// <summary>The facts taken by <see cref="Tee"/>; emptied by <see cref="Build"/>.</summary>
     public List<DetectionFact> Facts { get; } = [];
+
+    /// <summary>Source file → "#n": event keys name the file by this tag, not by its path (one key string per event with detections).</summary>
+    private readonly Dictionary<string, string> _sourceTags = new(StringComparer.Ordinal);
 
     public IEnumerable<Detection> Tee(IEnumerable<Detection> detections)
     {
@@ -20,7 +24,10 @@ public sealed class CampaignCollector
         foreach (var d in detections)
         {
             id++;
-            Facts.Add(DetectionFact.From(id, d));
+            // The context's pool: a detection's host, account, image and command line are mostly already there.
+            if (!_sourceTags.TryGetValue(d.Origin.Source, out var tag))
+                _sourceTags[d.Origin.Source] = tag = "#" + _sourceTags.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Facts.Add(DetectionFact.From(id, d, Context.Pool, tag));
             yield return d;
         }
     }
@@ -30,8 +37,14 @@ public sealed class CampaignCollector
 
     public IReadOnlyList<Campaign> Build()
     {
+        // Everything is read: the pool's index is no longer needed (the pooled strings stay where they are used).
+        Context.Pool.Clear();
         var campaigns = CampaignBuilder.Build(Facts, Context, out int left);
         InformationalOnlyGroups = left;
+        // The campaigns hold what they need; the facts (hundreds of thousands on a long day) would otherwise stay alive while
+        // the outputs are written. The context's records stay: the hunt's summary line counts them.
+        Facts.Clear();
+        Facts.TrimExcess();
         return campaigns;
     }
 }

@@ -38,15 +38,33 @@ public sealed class ContextCollector : IHuntObserver
     public void Consume(IPartitionObserver partition)
     {
         var p = (Partition)partition;
+        // A host with Sysmon process creations has its processes from Sysmon only (see ProcessIndex): its Security 4688
+        // records, the same processes again, are not kept, and those kept before Sysmon showed up for it are dropped.
+        bool stale = false;
+        foreach (var r in p.Processes)
+            if (r.FromSysmon && _sysmonHosts.Add(Global(r.Host))) stale |= _securityKept.ContainsKey(r.Host);
+        if (stale) DropSuperseded();
         // Repeated text (images, users, the same command line on many hosts) is kept once across partitions.
         int room = Math.Max(0, MaxProcesses - Processes.Count);
-        for (int k = 0; k < p.Processes.Count && k < room; k++)
+        foreach (var r in p.Processes)
         {
-            var r = p.Processes[k];
-            Processes.Add(r with { Host = Global(r.Host), Image = Global(r.Image), ParentImage = Global(r.ParentImage), CommandLine = Global(r.CommandLine), User = Global(r.User) });
+            if (!r.FromSysmon && _sysmonHosts.Contains(r.Host)) continue;
+            if (room == 0) { Dropped++; continue; }
+            room--;
+            var host = Global(r.Host);
+            if (!r.FromSysmon) _securityKept[host] = _securityKept.GetValueOrDefault(host) + 1;
+            Processes.Add(r with { Host = host, Guid = Global(r.Guid), ParentGuid = Global(r.ParentGuid), Image = Global(r.Image), ParentImage = Global(r.ParentImage),
+                CommandLine = Global(r.CommandLine), User = Global(r.User) });
         }
-        Dropped += Math.Max(0, p.Processes.Count - room);
+        int logons = Logons.Count;
         Append(Logons, p.Logons, MaxLogons);
+        // Logon text repeats across partitions too (accounts, hosts, workstations).
+        for (int k = logons; k < Logons.Count; k++)
+        {
+            var l = Logons[k];
+            Logons[k] = l with { Host = Global(l.Host), Address = Global(l.Address), Account = Global(l.Account), Workstation = Global(l.Workstation),
+                TargetServer = Global(l.TargetServer), SubjectAccount = Global(l.SubjectAccount), ProcessName = Global(l.ProcessName) };
+        }
         Append(Services, p.Services, 100_000);
         Append(Connections, p.Connections, MaxConnections);
         Append(Cloud, p.Cloud, MaxCloud);
@@ -67,15 +85,21 @@ public sealed class ContextCollector : IHuntObserver
         }
     }
 
-    private readonly Dictionary<string, string> _global = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _sysmonHosts = new(StringComparer.Ordinal);
+    /// <summary>Hosts with Security 4688 process records kept, and how many.</summary>
+    private readonly Dictionary<string, int> _securityKept = new(StringComparer.Ordinal);
 
-    private string Global(string s)
+    /// <summary>Drops the 4688 records kept for hosts that have since shown Sysmon process creations.</summary>
+    private void DropSuperseded()
     {
-        if (s.Length == 0) return "";
-        if (_global.TryGetValue(s, out var have)) return have;
-        if (_global.Count < 2_000_000) _global[s] = s;
-        return s;
+        Processes.RemoveAll(r => !r.FromSysmon && _sysmonHosts.Contains(r.Host));
+        foreach (var h in _securityKept.Keys.Where(_sysmonHosts.Contains).ToList()) _securityKept.Remove(h);
     }
+
+    /// <summary>Text shared across partitions (and with the detection facts, see <see cref="CampaignCollector"/>).</summary>
+    public TextPool Pool { get; } = new();
+
+    private string Global(string s) => Pool.Intern(s);
 
     private void Append<T>(List<T> into, List<T> from, int cap)
     {

@@ -38,7 +38,7 @@ public sealed class DetectionFact
     public int LogonType { get; init; }
     public string Workstation { get; init; } = "";
     public string TargetServer { get; init; } = "";
-    /// <summary>Identifies the event (source, offset, line): detections of one event belong together.</summary>
+    /// <summary>Identifies the event (source or its tag, offset, line): detections of one event belong together.</summary>
     public string EventKey { get; init; } = "";
 
     public DateTime Time => new(Ticks, DateTimeKind.Utc);
@@ -67,7 +67,16 @@ public sealed class DetectionFact
         ["additionalEventData.bytesTransferredOut"] = Slot.BytesOut, ["requestParameters.bucketName"] = Slot.Bucket,
     };
 
-    public static DetectionFact From(long id, Detection d)
+    public static DetectionFact From(long id, Detection d) => From(id, d, null);
+
+    /// <summary>Tactics and techniques of each rule, split once: every detection of a rule shares the two arrays
+    /// (nothing changes them).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Vigil.Rules.SigmaRule, Tuple<string[], string[]>> RuleTags = new();
+
+    /// <summary>The fact of a detection; with a <paramref name="pool"/>, its texts are the pooled copies (a day's hunt keeps
+    /// ~60,000 facts whose hosts, accounts, images and command lines repeat). <paramref name="sourceTag"/>, when given, stands
+    /// for the detection's source file in <see cref="EventKey"/> (a short distinct tag per file instead of its path).</summary>
+    public static DetectionFact From(long id, Detection d, TextPool? pool, string? sourceTag = null)
     {
         var v = new string?[Enum.GetValues<Slot>().Length];
         foreach (var f in d.Fields)
@@ -77,7 +86,9 @@ public sealed class DetectionFact
             if (v[(int)s] is null && !f.Value.IsNull) v[(int)s] = f.Value.ToString();
         }
         string? Get(Slot s) => v[(int)s];
-        var (tactics, techniques) = Tags(d.Rule.Tags);
+        var tags = RuleTags.GetValue(d.Rule, r => { var (ta, te) = Tags(r.Tags); return Tuple.Create(ta, te); });
+        var (tactics, techniques) = (tags.Item1, tags.Item2);
+        string P(string? s) => pool is null ? s ?? "" : pool.Intern(s);
 
         // The actor: Sysmon's User, else the subject of a Security event; CloudTrail's ARN stands for the account.
         // Sysmon 10 (process access) names its actor as the source process and user.
@@ -113,17 +124,31 @@ public sealed class DetectionFact
         detail = detail.Replace('\r', ' ').Replace('\n', ' ').Replace('\t', ' ');
         if (detail.Length > MaxDetail) detail = detail[..MaxDetail] + "…";
 
+        var origin = d.Origin;
+        string eventKey;
+        if (pool is null)
+            eventKey = string.Concat(origin.Source, "|", origin.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "|",
+                origin.Line.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        else
+        {
+            // Detections of one event (several rules) share one key string, built without an intermediate copy.
+            var source = sourceTag ?? origin.Source;
+            var buffer = new System.Text.StringBuilder(source.Length + 42);
+            buffer.Append(source).Append('|').Append(origin.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('|')
+                .Append(origin.Line.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            eventKey = pool.Intern(buffer.ToString());
+        }
+
         return new DetectionFact
         {
-            Id = id, Ticks = d.TimestampTicks, RuleId = d.Rule.Id ?? "", RuleTitle = d.Rule.Title ?? "", Level = (d.Rule.Level ?? "").ToLowerInvariant(),
-            Tactics = tactics, Techniques = techniques, Host = host, EventId = eventId, Account = account, TargetAccount = target,
-            ProcessGuid = Get(Slot.ProcessGuid) ?? Get(Slot.SourceProcessGuid) ?? "", ParentProcessGuid = Get(Slot.ParentProcessGuid) ?? "", ProcessId = pid, LogonId = logon,
-            SourceAddress = src, DestAddress = dst, DestPort = port, Bytes = bytes,
-            Image = Get(Slot.Image) ?? Get(Slot.NewProcessName) ?? "", Detail = detail, ServiceName = Get(Slot.ServiceName) ?? "",
-            CloudArn = arn, LogonType = (int)Math.Max(0, Names.Number(Get(Slot.LogonType))), Workstation = Names.Host(Get(Slot.Workstation)),
-            TargetServer = Names.Host(Get(Slot.TargetServer)),
-            EventKey = string.Concat(d.Origin.Source, "|", d.Origin.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "|",
-                d.Origin.Line.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            Id = id, Ticks = d.TimestampTicks, RuleId = P(d.Rule.Id), RuleTitle = P(d.Rule.Title), Level = P((d.Rule.Level ?? "").ToLowerInvariant()),
+            Tactics = tactics, Techniques = techniques, Host = P(host), EventId = eventId, Account = P(account), TargetAccount = P(target),
+            ProcessGuid = P(Get(Slot.ProcessGuid) ?? Get(Slot.SourceProcessGuid)), ParentProcessGuid = P(Get(Slot.ParentProcessGuid)), ProcessId = pid, LogonId = logon,
+            SourceAddress = P(src), DestAddress = P(dst), DestPort = port, Bytes = bytes,
+            Image = P(Get(Slot.Image) ?? Get(Slot.NewProcessName)), Detail = P(detail), ServiceName = P(Get(Slot.ServiceName)),
+            CloudArn = P(arn), LogonType = (int)Math.Max(0, Names.Number(Get(Slot.LogonType))), Workstation = P(Names.Host(Get(Slot.Workstation))),
+            TargetServer = P(Names.Host(Get(Slot.TargetServer))),
+            EventKey = eventKey,
         };
     }
 

@@ -23,7 +23,11 @@ public sealed class ProcessIndex
     private readonly int[] _parent;
     private readonly int[] _root;
     private readonly Dictionary<string, int> _byGuid = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<(string Host, long Pid), List<int>> _byPid = [];
+    /// <summary>Per (host, pid) the first process (earliest start); <see cref="_nextSamePid"/> chains the later ones in start
+    /// order. Two ints per process instead of a list per key: a long day has hundreds of thousands of processes, nearly
+    /// every (host, pid) with just one.</summary>
+    private readonly Dictionary<(string Host, long Pid), int> _byPid = [];
+    private readonly int[] _nextSamePid;
     /// <summary>Per host, process indexes in time order (for window scans).</summary>
     public readonly Dictionary<string, List<int>> ByHost = new(StringComparer.Ordinal);
 
@@ -31,14 +35,18 @@ public sealed class ProcessIndex
     {
         var sysmonHosts = new HashSet<string>(all.Where(p => p.FromSysmon).Select(p => p.Host), StringComparer.Ordinal);
         foreach (var p in all.Where(p => p.FromSysmon || !sysmonHosts.Contains(p.Host)).OrderBy(p => p.Ticks)) Procs.Add(p);
+        _nextSamePid = new int[Procs.Count];
+        var lastSamePid = new Dictionary<(string Host, long Pid), int>();
         for (int i = 0; i < Procs.Count; i++)
         {
             var p = Procs[i];
             if (p.Guid.Length > 0) _byGuid.TryAdd(p.Guid, i);
+            _nextSamePid[i] = -1;
             if (p.Pid >= 0)
             {
-                if (!_byPid.TryGetValue((p.Host, p.Pid), out var l)) _byPid[(p.Host, p.Pid)] = l = [];
-                l.Add(i);
+                if (lastSamePid.TryGetValue((p.Host, p.Pid), out int last)) _nextSamePid[last] = i;
+                else _byPid[(p.Host, p.Pid)] = i;
+                lastSamePid[(p.Host, p.Pid)] = i;
             }
             if (!ByHost.TryGetValue(p.Host, out var h)) ByHost[p.Host] = h = [];
             h.Add(i);
@@ -82,10 +90,10 @@ public sealed class ProcessIndex
     /// <summary>The process with this pid on this host that started last at or before <paramref name="ticks"/> (+2 s of clock skew).</summary>
     public int ByPid(string host, long pid, long ticks, int exclude = -1)
     {
-        if (pid < 0 || !_byPid.TryGetValue((host, pid), out var l)) return -1;
+        if (pid < 0 || !_byPid.TryGetValue((host, pid), out int first)) return -1;
         int best = -1;
         long limit = ticks + TimeSpan.TicksPerSecond * 2;
-        foreach (int i in l)
+        for (int i = first; i >= 0; i = _nextSamePid[i])
         {
             if (i == exclude) continue;
             if (Procs[i].Ticks <= limit) best = i; else break;

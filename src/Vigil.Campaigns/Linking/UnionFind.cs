@@ -8,6 +8,17 @@ public sealed class UnionFind
     private readonly List<int> _parent = [];
     private readonly List<int> _size = [];
 
+    /// <summary>A new node without a key (the builder numbers detections 0..n-1 this way: no key string per detection).</summary>
+    public int Add()
+    {
+        int id = _parent.Count;
+        _parent.Add(id);
+        _size.Add(1);
+        return id;
+    }
+
+    public int Count => _parent.Count;
+
     public int Node(string key)
     {
         if (_ids.TryGetValue(key, out int id)) return id;

@@ -125,7 +125,8 @@ internal static class OperatorAnalyzer
             kind = "unknown"; confidence = 0.3;
             reasons = [$"signals disagree (machine {m:0.#}, human {h:0.#})", .. machine, .. human];
         }
-        return new OperatorVerdict { Kind = kind, Confidence = Math.Round(confidence, 2), Evidence = ev, Reasons = reasons };
+        reasons.TrimExcess(); // kept with the campaign
+        return new OperatorVerdict { Kind = kind, Confidence = Math.Round(confidence, 2), Evidence = Measurements.From(ev), Reasons = reasons };
     }
 
     private static List<Cmd> Commands(Draft d, CampaignBuilder.BuildEnv env)
@@ -133,7 +134,10 @@ internal static class OperatorAnalyzer
         var cmds = new List<Cmd>();
         if (d.Procs.Count > 0)
             foreach (var p in d.Procs)
-                cmds.Add(new Cmd(p.Ticks, p.Host, Names.ImageName(p.Image), Template(p.CommandLine, p.Image)));
+            {
+                var (name, template) = Shape(env, p.CommandLine, p.Image);
+                cmds.Add(new Cmd(p.Ticks, p.Host, name, template));
+            }
         else
         {
             // No process creations joined: the detections' distinct events stand for the commands.
@@ -142,7 +146,8 @@ internal static class OperatorAnalyzer
             {
                 var f = d.Facts[k];
                 if (f.Ticks == 0 || !seen.Add(d.FactHosts[k] + "|" + f.Ticks + "|" + f.Detail)) continue;
-                cmds.Add(new Cmd(f.Ticks, d.FactHosts[k], Names.ImageName(f.Image), Template(f.Detail, f.Image)));
+                var (name, template) = Shape(env, f.Detail, f.Image);
+                cmds.Add(new Cmd(f.Ticks, d.FactHosts[k], name, template));
             }
         }
         var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
@@ -151,6 +156,17 @@ internal static class OperatorAnalyzer
                 foreach (var c in env.CloudByArn.In(arn, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour)) cmds.Add(new Cmd(c.Ticks, "cloud:" + c.Arn, c.EventName, c.EventName));
         cmds.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
         return cmds;
+    }
+
+    /// <summary>Image name and template of a command, computed once per distinct (command, image) in a build: command lines
+    /// repeat (a day's 72,000 Sysmon process creations had 1,300 distinct ones), and each template costs a lower-case copy
+    /// and a regular-expression replacement.</summary>
+    private static (string Name, string Template) Shape(CampaignBuilder.BuildEnv env, string cmd, string image)
+    {
+        if (env.CommandShapes.TryGetValue((cmd, image), out var have)) return have;
+        var shape = (Names.ImageName(image), Template(cmd, image));
+        if (env.CommandShapes.Count < 200_000) env.CommandShapes[(cmd, image)] = shape;
+        return shape;
     }
 
     /// <summary>A command with its variable parts (numbers, host names, addresses, quotes) blanked: a script repeats its template.</summary>

@@ -21,15 +21,30 @@ public static class HuntCampaigns
 
     private static IReadOnlyList<Campaign> Build(CampaignCollector collector)
     {
+        MemoryLog("before build");
+        if (Environment.GetEnvironmentVariable("VIGIL_MEMLOG") is { Length: > 0 }) CampaignBuilder.Probe = MemoryLog;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var campaigns = collector.Build();
         BuildTime = clock.Elapsed;
+        MemoryLog("after build");
         return campaigns;
+    }
+
+    /// <summary>VIGIL_MEMLOG=1: live managed heap (after a full collection), working set and the process's peak so far, on
+    /// stderr, at each campaign phase; VIGIL_MEMLOG=2: the same without forcing a collection (the heap figure then includes
+    /// garbage, but peaks are as in a normal run). A diagnostic for issue 4 (peak memory); =1 changes timing and peaks.</summary>
+    private static void MemoryLog(string phase)
+    {
+        if (Environment.GetEnvironmentVariable("VIGIL_MEMLOG") is not { Length: > 0 }) return;
+        long live = GC.GetTotalMemory(forceFullCollection: Environment.GetEnvironmentVariable("VIGIL_MEMLOG") != "2");
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        Console.Error.WriteLine($"vigil-mem: {phase}: live heap {live / (1024 * 1024)} MB, working set {self.WorkingSet64 / (1024 * 1024)} MB, peak {self.PeakWorkingSet64 / (1024 * 1024)} MB");
     }
 
     public static IReadOnlyList<Campaign> WriteDetections(string format, CampaignCollector collector, IEnumerable<Detection> detections,
         Stream output, int width)
     {
+        MemoryLog("hunt done");
         if (format != "table")
         {
             DetectionWriters.Write(format, collector.Tee(detections), output, width);

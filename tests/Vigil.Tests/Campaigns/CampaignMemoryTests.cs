@@ -1,0 +1,226 @@
+using System.Text;
+using Vigil.Campaigns;
+using Vigil.Campaigns.Context;
+using Vigil.Campaigns.Entities;
+using Vigil.Campaigns.Linking;
+using Vigil.Campaigns.Output;
+using Vigil.Diagnostics;
+using Vigil.Engine.Hunting;
+using Vigil.Readers;
+using Vigil.Rules;
+using Vigil.Simulation;
+
+namespace Vigil.Tests.Campaigns;
+
+/// <summary>
+/// The structures that keep a campaign hunt's memory down (issue 4): the text pool shared by the context and the
+/// detection facts, detections as plain union-find nodes, and the --campaigns file streamed instead of buffered.
+/// Each must leave the campaigns exactly as they were.
+/// </summary>
+public sealed class CampaignMemoryTests
+{
+    [Fact]
+    public void Text_pool_returns_one_instance_per_text_and_stays_bounded()
+    {
+        var pool = new TextPool(maxEntries: 2);
+        var a1 = pool.Intern(new string("WS21".AsSpan()));
+        var a2 = pool.Intern(new string("WS21".AsSpan()));
+        Assert.Same(a1, a2);
+        Assert.Same(a1, pool.Intern("xWS21y".AsSpan()[1..5]));
+        Assert.Equal("", pool.Intern((string?)null));
+        Assert.Equal("", pool.Intern(ReadOnlySpan<char>.Empty));
+        Assert.Equal(1, pool.Count);
+        var b = pool.Intern("CORP\\alice");
+        Assert.Equal(2, pool.Count);
+        // Full: a new text comes back equal but unshared, and the pool does not grow.
+        var c1 = pool.Intern(new string("FS01".AsSpan()));
+        var c2 = pool.Intern(new string("FS01".AsSpan()));
+        Assert.Equal("FS01", c1);
+        Assert.NotSame(c1, c2);
+        Assert.Equal(2, pool.Count);
+        Assert.Same(b, pool.Intern("CORP\\alice"));
+        // Clearing forgets the index, not the strings handed out.
+        pool.Clear();
+        Assert.Equal(0, pool.Count);
+        Assert.Equal("WS21", a1);
+        Assert.NotSame(a1, pool.Intern(new string("WS21".AsSpan())));
+    }
+
+    [Fact]
+    public void Union_find_nodes_without_keys_are_numbered_in_order_and_join_keyed_ones()
+    {
+        var uf = new UnionFind();
+        Assert.Equal(0, uf.Add());
+        Assert.Equal(1, uf.Add());
+        Assert.Equal(2, uf.Add());
+        int p = uf.Node("P|7");
+        Assert.Equal(3, p);
+        uf.Union(0, p);
+        uf.Union(2, uf.Node("S|WS21|3e8"));
+        Assert.Equal(uf.Find(0), uf.FindKey("P|7"));
+        Assert.NotEqual(uf.Find(0), uf.Find(1));
+        Assert.NotEqual(uf.Find(0), uf.Find(2));
+        Assert.Equal(uf.Find(2), uf.FindKey("S|WS21|3e8"));
+        Assert.Equal(-1, uf.FindKey("S|WS21|3e9"));
+        Assert.Equal(5, uf.Count);
+    }
+
+    /// <summary>A simulated intrusion day hunted with the built-in rules: facts taken through the context's pool hold the same
+    /// values as facts taken without it, share their repeated texts, and build byte-identical campaigns.</summary>
+    [Fact]
+    public void Pooled_facts_hold_the_same_values_and_build_the_same_campaigns()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "vigil-campmem-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Simulator.Run(new SimulationOptions { OutDir = dir, Events = 6000, Seed = 5, Scenario = "human" });
+            var set = RuleLoader.LoadBuiltin();
+            Assert.Empty(set.Errors);
+            var diag = new DiagnosticsCollector();
+            var files = InputFiles.Expand([Path.Combine(dir, "logs")], LogFormats.All, diag);
+            var context = new ContextCollector();
+            List<Detection> detections;
+            using (var result = Hunter.Run(files, set.Rules, diag, degree: 2, correlate: set, observer: context))
+                detections = result.Detections.ToList();
+            Assert.Empty(diag.Errors);
+            Assert.True(detections.Count > 50, $"only {detections.Count} detections");
+            Assert.True(context.Pool.Count > 0);
+
+            var plain = detections.Select((d, i) => DetectionFact.From(i + 1, d)).ToList();
+            var pooled = detections.Select((d, i) => DetectionFact.From(i + 1, d, context.Pool)).ToList();
+            for (int i = 0; i < plain.Count; i++)
+            {
+                var (a, b) = (plain[i], pooled[i]);
+                Assert.Equal((a.Id, a.Ticks, a.RuleId, a.RuleTitle, a.Level, a.Host, a.EventId, a.Account, a.TargetAccount, a.ProcessGuid),
+                    (b.Id, b.Ticks, b.RuleId, b.RuleTitle, b.Level, b.Host, b.EventId, b.Account, b.TargetAccount, b.ProcessGuid));
+                Assert.Equal((a.ParentProcessGuid, a.ProcessId, a.LogonId, a.SourceAddress, a.DestAddress, a.DestPort, a.Bytes, a.Image, a.Detail),
+                    (b.ParentProcessGuid, b.ProcessId, b.LogonId, b.SourceAddress, b.DestAddress, b.DestPort, b.Bytes, b.Image, b.Detail));
+                Assert.Equal((a.ServiceName, a.CloudArn, a.LogonType, a.Workstation, a.TargetServer, a.EventKey),
+                    (b.ServiceName, b.CloudArn, b.LogonType, b.Workstation, b.TargetServer, b.EventKey));
+                Assert.Equal(a.Tactics, b.Tactics);
+                Assert.Equal(a.Techniques, b.Techniques);
+            }
+            // Shared: every pooled fact of one host holds the very same host string; detections of one rule share its tag arrays.
+            foreach (var g in pooled.Where(f => f.Host.Length > 0).GroupBy(f => f.Host))
+                Assert.All(g, f => Assert.Same(g.First().Host, f.Host));
+            foreach (var g in pooled.GroupBy(f => f.RuleId))
+                Assert.All(g, f => Assert.Same(g.First().Tactics, f.Tactics));
+
+            var fromPlain = Json(CampaignBuilder.Build(plain, context));
+            var fromPooled = Json(CampaignBuilder.Build(pooled, context));
+            Assert.Contains("\"intrusion\"", fromPooled);
+            Assert.Equal(fromPlain, fromPooled);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Security 4688 records of a host with Sysmon process creations are the same processes again (the process index
+    /// reads Sysmon's there): the context does not keep them, including those read before Sysmon showed up for the host,
+    /// and keeps 4688 for a host without Sysmon.</summary>
+    [Fact]
+    public void Security_process_records_of_sysmon_hosts_are_not_kept()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "vigil-campmem-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            static string Security(string host, int second, int pid, string image) =>
+                $$"""{"EventID":4688,"Channel":"Security","Computer":"{{host}}.corp.example","TimeCreated":"2026-03-10T08:00:{{second:00}}Z","NewProcessId":"0x{{pid:x}}","ProcessId":"0x4","NewProcessName":"{{image}}","ParentProcessName":"C:/Windows/explorer.exe","CommandLine":"{{image}} /x","SubjectUserName":"alice","SubjectDomainName":"CORP","SubjectLogonId":"0x3e8"}""";
+            static string Sysmon(string host, int second, int pid, string image) =>
+                $$"""{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"{{host}}.corp.example","TimeCreated":"2026-03-10T08:00:{{second:00}}Z","ProcessGuid":"{00000000-0000-0000-0000-{{pid:000000000000}}}","ParentProcessGuid":"{00000000-0000-0000-0000-000000000001}","ProcessId":"{{pid}}","ParentProcessId":"4","Image":"{{image}}","ParentImage":"C:/Windows/explorer.exe","CommandLine":"{{image}} /x","User":"alice","LogonId":"0x3e8"}""";
+            // Read in this order: WS1's 4688 before its Sysmon, WS1's 4688 after it, WS2 with 4688 only.
+            File.WriteAllLines(Path.Combine(dir, "a-security.jsonl"), [Security("WS1", 1, 100, "C:/a.exe"), Security("WS1", 2, 101, "C:/b.exe")]);
+            File.WriteAllLines(Path.Combine(dir, "b-sysmon.jsonl"), [Sysmon("WS1", 1, 100, "C:/a.exe"), Sysmon("WS1", 2, 101, "C:/b.exe")]);
+            File.WriteAllLines(Path.Combine(dir, "c-security.jsonl"), [Security("WS1", 3, 102, "C:/c.exe"), Security("WS2", 4, 200, "C:/d.exe")]);
+            var set = RuleLoader.LoadBuiltin();
+            var diag = new DiagnosticsCollector();
+            var files = InputFiles.Expand([dir], LogFormats.All, diag);
+            Assert.Equal(3, files.Count);
+            var context = new ContextCollector();
+            using (var result = Hunter.Run(files, set.Rules, diag, degree: 1, correlate: set, observer: context)) _ = result.Detections.Count;
+            Assert.Empty(diag.Errors);
+            Assert.Equal(["WS1 C:/a.exe sysmon", "WS1 C:/b.exe sysmon", "WS2 C:/d.exe 4688"],
+                context.Processes.Select(p => $"{p.Host} {p.Image} {(p.FromSysmon ? "sysmon" : "4688")}").Order(StringComparer.Ordinal).ToList());
+            Assert.Equal(0, context.Dropped);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Operator_measurements_keep_their_order_and_values_and_share_their_names()
+    {
+        var first = new Dictionary<string, double> { ["commands"] = 12, ["interval_cv"] = 0.25, ["parallel_hosts"] = 3 };
+        var second = new Dictionary<string, double> { ["commands"] = 4, ["interval_cv"] = double.NaN, ["parallel_hosts"] = 1 };
+        var other = new Dictionary<string, double> { ["parallel_hosts"] = 2, ["commands"] = 7 };
+        var a = Vigil.Campaigns.Operator.Measurements.From(first);
+        var b = Vigil.Campaigns.Operator.Measurements.From(second);
+        var c = Vigil.Campaigns.Operator.Measurements.From(other);
+        Assert.Equal(first.ToList(), a.ToList());
+        Assert.Equal(["commands", "interval_cv", "parallel_hosts"], b.Keys);
+        Assert.True(double.IsNaN(b["interval_cv"]));
+        Assert.Same(a.Keys, b.Keys);
+        Assert.Equal(other.ToList(), c.ToList());
+        Assert.Equal(2, c.Count);
+        Assert.Equal(7, c.GetValueOrDefault("commands"));
+        Assert.False(c.TryGetValue("interval_cv", out _));
+        Assert.False(c.ContainsKey("interval_cv"));
+        Assert.Throws<KeyNotFoundException>(() => c["interval_cv"]);
+    }
+
+    /// <summary>The --campaigns writer hands its text to the stream as it goes: no single write holds the whole file.</summary>
+    [Fact]
+    public void Campaign_json_is_streamed_not_buffered_whole()
+    {
+        var campaigns = Enumerable.Range(1, 400).Select(i => new Campaign
+        {
+            Id = "C" + i, Score = i % 100, Kind = "suspicious", Hosts = ["WS" + i, "FS01"], Users = ["CORP\\user" + i], InternalAddresses = ["10.0.0." + (i % 250)],
+            ExternalAddresses = [], Tactics = ["discovery"], Techniques = ["T1087"], FirstSeen = new DateTime(2026, 3, 10, 0, 0, 0, DateTimeKind.Utc),
+            LastSeen = new DateTime(2026, 3, 10, 1, 0, 0, DateTimeKind.Utc), DetectionIds = Enumerable.Range(i * 10, 10).Select(x => (long)x).ToList(),
+            Levels = new Dictionary<string, long> { ["low"] = 10 },
+            Operator = new OperatorVerdict { Kind = "unknown", Confidence = 0.2, Evidence = new Dictionary<string, double> { ["commands"] = i }, Reasons = ["only 1 command(s) to judge by"] },
+            Summary = new string('x', 300) + i, Steps = [], Links = [], Theft = [],
+        }).ToList();
+        var sink = new RecordingStream();
+        CampaignJson.Write(campaigns, sink);
+        var text = Encoding.UTF8.GetString(sink.ToArray());
+        Assert.True(sink.Writes > 4, $"{sink.Writes} writes");
+        Assert.True(sink.LargestWrite < text.Length / 4, $"largest write {sink.LargestWrite} of {text.Length} bytes");
+        // Same content as each campaign on its own.
+        using var doc = System.Text.Json.JsonDocument.Parse(text);
+        var items = doc.RootElement.GetProperty("campaigns").EnumerateArray().ToList();
+        Assert.Equal(400, items.Count);
+        for (int i = 0; i < items.Count; i++)
+        {
+            using var alone = System.Text.Json.JsonDocument.Parse(CampaignJson.ToJson(campaigns[i]));
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(alone.RootElement), System.Text.Json.JsonSerializer.Serialize(items[i]));
+        }
+    }
+
+    private static string Json(IReadOnlyList<Campaign> campaigns)
+    {
+        using var ms = new MemoryStream();
+        CampaignJson.Write(campaigns, ms);
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private sealed class RecordingStream : MemoryStream
+    {
+        public int Writes { get; private set; }
+        public int LargestWrite { get; private set; }
+
+        public override void Write(byte[] buffer, int offset, int count) { Record(count); base.Write(buffer, offset, count); }
+        public override void Write(ReadOnlySpan<byte> buffer) { Record(buffer.Length); base.Write(buffer); }
+
+        private void Record(int count)
+        {
+            Writes++;
+            LargestWrite = Math.Max(LargestWrite, count);
+        }
+    }
+}
