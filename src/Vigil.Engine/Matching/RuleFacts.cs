@@ -33,7 +33,8 @@ internal sealed record Requirement(HashSet<string>? Channels, HashSet<long>? Eve
 /// else require nothing).</item>
 /// <item><see cref="Prefilter"/>: a set of atoms at least one of which holds on every matching event
 /// (an AND picks its most selective child, an OR unites its children, a field test of plain text
-/// needles gives one atom per needle; wildcards give their longest literal as a contains atom).</item>
+/// needles gives one atom per needle; wildcards give their longest literal as a contains atom, regexes their
+/// necessary literals (<see cref="RegexLiterals"/>) as contains atoms).</item>
 /// </list>
 /// </summary>
 internal static class RuleFacts
