@@ -122,6 +122,42 @@ public class RegexLiteralsCollectionTests(CollectionFixture fx, ITestOutputHelpe
         Assert.True(matched > 200, $"only {matched} built texts matched");
     }
 
+    /// <summary>
+    /// Random texts generated from each collection pattern by <see cref="RegexSampler"/> (an independent walker of
+    /// the pattern: random branches, repetition counts, class members, letters in random case and as KELVIN SIGN),
+    /// kept only when the real regex matches them: then a literal must occur.
+    /// </summary>
+    [Fact]
+    public void LiteralsAreNecessaryOnRandomTextsGeneratedFromThePatterns()
+    {
+        var failures = new List<string>();
+        int generated = 0, matched = 0, patterns = 0;
+        var rng = new Random(4);
+        foreach (var r in CollectionRegexes())
+        {
+            var literals = RegexLiterals.Necessary(r.Pattern, r.Options);
+            if (literals == null) continue;
+            var re = new Regex(r.Pattern, r.Options);
+            bool any = false;
+            for (int i = 0; i < 40; i++)
+            {
+                var text = RegexSampler.Sample(r.Pattern, rng);
+                if (text == null) break;   // a construct the sampler does not generate
+                generated++;
+                if (!re.IsMatch(text)) continue;
+                matched++;
+                any = true;
+                var f = CaseFold.FoldNeedle(text) ?? FoldLoosely(text);
+                if (!literals.Any(l => f.Contains(l, StringComparison.Ordinal)) && failures.Count < 20)
+                    failures.Add($"/{r.Pattern}/ {r.Options} matches '{text}' but none of [{string.Join(", ", literals)}] occurs");
+            }
+            if (any) patterns++;
+        }
+        output.WriteLine($"{generated} texts generated, {matched} matched, by {patterns} patterns");
+        Assert.Empty(failures);
+        Assert.True(patterns >= 60, $"only {patterns} patterns produced a matching text");
+    }
+
     private static IEnumerable<string> Candidates(string pattern, string[] literals)
     {
         var c = new List<string>();
@@ -153,4 +189,151 @@ public class RegexLiteralsCollectionTests(CollectionFixture fx, ITestOutputHelpe
     {
         for (int i = 0; i < src.Length; i++) d[i] = CaseFold.Canon[src[i]];
     });
+}
+
+/// <summary>
+/// Generates random texts a .NET regex is likely to match, walking its syntax (literals, escapes, classes,
+/// groups, alternation, quantifiers; lookarounds and anchors produce nothing). Independent of
+/// <see cref="RegexLiterals"/> on purpose; the caller keeps only texts the real regex matches, so a misread here
+/// costs coverage, never a false failure. Null for backreferences and conditionals.
+/// </summary>
+internal static class RegexSampler
+{
+    public static string? Sample(string pattern, Random rng)
+    {
+        var sb = new System.Text.StringBuilder();
+        int pos = 0;
+        try
+        {
+            if (!Alt(pattern, ref pos, rng, sb) || pos != pattern.Length) return null;
+        }
+        catch (IndexOutOfRangeException) { return null; }
+        catch (ArgumentException) { return null; }
+        return sb.ToString();
+    }
+
+    private static bool Alt(string p, ref int pos, Random rng, System.Text.StringBuilder sb)
+    {
+        // Pick one branch at random; the others are parsed into a throwaway buffer.
+        var branches = new List<System.Text.StringBuilder>();
+        while (true)
+        {
+            var b = new System.Text.StringBuilder();
+            if (!Seq(p, ref pos, rng, b)) return false;
+            branches.Add(b);
+            if (pos < p.Length && p[pos] == '|') { pos++; continue; }
+            break;
+        }
+        sb.Append(branches[rng.Next(branches.Count)]);
+        return true;
+    }
+
+    private static bool Seq(string p, ref int pos, Random rng, System.Text.StringBuilder sb)
+    {
+        while (pos < p.Length && p[pos] != '|' && p[pos] != ')')
+        {
+            Func<System.Text.StringBuilder, bool>? unit = null;
+            char c = p[pos];
+            if (c == '(')
+            {
+                pos++;
+                bool emit = true;
+                if (p[pos] == '?')
+                {
+                    pos++;
+                    if (p[pos] == '#') { pos = p.IndexOf(')', pos) + 1; continue; }
+                    if (p[pos] is ':' or '>') pos++;
+                    else if (p[pos] is '=' or '!') { pos++; emit = false; }
+                    else if (p[pos] == '<' && p[pos + 1] is '=' or '!') { pos += 2; emit = false; }
+                    else if (p[pos] is '<' or '\'') { char end = p[pos] == '<' ? '>' : '\''; pos = p.IndexOf(end, pos + 1) + 1; }
+                    else if (p[pos] == '(') return false;
+                    else
+                    {
+                        while (p[pos] is 'i' or 'm' or 's' or 'n' or '-') pos++;
+                        if (p[pos] == ')') { pos++; continue; }
+                        pos++;   // ':'
+                    }
+                }
+                int bodyStart = pos;
+                // Find the body's extent by parsing it once (discarding), then regenerate it per repetition.
+                if (!Alt(p, ref pos, rng, new System.Text.StringBuilder()) || p[pos] != ')') return false;
+                int bodyEnd = pos;
+                pos++;
+                string body = p[bodyStart..bodyEnd];
+                unit = b =>
+                {
+                    if (!emit) return true;
+                    int q = 0;
+                    return Alt(body, ref q, rng, b);
+                };
+            }
+            else if (c == '[')
+            {
+                int i = pos + 1;
+                if (p[i] == '^') i++;
+                if (p[i] == ']') i++;
+                while (p[i] != ']') i += p[i] == '\\' ? 2 : 1;
+                var cls = new Regex(p[pos..(i + 1)], RegexOptions.CultureInvariant);
+                pos = i + 1;
+                unit = b => { b.Append(Member(cls, rng)); return true; };
+            }
+            else if (c == '\\')
+            {
+                char e = p[pos + 1];
+                if (e is >= '1' and <= '9' or 'k') return false;   // backreferences
+                if (e is 'b' or 'B' or 'A' or 'z' or 'Z' or 'G') { pos += 2; continue; }
+                int len = e switch { 'x' => 4, 'u' => 6, 'c' => 3, 'p' or 'P' => p.IndexOf('}', pos) + 1 - pos, _ => 2 };
+                var one = new Regex(p.Substring(pos, len), RegexOptions.CultureInvariant);
+                pos += len;
+                unit = b => { b.Append(Member(one, rng)); return true; };
+            }
+            else if (c == '.') { pos++; unit = b => { b.Append((char)rng.Next('a', 'z' + 1)); return true; }; }
+            else if (c is '^' or '$') { pos++; continue; }
+            else
+            {
+                pos++;
+                unit = b => { b.Append(Vary(c, rng)); return true; };
+            }
+            // Quantifier.
+            int min = 1, max = 1;
+            if (pos < p.Length)
+            {
+                var q = Regex.Match(p[pos..], @"^(?:\*|\+|\?|\{(\d+)(,(\d*))?\})\??");
+                if (q.Success && q.Length > 0)
+                {
+                    char k = p[pos];
+                    if (k == '*') { min = 0; max = 3; }
+                    else if (k == '+') { min = 1; max = 4; }
+                    else if (k == '?') { min = 0; max = 1; }
+                    else
+                    {
+                        min = int.Parse(q.Groups[1].Value);
+                        max = !q.Groups[2].Success ? min : q.Groups[3].Value.Length == 0 ? min + 3 : Math.Min(int.Parse(q.Groups[3].Value), min + 3);
+                    }
+                    pos += q.Length;
+                }
+            }
+            int n = rng.Next(min, Math.Max(min, max) + 1);
+            for (int k = 0; k < n; k++) if (!unit(sb)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>A letter in random case, sometimes as a character only the regex engine's case equivalence admits.</summary>
+    private static char Vary(char c, Random rng) => rng.Next(8) switch
+    {
+        0 => char.ToUpperInvariant(c),
+        1 => char.ToLowerInvariant(c),
+        2 when c is 'k' or 'K' => '\u212A',
+        _ => c,
+    };
+
+    /// <summary>A random member (among the first 0x250 code units, or any) of a one-character regex.</summary>
+    private static char Member(Regex one, Random rng)
+    {
+        var members = new List<char>();
+        for (int c = 0; c < 0x250; c++) if (one.IsMatch(((char)c).ToString())) members.Add((char)c);
+        if (members.Count == 0) throw new ArgumentException("no member");
+        return members[rng.Next(members.Count)];
+    }
 }
