@@ -33,7 +33,8 @@ internal sealed record Requirement(HashSet<string>? Channels, HashSet<long>? Eve
 /// else require nothing).</item>
 /// <item><see cref="Prefilter"/>: a set of atoms at least one of which holds on every matching event
 /// (an AND picks its most selective child, an OR unites its children, a field test of plain text
-/// needles gives one atom per needle; wildcards give their longest literal as a contains atom).</item>
+/// needles gives one atom per needle; wildcards give their longest literal as a contains atom, regexes their
+/// necessary literals (<see cref="RegexLiterals"/>) as contains atoms).</item>
 /// </list>
 /// </summary>
 internal static class RuleFacts
@@ -189,7 +190,8 @@ internal static class RuleFacts
     }
 
     /// <summary>Atoms for a field test (or a keyword test: field id -1, "any field"), one per needle; null when
-    /// some needle cannot be expressed (numbers, regexes, CIDR, fieldref, cased non-BMP letters, empty).</summary>
+    /// some needle cannot be expressed (numbers, regexes without known literals, CIDR, fieldref, cased non-BMP letters, empty).
+    /// A regex gives one contains atom per necessary literal (<see cref="RegexLiterals"/>).</summary>
     private static List<Atom>? FieldAtoms(FieldTest t)
     {
         if (t.Kind != TestKind.Values || t.Negate || t.AbsentMatches || t.Part != TimePart.None) return null;
@@ -214,6 +216,12 @@ internal static class RuleFacts
                         kind = AtomKind.Contains;
                         text = nd.Pattern!.Where(s => s.Kind == SegmentKind.Literal).Select(s => s.Text).MaxBy(s => s.Length) ?? "";
                         break;
+                    case NeedleKind.Regex:
+                        // One of the regex's necessary literals occurs in every value it matches.
+                        if (RegexAtomTexts(nd) is not { } literals) return null;
+                        foreach (var lit in literals)
+                            foreach (int f in FieldsRead(t)) atoms.Add(new Atom(f, AtomKind.Contains, lit));
+                        continue;
                     default: return null;
                 }
                 if (text.Length == 0) return null;   // matches (almost) anything
@@ -229,6 +237,19 @@ internal static class RuleFacts
                 foreach (int f in FieldsRead(t)) atoms.Add(new Atom(f, AtomKind.Equals, folded));
             }
         return atoms;
+    }
+
+    /// <summary>The folded necessary literals of a regex needle (<see cref="RegexLiterals"/>), or null when none are
+    /// known. Case-insensitive contains atoms are sound for case-sensitive and case-insensitive regexes alike: the
+    /// literals already include the variants the regex engine's case equivalences allow (KELVIN SIGN for k, ...).</summary>
+    private static string[]? RegexAtomTexts(Needle nd)
+    {
+        if (nd.Regex is not { } re) return null;
+        var literals = RegexLiterals.Necessary(re.Pattern, re.Options);
+        if (literals == null) return null;
+        // The literals are folded already; FoldNeedle is the same check every other atom passes (no lone surrogates).
+        foreach (var lit in literals) if (lit.Length == 0 || CaseFold.FoldNeedle(lit) != lit) return null;
+        return literals;
     }
 
     /// <summary>Every field a test may read: its own, then the alternatives of fieldmaps.yml (first present wins,
@@ -249,8 +270,9 @@ internal static class RuleFacts
     /// Atoms that are necessary (not sufficient) for a field or keyword test the evaluator must decide: the
     /// same groups as <see cref="ExactAtoms"/>, but a wildcard needle gives its longest literal as a contains
     /// atom and a cased needle its folded text (a case-sensitive match is also a case-insensitive one). If
-    /// some group has no atom that holds, the test cannot hold; otherwise the evaluator decides. Null when some
-    /// needle gives no such atom (regex, number, CIDR, fieldref, empty or unfoldable text, ...).
+    /// some group has no atom that holds, the test cannot hold; otherwise the evaluator decides. A regex needle gives
+    /// its necessary literals (<see cref="RegexLiterals"/>) as contains atoms. Null when some needle gives no such
+    /// atom (regex without known literals, number, CIDR, fieldref, empty or unfoldable text, ...).
     /// </summary>
     public static List<List<Atom>>? NecessaryAtoms(FieldTest t) => TestAtoms(t, necessaryOnly: true);
 
@@ -282,6 +304,12 @@ internal static class RuleFacts
                         kind = AtomKind.Contains;
                         text = nd.Pattern!.Where(x => x.Kind == SegmentKind.Literal).Select(x => x.Text).MaxBy(x => x.Length) ?? "";
                         break;
+                    case NeedleKind.Regex when necessaryOnly:
+                        // Some necessary literal of the regex occurs in any value it matches: one contains atom each,
+                        // OR-ed within the group like the group's other needles.
+                        if (RegexAtomTexts(nd) is not { } literals) return null;
+                        foreach (var lit in literals) atoms.Add(new Atom(t.FieldId, AtomKind.Contains, lit));
+                        continue;
                     default: return null;
                 }
                 if (text.Length == 0) return null;

@@ -119,6 +119,10 @@ internal sealed class LazyRegex
 
     public Regex Value => Volatile.Read(ref _fast) ?? Build();
 
+    /// <summary>The pattern and options as compiled (for analyses such as the matcher's literal extraction).</summary>
+    public string Pattern => _pattern;
+    public RegexOptions Options => _options;
+
     public bool IsMatch(ReadOnlySpan<char> text) => Value.IsMatch(text);
 
     private Regex Build()
