@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -15,6 +16,11 @@ namespace Vigil.Engine.Matching;
 /// depth, so a scan takes at most two steps per character amortised, and in practice one link (deep states
 /// fail to shallow, dense ones). Transition targets carry bit 31 when the target state ends a needle, so
 /// characters that end nothing cost no output-table read.</para>
+/// <para>Prefilter: an automaton of few needles (the keywords of most buckets, fields such as CallTrace or
+/// Provider_Name) also holds them as a <see cref="SearchValues{T}"/> of strings compared with
+/// <see cref="StringComparison.OrdinalIgnoreCase"/>, the comparison the fold is built from. Its vectorised
+/// IndexOfAny gives the first position where any needle starts: a value without one is skipped whole, and the
+/// scan starts there otherwise (no occurrence starts earlier). Most values hold none of a small needle set.</para>
 /// </summary>
 internal sealed class NeedleAutomaton
 {
@@ -33,6 +39,7 @@ internal sealed class NeedleAutomaton
     private readonly int[] _outStart;     // state -> first index in _outList; _outStart[s + 1] ends it
     private readonly int[] _outList;      // needle ids ending at the state (own and via suffix links)
     private readonly int[] _lengths;      // needle id -> length
+    private readonly SearchValues<string>? _first;   // the needles, to find where the first occurrence starts
 
     public int NeedleCount => _lengths.Length;
     public int StateCount => _outStart.Length - 1;
@@ -44,14 +51,26 @@ internal sealed class NeedleAutomaton
 
     /// <summary>Bytes of dense rows an automaton may hold (beyond the root's row). Hot rows must stay in cache,
     /// and the whole collection has hundreds of automata: 64 KB each keeps a hunt's tables to a few MB more.</summary>
-    internal static int DenseBudgetBytes = 64 * 1024;
+    internal static int DenseBudgetBytes = int.TryParse(Environment.GetEnvironmentVariable("VIGIL_DENSE_KB"), out int kb) ? kb * 1024 : 64 * 1024;
+
+    /// <summary>Automata of at most this many needles get the <see cref="SearchValues{T}"/> prefilter. Above it
+    /// .NET's string search falls back from its vectorised (Teddy) search to a scan of its own, which would
+    /// read every value twice.</summary>
+    internal static int PrefilterMaxNeedles = int.TryParse(Environment.GetEnvironmentVariable("VIGIL_PREFILTER_MAX"), out int pm) ? pm : 64;
+
+    /// <summary>Whether scans start with the <see cref="SearchValues{T}"/> prefilter.</summary>
+    public bool HasPrefilter => _first != null;
 
     /// <param name="needles">Folded needles (non-empty, see <see cref="CaseFold.FoldNeedle"/>), distinct; ids are their positions.</param>
     /// <param name="alphabet">An alphabet holding every character of the needles.</param>
     /// <param name="denseBudgetBytes">Bytes of dense rows beyond the root's (default <see cref="DenseBudgetBytes"/>;
     /// 0 keeps only the root dense, tests use it to exercise failure chains).</param>
-    public NeedleAutomaton(IReadOnlyList<string> needles, Alphabet alphabet, int? denseBudgetBytes = null)
+    /// <param name="prefilterMaxNeedles">Largest needle count that gets the prefilter (default <see cref="PrefilterMaxNeedles"/>;
+    /// tests compare scans with and without it).</param>
+    public NeedleAutomaton(IReadOnlyList<string> needles, Alphabet alphabet, int? denseBudgetBytes = null, int? prefilterMaxNeedles = null)
     {
+        if (needles.Count <= (prefilterMaxNeedles ?? PrefilterMaxNeedles))
+            _first = SearchValues.Create(needles.ToArray(), StringComparison.OrdinalIgnoreCase);
         // Local classes: the characters used by these needles; class 0 is everything else.
         _alphabet = alphabet;
         _classOf = new ushort[alphabet.Size];
@@ -187,6 +206,12 @@ internal sealed class NeedleAutomaton
     /// naive search, with the default dense budget and with only the root dense.</remarks>
     public void Scan<TSink>(ReadOnlySpan<char> text, ref TSink sink) where TSink : struct, IHitSink
     {
+        int from = 0;
+        if (_first != null)
+        {
+            from = text.IndexOfAny(_first);
+            if (from < 0) return;
+        }
         ref ushort code = ref MemoryMarshal.GetArrayDataReference(_alphabet.Code);
         ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
         ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
@@ -197,7 +222,7 @@ internal sealed class NeedleAutomaton
         ref int fail = ref MemoryMarshal.GetArrayDataReference(_fail);
         int dense = _dense, classes = _classes;
         int s = 0;
-        for (int i = 0; i < text.Length; i++)
+        for (int i = from; i < text.Length; i++)
         {
             char ch = text[i];
             int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));

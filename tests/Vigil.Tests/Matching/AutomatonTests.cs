@@ -110,16 +110,41 @@ public class AutomatonTests
         }
     }
 
+    /// <summary>Scans <paramref name="text"/> with the needles' automaton, with and without the
+    /// <see cref="System.Buffers.SearchValues{T}"/> prefilter, and compares every (needle, start) with a naive
+    /// OrdinalIgnoreCase search.</summary>
     private static void CheckAgainstNaive(List<string> needles, string text, int? denseBudget)
     {
-        var automaton = new NeedleAutomaton(needles, new Alphabet(needles), denseBudget);
-        var sink = new Collect { Hits = [] };
-        automaton.Scan(text, ref sink);
         var expected = new List<(int, int)>();
         for (int id = 0; id < needles.Count; id++)
             for (int s = 0; s + needles[id].Length <= text.Length; s++)
                 if (text.AsSpan(s, needles[id].Length).Equals(needles[id], StringComparison.OrdinalIgnoreCase)) expected.Add((id, s));
-        Assert.Equal(expected.Order(), sink.Hits.Order());
+        foreach (int prefilterMax in new[] { -1, int.MaxValue })
+        {
+            var automaton = new NeedleAutomaton(needles, new Alphabet(needles), denseBudget, prefilterMax);
+            Assert.Equal(prefilterMax > 0, automaton.HasPrefilter);
+            var sink = new Collect { Hits = [] };
+            automaton.Scan(text, ref sink);
+            Assert.Equal(expected.Order(), sink.Hits.Order());
+        }
+    }
+
+    /// <summary>The prefilter (.NET's OrdinalIgnoreCase string search) must never skip a value the automaton
+    /// (the fold table) finds a needle in, also for characters whose case mappings cross into ASCII or out of
+    /// it (long s, Kelvin sign, dotted and dotless i, sharp s, final sigma) and for surrogates.</summary>
+    [Fact]
+    public void PrefilterAgreesWithTheFoldOnTrickyCharacters()
+    {
+        var rng = new Random(3);
+        const string chars = "sSkKiI\u017F\u212A\u212B\u00E5\u00C5\u0130\u0131\u00DF\u1E9E\u03A3\u03C3\u03C2\u00B5\u039C\u03BCxX😀\uD800:";
+        string Rand(int len) => new(Enumerable.Range(0, len).Select(_ => chars[rng.Next(chars.Length)]).ToArray());
+        for (int round = 0; round < 400; round++)
+        {
+            var needles = Enumerable.Range(0, 1 + rng.Next(8)).Select(_ => Rand(1 + rng.Next(3)))
+                .Select(n => CaseFold.FoldNeedle(n)).OfType<string>().Distinct().ToList();
+            if (needles.Count == 0) continue;
+            CheckAgainstNaive(needles, Rand(rng.Next(40)), null);
+        }
     }
 
     private struct Collect : NeedleAutomaton.IHitSink
