@@ -51,12 +51,12 @@ internal sealed class NeedleAutomaton
 
     /// <summary>Bytes of dense rows an automaton may hold (beyond the root's row). Hot rows must stay in cache,
     /// and the whole collection has hundreds of automata: 64 KB each keeps a hunt's tables to a few MB more.</summary>
-    internal static int DenseBudgetBytes = int.TryParse(Environment.GetEnvironmentVariable("VIGIL_DENSE_KB"), out int kb) ? kb * 1024 : 64 * 1024;
+    internal const int DenseBudgetBytes = 64 * 1024;
 
     /// <summary>Automata of at most this many needles get the <see cref="SearchValues{T}"/> prefilter. Above it
     /// .NET's string search falls back from its vectorised (Teddy) search to a scan of its own, which would
     /// read every value twice.</summary>
-    internal static int PrefilterMaxNeedles = int.TryParse(Environment.GetEnvironmentVariable("VIGIL_PREFILTER_MAX"), out int pm) ? pm : 64;
+    internal const int PrefilterMaxNeedles = 64;
 
     /// <summary>Whether scans start with the <see cref="SearchValues{T}"/> prefilter.</summary>
     public bool HasPrefilter => _first != null;
