@@ -85,7 +85,7 @@ public static class CpuProfile
             Console.WriteLine($"  - match: {events.Count / best:F0} events/s per core ({total} rule hits, {best:F3} s thread CPU)");
             if (Environment.GetEnvironmentVariable("VIGIL_BUCKETS") == "1")
                 foreach (var b in matcher.BucketStats())
-                    Console.WriteLine($"    - bucket: {b.Rules} rules, {b.Unfiltered} unfiltered, {b.ScannedFields} fields scanned");
+                    Console.WriteLine($"    - bucket: {b.Rules} rules, {b.Unfiltered} unfiltered, {b.ScannedFields} fields scanned, {b.KeywordNeedles} keyword needles");
             var (fields, needles, states) = matcher.AutomataStats();
             Console.WriteLine($"  - automata built so far: {states} states, {matcher.AutomataBytes / 1048576.0:F0} MB (of {fields} fields, {needles} needles)");
         }

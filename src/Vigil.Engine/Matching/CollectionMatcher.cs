@@ -126,7 +126,7 @@ public sealed class CollectionMatcher
         // One pass over the event's fields; each field with needles of the bucket's rules is scanned once per value.
         var byField = _automatonOfField;
         var scan = bucket.ScanField;
-        var keywords = bucket.ScanKeywords ? _keywordAutomaton : null;
+        var keywords = bucket.Keywords;
         Span<char> buf = stackalloc char[128];
         for (int i = 0; i < e.Count; i++)
         {
@@ -284,9 +284,14 @@ public sealed class CollectionMatcher
     private int[] _automatonOfField = [];
     private int[][] _automataOfRule = [];
 
-    private FieldAutomaton? _keywordAutomaton;
+    // Keyword atoms (they test every field value) per rule, and the keyword automaton of each distinct set of
+    // them: a bucket scans only its own rules' keywords (most Windows buckets: the few needles of one or two
+    // keyword rules instead of the collection's 700-odd), small enough for the automaton's prefilter.
+    private Atom[] _atoms = [];
+    private int[][] _keywordAtomsOfRule = [];
+    private readonly ConcurrentDictionary<string, FieldAutomaton> _keywordSets = new();
+    private Alphabet _alphabet = null!;
     private RuleProgram[]? _programs;
-    private bool[] _rulesUseKeywords = [];
 
     /// <summary>Numbers the distinct atoms of all prefilters and atom tests, and merges each field's needles
     /// (and all keyword needles) into one automaton.</summary>
@@ -305,48 +310,47 @@ public sealed class CollectionMatcher
             return id;
         }
         var fieldsOfRule = new HashSet<int>[_rules.Length];
+        var keywordAtoms = new SortedSet<int>[_rules.Length];
         for (int r = 0; r < _rules.Length; r++)
         {
             fieldsOfRule[r] = [];
+            keywordAtoms[r] = [];
             if (_prefilters[r] is not { } atoms) continue;
             foreach (var atom in atoms)
             {
-                rulesOfAtom[AtomId(atom)].Add(r);
+                int id = AtomId(atom);
+                rulesOfAtom[id].Add(r);
                 fieldsOfRule[r].Add(atom.FieldId);
+                if (atom.FieldId < 0) keywordAtoms[r].Add(id);
             }
         }
         if (_options.UsePrefilter && _options.UseAtomTests)
         {
             var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             _programs = new RuleProgram[_rules.Length];
-            for (int r = 0; r < _rules.Length; r++) _programs[r] = RuleProgram.Build(_rules[r], AtomId, fieldsOfRule[r]);
+            for (int r = 0; r < _rules.Length; r++)
+            {
+                var mine = keywordAtoms[r];
+                _programs[r] = RuleProgram.Build(_rules[r], atom =>
+                {
+                    int id = AtomId(atom);
+                    if (atom.FieldId < 0) mine.Add(id);   // a keyword test answered from the marks needs its needles scanned
+                    return id;
+                }, fieldsOfRule[r]);
+            }
             _programsSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
         }
+        _atoms = new Atom[atomIds.Count];
+        foreach (var (atom, id) in atomIds) _atoms[id] = atom;
+        _keywordAtomsOfRule = keywordAtoms.Select(k => k.ToArray()).ToArray();
 
-        var alphabet = new Alphabet(atomIds.Keys.Select(a => a.Needle));
+        _alphabet = new Alphabet(atomIds.Keys.Select(a => a.Needle));
         // The automata themselves are built lazily, on the first event that has the field (see FieldAutomaton):
         // most of the collection's 300-odd fields never occur in a given input, and building all of them was
         // most of the matcher's construction time.
-        var groups = atomIds.GroupBy(kv => kv.Key.FieldId).ToArray();
-        var built = new FieldAutomaton[groups.Length];
-        for (int gi = 0; gi < groups.Length; gi++)
-        {
-            var group = groups[gi];
-            var needles = group.Select(kv => kv.Key.Needle).Distinct(StringComparer.Ordinal).ToArray();
-            var needleIds = needles.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
-            var atomsOfNeedle = new List<(int, AtomKind)>[needles.Length];
-            foreach (var (atom, id) in group) (atomsOfNeedle[needleIds[atom.Needle]] ??= []).Add((id, atom.Kind));
-            built[gi] = new FieldAutomaton(group.Key, needles, alphabet,
-                atomsOfNeedle.Select(l => l.ToArray()).ToArray(), needles.Select(n => n.Length).ToArray());
-        }
-        var fields = new List<FieldAutomaton>();
-        int maxField = -1;
-        foreach (var fa in built.OrderBy(f => f.FieldId))
-        {
-            if (fa.FieldId < 0) { _keywordAutomaton = fa; continue; }
-            fields.Add(fa);
-            maxField = Math.Max(maxField, fa.FieldId);
-        }
+        var fields = atomIds.Where(kv => kv.Key.FieldId >= 0).GroupBy(kv => kv.Key.FieldId).OrderBy(g => g.Key)
+            .Select(g => MakeFieldAutomaton(g.Key, g.Select(kv => (kv.Key, kv.Value)))).ToList();
+        int maxField = fields.Count > 0 ? fields[^1].FieldId : -1;
         var byField = new int[maxField + 1];
         Array.Fill(byField, -1);
         for (int i = 0; i < fields.Count; i++) byField[fields[i].FieldId] = i;
@@ -354,7 +358,29 @@ public sealed class CollectionMatcher
         _fields = fields.ToArray();
         _automatonOfField = byField;
         _automataOfRule = fieldsOfRule.Select(f => f.Where(id => id >= 0).Select(id => byField[id]).ToArray()).ToArray();
-        _rulesUseKeywords = fieldsOfRule.Select(f => f.Contains(-1)).ToArray();
+    }
+
+    /// <summary>One automaton over the needles of <paramref name="atoms"/> (all of field <paramref name="fieldId"/>,
+    /// -1 for keywords), built on first use.</summary>
+    private FieldAutomaton MakeFieldAutomaton(int fieldId, IEnumerable<(Atom Atom, int Id)> atoms)
+    {
+        var group = atoms.ToArray();
+        var needles = group.Select(t => t.Atom.Needle).Distinct(StringComparer.Ordinal).ToArray();
+        var needleIds = needles.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
+        var atomsOfNeedle = new List<(int, AtomKind)>[needles.Length];
+        foreach (var (atom, id) in group) (atomsOfNeedle[needleIds[atom.Needle]] ??= []).Add((id, atom.Kind));
+        return new FieldAutomaton(fieldId, needles, _alphabet,
+            atomsOfNeedle.Select(l => l.ToArray()).ToArray(), needles.Select(n => n.Length).ToArray());
+    }
+
+    /// <summary>The keyword automaton of a bucket: the keyword needles its rules test (prefilters and atom
+    /// tests), shared by every bucket with the same set; null when they test none.</summary>
+    private FieldAutomaton? KeywordsOf(int[] rules)
+    {
+        var ids = new SortedSet<int>();
+        foreach (int r in rules) ids.UnionWith(_keywordAtomsOfRule[r]);
+        if (ids.Count == 0) return null;
+        return _keywordSets.GetOrAdd(string.Join(",", ids), _ => MakeFieldAutomaton(-1, ids.Select(id => (_atoms[id], id))));
     }
 
     private Bucket BuildBucket(IEnumerable<int> ruleIndexes)
@@ -363,34 +389,34 @@ public sealed class CollectionMatcher
         var contains = new bool[_rules.Length];
         var scan = new bool[_fields.Length];
         var unfiltered = new List<int>();
-        bool keywords = false;
         foreach (int r in rules)
         {
             contains[r] = true;
             if (_prefilters[r] == null) unfiltered.Add(r);
             // Fields of atom tests must be scanned even for rules without a prefilter.
             foreach (int f in _automataOfRule[r]) scan[f] = true;
-            keywords |= _rulesUseKeywords[r];
         }
-        return new Bucket(rules, unfiltered.ToArray(), contains, scan, keywords);
+        return new Bucket(rules, unfiltered.ToArray(), contains, scan, KeywordsOf(rules));
     }
 
     /// <summary>Counts for diagnostics and benchmarks: buckets built so far, their rules and unfiltered rules.</summary>
-    public IReadOnlyList<(int Rules, int Unfiltered, int ScannedFields)> BucketStats() =>
+    public IReadOnlyList<(int Rules, int Unfiltered, int ScannedFields, int KeywordNeedles)> BucketStats() =>
         _buckets.Values.Where(l => l.IsValueCreated).Select(l => l.Value)
-            .Select(b => (b.Rules.Length, b.Unfiltered.Length, b.ScanField.Count(x => x))).ToList();
+            .Select(b => (b.Rules.Length, b.Unfiltered.Length, b.ScanField.Count(x => x), b.Keywords?.NeedleCount ?? 0)).ToList();
 
     /// <summary>Bytes of the automata built so far (they are built on first use).</summary>
-    public long AutomataBytes => _fields.Append(_keywordAutomaton).Sum(f => f is { IsBuilt: true } ? f.Automaton.TableBytes : 0);
+    public long AutomataBytes => Automata.Sum(f => f.IsBuilt ? f.Automaton.TableBytes : 0);
+
+    /// <summary>The field automata and the keyword automata of the buckets built so far.</summary>
+    private IEnumerable<FieldAutomaton> Automata => _fields.Concat(_keywordSets.Values);
 
     /// <summary>Fields with needles, needles, and DFA states of the automata built so far.</summary>
     public (int Fields, int Needles, int States) AutomataStats() =>
-        (_fields.Length + (_keywordAutomaton != null ? 1 : 0), _fields.Append(_keywordAutomaton).Sum(f => f?.NeedleCount ?? 0),
-         _fields.Append(_keywordAutomaton).Sum(f => f is { IsBuilt: true } ? f.Automaton.StateCount : 0));
+        (_fields.Length + _keywordSets.Count, Automata.Sum(f => f.NeedleCount), Automata.Sum(f => f.IsBuilt ? f.Automaton.StateCount : 0));
 
     /// <summary>Builds every field's automaton now (benchmarks; the matcher otherwise builds them on first use).</summary>
     public void BuildAllAutomata() =>
-        Parallel.ForEach(_fields.Append(_keywordAutomaton).OfType<FieldAutomaton>().OrderByDescending(f => f.NeedleCount), f => _ = f.Automaton);
+        Parallel.ForEach(Automata.ToArray().OrderByDescending(f => f.NeedleCount), f => _ = f.Automaton);
 
     /// <summary>One field's merged needles. The automaton is built on first use (thread-safe: one thread builds,
     /// the others wait for it), so fields that no event has cost nothing but their needle list.</summary>
@@ -419,7 +445,7 @@ public sealed class CollectionMatcher
 
     /// <summary>The rules admitted for one (Channel, EventID) key (global indexes, increasing), which of them
     /// are evaluated without prefilter, membership by rule index, and which field automata they need.</summary>
-    internal sealed record Bucket(int[] Rules, int[] Unfiltered, bool[] Contains, bool[] ScanField, bool ScanKeywords);
+    internal sealed record Bucket(int[] Rules, int[] Unfiltered, bool[] Contains, bool[] ScanField, FieldAutomaton? Keywords);
 }
 
 /// <summary>Per-thread state of a <see cref="CollectionMatcher"/>: stamps instead of clearing bit sets per event.</summary>
