@@ -99,7 +99,7 @@ public sealed class CollectionMatcher
     /// <summary>Rules that got a needle prefilter (the others are evaluated on every event of their buckets).</summary>
     public int PrefilteredRules => _prefilters.Count(p => p != null);
 
-    public MatcherScratch CreateScratch() => new(_rules.Length, _rulesOfAtom.Length);
+    public MatcherScratch CreateScratch() => new(_rules.Length, _rulesOfAtom.Length, _constraintCount);
 
     /// <summary>Appends to <paramref name="matched"/> the indexes (into <see cref="Rules"/>) of the rules that
     /// match <paramref name="e"/>, in increasing order.</summary>
@@ -151,7 +151,7 @@ public sealed class CollectionMatcher
         long t0 = ruleTicks != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         foreach (int r in candidates)
         {
-            bool hit = _programs is { } programs ? programs[r].Matches(e, atomStamps, stamp) : _rules[r].Matches(e);
+            bool hit = _programs is { } programs ? programs[r].Matches(e, scratch, stamp) : _rules[r].Matches(e);
             if (hit) matched.Add(r);
             if (ruleTicks != null)
             {
@@ -292,6 +292,9 @@ public sealed class CollectionMatcher
     private readonly ConcurrentDictionary<string, FieldAutomaton> _keywordSets = new();
     private Alphabet _alphabet = null!;
     private RuleProgram[]? _programs;
+    // Distinct route constraints (by content): candidate rules of one log source share a few, so each is tested
+    // once per event and the answer reused (see RuleProgram.Matches).
+    private int _constraintCount;
 
     /// <summary>Numbers the distinct atoms of all prefilters and atom tests, and merges each field's needles
     /// (and all keyword needles) into one automaton.</summary>
@@ -327,6 +330,13 @@ public sealed class CollectionMatcher
         if (_options.UsePrefilter && _options.UseAtomTests)
         {
             var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            var constraintIds = new Dictionary<string, int>(StringComparer.Ordinal);
+            int ConstraintId(Vigil.Rules.Logsources.RouteConstraint c)
+            {
+                string key = RuleProgram.ConstraintKey(c);
+                if (!constraintIds.TryGetValue(key, out int id)) constraintIds[key] = id = constraintIds.Count;
+                return id;
+            }
             _programs = new RuleProgram[_rules.Length];
             for (int r = 0; r < _rules.Length; r++)
             {
@@ -336,8 +346,9 @@ public sealed class CollectionMatcher
                     int id = AtomId(atom);
                     if (atom.FieldId < 0) mine.Add(id);   // a keyword test answered from the marks needs its needles scanned
                     return id;
-                }, fieldsOfRule[r]);
+                }, fieldsOfRule[r], ConstraintId);
             }
+            _constraintCount = constraintIds.Count;
             _programsSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
         }
         _atoms = new Atom[atomIds.Count];
@@ -454,9 +465,18 @@ public sealed class MatcherScratch
     internal int[] AtomStamps = [];
     internal readonly int[] RuleStamps;
     internal readonly List<int> Candidates = [];
+    /// <summary>Per distinct route constraint: the stamp of the event its answer was computed for, and the answer.</summary>
+    internal readonly int[] RouteStamps;
+    internal readonly bool[] RouteAnswers;
     private int _stamp;
 
-    internal MatcherScratch(int rules, int atoms) { RuleStamps = new int[rules]; AtomStamps = new int[atoms]; }
+    internal MatcherScratch(int rules, int atoms, int constraints)
+    {
+        RuleStamps = new int[rules];
+        AtomStamps = new int[atoms];
+        RouteStamps = new int[constraints];
+        RouteAnswers = new bool[constraints];
+    }
 
     internal int NextStamp(int atoms)
     {
@@ -465,6 +485,7 @@ public sealed class MatcherScratch
         {
             Array.Clear(AtomStamps);
             Array.Clear(RuleStamps);
+            Array.Clear(RouteStamps);
             _stamp = 1;
         }
         return _stamp;

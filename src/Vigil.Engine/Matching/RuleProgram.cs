@@ -16,10 +16,10 @@ namespace Vigil.Engine.Matching;
 /// </summary>
 internal sealed class RuleProgram
 {
-    private readonly (RouteConstraint Constraint, ProgramNode Detection)[] _routes;
+    private readonly (RouteConstraint Constraint, int ConstraintId, ProgramNode Detection)[] _routes;
     private readonly ProgramNode _unrouted;
 
-    private RuleProgram((RouteConstraint, ProgramNode)[] routes, ProgramNode unrouted)
+    private RuleProgram((RouteConstraint, int, ProgramNode)[] routes, ProgramNode unrouted)
     {
         _routes = routes;
         _unrouted = unrouted;
@@ -27,7 +27,8 @@ internal sealed class RuleProgram
 
     /// <param name="atomId">Registers an atom and returns its id.</param>
     /// <param name="usedFields">Receives the field ids (-1: keyword) whose automata must be scanned.</param>
-    public static RuleProgram Build(CompiledRule rule, Func<Atom, int> atomId, HashSet<int> usedFields)
+    /// <param name="constraintId">Numbers route constraints: equal <see cref="ConstraintKey"/>s must get equal ids.</param>
+    public static RuleProgram Build(CompiledRule rule, Func<Atom, int> atomId, HashSet<int> usedFields, Func<RouteConstraint, int> constraintId)
     {
         var cache = new Dictionary<Node, ProgramNode>(ReferenceEqualityComparer.Instance);
         ProgramNode Of(Node n)
@@ -49,16 +50,50 @@ internal sealed class RuleProgram
             cache[n] = p;
             return p;
         }
-        return new RuleProgram(rule.Routes.Select(r => (r.Constraint, Of(r.Detection))).ToArray(), Of(rule.Unrouted));
+        return new RuleProgram(rule.Routes.Select(r => (r.Constraint, constraintId(r.Constraint), Of(r.Detection))).ToArray(), Of(rule.Unrouted));
     }
 
-    /// <summary>Same logic as <see cref="CompiledRule.Matches"/>.</summary>
-    public bool Matches(Event e, int[] atomStamps, int stamp)
+    /// <summary>Every member that <see cref="RouteConstraint.Matches"/> reads, so constraints with equal keys give equal
+    /// answers on every event (it is a pure function of the event). Texts are compared exactly here: constraints that
+    /// differ only in case get two ids, which costs a test, never a wrong answer.</summary>
+    public static string ConstraintKey(RouteConstraint c)
+    {
+        var b = new System.Text.StringBuilder();
+        void Texts(IEnumerable<string> xs) { foreach (var x in xs) b.Append(x.Length).Append(':').Append(x); b.Append('|'); }
+        void Ints(IEnumerable<long> xs) { foreach (var x in xs) b.Append(x).Append(','); b.Append('|'); }
+        void Pairs((int FieldId, string Value)[] xs) { foreach (var (f, v) in xs) b.Append(f).Append('=').Append(v.Length).Append(':').Append(v); b.Append('|'); }
+        Texts(c.Channels);
+        Ints(c.EventIds);
+        Pairs(c.Fields);
+        Ints(c.Present.Select(x => (long)x));
+        foreach (var (eq, present) in c.Excluded) { Pairs(eq); Ints(present.Select(x => (long)x)); b.Append(';'); }
+        b.Append('|');
+        Ints(c.ChannelFields.Select(x => (long)x));
+        Ints(c.EventIdFields.Select(x => (long)x));
+        if (c.ChannelAbsentOrIn is { } guard) Texts(guard); else b.Append("null|");
+        return b.ToString();
+    }
+
+    /// <summary>Same logic as <see cref="CompiledRule.Matches"/>; route constraints answered once per event per
+    /// distinct constraint (the answers are kept in <paramref name="scratch"/> under <paramref name="stamp"/>).</summary>
+    public bool Matches(Event e, MatcherScratch scratch, int stamp)
     {
         var routes = _routes;
+        var atomStamps = scratch.AtomStamps;
         if (routes.Length == 0) return Eval(_unrouted, e, atomStamps, stamp);
-        foreach (var (constraint, detection) in routes)
-            if (constraint.Matches(e) && Eval(detection, e, atomStamps, stamp)) return true;
+        var routeStamps = scratch.RouteStamps;
+        var answers = scratch.RouteAnswers;
+        foreach (var (constraint, id, detection) in routes)
+        {
+            bool admitted;
+            if (routeStamps[id] == stamp) admitted = answers[id];
+            else
+            {
+                admitted = answers[id] = constraint.Matches(e);
+                routeStamps[id] = stamp;
+            }
+            if (admitted && Eval(detection, e, atomStamps, stamp)) return true;
+        }
         return false;
     }
 
