@@ -28,6 +28,22 @@ public static class Hunter
 {
     private readonly record struct PartitionResult(List<Detection> Found, IPartitionObserver? Observed);
 
+    /// <summary>Per rule feeding a correlation: the field names any correlation may read from its detections.</summary>
+    private static Dictionary<SigmaRule, HashSet<string>> CorrelationFields(RuleSet? correlate)
+    {
+        var result = new Dictionary<SigmaRule, HashSet<string>>(ReferenceEqualityComparer.Instance);
+        if (correlate == null) return result;
+        foreach (var c in correlate.Correlations)
+            for (int i = 0; i < c.Inputs.Count; i++)
+            {
+                var source = c.Inputs[i].Source;
+                if (!result.TryGetValue(source, out var names)) result[source] = names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                foreach (var f in c.Correlation.GroupBy.Concat(c.Correlation.ConditionFields))
+                    foreach (var n in c.FieldNamesFor(f, i)) names.Add(n);
+            }
+        return result;
+    }
+
     public static HuntResult Run(IReadOnlyList<InputFile> files, IReadOnlyList<CompiledRule> rules, IDiagnostics diagnostics,
         int? degree = null, Action<ReadStats>? onProgress = null, RuleSet? correlate = null, Func<SigmaRule, bool>? emit = null,
         MatcherOptions? matcherOptions = null, SpoolOptions? spool = null, IHuntObserver? observer = null)
@@ -42,12 +58,29 @@ public static class Hunter
             foreach (var c in correlate.Correlations)
                 foreach (var i in c.Inputs) feeds.Add(i.Source);
         var held = new List<Detection>();
+        // Held detections of feeder rules whose own detections are never output keep only the fields the correlations
+        // read (group-by and value fields under every name they may have): held detections are not spilled, and with a
+        // whole event each, a large input (e.g. every refused Zeek connection feeding the sweep correlation) made the
+        // hunt's memory grow with its size. The correlation engine finds the same values in the trimmed copy.
+        var readByCorrelations = CorrelationFields(correlate);
+        Detection Hold(Detection d)
+        {
+            bool output = correlate!.Generates(d.Rule) && (emit == null || emit(d.Rule));
+            if (output || !readByCorrelations.TryGetValue(d.Rule, out var names)) return d;
+            var kept = new List<EventField>();
+            foreach (var f in d.Fields) if (names.Contains(f.Name)) kept.Add(f);
+            return new Detection
+            {
+                Rule = d.Rule, TimestampTicks = d.TimestampTicks, Computer = d.Computer, Channel = d.Channel,
+                EventId = d.EventId, RecordId = d.RecordId, Origin = d.Origin, Fields = kept.ToArray(),
+            };
+        }
         void Consume(PartitionResult part)
         {
             if (part.Observed is not null) observer!.Consume(part.Observed);
             foreach (var d in part.Found)
             {
-                if (feeds.Contains(d.Rule)) held.Add(d);
+                if (feeds.Contains(d.Rule)) held.Add(Hold(d));
                 // Output selection: the same as the correlation engine applies to the detections it passes through.
                 else if ((correlate == null || correlate.Generates(d.Rule)) && (emit == null || emit(d.Rule))) spooled.Add(d);
             }
