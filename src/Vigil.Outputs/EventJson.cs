@@ -42,10 +42,10 @@ public static class EventJson
     /// <summary>Writes the properties of a detection's copied fields, by the same rules as a live event.</summary>
     public static void WriteFields(IReadOnlyList<EventField> fields, Utf8JsonWriter w)
     {
-        // Detections hold their copy as an array: read it directly (the grouping below compares every pair of names,
-        // and through the list interface each comparison cost two interface calls and two struct copies).
-        if (fields is EventField[] array) WriteFields(new ArrayFields(array), w);
-        else WriteFields(new CopiedFields(fields), w);
+        // Read as an array (detections hold theirs as one; correlation detections' short lists are copied): the grouping
+        // below compares every pair of names, and through the list interface each comparison cost two interface calls
+        // and two struct copies.
+        WriteFields(new CopiedFields(fields as EventField[] ?? [.. fields]), w);
     }
 
     /// <summary>The fields of a live event or of a detection's copy, as the writer needs them.</summary>
@@ -66,24 +66,12 @@ public static class EventJson
         public bool Same(int i, int j) => e.IdAt(i) == e.IdAt(j);
     }
 
-    private readonly struct CopiedFields(IReadOnlyList<EventField> f) : IFieldList
-    {
-        public int Count => f.Count;
-        public string Name(int i) => f[i].Name;
-        public FieldValue Value(int i) => f[i].Value;
-        public bool Same(int i, int j) => string.Equals(f[i].Name, f[j].Name, StringComparison.Ordinal);
-    }
-
-    private readonly struct ArrayFields(EventField[] f) : IFieldList
+    private readonly struct CopiedFields(EventField[] f) : IFieldList
     {
         public int Count => f.Length;
         public string Name(int i) => f[i].Name;
         public FieldValue Value(int i) => f[i].Value;
-        public bool Same(int i, int j)
-        {
-            string a = f[i].Name, b = f[j].Name;
-            return ReferenceEquals(a, b) || (a.Length == b.Length && string.Equals(a, b, StringComparison.Ordinal));
-        }
+        public bool Same(int i, int j) => string.Equals(f[i].Name, f[j].Name, StringComparison.Ordinal);
     }
 
     private static void WriteFields<T>(T f, Utf8JsonWriter w) where T : IFieldList

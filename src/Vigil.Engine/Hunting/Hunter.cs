@@ -52,21 +52,17 @@ public static class Hunter
         var matcher = new CollectionMatcher(rules, matcherOptions);
         var stats = new ReadStats();
         var spooled = new DetectionSpool(spool);
-        // Rules that are inputs of a correlation: their detections are held for the correlation engine.
-        var feeds = new HashSet<SigmaRule>(ReferenceEqualityComparer.Instance);
-        if (correlate != null)
-            foreach (var c in correlate.Correlations)
-                foreach (var i in c.Inputs) feeds.Add(i.Source);
+        // Rules that are inputs of a correlation (the keys), with the fields the correlations read from their detections:
+        // those detections are held for the correlation engine.
+        var feeds = CorrelationFields(correlate);
         var held = new List<Detection>();
         // Held detections of feeder rules whose own detections are never output keep only the fields the correlations
         // read (group-by and value fields under every name they may have): held detections are not spilled, and with a
         // whole event each, a large input (e.g. every refused Zeek connection feeding the sweep correlation) made the
         // hunt's memory grow with its size. The correlation engine finds the same values in the trimmed copy.
-        var readByCorrelations = CorrelationFields(correlate);
-        Detection Hold(Detection d)
+        Detection Hold(Detection d, HashSet<string> names)
         {
-            bool output = correlate!.Generates(d.Rule) && (emit == null || emit(d.Rule));
-            if (output || !readByCorrelations.TryGetValue(d.Rule, out var names)) return d;
+            if (correlate!.Generates(d.Rule) && (emit == null || emit(d.Rule))) return d;   // output whole as well
             var kept = new List<EventField>();
             foreach (var f in d.Fields) if (names.Contains(f.Name)) kept.Add(f);
             return new Detection
@@ -80,7 +76,7 @@ public static class Hunter
             if (part.Observed is not null) observer!.Consume(part.Observed);
             foreach (var d in part.Found)
             {
-                if (feeds.Contains(d.Rule)) held.Add(Hold(d));
+                if (feeds.TryGetValue(d.Rule, out var names)) held.Add(Hold(d, names));
                 // Output selection: the same as the correlation engine applies to the detections it passes through.
                 else if ((correlate == null || correlate.Generates(d.Rule)) && (emit == null || emit(d.Rule))) spooled.Add(d);
             }

@@ -194,7 +194,11 @@ internal sealed class JsonEventDecoder
                 if (r.TryGetInt64(out long l)) e.Add(id, FieldValue.FromInt64(l));
                 else if (r.TryGetUInt64(out ulong u)) e.Add(id, FieldValue.FromUInt64(u));
                 else if (r.TryGetDouble(out double d)) e.Add(id, FieldValue.FromDouble(d));
-                else AddRawText(r.ValueSpan, e, id, raw: false);   // out of double range: keep its text
+                else   // out of double range: keep its text
+                {
+                    var (buffer, start, length) = Transcode(r.ValueSpan);
+                    e.Add(id, FieldValue.FromChars(buffer, start, length));
+                }
                 break;
             case JsonTokenType.True: e.Add(id, FieldValue.FromBoolean(true)); break;
             case JsonTokenType.False: e.Add(id, FieldValue.FromBoolean(false)); break;
@@ -216,19 +220,18 @@ internal sealed class JsonEventDecoder
     /// <summary>The reader is on the container's closing token: its text is <c>src[start..BytesConsumed]</c>.</summary>
     private void EndRawContainer(ref Utf8JsonReader r, ReadOnlySpan<byte> src, Event e, (int Index, int Start) at)
     {
-        var utf8 = src[at.Start..(int)r.BytesConsumed];
-        EnsureChars(utf8.Length);
-        int n = Encoding.UTF8.GetChars(utf8, _chars.AsSpan(_charPos));
-        e.SetValueAt(at.Index, FieldValue.FromRawJson(_chars, _charPos, n));
-        _charPos += n;
+        var (buffer, start, length) = Transcode(src[at.Start..(int)r.BytesConsumed]);
+        e.SetValueAt(at.Index, FieldValue.FromRawJson(buffer, start, length));
     }
 
-    private void AddRawText(ReadOnlySpan<byte> utf8, Event e, int id, bool raw)
+    /// <summary>Transcodes <paramref name="utf8"/> into the event's char buffer: where the copy is.</summary>
+    private (char[] Buffer, int Start, int Length) Transcode(ReadOnlySpan<byte> utf8)
     {
         EnsureChars(utf8.Length);
-        int n = Encoding.UTF8.GetChars(utf8, _chars.AsSpan(_charPos));
-        e.Add(id, raw ? FieldValue.FromRawJson(_chars, _charPos, n) : FieldValue.FromChars(_chars, _charPos, n));
+        int start = _charPos;
+        int n = Encoding.UTF8.GetChars(utf8, _chars.AsSpan(start));
         _charPos += n;
+        return (_chars, start, n);
     }
 
     private int PathId(ReadOnlySpan<byte> path)
