@@ -7,7 +7,10 @@ public static class Program
     public static int Main(string[] args)
     {
         var console = new CliConsole(Console.Out, Console.Error);
-        return Run(args, console);
+        if (Environment.GetEnvironmentVariable("VIGIL_ALLOCLOG") is { Length: > 0 }) AllocProbe.Instance = new AllocProbe();
+        int rc = Run(args, console);
+        AllocProbe.Instance?.Print();
+        return rc;
     }
 
     /// <summary>Entry point shared by Main and the tests (which run commands in-process).</summary>

@@ -76,7 +76,10 @@ public static class HuntCommand
         // correlations (all threads), output = sorting out of the spool and writing detections (and campaigns).
         if (verbose)
             console.Error.WriteLine($"vigil: timings: rules {loadTime.TotalSeconds:F2}s, hunt {huntTime.TotalSeconds:F2}s, "
-                + $"output {writeTime.TotalSeconds:F2}s, side outputs {(clock.Elapsed - huntTime - writeTime).TotalSeconds:F2}s");
+                + $"output {writeTime.TotalSeconds:F2}s, side outputs {(clock.Elapsed - huntTime - writeTime).TotalSeconds:F2}s; "
+                + $"cpu {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F2}s, "
+                + $"allocated {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MB, gc {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} "
+                + $"(gen0/1/2), paused {GC.GetTotalPauseDuration().TotalSeconds:F2}s");
 
         if (!quiet)
         {

@@ -230,8 +230,13 @@ public sealed class CollectionMatcher
         // ids outside 40 bits go to the catch-all bucket rather than risk a key collision).
         if (hasId && (eventId < 0 || eventId >= 1L << 40)) return _all.Value;
         long key = ((long)channel << 41) | (hasId ? 1L << 40 : 0) | (hasId ? eventId : 0);
-        return _buckets.GetOrAdd(key, k => new Lazy<Bucket>(() => BuildBucket(Admitted(channel, hasId, eventId)))).Value;
+        // TryGetValue first: the GetOrAdd lambda captures locals, and C# allocates that closure at method entry, so a
+        // method that contained it allocated a closure and a delegate for every event.
+        return _buckets.TryGetValue(key, out var known) ? known.Value : AddBucket(key, channel, hasId, eventId);
     }
+
+    private Bucket AddBucket(long key, int channel, bool hasId, long eventId) =>
+        _buckets.GetOrAdd(key, _ => new Lazy<Bucket>(() => BuildBucket(Admitted(channel, hasId, eventId)))).Value;
 
     /// <summary>Index of the first present field among <paramref name="keys"/> (in their order), or -1;
     /// <paramref name="repeated"/> when that field occurs more than once.</summary>
