@@ -33,7 +33,7 @@ public static class DetectionWriters
         // are the same as formatting one by one: each batch starts its ids where the previous one ended.
         const int BatchSize = 512;
         int maxPending = Math.Max(2, Environment.ProcessorCount * 2);
-        var pending = new Queue<Task<byte[]>>();
+        var pending = new Queue<Task<PooledBufferWriter>>();
         var batch = new List<Detection>(BatchSize);
         long nextId = 1;
         try
@@ -54,21 +54,22 @@ public static class DetectionWriters
         {
             // On an error (reading the spool, or writing the output) let the formatting still running finish before the
             // detections' buffers go away; its result is not written.
-            foreach (var t in pending) try { t.Wait(); } catch (AggregateException) { }
+            foreach (var t in pending) try { t.Wait(); t.Result.Dispose(); } catch (AggregateException) { }
         }
 
         void Start(List<Detection> items, long firstId) => pending.Enqueue(Task.Run(() => FormatJsonl(items, firstId)));
         void WriteOldest()
         {
-            var bytes = pending.Dequeue().GetAwaiter().GetResult();
-            output.Write(bytes);
+            using var bytes = pending.Dequeue().GetAwaiter().GetResult();
+            output.Write(bytes.WrittenMemory.Span);
         }
     }
 
-    /// <summary>JSON lines of <paramref name="detections"/>, numbered from <paramref name="firstId"/>.</summary>
-    private static byte[] FormatJsonl(List<Detection> detections, long firstId)
+    /// <summary>JSON lines of <paramref name="detections"/>, numbered from <paramref name="firstId"/>, in a pooled
+    /// buffer the caller disposes once written.</summary>
+    private static PooledBufferWriter FormatJsonl(List<Detection> detections, long firstId)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(detections.Count * 1024);
+        var buffer = new PooledBufferWriter(detections.Count * 1024);
         using var w = new Utf8JsonWriter(buffer, EventJson.WriterOptions);
         long id = firstId;
         foreach (var d in detections)
@@ -97,7 +98,7 @@ public static class DetectionWriters
             System.Buffers.BuffersExtensions.Write(buffer, "\n"u8);
             w.Reset(buffer); // a new top-level value: no separator before it
         }
-        return buffer.WrittenSpan.ToArray();
+        return buffer;
     }
 
     /// <summary>The CSV timeline to a stream (standard output or --output): see <see cref="CsvTimelineWriter"/>.

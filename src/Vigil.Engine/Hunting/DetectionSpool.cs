@@ -94,7 +94,7 @@ public sealed class DetectionSpool : IDisposable
         if (_buffer.Count == 0) return;
         _buffer.Sort(CompareSeq);
         WriteRun(_buffer);
-        _buffer = [];
+        _buffer.Clear();   // keep the array: a fresh one regrows through large-object-heap sizes each spill
         _bufferBytes = 0;
         _lastFields = null;
         if (_runs.Count >= SpoolOptions.MaxRuns)
