@@ -79,7 +79,8 @@ public static class HuntCommand
                 + $"output {writeTime.TotalSeconds:F2}s, side outputs {(clock.Elapsed - huntTime - writeTime).TotalSeconds:F2}s; "
                 + $"cpu {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F2}s, "
                 + $"allocated {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MB, gc {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} "
-                + $"(gen0/1/2), paused {GC.GetTotalPauseDuration().TotalSeconds:F2}s");
+                + $"(gen0/1/2), paused {GC.GetTotalPauseDuration().TotalSeconds:F2}s, "
+                + $"jit {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F2}s ({System.Runtime.JitInfo.GetCompiledMethodCount()} methods)");
 
         if (!quiet)
         {
