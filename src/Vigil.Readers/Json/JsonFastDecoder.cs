@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 using System.Text.Unicode;
 using Vigil.Events;
@@ -273,27 +276,71 @@ internal sealed partial class JsonEventDecoder
         EnsureChars(s.Length - p);
         start = _charPos;
         length = 0;
-        var dst = _chars.AsSpan(start);
+        var dst = _chars.AsSpan(start, s.Length - p);
         int j = 0;
         while (true)
         {
-            var rest = s[p..];
-            int k = rest.IndexOfAny(StringStops);
-            if (k < 0) return false;   // no closing quote
-            if (k > 0)
+            // Plain ASCII runs: 16 bytes at a time are widened to chars and stored while looking for the first byte
+            // that is not plain ASCII text (quote, backslash, control character, or a UTF-8 lead/continuation byte).
+            // The chars stored past that byte are scratch: later text overwrites them, and dst holds them because
+            // it is as long as the bytes left (16 bytes read here means room for 16 chars).
+            if (Vector128.IsHardwareAccelerated)
             {
-                if (!CopyRun(rest[..k], dst[j..], out int written)) return false;
-                j += written;
-                p += k;
+                while (p + 16 <= s.Length)
+                {
+                    var v = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)p);
+                    // As signed bytes, below 0x20 covers both controls (0..0x1F) and non-ASCII (0x80..0xFF).
+                    var stops = Vector128.LessThan(v.AsSByte(), Vector128.Create((sbyte)0x20)).AsByte()
+                        | Vector128.Equals(v, Vector128.Create((byte)'"'))
+                        | Vector128.Equals(v, Vector128.Create((byte)'\\'));
+                    if ((uint)(j + 16) > (uint)dst.Length) return false;   // cannot happen (see above); keeps stores in bounds
+                    var (lo, hi) = Vector128.Widen(v);
+                    ref char d = ref MemoryMarshal.GetReference(dst);
+                    lo.AsUInt16().StoreUnsafe(ref Unsafe.As<char, ushort>(ref d), (nuint)j);
+                    hi.AsUInt16().StoreUnsafe(ref Unsafe.As<char, ushort>(ref d), (nuint)(j + 8));
+                    uint mask = stops.ExtractMostSignificantBits();
+                    if (mask == 0)
+                    {
+                        p += 16;
+                        j += 16;
+                        continue;
+                    }
+                    int n = BitOperations.TrailingZeroCount(mask);
+                    p += n;
+                    j += n;
+                    goto Stop;
+                }
             }
+            // The last bytes of the value (or no vector support): one at a time.
+            while (true)
+            {
+                if ((uint)p >= (uint)s.Length) return false;   // no closing quote
+                byte c = s[p];
+                if (c < 0x20 || c >= 0x80 || c == (byte)'"' || c == (byte)'\\') break;
+                if ((uint)j >= (uint)dst.Length) return false;
+                dst[j++] = (char)c;
+                p++;
+            }
+        Stop:
             byte b = s[p];
             if (b == (byte)'"')
             {
                 p++;
                 break;
             }
-            if (b != (byte)'\\') return false;   // a raw control character
-            if (!Unescape(s, ref p, dst, ref j)) return false;
+            if (b == (byte)'\\')
+            {
+                if (!Unescape(s, ref p, dst, ref j)) return false;
+                continue;
+            }
+            if (b < 0x20) return false;   // a raw control character
+            // Non-ASCII text: transcode (and validate) up to the next quote, backslash or control character.
+            var rest = s[p..];
+            int k = rest.IndexOfAny(StringStops);
+            if (k < 0) return false;   // no closing quote
+            if (!CopyRun(rest[..k], dst[j..], out int written)) return false;
+            j += written;
+            p += k;
         }
         _charPos += j;
         length = j;
