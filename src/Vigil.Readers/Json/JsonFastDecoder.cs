@@ -47,6 +47,23 @@ internal sealed partial class JsonEventDecoder
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
          (byte)'"', (byte)'\\']);
 
+    /// <summary>The char of each one-letter escape (<c>\" \\ \/ \b \f \n \r \t</c>) by its letter; 0 for the rest.</summary>
+    private static readonly byte[] SingleEscapes = MakeSingleEscapes();
+
+    private static byte[] MakeSingleEscapes()
+    {
+        var t = new byte[256];
+        t['"'] = (byte)'"';
+        t['\\'] = (byte)'\\';
+        t['/'] = (byte)'/';
+        t['b'] = (byte)'\b';
+        t['f'] = (byte)'\f';
+        t['n'] = (byte)'\n';
+        t['r'] = (byte)'\r';
+        t['t'] = (byte)'\t';
+        return t;
+    }
+
     /// <summary>Lines decoded again by the reader path since this decoder was created (a tuning and test aid).</summary>
     internal long FallbackCount;
 
@@ -89,21 +106,36 @@ internal sealed partial class JsonEventDecoder
         {
             if (s[p] != (byte)'"') return false;
             p++;
-            var rest = s[p..];
-            int q = rest.IndexOfAny((byte)'"', (byte)'\\');
-            if (q < 0 || rest[q] != (byte)'"') return false;   // unterminated, or an escaped key (rare): reader path
-            int length = prefixLength;
-            EnsurePath(length + 1 + q);
-            if (length > 0) _path[length++] = (byte)'.';
-            rest[..q].CopyTo(_path.AsSpan(length));
-            length += q;
+            int q = KeyEnd(s, p) - p;
+            if (q < 0) return false;   // unterminated, or an escaped key (rare): reader path
+            var name = s.Slice(p, q);
             p += q + 1;
-            int id = FastPathId(length);
-            if (id < 0) return false;
+            int length = prefixLength == 0 ? q : prefixLength + 1 + q;
+            // The key predicted for this position is checked in place (prefix and name), so a hit copies nothing;
+            // the path is built in _path only for a miss, or when the value is a container (its members need it).
+            int k = _keyOrdinal++;
+            var predicted = _predictedKeys;
+            int id;
+            bool built = false;
+            if (k < predicted.Length && predicted[k] is { } key && key.Length == length
+                && name.SequenceEqual(key.AsSpan(length - q))
+                && (prefixLength == 0 || (key[prefixLength] == (byte)'.' && key.AsSpan(0, prefixLength).SequenceEqual(_path.AsSpan(0, prefixLength)))))
+            {
+                id = _predictedIds[k];
+            }
+            else
+            {
+                BuildPath(prefixLength, name);
+                built = true;
+                id = PathIdMiss(k, length);
+                if (id < 0) return false;
+            }
             SkipSpace(s, ref p);
             if ((uint)p >= (uint)s.Length || s[p] != (byte)':') return false;
             p++;
             SkipSpace(s, ref p);
+            if ((uint)p >= (uint)s.Length) return false;
+            if (!built && s[p] is (byte)'{' or (byte)'[') BuildPath(prefixLength, name);
             if (!FastValue(s, ref p, e, id, length, depth)) return false;
             SkipSpace(s, ref p);
             if ((uint)p >= (uint)s.Length) return false;
@@ -115,27 +147,62 @@ internal sealed partial class JsonEventDecoder
         }
     }
 
-    /// <summary>Field id of the dotted path in <c>_path[..length]</c>: the key predicted for this position, else the
-    /// hash lookup (which then becomes the prediction). -1 for a new key that is not valid text (reader path).</summary>
-    private int FastPathId(int length)
+    /// <summary>Writes ".name" (or "name" at the top) after the prefix in <see cref="_path"/>.</summary>
+    private void BuildPath(int prefixLength, ReadOnlySpan<byte> name)
+    {
+        int length = prefixLength;
+        EnsurePath(length + 1 + name.Length);
+        if (length > 0) _path[length++] = (byte)'.';
+        name.CopyTo(_path.AsSpan(length));
+    }
+
+    /// <summary>Where the key starting at <paramref name="p"/> ends: the index of its closing quote, or -1 when a
+    /// backslash comes first (an escaped key) or there is no quote.</summary>
+    private static int KeyEnd(ReadOnlySpan<byte> s, int p)
+    {
+        if (Vector128.IsHardwareAccelerated)
+        {
+            while (p + 16 <= s.Length)
+            {
+                var v = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)p);
+                uint mask = (Vector128.Equals(v, Vector128.Create((byte)'"')) | Vector128.Equals(v, Vector128.Create((byte)'\\')))
+                    .ExtractMostSignificantBits();
+                if (mask != 0)
+                {
+                    p += BitOperations.TrailingZeroCount(mask);
+                    return s[p] == (byte)'"' ? p : -1;
+                }
+                p += 16;
+            }
+        }
+        for (; (uint)p < (uint)s.Length; p++)
+        {
+            byte b = s[p];
+            if (b == (byte)'"') return p;
+            if (b == (byte)'\\') return -1;
+        }
+        return -1;
+    }
+
+    /// <summary>Field id of the dotted path in <c>_path[..length]</c> when the prediction for key position
+    /// <paramref name="k"/> missed: the hash lookup, which then becomes the prediction. -1 for a new key that is not
+    /// valid text (reader path).</summary>
+    private int PathIdMiss(int k, int length)
     {
         var path = _path.AsSpan(0, length);
-        int k = _keyOrdinal++;
-        var predicted = _predictedKeys;
-        if (k < predicted.Length && predicted[k] is { } key && path.SequenceEqual(key)) return _predictedIds[k];
-
         if (!_pathLookup.TryGetValue(path, out byte[]? stored, out int id))
         {
             // A new key: the reader rejects control characters in names, and invalid UTF-8 is left to it too, so
             // only validated names are added here (names the reader path added were accepted by it).
             if (path.IndexOfAnyInRange((byte)0, (byte)0x1F) >= 0 || !Utf8.IsValid(path)) return -1;
             id = PathId(path);
-            if (!_pathLookup.TryGetValue(path, out stored, out id)) return id;   // not kept (cache just cleared and full)
+            if (!_pathLookup.TryGetValue(path, out stored, out id)) return id;
         }
+        var predicted = _predictedKeys;
         if (k >= predicted.Length)
         {
             if (k >= MaxPredictedKeys) return id;
-            Array.Resize(ref _predictedKeys, Math.Min(MaxPredictedKeys, predicted.Length * 2));
+            Array.Resize(ref _predictedKeys, Math.Min(MaxPredictedKeys, Math.Max(k + 1, predicted.Length * 2)));
             Array.Resize(ref _predictedIds, _predictedKeys.Length);
         }
         _predictedKeys[k] = stored;
@@ -294,10 +361,11 @@ internal sealed partial class JsonEventDecoder
                         | Vector128.Equals(v, Vector128.Create((byte)'"'))
                         | Vector128.Equals(v, Vector128.Create((byte)'\\'));
                     if ((uint)(j + 16) > (uint)dst.Length) return false;   // cannot happen (see above); keeps stores in bounds
-                    var (lo, hi) = Vector128.Widen(v);
+                    var lo = Vector128.WidenLower(v);
+                    var hi = Vector128.WidenUpper(v);
                     ref char d = ref MemoryMarshal.GetReference(dst);
-                    lo.AsUInt16().StoreUnsafe(ref Unsafe.As<char, ushort>(ref d), (nuint)j);
-                    hi.AsUInt16().StoreUnsafe(ref Unsafe.As<char, ushort>(ref d), (nuint)(j + 8));
+                    lo.StoreUnsafe(ref Unsafe.As<char, ushort>(ref d), (nuint)j);
+                    hi.StoreUnsafe(ref Unsafe.As<char, ushort>(ref d), (nuint)(j + 8));
                     uint mask = stops.ExtractMostSignificantBits();
                     if (mask == 0)
                     {
@@ -330,6 +398,17 @@ internal sealed partial class JsonEventDecoder
             }
             if (b == (byte)'\\')
             {
+                // The one-letter escapes (a Windows path's \\, a message's \r\n\t) here; \u and errors in Unescape.
+                if ((uint)(p + 1) < (uint)s.Length && (uint)j < (uint)dst.Length)
+                {
+                    char single = (char)SingleEscapes[s[p + 1]];
+                    if (single != 0)
+                    {
+                        dst[j++] = single;
+                        p += 2;
+                        continue;
+                    }
+                }
                 if (!Unescape(s, ref p, dst, ref j)) return false;
                 continue;
             }

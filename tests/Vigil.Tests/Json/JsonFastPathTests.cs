@@ -231,7 +231,7 @@ public class JsonFastPathTests
         // One decoder across events whose keys move around, shrink, grow and nest differently: the prediction by
         // position must never hand out the id of the key that was at that position before.
         var rng = new Random(3);
-        string[] names = ["a", "b", "ab", "a.b", "Image", "image", "CommandLine", "x\u00e9", "long_name_of_a_field_0123456789"];
+        string[] names = ["a", "b", "ab", "a.b", "axb", "aab", "Image", "image", "CommandLine", "x\u00e9", "long_name_of_a_field_0123456789"];
         var c = new Checker();
         for (int i = 0; i < 3000; i++)
         {
