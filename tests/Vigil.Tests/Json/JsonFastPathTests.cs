@@ -22,6 +22,8 @@ public class JsonFastPathTests
         private readonly JsonEventDecoder _reference = JsonEventDecoder.Rent(1024);
         private readonly JsonEventDecoder _emit = JsonEventDecoder.Rent(1024);
         private readonly Event _fe = new(), _re = new(), _ee = new();
+        /// <summary>Values Emit decoded twice (fast path declined, then the reader path).</summary>
+        public long EmitFallbacks => _emit.FallbackCount;
         public int Accepted, Declined, ReferenceRejected, Lines;
 
         /// <summary>Checks one value; returns whether the fast path accepted it.</summary>
@@ -113,6 +115,7 @@ public class JsonFastPathTests
         Assert.True(c.Lines > 30000, $"only {c.Lines} real lines under {TestPaths.Shared}/data/json");
         // The fast path must carry real data itself, not hand it all back to the reader.
         Assert.Equal(0, c.Declined);
+        Assert.Equal(0, c.EmitFallbacks);
         Assert.Equal(0, c.ReferenceRejected);
     }
 
@@ -131,6 +134,9 @@ public class JsonFastPathTests
             }
         }
         // Both outcomes must occur, or the mutations test nothing.
+        // Emit goes to the reader path for every invalid line, and at most as often as the fast path alone declines
+        // (fewer: its key cache also holds keys its reader path accepted, e.g. names with invalid UTF-8).
+        Assert.InRange(c.EmitFallbacks, c.ReferenceRejected, c.Declined);
         Assert.True(c.ReferenceRejected > c.Lines / 5, $"only {c.ReferenceRejected} of {c.Lines} mutated lines are invalid");
         Assert.True(c.Accepted > c.Lines / 5, $"only {c.Accepted} of {c.Lines} mutated lines were decoded by the fast path");
     }
