@@ -18,6 +18,11 @@ namespace Vigil.Readers.Json;
 /// field names are resolved through a cache keyed by the UTF-8 bytes of the dotted path, so a known
 /// key costs one hash of its bytes.
 /// </para>
+/// <para>
+/// Values are first decoded by a strict one-pass tokenizer of its own (JsonFastDecoder.cs: vectorised string
+/// scanning, keys predicted from the previous event); what it declines (invalid JSON, rare shapes) is decoded again
+/// below with Utf8JsonReader, which alone reports errors.
+/// </para>
 /// </summary>
 internal sealed partial class JsonEventDecoder
 {
