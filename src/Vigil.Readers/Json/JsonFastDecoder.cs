@@ -278,51 +278,71 @@ internal sealed partial class JsonEventDecoder
         }
     }
 
-    /// <summary>A JSON number (strict grammar). Plain integers of up to 18 digits are exact longs; the rest go through
-    /// the reader's own conversions so the chosen kind and value are the reader path's.</summary>
+    /// <summary>A JSON number (strict grammar). Plain integers of up to 18 digits are exact longs, and plain decimals of
+    /// up to 15 digits (Zeek's <c>1591367999.305988</c>) exact doubles; the rest go through the reader's own
+    /// conversions, so the chosen kind and value are always the reader path's.</summary>
     private bool FastNumber(ReadOnlySpan<byte> s, ref int p, Event e, int id)
     {
         int begin = p;
         bool negative = s[p] == (byte)'-';
         if (negative) p++;
         if ((uint)p >= (uint)s.Length) return false;
-        long value = 0;
+        long value = 0;   // all digits, integer and fraction, as one integer (wraps beyond 18 digits; then unused)
         int digitsStart = p;
         if (s[p] == (byte)'0') p++;
         else if (IsDigit(s[p]))
         {
             while ((uint)p < (uint)s.Length && IsDigit(s[p]))
             {
-                value = value * 10 + (s[p] - '0');   // may wrap beyond 18 digits; then unused
+                value = value * 10 + (s[p] - '0');
                 p++;
             }
         }
         else return false;
-        bool integer = true;
+        int fractionDigits = 0;
         if ((uint)p < (uint)s.Length && s[p] == (byte)'.')
         {
-            integer = false;
             p++;
-            if (!SkipDigits(s, ref p)) return false;
+            int fractionStart = p;
+            while ((uint)p < (uint)s.Length && IsDigit(s[p]))
+            {
+                value = value * 10 + (s[p] - '0');
+                p++;
+            }
+            fractionDigits = p - fractionStart;
+            if (fractionDigits == 0) return false;
         }
+        bool exponent = false;
         if ((uint)p < (uint)s.Length && (s[p] | 0x20) == (byte)'e')
         {
-            integer = false;
+            exponent = true;
             p++;
             if ((uint)p < (uint)s.Length && s[p] is (byte)'+' or (byte)'-') p++;
             if (!SkipDigits(s, ref p)) return false;
         }
-        if (integer && p - digitsStart <= 18)
+        // What follows the number is checked by the caller (a delimiter or the end), as the reader would.
+        int digits = p - digitsStart - (fractionDigits > 0 ? 1 : 0);
+        if (!exponent && fractionDigits == 0 && digits <= 18)
         {
             e.Add(id, FieldValue.FromInt64(negative ? -value : value));
             return true;
         }
-        // What follows the number is checked by the caller (a delimiter or the end), as the reader would.
+        if (!exponent && fractionDigits > 0 && digits <= 15)
+        {
+            // Both the digits (below 10^15 < 2^53) and 10^fraction (at most 10^15) are exact doubles, so one IEEE
+            // division is the correctly rounded value, as the reader's parser gives.
+            double d = value / Pow10[fractionDigits];
+            e.Add(id, FieldValue.FromDouble(negative ? -d : d));
+            return true;
+        }
         var r = new Utf8JsonReader(s[begin..p], ReaderOptions);
         if (!r.Read() || r.TokenType != JsonTokenType.Number) return false;
         AddNumber(ref r, e, id);
         return true;
     }
+
+    private static readonly double[] Pow10 =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
     private static bool SkipDigits(ReadOnlySpan<byte> s, ref int p)
     {

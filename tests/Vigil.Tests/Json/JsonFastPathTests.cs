@@ -182,6 +182,9 @@ public class JsonFastPathTests
             """{"n":18446744073709551616}""", """{"n":1e400}""", """{"n":-1e400}""", """{"n":1.5}""", """{"n":-0.0}""",
             """{"n":1E+2}""", """{"n":1e-2}""", """{"n":0.1e1}""", """{"n":01}""", """{"n":1.}""", """{"n":.5}""",
             """{"n":-}""", """{"n":1e}""", """{"n":1e+}""", """{"n":+1}""", """{"n":0x10}""", """{"n":1_0}""", """{"n":NaN}""",
+            """{"n":1.0}""", """{"n":10.50}""", """{"n":-0.5}""", """{"n":0.000000000000001}""", """{"n":123456789012345.6}""",
+            """{"n":12345678901234.56}""", """{"n":1591367999.305988}""", """{"n":0.1}""", """{"n":0.3}""", """{"n":9007199254740.993}""",
+            """{"n":999999999999999.9}""", """{"n":99999999999999.99}""", """{"n":0.0000000000000001}""",
             """{"n":000000000000000000000000001}""", """{"n":100000000000000000000000000000}""",
             // literals
             """{"t":true,"f":false,"z":null}""", """{"t":tru}""", """{"t":truee}""", """{"t":True}""", """{"z":nul}""",
@@ -387,6 +390,15 @@ public class JsonFastPathTests
                 "0.5", "-1.25e-3", "6.02E23", "1e308", "1e309", "4.9e-324", "1e-400", "0e0",
             ];
             if (rng.Next(3) == 0) Text(edge[rng.Next(edge.Length)]);
+            else if (rng.Next(2) == 0)
+            {
+                // Decimals as Zeek writes them (epoch seconds, durations), 1 to 20 digits in all.
+                int whole = rng.Next(0, 12), fraction = rng.Next(1, 9);
+                var digits = new StringBuilder(rng.Next(2) == 0 ? "-" : "");
+                digits.Append(whole == 0 ? "0" : (char)('1' + rng.Next(9)) + string.Concat(Enumerable.Range(1, whole - 1).Select(_ => (char)('0' + rng.Next(10)))));
+                digits.Append('.').Append(string.Concat(Enumerable.Range(0, fraction).Select(_ => (char)('0' + rng.Next(10)))));
+                Text(digits.ToString());
+            }
             else Text(((long)(rng.NextDouble() * Math.Pow(10, rng.Next(1, 19))) * (rng.Next(2) == 0 ? 1 : -1)).ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
