@@ -18,8 +18,13 @@ namespace Vigil.Readers.Json;
 /// field names are resolved through a cache keyed by the UTF-8 bytes of the dotted path, so a known
 /// key costs one hash of its bytes.
 /// </para>
+/// <para>
+/// Values are first decoded by a strict one-pass tokenizer of its own (JsonFastDecoder.cs: vectorised string
+/// scanning, keys predicted from the previous event); what it declines (invalid JSON, rare shapes) is decoded again
+/// below with Utf8JsonReader, which alone reports errors.
+/// </para>
 /// </summary>
-internal sealed class JsonEventDecoder
+internal sealed partial class JsonEventDecoder
 {
     private const string FormatName = "json";
     private const int MaxCachedPaths = 8192;
@@ -71,7 +76,17 @@ internal sealed class JsonEventDecoder
         bool ok = false;
         try
         {
-            Decode(json, e);
+            // The fast path decodes clean, common JSON; anything it does not handle, or finds invalid, is decoded
+            // again from the start by the Utf8JsonReader path, which alone produces results and error messages
+            // for such lines (JsonFastDecoder.cs).
+            if (!TryDecodeFast(json, e))
+            {
+                e.Clear();
+                ReleaseRetired();
+                _charPos = 0;
+                FallbackCount++;
+                Decode(json, e);
+            }
             ok = true;
         }
         catch (JsonException ex)
@@ -191,20 +206,26 @@ internal sealed class JsonEventDecoder
                 break;
             }
             case JsonTokenType.Number:
-                if (r.TryGetInt64(out long l)) e.Add(id, FieldValue.FromInt64(l));
-                else if (r.TryGetUInt64(out ulong u)) e.Add(id, FieldValue.FromUInt64(u));
-                else if (r.TryGetDouble(out double d)) e.Add(id, FieldValue.FromDouble(d));
-                else   // out of double range: keep its text
-                {
-                    var (buffer, start, length) = Transcode(r.ValueSpan);
-                    e.Add(id, FieldValue.FromChars(buffer, start, length));
-                }
+                AddNumber(ref r, e, id);
                 break;
             case JsonTokenType.True: e.Add(id, FieldValue.FromBoolean(true)); break;
             case JsonTokenType.False: e.Add(id, FieldValue.FromBoolean(false)); break;
             case JsonTokenType.Null: e.Add(id, FieldValue.Null); break;
             default:
                 throw new NotAnObjectException($"unexpected JSON token {r.TokenType}");
+        }
+    }
+
+    /// <summary>The reader is on a number: the narrowest of long, ulong, double that holds it, else its text.</summary>
+    private void AddNumber(ref Utf8JsonReader r, Event e, int id)
+    {
+        if (r.TryGetInt64(out long l)) e.Add(id, FieldValue.FromInt64(l));
+        else if (r.TryGetUInt64(out ulong u)) e.Add(id, FieldValue.FromUInt64(u));
+        else if (r.TryGetDouble(out double d)) e.Add(id, FieldValue.FromDouble(d));
+        else   // out of double range: keep its text
+        {
+            var (buffer, start, length) = Transcode(r.ValueSpan);
+            e.Add(id, FieldValue.FromChars(buffer, start, length));
         }
     }
 
