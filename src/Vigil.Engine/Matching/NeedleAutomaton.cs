@@ -32,9 +32,9 @@ internal sealed class NeedleAutomaton
     private readonly int _classes;        // local classes, including class 0
     private readonly int _dense;          // states [0, _dense) have dense rows
     private readonly int[] _rows;         // dense state s, class c -> target (with OutFlag) at s * _classes + c
-    private readonly int[] _kidStart;     // sparse state s (>= _dense) -> first child at _kidStart[s - _dense]; next entry ends it
-    private readonly ushort[] _kidClass;  // child class
-    private readonly int[] _kidTarget;    // child state (with OutFlag)
+    private readonly int[] _kidStart;     // sparse state s (>= _dense) -> its first child (a state number) at _kidStart[s - _dense]; next entry ends them
+    private readonly int[] _kidLabel;     // state k >= _labelBase -> class of the character into k, with OutFlag when k ends a needle
+    private readonly int _labelBase;      // first child of the first sparse state: children of sparse states are numbered from here
     private readonly int[] _fail;         // sparse state s -> failure state at _fail[s - _dense] (no flag)
     private readonly int[] _outStart;     // state -> first index in _outList; _outStart[s + 1] ends it
     private readonly int[] _outList;      // needle ids ending at the state (own and via suffix links)
@@ -46,7 +46,7 @@ internal sealed class NeedleAutomaton
     /// <summary>States with a dense transition row (a breadth-first prefix: the root and the shallowest states).</summary>
     public int DenseStates => _dense;
     /// <summary>Bytes held by the tables.</summary>
-    public long TableBytes => _rows.Length * 4L + _kidStart.Length * 4L + _kidClass.Length * 6L + _fail.Length * 4L
+    public long TableBytes => _rows.Length * 4L + _kidStart.Length * 4L + _kidLabel.Length * 4L + _fail.Length * 4L
         + _outStart.Length * 4L + _outList.Length * 4L + _classOf.Length * 2L;
 
     /// <summary>Bytes of dense rows an automaton may hold (beyond the root's row). Hot rows must stay in cache,
@@ -67,128 +67,189 @@ internal sealed class NeedleAutomaton
     /// 0 keeps only the root dense, tests use it to exercise failure chains).</param>
     /// <param name="prefilterMaxNeedles">Largest needle count that gets the prefilter (default <see cref="PrefilterMaxNeedles"/>;
     /// tests compare scans with and without it).</param>
+    /// <remarks>Construction works on flat arrays, without a trie of child lists:
+    /// <list type="number">
+    /// <item>The needles are sorted (ordinal). Consecutive sorted needles share their longest common prefix, so
+    /// the trie is built in one pass in depth-first preorder: each needle reuses the path of the one before it up
+    /// to that prefix and adds one new state per remaining character. No child lookup at all.</item>
+    /// <item>Breadth-first numbering is a stable counting sort of the preorder by depth: within one depth, preorder
+    /// is the lexicographic order of the states' prefixes, which is the breadth-first order when children are
+    /// visited in character order. In that numbering the children of each state are consecutive and follow those
+    /// of the state before it, so one array of first children describes the whole trie, and the character into
+    /// a state (its label) identifies it among its siblings.</item>
+    /// <item>Failure links, dense rows and output lists are then filled in breadth-first order (a failure state is
+    /// shallower, so numbered earlier).</item>
+    /// </list>
+    /// Sorting and prefix reuse need distinct characters to have distinct classes, which holds for folded needles
+    /// (every non-surrogate character is its own <see cref="CaseFold.Canon"/>): checked below.</remarks>
     public NeedleAutomaton(IReadOnlyList<string> needles, Alphabet alphabet, int? denseBudgetBytes = null, int? prefilterMaxNeedles = null)
     {
-        if (needles.Count <= (prefilterMaxNeedles ?? PrefilterMaxNeedles))
-            _first = SearchValues.Create(needles.ToArray(), StringComparison.OrdinalIgnoreCase);
+        int n = needles.Count;
+        var sorted = new string[n];
+        for (int i = 0; i < n; i++) sorted[i] = needles[i];
+        if (n <= (prefilterMaxNeedles ?? PrefilterMaxNeedles))
+            _first = SearchValues.Create(sorted, StringComparison.OrdinalIgnoreCase);
         // Local classes: the characters used by these needles; class 0 is everything else.
         _alphabet = alphabet;
         _classOf = new ushort[alphabet.Size];
+        var canon = CaseFold.Canon;
+        ushort[] code = alphabet.Code;
         int classes = 1;
-        foreach (var n in needles)
-            foreach (char c in n)
+        _lengths = new int[n];
+        for (int id = 0; id < n; id++)
+        {
+            string needle = sorted[id];
+            if (needle.Length == 0) throw new ArgumentException("empty needle", nameof(needles));
+            _lengths[id] = needle.Length;
+            foreach (char c in needle)
             {
-                int code = alphabet.Code[c];
-                if (code == 0) throw new ArgumentException($"needle '{n}' has a character outside the alphabet", nameof(alphabet));
-                if (_classOf[code] == 0) _classOf[code] = (ushort)classes++;
+                int cc = code[c];
+                if (cc == 0) throw new ArgumentException($"needle '{needle}' has a character outside the alphabet", nameof(alphabet));
+                if (canon[c] != c && !char.IsSurrogate(c)) throw new ArgumentException($"needle '{needle}' is not folded", nameof(needles));
+                if (_classOf[cc] == 0) _classOf[cc] = (ushort)classes++;
             }
+        }
         _classes = classes;
-        _lengths = needles.Select(n => n.Length).ToArray();
-        for (int c = 0; c < 128; c++) _asciiClass[c] = _classOf[alphabet.Code[c]];
+        for (int c = 0; c < 128; c++) _asciiClass[c] = _classOf[code[c]];
 
-        // Trie with sparse children (per state: list of (class, child)), in insertion order.
-        var children = new List<List<(int Cls, int Child)>?> { null };
-        var own = new List<List<int>?> { null };
-        for (int id = 0; id < needles.Count; id++)
+        // (1) Sorted needles (ids travel along), the common prefix of each with the one before, and the state count.
+        var ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = i;
+        Array.Sort(sorted, ids, StringComparer.Ordinal);
+        var lcp = new int[n];
+        int states = 1, maxLen = 0;
+        for (int i = 0; i < n; i++)
         {
-            int s = 0;
-            foreach (char c in needles[id])
+            string cur = sorted[i];
+            int l = i == 0 ? 0 : cur.AsSpan().CommonPrefixLength(sorted[i - 1]);
+            if (l == cur.Length) throw new ArgumentException($"needle '{cur}' occurs twice", nameof(needles));
+            lcp[i] = l;
+            states += cur.Length - l;
+            maxLen = Math.Max(maxLen, cur.Length);
+        }
+
+        // Trie in preorder: depth, label (class of the character into the state), parent, needle ended (-1: none).
+        var pool = ArrayPool<int>.Shared;
+        int[] depth = pool.Rent(states), label = pool.Rent(states), parent = pool.Rent(states), ends = pool.Rent(states);
+        int[] bfs = pool.Rent(states), fail = pool.Rent(states), outCount = pool.Rent(states);
+        // (The pooled arrays go back to the pool at the end; an exception leaves them to the GC.)
+        {
+            var path = new int[maxLen + 1];   // path[d]: the state at depth d on the current needle's path (path[0] = root)
+            depth[0] = 0; label[0] = 0; parent[0] = -1; ends[0] = -1;
+            int made = 1;
+            for (int i = 0; i < n; i++)
             {
-                int cls = _classOf[alphabet.Code[c]];
-                int next = 0;
-                if (children[s] is { } kids)
-                    foreach (var (k, child) in kids) if (k == cls) { next = child; break; }
-                if (next == 0)
+                string cur = sorted[i];
+                for (int d = lcp[i]; d < cur.Length; d++)
                 {
-                    next = children.Count;
-                    children.Add(null);
-                    own.Add(null);
-                    (children[s] ??= []).Add((cls, next));
+                    int t = made++;
+                    depth[t] = d + 1;
+                    label[t] = _classOf[code[cur[d]]];
+                    parent[t] = path[d];
+                    ends[t] = -1;
+                    path[d + 1] = t;
                 }
-                s = next;
+                ends[path[cur.Length]] = ids[i];
             }
-            (own[s] ??= []).Add(id);
-        }
-        int states = children.Count;
 
-        // Breadth-first numbering: order[k] = trie state numbered k; rank[trie state] = its number.
-        var order = new int[states];
-        var rank = new int[states];
-        int head = 0, tail = 0;
-        order[tail++] = 0;
-        while (head < tail)
-        {
-            int s = order[head++];
-            if (children[s] is { } kids)
-                foreach (var (_, child) in kids) { rank[child] = tail; order[tail++] = child; }
-        }
+            // (2) Breadth-first number of each preorder state: counting sort by depth (stable).
+            var firstAtDepth = new int[maxLen + 2];
+            for (int t = 0; t < states; t++) firstAtDepth[depth[t] + 1]++;
+            for (int d = 1; d <= maxLen + 1; d++) firstAtDepth[d] += firstAtDepth[d - 1];
+            for (int t = 0; t < states; t++) bfs[t] = firstAtDepth[depth[t]]++;
+            // Reorder label, parent and ends into breadth-first numbering (depth is no longer needed: reuse it).
+            int[] tmp = depth;
+            Permute(label, bfs, tmp, states); (label, tmp) = (tmp, label);
+            for (int t = 0; t < states; t++) tmp[bfs[t]] = parent[t] < 0 ? -1 : bfs[parent[t]];
+            (parent, tmp) = (tmp, parent);
+            Permute(ends, bfs, tmp, states); (ends, tmp) = (tmp, ends);
+            depth = tmp;   // the array handed back to the pool below
 
-        int budget = denseBudgetBytes ?? DenseBudgetBytes;
-        _dense = (int)Math.Clamp(1 + (long)budget / (4L * classes), 1, states);
-
-        // Failure links and outputs, in breadth-first (new) numbering. delta(s, c) for a dense s is its row;
-        // for a sparse s: its child on c, else delta(fail(s), c). A failure state is shallower, so it comes
-        // earlier in the numbering and its row/children/outputs are known when s is processed.
-        var fail = new int[states];
-        var outputs = new int[states][];
-        var kidsOf = new (int Cls, int Target)[states][];   // new numbering, targets without flags
-        for (int k = 0; k < states; k++)
-        {
-            var kids = children[order[k]];
-            kidsOf[k] = kids == null ? [] : kids.Select(t => (t.Cls, rank[t.Child])).ToArray();
-        }
-        _rows = new int[_dense * classes];
-        int Delta(int s, int cls)
-        {
-            while (true)
+            // First child of each state: children are consecutive and in the order of their parents (parents do
+            // not decrease along the numbering; checked, since the scan's tables rely on it).
+            var firstChild = new int[states + 1];
+            for (int k = 1; k < states; k++)
             {
-                if (s < _dense) return _rows[s * classes + cls] & ~OutFlag;
-                foreach (var (c, t) in kidsOf[s]) if (c == cls) return t;
-                s = fail[s];
+                if (k > 1 && parent[k] < parent[k - 1]) throw new InvalidOperationException("breadth-first numbering broken");
+                firstChild[parent[k] + 1]++;
             }
-        }
-        for (int k = 0; k < states; k++)
-        {
-            int f = fail[k];
-            var mine = own[order[k]];
-            outputs[k] = k == 0 ? mine?.ToArray() ?? [] : mine is { } o ? [.. o, .. outputs[f]] : outputs[f];
-            foreach (var (cls, child) in kidsOf[k]) fail[child] = k == 0 ? 0 : Delta(f, cls);
-            if (k < _dense)
-            {
-                // Row: own children, other classes as the failure state's row (the root's: 0).
-                if (k != 0) Array.Copy(_rows, f * classes, _rows, k * classes, classes);
-                foreach (var (cls, child) in kidsOf[k]) _rows[k * classes + cls] = child;
-            }
-        }
-        // Flags: a target that ends a needle carries OutFlag. Outputs of every state are known now.
-        for (int i = 0; i < _rows.Length; i++)
-            if (outputs[_rows[i]].Length > 0) _rows[i] |= OutFlag;
+            firstChild[0] = 1;
+            for (int k = 1; k <= states; k++) firstChild[k] += firstChild[k - 1];
+            // (firstChild[k] now counts the children of states < k, plus one for the root: the first child of k.)
 
-        int sparse = states - _dense;
-        _kidStart = new int[sparse + 1];
-        _fail = new int[sparse];
-        int totalKids = 0;
-        for (int k = _dense; k < states; k++) { _kidStart[k - _dense] = totalKids; totalKids += kidsOf[k].Length; _fail[k - _dense] = fail[k]; }
-        _kidStart[sparse] = totalKids;
-        _kidClass = new ushort[totalKids];
-        _kidTarget = new int[totalKids];
-        for (int k = _dense; k < states; k++)
-        {
-            int at = _kidStart[k - _dense];
-            foreach (var (cls, child) in kidsOf[k])
-            {
-                _kidClass[at] = (ushort)cls;
-                _kidTarget[at] = child | (outputs[child].Length > 0 ? OutFlag : 0);
-                at++;
-            }
-        }
+            int budget = denseBudgetBytes ?? DenseBudgetBytes;
+            int dense = (int)Math.Clamp(1 + (long)budget / (4L * classes), 1, states);
+            _dense = dense;
 
-        _outStart = new int[states + 1];
-        int total = 0;
-        for (int s = 0; s < states; s++) { _outStart[s] = total; total += outputs[s].Length; }
-        _outStart[states] = total;
-        _outList = new int[total];
-        for (int s = 0; s < states; s++) outputs[s].CopyTo(_outList, _outStart[s]);
+            // (3) Failure links, dense rows, output counts. delta(s, c) for a dense s is its row; for a sparse s:
+            // its child labelled c, else delta(fail(s), c).
+            var rows = new int[dense * classes];
+            int Delta(int s, int cls)
+            {
+                while (true)
+                {
+                    if (s < dense) return rows[s * classes + cls];
+                    for (int k = firstChild[s], end = firstChild[s + 1]; k < end; k++) if (label[k] == cls) return k;
+                    s = fail[s];
+                }
+            }
+            fail[0] = 0;
+            outCount[0] = 0;
+            int totalOut = 0;
+            for (int k = 0; k < states; k++)
+            {
+                int f = k == 0 ? 0 : parent[k] == 0 ? 0 : Delta(fail[parent[k]], label[k]);
+                fail[k] = f;
+                outCount[k] = (ends[k] >= 0 ? 1 : 0) + (k == 0 ? 0 : outCount[f]);
+                totalOut += outCount[k];
+                if (k < dense)
+                {
+                    // Row: own children, other classes as the failure state's row (the root's: 0).
+                    if (k != 0) Array.Copy(rows, f * classes, rows, k * classes, classes);
+                    for (int c = firstChild[k], end = firstChild[k + 1]; c < end; c++) rows[k * classes + label[c]] = c;
+                }
+            }
+            // Flags: a target that ends a needle carries OutFlag.
+            for (int i = 0; i < rows.Length; i++)
+                if (outCount[rows[i]] > 0) rows[i] |= OutFlag;
+            _rows = rows;
+
+            // Sparse states: their first children, failure links, and the labels of every child of a sparse
+            // state (with OutFlag when the child ends a needle), indexed from the first such child.
+            int sparse = states - dense;
+            _kidStart = new int[sparse + 1];
+            _fail = new int[sparse];
+            Array.Copy(firstChild, dense, _kidStart, 0, sparse + 1);
+            Array.Copy(fail, dense, _fail, 0, sparse);
+            _labelBase = firstChild[dense];
+            _kidLabel = new int[states - _labelBase];
+            for (int k = _labelBase; k < states; k++) _kidLabel[k - _labelBase] = label[k] | (outCount[k] > 0 ? OutFlag : 0);
+
+            // Outputs of each state: the needle it ends (if any), then those of its failure state.
+            _outStart = new int[states + 1];
+            _outList = new int[totalOut];
+            int at = 0;
+            for (int k = 0; k < states; k++)
+            {
+                _outStart[k] = at;
+                if (ends[k] >= 0) _outList[at++] = ends[k];
+                if (k != 0)
+                {
+                    int f = fail[k];
+                    Array.Copy(_outList, _outStart[f], _outList, at, outCount[f]);
+                    at += outCount[f];
+                }
+            }
+            _outStart[states] = at;
+        }
+        pool.Return(depth); pool.Return(label); pool.Return(parent); pool.Return(ends);
+        pool.Return(bfs); pool.Return(fail); pool.Return(outCount);
+    }
+
+    /// <summary>to[map[t]] = from[t] for t &lt; count.</summary>
+    private static void Permute(int[] from, int[] map, int[] to, int count)
+    {
+        for (int t = 0; t < count; t++) to[map[t]] = from[t];
     }
 
     /// <summary>Receives (needle id, start index, text length) for each occurrence.</summary>
@@ -217,8 +278,8 @@ internal sealed class NeedleAutomaton
         ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
         ref int kidStart = ref MemoryMarshal.GetArrayDataReference(_kidStart);
-        ref ushort kidClass = ref MemoryMarshal.GetArrayDataReference(_kidClass);
-        ref int kidTarget = ref MemoryMarshal.GetArrayDataReference(_kidTarget);
+        ref int kidLabel = ref MemoryMarshal.GetArrayDataReference(_kidLabel);
+        int labelBase = _labelBase;
         ref int fail = ref MemoryMarshal.GetArrayDataReference(_fail);
         int dense = _dense, classes = _classes;
         int s = 0;
@@ -232,8 +293,8 @@ internal sealed class NeedleAutomaton
             {
                 if (s < dense) { next = Unsafe.Add(ref rows, s * classes + cls); break; }
                 int k = Unsafe.Add(ref kidStart, s - dense), end = Unsafe.Add(ref kidStart, s - dense + 1);
-                while (k < end && Unsafe.Add(ref kidClass, k) != cls) k++;
-                if (k < end) { next = Unsafe.Add(ref kidTarget, k); break; }
+                while (k < end && (Unsafe.Add(ref kidLabel, k - labelBase) & ~OutFlag) != cls) k++;
+                if (k < end) { next = k | (Unsafe.Add(ref kidLabel, k - labelBase) & OutFlag); break; }
                 s = Unsafe.Add(ref fail, s - dense);
             }
             if (next < 0)
