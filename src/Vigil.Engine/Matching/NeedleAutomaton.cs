@@ -40,6 +40,7 @@ internal sealed class NeedleAutomaton
     private readonly int[] _outList;      // needle ids ending at the state (own and via suffix links)
     private readonly int[] _lengths;      // needle id -> length
     private readonly SearchValues<string>? _first;   // the needles, to find where the first occurrence starts
+    private readonly SearchValues<char>? _rootChars; // without _first: every character that leaves the root, when they are few
 
     public int NeedleCount => _lengths.Length;
     public int StateCount => _outStart.Length - 1;
@@ -61,15 +62,27 @@ internal sealed class NeedleAutomaton
     /// <summary>Whether scans start with the <see cref="SearchValues{T}"/> prefilter.</summary>
     public bool HasPrefilter => _first != null;
 
+    /// <summary>Automata without the prefilter whose root is left by at most this many characters (every case
+    /// variant counted) skip, whenever the scan is at the root, to the next such character with a vectorised
+    /// <see cref="MemoryExtensions.IndexOfAny{T}(ReadOnlySpan{T}, SearchValues{T})"/>: e.g. the Hashes field,
+    /// whose thousands of needles all start with "MD5=", "SHA1=", "SHA256=" or "IMPHASH=".</summary>
+    internal const int RootSkipMaxChars = 8;
+
+    /// <summary>Whether scans skip over characters that leave the root (see <see cref="RootSkipMaxChars"/>).</summary>
+    public bool HasRootSkip => _rootChars != null;
+
+
     /// <param name="needles">Folded needles (non-empty, see <see cref="CaseFold.FoldNeedle"/>), distinct; ids are their positions.</param>
     /// <param name="alphabet">An alphabet holding every character of the needles.</param>
     /// <param name="denseBudgetBytes">Bytes of dense rows beyond the root's (default <see cref="DenseBudgetBytes"/>;
     /// 0 keeps only the root dense, tests use it to exercise failure chains).</param>
     /// <param name="prefilterMaxNeedles">Largest needle count that gets the prefilter (default <see cref="PrefilterMaxNeedles"/>;
     /// tests compare scans with and without it).</param>
+    /// <param name="rootSkipMaxChars">Largest number of characters leaving the root that gets the root skip (default
+    /// <see cref="RootSkipMaxChars"/>; tests force it on and off).</param>
     /// <remarks>Construction works on flat arrays, without a trie of child lists:
     /// <list type="number">
-    /// <item>The needles are sorted (ordinal). Consecutive sorted needles share their longest common prefix, so
+    /// <item>The needles are sorted (lexicographically, over a ranking of their characters). Consecutive sorted needles share their longest common prefix, so
     /// the trie is built in one pass in depth-first preorder: each needle reuses the path of the one before it up
     /// to that prefix and adds one new state per remaining character. No child lookup at all.</item>
     /// <item>Breadth-first numbering is a stable counting sort of the preorder by depth: within one depth, preorder
@@ -82,7 +95,8 @@ internal sealed class NeedleAutomaton
     /// </list>
     /// Sorting and prefix reuse need distinct characters to have distinct classes, which holds for folded needles
     /// (every non-surrogate character is its own <see cref="CaseFold.Canon"/>): checked below.</remarks>
-    public NeedleAutomaton(IReadOnlyList<string> needles, Alphabet alphabet, int? denseBudgetBytes = null, int? prefilterMaxNeedles = null)
+    public NeedleAutomaton(IReadOnlyList<string> needles, Alphabet alphabet, int? denseBudgetBytes = null, int? prefilterMaxNeedles = null,
+        int? rootSkipMaxChars = null)
     {
         int n = needles.Count;
         var sorted = new string[n];
@@ -113,16 +127,34 @@ internal sealed class NeedleAutomaton
         for (int c = 0; c < 128; c++) _asciiClass[c] = _classOf[code[c]];
 
         // (1) Sorted needles (ids travel along), the common prefix of each with the one before, and the state count.
+        // The order is lexicographic over a ranking of the classes, the most frequent in the needles first: siblings
+        // are numbered in that order, so when the dense rows run out inside a level, the states on the common paths
+        // (e.g. after '\\' in image paths) are the ones that keep theirs. Sort keys: each class replaced by its rank.
+        var occurrences = new int[classes];
+        foreach (string needle in sorted)
+            foreach (char c in needle) occurrences[_classOf[code[c]]]++;
+        var byFrequency = new int[classes - 1];
+        for (int c = 1; c < classes; c++) byFrequency[c - 1] = c;
+        Array.Sort(byFrequency, (a, b) => occurrences[a] != occurrences[b] ? occurrences[b].CompareTo(occurrences[a]) : a.CompareTo(b));
+        var rank = new char[classes];
+        for (int r = 0; r < byFrequency.Length; r++) rank[byFrequency[r]] = (char)(r + 1);
+        var keys = new string[n];
+        for (int id = 0; id < n; id++)
+            keys[id] = string.Create(sorted[id].Length, (sorted[id], rank, _classOf, code), static (span, st) =>
+            {
+                for (int k = 0; k < span.Length; k++) span[k] = st.rank[st._classOf[st.code[st.Item1[k]]]];
+            });
         var ids = new int[n];
         for (int i = 0; i < n; i++) ids[i] = i;
-        Array.Sort(sorted, ids, StringComparer.Ordinal);
+        Array.Sort(keys, ids, StringComparer.Ordinal);
+        for (int i = 0; i < n; i++) sorted[i] = needles[ids[i]];
         var lcp = new int[n];
         int states = 1, maxLen = 0;
         for (int i = 0; i < n; i++)
         {
-            string cur = sorted[i];
-            int l = i == 0 ? 0 : cur.AsSpan().CommonPrefixLength(sorted[i - 1]);
-            if (l == cur.Length) throw new ArgumentException($"needle '{cur}' occurs twice", nameof(needles));
+            string cur = keys[i];
+            int l = i == 0 ? 0 : cur.AsSpan().CommonPrefixLength(keys[i - 1]);
+            if (l == cur.Length) throw new ArgumentException($"needle '{sorted[i]}' occurs twice", nameof(needles));
             lcp[i] = l;
             states += cur.Length - l;
             maxLen = Math.Max(maxLen, cur.Length);
@@ -241,6 +273,24 @@ internal sealed class NeedleAutomaton
                 }
             }
             _outStart[states] = at;
+
+            // Root skip: the characters whose class leaves the root, when there are few (and no prefilter).
+            int maxRootChars = rootSkipMaxChars ?? RootSkipMaxChars;
+            if (_first == null && maxRootChars > 0)
+            {
+                int rootClasses = 0;
+                for (int c = firstChild[0]; c < firstChild[1]; c++) rootClasses++;
+                if (rootClasses <= maxRootChars)
+                {
+                    var leaves = new List<char>();
+                    for (int ch = 0; ch < 65536 && leaves.Count <= maxRootChars; ch++)
+                    {
+                        int cls = _classOf[code[ch]];
+                        if (cls != 0 && rows[cls] != 0) leaves.Add((char)ch);
+                    }
+                    if (leaves.Count <= maxRootChars) _rootChars = SearchValues.Create(leaves.ToArray());
+                }
+            }
         }
         pool.Return(depth); pool.Return(label); pool.Return(parent); pool.Return(ends);
         pool.Return(bfs); pool.Return(fail); pool.Return(outCount);
@@ -267,21 +317,30 @@ internal sealed class NeedleAutomaton
     /// naive search, with the default dense budget and with only the root dense.</remarks>
     public void Scan<TSink>(ReadOnlySpan<char> text, ref TSink sink) where TSink : struct, IHitSink
     {
+        if (_rootChars != null) { ScanSkipping(text, ref sink, _rootChars); return; }
         int from = 0;
         if (_first != null)
         {
+            // No occurrence starts before the first position the prefilter reports. (Calling it again after each
+            // hit, once the scan is back at the root, was slower on CallTrace-like values, where needles such as
+            // ')' or 'UNKNOWN' occur every few dozen characters.)
             from = text.IndexOfAny(_first);
             if (from < 0) return;
         }
+        ScanPlain(text, from, ref sink);
+    }
+
+    /// <summary>The scan without jumps: one transition per character.</summary>
+    private void ScanPlain<TSink>(ReadOnlySpan<char> text, int from, ref TSink sink) where TSink : struct, IHitSink
+    {
         ref ushort code = ref MemoryMarshal.GetArrayDataReference(_alphabet.Code);
         ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
         ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
         ref int kidStart = ref MemoryMarshal.GetArrayDataReference(_kidStart);
         ref int kidLabel = ref MemoryMarshal.GetArrayDataReference(_kidLabel);
-        int labelBase = _labelBase;
         ref int fail = ref MemoryMarshal.GetArrayDataReference(_fail);
-        int dense = _dense, classes = _classes;
+        int dense = _dense, classes = _classes, labelBase = _labelBase;
         int s = 0;
         for (int i = from; i < text.Length; i++)
         {
@@ -297,16 +356,75 @@ internal sealed class NeedleAutomaton
                 if (k < end) { next = k | (Unsafe.Add(ref kidLabel, k - labelBase) & OutFlag); break; }
                 s = Unsafe.Add(ref fail, s - dense);
             }
-            if (next < 0)
-            {
-                next &= ~OutFlag;
-                for (int k = _outStart[next], b = _outStart[next + 1]; k < b; k++)
-                {
-                    int id = _outList[k];
-                    sink.Hit(id, i - _lengths[id] + 1, text.Length);
-                }
-            }
+            if (next < 0) next = Report(next, i, text.Length, ref sink);
             s = next;
+        }
+    }
+
+    /// <summary>Transition from a sparse state (at or above <see cref="_dense"/>): its child labelled
+    /// <paramref name="cls"/>, else the failure state's transition (until a dense state answers). With OutFlag.</summary>
+    private int SparseStep(int s, int cls)
+    {
+        ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
+        ref int kidStart = ref MemoryMarshal.GetArrayDataReference(_kidStart);
+        ref int kidLabel = ref MemoryMarshal.GetArrayDataReference(_kidLabel);
+        ref int fail = ref MemoryMarshal.GetArrayDataReference(_fail);
+        int dense = _dense, labelBase = _labelBase;
+        while (true)
+        {
+            int k = Unsafe.Add(ref kidStart, s - dense), end = Unsafe.Add(ref kidStart, s - dense + 1);
+            for (; k < end; k++)
+            {
+                int label = Unsafe.Add(ref kidLabel, k - labelBase);
+                if ((label & ~OutFlag) == cls) return k | (label & OutFlag);
+            }
+            s = Unsafe.Add(ref fail, s - dense);
+            if (s < dense) return Unsafe.Add(ref rows, s * _classes + cls);
+        }
+    }
+
+    /// <summary>Reports the needles ending at text[i] in the flagged state <paramref name="flagged"/>; returns the state.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Report<TSink>(int flagged, int i, int textLength, ref TSink sink) where TSink : struct, IHitSink
+    {
+        int next = flagged & ~OutFlag;
+        for (int k = _outStart[next], b = _outStart[next + 1]; k < b; k++)
+        {
+            int id = _outList[k];
+            sink.Hit(id, i - _lengths[id] + 1, textLength);
+        }
+        return next;
+    }
+
+    /// <summary>The scan with the root skip. Whenever the scan is at the root after text[i], every occurrence not
+    /// yet reported starts after i (one starting at b &lt;= i would make text[b..i] a suffix of the text read so far
+    /// and a prefix of a needle, so the state would not be the root), and characters that do not leave the root
+    /// keep it there: the scan moves on to the next character in <paramref name="rootChars"/>.</summary>
+    private void ScanSkipping<TSink>(ReadOnlySpan<char> text, ref TSink sink, SearchValues<char> rootChars) where TSink : struct, IHitSink
+    {
+        ref ushort code = ref MemoryMarshal.GetArrayDataReference(_alphabet.Code);
+        ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
+        ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
+        ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
+        int dense = _dense, classes = _classes;
+        int s = 0;
+        int i = -1;   // the root after text[i]
+        while (true)
+        {
+            // At the root after text[i]: skip to the next character that leaves it.
+            int skip = text[(i + 1)..].IndexOfAny(rootChars);
+            if (skip < 0) return;
+            for (i += 1 + skip; i < text.Length; i++)
+            {
+                char ch = text[i];
+                int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
+                if (cls == 0) { s = 0; break; }   // a character no needle has: back to the root, nothing ends here
+                int next = s < dense ? Unsafe.Add(ref rows, s * classes + cls) : SparseStep(s, cls);
+                if (next < 0) next = Report(next, i, text.Length, ref sink);
+                s = next;
+                if (s == 0) break;
+            }
+            if (i >= text.Length) return;
         }
     }
 }
