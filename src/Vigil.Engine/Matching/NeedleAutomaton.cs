@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -31,7 +32,9 @@ internal sealed class NeedleAutomaton
     private readonly ushort[] _asciiClass = new ushort[128];   // char < 128 -> local class (the common case, one lookup)
     private readonly int _classes;        // local classes, including class 0
     private readonly int _dense;          // states [0, _dense) have dense rows
-    private readonly int[] _rows;         // dense state s, class c -> target (with OutFlag) at s * _classes + c
+    private readonly int _shift;          // rows are 1 << _shift entries (classes rounded up to a power of two)
+    private readonly int _denseLimit;     // _dense << _shift: codes below it are dense states (see Code below)
+    private readonly int[] _rows;         // dense state code v (= s << _shift), class c -> target code (with OutFlag) at v + c
     private readonly int[] _kidStart;     // sparse state s (>= _dense) -> its first child (a state number) at _kidStart[s - _dense]; next entry ends them
     private readonly int[] _kidLabel;     // state k >= _labelBase -> class of the character into k, with OutFlag when k ends a needle
     private readonly int _labelBase;      // first child of the first sparse state: children of sparse states are numbered from here
@@ -209,18 +212,21 @@ internal sealed class NeedleAutomaton
             for (int k = 1; k <= states; k++) firstChild[k] += firstChild[k - 1];
             // (firstChild[k] now counts the children of states < k, plus one for the root: the first child of k.)
 
+            // Rows of a power-of-two stride: a state's row starts at its code (below), no multiplication per character.
+            int stride = (int)BitOperations.RoundUpToPowerOf2((uint)classes), shift = BitOperations.Log2((uint)stride);
             int budget = denseBudgetBytes ?? DenseBudgetBytes;
-            int dense = (int)Math.Clamp(1 + (long)budget / (4L * classes), 1, states);
+            int dense = (int)Math.Clamp(1 + (long)budget / (4L * stride), 1, states);
             _dense = dense;
+            _shift = shift;
 
             // (3) Failure links, dense rows, output counts. delta(s, c) for a dense s is its row; for a sparse s:
             // its child labelled c, else delta(fail(s), c).
-            var rows = new int[dense * classes];
+            var rows = new int[dense * stride];   // state numbers while building; codes with flags at the end
             int Delta(int s, int cls)
             {
                 while (true)
                 {
-                    if (s < dense) return rows[s * classes + cls];
+                    if (s < dense) return rows[(s << shift) + cls];
                     for (int k = firstChild[s], end = firstChild[s + 1]; k < end; k++) if (label[k] == cls) return k;
                     s = fail[s];
                 }
@@ -237,22 +243,28 @@ internal sealed class NeedleAutomaton
                 if (k < dense)
                 {
                     // Row: own children, other classes as the failure state's row (the root's: 0).
-                    if (k != 0) Array.Copy(rows, f * classes, rows, k * classes, classes);
-                    for (int c = firstChild[k], end = firstChild[k + 1]; c < end; c++) rows[k * classes + label[c]] = c;
+                    if (k != 0) Array.Copy(rows, f << shift, rows, k << shift, classes);
+                    for (int c = firstChild[k], end = firstChild[k + 1]; c < end; c++) rows[(k << shift) + label[c]] = c;
                 }
             }
-            // Flags: a target that ends a needle carries OutFlag.
+            // State codes, what the scan carries: a dense state s is s << shift (where its row starts), a sparse
+            // state s is _denseLimit + (s - dense) (its index in the sparse tables, offset past every dense code).
+            // The root is 0 either way. A target that ends a needle also carries OutFlag.
+            int sparse = states - dense;
+            int denseLimit = dense << shift;
+            if ((long)denseLimit + sparse > int.MaxValue) throw new InvalidOperationException("automaton too large for its state codes");
+            _denseLimit = denseLimit;
+            int Code(int t) => t < dense ? t << shift : denseLimit + (t - dense);
             for (int i = 0; i < rows.Length; i++)
-                if (outCount[rows[i]] > 0) rows[i] |= OutFlag;
+                rows[i] = Code(rows[i]) | (outCount[rows[i]] > 0 ? OutFlag : 0);
             _rows = rows;
 
-            // Sparse states: their first children, failure links, and the labels of every child of a sparse
-            // state (with OutFlag when the child ends a needle), indexed from the first such child.
-            int sparse = states - dense;
+            // Sparse states: their first children (state numbers), failure links (codes), and the labels of every
+            // child of a sparse state (with OutFlag when the child ends a needle), indexed from the first such child.
             _kidStart = new int[sparse + 1];
             _fail = new int[sparse];
             Array.Copy(firstChild, dense, _kidStart, 0, sparse + 1);
-            Array.Copy(fail, dense, _fail, 0, sparse);
+            for (int k = dense; k < states; k++) _fail[k - dense] = Code(fail[k]);
             _labelBase = firstChild[dense];
             _kidLabel = new int[states - _labelBase];
             for (int k = _labelBase; k < states; k++) _kidLabel[k - _labelBase] = label[k] | (outCount[k] > 0 ? OutFlag : 0);
@@ -310,11 +322,14 @@ internal sealed class NeedleAutomaton
 
     /// <remarks>The tables are read without bounds checks (this loop is most of the matcher's time per event). The
     /// indexes are in range by construction: <c>Code</c> has 65536 entries (any char), its values are below
-    /// <c>alphabet.Size</c> = <c>_classOf.Length</c>, classes are below <c>_classes</c>, states below
-    /// <c>StateCount</c>; a state below <c>_dense</c> indexes <c>_rows</c> (<c>_dense * _classes</c> entries), one at
-    /// or above it indexes <c>_kidStart</c> (<c>StateCount - _dense + 1</c> entries) and <c>_fail</c>; child and output
-    /// indexes are below those tables' ends. tests/Vigil.Tests/Matching/AutomatonTests checks the scan against a
-    /// naive search, with the default dense budget and with only the root dense.</remarks>
+    /// <c>alphabet.Size</c> = <c>_classOf.Length</c>, classes are below <c>_classes</c> &lt;= 1 &lt;&lt; <c>_shift</c>. The scan
+    /// carries state codes: a code below <c>_denseLimit</c> is a dense state's row start (a multiple of the stride below
+    /// <c>_rows.Length</c>), so code + class is inside <c>_rows</c>; a code at or above it is <c>_denseLimit</c> + a sparse
+    /// index below <c>StateCount - _dense</c>, which indexes <c>_kidStart</c> (one entry more) and <c>_fail</c>. Children of
+    /// sparse states are numbered from <c>_labelBase</c> and below <c>StateCount</c>: they index <c>_kidLabel</c>. Every
+    /// target in the tables is a code of those two kinds. tests/Vigil.Tests/Matching/AutomatonTests checks the scan
+    /// against a naive search under several dense budgets (only the root dense, the boundary inside the trie, all
+    /// dense), and AutomatonRealDataTests every collection needle set on real values.</remarks>
     public void Scan<TSink>(ReadOnlySpan<char> text, ref TSink sink) where TSink : struct, IHitSink
     {
         if (_rootChars != null) { ScanSkipping(text, ref sink, _rootChars); return; }
@@ -337,63 +352,55 @@ internal sealed class NeedleAutomaton
         ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
         ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
-        ref int kidStart = ref MemoryMarshal.GetArrayDataReference(_kidStart);
-        ref int kidLabel = ref MemoryMarshal.GetArrayDataReference(_kidLabel);
-        ref int fail = ref MemoryMarshal.GetArrayDataReference(_fail);
-        int dense = _dense, classes = _classes, labelBase = _labelBase;
-        int s = 0;
+        int denseLimit = _denseLimit;
+        int v = 0;   // state code (see the remarks on Scan)
         for (int i = from; i < text.Length; i++)
         {
             char ch = text[i];
             int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
-            if (cls == 0) { s = 0; continue; }   // a character no needle has: back to the root, nothing ends here
-            int next;
-            while (true)
-            {
-                if (s < dense) { next = Unsafe.Add(ref rows, s * classes + cls); break; }
-                int k = Unsafe.Add(ref kidStart, s - dense), end = Unsafe.Add(ref kidStart, s - dense + 1);
-                while (k < end && (Unsafe.Add(ref kidLabel, k - labelBase) & ~OutFlag) != cls) k++;
-                if (k < end) { next = k | (Unsafe.Add(ref kidLabel, k - labelBase) & OutFlag); break; }
-                s = Unsafe.Add(ref fail, s - dense);
-            }
+            if (cls == 0) { v = 0; continue; }   // a character no needle has: back to the root, nothing ends here
+            int next = v < denseLimit ? Unsafe.Add(ref rows, v + cls) : SparseStep(v, cls);
             if (next < 0) next = Report(next, i, text.Length, ref sink);
-            s = next;
+            v = next;
         }
     }
 
-    /// <summary>Transition from a sparse state (at or above <see cref="_dense"/>): its child labelled
-    /// <paramref name="cls"/>, else the failure state's transition (until a dense state answers). With OutFlag.</summary>
-    private int SparseStep(int s, int cls)
+    /// <summary>Transition from a sparse state's code: its child labelled <paramref name="cls"/>, else the failure
+    /// state's transition (until a dense state answers). A code, with OutFlag.</summary>
+    private int SparseStep(int v, int cls)
     {
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
         ref int kidStart = ref MemoryMarshal.GetArrayDataReference(_kidStart);
         ref int kidLabel = ref MemoryMarshal.GetArrayDataReference(_kidLabel);
         ref int fail = ref MemoryMarshal.GetArrayDataReference(_fail);
-        int dense = _dense, labelBase = _labelBase;
+        int denseLimit = _denseLimit, labelBase = _labelBase;
+        int sparseBase = denseLimit - _dense;   // child state k (sparse) has code sparseBase + k
         while (true)
         {
-            int k = Unsafe.Add(ref kidStart, s - dense), end = Unsafe.Add(ref kidStart, s - dense + 1);
+            int x = v - denseLimit;   // sparse index
+            int k = Unsafe.Add(ref kidStart, x), end = Unsafe.Add(ref kidStart, x + 1);
             for (; k < end; k++)
             {
                 int label = Unsafe.Add(ref kidLabel, k - labelBase);
-                if ((label & ~OutFlag) == cls) return k | (label & OutFlag);
+                if ((label & ~OutFlag) == cls) return (sparseBase + k) | (label & OutFlag);
             }
-            s = Unsafe.Add(ref fail, s - dense);
-            if (s < dense) return Unsafe.Add(ref rows, s * _classes + cls);
+            v = Unsafe.Add(ref fail, x);
+            if (v < denseLimit) return Unsafe.Add(ref rows, v + cls);
         }
     }
 
-    /// <summary>Reports the needles ending at text[i] in the flagged state <paramref name="flagged"/>; returns the state.</summary>
+    /// <summary>Reports the needles ending at text[i] in the flagged code <paramref name="flagged"/>; returns the code.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Report<TSink>(int flagged, int i, int textLength, ref TSink sink) where TSink : struct, IHitSink
     {
-        int next = flagged & ~OutFlag;
-        for (int k = _outStart[next], b = _outStart[next + 1]; k < b; k++)
+        int v = flagged & ~OutFlag;
+        int state = v < _denseLimit ? v >> _shift : v - _denseLimit + _dense;
+        for (int k = _outStart[state], b = _outStart[state + 1]; k < b; k++)
         {
             int id = _outList[k];
             sink.Hit(id, i - _lengths[id] + 1, textLength);
         }
-        return next;
+        return v;
     }
 
     /// <summary>The scan with the root skip. Whenever the scan is at the root after text[i], every occurrence not
@@ -406,8 +413,8 @@ internal sealed class NeedleAutomaton
         ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
         ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
-        int dense = _dense, classes = _classes;
-        int s = 0;
+        int denseLimit = _denseLimit;
+        int v = 0;    // state code (see the remarks on Scan); the root's is 0
         int i = -1;   // the root after text[i]
         while (true)
         {
@@ -418,11 +425,11 @@ internal sealed class NeedleAutomaton
             {
                 char ch = text[i];
                 int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
-                if (cls == 0) { s = 0; break; }   // a character no needle has: back to the root, nothing ends here
-                int next = s < dense ? Unsafe.Add(ref rows, s * classes + cls) : SparseStep(s, cls);
+                if (cls == 0) { v = 0; break; }   // a character no needle has: back to the root, nothing ends here
+                int next = v < denseLimit ? Unsafe.Add(ref rows, v + cls) : SparseStep(v, cls);
                 if (next < 0) next = Report(next, i, text.Length, ref sink);
-                s = next;
-                if (s == 0) break;
+                v = next;
+                if (v == 0) break;
             }
             if (i >= text.Length) return;
         }
