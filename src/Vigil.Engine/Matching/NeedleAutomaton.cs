@@ -16,7 +16,12 @@ namespace Vigil.Engine.Matching;
 /// character with no child follows failure links until a child or a dense state answers. Each link lowers the
 /// depth, so a scan takes at most two steps per character amortised, and in practice one link (deep states
 /// fail to shallow, dense ones). Transition targets carry bit 31 when the target state ends a needle, so
-/// characters that end nothing cost no output-table read.</para>
+/// characters that end nothing cost no output-table read. Targets are state codes: a dense state's code is the
+/// start of its row (rows have a power-of-two stride), so a dense step is code + class, one add and one load on
+/// the per-character dependency chain; sparse states are coded after every dense code.</para>
+/// <para>Root skip: an automaton without the prefilter whose root is left by few characters (Hashes: the needles
+/// start with "MD5=", "SHA1=", "SHA256=", "IMPHASH=") jumps, whenever the scan is at the root, to the next of those
+/// characters with a vectorised IndexOfAny.</para>
 /// <para>Prefilter: an automaton of few needles (the keywords of most buckets, fields such as CallTrace or
 /// Provider_Name) also holds them as a <see cref="SearchValues{T}"/> of strings compared with
 /// <see cref="StringComparison.OrdinalIgnoreCase"/>, the comparison the fold is built from. Its vectorised
