@@ -76,17 +76,21 @@ internal sealed class Alphabet
 
     public Alphabet(IEnumerable<string> foldedNeedles)
     {
-        var ids = new Dictionary<char, ushort>();
+        // First pass: number the distinct needle characters in order of first use (a table, not a dictionary:
+        // the collection's needles have about a million characters).
+        var ids = new ushort[65536];
+        int count = 0;
         foreach (var n in foldedNeedles)
             foreach (char c in n)
-                if (!ids.ContainsKey(c))
+                if (ids[c] == 0)
                 {
-                    if (ids.Count == ushort.MaxValue - 1) throw new InvalidOperationException("needle alphabet too large");
-                    ids[c] = (ushort)(ids.Count + 1);
+                    if (count == ushort.MaxValue - 1) throw new InvalidOperationException("needle alphabet too large");
+                    ids[c] = (ushort)++count;
                 }
-        Size = ids.Count + 1;
+        Size = count + 1;
+        // Every code unit gets the id of its folded form (surrogates: their own).
         var canon = CaseFold.Canon;
         for (int c = 0; c < 65536; c++)
-            Code[c] = ids.TryGetValue(char.IsSurrogate((char)c) ? (char)c : canon[c], out var id) ? id : (ushort)0;
+            Code[c] = ids[char.IsSurrogate((char)c) ? c : canon[c]];
     }
 }

@@ -360,33 +360,69 @@ public sealed class CollectionMatcher
         foreach (var (atom, id) in atomIds) _atoms[id] = atom;
         _keywordAtomsOfRule = keywordAtoms.Select(k => k.ToArray()).ToArray();
 
-        _alphabet = new Alphabet(atomIds.Keys.Select(a => a.Needle));
+        _alphabet = new Alphabet(_atoms.Select(a => a.Needle));
         // The automata themselves are built lazily, on the first event that has the field (see FieldAutomaton):
         // most of the collection's 300-odd fields never occur in a given input, and building all of them was
-        // most of the matcher's construction time.
-        var fields = atomIds.Where(kv => kv.Key.FieldId >= 0).GroupBy(kv => kv.Key.FieldId).OrderBy(g => g.Key)
-            .Select(g => MakeFieldAutomaton(g.Key, g.Select(kv => (kv.Key, kv.Value)))).ToList();
-        int maxField = fields.Count > 0 ? fields[^1].FieldId : -1;
+        // most of the matcher's construction time. Here only each field's atom ids are gathered (in id order).
+        var atomsOfField = new Dictionary<int, List<int>>();
+        for (int id = 0; id < _atoms.Length; id++)
+        {
+            int field = _atoms[id].FieldId;
+            if (field < 0) continue;
+            if (!atomsOfField.TryGetValue(field, out var list)) atomsOfField[field] = list = [];
+            list.Add(id);
+        }
+        var fieldIds = atomsOfField.Keys.ToArray();
+        Array.Sort(fieldIds);
+        var fields = new FieldAutomaton[fieldIds.Length];
+        for (int i = 0; i < fields.Length; i++) fields[i] = MakeFieldAutomaton(fieldIds[i], atomsOfField[fieldIds[i]]);
+        int maxField = fields.Length > 0 ? fields[^1].FieldId : -1;
         var byField = new int[maxField + 1];
         Array.Fill(byField, -1);
-        for (int i = 0; i < fields.Count; i++) byField[fields[i].FieldId] = i;
+        for (int i = 0; i < fields.Length; i++) byField[fields[i].FieldId] = i;
         _rulesOfAtom = rulesOfAtom.Select(l => l.ToArray()).ToArray();
-        _fields = fields.ToArray();
+        _fields = fields;
         _automatonOfField = byField;
         _automataOfRule = fieldsOfRule.Select(f => f.Where(id => id >= 0).Select(id => byField[id]).ToArray()).ToArray();
     }
 
-    /// <summary>One automaton over the needles of <paramref name="atoms"/> (all of field <paramref name="fieldId"/>,
-    /// -1 for keywords), built on first use.</summary>
-    private FieldAutomaton MakeFieldAutomaton(int fieldId, IEnumerable<(Atom Atom, int Id)> atoms)
+    /// <summary>One automaton over the needles of the atoms <paramref name="atomIds"/> (all of field <paramref name="fieldId"/>,
+    /// -1 for keywords), built on first use. Needles are numbered in order of first use; each lists its atoms in the
+    /// order of <paramref name="atomIds"/>.</summary>
+    private FieldAutomaton MakeFieldAutomaton(int fieldId, IReadOnlyCollection<int> atomIds)
     {
-        var group = atoms.ToArray();
-        var needles = group.Select(t => t.Atom.Needle).Distinct(StringComparer.Ordinal).ToArray();
-        var needleIds = needles.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
-        var atomsOfNeedle = new List<(int, AtomKind)>[needles.Length];
-        foreach (var (atom, id) in group) (atomsOfNeedle[needleIds[atom.Needle]] ??= []).Add((id, atom.Kind));
-        return new FieldAutomaton(fieldId, needles, _alphabet,
-            atomsOfNeedle.Select(l => l.ToArray()).ToArray(), needles.Select(n => n.Length).ToArray());
+        var needleIds = new Dictionary<string, int>(atomIds.Count, StringComparer.Ordinal);
+        var needles = new List<string>(atomIds.Count);
+        var needleOfAtom = new int[atomIds.Count];
+        var atomCount = new List<int>(atomIds.Count);
+        int k = 0;
+        foreach (int id in atomIds)
+        {
+            string needle = _atoms[id].Needle;
+            if (!needleIds.TryGetValue(needle, out int n))
+            {
+                needleIds[needle] = n = needles.Count;
+                needles.Add(needle);
+                atomCount.Add(0);
+            }
+            atomCount[n]++;
+            needleOfAtom[k++] = n;
+        }
+        var atomsOfNeedle = new (int, AtomKind)[needles.Count][];
+        var lengths = new int[needles.Count];
+        for (int n = 0; n < needles.Count; n++)
+        {
+            atomsOfNeedle[n] = new (int, AtomKind)[atomCount[n]];
+            atomCount[n] = 0;
+            lengths[n] = needles[n].Length;
+        }
+        k = 0;
+        foreach (int id in atomIds)
+        {
+            int n = needleOfAtom[k++];
+            atomsOfNeedle[n][atomCount[n]++] = (id, _atoms[id].Kind);
+        }
+        return new FieldAutomaton(fieldId, needles.ToArray(), _alphabet, atomsOfNeedle, lengths);
     }
 
     /// <summary>The keyword automaton of a bucket: the keyword needles its rules test (prefilters and atom
@@ -396,7 +432,7 @@ public sealed class CollectionMatcher
         var ids = new SortedSet<int>();
         foreach (int r in rules) ids.UnionWith(_keywordAtomsOfRule[r]);
         if (ids.Count == 0) return null;
-        return _keywordSets.GetOrAdd(string.Join(",", ids), _ => MakeFieldAutomaton(-1, ids.Select(id => (_atoms[id], id))));
+        return _keywordSets.GetOrAdd(string.Join(",", ids), _ => MakeFieldAutomaton(-1, ids));
     }
 
     private Bucket BuildBucket(IEnumerable<int> ruleIndexes)

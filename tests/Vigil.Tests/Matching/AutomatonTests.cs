@@ -119,14 +119,27 @@ public class AutomatonTests
         for (int id = 0; id < needles.Count; id++)
             for (int s = 0; s + needles[id].Length <= text.Length; s++)
                 if (text.AsSpan(s, needles[id].Length).Equals(needles[id], StringComparison.OrdinalIgnoreCase)) expected.Add((id, s));
-        foreach (int prefilterMax in new[] { -1, int.MaxValue })
+        // Plain scan, prefilter, and root skip (forced on whatever the number of characters leaving the root).
+        foreach (var (prefilterMax, rootSkipMax) in new[] { (-1, 0), (int.MaxValue, 0), (-1, int.MaxValue) })
         {
-            var automaton = new NeedleAutomaton(needles, new Alphabet(needles), denseBudget, prefilterMax);
+            var automaton = new NeedleAutomaton(needles, new Alphabet(needles), denseBudget, prefilterMax, rootSkipMax);
             Assert.Equal(prefilterMax > 0, automaton.HasPrefilter);
+            Assert.Equal(rootSkipMax > 0, automaton.HasRootSkip);
             var sink = new Collect { Hits = [] };
             automaton.Scan(text, ref sink);
             Assert.Equal(expected.Order(), sink.Hits.Order());
         }
+    }
+
+    /// <summary>The construction's contract: folded, distinct, non-empty needles (the sorted-prefix trie relies on
+    /// distinct characters having distinct classes and on no needle repeating).</summary>
+    [Fact]
+    public void RejectsNeedlesOutsideTheContract()
+    {
+        static void Build(params string[] n) => _ = new NeedleAutomaton(n, new Alphabet(n));
+        Assert.Throws<ArgumentException>(() => Build("abc", "ABC"));     // 'a' is not folded (canon is upper case)
+        Assert.Throws<ArgumentException>(() => Build("ABC", "ABC"));
+        Assert.Throws<ArgumentException>(() => Build("AB", ""));
     }
 
     /// <summary>The prefilter (.NET's OrdinalIgnoreCase string search) must never skip a value the automaton
