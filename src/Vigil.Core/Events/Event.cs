@@ -118,6 +118,7 @@ public sealed class Event
     public string? GetString(string name) => TryGet(name, out var v) ? v.ToString() : null;
 
     /// <summary>Index of the first field matching <paramref name="fieldId"/> in any spelling, or -1.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public int IndexOf(int fieldId)
     {
         int key = FieldNames.Key(fieldId);
@@ -178,6 +179,7 @@ public sealed class Event
         return true;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private (int First, int Last) Find(int key)
     {
         var slots = _slots;
