@@ -149,13 +149,6 @@ internal static class RuleFacts
 
     // ---- prefilter atoms ---------------------------------------------------------------------
 
-    // Folded needles by text: the collection's needles repeat (the same image name in hundreds of rules) and each is
-    // folded by the prefilter and again by the atom tests; folding showed in the matcher's build profile. FoldNeedle is
-    // a pure function of the text, so the cache only saves work (and shares one string per folded needle).
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> Folded = new(StringComparer.Ordinal);
-
-    private static string? Fold(string text) => Folded.GetOrAdd(text, static t => CaseFold.FoldNeedle(t));
-
     /// <summary>Atoms one of which must hold for the rule to match, or null when no such set is known
     /// (the rule is then evaluated on every event its index bucket admits).</summary>
     public static List<Atom>? Prefilter(CompiledRule rule)
@@ -247,14 +240,14 @@ internal static class RuleFacts
                     default: return null;
                 }
                 if (text.Length == 0) return null;   // matches (almost) anything
-                var folded = Fold(text);
+                var folded = CaseFold.FoldNeedle(text);
                 if (folded == null) return null;
                 foreach (int f in FieldsRead(t)) atoms.Add(new Atom(f, kind, folded));
             }
         if (t.ExactSet is { } set)
             foreach (var s in set.Set)
             {
-                var folded = s.Length == 0 ? null : Fold(s);
+                var folded = s.Length == 0 ? null : CaseFold.FoldNeedle(s);
                 if (folded == null) return null;
                 foreach (int f in FieldsRead(t)) atoms.Add(new Atom(f, AtomKind.Equals, folded));
             }
@@ -270,7 +263,7 @@ internal static class RuleFacts
         var literals = RegexLiterals.Necessary(re.Pattern, re.Options);
         if (literals == null) return null;
         // The literals are folded already; FoldNeedle is the same check every other atom passes (no lone surrogates).
-        foreach (var lit in literals) if (lit.Length == 0 || Fold(lit) != lit) return null;
+        foreach (var lit in literals) if (lit.Length == 0 || CaseFold.FoldNeedle(lit) != lit) return null;
         return literals;
     }
 
@@ -335,7 +328,7 @@ internal static class RuleFacts
                     default: return null;
                 }
                 if (text.Length == 0) return null;
-                var folded = Fold(text);
+                var folded = CaseFold.FoldNeedle(text);
                 if (folded == null) return null;
                 atoms.Add(new Atom(t.FieldId, kind, folded));
             }
@@ -348,7 +341,7 @@ internal static class RuleFacts
             var atoms = new List<Atom>();
             foreach (var s in set.Set)
             {
-                var folded = s.Length == 0 ? null : Fold(s);
+                var folded = s.Length == 0 ? null : CaseFold.FoldNeedle(s);
                 if (folded == null) return null;
                 atoms.Add(new Atom(t.FieldId, AtomKind.Equals, folded));
             }
