@@ -21,21 +21,6 @@ public sealed class Event
     private FieldValue[] _values = new FieldValue[32];
     private int _count;
 
-    // Lookup index: an open-addressing hash table from matching key to the first and last index of that key. Events
-    // with many fields (Winlogbeat JSON: ~100) get tens of lookups each from the rule evaluation, and a linear scan per
-    // lookup (most of them for fields the event does not have) was a visible share of matching. The table is built on
-    // demand by lookups, never by Add (readers only add), and only for events with more than LinearLimit fields and
-    // after a few lookups since the last change (a reader's one or two lookups stay linear). Slots whose Gen differs
-    // from _generation are empty, so Clear empties it in O(1).
-    private Slot[] _slots = [];
-    private int _indexed;          // fields [0, _indexed) are in _slots
-    private int _generation = 1;
-    private int _shift;            // 32 - log2(_slots.Length)
-    private int _linearLookups;    // linear lookups since the index was last complete
-    private const int LinearLimit = 16, LinearLookups = 3;
-
-    private struct Slot { public int Gen, Key, First, Last; }
-
     /// <summary>The file, byte offset and (for text) line number of the event.</summary>
     public EventOrigin Origin { get; set; }
 
@@ -61,13 +46,6 @@ public sealed class Event
         Array.Clear(_values, 0, _count);
         _count = 0;
         TimestampTicks = 0;
-        _indexed = 0;
-        _linearLookups = 0;
-        if (++_generation == int.MaxValue)
-        {
-            Array.Clear(_slots);
-            _generation = 1;
-        }
     }
 
     public void Add(int fieldId, in FieldValue value)
@@ -118,80 +96,21 @@ public sealed class Event
     public string? GetString(string name) => TryGet(name, out var v) ? v.ToString() : null;
 
     /// <summary>Index of the first field matching <paramref name="fieldId"/> in any spelling, or -1.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public int IndexOf(int fieldId)
     {
-        int key = FieldNames.Key(fieldId);
-        if ((_indexed != _count || _count <= LinearLimit) && !IndexNow()) return Array.IndexOf(_keys, key, 0, _count);
-        return Find(key).First;
+        // Events hold tens of fields; a linear scan over an int array beats hashing here.
+        return Array.IndexOf(_keys, FieldNames.Key(fieldId), 0, _count);
     }
 
     /// <summary>Index of the first field matching <paramref name="fieldId"/> in any spelling, or -1; <paramref name="last"/>
     /// receives the index of its last occurrence (equal to the first when the field occurs once; -1 when absent), so
-    /// callers looking at every value of a field need not scan the rest of the event.</summary>
+    /// callers looking at every value of a field need not walk the rest of the event.</summary>
     public int IndexOf(int fieldId, out int last)
     {
         int key = FieldNames.Key(fieldId);
-        if ((_indexed != _count || _count <= LinearLimit) && !IndexNow())
-        {
-            int first = Array.IndexOf(_keys, key, 0, _count);
-            last = first < 0 ? -1 : Array.LastIndexOf(_keys, key, _count - 1, _count - first);
-            return first;
-        }
-        var (f, l) = Find(key);
-        last = l;
-        return f;
-    }
-
-    /// <summary>Brings the lookup index up to date when it pays (see the fields' comment); false: scan linearly.
-    /// Not thread-safe, like the rest of the class: an event is read by one thread at a time.</summary>
-    private bool IndexNow()
-    {
-        if (_count <= LinearLimit || ++_linearLookups <= LinearLookups) return false;
-        if (_slots.Length < 2 * _count)
-        {
-            int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(2 * _count));
-            _slots = new Slot[size];
-            _shift = 32 - System.Numerics.BitOperations.Log2((uint)size);
-            _generation = 1;
-            _indexed = 0;
-        }
-        var slots = _slots;
-        int mask = slots.Length - 1, gen = _generation;
-        for (int i = _indexed; i < _count; i++)
-        {
-            int key = _keys[i];
-            int h = (int)(((uint)key * 0x9E3779B1u) >> _shift);
-            while (true)
-            {
-                ref var slot = ref slots[h];
-                if (slot.Gen != gen)
-                {
-                    slot.Gen = gen; slot.Key = key; slot.First = i; slot.Last = i;
-                    break;
-                }
-                if (slot.Key == key) { slot.Last = i; break; }
-                h = (h + 1) & mask;
-            }
-        }
-        _indexed = _count;
-        _linearLookups = 0;
-        return true;
-    }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private (int First, int Last) Find(int key)
-    {
-        var slots = _slots;
-        int mask = slots.Length - 1, gen = _generation;
-        int h = (int)(((uint)key * 0x9E3779B1u) >> _shift);
-        while (true)
-        {
-            ref var slot = ref slots[h];
-            if (slot.Gen != gen) return (-1, -1);
-            if (slot.Key == key) return (slot.First, slot.Last);
-            h = (h + 1) & mask;
-        }
+        int first = Array.IndexOf(_keys, key, 0, _count);
+        last = first < 0 ? -1 : Array.LastIndexOf(_keys, key, _count - 1, _count - first);
+        return first;
     }
 
     /// <summary>All values of a field (in any spelling), in order.</summary>
