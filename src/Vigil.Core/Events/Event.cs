@@ -102,6 +102,17 @@ public sealed class Event
         return Array.IndexOf(_keys, FieldNames.Key(fieldId), 0, _count);
     }
 
+    /// <summary>Index of the first field matching <paramref name="fieldId"/> in any spelling, or -1; <paramref name="last"/>
+    /// receives the index of its last occurrence (equal to the first when the field occurs once; -1 when absent), so
+    /// callers looking at every value of a field need not walk the rest of the event.</summary>
+    public int IndexOf(int fieldId, out int last)
+    {
+        int key = FieldNames.Key(fieldId);
+        int first = Array.IndexOf(_keys, key, 0, _count);
+        last = first < 0 ? -1 : Array.LastIndexOf(_keys, key, _count - 1, _count - first);
+        return first;
+    }
+
     /// <summary>All values of a field (in any spelling), in order.</summary>
     public ValueEnumerator GetAll(int fieldId) => new(this, FieldNames.Key(fieldId));
 

@@ -87,7 +87,7 @@ public sealed class CollectionMatcher
         _channelNames = names.ToArray();
         BuildAutomata();
         BuildTimes = $"facts {facts:F2} s, programs {_programsSeconds:F2} s, needle sets {clock.Elapsed.TotalSeconds - facts - _programsSeconds:F2} s (automata on first use)";
-        _all = new Lazy<Bucket>(() => BuildBucket(Enumerable.Range(0, _rules.Length)));
+        _all = new Lazy<Bucket>(() => BuildBucket(Enumerable.Range(0, _rules.Length).ToArray()));
     }
 
     public IReadOnlyList<CompiledRule> Rules => _rules;
@@ -132,26 +132,36 @@ public sealed class CollectionMatcher
         {
             int id = e.KeyAt(i);
             int a = (uint)id < (uint)byField.Length ? byField[id] : -1;
-            if ((a < 0 || !scan[a]) && keywords == null) continue;
+            bool scanField = a >= 0 && scan[a];
+            if (!scanField && keywords == null) continue;
             var text = TextOf(e.ValueAt(i), buf);
-            if (a >= 0 && scan[a])
+            if (scanField)
             {
-                sink.Field = _fields[a];
-                _fields[a].Automaton.Scan(text, ref sink);
+                var field = _fields[a];
+                sink.SetField(field);
+                field.Automaton.Scan(text, ref sink);
             }
             if (keywords != null)
             {
-                sink.Field = keywords;
+                sink.SetField(keywords);
                 keywords.Automaton.Scan(text, ref sink);
             }
         }
-        foreach (int r in bucket.Unfiltered) candidates.Add(r);
-        if (candidates.Count > 1) candidates.Sort();
-        var atomStamps = scratch.AtomStamps;
+        // The candidates in rule order: the prefiltered ones the hits named (few; sorted here) merged with the
+        // bucket's unfiltered ones (sorted when the bucket was built; never among the former, see BuildAutomata).
+        var hitRules = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(candidates);
+        if (hitRules.Length > 1) hitRules.Sort();
+        var unfiltered = bucket.Unfiltered;
+        var programs = _programs;
+        int h = 0, u = 0;
         long t0 = ruleTicks != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-        foreach (int r in candidates)
+        while (true)
         {
-            bool hit = _programs is { } programs ? programs[r].Matches(e, scratch, stamp) : _rules[r].Matches(e);
+            int r;
+            if (h < hitRules.Length && (u >= unfiltered.Length || hitRules[h] < unfiltered[u])) r = hitRules[h++];
+            else if (u < unfiltered.Length) r = unfiltered[u++];
+            else break;
+            bool hit = programs != null ? programs[r].Matches(e, scratch, stamp) : _rules[r].Matches(e);
             if (hit) matched.Add(r);
             if (ruleTicks != null)
             {
@@ -170,16 +180,41 @@ public sealed class CollectionMatcher
         return v.ToString();
     }
 
-    private struct HitSink(CollectionMatcher m, Bucket bucket, MatcherScratch scratch, int stamp) : NeedleAutomaton.IHitSink
+    /// <summary>Receives the automaton's needle hits: marks the atoms that hold (stamps) and adds the bucket's rules
+    /// whose prefilter has such an atom to the candidates. The arrays it reads are copied into the struct once per
+    /// event (and per field for the field's own tables) instead of being fetched through objects on every hit.</summary>
+    private struct HitSink : NeedleAutomaton.IHitSink
     {
-        public FieldAutomaton Field = null!;
+        private readonly int[][] _rulesOfAtom;
+        private readonly bool[] _inBucket;
+        private readonly int[] _atomStamps, _ruleStamps;
+        private readonly List<int> _candidates;
+        private readonly int _stamp;
+        private (int Atom, AtomKind Kind)[][] _atomsOfNeedle = [];
+        private int[] _lengths = [];
+
+        public HitSink(CollectionMatcher m, Bucket bucket, MatcherScratch scratch, int stamp)
+        {
+            _rulesOfAtom = m._rulesOfAtom;
+            _inBucket = bucket.Contains;
+            _atomStamps = scratch.AtomStamps;
+            _ruleStamps = scratch.RuleStamps;
+            _candidates = scratch.Candidates;
+            _stamp = stamp;
+        }
+
+        public void SetField(FieldAutomaton field)
+        {
+            _atomsOfNeedle = field.AtomsOfNeedle;
+            _lengths = field.Lengths;
+        }
 
         public readonly void Hit(int needle, int start, int textLength)
         {
-            var atoms = Field.AtomsOfNeedle[needle];
-            int len = Field.Lengths[needle];
-            bool atStart = start == 0, atEnd = start + len == textLength;
-            var atomStamps = scratch.AtomStamps;
+            var atoms = _atomsOfNeedle[needle];
+            bool atStart = start == 0, atEnd = start + _lengths[needle] == textLength;
+            var atomStamps = _atomStamps;
+            int stamp = _stamp;
             foreach (var (atom, kind) in atoms)
             {
                 bool holds = kind switch
@@ -191,13 +226,13 @@ public sealed class CollectionMatcher
                 };
                 if (!holds || atomStamps[atom] == stamp) continue;
                 atomStamps[atom] = stamp;
-                var ruleStamps = scratch.RuleStamps;
-                var inBucket = bucket.Contains;
-                foreach (int r in m._rulesOfAtom[atom])
+                var ruleStamps = _ruleStamps;
+                var inBucket = _inBucket;
+                foreach (int r in _rulesOfAtom[atom])
                 {
                     if (ruleStamps[r] == stamp || !inBucket[r]) continue;
                     ruleStamps[r] = stamp;
-                    scratch.Candidates.Add(r);
+                    _candidates.Add(r);
                 }
             }
         }
@@ -242,15 +277,14 @@ public sealed class CollectionMatcher
     /// <paramref name="repeated"/> when that field occurs more than once.</summary>
     private static int FirstPresent(Event e, int[] keys, out bool repeated)
     {
-        repeated = false;
         foreach (int key in keys)
         {
-            int at = e.IndexOf(key);
+            int at = e.IndexOf(key, out int last);
             if (at < 0) continue;
-            for (int i = at + 1; i < e.Count; i++)
-                if (e.KeyAt(i) == key) { repeated = true; break; }
+            repeated = last != at;
             return at;
         }
+        repeated = false;
         return -1;
     }
 
@@ -265,21 +299,23 @@ public sealed class CollectionMatcher
         return long.TryParse(TextOf(v, buf), NumberStyles.Integer, CultureInfo.InvariantCulture, out id);
     }
 
-    private IEnumerable<int> Admitted(int channel, bool hasId, long eventId)
+    /// <summary>The rules (increasing) one of whose requirements admits the key. A plain loop into an array: it runs
+    /// over the whole collection once per new bucket.</summary>
+    private int[] Admitted(int channel, bool hasId, long eventId)
     {
+        var admitted = new List<int>();
+        string? channelName = channel == OtherChannel ? null : _channelNames[channel];
         for (int r = 0; r < _rules.Length; r++)
         {
             foreach (var req in _requirements[r])
             {
-                if (req.Channels != null)
-                {
-                    if (channel == OtherChannel || !req.Channels.Contains(_channelNames[channel])) continue;
-                }
+                if (req.Channels != null && (channelName == null || !req.Channels.Contains(channelName))) continue;
                 if (req.EventIds != null && (!hasId || !req.EventIds.Contains(eventId))) continue;
-                yield return r;
+                admitted.Add(r);
                 break;
             }
         }
+        return admitted.ToArray();
     }
 
     // ---- needle automata (one per field, shared by all buckets) -------------------------------
@@ -335,11 +371,10 @@ public sealed class CollectionMatcher
         if (_options.UsePrefilter && _options.UseAtomTests)
         {
             var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            var constraintIds = new Dictionary<string, int>(StringComparer.Ordinal);
+            var constraintIds = new Dictionary<Vigil.Rules.Logsources.RouteConstraint, int>(RuleProgram.ConstraintComparer.Instance);
             int ConstraintId(Vigil.Rules.Logsources.RouteConstraint c)
             {
-                string key = RuleProgram.ConstraintKey(c);
-                if (!constraintIds.TryGetValue(key, out int id)) constraintIds[key] = id = constraintIds.Count;
+                if (!constraintIds.TryGetValue(c, out int id)) constraintIds[c] = id = constraintIds.Count;
                 return id;
             }
             _programs = new RuleProgram[_rules.Length];
@@ -435,9 +470,8 @@ public sealed class CollectionMatcher
         return _keywordSets.GetOrAdd(string.Join(",", ids), _ => MakeFieldAutomaton(-1, ids));
     }
 
-    private Bucket BuildBucket(IEnumerable<int> ruleIndexes)
+    private Bucket BuildBucket(int[] rules)
     {
-        var rules = ruleIndexes.ToArray();
         var contains = new bool[_rules.Length];
         var scan = new bool[_fields.Length];
         var unfiltered = new List<int>();

@@ -44,7 +44,7 @@ internal static class RuleFacts
     public static List<Requirement> Requirements(CompiledRule rule, int[] channelKeys, int[] idKeys)
     {
         var result = new List<Requirement>();
-        if (rule.Routes.Length == 0) { result.Add(Detection(rule.Unrouted)); return result; }
+        if (rule.Routes.Length == 0) { result.Add(Detection(rule.Unrouted, channelKeys, idKeys)); return result; }
         foreach (var r in rule.Routes)
         {
             var c = r.Constraint;
@@ -59,7 +59,7 @@ internal static class RuleFacts
                 channels = channels == null ? guard : Intersect(channels, guard);
             }
             HashSet<long>? ids = idOnly && c.EventIds.Length > 0 ? [.. c.EventIds] : null;
-            result.Add(And(new Requirement(channels, ids), Detection(r.Detection)));
+            result.Add(And(new Requirement(channels, ids), Detection(r.Detection, channelKeys, idKeys)));
         }
         return result;
     }
@@ -67,31 +67,34 @@ internal static class RuleFacts
     private static bool SameKeys(int[] fields, int[] keys) =>
         fields.Select(FieldNames.Key).SequenceEqual(keys);
 
-    private static Requirement Detection(Node n)
+    private static Requirement Detection(Node n, int[] channelKeys, int[] idKeys)
     {
         switch (n.Kind)
         {
             case NodeKind.And:
                 var acc = Requirement.Any;
-                foreach (var c in n.Children) acc = And(acc, Detection(c));
+                foreach (var c in n.Children) acc = And(acc, Detection(c, channelKeys, idKeys));
                 return acc;
             case NodeKind.Or:
                 Requirement? u = null;
-                foreach (var c in n.Children) u = u == null ? Detection(c) : Or(u, Detection(c));
+                foreach (var c in n.Children) u = u == null ? Detection(c, channelKeys, idKeys) : Or(u, Detection(c, channelKeys, idKeys));
                 return u ?? Requirement.Any;
             case NodeKind.Field:
-                return FieldRequirement(n.Test!);
+                return FieldRequirement(n.Test!, channelKeys, idKeys);
             default:
                 return Requirement.Any;
         }
     }
 
-    private static Requirement FieldRequirement(FieldTest t)
+    private static Requirement FieldRequirement(FieldTest t, int[] channelKeys, int[] idKeys)
     {
         if (t.Kind != TestKind.Values || t.Negate || t.AbsentMatches || t.Part != TimePart.None) return Requirement.Any;
-        // A test that may read another field when this one is absent (fieldmaps.yml) constrains nothing the index sees.
-        if (t.AltFieldIds != null) return Requirement.Any;
-        bool isId = t.FieldId == FieldNames.Key(WellKnownFields.EventID), isChannel = t.FieldId == FieldNames.Key(WellKnownFields.Channel);
+        // The test reads the first present of its names (its own, then those of fieldmaps.yml: EventID, then
+        // winlog.event_id, ...); the index reads the first present of its keys. When the test's names are a prefix of
+        // the index's keys, both read the same field whenever one of the test's names is present, and when none is the
+        // test fails (it is not a null test), so the index's value must satisfy the test's requirement. Any other
+        // relation (other names, other order) constrains nothing the index sees.
+        bool isId = NamesArePrefix(t, idKeys), isChannel = NamesArePrefix(t, channelKeys);
         if (!isId && !isChannel) return Requirement.Any;
         var texts = new List<string>();
         // With 'all' every group must match, so group 0 alone is a necessary condition.
@@ -115,6 +118,18 @@ internal static class RuleFacts
             ids.Add(v);
         }
         return new Requirement(null, ids);
+    }
+
+    /// <summary>True when the test's own name and then its other names (fieldmaps.yml) are, as matching keys, the first
+    /// keys of <paramref name="keys"/> in the same order.</summary>
+    private static bool NamesArePrefix(FieldTest t, int[] keys)
+    {
+        int n = 1 + (t.AltFieldIds?.Length ?? 0);
+        if (n > keys.Length) return false;
+        if (FieldNames.Key(t.FieldId) != keys[0]) return false;
+        for (int i = 1; i < n; i++)
+            if (FieldNames.Key(t.AltFieldIds![i - 1]) != keys[i]) return false;
+        return true;
     }
 
     private static Requirement And(Requirement a, Requirement b) => new(

@@ -27,7 +27,7 @@ internal sealed class RuleProgram
 
     /// <param name="atomId">Registers an atom and returns its id.</param>
     /// <param name="usedFields">Receives the field ids (-1: keyword) whose automata must be scanned.</param>
-    /// <param name="constraintId">Numbers route constraints: equal <see cref="ConstraintKey"/>s must get equal ids.</param>
+    /// <param name="constraintId">Numbers route constraints: equal <see cref="ConstraintKey"/>s (<see cref="ConstraintComparer"/>) must get equal ids.</param>
     public static RuleProgram Build(CompiledRule rule, Func<Atom, int> atomId, HashSet<int> usedFields, Func<RouteConstraint, int> constraintId)
     {
         var cache = new Dictionary<Node, ProgramNode>(ReferenceEqualityComparer.Instance);
@@ -72,6 +72,60 @@ internal sealed class RuleProgram
         Ints(c.EventIdFields.Select(x => (long)x));
         if (c.ChannelAbsentOrIn is { } guard) Texts(guard); else b.Append("null|");
         return b.ToString();
+    }
+
+    /// <summary>
+    /// Equality of route constraints by content, the same relation as equal <see cref="ConstraintKey"/>s (every member
+    /// <see cref="RouteConstraint.Matches"/> reads, texts compared exactly) without building the key: numbering the
+    /// collection's 5,000-odd routes by key strings was most of the matcher's program build time.
+    /// </summary>
+    public sealed class ConstraintComparer : IEqualityComparer<RouteConstraint>
+    {
+        public static readonly ConstraintComparer Instance = new();
+
+        public bool Equals(RouteConstraint? a, RouteConstraint? b)
+        {
+            if (ReferenceEquals(a, b)) return true;
+            if (a is null || b is null) return false;
+            if (!Texts(a.Channels, b.Channels) || !a.EventIds.AsSpan().SequenceEqual(b.EventIds) || !Pairs(a.Fields, b.Fields)
+                || !a.Present.AsSpan().SequenceEqual(b.Present) || a.Excluded.Length != b.Excluded.Length
+                || !a.ChannelFields.AsSpan().SequenceEqual(b.ChannelFields) || !a.EventIdFields.AsSpan().SequenceEqual(b.EventIdFields))
+                return false;
+            for (int i = 0; i < a.Excluded.Length; i++)
+                if (!Pairs(a.Excluded[i].FieldEquals, b.Excluded[i].FieldEquals) || !a.Excluded[i].Present.AsSpan().SequenceEqual(b.Excluded[i].Present))
+                    return false;
+            if (a.ChannelAbsentOrIn is null || b.ChannelAbsentOrIn is null) return a.ChannelAbsentOrIn is null && b.ChannelAbsentOrIn is null;
+            return Texts(a.ChannelAbsentOrIn, b.ChannelAbsentOrIn);
+        }
+
+        public int GetHashCode(RouteConstraint c)
+        {
+            var h = new HashCode();
+            foreach (var x in c.Channels) h.Add(x, StringComparer.Ordinal);
+            foreach (var x in c.EventIds) h.Add(x);
+            foreach (var (f, v) in c.Fields) { h.Add(f); h.Add(v, StringComparer.Ordinal); }
+            h.Add(c.Present.Length);
+            h.Add(c.Excluded.Length);
+            h.Add(c.ChannelFields.Length);
+            h.Add(c.EventIdFields.Length);
+            h.Add(c.ChannelAbsentOrIn?.Length ?? -1);
+            return h.ToHashCode();
+        }
+
+        private static bool Texts(string[] a, string[] b)
+        {
+            if (a.Length != b.Length) return false;
+            for (int i = 0; i < a.Length; i++) if (!string.Equals(a[i], b[i], StringComparison.Ordinal)) return false;
+            return true;
+        }
+
+        private static bool Pairs((int FieldId, string Value)[] a, (int FieldId, string Value)[] b)
+        {
+            if (a.Length != b.Length) return false;
+            for (int i = 0; i < a.Length; i++)
+                if (a[i].FieldId != b[i].FieldId || !string.Equals(a[i].Value, b[i].Value, StringComparison.Ordinal)) return false;
+            return true;
+        }
     }
 
     /// <summary>Same logic as <see cref="CompiledRule.Matches"/>; route constraints answered once per event per

@@ -46,13 +46,14 @@ internal static class Evaluator
     private static bool EvalField(FieldTest t, Event e)
     {
         int fieldId = t.FieldId;
-        int first = e.IndexOf(fieldId);
+        // first..last: where the field's values are (a field may repeat); the loops below look no further.
+        int first = e.IndexOf(fieldId, out int last);
         if (first < 0 && t.AltFieldIds is { } alts)
         {
             // The first present of the field's other names (fieldmaps.yml), e.g. winlog.event_data.CommandLine.
             foreach (int alt in alts)
             {
-                first = e.IndexOf(alt);
+                first = e.IndexOf(alt, out last);
                 if (first >= 0) { fieldId = alt; break; }
             }
         }
@@ -69,7 +70,7 @@ internal static class Evaluator
         if (!t.All)
         {
             matched = false;
-            for (int i = first; i < e.Count && !matched; i++)
+            for (int i = first; i <= last && !matched; i++)
             {
                 if (e.KeyAt(i) != fieldId) continue;
                 ref readonly var v = ref e.ValueAt(i);
@@ -84,7 +85,7 @@ internal static class Evaluator
             foreach (var g in t.Groups)
             {
                 bool any = false;
-                for (int i = first; i < e.Count && !any; i++)
+                for (int i = first; i <= last && !any; i++)
                 {
                     if (e.KeyAt(i) != fieldId) continue;
                     any = MatchGroup(g, t, e.ValueAt(i), e, buf);
