@@ -15,17 +15,7 @@ namespace Vigil.Tests.Matching;
 /// </summary>
 public class ConstraintComparerTests
 {
-    private static RouteConstraint Base() => new()
-    {
-        Channels = ["Security"],
-        EventIds = [4688],
-        Fields = [(FieldNames.Intern("Provider_Name"), "Microsoft-Windows-Security-Auditing")],
-        Present = [FieldNames.Intern("NewProcessName")],
-        Excluded = [([(FieldNames.Intern("_path"), "conn")], [FieldNames.Intern("id.orig_h")])],
-        ChannelFields = [WellKnownFields.Channel, FieldNames.Intern("winlog.channel")],
-        EventIdFields = [WellKnownFields.EventID],
-        ChannelAbsentOrIn = null,
-    };
+    private static RouteConstraint Base() => ConstraintKeyTests.Base();
 
     private static readonly RuleProgram.ConstraintComparer Cmp = RuleProgram.ConstraintComparer.Instance;
 

@@ -10,7 +10,8 @@ namespace Vigil.Tests.Matching;
 /// reads would reuse a wrong answer. Each member changed alone must change the key.</summary>
 public class ConstraintKeyTests
 {
-    private static RouteConstraint Base() => new()
+    /// <summary>A constraint with every member set (shared with <see cref="ConstraintComparerTests"/>).</summary>
+    internal static RouteConstraint Base() => new()
     {
         Channels = ["Security"],
         EventIds = [4688],
