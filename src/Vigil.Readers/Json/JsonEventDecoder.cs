@@ -221,7 +221,8 @@ internal sealed partial class JsonEventDecoder
     {
         if (r.TryGetInt64(out long l)) e.Add(id, FieldValue.FromInt64(l));
         else if (r.TryGetUInt64(out ulong u)) e.Add(id, FieldValue.FromUInt64(u));
-        else if (r.TryGetDouble(out double d)) e.Add(id, FieldValue.FromDouble(d));
+        // TryGetDouble succeeds with ±Infinity for a number beyond double range (1e400): keep such a number's text.
+        else if (r.TryGetDouble(out double d) && double.IsFinite(d)) e.Add(id, FieldValue.FromDouble(d));
         else   // out of double range: keep its text
         {
             var (buffer, start, length) = Transcode(r.ValueSpan);

@@ -67,6 +67,18 @@ public class JsonFlattenTests
     }
 
     [Fact]
+    public void NumbersBeyondDoubleRangeKeepTheirText()
+    {
+        // The reader parses 1e400 as +Infinity; the event keeps what the log said instead.
+        var e = ReadOne("""{"big":1e400,"small":-1e400,"tiny":1e-400,"fine":1.5e300}""");
+        var byName = e.Fields.ToDictionary(f => f.Name);
+        Assert.Equal(new FieldSnap("big", ValueKind.String, "1e400"), byName["big"]);
+        Assert.Equal(new FieldSnap("small", ValueKind.String, "-1e400"), byName["small"]);
+        Assert.Equal(ValueKind.Double, byName["tiny"].Kind);   // underflow to 0 is a number, not an error
+        Assert.Equal(ValueKind.Double, byName["fine"].Kind);
+    }
+
+    [Fact]
     public void ArraysRepeatTheFieldName()
     {
         var e = ReadOne(Winlogbeat);
