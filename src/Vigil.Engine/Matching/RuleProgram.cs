@@ -27,7 +27,7 @@ internal sealed class RuleProgram
 
     /// <param name="atomId">Registers an atom and returns its id.</param>
     /// <param name="usedFields">Receives the field ids (-1: keyword) whose automata must be scanned.</param>
-    /// <param name="constraintId">Numbers route constraints: equal <see cref="ConstraintKey"/>s (<see cref="ConstraintComparer"/>) must get equal ids.</param>
+    /// <param name="constraintId">Numbers route constraints: constraints equal by <see cref="ConstraintComparer"/> must get equal ids.</param>
     public static RuleProgram Build(CompiledRule rule, Func<Atom, int> atomId, HashSet<int> usedFields, Func<RouteConstraint, int> constraintId)
     {
         var cache = new Dictionary<Node, ProgramNode>(ReferenceEqualityComparer.Instance);
@@ -53,31 +53,11 @@ internal sealed class RuleProgram
         return new RuleProgram(rule.Routes.Select(r => (r.Constraint, constraintId(r.Constraint), Of(r.Detection))).ToArray(), Of(rule.Unrouted));
     }
 
-    /// <summary>Every member that <see cref="RouteConstraint.Matches"/> reads, so constraints with equal keys give equal
-    /// answers on every event (it is a pure function of the event). Texts are compared exactly here: constraints that
-    /// differ only in case get two ids, which costs a test, never a wrong answer.</summary>
-    public static string ConstraintKey(RouteConstraint c)
-    {
-        var b = new System.Text.StringBuilder();
-        void Texts(IEnumerable<string> xs) { foreach (var x in xs) b.Append(x.Length).Append(':').Append(x); b.Append('|'); }
-        void Ints(IEnumerable<long> xs) { foreach (var x in xs) b.Append(x).Append(','); b.Append('|'); }
-        void Pairs((int FieldId, string Value)[] xs) { foreach (var (f, v) in xs) b.Append(f).Append('=').Append(v.Length).Append(':').Append(v); b.Append('|'); }
-        Texts(c.Channels);
-        Ints(c.EventIds);
-        Pairs(c.Fields);
-        Ints(c.Present.Select(x => (long)x));
-        foreach (var (eq, present) in c.Excluded) { Pairs(eq); Ints(present.Select(x => (long)x)); b.Append(';'); }
-        b.Append('|');
-        Ints(c.ChannelFields.Select(x => (long)x));
-        Ints(c.EventIdFields.Select(x => (long)x));
-        if (c.ChannelAbsentOrIn is { } guard) Texts(guard); else b.Append("null|");
-        return b.ToString();
-    }
-
     /// <summary>
-    /// Equality of route constraints by content, the same relation as equal <see cref="ConstraintKey"/>s (every member
-    /// <see cref="RouteConstraint.Matches"/> reads, texts compared exactly) without building the key: numbering the
-    /// collection's 5,000-odd routes by key strings was most of the matcher's program build time.
+    /// Equality of route constraints by content: every member <see cref="RouteConstraint.Matches"/> reads, texts compared
+    /// exactly (constraints that differ only in case get two ids, which costs a test, never a wrong answer), so equal
+    /// constraints give equal answers on every event. No key strings: numbering the collection's 5,000-odd routes by
+    /// key strings was most of the matcher's program build time (the tests keep that key as the reference relation).
     /// </summary>
     public sealed class ConstraintComparer : IEqualityComparer<RouteConstraint>
     {

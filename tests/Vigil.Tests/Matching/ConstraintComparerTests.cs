@@ -9,7 +9,7 @@ namespace Vigil.Tests.Matching;
 
 /// <summary>
 /// The matcher numbers route constraints with <see cref="RuleProgram.ConstraintComparer"/> (no key strings). It must be
-/// exactly the relation "equal <see cref="RuleProgram.ConstraintKey"/>": a comparer that called two different constraints
+/// exactly the relation "equal <see cref="ConstraintKeyTests.Key"/>": a comparer that called two different constraints
 /// equal would reuse a wrong routing answer, one that split equal constraints would only cost time (and would show that
 /// the two disagree). Checked on each member changed alone and on every route of the full collection.
 /// </summary>
@@ -48,8 +48,8 @@ public class ConstraintComparerTests
         {
             var c = Base();
             change(c);
-            Assert.NotEqual(RuleProgram.ConstraintKey(Base()), RuleProgram.ConstraintKey(c));
-            Assert.False(Cmp.Equals(Base(), c), $"a changed constraint compared equal: {RuleProgram.ConstraintKey(c)}");
+            Assert.NotEqual(ConstraintKeyTests.Key(Base()), ConstraintKeyTests.Key(c));
+            Assert.False(Cmp.Equals(Base(), c), $"a changed constraint compared equal: {ConstraintKeyTests.Key(c)}");
             Assert.False(Cmp.Equals(c, Base()));
         }
     }
@@ -65,7 +65,7 @@ public class ConstraintComparerTests
         var byComparer = new Dictionary<RouteConstraint, int>(Cmp);
         foreach (var c in constraints)
         {
-            string key = RuleProgram.ConstraintKey(c);
+            string key = ConstraintKeyTests.Key(c);
             if (!byKey.TryGetValue(key, out int k)) byKey[key] = k = byKey.Count;
             if (!byComparer.TryGetValue(c, out int m)) byComparer[c] = m = byComparer.Count;
             // Both number groups in order of first appearance: equal partitions give equal numbers.

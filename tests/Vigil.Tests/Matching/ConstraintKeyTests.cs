@@ -6,8 +6,9 @@ using Xunit;
 namespace Vigil.Tests.Matching;
 
 /// <summary>The matcher answers each distinct route constraint once per event and reuses the answer for every
-/// candidate rule with an equal <see cref="RuleProgram.ConstraintKey"/>: a key that ignored a member the constraint
-/// reads would reuse a wrong answer. Each member changed alone must change the key.</summary>
+/// candidate rule with an equal constraint. <see cref="Key"/> is the reference relation its comparer is checked against
+/// (<see cref="ConstraintComparerTests"/>): a key that ignored a member the constraint reads would let a wrong answer be
+/// reused. Each member changed alone must change the key.</summary>
 public class ConstraintKeyTests
 {
     /// <summary>A constraint with every member set (shared with <see cref="ConstraintComparerTests"/>).</summary>
@@ -23,16 +24,36 @@ public class ConstraintKeyTests
         ChannelAbsentOrIn = null,
     };
 
+    /// <summary>The reference relation for <see cref="RuleProgram.ConstraintComparer"/>: a text holding every member that
+    /// <see cref="RouteConstraint.Matches"/> reads (the matcher numbered constraints by this key before the comparer).</summary>
+    internal static string Key(RouteConstraint c)
+    {
+        var b = new System.Text.StringBuilder();
+        void Texts(IEnumerable<string> xs) { foreach (var x in xs) b.Append(x.Length).Append(':').Append(x); b.Append('|'); }
+        void Ints(IEnumerable<long> xs) { foreach (var x in xs) b.Append(x).Append(','); b.Append('|'); }
+        void Pairs((int FieldId, string Value)[] xs) { foreach (var (f, v) in xs) b.Append(f).Append('=').Append(v.Length).Append(':').Append(v); b.Append('|'); }
+        Texts(c.Channels);
+        Ints(c.EventIds);
+        Pairs(c.Fields);
+        Ints(c.Present.Select(x => (long)x));
+        foreach (var (eq, present) in c.Excluded) { Pairs(eq); Ints(present.Select(x => (long)x)); b.Append(';'); }
+        b.Append('|');
+        Ints(c.ChannelFields.Select(x => (long)x));
+        Ints(c.EventIdFields.Select(x => (long)x));
+        if (c.ChannelAbsentOrIn is { } guard) Texts(guard); else b.Append("null|");
+        return b.ToString();
+    }
+
     [Fact]
     public void Equal_constraints_share_a_key()
     {
-        Assert.Equal(RuleProgram.ConstraintKey(Base()), RuleProgram.ConstraintKey(Base()));
+        Assert.Equal(Key(Base()), Key(Base()));
     }
 
     [Fact]
     public void Every_member_is_part_of_the_key()
     {
-        string key = RuleProgram.ConstraintKey(Base());
+        string key = Key(Base());
         var variants = new List<Action<RouteConstraint>>
         {
             c => c.Channels = ["System"],
@@ -54,7 +75,7 @@ public class ConstraintKeyTests
         {
             var c = Base();
             change(c);
-            Assert.True(keys.Add(RuleProgram.ConstraintKey(c)), $"a changed constraint kept an earlier key: {RuleProgram.ConstraintKey(c)}");
+            Assert.True(keys.Add(Key(c)), $"a changed constraint kept an earlier key: {Key(c)}");
         }
     }
 
@@ -63,6 +84,6 @@ public class ConstraintKeyTests
     {
         var a = Base(); a.Channels = ["ab", "c"];
         var b = Base(); b.Channels = ["a", "bc"];
-        Assert.NotEqual(RuleProgram.ConstraintKey(a), RuleProgram.ConstraintKey(b));
+        Assert.NotEqual(Key(a), Key(b));
     }
 }
