@@ -81,9 +81,7 @@ internal sealed partial class JsonEventDecoder
             // for such lines (JsonFastDecoder.cs).
             if (!TryDecodeFast(json, e))
             {
-                e.Clear();
-                ReleaseRetired();
-                _charPos = 0;
+                Reset(e);
                 FallbackCount++;
                 Decode(json, e);
             }
@@ -104,8 +102,7 @@ internal sealed partial class JsonEventDecoder
         }
         if (!ok)
         {
-            e.Clear();
-            ReleaseRetired();
+            Reset(e);
             return false;
         }
         e.Origin = new EventOrigin(source, offset, line);
@@ -278,6 +275,14 @@ internal sealed partial class JsonEventDecoder
         // instead of copying, and continue in a fresh one.
         _retired.Add(_chars);
         _chars = ArrayPool<char>.Shared.Rent(Math.Max(count, _chars.Length * 2));
+        _charPos = 0;
+    }
+
+    /// <summary>Drops what a partly decoded value left: the event's fields and the char buffers they pointed into.</summary>
+    private void Reset(Event e)
+    {
+        e.Clear();
+        ReleaseRetired();
         _charPos = 0;
     }
 

@@ -546,14 +546,14 @@ internal sealed partial class JsonEventDecoder
     /// <summary>The fast path alone: false when it declines (the reader path would then decide).</summary>
     internal bool DecodeFastForTest(ReadOnlySpan<byte> json, Event e)
     {
-        ResetForTest(e);
+        Reset(e);
         return TryDecodeFast(json, e);
     }
 
     /// <summary>The Utf8JsonReader path alone: null when the value is accepted, else the error it raises.</summary>
     internal string? DecodeReferenceForTest(ReadOnlySpan<byte> json, Event e)
     {
-        ResetForTest(e);
+        Reset(e);
         try
         {
             Decode(json, e);
@@ -563,12 +563,5 @@ internal sealed partial class JsonEventDecoder
         {
             return ex.Message;
         }
-    }
-
-    private void ResetForTest(Event e)
-    {
-        e.Clear();
-        ReleaseRetired();
-        _charPos = 0;
     }
 }
