@@ -42,10 +42,31 @@ public static class EventJson
     /// <summary>Writes the properties of a detection's copied fields, by the same rules as a live event.</summary>
     public static void WriteFields(IReadOnlyList<EventField> fields, Utf8JsonWriter w)
     {
+        if (fields is EventSnapshot snapshot) { WriteSnapshot(snapshot, w); return; }
         // Read as an array (detections hold theirs as one; correlation detections' short lists are copied): the grouping
         // below compares every pair of names, and through the list interface each comparison cost two interface calls
         // and two struct copies.
         WriteFields(new CopiedFields(fields as EventField[] ?? [.. fields]), w);
+    }
+
+    // Per-thread scratch for a snapshot's ids and values (output batches are formatted on thread-pool threads).
+    [ThreadStatic] private static int[]? t_ids;
+    [ThreadStatic] private static FieldValue[]? t_values;
+
+    /// <summary>A detection's snapshot, read in place: ids and values decoded into per-thread arrays, values pointing
+    /// into the snapshot, so no string is made; fields are grouped by id as for a live event.</summary>
+    private static void WriteSnapshot(EventSnapshot s, Utf8JsonWriter w)
+    {
+        var ids = t_ids;
+        var values = t_values;
+        if (ids == null || values == null || ids.Length < s.Count)
+        {
+            t_ids = ids = new int[Math.Max(128, s.Count * 2)];
+            t_values = values = new FieldValue[ids.Length];
+        }
+        s.Decode(ids, values);
+        WriteFields(new SnapshotFields(ids, values, s.Count), w);
+        values.AsSpan(0, s.Count).Clear();   // the scratch must not keep the snapshot alive
     }
 
     /// <summary>The fields of a live event or of a detection's copy, as the writer needs them.</summary>
@@ -74,24 +95,44 @@ public static class EventJson
         public bool Same(int i, int j) => string.Equals(f[i].Name, f[j].Name, StringComparison.Ordinal);
     }
 
+    private readonly struct SnapshotFields(int[] ids, FieldValue[] values, int count) : IFieldList
+    {
+        public int Count => count;
+        public string Name(int i) => FieldNames.Name(ids[i]);
+        public FieldValue Value(int i) => values[i];
+        public bool Same(int i, int j) => ids[i] == ids[j];   // one id per spelling: the same as comparing names
+    }
+
     private static void WriteFields<T>(T f, Utf8JsonWriter w) where T : IFieldList
     {
         int n = f.Count;
         for (int i = 0; i < n; i++)
         {
             if (SeenBefore(f, i)) continue;
-            var v = f.Value(i);
             string name = f.Name(i);
-            if (v.Kind == ValueKind.RawJson && i + 1 < n && IsChild(name, f.Name(i + 1))) continue;
-            int count = 1;
-            for (int j = i + 1; j < n; j++) if (f.Same(i, j)) count++;
+            int count = 0, first = -1;
+            bool array = false;   // the values are (or include) the elements of a JSON array: written as one, even if single
+            for (int j = i; j < n; j++)
+            {
+                if (!f.Same(i, j)) continue;
+                if (!Flattened(f, j, name)) { count++; if (first < 0) first = j; }
+                else if (f.Value(j).TextSpan is ['[', ..]) array = true;
+            }
+            if (count == 0) continue;   // only containers, every one written through its leaves
             w.WritePropertyName(name);
-            if (count == 1) { v.WriteJson(w); continue; }
+            if (count == 1 && !array) { f.Value(first).WriteJson(w); continue; }
             w.WriteStartArray();
-            for (int j = i; j < n; j++) if (f.Same(i, j)) f.Value(j).WriteJson(w);
+            for (int j = first; j < n; j++) if (f.Same(i, j) && !Flattened(f, j, name)) f.Value(j).WriteJson(w);
             w.WriteEndArray();
         }
     }
+
+    /// <summary>Whether field <paramref name="j"/> is a JSON container whose content follows it as fields of their own:
+    /// an object's members (<c>name.child</c>) or an array's elements (the same name again). Those are written, not the
+    /// container's raw text (which would repeat them, and keeps the line breaks of a pretty-printed input). An empty
+    /// container has nothing after it and is written as it is.</summary>
+    private static bool Flattened<T>(T f, int j, string name) where T : IFieldList =>
+        f.Value(j).Kind == ValueKind.RawJson && j + 1 < f.Count && (f.Same(j, j + 1) || IsChild(name, f.Name(j + 1)));
 
     private static bool SeenBefore<T>(T f, int index) where T : IFieldList
     {

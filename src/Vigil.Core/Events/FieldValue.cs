@@ -65,6 +65,8 @@ public readonly struct FieldValue
     public static FieldValue FromBinary(byte[] bytes, int start, int length) => new(ValueKind.Binary, bytes, start, length, 0, 0);
     public static FieldValue FromRawJson(string json) => new(ValueKind.RawJson, json, 0, json.Length, 0, 0);
     public static FieldValue FromRawJson(char[] buffer, int start, int length) => new(ValueKind.RawJson, buffer, start, length, 0, 0);
+    /// <summary>Raw JSON text stored as UTF-16LE in <paramref name="bytes"/>; <paramref name="byteLength"/> must be even.</summary>
+    public static FieldValue FromRawJsonUtf16(byte[] bytes, int start, int byteLength) => new(ValueKind.RawJson, bytes, start, byteLength, 0, Utf16Bytes);
 
     public bool IsNull => Kind == ValueKind.Null;
     public bool IsText => Kind is ValueKind.String or ValueKind.RawJson;
@@ -192,6 +194,8 @@ public readonly struct FieldValue
     {
         null => this,
         string => this,
+        // Raw JSON stays raw JSON: as a plain string a copied container was written out as a quoted string.
+        _ when Kind == ValueKind.RawJson => FromRawJson(ToString()),
         _ when IsText => FromString(ToString()),
         byte[] b => new FieldValue(Kind, b.AsSpan(_start, _length).ToArray(), 0, _length, _bits, _flags),
         _ => this,

@@ -72,6 +72,7 @@ public sealed class DetectionSpool : IDisposable
         if (!ReferenceEquals(d.Fields, _lastFields))
         {
             _lastFields = d.Fields;
+            if (d.Fields is EventSnapshot s) return n + 40 + s.Data.Length;
             n += 32 + 24L * d.Fields.Count;
             foreach (var f in d.Fields)
             {
@@ -225,8 +226,9 @@ public sealed class DetectionSpool : IDisposable
 /// The binary layout of one sorted run: a sequence of records, each
 /// <c>seq:i64, rule:i32, ticks:i64, computer:str, channel:str, eventId:opt-i64, recordId:opt-i64, source:i32, offset:i64,
 /// line:i64, fieldsTag:u8</c>, then, when fieldsTag is 1, <c>count:i32</c> and per field <c>name:str, kind:u8, hex:u8,
-/// payload</c> (tag 0: the same field snapshot as the previous record — detections of one event sort next to each
-/// other and keep sharing one array). Strings are <c>length:i32</c> and raw UTF-16 code units, so any text, lone
+/// payload</c>; when fieldsTag is 2 (the fields are an <see cref="EventSnapshot"/>, as every detection of an event is),
+/// <c>count:i32, byteLength:i32</c> and the snapshot's bytes as they are; tag 0: the same fields as the previous record
+/// (detections of one event sort next to each other and keep sharing one snapshot). Strings are <c>length:i32</c> and raw UTF-16 code units, so any text, lone
 /// surrogates included, comes back unchanged. Payloads: String/RawJson a string, Int64/UInt64/Double/DateTime 8 bytes,
 /// Boolean 1 byte, Guid/Sid/Binary <c>length:i32</c> and the bytes, Null nothing. Rule and source are indices into
 /// the spool's tables.
@@ -255,6 +257,14 @@ internal static class SpoolRunFormat
             _w.Write(d.Origin.Line);
             if (ReferenceEquals(d.Fields, _lastFields)) { _w.Write((byte)0); return; }
             _lastFields = d.Fields;
+            if (d.Fields is EventSnapshot snapshot)
+            {
+                _w.Write((byte)2);
+                _w.Write(snapshot.Count);
+                _w.Write(snapshot.Data.Length);
+                _w.Write(snapshot.Data);
+                return;
+            }
             _w.Write((byte)1);
             _w.Write(d.Fields.Count);
             foreach (var f in d.Fields)
@@ -301,7 +311,7 @@ internal static class SpoolRunFormat
         private readonly BinaryReader _r;
         private readonly IReadOnlyList<SigmaRule> _rules;
         private readonly IReadOnlyList<string> _sources;
-        private EventField[]? _lastFields;
+        private IReadOnlyList<EventField>? _lastFields;
         // A run file is complete and unchanged while it is read: its length is read once (FileStream.Length is an
         // fstat system call each time, and the bounds checks below ask for it per record and per string).
         private readonly long _length;
@@ -333,9 +343,10 @@ internal static class SpoolRunFormat
                 string source = _sources[Index(_r.ReadInt32(), _sources.Count, "source")];
                 long offset = _r.ReadInt64(), line = _r.ReadInt64();
                 byte tag = _r.ReadByte();
-                EventField[] fields;
+                IReadOnlyList<EventField> fields;
                 if (tag == 0) fields = _lastFields ?? throw Bad("a record reuses the fields of a record that does not exist");
                 else if (tag == 1) fields = _lastFields = ReadFields();
+                else if (tag == 2) fields = _lastFields = ReadSnapshot();
                 else throw Bad($"unknown fields tag {tag}");
                 item = new DetectionSpool.Sequenced(new Detection
                 {
@@ -379,6 +390,15 @@ internal static class SpoolRunFormat
                 fields[i] = new EventField(name, v);
             }
             return fields;
+        }
+
+        private EventSnapshot ReadSnapshot()
+        {
+            int count = _r.ReadInt32();
+            if (count < 0 || count > _length - _fs.Position) throw Bad($"field count {count} is out of range");
+            var data = Bytes(-1, exact: false);
+            try { return EventSnapshot.FromData(data, count); }
+            catch (InvalidDataException e) { throw Bad(e.Message); }
         }
 
         private FieldValue SidOrBinary(ValueKind kind)

@@ -64,7 +64,8 @@ public static class Hunter
         {
             if (correlate!.Generates(d.Rule) && (emit == null || emit(d.Rule))) return d;   // output whole as well
             var kept = new List<EventField>();
-            foreach (var f in d.Fields) if (names.Contains(f.Name)) kept.Add(f);
+            // Copied out: a value of a snapshot points into the whole event's array, which would stay alive with it.
+            foreach (var f in d.Fields) if (names.Contains(f.Name)) kept.Add(new EventField(f.Name, f.Value.Detach()));
             return new Detection
             {
                 Rule = d.Rule, TimestampTicks = d.TimestampTicks, Computer = d.Computer, Channel = d.Channel,
@@ -90,7 +91,7 @@ public static class Hunter
                 {
                     var found = new List<Detection>();
                     var hits = new List<int>();
-                    var pool = new SnapshotPool();
+                    var texts = new DetectionTexts();
                     long events = 0, lo = long.MaxValue, hi = long.MinValue;
                     // The observer (campaign context) sees every event too; without one the loop costs one null check per event.
                     var watch = observer?.CreatePartition();
@@ -103,18 +104,18 @@ public static class Hunter
                             if (e.TimestampTicks < lo) lo = e.TimestampTicks;
                             if (e.TimestampTicks > hi) hi = e.TimestampTicks;
                         }
-                        EventField[]? snapshot = null;
+                        EventSnapshot? snapshot = null;
                         hits.Clear();
                         matcher.Match(e, matchScratch, hits);
                         foreach (int r in hits)
                         {
-                            snapshot ??= pool.Snapshot(e);
+                            snapshot ??= EventSnapshot.Capture(e);
                             found.Add(new Detection
                             {
                                 Rule = rules[r].Rule,
                                 TimestampTicks = e.TimestampTicks,
-                                Computer = pool.Text(EventFacts.Computer(e)),
-                                Channel = pool.Text(EventFacts.Channel(e)),
+                                Computer = texts.Text(EventFacts.Computer(e)),
+                                Channel = texts.Text(EventFacts.Channel(e)),
                                 EventId = EventFacts.EventId(e),
                                 RecordId = EventFacts.RecordId(e),
                                 Origin = e.Origin,

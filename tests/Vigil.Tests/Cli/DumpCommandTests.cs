@@ -41,6 +41,44 @@ public class DumpCommandTests
         Assert.Equal("", r.Out);
     }
 
+    [Theory]
+    [InlineData("otrf/aws__collection__ec2_proxy_s3_exfiltration.json")]
+    [InlineData("otrf/windows__discovery__host__covenant_getdomaingroup_ldap_searchrequest_domain_admins.json")]
+    public void A_detections_event_is_the_dump_of_that_event(string name)
+    {
+        // Real JSON lines with nested objects and arrays (CloudTrail, Winlogbeat). A rule that fires on every event:
+        // each detection's "event" must be exactly the dump's line for it. Containers are written once, through their
+        // leaves (they used to come out twice: the raw text as an extra array element, then each element).
+        var file = Path.Combine(TestPaths.Shared, "data", "json", name);
+        var dir = CliRunner.TempDir("dump-vs-hunt");
+        var rule = Path.Combine(dir, "every-event.yml");
+        File.WriteAllText(rule, "title: Every event\nid: 6f1d3a52-0c1e-4b7a-9a43-2b8f7c0d9e11\nlogsource: {}\n"
+            + "detection:\n  selection:\n    NoSuchField: zzz\n  condition: not selection\nlevel: low\n");
+        var dump = Path.Combine(dir, "dump.jsonl");
+        var hunt = Path.Combine(dir, "hunt.jsonl");
+        Assert.Equal(0, CliRunner.Run("dump", file, "--output", dump).ExitCode);
+        Assert.Equal(0, CliRunner.Run("hunt", file, "--no-builtin", "--rules", rule, "--format", "jsonl", "--output", hunt).ExitCode);
+        var events = File.ReadAllLines(dump);
+        Assert.Equal(File.ReadLines(file).Count(), events.Length);   // no blank lines: dump line i is file line i + 1
+        Assert.Contains(events, l => l.Contains("\":[\""));          // arrays are exercised
+        if (name.Contains("windows")) Assert.All(events, l => Assert.Contains("\"tags\":[\"mordorDataset\"]", l));   // a one-element array stays one
+        var detections = File.ReadAllLines(hunt);
+        Assert.Equal(events.Length, detections.Length);
+        foreach (var d in detections)
+        {
+            using var doc = JsonDocument.Parse(d);
+            long line = doc.RootElement.GetProperty("line").GetInt64();
+            Assert.Equal(events[line - 1], doc.RootElement.GetProperty("event").GetRawText());
+        }
+        foreach (var e in events)
+        {
+            using var doc = JsonDocument.Parse(e);
+            foreach (var p in doc.RootElement.EnumerateObject())
+                if (p.Value.ValueKind == JsonValueKind.Array)
+                    Assert.DoesNotContain(p.Value.EnumerateArray(), v => v.ValueKind is JsonValueKind.Array);   // no raw copy of the array inside it
+        }
+    }
+
     [Fact]
     public void A_folder_is_searched_recursively_and_unknown_files_are_skipped_quietly()
     {

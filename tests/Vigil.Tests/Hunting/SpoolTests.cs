@@ -181,8 +181,10 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
         finally { Directory.Delete(tmp, recursive: true); }
     }
 
-    [Fact]
-    public void EveryValueKindRoundTrips()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EveryValueKindRoundTrips(bool asSnapshot)
     {
         var rule = new SigmaRule { Id = "r1", Title = "t", Level = "high" };
         var other = new SigmaRule { Id = "r0", Title = "t0", Level = "weird" };
@@ -200,6 +202,8 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
             new("G", FieldValue.FromGuidBytes(guid, 0)), new("Sid", FieldValue.FromSidBytes(sid, 0, sid.Length)),
             new("Bin", FieldValue.FromBinary([0, 1, 0xAB, 0xFF], 0, 4)),
         ];
+        // The hunt's detections hold an EventSnapshot (one block, spool tag 2); correlation detections an array (tag 1).
+        IReadOnlyList<EventField> held = asSnapshot ? Snapshot(fields) : fields;
         var spool = new DetectionSpool(new SpoolOptions(MaxBufferBytes: 1)); // every Add spills a run
         var input = new List<Detection>();
         for (int i = 0; i < 40; i++)
@@ -208,7 +212,7 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
                 {
                     Rule = r, TimestampTicks = i % 3 == 0 ? 0 : 638_000_000_000_000_000 + (39 - i) / 2, Computer = "PC" + i, Channel = "Security",
                     EventId = i % 2 == 0 ? 4688 : null, RecordId = i % 4 == 0 ? null : i, Origin = new EventOrigin("src" + (i % 2), i * 100, i % 2),
-                    Fields = fields,
+                    Fields = held,
                 });
         foreach (var d in input) spool.Add(d);
         // 80 runs, one per detection, plus one fold of the first MaxRuns runs into one.
@@ -224,6 +228,7 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
             Assert.Same(e.Rule, b.Rule);
             Assert.Equal((e.TimestampTicks, e.Computer, e.Channel, e.EventId, e.RecordId, e.Origin), (b.TimestampTicks, b.Computer, b.Channel, b.EventId, b.RecordId, b.Origin));
             Assert.Equal(e.Fields.Count, b.Fields.Count);
+            Assert.Equal(asSnapshot, b.Fields is EventSnapshot);
             for (int f = 0; f < e.Fields.Count; f++)
             {
                 var (x, y) = (e.Fields[f].Value, b.Fields[f].Value);
@@ -239,6 +244,72 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
         var a = new MemoryStream(); DetectionWriters.WriteJsonl(expected, a);
         var c = new MemoryStream(); DetectionWriters.WriteJsonl(back, c);
         Assert.Equal(a.ToArray(), c.ToArray());
+    }
+
+    private static EventSnapshot Snapshot(IReadOnlyList<EventField> fields)
+    {
+        var e = new Event();
+        foreach (var f in fields) e.Add(FieldNames.Intern(f.Name), f.Value);
+        return EventSnapshot.Capture(e);
+    }
+
+    private static string EventObject(IReadOnlyList<EventField> fields)
+    {
+        var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, EventJson.WriterOptions))
+        {
+            w.WriteStartObject();
+            EventJson.WriteFields(fields, w);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    [Fact]
+    public void ASnapshotReadsBackAsItsEventAndWritesTheSameJson()
+    {
+        // Repeated names (array elements, unnamed EventData items), a raw container before its leaves, every kind.
+        EventField[] fields =
+        [
+            new("Data", FieldValue.FromString("one")), new("Image", FieldValue.FromString("C:\\x.exe")), new("Data", FieldValue.FromInt64(2)),
+            new("tags", FieldValue.FromRawJson("[\"a\",\"b\"]")), new("tags", FieldValue.FromString("a")), new("tags", FieldValue.FromString("b")),
+            new("obj", FieldValue.FromRawJson("{\"k\":1}")), new("obj.k", FieldValue.FromInt64(1)), new("empty", FieldValue.FromRawJson("[]")),
+            new("odd", FieldValue.FromBinary([1, 2, 3], 0, 3)), new("after", FieldValue.FromString("é\ud800")), new("b", FieldValue.FromBoolean(true)),
+            new("n", FieldValue.Null), new("d", FieldValue.FromDouble(-0.5)), new("h", FieldValue.FromUInt64(0xBEEF, hex: true)),
+        ];
+        var s = Snapshot(fields);
+        Assert.Equal(fields.Length, s.Count);
+        for (int i = 0; i < fields.Length; i++)
+        {
+            Assert.Equal(fields[i].Name, s[i].Name);
+            Assert.Equal(fields[i].Value.Kind, s[i].Value.Kind);
+            Assert.Equal(fields[i].Value.IsHex, s[i].Value.IsHex);
+            Assert.Equal(fields[i].Value.ToString(), s[i].Value.ToString());
+            Assert.True(fields[i].Value.RawBytes.SequenceEqual(s[i].Value.RawBytes));
+        }
+        // The writer's in-place path (ids, no strings) and its list path give the same object, flattened containers
+        // written through their leaves only.
+        string json = EventObject(s);
+        Assert.Equal(EventObject(fields), json);
+        Assert.Equal(EventObject([.. s]), json);
+        Assert.StartsWith("{\"Data\":[\"one\",2],\"Image\":\"C:\\\\x.exe\",\"tags\":[\"a\",\"b\"],\"obj.k\":1,\"empty\":[],", json);
+    }
+
+    [Fact]
+    public void ADamagedSnapshotBlockIsReportedNotRead()
+    {
+        var s = Snapshot([new("A", FieldValue.FromString("abc")), new("B", FieldValue.FromInt64(7))]);
+        var good = s.Data.ToArray();
+        Assert.Equal(2, EventSnapshot.FromData(good, 2).Count);
+        var longText = (byte[])good.Clone();
+        longText[6] = 200;   // A's text length now runs past the block
+        Assert.Contains("past the end", Assert.Throws<InvalidDataException>(() => EventSnapshot.FromData(longText, 2)).Message);
+        var badKind = (byte[])good.Clone();
+        badKind[4] = 99;
+        Assert.Contains("unknown value kind 99", Assert.Throws<InvalidDataException>(() => EventSnapshot.FromData(badKind, 2)).Message);
+        Assert.Throws<InvalidDataException>(() => EventSnapshot.FromData(good, 3));        // a field more than the block holds
+        Assert.Throws<InvalidDataException>(() => EventSnapshot.FromData(good, 1));        // bytes left after the last field
+        Assert.Throws<InvalidDataException>(() => EventSnapshot.FromData(good[..^2], 2));  // cut short
     }
 
     private static string Json(FieldValue v)
