@@ -69,11 +69,40 @@ public static class EventJson
         values.AsSpan(0, s.Count).Clear();   // the scratch must not keep the snapshot alive
     }
 
+    // Field names by id, encoded once for the writer (escaped, UTF-8): most of the text a dump writes is the same few
+    // hundred names over and over. Filled as ids are met; a name the encoder refuses (invalid UTF-16) stays unset
+    // and is written as a string each time, where the writer reports it as before.
+    private static JsonEncodedText?[] s_names = new JsonEncodedText?[1024];
+    private static readonly Lock NamesGate = new();
+
+    private static void WriteName(int id, Utf8JsonWriter w)
+    {
+        var names = Volatile.Read(ref s_names);
+        if ((uint)id < (uint)names.Length && names[id] is { } known) { w.WritePropertyName(known); return; }
+        string name = FieldNames.Name(id);
+        JsonEncodedText encoded;
+        try { encoded = JsonEncodedText.Encode(name, Options.Encoder); }
+        catch (ArgumentException) { w.WritePropertyName(name); return; }
+        lock (NamesGate)
+        {
+            names = s_names;
+            if (id >= names.Length)
+            {
+                Array.Resize(ref names, Math.Max(id + 1, names.Length * 2));
+                Volatile.Write(ref s_names, names);
+            }
+            names[id] = encoded;
+        }
+        w.WritePropertyName(encoded);
+    }
+
     /// <summary>The fields of a live event or of a detection's copy, as the writer needs them.</summary>
     private interface IFieldList
     {
         int Count { get; }
         string Name(int i);
+        /// <summary>Writes the name of field <paramref name="i"/> as a property name.</summary>
+        void WriteName(int i, Utf8JsonWriter w);
         FieldValue Value(int i);
         /// <summary>Same field spelled the same way (grouped into one property).</summary>
         bool Same(int i, int j);
@@ -83,6 +112,7 @@ public static class EventJson
     {
         public int Count => e.Count;
         public string Name(int i) => e.NameAt(i);
+        public void WriteName(int i, Utf8JsonWriter w) => EventJson.WriteName(e.IdAt(i), w);
         public FieldValue Value(int i) => e.ValueAt(i);
         public bool Same(int i, int j) => e.IdAt(i) == e.IdAt(j);
     }
@@ -91,6 +121,7 @@ public static class EventJson
     {
         public int Count => f.Length;
         public string Name(int i) => f[i].Name;
+        public void WriteName(int i, Utf8JsonWriter w) => w.WritePropertyName(f[i].Name);
         public FieldValue Value(int i) => f[i].Value;
         public bool Same(int i, int j) => string.Equals(f[i].Name, f[j].Name, StringComparison.Ordinal);
     }
@@ -99,6 +130,7 @@ public static class EventJson
     {
         public int Count => count;
         public string Name(int i) => FieldNames.Name(ids[i]);
+        public void WriteName(int i, Utf8JsonWriter w) => EventJson.WriteName(ids[i], w);
         public FieldValue Value(int i) => values[i];
         public bool Same(int i, int j) => ids[i] == ids[j];   // one id per spelling: the same as comparing names
     }
@@ -119,7 +151,7 @@ public static class EventJson
                 else if (f.Value(j).TextSpan is ['[', ..]) array = true;
             }
             if (count == 0) continue;   // only containers, every one written through its leaves
-            w.WritePropertyName(name);
+            f.WriteName(i, w);
             if (count == 1 && !array) { f.Value(first).WriteJson(w); continue; }
             w.WriteStartArray();
             for (int j = first; j < n; j++) if (f.Same(i, j) && !Flattened(f, j, name)) f.Value(j).WriteJson(w);
