@@ -75,22 +75,16 @@ public static class DetectionWriters
         foreach (var d in detections)
         {
             w.WriteStartObject();
-            w.WriteNumber("id", id++);
-            if (d.TimestampTicks == 0) w.WriteNull("timestamp"); else w.WriteString("timestamp", d.TimestampText);
-            w.WriteString("rule_id", d.Rule.Id);
-            w.WriteString("rule_title", d.Rule.Title);
-            w.WriteString("level", d.Rule.Level);
-            w.WriteString("status", d.Rule.Status);
-            w.WriteStartArray("tags");
-            foreach (var t in d.Rule.Tags) w.WriteStringValue(t);
-            w.WriteEndArray();
-            w.WriteString("computer", d.Computer);
-            w.WriteString("channel", d.Channel);
-            if (d.EventId is { } eid) w.WriteNumber("event_id", eid); else w.WriteNull("event_id");
-            if (d.RecordId is { } rid) w.WriteNumber("record_id", rid); else w.WriteNull("record_id");
-            w.WriteString("source", d.Source);
-            if (d.Origin.Line > 0) w.WriteNumber("line", d.Origin.Line); else w.WriteNumber("offset", d.Origin.Offset);
-            w.WriteStartObject("event");
+            w.WriteNumber(Keys.Id, id++);
+            if (d.TimestampTicks == 0) w.WriteNull(Keys.Timestamp); else w.WriteString(Keys.Timestamp, d.TimestampText);
+            RuleText.Of(d.Rule).Write(w);
+            w.WriteString(Keys.Computer, d.Computer);
+            w.WriteString(Keys.Channel, d.Channel);
+            if (d.EventId is { } eid) w.WriteNumber(Keys.EventId, eid); else w.WriteNull(Keys.EventId);
+            if (d.RecordId is { } rid) w.WriteNumber(Keys.RecordId, rid); else w.WriteNull(Keys.RecordId);
+            w.WriteString(Keys.Source, d.Source);
+            if (d.Origin.Line > 0) w.WriteNumber(Keys.Line, d.Origin.Line); else w.WriteNumber(Keys.Offset, d.Origin.Offset);
+            w.WriteStartObject(Keys.Event);
             EventJson.WriteFields(d.Fields, w);
             w.WriteEndObject();
             w.WriteEndObject();
@@ -99,6 +93,64 @@ public static class DetectionWriters
             w.Reset(buffer); // a new top-level value: no separator before it
         }
         return buffer;
+    }
+
+    /// <summary>The property names of a detection line, encoded once.</summary>
+    private static class Keys
+    {
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id"), Timestamp = JsonEncodedText.Encode("timestamp"),
+            RuleId = JsonEncodedText.Encode("rule_id"), RuleTitle = JsonEncodedText.Encode("rule_title"), Level = JsonEncodedText.Encode("level"),
+            Status = JsonEncodedText.Encode("status"), Tags = JsonEncodedText.Encode("tags"), Computer = JsonEncodedText.Encode("computer"),
+            Channel = JsonEncodedText.Encode("channel"), EventId = JsonEncodedText.Encode("event_id"), RecordId = JsonEncodedText.Encode("record_id"),
+            Source = JsonEncodedText.Encode("source"), Line = JsonEncodedText.Encode("line"), Offset = JsonEncodedText.Encode("offset"),
+            Event = JsonEncodedText.Encode("event");
+    }
+
+    /// <summary>A rule's part of a detection line (rule_id, rule_title, level, status, tags), encoded once per rule:
+    /// the same few hundred rules fire on thousands of events. A rule whose text the encoder refuses (invalid UTF-16)
+    /// is written from its strings each time, as before.</summary>
+    private sealed class RuleText
+    {
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Vigil.Rules.SigmaRule, RuleText> Cache = new();
+        private readonly Vigil.Rules.SigmaRule _rule;
+        private readonly JsonEncodedText[]? _text;   // id, title, level, status, then the tags
+
+        private RuleText(Vigil.Rules.SigmaRule rule)
+        {
+            _rule = rule;
+            try
+            {
+                var encoder = EventJson.WriterOptions.Encoder;
+                _text = [JsonEncodedText.Encode(rule.Id, encoder), JsonEncodedText.Encode(rule.Title, encoder),
+                    JsonEncodedText.Encode(rule.Level, encoder), JsonEncodedText.Encode(rule.Status, encoder),
+                    .. rule.Tags.Select(t => JsonEncodedText.Encode(t, encoder))];
+            }
+            catch (ArgumentException) { _text = null; }
+        }
+
+        public static RuleText Of(Vigil.Rules.SigmaRule rule) => Cache.GetValue(rule, static r => new RuleText(r));
+
+        public void Write(Utf8JsonWriter w)
+        {
+            if (_text is not { } t)
+            {
+                w.WriteString(Keys.RuleId, _rule.Id);
+                w.WriteString(Keys.RuleTitle, _rule.Title);
+                w.WriteString(Keys.Level, _rule.Level);
+                w.WriteString(Keys.Status, _rule.Status);
+                w.WriteStartArray(Keys.Tags);
+                foreach (var tag in _rule.Tags) w.WriteStringValue(tag);
+                w.WriteEndArray();
+                return;
+            }
+            w.WriteString(Keys.RuleId, t[0]);
+            w.WriteString(Keys.RuleTitle, t[1]);
+            w.WriteString(Keys.Level, t[2]);
+            w.WriteString(Keys.Status, t[3]);
+            w.WriteStartArray(Keys.Tags);
+            for (int i = 4; i < t.Length; i++) w.WriteStringValue(t[i]);
+            w.WriteEndArray();
+        }
     }
 
     /// <summary>The CSV timeline to a stream (standard output or --output): see <see cref="CsvTimelineWriter"/>.
