@@ -147,10 +147,44 @@ public readonly struct FieldValue
             case ValueKind.Guid:
                 var g = new Guid(RawBytes);
                 return g.TryFormat(dest, out written, "B") && ToUpperInPlace(dest[..written]);
+            case ValueKind.Sid:
+                return TryFormatSid(RawBytes, dest, out written);
+            case ValueKind.Binary:
+                return Convert.TryToHexString(RawBytes, dest, out written);
             default:
                 var s = ToString();
                 if (s.Length > dest.Length) return false;
                 s.CopyTo(dest); written = s.Length; return true;
+        }
+    }
+
+    /// <summary><see cref="FormatSid"/> into <paramref name="dest"/>, without allocating (the matcher and the JSON writer
+    /// format every SID they meet); false when it does not fit.</summary>
+    public static bool TryFormatSid(ReadOnlySpan<byte> sid, Span<char> dest, out int written)
+    {
+        written = 0;
+        if (sid.Length < 8 || sid.Length < 8 + 4 * sid[1]) return Convert.TryToHexString(sid, dest, out written);
+        ulong authority = 0;
+        for (int i = 2; i < 8; i++) authority = (authority << 8) | sid[i];
+        int n = 0;
+        if (!Put("S-", dest, ref n) || !sid[0].TryFormat(dest[n..], out int w, default, CultureInfo.InvariantCulture)) return false;
+        n += w;
+        if (!Put("-", dest, ref n) || !authority.TryFormat(dest[n..], out w, default, CultureInfo.InvariantCulture)) return false;
+        n += w;
+        for (int i = 0; i < sid[1]; i++)
+        {
+            if (!Put("-", dest, ref n)) return false;
+            if (!BinaryPrimitives.ReadUInt32LittleEndian(sid.Slice(8 + 4 * i, 4)).TryFormat(dest[n..], out w, default, CultureInfo.InvariantCulture)) return false;
+            n += w;
+        }
+        written = n;
+        return true;
+
+        static bool Put(string text, Span<char> dest, ref int n)
+        {
+            if (!text.AsSpan().TryCopyTo(dest[n..])) return false;
+            n += text.Length;
+            return true;
         }
     }
 
