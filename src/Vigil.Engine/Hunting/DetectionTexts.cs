@@ -1,3 +1,5 @@
+using Vigil.Events;
+
 namespace Vigil.Engine.Hunting;
 
 /// <summary>
@@ -11,6 +13,21 @@ public sealed class DetectionTexts
     public const int MaxLength = 1024;
     public const int MaxEntries = 4096;
     private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _spans;
+
+    public DetectionTexts() { _spans = _strings.GetAlternateLookup<ReadOnlySpan<char>>(); }
+
+    /// <summary>The value's text (<see cref="FieldValue.ToString"/>) as a shared string; a text value already seen
+    /// costs no allocation.</summary>
+    public string Text(in FieldValue v)
+    {
+        if (v.IsText)
+        {
+            var span = v.TextSpan;
+            if (span.Length <= MaxLength && _spans.TryGetValue(span, out var seen)) return seen;
+        }
+        return Text(v.ToString());
+    }
 
     /// <summary>The text as a shared string.</summary>
     public string Text(string s)

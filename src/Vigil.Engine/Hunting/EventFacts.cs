@@ -19,11 +19,18 @@ public static class EventFacts
     public static long? EventId(Event e) => FirstNumber(e, EventIdFields);
     public static long? RecordId(Event e) => FirstNumber(e, RecordIdFields);
 
-    private static string FirstText(Event e, int[] ids)
+    /// <summary>The value <see cref="Computer"/> gives as text (Null when there is none), without making the string.</summary>
+    public static FieldValue ComputerValue(Event e) => FirstValue(e, ComputerFields);
+    /// <summary>The value <see cref="Channel"/> gives as text (Null when there is none), without making the string.</summary>
+    public static FieldValue ChannelValue(Event e) => FirstValue(e, ChannelFields);
+
+    private static string FirstText(Event e, int[] ids) => FirstValue(e, ids).ToString();
+
+    private static FieldValue FirstValue(Event e, int[] ids)
     {
         foreach (int id in ids)
-            if (e.TryGet(id, out var v) && !v.IsNull) return v.ToString();
-        return "";
+            if (e.TryGet(id, out var v) && !v.IsNull) return v;
+        return FieldValue.Null;
     }
 
     private static long? FirstNumber(Event e, int[] ids)

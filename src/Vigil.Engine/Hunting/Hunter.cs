@@ -104,20 +104,23 @@ public static class Hunter
                             if (e.TimestampTicks < lo) lo = e.TimestampTicks;
                             if (e.TimestampTicks > hi) hi = e.TimestampTicks;
                         }
-                        EventSnapshot? snapshot = null;
                         hits.Clear();
                         matcher.Match(e, matchScratch, hits);
+                        if (hits.Count == 0) return;
+                        // What the detections of this event share: one copy of its fields, and its facts.
+                        var snapshot = EventSnapshot.Capture(e);
+                        string computer = texts.Text(EventFacts.ComputerValue(e)), channel = texts.Text(EventFacts.ChannelValue(e));
+                        long? eventId = EventFacts.EventId(e), recordId = EventFacts.RecordId(e);
                         foreach (int r in hits)
                         {
-                            snapshot ??= EventSnapshot.Capture(e);
                             found.Add(new Detection
                             {
                                 Rule = rules[r].Rule,
                                 TimestampTicks = e.TimestampTicks,
-                                Computer = texts.Text(EventFacts.Computer(e)),
-                                Channel = texts.Text(EventFacts.Channel(e)),
-                                EventId = EventFacts.EventId(e),
-                                RecordId = EventFacts.RecordId(e),
+                                Computer = computer,
+                                Channel = channel,
+                                EventId = eventId,
+                                RecordId = recordId,
                                 Origin = e.Origin,
                                 Fields = snapshot,
                             });
