@@ -99,6 +99,9 @@ public sealed class CollectionMatcher
     /// <summary>Rules that got a needle prefilter (the others are evaluated on every event of their buckets).</summary>
     public int PrefilteredRules => _prefilters.Count(p => p != null);
 
+    /// <summary>True when rule <paramref name="rule"/> has a needle prefilter (diagnostics).</summary>
+    public bool HasPrefilter(int rule) => _prefilters[rule] != null;
+
     public MatcherScratch CreateScratch() => new(_rules.Length, _rulesOfAtom.Length, _constraintCount);
 
     /// <summary>Appends to <paramref name="matched"/> the indexes (into <see cref="Rules"/>) of the rules that
