@@ -138,19 +138,26 @@ public sealed class CollectionMatcher
         {
             int id = e.KeyAt(i);
             int a = (uint)id < (uint)byField.Length ? byField[id] : -1;
-            bool scanField = a >= 0 && scan[a];
-            if (!scanField && keywords == null) continue;
-            var text = TextOf(e.ValueAt(i), buf);
+            FieldAutomaton? field = a >= 0 && scan[a] ? _fields[a] : null;
+            if (field == null && keywords == null) continue;
+            if (field != null && field.PresentAtoms.Length != 0) sink.MarkAll(field.PresentAtoms);
+            ref readonly var v = ref e.ValueAt(i);
+            // An integer's text is digits, '-', or 0x and hex digits: automata with no needle made of those
+            // characters cannot find one in it, so the value is neither formatted nor scanned for them.
+            bool integer = v.Kind is ValueKind.Int64 or ValueKind.UInt64;
+            bool scanField = field != null && field.NeedleCount != 0 && (!integer || field.MatchesIntegers);
+            bool scanKeywords = keywords != null && (!integer || keywords.MatchesIntegers);
+            if (!scanField && !scanKeywords) continue;
+            var text = TextOf(v, buf);
             if (scanField)
             {
-                var field = _fields[a];
-                sink.SetField(field);
-                field.Automaton.Scan(text, ref sink);
+                sink.SetField(field!);
+                field!.Automaton.Scan(text, ref sink);
             }
-            if (keywords != null)
+            if (scanKeywords)
             {
-                sink.SetField(keywords);
-                keywords.Automaton.Scan(text, ref sink);
+                sink.SetField(keywords!);
+                keywords!.Automaton.Scan(text, ref sink);
             }
         }
         // The candidates in rule order: the prefiltered ones the hits named (few; sorted here) merged with the
@@ -270,14 +277,31 @@ public sealed class CollectionMatcher
                     if (!holds) continue;
                 }
                 atomStamps[atom] = stamp;
-                int rEnd = _ruleStart[atom + 1];
-                for (int j = _ruleStart[atom]; j < rEnd; j++)
-                {
-                    int r = _ruleList[j];
-                    if (_ruleStamps[r] == stamp || !_inBucket[r]) continue;
-                    _ruleStamps[r] = stamp;
-                    _candidates.Add(r);
-                }
+                AddRules(atom);
+            }
+        }
+
+        /// <summary>Marks the atoms (presence atoms of a field the event has) and adds their rules to the candidates.</summary>
+        public readonly void MarkAll(int[] atoms)
+        {
+            foreach (int atom in atoms)
+            {
+                if (_atomStamps[atom] == _stamp) continue;
+                _atomStamps[atom] = _stamp;
+                AddRules(atom);
+            }
+        }
+
+        private readonly void AddRules(int atom)
+        {
+            int stamp = _stamp;
+            int rEnd = _ruleStart[atom + 1];
+            for (int j = _ruleStart[atom]; j < rEnd; j++)
+            {
+                int r = _ruleList[j];
+                if (_ruleStamps[r] == stamp || !_inBucket[r]) continue;
+                _ruleStamps[r] = stamp;
+                _candidates.Add(r);
             }
         }
     }
@@ -463,18 +487,26 @@ public sealed class CollectionMatcher
         // The automata themselves are built lazily, on the first event that has the field (see FieldAutomaton):
         // most of the collection's 300-odd fields never occur in a given input, and building all of them was
         // most of the matcher's construction time. Here only each field's atom ids are gathered (in id order).
+        // Presence atoms have no needle: they are marked for every event that has the field, without a scan.
         var atomsOfField = new Dictionary<int, List<int>>();
+        var presentOfField = new Dictionary<int, List<int>>();
         for (int id = 0; id < _atoms.Length; id++)
         {
             int field = _atoms[id].FieldId;
             if (field < 0) continue;
-            if (!atomsOfField.TryGetValue(field, out var list)) atomsOfField[field] = list = [];
+            var into = _atoms[id].Kind == AtomKind.Present ? presentOfField : atomsOfField;
+            if (!into.TryGetValue(field, out var list)) into[field] = list = [];
             list.Add(id);
+            if (!atomsOfField.ContainsKey(field)) atomsOfField[field] = [];
         }
         var fieldIds = atomsOfField.Keys.ToArray();
         Array.Sort(fieldIds);
         var fields = new FieldAutomaton[fieldIds.Length];
-        for (int i = 0; i < fields.Length; i++) fields[i] = MakeFieldAutomaton(fieldIds[i], atomsOfField[fieldIds[i]]);
+        for (int i = 0; i < fields.Length; i++)
+        {
+            fields[i] = MakeFieldAutomaton(fieldIds[i], atomsOfField[fieldIds[i]]);
+            if (presentOfField.TryGetValue(fieldIds[i], out var present)) fields[i].PresentAtoms = present.ToArray();
+        }
         int maxField = fields.Length > 0 ? fields[^1].FieldId : -1;
         var byField = new int[maxField + 1];
         Array.Fill(byField, -1);
@@ -572,7 +604,7 @@ public sealed class CollectionMatcher
 
     /// <summary>Builds every field's automaton now (benchmarks; the matcher otherwise builds them on first use).</summary>
     public void BuildAllAutomata() =>
-        Parallel.ForEach(Automata.ToArray().OrderByDescending(f => f.NeedleCount), f => _ = f.Automaton);
+        Parallel.ForEach(Automata.Where(f => f.NeedleCount > 0).OrderByDescending(f => f.NeedleCount).ToArray(), f => _ = f.Automaton);
 
     /// <summary>One field's merged needles. The automaton is built on first use (thread-safe: one thread builds,
     /// the others wait for it), so fields that no event has cost nothing but their needle list.</summary>
@@ -582,6 +614,10 @@ public sealed class CollectionMatcher
         private readonly Lock _lock = new();
 
         public int FieldId { get; } = fieldId;
+        /// <summary>Presence atoms of the field (marked whenever an event has it; no needle).</summary>
+        public int[] PresentAtoms { get; set; } = [];
+        /// <summary>Some needle could occur in an integer's text (digits, '-', "0x" and hex digits), see <see cref="IntegerText"/>.</summary>
+        public bool MatchesIntegers { get; } = needles.Any(IntegerText);
         /// <summary>The atoms of needle n: <see cref="AtomIds"/> / <see cref="AtomKinds"/> from AtomStart[n] to AtomStart[n + 1].</summary>
         public int[] AtomStart { get; } = atomStart;
         public int[] AtomIds { get; } = atomIds;
@@ -601,6 +637,22 @@ public sealed class CollectionMatcher
             }
         }
     }
+
+    /// <summary>True when every character of the folded needle is, folded, one that <see cref="FieldValue.TryFormat"/> writes
+    /// for an Int64 / UInt64 (decimal digits, '-', and for hex display "0x" and a–f); otherwise the needle never occurs
+    /// in such a text.</summary>
+    internal static bool IntegerText(string foldedNeedle)
+    {
+        foreach (char c in foldedNeedle)
+        {
+            bool ok = false;
+            foreach (char d in IntegerChars) if (CaseFold.Canon[d] == c) { ok = true; break; }
+            if (!ok) return false;
+        }
+        return true;
+    }
+
+    private const string IntegerChars = "0123456789-xXabcdefABCDEF";
 
     /// <summary>The rules admitted for one (Channel, EventID) key (global indexes, increasing), which of them
     /// are evaluated without prefilter, membership by rule index, and which field automata they need.</summary>
