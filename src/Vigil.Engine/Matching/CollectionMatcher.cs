@@ -429,7 +429,7 @@ public sealed class CollectionMatcher
     /// (and all keyword needles) into one automaton.</summary>
     private void BuildAutomata()
     {
-        var atomIds = new Dictionary<Atom, int>();
+        var atomIds = new Dictionary<Atom, int>(AtomComparer.Instance);
         var rulesOfAtom = new List<List<int>>();
         int AtomId(Atom atom)
         {

@@ -31,6 +31,7 @@ internal sealed class RuleProgram
     public static RuleProgram Build(CompiledRule rule, Func<Atom, int> atomId, HashSet<int> usedFields, Func<RouteConstraint, int> constraintId)
     {
         var cache = new Dictionary<Node, ProgramNode>(ReferenceEqualityComparer.Instance);
+        var ids = new OrderedSet();
         ProgramNode Of(Node n)
         {
             if (cache.TryGetValue(n, out var p)) return p;
@@ -47,9 +48,21 @@ internal sealed class RuleProgram
                     else p.Names = t.AltFieldIds is { } alts ? [t.FieldId, .. alts] : [t.FieldId];
                     // The atoms are on the test's own name; a test with other names (fieldmaps.yml) reads the first
                     // present of them, so each name gets the same atoms on itself (keywords: one set, field -1).
-                    p.GroupsByName = p.Names.Select(name =>
-                        groups.Select(g => g.Select(a => atomId(a with { FieldId = name })).Distinct().ToArray()).ToArray()).ToArray();
-                    foreach (int name in p.Names) usedFields.Add(name);
+                    // Plain loops: this runs for some 20,000 tests x names, and LINQ's Distinct (a set per group) was most of it.
+                    p.GroupsByName = new int[p.Names.Length][][];
+                    for (int j = 0; j < p.Names.Length; j++)
+                    {
+                        int name = p.Names[j];
+                        usedFields.Add(name);
+                        var byGroup = new int[groups.Count][];
+                        for (int g = 0; g < groups.Count; g++)
+                        {
+                            ids.Clear();
+                            foreach (var a in groups[g]) ids.Add(atomId(a with { FieldId = name }));   // first occurrence order kept
+                            byGroup[g] = [.. ids];
+                        }
+                        p.GroupsByName[j] = byGroup;
+                    }
                 }
             }
             p.Cost = CostOf(p);
@@ -116,6 +129,17 @@ internal sealed class RuleProgram
                 if (a[i].FieldId != b[i].FieldId || !string.Equals(a[i].Value, b[i].Value, StringComparison.Ordinal)) return false;
             return true;
         }
+    }
+
+    /// <summary>Distinct ints in order of first addition (a list and a set, both reused).</summary>
+    private sealed class OrderedSet
+    {
+        private readonly List<int> _list = [];
+        private readonly HashSet<int> _set = [];
+        public void Clear() { _list.Clear(); _set.Clear(); }
+        public void Add(int x) { if (_set.Add(x)) _list.Add(x); }
+        public List<int>.Enumerator GetEnumerator() => _list.GetEnumerator();
+        public int Count => _list.Count;
     }
 
     /// <summary>Rough cost of evaluating a node here: a test the marks decide costs 1, one with necessary atoms 2 (the
