@@ -99,7 +99,10 @@ public sealed class CollectionMatcher
     /// <summary>Rules that got a needle prefilter (the others are evaluated on every event of their buckets).</summary>
     public int PrefilteredRules => _prefilters.Count(p => p != null);
 
-    public MatcherScratch CreateScratch() => new(_rules.Length, _rulesOfAtom.Length, _constraintCount);
+    /// <summary>True when rule <paramref name="rule"/> has a needle prefilter (diagnostics).</summary>
+    public bool HasPrefilter(int rule) => _prefilters[rule] != null;
+
+    public MatcherScratch CreateScratch() => new(_rules.Length, _atoms.Length, _constraintCount);
 
     /// <summary>Appends to <paramref name="matched"/> the indexes (into <see cref="Rules"/>) of the rules that
     /// match <paramref name="e"/>, in increasing order.</summary>
@@ -111,7 +114,11 @@ public sealed class CollectionMatcher
 
     private void Match(Event e, MatcherScratch scratch, List<int> matched, long[]? ruleTicks)
     {
-        var bucket = _options.UseIndex ? BucketFor(e) : _all.Value;
+        int stamp = scratch.NextStamp(_atoms.Length);
+        // Where each field (by matching key) first and last occurs in this event, stamped instead of cleared: the
+        // index reads Channel / EventID from it and RuleProgram field presence, each without a walk of the event.
+        IndexFields(e, scratch, stamp);
+        var bucket = _options.UseIndex ? BucketFor(e, scratch, stamp) : _all.Value;
         if (!_options.UsePrefilter)
         {
             foreach (int r in bucket.Rules)
@@ -121,7 +128,6 @@ public sealed class CollectionMatcher
 
         var candidates = scratch.Candidates;
         candidates.Clear();
-        int stamp = scratch.NextStamp(_rulesOfAtom.Length);
         var sink = new HitSink(this, bucket, scratch, stamp);
         // One pass over the event's fields; each field with needles of the bucket's rules is scanned once per value.
         var byField = _automatonOfField;
@@ -132,19 +138,26 @@ public sealed class CollectionMatcher
         {
             int id = e.KeyAt(i);
             int a = (uint)id < (uint)byField.Length ? byField[id] : -1;
-            bool scanField = a >= 0 && scan[a];
-            if (!scanField && keywords == null) continue;
-            var text = TextOf(e.ValueAt(i), buf);
+            FieldAutomaton? field = a >= 0 && scan[a] ? _fields[a] : null;
+            if (field == null && keywords == null) continue;
+            if (field != null && field.PresentAtoms.Length != 0) sink.MarkAll(field.PresentAtoms);
+            ref readonly var v = ref e.ValueAt(i);
+            // An integer's text is digits, '-', or 0x and hex digits: automata with no needle made of those
+            // characters cannot find one in it, so the value is neither formatted nor scanned for them.
+            bool integer = v.Kind is ValueKind.Int64 or ValueKind.UInt64;
+            bool scanField = field != null && field.NeedleCount != 0 && (!integer || field.MatchesIntegers);
+            bool scanKeywords = keywords != null && (!integer || keywords.MatchesIntegers);
+            if (!scanField && !scanKeywords) continue;
+            var text = TextOf(v, buf);
             if (scanField)
             {
-                var field = _fields[a];
-                sink.SetField(field);
-                field.Automaton.Scan(text, ref sink);
+                sink.SetField(field!);
+                field!.Automaton.Scan(text, ref sink);
             }
-            if (keywords != null)
+            if (scanKeywords)
             {
-                sink.SetField(keywords);
-                keywords.Automaton.Scan(text, ref sink);
+                sink.SetField(keywords!);
+                keywords!.Automaton.Scan(text, ref sink);
             }
         }
         // The candidates in rule order: the prefiltered ones the hits named (few; sorted here) merged with the
@@ -172,6 +185,32 @@ public sealed class CollectionMatcher
         }
     }
 
+    /// <summary>Records in <paramref name="scratch"/>, under <paramref name="stamp"/>, the first and last index of each
+    /// field key of the event (see <see cref="MatcherScratch.FieldStamps"/>).</summary>
+    private static void IndexFields(Event e, MatcherScratch scratch, int stamp)
+    {
+        var stamps = scratch.FieldStamps;
+        var first = scratch.FieldFirst;
+        var last = scratch.FieldLast;
+        for (int i = 0; i < e.Count; i++)
+        {
+            int key = e.KeyAt(i);
+            if ((uint)key >= (uint)stamps.Length)
+            {
+                scratch.GrowFields(key);
+                stamps = scratch.FieldStamps;
+                first = scratch.FieldFirst;
+                last = scratch.FieldLast;
+            }
+            if (stamps[key] != stamp)
+            {
+                stamps[key] = stamp;
+                first[key] = i;
+            }
+            last[key] = i;
+        }
+    }
+
     /// <summary>The text the evaluator compares needles with (numbers etc. formatted the same way).</summary>
     private static ReadOnlySpan<char> TextOf(in FieldValue v, Span<char> buf)
     {
@@ -185,17 +224,20 @@ public sealed class CollectionMatcher
     /// event (and per field for the field's own tables) instead of being fetched through objects on every hit.</summary>
     private struct HitSink : NeedleAutomaton.IHitSink
     {
-        private readonly int[][] _rulesOfAtom;
+        // The rules whose prefilter has atom a: _ruleList[_ruleStart[a] .. _ruleStart[a + 1]) (flat, no array per atom).
+        private readonly int[] _ruleStart, _ruleList;
         private readonly bool[] _inBucket;
         private readonly int[] _atomStamps, _ruleStamps;
         private readonly List<int> _candidates;
         private readonly int _stamp;
-        private (int Atom, AtomKind Kind)[][] _atomsOfNeedle = [];
-        private int[] _lengths = [];
+        // The field's needles: the atoms of needle n are _atomIds / _atomKinds[_atomStart[n] .. _atomStart[n + 1]).
+        private int[] _atomStart = [], _atomIds = [], _lengths = [];
+        private AtomKind[] _atomKinds = [];
 
         public HitSink(CollectionMatcher m, Bucket bucket, MatcherScratch scratch, int stamp)
         {
-            _rulesOfAtom = m._rulesOfAtom;
+            _ruleStart = m._ruleStart;
+            _ruleList = m._ruleList;
             _inBucket = bucket.Contains;
             _atomStamps = scratch.AtomStamps;
             _ruleStamps = scratch.RuleStamps;
@@ -205,57 +247,93 @@ public sealed class CollectionMatcher
 
         public void SetField(FieldAutomaton field)
         {
-            _atomsOfNeedle = field.AtomsOfNeedle;
+            _atomStart = field.AtomStart;
+            _atomIds = field.AtomIds;
+            _atomKinds = field.AtomKinds;
             _lengths = field.Lengths;
         }
 
         public readonly void Hit(int needle, int start, int textLength)
         {
-            var atoms = _atomsOfNeedle[needle];
-            bool atStart = start == 0, atEnd = start + _lengths[needle] == textLength;
             var atomStamps = _atomStamps;
+            var atomIds = _atomIds;
             int stamp = _stamp;
-            foreach (var (atom, kind) in atoms)
+            int to = _atomStart[needle + 1];
+            for (int k = _atomStart[needle]; k < to; k++)
             {
-                bool holds = kind switch
+                int atom = atomIds[k];
+                // Marked already (by an earlier hit of this or another needle): nothing more to learn.
+                if (atomStamps[atom] == stamp) continue;
+                var kind = _atomKinds[k];
+                if (kind != AtomKind.Contains)
                 {
-                    AtomKind.Contains => true,
-                    AtomKind.StartsWith => atStart,
-                    AtomKind.EndsWith => atEnd,
-                    _ => atStart && atEnd,
-                };
-                if (!holds || atomStamps[atom] == stamp) continue;
-                atomStamps[atom] = stamp;
-                var ruleStamps = _ruleStamps;
-                var inBucket = _inBucket;
-                foreach (int r in _rulesOfAtom[atom])
-                {
-                    if (ruleStamps[r] == stamp || !inBucket[r]) continue;
-                    ruleStamps[r] = stamp;
-                    _candidates.Add(r);
+                    bool atStart = start == 0, atEnd = start + _lengths[needle] == textLength;
+                    bool holds = kind switch
+                    {
+                        AtomKind.StartsWith => atStart,
+                        AtomKind.EndsWith => atEnd,
+                        _ => atStart && atEnd,
+                    };
+                    if (!holds) continue;
                 }
+                atomStamps[atom] = stamp;
+                AddRules(atom);
+            }
+        }
+
+        /// <summary>Marks the atoms (presence atoms of a field the event has) and adds their rules to the candidates.</summary>
+        public readonly void MarkAll(int[] atoms)
+        {
+            foreach (int atom in atoms)
+            {
+                if (_atomStamps[atom] == _stamp) continue;
+                _atomStamps[atom] = _stamp;
+                AddRules(atom);
+            }
+        }
+
+        private readonly void AddRules(int atom)
+        {
+            int stamp = _stamp;
+            int rEnd = _ruleStart[atom + 1];
+            for (int j = _ruleStart[atom]; j < rEnd; j++)
+            {
+                int r = _ruleList[j];
+                if (_ruleStamps[r] == stamp || !_inBucket[r]) continue;
+                _ruleStamps[r] = stamp;
+                _candidates.Add(r);
             }
         }
     }
 
     // ---- candidate index ----------------------------------------------------------------------
 
-    private Bucket BucketFor(Event e)
+    private Bucket BucketFor(Event e, MatcherScratch scratch, int stamp)
     {
         int channel = AbsentChannel;
         bool hasId = false;
         long eventId = 0;
         // The Channel and EventID the routes read: the first present of their names (Channel, then e.g.
         // winlog.channel from fieldmaps.yml), exactly as RouteConstraint reads them.
-        int chAt = FirstPresent(e, _channelFieldKeys, out bool chRepeated);
+        int chAt = FirstPresent(scratch, stamp, _channelFieldKeys, out bool chRepeated);
         if (chAt >= 0)
         {
             if (chRepeated) return _all.Value;         // the detection may test any of the values
             ref readonly var v = ref e.ValueAt(chAt);
             if (!v.IsText) return _all.Value;          // routing wants text; a detection could compare the number
-            channel = _channelIds.TryGetValue(v.TextSpan, out int cid) ? cid : OtherChannel;
+            var text = v.TextSpan;
+            // Consecutive events mostly share their Channel: compare with the last known one before hashing. The
+            // comparison is the dictionary's own (OrdinalIgnoreCase) and names are distinct under it, so the id is the same.
+            if (scratch.LastChannel is { } last && text.Equals(last, StringComparison.OrdinalIgnoreCase)) channel = scratch.LastChannelId;
+            else if (_channelIds.TryGetValue(text, out int cid))
+            {
+                channel = cid;
+                scratch.LastChannel = _channelNames[cid];
+                scratch.LastChannelId = cid;
+            }
+            else channel = OtherChannel;
         }
-        int idAt = FirstPresent(e, _idFieldKeys, out bool idRepeated);
+        int idAt = FirstPresent(scratch, stamp, _idFieldKeys, out bool idRepeated);
         if (idAt >= 0)
         {
             if (idRepeated) return _all.Value;
@@ -265,23 +343,31 @@ public sealed class CollectionMatcher
         // ids outside 40 bits go to the catch-all bucket rather than risk a key collision).
         if (hasId && (eventId < 0 || eventId >= 1L << 40)) return _all.Value;
         long key = ((long)channel << 41) | (hasId ? 1L << 40 : 0) | (hasId ? eventId : 0);
+        // A small direct-mapped cache of this thread's recent keys before the shared dictionary (a key always
+        // names the same bucket, so a cached answer is the dictionary's answer).
+        int slot = (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15UL)) >> 58);
+        if (scratch.BucketKeys[slot] == key && scratch.BucketCache[slot] is { } cached) return cached;
         // TryGetValue first: the GetOrAdd lambda captures locals, and C# allocates that closure at method entry, so a
         // method that contained it allocated a closure and a delegate for every event.
-        return _buckets.TryGetValue(key, out var known) ? known.Value : AddBucket(key, channel, hasId, eventId);
+        var bucket = _buckets.TryGetValue(key, out var known) ? known.Value : AddBucket(key, channel, hasId, eventId);
+        scratch.BucketKeys[slot] = key;
+        scratch.BucketCache[slot] = bucket;
+        return bucket;
     }
 
     private Bucket AddBucket(long key, int channel, bool hasId, long eventId) =>
         _buckets.GetOrAdd(key, _ => new Lazy<Bucket>(() => BuildBucket(Admitted(channel, hasId, eventId)))).Value;
 
     /// <summary>Index of the first present field among <paramref name="keys"/> (in their order), or -1;
-    /// <paramref name="repeated"/> when that field occurs more than once.</summary>
-    private static int FirstPresent(Event e, int[] keys, out bool repeated)
+    /// <paramref name="repeated"/> when that field occurs more than once. Read from the event's field table.</summary>
+    private static int FirstPresent(MatcherScratch scratch, int stamp, int[] keys, out bool repeated)
     {
+        var stamps = scratch.FieldStamps;
         foreach (int key in keys)
         {
-            int at = e.IndexOf(key, out int last);
-            if (at < 0) continue;
-            repeated = last != at;
+            if ((uint)key >= (uint)stamps.Length || stamps[key] != stamp) continue;
+            int at = scratch.FieldFirst[key];
+            repeated = scratch.FieldLast[key] != at;
             return at;
         }
         repeated = false;
@@ -320,7 +406,9 @@ public sealed class CollectionMatcher
 
     // ---- needle automata (one per field, shared by all buckets) -------------------------------
 
-    private int[][] _rulesOfAtom = [];
+    // The rules whose prefilter has atom a: _ruleList[_ruleStart[a] .. _ruleStart[a + 1]).
+    private int[] _ruleStart = [0];
+    private int[] _ruleList = [];
     private FieldAutomaton[] _fields = [];
     private int[] _automatonOfField = [];
     private int[][] _automataOfRule = [];
@@ -341,7 +429,7 @@ public sealed class CollectionMatcher
     /// (and all keyword needles) into one automaton.</summary>
     private void BuildAutomata()
     {
-        var atomIds = new Dictionary<Atom, int>();
+        var atomIds = new Dictionary<Atom, int>(AtomComparer.Instance);
         var rulesOfAtom = new List<List<int>>();
         int AtomId(Atom atom)
         {
@@ -399,23 +487,33 @@ public sealed class CollectionMatcher
         // The automata themselves are built lazily, on the first event that has the field (see FieldAutomaton):
         // most of the collection's 300-odd fields never occur in a given input, and building all of them was
         // most of the matcher's construction time. Here only each field's atom ids are gathered (in id order).
+        // Presence atoms have no needle: they are marked for every event that has the field, without a scan.
         var atomsOfField = new Dictionary<int, List<int>>();
+        var presentOfField = new Dictionary<int, List<int>>();
         for (int id = 0; id < _atoms.Length; id++)
         {
             int field = _atoms[id].FieldId;
             if (field < 0) continue;
-            if (!atomsOfField.TryGetValue(field, out var list)) atomsOfField[field] = list = [];
+            var into = _atoms[id].Kind == AtomKind.Present ? presentOfField : atomsOfField;
+            if (!into.TryGetValue(field, out var list)) into[field] = list = [];
             list.Add(id);
+            if (!atomsOfField.ContainsKey(field)) atomsOfField[field] = [];
         }
         var fieldIds = atomsOfField.Keys.ToArray();
         Array.Sort(fieldIds);
         var fields = new FieldAutomaton[fieldIds.Length];
-        for (int i = 0; i < fields.Length; i++) fields[i] = MakeFieldAutomaton(fieldIds[i], atomsOfField[fieldIds[i]]);
+        for (int i = 0; i < fields.Length; i++)
+        {
+            fields[i] = MakeFieldAutomaton(fieldIds[i], atomsOfField[fieldIds[i]]);
+            if (presentOfField.TryGetValue(fieldIds[i], out var present)) fields[i].PresentAtoms = present.ToArray();
+        }
         int maxField = fields.Length > 0 ? fields[^1].FieldId : -1;
         var byField = new int[maxField + 1];
         Array.Fill(byField, -1);
         for (int i = 0; i < fields.Length; i++) byField[fields[i].FieldId] = i;
-        _rulesOfAtom = rulesOfAtom.Select(l => l.ToArray()).ToArray();
+        _ruleStart = new int[_atoms.Length + 1];
+        for (int a = 0; a < _atoms.Length; a++) _ruleStart[a + 1] = _ruleStart[a] + rulesOfAtom[a].Count;
+        _ruleList = rulesOfAtom.SelectMany(l => l).ToArray();
         _fields = fields;
         _automatonOfField = byField;
         _automataOfRule = fieldsOfRule.Select(f => f.Where(id => id >= 0).Select(id => byField[id]).ToArray()).ToArray();
@@ -443,21 +541,25 @@ public sealed class CollectionMatcher
             atomCount[n]++;
             needleOfAtom[k++] = n;
         }
-        var atomsOfNeedle = new (int, AtomKind)[needles.Count][];
+        // Flat: the atoms of needle n are at [atomStart[n], atomStart[n + 1]), in the order of atomIds.
+        var atomStart = new int[needles.Count + 1];
         var lengths = new int[needles.Count];
         for (int n = 0; n < needles.Count; n++)
         {
-            atomsOfNeedle[n] = new (int, AtomKind)[atomCount[n]];
-            atomCount[n] = 0;
+            atomStart[n + 1] = atomStart[n] + atomCount[n];
             lengths[n] = needles[n].Length;
         }
+        var ids = new int[atomIds.Count];
+        var kinds = new AtomKind[atomIds.Count];
+        var next = atomStart[..^1];
         k = 0;
         foreach (int id in atomIds)
         {
-            int n = needleOfAtom[k++];
-            atomsOfNeedle[n][atomCount[n]++] = (id, _atoms[id].Kind);
+            int at = next[needleOfAtom[k++]]++;
+            ids[at] = id;
+            kinds[at] = _atoms[id].Kind;
         }
-        return new FieldAutomaton(fieldId, needles.ToArray(), _alphabet, atomsOfNeedle, lengths);
+        return new FieldAutomaton(fieldId, needles.ToArray(), _alphabet, atomStart, ids, kinds, lengths);
     }
 
     /// <summary>The keyword automaton of a bucket: the keyword needles its rules test (prefilters and atom
@@ -502,17 +604,24 @@ public sealed class CollectionMatcher
 
     /// <summary>Builds every field's automaton now (benchmarks; the matcher otherwise builds them on first use).</summary>
     public void BuildAllAutomata() =>
-        Parallel.ForEach(Automata.ToArray().OrderByDescending(f => f.NeedleCount), f => _ = f.Automaton);
+        Parallel.ForEach(Automata.Where(f => f.NeedleCount > 0).OrderByDescending(f => f.NeedleCount).ToArray(), f => _ = f.Automaton);
 
     /// <summary>One field's merged needles. The automaton is built on first use (thread-safe: one thread builds,
     /// the others wait for it), so fields that no event has cost nothing but their needle list.</summary>
-    internal sealed class FieldAutomaton(int fieldId, string[] needles, Alphabet alphabet, (int Atom, AtomKind Kind)[][] atomsOfNeedle, int[] lengths)
+    internal sealed class FieldAutomaton(int fieldId, string[] needles, Alphabet alphabet, int[] atomStart, int[] atomIds, AtomKind[] atomKinds, int[] lengths)
     {
         private NeedleAutomaton? _automaton;
         private readonly Lock _lock = new();
 
         public int FieldId { get; } = fieldId;
-        public (int Atom, AtomKind Kind)[][] AtomsOfNeedle { get; } = atomsOfNeedle;
+        /// <summary>Presence atoms of the field (marked whenever an event has it; no needle).</summary>
+        public int[] PresentAtoms { get; set; } = [];
+        /// <summary>Some needle could occur in an integer's text (digits, '-', "0x" and hex digits), see <see cref="IntegerText"/>.</summary>
+        public bool MatchesIntegers { get; } = needles.Any(IntegerText);
+        /// <summary>The atoms of needle n: <see cref="AtomIds"/> / <see cref="AtomKinds"/> from AtomStart[n] to AtomStart[n + 1].</summary>
+        public int[] AtomStart { get; } = atomStart;
+        public int[] AtomIds { get; } = atomIds;
+        public AtomKind[] AtomKinds { get; } = atomKinds;
         public int[] Lengths { get; } = lengths;
         public int NeedleCount => needles.Length;
         public bool IsBuilt => Volatile.Read(ref _automaton) != null;
@@ -529,6 +638,22 @@ public sealed class CollectionMatcher
         }
     }
 
+    /// <summary>True when every character of the folded needle is, folded, one that <see cref="FieldValue.TryFormat"/> writes
+    /// for an Int64 / UInt64 (decimal digits, '-', and for hex display "0x" and a–f); otherwise the needle never occurs
+    /// in such a text.</summary>
+    internal static bool IntegerText(string foldedNeedle)
+    {
+        foreach (char c in foldedNeedle)
+        {
+            bool ok = false;
+            foreach (char d in IntegerChars) if (CaseFold.Canon[d] == c) { ok = true; break; }
+            if (!ok) return false;
+        }
+        return true;
+    }
+
+    private const string IntegerChars = "0123456789-xXabcdefABCDEF";
+
     /// <summary>The rules admitted for one (Channel, EventID) key (global indexes, increasing), which of them
     /// are evaluated without prefilter, membership by rule index, and which field automata they need.</summary>
     internal sealed record Bucket(int[] Rules, int[] Unfiltered, bool[] Contains, bool[] ScanField, FieldAutomaton? Keywords);
@@ -543,6 +668,16 @@ public sealed class MatcherScratch
     /// <summary>Per distinct route constraint: the stamp of the event its answer was computed for, and the answer.</summary>
     internal readonly int[] RouteStamps;
     internal readonly bool[] RouteAnswers;
+    /// <summary>The event's field table, by field key (<see cref="FieldNames.Key"/>): the key occurs in the current event
+    /// iff FieldStamps[key] is the event's stamp, and then first at FieldFirst[key], last at FieldLast[key]. Grown when
+    /// an event brings a key beyond the arrays (field names are interned as they are met).</summary>
+    internal int[] FieldStamps, FieldFirst, FieldLast;
+    /// <summary>Direct-mapped cache of recent index keys and their buckets (see CollectionMatcher.BucketFor).</summary>
+    internal readonly long[] BucketKeys = new long[64];
+    internal readonly CollectionMatcher.Bucket?[] BucketCache = new CollectionMatcher.Bucket?[64];
+    /// <summary>The last Channel name (as the collection spells it) the index resolved, and its id.</summary>
+    internal string? LastChannel;
+    internal int LastChannelId;
     private int _stamp;
 
     internal MatcherScratch(int rules, int atoms, int constraints)
@@ -551,6 +686,18 @@ public sealed class MatcherScratch
         AtomStamps = new int[atoms];
         RouteStamps = new int[constraints];
         RouteAnswers = new bool[constraints];
+        int fields = Math.Max(FieldNames.Count, 64);
+        FieldStamps = new int[fields];
+        FieldFirst = new int[fields];
+        FieldLast = new int[fields];
+    }
+
+    internal void GrowFields(int key)
+    {
+        int n = Math.Max(key + 1, FieldStamps.Length * 2);
+        Array.Resize(ref FieldStamps, n);
+        Array.Resize(ref FieldFirst, n);
+        Array.Resize(ref FieldLast, n);
     }
 
     internal int NextStamp(int atoms)
@@ -561,6 +708,7 @@ public sealed class MatcherScratch
             Array.Clear(AtomStamps);
             Array.Clear(RuleStamps);
             Array.Clear(RouteStamps);
+            Array.Clear(FieldStamps);
             _stamp = 1;
         }
         return _stamp;

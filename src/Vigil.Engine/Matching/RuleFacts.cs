@@ -5,12 +5,29 @@ using Vigil.Rules.Compilation;
 
 namespace Vigil.Engine.Matching;
 
-/// <summary>How a needle must sit in a value for its atom to hold.</summary>
-internal enum AtomKind : byte { Contains, StartsWith, EndsWith, Equals }
+/// <summary>How a needle must sit in a value for its atom to hold; <see cref="Present"/>: no needle, the field is present.</summary>
+internal enum AtomKind : byte { Contains, StartsWith, EndsWith, Equals, Present }
 
 /// <summary>"Field <see cref="FieldId"/> has a value whose text (folded) contains / starts with / ends with /
-/// equals <see cref="Needle"/>." The building block of a rule's prefilter.</summary>
+/// equals <see cref="Needle"/>", or (<see cref="AtomKind.Present"/>, empty needle) "field <see cref="FieldId"/> is present".
+/// The building block of a rule's prefilter.</summary>
 internal readonly record struct Atom(int FieldId, AtomKind Kind, string Needle);
+
+/// <summary>Equality of atoms as the record's, with a hash that reads a few characters of the needle instead of all of
+/// them (the matcher numbers some 100,000 atom references of the collection; equal atoms still compare in full).</summary>
+internal sealed class AtomComparer : IEqualityComparer<Atom>
+{
+    public static readonly AtomComparer Instance = new();
+
+    public bool Equals(Atom a, Atom b) => a.FieldId == b.FieldId && a.Kind == b.Kind && string.Equals(a.Needle, b.Needle, StringComparison.Ordinal);
+
+    public int GetHashCode(Atom a)
+    {
+        string n = a.Needle;
+        int h = n.Length == 0 ? 0 : n[0] | n[^1] << 16 ^ n[n.Length / 2] << 8 ^ (n.Length > 3 ? n[n.Length / 3] << 20 : 0);
+        return HashCode.Combine(a.FieldId, (int)a.Kind, n.Length, h);
+    }
+}
 
 /// <summary>
 /// What an event must look like for one routing alternative of a rule to match: its Channel among
@@ -34,7 +51,9 @@ internal sealed record Requirement(HashSet<string>? Channels, HashSet<long>? Eve
 /// <item><see cref="Prefilter"/>: a set of atoms at least one of which holds on every matching event
 /// (an AND picks its most selective child, an OR unites its children, a field test of plain text
 /// needles gives one atom per needle; wildcards give their longest literal as a contains atom, regexes their
-/// necessary literals (<see cref="RegexLiterals"/>) as contains atoms).</item>
+/// necessary literals (<see cref="RegexLiterals"/>) as contains atoms; a field test that gives no text atoms but
+/// cannot hold on an event without the field (numbers, CIDR, fieldref, regexes without literals, <c>exists: true</c>,
+/// <c>neq</c>, ...) gives presence atoms, one per name it reads).</item>
 /// </list>
 /// </summary>
 internal static class RuleFacts
@@ -195,7 +214,8 @@ internal static class RuleFacts
         }
     }
 
-    /// <summary>Prefers the alternative whose shortest needle is longest (fewer chance hits), then fewer atoms.</summary>
+    /// <summary>Prefers the alternative whose shortest needle is longest (fewer chance hits), then fewer atoms.
+    /// Presence atoms have the empty needle, so any text alternative is preferred to them.</summary>
     private static bool Better(List<Atom> a, List<Atom> b)
     {
         int ma = a.Count == 0 ? int.MaxValue : a.Min(x => x.Needle.Length);
@@ -207,7 +227,25 @@ internal static class RuleFacts
     /// <summary>Atoms for a field test (or a keyword test: field id -1, "any field"), one per needle; null when
     /// some needle cannot be expressed (numbers, regexes without known literals, CIDR, fieldref, cased non-BMP letters, empty).
     /// A regex gives one contains atom per necessary literal (<see cref="RegexLiterals"/>).</summary>
-    private static List<Atom>? FieldAtoms(FieldTest t)
+    private static List<Atom>? FieldAtoms(FieldTest t) => TextAtoms(t) ?? PresenceAtoms(t);
+
+    /// <summary>
+    /// "One of the names the test reads is present", when the test cannot hold without that: the evaluator answers an
+    /// event without any of the names with <c>exists</c> → "expected absent", and a value test with "matches" only for
+    /// Sigma <c>null</c> without <c>neq</c>, or through the timestamp fallback of a time part. Null for keyword tests and
+    /// for the tests an absent field may satisfy.
+    /// </summary>
+    private static List<Atom>? PresenceAtoms(FieldTest t)
+    {
+        if (t.FieldId < 0) return null;
+        bool needsField = t.Kind == TestKind.Exists
+            ? t.ExistsExpected
+            : !(!t.Negate && t.AbsentMatches) && !(t.Part != TimePart.None && t.TimestampFallback);
+        if (!needsField) return null;
+        return FieldsRead(t).Select(f => new Atom(f, AtomKind.Present, "")).ToList();
+    }
+
+    private static List<Atom>? TextAtoms(FieldTest t)
     {
         if (t.Kind != TestKind.Values || t.Negate || t.AbsentMatches || t.Part != TimePart.None) return null;
         if (t.All && t.Groups.Length == 0) return null;

@@ -31,22 +31,45 @@ internal sealed class RuleProgram
     public static RuleProgram Build(CompiledRule rule, Func<Atom, int> atomId, HashSet<int> usedFields, Func<RouteConstraint, int> constraintId)
     {
         var cache = new Dictionary<Node, ProgramNode>(ReferenceEqualityComparer.Instance);
+        var ids = new OrderedSet();
         ProgramNode Of(Node n)
         {
             if (cache.TryGetValue(n, out var p)) return p;
             p = new ProgramNode { Kind = n.Kind, Original = n, Children = n.Children.Select(Of).ToArray() };
             if (n.Kind is NodeKind.Field or NodeKind.Keyword)
             {
-                var exact = RuleFacts.ExactAtoms(n.Test!);
-                var groups = exact ?? RuleFacts.NecessaryAtoms(n.Test!);
+                var t = n.Test!;
+                var exact = RuleFacts.ExactAtoms(t);
+                var groups = exact ?? RuleFacts.NecessaryAtoms(t);
                 if (groups != null)
                 {
-                    p.Groups = groups.Select(g => g.Select(atomId).Distinct().ToArray()).ToArray();
                     p.Exact = exact != null;
-                    p.HasAlternatives = n.Test!.AltFieldIds != null;
-                    foreach (var g in groups) foreach (var a in g) usedFields.Add(a.FieldId);
+                    if (n.Kind == NodeKind.Keyword) p.Names = [-1];
+                    else p.Names = t.AltFieldIds is { } alts ? [t.FieldId, .. alts] : [t.FieldId];
+                    // The atoms are on the test's own name; a test with other names (fieldmaps.yml) reads the first
+                    // present of them, so each name gets the same atoms on itself (keywords: one set, field -1).
+                    // Plain loops: this runs for some 20,000 tests x names, and LINQ's Distinct (a set per group) was most of it.
+                    p.GroupsByName = new int[p.Names.Length][][];
+                    for (int j = 0; j < p.Names.Length; j++)
+                    {
+                        int name = p.Names[j];
+                        usedFields.Add(name);
+                        var byGroup = new int[groups.Count][];
+                        for (int g = 0; g < groups.Count; g++)
+                        {
+                            ids.Clear();
+                            foreach (var a in groups[g]) ids.Add(atomId(a with { FieldId = name }));   // first occurrence order kept
+                            byGroup[g] = [.. ids];
+                        }
+                        p.GroupsByName[j] = byGroup;
+                    }
                 }
             }
+            p.Cost = CostOf(p);
+            // The operators are pure and commutative (the compiler orders children by its own cost the same way), so
+            // the order changes no answer: tests the marks decide go first, the evaluator's tests last.
+            if (p.Kind is NodeKind.And or NodeKind.Or && p.Children.Length > 1)
+                p.Children = p.Children.Select((c, i) => (c, i)).OrderBy(x => x.c.Cost).ThenBy(x => x.i).Select(x => x.c).ToArray();
             cache[n] = p;
             return p;
         }
@@ -108,13 +131,48 @@ internal sealed class RuleProgram
         }
     }
 
+    /// <summary>Distinct ints in order of first addition (a list and a set, both reused).</summary>
+    private sealed class OrderedSet
+    {
+        private readonly List<int> _list = [];
+        private readonly HashSet<int> _set = [];
+        public void Clear() { _list.Clear(); _set.Clear(); }
+        public void Add(int x) { if (_set.Add(x)) _list.Add(x); }
+        public List<int>.Enumerator GetEnumerator() => _list.GetEnumerator();
+        public int Count => _list.Count;
+    }
+
+    /// <summary>Rough cost of evaluating a node here: a test the marks decide costs 1, one with necessary atoms 2 (the
+    /// atoms mostly fail), a test for the evaluator 2 plus the compiler's estimate.</summary>
+    private static int CostOf(ProgramNode p)
+    {
+        switch (p.Kind)
+        {
+            case NodeKind.And:
+            case NodeKind.Or:
+                long sum = 0;
+                foreach (var c in p.Children) sum += c.Cost;
+                return (int)Math.Min(sum, 1_000_000);
+            case NodeKind.Not:
+                return p.Children[0].Cost;
+            case NodeKind.Field:
+            case NodeKind.Keyword:
+                if (p.GroupsByName != null) return p.Exact ? 1 : 2;
+                return 2 + p.Original.Cost;
+            default:
+                return 0;
+        }
+    }
+
     /// <summary>Same logic as <see cref="CompiledRule.Matches"/>; route constraints answered once per event per
-    /// distinct constraint (the answers are kept in <paramref name="scratch"/> under <paramref name="stamp"/>).</summary>
+    /// distinct constraint (the answers are kept in <paramref name="scratch"/> under <paramref name="stamp"/>).
+    /// The event's field table (<see cref="MatcherScratch.FieldStamps"/>) must be filled for <paramref name="stamp"/>.</summary>
     public bool Matches(Event e, MatcherScratch scratch, int stamp)
     {
         var routes = _routes;
         var atomStamps = scratch.AtomStamps;
-        if (routes.Length == 0) return Eval(_unrouted, e, atomStamps, stamp);
+        var fieldStamps = scratch.FieldStamps;
+        if (routes.Length == 0) return Eval(_unrouted, e, atomStamps, fieldStamps, stamp);
         var routeStamps = scratch.RouteStamps;
         var answers = scratch.RouteAnswers;
         foreach (var (constraint, id, detection) in routes)
@@ -126,30 +184,39 @@ internal sealed class RuleProgram
                 admitted = answers[id] = constraint.Matches(e);
                 routeStamps[id] = stamp;
             }
-            if (admitted && Eval(detection, e, atomStamps, stamp)) return true;
+            if (admitted && Eval(detection, e, atomStamps, fieldStamps, stamp)) return true;
         }
         return false;
     }
 
-    private static bool Eval(ProgramNode n, Event e, int[] atomStamps, int stamp)
+    private static bool Eval(ProgramNode n, Event e, int[] atomStamps, int[] fieldStamps, int stamp)
     {
         switch (n.Kind)
         {
             case NodeKind.And:
-                foreach (var c in n.Children) if (!Eval(c, e, atomStamps, stamp)) return false;
+                foreach (var c in n.Children) if (!Eval(c, e, atomStamps, fieldStamps, stamp)) return false;
                 return true;
             case NodeKind.Or:
-                foreach (var c in n.Children) if (Eval(c, e, atomStamps, stamp)) return true;
+                foreach (var c in n.Children) if (Eval(c, e, atomStamps, fieldStamps, stamp)) return true;
                 return false;
             case NodeKind.Not:
-                return !Eval(n.Children[0], e, atomStamps, stamp);
+                return !Eval(n.Children[0], e, atomStamps, fieldStamps, stamp);
             case NodeKind.Field:
             case NodeKind.Keyword:
-                if (n.Groups is not { } groups) return Evaluator.Eval(n.Original, e);
-                // A test with other names (fieldmaps.yml) reads the first present of them: when its own name is
-                // present that is the field the atoms were scanned on; otherwise the evaluator decides (absent
-                // field, or a Winlogbeat-style name).
-                if (n.HasAlternatives && e.IndexOf(n.Original.Test!.FieldId) < 0) return Evaluator.Eval(n.Original, e);
+                if (n.GroupsByName is not { } byName) return Evaluator.Eval(n.Original, e);
+                int[][] groups;
+                if (n.Kind == NodeKind.Keyword) groups = byName[0];
+                else
+                {
+                    // The field test reads the first present of its names (its own, then those of fieldmaps.yml), and
+                    // the atoms of that name decide. None present: the test fails, as the evaluator's does for an
+                    // absent field when it has atoms (a value test without null and without neq).
+                    int j = 0;
+                    var names = n.Names;
+                    while (j < names.Length && !((uint)names[j] < (uint)fieldStamps.Length && fieldStamps[names[j]] == stamp)) j++;
+                    if (j == names.Length) return false;
+                    groups = byName[j];
+                }
                 foreach (var g in groups)
                 {
                     bool any = false;
@@ -168,11 +235,14 @@ internal sealed class RuleProgram
         public NodeKind Kind;
         public ProgramNode[] Children = [];
         public Node Original = null!;
-        /// <summary>Atom ids per group. <see cref="Exact"/>: the test holds iff every group has a hit atom;
-        /// otherwise it cannot hold unless every group has one, and then the evaluator decides. Null: ask the evaluator.</summary>
-        public int[][]? Groups;
+        /// <summary>Per name of the test (<see cref="Names"/>), atom ids per group on that name. <see cref="Exact"/>: the
+        /// test holds iff every group has a hit atom; otherwise it cannot hold unless every group has one, and then the
+        /// evaluator decides. Null: ask the evaluator.</summary>
+        public int[][][]? GroupsByName;
         public bool Exact;
-        /// <summary>The field test has other names (fieldmaps.yml): <see cref="Groups"/> answer it only when its own name is present.</summary>
-        public bool HasAlternatives;
+        /// <summary>The field keys the test reads, first present wins: its own, then those of fieldmaps.yml; [-1] for a keyword test.</summary>
+        public int[] Names = [];
+        /// <summary>Evaluation cost estimate (<see cref="CostOf"/>), for ordering And / Or children.</summary>
+        public int Cost;
     }
 }

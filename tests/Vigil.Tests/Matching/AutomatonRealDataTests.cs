@@ -27,7 +27,7 @@ public sealed class RealNeedlesFixture
         var sets = new Dictionary<int, HashSet<string>>();
         foreach (var rule in rules)
             if (RuleFacts.Prefilter(rule) is { } atoms)
-                foreach (var atom in atoms)
+                foreach (var atom in atoms.Where(a => a.Kind != AtomKind.Present))   // presence atoms have no needle
                 {
                     int key = atom.FieldId < 0 ? -1 : FieldNames.Key(atom.FieldId);
                     if (!sets.TryGetValue(key, out var set)) sets[key] = set = new HashSet<string>(StringComparer.Ordinal);
