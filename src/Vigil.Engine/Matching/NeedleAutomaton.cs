@@ -36,15 +36,13 @@ internal sealed class NeedleAutomaton
     private readonly ushort[] _classOf;   // alphabet code -> local class
     private readonly ushort[] _asciiClass = new ushort[128];   // char < 128 -> local class (the common case, one lookup)
     private readonly int _classes;        // local classes, including class 0
-    private readonly int _dense;          // states [0, _dense) have dense rows
+    private readonly int _dense;          // states with dense rows
     private readonly int _shift;          // rows are 1 << _shift entries (classes rounded up to a power of two)
     private readonly int _denseLimit;     // _dense << _shift: codes below it are dense states (see Code below)
-    private readonly int[] _rows;         // dense state code v (= s << _shift), class c -> target code (with OutFlag) at v + c
-    private readonly int[] _kidStart;     // sparse state s (>= _dense) -> its first child (a state number) at _kidStart[s - _dense]; next entry ends them
-    private readonly int[] _kidLabel;     // state k >= _labelBase -> class of the character into k, with OutFlag when k ends a needle
-    private readonly int _labelBase;      // first child of the first sparse state: children of sparse states are numbered from here
-    private readonly int[] _fail;         // sparse state s -> failure state at _fail[s - _dense] (no flag)
-    private readonly int[] _outStart;     // state -> first index in _outList; _outStart[s + 1] ends it
+    private readonly int[] _rows;         // dense state code v (= row << _shift), class c -> target code (with OutFlag) at v + c
+    private readonly int[] _sparse;       // sparse state code v: record at v - _denseLimit (first child's class, its code, failure code, start in _more)
+    private readonly int[] _more;         // (class, code) pairs of the other children of sparse states
+    private readonly int[] _outStart;     // compact index (dense row, then _dense + sparse record) -> first index in _outList; the next entry ends it
     private readonly int[] _outList;      // needle ids ending at the state (own and via suffix links)
     private readonly int[] _lengths;      // needle id -> length
     private readonly SearchValues<string>? _first;   // the needles, to find where the first occurrence starts
@@ -55,12 +53,17 @@ internal sealed class NeedleAutomaton
     /// <summary>States with a dense transition row (a breadth-first prefix: the root and the shallowest states).</summary>
     public int DenseStates => _dense;
     /// <summary>Bytes held by the tables.</summary>
-    public long TableBytes => _rows.Length * 4L + _kidStart.Length * 4L + _kidLabel.Length * 4L + _fail.Length * 4L
+    public long TableBytes => _rows.Length * 4L + _sparse.Length * 4L + _more.Length * 4L
         + _outStart.Length * 4L + _outList.Length * 4L + _classOf.Length * 2L;
 
     /// <summary>Bytes of dense rows an automaton may hold (beyond the root's row). Hot rows must stay in cache,
     /// and the whole collection has hundreds of automata: 64 KB each keeps a hunt's tables to a few MB more.</summary>
     internal const int DenseBudgetBytes = 64 * 1024;
+
+    /// <summary>Bytes of dense rows for hubs: states beyond the breadth-first prefix with at least
+    /// <see cref="HubMinChildren"/> children.</summary>
+    internal static int HubBudgetBytes = int.TryParse(Environment.GetEnvironmentVariable("VIGIL_HUB_BUDGET"), out int hb) ? hb : 256 * 1024;
+    internal static int HubMinChildren = int.TryParse(Environment.GetEnvironmentVariable("VIGIL_HUB_MIN"), out int hm) ? hm : 3;
 
     /// <summary>Automata of at most this many needles get the <see cref="SearchValues{T}"/> prefilter. Above it
     /// .NET's string search falls back from its vectorised (Teddy) search to a scan of its own, which would
@@ -104,7 +107,7 @@ internal sealed class NeedleAutomaton
     /// Sorting and prefix reuse need distinct characters to have distinct classes, which holds for folded needles
     /// (every non-surrogate character is its own <see cref="CaseFold.Canon"/>): checked below.</remarks>
     public NeedleAutomaton(IReadOnlyList<string> needles, Alphabet alphabet, int? denseBudgetBytes = null, int? prefilterMaxNeedles = null,
-        int? rootSkipMaxChars = null)
+        int? rootSkipMaxChars = null, int? hubBudgetBytes = null, int? hubMinChildren = null)
     {
         int n = needles.Count;
         var sorted = new string[n];
@@ -220,7 +223,21 @@ internal sealed class NeedleAutomaton
             // Rows of a power-of-two stride: a state's row starts at its code (below), no multiplication per character.
             int stride = (int)BitOperations.RoundUpToPowerOf2((uint)classes), shift = BitOperations.Log2((uint)stride);
             int budget = denseBudgetBytes ?? DenseBudgetBytes;
-            int dense = (int)Math.Clamp(1 + (long)budget / (4L * stride), 1, states);
+            int prefix = (int)Math.Clamp(1 + (long)budget / (4L * stride), 1, states);
+            long hubRows = (hubBudgetBytes ?? HubBudgetBytes) / (4L * stride);
+            int hubMin = hubMinChildren ?? HubMinChildren;
+            // Dense states: the breadth-first prefix, then (hubs) deeper states with at least hubMin children, shallowest
+            // first, while their budget lasts. slot: a dense state's row number, a sparse state's record number.
+            var isDense = new bool[states];
+            int[] slot = pool.Rent(states);
+            int dense = 0, sparse = 0;
+            for (int t = 0; t < states; t++)
+            {
+                bool d = t < prefix || (hubRows > 0 && firstChild[t + 1] - firstChild[t] >= hubMin);
+                if (d && t >= prefix) hubRows--;
+                isDense[t] = d;
+                slot[t] = d ? dense++ : sparse++;
+            }
             _dense = dense;
             _shift = shift;
 
@@ -231,7 +248,7 @@ internal sealed class NeedleAutomaton
             {
                 while (true)
                 {
-                    if (s < dense) return rows[(s << shift) + cls];
+                    if (isDense[s]) return rows[(slot[s] << shift) + cls];
                     for (int k = firstChild[s], end = firstChild[s + 1]; k < end; k++) if (label[k] == cls) return k;
                     s = fail[s];
                 }
@@ -245,51 +262,73 @@ internal sealed class NeedleAutomaton
                 fail[k] = f;
                 outCount[k] = (ends[k] >= 0 ? 1 : 0) + (k == 0 ? 0 : outCount[f]);
                 totalOut += outCount[k];
-                if (k < dense)
+                if (isDense[k])
                 {
-                    // Row: own children, other classes as the failure state's row (the root's: 0).
-                    if (k != 0) Array.Copy(rows, f << shift, rows, k << shift, classes);
-                    for (int c = firstChild[k], end = firstChild[k + 1]; c < end; c++) rows[(k << shift) + label[c]] = c;
+                    // Row: own children, other classes as the failure state's transitions.
+                    int row = slot[k] << shift;
+                    if (k != 0 && isDense[f]) Array.Copy(rows, slot[f] << shift, rows, row, classes);
+                    else if (k != 0) for (int c = 1; c < classes; c++) rows[row + c] = Delta(f, c);
+                    for (int c = firstChild[k], end = firstChild[k + 1]; c < end; c++) rows[row + label[c]] = c;
                 }
             }
-            // State codes, what the scan carries: a dense state s is s << shift (where its row starts), a sparse
-            // state s is _denseLimit + (s - dense) (its index in the sparse tables, offset past every dense code).
-            // The root is 0 either way. A target that ends a needle also carries OutFlag.
-            int sparse = states - dense;
+            // State codes, what the scan carries: a dense state is slot << shift (where its row starts), a sparse state
+            // _denseLimit + 4 * slot (where its record starts, see _sparse). The root is 0 either way. A target that
+            // ends a needle also carries OutFlag.
             int denseLimit = dense << shift;
-            if ((long)denseLimit + sparse > int.MaxValue) throw new InvalidOperationException("automaton too large for its state codes");
+            if ((long)denseLimit + 4L * (sparse + 1) > int.MaxValue) throw new InvalidOperationException("automaton too large for its state codes");
             _denseLimit = denseLimit;
-            int Code(int t) => t < dense ? t << shift : denseLimit + (t - dense);
-            for (int i = 0; i < rows.Length; i++)
-                rows[i] = Code(rows[i]) | (outCount[rows[i]] > 0 ? OutFlag : 0);
+            int Code(int t) => isDense[t] ? slot[t] << shift : denseLimit + 4 * slot[t];
+            int Flagged(int t) => Code(t) | (outCount[t] > 0 ? OutFlag : 0);
+            for (int i = 0; i < rows.Length; i++) rows[i] = Flagged(rows[i]);
             _rows = rows;
 
-            // Sparse states: their first children (state numbers), failure links (codes), and the labels of every
-            // child of a sparse state (with OutFlag when the child ends a needle), indexed from the first such child.
-            _kidStart = new int[sparse + 1];
-            _fail = new int[sparse];
-            Array.Copy(firstChild, dense, _kidStart, 0, sparse + 1);
-            for (int k = dense; k < states; k++) _fail[k - dense] = Code(fail[k]);
-            _labelBase = firstChild[dense];
-            _kidLabel = new int[states - _labelBase];
-            for (int k = _labelBase; k < states; k++) _kidLabel[k - _labelBase] = label[k] | (outCount[k] > 0 ? OutFlag : 0);
+            // Failure shortcut: a sparse state without children answers every class as its failure state does, so the
+            // link of a sparse state skips them: jump[t] is t when t is dense or has children, else jump[fail[t]].
+            int[] jump = pool.Rent(states);
+            for (int t = 0; t < states; t++) jump[t] = isDense[t] || firstChild[t + 1] > firstChild[t] ? t : jump[fail[t]];
 
-            // Outputs of each state: the needle it ends (if any), then those of its failure state.
+            // Sparse records, 4 ints each (and a last one holding only the end of _more): the first child's class (0
+            // when none: no character of class 0 reaches a step) and flagged code, the failure link (shortcut), and
+            // where the other children's (class, flagged code) pairs start in _more (the next record's says where they end).
+            var rec = new int[4 * sparse + 4];
+            int moreCount = 0;
+            for (int t = 0; t < states; t++)
+                if (!isDense[t] && firstChild[t + 1] - firstChild[t] > 1) moreCount += firstChild[t + 1] - firstChild[t] - 1;
+            var more = new int[2 * moreCount];
+            int m = 0;
+            for (int t = 0; t < states; t++)
+            {
+                if (isDense[t]) continue;
+                int r = 4 * slot[t];
+                int k = firstChild[t], end = firstChild[t + 1];
+                if (k < end) { rec[r] = label[k]; rec[r + 1] = Flagged(k); k++; }
+                rec[r + 2] = Code(jump[fail[t]]);
+                rec[r + 3] = m;
+                for (; k < end; k++) { more[m++] = label[k]; more[m++] = Flagged(k); }
+            }
+            rec[4 * sparse + 3] = m;
+            _sparse = rec;
+            _more = more;
+            pool.Return(jump);
+
+            // Outputs of each state: the needle it ends (if any), then those of its failure state; indexed by compact
+            // index (dense states by slot, then sparse states by slot), filled in breadth-first order (fail[k] < k).
+            int Compact(int t) => isDense[t] ? slot[t] : dense + slot[t];
             _outStart = new int[states + 1];
+            for (int t = 0; t < states; t++) _outStart[Compact(t) + 1] = outCount[t];
+            for (int c = 0; c < states; c++) _outStart[c + 1] += _outStart[c];
             _outList = new int[totalOut];
-            int at = 0;
             for (int k = 0; k < states; k++)
             {
-                _outStart[k] = at;
+                int at = _outStart[Compact(k)];
                 if (ends[k] >= 0) _outList[at++] = ends[k];
                 if (k != 0)
                 {
                     int f = fail[k];
-                    Array.Copy(_outList, _outStart[f], _outList, at, outCount[f]);
-                    at += outCount[f];
+                    Array.Copy(_outList, _outStart[Compact(f)], _outList, at, outCount[f]);
                 }
             }
-            _outStart[states] = at;
+            pool.Return(slot);
 
             // Root skip: the characters whose class leaves the root, when there are few (and no prefilter).
             int maxRootChars = rootSkipMaxChars ?? RootSkipMaxChars;
@@ -357,6 +396,7 @@ internal sealed class NeedleAutomaton
         ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
         ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
+        ref int sparse = ref MemoryMarshal.GetArrayDataReference(_sparse);
         int denseLimit = _denseLimit;
         int v = 0;   // state code (see the remarks on Scan)
         for (int i = from; i < text.Length; i++)
@@ -364,33 +404,37 @@ internal sealed class NeedleAutomaton
             char ch = text[i];
             int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
             if (cls == 0) { v = 0; continue; }   // a character no needle has: back to the root, nothing ends here
-            int next = v < denseLimit ? Unsafe.Add(ref rows, v + cls) : SparseStep(v, cls);
+            int next;
+            if (v < denseLimit) next = Unsafe.Add(ref rows, v + cls);
+            else
+            {
+                // A sparse state: its first child answers most steps (deep in the trie, states have one child).
+                ref int r = ref Unsafe.Add(ref sparse, v - denseLimit);
+                next = r == cls ? Unsafe.Add(ref r, 1) : SparseStep(v, cls);
+            }
             if (next < 0) next = Report(next, i, text.Length, ref sink);
             v = next;
         }
     }
 
-    /// <summary>Transition from a sparse state's code: its child labelled <paramref name="cls"/>, else the failure
-    /// state's transition (until a dense state answers). A code, with OutFlag.</summary>
+    /// <summary>Transition from a sparse state's code on a class its first child does not have: another child
+    /// labelled <paramref name="cls"/>, else the failure state's transition (until a dense state answers). A code,
+    /// with OutFlag.</summary>
     private int SparseStep(int v, int cls)
     {
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
-        ref int kidStart = ref MemoryMarshal.GetArrayDataReference(_kidStart);
-        ref int kidLabel = ref MemoryMarshal.GetArrayDataReference(_kidLabel);
-        ref int fail = ref MemoryMarshal.GetArrayDataReference(_fail);
-        int denseLimit = _denseLimit, labelBase = _labelBase;
-        int sparseBase = denseLimit - _dense;   // child state k (sparse) has code sparseBase + k
+        ref int sparse = ref MemoryMarshal.GetArrayDataReference(_sparse);
+        ref int more = ref MemoryMarshal.GetArrayDataReference(_more);
+        int denseLimit = _denseLimit;
+        ref int r = ref Unsafe.Add(ref sparse, v - denseLimit);
         while (true)
         {
-            int x = v - denseLimit;   // sparse index
-            int k = Unsafe.Add(ref kidStart, x), end = Unsafe.Add(ref kidStart, x + 1);
-            for (; k < end; k++)
-            {
-                int label = Unsafe.Add(ref kidLabel, k - labelBase);
-                if ((label & ~OutFlag) == cls) return (sparseBase + k) | (label & OutFlag);
-            }
-            v = Unsafe.Add(ref fail, x);
+            for (int k = Unsafe.Add(ref r, 3), end = Unsafe.Add(ref r, 7); k < end; k += 2)
+                if (Unsafe.Add(ref more, k) == cls) return Unsafe.Add(ref more, k + 1);
+            v = Unsafe.Add(ref r, 2);
             if (v < denseLimit) return Unsafe.Add(ref rows, v + cls);
+            r = ref Unsafe.Add(ref sparse, v - denseLimit);
+            if (r == cls) return Unsafe.Add(ref r, 1);
         }
     }
 
@@ -399,8 +443,8 @@ internal sealed class NeedleAutomaton
     private int Report<TSink>(int flagged, int i, int textLength, ref TSink sink) where TSink : struct, IHitSink
     {
         int v = flagged & ~OutFlag;
-        int state = v < _denseLimit ? v >> _shift : v - _denseLimit + _dense;
-        for (int k = _outStart[state], b = _outStart[state + 1]; k < b; k++)
+        int c = v < _denseLimit ? v >> _shift : _dense + ((v - _denseLimit) >> 2);
+        for (int k = _outStart[c], b = _outStart[c + 1]; k < b; k++)
         {
             int id = _outList[k];
             sink.Hit(id, i - _lengths[id] + 1, textLength);
@@ -418,6 +462,7 @@ internal sealed class NeedleAutomaton
         ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
         ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
+        ref int sparse = ref MemoryMarshal.GetArrayDataReference(_sparse);
         int denseLimit = _denseLimit;
         int v = 0;    // state code (see the remarks on Scan); the root's is 0
         int i = -1;   // the root after text[i]
@@ -431,7 +476,13 @@ internal sealed class NeedleAutomaton
                 char ch = text[i];
                 int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
                 if (cls == 0) { v = 0; break; }   // a character no needle has: back to the root, nothing ends here
-                int next = v < denseLimit ? Unsafe.Add(ref rows, v + cls) : SparseStep(v, cls);
+                int next;
+                if (v < denseLimit) next = Unsafe.Add(ref rows, v + cls);
+                else
+                {
+                    ref int r = ref Unsafe.Add(ref sparse, v - denseLimit);
+                    next = r == cls ? Unsafe.Add(ref r, 1) : SparseStep(v, cls);
+                }
                 if (next < 0) next = Report(next, i, text.Length, ref sink);
                 v = next;
                 if (v == 0) break;

@@ -82,8 +82,10 @@ public class AutomatonRealDataTests(RealNeedlesFixture fx, ITestOutputHelper out
             var variants = new List<(string Name, NeedleAutomaton A)>
             {
                 ("default", new NeedleAutomaton(needles, fx.Alphabet)),
-                ("root-only-dense", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: 0)),
-                ("root-skip", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: int.MaxValue)),
+                ("root-only-dense", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: 0, hubBudgetBytes: 0)),
+                ("hubs-only", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: 0, hubBudgetBytes: 1 << 20, hubMinChildren: 2)),
+                ("interleaved", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: 0, hubBudgetBytes: 1 << 14, hubMinChildren: 1)),
+                ("root-skip", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: int.MaxValue, hubBudgetBytes: 0)),
                 ("prefilter", new NeedleAutomaton(needles, fx.Alphabet, prefilterMaxNeedles: int.MaxValue)),
             };
             bool defaultSkips = variants[0].A.HasRootSkip;
