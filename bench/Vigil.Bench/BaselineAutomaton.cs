@@ -367,13 +367,11 @@ internal sealed class BaselineAutomaton
             char ch = text[i];
             int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
             if (cls == 0) { v = 0; continue; }   // a character no needle has: back to the root, nothing ends here
-            Stats[v < denseLimit ? 0 : 1]++;
             int next = v < denseLimit ? Unsafe.Add(ref rows, v + cls) : SparseStep(v, cls);
             if (next < 0) next = Report(next, i, text.Length, ref sink);
             v = next;
         }
     }
-    public static long[] Stats = new long[8];
 
     /// <summary>Transition from a sparse state's code: its child labelled <paramref name="cls"/>, else the failure
     /// state's transition (until a dense state answers). A code, with OutFlag.</summary>
@@ -389,15 +387,12 @@ internal sealed class BaselineAutomaton
         {
             int x = v - denseLimit;   // sparse index
             int k = Unsafe.Add(ref kidStart, x), end = Unsafe.Add(ref kidStart, x + 1);
-            Stats[2]++;
             for (; k < end; k++)
             {
-                Stats[3]++;
                 int label = Unsafe.Add(ref kidLabel, k - labelBase);
                 if ((label & ~OutFlag) == cls) return (sparseBase + k) | (label & OutFlag);
             }
             v = Unsafe.Add(ref fail, x);
-            if (v < denseLimit) Stats[4]++;
             if (v < denseLimit) return Unsafe.Add(ref rows, v + cls);
         }
     }

@@ -119,13 +119,6 @@ public static class ScanBench
                     long a = baseline[k].ScanAll(values[k]), b = current[k].ScanAll(values[k]);
                     if (a != b) throw new InvalidOperationException($"field {FieldNames.Name(k)}: hit checksums differ ({a} vs {b})");
                 }
-            foreach (int k in keys.Take(15))
-            {
-                Array.Clear(BaselineAutomaton.Stats);
-                baseline[k].ScanAll(values[k]);
-                var st = BaselineAutomaton.Stats;
-                Console.WriteLine($"  STATS {FieldNames.Name(k)} chars {chars[k]} dense {st[0]} sparse {st[1]} chainStates {st[2]} kidCompares {st[3]} endedDense {st[4]}");
-            }
             var bestB = keys.ToDictionary(k => k, _ => double.MaxValue);
             var bestC = keys.ToDictionary(k => k, _ => double.MaxValue);
             double totalB = double.MaxValue, totalC = double.MaxValue;

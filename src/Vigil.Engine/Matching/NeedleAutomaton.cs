@@ -236,8 +236,13 @@ internal sealed class NeedleAutomaton
                 bool d = t < prefix || (hubRows > 0 && firstChild[t + 1] - firstChild[t] >= hubMin);
                 if (d && t >= prefix) hubRows--;
                 isDense[t] = d;
-                slot[t] = d ? dense++ : sparse++;
+                if (d) slot[t] = dense++;
             }
+            // Sparse records in preorder (bfs maps preorder to breadth-first numbers): a scan following a needle walks
+            // down a path of one-child states, whose records are then consecutive (four to a cache line) instead of
+            // one breadth-first level apart each.
+            for (int p = 0; p < states; p++)
+                if (!isDense[bfs[p]]) slot[bfs[p]] = sparse++;
             _dense = dense;
             _shift = shift;
 
@@ -296,8 +301,9 @@ internal sealed class NeedleAutomaton
                 if (!isDense[t] && firstChild[t + 1] - firstChild[t] > 1) moreCount += firstChild[t + 1] - firstChild[t] - 1;
             var more = new int[2 * moreCount];
             int m = 0;
-            for (int t = 0; t < states; t++)
+            for (int p = 0; p < states; p++)   // in slot order: a record's side list ends where the next one's starts
             {
+                int t = bfs[p];
                 if (isDense[t]) continue;
                 int r = 4 * slot[t];
                 int k = firstChild[t], end = firstChild[t + 1];
