@@ -10,15 +10,20 @@ namespace Vigil.Engine.Matching;
 /// (characters outside it share class 0, which sends the scan back to the root). Reports every needle that
 /// occurs, with its start position, so the caller can tell contains / startswith / endswith / equals apart.
 /// Immutable after construction; thread-safe.
-/// <para>Layout: states are numbered in breadth-first order. The first <see cref="DenseStates"/> of them (the
-/// root and the shallowest states, where a scan spends most of its characters) have a dense row: one lookup per
-/// character. The deeper states keep only their own trie children (usually one) and their failure link: a
-/// character with no child follows failure links until a child or a dense state answers. Each link lowers the
-/// depth, so a scan takes at most two steps per character amortised, and in practice one link (deep states
-/// fail to shallow, dense ones). Transition targets carry bit 31 when the target state ends a needle, so
-/// characters that end nothing cost no output-table read. Targets are state codes: a dense state's code is the
-/// start of its row (rows have a power-of-two stride), so a dense step is code + class, one add and one load on
-/// the per-character dependency chain; sparse states are coded after every dense code.</para>
+/// <para>Layout: states are numbered in breadth-first order. Some have a dense row, one lookup per character: the
+/// first states in that order (the root and the shallowest states, up to <see cref="DenseBudgetBytes"/> of rows) and,
+/// up to <see cref="HubBudgetBytes"/> more, the deeper "hubs" with at least <see cref="HubMinChildren"/> children
+/// (e.g. "c:\windows\system32\" in the CommandLine needles), where a sparse state would search a list. The other
+/// states are sparse: a record of 4 ints holding the first child inline (its class and target), the failure link,
+/// and where the other children are listed (in <c>_more</c>). Deep in the trie almost every state has one child, so
+/// a scan following a needle reads one record and compares once per character; a character with no child follows
+/// failure links until a child or a dense state answers. Failure links skip sparse states without children (they
+/// answer every character as their own failure state does). Each link lowers the depth, so a scan takes at most two
+/// steps per character amortised. Sparse records are laid out in trie preorder, so a path of one-child states is
+/// consecutive in memory. Transition targets carry bit 31 when the target state ends a needle, so characters that
+/// end nothing cost no output-table read. Targets are state codes: a dense state's code is the start of its row
+/// (rows have a power-of-two stride), so a dense step is code + class, one add and one load on the per-character
+/// dependency chain; a sparse state's code is <c>_denseLimit</c> + the start of its record, above every dense code.</para>
 /// <para>Root skip: an automaton without the prefilter whose root is left by few characters (Hashes: the needles
 /// start with "MD5=", "SHA1=", "SHA256=", "IMPHASH=") jumps, whenever the scan is at the root, to the next of those
 /// characters with a vectorised IndexOfAny.</para>
@@ -61,9 +66,14 @@ internal sealed class NeedleAutomaton
     internal const int DenseBudgetBytes = 64 * 1024;
 
     /// <summary>Bytes of dense rows for hubs: states beyond the breadth-first prefix with at least
-    /// <see cref="HubMinChildren"/> children.</summary>
-    internal static int HubBudgetBytes = int.TryParse(Environment.GetEnvironmentVariable("VIGIL_HUB_BUDGET"), out int hb) ? hb : 256 * 1024;
-    internal static int HubMinChildren = int.TryParse(Environment.GetEnvironmentVariable("VIGIL_HUB_MIN"), out int hm) ? hm : 3;
+    /// <see cref="HubMinChildren"/> children, shallowest first (a sparse state searches its children in a list).
+    /// Measured on the collection's CommandLine/Image automata (bench <c>scan</c>): the sparse layout alone gives most
+    /// of the gain; 256 KB of hubs a few per cent more, for 1.3 MB more tables over all the collection's automata;
+    /// 1–4 MB of hubs or hubs of 2 children no more.</summary>
+    internal const int HubBudgetBytes = 256 * 1024;
+
+    /// <summary>Children that make a state beyond the breadth-first prefix a hub (see <see cref="HubBudgetBytes"/>).</summary>
+    internal const int HubMinChildren = 3;
 
     /// <summary>Automata of at most this many needles get the <see cref="SearchValues{T}"/> prefilter. Above it
     /// .NET's string search falls back from its vectorised (Teddy) search to a scan of its own, which would
@@ -91,6 +101,9 @@ internal sealed class NeedleAutomaton
     /// tests compare scans with and without it).</param>
     /// <param name="rootSkipMaxChars">Largest number of characters leaving the root that gets the root skip (default
     /// <see cref="RootSkipMaxChars"/>; tests force it on and off).</param>
+    /// <param name="hubBudgetBytes">Bytes of dense rows for hubs (default <see cref="HubBudgetBytes"/>; tests use 0, and
+    /// small budgets with <paramref name="hubMinChildren"/> 1 or 2 to interleave dense and sparse states along paths).</param>
+    /// <param name="hubMinChildren">Children that make a state a hub (default <see cref="HubMinChildren"/>).</param>
     /// <remarks>Construction works on flat arrays, without a trie of child lists:
     /// <list type="number">
     /// <item>The needles are sorted (lexicographically, over a ranking of their characters). Consecutive sorted needles share their longest common prefix, so
@@ -102,7 +115,7 @@ internal sealed class NeedleAutomaton
     /// of the state before it, so one array of first children describes the whole trie, and the character into
     /// a state (its label) identifies it among its siblings.</item>
     /// <item>Failure links, dense rows and output lists are then filled in breadth-first order (a failure state is
-    /// shallower, so numbered earlier).</item>
+    /// shallower, so numbered earlier); sparse records in preorder.</item>
     /// </list>
     /// Sorting and prefix reuse need distinct characters to have distinct classes, which holds for folded needles
     /// (every non-surrogate character is its own <see cref="CaseFold.Canon"/>): checked below.</remarks>
@@ -374,12 +387,13 @@ internal sealed class NeedleAutomaton
     /// indexes are in range by construction: <c>Code</c> has 65536 entries (any char), its values are below
     /// <c>alphabet.Size</c> = <c>_classOf.Length</c>, classes are below <c>_classes</c> &lt;= 1 &lt;&lt; <c>_shift</c>. The scan
     /// carries state codes: a code below <c>_denseLimit</c> is a dense state's row start (a multiple of the stride below
-    /// <c>_rows.Length</c>), so code + class is inside <c>_rows</c>; a code at or above it is <c>_denseLimit</c> + a sparse
-    /// index below <c>StateCount - _dense</c>, which indexes <c>_kidStart</c> (one entry more) and <c>_fail</c>. Children of
-    /// sparse states are numbered from <c>_labelBase</c> and below <c>StateCount</c>: they index <c>_kidLabel</c>. Every
-    /// target in the tables is a code of those two kinds. tests/Vigil.Tests/Matching/AutomatonTests checks the scan
-    /// against a naive search under several dense budgets (only the root dense, the boundary inside the trie, all
-    /// dense), and AutomatonRealDataTests every collection needle set on real values.</remarks>
+    /// <c>_rows.Length</c>), so code + class is inside <c>_rows</c>; a code at or above it is <c>_denseLimit</c> + 4 * a
+    /// sparse record number below the number of sparse states, so its record's 4 ints and the next record's last int
+    /// (the end of its list: <c>_sparse</c> has one record more) are inside <c>_sparse</c>; list bounds are even offsets
+    /// within <c>_more</c>. Every target in the tables is a code of those two kinds. tests/Vigil.Tests/Matching/AutomatonTests
+    /// checks the scan against a naive search under several dense budgets (only the root dense, the boundary inside the
+    /// trie, all dense) and hub settings (none, a few, dense and sparse states interleaved), and AutomatonRealDataTests
+    /// every collection needle set on real values.</remarks>
     public void Scan<TSink>(ReadOnlySpan<char> text, ref TSink sink) where TSink : struct, IHitSink
     {
         if (_rootChars != null) { ScanSkipping(text, ref sink, _rootChars); return; }
