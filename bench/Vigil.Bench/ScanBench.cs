@@ -84,6 +84,23 @@ public static class ScanBench
             $"baseline {baseline.Values.Sum(s => s.TableBytes) / 1048576.0:F1} MB (built in {tb:F2} s), " +
             $"current {current.Values.Sum(s => s.TableBytes) / 1048576.0:F1} MB (built in {tc:F2} s)");
 
+        // Construction alone, best of 3 (one thread): baseline, current, current without hubs.
+        double bb = double.MaxValue, bc = double.MaxValue, bn = double.MaxValue;
+        for (int rep = 0; rep < 3; rep++)
+        {
+            t0 = CpuProfile.ThreadCpu();
+            foreach (var list in needles.Values) _ = new BaselineAutomaton(list, alphabet);
+            bb = Math.Min(bb, CpuProfile.ThreadCpu() - t0);
+            t0 = CpuProfile.ThreadCpu();
+            foreach (var list in needles.Values) _ = new NeedleAutomaton(list, alphabet);
+            bc = Math.Min(bc, CpuProfile.ThreadCpu() - t0);
+            t0 = CpuProfile.ThreadCpu();
+            foreach (var list in needles.Values) _ = new NeedleAutomaton(list, alphabet, hubBudgetBytes: 0);
+            bn = Math.Min(bn, CpuProfile.ThreadCpu() - t0);
+        }
+        Console.WriteLine($"- building all: baseline {bb:F3} s, current {bc:F3} s, current without hubs {bn:F3} s (thread CPU, best of 3)");
+        if (Environment.GetEnvironmentVariable("VIGIL_SCAN_BUILD_ONLY") == "1") return;
+
         foreach (string dir in dirs)
         {
             var values = new Dictionary<int, List<string>>();

@@ -284,8 +284,21 @@ internal sealed class NeedleAutomaton
                 {
                     // Row: own children, other classes as the failure state's transitions.
                     int row = slot[k] << shift;
-                    if (k != 0 && isDense[f]) Array.Copy(rows, slot[f] << shift, rows, row, classes);
-                    else if (k != 0) for (int c = 1; c < classes; c++) rows[row + c] = Delta(f, c);
+                    if (k != 0)
+                    {
+                        // The failure state's transitions: the row of the first dense state on its chain, overlaid with
+                        // the children of the sparse states before it, the nearest last (a hub's failure state may be sparse).
+                        int d = f;
+                        while (!isDense[d]) d = fail[d];
+                        Array.Copy(rows, slot[d] << shift, rows, row, classes);
+                        OverlayChain(f, d);
+                        void OverlayChain(int u, int stop)
+                        {
+                            if (u == stop) return;
+                            OverlayChain(fail[u], stop);
+                            for (int c = firstChild[u], end = firstChild[u + 1]; c < end; c++) rows[row + label[c]] = c;
+                        }
+                    }
                     for (int c = firstChild[k], end = firstChild[k + 1]; c < end; c++) rows[row + label[c]] = c;
                 }
             }
