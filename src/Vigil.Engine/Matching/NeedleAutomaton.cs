@@ -309,8 +309,10 @@ internal sealed class NeedleAutomaton
             if ((long)denseLimit + 4L * (sparse + 1) > int.MaxValue) throw new InvalidOperationException("automaton too large for its state codes");
             _denseLimit = denseLimit;
             int Code(int t) => isDense[t] ? slot[t] << shift : denseLimit + 4 * slot[t];
-            int Flagged(int t) => Code(t) | (outCount[t] > 0 ? OutFlag : 0);
-            for (int i = 0; i < rows.Length; i++) rows[i] = Flagged(rows[i]);
+            int[] flagged = pool.Rent(states);   // state -> its code with OutFlag when it ends a needle
+            for (int t = 0; t < states; t++) flagged[t] = Code(t) | (outCount[t] > 0 ? OutFlag : 0);
+            int Flagged(int t) => flagged[t];
+            for (int i = 0; i < rows.Length; i++) rows[i] = flagged[rows[i]];
             _rows = rows;
 
             // Failure shortcut: a sparse state without children answers every class as its failure state does, so the
@@ -342,6 +344,7 @@ internal sealed class NeedleAutomaton
             _sparse = rec;
             _more = more;
             pool.Return(jump);
+            pool.Return(flagged);
 
             // Outputs of each state: the needle it ends (if any), then those of its failure state; indexed by compact
             // index (dense states by slot, then sparse states by slot), filled in breadth-first order (fail[k] < k).
