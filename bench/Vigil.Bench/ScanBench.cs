@@ -12,7 +12,7 @@ namespace Vigil.Bench;
 /// (<see cref="BaselineAutomaton"/>, the layout before this work) and the current <see cref="NeedleAutomaton"/>,
 /// alternating passes in one process and timed in thread CPU (best of the passes). Prints ns per character
 /// overall and for the costliest fields, and the table bytes of each layout for the whole collection.
-/// Environment: VIGIL_SCAN_PASSES (default 5).
+/// Environment: VIGIL_SCAN_PASSES (default 5); VIGIL_SCAN_BUILD_ONLY=1 stops after timing construction.
 /// </summary>
 public static class ScanBench
 {
