@@ -10,15 +10,20 @@ namespace Vigil.Engine.Matching;
 /// (characters outside it share class 0, which sends the scan back to the root). Reports every needle that
 /// occurs, with its start position, so the caller can tell contains / startswith / endswith / equals apart.
 /// Immutable after construction; thread-safe.
-/// <para>Layout: states are numbered in breadth-first order. The first <see cref="DenseStates"/> of them (the
-/// root and the shallowest states, where a scan spends most of its characters) have a dense row: one lookup per
-/// character. The deeper states keep only their own trie children (usually one) and their failure link: a
-/// character with no child follows failure links until a child or a dense state answers. Each link lowers the
-/// depth, so a scan takes at most two steps per character amortised, and in practice one link (deep states
-/// fail to shallow, dense ones). Transition targets carry bit 31 when the target state ends a needle, so
-/// characters that end nothing cost no output-table read. Targets are state codes: a dense state's code is the
-/// start of its row (rows have a power-of-two stride), so a dense step is code + class, one add and one load on
-/// the per-character dependency chain; sparse states are coded after every dense code.</para>
+/// <para>Layout: states are numbered in breadth-first order. Some have a dense row, one lookup per character: the
+/// first states in that order (the root and the shallowest states, up to <see cref="DenseBudgetBytes"/> of rows) and,
+/// up to <see cref="HubBudgetBytes"/> more, the deeper "hubs" with at least <see cref="HubMinChildren"/> children
+/// (e.g. "c:\windows\system32\" in the CommandLine needles), where a sparse state would search a list. The other
+/// states are sparse: a record of 4 ints holding the first child inline (its class and target), the failure link,
+/// and where the other children are listed (in <c>_more</c>). Deep in the trie almost every state has one child, so
+/// a scan following a needle reads one record and compares once per character; a character with no child follows
+/// failure links until a child or a dense state answers. Failure links skip sparse states without children (they
+/// answer every character as their own failure state does). Each link lowers the depth, so a scan takes at most two
+/// steps per character amortised. Sparse records are laid out in trie preorder, so a path of one-child states is
+/// consecutive in memory. Transition targets carry bit 31 when the target state ends a needle, so characters that
+/// end nothing cost no output-table read. Targets are state codes: a dense state's code is the start of its row
+/// (rows have a power-of-two stride), so a dense step is code + class, one add and one load on the per-character
+/// dependency chain; a sparse state's code is <c>_denseLimit</c> + the start of its record, above every dense code.</para>
 /// <para>Root skip: an automaton without the prefilter whose root is left by few characters (Hashes: the needles
 /// start with "MD5=", "SHA1=", "SHA256=", "IMPHASH=") jumps, whenever the scan is at the root, to the next of those
 /// characters with a vectorised IndexOfAny.</para>
@@ -36,15 +41,13 @@ internal sealed class NeedleAutomaton
     private readonly ushort[] _classOf;   // alphabet code -> local class
     private readonly ushort[] _asciiClass = new ushort[128];   // char < 128 -> local class (the common case, one lookup)
     private readonly int _classes;        // local classes, including class 0
-    private readonly int _dense;          // states [0, _dense) have dense rows
+    private readonly int _dense;          // states with dense rows
     private readonly int _shift;          // rows are 1 << _shift entries (classes rounded up to a power of two)
     private readonly int _denseLimit;     // _dense << _shift: codes below it are dense states (see Code below)
-    private readonly int[] _rows;         // dense state code v (= s << _shift), class c -> target code (with OutFlag) at v + c
-    private readonly int[] _kidStart;     // sparse state s (>= _dense) -> its first child (a state number) at _kidStart[s - _dense]; next entry ends them
-    private readonly int[] _kidLabel;     // state k >= _labelBase -> class of the character into k, with OutFlag when k ends a needle
-    private readonly int _labelBase;      // first child of the first sparse state: children of sparse states are numbered from here
-    private readonly int[] _fail;         // sparse state s -> failure state at _fail[s - _dense] (no flag)
-    private readonly int[] _outStart;     // state -> first index in _outList; _outStart[s + 1] ends it
+    private readonly int[] _rows;         // dense state code v (= row << _shift), class c -> target code (with OutFlag) at v + c
+    private readonly int[] _sparse;       // sparse state code v: record at v - _denseLimit (first child's class, its code, failure code, start in _more)
+    private readonly int[] _more;         // (class, code) pairs of the other children of sparse states
+    private readonly int[] _outStart;     // compact index (dense row, then _dense + sparse record) -> first index in _outList; the next entry ends it
     private readonly int[] _outList;      // needle ids ending at the state (own and via suffix links)
     private readonly int[] _lengths;      // needle id -> length
     private readonly SearchValues<string>? _first;   // the needles, to find where the first occurrence starts
@@ -52,15 +55,25 @@ internal sealed class NeedleAutomaton
 
     public int NeedleCount => _lengths.Length;
     public int StateCount => _outStart.Length - 1;
-    /// <summary>States with a dense transition row (a breadth-first prefix: the root and the shallowest states).</summary>
+    /// <summary>States with a dense transition row (a breadth-first prefix: the root and the shallowest states; then hubs).</summary>
     public int DenseStates => _dense;
     /// <summary>Bytes held by the tables.</summary>
-    public long TableBytes => _rows.Length * 4L + _kidStart.Length * 4L + _kidLabel.Length * 4L + _fail.Length * 4L
+    public long TableBytes => _rows.Length * 4L + _sparse.Length * 4L + _more.Length * 4L
         + _outStart.Length * 4L + _outList.Length * 4L + _classOf.Length * 2L;
 
     /// <summary>Bytes of dense rows an automaton may hold (beyond the root's row). Hot rows must stay in cache,
     /// and the whole collection has hundreds of automata: 64 KB each keeps a hunt's tables to a few MB more.</summary>
     internal const int DenseBudgetBytes = 64 * 1024;
+
+    /// <summary>Bytes of dense rows for hubs: states beyond the breadth-first prefix with at least
+    /// <see cref="HubMinChildren"/> children, shallowest first (a sparse state searches its children in a list).
+    /// Measured on the collection's CommandLine/Image automata (bench <c>scan</c>): the sparse layout alone gives most
+    /// of the gain; 256 KB of hubs a few per cent more, for 1.3 MB more tables over all the collection's automata;
+    /// 1–4 MB of hubs or hubs of 2 children no more.</summary>
+    internal const int HubBudgetBytes = 256 * 1024;
+
+    /// <summary>Children that make a state beyond the breadth-first prefix a hub (see <see cref="HubBudgetBytes"/>).</summary>
+    internal const int HubMinChildren = 3;
 
     /// <summary>Automata of at most this many needles get the <see cref="SearchValues{T}"/> prefilter. Above it
     /// .NET's string search falls back from its vectorised (Teddy) search to a scan of its own, which would
@@ -88,6 +101,9 @@ internal sealed class NeedleAutomaton
     /// tests compare scans with and without it).</param>
     /// <param name="rootSkipMaxChars">Largest number of characters leaving the root that gets the root skip (default
     /// <see cref="RootSkipMaxChars"/>; tests force it on and off).</param>
+    /// <param name="hubBudgetBytes">Bytes of dense rows for hubs (default <see cref="HubBudgetBytes"/>; tests use 0, and
+    /// small budgets with <paramref name="hubMinChildren"/> 1 or 2 to interleave dense and sparse states along paths).</param>
+    /// <param name="hubMinChildren">Children that make a state a hub (default <see cref="HubMinChildren"/>).</param>
     /// <remarks>Construction works on flat arrays, without a trie of child lists:
     /// <list type="number">
     /// <item>The needles are sorted (lexicographically, over a ranking of their characters). Consecutive sorted needles share their longest common prefix, so
@@ -99,12 +115,15 @@ internal sealed class NeedleAutomaton
     /// of the state before it, so one array of first children describes the whole trie, and the character into
     /// a state (its label) identifies it among its siblings.</item>
     /// <item>Failure links, dense rows and output lists are then filled in breadth-first order (a failure state is
-    /// shallower, so numbered earlier).</item>
+    /// shallower, so numbered earlier); sparse records in preorder.</item>
     /// </list>
     /// Sorting and prefix reuse need distinct characters to have distinct classes, which holds for folded needles
     /// (every non-surrogate character is its own <see cref="CaseFold.Canon"/>): checked below.</remarks>
+    // Optimised at once: each automaton is built once, cold, so the first builds ran as tier-0 code (building every
+    // field automaton of the collection took 1.0-1.2 s of process CPU with tiering, 0.71-0.77 s without).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public NeedleAutomaton(IReadOnlyList<string> needles, Alphabet alphabet, int? denseBudgetBytes = null, int? prefilterMaxNeedles = null,
-        int? rootSkipMaxChars = null)
+        int? rootSkipMaxChars = null, int? hubBudgetBytes = null, int? hubMinChildren = null)
     {
         int n = needles.Count;
         var sorted = new string[n];
@@ -220,7 +239,26 @@ internal sealed class NeedleAutomaton
             // Rows of a power-of-two stride: a state's row starts at its code (below), no multiplication per character.
             int stride = (int)BitOperations.RoundUpToPowerOf2((uint)classes), shift = BitOperations.Log2((uint)stride);
             int budget = denseBudgetBytes ?? DenseBudgetBytes;
-            int dense = (int)Math.Clamp(1 + (long)budget / (4L * stride), 1, states);
+            int prefix = (int)Math.Clamp(1 + (long)budget / (4L * stride), 1, states);
+            long hubRows = (hubBudgetBytes ?? HubBudgetBytes) / (4L * stride);
+            int hubMin = hubMinChildren ?? HubMinChildren;
+            // Dense states: the breadth-first prefix, then (hubs) deeper states with at least hubMin children, shallowest
+            // first, while their budget lasts. slot: a dense state's row number, a sparse state's record number.
+            var isDense = new bool[states];
+            int[] slot = pool.Rent(states);
+            int dense = 0, sparse = 0;
+            for (int t = 0; t < states; t++)
+            {
+                bool d = t < prefix || (hubRows > 0 && firstChild[t + 1] - firstChild[t] >= hubMin);
+                if (d && t >= prefix) hubRows--;
+                isDense[t] = d;
+                if (d) slot[t] = dense++;
+            }
+            // Sparse records in preorder (bfs maps preorder to breadth-first numbers): a scan following a needle walks
+            // down a path of one-child states, whose records are then consecutive (four to a cache line) instead of
+            // one breadth-first level apart each.
+            for (int p = 0; p < states; p++)
+                if (!isDense[bfs[p]]) slot[bfs[p]] = sparse++;
             _dense = dense;
             _shift = shift;
 
@@ -231,7 +269,7 @@ internal sealed class NeedleAutomaton
             {
                 while (true)
                 {
-                    if (s < dense) return rows[(s << shift) + cls];
+                    if (isDense[s]) return rows[(slot[s] << shift) + cls];
                     for (int k = firstChild[s], end = firstChild[s + 1]; k < end; k++) if (label[k] == cls) return k;
                     s = fail[s];
                 }
@@ -245,51 +283,90 @@ internal sealed class NeedleAutomaton
                 fail[k] = f;
                 outCount[k] = (ends[k] >= 0 ? 1 : 0) + (k == 0 ? 0 : outCount[f]);
                 totalOut += outCount[k];
-                if (k < dense)
+                if (isDense[k])
                 {
-                    // Row: own children, other classes as the failure state's row (the root's: 0).
-                    if (k != 0) Array.Copy(rows, f << shift, rows, k << shift, classes);
-                    for (int c = firstChild[k], end = firstChild[k + 1]; c < end; c++) rows[(k << shift) + label[c]] = c;
+                    // Row: own children, other classes as the failure state's transitions.
+                    int row = slot[k] << shift;
+                    if (k != 0)
+                    {
+                        // The failure state's transitions: the row of the first dense state on its chain, overlaid with
+                        // the children of the sparse states before it, the nearest last (a hub's failure state may be sparse).
+                        int d = f;
+                        while (!isDense[d]) d = fail[d];
+                        Array.Copy(rows, slot[d] << shift, rows, row, classes);
+                        OverlayChain(f, d);
+                        void OverlayChain(int u, int stop)
+                        {
+                            if (u == stop) return;
+                            OverlayChain(fail[u], stop);
+                            for (int c = firstChild[u], end = firstChild[u + 1]; c < end; c++) rows[row + label[c]] = c;
+                        }
+                    }
+                    for (int c = firstChild[k], end = firstChild[k + 1]; c < end; c++) rows[row + label[c]] = c;
                 }
             }
-            // State codes, what the scan carries: a dense state s is s << shift (where its row starts), a sparse
-            // state s is _denseLimit + (s - dense) (its index in the sparse tables, offset past every dense code).
-            // The root is 0 either way. A target that ends a needle also carries OutFlag.
-            int sparse = states - dense;
+            // State codes, what the scan carries: a dense state is slot << shift (where its row starts), a sparse state
+            // _denseLimit + 4 * slot (where its record starts, see _sparse). The root is 0 either way. A target that
+            // ends a needle also carries OutFlag.
             int denseLimit = dense << shift;
-            if ((long)denseLimit + sparse > int.MaxValue) throw new InvalidOperationException("automaton too large for its state codes");
+            if ((long)denseLimit + 4L * (sparse + 1) > int.MaxValue) throw new InvalidOperationException("automaton too large for its state codes");
             _denseLimit = denseLimit;
-            int Code(int t) => t < dense ? t << shift : denseLimit + (t - dense);
-            for (int i = 0; i < rows.Length; i++)
-                rows[i] = Code(rows[i]) | (outCount[rows[i]] > 0 ? OutFlag : 0);
+            int Code(int t) => isDense[t] ? slot[t] << shift : denseLimit + 4 * slot[t];
+            int[] flagged = pool.Rent(states);   // state -> its code with OutFlag when it ends a needle
+            for (int t = 0; t < states; t++) flagged[t] = Code(t) | (outCount[t] > 0 ? OutFlag : 0);
+            int Flagged(int t) => flagged[t];
+            for (int i = 0; i < rows.Length; i++) rows[i] = flagged[rows[i]];
             _rows = rows;
 
-            // Sparse states: their first children (state numbers), failure links (codes), and the labels of every
-            // child of a sparse state (with OutFlag when the child ends a needle), indexed from the first such child.
-            _kidStart = new int[sparse + 1];
-            _fail = new int[sparse];
-            Array.Copy(firstChild, dense, _kidStart, 0, sparse + 1);
-            for (int k = dense; k < states; k++) _fail[k - dense] = Code(fail[k]);
-            _labelBase = firstChild[dense];
-            _kidLabel = new int[states - _labelBase];
-            for (int k = _labelBase; k < states; k++) _kidLabel[k - _labelBase] = label[k] | (outCount[k] > 0 ? OutFlag : 0);
+            // Failure shortcut: a sparse state without children answers every class as its failure state does, so the
+            // link of a sparse state skips them: jump[t] is t when t is dense or has children, else jump[fail[t]].
+            int[] jump = pool.Rent(states);
+            for (int t = 0; t < states; t++) jump[t] = isDense[t] || firstChild[t + 1] > firstChild[t] ? t : jump[fail[t]];
 
-            // Outputs of each state: the needle it ends (if any), then those of its failure state.
+            // Sparse records, 4 ints each (and a last one holding only the end of _more): the first child's class (0
+            // when none: no character of class 0 reaches a step) and flagged code, the failure link (shortcut), and
+            // where the other children's (class, flagged code) pairs start in _more (the next record's says where they end).
+            var rec = new int[4 * sparse + 4];
+            int moreCount = 0;
+            for (int t = 0; t < states; t++)
+                if (!isDense[t] && firstChild[t + 1] - firstChild[t] > 1) moreCount += firstChild[t + 1] - firstChild[t] - 1;
+            var more = new int[2 * moreCount];
+            int m = 0;
+            for (int p = 0; p < states; p++)   // in slot order: a record's side list ends where the next one's starts
+            {
+                int t = bfs[p];
+                if (isDense[t]) continue;
+                int r = 4 * slot[t];
+                int k = firstChild[t], end = firstChild[t + 1];
+                if (k < end) { rec[r] = label[k]; rec[r + 1] = Flagged(k); k++; }
+                rec[r + 2] = Code(jump[fail[t]]);
+                rec[r + 3] = m;
+                for (; k < end; k++) { more[m++] = label[k]; more[m++] = Flagged(k); }
+            }
+            rec[4 * sparse + 3] = m;
+            _sparse = rec;
+            _more = more;
+            pool.Return(jump);
+            pool.Return(flagged);
+
+            // Outputs of each state: the needle it ends (if any), then those of its failure state; indexed by compact
+            // index (dense states by slot, then sparse states by slot), filled in breadth-first order (fail[k] < k).
+            int Compact(int t) => isDense[t] ? slot[t] : dense + slot[t];
             _outStart = new int[states + 1];
+            for (int t = 0; t < states; t++) _outStart[Compact(t) + 1] = outCount[t];
+            for (int c = 0; c < states; c++) _outStart[c + 1] += _outStart[c];
             _outList = new int[totalOut];
-            int at = 0;
             for (int k = 0; k < states; k++)
             {
-                _outStart[k] = at;
+                int at = _outStart[Compact(k)];
                 if (ends[k] >= 0) _outList[at++] = ends[k];
                 if (k != 0)
                 {
                     int f = fail[k];
-                    Array.Copy(_outList, _outStart[f], _outList, at, outCount[f]);
-                    at += outCount[f];
+                    Array.Copy(_outList, _outStart[Compact(f)], _outList, at, outCount[f]);
                 }
             }
-            _outStart[states] = at;
+            pool.Return(slot);
 
             // Root skip: the characters whose class leaves the root, when there are few (and no prefilter).
             int maxRootChars = rootSkipMaxChars ?? RootSkipMaxChars;
@@ -329,12 +406,13 @@ internal sealed class NeedleAutomaton
     /// indexes are in range by construction: <c>Code</c> has 65536 entries (any char), its values are below
     /// <c>alphabet.Size</c> = <c>_classOf.Length</c>, classes are below <c>_classes</c> &lt;= 1 &lt;&lt; <c>_shift</c>. The scan
     /// carries state codes: a code below <c>_denseLimit</c> is a dense state's row start (a multiple of the stride below
-    /// <c>_rows.Length</c>), so code + class is inside <c>_rows</c>; a code at or above it is <c>_denseLimit</c> + a sparse
-    /// index below <c>StateCount - _dense</c>, which indexes <c>_kidStart</c> (one entry more) and <c>_fail</c>. Children of
-    /// sparse states are numbered from <c>_labelBase</c> and below <c>StateCount</c>: they index <c>_kidLabel</c>. Every
-    /// target in the tables is a code of those two kinds. tests/Vigil.Tests/Matching/AutomatonTests checks the scan
-    /// against a naive search under several dense budgets (only the root dense, the boundary inside the trie, all
-    /// dense), and AutomatonRealDataTests every collection needle set on real values.</remarks>
+    /// <c>_rows.Length</c>), so code + class is inside <c>_rows</c>; a code at or above it is <c>_denseLimit</c> + 4 * a
+    /// sparse record number below the number of sparse states, so its record's 4 ints and the next record's last int
+    /// (the end of its list: <c>_sparse</c> has one record more) are inside <c>_sparse</c>; list bounds are even offsets
+    /// within <c>_more</c>. Every target in the tables is a code of those two kinds. tests/Vigil.Tests/Matching/AutomatonTests
+    /// checks the scan against a naive search under several dense budgets (only the root dense, the boundary inside the
+    /// trie, all dense) and hub settings (none, a few, dense and sparse states interleaved), and AutomatonRealDataTests
+    /// every collection needle set on real values.</remarks>
     public void Scan<TSink>(ReadOnlySpan<char> text, ref TSink sink) where TSink : struct, IHitSink
     {
         if (_rootChars != null) { ScanSkipping(text, ref sink, _rootChars); return; }
@@ -357,6 +435,7 @@ internal sealed class NeedleAutomaton
         ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
         ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
+        ref int sparse = ref MemoryMarshal.GetArrayDataReference(_sparse);
         int denseLimit = _denseLimit;
         int v = 0;   // state code (see the remarks on Scan)
         for (int i = from; i < text.Length; i++)
@@ -364,33 +443,37 @@ internal sealed class NeedleAutomaton
             char ch = text[i];
             int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
             if (cls == 0) { v = 0; continue; }   // a character no needle has: back to the root, nothing ends here
-            int next = v < denseLimit ? Unsafe.Add(ref rows, v + cls) : SparseStep(v, cls);
+            int next;
+            if (v < denseLimit) next = Unsafe.Add(ref rows, v + cls);
+            else
+            {
+                // A sparse state: its first child answers most steps (deep in the trie, states have one child).
+                ref int r = ref Unsafe.Add(ref sparse, v - denseLimit);
+                next = r == cls ? Unsafe.Add(ref r, 1) : SparseStep(v, cls);
+            }
             if (next < 0) next = Report(next, i, text.Length, ref sink);
             v = next;
         }
     }
 
-    /// <summary>Transition from a sparse state's code: its child labelled <paramref name="cls"/>, else the failure
-    /// state's transition (until a dense state answers). A code, with OutFlag.</summary>
+    /// <summary>Transition from a sparse state's code on a class its first child does not have: another child
+    /// labelled <paramref name="cls"/>, else the failure state's transition (until a dense state answers). A code,
+    /// with OutFlag.</summary>
     private int SparseStep(int v, int cls)
     {
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
-        ref int kidStart = ref MemoryMarshal.GetArrayDataReference(_kidStart);
-        ref int kidLabel = ref MemoryMarshal.GetArrayDataReference(_kidLabel);
-        ref int fail = ref MemoryMarshal.GetArrayDataReference(_fail);
-        int denseLimit = _denseLimit, labelBase = _labelBase;
-        int sparseBase = denseLimit - _dense;   // child state k (sparse) has code sparseBase + k
+        ref int sparse = ref MemoryMarshal.GetArrayDataReference(_sparse);
+        ref int more = ref MemoryMarshal.GetArrayDataReference(_more);
+        int denseLimit = _denseLimit;
+        ref int r = ref Unsafe.Add(ref sparse, v - denseLimit);
         while (true)
         {
-            int x = v - denseLimit;   // sparse index
-            int k = Unsafe.Add(ref kidStart, x), end = Unsafe.Add(ref kidStart, x + 1);
-            for (; k < end; k++)
-            {
-                int label = Unsafe.Add(ref kidLabel, k - labelBase);
-                if ((label & ~OutFlag) == cls) return (sparseBase + k) | (label & OutFlag);
-            }
-            v = Unsafe.Add(ref fail, x);
+            for (int k = Unsafe.Add(ref r, 3), end = Unsafe.Add(ref r, 7); k < end; k += 2)
+                if (Unsafe.Add(ref more, k) == cls) return Unsafe.Add(ref more, k + 1);
+            v = Unsafe.Add(ref r, 2);
             if (v < denseLimit) return Unsafe.Add(ref rows, v + cls);
+            r = ref Unsafe.Add(ref sparse, v - denseLimit);
+            if (r == cls) return Unsafe.Add(ref r, 1);
         }
     }
 
@@ -399,8 +482,8 @@ internal sealed class NeedleAutomaton
     private int Report<TSink>(int flagged, int i, int textLength, ref TSink sink) where TSink : struct, IHitSink
     {
         int v = flagged & ~OutFlag;
-        int state = v < _denseLimit ? v >> _shift : v - _denseLimit + _dense;
-        for (int k = _outStart[state], b = _outStart[state + 1]; k < b; k++)
+        int c = v < _denseLimit ? v >> _shift : _dense + ((v - _denseLimit) >> 2);
+        for (int k = _outStart[c], b = _outStart[c + 1]; k < b; k++)
         {
             int id = _outList[k];
             sink.Hit(id, i - _lengths[id] + 1, textLength);
@@ -418,6 +501,7 @@ internal sealed class NeedleAutomaton
         ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
         ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
         ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
+        ref int sparse = ref MemoryMarshal.GetArrayDataReference(_sparse);
         int denseLimit = _denseLimit;
         int v = 0;    // state code (see the remarks on Scan); the root's is 0
         int i = -1;   // the root after text[i]
@@ -431,7 +515,13 @@ internal sealed class NeedleAutomaton
                 char ch = text[i];
                 int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
                 if (cls == 0) { v = 0; break; }   // a character no needle has: back to the root, nothing ends here
-                int next = v < denseLimit ? Unsafe.Add(ref rows, v + cls) : SparseStep(v, cls);
+                int next;
+                if (v < denseLimit) next = Unsafe.Add(ref rows, v + cls);
+                else
+                {
+                    ref int r = ref Unsafe.Add(ref sparse, v - denseLimit);
+                    next = r == cls ? Unsafe.Add(ref r, 1) : SparseStep(v, cls);
+                }
                 if (next < 0) next = Report(next, i, text.Length, ref sink);
                 v = next;
                 if (v == 0) break;

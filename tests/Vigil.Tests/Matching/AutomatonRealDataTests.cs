@@ -62,14 +62,15 @@ public sealed class RealNeedlesFixture
 /// files and the OTRF JSON (and for the keyword needles over every field's values), every (needle, start) the
 /// scan reports must be exactly what an independent search (<see cref="MemoryExtensions.IndexOf(ReadOnlySpan{char}, ReadOnlySpan{char}, StringComparison)"/>
 /// with OrdinalIgnoreCase, at every start) finds, for the default layout and the paths the defaults may not take
-/// on that field: only the root dense (long failure chains), root skip forced on, prefilter forced on.
+/// on that field: only the root dense (long failure chains), hubs only (dense rows for states with two or more
+/// children, no breadth-first prefix), dense and sparse states interleaved, root skip forced on, prefilter forced on.
 /// </summary>
 public class AutomatonRealDataTests(RealNeedlesFixture fx, ITestOutputHelper output) : IClassFixture<RealNeedlesFixture>
 {
     [Fact]
     public void FieldAutomataAgreeWithAnIndependentSearchOnRealValues()
     {
-        int fields = 0, skipping = 0, skippingHits = 0;
+        int fields = 0, skipping = 0, skippingHits = 0, hubSets = 0;
         long values = 0, hits = 0;
         var failures = new List<string>();
         foreach (var (field, needles) in fx.NeedlesOfField)
@@ -82,10 +83,14 @@ public class AutomatonRealDataTests(RealNeedlesFixture fx, ITestOutputHelper out
             var variants = new List<(string Name, NeedleAutomaton A)>
             {
                 ("default", new NeedleAutomaton(needles, fx.Alphabet)),
-                ("root-only-dense", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: 0)),
-                ("root-skip", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: int.MaxValue)),
+                ("root-only-dense", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: 0, hubBudgetBytes: 0)),
+                ("hubs-only", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: 0, hubBudgetBytes: 1 << 20, hubMinChildren: 2)),
+                ("interleaved", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: 0, hubBudgetBytes: 1 << 14, hubMinChildren: 1)),
+                ("root-skip", new NeedleAutomaton(needles, fx.Alphabet, denseBudgetBytes: 0, prefilterMaxNeedles: -1, rootSkipMaxChars: int.MaxValue, hubBudgetBytes: 0)),
                 ("prefilter", new NeedleAutomaton(needles, fx.Alphabet, prefilterMaxNeedles: int.MaxValue)),
             };
+            // Hubs: the hubs-only layout has dense states besides the root wherever a state has two children.
+            if (variants.Single(v => v.Name == "hubs-only").A.DenseStates > 1) hubSets++;
             bool defaultSkips = variants[0].A.HasRootSkip;
             if (defaultSkips) skipping++;
             foreach (string text in texts)
@@ -104,12 +109,13 @@ public class AutomatonRealDataTests(RealNeedlesFixture fx, ITestOutputHelper out
                 }
             }
         }
-        output.WriteLine($"{fields} needle sets, {values} values, {hits} occurrences; {skipping} sets take the root skip by default ({skippingHits} occurrences in their values)");
+        output.WriteLine($"{fields} needle sets, {values} values, {hits} occurrences; {skipping} sets take the root skip by default ({skippingHits} occurrences in their values); {hubSets} have hubs in the hubs-only layout");
         Assert.Empty(failures);
         // The data must exercise what is tested: fields with values, occurrences, and the root skip at default settings.
         Assert.True(fields > 50, $"only {fields} fields with needles and values");
         Assert.True(hits > 10_000, $"only {hits} occurrences");
         Assert.True(skipping > 0 && skippingHits > 0, "no field automaton takes the root skip by default, or none has occurrences");
+        Assert.True(hubSets > 50, $"only {hubSets} needle sets have hubs in the hubs-only layout");
     }
 
     /// <summary>Every (needle, start) with OrdinalIgnoreCase IndexOf at every start, sorted.</summary>

@@ -120,9 +120,13 @@ public class AutomatonTests
             for (int s = 0; s + needles[id].Length <= text.Length; s++)
                 if (text.AsSpan(s, needles[id].Length).Equals(needles[id], StringComparison.OrdinalIgnoreCase)) expected.Add((id, s));
         // Plain scan, prefilter, and root skip (forced on whatever the number of characters leaving the root).
+        // Hubs (dense rows beyond the breadth-first prefix): none (sparse states with several children), a few rows for
+        // states with two or more children, and every state with a child while a budget lasts (dense and sparse
+        // states interleaved along paths, sparse leaves skipped by failure shortcuts).
+        foreach (var (hubBudget, hubMin) in new[] { (0, 0), (300, 2), (1000, 1) })
         foreach (var (prefilterMax, rootSkipMax) in new[] { (-1, 0), (int.MaxValue, 0), (-1, int.MaxValue) })
         {
-            var automaton = new NeedleAutomaton(needles, new Alphabet(needles), denseBudget, prefilterMax, rootSkipMax);
+            var automaton = new NeedleAutomaton(needles, new Alphabet(needles), denseBudget, prefilterMax, rootSkipMax, hubBudget, hubMin);
             Assert.Equal(prefilterMax > 0, automaton.HasPrefilter);
             Assert.Equal(rootSkipMax > 0, automaton.HasRootSkip);
             var sink = new Collect { Hits = [] };
