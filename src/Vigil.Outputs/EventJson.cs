@@ -72,13 +72,16 @@ public static class EventJson
     // Field names by id, encoded once for the writer (escaped, UTF-8): most of the text a dump writes is the same few
     // hundred names over and over. Filled as ids are met; a name the encoder refuses (invalid UTF-16) stays unset
     // and is written as a string each time, where the writer reports it as before.
-    private static JsonEncodedText?[] s_names = new JsonEncodedText?[1024];
+    // Entries are objects, so a thread formatting another batch reads either null or a whole entry (a JsonEncodedText
+    // struct is two references: written in place it could be read half-written).
+    private sealed class EncodedName(JsonEncodedText text) { public readonly JsonEncodedText Text = text; }
+    private static EncodedName?[] s_names = new EncodedName?[1024];
     private static readonly Lock NamesGate = new();
 
     private static void WriteName(int id, Utf8JsonWriter w)
     {
         var names = Volatile.Read(ref s_names);
-        if ((uint)id < (uint)names.Length && names[id] is { } known) { w.WritePropertyName(known); return; }
+        if ((uint)id < (uint)names.Length && Volatile.Read(ref names[id]) is { } known) { w.WritePropertyName(known.Text); return; }
         string name = FieldNames.Name(id);
         JsonEncodedText encoded;
         try { encoded = JsonEncodedText.Encode(name, Options.Encoder); }
@@ -91,7 +94,7 @@ public static class EventJson
                 Array.Resize(ref names, Math.Max(id + 1, names.Length * 2));
                 Volatile.Write(ref s_names, names);
             }
-            names[id] = encoded;
+            Volatile.Write(ref names[id], new EncodedName(encoded));
         }
         w.WritePropertyName(encoded);
     }
