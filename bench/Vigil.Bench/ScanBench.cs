@@ -58,18 +58,9 @@ public static class ScanBench
         if (dirs.Length == 0) dirs = [Corpus.OtrfDir, "/tmp/vsim/logs"];
         int passes = int.TryParse(Environment.GetEnvironmentVariable("VIGIL_SCAN_PASSES"), out int p) ? p : 5;
         var rules = Corpus.Collection();
-        var sets = new Dictionary<int, SortedSet<string>>();
-        foreach (var rule in rules)
-            if (RuleFacts.Prefilter(rule) is { } atoms)
-                foreach (var atom in atoms)
-                {
-                    int key = atom.FieldId < 0 ? -1 : FieldNames.Key(atom.FieldId);
-                    if (!sets.TryGetValue(key, out var set)) sets[key] = set = new SortedSet<string>(StringComparer.Ordinal);
-                    set.Add(atom.Needle);
-                }
-        sets.Remove(-1);   // keywords: per bucket in the matcher, not one set
-        var alphabet = new Alphabet(sets.Values.SelectMany(s => s));
-        var needles = sets.ToDictionary(kv => kv.Key, kv => kv.Value.ToList());
+        var needles = RuleFacts.NeedleSetsByField(rules);
+        needles.Remove(-1);   // keywords: per bucket in the matcher, not one set
+        var alphabet = new Alphabet(needles.Values.SelectMany(s => s));
 
         // Both layouts for every field of the collection: table bytes (what BuildAllAutomata would hold).
         var baseline = new Dictionary<int, IScanner>();

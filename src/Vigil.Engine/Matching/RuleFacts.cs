@@ -168,6 +168,24 @@ internal static class RuleFacts
 
     // ---- prefilter atoms ---------------------------------------------------------------------
 
+    /// <summary>The rules' needle sets per field, for the automaton benchmark and tests: by field key (-1: keywords),
+    /// the distinct folded needles of the prefilter atoms, ordinally sorted. Presence atoms have no needle and are left
+    /// out.</summary>
+    internal static Dictionary<int, List<string>> NeedleSetsByField(IEnumerable<CompiledRule> rules)
+    {
+        var sets = new Dictionary<int, HashSet<string>>();
+        foreach (var rule in rules)
+            if (Prefilter(rule) is { } atoms)
+                foreach (var atom in atoms)
+                {
+                    if (atom.Kind == AtomKind.Present) continue;
+                    int key = atom.FieldId < 0 ? -1 : FieldNames.Key(atom.FieldId);
+                    if (!sets.TryGetValue(key, out var set)) sets[key] = set = new HashSet<string>(StringComparer.Ordinal);
+                    set.Add(atom.Needle);
+                }
+        return sets.ToDictionary(kv => kv.Key, kv => kv.Value.Order(StringComparer.Ordinal).ToList());
+    }
+
     /// <summary>Atoms one of which must hold for the rule to match, or null when no such set is known
     /// (the rule is then evaluated on every event its index bucket admits).</summary>
     public static List<Atom>? Prefilter(CompiledRule rule)

@@ -13,7 +13,7 @@ namespace Vigil.Tests.Matching;
 public sealed class RealNeedlesFixture
 {
     /// <summary>Field id (-1: keywords) → distinct folded needles.</summary>
-    public Dictionary<int, List<string>> NeedlesOfField { get; } = [];
+    public Dictionary<int, List<string>> NeedlesOfField { get; }
     /// <summary>Field key → distinct text values (at most <see cref="MaxValuesPerField"/> per field, in reading order).</summary>
     public Dictionary<int, List<string>> ValuesOfField { get; } = [];
     internal Alphabet Alphabet { get; }
@@ -24,16 +24,7 @@ public sealed class RealNeedlesFixture
         var folders = new[] { "rules", "rules-emerging-threats", "rules-threat-hunting" }
             .Select(f => Path.Combine(TestPaths.Shared, "data", "sigma", f)).ToList();
         var rules = RuleLoader.Load(folders, includeBuiltin: true).Rules;
-        var sets = new Dictionary<int, HashSet<string>>();
-        foreach (var rule in rules)
-            if (RuleFacts.Prefilter(rule) is { } atoms)
-                foreach (var atom in atoms.Where(a => a.Kind != AtomKind.Present))   // presence atoms have no needle
-                {
-                    int key = atom.FieldId < 0 ? -1 : FieldNames.Key(atom.FieldId);
-                    if (!sets.TryGetValue(key, out var set)) sets[key] = set = new HashSet<string>(StringComparer.Ordinal);
-                    set.Add(atom.Needle);
-                }
-        foreach (var (field, set) in sets) NeedlesOfField[field] = set.Order(StringComparer.Ordinal).ToList();
+        NeedlesOfField = RuleFacts.NeedleSetsByField(rules);
         Alphabet = new Alphabet(NeedlesOfField.Values.SelectMany(n => n));
 
         var seen = new Dictionary<int, HashSet<string>>();
