@@ -431,29 +431,33 @@ internal sealed class NeedleAutomaton
     /// <summary>The scan without jumps: one transition per character.</summary>
     private void ScanPlain<TSink>(ReadOnlySpan<char> text, int from, ref TSink sink) where TSink : struct, IHitSink
     {
-        ref ushort code = ref MemoryMarshal.GetArrayDataReference(_alphabet.Code);
-        ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
-        ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
-        ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
-        ref int sparse = ref MemoryMarshal.GetArrayDataReference(_sparse);
-        int denseLimit = _denseLimit;
         int v = 0;   // state code (see the remarks on Scan)
         for (int i = from; i < text.Length; i++)
         {
-            char ch = text[i];
-            int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
+            int cls = Class(text[i]);
             if (cls == 0) { v = 0; continue; }   // a character no needle has: back to the root, nothing ends here
-            int next;
-            if (v < denseLimit) next = Unsafe.Add(ref rows, v + cls);
-            else
-            {
-                // A sparse state: its first child answers most steps (deep in the trie, states have one child).
-                ref int r = ref Unsafe.Add(ref sparse, v - denseLimit);
-                next = r == cls ? Unsafe.Add(ref r, 1) : SparseStep(v, cls);
-            }
+            int next = Step(v, cls);
             if (next < 0) next = Report(next, i, text.Length, ref sink);
             v = next;
         }
+    }
+
+    /// <summary>The local class of a character (0: no needle has it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Class(char ch) => ch < 128
+        ? Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_asciiClass), ch)
+        : Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_classOf), Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_alphabet.Code), ch));
+
+    /// <summary>The transition from state code <paramref name="v"/> on class <paramref name="cls"/> (not 0): a code,
+    /// with OutFlag when the target ends a needle. Both scans' step, inlined into their loops.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Step(int v, int cls)
+    {
+        int denseLimit = _denseLimit;
+        if (v < denseLimit) return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_rows), v + cls);
+        // A sparse state: its first child answers most steps (deep in the trie, states have one child).
+        ref int r = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sparse), v - denseLimit);
+        return r == cls ? Unsafe.Add(ref r, 1) : SparseStep(v, cls);
     }
 
     /// <summary>Transition from a sparse state's code on a class its first child does not have: another child
@@ -497,12 +501,6 @@ internal sealed class NeedleAutomaton
     /// keep it there: the scan moves on to the next character in <paramref name="rootChars"/>.</summary>
     private void ScanSkipping<TSink>(ReadOnlySpan<char> text, ref TSink sink, SearchValues<char> rootChars) where TSink : struct, IHitSink
     {
-        ref ushort code = ref MemoryMarshal.GetArrayDataReference(_alphabet.Code);
-        ref ushort classOf = ref MemoryMarshal.GetArrayDataReference(_classOf);
-        ref ushort ascii = ref MemoryMarshal.GetArrayDataReference(_asciiClass);
-        ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
-        ref int sparse = ref MemoryMarshal.GetArrayDataReference(_sparse);
-        int denseLimit = _denseLimit;
         int v = 0;    // state code (see the remarks on Scan); the root's is 0
         int i = -1;   // the root after text[i]
         while (true)
@@ -512,16 +510,9 @@ internal sealed class NeedleAutomaton
             if (skip < 0) return;
             for (i += 1 + skip; i < text.Length; i++)
             {
-                char ch = text[i];
-                int cls = ch < 128 ? Unsafe.Add(ref ascii, ch) : Unsafe.Add(ref classOf, Unsafe.Add(ref code, ch));
+                int cls = Class(text[i]);
                 if (cls == 0) { v = 0; break; }   // a character no needle has: back to the root, nothing ends here
-                int next;
-                if (v < denseLimit) next = Unsafe.Add(ref rows, v + cls);
-                else
-                {
-                    ref int r = ref Unsafe.Add(ref sparse, v - denseLimit);
-                    next = r == cls ? Unsafe.Add(ref r, 1) : SparseStep(v, cls);
-                }
+                int next = Step(v, cls);
                 if (next < 0) next = Report(next, i, text.Length, ref sink);
                 v = next;
                 if (v == 0) break;
