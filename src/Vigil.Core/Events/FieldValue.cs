@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 
 namespace Vigil.Events;
@@ -159,7 +158,7 @@ public readonly struct FieldValue
     }
 
     /// <summary><see cref="FormatSid"/> into <paramref name="dest"/>, without allocating (the matcher and the JSON writer
-    /// format every SID they meet); false when it does not fit.</summary>
+    /// format every SID they meet; FormatSid is this into a buffer); false when it does not fit.</summary>
     public static bool TryFormatSid(ReadOnlySpan<byte> sid, Span<char> dest, out int written)
     {
         written = 0;
@@ -239,16 +238,12 @@ public readonly struct FieldValue
     /// Malformed input is shown as hex rather than thrown.</summary>
     public static string FormatSid(ReadOnlySpan<byte> sid)
     {
-        if (sid.Length < 8) return Convert.ToHexString(sid);
-        int count = sid[1];
-        if (sid.Length < 8 + 4 * count) return Convert.ToHexString(sid);
-        ulong authority = 0;
-        for (int i = 2; i < 8; i++) authority = (authority << 8) | sid[i];
-        var sb = new StringBuilder(16 + count * 11);
-        sb.Append("S-").Append(sid[0]).Append('-').Append(authority);
-        for (int i = 0; i < count; i++)
-            sb.Append('-').Append(BinaryPrimitives.ReadUInt32LittleEndian(sid.Slice(8 + 4 * i, 4)));
-        return sb.ToString();
+        // Room for the longest text: hex of every byte, or "S-255-" + a 48-bit authority (15 digits) and 11 chars per
+        // sub-authority.
+        int most = Math.Max(2 * sid.Length, sid.Length >= 2 ? 21 + 11 * sid[1] : 0);
+        Span<char> buf = most <= 512 ? stackalloc char[512] : new char[most];
+        if (!TryFormatSid(sid, buf, out int n)) throw new InvalidOperationException("SID text longer than its bound");
+        return new string(buf[..n]);
     }
 
     /// <summary>Writes the value as JSON: numbers stay numbers, hex integers and everything else become strings.</summary>

@@ -23,6 +23,7 @@ public class FieldValueFormatTests
     {
         var v = FieldValue.FromSidBytes(sid, 0, sid.Length);
         string expected = v.ToString();
+        Assert.Equal(Reference(sid), expected);
         Assert.Equal(FieldValue.FormatSid(sid), expected);
         Span<char> buf = stackalloc char[256];
         Assert.True(v.TryFormat(buf, out int n));
@@ -47,6 +48,30 @@ public class FieldValueFormatTests
             var v = FieldValue.FromSidBytes(sid, 0, sid.Length);
             Assert.True(v.TryFormat(buf, out int n));
             Assert.Equal(v.ToString(), buf[..n].ToString());
+            Assert.Equal(Reference(sid), v.ToString());
         }
+    }
+
+    [Fact]
+    public void Known_sids_read_as_windows_writes_them()
+    {
+        Assert.Equal("S-1-5-18", FieldValue.FormatSid([1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0]));
+        Assert.Equal("S-1-5-21-2253742117-2054739524-205962475-1111", FieldValue.FormatSid(
+            [1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 0x25, 0x60, 0x55, 0x86, 0x44, 0xD6, 0x78, 0x7A, 0xEB, 0xBC, 0x46, 0x0C, 0x57, 0x04, 0, 0]));
+        var many = new byte[8 + 4 * 200];   // more sub-authorities than the stack buffer holds
+        many[0] = 1; many[1] = 200;
+        Assert.Equal("S-1-0" + string.Concat(Enumerable.Repeat("-0", 200)), FieldValue.FormatSid(many));
+    }
+
+    /// <summary>The SID text as the first version made it (StringBuilder), the reference for the span formatting.</summary>
+    private static string Reference(byte[] sid)
+    {
+        if (sid.Length < 8 || sid.Length < 8 + 4 * sid[1]) return Convert.ToHexString(sid);
+        ulong authority = 0;
+        for (int i = 2; i < 8; i++) authority = (authority << 8) | sid[i];
+        var sb = new System.Text.StringBuilder();
+        sb.Append("S-").Append(sid[0]).Append('-').Append(authority);
+        for (int i = 0; i < sid[1]; i++) sb.Append('-').Append(BitConverter.ToUInt32(sid, 8 + 4 * i));
+        return sb.ToString();
     }
 }
