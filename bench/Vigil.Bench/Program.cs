@@ -21,6 +21,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "cpu") { CpuProfile.Run(args.Skip(1).ToArray()); return 0; }
         if (args.Length > 0 && args[0] == "scan") { ScanBench.Run(args.Skip(1).ToArray()); return 0; }
         if (args.Length > 0 && args[0] == "read") { ReadProfile.Run(args.Skip(1).ToArray()); return 0; }
+        if (args.Length > 0 && args[0] == "startup") { StartupProfile.Run(args.Skip(1).ToArray()); return 0; }
         if (args.Length > 0 && args[0] == "rules") { RuleCostProbe.Run(args.Skip(1).ToArray()); return 0; }
         if (args.Length > 0 && args[0] == "unrouted") { Probe.Unrouted(Corpus.Collection()); return 0; }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

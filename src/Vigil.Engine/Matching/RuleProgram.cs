@@ -16,7 +16,7 @@ namespace Vigil.Engine.Matching;
 /// </summary>
 internal sealed class RuleProgram
 {
-    private readonly (RouteConstraint Constraint, int ConstraintId, ProgramNode Detection)[] _routes;
+    private (RouteConstraint Constraint, int ConstraintId, ProgramNode Detection)[] _routes;
     private readonly ProgramNode _unrouted;
 
     private RuleProgram((RouteConstraint, int, ProgramNode)[] routes, ProgramNode unrouted)
@@ -74,6 +74,34 @@ internal sealed class RuleProgram
             return p;
         }
         return new RuleProgram(rule.Routes.Select(r => (r.Constraint, constraintId(r.Constraint), Of(r.Detection))).ToArray(), Of(rule.Unrouted));
+    }
+
+    /// <summary>
+    /// Replaces the atom ids the program was built with by <paramref name="atomIds"/>[id] and numbers its route
+    /// constraints again with <paramref name="constraintId"/> (in route order). The matcher builds programs in parallel
+    /// with rule-local ids (0, 1, ... in order of first use) and then numbers them for the whole collection, one rule
+    /// after another, which gives every atom and constraint the id a serial build would have given it. Node sharing
+    /// within the rule is kept: each node is renumbered once.
+    /// </summary>
+    public void Renumber(int[] atomIds, Func<RouteConstraint, int> constraintId)
+    {
+        var done = new HashSet<ProgramNode>(ReferenceEqualityComparer.Instance);
+        void Visit(ProgramNode p)
+        {
+            if (!done.Add(p)) return;
+            foreach (var c in p.Children) Visit(c);
+            if (p.GroupsByName is not { } byName) return;
+            foreach (var byGroup in byName)
+                foreach (var group in byGroup)
+                    for (int i = 0; i < group.Length; i++) group[i] = atomIds[group[i]];
+        }
+        for (int i = 0; i < _routes.Length; i++)
+        {
+            var (constraint, _, detection) = _routes[i];
+            _routes[i] = (constraint, constraintId(constraint), detection);
+            Visit(detection);
+        }
+        Visit(_unrouted);
     }
 
     /// <summary>

@@ -187,4 +187,33 @@ public class MatcherEquivalenceTests(CollectionFixture fx, ITestOutputHelper out
     }
 
     private static string Key(Detection d) => $"{d.Origin} {d.Rule.Id} {d.Rule.File}:{d.Rule.Line}";
+
+    /// <summary>The matcher builds rule programs in parallel with rule-local atom ids and numbers them afterwards. The
+    /// atom table and the constraint count must be exactly those of a serial build, which numbers atoms in order of
+    /// first use: the prefilter atoms rule by rule, then each rule's program atoms as the program builder meets them.</summary>
+    [Fact]
+    public void ParallelBuildNumbersAtomsAndConstraintsAsASerialBuild()
+    {
+        var atoms = new List<Atom>();
+        var ids = new Dictionary<Atom, int>(AtomComparer.Instance);
+        int AtomId(Atom a)
+        {
+            if (!ids.TryGetValue(a, out int id)) { ids[a] = id = atoms.Count; atoms.Add(a); }
+            return id;
+        }
+        var constraints = new Dictionary<Vigil.Rules.Logsources.RouteConstraint, int>(RuleProgram.ConstraintComparer.Instance);
+        foreach (var rule in fx.Rules)
+            foreach (var a in RuleFacts.Prefilter(rule) ?? []) AtomId(a);
+        foreach (var rule in fx.Rules)
+            RuleProgram.Build(rule, AtomId, [], c => constraints.TryGetValue(c, out int id) ? id : constraints[c] = constraints.Count);
+
+        for (int round = 0; round < 3; round++)
+        {
+            var m = new CollectionMatcher(fx.Rules);
+            Assert.Equal(atoms.Count, m.AtomTable.Count);
+            for (int i = 0; i < atoms.Count; i++) Assert.True(AtomComparer.Instance.Equals(atoms[i], m.AtomTable[i]), $"atom {i}: {atoms[i]} vs {m.AtomTable[i]}");
+            Assert.Equal(constraints.Count, m.ConstraintCount);
+        }
+        output.WriteLine($"{atoms.Count} atoms, {constraints.Count} route constraints");
+    }
 }
