@@ -21,8 +21,8 @@ public static class StartupProfile
         {
             var options = new RuleLoadOptions { CacheDirectory = cache };
             RuleLoader.Load(Corpus.CollectionFolders, includeBuiltin: true, options);   // fills the cache
-            Console.WriteLine("| round | load CPU s | load wall s | load MB | matcher CPU s | matcher wall s | matcher MB | gc 0/1/2 | matcher stages |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| round | load CPU s | load wall s | load MB | matcher CPU s | matcher wall s | matcher MB | gc 0/1/2 | live MB after load / build | matcher stages |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
             for (int i = 1; i <= rounds; i++)
             {
                 GC.Collect();
@@ -30,9 +30,13 @@ public static class StartupProfile
                 int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
                 var (set, loadCpu, loadWall, loadBytes) = Measure(() => RuleLoader.Load(Corpus.CollectionFolders, includeBuiltin: true, options));
                 if (set.Cache is not { Misses: 0 }) throw new InvalidOperationException($"the parse cache missed: {set.Cache}");
+                long live0 = GC.GetTotalMemory(forceFullCollection: true);
                 var (matcher, mCpu, mWall, mBytes) = Measure(() => new CollectionMatcher(set.Rules));
+                long live1 = GC.GetTotalMemory(forceFullCollection: true);
+                GC.KeepAlive(matcher);
+                GC.KeepAlive(set);
                 Console.WriteLine($"| {i} | {loadCpu:F3} | {loadWall:F3} | {loadBytes / 1048576.0:F0} | {mCpu:F3} | {mWall:F3} | {mBytes / 1048576.0:F0} | "
-                    + $"{GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2} | {matcher.BuildTimes} |");
+                    + $"{GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2} | {live0 / 1048576.0:F0} / {live1 / 1048576.0:F0} | {matcher.BuildTimes} |");
             }
         }
         finally

@@ -39,10 +39,27 @@ internal static class CaseFold
     private static bool EqualsIgnoreCase(char a, char b) =>
         MemoryExtensions.Equals(new ReadOnlySpan<char>(in a), new ReadOnlySpan<char>(in b), StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The folded form of a needle, or null when it holds a lone surrogate or a non-BMP code point with case mappings.</summary>
+    /// <summary>The folded form of a needle, or null when it holds a lone surrogate or a non-BMP code point with case mappings.
+    /// Results are kept (one string per distinct needle text): the matcher folds each needle for the prefilter and again for
+    /// the rule programs, and the collection repeats needles across rules (some 100,000 foldings of far fewer texts), so
+    /// equal needles also share one folded string.</summary>
     public static string? FoldNeedle(string needle)
     {
-        var chars = new char[needle.Length];
+        if (Folded.TryGetValue(needle, out var known)) return ReferenceEquals(known, Unfoldable) ? null : known;
+        var folded = Fold(needle);
+        // Bounded: past the limit (far beyond any rule collection's distinct needles) texts are folded without keeping them.
+        // Counted here: ConcurrentDictionary.Count takes every lock of the table, and the matcher folds on several threads.
+        if (Volatile.Read(ref _kept) < MaxKept && Folded.TryAdd(needle, folded ?? Unfoldable)) Interlocked.Increment(ref _kept);
+        return folded;
+    }
+
+    private const int MaxKept = 1 << 20;
+    private static int _kept;
+    private static readonly string Unfoldable = new('\0', 1);   // a distinct object, compared by reference only
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Folded = new(StringComparer.Ordinal);
+
+    private static string? Fold(string needle)
+    {
         for (int i = 0; i < needle.Length; i++)
         {
             char c = needle[i];
@@ -53,15 +70,16 @@ internal static class CaseFold
                 // upper-cases to them, so OrdinalIgnoreCase equality is plain equality for them.
                 string one = needle.Substring(i, 2);
                 if (one.ToUpperInvariant() != one || one.ToLowerInvariant() != one) return null;
-                chars[i] = c;
-                chars[i + 1] = needle[i + 1];
                 i++;
                 continue;
             }
             if (char.IsLowSurrogate(c)) return null;
-            chars[i] = Canon[c];
         }
-        return new string(chars);
+        // Every code unit becomes its representative (surrogates, valid pairs by now, are their own).
+        return string.Create(needle.Length, needle, static (dst, src) =>
+        {
+            for (int i = 0; i < src.Length; i++) dst[i] = Canon[src[i]];
+        });
     }
 }
 

@@ -62,6 +62,7 @@ public sealed class CollectionMatcher
     public CollectionMatcher(IReadOnlyList<CompiledRule> rules, MatcherOptions? options = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
         _options = options ?? MatcherOptions.Default;
         _rules = rules.ToArray();
         _requirements = new List<Requirement>[_rules.Length];
@@ -76,6 +77,7 @@ public sealed class CollectionMatcher
             _prefilters[i] = _options.UsePrefilter ? RuleFacts.Prefilter(_rules[i]) : null;
         });
         double facts = clock.Elapsed.TotalSeconds;
+        double factsMB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
         var names = new List<string> { Requirement.AbsentChannel, "\0other" };
         var ids = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (var reqs in _requirements)
@@ -86,7 +88,9 @@ public sealed class CollectionMatcher
         _channelIds = ids.GetAlternateLookup<ReadOnlySpan<char>>();
         _channelNames = names.ToArray();
         BuildAutomata();
-        BuildTimes = $"facts {facts:F2} s, programs {_programsSeconds:F2} s (built in parallel {_programsParallelSeconds:F2} s, then numbered), needle sets {clock.Elapsed.TotalSeconds - facts - _programsSeconds:F2} s (automata on first use)";
+        double totalMB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
+        BuildTimes = $"facts {facts:F2} s {factsMB:F0} MB, programs {_programsSeconds:F2} s {_programsMB:F0} MB (built in parallel {_programsParallelSeconds:F2} s, "
+            + $"then numbered), needle sets {clock.Elapsed.TotalSeconds - facts - _programsSeconds:F2} s {totalMB - factsMB - _programsMB:F0} MB (automata on first use)";
         _all = new Lazy<Bucket>(() => BuildBucket(Enumerable.Range(0, _rules.Length).ToArray()));
     }
 
@@ -94,7 +98,7 @@ public sealed class CollectionMatcher
 
     /// <summary>Where construction time went (for the benchmark profile).</summary>
     public string BuildTimes { get; }
-    private double _programsSeconds, _programsParallelSeconds;
+    private double _programsSeconds, _programsParallelSeconds, _programsMB;
 
     /// <summary>Rules that got a needle prefilter (the others are evaluated on every event of their buckets).</summary>
     public int PrefilteredRules => _prefilters.Count(p => p != null);
@@ -434,15 +438,17 @@ public sealed class CollectionMatcher
     /// (and all keyword needles) into one automaton.</summary>
     private void BuildAutomata()
     {
-        var atomIds = new Dictionary<Atom, int>(AtomComparer.Instance);
-        var rulesOfAtom = new List<List<int>>();
+        // Sized for the prefilters' atom references (the distinct atoms are fewer; the programs add some more).
+        var atomIds = new Dictionary<Atom, int>(_prefilters.Sum(p => p?.Count ?? 0), AtomComparer.Instance);
+        // (atom, rule) for every prefilter atom, in rule order: the rule lists per atom are made from them at the end.
+        var pairAtoms = new List<int>();
+        var pairRules = new List<int>();
         int AtomId(Atom atom)
         {
             if (!atomIds.TryGetValue(atom, out int id))
             {
                 id = atomIds.Count;
                 atomIds[atom] = id;
-                rulesOfAtom.Add([]);
             }
             return id;
         }
@@ -456,7 +462,8 @@ public sealed class CollectionMatcher
             foreach (var atom in atoms)
             {
                 int id = AtomId(atom);
-                rulesOfAtom[id].Add(r);
+                pairAtoms.Add(id);
+                pairRules.Add(r);
                 fieldsOfRule[r].Add(atom.FieldId);
                 if (atom.FieldId < 0) keywordAtoms[r].Add(id);
             }
@@ -464,6 +471,7 @@ public sealed class CollectionMatcher
         if (_options.UsePrefilter && _options.UseAtomTests)
         {
             var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            long allocated = GC.GetTotalAllocatedBytes(precise: true);
             var constraintIds = new Dictionary<Vigil.Rules.Logsources.RouteConstraint, int>(RuleProgram.ConstraintComparer.Instance);
             int ConstraintId(Vigil.Rules.Logsources.RouteConstraint c)
             {
@@ -504,6 +512,7 @@ public sealed class CollectionMatcher
             }
             _constraintCount = constraintIds.Count;
             _programsSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            _programsMB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
         }
         _atoms = new Atom[atomIds.Count];
         foreach (var (atom, id) in atomIds) _atoms[id] = atom;
@@ -539,8 +548,12 @@ public sealed class CollectionMatcher
         Array.Fill(byField, -1);
         for (int i = 0; i < fields.Length; i++) byField[fields[i].FieldId] = i;
         _ruleStart = new int[_atoms.Length + 1];
-        for (int a = 0; a < _atoms.Length; a++) _ruleStart[a + 1] = _ruleStart[a] + rulesOfAtom[a].Count;
-        _ruleList = rulesOfAtom.SelectMany(l => l).ToArray();
+        // Counting sort of the pairs by atom; within an atom its rules stay in rule order (a prefilter lists an atom once).
+        foreach (int a in pairAtoms) _ruleStart[a + 1]++;
+        for (int a = 0; a < _atoms.Length; a++) _ruleStart[a + 1] += _ruleStart[a];
+        _ruleList = new int[pairAtoms.Count];
+        var nextOfAtom = _ruleStart[..^1];
+        for (int k = 0; k < pairAtoms.Count; k++) _ruleList[nextOfAtom[pairAtoms[k]]++] = pairRules[k];
         _fields = fields;
         _automatonOfField = byField;
         _automataOfRule = fieldsOfRule.Select(f => f.Where(id => id >= 0).Select(id => byField[id]).ToArray()).ToArray();

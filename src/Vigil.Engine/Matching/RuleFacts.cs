@@ -269,6 +269,7 @@ internal static class RuleFacts
         if (t.All && t.Groups.Length == 0) return null;
         var atoms = new List<Atom>();
         var groups = t.All ? t.Groups.Take(1) : t.Groups;
+        var fields = FieldsRead(t);
         foreach (var g in groups)
             foreach (var nd in g)
             {
@@ -291,21 +292,21 @@ internal static class RuleFacts
                         // One of the regex's necessary literals occurs in every value it matches.
                         if (RegexAtomTexts(nd) is not { } literals) return null;
                         foreach (var lit in literals)
-                            foreach (int f in FieldsRead(t)) atoms.Add(new Atom(f, AtomKind.Contains, lit));
+                            foreach (int f in fields) atoms.Add(new Atom(f, AtomKind.Contains, lit));
                         continue;
                     default: return null;
                 }
                 if (text.Length == 0) return null;   // matches (almost) anything
                 var folded = CaseFold.FoldNeedle(text);
                 if (folded == null) return null;
-                foreach (int f in FieldsRead(t)) atoms.Add(new Atom(f, kind, folded));
+                foreach (int f in fields) atoms.Add(new Atom(f, kind, folded));
             }
         if (t.ExactSet is { } set)
             foreach (var s in set.Set)
             {
                 var folded = s.Length == 0 ? null : CaseFold.FoldNeedle(s);
                 if (folded == null) return null;
-                foreach (int f in FieldsRead(t)) atoms.Add(new Atom(f, AtomKind.Equals, folded));
+                foreach (int f in fields) atoms.Add(new Atom(f, AtomKind.Equals, folded));
             }
         return atoms;
     }
@@ -325,7 +326,7 @@ internal static class RuleFacts
 
     /// <summary>Every field a test may read: its own, then the alternatives of fieldmaps.yml (first present wins,
     /// so a needle under any of them is a necessary condition, not a sufficient one).</summary>
-    private static IEnumerable<int> FieldsRead(FieldTest t) => t.AltFieldIds is { } alts ? [t.FieldId, .. alts] : [t.FieldId];
+    private static int[] FieldsRead(FieldTest t) => t.AltFieldIds is { } alts ? [t.FieldId, .. alts] : [t.FieldId];
 
     /// <summary>
     /// The atoms that decide a field or keyword test exactly, when they can: every needle a plain

@@ -35,7 +35,9 @@ internal sealed class RuleProgram
         ProgramNode Of(Node n)
         {
             if (cache.TryGetValue(n, out var p)) return p;
-            p = new ProgramNode { Kind = n.Kind, Original = n, Children = n.Children.Select(Of).ToArray() };
+            var children = n.Children.Length == 0 ? [] : new ProgramNode[n.Children.Length];
+            for (int i = 0; i < children.Length; i++) children[i] = Of(n.Children[i]);
+            p = new ProgramNode { Kind = n.Kind, Original = n, Children = children };
             if (n.Kind is NodeKind.Field or NodeKind.Keyword)
             {
                 var t = n.Test!;
@@ -68,8 +70,7 @@ internal sealed class RuleProgram
             p.Cost = CostOf(p);
             // The operators are pure and commutative (the compiler orders children by its own cost the same way), so
             // the order changes no answer: tests the marks decide go first, the evaluator's tests last.
-            if (p.Kind is NodeKind.And or NodeKind.Or && p.Children.Length > 1)
-                p.Children = p.Children.Select((c, i) => (c, i)).OrderBy(x => x.c.Cost).ThenBy(x => x.i).Select(x => x.c).ToArray();
+            if (p.Kind is NodeKind.And or NodeKind.Or && p.Children.Length > 1) SortByCost(p.Children);
             cache[n] = p;
             return p;
         }
@@ -168,6 +169,23 @@ internal sealed class RuleProgram
         public void Add(int x) { if (_set.Add(x)) _list.Add(x); }
         public List<int>.Enumerator GetEnumerator() => _list.GetEnumerator();
         public int Count => _list.Count;
+    }
+
+    /// <summary>Stable sort by <see cref="ProgramNode.Cost"/> in place (insertion sort: a node has a handful of children),
+    /// the order of OrderBy(Cost) with ties in their original order.</summary>
+    private static void SortByCost(ProgramNode[] nodes)
+    {
+        for (int i = 1; i < nodes.Length; i++)
+        {
+            var x = nodes[i];
+            int j = i - 1;
+            while (j >= 0 && nodes[j].Cost > x.Cost)
+            {
+                nodes[j + 1] = nodes[j];
+                j--;
+            }
+            nodes[j + 1] = x;
+        }
     }
 
     /// <summary>Rough cost of evaluating a node here: a test the marks decide costs 1, one with necessary atoms 2 (the

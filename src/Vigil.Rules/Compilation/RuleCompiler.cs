@@ -52,6 +52,7 @@ internal sealed class RuleCompiler
     public CompiledRule Compile(SigmaRule rule, IReadOnlyList<SigmaFilter> filters, List<RuleError>? warnings)
     {
         _unresolved = warnings != null ? [] : null;
+        (_valuesOfRule ??= new(ReferenceEqualityComparer.Instance)).Clear();
         try
         {
             var compiled = CompileCore(rule, filters);
@@ -61,8 +62,22 @@ internal sealed class RuleCompiler
                         $"placeholder '%{name}%' has no value: it matches nothing here (a filter using it removes nothing, a selection using it never matches); give it a value with --placeholder NAME=VALUE"));
             return compiled;
         }
-        finally { _unresolved = null; }
+        finally
+        {
+            _unresolved = null;
+            _valuesOfRule.Clear();
+        }
     }
+
+    /// <summary>
+    /// The needles of each value list (field spec) of the rule being compiled on this thread, by spec. A rule is compiled
+    /// once per field naming of its routes (Sysmon's names, Security 4688's, ...), and a value list's needles do not
+    /// depend on the field names (except <c>fieldref</c>, never kept here): the later compilations reuse them instead
+    /// of expanding windash variants, parsing wildcards and building needles again. Empty outside
+    /// <see cref="Compile(SigmaRule, IReadOnlyList{SigmaFilter}, List{RuleError})"/>, so nothing is shared between
+    /// rules or compilers (placeholder values are the compiler's).
+    /// </summary>
+    [ThreadStatic] private static Dictionary<FieldSpec, (Needle[][] Groups, bool AbsentMatches)>? _valuesOfRule;
 
     /// <summary>Compiles a filter's detection on its own (rule field names, no routing) to report its errors
     /// against the filter's file, whether or not any loaded rule is targeted by it.</summary>
@@ -339,6 +354,13 @@ internal sealed class RuleCompiler
         if ((re || cidr) && matchType != MatchType.Exact)
             throw Fail(f, $"'{(re ? "re" : "cidr")}' cannot be combined with contains/startswith/endswith");
 
+        var kept = fieldref ? null : _valuesOfRule;
+        if (kept != null && kept.TryGetValue(f, out var known))
+        {
+            test.Groups = known.Groups;
+            test.AbsentMatches = known.AbsentMatches;
+            return test;
+        }
         var groups = new List<Needle[]>(f.Values.Count);
         foreach (var v in f.Values)
         {
@@ -361,6 +383,7 @@ internal sealed class RuleCompiler
             }
         }
         test.Groups = groups.ToArray();
+        kept?.Add(f, (test.Groups, test.AbsentMatches));
         return test;
     }
 

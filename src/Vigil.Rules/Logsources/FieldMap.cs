@@ -70,11 +70,31 @@ internal sealed class FieldMap
         return list;
     }
 
-    /// <summary>Ids of <see cref="Candidates"/> beyond the first, or null when there are none.</summary>
-    public int[]? AlternativeIds(string name, IReadOnlyDictionary<string, string[]>? sourceFields, string? originalName = null)
+    /// <summary>Ids of <see cref="Candidates"/> beyond the first, or null when there are none. Kept per (name, source
+    /// fields, original name): the compiler asks for every field test of every rule on every route, about the same few
+    /// hundred names (each answer built prefixed names and looked them up again). The map does not change once built,
+    /// and the arrays are shared read-only by the tests that read them.</summary>
+    public int[]? AlternativeIds(string name, IReadOnlyDictionary<string, string[]>? sourceFields, string? originalName = null) =>
+        _alternativeIds.GetOrAdd((name, sourceFields, originalName), static (k, map) =>
+        {
+            var c = map.Candidates(k.Name, k.Source, k.Original);
+            return c.Count <= 1 ? null : c.Skip(1).Select(FieldNames.KeyOf).ToArray();
+        }, this);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, IReadOnlyDictionary<string, string[]>? Source, string? Original), int[]?>
+        _alternativeIds = new(AlternativeKeyComparer.Instance);
+
+    /// <summary>Names compared exactly (a name spelled in another case gets its own entry, with the same answer), source
+    /// field tables by reference.</summary>
+    private sealed class AlternativeKeyComparer : IEqualityComparer<(string Name, IReadOnlyDictionary<string, string[]>? Source, string? Original)>
     {
-        var c = Candidates(name, sourceFields, originalName);
-        return c.Count <= 1 ? null : c.Skip(1).Select(FieldNames.KeyOf).ToArray();
+        public static readonly AlternativeKeyComparer Instance = new();
+        public bool Equals((string Name, IReadOnlyDictionary<string, string[]>? Source, string? Original) a,
+            (string Name, IReadOnlyDictionary<string, string[]>? Source, string? Original) b) =>
+            string.Equals(a.Name, b.Name, StringComparison.Ordinal) && ReferenceEquals(a.Source, b.Source) && string.Equals(a.Original, b.Original, StringComparison.Ordinal);
+        public int GetHashCode((string Name, IReadOnlyDictionary<string, string[]>? Source, string? Original) k) =>
+            HashCode.Combine(StringComparer.Ordinal.GetHashCode(k.Name), k.Source is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(k.Source),
+                k.Original is null ? 0 : StringComparer.Ordinal.GetHashCode(k.Original));
     }
 
     /// <summary>All ids for a name (itself first), for routing fields such as Channel and EventID.</summary>
