@@ -198,7 +198,7 @@ internal static class RuleFacts
             if (atoms == null) return null;
             all.AddRange(atoms);
         }
-        return all.Distinct().ToList();
+        return all.Distinct(AtomComparer.Instance).ToList();
     }
 
     private static List<Atom>? Atoms(Node n)
@@ -236,10 +236,17 @@ internal static class RuleFacts
     /// Presence atoms have the empty needle, so any text alternative is preferred to them.</summary>
     private static bool Better(List<Atom> a, List<Atom> b)
     {
-        int ma = a.Count == 0 ? int.MaxValue : a.Min(x => x.Needle.Length);
-        int mb = b.Count == 0 ? int.MaxValue : b.Min(x => x.Needle.Length);
+        int ma = ShortestNeedle(a), mb = ShortestNeedle(b);
         if (ma != mb) return ma > mb;
         return a.Count < b.Count;
+    }
+
+    /// <summary>The length of the shortest needle, int.MaxValue for no atoms.</summary>
+    private static int ShortestNeedle(List<Atom> atoms)
+    {
+        int min = int.MaxValue;
+        foreach (var x in atoms) if (x.Needle.Length < min) min = x.Needle.Length;
+        return min;
     }
 
     /// <summary>Atoms for a field test (or a keyword test: field id -1, "any field"), one per needle; null when
@@ -355,10 +362,12 @@ internal static class RuleFacts
         // With other names (fieldmaps.yml) the test reads the first present of them. The atoms below are on the
         // test's own name, so they decide it exactly only when that name is present; RuleProgram checks that and
         // leaves the other cases (absent, or only an alternative name present) to the evaluator.
+        // Without 'all' the groups are OR-ed: one list for all of them (what the caller gets), not a list per group.
         var groups = new List<List<Atom>>();
+        List<Atom>? flat = t.All ? null : [];
         foreach (var g in t.Groups)
         {
-            var atoms = new List<Atom>();
+            var atoms = flat ?? [];
             foreach (var nd in g)
             {
                 if (nd.HasNumber) return null;
@@ -389,22 +398,20 @@ internal static class RuleFacts
                 if (folded == null) return null;
                 atoms.Add(new Atom(t.FieldId, kind, folded));
             }
-            groups.Add(atoms);
+            if (flat == null) groups.Add(atoms);
         }
         if (t.ExactSet is { } set)
         {
             // Only without 'all' (see WithExactSet): the set and the remaining needles are all OR-ed.
-            if (t.All) return null;
-            var atoms = new List<Atom>();
+            if (flat == null) return null;
             foreach (var s in set.Set)
             {
                 var folded = s.Length == 0 ? null : CaseFold.FoldNeedle(s);
                 if (folded == null) return null;
-                atoms.Add(new Atom(t.FieldId, AtomKind.Equals, folded));
+                flat.Add(new Atom(t.FieldId, AtomKind.Equals, folded));
             }
-            groups.Add(atoms);
         }
-        if (!t.All) return [groups.SelectMany(g => g).ToList()];
+        if (flat != null) return [flat];
         return groups;
     }
 }

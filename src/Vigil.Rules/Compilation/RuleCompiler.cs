@@ -622,7 +622,15 @@ internal sealed class RuleCompiler
                     if (oc.Kind == n.Kind) kids.AddRange(oc.Children); else kids.Add(oc);
                 }
                 // Stable sort by cost: the operators are commutative and side-effect free, so order never changes results.
-                var sorted = kids.Select((k, i) => (k, i)).OrderBy(t => t.k.Cost).ThenBy(t => t.i).Select(t => t.k).ToArray();
+                // Insertion sort in place (a node has a handful of children): ties keep their order, as OrderBy would.
+                var sorted = kids.ToArray();
+                for (int i = 1; i < sorted.Length; i++)
+                {
+                    var x = sorted[i];
+                    int j = i - 1;
+                    for (; j >= 0 && sorted[j].Cost > x.Cost; j--) sorted[j + 1] = sorted[j];
+                    sorted[j + 1] = x;
+                }
                 int cost = 0;
                 foreach (var k in sorted) cost += k.Cost;
                 return new Node { Kind = n.Kind, Children = sorted, Cost = cost };
