@@ -3,6 +3,7 @@ using Vigil.Campaigns.Entities;
 using Vigil.Campaigns.Linking;
 using Vigil.Campaigns.Operator;
 using Vigil.Campaigns.Scoring;
+using Vigil.Campaigns.Output;
 
 namespace Vigil.Campaigns;
 
@@ -189,30 +190,31 @@ public sealed class CampaignBuilder
         Probe?.Invoke("env");
         // Each group is assembled, judged and turned into its final model at once, so only the campaigns kept stay in memory
         // (a day's hunt assembles ~23,000 groups and keeps ~7,000; drafts carry working sets that the campaign does not need).
-        var built = new List<(double Score, long First, long FirstId, Campaign Campaign)>();
-        informationalOnly = 0;
-        foreach (var (g, members) in groups)
+        // Kept campaigns go to a temporary file as they are built (see CampaignStore): only their rank keys stay in memory.
+        var store = new CampaignStore();
+        try
         {
-            var d = Assemble(facts, hostOf, members, groupProcs.GetValueOrDefault(g) ?? [], groupLinks.GetValueOrDefault(g) ?? [], env);
-            if (d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0 && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0))
+            informationalOnly = 0;
+            foreach (var (g, members) in groups)
             {
-                informationalOnly++;
-                continue;
+                var d = Assemble(facts, hostOf, members, groupProcs.GetValueOrDefault(g) ?? [], groupLinks.GetValueOrDefault(g) ?? [], env);
+                if (d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0 && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0))
+                {
+                    informationalOnly++;
+                    continue;
+                }
+                store.Add(d.ToCampaign(""), d.Score, d.First, d.DetectionIds[0]);
             }
-            built.Add((d.Score, d.First, d.DetectionIds[0], d.ToCampaign("")));
+            Probe?.Invoke("assembled");
+            // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic); ids C1.. by rank.
+            return store.Rank();
         }
-        Probe?.Invoke("assembled");
-        // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic).
-        var ranked = built.OrderByDescending(c => c.Score).ThenBy(c => c.First).ThenBy(c => c.FirstId).ToList();
-        return ranked.Select((c, i) => WithId(c.Campaign, "C" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
     }
-
-    private static Campaign WithId(Campaign c, string id) => new()
-    {
-        Id = id, Score = c.Score, Kind = c.Kind, Hosts = c.Hosts, Users = c.Users, InternalAddresses = c.InternalAddresses,
-        ExternalAddresses = c.ExternalAddresses, Tactics = c.Tactics, Techniques = c.Techniques, FirstSeen = c.FirstSeen, LastSeen = c.LastSeen,
-        DetectionIds = c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = c.Steps, Links = c.Links, Theft = c.Theft,
-    };
 
     private static readonly System.Text.RegularExpressions.Regex CloudKeySearch = new(
         @"aws_secret_access_key|aws_access_key_id|\.aws[\\/]credentials|\bAKIA[0-9A-Z]{12,}|azure_client_secret|GOOGLE_APPLICATION_CREDENTIALS",
