@@ -66,7 +66,8 @@ public sealed class CampaignBuilder
         // 1. Entities of each detection. Detection i is node i; detections of one event share a node per event key (no key
         // strings per detection: a long day has hundreds of thousands).
         for (int i = 0; i < facts.Count; i++) uf.Add();
-        var eventNodes = new Dictionary<string, int>(StringComparer.Ordinal);
+        // Detections of one event join the first detection of that event: a store groups them by place (no key strings).
+        var firstOfEvent = facts is FactStore factStore ? factStore.FirstOfEvent() : FirstOfEvent(facts);
         for (int i = 0; i < facts.Count; i++)
         {
             var d = facts[i];
@@ -74,10 +75,9 @@ public sealed class CampaignBuilder
                 ? (hostMap.HostOf(d.SourceAddress) is { Length: > 0 } h ? h : d.SourceAddress) : "";
             hostOf[i] = host;
             int self = i;
-            if (eventNodes.TryGetValue(d.EventKey, out int sameEvent)) uf.Union(self, sameEvent);
-            else eventNodes[d.EventKey] = self;
+            if (firstOfEvent[i] != self) uf.Union(self, firstOfEvent[i]);
 
-            int p = px.ByGuid(d.ProcessGuid);
+            int p = px.ByGuid(d.ProcessGuidKey);
             if (p < 0 && d.ProcessId >= 0 && host.Length > 0 && d.EventId is not (4624 or 4625 or 4648)) p = px.ByPid(host, d.ProcessId, d.Ticks);
             if (p < 0 && d.EventId is 7045 or 4697 or 4698)
             {
@@ -214,6 +214,19 @@ public sealed class CampaignBuilder
             store.Dispose();
             throw;
         }
+    }
+
+    /// <summary>For each fact, the first fact with the same <see cref="DetectionFact.EventKey"/>.</summary>
+    private static int[] FirstOfEvent(IReadOnlyList<DetectionFact> facts)
+    {
+        var first = new int[facts.Count];
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < facts.Count; i++)
+        {
+            var key = facts[i].EventKey;
+            if (!seen.TryGetValue(key, out first[i])) seen[key] = first[i] = i;
+        }
+        return first;
     }
 
     private static readonly System.Text.RegularExpressions.Regex CloudKeySearch = new(

@@ -53,7 +53,7 @@ public sealed class ContextCollector : IHuntObserver
             room--;
             var host = Global(r.Host);
             if (!r.FromSysmon) _securityKept[host] = _securityKept.GetValueOrDefault(host) + 1;
-            Processes.Add(r with { Host = host, Guid = Global(r.Guid), ParentGuid = Global(r.ParentGuid), Image = Global(r.Image), ParentImage = Global(r.ParentImage),
+            Processes.Add(r with { Host = host, Image = Global(r.Image), ParentImage = Global(r.ParentImage),
                 CommandLine = Global(r.CommandLine), User = Global(r.User) });
         }
         int logons = Logons.Count;
@@ -231,7 +231,8 @@ public sealed class ContextCollector : IHuntObserver
         private void SysmonProcess(Event e)
         {
             var host = HostOf(e);
-            Processes.Add(new ProcRec(e.TimestampTicks, host, Text(e, F.ProcessGuid), PText(e, F.ParentProcessGuid),
+            // The GUIDs are packed into the record (see GuidText): their text is not pooled.
+            Processes.Add(new ProcRec(e.TimestampTicks, host, Text(e, F.ProcessGuid), Text(e, F.ParentProcessGuid),
                 Num(e, F.ProcessId), Num(e, F.ParentProcessId), PText(e, F.Image), PText(e, F.ParentImage), PText(e, F.CommandLine),
                 Pool(Names.Account(null, PText(e, F.User))), Num(e, F.LogonId), true));
         }

@@ -22,7 +22,8 @@ public sealed class ProcessIndex
     public readonly List<ProcRec> Procs = [];
     private readonly int[] _parent;
     private readonly int[] _root;
-    private readonly Dictionary<string, int> _byGuid = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Process by GUID; the key compares as the GUID texts ignoring case did (see <see cref="GuidText"/>).</summary>
+    private readonly Dictionary<GuidText, int> _byGuid = [];
     /// <summary>Per (host, pid) the first process (earliest start); <see cref="_nextSamePid"/> chains the later ones in start
     /// order. Two ints per process instead of a list per key: a long day has hundreds of thousands of processes, nearly
     /// every (host, pid) with just one.</summary>
@@ -40,7 +41,7 @@ public sealed class ProcessIndex
         for (int i = 0; i < Procs.Count; i++)
         {
             var p = Procs[i];
-            if (p.Guid.Length > 0) _byGuid.TryAdd(p.Guid, i);
+            if (!p.GuidKey.IsEmpty) _byGuid.TryAdd(p.GuidKey, i);
             _nextSamePid[i] = -1;
             if (p.Pid >= 0)
             {
@@ -55,8 +56,8 @@ public sealed class ProcessIndex
         for (int i = 0; i < Procs.Count; i++)
         {
             var p = Procs[i];
-            _parent[i] = p.ParentGuid.Length > 0 && _byGuid.TryGetValue(p.ParentGuid, out int g) && g != i ? g
-                : p.ParentGuid.Length == 0 && p.ParentPid >= 0 ? ByPid(p.Host, p.ParentPid, p.Ticks, exclude: i) : -1;
+            _parent[i] = !p.ParentGuidKey.IsEmpty && _byGuid.TryGetValue(p.ParentGuidKey, out int g) && g != i ? g
+                : p.ParentGuidKey.IsEmpty && p.ParentPid >= 0 ? ByPid(p.Host, p.ParentPid, p.Ticks, exclude: i) : -1;
         }
         _root = new int[Procs.Count];
         Array.Fill(_root, -2);
@@ -85,7 +86,9 @@ public sealed class ProcessIndex
         return cur;
     }
 
-    public int ByGuid(string guid) => guid.Length > 0 && _byGuid.TryGetValue(guid, out int i) ? i : -1;
+    public int ByGuid(string guid) => guid.Length > 0 ? ByGuid(new GuidText(guid)) : -1;
+
+    public int ByGuid(GuidText guid) => !guid.IsEmpty && _byGuid.TryGetValue(guid, out int i) ? i : -1;
 
     /// <summary>The process with this pid on this host that started last at or before <paramref name="ticks"/> (+2 s of clock skew).</summary>
     public int ByPid(string host, long pid, long ticks, int exclude = -1)
