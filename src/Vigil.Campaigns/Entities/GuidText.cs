@@ -9,55 +9,62 @@ namespace Vigil.Campaigns.Entities;
 /// </summary>
 public readonly struct GuidText : IEquatable<GuidText>
 {
-    private enum Form : byte { Empty, Lower, Upper, Text }
+    /// <summary>Marks a braced GUID in lower case (rebuilt from the value).</summary>
+    private static readonly object Lower = new();
+    private static readonly object Upper = new();
+
+    /// <summary>A braced GUID spelled in mixed case: the value is the key, the text is kept as given.</summary>
+    private sealed class Mixed(string text) { public readonly string Text = text; }
 
     private readonly Guid _value;
-    /// <summary>The text when it cannot be rebuilt from <see cref="_value"/> (not a braced GUID, or mixed case).</summary>
-    private readonly string? _text;
-    private readonly Form _form;
-    /// <summary>Whether the text is a braced GUID (then <see cref="_value"/> is its value and the equality key).</summary>
-    private readonly bool _isGuid;
+    /// <summary>null: empty; <see cref="Lower"/>/<see cref="Upper"/>: the braced GUID <see cref="_value"/> in that case;
+    /// <see cref="Mixed"/>: a braced GUID in mixed case; a string: any other text (compared ignoring case). One reference
+    /// instead of a text field and two flags keeps the struct at 24 bytes.</summary>
+    private readonly object? _form;
 
     public GuidText(string? text)
     {
         if (string.IsNullOrEmpty(text)) return;
         if (text.Length == 38 && text[0] == '{' && Guid.TryParseExact(text, "B", out _value))
         {
-            _isGuid = true;
             Span<char> lower = stackalloc char[38];
             _value.TryFormat(lower, out _, "B");
-            if (text.AsSpan().SequenceEqual(lower)) { _form = Form.Lower; return; }
+            if (text.AsSpan().SequenceEqual(lower)) { _form = Lower; return; }
             Span<char> upper = stackalloc char[38];
             for (int i = 0; i < 38; i++) upper[i] = char.ToUpperInvariant(lower[i]);
-            if (text.AsSpan().SequenceEqual(upper)) { _form = Form.Upper; return; }
+            _form = text.AsSpan().SequenceEqual(upper) ? Upper : new Mixed(text);
+            return;
         }
-        _form = Form.Text;
-        _text = text;
+        _form = text;
     }
 
-    public bool IsEmpty => _form == Form.Empty;
+    public bool IsEmpty => _form is null;
     /// <summary>Whether the text is held as 16 bytes (not as a string).</summary>
-    public bool IsPacked => _form is Form.Lower or Form.Upper;
+    public bool IsPacked => ReferenceEquals(_form, Lower) || ReferenceEquals(_form, Upper);
+    /// <summary>Whether the text is a braced GUID (then <see cref="Value"/> is its value and its identity).</summary>
+    public bool IsGuid => IsPacked || _form is Mixed;
+    public Guid Value => _value;
 
     public override string ToString() => _form switch
     {
-        Form.Empty => "",
-        Form.Lower => _value.ToString("B"),
-        Form.Upper => _value.ToString("B").ToUpperInvariant(),
-        _ => _text!,
+        null => "",
+        string s => s,
+        Mixed m => m.Text,
+        _ when ReferenceEquals(_form, Lower) => _value.ToString("B"),
+        _ => _value.ToString("B").ToUpperInvariant(),
     };
 
     public bool Equals(GuidText other)
     {
-        if (_isGuid || other._isGuid) return _isGuid && other._isGuid && _value == other._value;
+        if (IsGuid || other.IsGuid) return IsGuid && other.IsGuid && _value == other._value;
         if (IsEmpty || other.IsEmpty) return IsEmpty && other.IsEmpty;
-        return string.Equals(_text, other._text, StringComparison.OrdinalIgnoreCase);
+        return string.Equals((string)_form!, (string)other._form!, StringComparison.OrdinalIgnoreCase);
     }
 
     public override bool Equals(object? obj) => obj is GuidText g && Equals(g);
 
     public override int GetHashCode() =>
-        _isGuid ? _value.GetHashCode() : IsEmpty ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_text!);
+        IsGuid ? _value.GetHashCode() : IsEmpty ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode((string)_form!);
 
     public static bool operator ==(GuidText a, GuidText b) => a.Equals(b);
     public static bool operator !=(GuidText a, GuidText b) => !a.Equals(b);

@@ -22,8 +22,10 @@ public sealed class ProcessIndex
     public readonly List<ProcRec> Procs = [];
     private readonly int[] _parent;
     private readonly int[] _root;
-    /// <summary>Process by GUID; the key compares as the GUID texts ignoring case did (see <see cref="GuidText"/>).</summary>
-    private readonly Dictionary<GuidText, int> _byGuid = [];
+    /// <summary>Process by GUID: braced GUIDs by value (16-byte keys), other texts ignoring case, as one dictionary of
+    /// texts ignoring case did (see <see cref="GuidText"/>).</summary>
+    private readonly Dictionary<Guid, int> _byGuid = [];
+    private readonly Dictionary<GuidText, int> _byGuidText = [];
     /// <summary>Per (host, pid) the first process (earliest start); <see cref="_nextSamePid"/> chains the later ones in start
     /// order. Two ints per process instead of a list per key: a long day has hundreds of thousands of processes, nearly
     /// every (host, pid) with just one.</summary>
@@ -41,7 +43,8 @@ public sealed class ProcessIndex
         for (int i = 0; i < Procs.Count; i++)
         {
             var p = Procs[i];
-            if (!p.GuidKey.IsEmpty) _byGuid.TryAdd(p.GuidKey, i);
+            if (p.GuidKey.IsGuid) _byGuid.TryAdd(p.GuidKey.Value, i);
+            else if (!p.GuidKey.IsEmpty) _byGuidText.TryAdd(p.GuidKey, i);
             _nextSamePid[i] = -1;
             if (p.Pid >= 0)
             {
@@ -56,7 +59,7 @@ public sealed class ProcessIndex
         for (int i = 0; i < Procs.Count; i++)
         {
             var p = Procs[i];
-            _parent[i] = !p.ParentGuidKey.IsEmpty && _byGuid.TryGetValue(p.ParentGuidKey, out int g) && g != i ? g
+            _parent[i] = ByGuid(p.ParentGuidKey) is int g and >= 0 && g != i ? g
                 : p.ParentGuidKey.IsEmpty && p.ParentPid >= 0 ? ByPid(p.Host, p.ParentPid, p.Ticks, exclude: i) : -1;
         }
         _root = new int[Procs.Count];
@@ -88,7 +91,9 @@ public sealed class ProcessIndex
 
     public int ByGuid(string guid) => guid.Length > 0 ? ByGuid(new GuidText(guid)) : -1;
 
-    public int ByGuid(GuidText guid) => !guid.IsEmpty && _byGuid.TryGetValue(guid, out int i) ? i : -1;
+    public int ByGuid(GuidText guid) =>
+        guid.IsGuid ? (_byGuid.TryGetValue(guid.Value, out int i) ? i : -1)
+        : !guid.IsEmpty && _byGuidText.TryGetValue(guid, out int j) ? j : -1;
 
     /// <summary>The process with this pid on this host that started last at or before <paramref name="ticks"/> (+2 s of clock skew).</summary>
     public int ByPid(string host, long pid, long ticks, int exclude = -1)

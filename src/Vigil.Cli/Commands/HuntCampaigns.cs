@@ -22,13 +22,26 @@ public static class HuntCampaigns
     private static IReadOnlyList<Campaign> Build(CampaignCollector collector)
     {
         MemoryLog("before build");
-        if (Environment.GetEnvironmentVariable("VIGIL_MEMLOG") is { Length: > 0 }) CampaignBuilder.Probe = MemoryLog;
+        // The same once more before the campaigns are assembled ("env": the indexes are built, their garbage is not needed).
+        CampaignBuilder.Probe = phase =>
+        {
+            if (phase == "env") Collect();
+            MemoryLog(phase);
+        };
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        // One full, compacting collection at each end of the build: the detection writing before it and the build itself
+        // leave hundreds of MB of garbage (3M events: ~100 MB, then ~200 MB) that a background collection frees only after
+        // the heap has grown further; collected here, the build and then the outputs reuse that memory instead
+        // (3M events: 662 -> see bench/results/2026-11-26-campaign-memory-2.md). Each costs ~0.1-0.2 s.
+        Collect();
         var campaigns = collector.Build();
+        Collect();
         BuildTime = clock.Elapsed;
         MemoryLog("after build");
         return campaigns;
     }
+
+    private static void Collect() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
 
     /// <summary>VIGIL_MEMLOG=1: live managed heap (after a full collection), working set and the process's peak so far, on
     /// stderr, at each campaign phase; VIGIL_MEMLOG=2: the same without forcing a collection (the heap figure then includes
