@@ -9,8 +9,8 @@ namespace Vigil.Campaigns.Entities;
 /// <see cref="DetectionFact.EventKey"/> is built only if read).
 /// <para>
 /// Memory: <see cref="RowBytes"/> bytes per detection, plus each distinct text once (command lines, accounts, hosts...) with
-/// its table entry, where a <see cref="DetectionFact"/> object with its event key string cost ~300 bytes. Process GUIDs
-/// are packed into the row (<see cref="GuidText"/>), not kept as text. A 3M-event day has ~436,000 detections.
+/// its table entry, and each distinct process GUID once (<see cref="GuidText"/>, 24 bytes), where a <see cref="DetectionFact"/>
+/// object with its GUID and event key strings cost ~300 bytes. A 3M-event day has ~436,000 detections.
 /// </para>
 /// <para>Detections of one event are found by <see cref="FirstOfEvent"/> from the rows' (source, offset, line), which replaces
 /// a key string per event.</para>
@@ -23,9 +23,10 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     /// one id into <see cref="_rules"/>.</summary>
     private struct Row
     {
-        public long Id, Ticks, EventId, ProcessId, LogonId, Bytes, Offset, Line;
-        public GuidText ProcessGuid, ParentProcessGuid;
-        public int Rule, Host, Account, TargetAccount, SourceAddress, DestAddress, DestPort, Image, Detail, ServiceName, CloudArn,
+        public long Ticks, ProcessId, LogonId, Bytes, Offset, Line;
+        /// <summary>Ids into <see cref="_guids"/> (0 is the empty GUID text): a process's detections share one entry.</summary>
+        public int ProcessGuid, ParentProcessGuid;
+        public int EventId, Rule, Host, Account, TargetAccount, SourceAddress, DestAddress, DestPort, Image, Detail, ServiceName, CloudArn,
             LogonType, Workstation, TargetServer, Source;
     }
 
@@ -37,6 +38,10 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     private readonly List<Row[]> _chunks = [];
     private int _count;
     private readonly List<string> _texts = [""];
+    private readonly List<GuidText> _guids = [default];
+    private Dictionary<GuidText, int>? _guidIds = new(GuidText.Exact) { [default] = 0 };
+    /// <summary>Fact ids, kept only once one is not its position + 1 (the collector numbers facts 1, 2, ... as added).</summary>
+    private List<long>? _ids;
     private Dictionary<string, int>? _textIds = new(StringComparer.Ordinal) { [""] = 0 };
     private readonly List<RuleInfo> _rules = [];
     /// <summary>Rules by (id, title, level, tactics, techniques); the tag arrays compare by reference (one pair per rule).</summary>
@@ -51,7 +56,7 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     /// else its <see cref="DetectionFact.EventKey"/> (kept as a text).</summary>
     public void Add(DetectionFact f)
     {
-        if (_textIds is null || _ruleIds is null) throw new InvalidOperationException("the fact store is sealed: no more facts can be added");
+        if (_textIds is null || _ruleIds is null || _guidIds is null) throw new InvalidOperationException("the fact store is sealed: no more facts can be added");
         var ruleKey = (f.RuleId, f.RuleTitle, f.Level, f.Tactics, f.Techniques);
         if (!_ruleIds.TryGetValue(ruleKey, out int rule))
         {
@@ -59,11 +64,15 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
             _rules.Add(new RuleInfo(f.RuleId, f.RuleTitle, f.Level, f.Tactics, f.Techniques));
         }
         var place = f.Place ?? (f.EventKey, -1, -1);
+        if (f.EventId is < int.MinValue or > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(f), $"detection {f.Id}: event id {f.EventId} does not fit the fact store's 32 bits");
+        if (_ids is null && f.Id != _count + 1L) _ids = [.. Enumerable.Range(1, _count).Select(i => (long)i)];
+        _ids?.Add(f.Id);
         var row = new Row
         {
-            Id = f.Id, Ticks = f.Ticks, EventId = f.EventId, ProcessId = f.ProcessId, LogonId = f.LogonId, Bytes = f.Bytes,
+            Ticks = f.Ticks, EventId = (int)f.EventId, ProcessId = f.ProcessId, LogonId = f.LogonId, Bytes = f.Bytes,
             Offset = place.Offset, Line = place.Line, Source = Text(place.Source),
-            ProcessGuid = f.ProcessGuidKey, ParentProcessGuid = f.ParentProcessGuidKey,
+            ProcessGuid = Guid(f.ProcessGuidKey), ParentProcessGuid = Guid(f.ParentProcessGuidKey),
             Rule = rule, Host = Text(f.Host), Account = Text(f.Account), TargetAccount = Text(f.TargetAccount),
             SourceAddress = Text(f.SourceAddress), DestAddress = Text(f.DestAddress), DestPort = f.DestPort, Image = Text(f.Image),
             Detail = Text(f.Detail), ServiceName = Text(f.ServiceName), CloudArn = Text(f.CloudArn), LogonType = f.LogonType,
@@ -78,6 +87,18 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
 
     /// <summary>Rows whose event is a key text (facts added without a place): their Source is the key itself.</summary>
     private readonly HashSet<int> _keyTexts = [];
+
+    /// <summary>The id of a GUID text. Keyed by the exact text (GuidText's own equality ignores case, and the fact must give
+    /// back its spelling).</summary>
+    private int Guid(GuidText g)
+    {
+        if (g.IsEmpty) return 0;
+        if (_guidIds!.TryGetValue(g, out int id)) return id;
+        id = _guids.Count;
+        _guids.Add(g);
+        _guidIds[g] = id;
+        return id;
+    }
 
     private int Text(string s)
     {
@@ -94,7 +115,9 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     {
         _textIds = null;
         _ruleIds = null;
+        _guidIds = null;
         _texts.TrimExcess();
+        _guids.TrimExcess();
     }
 
     /// <summary>Empties the store.</summary>
@@ -110,6 +133,11 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
         _rules.Clear();
         _textIds = new(StringComparer.Ordinal) { [""] = 0 };
         _ruleIds = [];
+        _guids.Clear();
+        _guids.Add(default);
+        _guids.TrimExcess();
+        _guidIds = new(GuidText.Exact) { [default] = 0 };
+        _ids = null;
     }
 
     private ref Row At(int i)
@@ -128,9 +156,9 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
             bool keyText = _keyTexts.Count > 0 && _keyTexts.Contains(index);
             return new DetectionFact
             {
-                Id = r.Id, Ticks = r.Ticks, RuleId = rule.Id, RuleTitle = rule.Title, Level = rule.Level, Tactics = rule.Tactics,
+                Id = _ids is null ? index + 1L : _ids[index], Ticks = r.Ticks, RuleId = rule.Id, RuleTitle = rule.Title, Level = rule.Level, Tactics = rule.Tactics,
                 Techniques = rule.Techniques, Host = _texts[r.Host], EventId = r.EventId, Account = _texts[r.Account],
-                TargetAccount = _texts[r.TargetAccount], ProcessGuidKey = r.ProcessGuid, ParentProcessGuidKey = r.ParentProcessGuid,
+                TargetAccount = _texts[r.TargetAccount], ProcessGuidKey = _guids[r.ProcessGuid], ParentProcessGuidKey = _guids[r.ParentProcessGuid],
                 ProcessId = r.ProcessId, LogonId = r.LogonId, SourceAddress = _texts[r.SourceAddress], DestAddress = _texts[r.DestAddress],
                 DestPort = r.DestPort, Bytes = r.Bytes, Image = _texts[r.Image], Detail = _texts[r.Detail], ServiceName = _texts[r.ServiceName],
                 CloudArn = _texts[r.CloudArn], LogonType = r.LogonType, Workstation = _texts[r.Workstation], TargetServer = _texts[r.TargetServer],

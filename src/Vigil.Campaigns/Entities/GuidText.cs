@@ -66,6 +66,28 @@ public readonly struct GuidText : IEquatable<GuidText>
     public override int GetHashCode() =>
         IsGuid ? _value.GetHashCode() : IsEmpty ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode((string)_form!);
 
+    /// <summary>Equality of the exact texts (case matters), for tables that must give back each spelling.</summary>
+    public static IEqualityComparer<GuidText> Exact { get; } = new ExactComparer();
+
+    private sealed class ExactComparer : IEqualityComparer<GuidText>
+    {
+        public bool Equals(GuidText a, GuidText b) => a._form switch
+        {
+            null => b._form is null,
+            string s => b._form is string t && s == t,
+            Mixed m => b._form is Mixed n && m.Text == n.Text,
+            _ => ReferenceEquals(a._form, b._form) && a._value == b._value,
+        };
+
+        public int GetHashCode(GuidText g) => g._form switch
+        {
+            null => 0,
+            string s => s.GetHashCode(),
+            Mixed m => m.Text.GetHashCode(),
+            _ => HashCode.Combine(g._value, ReferenceEquals(g._form, Lower)),
+        };
+    }
+
     public static bool operator ==(GuidText a, GuidText b) => a.Equals(b);
     public static bool operator !=(GuidText a, GuidText b) => !a.Equals(b);
 }

@@ -19,17 +19,18 @@ public sealed class ProcessIndex
         "sihost.exe", "ccmexec.exe", "mmc.exe", "w3wp.exe", "sqlservr.exe",
     };
 
-    public readonly List<ProcRec> Procs = [];
+    public readonly List<ProcRec> Procs;
     private readonly int[] _parent;
     private readonly int[] _root;
     /// <summary>Process by GUID: braced GUIDs by value (16-byte keys), other texts ignoring case, as one dictionary of
     /// texts ignoring case did (see <see cref="GuidText"/>).</summary>
-    private readonly Dictionary<Guid, int> _byGuid = [];
+    private readonly Dictionary<Guid, int> _byGuid;
     private readonly Dictionary<GuidText, int> _byGuidText = [];
     /// <summary>Per (host, pid) the first process (earliest start); <see cref="_nextSamePid"/> chains the later ones in start
     /// order. Two ints per process instead of a list per key: a long day has hundreds of thousands of processes, nearly
     /// every (host, pid) with just one.</summary>
-    private readonly Dictionary<(string Host, long Pid), int> _byPid = [];
+    /// <summary>First and last of each chain; the last is needed only while building (one dictionary instead of two).</summary>
+    private readonly Dictionary<(string Host, long Pid), (int First, int Last)> _byPid;
     private readonly int[] _nextSamePid;
     /// <summary>Per host, process indexes in time order (for window scans).</summary>
     public readonly Dictionary<string, List<int>> ByHost = new(StringComparer.Ordinal);
@@ -37,9 +38,14 @@ public sealed class ProcessIndex
     public ProcessIndex(IReadOnlyList<ProcRec> all)
     {
         var sysmonHosts = new HashSet<string>(all.Where(p => p.FromSysmon).Select(p => p.Host), StringComparer.Ordinal);
-        foreach (var p in all.Where(p => p.FromSysmon || !sysmonHosts.Contains(p.Host)).OrderBy(p => p.Ticks)) Procs.Add(p);
+        // Sized once: a long day has ~500,000 processes, and growing by doubling left up to half of each table unused.
+        var kept = all.Where(p => p.FromSysmon || !sysmonHosts.Contains(p.Host)).ToArray();
+        Procs = new List<ProcRec>(kept.Length);
+        Procs.AddRange(kept.OrderBy(p => p.Ticks));
+        kept = null;
+        _byGuid = new Dictionary<Guid, int>(Procs.Count);
+        _byPid = new Dictionary<(string Host, long Pid), (int First, int Last)>(Procs.Count);
         _nextSamePid = new int[Procs.Count];
-        var lastSamePid = new Dictionary<(string Host, long Pid), int>();
         for (int i = 0; i < Procs.Count; i++)
         {
             var p = Procs[i];
@@ -48,9 +54,9 @@ public sealed class ProcessIndex
             _nextSamePid[i] = -1;
             if (p.Pid >= 0)
             {
-                if (lastSamePid.TryGetValue((p.Host, p.Pid), out int last)) _nextSamePid[last] = i;
-                else _byPid[(p.Host, p.Pid)] = i;
-                lastSamePid[(p.Host, p.Pid)] = i;
+                ref var chain = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byPid, (p.Host, p.Pid), out bool exists);
+                if (exists) { _nextSamePid[chain.Last] = i; chain.Last = i; }
+                else chain = (i, i);
             }
             if (!ByHost.TryGetValue(p.Host, out var h)) ByHost[p.Host] = h = [];
             h.Add(i);
@@ -98,7 +104,8 @@ public sealed class ProcessIndex
     /// <summary>The process with this pid on this host that started last at or before <paramref name="ticks"/> (+2 s of clock skew).</summary>
     public int ByPid(string host, long pid, long ticks, int exclude = -1)
     {
-        if (pid < 0 || !_byPid.TryGetValue((host, pid), out int first)) return -1;
+        if (pid < 0 || !_byPid.TryGetValue((host, pid), out var chain)) return -1;
+        int first = chain.First;
         int best = -1;
         long limit = ticks + TimeSpan.TicksPerSecond * 2;
         for (int i = first; i >= 0; i = _nextSamePid[i])

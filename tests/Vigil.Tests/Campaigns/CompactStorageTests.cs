@@ -106,6 +106,14 @@ public sealed class CompactStorageTests
         foreach (var f in objects) fromObjects.Add(f);
         Assert.Equal(objects.Select(f => f.EventKey), fromObjects.Select(f => f.EventKey));
         Assert.Equal(first, fromObjects.FirstOfEvent());
+        // Ids that are not the positions 1, 2, ... (facts made elsewhere) are kept as given.
+        var renumbered = new FactStore();
+        renumbered.Add(objects[0]);
+        var odd = DetectionFact.From(1000, detections[1], pool, "#0");
+        renumbered.Add(odd);
+        Assert.Equal([objects[0].Id, 1000L], renumbered.Select(f => f.Id));
+        Assert.Equal(odd.EventKey, renumbered[1].EventKey);
+        Assert.True(FactStore.RowBytes <= 120, $"a fact row is {FactStore.RowBytes} bytes");
 
         var fromList = Json(CampaignBuilder.Build(objects, collector.Context));
         var fromStore = Json(CampaignBuilder.Build(store, collector.Context));
