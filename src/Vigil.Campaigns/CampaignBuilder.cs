@@ -95,8 +95,7 @@ public sealed class CampaignBuilder
             if (p >= 0)
             {
                 uf.Union(self, uf.Node(LateralLinker.ProcKey(px, p)));
-                var pr = px.Procs[p];
-                if (!Names.IsSystemLogon(pr.LogonId)) uf.Union(self, uf.Node(LateralLinker.SessionKey(pr.Host, pr.LogonId)));
+                if (!Names.IsSystemLogon(px.LogonId(p))) uf.Union(self, uf.Node(LateralLinker.SessionKey(px.Host(p), px.LogonId(p))));
             }
             if (!Names.IsSystemLogon(d.LogonId) && host.Length > 0 && d.EventId is not (4625))
                 uf.Union(self, uf.Node(LateralLinker.SessionKey(host, d.LogonId)));
@@ -118,7 +117,7 @@ public sealed class CampaignBuilder
             var source = hostMap.HostOf(d.SourceAddress);
             if (source.Length == 0) continue;
             var busiest = px.Window(source, d.Ticks - TimeSpan.TicksPerMinute * 2, d.Ticks + TimeSpan.TicksPerSecond * 30)
-                .Where(p => !Names.IsSystemLogon(px.Procs[p].LogonId) || !ProcessIndex.IsHub(px.Procs[px.Root(p)].Image))
+                .Where(p => !Names.IsSystemLogon(px.LogonId(p)) || !ProcessIndex.IsHub(px.Image(px.Root(p))))
                 .GroupBy(px.Root).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Max()).FirstOrDefault();
             if (busiest is not null) uf.Union(i, uf.Node(LateralLinker.ProcKey(px, busiest.Key)));
         }
@@ -168,9 +167,8 @@ public sealed class CampaignBuilder
         {
             int root = px.Root(i);
             if (!rootGroup.TryGetValue(root, out int g)) rootGroup[root] = g = uf.FindKey(LateralLinker.ProcKey(px, i));
-            var pr = px.Procs[i];
-            if ((g < 0 || !groups.ContainsKey(g)) && networkSessions.Contains((pr.Host, pr.LogonId)))
-                g = uf.FindKey(LateralLinker.SessionKey(pr.Host, pr.LogonId));
+            if ((g < 0 || !groups.ContainsKey(g)) && networkSessions.Contains((px.Host(i), px.LogonId(i))))
+                g = uf.FindKey(LateralLinker.SessionKey(px.Host(i), px.LogonId(i)));
             if (g < 0 || !groups.ContainsKey(g)) continue;
             if (!groupProcs.TryGetValue(g, out var l)) groupProcs[g] = l = [];
             l.Add(i);
@@ -240,7 +238,7 @@ public sealed class CampaignBuilder
         // A search is a process tree (its key) or a detection (its node, Key null).
         var searches = new List<(long Ticks, string? Key, int Fact)>();
         for (int i = 0; i < px.Count; i++)
-            if (CloudKeySearch.IsMatch(px.Procs[i].CommandLine)) searches.Add((px.Procs[i].Ticks, LateralLinker.ProcKey(px, i), -1));
+            if (CloudKeySearch.IsMatch(px.CommandLine(i))) searches.Add((px.Ticks(i), LateralLinker.ProcKey(px, i), -1));
         for (int i = 0; i < facts.Count; i++)
             if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, null, i));
         if (searches.Count == 0) return;
@@ -270,7 +268,7 @@ public sealed class CampaignBuilder
         if (name.Length < 3) return -1;
         int best = -1;
         foreach (int i in px.Window(host, ticks - TimeSpan.TicksPerMinute * 2, ticks + TimeSpan.TicksPerSecond * 5))
-            if (px.Procs[i].CommandLine.Contains(name, StringComparison.OrdinalIgnoreCase)) best = i;
+            if (px.CommandLine(i).Contains(name, StringComparison.OrdinalIgnoreCase)) best = i;
         return best;
     }
 

@@ -22,7 +22,8 @@ public sealed class ContextCollector : IHuntObserver
     public int MaxCloud { get; init; } = 1_000_000;
     public int MaxFlows { get; init; } = 1_000_000;
 
-    public List<ProcRec> Processes { get; } = [];
+    /// <summary>Process creations, compact (see <see cref="ProcStore"/>).</summary>
+    public ProcStore Processes { get; } = new();
     public List<LogonRec> Logons { get; } = [];
     public List<ServiceRec> Services { get; } = [];
     public List<ConnRec> Connections { get; } = [];
@@ -92,7 +93,7 @@ public sealed class ContextCollector : IHuntObserver
     /// <summary>Drops the 4688 records kept for hosts that have since shown Sysmon process creations.</summary>
     private void DropSuperseded()
     {
-        Processes.RemoveAll(r => !r.FromSysmon && _sysmonHosts.Contains(r.Host));
+        Processes.RemoveWhere(i => !Processes.FromSysmon(i) && _sysmonHosts.Contains(Processes.Host(i)));
         foreach (var h in _securityKept.Keys.Where(_sysmonHosts.Contains).ToList()) _securityKept.Remove(h);
     }
 

@@ -15,6 +15,15 @@ public sealed record ProcRec(long Ticks, string Host, string Guid, string Parent
 
     public string Guid { get => _guid.ToString(); init => _guid = new GuidText(value); }
     public string ParentGuid { get => _parentGuid.ToString(); init => _parentGuid = new GuidText(value); }
+    /// <summary>A record from its packed GUIDs (no text to parse again).</summary>
+    internal ProcRec(long ticks, string host, GuidText guid, GuidText parentGuid, long pid, long parentPid, string image, string parentImage,
+        string commandLine, string user, long logonId, bool fromSysmon)
+        : this(ticks, host, "", "", pid, parentPid, image, parentImage, commandLine, user, logonId, fromSysmon)
+    {
+        _guid = guid;
+        _parentGuid = parentGuid;
+    }
+
     public GuidText GuidKey => _guid;
     public GuidText ParentGuidKey => _parentGuid;
 }

@@ -22,6 +22,23 @@ public readonly struct GuidText : IEquatable<GuidText>
     /// instead of a text field and two flags keeps the struct at 24 bytes.</summary>
     private readonly object? _form;
 
+    private GuidText(Guid value, object? form) { _value = value; _form = form; }
+
+    /// <summary>The parts a compact table stores: kind (0 empty, 1 lower-case GUID, 2 upper-case GUID, 3 mixed-case GUID,
+    /// 4 other text), the value (kinds 1-3) and the text (kinds 3-4).</summary>
+    internal byte Kind => _form switch { null => 0, string => 4, Mixed => 3, _ => ReferenceEquals(_form, Lower) ? (byte)1 : (byte)2 };
+    internal string? TextPart => _form switch { string s => s, Mixed m => m.Text, _ => null };
+
+    internal static GuidText FromParts(byte kind, Guid value, string? text) => kind switch
+    {
+        0 => default,
+        1 => new GuidText(value, Lower),
+        2 => new GuidText(value, Upper),
+        3 => new GuidText(value, new Mixed(text ?? throw new ArgumentNullException(nameof(text)))),
+        4 => new GuidText(default, text ?? throw new ArgumentNullException(nameof(text))),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "GUID text kind is 0-4"),
+    };
+
     public GuidText(string? text)
     {
         if (string.IsNullOrEmpty(text)) return;

@@ -28,9 +28,10 @@ public static class LateralLinker
         var sessionProcs = new Dictionary<(string, long), List<int>>();
         for (int i = 0; i < px.Count; i++)
         {
-            var p = px.Procs[i];
-            if (Names.IsSystemLogon(p.LogonId)) continue;
-            if (!sessionProcs.TryGetValue((p.Host, p.LogonId), out var l)) sessionProcs[(p.Host, p.LogonId)] = l = [];
+            long logon = px.LogonId(i);
+            if (Names.IsSystemLogon(logon)) continue;
+            var host = px.Host(i);
+            if (!sessionProcs.TryGetValue((host, logon), out var l)) sessionProcs[(host, logon)] = l = [];
             if (l.Count < 64) l.Add(i);
         }
         var connsByHost = new Dictionary<string, List<ConnRec>>(StringComparer.Ordinal);
@@ -59,8 +60,8 @@ public static class LateralLinker
             if (sessionProcs.TryGetValue((to, logon.LogonId), out var inSession))
                 foreach (int i in inSession)
                 {
-                    var img = Names.ImageName(px.Procs[i].Image);
-                    var parentImg = Names.ImageName(px.Procs[i].ParentImage);
+                    var img = Names.ImageName(px.Image(i));
+                    var parentImg = Names.ImageName(px.ParentImage(i));
                     if (c.Method == "network-logon")
                     {
                         if (img == "wsmprovhost.exe" || parentImg == "wsmprovhost.exe" || img == "winrshost.exe" || parentImg == "winrshost.exe") c.Method = "winrm";
@@ -154,10 +155,10 @@ public static class LateralLinker
                     if (c.Method is "network-logon" or "smb") c.Method = MethodOfTool(x.ProcessName) ?? c.Method;
                 }
         foreach (int i in px.Window(c.From, c.Logon.Ticks - 300 * Second, hi))
-            if (Mentions(px.Procs[i].CommandLine, c.To))
+            if (Mentions(px.CommandLine(i), c.To))
             {
                 c.FromKeys.Add(ProcKey(px, i));
-                if (c.Method is "network-logon" or "smb") c.Method = MethodOfCommand(px.Procs[i].CommandLine) ?? c.Method;
+                if (c.Method is "network-logon" or "smb") c.Method = MethodOfCommand(px.CommandLine(i)) ?? c.Method;
             }
     }
 
@@ -169,7 +170,7 @@ public static class LateralLinker
         var image = Names.ImageName(Environment.ExpandEnvironmentVariables(s.ImagePath.Trim().Trim('"').Split(' ')[0]));
         if (image.Length == 0) return -1;
         foreach (int i in px.Window(host, s.Ticks - 5 * Second, s.Ticks + 120 * Second))
-            if (Names.ImageName(px.Procs[i].Image) == image) return i;
+            if (Names.ImageName(px.Image(i)) == image) return i;
         return -1;
     }
 

@@ -19,7 +19,12 @@ public sealed class ProcessIndex
         "sihost.exe", "ccmexec.exe", "mmc.exe", "w3wp.exe", "sqlservr.exe",
     };
 
-    public readonly List<ProcRec> Procs;
+    /// <summary>The processes in start order (index i is the i-th to start), read from the store as records on demand;
+    /// the builder's passes over all of them use the field accessors (<see cref="Ticks"/>, <see cref="Host"/>...) instead.</summary>
+    public readonly IReadOnlyList<ProcRec> Procs;
+    private readonly ProcStore _store;
+    /// <summary>Store position of the i-th process to start.</summary>
+    private readonly int[] _order;
     private readonly int[] _parent;
     private readonly int[] _root;
     /// <summary>Process by GUID: braced GUIDs by value (16-byte keys), other texts ignoring case, as one dictionary of
@@ -28,8 +33,7 @@ public sealed class ProcessIndex
     private readonly Dictionary<GuidText, int> _byGuidText = [];
     /// <summary>Per (host, pid) the first process (earliest start); <see cref="_nextSamePid"/> chains the later ones in start
     /// order. Two ints per process instead of a list per key: a long day has hundreds of thousands of processes, nearly
-    /// every (host, pid) with just one.</summary>
-    /// <summary>First and last of each chain; the last is needed only while building (one dictionary instead of two).</summary>
+    /// every (host, pid) with just one. The last of each chain is kept too (needed while building; one dictionary, not two).</summary>
     private readonly Dictionary<(string Host, long Pid), (int First, int Last)> _byPid;
     private readonly int[] _nextSamePid;
     /// <summary>Per host, process indexes in time order (for window scans).</summary>
@@ -37,43 +41,90 @@ public sealed class ProcessIndex
 
     public ProcessIndex(IReadOnlyList<ProcRec> all)
     {
-        var sysmonHosts = new HashSet<string>(all.Where(p => p.FromSysmon).Select(p => p.Host), StringComparer.Ordinal);
-        // Sized once: a long day has ~500,000 processes, and growing by doubling left up to half of each table unused.
-        var kept = all.Where(p => p.FromSysmon || !sysmonHosts.Contains(p.Host)).ToArray();
-        Procs = new List<ProcRec>(kept.Length);
-        Procs.AddRange(kept.OrderBy(p => p.Ticks));
-        kept = null;
-        _byGuid = new Dictionary<Guid, int>(Procs.Count);
-        _byPid = new Dictionary<(string Host, long Pid), (int First, int Last)>(Procs.Count);
-        _nextSamePid = new int[Procs.Count];
-        for (int i = 0; i < Procs.Count; i++)
+        if (all is ProcStore store) _store = store;
+        else
         {
-            var p = Procs[i];
-            if (p.GuidKey.IsGuid) _byGuid.TryAdd(p.GuidKey.Value, i);
-            else if (!p.GuidKey.IsEmpty) _byGuidText.TryAdd(p.GuidKey, i);
+            _store = new ProcStore();
+            foreach (var p in all) _store.Add(p);
+        }
+        var s = _store;
+        var sysmonHosts = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i)) sysmonHosts.Add(s.Host(i));
+        // Start order, stable (equal times keep the store's order); sized once: a long day has ~500,000 processes, and
+        // growing by doubling left up to half of each table unused.
+        var kept = new List<int>(s.Count);
+        for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i) || !sysmonHosts.Contains(s.Host(i))) kept.Add(i);
+        var ticks = kept.Select(s.Ticks).ToArray();
+        _order = kept.ToArray();
+        kept = null;
+        Array.Sort(ticks, _order, Comparer<long>.Default);
+        StableTies(ticks, _order);
+        ticks = null;
+        Procs = new View(this);
+        int n = _order.Length;
+        _byGuid = new Dictionary<Guid, int>(n);
+        _byPid = new Dictionary<(string Host, long Pid), (int First, int Last)>(n);
+        _nextSamePid = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            var guid = GuidKey(i);
+            if (guid.IsGuid) _byGuid.TryAdd(guid.Value, i);
+            else if (!guid.IsEmpty) _byGuidText.TryAdd(guid, i);
             _nextSamePid[i] = -1;
-            if (p.Pid >= 0)
+            var host = Host(i);
+            long pid = s.Pid(_order[i]);
+            if (pid >= 0)
             {
-                ref var chain = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byPid, (p.Host, p.Pid), out bool exists);
+                ref var chain = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byPid, (host, pid), out bool exists);
                 if (exists) { _nextSamePid[chain.Last] = i; chain.Last = i; }
                 else chain = (i, i);
             }
-            if (!ByHost.TryGetValue(p.Host, out var h)) ByHost[p.Host] = h = [];
+            if (!ByHost.TryGetValue(host, out var h)) ByHost[host] = h = [];
             h.Add(i);
         }
-        _parent = new int[Procs.Count];
-        for (int i = 0; i < Procs.Count; i++)
+        _parent = new int[n];
+        for (int i = 0; i < n; i++)
         {
-            var p = Procs[i];
-            _parent[i] = ByGuid(p.ParentGuidKey) is int g and >= 0 && g != i ? g
-                : p.ParentGuidKey.IsEmpty && p.ParentPid >= 0 ? ByPid(p.Host, p.ParentPid, p.Ticks, exclude: i) : -1;
+            var parentGuid = s.ParentGuidKey(_order[i]);
+            long parentPid = s.ParentPid(_order[i]);
+            _parent[i] = ByGuid(parentGuid) is int g and >= 0 && g != i ? g
+                : parentGuid.IsEmpty && parentPid >= 0 ? ByPid(Host(i), parentPid, Ticks(i), exclude: i) : -1;
         }
-        _root = new int[Procs.Count];
+        _root = new int[n];
         Array.Fill(_root, -2);
-        for (int i = 0; i < Procs.Count; i++) Root(i);
+        for (int i = 0; i < n; i++) Root(i);
     }
 
-    public int Count => Procs.Count;
+    /// <summary>Array.Sort is not stable: within each run of equal times, put the store positions back in ascending order
+    /// (what a stable sort of the store's order gives).</summary>
+    private static void StableTies(long[] ticks, int[] order)
+    {
+        for (int a = 0; a < ticks.Length;)
+        {
+            int b = a + 1;
+            while (b < ticks.Length && ticks[b] == ticks[a]) b++;
+            if (b - a > 1) Array.Sort(order, a, b - a);
+            a = b;
+        }
+    }
+
+    public long Ticks(int i) => _store.Ticks(_order[i]);
+    public string Host(int i) => _store.Host(_order[i]);
+    public long LogonId(int i) => _store.LogonId(_order[i]);
+    public string Image(int i) => _store.Image(_order[i]);
+    public string ParentImage(int i) => _store.ParentImage(_order[i]);
+    public string CommandLine(int i) => _store.CommandLine(_order[i]);
+    public GuidText GuidKey(int i) => _store.GuidKey(_order[i]);
+
+    private sealed class View(ProcessIndex px) : IReadOnlyList<ProcRec>
+    {
+        public ProcRec this[int index] => px._store[px._order[index]];
+        public int Count => px._order.Length;
+        public IEnumerator<ProcRec> GetEnumerator() { for (int i = 0; i < Count; i++) yield return this[i]; }
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    public int Count => _order.Length;
     public int Parent(int i) => _parent[i];
 
     /// <summary>The top of the tree <paramref name="i"/> belongs to (below any hub process).</summary>
@@ -88,7 +139,7 @@ public sealed class ProcessIndex
             if (_root[cur] != -2) { cur = _root[cur]; break; }
             path.Add(cur);
             int par = _parent[cur];
-            if (par < 0 || Hubs.Contains(Names.ImageName(Procs[par].Image)) || path.Count > 64 || path.Contains(par)) break;
+            if (par < 0 || Hubs.Contains(Names.ImageName(Image(par))) || path.Count > 64 || path.Contains(par)) break;
             cur = par;
         }
         foreach (int p in path) _root[p] = cur;
@@ -111,7 +162,7 @@ public sealed class ProcessIndex
         for (int i = first; i >= 0; i = _nextSamePid[i])
         {
             if (i == exclude) continue;
-            if (Procs[i].Ticks <= limit) best = i; else break;
+            if (Ticks(i) <= limit) best = i; else break;
         }
         return best;
     }
@@ -121,8 +172,8 @@ public sealed class ProcessIndex
     {
         if (!ByHost.TryGetValue(host, out var l)) yield break;
         int lo = 0, hi = l.Count;
-        while (lo < hi) { int mid = (lo + hi) / 2; if (Procs[l[mid]].Ticks < from) lo = mid + 1; else hi = mid; }
-        for (int k = lo; k < l.Count && Procs[l[k]].Ticks <= to; k++) yield return l[k];
+        while (lo < hi) { int mid = (lo + hi) / 2; if (Ticks(l[mid]) < from) lo = mid + 1; else hi = mid; }
+        for (int k = lo; k < l.Count && Ticks(l[k]) <= to; k++) yield return l[k];
     }
 
     public static bool IsHub(string image) => Hubs.Contains(Names.ImageName(image));
