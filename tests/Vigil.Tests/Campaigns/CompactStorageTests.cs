@@ -62,6 +62,51 @@ public sealed class CompactStorageTests
         Assert.Equal(new GuidText(real[1]), p.ParentGuidKey);
     }
 
+    /// <summary>The context's process rows read back as the records added (GUID spellings, texts, numbers, flags), the field
+    /// accessors agree with them, removal keeps the others in order, and the process index over the store links the same
+    /// parents as over the records.</summary>
+    [Fact]
+    public void Proc_store_reads_back_the_process_records()
+    {
+        var (collector, _) = Hunt();
+        var store = collector.Context.Processes;
+        Assert.True(store.Count >= 100, $"only {store.Count} process records");
+        Assert.True(ProcStore.RowBytes <= 96, $"a process row is {ProcStore.RowBytes} bytes");
+        // The same records again, with GUIDs respelled (upper, mixed case, not a GUID) and a 4688-style record without any.
+        var records = store.ToList();
+        var odd = new List<ProcRec>(records.Take(200));
+        odd.Add(records[0] with { Guid = records[0].Guid.ToUpperInvariant(), ParentGuid = records[0].Guid[..10].ToUpperInvariant() + records[0].Guid[10..] });
+        odd.Add(records[1] with { Guid = "not-a-guid", ParentGuid = "", Pid = long.MaxValue, LogonId = -1, FromSysmon = false, CommandLine = "x\ud800" });
+        var copy = new ProcStore();
+        foreach (var r in odd) copy.Add(r);
+        Assert.Equal(odd.Count, copy.Count);
+        for (int i = 0; i < odd.Count; i++)
+        {
+            Assert.Equal(odd[i], copy[i]);
+            Assert.Equal((odd[i].Guid, odd[i].ParentGuid), (copy[i].Guid, copy[i].ParentGuid));
+            Assert.Equal((odd[i].Ticks, odd[i].Host, odd[i].Pid, odd[i].ParentPid, odd[i].LogonId, odd[i].Image, odd[i].ParentImage, odd[i].CommandLine, odd[i].User, odd[i].FromSysmon),
+                (copy.Ticks(i), copy.Host(i), copy.Pid(i), copy.ParentPid(i), copy.LogonId(i), copy.Image(i), copy.ParentImage(i), copy.CommandLine(i), copy.User(i), copy.FromSysmon(i)));
+        }
+        // Removal: every third row goes, the rest keep their order.
+        int removed = copy.RemoveWhere(i => i % 3 == 0);
+        Assert.Equal(odd.Count - odd.Where((_, i) => i % 3 != 0).Count(), removed);
+        Assert.Equal(odd.Where((_, i) => i % 3 != 0), copy);
+        copy.Add(odd[0]);
+        Assert.Equal(odd[0], copy[^1]);
+
+        // The index over the store and over a plain list of the same records: the same trees.
+        var overStore = new Vigil.Campaigns.Linking.ProcessIndex(store);
+        var overList = new Vigil.Campaigns.Linking.ProcessIndex(records);
+        Assert.Equal(overList.Count, overStore.Count);
+        for (int i = 0; i < overStore.Count; i++)
+        {
+            Assert.Equal(overList.Procs[i], overStore.Procs[i]);
+            Assert.Equal(overList.Parent(i), overStore.Parent(i));
+            Assert.Equal(overList.Root(i), overStore.Root(i));
+        }
+        Assert.Contains(Enumerable.Range(0, overStore.Count), i => overStore.Parent(i) >= 0);
+    }
+
     /// <summary>Facts taken by the collector (compact rows) read back equal, field by field, to facts taken the former way
     /// (one object each, event key strings), and both build the same campaigns.</summary>
     [Fact]
