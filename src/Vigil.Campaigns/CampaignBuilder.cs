@@ -45,7 +45,8 @@ public sealed class CampaignBuilder
         var hostMap = new HostMap(ctx.AddressHosts);
         var px = new ProcessIndex(ctx.Processes);
         Probe?.Invoke("process index");
-        var uf = new UnionFind();
+        // Nodes: one per detection, then one per entity key (trees, sessions, addresses...), typically fewer than half as many.
+        var uf = new UnionFind(facts.Count + facts.Count / 2);
         var hostOf = new string[facts.Count];
         var factProc = new int[facts.Count];
 
@@ -236,7 +237,7 @@ public sealed class CampaignBuilder
         var arns = new HashSet<string>(facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
         if (arns.Count == 0) return;
         // A search is a process tree (its key) or a detection (its node, Key null).
-        var searches = new List<(long Ticks, string? Key, int Fact)>();
+        var searches = new List<(long Ticks, UnionFind.Key? Key, int Fact)>();
         for (int i = 0; i < px.Count; i++)
             if (CloudKeySearch.IsMatch(px.CommandLine(i))) searches.Add((px.Ticks(i), LateralLinker.ProcKey(px, i), -1));
         for (int i = 0; i < facts.Count; i++)
@@ -255,7 +256,7 @@ public sealed class CampaignBuilder
                 int at = searches.FindLastIndex(x => x.Ticks <= c.Ticks && c.Ticks - x.Ticks <= TimeSpan.TicksPerDay);
                 if (at < 0) continue;
                 var search = searches[at];
-                if (search.Key is not null) uf.Union("C|" + arn, search.Key);
+                if (search.Key is { } key) uf.Union(UnionFind.Key.Of("C|" + arn), key);
                 else uf.Union(uf.Node("C|" + arn), search.Fact);
             }
         }

@@ -5,7 +5,7 @@ namespace Vigil.Campaigns.Linking;
 
 /// <summary>Movement from host A to host B found in the context, with the entity keys on each side it joins.</summary>
 public sealed record Lateral(string From, string To, string Account, string Method, long Ticks, string SourceAddress,
-    IReadOnlyList<string> FromKeys, IReadOnlyList<string> ToKeys);
+    IReadOnlyList<UnionFind.Key> FromKeys, IReadOnlyList<UnionFind.Key> ToKeys);
 
 /// <summary>
 /// Finds lateral movement in the context events. A link A→B needs evidence on B that something was done through the
@@ -18,8 +18,9 @@ public static class LateralLinker
 {
     private static readonly long Second = TimeSpan.TicksPerSecond;
 
-    public static string ProcKey(ProcessIndex px, int i) => "P|" + px.Root(i).ToString(System.Globalization.CultureInfo.InvariantCulture);
-    public static string SessionKey(string host, long logon) => "S|" + host + "|" + logon.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The process tree of process <paramref name="i"/> (its root).</summary>
+    public static UnionFind.Key ProcKey(ProcessIndex px, int i) => UnionFind.Key.Tree(px.Root(i));
+    public static UnionFind.Key SessionKey(string host, long logon) => UnionFind.Key.Session(host, logon);
 
     public static List<Lateral> Find(ContextCollector ctx, ProcessIndex px, HostMap hosts)
     {
@@ -92,7 +93,7 @@ public static class LateralLinker
             bool psexec = s.Name.Contains("PSEXESVC", StringComparison.OrdinalIgnoreCase) || s.ImagePath.Contains("PSEXESVC", StringComparison.OrdinalIgnoreCase);
             if (best.Method is "network-logon" or "smb" or "remote-service") best.Method = s.IsTask ? "schtasks" : psexec ? "psexec" : "remote-service";
             int sp = ServiceProcess(px, s.Host, s);
-            best.ToKeys.Add(sp >= 0 ? ProcKey(px, sp) : ServiceKey(s));
+            best.ToKeys.Add(sp >= 0 ? ProcKey(px, sp) : UnionFind.Key.Of(ServiceKey(s)));
         }
 
         foreach (var c in candidates)
@@ -110,7 +111,7 @@ public static class LateralLinker
             foreach (var x in exps)
             {
                 if (explicitUsed.Contains(x) || x.TargetServer.Length == 0) continue;
-                var fromKeys = new List<string>();
+                var fromKeys = new List<UnionFind.Key>();
                 if (!Names.IsSystemLogon(x.SubjectLogonId)) fromKeys.Add(SessionKey(host, x.SubjectLogonId));
                 if (px.ByPid(host, x.ProcessId, x.Ticks) is int pi and >= 0) fromKeys.Add(ProcKey(px, pi));
                 links.Add(new Lateral(host, x.TargetServer, x.Account, MethodOfTool(x.ProcessName) ?? "explicit-credentials", x.Ticks, "",
@@ -125,8 +126,8 @@ public static class LateralLinker
         public string From { get; } = from;
         public string To { get; } = to;
         public string Method { get; set; } = "network-logon";
-        public List<string> ToKeys { get; } = [];
-        public List<string> FromKeys { get; } = [];
+        public List<UnionFind.Key> ToKeys { get; } = [];
+        public List<UnionFind.Key> FromKeys { get; } = [];
     }
 
     /// <summary>The actor reaching out from the source just before the logon: a process connecting to the target on a
