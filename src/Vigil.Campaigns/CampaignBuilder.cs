@@ -198,6 +198,8 @@ public sealed class CampaignBuilder
             list.Add(l);
         }
         groupOfRoot = null;
+        // Everything is linked: assembling needs the processes themselves, not the lookups over them.
+        px.ReleaseLookups();
 
         var env = new BuildEnv(ctx, px, hostMap, extHosts);
         Probe?.Invoke("env");

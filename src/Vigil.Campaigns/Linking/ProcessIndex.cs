@@ -108,6 +108,24 @@ public sealed class ProcessIndex
         }
     }
 
+    private bool _released;
+
+    /// <summary>Frees the lookup tables (by GUID, by pid, by host: ~70 bytes per process) once the builder has linked
+    /// everything; <see cref="Procs"/> and the field accessors keep working, lookups throw.</summary>
+    public void ReleaseLookups()
+    {
+        _released = true;
+        _byGuid.Clear(); _byGuid.TrimExcess();
+        _byGuidText.Clear(); _byGuidText.TrimExcess();
+        _byPid.Clear(); _byPid.TrimExcess();
+        ByHost.Clear(); ByHost.TrimExcess();
+    }
+
+    private void CheckLookups()
+    {
+        if (_released) throw new InvalidOperationException("the process index's lookups were released (ReleaseLookups)");
+    }
+
     public long Ticks(int i) => _store.Ticks(_order[i]);
     public string Host(int i) => _store.Host(_order[i]);
     public long LogonId(int i) => _store.LogonId(_order[i]);
@@ -149,12 +167,14 @@ public sealed class ProcessIndex
     public int ByGuid(string guid) => guid.Length > 0 ? ByGuid(new GuidText(guid)) : -1;
 
     public int ByGuid(GuidText guid) =>
-        guid.IsGuid ? (_byGuid.TryGetValue(guid.Value, out int i) ? i : -1)
+        _released ? throw new InvalidOperationException("the process index's lookups were released (ReleaseLookups)")
+        : guid.IsGuid ? (_byGuid.TryGetValue(guid.Value, out int i) ? i : -1)
         : !guid.IsEmpty && _byGuidText.TryGetValue(guid, out int j) ? j : -1;
 
     /// <summary>The process with this pid on this host that started last at or before <paramref name="ticks"/> (+2 s of clock skew).</summary>
     public int ByPid(string host, long pid, long ticks, int exclude = -1)
     {
+        CheckLookups();
         if (pid < 0 || !_byPid.TryGetValue((host, pid), out var chain)) return -1;
         int first = chain.First;
         int best = -1;
@@ -170,6 +190,7 @@ public sealed class ProcessIndex
     /// <summary>Processes on a host that started within [from, to], in time order.</summary>
     public IEnumerable<int> Window(string host, long from, long to)
     {
+        CheckLookups();
         if (!ByHost.TryGetValue(host, out var l)) yield break;
         int lo = 0, hi = l.Count;
         while (lo < hi) { int mid = (lo + hi) / 2; if (Ticks(l[mid]) < from) lo = mid + 1; else hi = mid; }
