@@ -12,8 +12,8 @@ namespace Vigil.Campaigns;
 public sealed class CampaignCollector
 {
     public ContextCollector Context { get; } = new();
-    /// <summary>The facts taken by <see cref="Tee"/>; emptied by <see cref="Build"/>.</summary>
-    public List<DetectionFact> Facts { get; } = [];
+    /// <summary>The facts taken by <see cref="Tee"/>, compact (see <see cref="FactStore"/>); emptied by <see cref="Build"/>.</summary>
+    public FactStore Facts { get; } = new();
 
     /// <summary>Source file → "#n": event keys name the file by this tag, not by its path (one key string per event with detections).</summary>
     private readonly Dictionary<string, string> _sourceTags = new(StringComparer.Ordinal);
@@ -27,7 +27,7 @@ public sealed class CampaignCollector
             // The context's pool: a detection's host, account, image and command line are mostly already there.
             if (!_sourceTags.TryGetValue(d.Origin.Source, out var tag))
                 _sourceTags[d.Origin.Source] = tag = "#" + _sourceTags.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            Facts.Add(DetectionFact.From(id, d, Context.Pool, tag));
+            Facts.Add(DetectionFact.From(id, d, Context.Pool, tag, keyString: false));
             yield return d;
         }
     }
@@ -39,12 +39,12 @@ public sealed class CampaignCollector
     {
         // Everything is read: the pool's index is no longer needed (the pooled strings stay where they are used).
         Context.Pool.Clear();
+        Facts.Seal();
         var campaigns = CampaignBuilder.Build(Facts, Context, out int left);
         InformationalOnlyGroups = left;
         // The campaigns hold what they need; the facts (hundreds of thousands on a long day) would otherwise stay alive while
         // the outputs are written. The context's records stay: the hunt's summary line counts them.
         Facts.Clear();
-        Facts.TrimExcess();
         return campaigns;
     }
 }

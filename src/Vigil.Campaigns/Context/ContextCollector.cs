@@ -22,7 +22,8 @@ public sealed class ContextCollector : IHuntObserver
     public int MaxCloud { get; init; } = 1_000_000;
     public int MaxFlows { get; init; } = 1_000_000;
 
-    public List<ProcRec> Processes { get; } = [];
+    /// <summary>Process creations, compact (see <see cref="ProcStore"/>).</summary>
+    public ProcStore Processes { get; } = new();
     public List<LogonRec> Logons { get; } = [];
     public List<ServiceRec> Services { get; } = [];
     public List<ConnRec> Connections { get; } = [];
@@ -53,7 +54,7 @@ public sealed class ContextCollector : IHuntObserver
             room--;
             var host = Global(r.Host);
             if (!r.FromSysmon) _securityKept[host] = _securityKept.GetValueOrDefault(host) + 1;
-            Processes.Add(r with { Host = host, Guid = Global(r.Guid), ParentGuid = Global(r.ParentGuid), Image = Global(r.Image), ParentImage = Global(r.ParentImage),
+            Processes.Add(r with { Host = host, Image = Global(r.Image), ParentImage = Global(r.ParentImage),
                 CommandLine = Global(r.CommandLine), User = Global(r.User) });
         }
         int logons = Logons.Count;
@@ -92,7 +93,7 @@ public sealed class ContextCollector : IHuntObserver
     /// <summary>Drops the 4688 records kept for hosts that have since shown Sysmon process creations.</summary>
     private void DropSuperseded()
     {
-        Processes.RemoveAll(r => !r.FromSysmon && _sysmonHosts.Contains(r.Host));
+        Processes.RemoveWhere(i => !Processes.FromSysmon(i) && _sysmonHosts.Contains(Processes.Host(i)));
         foreach (var h in _securityKept.Keys.Where(_sysmonHosts.Contains).ToList()) _securityKept.Remove(h);
     }
 
@@ -231,7 +232,8 @@ public sealed class ContextCollector : IHuntObserver
         private void SysmonProcess(Event e)
         {
             var host = HostOf(e);
-            Processes.Add(new ProcRec(e.TimestampTicks, host, Text(e, F.ProcessGuid), PText(e, F.ParentProcessGuid),
+            // The GUIDs are packed into the record (see GuidText): their text is not pooled.
+            Processes.Add(new ProcRec(e.TimestampTicks, host, Text(e, F.ProcessGuid), Text(e, F.ParentProcessGuid),
                 Num(e, F.ProcessId), Num(e, F.ParentProcessId), PText(e, F.Image), PText(e, F.ParentImage), PText(e, F.CommandLine),
                 Pool(Names.Account(null, PText(e, F.User))), Num(e, F.LogonId), true));
         }

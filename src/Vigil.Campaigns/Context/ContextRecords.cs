@@ -1,9 +1,32 @@
+using Vigil.Campaigns.Entities;
+
 namespace Vigil.Campaigns.Context;
 
 /// <summary>A process creation (Sysmon 1, or Security 4688 where Sysmon is absent), compact: no full event copy.
-/// Host is NetBIOS upper-case; Guid/ParentGuid are "" for 4688 (then Pid/ParentPid identify it).</summary>
+/// Host is NetBIOS upper-case; Guid/ParentGuid are "" for 4688 (then Pid/ParentPid identify it).
+/// <para>Memory: the GUIDs are held as <see cref="GuidText"/> (16 bytes for Sysmon's braced GUIDs) rather than as strings; a
+/// long day keeps hundreds of thousands of these records, each with its own distinct GUID. <see cref="Guid"/> and
+/// <see cref="ParentGuid"/> give the text back (a new string per call: index by <see cref="GuidKey"/> instead).</para></summary>
 public sealed record ProcRec(long Ticks, string Host, string Guid, string ParentGuid, long Pid, long ParentPid, string Image,
-    string ParentImage, string CommandLine, string User, long LogonId, bool FromSysmon);
+    string ParentImage, string CommandLine, string User, long LogonId, bool FromSysmon)
+{
+    private readonly GuidText _guid = new(Guid);
+    private readonly GuidText _parentGuid = new(ParentGuid);
+
+    public string Guid { get => _guid.ToString(); init => _guid = new GuidText(value); }
+    public string ParentGuid { get => _parentGuid.ToString(); init => _parentGuid = new GuidText(value); }
+    /// <summary>A record from its packed GUIDs (no text to parse again).</summary>
+    internal ProcRec(long ticks, string host, GuidText guid, GuidText parentGuid, long pid, long parentPid, string image, string parentImage,
+        string commandLine, string user, long logonId, bool fromSysmon)
+        : this(ticks, host, "", "", pid, parentPid, image, parentImage, commandLine, user, logonId, fromSysmon)
+    {
+        _guid = guid;
+        _parentGuid = parentGuid;
+    }
+
+    public GuidText GuidKey => _guid;
+    public GuidText ParentGuidKey => _parentGuid;
+}
 
 /// <summary>A logon event: 4624 success, 4625 failure, 4648 explicit credentials (TargetServer set), 4672 special privileges.</summary>
 public sealed record LogonRec(long Ticks, string Host, int EventId, int LogonType, string Address, string Account, long LogonId,

@@ -22,8 +22,11 @@ public sealed class DetectionFact
     public string Account { get; init; } = "";
     /// <summary>A target account named by the event (4624/4625/4648/4720 TargetUserName), "" if none.</summary>
     public string TargetAccount { get; init; } = "";
-    public string ProcessGuid { get; init; } = "";
-    public string ParentProcessGuid { get; init; } = "";
+    /// <summary>Held as a <see cref="GuidText"/> (16 bytes for a Sysmon GUID); the getter rebuilds the text.</summary>
+    public string ProcessGuid { get => ProcessGuidKey.ToString(); init => ProcessGuidKey = new GuidText(value); }
+    public string ParentProcessGuid { get => ParentProcessGuidKey.ToString(); init => ParentProcessGuidKey = new GuidText(value); }
+    public GuidText ProcessGuidKey { get; init; }
+    public GuidText ParentProcessGuidKey { get; init; }
     public long ProcessId { get; init; } = -1;
     public long LogonId { get; init; } = -1;
     public string SourceAddress { get; init; } = "";
@@ -38,8 +41,16 @@ public sealed class DetectionFact
     public int LogonType { get; init; }
     public string Workstation { get; init; } = "";
     public string TargetServer { get; init; } = "";
-    /// <summary>Identifies the event (source or its tag, offset, line): detections of one event belong together.</summary>
-    public string EventKey { get; init; } = "";
+    /// <summary>Identifies the event (source or its tag, offset, line): detections of one event belong together. Facts read
+    /// from a <see cref="FactStore"/> build it on first use (the store groups detections by event without key strings).</summary>
+    public string EventKey { get => _eventKey ??= _place is { } p ? Key(p.Source, p.Offset, p.Line) : ""; init => _eventKey = value; }
+    private string? _eventKey;
+    private (string Source, long Offset, long Line)? _place;
+    internal (string Source, long Offset, long Line)? Place { get => _place; init => _place = value; }
+
+    internal static string Key(string source, long offset, long line) =>
+        string.Concat(source, "|", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "|",
+            line.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public DateTime Time => new(Ticks, DateTimeKind.Utc);
 
@@ -76,7 +87,11 @@ public sealed class DetectionFact
     /// <summary>The fact of a detection; with a <paramref name="pool"/>, its texts are the pooled copies (a day's hunt keeps
     /// ~60,000 facts whose hosts, accounts, images and command lines repeat). <paramref name="sourceTag"/>, when given, stands
     /// for the detection's source file in <see cref="EventKey"/> (a short distinct tag per file instead of its path).</summary>
-    public static DetectionFact From(long id, Detection d, TextPool? pool, string? sourceTag = null)
+    public static DetectionFact From(long id, Detection d, TextPool? pool, string? sourceTag = null) => From(id, d, pool, sourceTag, keyString: true);
+
+    /// <summary>As above; without <paramref name="keyString"/> the event is given by its place (source tag, offset, line) and
+    /// <see cref="EventKey"/> is built only if read (a <see cref="FactStore"/> keeps the place, not a string per event).</summary>
+    internal static DetectionFact From(long id, Detection d, TextPool? pool, string? sourceTag, bool keyString)
     {
         var v = new string?[Enum.GetValues<Slot>().Length];
         foreach (var f in d.Fields)
@@ -125,8 +140,9 @@ public sealed class DetectionFact
         if (detail.Length > MaxDetail) detail = detail[..MaxDetail] + "…";
 
         var origin = d.Origin;
-        string eventKey;
-        if (pool is null)
+        string? eventKey;
+        if (!keyString) eventKey = null;
+        else if (pool is null)
             eventKey = string.Concat(origin.Source, "|", origin.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "|",
                 origin.Line.ToString(System.Globalization.CultureInfo.InvariantCulture));
         else
@@ -143,12 +159,14 @@ public sealed class DetectionFact
         {
             Id = id, Ticks = d.TimestampTicks, RuleId = P(d.Rule.Id), RuleTitle = P(d.Rule.Title), Level = P((d.Rule.Level ?? "").ToLowerInvariant()),
             Tactics = tactics, Techniques = techniques, Host = P(host), EventId = eventId, Account = P(account), TargetAccount = P(target),
-            ProcessGuid = P(Get(Slot.ProcessGuid) ?? Get(Slot.SourceProcessGuid)), ParentProcessGuid = P(Get(Slot.ParentProcessGuid)), ProcessId = pid, LogonId = logon,
+            // GUIDs are packed (GuidText), not pooled: nearly every one is distinct.
+            ProcessGuid = Get(Slot.ProcessGuid) ?? Get(Slot.SourceProcessGuid) ?? "", ParentProcessGuid = Get(Slot.ParentProcessGuid) ?? "", ProcessId = pid, LogonId = logon,
             SourceAddress = P(src), DestAddress = P(dst), DestPort = port, Bytes = bytes,
             Image = P(Get(Slot.Image) ?? Get(Slot.NewProcessName)), Detail = P(detail), ServiceName = P(Get(Slot.ServiceName)),
             CloudArn = P(arn), LogonType = (int)Math.Max(0, Names.Number(Get(Slot.LogonType))), Workstation = P(Names.Host(Get(Slot.Workstation))),
             TargetServer = P(Names.Host(Get(Slot.TargetServer))),
-            EventKey = eventKey,
+            EventKey = eventKey!,
+            Place = keyString ? null : (sourceTag ?? origin.Source, origin.Offset, origin.Line),
         };
     }
 

@@ -5,7 +5,7 @@ namespace Vigil.Campaigns.Linking;
 
 /// <summary>Movement from host A to host B found in the context, with the entity keys on each side it joins.</summary>
 public sealed record Lateral(string From, string To, string Account, string Method, long Ticks, string SourceAddress,
-    IReadOnlyList<string> FromKeys, IReadOnlyList<string> ToKeys);
+    IReadOnlyList<UnionFind.Key> FromKeys, IReadOnlyList<UnionFind.Key> ToKeys);
 
 /// <summary>
 /// Finds lateral movement in the context events. A link A→B needs evidence on B that something was done through the
@@ -18,8 +18,9 @@ public static class LateralLinker
 {
     private static readonly long Second = TimeSpan.TicksPerSecond;
 
-    public static string ProcKey(ProcessIndex px, int i) => "P|" + px.Root(i).ToString(System.Globalization.CultureInfo.InvariantCulture);
-    public static string SessionKey(string host, long logon) => "S|" + host + "|" + logon.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The process tree of process <paramref name="i"/> (its root).</summary>
+    public static UnionFind.Key ProcKey(ProcessIndex px, int i) => UnionFind.Key.Tree(px.Root(i));
+    public static UnionFind.Key SessionKey(string host, long logon) => UnionFind.Key.Session(host, logon);
 
     public static List<Lateral> Find(ContextCollector ctx, ProcessIndex px, HostMap hosts)
     {
@@ -28,9 +29,10 @@ public static class LateralLinker
         var sessionProcs = new Dictionary<(string, long), List<int>>();
         for (int i = 0; i < px.Count; i++)
         {
-            var p = px.Procs[i];
-            if (Names.IsSystemLogon(p.LogonId)) continue;
-            if (!sessionProcs.TryGetValue((p.Host, p.LogonId), out var l)) sessionProcs[(p.Host, p.LogonId)] = l = [];
+            long logon = px.LogonId(i);
+            if (Names.IsSystemLogon(logon)) continue;
+            var host = px.Host(i);
+            if (!sessionProcs.TryGetValue((host, logon), out var l)) sessionProcs[(host, logon)] = l = [];
             if (l.Count < 64) l.Add(i);
         }
         var connsByHost = new Dictionary<string, List<ConnRec>>(StringComparer.Ordinal);
@@ -59,8 +61,8 @@ public static class LateralLinker
             if (sessionProcs.TryGetValue((to, logon.LogonId), out var inSession))
                 foreach (int i in inSession)
                 {
-                    var img = Names.ImageName(px.Procs[i].Image);
-                    var parentImg = Names.ImageName(px.Procs[i].ParentImage);
+                    var img = Names.ImageName(px.Image(i));
+                    var parentImg = Names.ImageName(px.ParentImage(i));
                     if (c.Method == "network-logon")
                     {
                         if (img == "wsmprovhost.exe" || parentImg == "wsmprovhost.exe" || img == "winrshost.exe" || parentImg == "winrshost.exe") c.Method = "winrm";
@@ -91,7 +93,7 @@ public static class LateralLinker
             bool psexec = s.Name.Contains("PSEXESVC", StringComparison.OrdinalIgnoreCase) || s.ImagePath.Contains("PSEXESVC", StringComparison.OrdinalIgnoreCase);
             if (best.Method is "network-logon" or "smb" or "remote-service") best.Method = s.IsTask ? "schtasks" : psexec ? "psexec" : "remote-service";
             int sp = ServiceProcess(px, s.Host, s);
-            best.ToKeys.Add(sp >= 0 ? ProcKey(px, sp) : ServiceKey(s));
+            best.ToKeys.Add(sp >= 0 ? ProcKey(px, sp) : UnionFind.Key.Of(ServiceKey(s)));
         }
 
         foreach (var c in candidates)
@@ -109,7 +111,7 @@ public static class LateralLinker
             foreach (var x in exps)
             {
                 if (explicitUsed.Contains(x) || x.TargetServer.Length == 0) continue;
-                var fromKeys = new List<string>();
+                var fromKeys = new List<UnionFind.Key>();
                 if (!Names.IsSystemLogon(x.SubjectLogonId)) fromKeys.Add(SessionKey(host, x.SubjectLogonId));
                 if (px.ByPid(host, x.ProcessId, x.Ticks) is int pi and >= 0) fromKeys.Add(ProcKey(px, pi));
                 links.Add(new Lateral(host, x.TargetServer, x.Account, MethodOfTool(x.ProcessName) ?? "explicit-credentials", x.Ticks, "",
@@ -124,8 +126,8 @@ public static class LateralLinker
         public string From { get; } = from;
         public string To { get; } = to;
         public string Method { get; set; } = "network-logon";
-        public List<string> ToKeys { get; } = [];
-        public List<string> FromKeys { get; } = [];
+        public List<UnionFind.Key> ToKeys { get; } = [];
+        public List<UnionFind.Key> FromKeys { get; } = [];
     }
 
     /// <summary>The actor reaching out from the source just before the logon: a process connecting to the target on a
@@ -154,10 +156,10 @@ public static class LateralLinker
                     if (c.Method is "network-logon" or "smb") c.Method = MethodOfTool(x.ProcessName) ?? c.Method;
                 }
         foreach (int i in px.Window(c.From, c.Logon.Ticks - 300 * Second, hi))
-            if (Mentions(px.Procs[i].CommandLine, c.To))
+            if (Mentions(px.CommandLine(i), c.To))
             {
                 c.FromKeys.Add(ProcKey(px, i));
-                if (c.Method is "network-logon" or "smb") c.Method = MethodOfCommand(px.Procs[i].CommandLine) ?? c.Method;
+                if (c.Method is "network-logon" or "smb") c.Method = MethodOfCommand(px.CommandLine(i)) ?? c.Method;
             }
     }
 
@@ -169,7 +171,7 @@ public static class LateralLinker
         var image = Names.ImageName(Environment.ExpandEnvironmentVariables(s.ImagePath.Trim().Trim('"').Split(' ')[0]));
         if (image.Length == 0) return -1;
         foreach (int i in px.Window(host, s.Ticks - 5 * Second, s.Ticks + 120 * Second))
-            if (Names.ImageName(px.Procs[i].Image) == image) return i;
+            if (Names.ImageName(px.Image(i)) == image) return i;
         return -1;
     }
 

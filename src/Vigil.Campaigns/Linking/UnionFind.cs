@@ -4,9 +4,27 @@ namespace Vigil.Campaigns.Linking;
 /// halving and union by size: near-linear in the number of links.</summary>
 public sealed class UnionFind
 {
-    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
-    private readonly List<int> _parent = [];
-    private readonly List<int> _size = [];
+    /// <summary>An entity key: a text ("X|203.0.113.9", kind 0), or a typed key without a string of its own: a process tree
+    /// (kind 1, its root) or a logon session (kind 2, host and logon id). A long day has ~100,000s of tree and session keys;
+    /// as strings each cost its text plus a new string per lookup.</summary>
+    public readonly record struct Key(byte Kind, string? Text, long Number)
+    {
+        public static Key Of(string text) => new(0, text, 0);
+        public static Key Tree(int root) => new(1, null, root);
+        public static Key Session(string host, long logon) => new(2, host, logon);
+    }
+
+    private readonly Dictionary<Key, int> _ids;
+    private readonly List<int> _parent;
+    private readonly List<int> _size;
+
+    /// <param name="capacity">Nodes expected (sizes the node tables once instead of growing them by doubling).</param>
+    public UnionFind(int capacity = 0)
+    {
+        _ids = [];
+        _parent = new List<int>(capacity);
+        _size = new List<int>(capacity);
+    }
 
     /// <summary>A new node without a key (the builder numbers detections 0..n-1 this way: no key string per detection).</summary>
     public int Add()
@@ -19,7 +37,9 @@ public sealed class UnionFind
 
     public int Count => _parent.Count;
 
-    public int Node(string key)
+    public int Node(string key) => Node(Key.Of(key));
+
+    public int Node(Key key)
     {
         if (_ids.TryGetValue(key, out int id)) return id;
         id = _parent.Count;
@@ -29,7 +49,7 @@ public sealed class UnionFind
         return id;
     }
 
-    public bool TryGet(string key, out int id) => _ids.TryGetValue(key, out id);
+    public bool TryGet(string key, out int id) => _ids.TryGetValue(Key.Of(key), out id);
 
     public int Find(int x)
     {
@@ -47,7 +67,9 @@ public sealed class UnionFind
     }
 
     public void Union(string a, string b) => Union(Node(a), Node(b));
+    public void Union(Key a, Key b) => Union(Node(a), Node(b));
 
     /// <summary>The set of a key, or -1 when the key was never linked.</summary>
-    public int FindKey(string key) => _ids.TryGetValue(key, out int id) ? Find(id) : -1;
+    public int FindKey(string key) => FindKey(Key.Of(key));
+    public int FindKey(Key key) => _ids.TryGetValue(key, out int id) ? Find(id) : -1;
 }

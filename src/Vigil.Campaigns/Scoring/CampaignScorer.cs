@@ -39,8 +39,8 @@ internal static class CampaignScorer
         var users = d.Users.Where(u => !u.StartsWith("aws:", StringComparison.Ordinal)).ToList();
         bool serviceActor = users.Count > 0 && users.All(Names.IsServiceAccount);
         // Scheduled: every process tree of the campaign was started by the task scheduler (or a service host).
-        var guids = d.Procs.Where(p => p.Guid.Length > 0).Select(p => p.Guid).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var roots = d.Procs.Where(p => p.ParentGuid.Length == 0 || !guids.Contains(p.ParentGuid)).ToList();
+        var guids = d.Procs.Where(p => !p.GuidKey.IsEmpty).Select(p => p.GuidKey).ToHashSet();
+        var roots = d.Procs.Where(p => p.ParentGuidKey.IsEmpty || !guids.Contains(p.ParentGuidKey)).ToList();
         bool batch = roots.Count > 0 && roots.All(p => IsScheduled(p.ParentImage, p.Image));
         double repeat = d.Operator.Evidence.GetValueOrDefault("sequence_repeat_ratio");
 

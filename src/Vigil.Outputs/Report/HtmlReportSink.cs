@@ -149,7 +149,7 @@ public sealed class HtmlReportSink : IHuntSink
             Write(o, style);
             Write(o, parts[2]);
             Write(o, "<script type=\"application/json\" id=\"vigil-meta\">");
-            WriteEscaped(MetaJson(summary), o, newlinesToSpace: false);
+            WriteMeta(summary, o);
             Write(o, "</script>\n<script type=\"application/json\" id=\"vigil-rows\">[");
             _rows.Position = 0;
             _rows.CopyTo(o); // already escaped: rows hold only numbers
@@ -164,9 +164,19 @@ public sealed class HtmlReportSink : IHuntSink
         target.Commit();
     }
 
-    private byte[] MetaJson(HuntSummary s)
+    /// <summary>The meta block (strings, rules, summary, campaigns), escaped into <paramref name="o"/> as it is written: a long
+    /// day's campaigns are ~90 MB of JSON, which used to be built in one growing buffer and copied once more.</summary>
+    private void WriteMeta(HuntSummary s, Stream o)
     {
         var buf = new ArrayBufferWriter<byte>(1 << 16);
+        // Flushed only between whole values, so a chunk never ends inside a UTF-8 sequence and WriteEscaped sees each
+        // character (U+2028/2029 are three bytes) whole: the bytes are the same as escaping the whole block at once.
+        void Drain(Utf8JsonWriter w)
+        {
+            w.Flush();
+            WriteEscaped(buf.WrittenSpan, o, newlinesToSpace: false);
+            buf.ResetWrittenCount();
+        }
         using (var w = new Utf8JsonWriter(buf, EventJson.WriterOptions))
         {
             w.WriteStartObject();
@@ -196,11 +206,15 @@ public sealed class HtmlReportSink : IHuntSink
             w.WriteNumber("events", _eventCount);
             WriteSummary(s, w);
             w.WriteStartArray("campaigns");
-            foreach (var c in s.Campaigns) WriteCampaign(c, w);
+            foreach (var c in s.Campaigns)
+            {
+                WriteCampaign(c, w);
+                if (w.BytesPending + buf.WrittenCount >= 1 << 16) Drain(w);
+            }
             w.WriteEndArray();
             w.WriteEndObject();
+            Drain(w);
         }
-        return buf.WrittenSpan.ToArray();
     }
 
     private static void WriteSummary(HuntSummary s, Utf8JsonWriter w)

@@ -1,0 +1,296 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using Vigil.Campaigns.Operator;
+
+namespace Vigil.Campaigns.Output;
+
+/// <summary>
+/// The ranked campaigns of a build, kept in a temporary file instead of as objects: each campaign is written as it is
+/// built (binary, strings as their UTF-16 code units so any text, lone surrogates included, comes back exactly) and read
+/// back when an output asks for it, in rank order, with its id ("C1", "C2", ... by rank) set then.
+/// <para>
+/// Memory: 40 bytes per campaign (rank keys and place in the file) however big the campaigns are. A long day keeps
+/// ~25,000 campaigns, ~70 MB as objects, which every output (campaign JSON, report, SQLite, the table) walks once in rank
+/// order; each walk reads the file sequentially through the page cache.
+/// </para>
+/// <para>
+/// The list is read-only once <see cref="Rank"/> ran; each read returns a fresh <see cref="Campaign"/> equal to the one
+/// added. The file is deleted when the store is disposed (on Unix it has no name at all once created, so nothing is left
+/// behind even if the process dies).
+/// </para>
+/// </summary>
+public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
+{
+    private readonly FileStream _file;
+    private readonly SafeFileHandle _handle;
+    private readonly ArrayBufferWriter<byte> _buffer = new(1 << 14);
+    private Entry[] _entries = new Entry[64];
+    private int _count;
+    private long _length;
+    private bool _ranked;
+    /// <summary>Rank order: _order[rank] is the entry's index in build order.</summary>
+    private int[] _order = [];
+
+    private struct Entry
+    {
+        public double Score;
+        public long First;
+        public long FirstId;
+        public long Offset;
+        public int Length;
+    }
+
+    public CampaignStore()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "vigil-campaigns-" + Guid.NewGuid().ToString("N") + ".bin");
+        _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose);
+        // Unix: unlink it now; the open handle keeps the data (Windows deletes it on close through DeleteOnClose).
+        if (!OperatingSystem.IsWindows()) try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _handle = _file.SafeFileHandle;
+    }
+
+    /// <summary>Adds a built campaign (its Id is ignored: ids come from the rank) with its rank keys: higher score first,
+    /// then the earlier first time, then the smaller first detection id, then the order added.</summary>
+    public void Add(Campaign c, double score, long first, long firstId)
+    {
+        if (_ranked) throw new InvalidOperationException("the campaigns are already ranked");
+        _buffer.ResetWrittenCount();
+        var w = new Writer(_buffer);
+        Write(ref w, c);
+        var bytes = _buffer.WrittenSpan;
+        _file.Write(bytes);
+        if (_count == _entries.Length) Array.Resize(ref _entries, _count * 2);
+        _entries[_count++] = new Entry { Score = score, First = first, FirstId = firstId, Offset = _length, Length = bytes.Length };
+        _length += bytes.Length;
+    }
+
+    /// <summary>Fixes the rank order; the store is readable from then on.</summary>
+    public CampaignStore Rank()
+    {
+        if (_ranked) return this;
+        _file.Flush();
+        var entries = _entries;
+        _order = Enumerable.Range(0, _count).ToArray();
+        Array.Sort(_order, (a, b) =>
+        {
+            int c = entries[b].Score.CompareTo(entries[a].Score);
+            if (c == 0) c = entries[a].First.CompareTo(entries[b].First);
+            if (c == 0) c = entries[a].FirstId.CompareTo(entries[b].FirstId);
+            return c != 0 ? c : a.CompareTo(b);
+        });
+        Array.Resize(ref _entries, _count);
+        _ranked = true;
+        return this;
+    }
+
+    public int Count => _count;
+
+    /// <summary>Bytes of campaign data in the file.</summary>
+    public long FileLength => _length;
+
+    public Campaign this[int index]
+    {
+        get
+        {
+            if (!_ranked) throw new InvalidOperationException("the campaigns are not ranked yet");
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
+            var e = _entries[_order[index]];
+            var rent = ArrayPool<byte>.Shared.Rent(e.Length);
+            try
+            {
+                var span = rent.AsSpan(0, e.Length);
+                int read = 0;
+                while (read < span.Length)
+                {
+                    int n = RandomAccess.Read(_handle, span[read..], e.Offset + read);
+                    if (n <= 0) throw new IOException($"campaign store: the temporary file ended at byte {e.Offset + read} inside campaign {index + 1}");
+                    read += n;
+                }
+                var r = new Reader(span);
+                var c = Read(ref r, "C" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (r.Remaining != 0) throw new InvalidDataException($"campaign store: campaign {index + 1} has {r.Remaining} bytes left over");
+                return c;
+            }
+            finally { ArrayPool<byte>.Shared.Return(rent); }
+        }
+    }
+
+    public IEnumerator<Campaign> GetEnumerator()
+    {
+        for (int i = 0; i < _count; i++) yield return this[i];
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public void Dispose() => _file.Dispose();
+
+    // ---- format: fields in declaration order of Campaign; lists as count + items; times as ticks + kind ----
+
+    private static void Write(ref Writer w, Campaign c)
+    {
+        w.Double(c.Score);
+        w.String(c.Kind);
+        w.Strings(c.Hosts);
+        w.Strings(c.Users);
+        w.Strings(c.InternalAddresses);
+        w.Strings(c.ExternalAddresses);
+        w.Strings(c.Tactics);
+        w.Strings(c.Techniques);
+        w.Time(c.FirstSeen);
+        w.Time(c.LastSeen);
+        w.Longs(c.DetectionIds);
+        w.Int(c.Levels.Count);
+        foreach (var (k, v) in c.Levels) { w.String(k); w.Long(v); }
+        w.String(c.Operator.Kind);
+        w.Double(c.Operator.Confidence);
+        w.Int(c.Operator.Evidence.Count);
+        foreach (var (k, v) in c.Operator.Evidence) { w.String(k); w.Double(v); }
+        w.Strings(c.Operator.Reasons);
+        w.String(c.Summary);
+        w.Int(c.Steps.Count);
+        foreach (var s in c.Steps)
+        {
+            w.Time(s.Time); w.String(s.Host); w.String(s.User); w.String(s.Tactic); w.String(s.Technique); w.String(s.RuleId);
+            w.String(s.RuleTitle); w.String(s.Level); w.Long(s.DetectionId); w.Int(s.Count); w.String(s.Detail);
+        }
+        w.Int(c.Links.Count);
+        foreach (var l in c.Links)
+        {
+            w.String(l.FromHost); w.String(l.ToHost); w.String(l.Account); w.String(l.Method); w.Time(l.Time); w.String(l.SourceAddress);
+            w.Longs(l.DetectionIds);
+        }
+        w.Int(c.Theft.Count);
+        foreach (var t in c.Theft)
+        {
+            w.Time(t.Time); w.String(t.Host); w.String(t.Kind); w.String(t.Detail); w.Long(t.Bytes); w.String(t.Destination);
+            w.Longs(t.DetectionIds);
+        }
+    }
+
+    private static Campaign Read(ref Reader r, string id)
+    {
+        double score = r.Double();
+        string kind = r.String();
+        var hosts = r.Strings();
+        var users = r.Strings();
+        var intern = r.Strings();
+        var ext = r.Strings();
+        var tactics = r.Strings();
+        var techniques = r.Strings();
+        var first = r.Time();
+        var last = r.Time();
+        var ids = r.Longs();
+        int nl = r.Count(12);
+        var levels = new Dictionary<string, long>(nl, StringComparer.Ordinal);
+        for (int i = 0; i < nl; i++) { var k = r.String(); levels.Add(k, r.Long()); }
+        var opKind = r.String();
+        double conf = r.Double();
+        int ne = r.Count(12);
+        var evidence = new Dictionary<string, double>(ne, StringComparer.Ordinal);
+        for (int i = 0; i < ne; i++) { var k = r.String(); evidence.Add(k, r.Double()); }
+        var reasons = r.Strings();
+        var summary = r.String();
+        int ns = r.Count(16);
+        var steps = new List<CampaignStep>(ns);
+        for (int i = 0; i < ns; i++)
+            steps.Add(new CampaignStep(r.Time(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.Long(), r.Int(), r.String()));
+        int nk = r.Count(16);
+        var links = new List<HostLink>(nk);
+        for (int i = 0; i < nk; i++)
+            links.Add(new HostLink(r.String(), r.String(), r.String(), r.String(), r.Time(), r.String(), r.Longs()));
+        int nt = r.Count(16);
+        var theft = new List<DataTheft>(nt);
+        for (int i = 0; i < nt; i++)
+            theft.Add(new DataTheft(r.Time(), r.String(), r.String(), r.String(), r.Long(), r.String(), r.Longs()));
+        return new Campaign
+        {
+            Id = id, Score = score, Kind = kind, Hosts = hosts, Users = users, InternalAddresses = intern, ExternalAddresses = ext,
+            Tactics = tactics, Techniques = techniques, FirstSeen = first, LastSeen = last, DetectionIds = ids, Levels = levels,
+            Operator = new OperatorVerdict { Kind = opKind, Confidence = conf, Evidence = Measurements.From(evidence), Reasons = reasons },
+            Summary = summary, Steps = steps, Links = links, Theft = theft,
+        };
+    }
+
+    private ref struct Writer(ArrayBufferWriter<byte> to)
+    {
+        private readonly ArrayBufferWriter<byte> _to = to;
+
+        public void Int(int v) { BinaryPrimitives.WriteInt32LittleEndian(_to.GetSpan(4), v); _to.Advance(4); }
+        public void Long(long v) { BinaryPrimitives.WriteInt64LittleEndian(_to.GetSpan(8), v); _to.Advance(8); }
+        public void Double(double v) => Long(BitConverter.DoubleToInt64Bits(v));
+        public void Time(DateTime t) { Long(t.Ticks); Int((int)t.Kind); }
+
+        public void String(string s)
+        {
+            Int(s.Length);
+            var bytes = MemoryMarshal.AsBytes(s.AsSpan());
+            if (BitConverter.IsLittleEndian) { bytes.CopyTo(_to.GetSpan(bytes.Length)); _to.Advance(bytes.Length); }
+            else foreach (char ch in s) { BinaryPrimitives.WriteUInt16LittleEndian(_to.GetSpan(2), ch); _to.Advance(2); }
+        }
+
+        public void Strings(IReadOnlyList<string> xs) { Int(xs.Count); foreach (var x in xs) String(x); }
+        public void Longs(IReadOnlyList<long> xs) { Int(xs.Count); foreach (var x in xs) Long(x); }
+    }
+
+    /// <summary>Bounds-checked reads of one campaign's bytes; a short or inconsistent record is an error naming the place.</summary>
+    private ref struct Reader(ReadOnlySpan<byte> data)
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+        private int _at;
+
+        public readonly int Remaining => _data.Length - _at;
+
+        private ReadOnlySpan<byte> Take(int n)
+        {
+            if (n < 0 || n > _data.Length - _at)
+                throw new InvalidDataException($"campaign store: record of {_data.Length} bytes ends before byte {(long)_at + n}");
+            var s = _data.Slice(_at, n);
+            _at += n;
+            return s;
+        }
+
+        public int Int() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+        public long Long() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+        public double Double() => BitConverter.Int64BitsToDouble(Long());
+        public DateTime Time() { long ticks = Long(); return new DateTime(ticks, (DateTimeKind)Int()); }
+
+        /// <summary>An item count, checked against the bytes left (each item takes at least <paramref name="minBytes"/>).</summary>
+        public int Count(int minBytes)
+        {
+            int n = Int();
+            if (n < 0 || (long)n * minBytes > Remaining) throw new InvalidDataException($"campaign store: count {n} at byte {_at - 4} exceeds the record");
+            return n;
+        }
+
+        public string String()
+        {
+            int n = Int();
+            if (n == 0) return "";
+            var bytes = Take(checked(n * 2));
+            if (BitConverter.IsLittleEndian) return new string(MemoryMarshal.Cast<byte, char>(bytes));
+            var chars = new char[n];
+            for (int i = 0; i < n; i++) chars[i] = (char)BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(i * 2, 2));
+            return new string(chars);
+        }
+
+        public List<string> Strings()
+        {
+            int n = Count(4);
+            var l = new List<string>(n);
+            for (int i = 0; i < n; i++) l.Add(String());
+            return l;
+        }
+
+        public List<long> Longs()
+        {
+            int n = Count(8);
+            var l = new List<long>(n);
+            for (int i = 0; i < n; i++) l.Add(Long());
+            return l;
+        }
+    }
+}
