@@ -46,6 +46,10 @@ public static class HuntCommand
                 : builtin || rulePaths.Count > 0 ? "no rule could be loaded" : "--no-builtin given and no --rules: there is nothing to hunt with");
 
         var loadTime = phases.Elapsed;
+        // What the summary needs of the rules, taken now: after the hunt nothing holds the compiled rules (their detection
+        // trees, ~100 MB with the full collection), so the collections before the campaign build can free them.
+        int ruleCount = rules.Count;
+        string corr = ruleSet.Correlations.Count > 0 ? $" and {selection.SelectedCorrelations(ruleSet).Count} correlations" : "";
         var files = Inputs.Open(a, console, out var diagnostics);
         if (files is null) return ExitCodes.NothingRead;
 
@@ -59,6 +63,8 @@ public static class HuntCommand
         var campaignInput = HuntCampaigns.Wanted(a, format) ? new Vigil.Campaigns.CampaignCollector() : null;
         using var result = Hunter.Run(files, rules, diagnostics, (int?)a.Long("--threads"), progress.Update,
             correlate: ruleSet, emit: selection.IsEmpty ? null : selection.Selects, observer: campaignInput?.Context);
+        rules = null!;     // no longer needed (see ruleCount above); nulled so that no stack slot keeps them alive
+        ruleSet = null!;
         progress.Finish();
         var huntTime = clock.Elapsed;
 
@@ -70,7 +76,7 @@ public static class HuntCommand
             else campaigns = HuntCampaigns.WriteDetections(format, campaignInput, sinks.Tee(result.Detections), output, width);
         }
         var writeTime = clock.Elapsed - huntTime;
-        sinks.Complete(new HuntSummary(files, result.Stats, diagnostics.Errors, rules.Count, result.Detections.Count,
+        sinks.Complete(new HuntSummary(files, result.Stats, diagnostics.Errors, ruleCount, result.Detections.Count,
             result.Detections.LevelCounts, campaigns, started, clock.Elapsed));
         // Where the time went (wall clock), for tuning and benchmarks: rules = load + compile, hunt = read + match +
         // correlations (all threads), output = sorting out of the spool and writing detections (and campaigns).
@@ -92,8 +98,7 @@ public static class HuntCommand
             string range = s.FirstEvent is { } f && s.LastEvent is { } l ? $", {f:yyyy-MM-dd HH:mm:ss} to {l:yyyy-MM-dd HH:mm:ss} UTC" : "";
             if (result.UntimedCorrelationMatches > 0)
                 console.Error.WriteLine($"vigil: {result.UntimedCorrelationMatches} base-rule matches had no timestamp and took no part in correlations");
-            string corr = ruleSet.Correlations.Count > 0 ? $" and {selection.SelectedCorrelations(ruleSet).Count} correlations" : "";
-            console.Error.WriteLine($"vigil: {rules.Count} rules{corr} over {s.Events:N0} events from {s.FilesRead} of {files.Count} files{range} in {clock.Elapsed.TotalSeconds:F2}s");
+            console.Error.WriteLine($"vigil: {ruleCount} rules{corr} over {s.Events:N0} events from {s.FilesRead} of {files.Count} files{range} in {clock.Elapsed.TotalSeconds:F2}s");
             console.Error.WriteLine($"vigil: {result.Detections.Count} detections" + (result.Detections.Count > 0 ? $" ({string.Join(", ", levels)})" : "")
                 + (diagnostics.Count > 0 ? $"; {diagnostics.Count} read errors" : "")
                 + (diagnostics.Notices > 0 ? $"; {diagnostics.Notices} notes (--verbose shows them)" : ""));

@@ -53,6 +53,14 @@ internal static class CaseFold
         return folded;
     }
 
+    /// <summary>Drops the kept foldings (the matcher calls it once built: the folded strings live on in its atoms, the
+    /// table would only keep some MB of entries for the rest of the process). Safe while other threads fold.</summary>
+    public static void ForgetFoldings()
+    {
+        Folded.Clear();
+        Volatile.Write(ref _kept, 0);
+    }
+
     private const int MaxKept = 1 << 20;
     private static int _kept;
     private static readonly string Unfoldable = new('\0', 1);   // a distinct object, compared by reference only

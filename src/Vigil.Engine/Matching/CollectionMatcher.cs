@@ -92,6 +92,7 @@ public sealed class CollectionMatcher
         BuildTimes = $"facts {facts:F2} s {factsMB:F0} MB, programs {_programsSeconds:F2} s {_programsMB:F0} MB (built in parallel {_programsParallelSeconds:F2} s, "
             + $"then numbered), needle sets {clock.Elapsed.TotalSeconds - facts - _programsSeconds:F2} s {totalMB - factsMB - _programsMB:F0} MB (automata on first use)";
         _all = new Lazy<Bucket>(() => BuildBucket(Enumerable.Range(0, _rules.Length).ToArray()));
+        CaseFold.ForgetFoldings();
     }
 
     public IReadOnlyList<CompiledRule> Rules => _rules;
