@@ -418,17 +418,18 @@ internal sealed partial class JsonEventDecoder
             }
             if (b == (byte)'\\')
             {
-                // The one-letter escapes (a Windows path's \\, a message's \r\n\t) here; \u and errors in Unescape.
-                if ((uint)(p + 1) < (uint)s.Length && (uint)j < (uint)dst.Length)
+                // The one-letter escapes (a Windows path's \\, a message's \r\n\t) here, several in a row without going
+                // back to the vector loop (a message's line ends are "\r\n" pairs); \u and errors in Unescape.
+                bool any = false;
+                while ((uint)(p + 1) < (uint)s.Length && (uint)j < (uint)dst.Length && s[p] == (byte)'\\')
                 {
                     char single = (char)SingleEscapes[s[p + 1]];
-                    if (single != 0)
-                    {
-                        dst[j++] = single;
-                        p += 2;
-                        continue;
-                    }
+                    if (single == 0) break;
+                    dst[j++] = single;
+                    p += 2;
+                    any = true;
                 }
+                if (any) continue;
                 if (!Unescape(s, ref p, dst, ref j)) return false;
                 continue;
             }
