@@ -126,15 +126,7 @@ public sealed class CompactStorageTests
         Assert.True(store.TextCount < store.Count, $"{store.TextCount} texts for {store.Count} facts: texts are not shared");
         for (int i = 0; i < objects.Count; i++)
         {
-            var (a, b) = (objects[i], store[i]);
-            Assert.Equal((a.Id, a.Ticks, a.RuleId, a.RuleTitle, a.Level, a.Host, a.EventId, a.Account, a.TargetAccount, a.ProcessGuid),
-                (b.Id, b.Ticks, b.RuleId, b.RuleTitle, b.Level, b.Host, b.EventId, b.Account, b.TargetAccount, b.ProcessGuid));
-            Assert.Equal((a.ParentProcessGuid, a.ProcessId, a.LogonId, a.SourceAddress, a.DestAddress, a.DestPort, a.Bytes, a.Image, a.Detail),
-                (b.ParentProcessGuid, b.ProcessId, b.LogonId, b.SourceAddress, b.DestAddress, b.DestPort, b.Bytes, b.Image, b.Detail));
-            Assert.Equal((a.ServiceName, a.CloudArn, a.LogonType, a.Workstation, a.TargetServer, a.EventKey),
-                (b.ServiceName, b.CloudArn, b.LogonType, b.Workstation, b.TargetServer, b.EventKey));
-            Assert.Equal(a.Tactics, b.Tactics);
-            Assert.Equal(a.Techniques, b.Techniques);
+            CampaignMemoryTests.AssertSameFact(objects[i], store[i]);
         }
         // Detections of one event: the store's grouping by place is the grouping by key string.
         var first = store.FirstOfEvent();
