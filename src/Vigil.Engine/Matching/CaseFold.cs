@@ -45,11 +45,11 @@ internal static class CaseFold
     /// equal needles also share one folded string.</summary>
     public static string? FoldNeedle(string needle)
     {
-        if (Folded.TryGetValue(needle, out var known)) return ReferenceEquals(known, Unfoldable) ? null : known;
+        if (Folded.TryGetValue(needle, out var known)) return known;   // null: known to be unfoldable
         var folded = Fold(needle);
         // Bounded: past the limit (far beyond any rule collection's distinct needles) texts are folded without keeping them.
         // Counted here: ConcurrentDictionary.Count takes every lock of the table, and the matcher folds on several threads.
-        if (Volatile.Read(ref _kept) < MaxKept && Folded.TryAdd(needle, folded ?? Unfoldable)) Interlocked.Increment(ref _kept);
+        if (Volatile.Read(ref _kept) < MaxKept && Folded.TryAdd(needle, folded)) Interlocked.Increment(ref _kept);
         return folded;
     }
 
@@ -63,8 +63,7 @@ internal static class CaseFold
 
     private const int MaxKept = 1 << 20;
     private static int _kept;
-    private static readonly string Unfoldable = new('\0', 1);   // a distinct object, compared by reference only
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Folded = new(StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> Folded = new(StringComparer.Ordinal);
 
     private static string? Fold(string needle)
     {

@@ -81,21 +81,10 @@ internal sealed class FieldMap
             return c.Count <= 1 ? null : c.Skip(1).Select(FieldNames.KeyOf).ToArray();
         }, this);
 
+    // Keys compare as value tuples do: names ordinally (a name spelled in another case gets its own entry, with the same
+    // answer), the source field table by reference (dictionaries do not override Equals).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, IReadOnlyDictionary<string, string[]>? Source, string? Original), int[]?>
-        _alternativeIds = new(AlternativeKeyComparer.Instance);
-
-    /// <summary>Names compared exactly (a name spelled in another case gets its own entry, with the same answer), source
-    /// field tables by reference.</summary>
-    private sealed class AlternativeKeyComparer : IEqualityComparer<(string Name, IReadOnlyDictionary<string, string[]>? Source, string? Original)>
-    {
-        public static readonly AlternativeKeyComparer Instance = new();
-        public bool Equals((string Name, IReadOnlyDictionary<string, string[]>? Source, string? Original) a,
-            (string Name, IReadOnlyDictionary<string, string[]>? Source, string? Original) b) =>
-            string.Equals(a.Name, b.Name, StringComparison.Ordinal) && ReferenceEquals(a.Source, b.Source) && string.Equals(a.Original, b.Original, StringComparison.Ordinal);
-        public int GetHashCode((string Name, IReadOnlyDictionary<string, string[]>? Source, string? Original) k) =>
-            HashCode.Combine(StringComparer.Ordinal.GetHashCode(k.Name), k.Source is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(k.Source),
-                k.Original is null ? 0 : StringComparer.Ordinal.GetHashCode(k.Original));
-    }
+        _alternativeIds = new();
 
     /// <summary>All ids for a name (itself first), for routing fields such as Channel and EventID.</summary>
     public int[] Ids(string name) => Candidates(name, null).Select(FieldNames.KeyOf).ToArray();
