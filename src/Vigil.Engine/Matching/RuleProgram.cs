@@ -70,7 +70,7 @@ internal sealed class RuleProgram
             p.Cost = CostOf(p);
             // The operators are pure and commutative (the compiler orders children by its own cost the same way), so
             // the order changes no answer: tests the marks decide go first, the evaluator's tests last.
-            if (p.Kind is NodeKind.And or NodeKind.Or && p.Children.Length > 1) SortByCost(p.Children);
+            if (p.Kind is NodeKind.And or NodeKind.Or && p.Children.Length > 1) RuleCompiler.SortByCost(p.Children, static c => c.Cost);
             cache[n] = p;
             return p;
         }
@@ -169,23 +169,6 @@ internal sealed class RuleProgram
         public void Add(int x) { if (_set.Add(x)) _list.Add(x); }
         public List<int>.Enumerator GetEnumerator() => _list.GetEnumerator();
         public int Count => _list.Count;
-    }
-
-    /// <summary>Stable sort by <see cref="ProgramNode.Cost"/> in place (insertion sort: a node has a handful of children),
-    /// the order of OrderBy(Cost) with ties in their original order.</summary>
-    private static void SortByCost(ProgramNode[] nodes)
-    {
-        for (int i = 1; i < nodes.Length; i++)
-        {
-            var x = nodes[i];
-            int j = i - 1;
-            while (j >= 0 && nodes[j].Cost > x.Cost)
-            {
-                nodes[j + 1] = nodes[j];
-                j--;
-            }
-            nodes[j + 1] = x;
-        }
     }
 
     /// <summary>Rough cost of evaluating a node here: a test the marks decide costs 1, one with necessary atoms 2 (the

@@ -622,15 +622,8 @@ internal sealed class RuleCompiler
                     if (oc.Kind == n.Kind) kids.AddRange(oc.Children); else kids.Add(oc);
                 }
                 // Stable sort by cost: the operators are commutative and side-effect free, so order never changes results.
-                // Insertion sort in place (a node has a handful of children): ties keep their order, as OrderBy would.
                 var sorted = kids.ToArray();
-                for (int i = 1; i < sorted.Length; i++)
-                {
-                    var x = sorted[i];
-                    int j = i - 1;
-                    for (; j >= 0 && sorted[j].Cost > x.Cost; j--) sorted[j + 1] = sorted[j];
-                    sorted[j + 1] = x;
-                }
+                SortByCost(sorted, static k => k.Cost);
                 int cost = 0;
                 foreach (var k in sorted) cost += k.Cost;
                 return new Node { Kind = n.Kind, Children = sorted, Cost = cost };
@@ -644,6 +637,20 @@ internal sealed class RuleCompiler
                 return new Node { Kind = n.Kind, Test = n.Test, Cost = TestCost(n.Test!) * 20 };
             default:
                 return n;
+        }
+    }
+
+    /// <summary>Orders <paramref name="items"/> by <paramref name="cost"/>, cheapest first, ties in their original order (the
+    /// order of OrderBy), in place: an insertion sort, for the handful of children of one And / Or node. The compiler
+    /// orders its nodes with it, and the matcher's rule programs order theirs the same way.</summary>
+    internal static void SortByCost<T>(T[] items, Func<T, int> cost)
+    {
+        for (int i = 1; i < items.Length; i++)
+        {
+            var x = items[i];
+            int c = cost(x), j = i - 1;
+            for (; j >= 0 && cost(items[j]) > c; j--) items[j + 1] = items[j];
+            items[j + 1] = x;
         }
     }
 
