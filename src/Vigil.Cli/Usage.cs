@@ -21,7 +21,7 @@ public static class Usage
           (tags match case-insensitively and by prefix: attack.t1003 matches attack.t1003.001)
         --mapping FILE: extra field mapping for JSON shapes (layout of the built-in fieldmaps.yml)
         --placeholder NAME=VALUE: a value for a Sigma expand placeholder (%NAME%), repeatable
-        --no-rule-cache (hunt, rules): parse every rule file again instead of reusing the parse cache
+        --no-rule-cache (hunt, rules): parse every rule file again instead of reusing the parse cache (hunt: and build the matcher again)
           ($VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil, else ~/.cache/vigil; VIGIL_NO_RULE_CACHE=1 turns it off)
         hunt side outputs (any together, beside the main output): --timeline FILE.csv (CSV timeline for Timeline
           Explorer and spreadsheets), --timesketch FILE.jsonl (Timesketch import), --sqlite FILE.db (SQLite database)

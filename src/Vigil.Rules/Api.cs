@@ -60,6 +60,11 @@ public sealed class CompiledRule
     /// so correlations can find a group-by field under the name the event really has.</summary>
     internal IReadOnlyList<IReadOnlyDictionary<string, string>> Renames { get; }
 
+    /// <summary>Where the rule came from, for caches of what is derived from compiled rules (the matcher's tables):
+    /// the <see cref="RuleSet.Fingerprint"/> of the load that compiled it and its index in that load's rules. Null when
+    /// the load has no fingerprint.</summary>
+    internal (byte[] Fingerprint, int Index)? Origin { get; set; }
+
     public SigmaRule Rule { get; }
 
     /// <summary>Alternative (constraint, detection) pairs; empty when the log source has no mapping.</summary>
@@ -140,6 +145,14 @@ public sealed class RuleSet
     public int FilesRead { get; }
     /// <summary>What the parse cache did (null when the load used none, see <see cref="RuleLoadOptions.CacheDirectory"/>).</summary>
     public Caching.RuleCacheStats? Cache { get; init; }
+    /// <summary>SHA-256 of everything the compiled rules depend on: the code that parses and compiles (module version
+    /// ids), each rule file's path and exact content in load order, the placeholder values and the mapping files.
+    /// Two loads with equal fingerprints compile equal rules (compilation is deterministic), so it keys caches of
+    /// what is derived from them. Null when some rule came from text (<see cref="RuleLoader.LoadText(string, string)"/>)
+    /// or the load used no cache folder.</summary>
+    internal byte[]? Fingerprint { get; init; }
+    /// <summary>Where loading time went, by stage (for <c>hunt --verbose</c> and tuning).</summary>
+    public string LoadTimes { get; internal set; } = "";
 
     /// <summary>Rule files with at least one error (a file whose rule failed to load or compile).</summary>
     public int Failed => Errors.Select(e => e.File).Distinct(StringComparer.Ordinal).Count();

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Vigil.Rules.Caching;
 using Vigil.Rules.Compilation;
@@ -18,8 +19,10 @@ public static class RuleLoader
 
     public static RuleSet Load(IEnumerable<string> paths, bool includeBuiltin, RuleLoadOptions options)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var errors = new List<RuleError>();
         var compiler = CreateCompiler(options, errors);
+        double mappings = clock.Elapsed.TotalSeconds;
         var sources = new List<RuleSource>();
         if (includeBuiltin) sources.AddRange(BuiltinSources());
         var found = new List<string>();
@@ -35,7 +38,10 @@ public static class RuleLoader
             else errors.Add(new RuleError(path, 0, 0, "no such file or directory"));
         }
         foreach (var f in found) sources.Add(new RuleSource(f, () => File.ReadAllBytes(f), null));
-        return LoadSources(compiler, sources, errors, options.CacheDirectory);
+        double listed = clock.Elapsed.TotalSeconds;
+        var set = LoadSources(compiler, sources, errors, options.CacheDirectory, options.CacheDirectory != null ? OptionsDigest(options) : null);
+        set.LoadTimes = $"mappings {mappings:F2} s, listing {listed - mappings:F2} s, {set.LoadTimes}";
+        return set;
     }
 
     /// <summary>
@@ -51,8 +57,10 @@ public static class RuleLoader
     /// With a cache folder, the parse of a file whose exact bytes were parsed before (by this build) is read from
     /// the cache instead (see <see cref="RuleCache"/>); everything after the parse stage is always recomputed.
     /// </summary>
-    private static RuleSet LoadSources(RuleCompiler compiler, List<RuleSource> sources, List<RuleError> errors, string? cacheDir = null)
+    private static RuleSet LoadSources(RuleCompiler compiler, List<RuleSource> sources, List<RuleError> errors, string? cacheDir = null,
+        byte[]? optionsDigest = null)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var cache = cacheDir != null ? RuleCache.Open(cacheDir) : null;
         var keys = cache != null ? new (ContentKey Key, byte[]? NewEntry)[sources.Count] : null;
         var cacheable = cache != null ? new bool[sources.Count] : null;
@@ -98,6 +106,7 @@ public static class RuleLoader
             for (int i = 0; i < sources.Count; i++) if (cacheable![i]) used.Add(keys![i]);
             cacheStats = cache.Save(used);
         }
+        double read = clock.Elapsed.TotalSeconds;
         int files = parsed.Count(p => p.Docs != null);
 
         // A filter that does not compile is reported once, against its own file, and applied to nothing.
@@ -111,6 +120,7 @@ public static class RuleLoader
         var warnings = new List<RuleError>();
         var filtersFor = FilterTargets(filters, allRules, warnings);
 
+        double filtered = clock.Elapsed.TotalSeconds;
         var compiled = new (List<CompiledRule> Rules, List<RuleError> Errors, List<RuleError> Warnings)[sources.Count];
         Parallel.For(0, sources.Count, i =>
         {
@@ -138,9 +148,63 @@ public static class RuleLoader
             errors.AddRange(fileErrors);
             warnings.AddRange(fileWarnings);
         }
+        double compiledAt = clock.Elapsed.TotalSeconds;
+        byte[]? fingerprint = optionsDigest != null && keys != null && sources.All(s => s.Bytes != null) && cacheable!.All(c => c)
+            ? Fingerprint(optionsDigest, sources, keys) : null;
+        if (fingerprint != null)
+            for (int i = 0; i < rules.Count; i++) rules[i].Origin = (fingerprint, i);
         var correlations = CorrelationResolver.Resolve(
             parsed.Where(p => p.Docs != null).SelectMany(p => p.Docs!.Correlations).ToList(), rules, errors, compiler.FieldMap);
-        return new RuleSet(rules, errors, files, correlations, warnings, filters) { Cache = cacheStats };
+        return new RuleSet(rules, errors, files, correlations, warnings, filters)
+        {
+            Cache = cacheStats,
+            Fingerprint = fingerprint,
+            LoadTimes = $"read and parse {read:F2} s ({(cache != null ? "parse cache" : "no cache")}), filters {filtered - read:F2} s, "
+                + $"compile {compiledAt - filtered:F2} s, correlations {clock.Elapsed.TotalSeconds - compiledAt:F2} s",
+        };
+    }
+
+    /// <summary>See <see cref="RuleSet.Fingerprint"/>: the code stamp, the options' digest, then each file's path and
+    /// content key in load order.</summary>
+    private static byte[] Fingerprint(byte[] optionsDigest, List<RuleSource> sources, (ContentKey Key, byte[]? NewEntry)[] keys)
+    {
+        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        h.AppendData("VIGIL-RULESET-1"u8);
+        h.AppendData(RuleCache.Stamp);
+        h.AppendData(optionsDigest);
+        Span<byte> key = stackalloc byte[ContentKey.Size + 4];
+        for (int i = 0; i < sources.Count; i++)
+        {
+            var path = Encoding.UTF8.GetBytes(sources[i].File);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(key[ContentKey.Size..], path.Length);
+            keys[i].Key.WriteTo(key);
+            h.AppendData(key);
+            h.AppendData(path);
+        }
+        return h.GetHashAndReset();
+    }
+
+    /// <summary>What of the load options changes compilation: placeholder values (by name, case-insensitively as
+    /// they are looked up) and the contents of the mapping files (unreadable: their error text, which the load reports).</summary>
+    private static byte[] OptionsDigest(RuleLoadOptions options)
+    {
+        var text = new StringBuilder();
+        if (options.Placeholders is { } ph)
+            foreach (var (name, values) in ph.OrderBy(kv => kv.Key.ToUpperInvariant(), StringComparer.Ordinal).ThenBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                text.Append("placeholder ").Append(name.Length).Append(':').Append(name).Append(' ').Append(values.Count);
+                foreach (var v in values) text.Append(' ').Append(v.Length).Append(':').Append(v);
+                text.Append('\n');
+            }
+        foreach (var (what, file) in new[] { ("logsources", options.LogsourceMappingFile), ("fields", options.FieldMappingFile) })
+        {
+            if (file == null) continue;
+            string content;
+            try { content = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file))); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { content = "unreadable " + ex.Message; }
+            text.Append(what).Append(' ').Append(file.Length).Append(':').Append(file).Append(' ').Append(content).Append('\n');
+        }
+        return SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
     }
 
     /// <summary>Bytes → text exactly as File.ReadAllText does (UTF-8, or the encoding a byte order mark names).</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Vigil.Diagnostics;
 using Vigil.Engine.Hunting;
+using Vigil.Engine.Matching;
 using Vigil.Outputs;
 using Vigil.Rules;
 
@@ -36,7 +37,8 @@ public static class HuntCommand
         bool builtin = !a.Flag("--no-builtin");
         bool verbose = a.Flag("--verbose") || a.Flag("-v");
         var phases = Stopwatch.StartNew();
-        var ruleSet = RuleLoader.Load(rulePaths, builtin, RulesCommand.LoadOptions(a));
+        var loadOptions = RulesCommand.LoadOptions(a);
+        var ruleSet = RuleLoader.Load(rulePaths, builtin, loadOptions);
         foreach (var err in ruleSet.Errors) console.Error.WriteLine($"vigil: rule error: {err}");
         if (!quiet) foreach (var w in ruleSet.Warnings) console.Error.WriteLine($"vigil: rule warning: {w}");
         // Rules a selected correlation needs run even when not selected themselves; they report only when selected.
@@ -49,6 +51,7 @@ public static class HuntCommand
         // What the summary needs of the rules, taken now: after the hunt nothing holds the compiled rules (their detection
         // trees, ~100 MB with the full collection), so the collections before the campaign build can free them.
         int ruleCount = rules.Count;
+        string loadTimes = ruleSet.LoadTimes;
         string corr = ruleSet.Correlations.Count > 0 ? $" and {selection.SelectedCorrelations(ruleSet).Count} correlations" : "";
         var files = Inputs.Open(a, console, out var diagnostics);
         if (files is null) return ExitCodes.NothingRead;
@@ -62,7 +65,8 @@ public static class HuntCommand
         // Campaigns (see HuntCampaigns): context events are collected during the hunt, detection facts while writing.
         var campaignInput = HuntCampaigns.Wanted(a, format) ? new Vigil.Campaigns.CampaignCollector() : null;
         using var result = Hunter.Run(files, rules, diagnostics, (int?)a.Long("--threads"), progress.Update,
-            correlate: ruleSet, emit: selection.IsEmpty ? null : selection.Selects, observer: campaignInput?.Context);
+            correlate: ruleSet, emit: selection.IsEmpty ? null : selection.Selects, observer: campaignInput?.Context,
+            matcherOptions: new MatcherOptions { CacheDirectory = loadOptions.CacheDirectory });
         rules = null!;     // no longer needed (see ruleCount above); nulled so that no stack slot keeps them alive
         ruleSet = null!;
         progress.Finish();
@@ -87,6 +91,7 @@ public static class HuntCommand
                 + $"allocated {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MB, gc {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} "
                 + $"(gen0/1/2), paused {GC.GetTotalPauseDuration().TotalSeconds:F2}s, "
                 + $"jit {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F2}s ({System.Runtime.JitInfo.GetCompiledMethodCount()} methods)");
+        if (verbose) console.Error.WriteLine($"vigil: rule loading: {loadTimes}; matcher: {result.MatcherTimes}");
 
         if (!quiet)
         {

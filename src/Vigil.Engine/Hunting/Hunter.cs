@@ -12,6 +12,9 @@ namespace Vigil.Engine.Hunting;
 /// correlation can use. Dispose it if the detections may be left unread (deletes spooled temp files).</summary>
 public sealed record HuntResult(DetectionStream Detections, ReadStats Stats, long UntimedCorrelationMatches = 0) : IDisposable
 {
+    /// <summary>Where the matcher's construction time went (for <c>hunt --verbose</c>).</summary>
+    public string MatcherTimes { get; init; } = "";
+
     public void Dispose() => Detections.Dispose();
 }
 
@@ -145,7 +148,7 @@ public static class Hunter
                 foreach (var d in corr.Detections) spooled.Add(d);
                 untimed = corr.UntimedMatches;
             }
-            return new HuntResult(new DetectionStream(spooled), stats, untimed);
+            return new HuntResult(new DetectionStream(spooled), stats, untimed) { MatcherTimes = matcher.BuildTimes };
         }
         catch
         {

@@ -10,6 +10,11 @@ namespace Vigil.Engine.Matching;
 public sealed record MatcherOptions(bool UseIndex = true, bool UsePrefilter = true, bool UseAtomTests = true)
 {
     public static readonly MatcherOptions Default = new();
+
+    /// <summary>A folder for the matcher cache (<c>matcher-*.bin</c>, see <see cref="CollectionMatcher"/>): what the
+    /// matcher derives from the rules, kept for the next run over the same rule set. Null (the default): no cache. The
+    /// CLI passes the rule cache folder (<see cref="RuleLoadOptions.DefaultCacheDirectory"/>).</summary>
+    public string? CacheDirectory { get; init; }
 }
 
 /// <summary>
@@ -29,11 +34,12 @@ public sealed record MatcherOptions(bool UseIndex = true, bool UsePrefilter = tr
 /// </list>
 /// Thread-safe; per-thread state lives in a <see cref="MatcherScratch"/>.
 /// </summary>
-public sealed class CollectionMatcher
+public sealed partial class CollectionMatcher
 {
     private readonly CompiledRule[] _rules;
     private readonly List<Requirement>[] _requirements;
-    private readonly List<Atom>?[] _prefilters;
+    // Whether each rule has a needle prefilter (its atoms are in _ruleStart / _ruleList).
+    private readonly bool[] _hasPrefilter;
     private readonly MatcherOptions _options;
     // Channel names any rule mentions -> small ids (0: no Channel field, 1: a Channel no rule names).
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _channelIds;
@@ -66,18 +72,46 @@ public sealed class CollectionMatcher
         _options = options ?? MatcherOptions.Default;
         _rules = rules.ToArray();
         _requirements = new List<Requirement>[_rules.Length];
-        _prefilters = new List<Atom>?[_rules.Length];
+        _hasPrefilter = new bool[_rules.Length];
         // The names routes read Channel and EventID under (the same for all rules of one mapping); a route
         // reading other names gets no index requirement.
         _channelFieldKeys = CommonKeys(_rules, c => c.ChannelFields) ?? [FieldNames.Key(WellKnownFields.Channel)];
         _idFieldKeys = CommonKeys(_rules, c => c.EventIdFields) ?? [FieldNames.Key(WellKnownFields.EventID)];
-        Parallel.For(0, _rules.Length, i =>
+        // The facts, atoms and programs come from the cache when this exact rule set was compiled into a matcher before
+        // (see MatcherCache); otherwise they are derived here and stored for the next run.
+        var cacheKey = MatcherCache.KeyFor(_rules, _options);
+        string cacheDetail = "";
+        bool loaded = cacheKey != null && MatcherCache.TryLoad(this, _options.CacheDirectory!, cacheKey, out cacheDetail);
+        string stages;
+        if (loaded)
         {
-            _requirements[i] = RuleFacts.Requirements(_rules[i], _channelFieldKeys, _idFieldKeys);
-            _prefilters[i] = _options.UsePrefilter ? RuleFacts.Prefilter(_rules[i]) : null;
-        });
-        double facts = clock.Elapsed.TotalSeconds;
-        double factsMB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
+            CacheHit = true;
+            stages = $"loaded from the cache {clock.Elapsed.TotalSeconds:F2} s {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0:F0} MB ({cacheDetail})";
+        }
+        else
+        {
+            var prefilters = new List<Atom>?[_rules.Length];
+            Parallel.For(0, _rules.Length, i =>
+            {
+                _requirements[i] = RuleFacts.Requirements(_rules[i], _channelFieldKeys, _idFieldKeys);
+                prefilters[i] = _options.UsePrefilter ? RuleFacts.Prefilter(_rules[i]) : null;
+                _hasPrefilter[i] = prefilters[i] != null;
+            });
+            double facts = clock.Elapsed.TotalSeconds;
+            double factsMB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
+            var fieldsOfRule = NumberAtoms(prefilters);
+            double beforeFields = clock.Elapsed.TotalSeconds;
+            double beforeFieldsMB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
+            BuildFields(fieldsOfRule);
+            stages = $"facts {facts:F2} s {factsMB:F0} MB, programs {_programsSeconds:F2} s {_programsMB:F0} MB (built in parallel {_programsParallelSeconds:F2} s, then numbered), "
+                + $"needle sets {clock.Elapsed.TotalSeconds - beforeFields:F2} s {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0 - beforeFieldsMB:F0} MB";
+            if (cacheKey != null)
+            {
+                double before = clock.Elapsed.TotalSeconds;
+                MatcherCache.Save(this, _options.CacheDirectory!, cacheKey);
+                stages += $", stored in the cache {clock.Elapsed.TotalSeconds - before:F2} s";
+            }
+        }
         var names = new List<string> { Requirement.AbsentChannel, "\0other" };
         var ids = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (var reqs in _requirements)
@@ -87,13 +121,14 @@ public sealed class CollectionMatcher
                         if (c != Requirement.AbsentChannel && ids.TryAdd(c, names.Count)) names.Add(c);
         _channelIds = ids.GetAlternateLookup<ReadOnlySpan<char>>();
         _channelNames = names.ToArray();
-        BuildAutomata();
-        double totalMB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0;
-        BuildTimes = $"facts {facts:F2} s {factsMB:F0} MB, programs {_programsSeconds:F2} s {_programsMB:F0} MB (built in parallel {_programsParallelSeconds:F2} s, "
-            + $"then numbered), needle sets {clock.Elapsed.TotalSeconds - facts - _programsSeconds:F2} s {totalMB - factsMB - _programsMB:F0} MB (automata on first use)";
+        BuildTimes = $"{stages} (automata on first use); total {clock.Elapsed.TotalSeconds:F2} s {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0:F0} MB";
         _all = new Lazy<Bucket>(() => BuildBucket(Enumerable.Range(0, _rules.Length).ToArray()));
         CaseFold.ForgetFoldings();
     }
+
+    /// <summary>True when the matcher's tables (facts, atoms, programs, needle lists) were read from the matcher cache
+    /// (<see cref="MatcherOptions.CacheDirectory"/>) instead of derived from the rules.</summary>
+    public bool CacheHit { get; }
 
     public IReadOnlyList<CompiledRule> Rules => _rules;
 
@@ -102,7 +137,7 @@ public sealed class CollectionMatcher
     private double _programsSeconds, _programsParallelSeconds, _programsMB;
 
     /// <summary>Rules that got a needle prefilter (the others are evaluated on every event of their buckets).</summary>
-    public int PrefilteredRules => _prefilters.Count(p => p != null);
+    public int PrefilteredRules => _hasPrefilter.Count(p => p);
 
     /// <summary>The distinct atoms by id, and the number of distinct route constraints (tests: ids must not depend on
     /// the thread schedule of the parallel build).</summary>
@@ -110,7 +145,7 @@ public sealed class CollectionMatcher
     internal int ConstraintCount => _constraintCount;
 
     /// <summary>True when rule <paramref name="rule"/> has a needle prefilter (diagnostics).</summary>
-    public bool HasPrefilter(int rule) => _prefilters[rule] != null;
+    public bool HasPrefilter(int rule) => _hasPrefilter[rule];
 
     public MatcherScratch CreateScratch() => new(_rules.Length, _atoms.Length, _constraintCount);
 
@@ -435,12 +470,12 @@ public sealed class CollectionMatcher
     // once per event and the answer reused (see RuleProgram.Matches).
     private int _constraintCount;
 
-    /// <summary>Numbers the distinct atoms of all prefilters and atom tests, and merges each field's needles
-    /// (and all keyword needles) into one automaton.</summary>
-    private void BuildAutomata()
+    /// <summary>Numbers the distinct atoms of all prefilters and atom tests, builds the rule programs and the atom ->
+    /// rules index; returns the field keys (-1: keywords) whose automata each rule needs (see <see cref="BuildFields"/>).</summary>
+    private int[][] NumberAtoms(List<Atom>?[] prefilters)
     {
         // Sized for the prefilters' atom references (the distinct atoms are fewer; the programs add some more).
-        var atomIds = new Dictionary<Atom, int>(_prefilters.Sum(p => p?.Count ?? 0), AtomComparer.Instance);
+        var atomIds = new Dictionary<Atom, int>(prefilters.Sum(p => p?.Count ?? 0), AtomComparer.Instance);
         // (atom, rule) for every prefilter atom, in rule order: the rule lists per atom are made from them at the end.
         var pairAtoms = new List<int>();
         var pairRules = new List<int>();
@@ -459,7 +494,7 @@ public sealed class CollectionMatcher
         {
             fieldsOfRule[r] = [];
             keywordAtoms[r] = [];
-            if (_prefilters[r] is not { } atoms) continue;
+            if (prefilters[r] is not { } atoms) continue;
             foreach (var atom in atoms)
             {
                 int id = AtomId(atom);
@@ -518,7 +553,20 @@ public sealed class CollectionMatcher
         _atoms = new Atom[atomIds.Count];
         foreach (var (atom, id) in atomIds) _atoms[id] = atom;
         _keywordAtomsOfRule = keywordAtoms.Select(k => k.ToArray()).ToArray();
+        _ruleStart = new int[_atoms.Length + 1];
+        // Counting sort of the pairs by atom; within an atom its rules stay in rule order (a prefilter lists an atom once).
+        foreach (int a in pairAtoms) _ruleStart[a + 1]++;
+        for (int a = 0; a < _atoms.Length; a++) _ruleStart[a + 1] += _ruleStart[a];
+        _ruleList = new int[pairAtoms.Count];
+        var nextOfAtom = _ruleStart[..^1];
+        for (int k = 0; k < pairAtoms.Count; k++) _ruleList[nextOfAtom[pairAtoms[k]]++] = pairRules[k];
+        return fieldsOfRule.Select(f => f.ToArray()).ToArray();
+    }
 
+    /// <summary>Merges each field's needles (of the numbered atoms) into one needle list, the automaton of which is built
+    /// on first use; <paramref name="fieldsOfRule"/>: the field keys each rule's prefilter and atom tests read.</summary>
+    private void BuildFields(int[][] fieldsOfRule)
+    {
         _alphabet = new Alphabet(_atoms.Select(a => a.Needle));
         // The automata themselves are built lazily, on the first event that has the field (see FieldAutomaton):
         // most of the collection's 300-odd fields never occur in a given input, and building all of them was
@@ -544,20 +592,20 @@ public sealed class CollectionMatcher
             fields[i] = MakeFieldAutomaton(fieldIds[i], atomsOfField[fieldIds[i]]);
             if (presentOfField.TryGetValue(fieldIds[i], out var present)) fields[i].PresentAtoms = present.ToArray();
         });
-        int maxField = fields.Length > 0 ? fields[^1].FieldId : -1;
+        _fields = fields;
+        var byField = IndexByField(fields);
+        _automataOfRule = fieldsOfRule.Select(f => f.Where(id => id >= 0).Select(id => byField[id]).ToArray()).ToArray();
+    }
+
+    /// <summary>Position in <paramref name="fields"/> by field key (-1: none).</summary>
+    private int[] IndexByField(FieldAutomaton[] fields)
+    {
+        int maxField = fields.Length > 0 ? fields.Max(f => f.FieldId) : -1;
         var byField = new int[maxField + 1];
         Array.Fill(byField, -1);
         for (int i = 0; i < fields.Length; i++) byField[fields[i].FieldId] = i;
-        _ruleStart = new int[_atoms.Length + 1];
-        // Counting sort of the pairs by atom; within an atom its rules stay in rule order (a prefilter lists an atom once).
-        foreach (int a in pairAtoms) _ruleStart[a + 1]++;
-        for (int a = 0; a < _atoms.Length; a++) _ruleStart[a + 1] += _ruleStart[a];
-        _ruleList = new int[pairAtoms.Count];
-        var nextOfAtom = _ruleStart[..^1];
-        for (int k = 0; k < pairAtoms.Count; k++) _ruleList[nextOfAtom[pairAtoms[k]]++] = pairRules[k];
-        _fields = fields;
         _automatonOfField = byField;
-        _automataOfRule = fieldsOfRule.Select(f => f.Where(id => id >= 0).Select(id => byField[id]).ToArray()).ToArray();
+        return byField;
     }
 
     /// <summary>One automaton over the needles of the atoms <paramref name="atomIds"/> (all of field <paramref name="fieldId"/>,
@@ -621,7 +669,7 @@ public sealed class CollectionMatcher
         foreach (int r in rules)
         {
             contains[r] = true;
-            if (_prefilters[r] == null) unfiltered.Add(r);
+            if (!_hasPrefilter[r]) unfiltered.Add(r);
             // Fields of atom tests must be scanned even for rules without a prefilter.
             foreach (int f in _automataOfRule[r]) scan[f] = true;
         }
@@ -649,7 +697,8 @@ public sealed class CollectionMatcher
 
     /// <summary>One field's merged needles. The automaton is built on first use (thread-safe: one thread builds,
     /// the others wait for it), so fields that no event has cost nothing but their needle list.</summary>
-    internal sealed class FieldAutomaton(int fieldId, string[] needles, Alphabet alphabet, int[] atomStart, int[] atomIds, AtomKind[] atomKinds, int[] lengths)
+    internal sealed class FieldAutomaton(int fieldId, string[] needles, Alphabet alphabet, int[] atomStart, int[] atomIds, AtomKind[] atomKinds, int[] lengths,
+        bool? matchesIntegers = null)
     {
         private NeedleAutomaton? _automaton;
         private readonly Lock _lock = new();
@@ -658,7 +707,9 @@ public sealed class CollectionMatcher
         /// <summary>Presence atoms of the field (marked whenever an event has it; no needle).</summary>
         public int[] PresentAtoms { get; set; } = [];
         /// <summary>Some needle could occur in an integer's text (digits, '-', "0x" and hex digits), see <see cref="IntegerText"/>.</summary>
-        public bool MatchesIntegers { get; } = needles.Any(IntegerText);
+        public bool MatchesIntegers { get; } = matchesIntegers ?? needles.Any(IntegerText);
+        /// <summary>The needles, in needle order (for the matcher cache).</summary>
+        public string[] Needles => needles;
         /// <summary>The atoms of needle n: <see cref="AtomIds"/> / <see cref="AtomKinds"/> from AtomStart[n] to AtomStart[n + 1].</summary>
         public int[] AtomStart { get; } = atomStart;
         public int[] AtomIds { get; } = atomIds;

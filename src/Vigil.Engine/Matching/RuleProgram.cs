@@ -105,6 +105,169 @@ internal sealed class RuleProgram
         Visit(_unrouted);
     }
 
+    /// <summary>The rule's compiled detection nodes in a fixed order: a walk of its routes' trees and then the unrouted
+    /// tree, children in order, each shared node once. <see cref="Build"/> makes one program node per such node, so the
+    /// cache (<see cref="Write"/>, <see cref="Read"/>) refers to them by their position here.</summary>
+    private static List<Node> CompiledNodes(CompiledRule rule, out Dictionary<Node, int> position)
+    {
+        var order = new List<Node>();
+        var at = new Dictionary<Node, int>(ReferenceEqualityComparer.Instance);
+        void Visit(Node n)
+        {
+            if (!at.TryAdd(n, order.Count)) return;
+            order.Add(n);
+            foreach (var c in n.Children) Visit(c);
+        }
+        foreach (var r in rule.Routes) Visit(r.Detection);
+        Visit(rule.Unrouted);
+        position = at;
+        return order;
+    }
+
+    /// <summary>Writes the program for the matcher cache: per compiled node (<see cref="CompiledNodes"/>) its program
+    /// node's kind, cost, atom groups per name (names through <paramref name="nameIndex"/>) and children (in the
+    /// program's order, by position); then each route's constraint id and detection, and the unrouted tree.</summary>
+    public void Write(BinaryWriter w, CompiledRule rule, Func<int, int> nameIndex)
+    {
+        var nodes = CompiledNodes(rule, out var position);
+        var byOriginal = new Dictionary<Node, ProgramNode>(ReferenceEqualityComparer.Instance);
+        void Gather(ProgramNode p)
+        {
+            if (!byOriginal.TryAdd(p.Original, p)) return;
+            foreach (var c in p.Children) Gather(c);
+        }
+        foreach (var (_, _, detection) in _routes) Gather(detection);
+        Gather(_unrouted);
+        if (byOriginal.Count != nodes.Count) throw new InvalidOperationException($"program of {rule.Rule.Title}: {byOriginal.Count} nodes for {nodes.Count} compiled ones");
+        w.Write(nodes.Count);
+        foreach (var original in nodes)
+        {
+            var p = byOriginal[original];
+            w.Write((byte)p.Kind);
+            w.Write(p.Cost);
+            w.Write(p.Exact);
+            w.Write(p.Names.Length);
+            foreach (int name in p.Names) w.Write(nameIndex(name));
+            if (p.GroupsByName is not { } byName) w.Write(-1);
+            else
+            {
+                w.Write(byName.Length);
+                foreach (var byGroup in byName)
+                {
+                    w.Write(byGroup.Length);
+                    foreach (var group in byGroup)
+                    {
+                        w.Write(group.Length);
+                        foreach (int a in group) w.Write(a);
+                    }
+                }
+            }
+            w.Write(p.Children.Length);
+            foreach (var c in p.Children) w.Write(position[c.Original]);
+        }
+        w.Write(_routes.Length);
+        foreach (var (_, id, detection) in _routes)
+        {
+            w.Write(id);
+            w.Write(position[detection.Original]);
+        }
+        w.Write(position[_unrouted.Original]);
+    }
+
+    /// <summary>A text of the whole program (tests: a program read from the cache must equal the one built): per
+    /// compiled node in <see cref="CompiledNodes"/> order, its program node's kind, cost, exactness, names, atom groups and
+    /// children (by position, in the program's order); then the routes' constraint ids and trees.</summary>
+    public string Describe(CompiledRule rule)
+    {
+        var nodes = CompiledNodes(rule, out var position);
+        var byOriginal = new Dictionary<Node, ProgramNode>(ReferenceEqualityComparer.Instance);
+        void Gather(ProgramNode p)
+        {
+            if (!byOriginal.TryAdd(p.Original, p)) return;
+            foreach (var c in p.Children) Gather(c);
+        }
+        foreach (var (_, _, detection) in _routes) Gather(detection);
+        Gather(_unrouted);
+        var text = new System.Text.StringBuilder();
+        text.Append(nodes.Count).Append(" nodes, ").Append(byOriginal.Count).Append(" program nodes\n");
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            if (!byOriginal.TryGetValue(nodes[i], out var p)) { text.Append(i).Append(": none\n"); continue; }
+            text.Append(i).Append(": ").Append(p.Kind).Append(" cost ").Append(p.Cost).Append(p.Exact ? " exact" : "")
+                .Append(" names [").Append(string.Join(",", p.Names.Select(n => n < 0 ? "(keywords)" : FieldNames.Name(n)))).Append(']');
+            if (p.GroupsByName is { } g)
+                text.Append(" groups ").Append(string.Join(" | ", g.Select(byGroup => string.Join(";", byGroup.Select(gr => string.Join(",", gr))))));
+            text.Append(" children [").Append(string.Join(",", p.Children.Select(c => position[c.Original]))).Append("]\n");
+        }
+        foreach (var (_, id, detection) in _routes) text.Append("route ").Append(id).Append(" -> ").Append(position[detection.Original]).Append('\n');
+        text.Append("unrouted -> ").Append(position[_unrouted.Original]).Append('\n');
+        return text.ToString();
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote, over the freshly compiled <paramref name="rule"/>; throws
+    /// <see cref="InvalidDataException"/> when it does not fit (another node count or kind, an id out of range).</summary>
+    public static RuleProgram Read(BinaryReader r, CompiledRule rule, Func<int, int> nameKey, int atomCount, int constraintCount)
+    {
+        var nodes = CompiledNodes(rule, out var position);
+        if (r.ReadInt32() != nodes.Count) throw new InvalidDataException("program node count");
+        var pn = new ProgramNode[nodes.Count];
+        for (int i = 0; i < pn.Length; i++) pn[i] = new ProgramNode { Kind = nodes[i].Kind, Original = nodes[i] };
+        int Index()
+        {
+            int i = r.ReadInt32();
+            return (uint)i < (uint)pn.Length ? i : throw new InvalidDataException("program node index");
+        }
+        foreach (var p in pn)
+        {
+            if (r.ReadByte() != (byte)p.Kind) throw new InvalidDataException("program node kind");
+            p.Cost = r.ReadInt32();
+            p.Exact = r.ReadBoolean();
+            var names = new int[CollectionMatcher.MatcherCache.Count(r)];
+            for (int j = 0; j < names.Length; j++) names[j] = nameKey(r.ReadInt32());
+            p.Names = names;
+            int byNameCount = r.ReadInt32();
+            if (byNameCount < -1) throw new InvalidDataException("atom groups");
+            if (byNameCount >= 0)
+            {
+                if (byNameCount != names.Length) throw new InvalidDataException("atom groups per name");
+                var byName = new int[byNameCount][][];
+                for (int j = 0; j < byName.Length; j++)
+                {
+                    var byGroup = new int[CollectionMatcher.MatcherCache.Count(r)][];
+                    for (int g = 0; g < byGroup.Length; g++)
+                    {
+                        var group = new int[CollectionMatcher.MatcherCache.Count(r)];
+                        for (int k = 0; k < group.Length; k++)
+                        {
+                            int a = r.ReadInt32();
+                            group[k] = (uint)a < (uint)atomCount ? a : throw new InvalidDataException("atom id");
+                        }
+                        byGroup[g] = group;
+                    }
+                    byName[j] = byGroup;
+                }
+                p.GroupsByName = byName;
+            }
+            int children = CollectionMatcher.MatcherCache.Count(r);
+            if (children != p.Original.Children.Length) throw new InvalidDataException("program node children");
+            p.Children = children == 0 ? [] : new ProgramNode[children];
+            for (int j = 0; j < children; j++) p.Children[j] = pn[Index()];
+        }
+        if (r.ReadInt32() != rule.Routes.Length) throw new InvalidDataException("route count");
+        var routes = new (RouteConstraint, int, ProgramNode)[rule.Routes.Length];
+        for (int i = 0; i < routes.Length; i++)
+        {
+            int id = r.ReadInt32();
+            if ((uint)id >= (uint)constraintCount) throw new InvalidDataException("constraint id");
+            var detection = pn[Index()];
+            if (!ReferenceEquals(detection.Original, rule.Routes[i].Detection)) throw new InvalidDataException("route detection");
+            routes[i] = (rule.Routes[i].Constraint, id, detection);
+        }
+        var unrouted = pn[Index()];
+        if (!ReferenceEquals(unrouted.Original, rule.Unrouted)) throw new InvalidDataException("unrouted detection");
+        return new RuleProgram(routes, unrouted);
+    }
+
     /// <summary>
     /// Equality of route constraints by content: every member <see cref="RouteConstraint.Matches"/> reads, texts compared
     /// exactly (constraints that differ only in case get two ids, which costs a test, never a wrong answer), so equal

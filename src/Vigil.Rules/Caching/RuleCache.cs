@@ -65,6 +65,9 @@ internal sealed class RuleCache
 
     private static readonly byte[] CodeStamp = ComputeStamp();
 
+    /// <summary>The stamp of the code that parses (see the class summary): part of <see cref="RuleSet.Fingerprint"/>.</summary>
+    internal static ReadOnlySpan<byte> Stamp => CodeStamp;
+
     private readonly string _dir;
     private readonly byte[]? _data;
     private readonly Dictionary<ContentKey, (int Offset, int Length)> _entries = new();
