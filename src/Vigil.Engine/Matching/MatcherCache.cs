@@ -139,7 +139,7 @@ public sealed partial class CollectionMatcher
                 payload = ms.ToArray();
             }
             string path = PathFor(dir, key);
-            string temp = path + "." + Environment.ProcessId + ".tmp";
+            string temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
             try
             {
                 Directory.CreateDirectory(dir);

@@ -33,6 +33,12 @@ internal sealed class RuleCompiler
         _logsources = logsources;
         _fieldMap = fieldMap ?? FieldMap.Builtin;
         _optimize = optimize;
+        var map = _fieldMap;
+        _channelIds = new(() => map.Ids("Channel"));
+        _eventIdIds = new(() => map.Ids("EventID"));
+        _allSourceMatches = new(() => map.Sources.SelectMany(s => s.Match)
+            .Select(m => (m.FieldEquals.Select(f => (FieldNames.KeyOf(f.Field), f.Value)).ToArray(), m.Present.Select(FieldNames.KeyOf).ToArray()))
+            .ToArray());
         if (placeholders != null)
         {
             var ci = new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
@@ -79,6 +85,12 @@ internal sealed class RuleCompiler
     /// </summary>
     [ThreadStatic] private static Dictionary<FieldSpec, (Needle[][] Groups, bool AbsentMatches)>? _valuesOfRule;
 
+    // The same for every rule of this compiler (its field map does not change), so made once and shared read-only by
+    // the routes: the names Channel and EventID are read under, and every shape source's match alternatives (the
+    // exclusions of rules that keep only the non-Windows guard).
+    private readonly Lazy<int[]> _channelIds, _eventIdIds;
+    private readonly Lazy<((int FieldId, string Value)[] FieldEquals, int[] Present)[]> _allSourceMatches;
+
     /// <summary>Compiles a filter's detection on its own (rule field names, no routing) to report its errors
     /// against the filter's file, whether or not any loaded rule is targeted by it.</summary>
     public void Validate(SigmaFilter filter) => CompileConditions(filter.Detection, new FieldResolver(_fieldMap, null, null));
@@ -102,8 +114,8 @@ internal sealed class RuleCompiler
         // The rule's own field names are only needed when no routing alternative applies.
         var unrouted = routes.Count == 0 ? DetectionFor(null, null) : Node.Const(false);
         var compiled = new Route[routes.Count];
-        var channelIds = _fieldMap.Ids("Channel");
-        var eventIdIds = _fieldMap.Ids("EventID");
+        var channelIds = _channelIds.Value;
+        var eventIdIds = _eventIdIds.Value;
         for (int i = 0; i < routes.Count; i++)
         {
             routes[i].Constraint.ChannelFields = channelIds;
@@ -127,9 +139,7 @@ internal sealed class RuleCompiler
         if (sources.Count == 0)
         {
             // Keep the guard, and keep the rule off records recognised as some other (shape) source.
-            routes[0].Constraint.Excluded = _fieldMap.Sources.SelectMany(s => s.Match)
-                .Select(m => (m.FieldEquals.Select(f => (FieldNames.KeyOf(f.Field), f.Value)).ToArray(), m.Present.Select(FieldNames.KeyOf).ToArray()))
-                .ToArray();
+            routes[0].Constraint.Excluded = _allSourceMatches.Value;
             return routes;
         }
         var result = new List<LogsourceRoute>();

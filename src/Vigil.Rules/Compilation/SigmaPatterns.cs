@@ -12,10 +12,15 @@ internal static class SigmaPatterns
     /// <summary>Splits a Sigma string into literal runs and wildcards.</summary>
     public static List<WildcardSegment> Parse(string value)
     {
+        // Most values have no wildcard and no backslash: one literal, the value itself (start-up compiles some 100,000
+        // values of the full collection, and the general path's builder and closure showed as about a fifth of compilation
+        // in a profile of it).
+        int special = value.AsSpan().IndexOfAny('*', '?', '\\');
+        if (special < 0) return value.Length == 0 ? [] : [new(SegmentKind.Literal, value)];
         var segs = new List<WildcardSegment>();
-        var lit = new StringBuilder();
-        void Flush() { if (lit.Length > 0) { segs.Add(new(SegmentKind.Literal, lit.ToString())); lit.Clear(); } }
-        for (int i = 0; i < value.Length; i++)
+        var lit = new StringBuilder(value.Length);
+        lit.Append(value, 0, special);
+        for (int i = special; i < value.Length; i++)
         {
             char c = value[i];
             if (c == '\\' && i + 1 < value.Length && value[i + 1] is '*' or '?' or '\\')
@@ -25,15 +30,22 @@ internal static class SigmaPatterns
             }
             else if (c == '*')
             {
-                Flush();
+                Flush(segs, lit);
                 // Consecutive stars mean the same as one.
                 if (segs.Count == 0 || segs[^1].Kind != SegmentKind.Star) segs.Add(new(SegmentKind.Star, ""));
             }
-            else if (c == '?') { Flush(); segs.Add(new(SegmentKind.Question, "")); }
+            else if (c == '?') { Flush(segs, lit); segs.Add(new(SegmentKind.Question, "")); }
             else lit.Append(c);
         }
-        Flush();
+        Flush(segs, lit);
         return segs;
+
+        static void Flush(List<WildcardSegment> segs, StringBuilder lit)
+        {
+            if (lit.Length == 0) return;
+            segs.Add(new(SegmentKind.Literal, lit.ToString()));
+            lit.Clear();
+        }
     }
 
     /// <summary>The plain text of a Sigma string that has no wildcards; null when it has some.</summary>
