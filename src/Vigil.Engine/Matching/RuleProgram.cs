@@ -124,6 +124,37 @@ internal sealed class RuleProgram
         return order;
     }
 
+    /// <summary>A digest of what a compiled node is (its compiler cost, and for a test its field name, the number of
+    /// groups, needles and exact-set entries and the needles' texts and kinds): the cache stores it per node and a read
+    /// checks it against the fresh compile, so a program is never attached to nodes it was not built from.</summary>
+    private static long Signature(Node n)
+    {
+        // FNV-1a over the parts (HashCode is seeded per process; this value is stored).
+        ulong h = 14695981039346656037UL;
+        void Add(long x) { for (int i = 0; i < 8; i++) { h ^= (byte)(x >> (8 * i)); h *= 1099511628211UL; } }
+        void AddText(string s)
+        {
+            Add(s.Length);
+            foreach (char c in s) { h ^= (byte)c; h *= 1099511628211UL; h ^= (byte)(c >> 8); h *= 1099511628211UL; }
+        }
+        Add((long)n.Kind);
+        Add(n.Cost);
+        Add(n.Children.Length);
+        if (n.Test is { } t)
+        {
+            AddText(t.FieldName);
+            Add((long)t.Kind);
+            Add(t.Groups.Length);
+            foreach (var g in t.Groups)
+            {
+                Add(g.Length);
+                foreach (var nd in g) { Add((long)nd.Kind); AddText(nd.Text); }
+            }
+            Add(t.ExactSet?.Set.Count ?? -1);
+        }
+        return (long)h;
+    }
+
     /// <summary>Writes the program for the matcher cache: per compiled node (<see cref="CompiledNodes"/>) its program
     /// node's kind, cost, atom groups per name (names through <paramref name="nameIndex"/>) and children (in the
     /// program's order, by position); then each route's constraint id and detection, and the unrouted tree.</summary>
@@ -144,6 +175,7 @@ internal sealed class RuleProgram
         {
             var p = byOriginal[original];
             w.Write((byte)p.Kind);
+            w.Write(Signature(original));
             w.Write(p.Cost);
             w.Write(p.Exact);
             w.Write(p.Names.Length);
@@ -220,6 +252,7 @@ internal sealed class RuleProgram
         foreach (var p in pn)
         {
             if (r.ReadByte() != (byte)p.Kind) throw new InvalidDataException("program node kind");
+            if (r.ReadInt64() != Signature(p.Original)) throw new InvalidDataException("program node signature");
             p.Cost = r.ReadInt32();
             p.Exact = r.ReadBoolean();
             var names = new int[CollectionMatcher.MatcherCache.Count(r)];

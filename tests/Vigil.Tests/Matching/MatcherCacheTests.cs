@@ -171,6 +171,41 @@ public class MatcherCacheTests(CachedCollectionFixture fx, ITestOutputHelper out
         Assert.Equal(Build(others, null).DescribeTables(), m.DescribeTables());
     }
 
+    /// <summary>Two rules whose detection trees have the same shape (routes, node kinds, children) but other fields or
+    /// values: one's file under the other's key passes every structural check, and only the per-node signature (field
+    /// name, needles, cost) stops the read. The matcher must then be built, not read.</summary>
+    [Fact]
+    public void FileForAnotherRuleOfTheSameShapeIsIgnored()
+    {
+        static string Shape(CompiledRule rule)
+        {
+            var text = new System.Text.StringBuilder().Append(rule.Routes.Length).Append(':');
+            var seen = new HashSet<Vigil.Rules.Compilation.Node>(ReferenceEqualityComparer.Instance);
+            void Visit(Vigil.Rules.Compilation.Node n)
+            {
+                if (!seen.Add(n)) return;
+                text.Append(n.Kind).Append(n.Children.Length).Append(',');
+                foreach (var c in n.Children) Visit(c);
+            }
+            foreach (var r in rule.Routes) Visit(r.Detection);
+            Visit(rule.Unrouted);
+            return text.ToString();
+        }
+        var pair = fx.Set.Rules.Take(1500).GroupBy(Shape).Where(g => g.Count() >= 2).Select(g => g.Take(2).ToArray())
+            .First(p => Build([p[0]], null).DescribeTables() != Build([p[1]], null).DescribeTables());
+        output.WriteLine($"{pair[0].Rule.Title} / {pair[1].Rule.Title}");
+        string dir = NewDir();
+        Build([pair[0]], dir);
+        string file = Directory.GetFiles(dir, "matcher-*.bin").Single();
+        var key = CollectionMatcher.MatcherCache.KeyFor([pair[1]], new MatcherOptions { CacheDirectory = dir })!;
+        var bytes = File.ReadAllBytes(file);
+        key.CopyTo(bytes, 8);
+        File.WriteAllBytes(CollectionMatcher.MatcherCache.PathFor(dir, key), bytes);
+        var m = Build([pair[1]], dir);
+        Assert.False(m.CacheHit);
+        Assert.Equal(Build([pair[1]], null).DescribeTables(), m.DescribeTables());
+    }
+
     [Fact]
     public void KeyDependsOnTheRuleSelectionAndNeedsAFingerprint()
     {
