@@ -148,7 +148,11 @@ public static class Hunter
                 foreach (var d in corr.Detections) spooled.Add(d);
                 untimed = corr.UntimedMatches;
             }
-            return new HuntResult(new DetectionStream(spooled), stats, untimed) { MatcherTimes = matcher.BuildTimes };
+            var (built, buildSeconds) = matcher.AutomataBuilt();
+            return new HuntResult(new DetectionStream(spooled), stats, untimed)
+            {
+                MatcherTimes = $"{matcher.BuildTimes}; {built} automata built during the hunt in {buildSeconds:F2} s",
+            };
         }
         catch
         {

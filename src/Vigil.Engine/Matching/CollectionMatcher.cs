@@ -687,6 +687,13 @@ public sealed partial class CollectionMatcher
     /// <summary>The field automata and the keyword automata of the buckets built so far.</summary>
     private IEnumerable<FieldAutomaton> Automata => _fields.Concat(_keywordSets.Values);
 
+    /// <summary>The automata built so far (they are built on first use, during the hunt) and the seconds that took.</summary>
+    public (int Built, double Seconds) AutomataBuilt()
+    {
+        var built = Automata.Where(f => f.IsBuilt).ToList();
+        return (built.Count, built.Sum(f => f.BuildTicks) / (double)System.Diagnostics.Stopwatch.Frequency);
+    }
+
     /// <summary>Fields with needles, needles, and DFA states of the automata built so far.</summary>
     public (int Fields, int Needles, int States) AutomataStats() =>
         (_fields.Length + _keywordSets.Count, Automata.Sum(f => f.NeedleCount), Automata.Sum(f => f.IsBuilt ? f.Automaton.StateCount : 0));
@@ -717,6 +724,8 @@ public sealed partial class CollectionMatcher
         public int[] Lengths { get; } = lengths;
         public int NeedleCount => needles.Length;
         public bool IsBuilt => Volatile.Read(ref _automaton) != null;
+        /// <summary>Stopwatch ticks the automaton took to build (0 until built).</summary>
+        public long BuildTicks { get; private set; }
 
         public NeedleAutomaton Automaton => Volatile.Read(ref _automaton) ?? Build();
 
@@ -724,7 +733,12 @@ public sealed partial class CollectionMatcher
         {
             lock (_lock)
             {
-                if (_automaton == null) Volatile.Write(ref _automaton, new NeedleAutomaton(needles, alphabet));
+                if (_automaton == null)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    Volatile.Write(ref _automaton, new NeedleAutomaton(needles, alphabet));
+                    BuildTicks = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+                }
                 return _automaton;
             }
         }

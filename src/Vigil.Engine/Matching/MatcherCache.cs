@@ -121,7 +121,7 @@ public sealed partial class CollectionMatcher
                 return true;
             }
             catch (Exception ex) when (ex is EndOfStreamException or InvalidDataException or IOException
-                                       || (ex is AggregateException agg && agg.InnerExceptions.All(e => e is EndOfStreamException or InvalidDataException)))
+                                       || (ex is AggregateException agg && agg.Flatten().InnerExceptions.All(e => e is EndOfStreamException or InvalidDataException)))
             {
                 // Consistent checksum but contents that do not fit these rules: a stale or foreign file. Everything the
                 // read may have set is derived again by the caller.
