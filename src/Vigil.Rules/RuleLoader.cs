@@ -175,7 +175,9 @@ public static class RuleLoader
         Span<byte> key = stackalloc byte[ContentKey.Size + 4];
         for (int i = 0; i < sources.Count; i++)
         {
-            var path = Encoding.UTF8.GetBytes(sources[i].File);
+            // Full paths: the same files named from another working folder are the same rule set.
+            string file = sources[i].File.StartsWith("builtin:", StringComparison.Ordinal) ? sources[i].File : Path.GetFullPath(sources[i].File);
+            var path = Encoding.UTF8.GetBytes(file);
             System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(key[ContentKey.Size..], path.Length);
             keys[i].Key.WriteTo(key);
             h.AppendData(key);
