@@ -93,6 +93,55 @@ public class RegexLiteralsCollectionTests(CollectionFixture fx, ITestOutputHelpe
     }
 
     /// <summary>
+    /// <see cref="LazyRegex"/> answers with the interpreter until its matches have cost what building the fast form
+    /// (NonBacktracking, or compiled) would, then with the fast form: both must give the same answer for every regex of
+    /// the collection on every distinct text value of the corpora, and on texts built from the patterns.
+    /// </summary>
+    [Fact]
+    public void InterpreterAndFastFormGiveTheSameAnswers()
+    {
+        var texts = new HashSet<string>(StringComparer.Ordinal);
+        Span<char> buf = stackalloc char[256];
+        foreach (var events in fx.Corpora.Values)
+            foreach (var e in events)
+                for (int i = 0; i < e.Count; i++)
+                {
+                    ref readonly var v = ref e.ValueAt(i);
+                    if (v.IsText) texts.Add(v.TextSpan.ToString());
+                    else if (v.TryFormat(buf, out int n)) texts.Add(buf[..n].ToString());
+                }
+        var regexes = CollectionRegexes();
+        var values = texts.ToArray();
+        Assert.True(regexes.Count > 100 && values.Length > 10000);
+        var failures = new ConcurrentBag<string>();
+        var timeouts = new ConcurrentBag<string>();
+        long hits = 0;
+        Parallel.ForEach(regexes, r =>
+        {
+            var fast = r.Value;
+            long mine = 0;
+            foreach (var text in values.Concat(Candidates(r.Pattern, RegexLiterals.Necessary(r.Pattern, r.Options) ?? [])))
+            {
+                bool expected = fast.IsMatch(text);
+                if (expected) mine++;
+                bool interpreted;
+                // A match past the interpreter's timeout is answered by the fast form in LazyRegex.IsMatch: nothing to compare.
+                try { interpreted = r.IsMatchInterpreted(text); }
+                catch (RegexMatchTimeoutException) { timeouts.Add($"/{r.Pattern}/ on a text of {text.Length} chars"); continue; }
+                if (interpreted != expected && failures.Count < 20)
+                    failures.Add($"/{r.Pattern}/ {r.Options} on '{text}': fast form {expected}, interpreter {!expected}");
+            }
+            Interlocked.Add(ref hits, mine);
+        });
+        output.WriteLine($"{regexes.Count} regexes x {values.Length} values and texts from the patterns, {hits} matches, "
+            + $"{timeouts.Count} interpreter timeouts (answered by the fast form)");
+        foreach (var t in timeouts.Take(10)) output.WriteLine("  timeout: " + t);
+        foreach (var f in failures) output.WriteLine(f);
+        Assert.Empty(failures);
+        Assert.True(hits > 1000, $"only {hits} matches: the comparison would prove little");
+    }
+
+    /// <summary>
     /// Texts built from each collection pattern (its literals with case variants and a character dropped, the
     /// pattern's text with escapes removed and each character dropped in turn, and these in context): whenever
     /// the real regex matches one, a literal must occur in it.
