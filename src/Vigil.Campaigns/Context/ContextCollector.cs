@@ -23,7 +23,12 @@ public sealed class ContextCollector : IHuntObserver
     public int MaxFlows { get; init; } = 1_000_000;
 
     /// <summary>Process creations, compact (see <see cref="ProcStore"/>).</summary>
-    public ProcStore Processes { get; } = new();
+    public ProcStore Processes { get; }
+
+    public ContextCollector() : this(new ProcStore()) { }
+
+    /// <summary>A collector keeping its process creations in the given store (tests: one with tiny pages).</summary>
+    internal ContextCollector(ProcStore processes) => Processes = processes;
     public List<LogonRec> Logons { get; } = [];
     public List<ServiceRec> Services { get; } = [];
     public List<ConnRec> Connections { get; } = [];
