@@ -47,7 +47,6 @@ public sealed class CampaignBuilder
         Probe?.Invoke("process index");
         // Nodes: one per detection, then one per entity key (trees, sessions, addresses...), typically fewer than half as many.
         var uf = new UnionFind(facts.Count + facts.Count / 2);
-        var hostOf = new string[facts.Count];
         var factProc = new int[facts.Count];
 
         // Hosts per external address (for rarity) from the flows.
@@ -69,21 +68,33 @@ public sealed class CampaignBuilder
         for (int i = 0; i < facts.Count; i++) uf.Add();
         // Detections of one event join the first detection of that event: a store groups them by place (no key strings).
         var firstOfEvent = facts is FactStore factStore ? factStore.FirstOfEvent() : FirstOfEvent(facts);
-        // Account runs (joined below): each detection with an account and a host, by (host, account) in order of first
-        // appearance, taken in this pass so that the runs need no second read of the facts. 16 bytes per such detection.
+        // Account runs: the same account on the same host, consecutive detections (by time, then position) no further apart
+        // than AccountGap. Facts in time order (a hunt's output is sorted by time): joined in this pass, keeping only the
+        // last detection of each (host, account), nothing per detection. Otherwise each such detection is kept with its
+        // time (16 bytes) and the runs are joined after a sort.
+        bool timeOrdered = facts is FactStore fs ? fs.TicksAscending : TicksAscending(facts);
         var accountIds = new Dictionary<(string, string), int>();
-        var accountFacts = new List<(int Group, long Ticks, int Fact)>();
+        var lastOfAccount = new List<(long Ticks, int Fact)>();
+        var accountFacts = timeOrdered ? null : new List<(int Group, long Ticks, int Fact)>();
         for (int i = 0; i < facts.Count; i++)
         {
             var d = facts[i];
-            string host = d.Host.Length > 0 ? d.Host : d.SourceAddress.Length > 0 && Names.IsInternal(d.SourceAddress)
-                ? (hostMap.HostOf(d.SourceAddress) is { Length: > 0 } h ? h : d.SourceAddress) : "";
-            hostOf[i] = host;
+            string host = HostOf(d, hostMap);
             if (d.Account.Length > 0 && host.Length > 0)
             {
                 var accountKey = (host, Names.AccountKey(d.Account));
-                if (!accountIds.TryGetValue(accountKey, out int group)) accountIds[accountKey] = group = accountIds.Count;
-                accountFacts.Add((group, d.Ticks, i));
+                if (!accountIds.TryGetValue(accountKey, out int group))
+                {
+                    accountIds[accountKey] = group = accountIds.Count;
+                    lastOfAccount.Add((long.MinValue, -1));
+                }
+                if (accountFacts is not null) accountFacts.Add((group, d.Ticks, i));
+                else
+                {
+                    var (lastTicks, last) = lastOfAccount[group];
+                    if (last >= 0 && d.Ticks - lastTicks <= AccountGap.Ticks) uf.Union(last, i);
+                    lastOfAccount[group] = (d.Ticks, i);
+                }
             }
             int self = i;
             if (firstOfEvent[i] != self) uf.Union(self, firstOfEvent[i]);
@@ -138,16 +149,18 @@ public sealed class CampaignBuilder
         Probe?.Invoke("entities");
         CloudKeyLinks(facts, ctx, px, uf);
 
-        // Account runs: the same account on the same host, consecutive detections no further apart than AccountGap.
-        // Each (host, account) group in order of first appearance, its detections by time then position (what grouping and
-        // a stable sort by time gave).
+        // Account runs of facts not in time order: each (host, account) group's detections by time then position (what
+        // grouping and a stable sort by time gave).
         accountIds = null;
-        var runs = accountFacts.ToArray();
-        accountFacts = null;
-        Array.Sort(runs, (a, b) => a.Group != b.Group ? a.Group.CompareTo(b.Group) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Fact.CompareTo(b.Fact));
-        for (int k = 1; k < runs.Length; k++)
-            if (runs[k].Group == runs[k - 1].Group && runs[k].Ticks - runs[k - 1].Ticks <= AccountGap.Ticks) uf.Union(runs[k - 1].Fact, runs[k].Fact);
-        runs = null;
+        lastOfAccount = null;
+        if (accountFacts is not null)
+        {
+            var runs = accountFacts.ToArray();
+            accountFacts = null;
+            Array.Sort(runs, (a, b) => a.Group != b.Group ? a.Group.CompareTo(b.Group) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Fact.CompareTo(b.Fact));
+            for (int k = 1; k < runs.Length; k++)
+                if (runs[k].Group == runs[k - 1].Group && runs[k].Ticks - runs[k - 1].Ticks <= AccountGap.Ticks) uf.Union(runs[k - 1].Fact, runs[k].Fact);
+        }
 
         // 2. Lateral movement joins source and target entities.
         var laterals = LateralLinker.Find(ctx, px, hostMap);
@@ -219,7 +232,7 @@ public sealed class CampaignBuilder
             informationalOnly = 0;
             for (int g = 0; g < groupCount; g++)
             {
-                var d = Assemble(facts, hostOf, new ArraySegment<int>(members, memberStart[g], memberStart[g + 1] - memberStart[g]),
+                var d = Assemble(facts, new ArraySegment<int>(members, memberStart[g], memberStart[g + 1] - memberStart[g]),
                     new ArraySegment<int>(groupProcs, procStart[g], procStart[g + 1] - procStart[g]), groupLinks.GetValueOrDefault(g) ?? [], env);
                 if (d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0 && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0))
                 {
@@ -340,19 +353,32 @@ public sealed class CampaignBuilder
         return (start, items);
     }
 
-    private static Draft Assemble(IReadOnlyList<DetectionFact> all, string[] hostOf, ArraySegment<int> members, ArraySegment<int> procs, List<Lateral> laterals, BuildEnv env)
+    /// <summary>The host a detection happened on: its own, else the host its internal source address belongs to (or the
+    /// address itself).</summary>
+    private static string HostOf(DetectionFact d, HostMap hostMap) =>
+        d.Host.Length > 0 ? d.Host : d.SourceAddress.Length > 0 && Names.IsInternal(d.SourceAddress)
+            ? (hostMap.HostOf(d.SourceAddress) is { Length: > 0 } h ? h : d.SourceAddress) : "";
+
+    private static bool TicksAscending(IReadOnlyList<DetectionFact> facts)
+    {
+        for (int i = 1; i < facts.Count; i++) if (facts[i].Ticks < facts[i - 1].Ticks) return false;
+        return true;
+    }
+
+    private static Draft Assemble(IReadOnlyList<DetectionFact> all, ArraySegment<int> members, ArraySegment<int> procs, List<Lateral> laterals, BuildEnv env)
     {
         // Each member is read once (from a store: rows of a temporary file, in ascending position), then ordered.
         var mine = new DetectionFact[members.Count];
         for (int k = 0; k < mine.Length; k++) mine[k] = all[members[k]];
+        var hosts = new string[mine.Length];
+        for (int k = 0; k < mine.Length; k++) hosts[k] = HostOf(mine[k], env.Hosts);
         var facts = Enumerable.Range(0, mine.Length).OrderBy(k => mine[k].Ticks).ThenBy(k => mine[k].Id).ToList();
         var d = new Draft();
         foreach (int k in facts)
         {
             var f = mine[k];
-            int i = members[k];
             d.DetectionIds.Add(f.Id);
-            d.AddHost(hostOf[i]);
+            d.AddHost(hosts[k]);
             d.AddUser(f.Account);
             if (f.SourceAddress.Length > 0) d.AddAddress(f.SourceAddress);
             if (f.DestAddress.Length > 0) d.AddAddress(f.DestAddress);
@@ -367,7 +393,7 @@ public sealed class CampaignBuilder
         }
         d.DetectionIds.Sort();
         d.Facts = facts.Select(k => mine[k]).ToList();
-        d.FactHosts = facts.Select(k => hostOf[members[k]]).ToList();
+        d.FactHosts = facts.Select(k => hosts[k]).ToList();
         d.Procs = procs.Select(i => env.Px.Procs[i]).OrderBy(p => p.Ticks).ToList();
 
         // Links: one per (from, to, account, method), the first time it happened, with the detections that show it.

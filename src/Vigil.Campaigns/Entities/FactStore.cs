@@ -66,6 +66,10 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
 
     public int Count => _count;
 
+    /// <summary>Whether the facts were added in time order (ticks never decreasing), as a hunt's output is sorted.</summary>
+    public bool TicksAscending { get; private set; } = true;
+    private long _lastTicks = long.MinValue;
+
     /// <summary>Distinct texts held.</summary>
     public int TextCount => _texts.Count;
 
@@ -97,6 +101,8 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
         };
         _rows.Add(row);
         _count++;
+        if (f.Ticks < _lastTicks) TicksAscending = false;
+        _lastTicks = f.Ticks;
         // A fact without a place keeps its event key text; mark it so it reads back as given.
         if (f.Place is null) _keyTexts.Add(_count - 1);
     }
@@ -142,6 +148,8 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
         _rows.Dispose();
         _rows = new RowFile<Row>("facts", _pageRows, _cachePages);
         _count = 0;
+        TicksAscending = true;
+        _lastTicks = long.MinValue;
         _texts.Clear();
         _texts.Add("");
         _texts.TrimExcess();
