@@ -44,7 +44,7 @@ public sealed class CampaignBuilder
         var ctx = context ?? new ContextCollector();
         var hostMap = new HostMap(ctx.AddressHosts);
         var px = new ProcessIndex(ctx.Processes);
-        Probe?.Invoke("process index");
+        Probe?.Invoke($"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts)");
         // Nodes: one per detection, then one per entity key (trees, sessions, addresses...), typically fewer than half as many.
         var uf = new UnionFind(facts.Count + facts.Count / 2);
         var factProc = new int[facts.Count];
@@ -146,7 +146,7 @@ public sealed class CampaignBuilder
 
         // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
         // aws_secret_access_key, .aws\credentials) belongs to that campaign: the key was found, then used.
-        Probe?.Invoke("entities");
+        Probe?.Invoke($"entities ({facts.Count:N0} detections, {uf.Count:N0} nodes)");
         CloudKeyLinks(facts, ctx, px, uf);
 
         // Account runs of facts not in time order: each (host, account) group's detections by time then position (what
@@ -320,8 +320,8 @@ public sealed class CampaignBuilder
         public Dictionary<string, HashSet<string>> ExternalHosts { get; } = externalHosts;
         /// <summary>Flows by source address, by first contact.</summary>
         public TimeIndex<Flow> FlowsBySource { get; } = new(ctx.Flows.Values.Where(f => f.First != long.MaxValue), f => f.Source, f => f.First);
-        public TimeIndex<LogonRec> FailuresByAddress { get; } = new(ctx.Logons.Where(l => l.EventId == 4625), l => l.Address, l => l.Ticks);
-        public TimeIndex<LogonRec> SuccessesByAddress { get; } = new(ctx.Logons.Where(l => l.EventId == 4624), l => l.Address, l => l.Ticks);
+        public LogonTimeIndex FailuresByAddress { get; } = new(ctx.Logons, 4625);
+        public LogonTimeIndex SuccessesByAddress { get; } = new(ctx.Logons, 4624);
         private readonly HashSet<(string, string)> _succeeded = ctx.Logons.Where(l => l.EventId == 4624 && l.Address.Length > 0)
             .Select(l => (l.Address, Names.AccountKey(l.Account))).ToHashSet();
         private readonly HashSet<string> _privileged = ctx.Logons.Where(l => l.EventId == 4672).Select(l => Names.AccountKey(l.Account)).ToHashSet(StringComparer.Ordinal);
@@ -339,6 +339,37 @@ public sealed class CampaignBuilder
         public ILookup<string, ServiceRec> ServicesByHost { get; } = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
         /// <summary>(command, image) → (image name, template), see OperatorAnalyzer.</summary>
         public Dictionary<(string Command, string Image), (string Name, string Template)> CommandShapes { get; } = [];
+    }
+
+    /// <summary>Logons of one event id by address, each address's in time order, as places in the store (16 bytes per logon
+    /// instead of the record): a campaign's queries build records for their own window only. Same order as a
+    /// <see cref="TimeIndex{T}"/> of the records (the same sort over the same times, in the same input order).</summary>
+    internal sealed class LogonTimeIndex
+    {
+        private readonly LogonStore _store;
+        private readonly Dictionary<string, List<(long Ticks, int Row)>> _byAddress = new(StringComparer.Ordinal);
+
+        public LogonTimeIndex(LogonStore store, int eventId)
+        {
+            _store = store;
+            for (int i = 0; i < store.Count; i++)
+            {
+                if (store.EventId(i) != eventId) continue;
+                var address = store.Address(i);
+                if (address.Length == 0) continue;
+                if (!_byAddress.TryGetValue(address, out var l)) _byAddress[address] = l = [];
+                l.Add((store.Ticks(i), i));
+            }
+            foreach (var l in _byAddress.Values) l.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
+        }
+
+        public IEnumerable<LogonRec> In(string address, long from, long to)
+        {
+            if (!_byAddress.TryGetValue(address, out var l)) yield break;
+            int lo = 0, hi = l.Count;
+            while (lo < hi) { int mid = (lo + hi) / 2; if (l[mid].Ticks < from) lo = mid + 1; else hi = mid; }
+            for (int k = lo; k < l.Count && l[k].Ticks <= to; k++) yield return _store[l[k].Row];
+        }
     }
 
     /// <summary>Items 0..n-1 by bucket (-1: none): bucket b holds items[start[b]..start[b + 1]), ascending.</summary>

@@ -25,7 +25,7 @@ public sealed class CampaignCollector
     /// <paramref name="cachePages"/> pages in memory (tiny ones make every part of the spilled storage run).</summary>
     internal CampaignCollector(int pageRows, int cachePages)
     {
-        Context = new ContextCollector(new ProcStore(pageRows, cachePages));
+        Context = new ContextCollector(new ProcStore(pageRows, cachePages), new LogonStore(pageRows, cachePages));
         Facts = new FactStore(pageRows, cachePages);
     }
 

@@ -45,6 +45,9 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
 
     public int Count => _count;
 
+    /// <summary>Distinct texts held (hosts, images, command lines, users).</summary>
+    public int TextCount => _texts.Count;
+
     public void Add(ProcRec p)
     {
         var g = p.GuidKey;

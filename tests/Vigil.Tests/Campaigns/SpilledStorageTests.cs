@@ -104,6 +104,10 @@ public sealed class SpilledStorageTests
         Assert.Equal(inMemory.Facts.Count, spilled.Facts.Count);
         for (int i = 0; i < spilled.Facts.Count; i++) CampaignMemoryTests.AssertSameFact(inMemory.Facts[i], spilled.Facts[i]);
         Assert.Equal(inMemory.Context.Processes, spilled.Context.Processes);
+        Assert.True(spilled.Context.Logons.Count >= 10, $"only {spilled.Context.Logons.Count} logons");
+        Assert.True(spilled.Context.Logons.SpilledRows >= spilled.Context.Logons.Count - 2, "the logons were not written to the file");
+        Assert.Equal(0, inMemory.Context.Logons.SpilledRows);
+        Assert.Equal(inMemory.Context.Logons, spilled.Context.Logons);
         Assert.Equal(inMemory.Facts.FirstOfEvent(), spilled.Facts.FirstOfEvent());
 
         long procReads = spilled.Context.Processes.PageReads;
