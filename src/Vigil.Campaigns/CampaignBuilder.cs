@@ -44,7 +44,9 @@ public sealed class CampaignBuilder
         var ctx = context ?? new ContextCollector();
         var hostMap = new HostMap(ctx.AddressHosts);
         var px = new ProcessIndex(ctx.Processes);
-        Probe?.Invoke($"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts)");
+        // Page reads so far of the stores' temporary files (VIGIL_MEMLOG diagnostics).
+        string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}";
+        Probe?.Invoke($"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts){Reads()}");
         // Nodes: one per detection, then one per entity key (trees, sessions, addresses...), typically fewer than half as many.
         var uf = new UnionFind(facts.Count + facts.Count / 2);
         var factProc = new int[facts.Count];
@@ -146,7 +148,7 @@ public sealed class CampaignBuilder
 
         // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
         // aws_secret_access_key, .aws\credentials) belongs to that campaign: the key was found, then used.
-        Probe?.Invoke($"entities ({facts.Count:N0} detections, {uf.Count:N0} nodes)");
+        Probe?.Invoke($"entities ({facts.Count:N0} detections, {uf.Count:N0} nodes){Reads()}");
         CloudKeyLinks(facts, ctx, px, uf);
 
         // Account runs of facts not in time order: each (host, account) group's detections by time then position (what
@@ -164,7 +166,7 @@ public sealed class CampaignBuilder
 
         // 2. Lateral movement joins source and target entities.
         var laterals = LateralLinker.Find(ctx, px, hostMap);
-        Probe?.Invoke("laterals");
+        Probe?.Invoke($"laterals{Reads()}");
         foreach (var l in laterals)
             foreach (var a in l.FromKeys)
                 foreach (var b in l.ToKeys)
@@ -241,7 +243,7 @@ public sealed class CampaignBuilder
                 }
                 store.Add(d.ToCampaign(""), d.Score, d.First, d.DetectionIds[0]);
             }
-            Probe?.Invoke("assembled");
+            Probe?.Invoke($"assembled{Reads()}");
             // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic); ids C1.. by rank.
             return store.Rank();
         }
@@ -341,13 +343,13 @@ public sealed class CampaignBuilder
         public Dictionary<(string Command, string Image), (string Name, string Template)> CommandShapes { get; } = [];
     }
 
-    /// <summary>Logons of one event id by address, each address's in time order, as places in the store (16 bytes per logon
-    /// instead of the record): a campaign's queries build records for their own window only. Same order as a
+    /// <summary>Logons of one event id by address, each address's in time order, as (time, account) pairs: 16 bytes per
+    /// logon instead of the record, and a query reads nothing from the store's file. Same order as a
     /// <see cref="TimeIndex{T}"/> of the records (the same sort over the same times, in the same input order).</summary>
     internal sealed class LogonTimeIndex
     {
         private readonly LogonStore _store;
-        private readonly Dictionary<string, List<(long Ticks, int Row)>> _byAddress = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<(long Ticks, int Account)>> _byAddress = new(StringComparer.Ordinal);
 
         public LogonTimeIndex(LogonStore store, int eventId)
         {
@@ -358,17 +360,18 @@ public sealed class CampaignBuilder
                 var address = store.Address(i);
                 if (address.Length == 0) continue;
                 if (!_byAddress.TryGetValue(address, out var l)) _byAddress[address] = l = [];
-                l.Add((store.Ticks(i), i));
+                l.Add((store.Ticks(i), store.AccountId(i)));
             }
             foreach (var l in _byAddress.Values) l.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
         }
 
-        public IEnumerable<LogonRec> In(string address, long from, long to)
+        /// <summary>The logons from <paramref name="address"/> within [from, to], in time order: their time and account.</summary>
+        public IEnumerable<(long Ticks, string Account)> In(string address, long from, long to)
         {
             if (!_byAddress.TryGetValue(address, out var l)) yield break;
             int lo = 0, hi = l.Count;
             while (lo < hi) { int mid = (lo + hi) / 2; if (l[mid].Ticks < from) lo = mid + 1; else hi = mid; }
-            for (int k = lo; k < l.Count && l[k].Ticks <= to; k++) yield return _store[l[k].Row];
+            for (int k = lo; k < l.Count && l[k].Ticks <= to; k++) yield return (l[k].Ticks, _store.TextOf(l[k].Account));
         }
     }
 

@@ -33,6 +33,8 @@ public sealed class LogonStore : IReadOnlyList<LogonRec>
     internal LogonStore(int pageRows, int cachePages) => _rows = new RowFile<Row>("logons", pageRows, cachePages);
 
     internal int SpilledRows => _rows.Spilled;
+    /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
+    public long PageReads => _rows.PageReads;
 
     public int Count => _count;
 
@@ -67,6 +69,9 @@ public sealed class LogonStore : IReadOnlyList<LogonRec>
     public long Ticks(int i) => Checked(i).Ticks;
     public int EventId(int i) => Checked(i).EventId;
     public string Address(int i) => _texts[Checked(i).Address];
+    /// <summary>The id of the logon's account text (<see cref="TextOf"/> gives it back): an index can keep 4 bytes, not a reference.</summary>
+    internal int AccountId(int i) => Checked(i).Account;
+    internal string TextOf(int id) => _texts[id];
 
     public LogonRec this[int index]
     {

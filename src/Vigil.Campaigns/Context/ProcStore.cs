@@ -38,7 +38,8 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     internal ProcStore(int pageRows, int cachePages) => _rows = new RowFile<Row>("processes", pageRows, cachePages);
 
     internal int SpilledRows => _rows.Spilled;
-    internal long PageReads => _rows.PageReads;
+    /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
+    public long PageReads => _rows.PageReads;
     internal RowFile<Row> RowsForTest => _rows;
     private readonly List<string> _texts = [""];
     private readonly Dictionary<string, int> _textIds = new(StringComparer.Ordinal) { [""] = 0 };

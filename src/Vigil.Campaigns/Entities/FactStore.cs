@@ -52,7 +52,8 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
 
     /// <summary>Rows written to the temporary file so far, and pages read back from it (diagnostics).</summary>
     internal int SpilledRows => _rows.Spilled;
-    internal long PageReads => _rows.PageReads;
+    /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
+    public long PageReads => _rows.PageReads;
     internal RowFile<Row> RowsForTest => _rows;
     private readonly List<string> _texts = [""];
     private readonly List<GuidText> _guids = [default];
