@@ -44,10 +44,11 @@ public sealed class CampaignBuilder
         var ctx = context ?? new ContextCollector();
         var hostMap = new HostMap(ctx.AddressHosts);
         var px = new ProcessIndex(ctx.Processes);
-        Probe?.Invoke("process index");
+        // Page reads so far of the stores' temporary files (VIGIL_MEMLOG diagnostics).
+        string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}";
+        Probe?.Invoke($"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts){Reads()}");
         // Nodes: one per detection, then one per entity key (trees, sessions, addresses...), typically fewer than half as many.
         var uf = new UnionFind(facts.Count + facts.Count / 2);
-        var hostOf = new string[facts.Count];
         var factProc = new int[facts.Count];
 
         // Hosts per external address (for rarity) from the flows.
@@ -69,12 +70,34 @@ public sealed class CampaignBuilder
         for (int i = 0; i < facts.Count; i++) uf.Add();
         // Detections of one event join the first detection of that event: a store groups them by place (no key strings).
         var firstOfEvent = facts is FactStore factStore ? factStore.FirstOfEvent() : FirstOfEvent(facts);
+        // Account runs: the same account on the same host, consecutive detections (by time, then position) no further apart
+        // than AccountGap. Facts in time order (a hunt's output is sorted by time): joined in this pass, keeping only the
+        // last detection of each (host, account), nothing per detection. Otherwise each such detection is kept with its
+        // time (16 bytes) and the runs are joined after a sort.
+        bool timeOrdered = facts is FactStore fs ? fs.TicksAscending : TicksAscending(facts);
+        var accountIds = new Dictionary<(string, string), int>();
+        var lastOfAccount = new List<(long Ticks, int Fact)>();
+        var accountFacts = timeOrdered ? null : new List<(int Group, long Ticks, int Fact)>();
         for (int i = 0; i < facts.Count; i++)
         {
             var d = facts[i];
-            string host = d.Host.Length > 0 ? d.Host : d.SourceAddress.Length > 0 && Names.IsInternal(d.SourceAddress)
-                ? (hostMap.HostOf(d.SourceAddress) is { Length: > 0 } h ? h : d.SourceAddress) : "";
-            hostOf[i] = host;
+            string host = HostOf(d, hostMap);
+            if (d.Account.Length > 0 && host.Length > 0)
+            {
+                var accountKey = (host, Names.AccountKey(d.Account));
+                if (!accountIds.TryGetValue(accountKey, out int group))
+                {
+                    accountIds[accountKey] = group = accountIds.Count;
+                    lastOfAccount.Add((long.MinValue, -1));
+                }
+                if (accountFacts is not null) accountFacts.Add((group, d.Ticks, i));
+                else
+                {
+                    var (lastTicks, last) = lastOfAccount[group];
+                    if (last >= 0 && d.Ticks - lastTicks <= AccountGap.Ticks) uf.Union(last, i);
+                    lastOfAccount[group] = (d.Ticks, i);
+                }
+            }
             int self = i;
             if (firstOfEvent[i] != self) uf.Union(self, firstOfEvent[i]);
 
@@ -125,26 +148,28 @@ public sealed class CampaignBuilder
 
         // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
         // aws_secret_access_key, .aws\credentials) belongs to that campaign: the key was found, then used.
-        Probe?.Invoke("entities");
+        Probe?.Invoke($"entities ({facts.Count:N0} detections, {uf.Count:N0} nodes){Reads()}");
         CloudKeyLinks(facts, ctx, px, uf);
 
-        // Account runs: the same account on the same host, consecutive detections no further apart than AccountGap.
-        foreach (var g in Enumerable.Range(0, facts.Count).Where(i => facts[i].Account.Length > 0 && hostOf[i].Length > 0)
-                     .GroupBy(i => (hostOf[i], Names.AccountKey(facts[i].Account))))
+        // Account runs of facts not in time order: each (host, account) group's detections by time then position (what
+        // grouping and a stable sort by time gave).
+        accountIds = null;
+        lastOfAccount = null;
+        if (accountFacts is not null)
         {
-            long last = long.MinValue;
-            int prev = -1;
-            foreach (int i in g.OrderBy(i => facts[i].Ticks))
-            {
-                if (prev >= 0 && facts[i].Ticks - last <= AccountGap.Ticks) uf.Union(prev, i);
-                prev = i;
-                last = facts[i].Ticks;
-            }
+            var runs = accountFacts.ToArray();
+            accountFacts = null;
+            Array.Sort(runs, (a, b) => a.Group != b.Group ? a.Group.CompareTo(b.Group) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Fact.CompareTo(b.Fact));
+            for (int k = 1; k < runs.Length; k++)
+                if (runs[k].Group == runs[k - 1].Group && runs[k].Ticks - runs[k - 1].Ticks <= AccountGap.Ticks) uf.Union(runs[k - 1].Fact, runs[k].Fact);
         }
 
         // 2. Lateral movement joins source and target entities.
         var laterals = LateralLinker.Find(ctx, px, hostMap);
-        Probe?.Invoke("laterals");
+        // Every lookup by GUID, pid or host window is done: grouping and assembling need the processes themselves and their
+        // trees, not the lookups over them (~40 bytes per process, freed before the grouping arrays are made).
+        px.ReleaseLookups();
+        Probe?.Invoke($"laterals{Reads()}");
         foreach (var l in laterals)
             foreach (var a in l.FromKeys)
                 foreach (var b in l.ToKeys)
@@ -198,8 +223,6 @@ public sealed class CampaignBuilder
             list.Add(l);
         }
         groupOfRoot = null;
-        // Everything is linked: assembling needs the processes themselves, not the lookups over them.
-        px.ReleaseLookups();
 
         var env = new BuildEnv(ctx, px, hostMap, extHosts);
         Probe?.Invoke("env");
@@ -212,7 +235,7 @@ public sealed class CampaignBuilder
             informationalOnly = 0;
             for (int g = 0; g < groupCount; g++)
             {
-                var d = Assemble(facts, hostOf, new ArraySegment<int>(members, memberStart[g], memberStart[g + 1] - memberStart[g]),
+                var d = Assemble(facts, new ArraySegment<int>(members, memberStart[g], memberStart[g + 1] - memberStart[g]),
                     new ArraySegment<int>(groupProcs, procStart[g], procStart[g + 1] - procStart[g]), groupLinks.GetValueOrDefault(g) ?? [], env);
                 if (d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0 && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0))
                 {
@@ -221,7 +244,7 @@ public sealed class CampaignBuilder
                 }
                 store.Add(d.ToCampaign(""), d.Score, d.First, d.DetectionIds[0]);
             }
-            Probe?.Invoke("assembled");
+            Probe?.Invoke($"assembled{Reads()}");
             // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic); ids C1.. by rank.
             return store.Rank();
         }
@@ -300,8 +323,8 @@ public sealed class CampaignBuilder
         public Dictionary<string, HashSet<string>> ExternalHosts { get; } = externalHosts;
         /// <summary>Flows by source address, by first contact.</summary>
         public TimeIndex<Flow> FlowsBySource { get; } = new(ctx.Flows.Values.Where(f => f.First != long.MaxValue), f => f.Source, f => f.First);
-        public TimeIndex<LogonRec> FailuresByAddress { get; } = new(ctx.Logons.Where(l => l.EventId == 4625), l => l.Address, l => l.Ticks);
-        public TimeIndex<LogonRec> SuccessesByAddress { get; } = new(ctx.Logons.Where(l => l.EventId == 4624), l => l.Address, l => l.Ticks);
+        public LogonTimeIndex FailuresByAddress { get; } = new(ctx.Logons, 4625);
+        public LogonTimeIndex SuccessesByAddress { get; } = new(ctx.Logons, 4624);
         private readonly HashSet<(string, string)> _succeeded = ctx.Logons.Where(l => l.EventId == 4624 && l.Address.Length > 0)
             .Select(l => (l.Address, Names.AccountKey(l.Account))).ToHashSet();
         private readonly HashSet<string> _privileged = ctx.Logons.Where(l => l.EventId == 4672).Select(l => Names.AccountKey(l.Account)).ToHashSet(StringComparer.Ordinal);
@@ -321,6 +344,38 @@ public sealed class CampaignBuilder
         public Dictionary<(string Command, string Image), (string Name, string Template)> CommandShapes { get; } = [];
     }
 
+    /// <summary>Logons of one event id by address, each address's in time order, as (time, account) pairs: 16 bytes per
+    /// logon instead of the record, and a query reads nothing from the store's file. Same order as a
+    /// <see cref="TimeIndex{T}"/> of the records (the same sort over the same times, in the same input order).</summary>
+    internal sealed class LogonTimeIndex
+    {
+        private readonly LogonStore _store;
+        private readonly Dictionary<string, List<(long Ticks, int Account)>> _byAddress = new(StringComparer.Ordinal);
+
+        public LogonTimeIndex(LogonStore store, int eventId)
+        {
+            _store = store;
+            for (int i = 0; i < store.Count; i++)
+            {
+                if (store.EventId(i) != eventId) continue;
+                var address = store.Address(i);
+                if (address.Length == 0) continue;
+                if (!_byAddress.TryGetValue(address, out var l)) _byAddress[address] = l = [];
+                l.Add((store.Ticks(i), store.AccountId(i)));
+            }
+            foreach (var l in _byAddress.Values) l.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
+        }
+
+        /// <summary>The logons from <paramref name="address"/> within [from, to], in time order: their time and account.</summary>
+        public IEnumerable<(long Ticks, string Account)> In(string address, long from, long to)
+        {
+            if (!_byAddress.TryGetValue(address, out var l)) yield break;
+            int lo = 0, hi = l.Count;
+            while (lo < hi) { int mid = (lo + hi) / 2; if (l[mid].Ticks < from) lo = mid + 1; else hi = mid; }
+            for (int k = lo; k < l.Count && l[k].Ticks <= to; k++) yield return (l[k].Ticks, _store.TextOf(l[k].Account));
+        }
+    }
+
     /// <summary>Items 0..n-1 by bucket (-1: none): bucket b holds items[start[b]..start[b + 1]), ascending.</summary>
     private static (int[] Start, int[] Items) Buckets(int[] bucketOf, int buckets)
     {
@@ -333,15 +388,32 @@ public sealed class CampaignBuilder
         return (start, items);
     }
 
-    private static Draft Assemble(IReadOnlyList<DetectionFact> all, string[] hostOf, ArraySegment<int> members, ArraySegment<int> procs, List<Lateral> laterals, BuildEnv env)
+    /// <summary>The host a detection happened on: its own, else the host its internal source address belongs to (or the
+    /// address itself).</summary>
+    private static string HostOf(DetectionFact d, HostMap hostMap) =>
+        d.Host.Length > 0 ? d.Host : d.SourceAddress.Length > 0 && Names.IsInternal(d.SourceAddress)
+            ? (hostMap.HostOf(d.SourceAddress) is { Length: > 0 } h ? h : d.SourceAddress) : "";
+
+    private static bool TicksAscending(IReadOnlyList<DetectionFact> facts)
     {
-        var facts = members.OrderBy(i => all[i].Ticks).ThenBy(i => all[i].Id).ToList();
+        for (int i = 1; i < facts.Count; i++) if (facts[i].Ticks < facts[i - 1].Ticks) return false;
+        return true;
+    }
+
+    private static Draft Assemble(IReadOnlyList<DetectionFact> all, ArraySegment<int> members, ArraySegment<int> procs, List<Lateral> laterals, BuildEnv env)
+    {
+        // Each member is read once (from a store: rows of a temporary file, in ascending position), then ordered.
+        var mine = new DetectionFact[members.Count];
+        for (int k = 0; k < mine.Length; k++) mine[k] = all[members[k]];
+        var hosts = new string[mine.Length];
+        for (int k = 0; k < mine.Length; k++) hosts[k] = HostOf(mine[k], env.Hosts);
+        var facts = Enumerable.Range(0, mine.Length).OrderBy(k => mine[k].Ticks).ThenBy(k => mine[k].Id).ToList();
         var d = new Draft();
-        foreach (int i in facts)
+        foreach (int k in facts)
         {
-            var f = all[i];
+            var f = mine[k];
             d.DetectionIds.Add(f.Id);
-            d.AddHost(hostOf[i]);
+            d.AddHost(hosts[k]);
             d.AddUser(f.Account);
             if (f.SourceAddress.Length > 0) d.AddAddress(f.SourceAddress);
             if (f.DestAddress.Length > 0) d.AddAddress(f.DestAddress);
@@ -355,8 +427,8 @@ public sealed class CampaignBuilder
             }
         }
         d.DetectionIds.Sort();
-        d.Facts = facts.Select(i => all[i]).ToList();
-        d.FactHosts = facts.Select(i => hostOf[i]).ToList();
+        d.Facts = facts.Select(k => mine[k]).ToList();
+        d.FactHosts = facts.Select(k => hosts[k]).ToList();
         d.Procs = procs.Select(i => env.Px.Procs[i]).OrderBy(p => p.Ticks).ToList();
 
         // Links: one per (from, to, account, method), the first time it happened, with the detections that show it.

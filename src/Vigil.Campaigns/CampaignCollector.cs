@@ -11,9 +11,23 @@ namespace Vigil.Campaigns;
 /// </summary>
 public sealed class CampaignCollector
 {
-    public ContextCollector Context { get; } = new();
+    public ContextCollector Context { get; }
     /// <summary>The facts taken by <see cref="Tee"/>, compact (see <see cref="FactStore"/>); emptied by <see cref="Build"/>.</summary>
-    public FactStore Facts { get; } = new();
+    public FactStore Facts { get; }
+
+    public CampaignCollector()
+    {
+        Context = new ContextCollector();
+        Facts = new FactStore();
+    }
+
+    /// <summary>Tests: fact and process rows in temporary-file pages of <paramref name="pageRows"/> rows with
+    /// <paramref name="cachePages"/> pages in memory (tiny ones make every part of the spilled storage run).</summary>
+    internal CampaignCollector(int pageRows, int cachePages)
+    {
+        Context = new ContextCollector(new ProcStore(pageRows, cachePages), new LogonStore(pageRows, cachePages));
+        Facts = new FactStore(pageRows, cachePages);
+    }
 
     /// <summary>Source file → "#n": event keys name the file by this tag, not by its path (one key string per event with detections).</summary>
     private readonly Dictionary<string, string> _sourceTags = new(StringComparer.Ordinal);

@@ -23,8 +23,18 @@ public sealed class ContextCollector : IHuntObserver
     public int MaxFlows { get; init; } = 1_000_000;
 
     /// <summary>Process creations, compact (see <see cref="ProcStore"/>).</summary>
-    public ProcStore Processes { get; } = new();
-    public List<LogonRec> Logons { get; } = [];
+    public ProcStore Processes { get; }
+
+    public ContextCollector() : this(new ProcStore(), new LogonStore()) { }
+
+    /// <summary>A collector keeping its process creations and logons in the given stores (tests: ones with tiny pages).</summary>
+    internal ContextCollector(ProcStore processes, LogonStore logons)
+    {
+        Processes = processes;
+        Logons = logons;
+    }
+    /// <summary>Logons, compact (see <see cref="LogonStore"/>).</summary>
+    public LogonStore Logons { get; }
     public List<ServiceRec> Services { get; } = [];
     public List<ConnRec> Connections { get; } = [];
     public List<CloudRec> Cloud { get; } = [];
@@ -57,14 +67,14 @@ public sealed class ContextCollector : IHuntObserver
             Processes.Add(r with { Host = host, Image = Global(r.Image), ParentImage = Global(r.ParentImage),
                 CommandLine = Global(r.CommandLine), User = Global(r.User) });
         }
-        int logons = Logons.Count;
-        Append(Logons, p.Logons, MaxLogons);
         // Logon text repeats across partitions too (accounts, hosts, workstations).
-        for (int k = logons; k < Logons.Count; k++)
+        int logonRoom = Math.Max(0, MaxLogons - Logons.Count);
+        foreach (var l in p.Logons)
         {
-            var l = Logons[k];
-            Logons[k] = l with { Host = Global(l.Host), Address = Global(l.Address), Account = Global(l.Account), Workstation = Global(l.Workstation),
-                TargetServer = Global(l.TargetServer), SubjectAccount = Global(l.SubjectAccount), ProcessName = Global(l.ProcessName) };
+            if (logonRoom == 0) { Dropped++; continue; }
+            logonRoom--;
+            Logons.Add(l with { Host = Global(l.Host), Address = Global(l.Address), Account = Global(l.Account), Workstation = Global(l.Workstation),
+                TargetServer = Global(l.TargetServer), SubjectAccount = Global(l.SubjectAccount), ProcessName = Global(l.ProcessName) });
         }
         Append(Services, p.Services, 100_000);
         Append(Connections, p.Connections, MaxConnections);

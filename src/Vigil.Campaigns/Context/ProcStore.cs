@@ -5,17 +5,17 @@ namespace Vigil.Campaigns.Context;
 
 /// <summary>
 /// The process creations of the context, compact: one fixed-size row per process (numbers, the GUIDs as 16 bytes and a
-/// kind, texts as ids into one table of distinct texts) in chunks of <see cref="ChunkSize"/> rows; no object per process.
+/// kind, texts as ids into one table of distinct texts) in a temporary file (<see cref="RowFile{T}"/>, a bounded page cache
+/// in memory); no object per process.
 /// <c>store[i]</c> builds a <see cref="ProcRec"/> equal to the one added; the field accessors (<see cref="Ticks"/>,
 /// <see cref="Host"/>, ...) read one field without building it, for the builder's passes over every process.
-/// <para>Memory: <see cref="RowBytes"/> bytes per process plus each distinct text once, where a <see cref="ProcRec"/>
-/// object and the list's reference to it cost ~150 bytes. A 3M-event day keeps ~526,000 process records.</para>
+/// <para>Memory: the rows are on disk, ~1.5 MB of cached pages in memory, plus each distinct text once, where a
+/// <see cref="ProcRec"/> object and the list's reference to it cost ~150 bytes. A 3M-event day keeps ~526,000 process
+/// records.</para>
 /// </summary>
 public sealed class ProcStore : IReadOnlyList<ProcRec>
 {
-    public const int ChunkSize = 4096;
-
-    private struct Row
+    internal struct Row
     {
         public long Ticks, Pid, ParentPid, LogonId;
         public Guid Guid, ParentGuid;
@@ -28,12 +28,26 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
 
     public static int RowBytes => System.Runtime.CompilerServices.Unsafe.SizeOf<Row>();
 
-    private readonly List<Row[]> _chunks = [];
+    private readonly RowFile<Row> _rows;
     private int _count;
+
+    /// <summary>64 rows of 96 bytes a page (6 KB), 256 pages cached.</summary>
+    public ProcStore() : this(64, 256) { }
+
+    /// <summary>A store with the given page size and cache (tests force tiny ones so that spilling and read-back happen).</summary>
+    internal ProcStore(int pageRows, int cachePages) => _rows = new RowFile<Row>("processes", pageRows, cachePages);
+
+    internal int SpilledRows => _rows.Spilled;
+    /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
+    public long PageReads => _rows.PageReads;
+    internal RowFile<Row> RowsForTest => _rows;
     private readonly List<string> _texts = [""];
     private readonly Dictionary<string, int> _textIds = new(StringComparer.Ordinal) { [""] = 0 };
 
     public int Count => _count;
+
+    /// <summary>Distinct texts held (hosts, images, command lines, users).</summary>
+    public int TextCount => _texts.Count;
 
     public void Add(ProcRec p)
     {
@@ -47,8 +61,7 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
             Host = Text(p.Host), Image = Text(p.Image), ParentImage = Text(p.ParentImage), CommandLine = Text(p.CommandLine), User = Text(p.User),
             FromSysmon = p.FromSysmon,
         };
-        if ((_count & (ChunkSize - 1)) == 0 && _count / ChunkSize == _chunks.Count) _chunks.Add(new Row[ChunkSize]);
-        _chunks[_count / ChunkSize][_count & (ChunkSize - 1)] = row;
+        _rows.Add(row);
         _count++;
     }
 
@@ -69,24 +82,20 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
         for (int i = 0; i < _count; i++)
         {
             if (remove(i)) continue;
-            if (kept != i) At(kept) = At(i);
+            if (kept != i) _rows.Set(kept, _rows[i]);
             kept++;
         }
         int removed = _count - kept;
         _count = kept;
-        // Drop the chunks no longer used (the last one used may be partly filled).
-        int chunks = (kept + ChunkSize - 1) / ChunkSize;
-        if (_chunks.Count > chunks) _chunks.RemoveRange(chunks, _chunks.Count - chunks);
+        _rows.Truncate(kept);
         return removed;
     }
 
-    private ref Row At(int i) => ref _chunks[i / ChunkSize][i & (ChunkSize - 1)];
-
-    private ref Row Checked(int i)
+    private Row Checked(int i)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(i);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, _count);
-        return ref At(i);
+        return _rows[i];
     }
 
     public long Ticks(int i) => Checked(i).Ticks;
@@ -102,13 +111,13 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
 
     public GuidText GuidKey(int i)
     {
-        ref var r = ref Checked(i);
+        var r = Checked(i);
         return GuidText.FromParts(r.GuidKind, r.Guid, r.GuidText == 0 ? null : _texts[r.GuidText]);
     }
 
     public GuidText ParentGuidKey(int i)
     {
-        ref var r = ref Checked(i);
+        var r = Checked(i);
         return GuidText.FromParts(r.ParentGuidKind, r.ParentGuid, r.ParentGuidText == 0 ? null : _texts[r.ParentGuidText]);
     }
 
@@ -116,7 +125,7 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     {
         get
         {
-            ref var r = ref Checked(index);
+            var r = Checked(index);
             return new ProcRec(r.Ticks, _texts[r.Host], GuidKey(index), ParentGuidKey(index), r.Pid, r.ParentPid, _texts[r.Image],
                 _texts[r.ParentImage], _texts[r.CommandLine], _texts[r.User], r.LogonId, r.FromSysmon);
         }

@@ -1,7 +1,9 @@
 namespace Vigil.Campaigns.Linking;
 
 /// <summary>Disjoint sets over string keys (entities: process trees, logon sessions, account runs, events) with path
-/// halving and union by size: near-linear in the number of links.</summary>
+/// halving and union by rank: near-linear in the number of links.
+/// <para>Memory: 5 bytes per node (parent and a one-byte rank; a rank never exceeds log2 of the node count), plus a
+/// dictionary entry per key. Which node ends up the root of a set depends on the order of unions; the sets do not.</para></summary>
 public sealed class UnionFind
 {
     /// <summary>An entity key: a text ("X|203.0.113.9", kind 0), or a typed key without a string of its own: a process tree
@@ -15,37 +17,43 @@ public sealed class UnionFind
     }
 
     private readonly Dictionary<Key, int> _ids;
-    private readonly List<int> _parent;
-    private readonly List<int> _size;
+    private int[] _parent;
+    private byte[] _rank;
+    private int _count;
 
-    /// <param name="capacity">Nodes expected (sizes the node tables once instead of growing them by doubling).</param>
+    /// <param name="capacity">Nodes expected (sizes the node tables once; beyond it they grow by half).</param>
     public UnionFind(int capacity = 0)
     {
         _ids = [];
-        _parent = new List<int>(capacity);
-        _size = new List<int>(capacity);
+        _parent = new int[Math.Max(capacity, 16)];
+        _rank = new byte[_parent.Length];
     }
 
-    /// <summary>A new node without a key (the builder numbers detections 0..n-1 this way: no key string per detection).</summary>
-    public int Add()
+    private int NewNode()
     {
-        int id = _parent.Count;
-        _parent.Add(id);
-        _size.Add(1);
+        if (_count == _parent.Length)
+        {
+            int size = checked(_count + Math.Max(16, _count / 2));
+            Array.Resize(ref _parent, size);
+            Array.Resize(ref _rank, size);
+        }
+        int id = _count++;
+        _parent[id] = id;
         return id;
     }
 
-    public int Count => _parent.Count;
+    /// <summary>A new node without a key (the builder numbers detections 0..n-1 this way: no key string per detection).</summary>
+    public int Add() => NewNode();
+
+    public int Count => _count;
 
     public int Node(string key) => Node(Key.Of(key));
 
     public int Node(Key key)
     {
         if (_ids.TryGetValue(key, out int id)) return id;
-        id = _parent.Count;
+        id = NewNode();
         _ids[key] = id;
-        _parent.Add(id);
-        _size.Add(1);
         return id;
     }
 
@@ -53,7 +61,10 @@ public sealed class UnionFind
 
     public int Find(int x)
     {
-        while (_parent[x] != x) { _parent[x] = _parent[_parent[x]]; x = _parent[x]; }
+        ArgumentOutOfRangeException.ThrowIfNegative(x);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(x, _count);
+        var parent = _parent;
+        while (parent[x] != x) { parent[x] = parent[parent[x]]; x = parent[x]; }
         return x;
     }
 
@@ -61,9 +72,9 @@ public sealed class UnionFind
     {
         a = Find(a); b = Find(b);
         if (a == b) return;
-        if (_size[a] < _size[b]) (a, b) = (b, a);
+        if (_rank[a] < _rank[b]) (a, b) = (b, a);
         _parent[b] = a;
-        _size[a] += _size[b];
+        if (_rank[a] == _rank[b]) _rank[a]++;
     }
 
     public void Union(string a, string b) => Union(Node(a), Node(b));

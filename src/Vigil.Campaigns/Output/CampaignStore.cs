@@ -39,9 +39,17 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         public double Score;
         public long First;
         public long FirstId;
+        /// <summary>The campaign without its steps: Length bytes at Offset; then its steps, StepBytes bytes.</summary>
         public long Offset;
         public int Length;
+        public int StepCount;
+        public long StepBytes;
     }
+
+    /// <summary>Campaigns with more steps than this get their steps as a list read from the file as it is walked
+    /// (<see cref="StepList"/>) instead of as objects: one campaign of a long day can have 100,000s of steps (a 6M-event
+    /// day: 130,000 steps, 57 MB of JSON), which as objects and as one read buffer cost 100s of MB. Tests lower it.</summary>
+    internal int LazyStepsAbove { get; init; } = 2_000;
 
     public CampaignStore()
     {
@@ -62,9 +70,34 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         Write(ref w, c);
         var bytes = _buffer.WrittenSpan;
         _file.Write(bytes);
+        int length = bytes.Length;
+        // The steps follow, each as its length and its bytes, written out every 64 KB: the buffer stays small however
+        // many steps a campaign has.
+        _buffer.ResetWrittenCount();
+        long stepBytes = 0;
+        foreach (var step in c.Steps)
+        {
+            int at = _buffer.WrittenCount;
+            var sw = new Writer(_buffer);
+            sw.Int(0);
+            WriteStep(ref sw, step);
+            BinaryPrimitives.WriteInt32LittleEndian(MemoryMarshal.AsMemory(_buffer.WrittenMemory).Span[at..], _buffer.WrittenCount - at - 4);
+            if (_buffer.WrittenCount >= 1 << 16)
+            {
+                _file.Write(_buffer.WrittenSpan);
+                stepBytes += _buffer.WrittenCount;
+                _buffer.ResetWrittenCount();
+            }
+        }
+        _file.Write(_buffer.WrittenSpan);
+        stepBytes += _buffer.WrittenCount;
+        _buffer.ResetWrittenCount();
         if (_count == _entries.Length) Array.Resize(ref _entries, _count * 2);
-        _entries[_count++] = new Entry { Score = score, First = first, FirstId = firstId, Offset = _length, Length = bytes.Length };
-        _length += bytes.Length;
+        _entries[_count++] = new Entry
+        {
+            Score = score, First = first, FirstId = firstId, Offset = _length, Length = length, StepCount = c.Steps.Count, StepBytes = stepBytes,
+        };
+        _length += length + stepBytes;
     }
 
     /// <summary>Fixes the rank order; the store is readable from then on.</summary>
@@ -111,7 +144,9 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
                     read += n;
                 }
                 var r = new Reader(span);
-                var c = Read(ref r, "C" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                IReadOnlyList<CampaignStep> steps = e.StepCount > LazyStepsAbove
+                    ? new StepList(this, index + 1, e.Offset + e.Length, e.StepBytes, e.StepCount) : ReadSteps(index + 1, e.Offset + e.Length, e.StepBytes, e.StepCount);
+                var c = Read(ref r, "C" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), steps);
                 if (r.Remaining != 0) throw new InvalidDataException($"campaign store: campaign {index + 1} has {r.Remaining} bytes left over");
                 return c;
             }
@@ -151,12 +186,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         foreach (var (k, v) in c.Operator.Evidence) { w.String(k); w.Double(v); }
         w.Strings(c.Operator.Reasons);
         w.String(c.Summary);
-        w.Int(c.Steps.Count);
-        foreach (var s in c.Steps)
-        {
-            w.Time(s.Time); w.String(s.Host); w.String(s.User); w.String(s.Tactic); w.String(s.Technique); w.String(s.RuleId);
-            w.String(s.RuleTitle); w.String(s.Level); w.Long(s.DetectionId); w.Int(s.Count); w.String(s.Detail);
-        }
+        // The steps are written after the rest (see Add).
         w.Int(c.Links.Count);
         foreach (var l in c.Links)
         {
@@ -171,7 +201,139 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         }
     }
 
-    private static Campaign Read(ref Reader r, string id)
+    private static void WriteStep(ref Writer w, CampaignStep s)
+    {
+        w.Time(s.Time); w.String(s.Host); w.String(s.User); w.String(s.Tactic); w.String(s.Technique); w.String(s.RuleId);
+        w.String(s.RuleTitle); w.String(s.Level); w.Long(s.DetectionId); w.Int(s.Count); w.String(s.Detail);
+    }
+
+    private static CampaignStep ReadStep(ref Reader r) =>
+        new(r.Time(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.Long(), r.Int(), r.String());
+
+    /// <summary>Reads <paramref name="count"/> steps of campaign <paramref name="campaign"/> (its rank) from the file.</summary>
+    private List<CampaignStep> ReadSteps(int campaign, long offset, long bytes, int count)
+    {
+        var steps = new List<CampaignStep>(count);
+        using var cursor = new StepCursor(_handle, campaign, offset, bytes);
+        for (int i = 0; i < count; i++) steps.Add(cursor.Next());
+        cursor.End(count);
+        return steps;
+    }
+
+    /// <summary>Reads steps one after another from the file through a 64 KB window (each step is its length and its bytes).</summary>
+    private sealed class StepCursor : IDisposable
+    {
+        private readonly SafeFileHandle _handle;
+        private readonly int _campaign;
+        private readonly long _end;
+        private long _next; // file offset of the first byte not yet in the window
+        private byte[] _window = ArrayPool<byte>.Shared.Rent(1 << 16);
+        private int _at, _filled;
+        private int _read;
+
+        public StepCursor(SafeFileHandle handle, int campaign, long offset, long bytes)
+        {
+            _handle = handle;
+            _campaign = campaign;
+            _next = offset;
+            _end = offset + bytes;
+        }
+
+        /// <summary>Makes <paramref name="n"/> bytes available at _at (refilling and, for a long step, growing the window).</summary>
+        private void Ensure(int n)
+        {
+            if (_filled - _at >= n) return;
+            if (_end - _next < n - (_filled - _at))
+                throw new InvalidDataException($"campaign store: campaign {_campaign}'s steps end at byte {_end} of the temporary file inside step {_read + 1}");
+            if (n > _window.Length)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(n);
+                Buffer.BlockCopy(_window, _at, bigger, 0, _filled - _at);
+                ArrayPool<byte>.Shared.Return(_window);
+                _window = bigger;
+            }
+            else Buffer.BlockCopy(_window, _at, _window, 0, _filled - _at);
+            _filled -= _at;
+            _at = 0;
+            while (_filled < n)
+            {
+                int want = (int)Math.Min(_window.Length - _filled, _end - _next);
+                int got = RandomAccess.Read(_handle, _window.AsSpan(_filled, want), _next);
+                if (got <= 0) throw new InvalidDataException($"campaign store: the temporary file ended at byte {_next} inside campaign {_campaign}'s step {_read + 1}");
+                _filled += got;
+                _next += got;
+            }
+        }
+
+        public CampaignStep Next()
+        {
+            Ensure(4);
+            int length = BinaryPrimitives.ReadInt32LittleEndian(_window.AsSpan(_at, 4));
+            if (length < 0) throw new InvalidDataException($"campaign store: campaign {_campaign}'s step {_read + 1} has length {length}");
+            _at += 4;
+            Ensure(length);
+            var r = new Reader(_window.AsSpan(_at, length));
+            var step = ReadStep(ref r);
+            if (r.Remaining != 0) throw new InvalidDataException($"campaign store: campaign {_campaign}'s step {_read + 1} has {r.Remaining} bytes left over");
+            _at += length;
+            _read++;
+            return step;
+        }
+
+        /// <summary>Checks that <paramref name="count"/> steps used the section exactly.</summary>
+        public void End(int count)
+        {
+            if (_read == count && (_filled - _at != 0 || _next != _end))
+                throw new InvalidDataException($"campaign store: campaign {_campaign}'s {count} steps leave {_filled - _at + _end - _next} bytes over");
+        }
+
+        public void Dispose()
+        {
+            if (_window.Length > 0) ArrayPool<byte>.Shared.Return(_window);
+            _window = [];
+        }
+    }
+
+    /// <summary>A big campaign's steps, read from the file each time they are walked (nothing is kept). Walking in order,
+    /// by enumeration or by index 0, 1, 2..., reads sequentially; any other index reads from the nearest earlier place walked.</summary>
+    private sealed class StepList(CampaignStore store, int campaign, long offset, long bytes, int count) : IReadOnlyList<CampaignStep>
+    {
+        private StepCursor? _cursor;
+        private int _position; // index of the step the cursor gives next
+
+        public int Count => count;
+
+        public CampaignStep this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, count);
+                if (_cursor is null || index < _position)
+                {
+                    _cursor?.Dispose();
+                    _cursor = new StepCursor(store._handle, campaign, offset, bytes);
+                    _position = 0;
+                }
+                while (_position < index) { _cursor.Next(); _position++; }
+                var step = _cursor.Next();
+                _position++;
+                if (_position == count) { _cursor.End(count); _cursor.Dispose(); _cursor = null; }
+                return step;
+            }
+        }
+
+        public IEnumerator<CampaignStep> GetEnumerator()
+        {
+            using var cursor = new StepCursor(store._handle, campaign, offset, bytes);
+            for (int i = 0; i < count; i++) yield return cursor.Next();
+            cursor.End(count);
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    private static Campaign Read(ref Reader r, string id, IReadOnlyList<CampaignStep> steps)
     {
         double score = r.Double();
         string kind = r.String();
@@ -194,10 +356,6 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         for (int i = 0; i < ne; i++) { var k = r.String(); evidence.Add(k, r.Double()); }
         var reasons = r.Strings();
         var summary = r.String();
-        int ns = r.Count(16);
-        var steps = new List<CampaignStep>(ns);
-        for (int i = 0; i < ns; i++)
-            steps.Add(new CampaignStep(r.Time(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.Long(), r.Int(), r.String()));
         int nk = r.Count(16);
         var links = new List<HostLink>(nk);
         for (int i = 0; i < nk; i++)

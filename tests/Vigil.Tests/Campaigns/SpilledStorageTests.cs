@@ -1,0 +1,188 @@
+using Vigil.Campaigns;
+using Vigil.Campaigns.Entities;
+using Vigil.Campaigns.Output;
+using Vigil.Diagnostics;
+using Vigil.Engine.Hunting;
+using Vigil.Readers;
+using Vigil.Rules;
+
+namespace Vigil.Tests.Campaigns;
+
+/// <summary>
+/// The campaign input on disk (issue 4, third round): detection fact and process rows in temporary files read back through
+/// a bounded page cache (<see cref="RowFile{T}"/>), and big campaigns' steps read from the campaign store as they are walked.
+/// Tiny pages (3 rows, 2 cached) make every detection and process go through the file, evictions and rewrites included;
+/// campaigns built that way from real recordings (OTRF Security Datasets in ../shared) must equal those built with
+/// everything in memory, and a file that comes up short must be an error naming the file and the offset.
+/// </summary>
+public sealed class SpilledStorageTests
+{
+    private static readonly string[] Recordings = Directory.GetFiles(Path.Combine(TestPaths.Shared, "data", "json", "otrf"), "windows__*.json")
+        .Order(StringComparer.Ordinal).ToArray();
+
+    private struct TestRow
+    {
+        public long A;
+        public int B;
+        public Guid C;
+    }
+
+    private static TestRow Row(int i) => new() { A = i * 7919L - 3, B = ~i, C = new Guid(i, (short)i, (short)(i >> 16), 1, 2, 3, 4, 5, 6, 7, 8) };
+
+    [Fact]
+    public void Row_file_gives_back_rows_in_any_order_after_rewrites_and_truncation()
+    {
+        using var file = new RowFile<TestRow>("test", pageRows: 5, cachePages: 3);
+        var expected = new List<TestRow>();
+        for (int i = 0; i < 503; i++) { file.Add(Row(i)); expected.Add(Row(i)); }
+        Assert.Equal(500, file.Spilled); // whole pages only; the last 3 rows are the page being filled
+        for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i], file[i]);
+        // Scattered reads: far more pages than the cache holds, so slots are reused all the time.
+        var random = new Random(5);
+        long before = file.PageReads;
+        for (int k = 0; k < 2000; k++)
+        {
+            int i = random.Next(expected.Count);
+            Assert.Equal(expected[i], file[i]);
+        }
+        Assert.True(file.PageReads - before > 500, $"only {file.PageReads - before} page reads: the cache is not bounded");
+        // Rewrites of cached and evicted pages survive eviction (dirty pages are written back).
+        for (int i = 0; i < expected.Count; i += 7)
+        {
+            var r = Row(100_000 + i);
+            file.Set(i, r);
+            expected[i] = r;
+        }
+        for (int i = expected.Count - 1; i >= 0; i--) Assert.Equal(expected[i], file[i]);
+        // Truncation inside a spilled page brings that page back to be filled again.
+        file.Truncate(212);
+        expected.RemoveRange(212, expected.Count - 212);
+        Assert.Equal(210, file.Spilled);
+        for (int i = 0; i < 40; i++) { file.Add(Row(-i)); expected.Add(Row(-i)); }
+        Assert.Equal(expected.Count, file.Count);
+        for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i], file[i]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => file[expected.Count]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => file[-1]);
+    }
+
+    [Fact]
+    public void Short_read_of_the_row_file_is_an_error_naming_the_file_and_offset()
+    {
+        using var file = new RowFile<TestRow>("test", pageRows: 4, cachePages: 1);
+        for (int i = 0; i < 40; i++) file.Add(Row(i));
+        int rowBytes = RowFile<TestRow>.RowBytes;
+        // The file loses the end of page 6 (rows 24..27): reading row 25 gets fewer bytes than the page needs.
+        long cut = 6L * 4 * rowBytes + rowBytes + 5;
+        file.TruncateFileForTest(cut);
+        Assert.Equal(Row(3), file[3]);
+        var e = Assert.Throws<InvalidDataException>(() => file[25]);
+        Assert.Contains(file.FilePath, e.Message);
+        Assert.Contains($"offset {cut}", e.Message);
+        Assert.Contains("short read", e.Message);
+        // A page wholly past the end is reported too, at its first byte.
+        var past = Assert.Throws<InvalidDataException>(() => file[33]);
+        Assert.Contains($"offset {8L * 4 * rowBytes}", past.Message);
+    }
+
+    /// <summary>The whole hunt's facts and processes through 3-row pages with 2 cached, against the same hunt kept in
+    /// memory (pages larger than the input: nothing written): the same campaigns, JSON for JSON.</summary>
+    [Fact]
+    public void Campaigns_from_spilled_rows_equal_campaigns_from_rows_in_memory()
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var spilled = Hunt(set, new CampaignCollector(pageRows: 3, cachePages: 2));
+        var inMemory = Hunt(set, new CampaignCollector(pageRows: 100_000, cachePages: 1));
+
+        Assert.True(spilled.Facts.Count > 100, $"only {spilled.Facts.Count} detections");
+        Assert.True(spilled.Context.Processes.Count > 100, $"only {spilled.Context.Processes.Count} processes");
+        Assert.True(spilled.Facts.SpilledRows >= spilled.Facts.Count - 2, "the facts were not written to the file");
+        Assert.True(spilled.Context.Processes.SpilledRows >= spilled.Context.Processes.Count - 2, "the processes were not written to the file");
+        Assert.Equal(0, inMemory.Facts.SpilledRows);
+        Assert.Equal(0, inMemory.Context.Processes.SpilledRows);
+        Assert.True(spilled.Facts.TicksAscending, "a hunt's facts come in time order");
+        // The rows read back equal.
+        Assert.Equal(inMemory.Facts.Count, spilled.Facts.Count);
+        for (int i = 0; i < spilled.Facts.Count; i++) CampaignMemoryTests.AssertSameFact(inMemory.Facts[i], spilled.Facts[i]);
+        Assert.Equal(inMemory.Context.Processes, spilled.Context.Processes);
+        Assert.True(spilled.Context.Logons.Count >= 10, $"only {spilled.Context.Logons.Count} logons");
+        Assert.True(spilled.Context.Logons.SpilledRows >= spilled.Context.Logons.Count - 2, "the logons were not written to the file");
+        Assert.Equal(0, inMemory.Context.Logons.SpilledRows);
+        Assert.Equal(inMemory.Context.Logons, spilled.Context.Logons);
+        Assert.Equal(inMemory.Facts.FirstOfEvent(), spilled.Facts.FirstOfEvent());
+
+        long procReads = spilled.Context.Processes.PageReads;
+        var a = Json(spilled.Build());
+        var b = Json(inMemory.Build());
+        Assert.True(spilled.Facts.Count == 0, "Build empties the facts");
+        Assert.Contains("\"links\"", a);
+        Assert.Contains("\"steps\"", a);
+        Assert.Equal(b, a);
+        Assert.True(spilled.Context.Processes.PageReads > procReads, "the build read no process page back from the file");
+
+        // The same facts out of time order (the builder then joins account runs by sorting): the same campaigns as the
+        // in-memory list of the same facts in that order.
+        var collector = new CampaignCollector(pageRows: 3, cachePages: 2);
+        var facts = Hunt(set, collector).Facts;
+        var objects = facts.ToList();
+        var shuffled = new FactStore(pageRows: 3, cachePages: 2);
+        foreach (var f in objects.AsEnumerable().Reverse()) shuffled.Add(f);
+        Assert.False(shuffled.TicksAscending);
+        var reversedList = objects.AsEnumerable().Reverse().ToList();
+        Assert.Equal(Json(CampaignBuilder.Build(reversedList, collector.Context)), Json(CampaignBuilder.Build(shuffled, collector.Context)));
+    }
+
+    /// <summary>Steps of a big campaign are read from the store as they are walked: equal to the campaign put in, by
+    /// enumeration (twice), by index in order and out of order; the campaign's JSON is unchanged.</summary>
+    [Fact]
+    public void Big_campaign_steps_are_read_back_from_the_file_as_walked()
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var built = Hunt(set, new CampaignCollector()).Build().ToList();
+        var big = built.OrderByDescending(c => c.Steps.Count).First();
+        Assert.True(big.Steps.Count >= 10, $"the biggest campaign has {big.Steps.Count} steps");
+        // Many steps, some with long details, so the steps span several 64 KB windows and one step is longer than a window.
+        var steps = Enumerable.Range(0, 40).SelectMany(k => big.Steps.Select(s => s with { DetectionId = s.DetectionId + k * 1_000_000, Detail = s.Detail + new string('x', k * 97) })).ToList();
+        steps[steps.Count / 2] = steps[steps.Count / 2] with { Detail = new string('\u2028', 70_000) + "\ud800" };
+        var many = Copy(big, steps, big.Id);
+
+        using var store = new CampaignStore { LazyStepsAbove = 5 };
+        store.Add(many, 10, 1, 1);
+        store.Add(built[^1], 5, 1, 2); // a small one stays a plain list
+        store.Rank();
+        var back = store[0];
+        Assert.IsNotType<List<CampaignStep>>(back.Steps);
+        Assert.IsType<List<CampaignStep>>(store[1].Steps);
+        Assert.Equal(steps.Count, back.Steps.Count);
+        Assert.Equal(steps, back.Steps);
+        Assert.Equal(steps, back.Steps); // walked again: read again
+        Assert.Equal(steps[^1], back.Steps[^1]);
+        Assert.Equal(steps[3], back.Steps[3]);
+        for (int i = 0; i < steps.Count; i += 13) Assert.Equal(steps[i], back.Steps[i]);
+        Assert.Equal(CampaignJson.ToJson(Copy(many, steps, "C1")), CampaignJson.ToJson(back));
+        Assert.Equal(CampaignJson.ToJson(Copy(built[^1], built[^1].Steps.ToList(), "C2")), CampaignJson.ToJson(store[1]));
+    }
+
+    private static Campaign Copy(Campaign c, List<CampaignStep> steps, string id) => new()
+    {
+        Id = id, Score = c.Score, Kind = c.Kind, Hosts = c.Hosts, Users = c.Users, InternalAddresses = c.InternalAddresses,
+        ExternalAddresses = c.ExternalAddresses, Tactics = c.Tactics, Techniques = c.Techniques, FirstSeen = c.FirstSeen, LastSeen = c.LastSeen,
+        DetectionIds = c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = steps, Links = c.Links, Theft = c.Theft,
+    };
+
+    private static CampaignCollector Hunt(RuleSet set, CampaignCollector collector)
+    {
+        var diag = new DiagnosticsCollector();
+        var files = InputFiles.Expand(Recordings.ToList(), LogFormats.All, diag);
+        using (var result = Hunter.Run(files, set.Rules, diag, degree: 2, correlate: set, observer: collector.Context))
+            foreach (var _ in collector.Tee(result.Detections)) { }
+        Assert.Empty(diag.Errors);
+        return collector;
+    }
+
+    private static string Json(IReadOnlyList<Campaign> campaigns)
+    {
+        using var m = new MemoryStream();
+        CampaignJson.Write(campaigns, m);
+        return System.Text.Encoding.UTF8.GetString(m.ToArray());
+    }
+}
