@@ -23,8 +23,7 @@ public sealed class LogonStore : IReadOnlyList<LogonRec>
 
     private readonly RowFile<Row> _rows;
     private int _count;
-    private readonly List<string> _texts = [""];
-    private readonly Dictionary<string, int> _textIds = new(StringComparer.Ordinal) { [""] = 0 };
+    private readonly TextIds _texts = new();
 
     /// <summary>64 rows of 72 bytes a page (4.5 KB), 256 pages cached.</summary>
     public LogonStore() : this(64, 256) { }
@@ -49,15 +48,7 @@ public sealed class LogonStore : IReadOnlyList<LogonRec>
         _count++;
     }
 
-    private int Text(string s)
-    {
-        if (s.Length == 0) return 0;
-        if (_textIds.TryGetValue(s, out int id)) return id;
-        id = _texts.Count;
-        _texts.Add(s);
-        _textIds[s] = id;
-        return id;
-    }
+    private int Text(string s) => _texts.Id(s);
 
     private Row Checked(int i)
     {

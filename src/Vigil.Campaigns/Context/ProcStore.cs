@@ -41,8 +41,7 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
     public long PageReads => _rows.PageReads;
     internal RowFile<Row> RowsForTest => _rows;
-    private readonly List<string> _texts = [""];
-    private readonly Dictionary<string, int> _textIds = new(StringComparer.Ordinal) { [""] = 0 };
+    private readonly TextIds _texts = new();
 
     public int Count => _count;
 
@@ -65,15 +64,7 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
         _count++;
     }
 
-    private int Text(string s)
-    {
-        if (s.Length == 0) return 0;
-        if (_textIds.TryGetValue(s, out int id)) return id;
-        id = _texts.Count;
-        _texts.Add(s);
-        _textIds[s] = id;
-        return id;
-    }
+    private int Text(string s) => _texts.Id(s);
 
     /// <summary>Removes the rows <paramref name="remove"/> selects (by position), keeping the others in order.</summary>
     public int RemoveWhere(Func<int, bool> remove)

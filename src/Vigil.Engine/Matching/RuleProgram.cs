@@ -155,12 +155,9 @@ internal sealed class RuleProgram
         return (long)h;
     }
 
-    /// <summary>Writes the program for the matcher cache: per compiled node (<see cref="CompiledNodes"/>) its program
-    /// node's kind, cost, atom groups per name (names through <paramref name="nameIndex"/>) and children (in the
-    /// program's order, by position); then each route's constraint id and detection, and the unrouted tree.</summary>
-    public void Write(BinaryWriter w, CompiledRule rule, Func<int, int> nameIndex)
+    /// <summary>The program's nodes by the compiled node each was built from.</summary>
+    private Dictionary<Node, ProgramNode> ByOriginal()
     {
-        var nodes = CompiledNodes(rule, out var position);
         var byOriginal = new Dictionary<Node, ProgramNode>(ReferenceEqualityComparer.Instance);
         void Gather(ProgramNode p)
         {
@@ -169,6 +166,16 @@ internal sealed class RuleProgram
         }
         foreach (var (_, _, detection) in _routes) Gather(detection);
         Gather(_unrouted);
+        return byOriginal;
+    }
+
+    /// <summary>Writes the program for the matcher cache: per compiled node (<see cref="CompiledNodes"/>) its program
+    /// node's kind, cost, atom groups per name (names through <paramref name="nameIndex"/>) and children (in the
+    /// program's order, by position); then each route's constraint id and detection, and the unrouted tree.</summary>
+    public void Write(BinaryWriter w, CompiledRule rule, Func<int, int> nameIndex)
+    {
+        var nodes = CompiledNodes(rule, out var position);
+        var byOriginal = ByOriginal();
         if (byOriginal.Count != nodes.Count) throw new InvalidOperationException($"program of {rule.Rule.Title}: {byOriginal.Count} nodes for {nodes.Count} compiled ones");
         w.Write(nodes.Count);
         foreach (var original in nodes)
@@ -212,14 +219,7 @@ internal sealed class RuleProgram
     public string Describe(CompiledRule rule)
     {
         var nodes = CompiledNodes(rule, out var position);
-        var byOriginal = new Dictionary<Node, ProgramNode>(ReferenceEqualityComparer.Instance);
-        void Gather(ProgramNode p)
-        {
-            if (!byOriginal.TryAdd(p.Original, p)) return;
-            foreach (var c in p.Children) Gather(c);
-        }
-        foreach (var (_, _, detection) in _routes) Gather(detection);
-        Gather(_unrouted);
+        var byOriginal = ByOriginal();
         var text = new System.Text.StringBuilder();
         text.Append(nodes.Count).Append(" nodes, ").Append(byOriginal.Count).Append(" program nodes\n");
         for (int i = 0; i < nodes.Count; i++)

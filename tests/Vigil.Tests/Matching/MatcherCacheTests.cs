@@ -22,17 +22,8 @@ public sealed class CachedCollectionFixture : IDisposable
             .Select(f => Path.Combine(CollectionTests.SigmaDir, f)).Where(Directory.Exists).ToList();
         Set = RuleLoader.Load(folders, includeBuiltin: true,
             new RuleLoadOptions { Placeholders = CollectionTests.PlaceholderOptions.Placeholders, CacheDirectory = CacheDir });
-        var diag = new DiagnosticsCollector();
-        var scratch = new Event();
-        foreach (var dir in new[] { Path.Combine(TestPaths.Shared, "data", "json", "otrf"), Path.Combine(TestPaths.Shared, "data", "evtx") })
-            foreach (var f in CollectionFixture.Files(dir))
-                foreach (var part in f.Format.Partition(f.Path, diag))
-                    part.Read(scratch, e =>
-                    {
-                        var c = new Event { Origin = e.Origin, TimestampTicks = e.TimestampTicks, Format = e.Format };
-                        for (int i = 0; i < e.Count; i++) c.Add(e.IdAt(i), e.ValueAt(i).Detach());
-                        Events.Add(c);
-                    }, diag);
+        Events.AddRange(CollectionFixture.Read(Path.Combine(TestPaths.Shared, "data", "json", "otrf")));
+        Events.AddRange(CollectionFixture.Read(Path.Combine(TestPaths.Shared, "data", "evtx")));
     }
 
     public void Dispose()

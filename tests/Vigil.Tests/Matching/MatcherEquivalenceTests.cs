@@ -89,7 +89,8 @@ public sealed class CollectionFixture : IDisposable
 
     public static List<InputFile> Files(string dir) => InputFiles.Expand([dir], LogFormats.All, new DiagnosticsCollector());
 
-    private static List<Event> Read(string dir)
+    /// <summary>Every event of the files under <paramref name="dir"/>, copied out of the readers.</summary>
+    internal static List<Event> Read(string dir)
     {
         var list = new List<Event>();
         var diag = new DiagnosticsCollector();

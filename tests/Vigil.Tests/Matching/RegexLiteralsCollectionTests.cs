@@ -35,6 +35,24 @@ public class RegexLiteralsCollectionTests(CollectionFixture fx, ITestOutputHelpe
         return fx.Rules.SelectMany(Regexes).Where(r => seen.Add((r.Pattern, r.Options))).ToList();
     }
 
+    /// <summary>Every distinct text of the corpora's values as the evaluator gives it to a regex (Evaluator.TextOf): the
+    /// value's own text or its formatted form.</summary>
+    private string[] DistinctTexts()
+    {
+        var texts = new HashSet<string>(StringComparer.Ordinal);
+        Span<char> buf = stackalloc char[256];
+        foreach (var events in fx.Corpora.Values)
+            foreach (var e in events)
+                for (int i = 0; i < e.Count; i++)
+                {
+                    ref readonly var v = ref e.ValueAt(i);
+                    if (v.IsText) texts.Add(v.TextSpan.ToString());
+                    else if (v.TryFormat(buf, out int n)) texts.Add(buf[..n].ToString());
+                    else texts.Add(v.ToString());
+                }
+        return texts.ToArray();
+    }
+
     [Fact]
     public void MostCollectionRegexesGetLiterals()
     {
@@ -50,19 +68,7 @@ public class RegexLiteralsCollectionTests(CollectionFixture fx, ITestOutputHelpe
     [Fact]
     public void LiteralsAreNecessaryOnEveryTextValueOfTheCorpora()
     {
-        var texts = new HashSet<string>(StringComparer.Ordinal);
-        Span<char> buf = stackalloc char[256];
-        foreach (var events in fx.Corpora.Values)
-            foreach (var e in events)
-                for (int i = 0; i < e.Count; i++)
-                {
-                    ref readonly var v = ref e.ValueAt(i);
-                    // The text the evaluator gives the regex (Evaluator.TextOf): the value's own text or its formatted form.
-                    if (v.IsText) texts.Add(v.TextSpan.ToString());
-                    else if (v.TryFormat(buf, out int n)) texts.Add(buf[..n].ToString());
-                    else texts.Add(v.ToString());
-                }
-        var values = texts.ToArray();
+        var values = DistinctTexts();
         var folded = values.Select(t => CaseFold.FoldNeedle(t) ?? FoldLoosely(t)).ToArray();
         var regexes = CollectionRegexes().Select(r => (Regex: r, Literals: RegexLiterals.Necessary(r.Pattern, r.Options)))
             .Where(x => x.Literals != null).ToList();
@@ -100,18 +106,8 @@ public class RegexLiteralsCollectionTests(CollectionFixture fx, ITestOutputHelpe
     [Fact]
     public void InterpreterAndFastFormGiveTheSameAnswers()
     {
-        var texts = new HashSet<string>(StringComparer.Ordinal);
-        Span<char> buf = stackalloc char[256];
-        foreach (var events in fx.Corpora.Values)
-            foreach (var e in events)
-                for (int i = 0; i < e.Count; i++)
-                {
-                    ref readonly var v = ref e.ValueAt(i);
-                    if (v.IsText) texts.Add(v.TextSpan.ToString());
-                    else if (v.TryFormat(buf, out int n)) texts.Add(buf[..n].ToString());
-                }
         var regexes = CollectionRegexes();
-        var values = texts.ToArray();
+        var values = DistinctTexts();
         Assert.True(regexes.Count > 100 && values.Length > 10000);
         var failures = new ConcurrentBag<string>();
         var timeouts = new ConcurrentBag<string>();
