@@ -8,24 +8,6 @@ namespace Vigil.Engine.Matching;
 
 public sealed partial class CollectionMatcher
 {
-    /// <summary>
-    /// Cache of what the matcher derives from the compiled rules before the first event: the index requirements, the
-    /// numbered atoms, the atom -> rules index and the rule programs (about two thirds of a full-collection start-up).
-    /// One file per rule set, <c>matcher-KEY.bin</c> in the rule cache folder (<see cref="MatcherOptions.CacheDirectory"/>).
-    ///
-    /// Key: SHA-256 of the code that derives (module version ids), the options, the <see cref="RuleSet.Fingerprint"/>
-    /// of the load that compiled the rules (code, rule files' paths and contents, placeholders, mapping files) and the
-    /// indexes of the rules this matcher runs. Compilation is deterministic, so an equal key means equal compiled rules;
-    /// field names are stored as text and resolved again, because field ids depend on the order names were interned.
-    /// The programs refer to the compiled detection nodes by their position in a walk of the rule's trees, and a read
-    /// checks each node's kind against the fresh compile.
-    ///
-    /// Layout: magic "VIGILMC1", key (32), payload length (int64), payload, SHA-256 of the payload (32). A file that is
-    /// truncated, altered, inconsistent or unreadable is ignored (the matcher is derived again and the file rewritten);
-    /// a folder that cannot be written just means no cache. Writes are atomic (temporary file, then rename); at most
-    /// <see cref="MaxFiles"/> matcher files are kept, the least recently written are deleted.
-    /// Trusted like the parse cache: the checksum detects damage, not tampering.
-    /// </summary>
     /// <summary>A text of every table the matcher cache restores (tests: a matcher read from the cache must describe
     /// itself exactly as the one built), field keys as names.</summary>
     internal string DescribeTables()
@@ -54,6 +36,24 @@ public sealed partial class CollectionMatcher
         return t.ToString();
     }
 
+    /// <summary>
+    /// Cache of what the matcher derives from the compiled rules before the first event: the index requirements, the
+    /// numbered atoms, the atom -> rules index and the rule programs (about two thirds of a full-collection start-up).
+    /// One file per rule set, <c>matcher-KEY.bin</c> in the rule cache folder (<see cref="MatcherOptions.CacheDirectory"/>).
+    ///
+    /// Key: SHA-256 of the code that derives (module version ids), the options, the <see cref="RuleSet.Fingerprint"/>
+    /// of the load that compiled the rules (code, rule files' paths and contents, placeholders, mapping files) and the
+    /// indexes of the rules this matcher runs. Compilation is deterministic, so an equal key means equal compiled rules;
+    /// field names are stored as text and resolved again, because field ids depend on the order names were interned.
+    /// The programs refer to the compiled detection nodes by their position in a walk of the rule's trees, and a read
+    /// checks each node's kind, children and signature (cost, field name, needles) against the fresh compile.
+    ///
+    /// Layout: magic "VIGILMC1", key (32), payload length (int64), payload, SHA-256 of the payload (32). A file that is
+    /// truncated, altered, inconsistent or unreadable is ignored (the matcher is derived again and the file rewritten);
+    /// a folder that cannot be written just means no cache. Writes are atomic (temporary file, then rename); at most
+    /// <see cref="MaxFiles"/> matcher files are kept, the least recently written are deleted.
+    /// Trusted like the parse cache: the checksum detects damage, not tampering.
+    /// </summary>
     internal static class MatcherCache
     {
         public const int MaxFiles = 8;
@@ -146,11 +146,9 @@ public sealed partial class CollectionMatcher
                 return;
             }
             string path = PathFor(dir, key);
-            string temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
             try
             {
-                Directory.CreateDirectory(dir);
-                using (var f = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+                Vigil.Rules.Caching.CacheFiles.WriteAtomic(path, f =>
                 {
                     f.Write(Magic);
                     f.Write(key);
@@ -159,14 +157,10 @@ public sealed partial class CollectionMatcher
                     f.Write(size);
                     f.Write(payload);
                     f.Write(SHA256.HashData(payload));
-                }
-                File.Move(temp, path, overwrite: true);
+                });
                 Prune(dir, path);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-            {
-                try { File.Delete(temp); } catch (Exception e2) when (e2 is IOException or UnauthorizedAccessException) { }
-            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException) { }
         }
 
         /// <summary>Deletes the least recently written matcher files beyond <see cref="MaxFiles"/> (never <paramref name="keep"/>).</summary>
@@ -420,13 +414,8 @@ public sealed partial class CollectionMatcher
             });
         }
 
-        private static byte[] ComputeStamp()
-        {
-            var text = new StringBuilder("layout 1");
-            foreach (var asm in new[] { typeof(CollectionMatcher).Assembly, typeof(CompiledRule).Assembly, typeof(FieldNames).Assembly,
-                                      typeof(object).Assembly, typeof(System.Text.RegularExpressions.Regex).Assembly })
-                text.Append(' ').Append(asm.GetName().Name).Append(' ').Append(asm.ManifestModule.ModuleVersionId.ToString("N"));
-            return SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
-        }
+        private static byte[] ComputeStamp() => Vigil.Rules.Caching.CacheFiles.Stamp("1",
+            typeof(CollectionMatcher).Assembly, typeof(CompiledRule).Assembly, typeof(FieldNames).Assembly,
+            typeof(object).Assembly, typeof(System.Text.RegularExpressions.Regex).Assembly);
     }
 }

@@ -180,37 +180,27 @@ internal sealed class RuleCache
         }
         if (keys.Count == 0) return false;
 
-        Directory.CreateDirectory(_dir);
-        string tmp = System.IO.Path.Combine(_dir, $".{FileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
+        CacheFiles.WriteAtomic(FilePath, fs =>
         {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            void Put(ReadOnlySpan<byte> b) { fs.Write(b); sha.AppendData(b); }
+            var header = new byte[HeaderSize];
+            Magic.CopyTo(header, 0);
+            CodeStamp.CopyTo(header, 8);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(40), keys.Count);
+            Put(header);
+            var dir = new byte[keys.Count * DirEntrySize];
+            for (int i = 0; i < keys.Count; i++)
             {
-                void Put(ReadOnlySpan<byte> b) { fs.Write(b); sha.AppendData(b); }
-                var header = new byte[HeaderSize];
-                Magic.CopyTo(header, 0);
-                CodeStamp.CopyTo(header, 8);
-                BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(40), keys.Count);
-                Put(header);
-                var dir = new byte[keys.Count * DirEntrySize];
-                for (int i = 0; i < keys.Count; i++)
-                {
-                    var e = dir.AsSpan(i * DirEntrySize, DirEntrySize);
-                    keys[i].WriteTo(e);
-                    BinaryPrimitives.WriteInt32LittleEndian(e[ContentKey.Size..], payload[i].Count);
-                }
-                Put(dir);
-                foreach (var p in payload) Put(p);
-                fs.Write(sha.GetHashAndReset());
+                var e = dir.AsSpan(i * DirEntrySize, DirEntrySize);
+                keys[i].WriteTo(e);
+                BinaryPrimitives.WriteInt32LittleEndian(e[ContentKey.Size..], payload[i].Count);
             }
-            File.Move(tmp, FilePath, overwrite: true);
-            return true;
-        }
-        finally
-        {
-            try { if (File.Exists(tmp)) File.Delete(tmp); } catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
-        }
+            Put(dir);
+            foreach (var p in payload) Put(p);
+            fs.Write(sha.GetHashAndReset());
+        });
+        return true;
     }
 
     /// <summary>
@@ -230,13 +220,7 @@ internal sealed class RuleCache
     /// <summary>Layout version and the module version ids of the code that parses: any rebuild of the parser, the
     /// condition parser, the core types or YamlDotNet gives another stamp, so its entries are never reused; so does
     /// another .NET runtime (number parsing, casing and regexes come from it).</summary>
-    private static byte[] ComputeStamp()
-    {
-        var text = new StringBuilder();
-        text.Append("layout ").Append(ParsedFileCodec.LayoutVersion);
-        foreach (var asm in new[] { typeof(RuleCache).Assembly, typeof(Vigil.Diagnostics.ReadError).Assembly, typeof(YamlDotNet.Core.Parser).Assembly,
-                                  typeof(object).Assembly, typeof(System.Text.RegularExpressions.Regex).Assembly })
-            text.Append(' ').Append(asm.GetName().Name).Append(' ').Append(asm.ManifestModule.ModuleVersionId.ToString("N"));
-        return SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
-    }
+    private static byte[] ComputeStamp() => CacheFiles.Stamp(ParsedFileCodec.LayoutVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        typeof(RuleCache).Assembly, typeof(Vigil.Diagnostics.ReadError).Assembly, typeof(YamlDotNet.Core.Parser).Assembly,
+        typeof(object).Assembly, typeof(System.Text.RegularExpressions.Regex).Assembly);
 }
