@@ -22,8 +22,7 @@ public sealed class LogonStore : IReadOnlyList<LogonRec>
     public static int RowBytes => System.Runtime.CompilerServices.Unsafe.SizeOf<Row>();
 
     private readonly RowFile<Row> _rows;
-    private int _count;
-    private readonly TextIds _texts = new();
+    private readonly IdTable<string> _texts = new("", StringComparer.Ordinal);
 
     /// <summary>64 rows of 72 bytes a page (4.5 KB), 256 pages cached.</summary>
     public LogonStore() : this(64, 256) { }
@@ -35,7 +34,7 @@ public sealed class LogonStore : IReadOnlyList<LogonRec>
     /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
     public long PageReads => _rows.PageReads;
 
-    public int Count => _count;
+    public int Count => _rows.Count;
 
     public void Add(LogonRec l)
     {
@@ -45,30 +44,22 @@ public sealed class LogonStore : IReadOnlyList<LogonRec>
             LogonType = l.LogonType, Host = Text(l.Host), Address = Text(l.Address), Account = Text(l.Account), Workstation = Text(l.Workstation),
             TargetServer = Text(l.TargetServer), SubjectAccount = Text(l.SubjectAccount), ProcessName = Text(l.ProcessName),
         });
-        _count++;
     }
 
-    private int Text(string s) => _texts.Id(s);
+    private int Text(string s) => s.Length == 0 ? 0 : _texts.Id(s);
 
-    private Row Checked(int i)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(i);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, _count);
-        return _rows[i];
-    }
-
-    public long Ticks(int i) => Checked(i).Ticks;
-    public int EventId(int i) => Checked(i).EventId;
-    public string Address(int i) => _texts[Checked(i).Address];
+    public long Ticks(int i) => _rows[i].Ticks;
+    public int EventId(int i) => _rows[i].EventId;
+    public string Address(int i) => _texts[_rows[i].Address];
     /// <summary>The id of the logon's account text (<see cref="TextOf"/> gives it back): an index can keep 4 bytes, not a reference.</summary>
-    internal int AccountId(int i) => Checked(i).Account;
+    internal int AccountId(int i) => _rows[i].Account;
     internal string TextOf(int id) => _texts[id];
 
     public LogonRec this[int index]
     {
         get
         {
-            var r = Checked(index);
+            var r = _rows[index];
             return new LogonRec(r.Ticks, _texts[r.Host], r.EventId, r.LogonType, _texts[r.Address], _texts[r.Account], r.LogonId,
                 _texts[r.Workstation], _texts[r.TargetServer], _texts[r.SubjectAccount], r.SubjectLogonId, r.ProcessId, _texts[r.ProcessName]);
         }
@@ -76,7 +67,7 @@ public sealed class LogonStore : IReadOnlyList<LogonRec>
 
     public IEnumerator<LogonRec> GetEnumerator()
     {
-        for (int i = 0; i < _count; i++) yield return this[i];
+        for (int i = 0; i < _rows.Count; i++) yield return this[i];
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

@@ -29,7 +29,6 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     public static int RowBytes => System.Runtime.CompilerServices.Unsafe.SizeOf<Row>();
 
     private readonly RowFile<Row> _rows;
-    private int _count;
 
     /// <summary>64 rows of 96 bytes a page (6 KB), 256 pages cached.</summary>
     public ProcStore() : this(64, 256) { }
@@ -41,9 +40,9 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
     public long PageReads => _rows.PageReads;
     internal RowFile<Row> RowsForTest => _rows;
-    private readonly TextIds _texts = new();
+    private readonly IdTable<string> _texts = new("", StringComparer.Ordinal);
 
-    public int Count => _count;
+    public int Count => _rows.Count;
 
     /// <summary>Distinct texts held (hosts, images, command lines, users).</summary>
     public int TextCount => _texts.Count;
@@ -61,54 +60,44 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
             FromSysmon = p.FromSysmon,
         };
         _rows.Add(row);
-        _count++;
     }
 
-    private int Text(string s) => _texts.Id(s);
+    private int Text(string s) => s.Length == 0 ? 0 : _texts.Id(s);
 
     /// <summary>Removes the rows <paramref name="remove"/> selects (by position), keeping the others in order.</summary>
     public int RemoveWhere(Func<int, bool> remove)
     {
-        int kept = 0;
-        for (int i = 0; i < _count; i++)
+        int kept = 0, count = _rows.Count;
+        for (int i = 0; i < count; i++)
         {
             if (remove(i)) continue;
             if (kept != i) _rows.Set(kept, _rows[i]);
             kept++;
         }
-        int removed = _count - kept;
-        _count = kept;
         _rows.Truncate(kept);
-        return removed;
+        return count - kept;
     }
 
-    private Row Checked(int i)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(i);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, _count);
-        return _rows[i];
-    }
-
-    public long Ticks(int i) => Checked(i).Ticks;
-    public string Host(int i) => _texts[Checked(i).Host];
-    public long Pid(int i) => Checked(i).Pid;
-    public long ParentPid(int i) => Checked(i).ParentPid;
-    public long LogonId(int i) => Checked(i).LogonId;
-    public string Image(int i) => _texts[Checked(i).Image];
-    public string ParentImage(int i) => _texts[Checked(i).ParentImage];
-    public string CommandLine(int i) => _texts[Checked(i).CommandLine];
-    public string User(int i) => _texts[Checked(i).User];
-    public bool FromSysmon(int i) => Checked(i).FromSysmon;
+    public long Ticks(int i) => _rows[i].Ticks;
+    public string Host(int i) => _texts[_rows[i].Host];
+    public long Pid(int i) => _rows[i].Pid;
+    public long ParentPid(int i) => _rows[i].ParentPid;
+    public long LogonId(int i) => _rows[i].LogonId;
+    public string Image(int i) => _texts[_rows[i].Image];
+    public string ParentImage(int i) => _texts[_rows[i].ParentImage];
+    public string CommandLine(int i) => _texts[_rows[i].CommandLine];
+    public string User(int i) => _texts[_rows[i].User];
+    public bool FromSysmon(int i) => _rows[i].FromSysmon;
 
     public GuidText GuidKey(int i)
     {
-        var r = Checked(i);
+        var r = _rows[i];
         return GuidText.FromParts(r.GuidKind, r.Guid, r.GuidText == 0 ? null : _texts[r.GuidText]);
     }
 
     public GuidText ParentGuidKey(int i)
     {
-        var r = Checked(i);
+        var r = _rows[i];
         return GuidText.FromParts(r.ParentGuidKind, r.ParentGuid, r.ParentGuidText == 0 ? null : _texts[r.ParentGuidText]);
     }
 
@@ -116,7 +105,7 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     {
         get
         {
-            var r = Checked(index);
+            var r = _rows[index];
             return new ProcRec(r.Ticks, _texts[r.Host], GuidKey(index), ParentGuidKey(index), r.Pid, r.ParentPid, _texts[r.Image],
                 _texts[r.ParentImage], _texts[r.CommandLine], _texts[r.User], r.LogonId, r.FromSysmon);
         }
@@ -124,7 +113,7 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
 
     public IEnumerator<ProcRec> GetEnumerator()
     {
-        for (int i = 0; i < _count; i++) yield return this[i];
+        for (int i = 0; i < _rows.Count; i++) yield return this[i];
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

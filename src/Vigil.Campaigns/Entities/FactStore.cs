@@ -36,7 +36,6 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     /// <summary>The rows, in a temporary file with a few pages in memory (see <see cref="RowFile{T}"/>).</summary>
     private RowFile<Row> _rows;
     private readonly int _pageRows, _cachePages;
-    private int _count;
 
     /// <summary>Rows per page of the temporary file, and pages cached: 64 rows of 120 bytes (7.5 KB, two memory pages) keep
     /// the reads of a campaign's scattered detections short; 256 pages are 2 MB.</summary>
@@ -55,17 +54,16 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
     public long PageReads => _rows.PageReads;
     internal RowFile<Row> RowsForTest => _rows;
-    private readonly List<string> _texts = [""];
-    private readonly List<GuidText> _guids = [default];
-    private Dictionary<GuidText, int>? _guidIds = new(GuidText.Exact) { [default] = 0 };
+    private readonly IdTable<string> _texts = new("", StringComparer.Ordinal);
+    /// <summary>Keyed by the exact text (GuidText's own equality ignores case, and the fact must give back its spelling).</summary>
+    private readonly IdTable<GuidText> _guids = new(default, GuidText.Exact);
     /// <summary>Fact ids, kept only once one is not its position + 1 (the collector numbers facts 1, 2, ... as added).</summary>
     private List<long>? _ids;
-    private Dictionary<string, int>? _textIds = new(StringComparer.Ordinal) { [""] = 0 };
     private readonly List<RuleInfo> _rules = [];
     /// <summary>Rules by (id, title, level, tactics, techniques); the tag arrays compare by reference (one pair per rule).</summary>
     private Dictionary<(string, string, string, string[], string[]), int>? _ruleIds = [];
 
-    public int Count => _count;
+    public int Count => _rows.Count;
 
     /// <summary>Whether the facts were added in time order (ticks never decreasing), as a hunt's output is sorted.</summary>
     public bool TicksAscending { get; private set; } = true;
@@ -78,7 +76,7 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     /// else its <see cref="DetectionFact.EventKey"/> (kept as a text).</summary>
     public void Add(DetectionFact f)
     {
-        if (_textIds is null || _ruleIds is null || _guidIds is null) throw new InvalidOperationException("the fact store is sealed: no more facts can be added");
+        if (_texts.IsSealed || _ruleIds is null || _guids.IsSealed) throw new InvalidOperationException("the fact store is sealed: no more facts can be added");
         var ruleKey = (f.RuleId, f.RuleTitle, f.Level, f.Tactics, f.Techniques);
         if (!_ruleIds.TryGetValue(ruleKey, out int rule))
         {
@@ -88,7 +86,7 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
         var place = f.Place ?? (f.EventKey, -1, -1);
         if (f.EventId is < int.MinValue or > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(f), $"detection {f.Id}: event id {f.EventId} does not fit the fact store's 32 bits");
-        if (_ids is null && f.Id != _count + 1L) _ids = [.. Enumerable.Range(1, _count).Select(i => (long)i)];
+        if (_ids is null && f.Id != Count + 1L) _ids = [.. Enumerable.Range(1, Count).Select(i => (long)i)];
         _ids?.Add(f.Id);
         var row = new Row
         {
@@ -101,46 +99,26 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
             Workstation = Text(f.Workstation), TargetServer = Text(f.TargetServer),
         };
         _rows.Add(row);
-        _count++;
         if (f.Ticks < _lastTicks) TicksAscending = false;
         _lastTicks = f.Ticks;
         // A fact without a place keeps its event key text; mark it so it reads back as given.
-        if (f.Place is null) _keyTexts.Add(_count - 1);
+        if (f.Place is null) _keyTexts.Add(Count - 1);
     }
 
     /// <summary>Rows whose event is a key text (facts added without a place): their Source is the key itself.</summary>
     private readonly HashSet<int> _keyTexts = [];
 
-    /// <summary>The id of a GUID text. Keyed by the exact text (GuidText's own equality ignores case, and the fact must give
-    /// back its spelling).</summary>
-    private int Guid(GuidText g)
-    {
-        if (g.IsEmpty) return 0;
-        if (_guidIds!.TryGetValue(g, out int id)) return id;
-        id = _guids.Count;
-        _guids.Add(g);
-        _guidIds[g] = id;
-        return id;
-    }
+    /// <summary>The id of a GUID text (0: none).</summary>
+    private int Guid(GuidText g) => g.IsEmpty ? 0 : _guids.Id(g);
 
-    private int Text(string s)
-    {
-        if (s.Length == 0) return 0;
-        if (_textIds!.TryGetValue(s, out int id)) return id;
-        id = _texts.Count;
-        _texts.Add(s);
-        _textIds[s] = id;
-        return id;
-    }
+    private int Text(string s) => s.Length == 0 ? 0 : _texts.Id(s);
 
     /// <summary>No more facts: the lookup tables used while adding are dropped (the texts stay).</summary>
     public void Seal()
     {
-        _textIds = null;
+        _texts.Seal();
         _ruleIds = null;
-        _guidIds = null;
-        _texts.TrimExcess();
-        _guids.TrimExcess();
+        _guids.Seal();
     }
 
     /// <summary>Empties the store.</summary>
@@ -148,35 +126,21 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     {
         _rows.Dispose();
         _rows = new RowFile<Row>("facts", _pageRows, _cachePages);
-        _count = 0;
         TicksAscending = true;
         _lastTicks = long.MinValue;
         _texts.Clear();
-        _texts.Add("");
-        _texts.TrimExcess();
         _keyTexts.Clear();
         _rules.Clear();
-        _textIds = new(StringComparer.Ordinal) { [""] = 0 };
         _ruleIds = [];
         _guids.Clear();
-        _guids.Add(default);
-        _guids.TrimExcess();
-        _guidIds = new(GuidText.Exact) { [default] = 0 };
         _ids = null;
-    }
-
-    private Row At(int i)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(i);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, _count);
-        return _rows[i];
     }
 
     public DetectionFact this[int index]
     {
         get
         {
-            var r = At(index);
+            var r = _rows[index];
             var rule = _rules[r.Rule];
             bool keyText = _keyTexts.Count > 0 && _keyTexts.Contains(index);
             return new DetectionFact
@@ -200,21 +164,21 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     /// to tell events apart exactly. 12 bytes per fact while it runs, nothing per event kept.</summary>
     public int[] FirstOfEvent()
     {
-        var hash = new long[_count];
-        var order = new int[_count];
-        for (int i = 0; i < _count; i++)
+        var hash = new long[Count];
+        var order = new int[Count];
+        for (int i = 0; i < Count; i++)
         {
             var r = _rows[i];
             hash[i] = EventHash(r.Source, r.Offset, r.Line);
             order[i] = i;
         }
         Array.Sort(hash, order);
-        var result = new int[_count];
+        var result = new int[Count];
         var firsts = new List<int>();
-        for (int a = 0; a < _count;)
+        for (int a = 0; a < Count;)
         {
             int b = a + 1;
-            while (b < _count && hash[b] == hash[a]) b++;
+            while (b < Count && hash[b] == hash[a]) b++;
             if (b - a == 1) result[order[a]] = order[a];
             else
             {
@@ -245,14 +209,14 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
 
     private bool SameEvent(int a, int b)
     {
-        var x = At(a);
-        var y = At(b);
+        var x = _rows[a];
+        var y = _rows[b];
         return x.Source == y.Source && x.Offset == y.Offset && x.Line == y.Line;
     }
 
     public IEnumerator<DetectionFact> GetEnumerator()
     {
-        for (int i = 0; i < _count; i++) yield return this[i];
+        for (int i = 0; i < Count; i++) yield return this[i];
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
