@@ -20,14 +20,16 @@ namespace Vigil.Campaigns;
 /// </list>
 /// Cost: sorting and hashing, O((detections + context) log n); no pass compares detections pairwise.
 /// </summary>
+/// <summary>The points in <see cref="CampaignBuilder.Build(IReadOnlyList{DetectionFact}, ContextCollector?, out int, Action{BuildPhase, string}?)"/>
+/// at which its caller hears of the progress: the process index is built; the entity pass begins; the lateral links are
+/// found (process lookups released); the groups are made and assembly begins; every group is assembled.</summary>
+public enum BuildPhase { ProcessIndex, Entities, Laterals, Environment, Assembled }
+
 public sealed class CampaignBuilder
 {
     public static readonly TimeSpan AccountGap = TimeSpan.FromMinutes(30);
     /// <summary>External addresses contacted by more internal hosts than this are infrastructure, not an actor's.</summary>
     public const int RareExternalHosts = 3;
-
-    /// <summary>Called with a phase name at each build phase when set (the CLI's VIGIL_MEMLOG memory diagnostics).</summary>
-    public static Action<string>? Probe { get; set; }
 
     public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context) =>
         Build(facts, context, out _);
@@ -39,14 +41,17 @@ public sealed class CampaignBuilder
     /// suggests an actor; their detections stay in the detection output. Any group with a low or higher detection,
     /// a link or a theft step is kept, and so is every intrusion, automation and admin group.
     /// </summary>
-    public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context, out int informationalOnly)
+    /// <param name="onPhase">Called as each phase of the build begins, with a line describing it (the CLI collects garbage
+    /// between phases and prints memory figures for VIGIL_MEMLOG).</param>
+    public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context, out int informationalOnly,
+        Action<BuildPhase, string>? onPhase = null)
     {
         var ctx = context ?? new ContextCollector();
         var hostMap = new HostMap(ctx.AddressHosts);
         var px = new ProcessIndex(ctx.Processes);
         // Page reads so far of the stores' temporary files (VIGIL_MEMLOG diagnostics).
         string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}";
-        Probe?.Invoke($"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts){Reads()}");
+        onPhase?.Invoke(BuildPhase.ProcessIndex, $"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts){Reads()}");
         // Nodes: one per detection, then one per entity key (trees, sessions, addresses...), typically fewer than half as many.
         var uf = new UnionFind(facts.Count + facts.Count / 2);
         var factProc = new int[facts.Count];
@@ -148,7 +153,7 @@ public sealed class CampaignBuilder
 
         // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
         // aws_secret_access_key, .aws\credentials) belongs to that campaign: the key was found, then used.
-        Probe?.Invoke($"entities ({facts.Count:N0} detections, {uf.Count:N0} nodes){Reads()}");
+        onPhase?.Invoke(BuildPhase.Entities, $"entities ({facts.Count:N0} detections, {uf.Count:N0} nodes){Reads()}");
         CloudKeyLinks(facts, ctx, px, uf);
 
         // Account runs of facts not in time order: each (host, account) group's detections by time then position (what
@@ -169,7 +174,7 @@ public sealed class CampaignBuilder
         // Every lookup by GUID, pid or host window is done: grouping and assembling need the processes themselves and their
         // trees, not the lookups over them (~40 bytes per process, freed before the grouping arrays are made).
         px.ReleaseLookups();
-        Probe?.Invoke($"laterals{Reads()}");
+        onPhase?.Invoke(BuildPhase.Laterals, $"laterals{Reads()}");
         foreach (var l in laterals)
             foreach (var a in l.FromKeys)
                 foreach (var b in l.ToKeys)
@@ -225,7 +230,7 @@ public sealed class CampaignBuilder
         groupOfRoot = null;
 
         var env = new BuildEnv(ctx, px, hostMap, extHosts);
-        Probe?.Invoke("env");
+        onPhase?.Invoke(BuildPhase.Environment, "env");
         // Each group is assembled, judged and turned into its final model at once, so only the campaigns kept stay in memory
         // (a day's hunt assembles ~23,000 groups and keeps ~7,000; drafts carry working sets that the campaign does not need).
         // Kept campaigns go to a temporary file as they are built (see CampaignStore): only their rank keys stay in memory.
@@ -244,7 +249,7 @@ public sealed class CampaignBuilder
                 }
                 store.Add(d.ToCampaign(""), d.Score, d.First, d.DetectionIds[0]);
             }
-            Probe?.Invoke($"assembled{Reads()}");
+            onPhase?.Invoke(BuildPhase.Assembled, $"assembled{Reads()}");
             // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic); ids C1.. by rank.
             return store.Rank();
         }

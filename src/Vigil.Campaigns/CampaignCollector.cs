@@ -49,12 +49,13 @@ public sealed class CampaignCollector
     /// <summary>Groups of informational detections only that <see cref="Build"/> left out (see CampaignBuilder.Build).</summary>
     public int InformationalOnlyGroups { get; private set; }
 
-    public IReadOnlyList<Campaign> Build()
+    /// <param name="onPhase">See <see cref="CampaignBuilder.Build(IReadOnlyList{DetectionFact}, ContextCollector?, out int, Action{BuildPhase, string}?)"/>.</param>
+    public IReadOnlyList<Campaign> Build(Action<BuildPhase, string>? onPhase = null)
     {
         // Everything is read: the pool's index is no longer needed (the pooled strings stay where they are used).
         Context.Pool.Clear();
         Facts.Seal();
-        var campaigns = CampaignBuilder.Build(Facts, Context, out int left);
+        var campaigns = CampaignBuilder.Build(Facts, Context, out int left, onPhase);
         InformationalOnlyGroups = left;
         // The campaigns hold what they need; the facts (hundreds of thousands on a long day) would otherwise stay alive while
         // the outputs are written. The context's records stay: the hunt's summary line counts them.

@@ -22,26 +22,23 @@ public static class HuntCampaigns
     private static IReadOnlyList<Campaign> Build(CampaignCollector collector)
     {
         MemoryLog("before build");
-        // The same again before the entity pass ("process index": building the index leaves ~50 bytes per process of sort
-        // tables), before the lateral links are looked for ("entities": the entity pass's garbage is not needed), before
-        // the campaigns are grouped ("laterals": the process lookups were just released, ~40 bytes per process, and the
-        // linking's garbage is not needed) and before they are assembled ("env": the indexes are built). A 6M-event day
-        // peaked in the linking and the grouping without the middle two (340 -> 301 MB with them).
-        CampaignBuilder.Probe = phase =>
-        {
-            if (phase == "env" || phase.StartsWith("laterals", StringComparison.Ordinal) || phase.StartsWith("entities", StringComparison.Ordinal)
-                || phase.StartsWith("process index", StringComparison.Ordinal)) Collect();
-            MemoryLog(phase);
-        };
         var clock = System.Diagnostics.Stopwatch.StartNew();
         // One full, compacting collection at each end of the build: the detection writing before it and the build itself
         // leave hundreds of MB of garbage (3M events: ~100 MB, then ~200 MB) that a background collection frees only after
         // the heap has grown further; collected here, the build and then the outputs reuse that memory instead. Aggressive:
         // the freed memory is also given back, so the next phase starts from the live data, not from the last phase's peak
         // (3M events: 662 -> 411 MB with the other changes, see bench/results/2026-11-26-campaign-memory-2.md). Each costs
-        // ~0.1-0.2 s.
+        // ~0.1-0.2 s. The same again before the entity pass (ProcessIndex: building the index leaves ~50 bytes per process of
+        // sort tables), before the lateral links are looked for (Entities: the entity pass's garbage is not needed), before
+        // the campaigns are grouped (Laterals: the process lookups were just released, ~40 bytes per process, and the
+        // linking's garbage is not needed) and before they are assembled (Environment: the indexes are built). A 6M-event day
+        // peaked in the linking and the grouping without the middle two (340 -> 301 MB with them).
         Collect();
-        var campaigns = collector.Build();
+        var campaigns = collector.Build((phase, detail) =>
+        {
+            if (phase is not BuildPhase.Assembled) Collect();
+            MemoryLog(detail);
+        });
         Collect();
         BuildTime = clock.Elapsed;
         MemoryLog("after build");
