@@ -109,7 +109,7 @@ public sealed partial class CollectionMatcher
             {
                 double before = clock.Elapsed.TotalSeconds;
                 MatcherCache.Save(this, _options.CacheDirectory!, cacheKey);
-                stages += $", stored in the cache {clock.Elapsed.TotalSeconds - before:F2} s";
+                stages += $", stored in the cache {clock.Elapsed.TotalSeconds - before:F2} s ({cacheDetail})";
             }
         }
         var names = new List<string> { Requirement.AbsentChannel, "\0other" };

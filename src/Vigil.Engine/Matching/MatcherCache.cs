@@ -91,26 +91,35 @@ public sealed partial class CollectionMatcher
 
         /// <summary>Fills <paramref name="m"/>'s requirements, prefilter flags, atoms, atom -> rules index, keyword atoms,
         /// programs and field needle lists from the cache; false when there is no usable file (everything the read may
-        /// have set is then derived again by the caller).</summary>
+        /// have set is then derived again by the caller). <paramref name="detail"/>: the read's times, or why the file was
+        /// not used (for <c>hunt -v</c>).</summary>
         public static bool TryLoad(CollectionMatcher m, string dir, byte[] key, out string detail)
         {
-            detail = "";
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            string path = PathFor(dir, key);
             byte[] data;
             try
             {
-                var info = new FileInfo(PathFor(dir, key));
-                if (!info.Exists || info.Length > MaxFileBytes || info.Length < HeaderSize + 32) return false;
+                var info = new FileInfo(path);
+                if (!info.Exists) { detail = "no cache file yet"; return false; }
+                if (info.Length > MaxFileBytes || info.Length < HeaderSize + 32) { detail = $"{path} ignored: {info.Length} bytes"; return false; }
                 data = File.ReadAllBytes(info.FullName);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException) { return false; }
-            if (data.Length < HeaderSize + 32 || !data.AsSpan(0, 8).SequenceEqual(Magic) || !data.AsSpan(8, 32).SequenceEqual(key)) return false;
-            long length = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(40));
-            if (length != data.Length - HeaderSize - 32) return false;
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+            {
+                detail = $"{path} unreadable: {ex.Message}";
+                return false;
+            }
+            long length = data.Length < HeaderSize + 32 ? -1 : System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(40));
+            if (length != data.Length - HeaderSize - 32 || !data.AsSpan(0, 8).SequenceEqual(Magic) || !data.AsSpan(8, 32).SequenceEqual(key))
+            {
+                detail = $"{path} ignored: not a matcher cache file for these rules, or truncated";
+                return false;
+            }
             var payload = data.AsSpan(HeaderSize, (int)length);
             Span<byte> sum = stackalloc byte[32];
             SHA256.HashData(payload, sum);
-            if (!sum.SequenceEqual(data.AsSpan(data.Length - 32))) return false;
+            if (!sum.SequenceEqual(data.AsSpan(data.Length - 32))) { detail = $"{path} ignored: checksum mismatch (damaged)"; return false; }
             try
             {
                 double read = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
@@ -126,6 +135,8 @@ public sealed partial class CollectionMatcher
                 // Consistent checksum but contents that do not fit these rules: a stale or foreign file. Everything the
                 // read may have set is derived again by the caller.
                 m._programs = null;
+                var cause = ex is AggregateException a ? a.Flatten().InnerExceptions[0] : ex;
+                detail = $"{path} ignored: it does not fit these rules ({cause.Message})";
                 return false;
             }
         }
