@@ -12,7 +12,9 @@ namespace Vigil.Bench;
 /// <c>cpu [DIR]...</c>: the profile's stages timed in CPU time instead of wall-clock time, so that runs on a
 /// machine shared with other jobs can be compared (a loaded machine stretches wall time, much less the CPU time
 /// a thread spends). Rule loading and matcher build are timed in process CPU time (they use every core); the
-/// match loop in the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), best of three passes after a warm-up.
+/// match loop in the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), best of three passes after a warm-up, each
+/// pass with a fresh scratch (so the value memo starts empty, as in a hunt). VIGIL_MEMO=0 builds the matcher without
+/// the value memo.
 /// </summary>
 public static class CpuProfile
 {
@@ -39,10 +41,12 @@ public static class CpuProfile
         Console.WriteLine($"- rule loading: {set.Rules.Count} rules, {ProcessCpu() - c0:F2} s CPU, {wall.Elapsed.TotalSeconds:F2} s wall");
         var rules = set.Rules;
         c0 = ProcessCpu(); wall.Restart();
-        var matcher = new CollectionMatcher(rules);
+        // VIGIL_MEMO=0: without the value memo (to compare).
+        var options = new MatcherOptions(UseValueMemo: Environment.GetEnvironmentVariable("VIGIL_MEMO") != "0");
+        var matcher = new CollectionMatcher(rules, options);
         Console.WriteLine($"- matcher build (first): {ProcessCpu() - c0:F2} s CPU, {wall.Elapsed.TotalSeconds:F2} s wall ({matcher.BuildTimes})");
         c0 = ProcessCpu(); wall.Restart();
-        matcher = new CollectionMatcher(rules);
+        matcher = new CollectionMatcher(rules, options);
         Console.WriteLine($"- matcher build (again): {ProcessCpu() - c0:F2} s CPU, {wall.Elapsed.TotalSeconds:F2} s wall; {matcher.AutomataBytes / 1048576.0:F0} MB of tables");
         c0 = ProcessCpu(); wall.Restart();
         new CollectionMatcher(rules).BuildAllAutomata();
@@ -80,6 +84,9 @@ public static class CpuProfile
             for (int pass = 0; pass < passes; pass++)
             {
                 total = 0;
+                // A fresh scratch per pass: its value memos start empty, as in a hunt, instead of remembering the
+                // values of the passes before.
+                s = matcher.CreateScratch();
                 double t0 = ThreadCpu();
                 foreach (var e in events) { hits.Clear(); matcher.Match(e, s, hits); total += hits.Count; }
                 best = Math.Min(best, ThreadCpu() - t0);

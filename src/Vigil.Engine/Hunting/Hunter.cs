@@ -85,11 +85,17 @@ public static class Hunter
                 else if ((correlate == null || correlate.Generates(d.Rule)) && (emit == null || emit(d.Rule))) spooled.Add(d);
             }
         }
+        var scratches = new List<MatcherScratch>();   // one per worker, for the value memo's counts
         try
         {
             PartitionPipeline.Run<MatcherScratch, PartitionResult>(
                 files, stats,
-                createWorker: matcher.CreateScratch,
+                createWorker: () =>
+                {
+                    var scratch = matcher.CreateScratch();
+                    lock (scratches) scratches.Add(scratch);
+                    return scratch;
+                },
                 process: (matchScratch, part, scratch) =>
                 {
                     var found = new List<Detection>();
@@ -149,9 +155,17 @@ public static class Hunter
                 untimed = corr.UntimedMatches;
             }
             var (built, buildSeconds) = matcher.AutomataBuilt();
+            long memoHits = 0, memoStores = 0;
+            foreach (var sc in scratches)
+            {
+                var (h, st) = sc.MemoCounts();
+                memoHits += h;
+                memoStores += st;
+            }
             return new HuntResult(new DetectionStream(spooled), stats, untimed)
             {
-                MatcherTimes = $"{matcher.BuildTimes}; {built} automata built during the hunt in {buildSeconds:F2} s",
+                MatcherTimes = $"{matcher.BuildTimes}; {built} automata built during the hunt in {buildSeconds:F2} s; "
+                    + $"value memo: {memoHits:N0} values found, {memoStores:N0} scanned and kept",
             };
         }
         catch

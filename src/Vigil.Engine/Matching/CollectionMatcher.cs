@@ -7,7 +7,9 @@ namespace Vigil.Engine.Matching;
 
 /// <summary>Which stages of <see cref="CollectionMatcher"/> are on (tests switch them off one by one to
 /// prove each gives the same detections as the plain loop).</summary>
-public sealed record MatcherOptions(bool UseIndex = true, bool UsePrefilter = true, bool UseAtomTests = true)
+/// <param name="UseValueMemo">Recent values' scan results are remembered per thread and automaton (see
+/// <see cref="ValueMemo"/>); off, every value is scanned.</param>
+public sealed record MatcherOptions(bool UseIndex = true, bool UsePrefilter = true, bool UseAtomTests = true, bool UseValueMemo = true)
 {
     public static readonly MatcherOptions Default = new();
 
@@ -147,7 +149,7 @@ public sealed partial class CollectionMatcher
     /// <summary>True when rule <paramref name="rule"/> has a needle prefilter (diagnostics).</summary>
     public bool HasPrefilter(int rule) => _hasPrefilter[rule];
 
-    public MatcherScratch CreateScratch() => new(_rules.Length, _atoms.Length, _constraintCount);
+    public MatcherScratch CreateScratch() => new(this, _rules.Length, _atoms.Length, _constraintCount);
 
     /// <summary>Appends to <paramref name="matched"/> the indexes (into <see cref="Rules"/>) of the rules that
     /// match <paramref name="e"/>, in increasing order.</summary>
@@ -159,6 +161,8 @@ public sealed partial class CollectionMatcher
 
     private void Match(Event e, MatcherScratch scratch, List<int> matched, long[]? ruleTicks)
     {
+        // A scratch's stamps, sizes and value memos (by automaton slot) are this matcher's.
+        if (scratch.Owner != this) throw new ArgumentException("the scratch was made by another matcher", nameof(scratch));
         int stamp = scratch.NextStamp(_atoms.Length);
         // Where each field (by matching key) first and last occurs in this event, stamped instead of cleared: the
         // index reads Channel / EventID from it and RuleProgram field presence, each without a walk of the event.
@@ -179,6 +183,7 @@ public sealed partial class CollectionMatcher
         var scan = bucket.ScanField;
         var keywords = bucket.Keywords;
         Span<char> buf = stackalloc char[128];
+        bool useMemo = _options.UseValueMemo;
         for (int i = 0; i < e.Count; i++)
         {
             int id = e.KeyAt(i);
@@ -194,15 +199,20 @@ public sealed partial class CollectionMatcher
             bool scanKeywords = keywords != null && (!integer || keywords.MatchesIntegers);
             if (!scanField && !scanKeywords) continue;
             var text = TextOf(v, buf);
+            // A value seen lately by the same automaton marks the atoms it marked then, without a scan (ValueMemo);
+            // its hash is computed once for the field's automaton and the keywords'.
+            bool memoize = useMemo && ValueMemo.Keeps(text.Length);
+            ulong hash = 0;
+            bool hashed = false;
             if (scanField)
             {
                 sink.SetField(field!);
-                field!.Automaton.Scan(text, ref sink);
+                ScanValue(field!, text, ref sink, scratch, memoize, ref hash, ref hashed);
             }
             if (scanKeywords)
             {
                 sink.SetField(keywords!);
-                keywords!.Automaton.Scan(text, ref sink);
+                ScanValue(keywords!, text, ref sink, scratch, memoize, ref hash, ref hashed);
             }
         }
         // The candidates in rule order: the prefiltered ones the hits named (few; sorted here) merged with the
@@ -253,6 +263,96 @@ public sealed partial class CollectionMatcher
                 first[key] = i;
             }
             last[key] = i;
+        }
+    }
+
+    /// <summary>Scans one value with one automaton into the sink, or, when the thread's memo for that automaton holds
+    /// the value, marks the atoms recorded for it (see <see cref="ValueMemo"/>). A value the memo does not hold is
+    /// scanned into an <see cref="AtomCollector"/>, kept, and its atoms marked.</summary>
+    private void ScanValue(FieldAutomaton f, ReadOnlySpan<char> text, ref HitSink sink, MatcherScratch scratch, bool memoize,
+        ref ulong hash, ref bool hashed)
+    {
+        if (memoize)
+        {
+            var memo = scratch.Memo(MemoSlot(f));
+            if (memo.Active())
+            {
+                if (!hashed)
+                {
+                    hash = ValueMemo.Hash(text);
+                    hashed = true;
+                }
+                if (memo.TryGet(hash, text, out var known))
+                {
+                    sink.MarkAll(known);
+                    return;
+                }
+                var collector = new AtomCollector(f, scratch);
+                f.Automaton.Scan(text, ref collector);
+                var atoms = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scratch.Collected);
+                memo.Store(hash, text, atoms);
+                sink.MarkAll(atoms);
+                return;
+            }
+        }
+        f.Automaton.Scan(text, ref sink);
+    }
+
+    private int _memoSlots;
+
+    /// <summary>The automaton's index among the scratch memos, numbered on first use (field automata come from the build
+    /// or the matcher cache, keyword automata as buckets are made).</summary>
+    private int MemoSlot(FieldAutomaton f)
+    {
+        int slot = Volatile.Read(ref f.MemoSlot);
+        if (slot >= 0) return slot;
+        int fresh = Interlocked.Increment(ref _memoSlots) - 1;
+        int before = Interlocked.CompareExchange(ref f.MemoSlot, fresh, -1);
+        return before < 0 ? fresh : before;
+    }
+
+    /// <summary>Whether a hit of a needle of the given length at <paramref name="start"/> makes an atom of that kind
+    /// hold: anywhere for contains, at the start, at the end, or the whole text for equals.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static bool Holds(AtomKind kind, int start, int length, int textLength) => kind switch
+    {
+        AtomKind.Contains => true,
+        AtomKind.StartsWith => start == 0,
+        AtomKind.EndsWith => start + length == textLength,
+        _ => start == 0 && start + length == textLength,
+    };
+
+    /// <summary>Collects, once each, the atoms a value's hits make hold (whatever the event has marked already): the
+    /// set <see cref="HitSink"/> would mark, recorded for <see cref="ValueMemo"/>.</summary>
+    private struct AtomCollector : NeedleAutomaton.IHitSink
+    {
+        private readonly int[] _atomStart, _atomIds, _lengths, _seen;
+        private readonly AtomKind[] _atomKinds;
+        private readonly List<int> _atoms;
+        private readonly int _stamp;
+
+        public AtomCollector(FieldAutomaton f, MatcherScratch scratch)
+        {
+            _atomStart = f.AtomStart;
+            _atomIds = f.AtomIds;
+            _atomKinds = f.AtomKinds;
+            _lengths = f.Lengths;
+            _stamp = scratch.NextCollectStamp();
+            _seen = scratch.CollectStamps;
+            _atoms = scratch.Collected;
+            _atoms.Clear();
+        }
+
+        public readonly void Hit(int needle, int start, int textLength)
+        {
+            int to = _atomStart[needle + 1];
+            for (int k = _atomStart[needle]; k < to; k++)
+            {
+                int atom = _atomIds[k];
+                if (_seen[atom] == _stamp || !Holds(_atomKinds[k], start, _lengths[needle], textLength)) continue;
+                _seen[atom] = _stamp;
+                _atoms.Add(atom);
+            }
         }
     }
 
@@ -310,24 +410,14 @@ public sealed partial class CollectionMatcher
                 // Marked already (by an earlier hit of this or another needle): nothing more to learn.
                 if (atomStamps[atom] == stamp) continue;
                 var kind = _atomKinds[k];
-                if (kind != AtomKind.Contains)
-                {
-                    bool atStart = start == 0, atEnd = start + _lengths[needle] == textLength;
-                    bool holds = kind switch
-                    {
-                        AtomKind.StartsWith => atStart,
-                        AtomKind.EndsWith => atEnd,
-                        _ => atStart && atEnd,
-                    };
-                    if (!holds) continue;
-                }
+                if (kind != AtomKind.Contains && !Holds(kind, start, _lengths[needle], textLength)) continue;
                 atomStamps[atom] = stamp;
                 AddRules(atom);
             }
         }
 
         /// <summary>Marks the atoms (presence atoms of a field the event has) and adds their rules to the candidates.</summary>
-        public readonly void MarkAll(int[] atoms)
+        public readonly void MarkAll(ReadOnlySpan<int> atoms)
         {
             foreach (int atom in atoms)
             {
@@ -709,6 +799,8 @@ public sealed partial class CollectionMatcher
     {
         private NeedleAutomaton? _automaton;
         private readonly Lock _lock = new();
+        /// <summary>Index of this automaton's <see cref="ValueMemo"/> in each scratch (-1 until first used).</summary>
+        internal int MemoSlot = -1;
 
         public int FieldId { get; } = fieldId;
         /// <summary>Presence atoms of the field (marked whenever an event has it; no needle).</summary>
@@ -785,9 +877,18 @@ public sealed class MatcherScratch
     internal string? LastChannel;
     internal int LastChannelId;
     private int _stamp;
+    /// <summary>Per automaton (by its memo slot): recent values and the atoms they marked (see ValueMemo).</summary>
+    private ValueMemo?[] _memos = new ValueMemo?[64];
+    /// <summary>The atoms one value's scan collects for its memo entry, deduplicated by CollectStamps.</summary>
+    internal readonly List<int> Collected = [];
+    internal int[] CollectStamps = [];
+    private int _collectStamp;
 
-    internal MatcherScratch(int rules, int atoms, int constraints)
+    internal readonly CollectionMatcher Owner;
+
+    internal MatcherScratch(CollectionMatcher owner, int rules, int atoms, int constraints)
     {
+        Owner = owner;
         RuleStamps = new int[rules];
         AtomStamps = new int[atoms];
         RouteStamps = new int[constraints];
@@ -804,6 +905,45 @@ public sealed class MatcherScratch
         Array.Resize(ref FieldStamps, n);
         Array.Resize(ref FieldFirst, n);
         Array.Resize(ref FieldLast, n);
+    }
+
+    /// <summary>The stamp of the event matched last (tests read its marks: the atoms whose stamp it is).</summary>
+    internal int Stamp => _stamp;
+
+    internal ValueMemo Memo(int slot)
+    {
+        if (slot >= _memos.Length) Array.Resize(ref _memos, Math.Max(slot + 1, _memos.Length * 2));
+        return _memos[slot] ??= new ValueMemo();
+    }
+
+    /// <summary>The memos' lookups that found their value and values stored, over all automata (diagnostics, tests).</summary>
+    internal (long Hits, long Stores) MemoCounts()
+    {
+        long hits = 0, stores = 0;
+        foreach (var m in _memos)
+            if (m != null)
+            {
+                hits += m.Hits;
+                stores += m.Stores;
+            }
+        return (hits, stores);
+    }
+
+    /// <summary>A fresh stamp for <see cref="CollectStamps"/> (sized like <see cref="AtomStamps"/>, whose size
+    /// <see cref="NextStamp"/> has set for this event).</summary>
+    internal int NextCollectStamp()
+    {
+        if (CollectStamps.Length < AtomStamps.Length)
+        {
+            CollectStamps = new int[AtomStamps.Length];
+            _collectStamp = 0;
+        }
+        if (++_collectStamp == int.MaxValue)
+        {
+            Array.Clear(CollectStamps);
+            _collectStamp = 1;
+        }
+        return _collectStamp;
     }
 
     internal int NextStamp(int atoms)

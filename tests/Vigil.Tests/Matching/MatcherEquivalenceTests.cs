@@ -126,6 +126,7 @@ public class MatcherEquivalenceTests(CollectionFixture fx, ITestOutputHelper out
         new(UseIndex: false, UsePrefilter: true, UseAtomTests: false),
         new(UseIndex: false, UsePrefilter: true, UseAtomTests: true),
         new(UseIndex: true, UsePrefilter: true, UseAtomTests: true),
+        new(UseIndex: true, UsePrefilter: true, UseAtomTests: true, UseValueMemo: false),
     ];
 
     private static readonly ConcurrentDictionary<string, int[][]> PlainResults = new();
