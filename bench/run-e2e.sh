@@ -3,7 +3,10 @@
 # side by side with libevtx's evtxexport on the same EVTX files, and records events/s, MB/s and peak
 # memory with the machine, date and corpus in bench/results/.
 #
-#   bench/run-e2e.sh [--events N] [--otrf-copies K] [--rules DIR]... [--no-evtxexport] [--no-r2r] [--out FILE]
+#   bench/run-e2e.sh [--events N] [--otrf-copies K] [--repeat R] [--rules DIR]... [--no-evtxexport] [--no-r2r] [--out FILE]
+#
+# Every vigil row is run R times (default 3) and reports the median run (its seconds, peak memory and CPU) with the
+# fastest and slowest seconds beside it: on a shared machine one run can be 10-15 % off either way. evtxexport runs once.
 #
 # The OTRF corpus (Winlogbeat-shaped JSON, ../shared/data/json/otrf) is small (31k events), so it is copied K times
 # (default 10) into separate folders to make a hunt long enough that rule loading does not dominate.
@@ -21,6 +24,7 @@ evtxexport=1
 r2r=1
 out=""
 otrf_copies=10
+repeat=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) events=$2; shift 2 ;;
@@ -29,6 +33,7 @@ while [ $# -gt 0 ]; do
     --no-r2r) r2r=0; shift ;;
     --out) out=$2; shift 2 ;;
     --otrf-copies) otrf_copies=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 1 ;;
   esac
 done
@@ -67,6 +72,13 @@ run() {
   read -r secs kb user sys < "$work/time.txt"
   echo "$secs $((kb / 1024)) $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')"
 }
+# runs LABEL CMD...: the command $repeat times; prints the median run's "seconds peak_rss_mb cpu_seconds", then the
+# fastest and the slowest seconds
+runs() {
+  local label=$1; shift
+  for _ in $(seq 1 "$repeat"); do run "$label" "$@"; done | sort -n -k1,1 \
+    | awk '{ line[NR] = $0; secs[NR] = $1 } END { m = int((NR + 1) / 2); print line[m], secs[1], secs[NR] }'
+}
 
 evtx_files=$(find "$evtx_dir" -name '*.evtx' | wc -l)
 evtx_mb=$(size_mb "$evtx_dir")
@@ -96,40 +108,45 @@ mkdir -p bench/results
   echo "- hunt times include start-up (rule loading and matcher build) with warm caches (see the two start-up rows), which weighs on small corpora"
   echo
   echo "- CPU s: user + system seconds of the process; events/CPU-s is what one core does, unaffected by waiting for a core"
+  echo "- vigil rows: the median of $repeat runs (seconds, events/s, MB/s, memory and CPU of that run); \"fastest-slowest\" are the"
+  echo "  other runs' seconds as events/s"
   echo
-  echo "| task | seconds | events/s | MB/s | peak RSS MB | CPU s | events/CPU-s |"
-  echo "|---|---|---|---|---|---|---|"
-  row() { # label events mb secs rss cpu
-    awk -v l="$1" -v e="$2" -v m="$3" -v s="$4" -v r="$5" -v c="$6" 'BEGIN { if (s < 0.01) s = 0.01; if (c < 0.01) c = 0.01; printf "| %s | %.2f | %.0f | %.1f | %s | %.2f | %.0f |\n", l, s, e/s, m/s, r, c, e/c }'
+  echo "| task | seconds | events/s | fastest-slowest events/s | MB/s | peak RSS MB | CPU s | events/CPU-s |"
+  echo "|---|---|---|---|---|---|---|---|"
+  row() { # label events mb secs rss cpu [fastest slowest]
+    awk -v l="$1" -v e="$2" -v m="$3" -v s="$4" -v r="$5" -v c="$6" -v lo="${7:-}" -v hi="${8:-}" 'BEGIN {
+      if (s < 0.01) s = 0.01; if (c < 0.01) c = 0.01
+      range = lo == "" ? "" : e <= 50 ? sprintf("%.2f-%.2f s", lo, hi) : sprintf("%.0f-%.0f", e / (lo < 0.01 ? 0.01 : lo), e / (hi < 0.01 ? 0.01 : hi))
+      printf "| %s | %.2f | %.0f | %s | %.1f | %s | %.2f | %.0f |\n", l, s, e/s, range, m/s, r, c, e/c }'
   }
-  read -r s r c < <(run "startup cold" "$vigil" hunt "$tiny" "${rules[@]}" -q --format jsonl --no-rule-cache)
-  row "vigil hunt, 50 events, start-up without caches (--no-rule-cache)" 50 0 "$s" "$r" "$c"
+  read -r s r c lo hi < <(runs "startup cold" "$vigil" hunt "$tiny" "${rules[@]}" -q --format jsonl --no-rule-cache)
+  row "vigil hunt, 50 events, start-up without caches (--no-rule-cache)" 50 0 "$s" "$r" "$c" "$lo" "$hi"
   "$vigil" hunt "$tiny" "${rules[@]}" -q --format jsonl >/dev/null 2>&1 || true
-  read -r s r c < <(run "startup warm" "$vigil" hunt "$tiny" "${rules[@]}" -q --format jsonl)
-  row "vigil hunt, 50 events, start-up with warm caches" 50 0 "$s" "$r" "$c"
+  read -r s r c lo hi < <(runs "startup warm" "$vigil" hunt "$tiny" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, 50 events, start-up with warm caches" 50 0 "$s" "$r" "$c" "$lo" "$hi"
   if [ "$evtxexport" = 1 ]; then
   read -r s r c < <(run "evtxexport" bash -c "for f in \$(find '$evtx_dir' -name '*.evtx'); do evtxexport \"\$f\"; done")
   row "evtxexport (libevtx), all EVTX, sequential" "$evtx_events" "$evtx_mb" "$s" "$r" "$c"
   fi
-  read -r s r c < <(run "dump evtx" "$vigil" dump "$evtx_dir" -q)
-  row "vigil dump, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r" "$c"
-  read -r s r c < <(run "hunt evtx" "$vigil" hunt "$evtx_dir" "${rules[@]}" -q --format jsonl)
-  row "vigil hunt, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r" "$c"
+  read -r s r c lo hi < <(runs "dump evtx" "$vigil" dump "$evtx_dir" -q)
+  row "vigil dump, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r" "$c" "$lo" "$hi"
+  read -r s r c lo hi < <(runs "hunt evtx" "$vigil" hunt "$evtx_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, EVTX" "$evtx_events" "$evtx_mb" "$s" "$r" "$c" "$lo" "$hi"
   if [ "$evtxexport" = 1 ]; then
   read -r s r c < <(run "evtxexport sim" bash -c "find '$simevtx_dir' -name '*.evtx' -print0 | xargs -0 -n1 evtxexport")
   row "evtxexport (libevtx), simulated EVTX, sequential" "$simevtx_events" "$simevtx_mb" "$s" "$r" "$c"
   fi
-  read -r s r c < <(run "dump simevtx" "$vigil" dump "$simevtx_dir" -q)
-  row "vigil dump, simulated EVTX" "$simevtx_events" "$simevtx_mb" "$s" "$r" "$c"
-  read -r s r c < <(run "hunt simevtx" "$vigil" hunt "$simevtx_dir" "${rules[@]}" -q --format jsonl)
-  row "vigil hunt, simulated EVTX" "$simevtx_events" "$simevtx_mb" "$s" "$r" "$c"
-  read -r s r c < <(run "dump json" "$vigil" dump "$json_dir" -q)
-  row "vigil dump, JSON lines" "$json_events" "$json_mb" "$s" "$r" "$c"
-  read -r s r c < <(run "hunt json" "$vigil" hunt "$json_dir" "${rules[@]}" -q --format jsonl)
-  row "vigil hunt, JSON lines" "$json_events" "$json_mb" "$s" "$r" "$c"
-  read -r s r c < <(run "dump otrf" "$vigil" dump "$otrf_dir" -q)
-  row "vigil dump, OTRF JSON x$otrf_copies" "$otrf_events" "$otrf_mb" "$s" "$r" "$c"
-  read -r s r c < <(run "hunt otrf" "$vigil" hunt "$otrf_dir" "${rules[@]}" -q --format jsonl)
-  row "vigil hunt, OTRF JSON x$otrf_copies" "$otrf_events" "$otrf_mb" "$s" "$r" "$c"
+  read -r s r c lo hi < <(runs "dump simevtx" "$vigil" dump "$simevtx_dir" -q)
+  row "vigil dump, simulated EVTX" "$simevtx_events" "$simevtx_mb" "$s" "$r" "$c" "$lo" "$hi"
+  read -r s r c lo hi < <(runs "hunt simevtx" "$vigil" hunt "$simevtx_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, simulated EVTX" "$simevtx_events" "$simevtx_mb" "$s" "$r" "$c" "$lo" "$hi"
+  read -r s r c lo hi < <(runs "dump json" "$vigil" dump "$json_dir" -q)
+  row "vigil dump, JSON lines" "$json_events" "$json_mb" "$s" "$r" "$c" "$lo" "$hi"
+  read -r s r c lo hi < <(runs "hunt json" "$vigil" hunt "$json_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, JSON lines" "$json_events" "$json_mb" "$s" "$r" "$c" "$lo" "$hi"
+  read -r s r c lo hi < <(runs "dump otrf" "$vigil" dump "$otrf_dir" -q)
+  row "vigil dump, OTRF JSON x$otrf_copies" "$otrf_events" "$otrf_mb" "$s" "$r" "$c" "$lo" "$hi"
+  read -r s r c lo hi < <(runs "hunt otrf" "$vigil" hunt "$otrf_dir" "${rules[@]}" -q --format jsonl)
+  row "vigil hunt, OTRF JSON x$otrf_copies" "$otrf_events" "$otrf_mb" "$s" "$r" "$c" "$lo" "$hi"
 } | tee "$out"
 echo "written to $out" >&2
