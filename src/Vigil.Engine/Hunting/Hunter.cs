@@ -156,16 +156,18 @@ public static class Hunter
             }
             var (built, buildSeconds) = matcher.AutomataBuilt();
             long memoHits = 0, memoStores = 0;
+            int memoCount = 0;
             foreach (var sc in scratches)
             {
-                var (h, st) = sc.MemoCounts();
+                var (h, st, n) = sc.MemoCounts();
                 memoHits += h;
                 memoStores += st;
+                memoCount = Math.Max(memoCount, n);
             }
             return new HuntResult(new DetectionStream(spooled), stats, untimed)
             {
                 MatcherTimes = $"{matcher.BuildTimes}; {built} automata built during the hunt in {buildSeconds:F2} s; "
-                    + $"value memo: {memoHits:N0} values found, {memoStores:N0} scanned and kept",
+                    + $"value memo: {memoHits:N0} values found, {memoStores:N0} scanned and kept (up to {memoCount} automata per thread)",
             };
         }
         catch

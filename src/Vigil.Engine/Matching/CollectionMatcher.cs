@@ -879,6 +879,9 @@ public sealed class MatcherScratch
     private int _stamp;
     /// <summary>Per automaton (by its memo slot): recent values and the atoms they marked (see ValueMemo).</summary>
     private ValueMemo?[] _memos = new ValueMemo?[64];
+    /// <summary>Bytes this thread's value memos may allocate together (8 MB: ~170 automata's rings).</summary>
+    internal const long MemoBudgetBytes = 8L << 20;
+    private readonly System.Runtime.CompilerServices.StrongBox<long> _memoBudget = new(MemoBudgetBytes);
     /// <summary>The atoms one value's scan collects for its memo entry, deduplicated by CollectStamps.</summary>
     internal readonly List<int> Collected = [];
     internal int[] CollectStamps = [];
@@ -913,20 +916,22 @@ public sealed class MatcherScratch
     internal ValueMemo Memo(int slot)
     {
         if (slot >= _memos.Length) Array.Resize(ref _memos, Math.Max(slot + 1, _memos.Length * 2));
-        return _memos[slot] ??= new ValueMemo();
+        return _memos[slot] ??= new ValueMemo(_memoBudget);
     }
 
-    /// <summary>The memos' lookups that found their value and values stored, over all automata (diagnostics, tests).</summary>
-    internal (long Hits, long Stores) MemoCounts()
+    /// <summary>The memos' lookups that found their value, values stored, and memos holding values (diagnostics, tests).</summary>
+    internal (long Hits, long Stores, int Memos) MemoCounts()
     {
         long hits = 0, stores = 0;
+        int memos = 0;
         foreach (var m in _memos)
             if (m != null)
             {
                 hits += m.Hits;
                 stores += m.Stores;
+                if (m.Stores > 0) memos++;
             }
-        return (hits, stores);
+        return (hits, stores, memos);
     }
 
     /// <summary>A fresh stamp for <see cref="CollectStamps"/> (sized like <see cref="AtomStamps"/>, whose size

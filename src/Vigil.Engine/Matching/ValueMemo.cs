@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Vigil.Engine.Matching;
@@ -19,7 +20,10 @@ namespace Vigil.Engine.Matching;
 /// direct-mapped entries of one struct each (hash, length, where the text and the atoms are), and two ring buffers,
 /// one of characters and one of atom ids, that entries are written into one after the other. An entry whose text or
 /// atoms have since been overwritten by the ring is no longer found (<see cref="Live"/>). Memory per memo is fixed:
-/// <see cref="TextRing"/> characters, <see cref="AtomRing"/> ints and the entries, allocated on the first store.
+/// <see cref="TextRing"/> characters, <see cref="AtomRing"/> ints and the entries (<see cref="Bytes"/>, ~48 KB), allocated
+/// on the first store; the memos of one thread share a budget (<see cref="MatcherScratch.MemoBudgetBytes"/>: 8 MB, ~170
+/// automata), so their memory grows neither with the input nor with the number of automata a varied input reaches. A
+/// 32K-character ring was no faster than this one on the simulated day and OTRF (an 8K one was slower).
 /// Values shorter than <see cref="MinLength"/> scan about as fast as they hash and compare; values longer than
 /// <see cref="MaxLength"/> are not kept.</para>
 /// <para>A memo that finds few repeats (a message field, unique command lines) pauses itself: after each
@@ -29,8 +33,10 @@ namespace Vigil.Engine.Matching;
 internal sealed class ValueMemo
 {
     internal const int Entries = 256;
-    internal const int TextRing = 32 * 1024;
-    internal const int AtomRing = 4 * 1024;
+    internal const int TextRing = 16 * 1024;
+    internal const int AtomRing = 2 * 1024;
+    /// <summary>What one memo allocates on its first store: the rings and the entries (about 48 KB).</summary>
+    internal const long Bytes = TextRing * 2L + AtomRing * 4L + Entries * 32L;
     internal const int MinLength = 16;
     internal const int MaxLength = 1024;
     internal const int Window = 512;
@@ -46,11 +52,16 @@ internal sealed class ValueMemo
         public int AtomCount;
     }
 
+    private readonly StrongBox<long>? _budget;
     private Entry[]? _entries;
     private char[] _text = [];
     private int[] _atoms = [];
     private long _textEnd, _atomsEnd;   // how much was ever written to each ring
     private int _lookups, _hits, _paused;
+
+    /// <param name="budget">Bytes the memos of one scratch may still allocate, shared by them (null: no limit). A memo
+    /// that finds the budget spent keeps nothing: it finds no value, so it pauses itself and its automaton scans.</param>
+    internal ValueMemo(StrongBox<long>? budget = null) => _budget = budget;
 
     /// <summary>Lookups that found their value, and values stored (for diagnostics and tests).</summary>
     internal long Hits { get; private set; }
@@ -107,6 +118,11 @@ internal sealed class ValueMemo
         if (text.Length > MaxLength || atoms.Length > AtomRing / 4) return;
         if (_entries == null)
         {
+            if (_budget != null)
+            {
+                if (_budget.Value < Bytes) return;
+                _budget.Value -= Bytes;
+            }
             _entries = new Entry[Entries];
             _text = new char[TextRing];
             _atoms = new int[AtomRing];

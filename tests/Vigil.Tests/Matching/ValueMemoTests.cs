@@ -42,7 +42,7 @@ public class ValueMemoTests(CollectionFixture fx, ITestOutputHelper output) : IC
                     diffs.Add($"{e.Origin}: rules [{string.Join(",", h1)}] vs [{string.Join(",", h2)}], marks {m1.Count} vs {m2.Count}, "
                         + $"candidates {s1.Candidates.Count} vs {s2.Candidates.Count}");
             }
-        var (found, kept) = s2.MemoCounts();
+        var (found, kept, _) = s2.MemoCounts();
         output.WriteLine($"{corpus}: {events.Count} events twice, {marks} marks, {candidates} candidates; memo: {found} values found, {kept} kept");
         foreach (var d in diffs) output.WriteLine(d);
         Assert.Empty(diffs);
@@ -137,6 +137,25 @@ public class ValueMemoTests(CollectionFixture fx, ITestOutputHelper output) : IC
         memo.Store(ValueMemo.Hash(big), big, [1]);
         Assert.False(memo.TryGet(ValueMemo.Hash(big), big, out _));
         Assert.Equal(0, memo.Stores);
+    }
+
+    [Fact]
+    public void MemosOfOneThreadShareTheirBudget()
+    {
+        var budget = new System.Runtime.CompilerServices.StrongBox<long>(2 * ValueMemo.Bytes + 100);
+        var memos = Enumerable.Range(0, 3).Select(_ => new ValueMemo(budget)).ToArray();
+        string v = Text('b', 20);
+        ulong h = ValueMemo.Hash(v);
+        foreach (var m in memos) m.Store(h, v, [5]);
+        Assert.True(memos[0].TryGet(h, v, out _));
+        Assert.True(memos[1].TryGet(h, v, out _));
+        // The third found the budget spent: it keeps nothing (and its automaton scans every value).
+        Assert.False(memos[2].TryGet(h, v, out _));
+        Assert.Equal(0, memos[2].Stores);
+        Assert.Equal(100, budget.Value);
+        // Later stores of the first two cost nothing more.
+        memos[0].Store(ValueMemo.Hash(v + "x"), v + "x", [6]);
+        Assert.Equal(100, budget.Value);
     }
 
     [Fact]
