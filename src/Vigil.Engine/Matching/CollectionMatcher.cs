@@ -29,7 +29,8 @@ public sealed record MatcherOptions(bool UseIndex = true, bool UsePrefilter = tr
 /// <item><b>Needle prefilter</b>: per field, the needles of all the bucket's rules are merged into one
 /// Aho-Corasick automaton; one pass over each field value yields every needle that occurs, and a rule is
 /// evaluated only when one of its prefilter atoms (<see cref="RuleFacts.Prefilter"/>) holds. Rules without
-/// a prefilter are always evaluated.</item>
+/// a prefilter are always evaluated. A value the thread has scanned lately with the same automaton is not scanned
+/// again: <see cref="ValueMemo"/> gives the atoms it marked then.</item>
 /// <item>The surviving candidates are evaluated with <see cref="CompiledRule.Matches"/>, in rule order, so
 /// the answer is by construction that of the plain loop whenever the first two stages never drop a rule
 /// that matches (they only over-approximate; tests compare against a full scan).</item>
