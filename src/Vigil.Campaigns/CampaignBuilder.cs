@@ -23,7 +23,18 @@ namespace Vigil.Campaigns;
 /// <summary>The points in <see cref="CampaignBuilder.Build(IReadOnlyList{DetectionFact}, ContextCollector?, out int, Action{BuildPhase, string}?)"/>
 /// at which its caller hears of the progress: the process index is built; the entity pass begins; the lateral links are
 /// found (process lookups released); the groups are made and assembly begins; every group is assembled.</summary>
-public enum BuildPhase { ProcessIndex, Entities, Laterals, Environment, Assembled }
+public enum BuildPhase { ProcessIndex, Entities, Laterals, Environment, Assembled,
+    /// <summary>Inside the lateral linking, its candidates found (a measuring point: the caller does not collect here).</summary>
+    Linking }
+
+/// <summary>Sizes of the campaign build's external sorts (rows per sorted run) and of its lookup files (rows per page, pages
+/// cached). The build's memory for these structures is bounded by them, whatever the input's size; tests force tiny ones
+/// so that every run is merged and every lookup reads its page back from the file.</summary>
+internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages)
+{
+    /// <summary>Runs of 64K rows (1-1.5 MB of 16-24-byte rows), lookup pages of 64 rows with 1,024 cached (~1.5 MB per file).</summary>
+    public static readonly BuildLimits Default = new(1 << 16, 64, 1024);
+}
 
 public sealed class CampaignBuilder
 {
@@ -44,13 +55,17 @@ public sealed class CampaignBuilder
     /// <param name="onPhase">Called as each phase of the build begins, with a line describing it (the CLI collects garbage
     /// between phases and prints memory figures for VIGIL_MEMLOG).</param>
     public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context, out int informationalOnly,
-        Action<BuildPhase, string>? onPhase = null)
+        Action<BuildPhase, string>? onPhase = null) => Build(facts, context, out informationalOnly, onPhase, BuildLimits.Default);
+
+    /// <summary>The build with the given sizes of its external sorts and lookup files (tests force tiny ones).</summary>
+    internal static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context, out int informationalOnly,
+        Action<BuildPhase, string>? onPhase, BuildLimits limits)
     {
         var ctx = context ?? new ContextCollector();
         var hostMap = new HostMap(ctx.AddressHosts);
-        var px = new ProcessIndex(ctx.Processes);
+        var px = new ProcessIndex(ctx.Processes, limits);
         // Page reads so far of the stores' temporary files (VIGIL_MEMLOG diagnostics).
-        string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}";
+        string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}, process lookups {px.LookupPageReads:N0}";
         onPhase?.Invoke(BuildPhase.ProcessIndex, $"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts){Reads()}");
         // Nodes: one per detection, then one per entity key (trees, sessions, addresses...), typically fewer than half as many.
         var uf = new UnionFind(facts.Count + facts.Count / 2);
@@ -170,7 +185,7 @@ public sealed class CampaignBuilder
         }
 
         // 2. Lateral movement joins source and target entities.
-        var laterals = LateralLinker.Find(ctx, px, hostMap);
+        var laterals = LateralLinker.Find(ctx, px, hostMap, onPhase is null ? null : line => onPhase(BuildPhase.Linking, $"linking: {line}{Reads()}"));
         // Every lookup by GUID, pid or host window is done: grouping and assembling need the processes themselves and their
         // trees, not the lookups over them (~40 bytes per process, freed before the grouping arrays are made).
         px.ReleaseLookups();

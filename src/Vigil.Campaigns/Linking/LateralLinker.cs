@@ -22,7 +22,9 @@ public static class LateralLinker
     public static UnionFind.Key ProcKey(ProcessIndex px, int i) => UnionFind.Key.Tree(px.Root(i));
     public static UnionFind.Key SessionKey(string host, long logon) => UnionFind.Key.Session(host, logon);
 
-    public static List<Lateral> Find(ContextCollector ctx, ProcessIndex px, HostMap hosts)
+    /// <param name="onCandidates">Called once the remote logons' candidates are found, while they and the sessions' process
+    /// lists are still held (the linking's widest point; VIGIL_MEMLOG diagnostics).</param>
+    public static List<Lateral> Find(ContextCollector ctx, ProcessIndex px, HostMap hosts, Action<string>? onCandidates = null)
     {
         var links = new List<Lateral>();
         // Sessions that ran processes: the "followed by activity" on the target.
@@ -74,6 +76,8 @@ public static class LateralLinker
             SourceSide(c, px, hosts, connsByHost, explicitByHost, explicitUsed);
             candidates.Add(c);
         }
+        onCandidates?.Invoke($"{candidates.Count:N0} remote logon candidates, {sessionProcs.Count:N0} sessions with processes");
+        GC.KeepAlive(sessionProcs);
 
         // Pass 2: a service installed on a host belongs to one logon: the one just before it (within a minute) whose source
         // reached out to this host, else the nearest. Other users' share logons in the same minutes do not get it.

@@ -27,26 +27,33 @@ public sealed class ProcessIndex
     private readonly int[] _order;
     private readonly int[] _parent;
     private readonly int[] _root;
-    /// <summary>Process by GUID: braced GUIDs by value (<see cref="_guids"/>, sorted, with the first process in start
-    /// order for each: 20 bytes per process instead of ~32 in a dictionary), other texts ignoring case, as one dictionary of
-    /// texts ignoring case did (see <see cref="GuidText"/>).</summary>
-    private Guid[] _guids;
-    private int[] _guidProc;
+    /// <summary>Process by GUID: braced GUIDs by value (<see cref="_guids"/>: (GUID, process) rows sorted by GUID, the first
+    /// process in start order for each, in a temporary file with the first GUID of each page in memory), other texts
+    /// ignoring case, as one dictionary of texts ignoring case did (see <see cref="GuidText"/>).</summary>
+    private SortedRows<GuidEntry>? _guids;
     private readonly Dictionary<GuidText, int> _byGuidText = [];
     /// <summary>Host names by id (distinct hosts only).</summary>
     private readonly Dictionary<string, int> _hostIds = new(StringComparer.Ordinal);
     /// <summary>Processes with a pid, sorted by (host id, pid, start order): the processes of one (host, pid) are one run,
-    /// earliest first. 16 bytes per process instead of a dictionary entry and a chain link (~40).</summary>
-    private PidEntry[] _pids;
-    /// <summary>Per host id, its processes in time order: <see cref="_hostProcs"/>[<see cref="_hostStart"/>[h]..[h + 1]).
-    /// 4 bytes per process, no list per host.</summary>
-    private int[] _hostProcs;
-    private int[] _hostStart;
+    /// earliest first. In a temporary file like <see cref="_guids"/>.</summary>
+    private SortedRows<PidEntry>? _pids;
+    /// <summary>Processes by (host id, start order) with their start time: a host's processes are one run in time order.
+    /// In a temporary file like <see cref="_guids"/>.</summary>
+    private SortedRows<HostEntry>? _hostProcs;
 
+    private readonly record struct GuidEntry(Guid Value, int Proc);
     private readonly record struct PidEntry(long Pid, int Host, int Proc);
+    private readonly record struct HostEntry(long Ticks, int Host, int Proc);
+    private readonly record struct StartEntry(long Ticks, int Position);
 
-    public ProcessIndex(IReadOnlyList<ProcRec> all)
+    public ProcessIndex(IReadOnlyList<ProcRec> all) : this(all, BuildLimits.Default) { }
+
+    /// <summary>An index whose lookup tables are sorted in runs of <see cref="BuildLimits.RunRows"/> rows and read through
+    /// <see cref="BuildLimits.CachePages"/> pages of <see cref="BuildLimits.PageRows"/> rows (tests force tiny ones so that
+    /// the runs are merged and the pages read back).</summary>
+    internal ProcessIndex(IReadOnlyList<ProcRec> all, BuildLimits limits)
     {
+        int runRows = limits.RunRows, pageRows = limits.PageRows, cachePages = limits.CachePages;
         if (all is ProcStore store) _store = store;
         else
         {
@@ -56,58 +63,52 @@ public sealed class ProcessIndex
         var s = _store;
         var sysmonHosts = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i)) sysmonHosts.Add(s.Host(i));
-        // Start order, stable (equal times keep the store's order); sized once: a long day has ~500,000 processes, and
-        // growing by doubling left up to half of each table unused.
-        var kept = new List<int>(s.Count);
-        for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i) || !sysmonHosts.Contains(s.Host(i))) kept.Add(i);
-        var ticks = kept.Select(s.Ticks).ToArray();
-        _order = kept.ToArray();
-        kept = null;
-        Array.Sort(ticks, _order, Comparer<long>.Default);
-        StableTies(ticks, _order);
-        ticks = null;
+        // Start order, stable (equal times keep the store's order: the position is the second key), sorted in runs of a
+        // fixed size; the order itself is kept (4 bytes per process).
+        int n;
+        using (var starts = new ExternalSorter<StartEntry>("process-starts", (a, b) => a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Position.CompareTo(b.Position), runRows))
+        {
+            for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i) || !sysmonHosts.Contains(s.Host(i))) starts.Add(new StartEntry(s.Ticks(i), i));
+            n = checked((int)starts.Count);
+            _order = new int[n];
+            int k = 0;
+            foreach (var e in starts.Sorted()) _order[k++] = e.Position;
+        }
         Procs = new View(this);
-        int n = _order.Length;
-        // One pass in start order: GUIDs, (host, pid) and hosts, each into a flat array sorted afterwards.
-        var guids = new List<(Guid Value, int Proc)>(n);
-        var pids = new PidEntry[n];
-        int pidCount = 0;
-        var hostOf = new int[n];
+        // One pass in start order: GUIDs, (host, pid) and hosts, each sorted in runs into its file.
+        using var guids = new ExternalSorter<GuidEntry>("process-guids", (a, b) => a.Value != b.Value ? a.Value.CompareTo(b.Value) : a.Proc.CompareTo(b.Proc), runRows);
+        using var pids = new ExternalSorter<PidEntry>("process-pids",
+            (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Pid != b.Pid ? a.Pid.CompareTo(b.Pid) : a.Proc.CompareTo(b.Proc), runRows);
+        using var hosts = new ExternalSorter<HostEntry>("process-hosts", (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Proc.CompareTo(b.Proc), runRows);
         for (int i = 0; i < n; i++)
         {
             int at = _order[i];
             var guid = s.GuidKey(at);
-            if (guid.IsGuid) guids.Add((guid.Value, i));
+            if (guid.IsGuid) guids.Add(new GuidEntry(guid.Value, i));
             else if (!guid.IsEmpty) _byGuidText.TryAdd(guid, i);
             var host = s.Host(at);
             if (!_hostIds.TryGetValue(host, out int h)) _hostIds[host] = h = _hostIds.Count;
-            hostOf[i] = h;
+            hosts.Add(new HostEntry(s.Ticks(at), h, i));
             long pid = s.Pid(at);
-            if (pid >= 0) pids[pidCount++] = new PidEntry(pid, h, i);
+            if (pid >= 0) pids.Add(new PidEntry(pid, h, i));
         }
-        // GUIDs sorted by value, then start order; the first of each value is the one a lookup gives (as TryAdd in start
-        // order kept the first).
-        var guidArray = guids.ToArray();
-        guids = null;
-        Array.Sort(guidArray, (a, b) => a.Value != b.Value ? a.Value.CompareTo(b.Value) : a.Proc.CompareTo(b.Proc));
-        int distinct = 0;
-        for (int k = 0; k < guidArray.Length; k++)
-            if (k == 0 || guidArray[k].Value != guidArray[k - 1].Value) guidArray[distinct++] = guidArray[k];
-        _guids = new Guid[distinct];
-        _guidProc = new int[distinct];
-        for (int k = 0; k < distinct; k++) (_guids[k], _guidProc[k]) = guidArray[k];
-        guidArray = null;
-        Array.Resize(ref pids, pidCount);
-        Array.Sort(pids, (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Pid != b.Pid ? a.Pid.CompareTo(b.Pid) : a.Proc.CompareTo(b.Proc));
-        _pids = pids;
-        // Processes by host: a counting sort keeps start order within each host.
-        _hostStart = new int[_hostIds.Count + 1];
-        foreach (int h in hostOf) _hostStart[h + 1]++;
-        for (int h = 0; h < _hostIds.Count; h++) _hostStart[h + 1] += _hostStart[h];
-        _hostProcs = new int[n];
-        var next = _hostStart[.._hostIds.Count];
-        for (int i = 0; i < n; i++) _hostProcs[next[hostOf[i]]++] = i;
-        hostOf = null;
+        // GUIDs by value, then start order; the first of each value is the one a lookup gives (as TryAdd in start order kept
+        // the first).
+        _guids = new SortedRows<GuidEntry>("process-guid-index", pageRows, cachePages);
+        bool any = false;
+        Guid last = default;
+        foreach (var e in guids.Sorted())
+        {
+            if (any && e.Value == last) continue;
+            _guids.Add(e);
+            any = true;
+            last = e.Value;
+        }
+        _pids = new SortedRows<PidEntry>("process-pid-index", pageRows, cachePages);
+        foreach (var e in pids.Sorted()) _pids.Add(e);
+        // By host, in start order within each host (the start order is by time, so each host's run is by time too).
+        _hostProcs = new SortedRows<HostEntry>("process-host-index", pageRows, cachePages);
+        foreach (var e in hosts.Sorted()) _hostProcs.Add(e);
         _parent = new int[n];
         for (int i = 0; i < n; i++)
         {
@@ -122,30 +123,23 @@ public sealed class ProcessIndex
         for (int i = 0; i < n; i++) Root(i);
     }
 
-    /// <summary>Array.Sort is not stable: within each run of equal times, put the store positions back in ascending order
-    /// (what a stable sort of the store's order gives).</summary>
-    private static void StableTies(long[] ticks, int[] order)
-    {
-        for (int a = 0; a < ticks.Length;)
-        {
-            int b = a + 1;
-            while (b < ticks.Length && ticks[b] == ticks[a]) b++;
-            if (b - a > 1) Array.Sort(order, a, b - a);
-            a = b;
-        }
-    }
+    /// <summary>Page reads of the lookup files so far (VIGIL_MEMLOG diagnostics; tests).</summary>
+    public long LookupPageReads => (_guids?.PageReads ?? 0) + (_pids?.PageReads ?? 0) + (_hostProcs?.PageReads ?? 0);
+
+    /// <summary>Lookup rows written to the files (tests: the lookups really went through them).</summary>
+    internal int LookupRowsSpilled => (_guids?.Spilled ?? 0) + (_pids?.Spilled ?? 0) + (_hostProcs?.Spilled ?? 0);
 
     private bool _released;
 
-    /// <summary>Frees the lookup tables (by GUID, by pid, by host: ~40 bytes per process) once the builder has linked
-    /// everything; <see cref="Procs"/> and the field accessors keep working, lookups throw.</summary>
+    /// <summary>Frees the lookup tables (by GUID, by pid, by host: their files and page caches) once the builder has
+    /// linked everything; <see cref="Procs"/> and the field accessors keep working, lookups throw.</summary>
     public void ReleaseLookups()
     {
         _released = true;
-        _guids = []; _guidProc = [];
+        _guids?.Dispose(); _guids = null;
         _byGuidText.Clear(); _byGuidText.TrimExcess();
-        _pids = [];
-        _hostProcs = []; _hostStart = [];
+        _pids?.Dispose(); _pids = null;
+        _hostProcs?.Dispose(); _hostProcs = null;
         _hostIds.Clear(); _hostIds.TrimExcess();
     }
 
@@ -199,8 +193,9 @@ public sealed class ProcessIndex
         CheckLookups();
         if (guid.IsGuid)
         {
-            int k = Array.BinarySearch(_guids, guid.Value);
-            return k >= 0 ? _guidProc[k] : -1;
+            var rows = _guids!;
+            int k = rows.LowerBound(guid.Value, static (e, v) => e.Value.CompareTo(v) < 0);
+            return k < rows.Count && rows[k] is { } e && e.Value == guid.Value ? e.Proc : -1;
         }
         return !guid.IsEmpty && _byGuidText.TryGetValue(guid, out int j) ? j : -1;
     }
@@ -211,18 +206,15 @@ public sealed class ProcessIndex
         CheckLookups();
         if (pid < 0 || !_hostIds.TryGetValue(host, out int h)) return -1;
         // The first entry of the (host, pid) run.
-        int lo = 0, hi = _pids.Length;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            var e = _pids[mid];
-            if (e.Host < h || (e.Host == h && e.Pid < pid)) lo = mid + 1; else hi = mid;
-        }
+        var rows = _pids!;
+        int lo = rows.LowerBound((h, pid), static (e, key) => e.Host < key.h || (e.Host == key.h && e.Pid < key.pid));
         int best = -1;
         long limit = ticks + TimeSpan.TicksPerSecond * 2;
-        for (int k = lo; k < _pids.Length && _pids[k].Host == h && _pids[k].Pid == pid; k++)
+        for (int k = lo; k < rows.Count; k++)
         {
-            int i = _pids[k].Proc;
+            var e = rows[k];
+            if (e.Host != h || e.Pid != pid) break;
+            int i = e.Proc;
             if (i == exclude) continue;
             if (Ticks(i) <= limit) best = i; else break;
         }
@@ -234,9 +226,13 @@ public sealed class ProcessIndex
     {
         CheckLookups();
         if (!_hostIds.TryGetValue(host, out int h)) yield break;
-        int lo = _hostStart[h], end = _hostStart[h + 1], hi = end;
-        while (lo < hi) { int mid = (lo + hi) >>> 1; if (Ticks(_hostProcs[mid]) < from) lo = mid + 1; else hi = mid; }
-        for (int k = lo; k < end && Ticks(_hostProcs[k]) <= to; k++) yield return _hostProcs[k];
+        var rows = _hostProcs!;
+        for (int k = rows.LowerBound((h, from), static (e, key) => e.Host < key.h || (e.Host == key.h && e.Ticks < key.from)); k < rows.Count; k++)
+        {
+            var e = rows[k];
+            if (e.Host != h || e.Ticks > to) yield break;
+            yield return e.Proc;
+        }
     }
 
     public static bool IsHub(string image) => Hubs.Contains(Names.ImageName(image));

@@ -1,0 +1,168 @@
+using Vigil.Campaigns;
+using Vigil.Campaigns.Entities;
+using Vigil.Campaigns.Linking;
+using Vigil.Campaigns.Output;
+using Vigil.Diagnostics;
+using Vigil.Engine.Hunting;
+using Vigil.Readers;
+using Vigil.Rules;
+
+namespace Vigil.Tests.Campaigns;
+
+/// <summary>
+/// The campaign build's structures sorted in runs of a fixed size and looked up in temporary files (issue 4, fourth round):
+/// <see cref="ExternalSorter{T}"/>, <see cref="SortedRows{T}"/> and the process index's lookups over them. Tiny runs and
+/// pages (a few rows) force every sort through merged runs and every lookup through page reads; the results on real
+/// recordings (OTRF Security Datasets in ../shared) must equal those of the same structures held in memory.
+/// </summary>
+public sealed class ExternalBuildTests
+{
+    private static readonly string[] Recordings = Directory.GetFiles(Path.Combine(TestPaths.Shared, "data", "json", "otrf"), "windows__*.json")
+        .Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>Tiny: every sort of more than 5 rows is merged from runs, every lookup page holds 3 rows and 2 are cached.</summary>
+    internal static readonly BuildLimits Tiny = new(RunRows: 5, PageRows: 3, CachePages: 2);
+    /// <summary>Larger than any test input: nothing sorted in runs, nothing read back.</summary>
+    internal static readonly BuildLimits InMemory = new(RunRows: 10_000_000, PageRows: 10_000_000, CachePages: 1);
+
+    private readonly record struct Item(int Key, int Index);
+
+    private static int Compare(Item a, Item b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.Index.CompareTo(b.Index);
+
+    [Fact]
+    public void External_sort_in_tiny_runs_equals_a_sort_in_memory()
+    {
+        var random = new Random(11);
+        // Many equal keys (the index breaks ties), a run size that does not divide the count, blocks smaller than a run.
+        var items = Enumerable.Range(0, 1003).Select(i => new Item(random.Next(50), i)).ToArray();
+        var expected = items.ToArray();
+        Array.Sort(expected, Compare);
+
+        using var external = new ExternalSorter<Item>("test", Compare, runRows: 7, blockRows: 3);
+        foreach (var x in items) external.Add(x);
+        var merged = external.Sorted().ToList();
+        Assert.Equal(144, external.Runs); // 1003 rows in runs of 7: 143 full runs and one of 2
+        Assert.Equal(expected, merged);
+
+        using var inMemory = new ExternalSorter<Item>("test", Compare);
+        foreach (var x in items) inMemory.Add(x);
+        Assert.Equal(expected, inMemory.Sorted().ToList());
+        Assert.Equal(0, inMemory.Runs);
+
+        // Rows equal under the comparison come out in the order added, whatever the run size.
+        using var ties = new ExternalSorter<Item>("test", (a, b) => a.Key.CompareTo(b.Key), runRows: 4, blockRows: 2);
+        foreach (var x in items) ties.Add(x);
+        Assert.Equal(items.OrderBy(x => x.Key).ToList(), ties.Sorted().ToList());
+
+        using var empty = new ExternalSorter<Item>("test", Compare, runRows: 2);
+        Assert.Empty(empty.Sorted());
+    }
+
+    [Fact]
+    public void Short_read_of_a_sort_run_is_an_error_naming_the_file_and_offset()
+    {
+        using var sorter = new ExternalSorter<Item>("test", Compare, runRows: 4, blockRows: 2);
+        for (int i = 0; i < 20; i++) sorter.Add(new Item(20 - i, i));
+        sorter.Add(new Item(0, 99)); // a sixth run, still in memory: written when the sort begins
+        var rowBytes = ExternalSorter<Item>.RowBytes;
+        using var merged = sorter.Sorted().GetEnumerator();
+        Assert.True(merged.MoveNext()); // every run written, the first block of each read
+        Assert.Equal(new Item(0, 99), merged.Current);
+        // Keys descend as added: run 4 (rows 16-19, the smallest keys) needs its second block (rows 18-19) first; the file
+        // now ends after row 18, in the middle of that block.
+        sorter.TruncateFileForTest(rowBytes * 19);
+        var error = Assert.Throws<InvalidDataException>(() => { while (merged.MoveNext()) { } });
+        Assert.True(error.Message.Contains("vigil-sort-test-"), error.Message);
+        Assert.True(error.Message.Contains($"short read at offset {rowBytes * 19}: {rowBytes} of {2 * rowBytes} bytes"), error.Message);
+        Assert.Contains("run 4 (rows 18..19)", error.Message);
+    }
+
+    [Fact]
+    public void Sorted_rows_find_the_first_row_not_below_a_key_through_tiny_pages()
+    {
+        var random = new Random(3);
+        var keys = Enumerable.Range(0, 500).Select(_ => random.Next(300)).Order().ToArray();
+        using var rows = new SortedRows<Item>("test", pageRows: 3, cachePages: 2);
+        for (int i = 0; i < keys.Length; i++) rows.Add(new Item(keys[i], i));
+        Assert.True(rows.Spilled >= 498);
+        // Keys in random order: the 2 cached pages rarely hold the next one.
+        foreach (int key in Enumerable.Range(-1, 303).OrderBy(_ => random.Next()))
+        {
+            int expected = Array.FindIndex(keys, k => k >= key);
+            if (expected < 0) expected = keys.Length;
+            Assert.Equal(expected, rows.LowerBound(key, static (e, k) => e.Key < k));
+        }
+        Assert.True(rows.PageReads > 200, $"only {rows.PageReads} page reads");
+    }
+
+    /// <summary>The process index over the OTRF Windows recordings with its lookups sorted in 5-row runs and read through
+    /// 3-row pages (2 cached), against the same index with everything in memory: the same trees, and the same answer to
+    /// every lookup the build makes (each detection's GUID and pid, each process's parent, host windows around each process);
+    /// then the whole build both ways: the same campaigns.</summary>
+    [Fact]
+    public void Process_lookups_from_sorted_files_equal_lookups_in_memory_on_real_recordings()
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var collector = Hunt(set, new CampaignCollector());
+        var procs = collector.Context.Processes;
+        Assert.True(procs.Count > 100, $"only {procs.Count} processes");
+
+        var tiny = new ProcessIndex(procs, Tiny);
+        var memory = new ProcessIndex(procs, InMemory);
+        Assert.True(tiny.LookupRowsSpilled > 3 * procs.Count / 2, $"only {tiny.LookupRowsSpilled} lookup rows in the files");
+        Assert.Equal(0, memory.LookupRowsSpilled);
+        Assert.True(tiny.LookupPageReads > 10, $"only {tiny.LookupPageReads} lookup pages read back while the trees were made");
+        Assert.Equal(memory.Count, tiny.Count);
+        int withParent = 0;
+        for (int i = 0; i < tiny.Count; i++)
+        {
+            Assert.Equal(memory.Procs[i], tiny.Procs[i]);
+            Assert.Equal(memory.Parent(i), tiny.Parent(i));
+            Assert.Equal(memory.Root(i), tiny.Root(i));
+            if (tiny.Parent(i) >= 0) withParent++;
+            Assert.Equal(memory.ByGuid(tiny.GuidKey(i)), tiny.ByGuid(tiny.GuidKey(i)));
+            var host = tiny.Host(i);
+            long t = tiny.Ticks(i);
+            Assert.Equal(memory.Window(host, t - TimeSpan.TicksPerMinute, t + TimeSpan.TicksPerSecond * 30),
+                tiny.Window(host, t - TimeSpan.TicksPerMinute, t + TimeSpan.TicksPerSecond * 30));
+            long pid = tiny.Procs[i].Pid;
+            Assert.Equal(memory.ByPid(host, pid, t), tiny.ByPid(host, pid, t));
+        }
+        Assert.True(withParent > tiny.Count / 3, $"only {withParent} of {tiny.Count} processes have a parent");
+        int found = 0;
+        foreach (var f in collector.Facts)
+        {
+            int g = tiny.ByGuid(f.ProcessGuidKey);
+            Assert.Equal(memory.ByGuid(f.ProcessGuidKey), g);
+            if (g >= 0) found++;
+            Assert.Equal(memory.ByPid(f.Host, f.ProcessId, f.Ticks), tiny.ByPid(f.Host, f.ProcessId, f.Ticks));
+        }
+        Assert.True(found > 100, $"only {found} detections found their process by GUID");
+        Assert.True(tiny.LookupPageReads > procs.Count, $"only {tiny.LookupPageReads} lookup pages read back");
+        Assert.Equal(-1, tiny.ByGuid("{00000000-0000-0000-0000-000000000001}"));
+        tiny.ReleaseLookups();
+        Assert.Throws<InvalidOperationException>(() => tiny.ByGuid("{00000000-0000-0000-0000-000000000001}"));
+
+        var a = Json(CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, Tiny));
+        var b = Json(CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, InMemory));
+        Assert.Contains("\"links\"", a);
+        Assert.Equal(b, a);
+    }
+
+    internal static CampaignCollector Hunt(RuleSet set, CampaignCollector collector)
+    {
+        var diag = new DiagnosticsCollector();
+        var files = InputFiles.Expand(Recordings.ToList(), LogFormats.All, diag);
+        using (var result = Hunter.Run(files, set.Rules, diag, degree: 2, correlate: set, observer: collector.Context))
+            foreach (var _ in collector.Tee(result.Detections)) { }
+        Assert.Empty(diag.Errors);
+        return collector;
+    }
+
+    internal static string Json(IReadOnlyList<Campaign> campaigns)
+    {
+        using var m = new MemoryStream();
+        CampaignJson.Write(campaigns, m);
+        return System.Text.Encoding.UTF8.GetString(m.ToArray());
+    }
+}
