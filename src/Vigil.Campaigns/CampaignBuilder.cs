@@ -185,7 +185,7 @@ public sealed class CampaignBuilder
         }
 
         // 2. Lateral movement joins source and target entities.
-        var laterals = LateralLinker.Find(ctx, px, hostMap, onPhase is null ? null : line => onPhase(BuildPhase.Linking, $"linking: {line}{Reads()}"));
+        var laterals = LateralLinker.Find(ctx, px, hostMap, onPhase is null ? null : line => onPhase(BuildPhase.Linking, $"linking: {line}{Reads()}"), limits);
         // Every lookup by GUID, pid or host window is done: grouping and assembling need the processes themselves and their
         // trees, not the lookups over them (~40 bytes per process, freed before the grouping arrays are made).
         px.ReleaseLookups();

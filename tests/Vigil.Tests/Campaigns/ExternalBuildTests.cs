@@ -149,10 +149,42 @@ public sealed class ExternalBuildTests
         Assert.Equal(b, a);
     }
 
-    internal static CampaignCollector Hunt(RuleSet set, CampaignCollector collector)
+    /// <summary>The lateral linker with its candidates, sessions and targets in 5-row runs and 3-row pages (2 cached) against
+    /// the same with everything in memory: the same links, keys and all. The OTRF recordings have one movement; a simulated
+    /// day (PsExec, WMI and RDP movement, services, many network logons) has dozens.</summary>
+    [Theory]
+    [InlineData("otrf")]
+    [InlineData("simulated")]
+    public void Lateral_links_from_sorted_files_equal_links_in_memory(string input)
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        string[] inputs = Recordings;
+        if (input == "simulated")
+        {
+            var dir = Vigil.Tests.Cli.CliRunner.TempDir("camp-external-sim");
+            Assert.Equal(0, Vigil.Tests.Cli.CliRunner.Run("simulate", "--out", dir, "--events", "8000", "--seed", "5").ExitCode);
+            inputs = [Path.Combine(dir, "logs")];
+        }
+        var ctx = Hunt(set, new CampaignCollector(), inputs).Context;
+        var hosts = new HostMap(ctx.AddressHosts);
+        string? probe = null;
+        var tiny = LateralLinker.Find(ctx, new ProcessIndex(ctx.Processes, Tiny), hosts, line => probe = line, Tiny);
+        var memory = LateralLinker.Find(ctx, new ProcessIndex(ctx.Processes, InMemory), hosts, null, InMemory);
+        static string Text(Lateral l) => $"{l.From}>{l.To} {l.Account} {l.Method} {l.Ticks} {l.SourceAddress} from [{string.Join(",", l.FromKeys)}] to [{string.Join(",", l.ToKeys)}]";
+        Assert.True(memory.Count >= (input == "otrf" ? 1 : 10), $"only {memory.Count} links");
+        if (input == "simulated") Assert.Contains(memory, l => l.FromKeys.Count > 0 && l.ToKeys.Count > 1 && l.Method == "psexec");
+        Assert.Equal(memory.Select(Text), tiny.Select(Text));
+        // More candidates than a page, and sessions with processes: the files were used.
+        Assert.NotNull(probe);
+        var candidates = int.Parse(probe.Split(' ')[0], System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+        var sessions = int.Parse(probe.Split(", ")[1].Split(' ')[0], System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(candidates > 2 * Tiny.PageRows && sessions > Tiny.PageRows, probe);
+    }
+
+    internal static CampaignCollector Hunt(RuleSet set, CampaignCollector collector, string[]? inputs = null)
     {
         var diag = new DiagnosticsCollector();
-        var files = InputFiles.Expand(Recordings.ToList(), LogFormats.All, diag);
+        var files = InputFiles.Expand((inputs ?? Recordings).ToList(), LogFormats.All, diag);
         using (var result = Hunter.Run(files, set.Rules, diag, degree: 2, correlate: set, observer: collector.Context))
             foreach (var _ in collector.Tee(result.Detections)) { }
         Assert.Empty(diag.Errors);
