@@ -181,6 +181,75 @@ public sealed class ExternalBuildTests
         Assert.True(candidates > 2 * Tiny.PageRows && sessions > Tiny.PageRows, probe);
     }
 
+    /// <summary>Entity keys joined by sorting (key, node) rows in runs (<see cref="KeyJoin"/>) against the dictionary of key
+    /// nodes it replaced (<see cref="UnionFind.Node(UnionFind.Key)"/>): the same sets, and the same answers to questions about
+    /// keys (a key's set, -1 for a key with no member; a session's only if it is marked a network logon's), with 7-row runs
+    /// (many runs merged) and in memory.</summary>
+    [Fact]
+    public void Keys_joined_by_sorting_give_the_sets_of_a_dictionary_of_key_nodes()
+    {
+        var random = new Random(17);
+        const int nodes = 3000;
+        string[] hosts = ["WS01", "WS02", "SRV", "DC01", ""];
+        UnionFind.Key RandomKey() => random.Next(3) switch
+        {
+            0 => UnionFind.Key.Of("X|203.0.113." + random.Next(400)),
+            1 => UnionFind.Key.Tree(random.Next(2000)),
+            _ => UnionFind.Key.Session(hosts[random.Next(hosts.Length)], random.Next(300) * 0x1000L),
+        };
+        var members = Enumerable.Range(0, 2500).Select(_ => (Key: RandomKey(), Node: random.Next(nodes))).ToList();
+        var network = Enumerable.Range(0, 200).Select(_ => UnionFind.Key.Session(hosts[random.Next(hosts.Length)], random.Next(300) * 0x1000L)).ToList();
+        var questions = Enumerable.Range(0, 1500).Select(i => (Key: RandomKey(), Type: (KeyJoin.RowType)(2 + random.Next(3)), Id: i)).ToList();
+        // Node-node unions too (events and account runs are joined directly).
+        var direct = Enumerable.Range(0, 300).Select(_ => (random.Next(nodes), random.Next(nodes))).ToList();
+
+        // Expected: a node per key, as the builder did before.
+        var reference = new UnionFind(nodes);
+        for (int i = 0; i < nodes; i++) reference.Add();
+        foreach (var (a, b) in direct) reference.Union(a, b);
+        foreach (var (key, node) in members) reference.Union(node, reference.Node(key));
+        var networkSet = network.ToHashSet();
+        int Label(UnionFind uf, int root)
+        {
+            // A set by its smallest detection node (roots differ between the two ways; sets do not).
+            for (int i = 0; i < nodes; i++) if (uf.Find(i) == root) return i;
+            return -1;
+        }
+        var expectedAnswers = questions.Select(q =>
+        {
+            if (q.Type == KeyJoin.RowType.SessionQuery && !networkSet.Contains(q.Key)) return -1;
+            int root = reference.FindKey(q.Key);
+            return root < 0 ? -1 : Label(reference, root);
+        }).ToList();
+        var expectedSets = Enumerable.Range(0, nodes).Select(i => Label(reference, reference.Find(i))).ToList();
+
+        foreach (var limits in new[] { new BuildLimits(RunRows: 7, PageRows: 3, CachePages: 2), InMemory })
+        {
+            var uf = new UnionFind(nodes);
+            for (int i = 0; i < nodes; i++) uf.Add();
+            foreach (var (a, b) in direct) uf.Union(a, b);
+            using var keys = new KeyJoin(limits);
+            foreach (var (key, node) in members) keys.Member(key, node);
+            foreach (var key in network) keys.NetworkSession(key.Text!, key.Number);
+            foreach (var q in questions) keys.Query(q.Key, q.Type, q.Id);
+            var answers = new int[questions.Count];
+            Array.Fill(answers, -2);
+            bool unionsDone = false;
+            keys.Resolve(uf, () => unionsDone = true, (type, id, root) =>
+            {
+                Assert.True(unionsDone, "a question was answered before every union was done");
+                Assert.Equal(questions[id].Type, type);
+                answers[id] = root < 0 ? -1 : Label(uf, root);
+            });
+            if (limits.RunRows == 7) Assert.True(keys.Runs > 100, $"only {keys.Runs} runs");
+            else Assert.Equal(0, keys.Runs);
+            Assert.Equal(expectedSets, Enumerable.Range(0, nodes).Select(i => Label(uf, uf.Find(i))).ToList());
+            Assert.Equal(expectedAnswers, answers.ToList());
+        }
+        Assert.Contains(expectedAnswers, a => a >= 0);
+        Assert.Contains(expectedAnswers, a => a < 0);
+    }
+
     internal static CampaignCollector Hunt(RuleSet set, CampaignCollector collector, string[]? inputs = null)
     {
         var diag = new DiagnosticsCollector();
