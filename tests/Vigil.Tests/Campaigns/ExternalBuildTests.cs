@@ -250,6 +250,35 @@ public sealed class ExternalBuildTests
         Assert.Contains(expectedAnswers, a => a < 0);
     }
 
+    /// <summary>Process GUIDs are in the fact rows now (16 bytes, a kind and a text id), not in a table of distinct GUIDs:
+    /// every spelling comes back exactly (lower, upper and mixed case braced GUIDs, other texts, none), through 3-row pages.</summary>
+    [Fact]
+    public void Fact_rows_give_back_every_spelling_of_a_process_guid()
+    {
+        string[] spellings = ["{0b8e1f4c-5a6d-4e7f-8a9b-0c1d2e3f4a5b}", "{0B8E1F4C-5A6D-4E7F-8A9B-0C1D2E3F4A5B}", "{0b8e1f4c-5A6D-4e7f-8a9b-0C1D2E3F4A5B}",
+            "not-a-guid", "0b8e1f4c-5a6d-4e7f-8a9b-0c1d2e3f4a5b", ""];
+        var store = new FactStore(pageRows: 3, cachePages: 2);
+        var added = new List<DetectionFact>();
+        for (int i = 0; i < 40; i++)
+        {
+            var f = new DetectionFact
+            {
+                Id = i + 1, Ticks = i, RuleId = "r", RuleTitle = "t", Level = "low", Tactics = [], Techniques = [], Host = "H",
+                ProcessGuid = spellings[i % spellings.Length], ParentProcessGuid = spellings[(i / 2) % spellings.Length],
+            };
+            added.Add(f);
+            store.Add(f);
+        }
+        Assert.True(store.SpilledRows >= 39);
+        for (int i = added.Count - 1; i >= 0; i--)
+        {
+            Assert.Equal(added[i].ProcessGuid, store[i].ProcessGuid);
+            Assert.Equal(added[i].ParentProcessGuid, store[i].ParentProcessGuid);
+            Assert.True(GuidText.Exact.Equals(added[i].ProcessGuidKey, store[i].ProcessGuidKey), $"fact {i}: {store[i].ProcessGuid}");
+            Assert.Equal(added[i].ProcessGuidKey.IsGuid, store[i].ProcessGuidKey.IsGuid);
+        }
+    }
+
     internal static CampaignCollector Hunt(RuleSet set, CampaignCollector collector, string[]? inputs = null)
     {
         var diag = new DiagnosticsCollector();
