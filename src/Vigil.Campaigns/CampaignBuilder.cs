@@ -72,7 +72,8 @@ public sealed class CampaignBuilder
         // once every key is known.
         var uf = new UnionFind(facts.Count);
         using var keys = new KeyJoin(limits);
-        var factProc = new int[facts.Count];
+        // Whether each detection found its process (the network-level pass below asks only that): a bit per detection.
+        var hasProc = new System.Collections.BitArray(facts.Count);
 
         // Hosts per external address (for rarity) from the flows.
         var extHosts = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
@@ -91,8 +92,14 @@ public sealed class CampaignBuilder
         // 1. Entities of each detection. Detection i is node i; detections of one event share a node per event key (no key
         // strings per detection: a long day has hundreds of thousands).
         for (int i = 0; i < facts.Count; i++) uf.Add();
-        // Detections of one event join the first detection of that event: a store groups them by place (no key strings).
-        var firstOfEvent = facts is FactStore factStore ? factStore.FirstOfEvent() : FirstOfEvent(facts);
+        // Detections of one event join the first detection of that event: a store groups them by place, sorting (hash, index)
+        // pairs in runs (no key strings, no array per detection); a list of facts by key text.
+        if (facts is FactStore factStore) factStore.JoinEvents(uf.Union, limits.RunRows);
+        else
+        {
+            var firstOfEvent = FirstOfEvent(facts);
+            for (int i = 0; i < facts.Count; i++) if (firstOfEvent[i] != i) uf.Union(i, firstOfEvent[i]);
+        }
         // Account runs: the same account on the same host, consecutive detections (by time, then position) no further apart
         // than AccountGap. Facts in time order (a hunt's output is sorted by time): joined in this pass, keeping only the
         // last detection of each (host, account), nothing per detection. Otherwise each such detection is kept with its
@@ -122,7 +129,6 @@ public sealed class CampaignBuilder
                 }
             }
             int self = i;
-            if (firstOfEvent[i] != self) uf.Union(self, firstOfEvent[i]);
 
             int p = px.ByGuid(d.ProcessGuidKey);
             if (p < 0 && d.ProcessId >= 0 && host.Length > 0 && d.EventId is not (4624 or 4625 or 4648)) p = px.ByPid(host, d.ProcessId, d.Ticks);
@@ -138,7 +144,7 @@ public sealed class CampaignBuilder
             }
             if (p < 0 && d.EventId is 4720 or 4722 or 4724 or 4728 or 4732 or 4738 or 4756 && Names.IsSystemLogon(d.LogonId) && d.TargetAccount.Length > 0)
                 p = CommandNaming(px, host, Names.AccountKey(d.TargetAccount), d.Ticks);
-            factProc[i] = p;
+            hasProc[i] = p >= 0;
             if (p >= 0)
             {
                 keys.Member(LateralLinker.ProcKey(px, p), self);
@@ -160,7 +166,7 @@ public sealed class CampaignBuilder
         for (int i = 0; i < facts.Count; i++)
         {
             var d = facts[i];
-            if (factProc[i] >= 0 || d.Account.Length > 0 || d.CloudArn.Length > 0 || d.SourceAddress.Length == 0 || !Names.IsInternal(d.SourceAddress)) continue;
+            if (hasProc[i] || d.Account.Length > 0 || d.CloudArn.Length > 0 || d.SourceAddress.Length == 0 || !Names.IsInternal(d.SourceAddress)) continue;
             var source = hostMap.HostOf(d.SourceAddress);
             if (source.Length == 0) continue;
             var busiest = px.Window(source, d.Ticks - TimeSpan.TicksPerMinute * 2, d.Ticks + TimeSpan.TicksPerSecond * 30)

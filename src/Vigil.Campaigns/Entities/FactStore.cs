@@ -205,6 +205,44 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
         return result;
     }
 
+    private readonly record struct EventEntry(long Hash, int Index);
+
+    /// <summary>The same as <see cref="FirstOfEvent"/>, without an array per fact: calls <paramref name="join"/>(i, first)
+    /// for each fact that is not the first of its event. The (hash, index) pairs are sorted in runs of
+    /// <paramref name="runRows"/> (<see cref="ExternalSorter{T}"/>); within a run of equal hashes (in index order) rows are
+    /// read again to tell events apart exactly, as <see cref="FirstOfEvent"/> does.</summary>
+    internal void JoinEvents(Action<int, int> join, int runRows)
+    {
+        using var sorter = new ExternalSorter<EventEntry>("fact-events", (a, b) => a.Hash != b.Hash ? a.Hash.CompareTo(b.Hash) : a.Index.CompareTo(b.Index), runRows);
+        for (int i = 0; i < Count; i++)
+        {
+            var r = _rows[i];
+            sorter.Add(new EventEntry(EventHash(r.Source, r.Offset, r.Line), i));
+        }
+        var run = new List<int>();
+        var firsts = new List<int>();
+        long hash = 0;
+        void Flush()
+        {
+            if (run.Count < 2) return;
+            firsts.Clear();
+            foreach (int i in run)
+            {
+                int first = -1;
+                foreach (int f in firsts) if (SameEvent(f, i)) { first = f; break; }
+                if (first < 0) firsts.Add(i);
+                else join(i, first);
+            }
+        }
+        foreach (var e in sorter.Sorted())
+        {
+            if (run.Count > 0 && e.Hash != hash) { Flush(); run.Clear(); }
+            hash = e.Hash;
+            run.Add(e.Index);
+        }
+        Flush();
+    }
+
     private static long EventHash(int source, long offset, long line)
     {
         ulong h = (ulong)(uint)source * 0x9E3779B97F4A7C15UL;

@@ -250,6 +250,29 @@ public sealed class ExternalBuildTests
         Assert.Contains(expectedAnswers, a => a < 0);
     }
 
+    /// <summary>Detections of one event joined from (hash, index) pairs sorted in 5-row runs, against the in-memory
+    /// <see cref="FactStore.FirstOfEvent"/> of the same OTRF hunt (facts through 3-row pages): the same first of each
+    /// detection's event.</summary>
+    [Fact]
+    public void Events_joined_from_sorted_runs_equal_the_first_of_each_event_in_memory()
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var facts = Hunt(set, new CampaignCollector(pageRows: 3, cachePages: 2)).Facts;
+        var expected = facts.FirstOfEvent();
+        foreach (int runRows in new[] { 5, 10_000_000 })
+        {
+            var joined = Enumerable.Range(0, facts.Count).ToArray();
+            facts.JoinEvents((i, first) =>
+            {
+                Assert.Equal(i, joined[i]); // each detection joined at most once
+                Assert.True(first < i);
+                joined[i] = first;
+            }, runRows);
+            Assert.Equal(expected, joined);
+        }
+        Assert.True(expected.Where((first, i) => first != i).Count() > 10, "too few events with several detections");
+    }
+
     /// <summary>Process GUIDs are in the fact rows now (16 bytes, a kind and a text id), not in a table of distinct GUIDs:
     /// every spelling comes back exactly (lower, upper and mixed case braced GUIDs, other texts, none), through 3-row pages.</summary>
     [Fact]
