@@ -63,9 +63,9 @@ public sealed class CampaignBuilder
     {
         var ctx = context ?? new ContextCollector();
         var hostMap = new HostMap(ctx.AddressHosts);
-        var px = new ProcessIndex(ctx.Processes, limits);
+        using var px = new ProcessIndex(ctx.Processes, limits);
         // Page reads so far of the stores' temporary files (VIGIL_MEMLOG diagnostics).
-        string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}, process lookups {px.LookupPageReads:N0}";
+        string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}, process lookups {px.LookupPageReads:N0}, process index rows {px.RowPageReads:N0}";
         onPhase?.Invoke(BuildPhase.ProcessIndex, $"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts, {ctx.Connections.Count:N0} connections, {ctx.Cloud.Count:N0} cloud records, {ctx.Services.Count:N0} services, {ctx.AddressHosts.Count:N0} addresses){Reads()}");
         // Nodes: one per detection, then one per lateral link and per cloud key found (added when they are known). Entity
         // keys (trees, sessions, addresses...) have no node: their memberships are rows sorted in runs (KeyJoin), joined

@@ -9,7 +9,7 @@ namespace Vigil.Campaigns.Linking;
 /// logged twice counts once. A process's <see cref="Root"/> is the top of its tree below a shared host process
 /// (services.exe, svchost.exe, WmiPrvSE.exe, explorer.exe...): everything under one root is one actor's doing.
 /// </summary>
-public sealed class ProcessIndex
+public sealed class ProcessIndex : IDisposable
 {
     /// <summary>Host processes that start many unrelated trees: a tree stops below them.</summary>
     private static readonly HashSet<string> Hubs = new(StringComparer.OrdinalIgnoreCase)
@@ -19,14 +19,20 @@ public sealed class ProcessIndex
         "sihost.exe", "ccmexec.exe", "mmc.exe", "w3wp.exe", "sqlservr.exe",
     };
 
-    /// <summary>The processes in start order (index i is the i-th to start), read from the store as records on demand;
-    /// the builder's passes over all of them use the field accessors (<see cref="Ticks"/>, <see cref="Host"/>...) instead.</summary>
+    /// <summary>The processes in start order (index i is the i-th to start), built as records on demand; the builder's
+    /// passes over all of them use the field accessors (<see cref="Ticks"/>, <see cref="Host"/>...) instead.</summary>
     public readonly IReadOnlyList<ProcRec> Procs;
     private readonly ProcStore _store;
-    /// <summary>Store position of the i-th process to start.</summary>
-    private readonly int[] _order;
-    private readonly int[] _parent;
-    private readonly int[] _root;
+    /// <summary>The store's rows copied in start order, each with its parent and the root of its tree, in a temporary file
+    /// (<see cref="RowFile{T}"/>): no array of store positions, parents and roots per process (12 bytes each) in memory.
+    /// Row i is the i-th process to start; its texts are the store's.</summary>
+    private readonly RowFile<IndexRow> _rows;
+
+    private struct IndexRow
+    {
+        public ProcStore.Row Row;
+        public int Parent, Root;
+    }
     /// <summary>Process by GUID: braced GUIDs by value (<see cref="_guids"/>: (GUID, process) rows sorted by GUID, the first
     /// process in start order for each, in a temporary file with the first GUID of each page in memory), other texts
     /// ignoring case, as one dictionary of texts ignoring case did (see <see cref="GuidText"/>).</summary>
@@ -65,33 +71,32 @@ public sealed class ProcessIndex
         for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i)) sysmonHosts.Add(s.Host(i));
         // Start order, stable (equal times keep the store's order: the position is the second key), sorted in runs of a
         // fixed size; the order itself is kept (4 bytes per process).
-        int n;
-        using (var starts = new ExternalSorter<StartEntry>("process-starts", (a, b) => a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Position.CompareTo(b.Position), runRows))
-        {
-            for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i) || !sysmonHosts.Contains(s.Host(i))) starts.Add(new StartEntry(s.Ticks(i), i));
-            n = checked((int)starts.Count);
-            _order = new int[n];
-            int k = 0;
-            foreach (var e in starts.Sorted()) _order[k++] = e.Position;
-        }
+        // The rows are copied in start order (as they come out of the sort) into the index's own file, and the lookups'
+        // rows go to their sorts in the same pass.
+        _rows = new RowFile<IndexRow>("process-index", pageRows, Math.Min(cachePages, 256));
         Procs = new View(this);
-        // One pass in start order: GUIDs, (host, pid) and hosts, each sorted in runs into its file.
         using var guids = new ExternalSorter<GuidEntry>("process-guids", (a, b) => a.Value != b.Value ? a.Value.CompareTo(b.Value) : a.Proc.CompareTo(b.Proc), runRows);
         using var pids = new ExternalSorter<PidEntry>("process-pids",
             (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Pid != b.Pid ? a.Pid.CompareTo(b.Pid) : a.Proc.CompareTo(b.Proc), runRows);
         using var hosts = new ExternalSorter<HostEntry>("process-hosts", (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Proc.CompareTo(b.Proc), runRows);
-        for (int i = 0; i < n; i++)
+        using (var starts = new ExternalSorter<StartEntry>("process-starts", (a, b) => a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Position.CompareTo(b.Position), runRows))
         {
-            int at = _order[i];
-            var guid = s.GuidKey(at);
-            if (guid.IsGuid) guids.Add(new GuidEntry(guid.Value, i));
-            else if (!guid.IsEmpty) _byGuidText.TryAdd(guid, i);
-            var host = s.Host(at);
-            if (!_hostIds.TryGetValue(host, out int h)) _hostIds[host] = h = _hostIds.Count;
-            hosts.Add(new HostEntry(s.Ticks(at), h, i));
-            long pid = s.Pid(at);
-            if (pid >= 0) pids.Add(new PidEntry(pid, h, i));
+            for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i) || !sysmonHosts.Contains(s.Host(i))) starts.Add(new StartEntry(s.Ticks(i), i));
+            foreach (var e in starts.Sorted())
+            {
+                int i = _rows.Count;
+                var row = s.RawRow(e.Position);
+                _rows.Add(new IndexRow { Row = row, Parent = -1, Root = -2 });
+                var guid = s.GuidKeyOf(row);
+                if (guid.IsGuid) guids.Add(new GuidEntry(guid.Value, i));
+                else if (!guid.IsEmpty) _byGuidText.TryAdd(guid, i);
+                var host = s.TextOf(row.Host);
+                if (!_hostIds.TryGetValue(host, out int h)) _hostIds[host] = h = _hostIds.Count;
+                hosts.Add(new HostEntry(row.Ticks, h, i));
+                if (row.Pid >= 0) pids.Add(new PidEntry(row.Pid, h, i));
+            }
         }
+        int n = _rows.Count;
         // GUIDs by value, then start order; the first of each value is the one a lookup gives (as TryAdd in start order kept
         // the first).
         _guids = new SortedRows<GuidEntry>("process-guid-index", pageRows, cachePages);
@@ -109,18 +114,49 @@ public sealed class ProcessIndex
         // By host, in start order within each host (the start order is by time, so each host's run is by time too).
         _hostProcs = new SortedRows<HostEntry>("process-host-index", pageRows, cachePages);
         foreach (var e in hosts.Sorted()) _hostProcs.Add(e);
-        _parent = new int[n];
+        // Parents and roots: computed in two arrays (8 bytes per process while the index is built), then written into the
+        // rows, one sequential pass.
+        var parent = new int[n];
         for (int i = 0; i < n; i++)
         {
-            int at = _order[i];
-            var parentGuid = s.ParentGuidKey(at);
-            long parentPid = s.ParentPid(at);
-            _parent[i] = ByGuid(parentGuid) is int g and >= 0 && g != i ? g
-                : parentGuid.IsEmpty && parentPid >= 0 ? ByPid(s.Host(at), parentPid, s.Ticks(at), exclude: i) : -1;
+            var row = _rows[i].Row;
+            var parentGuid = s.ParentGuidKeyOf(row);
+            parent[i] = ByGuid(parentGuid) is int g and >= 0 && g != i ? g
+                : parentGuid.IsEmpty && row.ParentPid >= 0 ? ByPid(s.TextOf(row.Host), row.ParentPid, row.Ticks, exclude: i) : -1;
         }
-        _root = new int[n];
-        Array.Fill(_root, -2);
-        for (int i = 0; i < n; i++) Root(i);
+        var root = new int[n];
+        Array.Fill(root, -2);
+        var path = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            if (root[i] != -2) continue;
+            // Iterative walk with a step limit: pid reuse can make 4688 parent chains loop.
+            path.Clear();
+            int cur = i;
+            while (true)
+            {
+                if (root[cur] != -2) { cur = root[cur]; break; }
+                path.Add(cur);
+                int par = parent[cur];
+                if (par < 0 || Hubs.Contains(Names.ImageName(Image(par))) || path.Count > 64 || path.Contains(par)) break;
+                cur = par;
+            }
+            foreach (int p in path) root[p] = cur;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            var row = _rows[i];
+            row.Parent = parent[i];
+            row.Root = root[i];
+            _rows.Set(i, row);
+        }
+    }
+
+    /// <summary>Closes the index's files (the lookups' and the rows').</summary>
+    public void Dispose()
+    {
+        ReleaseLookups();
+        _rows.Dispose();
     }
 
     /// <summary>Page reads of the lookup files so far (VIGIL_MEMLOG diagnostics; tests).</summary>
@@ -148,43 +184,29 @@ public sealed class ProcessIndex
         if (_released) throw new InvalidOperationException("the process index's lookups were released (ReleaseLookups)");
     }
 
-    public long Ticks(int i) => _store.Ticks(_order[i]);
-    public string Host(int i) => _store.Host(_order[i]);
-    public long LogonId(int i) => _store.LogonId(_order[i]);
-    public string Image(int i) => _store.Image(_order[i]);
-    public string ParentImage(int i) => _store.ParentImage(_order[i]);
-    public string CommandLine(int i) => _store.CommandLine(_order[i]);
-    public GuidText GuidKey(int i) => _store.GuidKey(_order[i]);
+    public long Ticks(int i) => _rows[i].Row.Ticks;
+    public string Host(int i) => _store.TextOf(_rows[i].Row.Host);
+    public long LogonId(int i) => _rows[i].Row.LogonId;
+    public string Image(int i) => _store.TextOf(_rows[i].Row.Image);
+    public string ParentImage(int i) => _store.TextOf(_rows[i].Row.ParentImage);
+    public string CommandLine(int i) => _store.TextOf(_rows[i].Row.CommandLine);
+    public GuidText GuidKey(int i) => _store.GuidKeyOf(_rows[i].Row);
+    /// <summary>Page reads of the index's rows so far (VIGIL_MEMLOG diagnostics).</summary>
+    public long RowPageReads => _rows.PageReads;
 
     private sealed class View(ProcessIndex px) : IReadOnlyList<ProcRec>
     {
-        public ProcRec this[int index] => px._store[px._order[index]];
-        public int Count => px._order.Length;
+        public ProcRec this[int index] => px._store.RecordOf(px._rows[index].Row);
+        public int Count => px._rows.Count;
         public IEnumerator<ProcRec> GetEnumerator() { for (int i = 0; i < Count; i++) yield return this[i]; }
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    public int Count => _order.Length;
-    public int Parent(int i) => _parent[i];
+    public int Count => _rows.Count;
+    public int Parent(int i) => _rows[i].Parent;
 
     /// <summary>The top of the tree <paramref name="i"/> belongs to (below any hub process).</summary>
-    public int Root(int i)
-    {
-        if (_root[i] != -2) return _root[i];
-        // Iterative walk with a step limit: pid reuse can make 4688 parent chains loop.
-        var path = new List<int>();
-        int cur = i;
-        while (true)
-        {
-            if (_root[cur] != -2) { cur = _root[cur]; break; }
-            path.Add(cur);
-            int par = _parent[cur];
-            if (par < 0 || Hubs.Contains(Names.ImageName(Image(par))) || path.Count > 64 || path.Contains(par)) break;
-            cur = par;
-        }
-        foreach (int p in path) _root[p] = cur;
-        return cur;
-    }
+    public int Root(int i) => _rows[i].Root;
 
     public int ByGuid(string guid) => guid.Length > 0 ? ByGuid(new GuidText(guid)) : -1;
 
