@@ -25,7 +25,9 @@ namespace Vigil.Campaigns;
 /// found (process lookups released); the groups are made and assembly begins; every group is assembled.</summary>
 public enum BuildPhase { ProcessIndex, Entities, Laterals, Environment, Assembled,
     /// <summary>Inside the lateral linking, its candidates found (a measuring point: the caller does not collect here).</summary>
-    Linking }
+    Linking,
+    /// <summary>The keys joined and the groups numbered, the processes' groups not yet sorted (a measuring point).</summary>
+    Grouping }
 
 /// <summary>Sizes of the campaign build's external sorts (rows per sorted run) and of its lookup files (rows per page, pages
 /// cached). The build's memory for these structures is bounded by them, whatever the input's size; tests force tiny ones
@@ -230,12 +232,14 @@ public sealed class CampaignBuilder
             keys.Query(LateralLinker.SessionKey(px.Host(i), px.LogonId(i)), KeyJoin.RowType.SessionQuery, i);
         }
 
-        // 3. Sets with detections are campaigns. Group g (numbered in order of its first detection, the order groups have
-        // always been assembled in) has the detections members[memberStart[g]..memberStart[g + 1]), ascending: a few ints per
-        // detection instead of a list per group (a 3M-event day has ~170,000 groups).
+        // 3. Sets with detections are campaigns. Group g is numbered in order of its first detection (the order groups have
+        // always been assembled in); its detections and its processes are (group, item) rows sorted in runs (ascending items
+        // within a group), read group by group as they are assembled: no member arrays per detection and per process.
         int[] groupOfRoot = [];
-        int[] memberStart = [], members = [];
         int groupCount = 0;
+        static int ByGroup(GroupItem a, GroupItem b) => a.Group != b.Group ? a.Group.CompareTo(b.Group) : a.Item.CompareTo(b.Item);
+        using var memberRows = new ExternalSorter<GroupItem>("group-detections", ByGroup, limits.RunRows);
+        using var procRows = new ExternalSorter<GroupItem>("group-processes", ByGroup, limits.RunRows);
         // The group of a union-find set, or -1 when the set holds no detection.
         int GroupOf(int root) => root >= 0 ? groupOfRoot[root] : -1;
         // The actor's processes (for tempo and theft): those in a tree or network session joined to the campaign. Per tree
@@ -250,14 +254,12 @@ public sealed class CampaignBuilder
         {
             groupOfRoot = new int[uf.Count];
             Array.Fill(groupOfRoot, -1);
-            var factGroup = new int[facts.Count];
             for (int i = 0; i < facts.Count; i++)
             {
                 int root = uf.Find(i);
                 if (groupOfRoot[root] < 0) groupOfRoot[root] = groupCount++;
-                factGroup[i] = groupOfRoot[root];
+                memberRows.Add(new GroupItem(groupOfRoot[root], i));
             }
-            (memberStart, members) = Buckets(factGroup, groupCount);
         }, (type, id, root) =>
         {
             int g = GroupOf(root);
@@ -271,13 +273,14 @@ public sealed class CampaignBuilder
                 if (!explicitGroup.TryGetValue(li, out var have) || k < have.Key) explicitGroup[li] = (k, g);
             }
         });
+        onPhase?.Invoke(BuildPhase.Grouping, $"grouping ({groupCount:N0} groups){Reads()}");
         for (int i = 0; i < px.Count; i++)
         {
             int g = treeGroup[px.Root(i)];
-            if (g >= 0) procGroup[i] = g;
+            if (g < 0) g = procGroup[i];
+            if (g >= 0) procRows.Add(new GroupItem(g, i));
         }
         treeGroup = null;
-        var (procStart, groupProcs) = Buckets(procGroup, groupCount);
         procGroup = null;
         var groupLinks = new Dictionary<int, List<Lateral>>();
         for (int li = 0; li < laterals.Count; li++)
@@ -299,10 +302,18 @@ public sealed class CampaignBuilder
         try
         {
             informationalOnly = 0;
+            using var memberIt = memberRows.Sorted().GetEnumerator();
+            using var procIt = procRows.Sorted().GetEnumerator();
+            bool moreMembers = memberIt.MoveNext(), moreProcs = procIt.MoveNext();
+            var groupMembers = new List<int>();
+            var groupProcs = new List<int>();
             for (int g = 0; g < groupCount; g++)
             {
-                var d = Assemble(facts, new ArraySegment<int>(members, memberStart[g], memberStart[g + 1] - memberStart[g]),
-                    new ArraySegment<int>(groupProcs, procStart[g], procStart[g + 1] - procStart[g]), groupLinks.GetValueOrDefault(g) ?? [], env);
+                groupMembers.Clear();
+                for (; moreMembers && memberIt.Current.Group == g; moreMembers = memberIt.MoveNext()) groupMembers.Add(memberIt.Current.Item);
+                groupProcs.Clear();
+                for (; moreProcs && procIt.Current.Group == g; moreProcs = procIt.MoveNext()) groupProcs.Add(procIt.Current.Item);
+                var d = Assemble(facts, groupMembers, groupProcs, groupLinks.GetValueOrDefault(g) ?? [], env);
                 if (d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0 && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0))
                 {
                     informationalOnly++;
@@ -451,18 +462,6 @@ public sealed class CampaignBuilder
         }
     }
 
-    /// <summary>Items 0..n-1 by bucket (-1: none): bucket b holds items[start[b]..start[b + 1]), ascending.</summary>
-    private static (int[] Start, int[] Items) Buckets(int[] bucketOf, int buckets)
-    {
-        var start = new int[buckets + 1];
-        foreach (int b in bucketOf) if (b >= 0) start[b + 1]++;
-        for (int b = 0; b < buckets; b++) start[b + 1] += start[b];
-        var items = new int[start[buckets]];
-        var next = start[..buckets];
-        for (int i = 0; i < bucketOf.Length; i++) if (bucketOf[i] >= 0) items[next[bucketOf[i]]++] = i;
-        return (start, items);
-    }
-
     /// <summary>The host a detection happened on: its own, else the host its internal source address belongs to (or the
     /// address itself).</summary>
     private static string HostOf(DetectionFact d, HostMap hostMap) =>
@@ -475,7 +474,9 @@ public sealed class CampaignBuilder
         return true;
     }
 
-    private static Draft Assemble(IReadOnlyList<DetectionFact> all, ArraySegment<int> members, ArraySegment<int> procs, List<Lateral> laterals, BuildEnv env)
+    private readonly record struct GroupItem(int Group, int Item);
+
+    private static Draft Assemble(IReadOnlyList<DetectionFact> all, List<int> members, List<int> procs, List<Lateral> laterals, BuildEnv env)
     {
         // Each member is read once (from a store: rows of a temporary file, in ascending position), then ordered.
         var mine = new DetectionFact[members.Count];
