@@ -9,8 +9,9 @@ namespace Vigil.Campaigns.Entities;
 /// fills the buffer stays in memory (no file).
 /// <para>
 /// The comparison must be a total order over the rows that are added (no two rows compare equal unless they are equal):
-/// then the result is the same whatever the run size (the builder's rows carry their own index as the last key). Ties
-/// between runs are broken by run number all the same, so equal rows come out in the order they were added.
+/// then the result is the same whatever the run size (the builder's rows carry their own index as the last key). The
+/// order of rows that compare equal but differ is not defined: each run is sorted by <see cref="Array.Sort{T}(T[], int, int, IComparer{T})"/>,
+/// which is not stable (the merge takes equal rows of different runs in run order, which does not make up for it).
 /// </para>
 /// <para>
 /// Memory: the buffer (grown as rows come, up to <see cref="RunRows"/>) while rows are added; while merging, one block per
