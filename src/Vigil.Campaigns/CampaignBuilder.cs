@@ -23,7 +23,20 @@ namespace Vigil.Campaigns;
 /// <summary>The points in <see cref="CampaignBuilder.Build(IReadOnlyList{DetectionFact}, ContextCollector?, out int, Action{BuildPhase, string}?)"/>
 /// at which its caller hears of the progress: the process index is built; the entity pass begins; the lateral links are
 /// found (process lookups released); the groups are made and assembly begins; every group is assembled.</summary>
-public enum BuildPhase { ProcessIndex, Entities, Laterals, Environment, Assembled }
+public enum BuildPhase { ProcessIndex, Entities, Laterals, Environment, Assembled,
+    /// <summary>Inside the lateral linking, its candidates found (a measuring point: the caller does not collect here).</summary>
+    Linking,
+    /// <summary>The keys joined and the groups numbered, the processes' groups not yet sorted (a measuring point).</summary>
+    Grouping }
+
+/// <summary>Sizes of the campaign build's external sorts (rows per sorted run) and of its lookup files (rows per page, pages
+/// cached). The build's memory for these structures is bounded by them, whatever the input's size; tests force tiny ones
+/// so that every run is merged and every lookup reads its page back from the file.</summary>
+internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages)
+{
+    /// <summary>Runs of 64K rows (1-1.5 MB of 16-24-byte rows), lookup pages of 64 rows with 1,024 cached (~1.5 MB per file).</summary>
+    public static readonly BuildLimits Default = new(1 << 16, 64, 1024);
+}
 
 public sealed class CampaignBuilder
 {
@@ -44,17 +57,25 @@ public sealed class CampaignBuilder
     /// <param name="onPhase">Called as each phase of the build begins, with a line describing it (the CLI collects garbage
     /// between phases and prints memory figures for VIGIL_MEMLOG).</param>
     public static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context, out int informationalOnly,
-        Action<BuildPhase, string>? onPhase = null)
+        Action<BuildPhase, string>? onPhase = null) => Build(facts, context, out informationalOnly, onPhase, BuildLimits.Default);
+
+    /// <summary>The build with the given sizes of its external sorts and lookup files (tests force tiny ones).</summary>
+    internal static IReadOnlyList<Campaign> Build(IReadOnlyList<DetectionFact> facts, ContextCollector? context, out int informationalOnly,
+        Action<BuildPhase, string>? onPhase, BuildLimits limits)
     {
         var ctx = context ?? new ContextCollector();
         var hostMap = new HostMap(ctx.AddressHosts);
-        var px = new ProcessIndex(ctx.Processes);
+        using var px = new ProcessIndex(ctx.Processes, limits);
         // Page reads so far of the stores' temporary files (VIGIL_MEMLOG diagnostics).
-        string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}";
-        onPhase?.Invoke(BuildPhase.ProcessIndex, $"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts){Reads()}");
-        // Nodes: one per detection, then one per entity key (trees, sessions, addresses...), typically fewer than half as many.
-        var uf = new UnionFind(facts.Count + facts.Count / 2);
-        var factProc = new int[facts.Count];
+        string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}, process lookups {px.LookupPageReads:N0}, process index rows {px.RowPageReads:N0}";
+        onPhase?.Invoke(BuildPhase.ProcessIndex, $"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts, {ctx.Connections.Count:N0} connections, {ctx.Cloud.Count:N0} cloud records, {ctx.Services.Count:N0} services, {ctx.AddressHosts.Count:N0} addresses){Reads()}");
+        // Nodes: one per detection, then one per lateral link and per cloud key found (added when they are known). Entity
+        // keys (trees, sessions, addresses...) have no node: their memberships are rows sorted in runs (KeyJoin), joined
+        // once every key is known.
+        var uf = new UnionFind(facts.Count);
+        using var keys = new KeyJoin(limits);
+        // Whether each detection found its process (the network-level pass below asks only that): a bit per detection.
+        var hasProc = new System.Collections.BitArray(facts.Count);
 
         // Hosts per external address (for rarity) from the flows.
         var extHosts = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
@@ -66,15 +87,21 @@ public sealed class CampaignBuilder
             }
 
         var servicesByHost = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
-        var networkSessions = new HashSet<(string, long)>();
-        foreach (var l in ctx.Logons)
-            if (l.EventId == 4624 && l.LogonType is 3 or 8) networkSessions.Add((l.Host, l.LogonId));
+        // Network logons' sessions: a marker row on their session key (a process's session joins a campaign through it).
+        for (int l = 0; l < ctx.Logons.Count; l++)
+            if (ctx.Logons.EventId(l) == 4624 && ctx.Logons[l] is { LogonType: 3 or 8 } logon) keys.NetworkSession(logon.Host, logon.LogonId);
 
         // 1. Entities of each detection. Detection i is node i; detections of one event share a node per event key (no key
         // strings per detection: a long day has hundreds of thousands).
         for (int i = 0; i < facts.Count; i++) uf.Add();
-        // Detections of one event join the first detection of that event: a store groups them by place (no key strings).
-        var firstOfEvent = facts is FactStore factStore ? factStore.FirstOfEvent() : FirstOfEvent(facts);
+        // Detections of one event join the first detection of that event: a store groups them by place, sorting (hash, index)
+        // pairs in runs (no key strings, no array per detection); a list of facts by key text.
+        if (facts is FactStore factStore) factStore.JoinEvents(uf.Union, limits.RunRows);
+        else
+        {
+            var firstOfEvent = FirstOfEvent(facts);
+            for (int i = 0; i < facts.Count; i++) if (firstOfEvent[i] != i) uf.Union(i, firstOfEvent[i]);
+        }
         // Account runs: the same account on the same host, consecutive detections (by time, then position) no further apart
         // than AccountGap. Facts in time order (a hunt's output is sorted by time): joined in this pass, keeping only the
         // last detection of each (host, account), nothing per detection. Otherwise each such detection is kept with its
@@ -104,7 +131,6 @@ public sealed class CampaignBuilder
                 }
             }
             int self = i;
-            if (firstOfEvent[i] != self) uf.Union(self, firstOfEvent[i]);
 
             int p = px.ByGuid(d.ProcessGuidKey);
             if (p < 0 && d.ProcessId >= 0 && host.Length > 0 && d.EventId is not (4624 or 4625 or 4648)) p = px.ByPid(host, d.ProcessId, d.Ticks);
@@ -115,25 +141,25 @@ public sealed class CampaignBuilder
                 if (svc is not null)
                 {
                     p = LateralLinker.ServiceProcess(px, host, svc);
-                    if (p < 0) uf.Union(self, uf.Node(LateralLinker.ServiceKey(svc)));
+                    if (p < 0) keys.Member(LateralLinker.ServiceKey(svc), self);
                 }
             }
             if (p < 0 && d.EventId is 4720 or 4722 or 4724 or 4728 or 4732 or 4738 or 4756 && Names.IsSystemLogon(d.LogonId) && d.TargetAccount.Length > 0)
                 p = CommandNaming(px, host, Names.AccountKey(d.TargetAccount), d.Ticks);
-            factProc[i] = p;
+            hasProc[i] = p >= 0;
             if (p >= 0)
             {
-                uf.Union(self, uf.Node(LateralLinker.ProcKey(px, p)));
-                if (!Names.IsSystemLogon(px.LogonId(p))) uf.Union(self, uf.Node(LateralLinker.SessionKey(px.Host(p), px.LogonId(p))));
+                keys.Member(LateralLinker.ProcKey(px, p), self);
+                if (!Names.IsSystemLogon(px.LogonId(p))) keys.Member(LateralLinker.SessionKey(px.Host(p), px.LogonId(p)), self);
             }
             if (!Names.IsSystemLogon(d.LogonId) && host.Length > 0 && d.EventId is not (4625))
-                uf.Union(self, uf.Node(LateralLinker.SessionKey(host, d.LogonId)));
+                keys.Member(LateralLinker.SessionKey(host, d.LogonId), self);
             if (d.DestAddress.Length > 0 && !Names.IsInternal(d.DestAddress)
                 && (!extHosts.TryGetValue(d.DestAddress, out var users) || users.Count <= RareExternalHosts))
-                uf.Union(self, uf.Node("X|" + d.DestAddress));
+                keys.Member("X|" + d.DestAddress, self);
             if (d.SourceAddress.Length > 0 && !Names.IsInternal(d.SourceAddress) && d.EventId is 4624 or 4625 or 0)
-                uf.Union(self, uf.Node("X|" + d.SourceAddress));
-            if (d.CloudArn.Length > 0) uf.Union(self, uf.Node("C|" + d.CloudArn));
+                keys.Member("X|" + d.SourceAddress, self);
+            if (d.CloudArn.Length > 0) keys.Member("C|" + d.CloudArn, self);
         }
 
         // Network-level detections (a sweep seen by Zeek, a burst of failed logons from an address) name no account, process
@@ -142,19 +168,19 @@ public sealed class CampaignBuilder
         for (int i = 0; i < facts.Count; i++)
         {
             var d = facts[i];
-            if (factProc[i] >= 0 || d.Account.Length > 0 || d.CloudArn.Length > 0 || d.SourceAddress.Length == 0 || !Names.IsInternal(d.SourceAddress)) continue;
+            if (hasProc[i] || d.Account.Length > 0 || d.CloudArn.Length > 0 || d.SourceAddress.Length == 0 || !Names.IsInternal(d.SourceAddress)) continue;
             var source = hostMap.HostOf(d.SourceAddress);
             if (source.Length == 0) continue;
             var busiest = px.Window(source, d.Ticks - TimeSpan.TicksPerMinute * 2, d.Ticks + TimeSpan.TicksPerSecond * 30)
                 .Where(p => !Names.IsSystemLogon(px.LogonId(p)) || !ProcessIndex.IsHub(px.Image(px.Root(p))))
                 .GroupBy(px.Root).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Max()).FirstOrDefault();
-            if (busiest is not null) uf.Union(i, uf.Node(LateralLinker.ProcKey(px, busiest.Key)));
+            if (busiest is not null) keys.Member(LateralLinker.ProcKey(px, busiest.Key), i);
         }
 
         // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
         // aws_secret_access_key, .aws\credentials) belongs to that campaign: the key was found, then used.
-        onPhase?.Invoke(BuildPhase.Entities, $"entities ({facts.Count:N0} detections, {uf.Count:N0} nodes){Reads()}");
-        CloudKeyLinks(facts, ctx, px, uf);
+        onPhase?.Invoke(BuildPhase.Entities, $"entities ({facts.Count:N0} detections, {uf.Count:N0} nodes, {keys.Rows:N0} key rows in {keys.Runs:N0} runs, {keys.Texts:N0} key texts and hosts){Reads()}");
+        CloudKeyLinks(facts, ctx, px, uf, keys);
 
         // Account runs of facts not in time order: each (host, account) group's detections by time then position (what
         // grouping and a stable sort by time gave).
@@ -170,64 +196,102 @@ public sealed class CampaignBuilder
         }
 
         // 2. Lateral movement joins source and target entities.
-        var laterals = LateralLinker.Find(ctx, px, hostMap);
+        var laterals = LateralLinker.Find(ctx, px, hostMap, onPhase is null ? null : line => onPhase(BuildPhase.Linking, $"linking: {line}{Reads()}"), limits);
         // Every lookup by GUID, pid or host window is done: grouping and assembling need the processes themselves and their
         // trees, not the lookups over them (~40 bytes per process, freed before the grouping arrays are made).
         px.ReleaseLookups();
-        onPhase?.Invoke(BuildPhase.Laterals, $"laterals{Reads()}");
-        foreach (var l in laterals)
-            foreach (var a in l.FromKeys)
-                foreach (var b in l.ToKeys)
-                    uf.Union(a, b);
-        // Links among a target's own keys (session + service process) belong together even without a source side.
-        foreach (var l in laterals)
-            for (int k = 1; k < l.ToKeys.Count; k++) uf.Union(l.ToKeys[0], l.ToKeys[k]);
-
-        // 3. Sets with detections are campaigns. Group g (numbered in order of its first detection, the order groups have
-        // always been assembled in) has the detections members[memberStart[g]..memberStart[g + 1]), ascending: a few ints per
-        // detection instead of a list per group (a 3M-event day has ~170,000 groups).
-        var groupOfRoot = new int[uf.Count];
-        Array.Fill(groupOfRoot, -1);
-        var factGroup = new int[facts.Count];
-        int groupCount = 0;
-        for (int i = 0; i < facts.Count; i++)
+        onPhase?.Invoke(BuildPhase.Laterals, $"laterals ({laterals.Count:N0}){Reads()}");
+        // A link with a target side joins all its keys (source side to target side, and the target's own keys: session and
+        // service process belong together even without a source side): one node of its own, a member of each. A link with
+        // no target side (explicit credentials only) joins nothing; which campaign it belongs to is asked per key.
+        uf.EnsureCapacity(uf.Count + laterals.Count);
+        var lateralNode = new int[laterals.Count];
+        var lateralQueries = new List<(int Lateral, int Key)>();
+        for (int li = 0; li < laterals.Count; li++)
         {
-            int root = uf.Find(i);
-            if (groupOfRoot[root] < 0) groupOfRoot[root] = groupCount++;
-            factGroup[i] = groupOfRoot[root];
+            var l = laterals[li];
+            if (l.ToKeys.Count == 0)
+            {
+                lateralNode[li] = -1;
+                for (int k = 0; k < l.FromKeys.Count; k++)
+                {
+                    keys.Query(l.FromKeys[k], KeyJoin.RowType.LateralQuery, lateralQueries.Count);
+                    lateralQueries.Add((li, k));
+                }
+                continue;
+            }
+            lateralNode[li] = uf.Add();
+            foreach (var a in l.FromKeys) keys.Member(a, lateralNode[li]);
+            foreach (var b in l.ToKeys) keys.Member(b, lateralNode[li]);
         }
-        var (memberStart, members) = Buckets(factGroup, groupCount);
-        factGroup = null;
-        // The group of a union-find set, or -1 when the set holds no detection.
-        int GroupOf(int root) => root >= 0 ? groupOfRoot[root] : -1;
-
-        // The actor's processes (for tempo and theft): those in a tree or network session joined to the campaign.
-        var procGroup = new int[px.Count];
-        var treeGroup = new int[px.Count]; // per tree root: the group of its tree key (-2: not looked up yet)
-        Array.Fill(treeGroup, -2);
+        // The questions of the grouping below: the set of each tree (by its root), and of each process's session if it is a
+        // network logon's.
         for (int i = 0; i < px.Count; i++)
         {
-            int root = px.Root(i);
-            if (treeGroup[root] == -2) treeGroup[root] = GroupOf(uf.FindKey(LateralLinker.ProcKey(px, i)));
-            int g = treeGroup[root];
-            if (g < 0 && networkSessions.Contains((px.Host(i), px.LogonId(i))))
-                g = GroupOf(uf.FindKey(LateralLinker.SessionKey(px.Host(i), px.LogonId(i))));
-            procGroup[i] = g;
+            if (px.Root(i) == i) keys.Query(LateralLinker.ProcKey(px, i), KeyJoin.RowType.TreeQuery, i);
+            keys.Query(LateralLinker.SessionKey(px.Host(i), px.LogonId(i)), KeyJoin.RowType.SessionQuery, i);
+        }
+
+        // 3. Sets with detections are campaigns. Group g is numbered in order of its first detection (the order groups have
+        // always been assembled in); its detections and its processes are (group, item) rows sorted in runs (ascending items
+        // within a group), read group by group as they are assembled: no member arrays per detection and per process.
+        int[] groupOfRoot = [];
+        int groupCount = 0;
+        static int ByGroup(GroupItem a, GroupItem b) => a.Group != b.Group ? a.Group.CompareTo(b.Group) : a.Item.CompareTo(b.Item);
+        using var memberRows = new ExternalSorter<GroupItem>("group-detections", ByGroup, limits.RunRows);
+        using var procRows = new ExternalSorter<GroupItem>("group-processes", ByGroup, limits.RunRows);
+        // The group of a union-find set, or -1 when the set holds no detection.
+        int GroupOf(int root) => root >= 0 ? groupOfRoot[root] : -1;
+        // The actor's processes (for tempo and theft): those in a tree or network session joined to the campaign. Per tree
+        // root the group of its tree key; per process the group of its session key if a network logon's.
+        var treeGroup = new int[px.Count];
+        var procGroup = new int[px.Count];
+        Array.Fill(treeGroup, -1);
+        Array.Fill(procGroup, -1);
+        // For links with no target side: the first of its source keys (in order) that is in a campaign, and that campaign.
+        var explicitGroup = new Dictionary<int, (int Key, int Group)>();
+        keys.Resolve(uf, () =>
+        {
+            groupOfRoot = new int[uf.Count];
+            Array.Fill(groupOfRoot, -1);
+            for (int i = 0; i < facts.Count; i++)
+            {
+                int root = uf.Find(i);
+                if (groupOfRoot[root] < 0) groupOfRoot[root] = groupCount++;
+                memberRows.Add(new GroupItem(groupOfRoot[root], i));
+            }
+        }, (type, id, root) =>
+        {
+            int g = GroupOf(root);
+            if (g < 0) return;
+            if (type == KeyJoin.RowType.TreeQuery) treeGroup[id] = g;
+            else if (type == KeyJoin.RowType.SessionQuery) procGroup[id] = g;
+            else
+            {
+                // The link's first source key (in its order) that is in a campaign gives the link's campaign.
+                var (li, k) = lateralQueries[id];
+                if (!explicitGroup.TryGetValue(li, out var have) || k < have.Key) explicitGroup[li] = (k, g);
+            }
+        });
+        onPhase?.Invoke(BuildPhase.Grouping, $"grouping ({groupCount:N0} groups){Reads()}");
+        for (int i = 0; i < px.Count; i++)
+        {
+            int g = treeGroup[px.Root(i)];
+            if (g < 0) g = procGroup[i];
+            if (g >= 0) procRows.Add(new GroupItem(g, i));
         }
         treeGroup = null;
-        var (procStart, groupProcs) = Buckets(procGroup, groupCount);
         procGroup = null;
         var groupLinks = new Dictionary<int, List<Lateral>>();
-        foreach (var l in laterals)
+        for (int li = 0; li < laterals.Count; li++)
         {
-            int g = -1;
-            foreach (var k in l.FromKeys.Concat(l.ToKeys))
-                if (GroupOf(uf.FindKey(k)) is int r and >= 0) { g = r; break; }
+            var l = laterals[li];
+            int g = lateralNode[li] >= 0 ? GroupOf(uf.Find(lateralNode[li])) : explicitGroup.TryGetValue(li, out var e) ? e.Group : -1;
             if (g < 0) continue;
             if (!groupLinks.TryGetValue(g, out var list)) groupLinks[g] = list = [];
             list.Add(l);
         }
-        groupOfRoot = null;
+        groupOfRoot = [];
 
         var env = new BuildEnv(ctx, px, hostMap, extHosts);
         onPhase?.Invoke(BuildPhase.Environment, "env");
@@ -238,10 +302,18 @@ public sealed class CampaignBuilder
         try
         {
             informationalOnly = 0;
+            using var memberIt = memberRows.Sorted().GetEnumerator();
+            using var procIt = procRows.Sorted().GetEnumerator();
+            bool moreMembers = memberIt.MoveNext(), moreProcs = procIt.MoveNext();
+            var groupMembers = new List<int>();
+            var groupProcs = new List<int>();
             for (int g = 0; g < groupCount; g++)
             {
-                var d = Assemble(facts, new ArraySegment<int>(members, memberStart[g], memberStart[g + 1] - memberStart[g]),
-                    new ArraySegment<int>(groupProcs, procStart[g], procStart[g + 1] - procStart[g]), groupLinks.GetValueOrDefault(g) ?? [], env);
+                groupMembers.Clear();
+                for (; moreMembers && memberIt.Current.Group == g; moreMembers = memberIt.MoveNext()) groupMembers.Add(memberIt.Current.Item);
+                groupProcs.Clear();
+                for (; moreProcs && procIt.Current.Group == g; moreProcs = procIt.MoveNext()) groupProcs.Add(procIt.Current.Item);
+                var d = Assemble(facts, groupMembers, groupProcs, groupLinks.GetValueOrDefault(g) ?? [], env);
                 if (d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0 && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0))
                 {
                     informationalOnly++;
@@ -277,7 +349,7 @@ public sealed class CampaignBuilder
         @"aws_secret_access_key|aws_access_key_id|\.aws[\\/]credentials|\bAKIA[0-9A-Z]{12,}|azure_client_secret|GOOGLE_APPLICATION_CREDENTIALS",
         System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.Compiled);
 
-    private static void CloudKeyLinks(IReadOnlyList<DetectionFact> facts, ContextCollector ctx, ProcessIndex px, UnionFind uf)
+    private static void CloudKeyLinks(IReadOnlyList<DetectionFact> facts, ContextCollector ctx, ProcessIndex px, UnionFind uf, KeyJoin keys)
     {
         var arns = new HashSet<string>(facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
         if (arns.Count == 0) return;
@@ -290,6 +362,7 @@ public sealed class CampaignBuilder
         if (searches.Count == 0) return;
         searches.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
         var byArn = ctx.Cloud.Where(c => arns.Contains(c.Arn)).OrderBy(c => c.Ticks).ToLookup(c => c.Arn, StringComparer.Ordinal);
+        var keyPairs = new List<(string, UnionFind.Key)>();
         foreach (var arn in arns)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -301,9 +374,17 @@ public sealed class CampaignBuilder
                 int at = searches.FindLastIndex(x => x.Ticks <= c.Ticks && c.Ticks - x.Ticks <= TimeSpan.TicksPerDay);
                 if (at < 0) continue;
                 var search = searches[at];
-                if (search.Key is { } key) uf.Union(UnionFind.Key.Of("C|" + arn), key);
-                else uf.Union(uf.Node("C|" + arn), search.Fact);
+                if (search.Key is { } key) keyPairs.Add(("C|" + arn, key));
+                else keys.Member("C|" + arn, search.Fact);
             }
+        }
+        // Two keys joined: a node of their own (the node tables grown once, exactly), a member of both.
+        uf.EnsureCapacity(uf.Count + keyPairs.Count);
+        foreach (var (arnKey, key) in keyPairs)
+        {
+            int node = uf.Add();
+            keys.Member(arnKey, node);
+            keys.Member(key, node);
         }
     }
 
@@ -381,18 +462,6 @@ public sealed class CampaignBuilder
         }
     }
 
-    /// <summary>Items 0..n-1 by bucket (-1: none): bucket b holds items[start[b]..start[b + 1]), ascending.</summary>
-    private static (int[] Start, int[] Items) Buckets(int[] bucketOf, int buckets)
-    {
-        var start = new int[buckets + 1];
-        foreach (int b in bucketOf) if (b >= 0) start[b + 1]++;
-        for (int b = 0; b < buckets; b++) start[b + 1] += start[b];
-        var items = new int[start[buckets]];
-        var next = start[..buckets];
-        for (int i = 0; i < bucketOf.Length; i++) if (bucketOf[i] >= 0) items[next[bucketOf[i]]++] = i;
-        return (start, items);
-    }
-
     /// <summary>The host a detection happened on: its own, else the host its internal source address belongs to (or the
     /// address itself).</summary>
     private static string HostOf(DetectionFact d, HostMap hostMap) =>
@@ -405,7 +474,9 @@ public sealed class CampaignBuilder
         return true;
     }
 
-    private static Draft Assemble(IReadOnlyList<DetectionFact> all, ArraySegment<int> members, ArraySegment<int> procs, List<Lateral> laterals, BuildEnv env)
+    private readonly record struct GroupItem(int Group, int Item);
+
+    private static Draft Assemble(IReadOnlyList<DetectionFact> all, List<int> members, List<int> procs, List<Lateral> laterals, BuildEnv env)
     {
         // Each member is read once (from a store: rows of a temporary file, in ascending position), then ordered.
         var mine = new DetectionFact[members.Count];

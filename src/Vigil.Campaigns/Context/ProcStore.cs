@@ -89,27 +89,20 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     public string User(int i) => _texts[_rows[i].User];
     public bool FromSysmon(int i) => _rows[i].FromSysmon;
 
-    public GuidText GuidKey(int i)
-    {
-        var r = _rows[i];
-        return GuidText.FromParts(r.GuidKind, r.Guid, r.GuidText == 0 ? null : _texts[r.GuidText]);
-    }
+    public GuidText GuidKey(int i) => GuidKeyOf(_rows[i]);
 
-    public GuidText ParentGuidKey(int i)
-    {
-        var r = _rows[i];
-        return GuidText.FromParts(r.ParentGuidKind, r.ParentGuid, r.ParentGuidText == 0 ? null : _texts[r.ParentGuidText]);
-    }
+    public GuidText ParentGuidKey(int i) => ParentGuidKeyOf(_rows[i]);
 
-    public ProcRec this[int index]
-    {
-        get
-        {
-            var r = _rows[index];
-            return new ProcRec(r.Ticks, _texts[r.Host], GuidKey(index), ParentGuidKey(index), r.Pid, r.ParentPid, _texts[r.Image],
-                _texts[r.ParentImage], _texts[r.CommandLine], _texts[r.User], r.LogonId, r.FromSysmon);
-        }
-    }
+    public ProcRec this[int index] => RecordOf(_rows[index]);
+
+    // A row as it is stored, and its parts: the process index keeps its own copy of the rows in start order (see
+    // ProcessIndex) and reads them through these, with this store's texts.
+    internal Row RawRow(int i) => _rows[i];
+    internal string TextOf(int id) => _texts[id];
+    internal GuidText GuidKeyOf(in Row r) => GuidText.FromParts(r.GuidKind, r.Guid, r.GuidText == 0 ? null : _texts[r.GuidText]);
+    internal GuidText ParentGuidKeyOf(in Row r) => GuidText.FromParts(r.ParentGuidKind, r.ParentGuid, r.ParentGuidText == 0 ? null : _texts[r.ParentGuidText]);
+    internal ProcRec RecordOf(in Row r) => new(r.Ticks, _texts[r.Host], GuidKeyOf(r), ParentGuidKeyOf(r), r.Pid, r.ParentPid, _texts[r.Image],
+        _texts[r.ParentImage], _texts[r.CommandLine], _texts[r.User], r.LogonId, r.FromSysmon);
 
     public IEnumerator<ProcRec> GetEnumerator()
     {

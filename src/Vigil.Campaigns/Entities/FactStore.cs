@@ -9,7 +9,7 @@ namespace Vigil.Campaigns.Entities;
 /// <see cref="DetectionFact.EventKey"/> is built only if read).
 /// <para>
 /// Memory: the rows are on disk, a bounded page cache (~2 MB) in memory; each distinct text stays once (command lines, accounts, hosts...) with
-/// its table entry, and each distinct process GUID once (<see cref="GuidText"/>, 24 bytes), where a <see cref="DetectionFact"/>
+/// its table entry, and process GUIDs are in the rows (16 bytes each), where a <see cref="DetectionFact"/>
 /// object with its GUID and event key strings cost ~300 bytes. A 3M-event day has ~436,000 detections.
 /// </para>
 /// <para>Detections of one event are found by <see cref="FirstOfEvent"/> from the rows' (source, offset, line), which replaces
@@ -22,8 +22,12 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     internal struct Row
     {
         public long Ticks, ProcessId, LogonId, Bytes, Offset, Line;
-        /// <summary>Ids into <see cref="_guids"/> (0 is the empty GUID text): a process's detections share one entry.</summary>
-        public int ProcessGuid, ParentProcessGuid;
+        /// <summary>The process GUIDs in the row (16 bytes, a kind, and for kinds 3 and 4 of <see cref="GuidText"/> a text id),
+        /// not ids into a table of distinct GUIDs: a long day's detections name ~130,000 distinct processes (3M events), and
+        /// the table and its lookup grew with them (~70 bytes each while facts are added, 24 after).</summary>
+        public Guid ProcessGuid, ParentProcessGuid;
+        public int ProcessGuidText, ParentProcessGuidText;
+        public byte ProcessGuidKind, ParentProcessGuidKind;
         public int EventId, Rule, Host, Account, TargetAccount, SourceAddress, DestAddress, DestPort, Image, Detail, ServiceName, CloudArn,
             LogonType, Workstation, TargetServer, Source;
     }
@@ -37,8 +41,8 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     private RowFile<Row> _rows;
     private readonly int _pageRows, _cachePages;
 
-    /// <summary>Rows per page of the temporary file, and pages cached: 64 rows of 120 bytes (7.5 KB, two memory pages) keep
-    /// the reads of a campaign's scattered detections short; 256 pages are 2 MB.</summary>
+    /// <summary>Rows per page of the temporary file, and pages cached: 64 rows of 168 bytes (10.5 KB, three memory pages) keep
+    /// the reads of a campaign's scattered detections short; 256 pages are 2.7 MB.</summary>
     public FactStore() : this(64, 256) { }
 
     /// <summary>A store with the given page size and cache (tests force tiny ones so that spilling and read-back happen).</summary>
@@ -55,8 +59,6 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     public long PageReads => _rows.PageReads;
     internal RowFile<Row> RowsForTest => _rows;
     private readonly IdTable<string> _texts = new("", StringComparer.Ordinal);
-    /// <summary>Keyed by the exact text (GuidText's own equality ignores case, and the fact must give back its spelling).</summary>
-    private readonly IdTable<GuidText> _guids = new(default, GuidText.Exact);
     /// <summary>Fact ids, kept only once one is not its position + 1 (the collector numbers facts 1, 2, ... as added).</summary>
     private List<long>? _ids;
     private readonly List<RuleInfo> _rules = [];
@@ -72,11 +74,12 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     /// <summary>Distinct texts held.</summary>
     public int TextCount => _texts.Count;
 
+
     /// <summary>Adds a fact. Its event is its <see cref="DetectionFact.Place"/> when it has one (facts made for a store),
     /// else its <see cref="DetectionFact.EventKey"/> (kept as a text).</summary>
     public void Add(DetectionFact f)
     {
-        if (_texts.IsSealed || _ruleIds is null || _guids.IsSealed) throw new InvalidOperationException("the fact store is sealed: no more facts can be added");
+        if (_texts.IsSealed || _ruleIds is null) throw new InvalidOperationException("the fact store is sealed: no more facts can be added");
         var ruleKey = (f.RuleId, f.RuleTitle, f.Level, f.Tactics, f.Techniques);
         if (!_ruleIds.TryGetValue(ruleKey, out int rule))
         {
@@ -92,7 +95,9 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
         {
             Ticks = f.Ticks, EventId = (int)f.EventId, ProcessId = f.ProcessId, LogonId = f.LogonId, Bytes = f.Bytes,
             Offset = place.Offset, Line = place.Line, Source = Text(place.Source),
-            ProcessGuid = Guid(f.ProcessGuidKey), ParentProcessGuid = Guid(f.ParentProcessGuidKey),
+            ProcessGuid = GuidValue(f.ProcessGuidKey), ProcessGuidKind = f.ProcessGuidKey.Kind, ProcessGuidText = Text(f.ProcessGuidKey.TextPart ?? ""),
+            ParentProcessGuid = GuidValue(f.ParentProcessGuidKey), ParentProcessGuidKind = f.ParentProcessGuidKey.Kind,
+            ParentProcessGuidText = Text(f.ParentProcessGuidKey.TextPart ?? ""),
             Rule = rule, Host = Text(f.Host), Account = Text(f.Account), TargetAccount = Text(f.TargetAccount),
             SourceAddress = Text(f.SourceAddress), DestAddress = Text(f.DestAddress), DestPort = f.DestPort, Image = Text(f.Image),
             Detail = Text(f.Detail), ServiceName = Text(f.ServiceName), CloudArn = Text(f.CloudArn), LogonType = f.LogonType,
@@ -108,8 +113,10 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     /// <summary>Rows whose event is a key text (facts added without a place): their Source is the key itself.</summary>
     private readonly HashSet<int> _keyTexts = [];
 
-    /// <summary>The id of a GUID text (0: none).</summary>
-    private int Guid(GuidText g) => g.IsEmpty ? 0 : _guids.Id(g);
+    /// <summary>The 16 bytes of a GUID text that has them (kinds 1-3), else zero.</summary>
+    private static Guid GuidValue(GuidText g) => g.Kind is >= 1 and <= 3 ? g.Value : default;
+
+    private GuidText GuidOf(Guid value, byte kind, int text) => GuidText.FromParts(kind, value, text == 0 ? null : _texts[text]);
 
     private int Text(string s) => s.Length == 0 ? 0 : _texts.Id(s);
 
@@ -118,7 +125,6 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     {
         _texts.Seal();
         _ruleIds = null;
-        _guids.Seal();
     }
 
     /// <summary>Empties the store.</summary>
@@ -132,7 +138,6 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
         _keyTexts.Clear();
         _rules.Clear();
         _ruleIds = [];
-        _guids.Clear();
         _ids = null;
     }
 
@@ -147,7 +152,8 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
             {
                 Id = _ids is null ? index + 1L : _ids[index], Ticks = r.Ticks, RuleId = rule.Id, RuleTitle = rule.Title, Level = rule.Level, Tactics = rule.Tactics,
                 Techniques = rule.Techniques, Host = _texts[r.Host], EventId = r.EventId, Account = _texts[r.Account],
-                TargetAccount = _texts[r.TargetAccount], ProcessGuidKey = _guids[r.ProcessGuid], ParentProcessGuidKey = _guids[r.ParentProcessGuid],
+                TargetAccount = _texts[r.TargetAccount], ProcessGuidKey = GuidOf(r.ProcessGuid, r.ProcessGuidKind, r.ProcessGuidText),
+                ParentProcessGuidKey = GuidOf(r.ParentProcessGuid, r.ParentProcessGuidKind, r.ParentProcessGuidText),
                 ProcessId = r.ProcessId, LogonId = r.LogonId, SourceAddress = _texts[r.SourceAddress], DestAddress = _texts[r.DestAddress],
                 DestPort = r.DestPort, Bytes = r.Bytes, Image = _texts[r.Image], Detail = _texts[r.Detail], ServiceName = _texts[r.ServiceName],
                 CloudArn = _texts[r.CloudArn], LogonType = r.LogonType, Workstation = _texts[r.Workstation], TargetServer = _texts[r.TargetServer],
@@ -197,6 +203,44 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
             a = b;
         }
         return result;
+    }
+
+    private readonly record struct EventEntry(long Hash, int Index);
+
+    /// <summary>The same as <see cref="FirstOfEvent"/>, without an array per fact: calls <paramref name="join"/>(i, first)
+    /// for each fact that is not the first of its event. The (hash, index) pairs are sorted in runs of
+    /// <paramref name="runRows"/> (<see cref="ExternalSorter{T}"/>); within a run of equal hashes (in index order) rows are
+    /// read again to tell events apart exactly, as <see cref="FirstOfEvent"/> does.</summary>
+    internal void JoinEvents(Action<int, int> join, int runRows)
+    {
+        using var sorter = new ExternalSorter<EventEntry>("fact-events", (a, b) => a.Hash != b.Hash ? a.Hash.CompareTo(b.Hash) : a.Index.CompareTo(b.Index), runRows);
+        for (int i = 0; i < Count; i++)
+        {
+            var r = _rows[i];
+            sorter.Add(new EventEntry(EventHash(r.Source, r.Offset, r.Line), i));
+        }
+        var run = new List<int>();
+        var firsts = new List<int>();
+        long hash = 0;
+        void Flush()
+        {
+            if (run.Count < 2) return;
+            firsts.Clear();
+            foreach (int i in run)
+            {
+                int first = -1;
+                foreach (int f in firsts) if (SameEvent(f, i)) { first = f; break; }
+                if (first < 0) firsts.Add(i);
+                else join(i, first);
+            }
+        }
+        foreach (var e in sorter.Sorted())
+        {
+            if (run.Count > 0 && e.Hash != hash) { Flush(); run.Clear(); }
+            hash = e.Hash;
+            run.Add(e.Index);
+        }
+        Flush();
     }
 
     private static long EventHash(int source, long offset, long line)

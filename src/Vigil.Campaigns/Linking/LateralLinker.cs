@@ -22,18 +22,47 @@ public static class LateralLinker
     public static UnionFind.Key ProcKey(ProcessIndex px, int i) => UnionFind.Key.Tree(px.Root(i));
     public static UnionFind.Key SessionKey(string host, long logon) => UnionFind.Key.Session(host, logon);
 
-    public static List<Lateral> Find(ContextCollector ctx, ProcessIndex px, HostMap hosts)
+    /// <param name="onCandidates">Called once the remote logons' candidates are found, while they are still held (the
+    /// linking's widest point; VIGIL_MEMLOG diagnostics).</param>
+    public static List<Lateral> Find(ContextCollector ctx, ProcessIndex px, HostMap hosts, Action<string>? onCandidates = null) =>
+        Find(ctx, px, hosts, onCandidates, BuildLimits.Default);
+
+    /// <summary>
+    /// Memory: the remote logons' candidates are rows of a temporary file (<see cref="CandidateRow"/>, no logon record or
+    /// key lists each: a 3M-event day has ~68,000 candidates, most with no activity), the sessions' processes and the
+    /// candidates by target are sorted in runs into temporary files (<see cref="SortedRows{T}"/>); only candidates with
+    /// evidence (keys) keep their key lists in memory. Sizes from <paramref name="limits"/>.
+    /// </summary>
+    internal static List<Lateral> Find(ContextCollector ctx, ProcessIndex px, HostMap hosts, Action<string>? onCandidates, BuildLimits limits)
     {
         var links = new List<Lateral>();
-        // Sessions that ran processes: the "followed by activity" on the target.
-        var sessionProcs = new Dictionary<(string, long), List<int>>();
-        for (int i = 0; i < px.Count; i++)
+        var hostIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        var hostNames = new List<string>();
+        int HostId(string h)
         {
-            long logon = px.LogonId(i);
-            if (Names.IsSystemLogon(logon)) continue;
-            var host = px.Host(i);
-            if (!sessionProcs.TryGetValue((host, logon), out var l)) sessionProcs[(host, logon)] = l = [];
-            if (l.Count < 64) l.Add(i);
+            if (!hostIds.TryGetValue(h, out int id)) { hostIds[h] = id = hostNames.Count; hostNames.Add(h); }
+            return id;
+        }
+        // Sessions that ran processes: the "followed by activity" on the target. (host, logon, start order) rows, sorted: a
+        // session's processes are one run, in start order (the first 64 count, as a list of up to 64 per session did).
+        using var sessionProcs = new SortedRows<SessionEntry>("session-processes", limits.PageRows, limits.CachePages);
+        int sessionRuns = 0;
+        using (var sorter = new ExternalSorter<SessionEntry>("session-processes",
+                   (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Logon != b.Logon ? a.Logon.CompareTo(b.Logon) : a.Proc.CompareTo(b.Proc), limits.RunRows))
+        {
+            for (int i = 0; i < px.Count; i++)
+            {
+                long logon = px.LogonId(i);
+                if (Names.IsSystemLogon(logon)) continue;
+                sorter.Add(new SessionEntry(HostId(px.Host(i)), logon, i));
+            }
+            SessionEntry last = default;
+            foreach (var e in sorter.Sorted())
+            {
+                if (sessionProcs.Count == 0 || e.Host != last.Host || e.Logon != last.Logon) sessionRuns++;
+                sessionProcs.Add(e);
+                last = e;
+            }
         }
         var connsByHost = new Dictionary<string, List<ConnRec>>(StringComparer.Ordinal);
         foreach (var c in ctx.Connections)
@@ -47,20 +76,32 @@ public static class LateralLinker
         var explicitByHost = ctx.Logons.Where(l => l.EventId == 4648).GroupBy(l => l.Host).ToDictionary(g => g.Key, g => g.OrderBy(l => l.Ticks).ToList());
         var explicitUsed = new HashSet<LogonRec>(ReferenceEqualityComparer.Instance);
 
-        // Pass 1: every remote logon with its source-side evidence and the processes that ran in its session.
-        var candidates = new List<Candidate>();
-        foreach (var logon in ctx.Logons)
+        // Pass 1: every remote logon with its source-side evidence and the processes that ran in its session. Each becomes a
+        // row (its logon by position in the store); its keys, if any, are kept by candidate number.
+        using var candidates = new RowFile<CandidateRow>("lateral-candidates", limits.PageRows, limits.CachePages);
+        var candidateKeys = new Dictionary<int, (List<UnionFind.Key> From, List<UnionFind.Key> To)>();
+        // Non-RDP candidates by (target, time, number), for pass 2.
+        using var byTargetSorter = new ExternalSorter<TargetEntry>("lateral-targets",
+            (a, b) => a.To != b.To ? a.To.CompareTo(b.To) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Candidate.CompareTo(b.Candidate), limits.RunRows);
+        var logons = ctx.Logons;
+        for (int li = 0; li < logons.Count; li++)
         {
-            if (logon.EventId != 4624 || logon.LogonType is not (3 or 8 or 10)) continue;
+            if (logons.EventId(li) != 4624) continue;
+            var logon = logons[li];
+            if (logon.LogonType is not (3 or 8 or 10)) continue;
             var to = logon.Host;
             if (to.Length == 0) continue;
             var from = logon.Address.Length > 0 ? hosts.HostOf(logon.Address) : "";
             if (from.Length == 0 && logon.Workstation.Length > 0 && logon.Workstation != to) from = logon.Workstation;
             if (from == to || (from.Length == 0 && logon.Address.Length == 0)) continue;
             var c = new Candidate(logon, from, to) { Method = logon.LogonType == 10 ? "rdp" : "network-logon" };
-            if (sessionProcs.TryGetValue((to, logon.LogonId), out var inSession))
-                foreach (int i in inSession)
+            if (hostIds.TryGetValue(to, out int toProcHost))
+                for (int k = sessionProcs.LowerBound((toProcHost, logon.LogonId), static (e, key) => e.Host < key.toProcHost || (e.Host == key.toProcHost && e.Logon < key.LogonId)),
+                         end = Math.Min(sessionProcs.Count, k + 64); k < end; k++)
                 {
+                    var e = sessionProcs[k];
+                    if (e.Host != toProcHost || e.Logon != logon.LogonId) break;
+                    int i = e.Proc;
                     var img = Names.ImageName(px.Image(i));
                     var parentImg = Names.ImageName(px.ParentImage(i));
                     if (c.Method == "network-logon")
@@ -72,37 +113,62 @@ public static class LateralLinker
                     c.ToKeys.Add(ProcKey(px, i));
                 }
             SourceSide(c, px, hosts, connsByHost, explicitByHost, explicitUsed);
-            candidates.Add(c);
+            int number = candidates.Count;
+            if (c.FromKeys.Count > 0 || c.ToKeys.Count > 0) candidateKeys[number] = (c.FromKeys, c.ToKeys);
+            int toId = HostId(to);
+            candidates.Add(new CandidateRow
+            {
+                Ticks = logon.Ticks, Logon = li, From = HostId(from), To = toId, Method = MethodId(c.Method),
+                LogonType = (byte)logon.LogonType, HasFrom = c.FromKeys.Count > 0,
+            });
+            if (logon.LogonType != 10) byTargetSorter.Add(new TargetEntry(toId, logon.Ticks, number));
         }
+        using var byTarget = new SortedRows<TargetEntry>("lateral-targets", limits.PageRows, limits.CachePages);
+        foreach (var e in byTargetSorter.Sorted()) byTarget.Add(e);
+        onCandidates?.Invoke($"{candidates.Count:N0} remote logon candidates ({candidateKeys.Count:N0} with keys), {sessionRuns:N0} sessions with processes, " +
+            $"{explicitByHost.Values.Sum(l => l.Count):N0} explicit-credential logons, {ctx.Connections.Count:N0} connections");
 
         // Pass 2: a service installed on a host belongs to one logon: the one just before it (within a minute) whose source
         // reached out to this host, else the nearest. Other users' share logons in the same minutes do not get it.
-        var byTarget = candidates.Where(c => c.Logon.LogonType != 10).GroupBy(c => c.To).ToDictionary(g => g.Key, g => g.OrderBy(c => c.Logon.Ticks).ToList());
         foreach (var s in ctx.Services)
         {
-            if (!byTarget.TryGetValue(s.Host, out var cands)) continue;
-            Candidate? best = null;
-            foreach (var c in Range(cands, s.Ticks - 60 * Second, s.Ticks + 10 * Second, c => c.Logon.Ticks))
+            if (!hostIds.TryGetValue(s.Host, out int target)) continue;
+            long from = s.Ticks - 60 * Second, to = s.Ticks + 10 * Second;
+            int best = -1;
+            CandidateRow bestRow = default;
+            for (int k = byTarget.LowerBound((target, from), static (e, key) => e.To < key.target || (e.To == key.target && e.Ticks < key.from)); k < byTarget.Count; k++)
             {
-                long dt = s.Ticks - c.Logon.Ticks;
-                if (best is null || (c.FromKeys.Count > 0 && best.FromKeys.Count == 0)
-                    || ((c.FromKeys.Count > 0) == (best.FromKeys.Count > 0) && Math.Abs(dt) < Math.Abs(s.Ticks - best.Logon.Ticks)))
-                    best = c;
+                var e = byTarget[k];
+                if (e.To != target || e.Ticks > to) break;
+                var c = candidates[e.Candidate];
+                long dt = s.Ticks - c.Ticks;
+                if (best < 0 || (c.HasFrom && !bestRow.HasFrom)
+                    || (c.HasFrom == bestRow.HasFrom && Math.Abs(dt) < Math.Abs(s.Ticks - bestRow.Ticks)))
+                    (best, bestRow) = (e.Candidate, c);
             }
-            if (best is null) continue;
+            if (best < 0) continue;
             bool psexec = s.Name.Contains("PSEXESVC", StringComparison.OrdinalIgnoreCase) || s.ImagePath.Contains("PSEXESVC", StringComparison.OrdinalIgnoreCase);
-            if (best.Method is "network-logon" or "smb" or "remote-service") best.Method = s.IsTask ? "schtasks" : psexec ? "psexec" : "remote-service";
+            if (Methods[bestRow.Method] is "network-logon" or "smb" or "remote-service")
+            {
+                bestRow.Method = MethodId(s.IsTask ? "schtasks" : psexec ? "psexec" : "remote-service");
+                candidates.Set(best, bestRow);
+            }
             int sp = ServiceProcess(px, s.Host, s);
-            best.ToKeys.Add(sp >= 0 ? ProcKey(px, sp) : UnionFind.Key.Of(ServiceKey(s)));
+            if (!candidateKeys.TryGetValue(best, out var keys)) candidateKeys[best] = keys = ([], []);
+            keys.To.Add(sp >= 0 ? ProcKey(px, sp) : UnionFind.Key.Of(ServiceKey(s)));
         }
 
-        foreach (var c in candidates)
+        for (int k = 0; k < candidates.Count; k++)
         {
+            var c = candidates[k];
+            candidateKeys.TryGetValue(k, out var keys);
             // A logon without activity (share access, a mapped drive) is no movement.
-            if (c.ToKeys.Count == 0 && c.Logon.LogonType != 10) continue;
-            c.ToKeys.Insert(0, SessionKey(c.To, c.Logon.LogonId));
-            links.Add(new Lateral(c.From, c.To, c.Logon.Account, c.Method, c.Logon.Ticks, c.Logon.Address,
-                c.FromKeys.Distinct().ToList(), c.ToKeys.Distinct().ToList()));
+            if ((keys.To is null || keys.To.Count == 0) && c.LogonType != 10) continue;
+            var logon = logons[c.Logon];
+            var toKeys = keys.To ?? [];
+            toKeys.Insert(0, SessionKey(hostNames[c.To], logon.LogonId));
+            links.Add(new Lateral(hostNames[c.From], hostNames[c.To], logon.Account, Methods[c.Method], logon.Ticks, logon.Address,
+                (keys.From ?? []).Distinct().ToList(), toKeys.Distinct().ToList()));
         }
 
         // Explicit credentials for another host with no logon seen there (its logs are not in the input): the source side
@@ -118,6 +184,30 @@ public static class LateralLinker
                     fromKeys, []));
             }
         return links;
+    }
+
+    private readonly record struct SessionEntry(int Host, long Logon, int Proc);
+    private readonly record struct TargetEntry(int To, long Ticks, int Candidate);
+
+    /// <summary>A remote logon that may be movement, as a row: its logon's position in the store, hosts by id, method by
+    /// number (<see cref="Methods"/>).</summary>
+    private struct CandidateRow
+    {
+        public long Ticks;
+        public int Logon, From, To;
+        public byte Method, LogonType;
+        public bool HasFrom;
+    }
+
+    /// <summary>The methods a candidate can have, numbered for its row (the set is fixed: the names below and those
+    /// <see cref="MethodOfCommand"/> gives).</summary>
+    private static readonly string[] Methods = ["network-logon", "rdp", "winrm", "wmi", "schtasks", "psexec", "smb", "remote-service"];
+
+    private static byte MethodId(string method)
+    {
+        int id = Array.IndexOf(Methods, method);
+        if (id < 0) throw new InvalidOperationException($"lateral method '{method}' has no number");
+        return (byte)id;
     }
 
     private sealed class Candidate(LogonRec logon, string from, string to)

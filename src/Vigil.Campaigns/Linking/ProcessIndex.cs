@@ -9,7 +9,7 @@ namespace Vigil.Campaigns.Linking;
 /// logged twice counts once. A process's <see cref="Root"/> is the top of its tree below a shared host process
 /// (services.exe, svchost.exe, WmiPrvSE.exe, explorer.exe...): everything under one root is one actor's doing.
 /// </summary>
-public sealed class ProcessIndex
+public sealed class ProcessIndex : IDisposable
 {
     /// <summary>Host processes that start many unrelated trees: a tree stops below them.</summary>
     private static readonly HashSet<string> Hubs = new(StringComparer.OrdinalIgnoreCase)
@@ -19,34 +19,47 @@ public sealed class ProcessIndex
         "sihost.exe", "ccmexec.exe", "mmc.exe", "w3wp.exe", "sqlservr.exe",
     };
 
-    /// <summary>The processes in start order (index i is the i-th to start), read from the store as records on demand;
-    /// the builder's passes over all of them use the field accessors (<see cref="Ticks"/>, <see cref="Host"/>...) instead.</summary>
+    /// <summary>The processes in start order (index i is the i-th to start), built as records on demand; the builder's
+    /// passes over all of them use the field accessors (<see cref="Ticks"/>, <see cref="Host"/>...) instead.</summary>
     public readonly IReadOnlyList<ProcRec> Procs;
     private readonly ProcStore _store;
-    /// <summary>Store position of the i-th process to start.</summary>
-    private readonly int[] _order;
-    private readonly int[] _parent;
-    private readonly int[] _root;
-    /// <summary>Process by GUID: braced GUIDs by value (<see cref="_guids"/>, sorted, with the first process in start
-    /// order for each: 20 bytes per process instead of ~32 in a dictionary), other texts ignoring case, as one dictionary of
-    /// texts ignoring case did (see <see cref="GuidText"/>).</summary>
-    private Guid[] _guids;
-    private int[] _guidProc;
+    /// <summary>The store's rows copied in start order, each with its parent and the root of its tree, in a temporary file
+    /// (<see cref="RowFile{T}"/>): no array of store positions, parents and roots per process (12 bytes each) in memory.
+    /// Row i is the i-th process to start; its texts are the store's.</summary>
+    private readonly RowFile<IndexRow> _rows;
+
+    private struct IndexRow
+    {
+        public ProcStore.Row Row;
+        public int Parent, Root;
+    }
+    /// <summary>Process by GUID: braced GUIDs by value (<see cref="_guids"/>: (GUID, process) rows sorted by GUID, the first
+    /// process in start order for each, in a temporary file with the first GUID of each page in memory), other texts
+    /// ignoring case, as one dictionary of texts ignoring case did (see <see cref="GuidText"/>).</summary>
+    private SortedRows<GuidEntry>? _guids;
     private readonly Dictionary<GuidText, int> _byGuidText = [];
     /// <summary>Host names by id (distinct hosts only).</summary>
     private readonly Dictionary<string, int> _hostIds = new(StringComparer.Ordinal);
     /// <summary>Processes with a pid, sorted by (host id, pid, start order): the processes of one (host, pid) are one run,
-    /// earliest first. 16 bytes per process instead of a dictionary entry and a chain link (~40).</summary>
-    private PidEntry[] _pids;
-    /// <summary>Per host id, its processes in time order: <see cref="_hostProcs"/>[<see cref="_hostStart"/>[h]..[h + 1]).
-    /// 4 bytes per process, no list per host.</summary>
-    private int[] _hostProcs;
-    private int[] _hostStart;
+    /// earliest first. In a temporary file like <see cref="_guids"/>.</summary>
+    private SortedRows<PidEntry>? _pids;
+    /// <summary>Processes by (host id, start order) with their start time: a host's processes are one run in time order.
+    /// In a temporary file like <see cref="_guids"/>.</summary>
+    private SortedRows<HostEntry>? _hostProcs;
 
+    private readonly record struct GuidEntry(Guid Value, int Proc);
     private readonly record struct PidEntry(long Pid, int Host, int Proc);
+    private readonly record struct HostEntry(long Ticks, int Host, int Proc);
+    private readonly record struct StartEntry(long Ticks, int Position);
 
-    public ProcessIndex(IReadOnlyList<ProcRec> all)
+    public ProcessIndex(IReadOnlyList<ProcRec> all) : this(all, BuildLimits.Default) { }
+
+    /// <summary>An index whose lookup tables are sorted in runs of <see cref="BuildLimits.RunRows"/> rows and read through
+    /// <see cref="BuildLimits.CachePages"/> pages of <see cref="BuildLimits.PageRows"/> rows (tests force tiny ones so that
+    /// the runs are merged and the pages read back).</summary>
+    internal ProcessIndex(IReadOnlyList<ProcRec> all, BuildLimits limits)
     {
+        int runRows = limits.RunRows, pageRows = limits.PageRows, cachePages = limits.CachePages;
         if (all is ProcStore store) _store = store;
         else
         {
@@ -56,96 +69,113 @@ public sealed class ProcessIndex
         var s = _store;
         var sysmonHosts = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i)) sysmonHosts.Add(s.Host(i));
-        // Start order, stable (equal times keep the store's order); sized once: a long day has ~500,000 processes, and
-        // growing by doubling left up to half of each table unused.
-        var kept = new List<int>(s.Count);
-        for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i) || !sysmonHosts.Contains(s.Host(i))) kept.Add(i);
-        var ticks = kept.Select(s.Ticks).ToArray();
-        _order = kept.ToArray();
-        kept = null;
-        Array.Sort(ticks, _order, Comparer<long>.Default);
-        StableTies(ticks, _order);
-        ticks = null;
+        // Start order, stable (equal times keep the store's order: the position is the second key), sorted in runs of a
+        // fixed size; the order itself is kept (4 bytes per process).
+        // The rows are copied in start order (as they come out of the sort) into the index's own file, and the lookups'
+        // rows go to their sorts in the same pass.
+        _rows = new RowFile<IndexRow>("process-index", pageRows, Math.Min(cachePages, 256));
         Procs = new View(this);
-        int n = _order.Length;
-        // One pass in start order: GUIDs, (host, pid) and hosts, each into a flat array sorted afterwards.
-        var guids = new List<(Guid Value, int Proc)>(n);
-        var pids = new PidEntry[n];
-        int pidCount = 0;
-        var hostOf = new int[n];
+        using var guids = new ExternalSorter<GuidEntry>("process-guids", (a, b) => a.Value != b.Value ? a.Value.CompareTo(b.Value) : a.Proc.CompareTo(b.Proc), runRows);
+        using var pids = new ExternalSorter<PidEntry>("process-pids",
+            (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Pid != b.Pid ? a.Pid.CompareTo(b.Pid) : a.Proc.CompareTo(b.Proc), runRows);
+        using var hosts = new ExternalSorter<HostEntry>("process-hosts", (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Proc.CompareTo(b.Proc), runRows);
+        using (var starts = new ExternalSorter<StartEntry>("process-starts", (a, b) => a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Position.CompareTo(b.Position), runRows))
+        {
+            for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i) || !sysmonHosts.Contains(s.Host(i))) starts.Add(new StartEntry(s.Ticks(i), i));
+            foreach (var e in starts.Sorted())
+            {
+                int i = _rows.Count;
+                var row = s.RawRow(e.Position);
+                _rows.Add(new IndexRow { Row = row, Parent = -1, Root = -2 });
+                var guid = s.GuidKeyOf(row);
+                if (guid.IsGuid) guids.Add(new GuidEntry(guid.Value, i));
+                else if (!guid.IsEmpty) _byGuidText.TryAdd(guid, i);
+                var host = s.TextOf(row.Host);
+                if (!_hostIds.TryGetValue(host, out int h)) _hostIds[host] = h = _hostIds.Count;
+                hosts.Add(new HostEntry(row.Ticks, h, i));
+                if (row.Pid >= 0) pids.Add(new PidEntry(row.Pid, h, i));
+            }
+        }
+        int n = _rows.Count;
+        // GUIDs by value, then start order; the first of each value is the one a lookup gives (as TryAdd in start order kept
+        // the first).
+        _guids = new SortedRows<GuidEntry>("process-guid-index", pageRows, cachePages);
+        bool any = false;
+        Guid last = default;
+        foreach (var e in guids.Sorted())
+        {
+            if (any && e.Value == last) continue;
+            _guids.Add(e);
+            any = true;
+            last = e.Value;
+        }
+        _pids = new SortedRows<PidEntry>("process-pid-index", pageRows, cachePages);
+        foreach (var e in pids.Sorted()) _pids.Add(e);
+        // By host, in start order within each host (the start order is by time, so each host's run is by time too).
+        _hostProcs = new SortedRows<HostEntry>("process-host-index", pageRows, cachePages);
+        foreach (var e in hosts.Sorted()) _hostProcs.Add(e);
+        // Parents and roots: computed in two arrays (8 bytes per process while the index is built), then written into the
+        // rows, one sequential pass.
+        var parent = new int[n];
         for (int i = 0; i < n; i++)
         {
-            int at = _order[i];
-            var guid = s.GuidKey(at);
-            if (guid.IsGuid) guids.Add((guid.Value, i));
-            else if (!guid.IsEmpty) _byGuidText.TryAdd(guid, i);
-            var host = s.Host(at);
-            if (!_hostIds.TryGetValue(host, out int h)) _hostIds[host] = h = _hostIds.Count;
-            hostOf[i] = h;
-            long pid = s.Pid(at);
-            if (pid >= 0) pids[pidCount++] = new PidEntry(pid, h, i);
+            var row = _rows[i].Row;
+            var parentGuid = s.ParentGuidKeyOf(row);
+            parent[i] = ByGuid(parentGuid) is int g and >= 0 && g != i ? g
+                : parentGuid.IsEmpty && row.ParentPid >= 0 ? ByPid(s.TextOf(row.Host), row.ParentPid, row.Ticks, exclude: i) : -1;
         }
-        // GUIDs sorted by value, then start order; the first of each value is the one a lookup gives (as TryAdd in start
-        // order kept the first).
-        var guidArray = guids.ToArray();
-        guids = null;
-        Array.Sort(guidArray, (a, b) => a.Value != b.Value ? a.Value.CompareTo(b.Value) : a.Proc.CompareTo(b.Proc));
-        int distinct = 0;
-        for (int k = 0; k < guidArray.Length; k++)
-            if (k == 0 || guidArray[k].Value != guidArray[k - 1].Value) guidArray[distinct++] = guidArray[k];
-        _guids = new Guid[distinct];
-        _guidProc = new int[distinct];
-        for (int k = 0; k < distinct; k++) (_guids[k], _guidProc[k]) = guidArray[k];
-        guidArray = null;
-        Array.Resize(ref pids, pidCount);
-        Array.Sort(pids, (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Pid != b.Pid ? a.Pid.CompareTo(b.Pid) : a.Proc.CompareTo(b.Proc));
-        _pids = pids;
-        // Processes by host: a counting sort keeps start order within each host.
-        _hostStart = new int[_hostIds.Count + 1];
-        foreach (int h in hostOf) _hostStart[h + 1]++;
-        for (int h = 0; h < _hostIds.Count; h++) _hostStart[h + 1] += _hostStart[h];
-        _hostProcs = new int[n];
-        var next = _hostStart[.._hostIds.Count];
-        for (int i = 0; i < n; i++) _hostProcs[next[hostOf[i]]++] = i;
-        hostOf = null;
-        _parent = new int[n];
+        var root = new int[n];
+        Array.Fill(root, -2);
+        var path = new List<int>();
         for (int i = 0; i < n; i++)
         {
-            int at = _order[i];
-            var parentGuid = s.ParentGuidKey(at);
-            long parentPid = s.ParentPid(at);
-            _parent[i] = ByGuid(parentGuid) is int g and >= 0 && g != i ? g
-                : parentGuid.IsEmpty && parentPid >= 0 ? ByPid(s.Host(at), parentPid, s.Ticks(at), exclude: i) : -1;
+            if (root[i] != -2) continue;
+            // Iterative walk with a step limit: pid reuse can make 4688 parent chains loop.
+            path.Clear();
+            int cur = i;
+            while (true)
+            {
+                if (root[cur] != -2) { cur = root[cur]; break; }
+                path.Add(cur);
+                int par = parent[cur];
+                if (par < 0 || Hubs.Contains(Names.ImageName(Image(par))) || path.Count > 64 || path.Contains(par)) break;
+                cur = par;
+            }
+            foreach (int p in path) root[p] = cur;
         }
-        _root = new int[n];
-        Array.Fill(_root, -2);
-        for (int i = 0; i < n; i++) Root(i);
+        for (int i = 0; i < n; i++)
+        {
+            var row = _rows[i];
+            row.Parent = parent[i];
+            row.Root = root[i];
+            _rows.Set(i, row);
+        }
     }
 
-    /// <summary>Array.Sort is not stable: within each run of equal times, put the store positions back in ascending order
-    /// (what a stable sort of the store's order gives).</summary>
-    private static void StableTies(long[] ticks, int[] order)
+    /// <summary>Closes the index's files (the lookups' and the rows').</summary>
+    public void Dispose()
     {
-        for (int a = 0; a < ticks.Length;)
-        {
-            int b = a + 1;
-            while (b < ticks.Length && ticks[b] == ticks[a]) b++;
-            if (b - a > 1) Array.Sort(order, a, b - a);
-            a = b;
-        }
+        ReleaseLookups();
+        _rows.Dispose();
     }
+
+    /// <summary>Page reads of the lookup files so far (VIGIL_MEMLOG diagnostics; tests).</summary>
+    public long LookupPageReads => (_guids?.PageReads ?? 0) + (_pids?.PageReads ?? 0) + (_hostProcs?.PageReads ?? 0);
+
+    /// <summary>Lookup rows written to the files (tests: the lookups really went through them).</summary>
+    internal int LookupRowsSpilled => (_guids?.Spilled ?? 0) + (_pids?.Spilled ?? 0) + (_hostProcs?.Spilled ?? 0);
 
     private bool _released;
 
-    /// <summary>Frees the lookup tables (by GUID, by pid, by host: ~40 bytes per process) once the builder has linked
-    /// everything; <see cref="Procs"/> and the field accessors keep working, lookups throw.</summary>
+    /// <summary>Frees the lookup tables (by GUID, by pid, by host: their files and page caches) once the builder has
+    /// linked everything; <see cref="Procs"/> and the field accessors keep working, lookups throw.</summary>
     public void ReleaseLookups()
     {
         _released = true;
-        _guids = []; _guidProc = [];
+        _guids?.Dispose(); _guids = null;
         _byGuidText.Clear(); _byGuidText.TrimExcess();
-        _pids = [];
-        _hostProcs = []; _hostStart = [];
+        _pids?.Dispose(); _pids = null;
+        _hostProcs?.Dispose(); _hostProcs = null;
         _hostIds.Clear(); _hostIds.TrimExcess();
     }
 
@@ -154,43 +184,29 @@ public sealed class ProcessIndex
         if (_released) throw new InvalidOperationException("the process index's lookups were released (ReleaseLookups)");
     }
 
-    public long Ticks(int i) => _store.Ticks(_order[i]);
-    public string Host(int i) => _store.Host(_order[i]);
-    public long LogonId(int i) => _store.LogonId(_order[i]);
-    public string Image(int i) => _store.Image(_order[i]);
-    public string ParentImage(int i) => _store.ParentImage(_order[i]);
-    public string CommandLine(int i) => _store.CommandLine(_order[i]);
-    public GuidText GuidKey(int i) => _store.GuidKey(_order[i]);
+    public long Ticks(int i) => _rows[i].Row.Ticks;
+    public string Host(int i) => _store.TextOf(_rows[i].Row.Host);
+    public long LogonId(int i) => _rows[i].Row.LogonId;
+    public string Image(int i) => _store.TextOf(_rows[i].Row.Image);
+    public string ParentImage(int i) => _store.TextOf(_rows[i].Row.ParentImage);
+    public string CommandLine(int i) => _store.TextOf(_rows[i].Row.CommandLine);
+    public GuidText GuidKey(int i) => _store.GuidKeyOf(_rows[i].Row);
+    /// <summary>Page reads of the index's rows so far (VIGIL_MEMLOG diagnostics).</summary>
+    public long RowPageReads => _rows.PageReads;
 
     private sealed class View(ProcessIndex px) : IReadOnlyList<ProcRec>
     {
-        public ProcRec this[int index] => px._store[px._order[index]];
-        public int Count => px._order.Length;
+        public ProcRec this[int index] => px._store.RecordOf(px._rows[index].Row);
+        public int Count => px._rows.Count;
         public IEnumerator<ProcRec> GetEnumerator() { for (int i = 0; i < Count; i++) yield return this[i]; }
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    public int Count => _order.Length;
-    public int Parent(int i) => _parent[i];
+    public int Count => _rows.Count;
+    public int Parent(int i) => _rows[i].Parent;
 
     /// <summary>The top of the tree <paramref name="i"/> belongs to (below any hub process).</summary>
-    public int Root(int i)
-    {
-        if (_root[i] != -2) return _root[i];
-        // Iterative walk with a step limit: pid reuse can make 4688 parent chains loop.
-        var path = new List<int>();
-        int cur = i;
-        while (true)
-        {
-            if (_root[cur] != -2) { cur = _root[cur]; break; }
-            path.Add(cur);
-            int par = _parent[cur];
-            if (par < 0 || Hubs.Contains(Names.ImageName(Image(par))) || path.Count > 64 || path.Contains(par)) break;
-            cur = par;
-        }
-        foreach (int p in path) _root[p] = cur;
-        return cur;
-    }
+    public int Root(int i) => _rows[i].Root;
 
     public int ByGuid(string guid) => guid.Length > 0 ? ByGuid(new GuidText(guid)) : -1;
 
@@ -199,8 +215,9 @@ public sealed class ProcessIndex
         CheckLookups();
         if (guid.IsGuid)
         {
-            int k = Array.BinarySearch(_guids, guid.Value);
-            return k >= 0 ? _guidProc[k] : -1;
+            var rows = _guids!;
+            int k = rows.LowerBound(guid.Value, static (e, v) => e.Value.CompareTo(v) < 0);
+            return k < rows.Count && rows[k] is { } e && e.Value == guid.Value ? e.Proc : -1;
         }
         return !guid.IsEmpty && _byGuidText.TryGetValue(guid, out int j) ? j : -1;
     }
@@ -211,18 +228,15 @@ public sealed class ProcessIndex
         CheckLookups();
         if (pid < 0 || !_hostIds.TryGetValue(host, out int h)) return -1;
         // The first entry of the (host, pid) run.
-        int lo = 0, hi = _pids.Length;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            var e = _pids[mid];
-            if (e.Host < h || (e.Host == h && e.Pid < pid)) lo = mid + 1; else hi = mid;
-        }
+        var rows = _pids!;
+        int lo = rows.LowerBound((h, pid), static (e, key) => e.Host < key.h || (e.Host == key.h && e.Pid < key.pid));
         int best = -1;
         long limit = ticks + TimeSpan.TicksPerSecond * 2;
-        for (int k = lo; k < _pids.Length && _pids[k].Host == h && _pids[k].Pid == pid; k++)
+        for (int k = lo; k < rows.Count; k++)
         {
-            int i = _pids[k].Proc;
+            var e = rows[k];
+            if (e.Host != h || e.Pid != pid) break;
+            int i = e.Proc;
             if (i == exclude) continue;
             if (Ticks(i) <= limit) best = i; else break;
         }
@@ -234,9 +248,13 @@ public sealed class ProcessIndex
     {
         CheckLookups();
         if (!_hostIds.TryGetValue(host, out int h)) yield break;
-        int lo = _hostStart[h], end = _hostStart[h + 1], hi = end;
-        while (lo < hi) { int mid = (lo + hi) >>> 1; if (Ticks(_hostProcs[mid]) < from) lo = mid + 1; else hi = mid; }
-        for (int k = lo; k < end && Ticks(_hostProcs[k]) <= to; k++) yield return _hostProcs[k];
+        var rows = _hostProcs!;
+        for (int k = rows.LowerBound((h, from), static (e, key) => e.Host < key.h || (e.Host == key.h && e.Ticks < key.from)); k < rows.Count; k++)
+        {
+            var e = rows[k];
+            if (e.Host != h || e.Ticks > to) yield break;
+            yield return e.Proc;
+        }
     }
 
     public static bool IsHub(string image) => Hubs.Contains(Names.ImageName(image));

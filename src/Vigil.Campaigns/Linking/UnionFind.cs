@@ -42,6 +42,14 @@ public sealed class UnionFind
         return id;
     }
 
+    /// <summary>Room for <paramref name="nodes"/> nodes in all (the node tables grow to exactly that if smaller).</summary>
+    public void EnsureCapacity(int nodes)
+    {
+        if (nodes <= _parent.Length) return;
+        Array.Resize(ref _parent, nodes);
+        Array.Resize(ref _rank, nodes);
+    }
+
     /// <summary>A new node without a key (the builder numbers detections 0..n-1 this way: no key string per detection).</summary>
     public int Add() => NewNode();
 

@@ -36,7 +36,7 @@ public static class HuntCampaigns
         Collect();
         var campaigns = collector.Build((phase, detail) =>
         {
-            if (phase is not BuildPhase.Assembled) Collect();
+            if (phase is not (BuildPhase.Assembled or BuildPhase.Linking or BuildPhase.Grouping)) Collect();
             MemoryLog(detail);
         });
         Collect();
@@ -55,7 +55,7 @@ public static class HuntCampaigns
         if (Environment.GetEnvironmentVariable("VIGIL_MEMLOG") is not { Length: > 0 }) return;
         long live = GC.GetTotalMemory(forceFullCollection: Environment.GetEnvironmentVariable("VIGIL_MEMLOG") != "2");
         using var self = System.Diagnostics.Process.GetCurrentProcess();
-        Console.Error.WriteLine($"vigil-mem: {phase}: live heap {live / (1024 * 1024)} MB, working set {self.WorkingSet64 / (1024 * 1024)} MB, peak {self.PeakWorkingSet64 / (1024 * 1024)} MB");
+        Console.Error.WriteLine($"vigil-mem: {phase}: live heap {live / (1024 * 1024)} MB, working set {self.WorkingSet64 / (1024 * 1024)} MB, peak {self.PeakWorkingSet64 / (1024 * 1024)} MB, user CPU {self.UserProcessorTime.TotalSeconds:F2} s, system CPU {self.PrivilegedProcessorTime.TotalSeconds:F2} s");
     }
 
     public static IReadOnlyList<Campaign> WriteDetections(string format, CampaignCollector collector, IEnumerable<Detection> detections,

@@ -150,7 +150,9 @@ public sealed class CompactStorageTests
         renumbered.Add(odd);
         Assert.Equal([objects[0].Id, 1000L], renumbered.Select(f => f.Id));
         Assert.Equal(odd.EventKey, renumbered[1].EventKey);
-        Assert.True(FactStore.RowBytes <= 120, $"a fact row is {FactStore.RowBytes} bytes");
+        // The row holds its two process GUIDs (16 bytes each, a kind and a text id) instead of ids into a table of distinct
+        // GUIDs that grew with the input (issue 4, fourth round): 168 bytes in the file, nothing per GUID in memory.
+        Assert.True(FactStore.RowBytes <= 168, $"a fact row is {FactStore.RowBytes} bytes");
 
         var fromList = Json(CampaignBuilder.Build(objects, collector.Context));
         var fromStore = Json(CampaignBuilder.Build(store, collector.Context));

@@ -1,0 +1,161 @@
+using System.Runtime.InteropServices;
+
+namespace Vigil.Campaigns.Entities;
+
+/// <summary>
+/// Sorts fixed-size, reference-free rows in memory of a fixed size, whatever their number: rows are collected into a
+/// buffer of at most <see cref="RunRows"/> rows; each full buffer is sorted and written to a temporary file as a run; the
+/// sorted sequence is the merge of the runs, each read through a block of <see cref="BlockRows"/> rows. A sort that never
+/// fills the buffer stays in memory (no file).
+/// <para>
+/// The comparison must be a total order over the rows that are added (no two rows compare equal unless they are equal):
+/// then the result is the same whatever the run size (the builder's rows carry their own index as the last key). The
+/// order of rows that compare equal but differ is not defined: each run is sorted by <see cref="Array.Sort{T}(T[], int, int, IComparer{T})"/>,
+/// which is not stable (the merge takes equal rows of different runs in run order, which does not make up for it).
+/// </para>
+/// <para>
+/// Memory: the buffer (grown as rows come, up to <see cref="RunRows"/>) while rows are added; while merging, one block per
+/// run (runs = rows / RunRows: a 6M-event day's ~1M processes make 16 runs of 64K rows). The file is unlinked at creation on
+/// Unix and deleted on close on Windows. A read that comes up short is an <see cref="InvalidDataException"/> naming the file
+/// and the offset. Not thread-safe.
+/// </para>
+/// </summary>
+internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
+{
+    public const int DefaultRunRows = 1 << 16;
+    public const int DefaultBlockRows = 1 << 10;
+
+    public int RunRows { get; }
+    public int BlockRows { get; }
+    public static int RowBytes => System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+
+    private readonly string _name;
+    private readonly string _path;
+    private readonly IComparer<T> _comparer;
+    private T[] _buffer;
+    private int _buffered;
+    private FileStream? _file;
+    /// <summary>Runs written: first row and row count each (the file holds them one after another).</summary>
+    private readonly List<(long Start, int Count)> _runs = [];
+    private long _written;
+    private bool _sorting;
+
+    /// <summary>Rows added.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Runs written to the file so far (0: everything is still in memory).</summary>
+    public int Runs => _runs.Count;
+
+    public ExternalSorter(string name, Comparison<T> comparison, int runRows = DefaultRunRows, int blockRows = DefaultBlockRows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(runRows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockRows, 1);
+        _name = name;
+        _comparer = Comparer<T>.Create(comparison);
+        RunRows = runRows;
+        BlockRows = blockRows;
+        _buffer = new T[Math.Min(runRows, 1024)];
+        _path = Path.Combine(Path.GetTempPath(), $"vigil-sort-{name}-{Guid.NewGuid():N}.bin");
+    }
+
+    public void Add(in T row)
+    {
+        if (_sorting) throw new InvalidOperationException($"{_name}: rows added after the sort began");
+        if (_buffered == _buffer.Length)
+        {
+            if (_buffer.Length < RunRows) Array.Resize(ref _buffer, (int)Math.Min(RunRows, _buffer.Length * 2L));
+            else SpillRun();
+        }
+        _buffer[_buffered++] = row;
+        Count++;
+    }
+
+    private FileStream File()
+    {
+        if (_file is not null) return _file;
+        _file = new FileStream(_path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1, FileOptions.DeleteOnClose);
+        // Unix: unlink it now; the open handle keeps the data (Windows deletes it on close through DeleteOnClose).
+        if (!OperatingSystem.IsWindows()) try { System.IO.File.Delete(_path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        return _file;
+    }
+
+    private void SpillRun()
+    {
+        Array.Sort(_buffer, 0, _buffered, _comparer);
+        RandomAccess.Write(File().SafeFileHandle, MemoryMarshal.AsBytes(_buffer.AsSpan(0, _buffered)), _written * RowBytes);
+        _runs.Add((_written, _buffered));
+        _written += _buffered;
+        _buffered = 0;
+    }
+
+    /// <summary>The rows in order. Enumerate once; no rows can be added after it begins.</summary>
+    public IEnumerable<T> Sorted()
+    {
+        if (_sorting) throw new InvalidOperationException($"{_name}: sorted twice");
+        _sorting = true;
+        if (_runs.Count == 0)
+        {
+            Array.Sort(_buffer, 0, _buffered, _comparer);
+            for (int i = 0; i < _buffered; i++) yield return _buffer[i];
+            _buffer = [];
+            yield break;
+        }
+        if (_buffered > 0) SpillRun();
+        _buffer = [];
+        int k = _runs.Count;
+        var blocks = new T[k][];
+        var at = new int[k];      // next row in the block
+        var filled = new int[k];  // rows in the block
+        var next = new long[k];   // next row of the run to read into the block
+        var heap = new PriorityQueue<int, (T Row, int Run)>(Comparer<(T Row, int Run)>.Create((a, b) =>
+            _comparer.Compare(a.Row, b.Row) is int c and not 0 ? c : a.Run.CompareTo(b.Run)));
+        for (int r = 0; r < k; r++)
+        {
+            blocks[r] = new T[Math.Min(BlockRows, _runs[r].Count)];
+            next[r] = _runs[r].Start;
+            if (Fill(r, blocks, filled, next)) heap.Enqueue(r, (blocks[r][0], r));
+        }
+        while (heap.TryDequeue(out int r, out var top))
+        {
+            yield return top.Row;
+            if (++at[r] == filled[r])
+            {
+                at[r] = 0;
+                if (!Fill(r, blocks, filled, next)) continue;
+            }
+            heap.Enqueue(r, (blocks[r][at[r]], r));
+        }
+    }
+
+    /// <summary>Reads run r's next block; false when the run is done.</summary>
+    private bool Fill(int r, T[][] blocks, int[] filled, long[] next)
+    {
+        long end = _runs[r].Start + _runs[r].Count;
+        int rows = (int)Math.Min(blocks[r].Length, end - next[r]);
+        filled[r] = rows;
+        if (rows <= 0) return false;
+        var bytes = MemoryMarshal.AsBytes(blocks[r].AsSpan(0, rows));
+        long offset = next[r] * RowBytes;
+        int read = 0;
+        while (read < bytes.Length)
+        {
+            int n = RandomAccess.Read(File().SafeFileHandle, bytes[read..], offset + read);
+            if (n <= 0)
+                throw new InvalidDataException($"{_path} (temporary {_name} sort runs): short read at offset {offset + read}: " +
+                    $"{read} of {bytes.Length} bytes of run {r} (rows {next[r]}..{next[r] + rows - 1})");
+            read += n;
+        }
+        next[r] += rows;
+        return true;
+    }
+
+    /// <summary>Tests: cuts the run file to <paramref name="bytes"/>, so the merge's next read past it comes up short.</summary>
+    internal void TruncateFileForTest(long bytes) => File().SetLength(bytes);
+
+    public void Dispose()
+    {
+        _file?.Dispose();
+        _file = null;
+        _buffer = [];
+    }
+}

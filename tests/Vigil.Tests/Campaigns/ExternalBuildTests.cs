@@ -1,0 +1,321 @@
+using Vigil.Campaigns;
+using Vigil.Campaigns.Entities;
+using Vigil.Campaigns.Linking;
+using Vigil.Campaigns.Output;
+using Vigil.Diagnostics;
+using Vigil.Engine.Hunting;
+using Vigil.Readers;
+using Vigil.Rules;
+
+namespace Vigil.Tests.Campaigns;
+
+/// <summary>
+/// The campaign build's structures sorted in runs of a fixed size and looked up in temporary files (issue 4, fourth round):
+/// <see cref="ExternalSorter{T}"/>, <see cref="SortedRows{T}"/> and the process index's lookups over them. Tiny runs and
+/// pages (a few rows) force every sort through merged runs and every lookup through page reads; the results on real
+/// recordings (OTRF Security Datasets in ../shared) must equal those of the same structures held in memory.
+/// </summary>
+public sealed class ExternalBuildTests
+{
+    private static readonly string[] Recordings = Directory.GetFiles(Path.Combine(TestPaths.Shared, "data", "json", "otrf"), "windows__*.json")
+        .Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>Tiny: every sort of more than 5 rows is merged from runs, every lookup page holds 3 rows and 2 are cached.</summary>
+    internal static readonly BuildLimits Tiny = new(RunRows: 5, PageRows: 3, CachePages: 2);
+    /// <summary>Larger than any test input: nothing sorted in runs, nothing read back.</summary>
+    internal static readonly BuildLimits InMemory = new(RunRows: 10_000_000, PageRows: 10_000_000, CachePages: 1);
+
+    private readonly record struct Item(int Key, int Index);
+
+    private static int Compare(Item a, Item b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.Index.CompareTo(b.Index);
+
+    [Fact]
+    public void External_sort_in_tiny_runs_equals_a_sort_in_memory()
+    {
+        var random = new Random(11);
+        // Many equal keys (the index breaks ties), a run size that does not divide the count, blocks smaller than a run.
+        var items = Enumerable.Range(0, 1003).Select(i => new Item(random.Next(50), i)).ToArray();
+        var expected = items.ToArray();
+        Array.Sort(expected, Compare);
+
+        using var external = new ExternalSorter<Item>("test", Compare, runRows: 7, blockRows: 3);
+        foreach (var x in items) external.Add(x);
+        var merged = external.Sorted().ToList();
+        Assert.Equal(144, external.Runs); // 1003 rows in runs of 7: 143 full runs and one of 2
+        Assert.Equal(expected, merged);
+
+        using var inMemory = new ExternalSorter<Item>("test", Compare);
+        foreach (var x in items) inMemory.Add(x);
+        Assert.Equal(expected, inMemory.Sorted().ToList());
+        Assert.Equal(0, inMemory.Runs);
+
+        // Equal rows (the same row added twice) are both kept.
+        using var twice = new ExternalSorter<Item>("test", Compare, runRows: 3, blockRows: 2);
+        foreach (var x in items.Take(10).Concat(items.Take(10))) twice.Add(x);
+        Assert.Equal(items.Take(10).Concat(items.Take(10)).Order(Comparer<Item>.Create(Compare)).ToList(), twice.Sorted().ToList());
+
+        using var empty = new ExternalSorter<Item>("test", Compare, runRows: 2);
+        Assert.Empty(empty.Sorted());
+    }
+
+    [Fact]
+    public void Short_read_of_a_sort_run_is_an_error_naming_the_file_and_offset()
+    {
+        using var sorter = new ExternalSorter<Item>("test", Compare, runRows: 4, blockRows: 2);
+        for (int i = 0; i < 20; i++) sorter.Add(new Item(20 - i, i));
+        sorter.Add(new Item(0, 99)); // a sixth run, still in memory: written when the sort begins
+        var rowBytes = ExternalSorter<Item>.RowBytes;
+        using var merged = sorter.Sorted().GetEnumerator();
+        Assert.True(merged.MoveNext()); // every run written, the first block of each read
+        Assert.Equal(new Item(0, 99), merged.Current);
+        // Keys descend as added: run 4 (rows 16-19, the smallest keys) needs its second block (rows 18-19) first; the file
+        // now ends after row 18, in the middle of that block.
+        sorter.TruncateFileForTest(rowBytes * 19);
+        var error = Assert.Throws<InvalidDataException>(() => { while (merged.MoveNext()) { } });
+        Assert.True(error.Message.Contains("vigil-sort-test-"), error.Message);
+        Assert.True(error.Message.Contains($"short read at offset {rowBytes * 19}: {rowBytes} of {2 * rowBytes} bytes"), error.Message);
+        Assert.Contains("run 4 (rows 18..19)", error.Message);
+    }
+
+    [Fact]
+    public void Sorted_rows_find_the_first_row_not_below_a_key_through_tiny_pages()
+    {
+        var random = new Random(3);
+        var keys = Enumerable.Range(0, 500).Select(_ => random.Next(300)).Order().ToArray();
+        using var rows = new SortedRows<Item>("test", pageRows: 3, cachePages: 2);
+        for (int i = 0; i < keys.Length; i++) rows.Add(new Item(keys[i], i));
+        Assert.True(rows.Spilled >= 498);
+        // Keys in random order: the 2 cached pages rarely hold the next one.
+        foreach (int key in Enumerable.Range(-1, 303).OrderBy(_ => random.Next()))
+        {
+            int expected = Array.FindIndex(keys, k => k >= key);
+            if (expected < 0) expected = keys.Length;
+            Assert.Equal(expected, rows.LowerBound(key, static (e, k) => e.Key < k));
+        }
+        Assert.True(rows.PageReads > 200, $"only {rows.PageReads} page reads");
+    }
+
+    /// <summary>The process index over the OTRF Windows recordings with its lookups sorted in 5-row runs and read through
+    /// 3-row pages (2 cached), against the same index with everything in memory: the same trees, and the same answer to
+    /// every lookup the build makes (each detection's GUID and pid, each process's parent, host windows around each process);
+    /// then the whole build both ways: the same campaigns.</summary>
+    [Fact]
+    public void Process_lookups_from_sorted_files_equal_lookups_in_memory_on_real_recordings()
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var collector = Hunt(set, new CampaignCollector());
+        var procs = collector.Context.Processes;
+        Assert.True(procs.Count > 100, $"only {procs.Count} processes");
+
+        var tiny = new ProcessIndex(procs, Tiny);
+        var memory = new ProcessIndex(procs, InMemory);
+        Assert.True(tiny.LookupRowsSpilled > 3 * procs.Count / 2, $"only {tiny.LookupRowsSpilled} lookup rows in the files");
+        Assert.Equal(0, memory.LookupRowsSpilled);
+        Assert.True(tiny.LookupPageReads > 10, $"only {tiny.LookupPageReads} lookup pages read back while the trees were made");
+        Assert.Equal(memory.Count, tiny.Count);
+        int withParent = 0;
+        for (int i = 0; i < tiny.Count; i++)
+        {
+            Assert.Equal(memory.Procs[i], tiny.Procs[i]);
+            Assert.Equal(memory.Parent(i), tiny.Parent(i));
+            Assert.Equal(memory.Root(i), tiny.Root(i));
+            if (tiny.Parent(i) >= 0) withParent++;
+            Assert.Equal(memory.ByGuid(tiny.GuidKey(i)), tiny.ByGuid(tiny.GuidKey(i)));
+            var host = tiny.Host(i);
+            long t = tiny.Ticks(i);
+            Assert.Equal(memory.Window(host, t - TimeSpan.TicksPerMinute, t + TimeSpan.TicksPerSecond * 30),
+                tiny.Window(host, t - TimeSpan.TicksPerMinute, t + TimeSpan.TicksPerSecond * 30));
+            long pid = tiny.Procs[i].Pid;
+            Assert.Equal(memory.ByPid(host, pid, t), tiny.ByPid(host, pid, t));
+        }
+        Assert.True(withParent > tiny.Count / 3, $"only {withParent} of {tiny.Count} processes have a parent");
+        int found = 0;
+        foreach (var f in collector.Facts)
+        {
+            int g = tiny.ByGuid(f.ProcessGuidKey);
+            Assert.Equal(memory.ByGuid(f.ProcessGuidKey), g);
+            if (g >= 0) found++;
+            Assert.Equal(memory.ByPid(f.Host, f.ProcessId, f.Ticks), tiny.ByPid(f.Host, f.ProcessId, f.Ticks));
+        }
+        Assert.True(found > 100, $"only {found} detections found their process by GUID");
+        Assert.True(tiny.LookupPageReads > procs.Count, $"only {tiny.LookupPageReads} lookup pages read back");
+        Assert.Equal(-1, tiny.ByGuid("{00000000-0000-0000-0000-000000000001}"));
+        tiny.ReleaseLookups();
+        Assert.Throws<InvalidOperationException>(() => tiny.ByGuid("{00000000-0000-0000-0000-000000000001}"));
+
+        var a = Json(CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, Tiny));
+        var b = Json(CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, InMemory));
+        Assert.Contains("\"links\"", a);
+        Assert.Equal(b, a);
+    }
+
+    /// <summary>The lateral linker with its candidates, sessions and targets in 5-row runs and 3-row pages (2 cached) against
+    /// the same with everything in memory: the same links, keys and all. The OTRF recordings have one movement; a simulated
+    /// day (PsExec, WMI and RDP movement, services, many network logons) has dozens.</summary>
+    [Theory]
+    [InlineData("otrf")]
+    [InlineData("simulated")]
+    public void Lateral_links_from_sorted_files_equal_links_in_memory(string input)
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        string[] inputs = Recordings;
+        if (input == "simulated")
+        {
+            var dir = Vigil.Tests.Cli.CliRunner.TempDir("camp-external-sim");
+            Assert.Equal(0, Vigil.Tests.Cli.CliRunner.Run("simulate", "--out", dir, "--events", "8000", "--seed", "5").ExitCode);
+            inputs = [Path.Combine(dir, "logs")];
+        }
+        var ctx = Hunt(set, new CampaignCollector(), inputs).Context;
+        var hosts = new HostMap(ctx.AddressHosts);
+        string? probe = null;
+        var tiny = LateralLinker.Find(ctx, new ProcessIndex(ctx.Processes, Tiny), hosts, line => probe = line, Tiny);
+        var memory = LateralLinker.Find(ctx, new ProcessIndex(ctx.Processes, InMemory), hosts, null, InMemory);
+        static string Text(Lateral l) => $"{l.From}>{l.To} {l.Account} {l.Method} {l.Ticks} {l.SourceAddress} from [{string.Join(",", l.FromKeys)}] to [{string.Join(",", l.ToKeys)}]";
+        Assert.True(memory.Count >= (input == "otrf" ? 1 : 10), $"only {memory.Count} links");
+        if (input == "simulated") Assert.Contains(memory, l => l.FromKeys.Count > 0 && l.ToKeys.Count > 1 && l.Method == "psexec");
+        Assert.Equal(memory.Select(Text), tiny.Select(Text));
+        // More candidates than a page, and sessions with processes: the files were used.
+        Assert.NotNull(probe);
+        var candidates = int.Parse(probe.Split(' ')[0], System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+        var sessions = int.Parse(probe.Split(", ")[1].Split(' ')[0], System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(candidates > 2 * Tiny.PageRows && sessions > Tiny.PageRows, probe);
+    }
+
+    /// <summary>Entity keys joined by sorting (key, node) rows in runs (<see cref="KeyJoin"/>) against the dictionary of key
+    /// nodes it replaced (<see cref="UnionFind.Node(UnionFind.Key)"/>): the same sets, and the same answers to questions about
+    /// keys (a key's set, -1 for a key with no member; a session's only if it is marked a network logon's), with 7-row runs
+    /// (many runs merged) and in memory.</summary>
+    [Fact]
+    public void Keys_joined_by_sorting_give_the_sets_of_a_dictionary_of_key_nodes()
+    {
+        var random = new Random(17);
+        const int nodes = 3000;
+        string[] hosts = ["WS01", "WS02", "SRV", "DC01", ""];
+        UnionFind.Key RandomKey() => random.Next(3) switch
+        {
+            0 => UnionFind.Key.Of("X|203.0.113." + random.Next(400)),
+            1 => UnionFind.Key.Tree(random.Next(2000)),
+            _ => UnionFind.Key.Session(hosts[random.Next(hosts.Length)], random.Next(300) * 0x1000L),
+        };
+        var members = Enumerable.Range(0, 2500).Select(_ => (Key: RandomKey(), Node: random.Next(nodes))).ToList();
+        var network = Enumerable.Range(0, 200).Select(_ => UnionFind.Key.Session(hosts[random.Next(hosts.Length)], random.Next(300) * 0x1000L)).ToList();
+        var questions = Enumerable.Range(0, 1500).Select(i => (Key: RandomKey(), Type: (KeyJoin.RowType)(2 + random.Next(3)), Id: i)).ToList();
+        // Node-node unions too (events and account runs are joined directly).
+        var direct = Enumerable.Range(0, 300).Select(_ => (random.Next(nodes), random.Next(nodes))).ToList();
+
+        // Expected: a node per key, as the builder did before.
+        var reference = new UnionFind(nodes);
+        for (int i = 0; i < nodes; i++) reference.Add();
+        foreach (var (a, b) in direct) reference.Union(a, b);
+        foreach (var (key, node) in members) reference.Union(node, reference.Node(key));
+        var networkSet = network.ToHashSet();
+        int Label(UnionFind uf, int root)
+        {
+            // A set by its smallest detection node (roots differ between the two ways; sets do not).
+            for (int i = 0; i < nodes; i++) if (uf.Find(i) == root) return i;
+            return -1;
+        }
+        var expectedAnswers = questions.Select(q =>
+        {
+            if (q.Type == KeyJoin.RowType.SessionQuery && !networkSet.Contains(q.Key)) return -1;
+            int root = reference.FindKey(q.Key);
+            return root < 0 ? -1 : Label(reference, root);
+        }).ToList();
+        var expectedSets = Enumerable.Range(0, nodes).Select(i => Label(reference, reference.Find(i))).ToList();
+
+        foreach (var limits in new[] { new BuildLimits(RunRows: 7, PageRows: 3, CachePages: 2), InMemory })
+        {
+            var uf = new UnionFind(nodes);
+            for (int i = 0; i < nodes; i++) uf.Add();
+            foreach (var (a, b) in direct) uf.Union(a, b);
+            using var keys = new KeyJoin(limits);
+            foreach (var (key, node) in members) keys.Member(key, node);
+            foreach (var key in network) keys.NetworkSession(key.Text!, key.Number);
+            foreach (var q in questions) keys.Query(q.Key, q.Type, q.Id);
+            var answers = new int[questions.Count];
+            Array.Fill(answers, -2);
+            bool unionsDone = false;
+            keys.Resolve(uf, () => unionsDone = true, (type, id, root) =>
+            {
+                Assert.True(unionsDone, "a question was answered before every union was done");
+                Assert.Equal(questions[id].Type, type);
+                answers[id] = root < 0 ? -1 : Label(uf, root);
+            });
+            if (limits.RunRows == 7) Assert.True(keys.Runs > 100, $"only {keys.Runs} runs");
+            else Assert.Equal(0, keys.Runs);
+            Assert.Equal(expectedSets, Enumerable.Range(0, nodes).Select(i => Label(uf, uf.Find(i))).ToList());
+            Assert.Equal(expectedAnswers, answers.ToList());
+        }
+        Assert.Contains(expectedAnswers, a => a >= 0);
+        Assert.Contains(expectedAnswers, a => a < 0);
+    }
+
+    /// <summary>Detections of one event joined from (hash, index) pairs sorted in 5-row runs, against the in-memory
+    /// <see cref="FactStore.FirstOfEvent"/> of the same OTRF hunt (facts through 3-row pages): the same first of each
+    /// detection's event.</summary>
+    [Fact]
+    public void Events_joined_from_sorted_runs_equal_the_first_of_each_event_in_memory()
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var facts = Hunt(set, new CampaignCollector(pageRows: 3, cachePages: 2)).Facts;
+        var expected = facts.FirstOfEvent();
+        foreach (int runRows in new[] { 5, 10_000_000 })
+        {
+            var joined = Enumerable.Range(0, facts.Count).ToArray();
+            facts.JoinEvents((i, first) =>
+            {
+                Assert.Equal(i, joined[i]); // each detection joined at most once
+                Assert.True(first < i);
+                joined[i] = first;
+            }, runRows);
+            Assert.Equal(expected, joined);
+        }
+        Assert.True(expected.Where((first, i) => first != i).Count() > 10, "too few events with several detections");
+    }
+
+    /// <summary>Process GUIDs are in the fact rows now (16 bytes, a kind and a text id), not in a table of distinct GUIDs:
+    /// every spelling comes back exactly (lower, upper and mixed case braced GUIDs, other texts, none), through 3-row pages.</summary>
+    [Fact]
+    public void Fact_rows_give_back_every_spelling_of_a_process_guid()
+    {
+        string[] spellings = ["{0b8e1f4c-5a6d-4e7f-8a9b-0c1d2e3f4a5b}", "{0B8E1F4C-5A6D-4E7F-8A9B-0C1D2E3F4A5B}", "{0b8e1f4c-5A6D-4e7f-8a9b-0C1D2E3F4A5B}",
+            "not-a-guid", "0b8e1f4c-5a6d-4e7f-8a9b-0c1d2e3f4a5b", ""];
+        var store = new FactStore(pageRows: 3, cachePages: 2);
+        var added = new List<DetectionFact>();
+        for (int i = 0; i < 40; i++)
+        {
+            var f = new DetectionFact
+            {
+                Id = i + 1, Ticks = i, RuleId = "r", RuleTitle = "t", Level = "low", Tactics = [], Techniques = [], Host = "H",
+                ProcessGuid = spellings[i % spellings.Length], ParentProcessGuid = spellings[(i / 2) % spellings.Length],
+            };
+            added.Add(f);
+            store.Add(f);
+        }
+        Assert.True(store.SpilledRows >= 39);
+        for (int i = added.Count - 1; i >= 0; i--)
+        {
+            Assert.Equal(added[i].ProcessGuid, store[i].ProcessGuid);
+            Assert.Equal(added[i].ParentProcessGuid, store[i].ParentProcessGuid);
+            Assert.True(GuidText.Exact.Equals(added[i].ProcessGuidKey, store[i].ProcessGuidKey), $"fact {i}: {store[i].ProcessGuid}");
+            Assert.Equal(added[i].ProcessGuidKey.IsGuid, store[i].ProcessGuidKey.IsGuid);
+        }
+    }
+
+    internal static CampaignCollector Hunt(RuleSet set, CampaignCollector collector, string[]? inputs = null)
+    {
+        var diag = new DiagnosticsCollector();
+        var files = InputFiles.Expand((inputs ?? Recordings).ToList(), LogFormats.All, diag);
+        using (var result = Hunter.Run(files, set.Rules, diag, degree: 2, correlate: set, observer: collector.Context))
+            foreach (var _ in collector.Tee(result.Detections)) { }
+        Assert.Empty(diag.Errors);
+        return collector;
+    }
+
+    internal static string Json(IReadOnlyList<Campaign> campaigns)
+    {
+        using var m = new MemoryStream();
+        CampaignJson.Write(campaigns, m);
+        return System.Text.Encoding.UTF8.GetString(m.ToArray());
+    }
+}
