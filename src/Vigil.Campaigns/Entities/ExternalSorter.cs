@@ -15,7 +15,10 @@ namespace Vigil.Campaigns.Entities;
 /// </para>
 /// <para>
 /// Memory: the buffer (grown as rows come, up to <see cref="RunRows"/>) while rows are added; while merging, one block per
-/// run (runs = rows / RunRows: a 6M-event day's ~1M processes make 16 runs of 64K rows). The file is unlinked at creation on
+/// run (runs = rows / RunRows: a 6M-event day's ~1M processes make 16 runs of 64K rows), at most <see cref="MergeWidth"/>
+/// of them: with more runs, the first MergeWidth are merged into one longer run appended to the file, until at most
+/// MergeWidth are left (64 runs of 64K rows = 4M rows per pass; a pass reads and writes those rows once more), so the
+/// merge's memory does not grow with the number of rows either. The file is unlinked at creation on
 /// Unix and deleted on close on Windows. A read that comes up short is an <see cref="InvalidDataException"/> naming the file
 /// and the offset. Not thread-safe.
 /// </para>
@@ -24,9 +27,12 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
 {
     public const int DefaultRunRows = 1 << 16;
     public const int DefaultBlockRows = 1 << 10;
+    public const int DefaultMergeWidth = 64;
 
     public int RunRows { get; }
     public int BlockRows { get; }
+    /// <summary>Runs merged at once (one block each in memory); more are first merged in passes.</summary>
+    public int MergeWidth { get; }
     public static int RowBytes => System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
 
     private readonly string _name;
@@ -35,25 +41,31 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
     private T[] _buffer;
     private int _buffered;
     private FileStream? _file;
-    /// <summary>Runs written: first row and row count each (the file holds them one after another).</summary>
-    private readonly List<(long Start, int Count)> _runs = [];
+    /// <summary>Runs to merge: first row and row count each (the file holds them one after another).</summary>
+    private readonly List<(long Start, long Count)> _runs = [];
     private long _written;
     private bool _sorting;
 
     /// <summary>Rows added.</summary>
     public long Count { get; private set; }
 
-    /// <summary>Runs written to the file so far (0: everything is still in memory).</summary>
-    public int Runs => _runs.Count;
+    /// <summary>Runs of sorted rows written to the file from the buffer (0: everything is still in memory).</summary>
+    public int Runs { get; private set; }
 
-    public ExternalSorter(string name, Comparison<T> comparison, int runRows = DefaultRunRows, int blockRows = DefaultBlockRows)
+    /// <summary>Runs written by merge passes (see <see cref="MergeWidth"/>).</summary>
+    public int MergedRuns { get; private set; }
+
+    public ExternalSorter(string name, Comparison<T> comparison, int runRows = DefaultRunRows, int blockRows = DefaultBlockRows,
+        int mergeWidth = DefaultMergeWidth)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(runRows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockRows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(mergeWidth, 2);
         _name = name;
         _comparer = Comparer<T>.Create(comparison);
         RunRows = runRows;
         BlockRows = blockRows;
+        MergeWidth = mergeWidth;
         _buffer = new T[Math.Min(runRows, 1024)];
         _path = Path.Combine(Path.GetTempPath(), $"vigil-sort-{name}-{Guid.NewGuid():N}.bin");
     }
@@ -86,6 +98,7 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
         _runs.Add((_written, _buffered));
         _written += _buffered;
         _buffered = 0;
+        Runs++;
     }
 
     /// <summary>The rows in order. Enumerate once; no rows can be added after it begins.</summary>
@@ -102,7 +115,39 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
         }
         if (_buffered > 0) SpillRun();
         _buffer = [];
-        int k = _runs.Count;
+        while (_runs.Count > MergeWidth) MergePass();
+        foreach (var row in Merge(_runs)) yield return row;
+    }
+
+    /// <summary>Merges the first <see cref="MergeWidth"/> runs into one run appended to the file (after every run, so
+    /// nothing being read is overwritten), in place of them.</summary>
+    private void MergePass()
+    {
+        var group = _runs.GetRange(0, MergeWidth);
+        _runs.RemoveRange(0, MergeWidth);
+        long start = _written;
+        var block = new T[BlockRows];
+        int n = 0;
+        void Flush()
+        {
+            RandomAccess.Write(File().SafeFileHandle, MemoryMarshal.AsBytes(block.AsSpan(0, n)), _written * RowBytes);
+            _written += n;
+            n = 0;
+        }
+        foreach (var row in Merge(group))
+        {
+            block[n++] = row;
+            if (n == block.Length) Flush();
+        }
+        if (n > 0) Flush();
+        _runs.Add((start, _written - start));
+        MergedRuns++;
+    }
+
+    /// <summary>The rows of the given runs in order: one block per run, the smallest head first.</summary>
+    private IEnumerable<T> Merge(List<(long Start, long Count)> runs)
+    {
+        int k = runs.Count;
         var blocks = new T[k][];
         var at = new int[k];      // next row in the block
         var filled = new int[k];  // rows in the block
@@ -111,9 +156,9 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
             _comparer.Compare(a.Row, b.Row) is int c and not 0 ? c : a.Run.CompareTo(b.Run)));
         for (int r = 0; r < k; r++)
         {
-            blocks[r] = new T[Math.Min(BlockRows, _runs[r].Count)];
-            next[r] = _runs[r].Start;
-            if (Fill(r, blocks, filled, next)) heap.Enqueue(r, (blocks[r][0], r));
+            blocks[r] = new T[Math.Min(BlockRows, runs[r].Count)];
+            next[r] = runs[r].Start;
+            if (Fill(runs, r, blocks, filled, next)) heap.Enqueue(r, (blocks[r][0], r));
         }
         while (heap.TryDequeue(out int r, out var top))
         {
@@ -121,16 +166,16 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
             if (++at[r] == filled[r])
             {
                 at[r] = 0;
-                if (!Fill(r, blocks, filled, next)) continue;
+                if (!Fill(runs, r, blocks, filled, next)) continue;
             }
             heap.Enqueue(r, (blocks[r][at[r]], r));
         }
     }
 
     /// <summary>Reads run r's next block; false when the run is done.</summary>
-    private bool Fill(int r, T[][] blocks, int[] filled, long[] next)
+    private bool Fill(List<(long Start, long Count)> runs, int r, T[][] blocks, int[] filled, long[] next)
     {
-        long end = _runs[r].Start + _runs[r].Count;
+        long end = runs[r].Start + runs[r].Count;
         int rows = (int)Math.Min(blocks[r].Length, end - next[r]);
         filled[r] = rows;
         if (rows <= 0) return false;

@@ -58,6 +58,28 @@ public sealed class ExternalBuildTests
         Assert.Empty(empty.Sorted());
     }
 
+    /// <summary>More runs than are merged at once: merge passes fold the first runs into longer ones (appended to the same
+    /// file) until few enough are left, so the merge holds at most that many blocks however many rows came. Any width gives
+    /// the sort in memory; without the passes (or with a pass that loses or repeats rows) the counts or the order differ.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(64)]
+    public void Merge_passes_bound_the_runs_merged_at_once(int width)
+    {
+        var random = new Random(width);
+        var items = Enumerable.Range(0, 1003).Select(i => new Item(random.Next(40), i)).ToArray();
+        var expected = items.ToArray();
+        Array.Sort(expected, Compare);
+        using var sorter = new ExternalSorter<Item>("test", Compare, runRows: 7, blockRows: 3, mergeWidth: width);
+        foreach (var x in items) sorter.Add(x);
+        Assert.Equal(expected, sorter.Sorted().ToList());
+        Assert.Equal(144, sorter.Runs);
+        // Each pass turns `width` runs into one: (144 - width) / (width - 1) passes, rounded up, leave at most `width`.
+        Assert.Equal((144 - width + width - 2) / (width - 1), sorter.MergedRuns);
+    }
+
     [Fact]
     public void Short_read_of_a_sort_run_is_an_error_naming_the_file_and_offset()
     {
