@@ -17,8 +17,7 @@ namespace Vigil.Tests.Campaigns;
 /// </summary>
 public sealed class ExternalBuildTests
 {
-    private static readonly string[] Recordings = Directory.GetFiles(Path.Combine(TestPaths.Shared, "data", "json", "otrf"), "windows__*.json")
-        .Order(StringComparer.Ordinal).ToArray();
+    private static readonly string[] Recordings = OtrfRecordings.Windows;
 
     /// <summary>Tiny: every sort of more than 5 rows is merged from runs, every lookup page holds 3 rows and 2 are cached.</summary>
     internal static readonly BuildLimits Tiny = new(RunRows: 5, PageRows: 3, CachePages: 2);
@@ -324,20 +323,7 @@ public sealed class ExternalBuildTests
         }
     }
 
-    internal static CampaignCollector Hunt(RuleSet set, CampaignCollector collector, string[]? inputs = null)
-    {
-        var diag = new DiagnosticsCollector();
-        var files = InputFiles.Expand((inputs ?? Recordings).ToList(), LogFormats.All, diag);
-        using (var result = Hunter.Run(files, set.Rules, diag, degree: 2, correlate: set, observer: collector.Context))
-            foreach (var _ in collector.Tee(result.Detections)) { }
-        Assert.Empty(diag.Errors);
-        return collector;
-    }
+    private static CampaignCollector Hunt(RuleSet set, CampaignCollector collector, string[]? inputs = null) => OtrfRecordings.Hunt(set, collector, inputs);
 
-    internal static string Json(IReadOnlyList<Campaign> campaigns)
-    {
-        using var m = new MemoryStream();
-        CampaignJson.Write(campaigns, m);
-        return System.Text.Encoding.UTF8.GetString(m.ToArray());
-    }
+    private static string Json(IReadOnlyList<Campaign> campaigns) => OtrfRecordings.Json(campaigns);
 }

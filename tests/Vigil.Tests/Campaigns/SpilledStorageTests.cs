@@ -17,8 +17,7 @@ namespace Vigil.Tests.Campaigns;
 /// </summary>
 public sealed class SpilledStorageTests
 {
-    private static readonly string[] Recordings = Directory.GetFiles(Path.Combine(TestPaths.Shared, "data", "json", "otrf"), "windows__*.json")
-        .Order(StringComparer.Ordinal).ToArray();
+    private static readonly string[] Recordings = OtrfRecordings.Windows;
 
     private struct TestRow
     {
@@ -169,20 +168,7 @@ public sealed class SpilledStorageTests
         DetectionIds = c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = steps, Links = c.Links, Theft = c.Theft,
     };
 
-    private static CampaignCollector Hunt(RuleSet set, CampaignCollector collector)
-    {
-        var diag = new DiagnosticsCollector();
-        var files = InputFiles.Expand(Recordings.ToList(), LogFormats.All, diag);
-        using (var result = Hunter.Run(files, set.Rules, diag, degree: 2, correlate: set, observer: collector.Context))
-            foreach (var _ in collector.Tee(result.Detections)) { }
-        Assert.Empty(diag.Errors);
-        return collector;
-    }
+    private static CampaignCollector Hunt(RuleSet set, CampaignCollector collector) => OtrfRecordings.Hunt(set, collector);
 
-    private static string Json(IReadOnlyList<Campaign> campaigns)
-    {
-        using var m = new MemoryStream();
-        CampaignJson.Write(campaigns, m);
-        return System.Text.Encoding.UTF8.GetString(m.ToArray());
-    }
+    private static string Json(IReadOnlyList<Campaign> campaigns) => OtrfRecordings.Json(campaigns);
 }
