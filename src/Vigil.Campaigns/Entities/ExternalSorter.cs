@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Vigil.IO;
 
 namespace Vigil.Campaigns.Entities;
 
@@ -67,7 +68,7 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
         BlockRows = blockRows;
         MergeWidth = mergeWidth;
         _buffer = new T[Math.Min(runRows, 1024)];
-        _path = Path.Combine(Path.GetTempPath(), $"vigil-sort-{name}-{Guid.NewGuid():N}.bin");
+        _path = TempFile.NewPath($"vigil-sort-{name}-");
     }
 
     public void Add(in T row)
@@ -85,9 +86,7 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
     private FileStream File()
     {
         if (_file is not null) return _file;
-        _file = new FileStream(_path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1, FileOptions.DeleteOnClose);
-        // Unix: unlink it now; the open handle keeps the data (Windows deletes it on close through DeleteOnClose).
-        if (!OperatingSystem.IsWindows()) try { System.IO.File.Delete(_path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _file = TempFile.Create(_path, 1);
         return _file;
     }
 
@@ -181,15 +180,10 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
         if (rows <= 0) return false;
         var bytes = MemoryMarshal.AsBytes(blocks[r].AsSpan(0, rows));
         long offset = next[r] * RowBytes;
-        int read = 0;
-        while (read < bytes.Length)
-        {
-            int n = RandomAccess.Read(File().SafeFileHandle, bytes[read..], offset + read);
-            if (n <= 0)
-                throw new InvalidDataException($"{_path} (temporary {_name} sort runs): short read at offset {offset + read}: " +
-                    $"{read} of {bytes.Length} bytes of run {r} (rows {next[r]}..{next[r] + rows - 1})");
-            read += n;
-        }
+        int read = FileReads.ReadFully(File().SafeFileHandle, bytes, offset);
+        if (read < bytes.Length)
+            throw new InvalidDataException($"{_path} (temporary {_name} sort runs): short read at offset {offset + read}: " +
+                $"{read} of {bytes.Length} bytes of run {r} (rows {next[r]}..{next[r] + rows - 1})");
         next[r] += rows;
         return true;
     }

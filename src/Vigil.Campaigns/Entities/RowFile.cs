@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Vigil.IO;
 
 namespace Vigil.Campaigns.Entities;
 
@@ -55,7 +56,7 @@ internal sealed class RowFile<T> : IDisposable where T : unmanaged
         PageRows = pageRows;
         CachePages = cachePages;
         _name = name;
-        _path = Path.Combine(Path.GetTempPath(), $"vigil-{name}-{Guid.NewGuid():N}.bin");
+        _path = TempFile.NewPath($"vigil-{name}-");
         _tail = new T[pageRows];
         _slots = new T[cachePages][];
         _slotPage = new int[cachePages];
@@ -75,9 +76,7 @@ internal sealed class RowFile<T> : IDisposable where T : unmanaged
     private FileStream File()
     {
         if (_file is not null) return _file;
-        _file = new FileStream(_path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1, FileOptions.DeleteOnClose);
-        // Unix: unlink it now; the open handle keeps the data (Windows deletes it on close through DeleteOnClose).
-        if (!OperatingSystem.IsWindows()) try { System.IO.File.Delete(_path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _file = TempFile.Create(_path, 1);
         return _file;
     }
 
@@ -105,16 +104,10 @@ internal sealed class RowFile<T> : IDisposable where T : unmanaged
     {
         var bytes = MemoryMarshal.AsBytes(into.AsSpan());
         long offset = OffsetOf(page);
-        var handle = File().SafeFileHandle;
-        int read = 0;
-        while (read < bytes.Length)
-        {
-            int n = RandomAccess.Read(handle, bytes[read..], offset + read);
-            if (n <= 0)
-                throw new InvalidDataException($"{_path} (temporary {_name} rows): short read at offset {offset + read}: " +
-                    $"{read} of {bytes.Length} bytes of page {page} (rows {page * (long)PageRows}..{(page + 1) * (long)PageRows - 1})");
-            read += n;
-        }
+        int read = FileReads.ReadFully(File().SafeFileHandle, bytes, offset);
+        if (read < bytes.Length)
+            throw new InvalidDataException($"{_path} (temporary {_name} rows): short read at offset {offset + read}: " +
+                $"{read} of {bytes.Length} bytes of page {page} (rows {page * (long)PageRows}..{(page + 1) * (long)PageRows - 1})");
         PageReads++;
     }
 

@@ -3,7 +3,9 @@ using System.Buffers.Binary;
 using System.Collections;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Vigil.Campaigns.Entities;
 using Vigil.Campaigns.Operator;
+using Vigil.IO;
 
 namespace Vigil.Campaigns.Output;
 
@@ -53,10 +55,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
 
     public CampaignStore()
     {
-        var path = Path.Combine(Path.GetTempPath(), "vigil-campaigns-" + Guid.NewGuid().ToString("N") + ".bin");
-        _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose);
-        // Unix: unlink it now; the open handle keeps the data (Windows deletes it on close through DeleteOnClose).
-        if (!OperatingSystem.IsWindows()) try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _file = TempFile.Create(TempFile.NewPath("vigil-campaigns-"), 1 << 16);
         _handle = _file.SafeFileHandle;
     }
 
@@ -136,13 +135,8 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
             try
             {
                 var span = rent.AsSpan(0, e.Length);
-                int read = 0;
-                while (read < span.Length)
-                {
-                    int n = RandomAccess.Read(_handle, span[read..], e.Offset + read);
-                    if (n <= 0) throw new IOException($"campaign store: the temporary file ended at byte {e.Offset + read} inside campaign {index + 1}");
-                    read += n;
-                }
+                int read = FileReads.ReadFully(_handle, span, e.Offset);
+                if (read < span.Length) throw new IOException($"campaign store: the temporary file ended at byte {e.Offset + read} inside campaign {index + 1}");
                 var r = new Reader(span);
                 IReadOnlyList<CampaignStep> steps = e.StepCount > LazyStepsAbove
                     ? new StepList(this, index + 1, e.Offset + e.Length, e.StepBytes, e.StepCount) : ReadSteps(index + 1, e.Offset + e.Length, e.StepBytes, e.StepCount);

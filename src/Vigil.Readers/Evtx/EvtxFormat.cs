@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using Vigil.Diagnostics;
 using Vigil.Events;
+using Vigil.IO;
 
 namespace Vigil.Readers.Evtx;
 
@@ -31,7 +32,7 @@ public sealed class EvtxFormat : ILogFormat
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             length = RandomAccess.GetLength(handle);
-            n = ReadFully(handle, header, 0);
+            n = FileReads.ReadFully(handle, header, 0);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -93,18 +94,6 @@ public sealed class EvtxFormat : ILogFormat
             int len = (int)Math.Min(ChunkSize, length - offset);
             yield return new EvtxChunkPartition(file, (int)i, offset, len, live);
         }
-    }
-
-    internal static int ReadFully(SafeFileHandle handle, Span<byte> buffer, long offset)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int r = RandomAccess.Read(handle, buffer[total..], offset + total);
-            if (r <= 0) break;
-            total += r;
-        }
-        return total;
     }
 }
 
@@ -176,7 +165,7 @@ internal sealed class EvtxChunkPartition(SharedFileHandle file, int index, long 
             }
             try
             {
-                n = EvtxFormat.ReadFully(handle, buffer.AsSpan(0, length), offset);
+                n = FileReads.ReadFully(handle, buffer.AsSpan(0, length), offset);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

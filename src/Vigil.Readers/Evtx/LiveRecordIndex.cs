@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
+using Vigil.IO;
 
 namespace Vigil.Readers.Evtx;
 
@@ -26,7 +27,7 @@ internal sealed class LiveRecordIndex
         int index = 0;
         for (long offset = EvtxFormat.FileHeaderSize; offset + header.Length <= length; offset += EvtxFormat.ChunkSize, index++)
         {
-            if (EvtxFormat.ReadFully(handle, header, offset) < header.Length) break;
+            if (FileReads.ReadFully(handle, header, offset) < header.Length) break;
             if (!header[..8].SequenceEqual("ElfChnk\0"u8)) continue;
             ulong first = BinaryPrimitives.ReadUInt64LittleEndian(header.Slice(24, 8));
             ulong last = BinaryPrimitives.ReadUInt64LittleEndian(header.Slice(32, 8));
