@@ -93,11 +93,18 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
     private void SpillRun()
     {
         Array.Sort(_buffer, 0, _buffered, _comparer);
-        RandomAccess.Write(File().SafeFileHandle, MemoryMarshal.AsBytes(_buffer.AsSpan(0, _buffered)), _written * RowBytes);
-        _runs.Add((_written, _buffered));
-        _written += _buffered;
+        _runs.Add((Append(_buffer.AsSpan(0, _buffered)), _buffered));
         _buffered = 0;
         Runs++;
+    }
+
+    /// <summary>Writes rows after everything written so far; returns the row number they start at.</summary>
+    private long Append(ReadOnlySpan<T> rows)
+    {
+        long start = _written;
+        RandomAccess.Write(File().SafeFileHandle, MemoryMarshal.AsBytes(rows), start * RowBytes);
+        _written += rows.Length;
+        return start;
     }
 
     /// <summary>The rows in order. Enumerate once; no rows can be added after it begins.</summary>
@@ -127,18 +134,14 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
         long start = _written;
         var block = new T[BlockRows];
         int n = 0;
-        void Flush()
-        {
-            RandomAccess.Write(File().SafeFileHandle, MemoryMarshal.AsBytes(block.AsSpan(0, n)), _written * RowBytes);
-            _written += n;
-            n = 0;
-        }
         foreach (var row in Merge(group))
         {
             block[n++] = row;
-            if (n == block.Length) Flush();
+            if (n < block.Length) continue;
+            Append(block);
+            n = 0;
         }
-        if (n > 0) Flush();
+        if (n > 0) Append(block.AsSpan(0, n));
         _runs.Add((start, _written - start));
         MergedRuns++;
     }

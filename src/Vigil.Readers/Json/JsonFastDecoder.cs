@@ -203,13 +203,7 @@ internal sealed partial class JsonEventDecoder
         int at = after * SuccessorWays;
         key = _successorKeys[at + way]!;
         int id = _successorIds[at + way];
-        for (int w = way; w > 0; w--)
-        {
-            _successorKeys[at + w] = _successorKeys[at + w - 1];
-            _successorIds[at + w] = _successorIds[at + w - 1];
-        }
-        _successorKeys[at] = key;
-        _successorIds[at] = id;
+        PutFirst(at, way, key, id);
         return id;
     }
 
@@ -224,12 +218,19 @@ internal sealed partial class JsonEventDecoder
             Array.Resize(ref _successorKeys, n);
             Array.Resize(ref _successorIds, n);
         }
-        for (int w = SuccessorWays - 1; w > 0; w--)
+        PutFirst(at, SuccessorWays - 1, stored, id);
+    }
+
+    /// <summary>Puts (key, id) in the first slot at <paramref name="at"/>, moving the slots before <paramref name="from"/>
+    /// one down (the one at <paramref name="from"/> is overwritten: the taken or the oldest successor).</summary>
+    private void PutFirst(int at, int from, byte[] key, int id)
+    {
+        for (int w = from; w > 0; w--)
         {
             _successorKeys[at + w] = _successorKeys[at + w - 1];
             _successorIds[at + w] = _successorIds[at + w - 1];
         }
-        _successorKeys[at] = stored;
+        _successorKeys[at] = key;
         _successorIds[at] = id;
     }
 
