@@ -41,6 +41,9 @@ internal sealed class KeyJoin : IDisposable
         public RowType Type;
     }
 
+    /// <summary>Whether two rows are about the same key (the sort's first three fields).</summary>
+    private static bool SameKey(in Row x, in Row y) => x.Kind == y.Kind && x.A == y.A && x.B == y.B;
+
     private static int Compare(Row x, Row y) =>
         x.Kind != y.Kind ? x.Kind.CompareTo(y.Kind) : x.A != y.A ? x.A.CompareTo(y.A) : x.B != y.B ? x.B.CompareTo(y.B)
         : x.Type != y.Type ? x.Type.CompareTo(y.Type) : x.Id.CompareTo(y.Id);
@@ -97,7 +100,7 @@ internal sealed class KeyJoin : IDisposable
         int first = -1; // the key's first member, -1 while it has none
         foreach (var r in _sorter.Sorted())
         {
-            if (!any || r.Kind != key.Kind || r.A != key.A || r.B != key.B) { key = r; any = true; first = -1; }
+            if (!any || !SameKey(r, key)) { key = r; any = true; first = -1; }
             if (r.Type == RowType.Member)
             {
                 if (first < 0) first = r.Id; else uf.Union(first, r.Id);
@@ -111,7 +114,7 @@ internal sealed class KeyJoin : IDisposable
         for (int k = 0; k < sorted.Count; k++)
         {
             var r = sorted[k];
-            if (!any || r.Kind != key.Kind || r.A != key.A || r.B != key.B) { key = r; any = true; first = -1; network = false; }
+            if (!any || !SameKey(r, key)) { key = r; any = true; first = -1; network = false; }
             switch (r.Type)
             {
                 case RowType.Member: if (first < 0) first = r.Id; break;
