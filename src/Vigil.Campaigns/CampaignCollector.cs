@@ -22,11 +22,15 @@ public sealed class CampaignCollector
     }
 
     /// <summary>Tests: fact and process rows in temporary-file pages of <paramref name="pageRows"/> rows with
-    /// <paramref name="cachePages"/> pages in memory (tiny ones make every part of the spilled storage run).</summary>
-    internal CampaignCollector(int pageRows, int cachePages)
+    /// <paramref name="cachePages"/> pages in memory (tiny ones make every part of the spilled storage run); with
+    /// <paramref name="textChars"/>, every store's texts and the shared pool get that memory budget (0: every text goes to
+    /// the stores' files, none is pooled).</summary>
+    internal CampaignCollector(int pageRows, int cachePages, long? textChars = null)
     {
-        Context = new ContextCollector(new ProcStore(pageRows, cachePages), new LogonStore(pageRows, cachePages));
-        Facts = new FactStore(pageRows, cachePages);
+        Context = textChars is { } t
+            ? new ContextCollector(new ProcStore(pageRows, cachePages, t), new LogonStore(pageRows, cachePages, t), new TextPool(maxChars: t))
+            : new ContextCollector(new ProcStore(pageRows, cachePages), new LogonStore(pageRows, cachePages));
+        Facts = textChars is { } f ? new FactStore(pageRows, cachePages, f) : new FactStore(pageRows, cachePages);
     }
 
     /// <summary>Source file → "#n": event keys name the file by this tag, not by its path (one key string per event with detections).</summary>

@@ -28,10 +28,11 @@ public sealed class ContextCollector : IHuntObserver
     public ContextCollector() : this(new ProcStore(), new LogonStore()) { }
 
     /// <summary>A collector keeping its process creations and logons in the given stores (tests: ones with tiny pages).</summary>
-    internal ContextCollector(ProcStore processes, LogonStore logons)
+    internal ContextCollector(ProcStore processes, LogonStore logons, TextPool? pool = null)
     {
         Processes = processes;
         Logons = logons;
+        Pool = pool ?? new TextPool();
     }
     /// <summary>Logons, compact (see <see cref="LogonStore"/>).</summary>
     public LogonStore Logons { get; }
@@ -108,7 +109,7 @@ public sealed class ContextCollector : IHuntObserver
     }
 
     /// <summary>Text shared across partitions (and with the detection facts, see <see cref="CampaignCollector"/>).</summary>
-    public TextPool Pool { get; } = new();
+    public TextPool Pool { get; }
 
     private string Global(string s) => Pool.Intern(s);
 

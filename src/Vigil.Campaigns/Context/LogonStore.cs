@@ -22,13 +22,17 @@ public sealed class LogonStore : IReadOnlyList<LogonRec>
     public static int RowBytes => System.Runtime.CompilerServices.Unsafe.SizeOf<Row>();
 
     private readonly RowFile<Row> _rows;
-    private readonly IdTable<string> _texts = new("", StringComparer.Ordinal);
+    private readonly TextTable _texts;
 
     /// <summary>64 rows of 72 bytes a page (4.5 KB), 256 pages cached.</summary>
     public LogonStore() : this(64, 256) { }
 
     /// <summary>A store with the given page size and cache (tests force tiny ones so that spilling and read-back happen).</summary>
-    internal LogonStore(int pageRows, int cachePages) => _rows = new RowFile<Row>("logons", pageRows, cachePages);
+    internal LogonStore(int pageRows, int cachePages, long textChars = TextTable.DefaultMemoryChars / 4)
+    {
+        _rows = new RowFile<Row>("logons", pageRows, cachePages);
+        _texts = new TextTable("logons", textChars);
+    }
 
     internal int SpilledRows => _rows.Spilled;
     /// <summary>Pages read back from the temporary file (a diagnostic).</summary>

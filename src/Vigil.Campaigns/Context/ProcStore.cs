@@ -34,18 +34,24 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     public ProcStore() : this(64, 256) { }
 
     /// <summary>A store with the given page size and cache (tests force tiny ones so that spilling and read-back happen).</summary>
-    internal ProcStore(int pageRows, int cachePages) => _rows = new RowFile<Row>("processes", pageRows, cachePages);
+    internal ProcStore(int pageRows, int cachePages, long textChars = TextTable.DefaultMemoryChars)
+    {
+        _rows = new RowFile<Row>("processes", pageRows, cachePages);
+        _texts = new TextTable("processes", textChars);
+    }
 
     internal int SpilledRows => _rows.Spilled;
     /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
     public long PageReads => _rows.PageReads;
     internal RowFile<Row> RowsForTest => _rows;
-    private readonly IdTable<string> _texts = new("", StringComparer.Ordinal);
+    private readonly TextTable _texts;
 
     public int Count => _rows.Count;
 
-    /// <summary>Distinct texts held (hosts, images, command lines, users).</summary>
+    /// <summary>Texts held (hosts, images, command lines, users): each distinct one once while they fit the memory budget.</summary>
     public int TextCount => _texts.Count;
+    /// <summary>Texts kept in the temporary file, past the memory budget (see <see cref="TextTable"/>).</summary>
+    public int SpilledTexts => _texts.SpilledCount;
 
     public void Add(ProcRec p)
     {

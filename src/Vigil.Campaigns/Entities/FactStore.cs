@@ -46,8 +46,9 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     public FactStore() : this(64, 256) { }
 
     /// <summary>A store with the given page size and cache (tests force tiny ones so that spilling and read-back happen).</summary>
-    internal FactStore(int pageRows, int cachePages)
+    internal FactStore(int pageRows, int cachePages, long textChars = TextTable.DefaultMemoryChars / 2)
     {
+        _texts = new TextTable("facts", textChars);
         _pageRows = pageRows;
         _cachePages = cachePages;
         _rows = new RowFile<Row>("facts", pageRows, cachePages);
@@ -58,7 +59,7 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
     public long PageReads => _rows.PageReads;
     internal RowFile<Row> RowsForTest => _rows;
-    private readonly IdTable<string> _texts = new("", StringComparer.Ordinal);
+    private readonly TextTable _texts;
     /// <summary>Fact ids, kept only once one is not its position + 1 (the collector numbers facts 1, 2, ... as added).</summary>
     private List<long>? _ids;
     private readonly List<RuleInfo> _rules = [];
@@ -71,8 +72,10 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
     public bool TicksAscending { get; private set; } = true;
     private long _lastTicks = long.MinValue;
 
-    /// <summary>Distinct texts held.</summary>
+    /// <summary>Texts held: each distinct one once while they fit the memory budget.</summary>
     public int TextCount => _texts.Count;
+    /// <summary>Texts kept in the temporary file, past the memory budget (see <see cref="TextTable"/>).</summary>
+    public int SpilledTexts => _texts.SpilledCount;
 
 
     /// <summary>Adds a fact. Its event is its <see cref="DetectionFact.Place"/> when it has one (facts made for a store),
@@ -94,7 +97,7 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
         var row = new Row
         {
             Ticks = f.Ticks, EventId = (int)f.EventId, ProcessId = f.ProcessId, LogonId = f.LogonId, Bytes = f.Bytes,
-            Offset = place.Offset, Line = place.Line, Source = Text(place.Source),
+            Offset = place.Offset, Line = place.Line, Source = place.Source.Length == 0 ? 0 : _texts.ExactId(place.Source),
             ProcessGuid = GuidValue(f.ProcessGuidKey), ProcessGuidKind = f.ProcessGuidKey.Kind, ProcessGuidText = Text(f.ProcessGuidKey.TextPart ?? ""),
             ParentProcessGuid = GuidValue(f.ParentProcessGuidKey), ParentProcessGuidKind = f.ParentProcessGuidKey.Kind,
             ParentProcessGuidText = Text(f.ParentProcessGuidKey.TextPart ?? ""),

@@ -83,13 +83,14 @@ public sealed class SpilledStorageTests
         Assert.Contains($"offset {8L * 4 * rowBytes}", past.Message);
     }
 
-    /// <summary>The whole hunt's facts and processes through 3-row pages with 2 cached, against the same hunt kept in
-    /// memory (pages larger than the input: nothing written): the same campaigns, JSON for JSON.</summary>
+    /// <summary>The whole hunt's facts and processes through 3-row pages with 2 cached, and every text through the stores'
+    /// text files (a text budget of 0, nothing pooled), against the same hunt kept in memory (pages larger than the input:
+    /// nothing written): the same campaigns, JSON for JSON.</summary>
     [Fact]
     public void Campaigns_from_spilled_rows_equal_campaigns_from_rows_in_memory()
     {
         var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
-        var spilled = Hunt(set, new CampaignCollector(pageRows: 3, cachePages: 2));
+        var spilled = Hunt(set, new CampaignCollector(pageRows: 3, cachePages: 2, textChars: 0));
         var inMemory = Hunt(set, new CampaignCollector(pageRows: 100_000, cachePages: 1));
 
         Assert.True(spilled.Facts.Count > 100, $"only {spilled.Facts.Count} detections");
@@ -98,6 +99,10 @@ public sealed class SpilledStorageTests
         Assert.True(spilled.Context.Processes.SpilledRows >= spilled.Context.Processes.Count - 2, "the processes were not written to the file");
         Assert.Equal(0, inMemory.Facts.SpilledRows);
         Assert.Equal(0, inMemory.Context.Processes.SpilledRows);
+        Assert.Equal(spilled.Context.Processes.TextCount - 1, spilled.Context.Processes.SpilledTexts);
+        Assert.Equal(0, inMemory.Context.Processes.SpilledTexts);
+        Assert.True(spilled.Facts.SpilledTexts > 100, $"only {spilled.Facts.SpilledTexts} fact texts in the file");
+        Assert.Equal(0, spilled.Context.Pool.Count);
         Assert.True(spilled.Facts.TicksAscending, "a hunt's facts come in time order");
         // The rows read back equal.
         Assert.Equal(inMemory.Facts.Count, spilled.Facts.Count);

@@ -1,0 +1,217 @@
+using System.IO.Hashing;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Vigil.Campaigns.Entities;
+
+/// <summary>
+/// The texts of a compact store (facts, processes, logons) numbered for its rows, id 0 being "", in bounded memory.
+/// <para>
+/// The first texts, up to <see cref="MemoryChars"/> characters, stay in memory, each distinct text once with one id: on
+/// every day measured (simulated and recorded) that is all of them, since hosts, accounts, images and most command lines
+/// repeat. Real estates also have command lines with temp paths, GUIDs and times in them, each seen once: a 3M-event day
+/// whose command lines are all distinct kept ~1M of them, ~370 MB held for the whole hunt. Texts added once the budget
+/// is spent go to a temporary file (blocks of 32 characters in a <see cref="RowFile{T}"/>) with their start in a second
+/// one; reading one back goes through those files' page caches and a small cache of the last strings read.
+/// </para>
+/// <para>
+/// Ids: equal texts in memory share one id. A text added after the budget is spent is looked up among the last
+/// <see cref="RecentSpilled"/> spilled texts (by hash, confirmed by reading it back) and otherwise gets a new id, so the
+/// same text may then have two ids. Both read back equal: compare texts, never ids, unless the ids come from
+/// <see cref="ExactId"/>. Not thread-safe (the hunt adds from one thread, the build reads from one).
+/// </para>
+/// </summary>
+internal sealed class TextTable : IDisposable
+{
+    /// <summary>Characters kept in memory by default: 4M (8 MB of text).</summary>
+    public const long DefaultMemoryChars = 4L << 20;
+    /// <summary>Each text in memory is counted at its length plus this, for its object, list slot and dictionary entry.</summary>
+    public const int TextOverheadChars = 40;
+    /// <summary>Spilled texts remembered for reuse (a hash and an id each).</summary>
+    public const int RecentSpilled = 1 << 16;
+    private const int ReadCacheSize = 1024;
+
+    public long MemoryChars { get; }
+
+    private readonly string _name;
+    private readonly List<string> _mem = [""];
+    private Dictionary<string, int>? _ids = new(StringComparer.Ordinal) { [""] = 0 };
+    private long _memUsed;
+    /// <summary>Ids below this are in <see cref="_mem"/>; from it on every id is spilled (its start in <see cref="_starts"/>).</summary>
+    private int _firstSpilled = int.MaxValue;
+
+    private readonly int _pageRows, _cachePages;
+    private RowFile<Chars32>? _chars;
+    private RowFile<long>? _starts;
+    private Chars32 _tail;
+    private int _tailLength;
+    private long _charCount;
+    private Dictionary<ulong, int>? _recent;
+    private readonly string?[] _readCache = new string?[ReadCacheSize];
+    private readonly int[] _readCacheId = new int[ReadCacheSize];
+
+    public TextTable(string name, long memoryChars = DefaultMemoryChars, int pageRows = 128, int cachePages = 64)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(memoryChars);
+        _name = name;
+        MemoryChars = memoryChars;
+        _pageRows = pageRows;
+        _cachePages = cachePages;
+        Array.Fill(_readCacheId, -1);
+    }
+
+    /// <summary>Ids given so far, "" included.</summary>
+    public int Count => _firstSpilled == int.MaxValue ? _mem.Count : _firstSpilled + (_starts?.Count ?? 0);
+
+    /// <summary>Texts in the temporary file.</summary>
+    public int SpilledCount => _starts?.Count ?? 0;
+
+    /// <summary>True once <see cref="Seal"/> was called: <see cref="Id"/> then throws.</summary>
+    public bool IsSealed => _ids is null;
+
+    /// <summary>The id of <paramref name="text"/>, numbering it if new (see the class remarks on spilled texts).</summary>
+    public int Id(string text)
+    {
+        if (_ids is null) throw new InvalidOperationException($"{_name} texts are sealed: no more can be added");
+        if (text.Length == 0) return 0;
+        if (_ids.TryGetValue(text, out int id)) return id;
+        if (_firstSpilled == int.MaxValue && _memUsed + text.Length + TextOverheadChars <= MemoryChars)
+        {
+            id = _mem.Count;
+            _mem.Add(text);
+            _ids[text] = id;
+            _memUsed += text.Length + TextOverheadChars;
+            return id;
+        }
+        return Spill(text);
+    }
+
+    /// <summary>An id that is equal for equal texts however many are added: for the few texts compared by id (a store's
+    /// input paths). Kept in memory whatever the budget.</summary>
+    public int ExactId(string text)
+    {
+        if (_ids is null) throw new InvalidOperationException($"{_name} texts are sealed: no more can be added");
+        if (text.Length == 0) return 0;
+        if (_ids.TryGetValue(text, out int id)) return id;
+        if (_firstSpilled != int.MaxValue)
+        {
+            // Past the budget the in-memory ids are below _firstSpilled: an exact text there is found in _ids; a new one is
+            // spilled and remembered in _ids (its id keeps pointing at the file).
+            id = Spill(text);
+            _ids[text] = id;
+            return id;
+        }
+        id = _mem.Count;
+        _mem.Add(text);
+        _ids[text] = id;
+        _memUsed += text.Length + TextOverheadChars;
+        return id;
+    }
+
+    private int Spill(string text)
+    {
+        _recent ??= new Dictionary<ulong, int>(RecentSpilled);
+        ulong hash = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(text.AsSpan()));
+        if (_recent.TryGetValue(hash, out int seen) && this[seen] == text) return seen;
+        if (_firstSpilled == int.MaxValue)
+        {
+            _firstSpilled = _mem.Count;
+            _chars = new RowFile<Chars32>($"{_name}-texts", _pageRows, _cachePages);
+            _starts = new RowFile<long>($"{_name}-text-starts", _pageRows * 4, _cachePages);
+        }
+        int id = Count;
+        if (id == int.MaxValue) throw new InvalidOperationException($"{_name}: more than {int.MaxValue} texts");
+        _starts!.Add(_charCount);
+        foreach (char c in text)
+        {
+            _tail[_tailLength++] = c;
+            if (_tailLength == Chars32.Length)
+            {
+                _chars!.Add(_tail);
+                _tailLength = 0;
+            }
+        }
+        _charCount += text.Length;
+        if (_recent.Count >= RecentSpilled) _recent.Clear();
+        _recent[hash] = id;
+        return id;
+    }
+
+    public string this[int id]
+    {
+        get
+        {
+            if (id < _firstSpilled) return _mem[id];
+            int slot = id & (ReadCacheSize - 1);
+            if (_readCacheId[slot] == id) return _readCache[slot]!;
+            var text = ReadSpilled(id - _firstSpilled);
+            _readCacheId[slot] = id;
+            _readCache[slot] = text;
+            return text;
+        }
+    }
+
+    private string ReadSpilled(int k)
+    {
+        if ((uint)k >= (uint)SpilledCount) throw new ArgumentOutOfRangeException(nameof(k), k, $"{_name}: spilled text {k} of {SpilledCount}");
+        long start = _starts![k];
+        long end = k + 1 < _starts.Count ? _starts[k + 1] : _charCount;
+        int length = checked((int)(end - start));
+        return string.Create(length, (this, start), static (span, state) =>
+        {
+            var (table, at) = state;
+            int done = 0;
+            while (done < span.Length)
+            {
+                long block = (at + done) / Chars32.Length;
+                int inBlock = (int)((at + done) % Chars32.Length);
+                Chars32 chars = block < table._chars!.Count ? table._chars[(int)block] : table._tail;
+                int n = Math.Min(Chars32.Length - inBlock, span.Length - done);
+                ((ReadOnlySpan<char>)chars)[inBlock..(inBlock + n)].CopyTo(span[done..]);
+                done += n;
+            }
+        });
+    }
+
+    /// <summary>No more texts: the lookups are dropped (the texts stay readable).</summary>
+    public void Seal()
+    {
+        _ids = null;
+        _recent = null;
+        _mem.TrimExcess();
+    }
+
+    /// <summary>Back to "" alone, open for adding.</summary>
+    public void Clear()
+    {
+        _mem.Clear();
+        _mem.Add("");
+        _mem.TrimExcess();
+        _ids = new Dictionary<string, int>(StringComparer.Ordinal) { [""] = 0 };
+        _memUsed = 0;
+        _firstSpilled = int.MaxValue;
+        _chars?.Dispose();
+        _starts?.Dispose();
+        _chars = null;
+        _starts = null;
+        _tailLength = 0;
+        _charCount = 0;
+        _recent = null;
+        Array.Fill(_readCacheId, -1);
+        Array.Clear(_readCache);
+    }
+
+    public void Dispose()
+    {
+        _chars?.Dispose();
+        _starts?.Dispose();
+    }
+
+    /// <summary>32 characters, one row of the spilled texts' file.</summary>
+    [InlineArray(Length)]
+    internal struct Chars32
+    {
+        public const int Length = 32;
+        private char _first;
+    }
+}
