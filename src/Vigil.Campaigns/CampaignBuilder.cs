@@ -361,17 +361,27 @@ public sealed class CampaignBuilder
             if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, null, i));
         if (searches.Count == 0) return;
         searches.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
-        var byArn = ctx.Cloud.Where(c => arns.Contains(c.Arn)).OrderBy(c => c.Ticks).ToLookup(c => c.Arn, StringComparer.Ordinal);
+        // Each identity's calls by time (a stable sort: input order among equal times), as (time, store position).
+        var byArn = new Dictionary<string, List<(long Ticks, int Position)>>(StringComparer.Ordinal);
+        for (int i = 0; i < ctx.Cloud.Count; i++)
+        {
+            var arn = ctx.Cloud.Arn(i);
+            if (!arns.Contains(arn)) continue;
+            if (!byArn.TryGetValue(arn, out var calls)) byArn[arn] = calls = [];
+            calls.Add((ctx.Cloud.Ticks(i), i));
+        }
         var keyPairs = new List<(string, UnionFind.Key)>();
         foreach (var arn in arns)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var c in byArn[arn])
+            if (!byArn.TryGetValue(arn, out var calls)) continue;
+            foreach (var (ticks, position) in calls.OrderBy(c => c.Ticks))
             {
                 // Each address's first use by the identity: did a key search precede it?
-                if (c.SourceAddress.Length == 0 || !seen.Add(c.SourceAddress)) continue;
+                var address = ctx.Cloud.SourceAddress(position);
+                if (address.Length == 0 || !seen.Add(address)) continue;
                 // A first use from this address: the latest key search in the 24 hours before it.
-                int at = searches.FindLastIndex(x => x.Ticks <= c.Ticks && c.Ticks - x.Ticks <= TimeSpan.TicksPerDay);
+                int at = searches.FindLastIndex(x => x.Ticks <= ticks && ticks - x.Ticks <= TimeSpan.TicksPerDay);
                 if (at < 0) continue;
                 var search = searches[at];
                 if (search.Key is { } key) keyPairs.Add(("C|" + arn, key));
@@ -423,11 +433,15 @@ public sealed class CampaignBuilder
         }
         /// <summary>Whether the account (key) ever logged on successfully from the address.</summary>
         public bool Succeeded(string address, string accountKey) => _succeeded.Contains((address, accountKey));
-        public TimeIndex<CloudRec> CloudByArn { get; } = new(ctx.Cloud, c => c.Arn, c => c.Ticks);
-        public TimeIndex<CloudRec> CloudByAddress { get; } = new(ctx.Cloud, c => c.SourceAddress, c => c.Ticks);
+        public CloudTimeIndex CloudByArn { get; } = new(ctx.Cloud, (s, i) => s.Arn(i));
+        public CloudTimeIndex CloudByAddress { get; } = new(ctx.Cloud, (s, i) => s.SourceAddress(i));
         public ILookup<string, ServiceRec> ServicesByHost { get; } = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
         /// <summary>(command, image) → (image name, template), see OperatorAnalyzer.</summary>
         public Dictionary<(string Command, string Image), (string Name, string Template)> CommandShapes { get; } = [];
+        /// <summary>Characters held by <see cref="CommandShapes"/> (keys and values, each entry counted with 64 more).</summary>
+        public long CommandShapeChars { get; set; }
+        /// <summary>8M characters (16 MB): the shapes cache stops growing past it.</summary>
+        public const long MaxCommandShapeChars = 8L << 20;
     }
 
     /// <summary>Logons of one event id by address, each address's in time order, as (time, account) pairs: 16 bytes per

@@ -38,7 +38,8 @@ public sealed class ContextCollector : IHuntObserver
     public LogonStore Logons { get; }
     public List<ServiceRec> Services { get; } = [];
     public List<ConnRec> Connections { get; } = [];
-    public List<CloudRec> Cloud { get; } = [];
+    /// <summary>CloudTrail calls, compact (see <see cref="CloudStore"/>).</summary>
+    public CloudStore Cloud { get; } = new();
     public Dictionary<(string Src, string Dst), Flow> Flows { get; } = [];
     /// <summary>Address → host name → how many events said so.</summary>
     public Dictionary<string, Dictionary<string, int>> AddressHosts { get; } = new(StringComparer.Ordinal);
@@ -79,7 +80,11 @@ public sealed class ContextCollector : IHuntObserver
         }
         Append(Services, p.Services, 100_000);
         Append(Connections, p.Connections, MaxConnections);
-        Append(Cloud, p.Cloud, MaxCloud);
+        foreach (var c in p.Cloud)
+        {
+            if (Cloud.Count >= MaxCloud) { Dropped++; continue; }
+            Cloud.Add(c);
+        }
         foreach (var (k, f) in p.Flows)
         {
             if (Flows.TryGetValue(k, out var have)) have.Merge(f);

@@ -30,3 +30,40 @@ public sealed class TimeIndex<T>
         for (int k = lo; k < l.Count && _ticks(l[k]) <= to; k++) yield return l[k];
     }
 }
+
+/// <summary>
+/// Calls of a <see cref="Context.CloudStore"/> grouped by a key (identity or address) and sorted by time, as
+/// (time, position) pairs: 16 bytes a call instead of the record, which is read from the store only when a query yields
+/// it. The order within a key is that of a <see cref="TimeIndex{T}"/> over the records (the same unstable sort by time
+/// over the same sequence gives the same permutation).
+/// </summary>
+public sealed class CloudTimeIndex
+{
+    private readonly Context.CloudStore _store;
+    private readonly Dictionary<string, List<(long Ticks, int Position)>> _byKey = new(StringComparer.Ordinal);
+
+    public CloudTimeIndex(Context.CloudStore store, Func<Context.CloudStore, int, string> key)
+    {
+        _store = store;
+        for (int i = 0; i < store.Count; i++)
+        {
+            var k = key(store, i);
+            if (k.Length == 0) continue;
+            if (!_byKey.TryGetValue(k, out var l)) _byKey[k] = l = [];
+            l.Add((store.Ticks(i), i));
+        }
+        foreach (var l in _byKey.Values) l.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
+    }
+
+    /// <summary>The store positions of <paramref name="key"/>'s calls within [from, to], in time order.</summary>
+    public IEnumerable<int> Positions(string key, long from, long to)
+    {
+        if (!_byKey.TryGetValue(key, out var l)) yield break;
+        int lo = 0, hi = l.Count;
+        while (lo < hi) { int mid = (lo + hi) / 2; if (l[mid].Ticks < from) lo = mid + 1; else hi = mid; }
+        for (int k = lo; k < l.Count && l[k].Ticks <= to; k++) yield return l[k].Position;
+    }
+
+    /// <summary>The calls of <paramref name="key"/> within [from, to], in time order.</summary>
+    public IEnumerable<Context.CloudRec> In(string key, long from, long to) => Positions(key, from, to).Select(i => _store[i]);
+}

@@ -153,7 +153,11 @@ internal static class OperatorAnalyzer
         var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
         if (arns.Count > 0)
             foreach (var arn in arns)
-                foreach (var c in env.CloudByArn.In(arn, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour)) cmds.Add(new Cmd(c.Ticks, "cloud:" + c.Arn, c.EventName, c.EventName));
+            {
+                // One "host" text per identity, not a copy per call (a bulk theft is millions of calls).
+                var host = "cloud:" + arn;
+                foreach (var c in env.CloudByArn.In(arn, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour)) cmds.Add(new Cmd(c.Ticks, host, c.EventName, c.EventName));
+            }
         cmds.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
         return cmds;
     }
@@ -165,7 +169,13 @@ internal static class OperatorAnalyzer
     {
         if (env.CommandShapes.TryGetValue((cmd, image), out var have)) return have;
         var shape = (Names.ImageName(image), Template(cmd, image));
-        if (env.CommandShapes.Count < 200_000) env.CommandShapes[(cmd, image)] = shape;
+        // Bounded by entries and by characters (distinct command lines are long): past either, shapes are computed each time.
+        long chars = cmd.Length + image.Length + shape.Item1.Length + shape.Item2.Length + 64;
+        if (env.CommandShapes.Count < 200_000 && env.CommandShapeChars + chars <= CampaignBuilder.BuildEnv.MaxCommandShapeChars)
+        {
+            env.CommandShapes[(cmd, image)] = shape;
+            env.CommandShapeChars += chars;
+        }
         return shape;
     }
 

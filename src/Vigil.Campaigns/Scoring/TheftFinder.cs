@@ -95,20 +95,42 @@ internal static partial class TheftFinder
         var ext = new HashSet<string>(d.Addresses.Where(a => !Names.IsInternal(a)), StringComparer.Ordinal);
         if (arns.Count > 0 || ext.Count > 0)
         {
-            var calls = arns.SelectMany(a => env.CloudByArn.In(a, from, to)).Concat(ext.SelectMany(a => env.CloudByAddress.In(a, from, to)))
-                .Distinct(ReferenceEqualityComparer.Instance).Cast<Context.CloudRec>().OrderBy(c => c.Ticks).ToList();
-            var reads = calls.Where(c => !c.Failed && c.EventName == "GetObject").ToList();
-            long bytes = reads.Sum(c => c.Bytes);
-            int peak = PeakIn(reads.Select(c => c.Ticks).ToList(), TimeSpan.TicksPerMinute * 10);
-            if (reads.Count > 0 && (peak >= BulkReads || bytes >= UploadBytes))
+            // A call found by identity and by address counts once (by its store position, in the order first found), then
+            // calls by time (a stable sort). Calls are read from the store one at a time, not held: a bulk theft is
+            // millions of GetObject calls. Kept per read: its time (for the peak) and per source address a count.
+            var cloud = env.Ctx.Cloud;
+            var positions = arns.SelectMany(a => env.CloudByArn.Positions(a, from, to)).Concat(ext.SelectMany(a => env.CloudByAddress.Positions(a, from, to)))
+                .Distinct().OrderBy(cloud.Ticks).ToList();
+            var readTicks = new List<long>();
+            long bytes = 0;
+            var buckets = new List<string>();
+            // Per source address of the reads: how many, and when first seen among them (ties go to the first seen).
+            var readsFrom = new Dictionary<string, (int Count, int First)>(StringComparer.Ordinal);
+            var shares = new List<DataTheft>();
+            foreach (int position in positions)
             {
-                var buckets = reads.Select(r => r.Target.Split('/')[0]).Where(b => b.Length > 0).Distinct().Take(3);
-                Add(new DataTheft(CampaignBuilder.Time(reads[0].Ticks), "cloud", "cloud-bulk-read",
-                    $"{reads.Count} GetObject calls (up to {peak} in 10 minutes) from {string.Join(", ", buckets)}" + (bytes > 0 ? $", {Mb(bytes)}" : ""),
-                    bytes, reads.GroupBy(r => r.SourceAddress).OrderByDescending(g => g.Count()).First().Key, d.Facts.Where(f => f.Detail.StartsWith("GetObject", StringComparison.Ordinal)).Select(f => f.Id).Order().ToList()));
+                var c = cloud[position];
+                if (c.Failed) continue;
+                if (c.EventName == "GetObject")
+                {
+                    readTicks.Add(c.Ticks);
+                    bytes += c.Bytes;
+                    var bucket = c.Target.Split('/')[0];
+                    if (bucket.Length > 0 && buckets.Count < 3 && !buckets.Contains(bucket)) buckets.Add(bucket);
+                    readsFrom[c.SourceAddress] = readsFrom.TryGetValue(c.SourceAddress, out var n) ? (n.Count + 1, n.First) : (1, readsFrom.Count);
+                }
+                else if (c.EventName is "ModifySnapshotAttribute" or "ModifyDBSnapshotAttribute" or "ModifyDBClusterSnapshotAttribute")
+                    shares.Add(new DataTheft(CampaignBuilder.Time(c.Ticks), "cloud", "snapshot-share", c.EventName + " " + c.Target, 0, c.SourceAddress, []));
             }
-            foreach (var c in calls.Where(c => !c.Failed && c.EventName is "ModifySnapshotAttribute" or "ModifyDBSnapshotAttribute" or "ModifyDBClusterSnapshotAttribute"))
-                Add(new DataTheft(CampaignBuilder.Time(c.Ticks), "cloud", "snapshot-share", c.EventName + " " + c.Target, 0, c.SourceAddress, []));
+            int peak = PeakIn(readTicks, TimeSpan.TicksPerMinute * 10);
+            if (readTicks.Count > 0 && (peak >= BulkReads || bytes >= UploadBytes))
+            {
+                var mostReads = readsFrom.OrderByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Value.First).First().Key;
+                Add(new DataTheft(CampaignBuilder.Time(readTicks[0]), "cloud", "cloud-bulk-read",
+                    $"{readTicks.Count} GetObject calls (up to {peak} in 10 minutes) from {string.Join(", ", buckets)}" + (bytes > 0 ? $", {Mb(bytes)}" : ""),
+                    bytes, mostReads, d.Facts.Where(f => f.Detail.StartsWith("GetObject", StringComparison.Ordinal)).Select(f => f.Id).Order().ToList()));
+            }
+            foreach (var share in shares) Add(share);
         }
         return found.OrderBy(t => t.Time).ToList();
     }

@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""A CloudTrail file of N S3 GetObject data events, each for its own object key: the shape of bulk theft from a bucket,
+and a memory stress for the campaign context (every record has a distinct target).
+
+usage: cloud-reads.py OUT_FILE N
+"""
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+
+
+def main() -> None:
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    out, n = sys.argv[1], int(sys.argv[2])
+    start = datetime(2026, 3, 10, 1, 0, 0, tzinfo=timezone.utc)
+    arn = "arn:aws:sts::993371209645:assumed-role/backup-sync/i-09c164c98302d6e2e"
+    with open(out, "w", encoding="utf-8") as h:
+        for i in range(n):
+            t = start + timedelta(milliseconds=40 * i)
+            h.write(json.dumps({
+                "eventVersion": "1.09",
+                "userIdentity": {"type": "AssumedRole", "arn": arn, "accountId": "993371209645"},
+                "eventTime": t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z",
+                "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "eu-central-1",
+                "sourceIPAddress": f"3.92.{(i >> 8) & 255}.{i & 255}",
+                "userAgent": "aws-cli/2.15.0",
+                "requestParameters": {"bucketName": "customer-payments", "key": f"exports/2026/03/{i:08d}/statement-{i * 7919 % 1000003:07d}.csv"},
+                "additionalEventData": {"bytesTransferredOut": 20000 + i % 5000},
+                "eventID": f"{i:08x}-1111-2222-3333-444455556666", "eventType": "AwsApiCall",
+            }, separators=(",", ":")) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+using System.Globalization;
+using Vigil.Campaigns;
+using Vigil.Campaigns.Context;
+using Vigil.Campaigns.Linking;
+using Vigil.Rules;
+
+namespace Vigil.Tests.Campaigns;
+
+/// <summary>
+/// CloudTrail calls in the campaign context as rows (issue 4): a million S3 GetObject calls, each for its own object,
+/// held ~600 MB as records. The store must give back every call, its time index the calls and order a list of records
+/// gave, and bulk reads must still be found from the calls read one at a time.
+/// </summary>
+public sealed class CloudStoreTests
+{
+    [Fact]
+    public void Cloud_rows_and_their_time_index_equal_records_and_an_index_of_records()
+    {
+        var random = new Random(11);
+        string[] arns = ["arn:aws:iam::1:user/a", "arn:aws:iam::1:user/b", "", "arn:aws:sts::1:assumed-role/r/i-1"];
+        string[] addresses = ["3.92.1.1", "10.0.0.5", "", "198.51.100.7"];
+        var records = new List<CloudRec>();
+        for (int i = 0; i < 2_000; i++)
+            records.Add(new CloudRec(TimeSpan.TicksPerSecond * random.Next(300), arns[random.Next(arns.Length)], addresses[random.Next(addresses.Length)],
+                random.Next(3) == 0 ? "PutObject" : "GetObject", "s3.amazonaws.com", random.Next(10) == 0, random.Next(100_000),
+                random.Next(5) == 0 ? "" : $"bucket-{i % 3}/key/{i}"));
+        // Tiny pages and no text kept in memory: every row and text goes through the files.
+        var store = new CloudStore(pageRows: 3, cachePages: 2, textChars: 0);
+        foreach (var r in records) store.Add(r);
+        Assert.Equal(records.Count, store.Count);
+        Assert.True(store.SpilledRows >= records.Count - 3);
+        Assert.Equal(records, store.ToList());
+        for (int i = 0; i < records.Count; i += 7)
+        {
+            Assert.Equal(records[i].Arn, store.Arn(i));
+            Assert.Equal(records[i].SourceAddress, store.SourceAddress(i));
+            Assert.Equal(records[i].Ticks, store.Ticks(i));
+        }
+        // Many calls share a time: the order among them must be the records' index's.
+        var byArn = new TimeIndex<CloudRec>(records, c => c.Arn, c => c.Ticks);
+        var byAddress = new TimeIndex<CloudRec>(records, c => c.SourceAddress, c => c.Ticks);
+        var rowsByArn = new CloudTimeIndex(store, (s, i) => s.Arn(i));
+        var rowsByAddress = new CloudTimeIndex(store, (s, i) => s.SourceAddress(i));
+        for (int k = 0; k < 200; k++)
+        {
+            long from = TimeSpan.TicksPerSecond * random.Next(-10, 300), to = from + TimeSpan.TicksPerSecond * random.Next(0, 120);
+            foreach (var key in arns) Assert.Equal(byArn.In(key, from, to), rowsByArn.In(key, from, to));
+            foreach (var key in addresses) Assert.Equal(byAddress.In(key, from, to), rowsByAddress.In(key, from, to));
+        }
+        Assert.Empty(rowsByArn.In("arn:none", long.MinValue, long.MaxValue));
+        Assert.Equal(records.Count(r => r.Arn == arns[0]), rowsByArn.Positions(arns[0], long.MinValue, long.MaxValue).Distinct().Count());
+    }
+
+    /// <summary>A CloudTrail day with a burst of GetObject calls by one identity from two addresses and a snapshot shared:
+    /// the campaign's theft steps, counted from the calls (all within 31 seconds, inside any campaign's window).</summary>
+    [Fact]
+    public void Bulk_reads_and_snapshot_sharing_are_found_from_the_stored_calls()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-cloud-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "cloudtrail.json");
+            var start = new DateTime(2026, 3, 10, 1, 0, 0, DateTimeKind.Utc);
+            const string arn = "arn:aws:sts::993371209645:assumed-role/backup-sync/i-09c164c98302d6e2e";
+            using (var w = new StreamWriter(path))
+            {
+                string Line(int i, string name, string address, string request, long bytes) =>
+                    "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"AssumedRole\",\"arn\":\"" + arn + "\",\"accountId\":\"993371209645\"},"
+                    + "\"eventTime\":\"" + start.AddMilliseconds(100 * i).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) + "\","
+                    + "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"" + name + "\",\"awsRegion\":\"eu-central-1\","
+                    + "\"sourceIPAddress\":\"" + address + "\",\"requestParameters\":" + request + ","
+                    + "\"additionalEventData\":{\"bytesTransferredOut\":" + bytes + "},\"eventType\":\"AwsApiCall\"}";
+                for (int i = 0; i < 300; i++)
+                    w.WriteLine(Line(i, "GetObject", i % 3 == 0 ? "198.51.100.7" : "3.92.1.1",
+                        "{\"bucketName\":\"" + (i < 10 ? "customer-payments" : i % 2 == 0 ? "wifi-logs" : "crm-exports") + "\",\"key\":\"exports/" + i + ".csv\"}", 1000 + i));
+                w.WriteLine(Line(305, "ModifySnapshotAttribute", "3.92.1.1", "{\"snapshotId\":\"snap-1\"}", 0));
+            }
+            var set = RuleLoader.Load([], includeBuiltin: true);
+            var collector = OtrfRecordings.Hunt(set, new CampaignCollector(pageRows: 3, cachePages: 2, textChars: 0), [path]);
+            Assert.Equal(301, collector.Context.Cloud.Count);
+            var campaigns = collector.Build();
+            var theft = campaigns.SelectMany(c => c.Theft).Where(t => t.Kind == "cloud-bulk-read").ToList();
+            var bulk = Assert.Single(theft);
+            long bytes = Enumerable.Range(0, 300).Sum(i => 1000L + i);
+            Assert.Equal(bytes, bulk.Bytes);
+            Assert.Equal("3.92.1.1", bulk.Destination); // 200 of the 300 reads
+            Assert.Equal("300 GetObject calls (up to 300 in 10 minutes) from customer-payments, wifi-logs, crm-exports, 344850 bytes", bulk.Detail);
+            Assert.Equal(start, bulk.Time);
+            var share = Assert.Single(campaigns.SelectMany(c => c.Theft), t => t.Kind == "snapshot-share");
+            Assert.Equal("ModifySnapshotAttribute ", share.Detail);
+            Assert.Equal(start.AddMilliseconds(100 * 305), share.Time);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
