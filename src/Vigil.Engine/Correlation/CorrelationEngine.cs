@@ -203,6 +203,13 @@ public static class CorrelationEngine
         private int _inputsSeen;
         private double _sum;
 
+        /// <summary>The window's matches, oldest first.</summary>
+        public List<Match> Members => _members;
+
+        /// <summary>Whether the aggregates are those of an empty window (a sum of added and removed numbers may leave a
+        /// rounding residue, which an evaluation keeps).</summary>
+        public bool IsPristine => _members.Count == 0 && _inputsSeen == 0 && _values.Count == 0 && _sum == 0;
+
         public void Clear()
         {
             Array.Clear(_perInput);
@@ -286,6 +293,241 @@ public static class CorrelationEngine
                 default:
                     return false;
             }
+        }
+    }
+
+    /// <summary>
+    /// The same correlations as <see cref="Apply(IReadOnlyList{Detection}, IReadOnlyList{CompiledCorrelation}, Func{SigmaRule, bool}, Func{SigmaRule, bool}?)"/>
+    /// over detections that arrive already sorted (<see cref="Detection.Compare"/>, ties in the order they were found, as a
+    /// <see cref="DetectionSpool"/> drains them), in bounded memory: each group keeps only its open window, and a group
+    /// whose window no later match can extend is closed (evaluated, when its windows are consecutive) and forgotten.
+    /// Memory grows with the matches inside one timespan and the groups open at once, not with the input.
+    /// <para>Only correlations of correlations (chains) are evaluated as before, after the stream, from the detections of
+    /// the rules they read directly (kept in memory: none in SigmaHQ's collection or the built-in rules) and the found
+    /// detections of the correlations they read.</para>
+    /// <para>Results: the same detections as <c>Apply</c>, found ones only (base detections are the caller's). Found
+    /// detections go to <paramref name="output"/> as windows close, not sorted: the caller's spool sorts them.</para>
+    /// </summary>
+    /// <returns>Base-rule matches without a timestamp, counted as <c>Apply</c> counts them.</returns>
+    public static long ApplySorted(IEnumerable<Detection> sorted, IReadOnlyList<CompiledCorrelation> correlations, Func<SigmaRule, bool> generates,
+        Func<SigmaRule, bool>? emit, Action<Detection> output) => ApplySorted(sorted, correlations, generates, emit, output, sweepEvery: 4096);
+
+    /// <param name="sweepEvery">Matches between sweeps of idle groups, at least (tests sweep after every match).</param>
+    internal static long ApplySorted(IEnumerable<Detection> sorted, IReadOnlyList<CompiledCorrelation> correlations, Func<SigmaRule, bool> generates,
+        Func<SigmaRule, bool>? emit, Action<Detection> output, int sweepEvery)
+    {
+        var streamed = new List<StreamedCorrelation>();
+        var byRule = new Dictionary<SigmaRule, List<StreamedCorrelation>>(ReferenceEqualityComparer.Instance);
+        var chained = correlations.Where(c => c.Inputs.Any(i => i.Chained != null)).OrderBy(c => c.Order).ToList();
+        var kept = new Dictionary<SigmaRule, List<Detection>>(ReferenceEqualityComparer.Instance);
+        foreach (var c in chained)
+            foreach (var i in c.Inputs)
+                if (i.Chained == null) kept.TryAdd(i.Source, []);
+        foreach (var c in correlations.Where(c => c.Inputs.All(i => i.Chained == null)).OrderBy(c => c.Order))
+        {
+            var sc = new StreamedCorrelation(c, sweepEvery);
+            streamed.Add(sc);
+            foreach (var i in c.Inputs)
+            {
+                if (!byRule.TryGetValue(i.Source, out var l)) byRule[i.Source] = l = [];
+                if (!l.Contains(sc)) l.Add(sc);
+            }
+        }
+        var run = new List<Detection>();
+        var touched = new List<StreamedCorrelation>();
+        long untimed = 0;
+        void Flush()
+        {
+            touched.Clear();
+            foreach (var d in run)
+                if (byRule.TryGetValue(d.Rule, out var l))
+                    foreach (var sc in l) if (!touched.Contains(sc)) touched.Add(sc);
+            foreach (var sc in touched) untimed += sc.Event(run);
+            run.Clear();
+        }
+        foreach (var d in sorted)
+        {
+            if (kept.TryGetValue(d.Rule, out var k)) k.Add(d);
+            // One event's detections are adjacent (same time and place; Compare orders them by rule).
+            if (run.Count > 0 && !(run[0].TimestampTicks == d.TimestampTicks && run[0].Origin.Offset == d.Origin.Offset
+                && run[0].Origin.Line == d.Origin.Line && string.Equals(run[0].Origin.Source, d.Origin.Source, StringComparison.Ordinal))) Flush();
+            run.Add(d);
+        }
+        Flush();
+        var bySource = new Dictionary<SigmaRule, List<Detection>>(kept, ReferenceEqualityComparer.Instance);
+        foreach (var sc in streamed)
+        {
+            var found = sc.Finish();
+            bool report = generates(sc.Cc.Meta) && (emit == null || emit(sc.Cc.Meta));
+            if (report) foreach (var f in found) output(f);
+            bySource[sc.Cc.Meta] = found;
+        }
+        foreach (var c in chained)
+        {
+            var found = Evaluate(c, bySource, ref untimed);
+            bySource[c.Meta] = found;
+            if (generates(c.Meta) && (emit == null || emit(c.Meta))) foreach (var f in found) output(f);
+        }
+        return untimed;
+    }
+
+    /// <summary>One correlation over plain rules, fed one event's detections at a time in sorted order; see
+    /// <see cref="ApplySorted"/>. Every step mirrors <see cref="Evaluate"/> on the whole sorted list.</summary>
+    private sealed class StreamedCorrelation
+    {
+        public readonly CompiledCorrelation Cc;
+        private readonly SigmaCorrelation _c;
+        private readonly bool _perInput, _needsNumber, _needsValue, _tumbling;
+        private readonly long _span;
+        private readonly string[][][] _groupNames, _valueNames;
+        /// <summary>Open windows by group key. Found detections are kept (they are few, and chains read them) in the order
+        /// their windows closed.</summary>
+        private readonly Dictionary<string, Window> _groups = new(StringComparer.Ordinal);
+        private readonly List<Detection> _found = [];
+        private long _sinceSweep;
+        private readonly int _sweepEvery;
+        private int _sweepAt;
+
+        public StreamedCorrelation(CompiledCorrelation cc, int sweepEvery)
+        {
+            _sweepEvery = _sweepAt = sweepEvery;
+            Cc = cc;
+            _c = cc.Correlation;
+            _perInput = _c.Type is CorrelationType.Temporal or CorrelationType.TemporalOrdered;
+            _needsNumber = _c.Type is CorrelationType.ValueSum or CorrelationType.ValueAvg or CorrelationType.ValueMedian;
+            _needsValue = _c.Type is CorrelationType.ValueCount or CorrelationType.ValuePercentile;
+            bool countLike = _c.Type is CorrelationType.EventCount or CorrelationType.ValueCount or CorrelationType.ValueSum
+                or CorrelationType.Temporal or CorrelationType.TemporalOrdered;
+            _tumbling = _c.Type == CorrelationType.ValuePercentile || (countLike && _c.Condition.Any(b => b.IsUpperBound));
+            _span = _c.Timespan.Ticks;
+            _groupNames = Enumerable.Range(0, cc.Inputs.Count).Select(i => _c.GroupBy.Select(g => cc.FieldNamesFor(g, i).ToArray()).ToArray()).ToArray();
+            _valueNames = Enumerable.Range(0, cc.Inputs.Count).Select(i => _c.ConditionFields.Select(f => cc.FieldNamesFor(f, i).ToArray()).ToArray()).ToArray();
+        }
+
+        /// <summary>The match of detection <paramref name="d"/> as input <paramref name="i"/>, or null when it has no
+        /// group or value (exactly <see cref="Evaluate"/>'s checks, in its order).</summary>
+        private Match? MatchOf(Detection d, int i)
+        {
+            var group = new string[_c.GroupBy.Count];
+            for (int g = 0; g < group.Length; g++)
+            {
+                var text = FieldText(d, _groupNames[i][g]);
+                if (text == null) return null;
+                group[g] = text;
+            }
+            var m = new Match { Detection = d, Input = i, Group = group };
+            if (_needsValue)
+            {
+                var parts = new string[_c.ConditionFields.Count];
+                for (int f = 0; f < parts.Length; f++) parts[f] = FieldText(d, _valueNames[i][f]) ?? "";
+                if (parts.All(p => p.Length == 0)) return null;
+                m.Value = string.Join('\u001f', parts);
+            }
+            if (_needsNumber)
+            {
+                if (!FieldNumber(d, _valueNames[i][0], out double num)) return null;
+                m.Number = num;
+            }
+            return m;
+        }
+
+        /// <summary>One event's detections (sorted by rule): its matches, in the order Evaluate sorts them (detection,
+        /// then input); for counting types only the event's first match in input order, as Evaluate's seen-events set
+        /// keeps. Returns the untimed matches counted.</summary>
+        public long Event(List<Detection> run)
+        {
+            long untimed = 0;
+            var inputs = Cc.Inputs;
+            if (_perInput)
+            {
+                foreach (var d in run)
+                    for (int i = 0; i < inputs.Count; i++)
+                    {
+                        if (!ReferenceEquals(inputs[i].Source, d.Rule)) continue;
+                        if (d.TimestampTicks == 0) { untimed++; continue; }
+                        if (MatchOf(d, i) is { } m) Add(m);
+                    }
+                return untimed;
+            }
+            Match? first = null;
+            for (int i = 0; i < inputs.Count; i++)
+                foreach (var d in run)
+                {
+                    if (!ReferenceEquals(inputs[i].Source, d.Rule)) continue;
+                    if (d.TimestampTicks == 0) { untimed++; continue; }
+                    if (first == null && MatchOf(d, i) is { } m) first = m;
+                }
+            if (first != null) Add(first);
+            return untimed;
+        }
+
+        private void Add(Match m)
+        {
+            string key = string.Join('\u001f', m.Group);
+            if (!_groups.TryGetValue(key, out var w)) _groups[key] = w = new Window(Cc);
+            var members = w.Members;
+            if (_tumbling)
+            {
+                // Consecutive windows: a match past the open window's timespan closes it and opens the next.
+                if (members.Count > 0 && m.Ticks - members[0].Ticks > _span) Close(w);
+                w.Add(m);
+            }
+            else
+            {
+                // Sliding window ending at each match: the oldest leave, the match enters, and a satisfied window fires and
+                // is consumed.
+                while (members.Count > 0 && m.Ticks - members[0].Ticks > _span) w.Remove(members[0]);
+                w.Add(m);
+                if (w.Satisfied(out var facts))
+                {
+                    _found.Add(Emit(Cc, members, 0, members.Count - 1, facts));
+                    w.Clear();
+                }
+            }
+            if (++_sinceSweep >= _sweepAt) Sweep(m.Ticks);
+        }
+
+        private void Close(Window w)
+        {
+            var members = w.Members;
+            if (w.Satisfied(out var facts)) _found.Add(Emit(Cc, members, 0, members.Count - 1, facts));
+            w.Clear();
+        }
+
+        /// <summary>Forgets the groups no later match (at or after <paramref name="now"/>) can extend: a sliding window whose
+        /// members would all leave at that match (removed now, as they would be then; the group goes if nothing is left
+        /// of it), a consecutive window past its timespan (closed now, as the next match or the end would close it).</summary>
+        private void Sweep(long now)
+        {
+            _sinceSweep = 0;
+            var gone = new List<string>();
+            foreach (var (key, w) in _groups)
+            {
+                var members = w.Members;
+                if (members.Count == 0) { if (w.IsPristine) gone.Add(key); continue; }
+                if (_tumbling)
+                {
+                    if (now - members[0].Ticks > _span) { Close(w); gone.Add(key); }
+                }
+                else if (now - members[^1].Ticks > _span)
+                {
+                    while (members.Count > 0) w.Remove(members[0]);
+                    if (w.IsPristine) gone.Add(key);
+                }
+            }
+            foreach (var key in gone) _groups.Remove(key);
+            // Sweep again after as many matches as there are open groups (at least 4,096): the cost stays linear.
+            _sweepAt = Math.Max(_sweepEvery, _groups.Count);
+        }
+
+        /// <summary>Closes the consecutive windows still open; the found detections.</summary>
+        public List<Detection> Finish()
+        {
+            if (_tumbling)
+                foreach (var w in _groups.Values)
+                    if (w.Members.Count > 0) Close(w);
+            _groups.Clear();
+            return _found;
         }
     }
 
