@@ -27,13 +27,21 @@ public enum BuildPhase { ProcessIndex, Entities, Laterals, Environment, Assemble
     /// <summary>Inside the lateral linking, its candidates found (a measuring point: the caller does not collect here).</summary>
     Linking,
     /// <summary>The keys joined and the groups numbered, the processes' groups not yet sorted (a measuring point).</summary>
-    Grouping }
+    Grouping,
+    /// <summary>The biggest campaign so far (over 10,000 detections) just assembled, its draft still held (a measuring
+    /// point).</summary>
+    Biggest }
 
 /// <summary>Sizes of the campaign build's external sorts (rows per sorted run) and of its lookup files (rows per page, pages
 /// cached). The build's memory for these structures is bounded by them, whatever the input's size; tests force tiny ones
 /// so that every run is merged and every lookup reads its page back from the file.</summary>
-internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages)
+internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages, int BigGroup = BuildLimits.DefaultBigGroup)
 {
+    /// <summary>A campaign with more detections (or processes) than this is assembled from lists that read its facts (or
+    /// processes) from their stores on demand, a few blocks held (<see cref="BlockCachedList{T}"/>), and its steps are folded
+    /// as the campaign store writes them: no object per detection, process or step for the whole campaign.</summary>
+    public const int DefaultBigGroup = 16_384;
+
     /// <summary>Runs of 64K rows (1-1.5 MB of 16-24-byte rows), lookup pages of 64 rows with 1,024 cached (~1.5 MB per file).</summary>
     public static readonly BuildLimits Default = new(1 << 16, 64, 1024);
 }
@@ -306,6 +314,7 @@ public sealed class CampaignBuilder
             using var procIt = procRows.Sorted().GetEnumerator();
             bool moreMembers = memberIt.MoveNext(), moreProcs = procIt.MoveNext();
             var groupMembers = new List<int>();
+            int biggest = 0;
             var groupProcs = new List<int>();
             for (int g = 0; g < groupCount; g++)
             {
@@ -313,7 +322,13 @@ public sealed class CampaignBuilder
                 for (; moreMembers && memberIt.Current.Group == g; moreMembers = memberIt.MoveNext()) groupMembers.Add(memberIt.Current.Item);
                 groupProcs.Clear();
                 for (; moreProcs && procIt.Current.Group == g; moreProcs = procIt.MoveNext()) groupProcs.Add(procIt.Current.Item);
-                var d = Assemble(facts, groupMembers, groupProcs, groupLinks.GetValueOrDefault(g) ?? [], env);
+                var d = Assemble(facts, groupMembers, groupProcs, groupLinks.GetValueOrDefault(g) ?? [], env, limits.BigGroup);
+                if (onPhase is not null && groupMembers.Count > Math.Max(10_000, biggest))
+                {
+                    biggest = groupMembers.Count;
+                    onPhase(BuildPhase.Biggest, $"biggest campaign so far assembled ({groupMembers.Count:N0} detections, {groupProcs.Count:N0} processes){Reads()}");
+                    GC.KeepAlive(d);
+                }
                 if (d.Kind == "suspicious" && d.Links.Count == 0 && d.Theft.Count == 0 && d.Levels.Keys.All(level => Tactics.LevelRank(level) == 0))
                 {
                     informationalOnly++;
@@ -490,20 +505,39 @@ public sealed class CampaignBuilder
 
     private readonly record struct GroupItem(int Group, int Item);
 
-    private static Draft Assemble(IReadOnlyList<DetectionFact> all, List<int> members, List<int> procs, List<Lateral> laterals, BuildEnv env)
+    private static Draft Assemble(IReadOnlyList<DetectionFact> all, List<int> members, List<int> procs, List<Lateral> laterals, BuildEnv env,
+        int bigGroup)
     {
-        // Each member is read once (from a store: rows of a temporary file, in ascending position), then ordered.
-        var mine = new DetectionFact[members.Count];
-        for (int k = 0; k < mine.Length; k++) mine[k] = all[members[k]];
-        var hosts = new string[mine.Length];
-        for (int k = 0; k < mine.Length; k++) hosts[k] = HostOf(mine[k], env.Hosts);
-        var facts = Enumerable.Range(0, mine.Length).OrderBy(k => mine[k].Ticks).ThenBy(k => mine[k].Id).ToList();
         var d = new Draft();
-        foreach (int k in facts)
+        if (all is FactStore store && members.Count > bigGroup)
         {
-            var f = mine[k];
+            // A big campaign: its facts in time order (then id, unique: the order below) read from the store on demand.
+            var positions = members.ToArray();
+            Array.Sort(positions, (a, b) =>
+            {
+                int c = store.TicksAt(a).CompareTo(store.TicksAt(b));
+                return c != 0 ? c : store.IdAt(a).CompareTo(store.IdAt(b));
+            });
+            var lazy = new BlockCachedList<DetectionFact>(positions.Length, k => store[positions[k]]);
+            d.Facts = lazy;
+            d.FactHosts = new BlockCachedList<string>(positions.Length, k => HostOf(lazy[k], env.Hosts));
+        }
+        else
+        {
+            // Each member is read once (from a store: rows of a temporary file, in ascending position), then ordered.
+            var mine = new DetectionFact[members.Count];
+            for (int k = 0; k < mine.Length; k++) mine[k] = all[members[k]];
+            var hosts = new string[mine.Length];
+            for (int k = 0; k < mine.Length; k++) hosts[k] = HostOf(mine[k], env.Hosts);
+            var byTime = Enumerable.Range(0, mine.Length).OrderBy(k => mine[k].Ticks).ThenBy(k => mine[k].Id).ToList();
+            d.Facts = byTime.Select(k => mine[k]).ToList();
+            d.FactHosts = byTime.Select(k => hosts[k]).ToList();
+        }
+        for (int k = 0; k < d.Facts.Count; k++)
+        {
+            var f = d.Facts[k];
             d.DetectionIds.Add(f.Id);
-            d.AddHost(hosts[k]);
+            d.AddHost(d.FactHosts[k]);
             d.AddUser(f.Account);
             if (f.SourceAddress.Length > 0) d.AddAddress(f.SourceAddress);
             if (f.DestAddress.Length > 0) d.AddAddress(f.DestAddress);
@@ -517,9 +551,16 @@ public sealed class CampaignBuilder
             }
         }
         d.DetectionIds.Sort();
-        d.Facts = facts.Select(k => mine[k]).ToList();
-        d.FactHosts = facts.Select(k => hosts[k]).ToList();
-        d.Procs = procs.Select(i => env.Px.Procs[i]).OrderBy(p => p.Ticks).ToList();
+        if (procs.Count > bigGroup)
+        {
+            // Its processes by start time (a stable sort: ascending index among equal times), read on demand.
+            var byTime = procs.ToArray();
+            var at = new int[byTime.Length];
+            for (int k = 0; k < at.Length; k++) at[k] = k;
+            Array.Sort(at, (a, b) => { int c = env.Px.Ticks(byTime[a]).CompareTo(env.Px.Ticks(byTime[b])); return c != 0 ? c : a.CompareTo(b); });
+            d.Procs = new BlockCachedList<ProcRec>(at.Length, k => env.Px.Procs[byTime[at[k]]]);
+        }
+        else d.Procs = procs.Select(i => env.Px.Procs[i]).OrderBy(p => p.Ticks).ToList();
 
         // Links: one per (from, to, account, method), the first time it happened, with the detections that show it.
         // Detections that show movement (lateral-movement tactic, remote services, WMI), in time order, for the links' evidence.
@@ -568,7 +609,8 @@ public sealed class CampaignBuilder
         d.Operator = OperatorAnalyzer.Analyze(d, env);
         CampaignScorer.Classify(d, env);
         d.Summary = SummaryWriter.Write(d);
-        d.Steps = Fold(d);
+        // A big campaign's steps are folded again whenever they are walked (once, by the campaign store).
+        d.Steps = d.Facts is BlockCachedList<DetectionFact> ? new EnumeratedList<CampaignStep>(() => Fold(d)) : Fold(d).ToList();
         return d;
     }
 
@@ -598,9 +640,8 @@ public sealed class CampaignBuilder
     }
 
     /// <summary>Steps in time order; a run of consecutive equal detections (same rule, host and account) is one step with a count.</summary>
-    private static List<CampaignStep> Fold(Draft d)
+    private static IEnumerable<CampaignStep> Fold(Draft d)
     {
-        var steps = new List<CampaignStep>();
         CampaignStep? cur = null;
         string curKey = "";
         for (int k = 0; k < d.Facts.Count; k++)
@@ -608,13 +649,13 @@ public sealed class CampaignBuilder
             var f = d.Facts[k];
             var host = d.FactHosts[k];
             var key = f.RuleId + "|" + host + "|" + Names.AccountKey(f.Account);
-            if (cur is not null && key == curKey) { cur = cur with { Count = cur.Count + 1 }; steps[^1] = cur; continue; }
+            if (cur is not null && key == curKey) { cur = cur with { Count = cur.Count + 1 }; continue; }
+            if (cur is not null) yield return cur;
             var tactic = f.Tactics.OrderBy(t => Array.IndexOf(Tactics.Chain, t) is int x and >= 0 ? x : 99).ThenBy(t => Tactics.Order[t]).FirstOrDefault() ?? "";
             cur = new CampaignStep(f.Time, host, f.Account, tactic, f.Techniques.FirstOrDefault() ?? "", f.RuleId, f.RuleTitle, f.Level, f.Id, 1, f.Detail);
             curKey = key;
-            steps.Add(cur);
         }
-        return steps;
+        if (cur is not null) yield return cur;
     }
 
     internal static DateTime Time(long ticks) => new(ticks, DateTimeKind.Utc);
@@ -633,15 +674,17 @@ internal sealed class Draft
     public readonly SortedSet<string> TechniqueSet = new(StringComparer.Ordinal);
     public readonly List<HostLink> Links = [];
     public readonly List<DataTheft> Theft = [];
-    public List<DetectionFact> Facts = [];
-    public List<string> FactHosts = [];
-    public List<ProcRec> Procs = [];
+    /// <summary>The detections in time order (for a big campaign read from the fact store on demand, see
+    /// <see cref="BlockCachedList{T}"/>: never compare them by reference).</summary>
+    public IReadOnlyList<DetectionFact> Facts = [];
+    public IReadOnlyList<string> FactHosts = [];
+    public IReadOnlyList<ProcRec> Procs = [];
     public long First, Last;
     public OperatorVerdict Operator = null!;
     public string Kind = "suspicious";
     public double Score;
     public string Summary = "";
-    public List<CampaignStep> Steps = [];
+    public IReadOnlyList<CampaignStep> Steps = [];
 
     public DateTime FirstSeen => CampaignBuilder.Time(First);
 
@@ -655,7 +698,7 @@ internal sealed class Draft
     {
         // The campaign keeps these collections for the rest of the hunt (thousands of campaigns on a long day): drop the
         // spare capacity that growing them left. Order is unchanged (nothing was removed, so entries stay in place).
-        DetectionIds.TrimExcess(); Hosts.TrimExcess(); Users.TrimExcess(); Steps.TrimExcess(); Links.TrimExcess(); Theft.TrimExcess();
+        DetectionIds.TrimExcess(); Hosts.TrimExcess(); Users.TrimExcess(); (Steps as List<CampaignStep>)?.TrimExcess(); Links.TrimExcess(); Theft.TrimExcess();
         Levels.TrimExcess();
         return new()
         {

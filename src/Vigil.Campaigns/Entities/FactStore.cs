@@ -144,6 +144,12 @@ public sealed class FactStore : IReadOnlyList<DetectionFact>
         _ids = null;
     }
 
+    /// <summary>Fact <paramref name="index"/>'s time, read without building it.</summary>
+    public long TicksAt(int index) => _rows[index].Ticks;
+
+    /// <summary>Fact <paramref name="index"/>'s id, without building it.</summary>
+    public long IdAt(int index) => _ids is null ? index + 1L : _ids[index];
+
     public DetectionFact this[int index]
     {
         get

@@ -36,7 +36,7 @@ public static class HuntCampaigns
         Collect();
         var campaigns = collector.Build((phase, detail) =>
         {
-            if (phase is not (BuildPhase.Assembled or BuildPhase.Linking or BuildPhase.Grouping)) Collect();
+            if (phase is not (BuildPhase.Assembled or BuildPhase.Linking or BuildPhase.Grouping or BuildPhase.Biggest)) Collect();
             MemoryLog(detail);
         });
         Collect();
