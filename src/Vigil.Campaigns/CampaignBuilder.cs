@@ -85,14 +85,13 @@ public sealed class CampaignBuilder
         // Whether each detection found its process (the network-level pass below asks only that): a bit per detection.
         var hasProc = new System.Collections.BitArray(facts.Count);
 
-        // Hosts per external address (for rarity) from the flows.
-        var extHosts = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        // Internal hosts per external address (for rarity) from the flows: flows are one per (source, destination), so an
+        // address's flows from internal sources are its distinct internal hosts (a count, not a set of them: a large
+        // network's day has a million external addresses).
+        var extHosts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var f in ctx.Flows.Values)
             if (!Names.IsInternal(f.Dest) && Names.IsInternal(f.Source))
-            {
-                if (!extHosts.TryGetValue(f.Dest, out var s)) extHosts[f.Dest] = s = new HashSet<string>(StringComparer.Ordinal);
-                if (s.Count <= RareExternalHosts) s.Add(f.Source);
-            }
+                extHosts[f.Dest] = extHosts.GetValueOrDefault(f.Dest) + 1;
 
         var servicesByHost = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
         // Network logons' sessions: a marker row on their session key (a process's session joins a campaign through it).
@@ -163,7 +162,7 @@ public sealed class CampaignBuilder
             if (!Names.IsSystemLogon(d.LogonId) && host.Length > 0 && d.EventId is not (4625))
                 keys.Member(LateralLinker.SessionKey(host, d.LogonId), self);
             if (d.DestAddress.Length > 0 && !Names.IsInternal(d.DestAddress)
-                && (!extHosts.TryGetValue(d.DestAddress, out var users) || users.Count <= RareExternalHosts))
+                && (!extHosts.TryGetValue(d.DestAddress, out var users) || users <= RareExternalHosts))
                 keys.Member("X|" + d.DestAddress, self);
             if (d.SourceAddress.Length > 0 && !Names.IsInternal(d.SourceAddress) && d.EventId is 4624 or 4625 or 0)
                 keys.Member("X|" + d.SourceAddress, self);
@@ -426,12 +425,13 @@ public sealed class CampaignBuilder
 
     /// <summary>The context indexed once for every campaign: per-campaign work looks up its own addresses and identities
     /// instead of scanning the whole context.</summary>
-    internal sealed class BuildEnv(ContextCollector ctx, ProcessIndex px, HostMap hosts, Dictionary<string, HashSet<string>> externalHosts)
+    internal sealed class BuildEnv(ContextCollector ctx, ProcessIndex px, HostMap hosts, Dictionary<string, int> externalHosts)
     {
         public ContextCollector Ctx { get; } = ctx;
         public ProcessIndex Px { get; } = px;
         public HostMap Hosts { get; } = hosts;
-        public Dictionary<string, HashSet<string>> ExternalHosts { get; } = externalHosts;
+        /// <summary>External address → how many internal hosts have a flow to it.</summary>
+        public Dictionary<string, int> ExternalHosts { get; } = externalHosts;
         /// <summary>Flows by source address, by first contact.</summary>
         public TimeIndex<Flow> FlowsBySource { get; } = new(ctx.Flows.Values.Where(f => f.First != long.MaxValue), f => f.Source, f => f.First);
         public LogonTimeIndex FailuresByAddress { get; } = new(ctx.Logons, 4625);

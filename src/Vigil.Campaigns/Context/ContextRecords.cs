@@ -53,9 +53,20 @@ public sealed class Flow
     public long RespBytes;
     /// <summary>Connections Zeek saw refused or unanswered (REJ, S0, RSTO...): sweep evidence.</summary>
     public long Failed;
-    /// <summary>Up to <see cref="MaxPorts"/> destination ports.</summary>
-    public readonly List<int> Ports = [];
+    /// <summary>Up to <see cref="MaxPorts"/> destination ports, in the order first seen.</summary>
+    public ArraySegment<int> Ports => _ports is null ? ArraySegment<int>.Empty : new ArraySegment<int>(_ports, 0, _portCount);
     public const int MaxPorts = 32;
+    // An array grown from one port (most flows have one or two) instead of a list: a large network's day has a million flows.
+    private int[]? _ports;
+    private int _portCount;
+
+    private void AddPort(int port)
+    {
+        if (_portCount == MaxPorts || (_ports is not null && Array.IndexOf(_ports, port, 0, _portCount) >= 0)) return;
+        if (_ports is null) _ports = new int[1];
+        else if (_portCount == _ports.Length) Array.Resize(ref _ports, Math.Min(MaxPorts, _ports.Length * 2));
+        _ports[_portCount++] = port;
+    }
 
     public void Add(long ticks, int port, long orig, long resp, bool failed)
     {
@@ -64,7 +75,7 @@ public sealed class Flow
         OrigBytes += Math.Max(0, orig);
         RespBytes += Math.Max(0, resp);
         if (failed) Failed++;
-        if (port > 0 && Ports.Count < MaxPorts && !Ports.Contains(port)) Ports.Add(port);
+        if (port > 0) AddPort(port);
     }
 
     public void Merge(Flow o)
@@ -72,7 +83,7 @@ public sealed class Flow
         if (o.First < First) First = o.First;
         if (o.Last > Last) Last = o.Last;
         Count += o.Count; OrigBytes += o.OrigBytes; RespBytes += o.RespBytes; Failed += o.Failed;
-        foreach (var p in o.Ports) if (Ports.Count < MaxPorts && !Ports.Contains(p)) Ports.Add(p);
+        foreach (var p in o.Ports) AddPort(p);
     }
 }
 
