@@ -89,9 +89,9 @@ public sealed class CampaignBuilder
         // address's flows from internal sources are its distinct internal hosts (a count, not a set of them: a large
         // network's day has a million external addresses).
         var extHosts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var f in ctx.Flows.Values)
-            if (!Names.IsInternal(f.Dest) && Names.IsInternal(f.Source))
-                extHosts[f.Dest] = extHosts.GetValueOrDefault(f.Dest) + 1;
+        for (int i = 0; i < ctx.Flows.Count; i++)
+            if (ctx.Flows.Dest(i) is var dest && !Names.IsInternal(dest) && Names.IsInternal(ctx.Flows.Source(i)))
+                extHosts[dest] = extHosts.GetValueOrDefault(dest) + 1;
 
         var servicesByHost = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
         // Network logons' sessions: a marker row on their session key (a process's session joins a campaign through it).
@@ -433,7 +433,7 @@ public sealed class CampaignBuilder
         /// <summary>External address → how many internal hosts have a flow to it.</summary>
         public Dictionary<string, int> ExternalHosts { get; } = externalHosts;
         /// <summary>Flows by source address, by first contact.</summary>
-        public TimeIndex<Flow> FlowsBySource { get; } = new(ctx.Flows.Values.Where(f => f.First != long.MaxValue), f => f.Source, f => f.First);
+        public FlowTimeIndex FlowsBySource { get; } = new(ctx.Flows);
         public LogonTimeIndex FailuresByAddress { get; } = new(ctx.Logons, 4625);
         public LogonTimeIndex SuccessesByAddress { get; } = new(ctx.Logons, 4624);
         private readonly HashSet<(string, string)> _succeeded = ctx.Logons.Where(l => l.EventId == 4624 && l.Address.Length > 0)

@@ -40,7 +40,8 @@ public sealed class ContextCollector : IHuntObserver
     public List<ConnRec> Connections { get; } = [];
     /// <summary>CloudTrail calls, compact (see <see cref="CloudStore"/>).</summary>
     public CloudStore Cloud { get; } = new();
-    public Dictionary<(string Src, string Dst), Flow> Flows { get; } = [];
+    /// <summary>Flows, one per (source, destination), compact (see <see cref="FlowStore"/>).</summary>
+    public FlowStore Flows { get; } = new();
     /// <summary>Address → host name → how many events said so.</summary>
     public Dictionary<string, Dictionary<string, int>> AddressHosts { get; } = new(StringComparer.Ordinal);
     /// <summary>Records not kept because a cap was reached.</summary>
@@ -85,12 +86,8 @@ public sealed class ContextCollector : IHuntObserver
             if (Cloud.Count >= MaxCloud) { Dropped++; continue; }
             Cloud.Add(c);
         }
-        foreach (var (k, f) in p.Flows)
-        {
-            if (Flows.TryGetValue(k, out var have)) have.Merge(f);
-            else if (Flows.Count < MaxFlows) Flows[k] = f;
-            else Dropped++;
-        }
+        foreach (var f in p.Flows.Values)
+            if (!Flows.Merge(f, MaxFlows)) Dropped++;
         foreach (var (ip, hosts) in p.AddressHosts)
         {
             if (!AddressHosts.TryGetValue(ip, out var have))

@@ -60,7 +60,7 @@ public sealed class Flow
     private int[]? _ports;
     private int _portCount;
 
-    private void AddPort(int port)
+    internal void AddPort(int port)
     {
         if (_portCount == MaxPorts || (_ports is not null && Array.IndexOf(_ports, port, 0, _portCount) >= 0)) return;
         if (_ports is null) _ports = new int[1];

@@ -67,3 +67,40 @@ public sealed class CloudTimeIndex
     /// <summary>The calls of <paramref name="key"/> within [from, to], in time order.</summary>
     public IEnumerable<Context.CloudRec> In(string key, long from, long to) => Positions(key, from, to).Select(i => _store[i]);
 }
+
+/// <summary>
+/// Flows of a <see cref="Context.FlowStore"/> by source address, by first contact, as (time, position) pairs (flows without
+/// a time left out). The order within a source is that of a <see cref="TimeIndex{T}"/> over the flows in position order
+/// (the same unstable sort by time over the same sequence).
+/// </summary>
+public sealed class FlowTimeIndex
+{
+    private readonly Context.FlowStore _store;
+    private readonly Dictionary<string, List<(long First, int Position)>> _bySource = new(StringComparer.Ordinal);
+
+    public FlowTimeIndex(Context.FlowStore store)
+    {
+        _store = store;
+        for (int i = 0; i < store.Count; i++)
+        {
+            long first = store.First(i);
+            var source = store.Source(i);
+            if (first == long.MaxValue || source.Length == 0) continue;
+            if (!_bySource.TryGetValue(source, out var l)) _bySource[source] = l = [];
+            l.Add((first, i));
+        }
+        foreach (var l in _bySource.Values) l.Sort((a, b) => a.First.CompareTo(b.First));
+    }
+
+    /// <summary>The positions of <paramref name="source"/>'s flows first seen within [from, to], by first contact.</summary>
+    public IEnumerable<int> Positions(string source, long from, long to)
+    {
+        if (!_bySource.TryGetValue(source, out var l)) yield break;
+        int lo = 0, hi = l.Count;
+        while (lo < hi) { int mid = (lo + hi) / 2; if (l[mid].First < from) lo = mid + 1; else hi = mid; }
+        for (int k = lo; k < l.Count && l[k].First <= to; k++) yield return l[k].Position;
+    }
+
+    /// <summary>The flows of <paramref name="source"/> first seen within [from, to], by first contact.</summary>
+    public IEnumerable<Context.Flow> In(string source, long from, long to) => Positions(source, from, to).Select(i => _store[i]);
+}

@@ -61,13 +61,15 @@ internal static partial class TheftFinder
             .GroupBy(f => f.DestAddress).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         long slack = TimeSpan.TicksPerMinute;
         long from = d.First == 0 ? long.MinValue : d.First - slack, to = d.First == 0 ? long.MaxValue : d.Last + 30 * slack;
-        var flows = internalAddrs.SelectMany(a => env.FlowsBySource.In(a, from, to)).ToList();
+        // Flows by store position (the same flow found twice is one position).
+        var flowPositions = internalAddrs.SelectMany(a => env.FlowsBySource.Positions(a, from, to)).ToList();
         // Flows an exfiltration detection names, whenever they started.
         foreach (var (dest, namers) in exfilDests)
             foreach (var f in namers)
-                if (env.Ctx.Flows.TryGetValue((f.SourceAddress, dest), out var named) && !flows.Contains(named)) flows.Add(named);
-        foreach (var flow in flows)
+                if (env.Ctx.Flows.TryGetPosition(f.SourceAddress, dest, out int named) && !flowPositions.Contains(named)) flowPositions.Add(named);
+        foreach (int position in flowPositions)
         {
+            var flow = env.Ctx.Flows[position];
             if (Names.IsInternal(flow.Dest)) continue;
             // The transfer must start while the campaign runs (or within 30 minutes after its last step): a host that a
             // benign job touched at night is not blamed for an upload in the afternoon.

@@ -96,3 +96,52 @@ public sealed class CloudStoreTests
         }
     }
 }
+
+/// <summary>Flows as rows (issue 4): merged partition by partition into the flow of their pair, equal to the dictionary of
+/// flow objects they replaced, through tiny pages (every merge rewrites a row read back from the file).</summary>
+public sealed class FlowStoreTests
+{
+    [Fact]
+    public void Flow_rows_merge_like_a_dictionary_of_flows_and_index_by_source_like_the_records()
+    {
+        var random = new Random(9);
+        var store = new FlowStore(pageRows: 3, cachePages: 2);
+        var reference = new Dictionary<(string, string), Flow>();
+        int droppedRows = 0, droppedRef = 0;
+        const int max = 300;
+        for (int partition = 0; partition < 40; partition++)
+        {
+            var part = new Dictionary<(string, string), Flow>();
+            for (int k = 0; k < 60; k++)
+            {
+                var src = "10.0.0." + random.Next(20);
+                var dst = random.Next(4) == 0 ? "10.0.1." + random.Next(10) : "198.51.100." + random.Next(40);
+                if (!part.TryGetValue((src, dst), out var f)) part[(src, dst)] = f = new Flow { Source = src, Dest = dst };
+                f.Add(random.Next(10) == 0 ? 0 : 1000L * random.Next(100_000), random.Next(5) == 0 ? 0 : 1 + random.Next(60), random.Next(5000), random.Next(5000), random.Next(4) == 0);
+            }
+            foreach (var f in part.Values)
+            {
+                if (!store.Merge(f, max)) droppedRows++;
+                var copy = new Flow { Source = f.Source, Dest = f.Dest };
+                copy.Merge(f);
+                if (reference.TryGetValue((f.Source, f.Dest), out var have)) have.Merge(copy);
+                else if (reference.Count < max) reference[(f.Source, f.Dest)] = copy;
+                else droppedRef++;
+            }
+        }
+        static string Text(Flow f) => $"{f.Source}>{f.Dest} {f.First} {f.Last} {f.Count} {f.OrigBytes} {f.RespBytes} {f.Failed} [{string.Join(",", f.Ports)}]";
+        Assert.Equal(reference.Count, store.Count);
+        Assert.Equal(droppedRef, droppedRows);
+        Assert.True(droppedRows > 0 && store.SpilledRows > 100);
+        Assert.Contains(reference.Values, f => f.Ports.Count > 3);
+        Assert.Equal(reference.Values.Select(Text), store.Values.Select(Text));
+        Assert.True(store.TryGetPosition("10.0.0.3", reference.Keys.First(k => k.Item1 == "10.0.0.3").Item2, out int at));
+        Assert.Equal("10.0.0.3", store.Source(at));
+        Assert.False(store.TryGetPosition("10.9.9.9", "10.0.0.1", out _));
+        var byRecords = new TimeIndex<Flow>(reference.Values.Where(f => f.First != long.MaxValue), f => f.Source, f => f.First);
+        var byRows = new FlowTimeIndex(store);
+        for (int s = 0; s < 20; s++)
+            foreach (var (from, to) in new[] { (long.MinValue, long.MaxValue), (10_000_000L, 60_000_000L) })
+                Assert.Equal(byRecords.In("10.0.0." + s, from, to).Select(Text), byRows.In("10.0.0." + s, from, to).Select(Text));
+    }
+}
