@@ -433,7 +433,7 @@ public sealed class CampaignBuilder
         /// <summary>External address → how many internal hosts have a flow to it.</summary>
         public Dictionary<string, int> ExternalHosts { get; } = externalHosts;
         /// <summary>Flows by source address, by first contact.</summary>
-        public FlowTimeIndex FlowsBySource { get; } = new(ctx.Flows);
+        public StoreTimeIndex<Flow> FlowsBySource { get; } = FlowIndex(ctx.Flows);
         public LogonTimeIndex FailuresByAddress { get; } = new(ctx.Logons, 4625);
         public LogonTimeIndex SuccessesByAddress { get; } = new(ctx.Logons, 4624);
         private readonly HashSet<(string, string)> _succeeded = ctx.Logons.Where(l => l.EventId == 4624 && l.Address.Length > 0)
@@ -448,8 +448,8 @@ public sealed class CampaignBuilder
         }
         /// <summary>Whether the account (key) ever logged on successfully from the address.</summary>
         public bool Succeeded(string address, string accountKey) => _succeeded.Contains((address, accountKey));
-        public CloudTimeIndex CloudByArn { get; } = new(ctx.Cloud, (s, i) => s.Arn(i));
-        public CloudTimeIndex CloudByAddress { get; } = new(ctx.Cloud, (s, i) => s.SourceAddress(i));
+        public StoreTimeIndex<CloudRec> CloudByArn { get; } = new(ctx.Cloud.Count, ctx.Cloud.Arn, ctx.Cloud.Ticks, i => ctx.Cloud[i]);
+        public StoreTimeIndex<CloudRec> CloudByAddress { get; } = new(ctx.Cloud.Count, ctx.Cloud.SourceAddress, ctx.Cloud.Ticks, i => ctx.Cloud[i]);
         public ILookup<string, ServiceRec> ServicesByHost { get; } = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
         /// <summary>(command, image) → (image name, template), see OperatorAnalyzer.</summary>
         public Dictionary<(string Command, string Image), (string Name, string Template)> CommandShapes { get; } = [];
@@ -458,6 +458,10 @@ public sealed class CampaignBuilder
         /// <summary>8M characters (16 MB): the shapes cache stops growing past it.</summary>
         public const long MaxCommandShapeChars = 8L << 20;
     }
+
+    /// <summary>Flows by source address, by first contact (flows without a time left out).</summary>
+    internal static StoreTimeIndex<Flow> FlowIndex(FlowStore flows) =>
+        new(flows.Count, i => flows.First(i) == long.MaxValue ? "" : flows.Source(i), flows.First, i => flows[i]);
 
     /// <summary>Logons of one event id by address, each address's in time order, as (time, account) pairs: 16 bytes per
     /// logon instead of the record, and a query reads nothing from the store's file. Same order as a

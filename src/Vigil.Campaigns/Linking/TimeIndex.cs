@@ -32,30 +32,34 @@ public sealed class TimeIndex<T>
 }
 
 /// <summary>
-/// Calls of a <see cref="Context.CloudStore"/> grouped by a key (identity or address) and sorted by time, as
-/// (time, position) pairs: 16 bytes a call instead of the record, which is read from the store only when a query yields
-/// it. The order within a key is that of a <see cref="TimeIndex{T}"/> over the records (the same unstable sort by time
-/// over the same sequence gives the same permutation).
+/// Records of a compact store (CloudTrail calls, flows) grouped by a key (identity, address, source) and sorted by time,
+/// as (time, position) pairs: 16 bytes a record instead of the record, which is read from the store only when a query
+/// yields it. The order within a key is that of a <see cref="TimeIndex{T}"/> over the records in position order (the
+/// same unstable sort by time over the same sequence gives the same permutation).
 /// </summary>
-public sealed class CloudTimeIndex
+public sealed class StoreTimeIndex<T>
 {
-    private readonly Context.CloudStore _store;
+    private readonly Func<int, T> _read;
     private readonly Dictionary<string, List<(long Ticks, int Position)>> _byKey = new(StringComparer.Ordinal);
 
-    public CloudTimeIndex(Context.CloudStore store, Func<Context.CloudStore, int, string> key)
+    /// <param name="count">Records in the store (positions 0..count-1).</param>
+    /// <param name="key">A record's key; "" leaves it out.</param>
+    /// <param name="ticks">A record's time.</param>
+    /// <param name="read">The record at a position.</param>
+    public StoreTimeIndex(int count, Func<int, string> key, Func<int, long> ticks, Func<int, T> read)
     {
-        _store = store;
-        for (int i = 0; i < store.Count; i++)
+        _read = read;
+        for (int i = 0; i < count; i++)
         {
-            var k = key(store, i);
+            var k = key(i);
             if (k.Length == 0) continue;
             if (!_byKey.TryGetValue(k, out var l)) _byKey[k] = l = [];
-            l.Add((store.Ticks(i), i));
+            l.Add((ticks(i), i));
         }
         foreach (var l in _byKey.Values) l.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
     }
 
-    /// <summary>The store positions of <paramref name="key"/>'s calls within [from, to], in time order.</summary>
+    /// <summary>The positions of <paramref name="key"/>'s records within [from, to], in time order.</summary>
     public IEnumerable<int> Positions(string key, long from, long to)
     {
         if (!_byKey.TryGetValue(key, out var l)) yield break;
@@ -64,43 +68,6 @@ public sealed class CloudTimeIndex
         for (int k = lo; k < l.Count && l[k].Ticks <= to; k++) yield return l[k].Position;
     }
 
-    /// <summary>The calls of <paramref name="key"/> within [from, to], in time order.</summary>
-    public IEnumerable<Context.CloudRec> In(string key, long from, long to) => Positions(key, from, to).Select(i => _store[i]);
-}
-
-/// <summary>
-/// Flows of a <see cref="Context.FlowStore"/> by source address, by first contact, as (time, position) pairs (flows without
-/// a time left out). The order within a source is that of a <see cref="TimeIndex{T}"/> over the flows in position order
-/// (the same unstable sort by time over the same sequence).
-/// </summary>
-public sealed class FlowTimeIndex
-{
-    private readonly Context.FlowStore _store;
-    private readonly Dictionary<string, List<(long First, int Position)>> _bySource = new(StringComparer.Ordinal);
-
-    public FlowTimeIndex(Context.FlowStore store)
-    {
-        _store = store;
-        for (int i = 0; i < store.Count; i++)
-        {
-            long first = store.First(i);
-            var source = store.Source(i);
-            if (first == long.MaxValue || source.Length == 0) continue;
-            if (!_bySource.TryGetValue(source, out var l)) _bySource[source] = l = [];
-            l.Add((first, i));
-        }
-        foreach (var l in _bySource.Values) l.Sort((a, b) => a.First.CompareTo(b.First));
-    }
-
-    /// <summary>The positions of <paramref name="source"/>'s flows first seen within [from, to], by first contact.</summary>
-    public IEnumerable<int> Positions(string source, long from, long to)
-    {
-        if (!_bySource.TryGetValue(source, out var l)) yield break;
-        int lo = 0, hi = l.Count;
-        while (lo < hi) { int mid = (lo + hi) / 2; if (l[mid].First < from) lo = mid + 1; else hi = mid; }
-        for (int k = lo; k < l.Count && l[k].First <= to; k++) yield return l[k].Position;
-    }
-
-    /// <summary>The flows of <paramref name="source"/> first seen within [from, to], by first contact.</summary>
-    public IEnumerable<Context.Flow> In(string source, long from, long to) => Positions(source, from, to).Select(i => _store[i]);
+    /// <summary>The records of <paramref name="key"/> within [from, to], in time order.</summary>
+    public IEnumerable<T> In(string key, long from, long to) => Positions(key, from, to).Select(_read);
 }
