@@ -75,12 +75,33 @@ public sealed class CloudStoreTests
                         "{\"bucketName\":\"" + (i < 10 ? "customer-payments" : i % 2 == 0 ? "wifi-logs" : "crm-exports") + "\",\"key\":\"exports/" + i + ".csv\"}", 1000 + i));
                 w.WriteLine(Line(305, "ModifySnapshotAttribute", "3.92.1.1", "{\"snapshotId\":\"snap-1\"}", 0));
             }
-            var set = RuleLoader.Load([], includeBuiltin: true);
+            // A rule naming the reads from one address puts that address in the campaign: its calls are then found both by
+            // identity and by address, and must count once.
+            var rule = Path.Combine(dir.FullName, "reads.yml");
+            File.WriteAllText(rule, """
+                title: S3 reads from a watched address
+                id: 30000000-0000-0000-0000-000000000001
+                status: test
+                level: medium
+                tags:
+                    - attack.collection
+                logsource:
+                    product: aws
+                    service: cloudtrail
+                detection:
+                    selection:
+                        eventName: GetObject
+                        sourceIPAddress: 3.92.1.1
+                    condition: selection
+                """);
+            var set = RuleLoader.Load([rule], includeBuiltin: true);
+            Assert.Empty(set.Errors);
             var collector = OtrfRecordings.Hunt(set, new CampaignCollector(pageRows: 3, cachePages: 2, textChars: 0), [path]);
             Assert.Equal(301, collector.Context.Cloud.Count);
             var campaigns = collector.Build();
             var theft = campaigns.SelectMany(c => c.Theft).Where(t => t.Kind == "cloud-bulk-read").ToList();
             var bulk = Assert.Single(theft);
+            Assert.Contains(campaigns, c => c.ExternalAddresses.Contains("3.92.1.1") && c.Theft.Any(t => t.Kind == "cloud-bulk-read"));
             long bytes = Enumerable.Range(0, 300).Sum(i => 1000L + i);
             Assert.Equal(bytes, bulk.Bytes);
             Assert.Equal("3.92.1.1", bulk.Destination); // 200 of the 300 reads
