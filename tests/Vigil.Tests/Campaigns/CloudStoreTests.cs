@@ -122,11 +122,13 @@ public sealed class CloudStoreTests
 /// flow objects they replaced, through tiny pages (every merge rewrites a row read back from the file).</summary>
 public sealed class FlowStoreTests
 {
-    [Fact]
-    public void Flow_rows_merge_like_a_dictionary_of_flows_and_index_by_source_like_the_records()
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L << 20)]
+    public void Flow_rows_merge_like_a_dictionary_of_flows_and_index_by_source_like_the_records(long textChars)
     {
         var random = new Random(9);
-        var store = new FlowStore(pageRows: 3, cachePages: 2);
+        var store = new FlowStore(pageRows: 3, cachePages: 2, textChars);
         var reference = new Dictionary<(string, string), Flow>();
         int droppedRows = 0, droppedRef = 0;
         const int max = 300;
