@@ -68,51 +68,82 @@ public static class CorrelationEngine
         public string? Value;      // value_count / value_percentile: the (combined) value text
         public double Number;      // value_sum / avg / median: the numeric value
         public long Ticks => Detection.TimestampTicks;
+        /// <summary>The group-by values as one key.</summary>
+        public string GroupKey => string.Join('\u001f', Group);
+    }
+
+    /// <summary>What a correlation reads from its inputs' detections and what kind of window it judges: shared by the
+    /// evaluation over a whole list (<see cref="Evaluate"/>) and the streamed one (<see cref="StreamedCorrelation"/>).</summary>
+    private sealed class CorrelationShape
+    {
+        public readonly CompiledCorrelation Cc;
+        /// <summary>temporal / temporal_ordered: every input's match counts; the other types count events.</summary>
+        public readonly bool PerInput;
+        /// <summary>Consecutive windows (conditions with an upper bound, value_percentile) rather than a sliding one.</summary>
+        public readonly bool Tumbling;
+        public readonly long Span;
+        private readonly bool _needsNumber, _needsValue;
+        private readonly IReadOnlyList<string>[][] _groupNames, _valueNames;
+
+        public CorrelationShape(CompiledCorrelation cc)
+        {
+            Cc = cc;
+            var c = cc.Correlation;
+            PerInput = c.Type is CorrelationType.Temporal or CorrelationType.TemporalOrdered;
+            _needsNumber = c.Type is CorrelationType.ValueSum or CorrelationType.ValueAvg or CorrelationType.ValueMedian;
+            _needsValue = c.Type is CorrelationType.ValueCount or CorrelationType.ValuePercentile;
+            bool countLike = c.Type is CorrelationType.EventCount or CorrelationType.ValueCount or CorrelationType.ValueSum
+                or CorrelationType.Temporal or CorrelationType.TemporalOrdered;
+            Tumbling = c.Type == CorrelationType.ValuePercentile || (countLike && c.Condition.Any(b => b.IsUpperBound));
+            Span = c.Timespan.Ticks;
+            _groupNames = Enumerable.Range(0, cc.Inputs.Count).Select(i => c.GroupBy.Select(g => cc.FieldNamesFor(g, i)).ToArray()).ToArray();
+            _valueNames = Enumerable.Range(0, cc.Inputs.Count).Select(i => c.ConditionFields.Select(f => cc.FieldNamesFor(f, i)).ToArray()).ToArray();
+        }
+
+        /// <summary>The match of timed detection <paramref name="d"/> as input <paramref name="i"/>, or null when it lacks a
+        /// group-by field or the value the correlation needs.</summary>
+        public Match? MatchOf(Detection d, int i)
+        {
+            var c = Cc.Correlation;
+            var group = new string[c.GroupBy.Count];
+            for (int g = 0; g < group.Length; g++)
+            {
+                // Like SIEM group-by (Splunk stats by, Elastic terms), a match without a group-by field is in no group.
+                if (FieldText(d, _groupNames[i][g]) is not { } text) return null;
+                group[g] = text;
+            }
+            var m = new Match { Detection = d, Input = i, Group = group };
+            if (_needsValue)
+            {
+                var parts = new string[c.ConditionFields.Count];
+                for (int f = 0; f < parts.Length; f++) parts[f] = FieldText(d, _valueNames[i][f]) ?? "";
+                // value_count counts distinct values of the field(s); a match with none of them has no value.
+                if (parts.All(p => p.Length == 0)) return null;
+                m.Value = string.Join('\u001f', parts);
+            }
+            if (_needsNumber)
+            {
+                if (!FieldNumber(d, _valueNames[i][0], out double num)) return null;   // no numeric value: nothing to add
+                m.Number = num;
+            }
+            return m;
+        }
     }
 
     private static List<Detection> Evaluate(CompiledCorrelation cc, Dictionary<SigmaRule, List<Detection>> bySource, ref long untimed)
     {
-        var c = cc.Correlation;
+        var shape = new CorrelationShape(cc);
         var matches = new List<Match>();
         var seenEvents = new HashSet<(string, long, long)>();
-        bool perInput = c.Type is CorrelationType.Temporal or CorrelationType.TemporalOrdered;
-        bool needsNumber = c.Type is CorrelationType.ValueSum or CorrelationType.ValueAvg or CorrelationType.ValueMedian;
-        bool needsValue = c.Type is CorrelationType.ValueCount or CorrelationType.ValuePercentile;
         for (int i = 0; i < cc.Inputs.Count; i++)
         {
-            var input = cc.Inputs[i];
-            if (!bySource.TryGetValue(input.Source, out var ds)) continue;
-            var groupNames = c.GroupBy.Select(g => cc.FieldNamesFor(g, i)).ToArray();
-            var valueNames = c.ConditionFields.Select(f => cc.FieldNamesFor(f, i)).ToArray();
+            if (!bySource.TryGetValue(cc.Inputs[i].Source, out var ds)) continue;
             foreach (var d in ds)
             {
                 if (d.TimestampTicks == 0) { untimed++; continue; }
-                var group = new string[c.GroupBy.Count];
-                bool complete = true;
-                for (int g = 0; g < group.Length && complete; g++)
-                {
-                    var text = FieldText(d, groupNames[g]);
-                    if (text == null) complete = false; else group[g] = text;
-                }
-                // Like SIEM group-by (Splunk stats by, Elastic terms), a match without a group-by field is in no group.
-                if (!complete) continue;
-                var m = new Match { Detection = d, Input = i, Group = group };
-                if (needsValue)
-                {
-                    var parts = new string[c.ConditionFields.Count];
-                    for (int f = 0; f < parts.Length; f++)
-                        parts[f] = FieldText(d, valueNames[f]) ?? "";
-                    // value_count counts distinct values of the field(s); a match with none of them has no value.
-                    if (parts.All(p => p.Length == 0)) continue;
-                    m.Value = string.Join('\u001f', parts);
-                }
-                if (needsNumber)
-                {
-                    if (!FieldNumber(d, valueNames[0], out double num)) continue;   // no numeric value: nothing to add
-                    m.Number = num;
-                }
+                if (shape.MatchOf(d, i) is not { } m) continue;
                 // Count-like types count events: an event matched by two referenced rules counts once.
-                if (!perInput && !seenEvents.Add((d.Origin.Source, d.Origin.Offset, d.Origin.Line))) continue;
+                if (!shape.PerInput && !seenEvents.Add((d.Origin.Source, d.Origin.Offset, d.Origin.Line))) continue;
                 matches.Add(m);
             }
         }
@@ -126,14 +157,12 @@ public static class CorrelationEngine
         var groups = new Dictionary<string, List<Match>>(StringComparer.Ordinal);
         foreach (var m in matches)
         {
-            string key = string.Join('\u001f', m.Group);
+            string key = m.GroupKey;
             if (!groups.TryGetValue(key, out var l)) groups[key] = l = [];
             l.Add(m);
         }
-        long span = cc.Correlation.Timespan.Ticks;
-        bool countLike = c.Type is CorrelationType.EventCount or CorrelationType.ValueCount or CorrelationType.ValueSum
-            or CorrelationType.Temporal or CorrelationType.TemporalOrdered;
-        bool tumbling = c.Type == CorrelationType.ValuePercentile || (countLike && c.Condition.Any(b => b.IsUpperBound));
+        long span = shape.Span;
+        bool tumbling = shape.Tumbling;
         foreach (var (_, list) in groups)
         {
             var w = new Window(cc);
@@ -354,20 +383,15 @@ public static class CorrelationEngine
             run.Add(d);
         }
         Flush();
+        // A correlation's found detections feed the chains that read it, and are output if it reports its own.
         var bySource = new Dictionary<SigmaRule, List<Detection>>(kept, ReferenceEqualityComparer.Instance);
-        foreach (var sc in streamed)
+        void Found(SigmaRule meta, List<Detection> found)
         {
-            var found = sc.Finish();
-            bool report = generates(sc.Cc.Meta) && (emit == null || emit(sc.Cc.Meta));
-            if (report) foreach (var f in found) output(f);
-            bySource[sc.Cc.Meta] = found;
+            bySource[meta] = found;
+            if (generates(meta) && (emit == null || emit(meta))) foreach (var f in found) output(f);
         }
-        foreach (var c in chained)
-        {
-            var found = Evaluate(c, bySource, ref untimed);
-            bySource[c.Meta] = found;
-            if (generates(c.Meta) && (emit == null || emit(c.Meta))) foreach (var f in found) output(f);
-        }
+        foreach (var sc in streamed) Found(sc.Cc.Meta, sc.Finish());
+        foreach (var c in chained) Found(c.Meta, Evaluate(c, bySource, ref untimed));
         return untimed;
     }
 
@@ -376,10 +400,7 @@ public static class CorrelationEngine
     private sealed class StreamedCorrelation
     {
         public readonly CompiledCorrelation Cc;
-        private readonly SigmaCorrelation _c;
-        private readonly bool _perInput, _needsNumber, _needsValue, _tumbling;
-        private readonly long _span;
-        private readonly string[][][] _groupNames, _valueNames;
+        private readonly CorrelationShape _shape;
         /// <summary>Open windows by group key. Found detections are kept (they are few, and chains read them) in the order
         /// their windows closed.</summary>
         private readonly Dictionary<string, Window> _groups = new(StringComparer.Ordinal);
@@ -392,43 +413,7 @@ public static class CorrelationEngine
         {
             _sweepEvery = _sweepAt = sweepEvery;
             Cc = cc;
-            _c = cc.Correlation;
-            _perInput = _c.Type is CorrelationType.Temporal or CorrelationType.TemporalOrdered;
-            _needsNumber = _c.Type is CorrelationType.ValueSum or CorrelationType.ValueAvg or CorrelationType.ValueMedian;
-            _needsValue = _c.Type is CorrelationType.ValueCount or CorrelationType.ValuePercentile;
-            bool countLike = _c.Type is CorrelationType.EventCount or CorrelationType.ValueCount or CorrelationType.ValueSum
-                or CorrelationType.Temporal or CorrelationType.TemporalOrdered;
-            _tumbling = _c.Type == CorrelationType.ValuePercentile || (countLike && _c.Condition.Any(b => b.IsUpperBound));
-            _span = _c.Timespan.Ticks;
-            _groupNames = Enumerable.Range(0, cc.Inputs.Count).Select(i => _c.GroupBy.Select(g => cc.FieldNamesFor(g, i).ToArray()).ToArray()).ToArray();
-            _valueNames = Enumerable.Range(0, cc.Inputs.Count).Select(i => _c.ConditionFields.Select(f => cc.FieldNamesFor(f, i).ToArray()).ToArray()).ToArray();
-        }
-
-        /// <summary>The match of detection <paramref name="d"/> as input <paramref name="i"/>, or null when it has no
-        /// group or value (exactly <see cref="Evaluate"/>'s checks, in its order).</summary>
-        private Match? MatchOf(Detection d, int i)
-        {
-            var group = new string[_c.GroupBy.Count];
-            for (int g = 0; g < group.Length; g++)
-            {
-                var text = FieldText(d, _groupNames[i][g]);
-                if (text == null) return null;
-                group[g] = text;
-            }
-            var m = new Match { Detection = d, Input = i, Group = group };
-            if (_needsValue)
-            {
-                var parts = new string[_c.ConditionFields.Count];
-                for (int f = 0; f < parts.Length; f++) parts[f] = FieldText(d, _valueNames[i][f]) ?? "";
-                if (parts.All(p => p.Length == 0)) return null;
-                m.Value = string.Join('\u001f', parts);
-            }
-            if (_needsNumber)
-            {
-                if (!FieldNumber(d, _valueNames[i][0], out double num)) return null;
-                m.Number = num;
-            }
-            return m;
+            _shape = new CorrelationShape(cc);
         }
 
         /// <summary>One event's detections (sorted by rule): its matches, in the order Evaluate sorts them (detection,
@@ -438,14 +423,14 @@ public static class CorrelationEngine
         {
             long untimed = 0;
             var inputs = Cc.Inputs;
-            if (_perInput)
+            if (_shape.PerInput)
             {
                 foreach (var d in run)
                     for (int i = 0; i < inputs.Count; i++)
                     {
                         if (!ReferenceEquals(inputs[i].Source, d.Rule)) continue;
                         if (d.TimestampTicks == 0) { untimed++; continue; }
-                        if (MatchOf(d, i) is { } m) Add(m);
+                        if (_shape.MatchOf(d, i) is { } m) Add(m);
                     }
                 return untimed;
             }
@@ -455,7 +440,7 @@ public static class CorrelationEngine
                 {
                     if (!ReferenceEquals(inputs[i].Source, d.Rule)) continue;
                     if (d.TimestampTicks == 0) { untimed++; continue; }
-                    if (first == null && MatchOf(d, i) is { } m) first = m;
+                    if (first == null && _shape.MatchOf(d, i) is { } m) first = m;
                 }
             if (first != null) Add(first);
             return untimed;
@@ -463,20 +448,20 @@ public static class CorrelationEngine
 
         private void Add(Match m)
         {
-            string key = string.Join('\u001f', m.Group);
+            string key = m.GroupKey;
             if (!_groups.TryGetValue(key, out var w)) _groups[key] = w = new Window(Cc);
             var members = w.Members;
-            if (_tumbling)
+            if (_shape.Tumbling)
             {
                 // Consecutive windows: a match past the open window's timespan closes it and opens the next.
-                if (members.Count > 0 && m.Ticks - members[0].Ticks > _span) Close(w);
+                if (members.Count > 0 && m.Ticks - members[0].Ticks > _shape.Span) Close(w);
                 w.Add(m);
             }
             else
             {
                 // Sliding window ending at each match: the oldest leave, the match enters, and a satisfied window fires and
                 // is consumed.
-                while (members.Count > 0 && m.Ticks - members[0].Ticks > _span) w.Remove(members[0]);
+                while (members.Count > 0 && m.Ticks - members[0].Ticks > _shape.Span) w.Remove(members[0]);
                 w.Add(m);
                 if (w.Satisfied(out var facts))
                 {
@@ -505,11 +490,11 @@ public static class CorrelationEngine
             {
                 var members = w.Members;
                 if (members.Count == 0) { if (w.IsPristine) gone.Add(key); continue; }
-                if (_tumbling)
+                if (_shape.Tumbling)
                 {
-                    if (now - members[0].Ticks > _span) { Close(w); gone.Add(key); }
+                    if (now - members[0].Ticks > _shape.Span) { Close(w); gone.Add(key); }
                 }
-                else if (now - members[^1].Ticks > _span)
+                else if (now - members[^1].Ticks > _shape.Span)
                 {
                     while (members.Count > 0) w.Remove(members[0]);
                     if (w.IsPristine) gone.Add(key);
@@ -523,7 +508,7 @@ public static class CorrelationEngine
         /// <summary>Closes the consecutive windows still open; the found detections.</summary>
         public List<Detection> Finish()
         {
-            if (_tumbling)
+            if (_shape.Tumbling)
                 foreach (var w in _groups.Values)
                     if (w.Members.Count > 0) Close(w);
             _groups.Clear();

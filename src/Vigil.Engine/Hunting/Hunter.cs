@@ -80,13 +80,10 @@ public static class Hunter
             if (part.Observed is not null) observer!.Consume(part.Observed);
             foreach (var d in part.Found)
             {
-                if (feeds.TryGetValue(d.Rule, out var names))
-                {
-                    held.Add(Hold(d, names));
-                    if (correlate!.Generates(d.Rule) && (emit == null || emit(d.Rule))) spooled.Add(d);
-                }
-                // Output selection: the same as the correlation engine applies to the detections it passes through.
-                else if ((correlate == null || correlate.Generates(d.Rule)) && (emit == null || emit(d.Rule))) spooled.Add(d);
+                if (feeds.TryGetValue(d.Rule, out var names)) held.Add(Hold(d, names));
+                // Output selection: rules that report their own detections (all but those that only feed correlations),
+                // among those the rule filters select.
+                if ((correlate == null || correlate.Generates(d.Rule)) && (emit == null || emit(d.Rule))) spooled.Add(d);
             }
         }
         var scratches = new List<MatcherScratch>();   // one per worker, for the value memo's counts
