@@ -313,8 +313,8 @@ public sealed class CampaignBuilder
             using var procIt = procRows.Sorted().GetEnumerator();
             bool moreMembers = memberIt.MoveNext(), moreProcs = procIt.MoveNext();
             var groupMembers = new List<int>();
-            int biggest = 0;
             var groupProcs = new List<int>();
+            int biggest = 0;   // members of the biggest group so far (a measuring point)
             for (int g = 0; g < groupCount; g++)
             {
                 groupMembers.Clear();
@@ -513,15 +513,12 @@ public sealed class CampaignBuilder
         int bigGroup)
     {
         var d = new Draft();
-        if (all is FactStore store && members.Count > bigGroup)
+        var store = all as FactStore;
+        bool big = store is not null && members.Count > bigGroup;
+        if (big)
         {
             // A big campaign: its facts in time order (then id, unique: the order below) read from the store on demand.
-            var positions = members.ToArray();
-            Array.Sort(positions, (a, b) =>
-            {
-                int c = store.TicksAt(a).CompareTo(store.TicksAt(b));
-                return c != 0 ? c : store.IdAt(a).CompareTo(store.IdAt(b));
-            });
+            var positions = members.OrderBy(store!.TicksAt).ThenBy(store.IdAt).ToArray();
             var lazy = new BlockCachedList<DetectionFact>(positions.Length, k => store[positions[k]]);
             d.Facts = lazy;
             d.FactHosts = new BlockCachedList<string>(positions.Length, k => HostOf(lazy[k], env.Hosts));
@@ -558,11 +555,8 @@ public sealed class CampaignBuilder
         if (procs.Count > bigGroup)
         {
             // Its processes by start time (a stable sort: ascending index among equal times), read on demand.
-            var byTime = procs.ToArray();
-            var at = new int[byTime.Length];
-            for (int k = 0; k < at.Length; k++) at[k] = k;
-            Array.Sort(at, (a, b) => { int c = env.Px.Ticks(byTime[a]).CompareTo(env.Px.Ticks(byTime[b])); return c != 0 ? c : a.CompareTo(b); });
-            d.Procs = new BlockCachedList<ProcRec>(at.Length, k => env.Px.Procs[byTime[at[k]]]);
+            var byTime = procs.OrderBy(env.Px.Ticks).ToArray();
+            d.Procs = new BlockCachedList<ProcRec>(byTime.Length, k => env.Px.Procs[byTime[k]]);
         }
         else d.Procs = procs.Select(i => env.Px.Procs[i]).OrderBy(p => p.Ticks).ToList();
 
@@ -614,7 +608,7 @@ public sealed class CampaignBuilder
         CampaignScorer.Classify(d, env);
         d.Summary = SummaryWriter.Write(d);
         // A big campaign's steps are folded again whenever they are walked (once, by the campaign store).
-        d.Steps = d.Facts is BlockCachedList<DetectionFact> ? new EnumeratedList<CampaignStep>(() => Fold(d)) : Fold(d).ToList();
+        d.Steps = big ? new EnumeratedList<CampaignStep>(() => Fold(d)) : Fold(d).ToList();
         return d;
     }
 

@@ -89,15 +89,6 @@ public sealed class FlowStore
         return true;
     }
 
-    /// <summary>Sets the flow of <paramref name="f"/>'s pair to <paramref name="f"/> (adding it if new).</summary>
-    public void Put(Flow f)
-    {
-        var hash = Hash(f.Source, f.Dest);
-        int at = Find(f.Source, f.Dest, hash);
-        if (at >= 0) _rows.Set(at, RowOf(f, _rows[at].Source, _rows[at].Dest));
-        else Append(f, hash);
-    }
-
     private void Append(Flow f, UInt128 hash)
     {
         int at = _rows.Count;

@@ -5,10 +5,10 @@ namespace Vigil.Campaigns.Context;
 
 /// <summary>
 /// The logon records of the context (4624, 4625, 4648, 4672), compact: one fixed-size row per logon (numbers, texts as ids
-/// into one table of distinct texts) in a temporary file (<see cref="RowFile{T}"/>, a bounded page cache in memory); no
+/// into a <see cref="TextTable"/>) in a temporary file (<see cref="RowFile{T}"/>, a bounded page cache in memory); no
 /// object per logon. <c>store[i]</c> builds a <see cref="LogonRec"/> equal to the one added; <see cref="Ticks"/>,
 /// <see cref="EventId"/> and <see cref="Address"/> read one field without building it.
-/// <para>Memory: the rows are on disk, ~1 MB of cached pages in memory, plus each distinct text once, where a
+/// <para>Memory: the rows are on disk, ~1 MB of cached pages in memory, plus the texts up to the text table's budget, where a
 /// <see cref="LogonRec"/> object and the list's reference to it cost ~130 bytes. A 3M-event day keeps ~116,000 logons.</para>
 /// </summary>
 public sealed class LogonStore : IReadOnlyList<LogonRec>

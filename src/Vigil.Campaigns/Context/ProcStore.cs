@@ -5,13 +5,13 @@ namespace Vigil.Campaigns.Context;
 
 /// <summary>
 /// The process creations of the context, compact: one fixed-size row per process (numbers, the GUIDs as 16 bytes and a
-/// kind, texts as ids into one table of distinct texts) in a temporary file (<see cref="RowFile{T}"/>, a bounded page cache
+/// kind, texts as ids into a <see cref="TextTable"/>) in a temporary file (<see cref="RowFile{T}"/>, a bounded page cache
 /// in memory); no object per process.
 /// <c>store[i]</c> builds a <see cref="ProcRec"/> equal to the one added; the field accessors (<see cref="Ticks"/>,
 /// <see cref="Host"/>, ...) read one field without building it, for the builder's passes over every process.
-/// <para>Memory: the rows are on disk, ~1.5 MB of cached pages in memory, plus each distinct text once, where a
-/// <see cref="ProcRec"/> object and the list's reference to it cost ~150 bytes. A 3M-event day keeps ~526,000 process
-/// records.</para>
+/// <para>Memory: the rows are on disk, ~1.5 MB of cached pages in memory, plus the texts up to the text table's budget
+/// (the rest in its file), where a <see cref="ProcRec"/> object and the list's reference to it cost ~150 bytes. A 3M-event
+/// day keeps ~526,000 process records.</para>
 /// </summary>
 public sealed class ProcStore : IReadOnlyList<ProcRec>
 {

@@ -3,14 +3,15 @@ using System.Collections;
 namespace Vigil.Campaigns.Entities;
 
 /// <summary>
-/// The detection facts of a hunt, compact: one fixed-size row per detection (numbers, and int ids into one table of
-/// distinct texts and one of distinct rules) in a temporary file (<see cref="RowFile{T}"/>), no object per detection. Reading
-/// <c>store[i]</c> builds a <see cref="DetectionFact"/> equal to the one added (texts are the same string instances; its
-/// <see cref="DetectionFact.EventKey"/> is built only if read).
+/// The detection facts of a hunt, compact: one fixed-size row per detection (numbers, and int ids into a
+/// <see cref="TextTable"/> of texts and a table of distinct rules) in a temporary file (<see cref="RowFile{T}"/>), no object
+/// per detection. Reading <c>store[i]</c> builds a <see cref="DetectionFact"/> equal to the one added (texts held in memory
+/// are the same string instances; its <see cref="DetectionFact.EventKey"/> is built only if read).
 /// <para>
-/// Memory: the rows are on disk, a bounded page cache (~2 MB) in memory; each distinct text stays once (command lines, accounts, hosts...) with
-/// its table entry, and process GUIDs are in the rows (16 bytes each), where a <see cref="DetectionFact"/>
-/// object with its GUID and event key strings cost ~300 bytes. A 3M-event day has ~436,000 detections.
+/// Memory: the rows are on disk, a bounded page cache (~2 MB) in memory; texts (command lines, accounts, hosts...) in
+/// memory up to the text table's budget and the rest in its file; process GUIDs are in the rows (16 bytes each), where a
+/// <see cref="DetectionFact"/> object with its GUID and event key strings cost ~300 bytes. A 3M-event day has ~436,000
+/// detections.
 /// </para>
 /// <para>Detections of one event are found by <see cref="FirstOfEvent"/> from the rows' (source, offset, line), which replaces
 /// a key string per event.</para>

@@ -70,12 +70,19 @@ internal sealed class TextTable : IDisposable
     public bool IsSealed => _ids is null;
 
     /// <summary>The id of <paramref name="text"/>, numbering it if new (see the class remarks on spilled texts).</summary>
-    public int Id(string text)
+    public int Id(string text) => Number(text, exact: false);
+
+    /// <summary>An id that is equal for equal texts however many are added: for the few texts compared by id (a store's
+    /// input paths). Kept in memory whatever the budget.</summary>
+    public int ExactId(string text) => Number(text, exact: true);
+
+    private int Number(string text, bool exact)
     {
         if (_ids is null) throw new InvalidOperationException($"{_name} texts are sealed: no more can be added");
         if (text.Length == 0) return 0;
         if (_ids.TryGetValue(text, out int id)) return id;
-        if (_firstSpilled == int.MaxValue && _memUsed + text.Length + TextOverheadChars <= MemoryChars)
+        // In memory until texts spill: while the budget lasts, or whatever it, for an exact text.
+        if (_firstSpilled == int.MaxValue && (exact || _memUsed + text.Length + TextOverheadChars <= MemoryChars))
         {
             id = _mem.Count;
             _mem.Add(text);
@@ -83,28 +90,9 @@ internal sealed class TextTable : IDisposable
             _memUsed += text.Length + TextOverheadChars;
             return id;
         }
-        return Spill(text);
-    }
-
-    /// <summary>An id that is equal for equal texts however many are added: for the few texts compared by id (a store's
-    /// input paths). Kept in memory whatever the budget.</summary>
-    public int ExactId(string text)
-    {
-        if (_ids is null) throw new InvalidOperationException($"{_name} texts are sealed: no more can be added");
-        if (text.Length == 0) return 0;
-        if (_ids.TryGetValue(text, out int id)) return id;
-        if (_firstSpilled != int.MaxValue)
-        {
-            // Past the budget the in-memory ids are below _firstSpilled: an exact text there is found in _ids; a new one is
-            // spilled and remembered in _ids (its id keeps pointing at the file).
-            id = Spill(text);
-            _ids[text] = id;
-            return id;
-        }
-        id = _mem.Count;
-        _mem.Add(text);
-        _ids[text] = id;
-        _memUsed += text.Length + TextOverheadChars;
+        id = Spill(text);
+        // Past the budget an exact text is spilled and remembered in _ids (its id keeps pointing at the file).
+        if (exact) _ids[text] = id;
         return id;
     }
 

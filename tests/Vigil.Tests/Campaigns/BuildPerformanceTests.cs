@@ -45,7 +45,7 @@ public class BuildPerformanceTests(ITestOutputHelper output)
         {
             var f = new Flow { Source = "10.0.0." + rng.Next(250), Dest = "198.51." + rng.Next(256) + "." + rng.Next(256) };
             f.Add(t0 + (long)rng.Next(86_400) * TimeSpan.TicksPerSecond, 443, rng.Next(100_000_000), 1000, false);
-            ctx.Flows.Put(f);
+            ctx.Flows.Merge(f);
         }
         for (int i = 0; i < 100_000; i++)
         {
