@@ -35,8 +35,19 @@ public enum BuildPhase { ProcessIndex, Entities, Laterals, Environment, Assemble
 /// <summary>Sizes of the campaign build's external sorts (rows per sorted run) and of its lookup files (rows per page, pages
 /// cached). The build's memory for these structures is bounded by them, whatever the input's size; tests force tiny ones
 /// so that every run is merged and every lookup reads its page back from the file.</summary>
-internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages, int BigGroup = BuildLimits.DefaultBigGroup)
+internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages, int BigGroup = BuildLimits.DefaultBigGroup,
+    int MemoryItems = SpillList<int>.DefaultMemoryItems)
 {
+    /// <summary>Pages of the tables with an entry per detection or process once they pass <see cref="MemoryItems"/> (see
+    /// <see cref="SpillList{T}"/>): values per page and pages cached.</summary>
+    public int SpillPageRows { get; init; } = SpillList<int>.DefaultPageRows;
+    public int SpillCachePages { get; init; } = SpillList<int>.DefaultCachePages;
+
+    /// <summary>A table of <paramref name="count"/> copies of <paramref name="value"/>, in memory up to
+    /// <see cref="MemoryItems"/> entries, else in a temporary file.</summary>
+    public SpillList<T> Table<T>(string name, int count, T value) where T : unmanaged =>
+        SpillList<T>.Filled(name, count, value, MemoryItems, SpillPageRows, SpillCachePages);
+
     /// <summary>A campaign with more detections (or processes) than this is assembled from lists that read its facts (or
     /// processes) from their stores on demand, a few blocks held (<see cref="BlockCachedList{T}"/>), and its steps are folded
     /// as the campaign store writes them: no object per detection, process or step for the whole campaign.</summary>
@@ -80,7 +91,7 @@ public sealed class CampaignBuilder
         // Nodes: one per detection, then one per lateral link and per cloud key found (added when they are known). Entity
         // keys (trees, sessions, addresses...) have no node: their memberships are rows sorted in runs (KeyJoin), joined
         // once every key is known.
-        var uf = new UnionFind(facts.Count);
+        using var uf = new UnionFind(facts.Count, limits.MemoryItems, limits.SpillPageRows, limits.SpillCachePages);
         using var keys = new KeyJoin(limits);
         // Whether each detection found its process (the network-level pass below asks only that): a bit per detection.
         var hasProc = new System.Collections.BitArray(facts.Count);
@@ -211,7 +222,6 @@ public sealed class CampaignBuilder
         // A link with a target side joins all its keys (source side to target side, and the target's own keys: session and
         // service process belong together even without a source side): one node of its own, a member of each. A link with
         // no target side (explicit credentials only) joins nothing; which campaign it belongs to is asked per key.
-        uf.EnsureCapacity(uf.Count + laterals.Count);
         var lateralNode = new int[laterals.Count];
         var lateralQueries = new List<(int Lateral, int Key)>();
         for (int li = 0; li < laterals.Count; li++)
@@ -242,30 +252,28 @@ public sealed class CampaignBuilder
         // 3. Sets with detections are campaigns. Group g is numbered in order of its first detection (the order groups have
         // always been assembled in); its detections and its processes are (group, item) rows sorted in runs (ascending items
         // within a group), read group by group as they are assembled: no member arrays per detection and per process.
-        int[] groupOfRoot = [];
+        SpillList<int>? groupOfRoot = null;
         int groupCount = 0;
         static int ByGroup(GroupItem a, GroupItem b) => a.Group != b.Group ? a.Group.CompareTo(b.Group) : a.Item.CompareTo(b.Item);
         using var memberRows = new ExternalSorter<GroupItem>("group-detections", ByGroup, limits.RunRows);
         using var procRows = new ExternalSorter<GroupItem>("group-processes", ByGroup, limits.RunRows);
         // The group of a union-find set, or -1 when the set holds no detection.
-        int GroupOf(int root) => root >= 0 ? groupOfRoot[root] : -1;
+        int GroupOf(int root) => root >= 0 ? groupOfRoot![root] : -1;
         // The actor's processes (for tempo and theft): those in a tree or network session joined to the campaign. Per tree
         // root the group of its tree key; per process the group of its session key if a network logon's.
-        var treeGroup = new int[px.Count];
-        var procGroup = new int[px.Count];
-        Array.Fill(treeGroup, -1);
-        Array.Fill(procGroup, -1);
+        using var treeGroup = limits.Table("tree-groups", px.Count, -1);
+        using var procGroup = limits.Table("process-groups", px.Count, -1);
         // For links with no target side: the first of its source keys (in order) that is in a campaign, and that campaign.
         var explicitGroup = new Dictionary<int, (int Key, int Group)>();
         keys.Resolve(uf, () =>
         {
-            groupOfRoot = new int[uf.Count];
-            Array.Fill(groupOfRoot, -1);
+            groupOfRoot = limits.Table("set-groups", uf.Count, -1);
             for (int i = 0; i < facts.Count; i++)
             {
                 int root = uf.Find(i);
-                if (groupOfRoot[root] < 0) groupOfRoot[root] = groupCount++;
-                memberRows.Add(new GroupItem(groupOfRoot[root], i));
+                int g = groupOfRoot[root];
+                if (g < 0) groupOfRoot[root] = g = groupCount++;
+                memberRows.Add(new GroupItem(g, i));
             }
         }, (type, id, root) =>
         {
@@ -287,8 +295,8 @@ public sealed class CampaignBuilder
             if (g < 0) g = procGroup[i];
             if (g >= 0) procRows.Add(new GroupItem(g, i));
         }
-        treeGroup = null;
-        procGroup = null;
+        treeGroup.Dispose();
+        procGroup.Dispose();
         var groupLinks = new Dictionary<int, List<Lateral>>();
         for (int li = 0; li < laterals.Count; li++)
         {
@@ -298,7 +306,8 @@ public sealed class CampaignBuilder
             if (!groupLinks.TryGetValue(g, out var list)) groupLinks[g] = list = [];
             list.Add(l);
         }
-        groupOfRoot = [];
+        groupOfRoot?.Dispose();
+        groupOfRoot = null;
 
         var env = new BuildEnv(ctx, px, hostMap, extHosts);
         onPhase?.Invoke(BuildPhase.Environment, "env");
@@ -402,8 +411,7 @@ public sealed class CampaignBuilder
                 else keys.Member("C|" + arn, search.Fact);
             }
         }
-        // Two keys joined: a node of their own (the node tables grown once, exactly), a member of both.
-        uf.EnsureCapacity(uf.Count + keyPairs.Count);
+        // Two keys joined: a node of their own, a member of both.
         foreach (var (arnKey, key) in keyPairs)
         {
             int node = uf.Add();

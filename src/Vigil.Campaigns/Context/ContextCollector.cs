@@ -16,7 +16,12 @@ namespace Vigil.Campaigns.Context;
 public sealed class ContextCollector : IHuntObserver
 {
     public const int MaxText = 400;
-    public int MaxProcesses { get; init; } = 2_000_000;
+    /// <summary>Processes kept. A process costs nothing in memory (its row is in the store's file, and the build's tables with
+    /// an entry per process move to files past a few million, see <see cref="Entities.SpillList{T}"/>), only ~300 bytes of
+    /// temporary files across the store and the build's index and sorts: this cap only bounds that disk use (100M processes,
+    /// ~30 GB: an input of ~500M events). It was 2M while the build kept 8-12 bytes per process in memory; a 12.2M-event
+    /// simulated day has 2.1M processes, and the ones past the cap lost their trees.</summary>
+    public int MaxProcesses { get; init; } = 100_000_000;
     public int MaxLogons { get; init; } = 1_000_000;
     public int MaxConnections { get; init; } = 500_000;
     public int MaxCloud { get; init; } = 1_000_000;

@@ -114,9 +114,9 @@ public sealed class ProcessIndex : IDisposable
         // By host, in start order within each host (the start order is by time, so each host's run is by time too).
         _hostProcs = new SortedRows<HostEntry>("process-host-index", pageRows, cachePages);
         foreach (var e in hosts.Sorted()) _hostProcs.Add(e);
-        // Parents and roots: computed in two arrays (8 bytes per process while the index is built), then written into the
-        // rows, one sequential pass.
-        var parent = new int[n];
+        // Parents and roots: computed in two tables (8 bytes per process while the index is built, in files past the limits'
+        // MemoryItems), then written into the rows, one sequential pass.
+        using var parent = limits.Table("process-parents", n, -1);
         for (int i = 0; i < n; i++)
         {
             var row = _rows[i].Row;
@@ -124,8 +124,7 @@ public sealed class ProcessIndex : IDisposable
             parent[i] = ByGuid(parentGuid) is int g and >= 0 && g != i ? g
                 : parentGuid.IsEmpty && row.ParentPid >= 0 ? ByPid(s.TextOf(row.Host), row.ParentPid, row.Ticks, exclude: i) : -1;
         }
-        var root = new int[n];
-        Array.Fill(root, -2);
+        using var root = limits.Table("process-roots", n, -2);
         var path = new List<int>();
         for (int i = 0; i < n; i++)
         {

@@ -1,10 +1,13 @@
+using Vigil.Campaigns.Entities;
+
 namespace Vigil.Campaigns.Linking;
 
 /// <summary>Disjoint sets over string keys (entities: process trees, logon sessions, account runs, events) with path
 /// halving and union by rank: near-linear in the number of links.
-/// <para>Memory: 5 bytes per node (parent and a one-byte rank; a rank never exceeds log2 of the node count), plus a
+/// <para>Memory: 5 bytes per node (parent and a one-byte rank; a rank never exceeds log2 of the node count) up to
+/// <see cref="SpillList{T}.DefaultMemoryItems"/> nodes, then a bounded page cache over temporary files, plus a
 /// dictionary entry per key. Which node ends up the root of a set depends on the order of unions; the sets do not.</para></summary>
-public sealed class UnionFind
+public sealed class UnionFind : IDisposable
 {
     /// <summary>An entity key: a text ("X|203.0.113.9", kind 0), or a typed key without a string of its own: a process tree
     /// (kind 1, its root) or a logon session (kind 2, host and logon id). A long day has ~100,000s of tree and session keys;
@@ -17,43 +20,39 @@ public sealed class UnionFind
     }
 
     private readonly Dictionary<Key, int> _ids;
-    private int[] _parent;
-    private byte[] _rank;
-    private int _count;
+    private readonly SpillList<int> _parent;
+    private readonly SpillList<byte> _rank;
 
     /// <param name="capacity">Nodes expected (sizes the node tables once; beyond it they grow by half).</param>
-    public UnionFind(int capacity = 0)
+    public UnionFind(int capacity = 0) : this(capacity, SpillList<int>.DefaultMemoryItems) { }
+
+    /// <param name="memoryNodes">Nodes the tables hold in memory; past that both move to temporary files (a bounded page
+    /// cache in memory: see <see cref="SpillList{T}"/>). Tests force a small number.</param>
+    internal UnionFind(int capacity, int memoryNodes, int pageRows = SpillList<int>.DefaultPageRows, int cachePages = SpillList<int>.DefaultCachePages)
     {
         _ids = [];
-        _parent = new int[Math.Max(capacity, 16)];
-        _rank = new byte[_parent.Length];
+        _parent = new SpillList<int>("union-find-parents", memoryNodes, capacity, pageRows, cachePages);
+        _rank = new SpillList<byte>("union-find-ranks", memoryNodes, capacity, pageRows, cachePages);
     }
 
     private int NewNode()
     {
-        if (_count == _parent.Length)
-        {
-            int size = checked(_count + Math.Max(16, _count / 2));
-            Array.Resize(ref _parent, size);
-            Array.Resize(ref _rank, size);
-        }
-        int id = _count++;
-        _parent[id] = id;
+        int id = _parent.Count;
+        _parent.Add(id);
+        _rank.Add(0);
         return id;
-    }
-
-    /// <summary>Room for <paramref name="nodes"/> nodes in all (the node tables grow to exactly that if smaller).</summary>
-    public void EnsureCapacity(int nodes)
-    {
-        if (nodes <= _parent.Length) return;
-        Array.Resize(ref _parent, nodes);
-        Array.Resize(ref _rank, nodes);
     }
 
     /// <summary>A new node without a key (the builder numbers detections 0..n-1 this way: no key string per detection).</summary>
     public int Add() => NewNode();
 
-    public int Count => _count;
+    public int Count => _parent.Count;
+
+    /// <summary>Whether the node tables are in files (a diagnostic).</summary>
+    public bool Spilled => _parent.Spilled;
+
+    /// <summary>Pages of the node tables read back from their files (a diagnostic).</summary>
+    public long PageReads => _parent.PageReads + _rank.PageReads;
 
     public int Node(string key) => Node(Key.Of(key));
 
@@ -70,19 +69,31 @@ public sealed class UnionFind
     public int Find(int x)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(x);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(x, _count);
-        var parent = _parent;
-        while (parent[x] != x) { parent[x] = parent[parent[x]]; x = parent[x]; }
-        return x;
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(x, Count);
+        if (_parent.TryGetSpan(out var parent))
+        {
+            while (parent[x] != x) { parent[x] = parent[parent[x]]; x = parent[x]; }
+            return x;
+        }
+        // The same path halving through the file (a parent is rewritten only when it changes: no page is dirtied for nothing).
+        while (true)
+        {
+            int p = _parent[x];
+            if (p == x) return x;
+            int grand = _parent[p];
+            if (grand != p) _parent[x] = grand;
+            x = grand;
+        }
     }
 
     public void Union(int a, int b)
     {
         a = Find(a); b = Find(b);
         if (a == b) return;
-        if (_rank[a] < _rank[b]) (a, b) = (b, a);
+        byte rankA = _rank[a], rankB = _rank[b];
+        if (rankA < rankB) { (a, b) = (b, a); (rankA, rankB) = (rankB, rankA); }
         _parent[b] = a;
-        if (_rank[a] == _rank[b]) _rank[a]++;
+        if (rankA == rankB) _rank[a] = (byte)(rankA + 1);
     }
 
     public void Union(string a, string b) => Union(Node(a), Node(b));
@@ -91,4 +102,10 @@ public sealed class UnionFind
     /// <summary>The set of a key, or -1 when the key was never linked.</summary>
     public int FindKey(string key) => FindKey(Key.Of(key));
     public int FindKey(Key key) => _ids.TryGetValue(key, out int id) ? Find(id) : -1;
+
+    public void Dispose()
+    {
+        _parent.Dispose();
+        _rank.Dispose();
+    }
 }

@@ -20,10 +20,13 @@ public sealed class ExternalBuildTests
     private static readonly string[] Recordings = OtrfRecordings.Windows;
 
     /// <summary>Tiny: every sort of more than 5 rows is merged from runs, every lookup page holds 3 rows and 2 are cached,
-    /// every campaign is assembled as a big one (facts and processes read on demand, steps folded as they are written).</summary>
-    internal static readonly BuildLimits Tiny = new(RunRows: 5, PageRows: 3, CachePages: 2, BigGroup: 0);
+    /// every campaign is assembled as a big one (facts and processes read on demand, steps folded as they are written).
+    /// Every table with an entry per detection or process past 7 entries is in a file of 3-value pages, 2 cached.</summary>
+    internal static readonly BuildLimits Tiny = new(RunRows: 5, PageRows: 3, CachePages: 2, BigGroup: 0, MemoryItems: 7)
+        { SpillPageRows = 3, SpillCachePages = 2 };
     /// <summary>Larger than any test input: nothing sorted in runs, nothing read back, every campaign's facts held.</summary>
-    internal static readonly BuildLimits InMemory = new(RunRows: 10_000_000, PageRows: 10_000_000, CachePages: 1, BigGroup: int.MaxValue);
+    internal static readonly BuildLimits InMemory = new(RunRows: 10_000_000, PageRows: 10_000_000, CachePages: 1, BigGroup: int.MaxValue,
+        MemoryItems: int.MaxValue);
 
     private readonly record struct Item(int Key, int Index);
 
@@ -290,8 +293,10 @@ public sealed class ExternalBuildTests
 
         foreach (var limits in new[] { new BuildLimits(RunRows: 7, PageRows: 3, CachePages: 2), InMemory })
         {
-            var uf = new UnionFind(nodes);
+            // The tiny limits' union-find keeps its nodes in files of 3-node pages.
+            using var uf = limits.RunRows == 7 ? new UnionFind(nodes, memoryNodes: 7, pageRows: 3, cachePages: 2) : new UnionFind(nodes);
             for (int i = 0; i < nodes; i++) uf.Add();
+            Assert.Equal(limits.RunRows == 7, uf.Spilled);
             foreach (var (a, b) in direct) uf.Union(a, b);
             using var keys = new KeyJoin(limits);
             foreach (var (key, node) in members) keys.Member(key, node);
