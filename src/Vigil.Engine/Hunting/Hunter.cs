@@ -75,8 +75,11 @@ public static class Hunter
                 EventId = d.EventId, RecordId = d.RecordId, Origin = d.Origin, Fields = kept.ToArray(),
             };
         }
+        // Between partitions, the heap is compacted when its commitment has crept past its threshold (see HeapGovernor).
+        var governor = new HeapGovernor();
         void Consume(PartitionResult part)
         {
+            governor.Check();
             if (part.Observed is not null) observer!.Consume(part.Observed);
             foreach (var d in part.Found)
             {
@@ -161,7 +164,8 @@ public static class Hunter
             return new HuntResult(new DetectionStream(spooled), stats, untimed)
             {
                 MatcherTimes = $"{matcher.BuildTimes}; {built} automata built during the hunt in {buildSeconds:F2} s; "
-                    + $"value memo: {memoHits:N0} values found, {memoStores:N0} scanned and kept (up to {memoCount} automata per thread)",
+                    + $"value memo: {memoHits:N0} values found, {memoStores:N0} scanned and kept (up to {memoCount} automata per thread); "
+                    + $"{governor.Compactions} heap compactions in {governor.CompactionTime.TotalSeconds:F2} s",
             };
         }
         catch
