@@ -13,12 +13,15 @@ public static class CampaignJson
         using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         w.WriteStartObject();
         w.WriteStartArray("campaigns");
+        // Utf8JsonWriter keeps everything in its own growing buffer until flushed: a day's 7,000 campaigns are 26 MB of
+        // text, held twice while the buffer doubles. Flushed whenever 64 KB are pending, between campaigns and inside one
+        // between its detection ids and steps: the biggest campaign of a 12.2M-event day (270,000 detections) alone is
+        // ~100 MB of text, which grew the buffer to 159 MB of large objects (peak 285 -> 415 MB).
+        void Spill() { if (w.BytesPending >= 1 << 16) w.Flush(); }
         foreach (var c in campaigns)
         {
-            WriteCampaign(w, c);
-            // Utf8JsonWriter keeps everything in its own growing buffer until flushed: a day's 7,000 campaigns are 26 MB of
-            // text, held twice while the buffer doubles. Flushing per campaign streams it instead.
-            if (w.BytesPending >= 1 << 16) w.Flush();
+            WriteCampaign(w, c, Spill);
+            Spill();
         }
         w.WriteEndArray();
         w.WriteEndObject();
@@ -33,7 +36,9 @@ public static class CampaignJson
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    public static void WriteCampaign(Utf8JsonWriter w, Campaign c)
+    /// <param name="between">Called between values inside the campaign's long lists (detection ids, steps), where the caller
+    /// may flush the writer.</param>
+    public static void WriteCampaign(Utf8JsonWriter w, Campaign c, Action? between = null)
     {
         w.WriteStartObject();
         w.WriteString("id", c.Id);
@@ -49,7 +54,12 @@ public static class CampaignJson
         w.WriteString("first_seen", Iso(c.FirstSeen));
         w.WriteString("last_seen", Iso(c.LastSeen));
         w.WriteStartArray("detections");
-        foreach (var id in c.DetectionIds) w.WriteNumberValue(id);
+        int n = 0;
+        foreach (var id in c.DetectionIds)
+        {
+            w.WriteNumberValue(id);
+            if (between is not null && (++n & 1023) == 0) between();
+        }
         w.WriteEndArray();
         w.WriteNumber("detection_count", c.DetectionIds.Count);
         w.WriteStartObject("levels");
@@ -80,6 +90,7 @@ public static class CampaignJson
             w.WriteNumber("count", s.Count);
             w.WriteString("detail", s.Detail);
             w.WriteEndObject();
+            between?.Invoke();
         }
         w.WriteEndArray();
         w.WriteStartArray("links");
