@@ -51,7 +51,19 @@ public static class Program
             console.Error.WriteLine($"vigil: {ex.Message}");
             return ExitCodes.Usage;
         }
+        catch (IOException ex) when (IsDiskFull(ex))
+        {
+            // Temporary files (the detection spool's runs, the campaign build's row files and sorts) on a full disk: said
+            // plainly, with where they go, instead of a stack trace.
+            console.Error.WriteLine($"vigil: {ex.Message.Trim()}: the disk is full. Temporary files go to {Path.GetTempPath()}; " +
+                "free space there or point TMPDIR at a folder with more room.");
+            return ExitCodes.Usage;
+        }
     }
+
+    /// <summary>ENOSPC (28) on Unix, ERROR_DISK_FULL (112) / ERROR_HANDLE_DISK_FULL (39) on Windows.</summary>
+    public static bool IsDiskFull(IOException ex) =>
+        (ex.HResult & 0xFFFF) is 28 or 112 or 39 || ex.Message.Contains("No space left on device", StringComparison.Ordinal);
 }
 
 /// <summary>Exit codes of the contract: 0 done (detections are not errors), 1 usage error, 2 nothing could be read.</summary>

@@ -25,6 +25,23 @@ public class ExitCodeTests
         Assert.StartsWith("vigil: ", r.Error);
     }
 
+    /// <summary>A full disk is told apart from other I/O errors (the CLI then says where temporary files go instead of
+    /// printing a stack trace): writing to /dev/full fails as a full disk does.</summary>
+    [Fact]
+    public void A_full_disk_is_recognised()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var full = Assert.ThrowsAny<IOException>(() =>
+        {
+            using var f = new FileStream("/dev/full", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
+            f.Write(new byte[4096]);
+            f.Flush();
+        });
+        Assert.True(Vigil.Cli.Program.IsDiskFull(full), $"{full.HResult}: {full.Message}");
+        var missing = Assert.ThrowsAny<IOException>(() => File.ReadAllBytes(Path.Combine(CliRunner.TempDir("no-disk-full"), "missing")));
+        Assert.False(Vigil.Cli.Program.IsDiskFull(missing), $"{missing.HResult}: {missing.Message}");
+    }
+
     /// <summary>An output path under a regular file cannot be created: every output says so, naming the path, and
     /// exits 1 without a stack trace or a half-written file.</summary>
     [Theory]
