@@ -309,7 +309,7 @@ public sealed class CampaignBuilder
         groupOfRoot?.Dispose();
         groupOfRoot = null;
 
-        var env = new BuildEnv(ctx, px, hostMap, extHosts);
+        using var env = new BuildEnv(ctx, px, hostMap, extHosts, limits);
         onPhase?.Invoke(BuildPhase.Environment, "env");
         // Each group is assembled, judged and turned into its final model at once, so only the campaigns kept stay in memory
         // (a day's hunt assembles ~23,000 groups and keeps ~7,000; drafts carry working sets that the campaign does not need).
@@ -433,7 +433,8 @@ public sealed class CampaignBuilder
 
     /// <summary>The context indexed once for every campaign: per-campaign work looks up its own addresses and identities
     /// instead of scanning the whole context.</summary>
-    internal sealed class BuildEnv(ContextCollector ctx, ProcessIndex px, HostMap hosts, Dictionary<string, int> externalHosts)
+    internal sealed class BuildEnv(ContextCollector ctx, ProcessIndex px, HostMap hosts, Dictionary<string, int> externalHosts,
+        BuildLimits limits) : IDisposable
     {
         public ContextCollector Ctx { get; } = ctx;
         public ProcessIndex Px { get; } = px;
@@ -442,10 +443,9 @@ public sealed class CampaignBuilder
         public Dictionary<string, int> ExternalHosts { get; } = externalHosts;
         /// <summary>Flows by source address, by first contact.</summary>
         public StoreTimeIndex<Flow> FlowsBySource { get; } = FlowIndex(ctx.Flows);
-        public LogonTimeIndex FailuresByAddress { get; } = new(ctx.Logons, 4625);
-        public LogonTimeIndex SuccessesByAddress { get; } = new(ctx.Logons, 4624);
-        private readonly HashSet<(string, string)> _succeeded = ctx.Logons.Where(l => l.EventId == 4624 && l.Address.Length > 0)
-            .Select(l => (l.Address, Names.AccountKey(l.Account))).ToHashSet();
+        /// <summary>Failed and successful logons by source address (rows in temporary files, see <see cref="LogonAddressIndex"/>).</summary>
+        public LogonAddressIndex FailuresByAddress { get; } = new(ctx.Logons, 4625, withAccounts: false, limits);
+        public LogonAddressIndex SuccessesByAddress { get; } = new(ctx.Logons, 4624, withAccounts: true, limits);
         private readonly HashSet<string> _privileged = ctx.Logons.Where(l => l.EventId == 4672).Select(l => Names.AccountKey(l.Account)).ToHashSet(StringComparer.Ordinal);
         /// <summary>An administrative account: adm/admin in its name, or given special privileges at logon (4672).</summary>
         public bool IsAdministrative(string account)
@@ -455,7 +455,7 @@ public sealed class CampaignBuilder
                 || k.EndsWith("_adm", StringComparison.Ordinal) || _privileged.Contains(k);
         }
         /// <summary>Whether the account (key) ever logged on successfully from the address.</summary>
-        public bool Succeeded(string address, string accountKey) => _succeeded.Contains((address, accountKey));
+        public bool Succeeded(string address, string accountKey) => SuccessesByAddress.AnyFrom(address, accountKey);
         public StoreTimeIndex<CloudRec> CloudByArn { get; } = new(ctx.Cloud.Count, ctx.Cloud.Arn, ctx.Cloud.Ticks, i => ctx.Cloud[i]);
         public StoreTimeIndex<CloudRec> CloudByAddress { get; } = new(ctx.Cloud.Count, ctx.Cloud.SourceAddress, ctx.Cloud.Ticks, i => ctx.Cloud[i]);
         public ILookup<string, ServiceRec> ServicesByHost { get; } = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
@@ -465,43 +465,17 @@ public sealed class CampaignBuilder
         public long CommandShapeChars { get; set; }
         /// <summary>8M characters (16 MB): the shapes cache stops growing past it.</summary>
         public const long MaxCommandShapeChars = 8L << 20;
+
+        public void Dispose()
+        {
+            FailuresByAddress.Dispose();
+            SuccessesByAddress.Dispose();
+        }
     }
 
     /// <summary>Flows by source address, by first contact (flows without a time left out).</summary>
     internal static StoreTimeIndex<Flow> FlowIndex(FlowStore flows) =>
         new(flows.Count, i => flows.First(i) == long.MaxValue ? "" : flows.Source(i), flows.First, i => flows[i]);
-
-    /// <summary>Logons of one event id by address, each address's in time order, as (time, account) pairs: 16 bytes per
-    /// logon instead of the record, and a query reads nothing from the store's file. Same order as a
-    /// <see cref="TimeIndex{T}"/> of the records (the same sort over the same times, in the same input order).</summary>
-    internal sealed class LogonTimeIndex
-    {
-        private readonly LogonStore _store;
-        private readonly Dictionary<string, List<(long Ticks, int Account)>> _byAddress = new(StringComparer.Ordinal);
-
-        public LogonTimeIndex(LogonStore store, int eventId)
-        {
-            _store = store;
-            for (int i = 0; i < store.Count; i++)
-            {
-                if (store.EventId(i) != eventId) continue;
-                var address = store.Address(i);
-                if (address.Length == 0) continue;
-                if (!_byAddress.TryGetValue(address, out var l)) _byAddress[address] = l = [];
-                l.Add((store.Ticks(i), store.AccountId(i)));
-            }
-            foreach (var l in _byAddress.Values) l.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
-        }
-
-        /// <summary>The logons from <paramref name="address"/> within [from, to], in time order: their time and account.</summary>
-        public IEnumerable<(long Ticks, string Account)> In(string address, long from, long to)
-        {
-            if (!_byAddress.TryGetValue(address, out var l)) yield break;
-            int lo = 0, hi = l.Count;
-            while (lo < hi) { int mid = (lo + hi) / 2; if (l[mid].Ticks < from) lo = mid + 1; else hi = mid; }
-            for (int k = lo; k < l.Count && l[k].Ticks <= to; k++) yield return (l[k].Ticks, _store.TextOf(l[k].Account));
-        }
-    }
 
     /// <summary>The host a detection happened on: its own, else the host its internal source address belongs to (or the
     /// address itself).</summary>

@@ -22,7 +22,11 @@ public sealed class ContextCollector : IHuntObserver
     /// ~30 GB: an input of ~500M events). It was 2M while the build kept 8-12 bytes per process in memory; a 12.2M-event
     /// simulated day has 2.1M processes, and the ones past the cap lost their trees.</summary>
     public int MaxProcesses { get; init; } = 100_000_000;
-    public int MaxLogons { get; init; } = 1_000_000;
+    /// <summary>Logons kept. Like processes, a logon's row is in the store's file and the build's indexes over logons are
+    /// sorted rows in files (<see cref="Linking.LogonAddressIndex"/>); the cap bounds temporary disk (~150 bytes a logon).
+    /// It was 1M while those indexes were lists in memory: a domain controller logs millions of 4624s a day.
+    /// Explicit-credential logons (4648) are still grouped in memory by the lateral linker; they are rare.</summary>
+    public int MaxLogons { get; init; } = 100_000_000;
     public int MaxConnections { get; init; } = 500_000;
     public int MaxCloud { get; init; } = 1_000_000;
     public int MaxFlows { get; init; } = 1_000_000;
