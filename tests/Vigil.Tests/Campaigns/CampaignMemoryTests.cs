@@ -144,6 +144,34 @@ public sealed class CampaignMemoryTests
         }
     }
 
+    /// <summary>Logons are kept past the old 1M cap's role (their indexes are files now), but explicit-credential logons
+    /// (4648), which the lateral linker still holds as records, stop at their own cap and count as dropped.</summary>
+    [Fact]
+    public void Explicit_credential_logons_stop_at_their_cap_and_other_logons_do_not()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "vigil-campmem-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            static string Logon(int id, int second) =>
+                $$"""{"EventID":{{id}},"Channel":"Security","Computer":"WS1.corp.example","TimeCreated":"2026-03-10T08:00:{{second:00}}Z","TargetUserName":"alice","TargetDomainName":"CORP","SubjectUserName":"bob","SubjectDomainName":"CORP","SubjectLogonId":"0x3e8","TargetLogonId":"0x{{1000 + second:x}}","LogonType":"3","IpAddress":"10.0.0.{{second}}","TargetServerName":"SRV1","ProcessId":"0x4","ProcessName":"C:/Windows/System32/net.exe"}""";
+            File.WriteAllLines(Path.Combine(dir, "security.jsonl"), Enumerable.Range(0, 30).Select(i => Logon(i % 3 == 0 ? 4648 : 4624, i)));
+            var set = RuleLoader.LoadBuiltin();
+            var diag = new DiagnosticsCollector();
+            var files = InputFiles.Expand([dir], LogFormats.All, diag);
+            var context = new ContextCollector { MaxExplicitLogons = 4 };
+            using (var result = Hunter.Run(files, set.Rules, diag, degree: 1, correlate: set, observer: context)) _ = result.Detections.Count;
+            Assert.Empty(diag.Errors);
+            Assert.Equal(20, context.Logons.Count(l => l.EventId == 4624));
+            Assert.Equal(4, context.Logons.Count(l => l.EventId == 4648));
+            Assert.Equal(6, context.Dropped);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void Operator_measurements_keep_their_order_and_values_and_share_their_names()
     {
