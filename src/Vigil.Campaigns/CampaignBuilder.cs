@@ -442,7 +442,7 @@ public sealed class CampaignBuilder
         /// <summary>External address → how many internal hosts have a flow to it.</summary>
         public Dictionary<string, int> ExternalHosts { get; } = externalHosts;
         /// <summary>Flows by source address, by first contact.</summary>
-        public StoreTimeIndex<Flow> FlowsBySource { get; } = FlowIndex(ctx.Flows);
+        public StoreTimeIndex<Flow> FlowsBySource { get; } = FlowIndex(ctx.Flows, limits);
         /// <summary>Failed and successful logons by source address (rows in temporary files, see <see cref="LogonAddressIndex"/>).</summary>
         public LogonAddressIndex FailuresByAddress { get; } = new(ctx.Logons, 4625, withAccounts: false, limits);
         public LogonAddressIndex SuccessesByAddress { get; } = new(ctx.Logons, 4624, withAccounts: true, limits);
@@ -456,8 +456,8 @@ public sealed class CampaignBuilder
         }
         /// <summary>Whether the account (key) ever logged on successfully from the address.</summary>
         public bool Succeeded(string address, string accountKey) => SuccessesByAddress.AnyFrom(address, accountKey);
-        public StoreTimeIndex<CloudRec> CloudByArn { get; } = new(ctx.Cloud.Count, ctx.Cloud.Arn, ctx.Cloud.Ticks, i => ctx.Cloud[i]);
-        public StoreTimeIndex<CloudRec> CloudByAddress { get; } = new(ctx.Cloud.Count, ctx.Cloud.SourceAddress, ctx.Cloud.Ticks, i => ctx.Cloud[i]);
+        public StoreTimeIndex<CloudRec> CloudByArn { get; } = new(ctx.Cloud.Count, ctx.Cloud.Arn, ctx.Cloud.Ticks, i => ctx.Cloud[i], limits);
+        public StoreTimeIndex<CloudRec> CloudByAddress { get; } = new(ctx.Cloud.Count, ctx.Cloud.SourceAddress, ctx.Cloud.Ticks, i => ctx.Cloud[i], limits);
         public ILookup<string, ServiceRec> ServicesByHost { get; } = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
         /// <summary>(command, image) → (image name, template), see OperatorAnalyzer.</summary>
         public Dictionary<(string Command, string Image), (string Name, string Template)> CommandShapes { get; } = [];
@@ -470,12 +470,15 @@ public sealed class CampaignBuilder
         {
             FailuresByAddress.Dispose();
             SuccessesByAddress.Dispose();
+            FlowsBySource.Dispose();
+            CloudByArn.Dispose();
+            CloudByAddress.Dispose();
         }
     }
 
     /// <summary>Flows by source address, by first contact (flows without a time left out).</summary>
-    internal static StoreTimeIndex<Flow> FlowIndex(FlowStore flows) =>
-        new(flows.Count, i => flows.First(i) == long.MaxValue ? "" : flows.Source(i), flows.First, i => flows[i]);
+    internal static StoreTimeIndex<Flow> FlowIndex(FlowStore flows, BuildLimits? limits = null) =>
+        new(flows.Count, i => flows.First(i) == long.MaxValue ? "" : flows.Source(i), flows.First, i => flows[i], limits ?? BuildLimits.Default);
 
     /// <summary>The host a detection happened on: its own, else the host its internal source address belongs to (or the
     /// address itself).</summary>

@@ -39,8 +39,8 @@ public sealed class CloudStoreTests
         // Many calls share a time: the order among them must be the records' index's.
         var byArn = new TimeIndex<CloudRec>(records, c => c.Arn, c => c.Ticks);
         var byAddress = new TimeIndex<CloudRec>(records, c => c.SourceAddress, c => c.Ticks);
-        var rowsByArn = new StoreTimeIndex<CloudRec>(store.Count, store.Arn, store.Ticks, i => store[i]);
-        var rowsByAddress = new StoreTimeIndex<CloudRec>(store.Count, store.SourceAddress, store.Ticks, i => store[i]);
+        using var rowsByArn = new StoreTimeIndex<CloudRec>(store.Count, store.Arn, store.Ticks, i => store[i]);
+        using var rowsByAddress = new StoreTimeIndex<CloudRec>(store.Count, store.SourceAddress, store.Ticks, i => store[i]);
         for (int k = 0; k < 200; k++)
         {
             long from = TimeSpan.TicksPerSecond * random.Next(-10, 300), to = from + TimeSpan.TicksPerSecond * random.Next(0, 120);
@@ -162,7 +162,7 @@ public sealed class FlowStoreTests
         Assert.Equal("10.0.0.3", store.Source(at));
         Assert.False(store.TryGetPosition("10.9.9.9", "10.0.0.1", out _));
         var byRecords = new TimeIndex<Flow>(reference.Values.Where(f => f.First != long.MaxValue), f => f.Source, f => f.First);
-        var byRows = CampaignBuilder.FlowIndex(store);
+        using var byRows = CampaignBuilder.FlowIndex(store, ExternalBuildTests.Tiny);
         for (int s = 0; s < 20; s++)
             foreach (var (from, to) in new[] { (long.MinValue, long.MaxValue), (10_000_000L, 60_000_000L) })
                 Assert.Equal(byRecords.In("10.0.0." + s, from, to).Select(Text), byRows.In("10.0.0." + s, from, to).Select(Text));
