@@ -32,11 +32,19 @@ public class HeapGovernorTests
     }
 
     [Fact]
-    public void Without_headroom_every_check_past_the_floor_compacts()
+    public void Without_headroom_every_check_past_the_floor_compacts_within_the_time_share()
     {
-        var governor = new HeapGovernor(floorBytes: 0, headroomBytes: 0);
-        governor.Check();
-        governor.Check();
-        Assert.Equal(2, governor.Compactions);
+        var free = new HeapGovernor(floorBytes: 0, headroomBytes: 0, maxTimeShare: 1);
+        free.Check();
+        free.Check();
+        free.Check();
+        Assert.Equal(3, free.Compactions);
+        // A share of a millionth: right after the first compaction, the next would take far more than that share.
+        var thrifty = new HeapGovernor(floorBytes: 0, headroomBytes: 0, maxTimeShare: 1e-6);
+        thrifty.Check();
+        thrifty.Check();
+        thrifty.Check();
+        Assert.Equal(1, thrifty.Compactions);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HeapGovernor(maxTimeShare: 0));
     }
 }
