@@ -32,7 +32,10 @@ public sealed class ContextCollector : IHuntObserver
     /// lifted.</summary>
     public int MaxExplicitLogons { get; init; } = 500_000;
     private int _explicitLogons;
-    public int MaxConnections { get; init; } = 500_000;
+    /// <summary>Remote-administration connections kept: rows in a file, and the lateral linker reads them through a sorted
+    /// index in files (<see cref="Linking.StoreTimeIndex{T}"/>), so the cap bounds temporary disk (~100 bytes each). It was
+    /// 500k while they were objects grouped in memory.</summary>
+    public int MaxConnections { get; init; } = 100_000_000;
     public int MaxCloud { get; init; } = 1_000_000;
     public int MaxFlows { get; init; } = 1_000_000;
 
@@ -51,7 +54,8 @@ public sealed class ContextCollector : IHuntObserver
     /// <summary>Logons, compact (see <see cref="LogonStore"/>).</summary>
     public LogonStore Logons { get; }
     public List<ServiceRec> Services { get; } = [];
-    public List<ConnRec> Connections { get; } = [];
+    /// <summary>Remote-administration connections, compact (see <see cref="ConnStore"/>).</summary>
+    public ConnStore Connections { get; } = new();
     /// <summary>CloudTrail calls, compact (see <see cref="CloudStore"/>).</summary>
     public CloudStore Cloud { get; } = new();
     /// <summary>Flows, one per (source, destination), compact (see <see cref="FlowStore"/>).</summary>
@@ -95,7 +99,11 @@ public sealed class ContextCollector : IHuntObserver
                 TargetServer = Global(l.TargetServer), SubjectAccount = Global(l.SubjectAccount), ProcessName = Global(l.ProcessName) });
         }
         Append(Services, p.Services, 100_000);
-        Append(Connections, p.Connections, MaxConnections);
+        foreach (var c in p.Connections)
+        {
+            if (Connections.Count >= MaxConnections) { Dropped++; continue; }
+            Connections.Add(c);
+        }
         foreach (var c in p.Cloud)
         {
             if (Cloud.Count >= MaxCloud) { Dropped++; continue; }

@@ -64,15 +64,10 @@ public static class LateralLinker
                 last = e;
             }
         }
-        var connsByHost = new Dictionary<string, List<ConnRec>>(StringComparer.Ordinal);
-        foreach (var c in ctx.Connections)
-        {
-            var h = c.Host.Length > 0 ? c.Host : hosts.HostOf(c.SourceAddress);
-            if (h.Length == 0) continue;
-            if (!connsByHost.TryGetValue(h, out var l)) connsByHost[h] = l = [];
-            l.Add(c);
-        }
-        foreach (var l in connsByHost.Values) l.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
+        // Connections by the host they came from (theirs, else their source address's), in time order: sorted rows in files.
+        var conns = ctx.Connections;
+        using var connsByHost = new StoreTimeIndex<ConnRec>(conns.Count,
+            i => conns.Host(i) is { Length: > 0 } h ? h : hosts.HostOf(conns.SourceAddress(i)), conns.Ticks, i => conns[i], limits);
         var explicitByHost = ctx.Logons.Where(l => l.EventId == 4648).GroupBy(l => l.Host).ToDictionary(g => g.Key, g => g.OrderBy(l => l.Ticks).ToList());
         var explicitUsed = new HashSet<LogonRec>(ReferenceEqualityComparer.Instance);
 
@@ -222,20 +217,19 @@ public static class LateralLinker
 
     /// <summary>The actor reaching out from the source just before the logon: a process connecting to the target on a
     /// remote-administration port, explicit credentials for the target (4648), or a command line naming it.</summary>
-    private static void SourceSide(Candidate c, ProcessIndex px, HostMap hosts, Dictionary<string, List<ConnRec>> connsByHost,
+    private static void SourceSide(Candidate c, ProcessIndex px, HostMap hosts, StoreTimeIndex<ConnRec> connsByHost,
         Dictionary<string, List<LogonRec>> explicitByHost, HashSet<LogonRec> explicitUsed)
     {
         if (c.From.Length == 0) return;
         var toAddrs = hosts.AddressesOf(c.To);
         long lo = c.Logon.Ticks - 180 * Second, hi = c.Logon.Ticks + 10 * Second;
-        if (connsByHost.TryGetValue(c.From, out var conns))
-            foreach (var conn in Range(conns, lo, hi, x => x.Ticks))
-                if (toAddrs.Contains(conn.DestAddress) && px.ByGuid(conn.ProcessGuid) is int ci and >= 0)
-                {
-                    c.FromKeys.Add(ProcKey(px, ci));
-                    var n = Names.ImageName(conn.Image);
-                    if (c.Method == "network-logon") c.Method = n.Contains("psexec") ? "psexec" : n == "wmic.exe" ? "wmi" : conn.DestPort == 445 ? "smb" : c.Method;
-                }
+        foreach (var conn in connsByHost.In(c.From, lo, hi))
+            if (toAddrs.Contains(conn.DestAddress) && px.ByGuid(conn.ProcessGuid) is int ci and >= 0)
+            {
+                c.FromKeys.Add(ProcKey(px, ci));
+                var n = Names.ImageName(conn.Image);
+                if (c.Method == "network-logon") c.Method = n.Contains("psexec") ? "psexec" : n == "wmic.exe" ? "wmi" : conn.DestPort == 445 ? "smb" : c.Method;
+            }
         if (explicitByHost.TryGetValue(c.From, out var exp))
             foreach (var x in Range(exp, lo, hi, x => x.Ticks))
                 if (x.TargetServer == c.To)

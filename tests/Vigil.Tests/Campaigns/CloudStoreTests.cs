@@ -168,3 +168,40 @@ public sealed class FlowStoreTests
                 Assert.Equal(byRecords.In("10.0.0." + s, from, to).Select(Text), byRows.In("10.0.0." + s, from, to).Select(Text));
     }
 }
+
+/// <summary>Remote-administration connections as rows (issue 4: as objects they were capped at 500k): the store gives
+/// back every connection through 3-row pages with no text kept in memory, and the lateral linker's index of them by host
+/// gives each host's connections in a window by time, then input order, as lists per host do.</summary>
+public sealed class ConnStoreTests
+{
+    [Fact]
+    public void Connection_rows_and_their_host_index_equal_records_and_lists_per_host()
+    {
+        var random = new Random(3);
+        string[] hosts = ["WS01", "WS02", "", "SRV1"];
+        string[] sources = ["10.0.0.1", "10.0.0.2", "10.0.0.9", ""];
+        var records = new List<ConnRec>();
+        for (int i = 0; i < 2_000; i++)
+            records.Add(new ConnRec(TimeSpan.TicksPerSecond * random.Next(300), hosts[random.Next(hosts.Length)], sources[random.Next(sources.Length)],
+                $"{{{Guid.NewGuid()}}}", random.Next(2) == 0 ? @"C:\Windows\System32\net.exe" : "", $"10.0.1.{random.Next(20)}",
+                random.Next(2) == 0 ? 445 : 5985));
+        var store = new ConnStore(pageRows: 3, cachePages: 2, textChars: 0);
+        foreach (var r in records) store.Add(r);
+        Assert.Equal(records.Count, store.Count);
+        Assert.True(store.SpilledRows > 0);
+        for (int i = 0; i < records.Count; i++) Assert.Equal(records[i], store[i]);
+        Assert.Equal(records, store.ToList());
+
+        // The linker's key: the connection's host, else its source address's host (here: the address itself).
+        string Key(ConnRec c) => c.Host.Length > 0 ? c.Host : c.SourceAddress;
+        var lists = new TimeIndex<ConnRec>(records, Key, c => c.Ticks);
+        using var rows = new StoreTimeIndex<ConnRec>(store.Count, i => store.Host(i) is { Length: > 0 } h ? h : store.SourceAddress(i), store.Ticks,
+            i => store[i], ExternalBuildTests.Tiny);
+        for (int k = 0; k < 100; k++)
+        {
+            long from = TimeSpan.TicksPerSecond * random.Next(-10, 300), to = from + TimeSpan.TicksPerSecond * random.Next(0, 60);
+            foreach (var key in hosts.Concat(sources).Where(x => x.Length > 0))
+                Assert.Equal(lists.In(key, from, to), rows.In(key, from, to));
+        }
+    }
+}
