@@ -24,6 +24,9 @@ public static class Inputs
         diagnostics = new DiagnosticsCollector(console.Error, echoNotices: a.Flag("--verbose") || a.Flag("-v"));
         var files = Expand(a.Positional, diagnostics);
         if (files.Count > 0) return files;
+        // Files skipped inside folders were noted quietly; with nothing else to read they are the answer to "why".
+        bool verbose = a.Flag("--verbose") || a.Flag("-v");
+        if (!verbose) foreach (var note in diagnostics.Errors.Where(e => e.Notice)) console.Error.WriteLine("vigil: note: " + note);
         console.Error.WriteLine("vigil: nothing could be read");
         return null;
     }

@@ -8,8 +8,10 @@ public sealed record InputFile(string Path, ILogFormat Format, long Length);
 /// <summary>
 /// Turns the user's INPUT arguments (files and folders, folders searched recursively) into the list of
 /// files Vigil can read, telling formats apart by content. A file named explicitly that no format
-/// recognises is reported; unrecognised files found inside a folder are skipped quietly (folders of
-/// evidence hold READMEs, hashes and screenshots).
+/// recognises is reported as an error; unrecognised files found inside a folder are skipped (folders of
+/// evidence hold READMEs, hashes and screenshots), with a notice (shown with --verbose, counted in the summary)
+/// when the name says it should be a log (<see cref="LogExtensions"/>): an empty or damaged .evtx or .json
+/// in a folder of evidence is something an examiner wants to know was not read.
 /// </summary>
 public static class InputFiles
 {
@@ -76,8 +78,13 @@ public static class InputFiles
         foreach (var format in formats)
             if (format.Recognize(span, path))
                 return new InputFile(path, format, length);
-        if (!quiet)
-            diagnostics.Report(new ReadError(path, n == 0 ? "file is empty" : "not a log format Vigil reads (EVTX, JSON lines, JSON array, or gzip of JSON)", Offset: 0));
+        var why = n == 0 ? "file is empty" : "not a log format Vigil reads (EVTX, JSON lines, JSON array, or gzip of JSON)";
+        if (!quiet) diagnostics.Report(new ReadError(path, why, Offset: 0));
+        else if (LogExtensions.Contains(System.IO.Path.GetExtension(path))) diagnostics.Report(new ReadError(path, "skipped: " + why, Offset: 0, Notice: true));
         return null;
     }
+
+    /// <summary>Extensions of the logs Vigil reads: an unrecognised file with one of them inside a folder is noted.</summary>
+    public static readonly IReadOnlySet<string> LogExtensions =
+        new HashSet<string>([".evtx", ".json", ".jsonl", ".ndjson", ".log", ".gz"], StringComparer.OrdinalIgnoreCase);
 }

@@ -120,6 +120,21 @@ public class ExitCodeTests
         Assert.Equal("", r.Out);
     }
 
+    /// <summary>A folder holding only logs that cannot be read exits 2, and says which files were skipped and why even
+    /// without --verbose (other files, a README, are not named).</summary>
+    [Fact]
+    public void A_folder_of_unreadable_logs_exits_2_naming_them()
+    {
+        var dir = CliRunner.TempDir("unreadable-folder");
+        File.WriteAllBytes(Path.Combine(dir, "empty.json"), []);
+        File.WriteAllText(Path.Combine(dir, "README.txt"), "case notes");
+        var r = CliRunner.Run("hunt", dir, "--format", "jsonl");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"vigil: note: {Path.Combine(dir, "empty.json")}: offset 0x0: skipped: file is empty", r.Error);
+        Assert.DoesNotContain("README", r.Error);
+        Assert.Contains("nothing could be read", r.Error);
+    }
+
     [Fact]
     public void Empty_file_named_explicitly_exits_2()
     {

@@ -105,6 +105,26 @@ public class JsonDamageTests
         Assert.Contains("empty", Assert.Single(diag.Errors).Message);
     }
 
+    /// <summary>Inside a folder, files no format recognises are skipped; those whose name says they are logs (an empty
+    /// .json, random bytes named .evtx) are noted, naming the file, and a README is not. Nothing is an error: the log
+    /// beside them is read.</summary>
+    [Fact]
+    public void UnreadableLogsInAFolderAreNotedAndOtherFilesSkippedQuietly()
+    {
+        using var dir = new TempDir();
+        var good = dir.File("good.jsonl", Lines(1, 3));
+        var empty = dir.File("empty.json", Array.Empty<byte>());
+        var garbage = dir.File("garbage.evtx", Enumerable.Range(0, 3000).Select(i => (byte)(i * 7919 % 251)).ToArray());
+        dir.File("README.txt", "hashes and notes");
+        var diag = new DiagnosticsCollector();
+        var files = InputFiles.Expand([dir.Path], [new JsonFormat()], diag);
+        Assert.Equal(good, Assert.Single(files).Path);
+        Assert.Equal(0, diag.Count);
+        Assert.Equal(2, diag.Notices);
+        Assert.Equal([$"{empty}: offset 0x0: skipped: file is empty", $"{garbage}: offset 0x0: skipped: not a log format Vigil reads (EVTX, JSON lines, JSON array, or gzip of JSON)"],
+            diag.Errors.Select(e => e.ToString()).Order(StringComparer.Ordinal).ToList());
+    }
+
     [Fact]
     public void RandomBytesAreNotRecognised()
     {
