@@ -98,17 +98,9 @@ public sealed class ContextCollector : IHuntObserver
             Logons.Add(l with { Host = Global(l.Host), Address = Global(l.Address), Account = Global(l.Account), Workstation = Global(l.Workstation),
                 TargetServer = Global(l.TargetServer), SubjectAccount = Global(l.SubjectAccount), ProcessName = Global(l.ProcessName) });
         }
-        Append(Services, p.Services, 100_000);
-        foreach (var c in p.Connections)
-        {
-            if (Connections.Count >= MaxConnections) { Dropped++; continue; }
-            Connections.Add(c);
-        }
-        foreach (var c in p.Cloud)
-        {
-            if (Cloud.Count >= MaxCloud) { Dropped++; continue; }
-            Cloud.Add(c);
-        }
+        Append(p.Services, Services.Count, 100_000, Services.Add);
+        Append(p.Connections, Connections.Count, MaxConnections, Connections.Add);
+        Append(p.Cloud, Cloud.Count, MaxCloud, Cloud.Add);
         foreach (var f in p.Flows.Values)
             if (!Flows.Merge(f, MaxFlows)) Dropped++;
         foreach (var (ip, hosts) in p.AddressHosts)
@@ -138,11 +130,13 @@ public sealed class ContextCollector : IHuntObserver
 
     private string Global(string s) => Pool.Intern(s);
 
-    private void Append<T>(List<T> into, List<T> from, int cap)
+    /// <summary>Adds a partition's records to a list or store holding <paramref name="have"/> until it holds
+    /// <paramref name="cap"/>; the rest are counted as dropped.</summary>
+    private void Append<T>(List<T> from, int have, int cap, Action<T> add)
     {
-        int room = Math.Max(0, cap - into.Count);
-        if (from.Count <= room) into.AddRange(from);
-        else { into.AddRange(from.Take(room)); Dropped += from.Count - room; }
+        int room = Math.Max(0, cap - have);
+        for (int k = 0; k < from.Count && k < room; k++) add(from[k]);
+        Dropped += Math.Max(0, from.Count - room);
     }
 
     /// <summary>Extraction for one partition (one thread).</summary>

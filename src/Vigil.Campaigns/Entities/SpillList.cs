@@ -46,7 +46,10 @@ internal sealed class SpillList<T> : IDisposable where T : unmanaged
     public static SpillList<T> Filled(string name, int count, T value, int memoryItems = DefaultMemoryItems,
         int pageRows = DefaultPageRows, int cachePages = DefaultCachePages)
     {
-        var list = new SpillList<T>(name, memoryItems, count, pageRows, cachePages);
+        // A table past the limit goes to its file from the start (not filled in an array first and copied).
+        bool big = count > memoryItems;
+        var list = new SpillList<T>(name, memoryItems, big ? 0 : count, pageRows, cachePages);
+        if (big) list.MoveToFile();
         for (int i = 0; i < count; i++) list.Add(value);
         return list;
     }
@@ -76,15 +79,21 @@ internal sealed class SpillList<T> : IDisposable where T : unmanaged
         }
         if (_count == MemoryItems)
         {
-            _file = new RowFile<T>(_name, _pageRows, _cachePages);
-            for (int i = 0; i < _count; i++) _file.Add(_items[i]);
-            _items = [];
-            _file.Add(value);
+            MoveToFile();
+            _file!.Add(value);
             _count++;
             return;
         }
         if (_count == _items.Length) Array.Resize(ref _items, (int)Math.Min(MemoryItems, Math.Max(16L, _count + (long)_count / 2)));
         _items[_count++] = value;
+    }
+
+    /// <summary>Moves the values held so far to the file; every later one goes there too.</summary>
+    private void MoveToFile()
+    {
+        _file = new RowFile<T>(_name, _pageRows, _cachePages);
+        for (int i = 0; i < _count; i++) _file.Add(_items[i]);
+        _items = [];
     }
 
     public T this[int i]

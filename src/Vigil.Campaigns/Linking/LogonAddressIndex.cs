@@ -9,8 +9,8 @@ namespace Vigil.Campaigns.Linking;
 /// The logons of one event id (4624 or 4625) by source address, for the brute-force analysis: which logons came from an
 /// address in a time window, and whether an account ever logged on from an address.
 /// <para>
-/// Rows, not lists: (address hash, time, position, account id) sorted in runs into a temporary file
-/// (<see cref="SortedRows{T}"/>), and each distinct (address, account key) pair's hash the same way; nothing per logon stays in
+/// Rows, not lists: (address hash, time, position, account id) in a <see cref="StoreTimeIndex{T}"/> (sorted in runs into a
+/// temporary file), and each distinct (address, account key) pair's hash sorted the same way; nothing per logon stays in
 /// memory but the first row of each 256-row page. The lists of (time, account) per address this replaces cost 16 bytes a
 /// logon plus an entry per distinct (address, account) pair, and were why the context stopped keeping logons at 1M (a
 /// domain controller's Security log has millions a day).
@@ -26,16 +26,9 @@ namespace Vigil.Campaigns.Linking;
 /// </summary>
 internal sealed class LogonAddressIndex : IDisposable
 {
-    private struct Row
-    {
-        public UInt128 Hash;
-        public long Ticks;
-        public int Position, Account;
-    }
-
-    private const int PageRows = 256;
     private readonly LogonStore _store;
-    private readonly SortedRows<Row> _rows;
+    /// <summary>Logons by address, each with its account id (the index's number).</summary>
+    private readonly StoreTimeIndex<int> _byAddress;
     /// <summary>Hashes of (address, account key) pairs, each once.</summary>
     private readonly SortedRows<UInt128>? _pairs;
 
@@ -43,11 +36,7 @@ internal sealed class LogonAddressIndex : IDisposable
     public LogonAddressIndex(LogonStore store, int eventId, bool withAccounts, BuildLimits limits)
     {
         _store = store;
-        int pageRows = Math.Min(PageRows, limits.PageRows), cachePages = Math.Min(limits.CachePages, 64);
-        _rows = new SortedRows<Row>($"logons-{eventId}-by-address", pageRows, cachePages);
-        using var sorter = new ExternalSorter<Row>($"logons-{eventId}-by-address",
-            (a, b) => a.Hash != b.Hash ? a.Hash.CompareTo(b.Hash) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Position.CompareTo(b.Position),
-            limits.RunRows);
+        _byAddress = new StoreTimeIndex<int>($"logons-{eventId}-by-address", position => position, limits);
         using var pairSorter = withAccounts ? new ExternalSorter<UInt128>($"logons-{eventId}-by-account", (a, b) => a.CompareTo(b), limits.RunRows) : null;
         for (int i = 0; i < store.Count; i++)
         {
@@ -55,12 +44,12 @@ internal sealed class LogonAddressIndex : IDisposable
             var address = store.Address(i);
             if (address.Length == 0) continue;
             int account = store.AccountId(i);
-            sorter.Add(new Row { Hash = Hash(address), Ticks = store.Ticks(i), Position = i, Account = account });
+            _byAddress.Add(address, store.Ticks(i), i, account);
             pairSorter?.Add(PairHash(address, Names.AccountKey(store.TextOf(account))));
         }
-        foreach (var r in sorter.Sorted()) _rows.Add(r);
+        _byAddress.Complete();
         if (pairSorter is null) return;
-        _pairs = new SortedRows<UInt128>($"logons-{eventId}-by-account", pageRows, cachePages);
+        _pairs = new SortedRows<UInt128>($"logons-{eventId}-by-account", Math.Min(256, limits.PageRows), Math.Min(64, limits.CachePages));
         bool any = false;
         UInt128 last = default;
         foreach (var h in pairSorter.Sorted())
@@ -72,9 +61,8 @@ internal sealed class LogonAddressIndex : IDisposable
     }
 
     /// <summary>Logons indexed.</summary>
-    public int Count => _rows.Count;
+    public int Count => _byAddress.Count;
 
-    private static UInt128 Hash(string text) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(text.AsSpan()));
     /// <summary>The pair's hash: the address's characters, a separator no address has, the account key's.</summary>
     private static UInt128 PairHash(string address, string accountKey)
     {
@@ -86,16 +74,8 @@ internal sealed class LogonAddressIndex : IDisposable
     }
 
     /// <summary>The logons from <paramref name="address"/> within [from, to], in time order: their time and account.</summary>
-    public IEnumerable<(long Ticks, string Account)> In(string address, long from, long to)
-    {
-        var h = Hash(address);
-        for (int k = _rows.LowerBound((h, from), static (r, key) => r.Hash < key.h || (r.Hash == key.h && r.Ticks < key.from)); k < _rows.Count; k++)
-        {
-            var r = _rows[k];
-            if (r.Hash != h || r.Ticks > to) yield break;
-            yield return (r.Ticks, _store.TextOf(r.Account));
-        }
-    }
+    public IEnumerable<(long Ticks, string Account)> In(string address, long from, long to) =>
+        _byAddress.Entries(address, from, to).Select(e => (e.Ticks, _store.TextOf(e.Value)));
 
     /// <summary>Whether an account whose key is <paramref name="accountKey"/> logged on from <paramref name="address"/>.</summary>
     public bool AnyFrom(string address, string accountKey)
@@ -108,7 +88,7 @@ internal sealed class LogonAddressIndex : IDisposable
 
     public void Dispose()
     {
-        _rows.Dispose();
+        _byAddress.Dispose();
         _pairs?.Dispose();
     }
 }

@@ -48,15 +48,19 @@ public sealed class TimeIndex<T>
 /// </summary>
 public sealed class StoreTimeIndex<T> : IDisposable
 {
+    /// <summary>One record: its key's hash, time, position, and a number its index carries for the caller (0 unless
+    /// given: the logon index keeps each logon's account id there, so a query reads nothing from the store).</summary>
     private struct Row
     {
         public UInt128 Hash;
         public long Ticks;
-        public int Position;
+        public int Position, Value;
     }
 
     private readonly Func<int, T> _read;
     private readonly SortedRows<Row> _rows;
+    /// <summary>The rows as they are added, until <see cref="Complete"/> sorts them into <see cref="_rows"/>.</summary>
+    private ExternalSorter<Row>? _sorter;
 
     /// <param name="count">Records in the store (positions 0..count-1).</param>
     /// <param name="key">A record's key; "" leaves it out.</param>
@@ -66,19 +70,42 @@ public sealed class StoreTimeIndex<T> : IDisposable
         : this(count, key, ticks, read, BuildLimits.Default) { }
 
     internal StoreTimeIndex(int count, Func<int, string> key, Func<int, long> ticks, Func<int, T> read, BuildLimits limits)
+        : this("time-index", read, limits)
     {
-        _read = read;
-        _rows = new SortedRows<Row>("time-index", Math.Min(256, limits.PageRows), Math.Min(64, limits.CachePages));
-        using var sorter = new ExternalSorter<Row>("time-index",
-            (a, b) => a.Hash != b.Hash ? a.Hash.CompareTo(b.Hash) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Position.CompareTo(b.Position),
-            limits.RunRows);
         for (int i = 0; i < count; i++)
         {
             var k = key(i);
             if (k.Length == 0) continue;
-            sorter.Add(new Row { Hash = Hash(k), Ticks = ticks(i), Position = i });
+            Add(k, ticks(i), i);
         }
-        foreach (var r in sorter.Sorted()) _rows.Add(r);
+        Complete();
+    }
+
+    /// <summary>An index its caller fills (<see cref="Add"/>, then <see cref="Complete"/>), in the same pass as other work
+    /// over the store.</summary>
+    internal StoreTimeIndex(string name, Func<int, T> read, BuildLimits limits)
+    {
+        _read = read;
+        _rows = new SortedRows<Row>(name, Math.Min(256, limits.PageRows), Math.Min(64, limits.CachePages));
+        _sorter = new ExternalSorter<Row>(name,
+            (a, b) => a.Hash != b.Hash ? a.Hash.CompareTo(b.Hash) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Position.CompareTo(b.Position),
+            limits.RunRows);
+    }
+
+    /// <summary>Adds the record at <paramref name="position"/> under a non-empty key, with a number to give back.</summary>
+    internal void Add(string key, long ticks, int position, int value = 0)
+    {
+        if (_sorter is null) throw new InvalidOperationException("the time index is complete: no more records can be added");
+        _sorter.Add(new Row { Hash = Hash(key), Ticks = ticks, Position = position, Value = value });
+    }
+
+    /// <summary>Sorts the records added into the index; queries may follow.</summary>
+    internal void Complete()
+    {
+        if (_sorter is null) return;
+        foreach (var r in _sorter.Sorted()) _rows.Add(r);
+        _sorter.Dispose();
+        _sorter = null;
     }
 
     private static UInt128 Hash(string key) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(key.AsSpan()));
@@ -86,20 +113,29 @@ public sealed class StoreTimeIndex<T> : IDisposable
     /// <summary>Records indexed (those with a key).</summary>
     public int Count => _rows.Count;
 
-    /// <summary>The positions of <paramref name="key"/>'s records within [from, to], in time order (then position).</summary>
-    public IEnumerable<int> Positions(string key, long from, long to)
+    /// <summary><paramref name="key"/>'s records within [from, to], in time order (then position): time, position and the
+    /// number added with each.</summary>
+    internal IEnumerable<(long Ticks, int Position, int Value)> Entries(string key, long from, long to)
     {
+        if (_sorter is not null) throw new InvalidOperationException("the time index is not complete");
         var h = Hash(key);
         for (int k = _rows.LowerBound((h, from), static (r, q) => r.Hash < q.h || (r.Hash == q.h && r.Ticks < q.from)); k < _rows.Count; k++)
         {
             var r = _rows[k];
             if (r.Hash != h || r.Ticks > to) yield break;
-            yield return r.Position;
+            yield return (r.Ticks, r.Position, r.Value);
         }
     }
+
+    /// <summary>The positions of <paramref name="key"/>'s records within [from, to], in time order (then position).</summary>
+    public IEnumerable<int> Positions(string key, long from, long to) => Entries(key, from, to).Select(e => e.Position);
 
     /// <summary>The records of <paramref name="key"/> within [from, to], in time order.</summary>
     public IEnumerable<T> In(string key, long from, long to) => Positions(key, from, to).Select(_read);
 
-    public void Dispose() => _rows.Dispose();
+    public void Dispose()
+    {
+        _sorter?.Dispose();
+        _rows.Dispose();
+    }
 }
