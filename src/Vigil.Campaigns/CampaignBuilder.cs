@@ -321,8 +321,9 @@ public sealed class CampaignBuilder
             using var memberIt = memberRows.Sorted().GetEnumerator();
             using var procIt = procRows.Sorted().GetEnumerator();
             bool moreMembers = memberIt.MoveNext(), moreProcs = procIt.MoveNext();
-            var groupMembers = new List<int>();
-            var groupProcs = new List<int>();
+            // A group's detections and processes (positions in their stores): arrays, or files for a huge group.
+            using var groupMembers = new SpillList<int>("campaign detections", Math.Min(limits.MemoryItems, Draft.MemoryItems), 0, limits.SpillPageRows, limits.SpillCachePages);
+            using var groupProcs = new SpillList<int>("campaign processes", Math.Min(limits.MemoryItems, Draft.MemoryItems), 0, limits.SpillPageRows, limits.SpillCachePages);
             int biggest = 0;   // members of the biggest group so far (a measuring point)
             for (int g = 0; g < groupCount; g++)
             {
@@ -330,7 +331,7 @@ public sealed class CampaignBuilder
                 for (; moreMembers && memberIt.Current.Group == g; moreMembers = memberIt.MoveNext()) groupMembers.Add(memberIt.Current.Item);
                 groupProcs.Clear();
                 for (; moreProcs && procIt.Current.Group == g; moreProcs = procIt.MoveNext()) groupProcs.Add(procIt.Current.Item);
-                var d = Assemble(facts, groupMembers, groupProcs, groupLinks.GetValueOrDefault(g) ?? [], env, limits.BigGroup);
+                using var d = Assemble(facts, groupMembers, groupProcs, groupLinks.GetValueOrDefault(g) ?? [], env, limits);
                 if (onPhase is not null && groupMembers.Count > Math.Max(10_000, biggest))
                 {
                     biggest = groupMembers.Count;
@@ -438,6 +439,8 @@ public sealed class CampaignBuilder
     {
         public ContextCollector Ctx { get; } = ctx;
         public ProcessIndex Px { get; } = px;
+        /// <summary>Sizes of the temporary files and sorts per-campaign work uses (the operator analysis).</summary>
+        public BuildLimits Limits { get; } = limits;
         public HostMap Hosts { get; } = hosts;
         /// <summary>External address → how many internal hosts have a flow to it.</summary>
         public Dictionary<string, int> ExternalHosts { get; } = externalHosts;
@@ -494,19 +497,62 @@ public sealed class CampaignBuilder
 
     private readonly record struct GroupItem(int Group, int Item);
 
-    private static Draft Assemble(IReadOnlyList<DetectionFact> all, List<int> members, List<int> procs, List<Lateral> laterals, BuildEnv env,
-        int bigGroup)
+    /// <summary>A fact's place in its campaign's time order: time, then id, then store position.</summary>
+    private readonly record struct FactOrder(long Ticks, long Id, int Position)
+    {
+        public static int Compare(FactOrder a, FactOrder b)
+        {
+            int c = a.Ticks.CompareTo(b.Ticks);
+            if (c == 0) c = a.Id.CompareTo(b.Id);
+            return c != 0 ? c : a.Position.CompareTo(b.Position);
+        }
+    }
+
+    private static Draft Assemble(IReadOnlyList<DetectionFact> all, SpillList<int> members, SpillList<int> procs, List<Lateral> laterals,
+        BuildEnv env, BuildLimits limits)
     {
         var d = new Draft();
+        try
+        {
+            Assemble(d, all, members, procs, laterals, env, limits);
+            return d;
+        }
+        catch
+        {
+            d.Dispose();
+            throw;
+        }
+    }
+
+    private static void Assemble(Draft d, IReadOnlyList<DetectionFact> all, SpillList<int> members, SpillList<int> procs, List<Lateral> laterals,
+        BuildEnv env, BuildLimits limits)
+    {
         var store = all as FactStore;
+        int bigGroup = limits.BigGroup;
         bool big = store is not null && members.Count > bigGroup;
         if (big)
         {
-            // A big campaign: its facts in time order (then id, unique: the order below) read from the store on demand.
-            var positions = members.OrderBy(store!.TicksAt).ThenBy(store.IdAt).ToArray();
-            var lazy = new BlockCachedList<DetectionFact>(positions.Length, k => store[positions[k]]);
+            // A big campaign: its facts in time order (then id, then position: the order below) read from the store on
+            // demand, through their order and their sorted ids in lists that go to files past a few million (an agent
+            // running commands at machine speed for a day is one campaign of millions of detections).
+            var factOrder = d.Own(d.NewList<int>("campaign fact order", limits, members.Count));
+            var ids = d.Own(d.NewList<long>("campaign detection ids", limits, members.Count));
+            using (var byTime = new ExternalSorter<FactOrder>("campaign-facts", FactOrder.Compare, limits.RunRows))
+            using (var byId = new ExternalSorter<long>("campaign-ids", (a, b) => a.CompareTo(b), limits.RunRows))
+            {
+                foreach (int position in members)
+                {
+                    long id = store!.IdAt(position);
+                    byTime.Add(new FactOrder(store.TicksAt(position), id, position));
+                    byId.Add(id);
+                }
+                foreach (var f in byTime.Sorted()) factOrder.Add(f.Position);
+                foreach (long id in byId.Sorted()) ids.Add(id);
+            }
+            d.DetectionIds = ids;
+            var lazy = new BlockCachedList<DetectionFact>(factOrder.Count, k => store![factOrder[k]]);
             d.Facts = lazy;
-            d.FactHosts = new BlockCachedList<string>(positions.Length, k => HostOf(lazy[k], env.Hosts));
+            d.FactHosts = new BlockCachedList<string>(factOrder.Count, k => HostOf(lazy[k], env.Hosts));
         }
         else
         {
@@ -519,10 +565,11 @@ public sealed class CampaignBuilder
             d.Facts = byTime.Select(k => mine[k]).ToList();
             d.FactHosts = byTime.Select(k => hosts[k]).ToList();
         }
+        var smallIds = big ? null : new List<long>(d.Facts.Count);
         for (int k = 0; k < d.Facts.Count; k++)
         {
             var f = d.Facts[k];
-            d.DetectionIds.Add(f.Id);
+            smallIds?.Add(f.Id);
             d.AddHost(d.FactHosts[k]);
             d.AddUser(f.Account);
             if (f.SourceAddress.Length > 0) d.AddAddress(f.SourceAddress);
@@ -536,19 +583,38 @@ public sealed class CampaignBuilder
                 if (f.Ticks > d.Last) d.Last = f.Ticks;
             }
         }
-        d.DetectionIds.Sort();
+        if (smallIds is not null)
+        {
+            smallIds.Sort();
+            d.DetectionIds = smallIds;
+        }
         if (procs.Count > bigGroup)
         {
-            // Its processes by start time (a stable sort: ascending index among equal times), read on demand.
-            var byTime = procs.OrderBy(env.Px.Ticks).ToArray();
-            d.Procs = new BlockCachedList<ProcRec>(byTime.Length, k => env.Px.Procs[byTime[k]]);
+            // Its processes by start time, then index (ascending in the group: what a stable sort by time gives), read on demand.
+            var byTime = d.Own(d.NewList<int>("campaign process order", limits, procs.Count));
+            using (var sorter = new ExternalSorter<(long Ticks, int Index)>("campaign-processes", (a, b) => a.CompareTo(b), limits.RunRows))
+            {
+                foreach (int i in procs) sorter.Add((env.Px.Ticks(i), i));
+                foreach (var p in sorter.Sorted()) byTime.Add(p.Index);
+            }
+            d.Procs = new BlockCachedList<ProcRec>(byTime.Count, k => env.Px.Procs[byTime[k]]);
         }
         else d.Procs = procs.Select(i => env.Px.Procs[i]).OrderBy(p => p.Ticks).ToList();
 
         // Links: one per (from, to, account, method), the first time it happened, with the detections that show it.
-        // Detections that show movement (lateral-movement tactic, remote services, WMI), in time order, for the links' evidence.
-        var lateralFacts = d.Facts.Where(f => f.Tactics.Contains("lateral-movement") || f.Techniques.Any(t =>
-            t.StartsWith("T1021", StringComparison.Ordinal) || t == "T1047" || t.StartsWith("T1569", StringComparison.Ordinal))).ToList();
+        // Detections that show movement (lateral-movement tactic, remote services, WMI), in time order, for the links' evidence
+        // (of a big campaign: their places in its time order, read on demand).
+        static bool ShowsMovement(DetectionFact f) => f.Tactics.Contains("lateral-movement") || f.Techniques.Any(t =>
+            t.StartsWith("T1021", StringComparison.Ordinal) || t == "T1047" || t.StartsWith("T1569", StringComparison.Ordinal));
+        IReadOnlyList<DetectionFact> lateralFacts;
+        if (big)
+        {
+            var places = d.Own(d.NewList<int>("campaign movement detections", limits, 0));
+            for (int k = 0; k < d.Facts.Count; k++) if (ShowsMovement(d.Facts[k])) places.Add(k);
+            var facts = d.Facts;
+            lateralFacts = new BlockCachedList<DetectionFact>(places.Count, j => facts[places[j]]);
+        }
+        else lateralFacts = d.Facts.Where(ShowsMovement).ToList();
         // Several records of one movement (4648 by svchost and by WMIC, two logons) make one link with the most specific method.
         foreach (var l in laterals.OrderBy(l => l.Ticks).GroupBy(l => (l.From, l.To, l.Account))
                      .Select(g => g.FirstOrDefault(x => !GenericMethods.Contains(x.Method)) is { } specific ? specific with { Ticks = g.First().Ticks } : g.First()))
@@ -594,13 +660,12 @@ public sealed class CampaignBuilder
         d.Summary = SummaryWriter.Write(d);
         // A big campaign's steps are folded again whenever they are walked (once, by the campaign store).
         d.Steps = big ? new EnumeratedList<CampaignStep>(() => Fold(d)) : Fold(d).ToList();
-        return d;
     }
 
     private static readonly HashSet<string> GenericMethods = ["network-logon", "explicit-credentials", "smb", "remote-execution"];
 
     /// <summary>The facts (sorted by time) with times in [from, to].</summary>
-    private static IEnumerable<DetectionFact> Between(List<DetectionFact> sorted, long from, long to)
+    private static IEnumerable<DetectionFact> Between(IReadOnlyList<DetectionFact> sorted, long from, long to)
     {
         int lo = 0, hi = sorted.Count;
         while (lo < hi) { int mid = (lo + hi) / 2; if (sorted[mid].Ticks < from) lo = mid + 1; else hi = mid; }
@@ -645,9 +710,16 @@ public sealed class CampaignBuilder
 }
 
 /// <summary>A campaign while it is being assembled.</summary>
-internal sealed class Draft
+internal sealed class Draft : IDisposable
 {
-    public readonly List<long> DetectionIds = [];
+    /// <summary>Entries a big campaign's per-detection lists hold in memory before they go to files (8 MB of ids).</summary>
+    public const int MemoryItems = 1 << 20;
+
+    /// <summary>Ids of the detections, ascending.</summary>
+    public IReadOnlyList<long> DetectionIds = [];
+    /// <summary>Lists in temporary files the draft's lists read from: disposed with the draft (after the campaign store
+    /// wrote the campaign).</summary>
+    private readonly List<IDisposable> _owned = [];
     public readonly List<string> Hosts = [];
     public readonly List<string> Users = [];
     private readonly HashSet<string> _userKeys = new(StringComparer.Ordinal);
@@ -671,6 +743,22 @@ internal sealed class Draft
 
     public DateTime FirstSeen => CampaignBuilder.Time(First);
 
+    public T Own<T>(T disposable) where T : IDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
+    /// <summary>A list for one of a big campaign's tables: in memory up to <see cref="MemoryItems"/> entries, then a file.</summary>
+    public SpillList<T> NewList<T>(string name, BuildLimits limits, int capacity) where T : unmanaged =>
+        new(name, Math.Min(limits.MemoryItems, MemoryItems), capacity, limits.SpillPageRows, limits.SpillCachePages);
+
+    public void Dispose()
+    {
+        foreach (var o in _owned) o.Dispose();
+        _owned.Clear();
+    }
+
     public void AddHost(string h) { if (h.Length > 0 && !Hosts.Contains(h)) Hosts.Add(h); }
     public void AddUser(string u) { if (u.Length > 0 && _userKeys.Add(Names.AccountKey(u))) Users.Add(u); }
     public void AddAddress(string a) { if (a.Length > 0 && !Addresses.Contains(a)) Addresses.Add(a); }
@@ -681,7 +769,7 @@ internal sealed class Draft
     {
         // The campaign keeps these collections for the rest of the hunt (thousands of campaigns on a long day): drop the
         // spare capacity that growing them left. Order is unchanged (nothing was removed, so entries stay in place).
-        DetectionIds.TrimExcess(); Hosts.TrimExcess(); Users.TrimExcess(); (Steps as List<CampaignStep>)?.TrimExcess(); Links.TrimExcess(); Theft.TrimExcess();
+        (DetectionIds as List<long>)?.TrimExcess(); Hosts.TrimExcess(); Users.TrimExcess(); (Steps as List<CampaignStep>)?.TrimExcess(); Links.TrimExcess(); Theft.TrimExcess();
         Levels.TrimExcess();
         return new()
         {

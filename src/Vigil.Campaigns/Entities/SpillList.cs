@@ -13,7 +13,7 @@ namespace Vigil.Campaigns.Entities;
 /// </para>
 /// Not thread-safe.
 /// </summary>
-internal sealed class SpillList<T> : IDisposable where T : unmanaged
+internal sealed class SpillList<T> : IReadOnlyList<T>, IDisposable where T : unmanaged
 {
     /// <summary>Values an array holds before the list moves to a file unless the caller says otherwise: 4M (16 MB of
     /// 4-byte values).</summary>
@@ -110,6 +110,21 @@ internal sealed class SpillList<T> : IDisposable where T : unmanaged
             else _file.Set(i, value);
         }
     }
+
+    /// <summary>Empties the list (its file, if it had one, is deleted; the array is kept for the next values).</summary>
+    public void Clear()
+    {
+        _file?.Dispose();
+        _file = null;
+        _count = 0;
+    }
+
+    public IEnumerator<T> GetEnumerator()
+    {
+        for (int i = 0; i < _count; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
     public void Dispose()
     {

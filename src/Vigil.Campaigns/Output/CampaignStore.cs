@@ -41,9 +41,11 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         public double Score;
         public long First;
         public long FirstId;
-        /// <summary>The campaign without its steps: Length bytes at Offset; then its steps, StepBytes bytes.</summary>
+        /// <summary>The campaign without its detection ids and steps: Length bytes at Offset; then its ids, 8 bytes each; then
+        /// its steps, StepBytes bytes.</summary>
         public long Offset;
         public int Length;
+        public int IdCount;
         public int StepCount;
         public long StepBytes;
     }
@@ -70,6 +72,21 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         var bytes = _buffer.WrittenSpan;
         _file.Write(bytes);
         int length = bytes.Length;
+        // The detection ids follow, 8 bytes each, written out every 64 KB (a campaign of an agent's day has millions).
+        _buffer.ResetWrittenCount();
+        foreach (long id in c.DetectionIds)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(_buffer.GetSpan(8), id);
+            _buffer.Advance(8);
+            if (_buffer.WrittenCount >= 1 << 16)
+            {
+                _file.Write(_buffer.WrittenSpan);
+                _buffer.ResetWrittenCount();
+            }
+        }
+        _file.Write(_buffer.WrittenSpan);
+        int idCount = c.DetectionIds.Count;
+        long idBytes = 8L * idCount;
         // The steps follow, each as its length and its bytes, written out every 64 KB: the buffer stays small however
         // many steps a campaign has.
         _buffer.ResetWrittenCount();
@@ -94,9 +111,10 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         if (_count == _entries.Length) Array.Resize(ref _entries, _count * 2);
         _entries[_count++] = new Entry
         {
-            Score = score, First = first, FirstId = firstId, Offset = _length, Length = length, StepCount = c.Steps.Count, StepBytes = stepBytes,
+            Score = score, First = first, FirstId = firstId, Offset = _length, Length = length, IdCount = idCount, StepCount = c.Steps.Count,
+            StepBytes = stepBytes,
         };
-        _length += length + stepBytes;
+        _length += length + idBytes + stepBytes;
     }
 
     /// <summary>Fixes the rank order; the store is readable from then on.</summary>
@@ -138,9 +156,11 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
                 int read = FileReads.ReadFully(_handle, span, e.Offset);
                 if (read < span.Length) throw new IOException($"campaign store: the temporary file ended at byte {e.Offset + read} inside campaign {index + 1}");
                 var r = new Reader(span);
+                long idsAt = e.Offset + e.Length, stepsAt = idsAt + 8L * e.IdCount;
+                IReadOnlyList<long> ids = e.IdCount > LazyIdsAbove ? new IdList(this, index + 1, idsAt, e.IdCount) : ReadIds(index + 1, idsAt, e.IdCount);
                 IReadOnlyList<CampaignStep> steps = e.StepCount > LazyStepsAbove
-                    ? new StepList(this, index + 1, e.Offset + e.Length, e.StepBytes, e.StepCount) : ReadSteps(index + 1, e.Offset + e.Length, e.StepBytes, e.StepCount);
-                var c = Read(ref r, "C" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), steps);
+                    ? new StepList(this, index + 1, stepsAt, e.StepBytes, e.StepCount) : ReadSteps(index + 1, stepsAt, e.StepBytes, e.StepCount);
+                var c = Read(ref r, "C" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), ids, steps);
                 if (r.Remaining != 0) throw new InvalidDataException($"campaign store: campaign {index + 1} has {r.Remaining} bytes left over");
                 return c;
             }
@@ -171,7 +191,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         w.Strings(c.Techniques);
         w.Time(c.FirstSeen);
         w.Time(c.LastSeen);
-        w.Longs(c.DetectionIds);
+        // The detection ids and the steps are written after the rest (see Add).
         w.Int(c.Levels.Count);
         foreach (var (k, v) in c.Levels) { w.String(k); w.Long(v); }
         w.String(c.Operator.Kind);
@@ -180,7 +200,6 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         foreach (var (k, v) in c.Operator.Evidence) { w.String(k); w.Double(v); }
         w.Strings(c.Operator.Reasons);
         w.String(c.Summary);
-        // The steps are written after the rest (see Add).
         w.Int(c.Links.Count);
         foreach (var l in c.Links)
         {
@@ -203,6 +222,70 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
 
     private static CampaignStep ReadStep(ref Reader r) =>
         new(r.Time(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.Long(), r.Int(), r.String());
+
+    /// <summary>Reads campaign <paramref name="campaign"/>'s <paramref name="count"/> detection ids at <paramref name="offset"/>.</summary>
+    private List<long> ReadIds(int campaign, long offset, int count)
+    {
+        var ids = new List<long>(count);
+        var bytes = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            for (int done = 0; done < count;)
+            {
+                int n = Math.Min(count - done, bytes.Length / 8);
+                ReadIdBytes(campaign, offset + 8L * done, bytes.AsSpan(0, 8 * n));
+                for (int i = 0; i < n; i++) ids.Add(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 * i)));
+                done += n;
+            }
+        }
+        finally { ArrayPool<byte>.Shared.Return(bytes); }
+        return ids;
+    }
+
+    private void ReadIdBytes(int campaign, long offset, Span<byte> into)
+    {
+        int read = FileReads.ReadFully(_handle, into, offset);
+        if (read < into.Length) throw new IOException($"campaign store: the temporary file ended at byte {offset + read} inside campaign {campaign}'s detection ids");
+    }
+
+    /// <summary>Campaigns with more detections than this get their ids as a list read from the file as it is walked
+    /// (<see cref="IdList"/>), 8,192 at a time, instead of as one list. Tests lower it.</summary>
+    internal int LazyIdsAbove { get; init; } = 1 << 16;
+
+    /// <summary>A big campaign's detection ids, read from the file through a window of 8,192 (nothing else is kept).</summary>
+    private sealed class IdList(CampaignStore store, int campaign, long offset, int count) : IReadOnlyList<long>
+    {
+        private const int Window = 8192;
+        private readonly long[] _window = new long[Window];
+        private int _start = -1;
+
+        public int Count => count;
+
+        public long this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, count);
+                if (_start < 0 || index < _start || index >= _start + Window)
+                {
+                    _start = index / Window * Window;
+                    int n = Math.Min(Window, count - _start);
+                    store.ReadIdBytes(campaign, offset + 8L * _start, MemoryMarshal.AsBytes(_window.AsSpan(0, n)));
+                    if (!BitConverter.IsLittleEndian)
+                        for (int i = 0; i < n; i++) _window[i] = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(_window[i]);
+                }
+                return _window[index - _start];
+            }
+        }
+
+        public IEnumerator<long> GetEnumerator()
+        {
+            for (int i = 0; i < count; i++) yield return this[i];
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     /// <summary>Reads <paramref name="count"/> steps of campaign <paramref name="campaign"/> (its rank) from the file.</summary>
     private List<CampaignStep> ReadSteps(int campaign, long offset, long bytes, int count)
@@ -327,7 +410,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    private static Campaign Read(ref Reader r, string id, IReadOnlyList<CampaignStep> steps)
+    private static Campaign Read(ref Reader r, string id, IReadOnlyList<long> ids, IReadOnlyList<CampaignStep> steps)
     {
         double score = r.Double();
         string kind = r.String();
@@ -339,7 +422,6 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         var techniques = r.Strings();
         var first = r.Time();
         var last = r.Time();
-        var ids = r.Longs();
         int nl = r.Count(12);
         var levels = new Dictionary<string, long>(nl, StringComparer.Ordinal);
         for (int i = 0; i < nl; i++) { var k = r.String(); levels.Add(k, r.Long()); }

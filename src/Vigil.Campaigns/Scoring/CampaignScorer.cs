@@ -1,3 +1,4 @@
+using Vigil.Campaigns.Context;
 using Vigil.Campaigns.Entities;
 
 namespace Vigil.Campaigns.Scoring;
@@ -39,9 +40,7 @@ internal static class CampaignScorer
         var users = d.Users.Where(u => !u.StartsWith("aws:", StringComparison.Ordinal)).ToList();
         bool serviceActor = users.Count > 0 && users.All(Names.IsServiceAccount);
         // Scheduled: every process tree of the campaign was started by the task scheduler (or a service host).
-        var guids = d.Procs.Where(p => !p.GuidKey.IsEmpty).Select(p => p.GuidKey).ToHashSet();
-        var roots = d.Procs.Where(p => p.ParentGuidKey.IsEmpty || !guids.Contains(p.ParentGuidKey)).ToList();
-        bool batch = roots.Count > 0 && roots.All(p => IsScheduled(p.ParentImage, p.Image));
+        bool batch = RootsScheduled(d, env.Limits);
         double repeat = d.Operator.Evidence.GetValueOrDefault("sequence_repeat_ratio");
 
         // A service account or scheduled job repeating itself is automation even when rules tag its remote steps as
@@ -71,6 +70,66 @@ internal static class CampaignScorer
         double stolen = theft ? (bytes >= 100L * 1024 * 1024 ? 12 : 8) : 0;
         double weight = d.Kind switch { "automation" => 0.35, "admin" => 0.5, "suspicious" => 0.85, _ => 1.0 };
         d.Score = Math.Clamp((progression + severity + spread + stolen) * weight, 0, 100);
+    }
+
+    /// <summary>A process GUID as a sortable key: a braced GUID by its value (tag 1), any other text by the 128-bit hash of
+    /// its upper-case form (tag 2): the equality of <see cref="GuidText"/> (values; texts ignoring case).</summary>
+    private readonly record struct GuidRow(ulong A, ulong B, int Tag, int Parent, int Index)
+    {
+        public static GuidRow Of(GuidText g, int parent, int index)
+        {
+            if (g.IsGuid)
+            {
+                Span<byte> bytes = stackalloc byte[16];
+                g.Value.TryWriteBytes(bytes);
+                return new(BitConverter.ToUInt64(bytes), BitConverter.ToUInt64(bytes[8..]), 1, parent, index);
+            }
+            var h = System.IO.Hashing.XxHash128.HashToUInt128(System.Runtime.InteropServices.MemoryMarshal.AsBytes(g.ToString().ToUpperInvariant().AsSpan()));
+            return new((ulong)h, (ulong)(h >> 64), 2, parent, index);
+        }
+
+        public static int Compare(GuidRow x, GuidRow y)
+        {
+            int c = x.A.CompareTo(y.A);
+            if (c == 0) c = x.B.CompareTo(y.B);
+            if (c == 0) c = x.Tag.CompareTo(y.Tag);
+            if (c == 0) c = x.Parent.CompareTo(y.Parent);
+            return c != 0 ? c : x.Index.CompareTo(y.Index);
+        }
+
+        public bool SameKey(GuidRow o) => A == o.A && B == o.B && Tag == o.Tag;
+    }
+
+    /// <summary>Whether the campaign has process trees and every one was started by the task scheduler (or a service host):
+    /// its roots are its processes whose parent is not among them. The processes' own and parent GUIDs are sorted together
+    /// (in runs on disk for a campaign of millions of processes) instead of held in a set.</summary>
+    private static bool RootsScheduled(Draft d, BuildLimits limits)
+    {
+        int roots = 0;
+        bool all = true;
+        void Root(ProcRec p)
+        {
+            roots++;
+            all &= IsScheduled(p.ParentImage, p.Image);
+        }
+        using var sorter = new ExternalSorter<GuidRow>("campaign-guids", GuidRow.Compare, limits.RunRows);
+        for (int k = 0; k < d.Procs.Count; k++)
+        {
+            var p = d.Procs[k];
+            if (!p.GuidKey.IsEmpty) sorter.Add(GuidRow.Of(p.GuidKey, 0, k));
+            if (p.ParentGuidKey.IsEmpty) Root(p);
+            else sorter.Add(GuidRow.Of(p.ParentGuidKey, 1, k));
+        }
+        // In each key, the processes with that GUID come first: a parent row with none before it is a root's.
+        GuidRow current = default;
+        bool have = false, present = false;
+        foreach (var row in sorter.Sorted())
+        {
+            if (!have || !row.SameKey(current)) { current = row; have = true; present = false; }
+            if (row.Parent == 0) present = true;
+            else if (!present) Root(d.Procs[row.Index]);
+        }
+        return roots > 0 && all;
     }
 
     /// <summary>Started by the task scheduler or a service host for a scheduled job.</summary>

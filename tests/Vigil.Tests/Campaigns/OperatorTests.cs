@@ -128,6 +128,28 @@ public class OperatorTests
         Assert.Equal(0, ev.GetProperty("failed_logon_bursts").GetDouble());
     }
 
+    /// <summary>An ordinary account's job run hourly on one host: a cmd.exe script that runs whoami and systeminfo, started by
+    /// the task scheduler, or by hand from Explorer. Only the trees' roots (processes whose parent is not in the campaign)
+    /// say who started them: the children's parent is the script.</summary>
+    [Theory]
+    [InlineData("C:\\Windows\\System32\\taskhostw.exe", "automation")]
+    [InlineData("C:\\Windows\\explorer.exe", "admin")]
+    public void Jobs_the_task_scheduler_starts_are_automation(string starter, string kind)
+    {
+        var s = new EventSet();
+        for (int i = 0; i < 8; i++)
+        {
+            var t = Day.AddHours(1 + i);
+            s.Process(t, "APP1", $"{{J-{i}}}", $"{{S-{i}}}", "C:\\Windows\\System32\\cmd.exe", "cmd.exe /c C:\\Jobs\\report.cmd", "CORP\\jdoe", "0x5000", starter);
+            s.Process(t.AddSeconds(1), "APP1", $"{{K-{i}}}", $"{{J-{i}}}", "C:\\Windows\\System32\\whoami.exe", "whoami /all", "CORP\\jdoe", "0x5000", "C:\\Windows\\System32\\cmd.exe");
+            s.Process(t.AddSeconds(2), "APP1", $"{{L-{i}}}", $"{{J-{i}}}", "C:\\Windows\\System32\\systeminfo.exe", "systeminfo /fo csv", "CORP\\jdoe", "0x5000", "C:\\Windows\\System32\\cmd.exe");
+        }
+        var dir = CliRunner.TempDir("op-jobs");
+        var job = Assert.Single(Hunt(dir, s.Write(dir)));
+        Assert.Equal(16, Ids(job).Count);
+        Assert.Equal(kind, job.GetProperty("kind").GetString());
+    }
+
     [Fact]
     public void A_scheduled_inventory_sweep_is_automation_and_ranks_below_an_intrusion()
     {

@@ -166,11 +166,41 @@ public sealed class SpilledStorageTests
         Assert.Equal(CampaignJson.ToJson(Copy(built[^1], built[^1].Steps.ToList(), "C2")), CampaignJson.ToJson(store[1]));
     }
 
-    private static Campaign Copy(Campaign c, List<CampaignStep> steps, string id) => new()
+    /// <summary>A big campaign's detection ids are read from the store through a window as they are walked: equal to the
+    /// ids put in, by enumeration and by index in and out of order, across several windows; the JSON is unchanged.</summary>
+    [Fact]
+    public void Big_campaign_detection_ids_are_read_back_from_the_file_as_walked()
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var built = Hunt(set, new CampaignCollector()).Build().ToList();
+        var big = built.OrderByDescending(c => c.DetectionIds.Count).First();
+        // 20,003 ids: two full windows of 8,192 and part of a third.
+        var ids = Enumerable.Range(0, 20_003).Select(i => 3L * i + 7 + (i % 5 == 0 ? 1 : 0)).ToList();
+        var many = Copy(big, big.Steps.ToList(), big.Id, ids);
+
+        using var store = new CampaignStore { LazyIdsAbove = 5 };
+        store.Add(many, 10, 1, 1);
+        store.Add(built[^1], 5, 1, 2); // a small one stays a plain list
+        store.Rank();
+        var back = store[0];
+        Assert.IsNotType<List<long>>(back.DetectionIds);
+        Assert.IsType<List<long>>(store[1].DetectionIds);
+        Assert.Equal(ids, back.DetectionIds);
+        Assert.Equal(ids[^1], back.DetectionIds[^1]);
+        Assert.Equal(ids[0], back.DetectionIds[0]);
+        Assert.Equal(ids[8_192], back.DetectionIds[8_192]);
+        Assert.Equal(ids[8_191], back.DetectionIds[8_191]);
+        for (int i = ids.Count - 1; i >= 0; i -= 997) Assert.Equal(ids[i], back.DetectionIds[i]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => back.DetectionIds[ids.Count]);
+        Assert.Equal(CampaignJson.ToJson(Copy(many, many.Steps.ToList(), "C1", ids)), CampaignJson.ToJson(back));
+        Assert.Equal(CampaignJson.ToJson(Copy(built[^1], built[^1].Steps.ToList(), "C2")), CampaignJson.ToJson(store[1]));
+    }
+
+    private static Campaign Copy(Campaign c, List<CampaignStep> steps, string id, IReadOnlyList<long>? ids = null) => new()
     {
         Id = id, Score = c.Score, Kind = c.Kind, Hosts = c.Hosts, Users = c.Users, InternalAddresses = c.InternalAddresses,
         ExternalAddresses = c.ExternalAddresses, Tactics = c.Tactics, Techniques = c.Techniques, FirstSeen = c.FirstSeen, LastSeen = c.LastSeen,
-        DetectionIds = c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = steps, Links = c.Links, Theft = c.Theft,
+        DetectionIds = ids ?? c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = steps, Links = c.Links, Theft = c.Theft,
     };
 
     private static CampaignCollector Hunt(RuleSet set, CampaignCollector collector) => OtrfRecordings.Hunt(set, collector);
