@@ -41,34 +41,23 @@ internal static class OperatorAnalyzer
 
     public static OperatorVerdict Analyze(Draft d, CampaignBuilder.BuildEnv env)
     {
-        var cmds = Commands(d, env);
+        using var cmds = Commands(d, env);
         var ev = new Dictionary<string, double>(StringComparer.Ordinal);
         var machine = new List<string>();
         var human = new List<string>();
         double m = 0, h = 0;
 
-        var times = cmds.Select(c => c.Ticks).ToList();
+        var t = Measure(cmds, env.Limits);
+        double peak10 = t.Peak10, sustained = t.Sustained, median = t.Median, cv = t.Cv;
+        int busyMinutes = t.BusyMinutes, inBurst = t.InBurst, parallel = t.Parallel, interleave = t.Interleave, discovery = t.Discovery;
         ev["commands"] = cmds.Count;
-        double peak10 = TheftFinder.PeakIn(times, 10 * Sec) / 10.0;
-        double sustained = TheftFinder.PeakIn(times, 300 * Sec) / 300.0;
-        int busyMinutes = BusyRun(times);
         ev["commands_per_second_peak"] = Math.Round(peak10, 2);
         ev["commands_per_second_sustained"] = Math.Round(sustained, 3);
         ev["sustained_minutes"] = busyMinutes;
-
-        var gaps = new List<double>();
-        for (int i = 1; i < times.Count; i++) gaps.Add((times[i] - times[i - 1]) / (double)Sec);
-        var inBurst = gaps.Where(g => g < 60).ToList();
-        double median = Median(gaps.Where(g => g > 0.05).ToList());
-        double cv = Cv(inBurst.Where(g => g > 0.05).ToList());
         ev["median_gap_seconds"] = Math.Round(median, 2);
         ev["interval_cv"] = Math.Round(cv, 3);
-
-        var (parallel, interleave) = Parallelism(cmds);
         ev["parallel_hosts"] = parallel;
         ev["interleaved_switches"] = interleave;
-
-        int discovery = DiscoveryBreadth(cmds, 600 * Sec);
         int discoveryRules = d.Facts.Where(f => f.Tactics.Contains("discovery")).Select(f => f.RuleId).Distinct().Count();
         ev["distinct_discovery_commands"] = Math.Max(discovery, discoveryRules);
         var (swept, ports) = Sweep(d, env);
@@ -78,18 +67,17 @@ internal static class OperatorAnalyzer
         ev["failed_logon_bursts"] = failBursts;
         ev["failed_accounts_never_valid"] = neverValid;
         ev["failures_then_success"] = thenSuccess ? 1 : 0;
-        var (bursts, pauses) = Shape(times);
+        int bursts = t.Bursts, pauses = t.Pauses;
         ev["machine_bursts"] = bursts;
         ev["pause_count"] = pauses;
-        double repeat = cmds.Count == 0 ? 0 : 1 - cmds.Select(c => c.Template).Distinct().Count() / (double)cmds.Count;
-        ev["sequence_repeat_ratio"] = Math.Round(repeat, 3);
+        ev["sequence_repeat_ratio"] = Math.Round(t.Repeat, 3);
 
         // Votes.
         if (sustained >= 0.3) { m += 2; machine.Add($"sustained {sustained:0.##} commands/s over the busiest 5 minutes"); }
         else if (sustained >= 0.1) { m += 1; machine.Add($"{sustained:0.##} commands/s over the busiest 5 minutes"); }
         if (busyMinutes >= 3) { m += 1; machine.Add($"{busyMinutes} consecutive minutes with at least {BusyMinute} commands each"); }
         if (peak10 >= 1) { m += 1; machine.Add($"peak {peak10:0.#} commands/s in 10 seconds"); }
-        if (inBurst.Count >= 10 && median > 0 && median <= 2) { m += 1; machine.Add($"median gap {median:0.##} s between commands"); }
+        if (inBurst >= 10 && median > 0 && median <= 2) { m += 1; machine.Add($"median gap {median:0.##} s between commands"); }
         if (parallel >= 3) { m += 2; machine.Add($"{parallel} hosts worked within one minute"); }
         if (interleave >= 5) { m += 1; machine.Add($"steps interleaved across hosts {interleave} times"); }
         if (ev["distinct_discovery_commands"] >= 8 && discovery >= 8) { m += 1; machine.Add($"{discovery} distinct discovery commands within 10 minutes"); }
@@ -101,7 +89,7 @@ internal static class OperatorAnalyzer
         if (cmds.Count >= 3 && sustained < 0.05) { h += 1; human.Add($"at most {sustained * 300:0} commands in any 5 minutes"); }
         if (parallel <= 2 && cmds.Count >= 3) { h += 1; human.Add("one host at a time"); }
         if (cmds.Count >= 3 && peak10 < 0.5) { h += 1; human.Add("never more than 4 commands in 10 seconds"); }
-        if (inBurst.Count >= 5 && cv >= 0.5 && median >= 5) { h += 0.5; human.Add($"irregular gaps (CV {cv:0.##})"); }
+        if (inBurst >= 5 && cv >= 0.5 && median >= 5) { h += 0.5; human.Add($"irregular gaps (CV {cv:0.##})"); }
         ev["machine_score"] = m;
         ev["human_score"] = h;
 
@@ -129,47 +117,92 @@ internal static class OperatorAnalyzer
         return new OperatorVerdict { Kind = kind, Confidence = Math.Round(confidence, 2), Evidence = Measurements.From(ev), Reasons = reasons };
     }
 
-    private static List<Cmd> Commands(Draft d, CampaignBuilder.BuildEnv env)
+    /// <summary>The measurements over a campaign's commands alone (see the class summary; the raw numbers, before rounding).</summary>
+    internal readonly record struct Tempo(int Commands, double Peak10, double Sustained, int BusyMinutes, double Median, double Cv, int InBurst,
+        int Parallel, int Interleave, int Discovery, int Bursts, int Pauses, double Repeat);
+
+    /// <summary>Measures commands in time order. Nothing per command is held: each measurement walks the rows with one or
+    /// two cursors, and the median and distinct templates sort numbers in runs of <see cref="BuildLimits.RunRows"/>.</summary>
+    internal static Tempo Measure(CommandRows cmds, BuildLimits limits)
     {
-        var cmds = new List<Cmd>();
-        if (d.Procs.Count > 0)
-            foreach (var p in d.Procs)
-            {
-                var (name, template) = Shape(env, p.CommandLine, p.Image);
-                cmds.Add(new Cmd(p.Ticks, p.Host, name, template));
-            }
-        else
+        var times = cmds.Times;
+        var (median, cv, inBurst) = Gaps(times, limits);
+        var (parallel, interleave) = Parallelism(cmds);
+        var (bursts, pauses) = Shape(times);
+        return new Tempo(cmds.Count, TheftFinder.PeakIn(times, 10 * Sec) / 10.0, TheftFinder.PeakIn(times, 300 * Sec) / 300.0, BusyRun(times),
+            median, cv, inBurst, parallel, interleave, DiscoveryBreadth(cmds, 600 * Sec), bursts, pauses,
+            cmds.Count == 0 ? 0 : 1 - DistinctTemplates(cmds, limits) / (double)cmds.Count);
+    }
+
+    /// <summary>The campaign's commands in time order: its processes (else its detections' distinct events), merged with the
+    /// cloud API calls of its identities. Ties keep the order of their sources (processes or events first, then identities in
+    /// the order first seen), each source's own order kept.</summary>
+    private static CommandRows Commands(Draft d, CampaignBuilder.BuildEnv env)
+    {
+        var limits = env.Limits;
+        var rows = new CommandRows(Math.Min(limits.MemoryItems, CommandRows.MemoryRows), Math.Min(limits.SpillPageRows, CommandRows.PageRows),
+            Math.Min(limits.SpillCachePages, CommandRows.CachePages));
+        try
         {
-            // No process creations joined: the detections' distinct events stand for the commands. The facts are in time
-            // order, so two of one event are in the same run of equal times: only that run's events are remembered (a set
-            // of every event's text grew with the campaign: ~220 bytes a detection, 60 MB for 270,000 detections).
-            var seen = new HashSet<(string Host, string Detail)>();
-            long seenTicks = long.MinValue;
-            for (int k = 0; k < d.Facts.Count; k++)
-            {
-                var f = d.Facts[k];
-                if (f.Ticks == 0) continue;
-                if (f.Ticks != seenTicks)
-                {
-                    if (f.Ticks < seenTicks) throw new InvalidOperationException("a campaign's facts are not in time order");
-                    seen.Clear();
-                    seenTicks = f.Ticks;
-                }
-                if (!seen.Add((d.FactHosts[k], f.Detail))) continue;
-                var (name, template) = Shape(env, f.Detail, f.Image);
-                cmds.Add(new Cmd(f.Ticks, d.FactHosts[k], name, template));
-            }
-        }
-        var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
-        if (arns.Count > 0)
+            var sources = new List<IEnumerator<Cmd>> { Primary(d, env).GetEnumerator() };
+            var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
             foreach (var arn in arns)
             {
                 // One "host" text per identity, not a copy per call (a bulk theft is millions of calls).
                 var host = "cloud:" + arn;
-                foreach (var c in env.CloudByArn.In(arn, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour)) cmds.Add(new Cmd(c.Ticks, host, c.EventName, c.EventName));
+                sources.Add(env.CloudByArn.In(arn, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour)
+                    .Select(c => new Cmd(c.Ticks, host, c.EventName, c.EventName)).GetEnumerator());
             }
-        cmds.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
-        return cmds;
+            var heads = new PriorityQueue<int, (long Ticks, int Source)>();
+            for (int i = 0; i < sources.Count; i++)
+                if (sources[i].MoveNext()) heads.Enqueue(i, (sources[i].Current.Ticks, i));
+            while (heads.TryDequeue(out int i, out _))
+            {
+                var c = sources[i].Current;
+                rows.Add(c.Ticks, c.Host, c.Template, DiscoveryTools.Contains(c.Name));
+                if (sources[i].MoveNext()) heads.Enqueue(i, (sources[i].Current.Ticks, i));
+            }
+            foreach (var s in sources) s.Dispose();
+            return rows;
+        }
+        catch
+        {
+            rows.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The processes' commands (they are in time order), else one per distinct event of the detections.</summary>
+    private static IEnumerable<Cmd> Primary(Draft d, CampaignBuilder.BuildEnv env)
+    {
+        if (d.Procs.Count > 0)
+        {
+            foreach (var p in d.Procs)
+            {
+                var (name, template) = Shape(env, p.CommandLine, p.Image);
+                yield return new Cmd(p.Ticks, p.Host, name, template);
+            }
+            yield break;
+        }
+        // No process creations joined: the detections' distinct events stand for the commands. The facts are in time
+        // order, so two of one event are in the same run of equal times: only that run's events are remembered (a set
+        // of every event's text grew with the campaign: ~220 bytes a detection, 60 MB for 270,000 detections).
+        var seen = new HashSet<(string Host, string Detail)>();
+        long seenTicks = long.MinValue;
+        for (int k = 0; k < d.Facts.Count; k++)
+        {
+            var f = d.Facts[k];
+            if (f.Ticks == 0) continue;
+            if (f.Ticks != seenTicks)
+            {
+                if (f.Ticks < seenTicks) throw new InvalidOperationException("a campaign's facts are not in time order");
+                seen.Clear();
+                seenTicks = f.Ticks;
+            }
+            if (!seen.Add((d.FactHosts[k], f.Detail))) continue;
+            var (name, template) = Shape(env, f.Detail, f.Image);
+            yield return new Cmd(f.Ticks, d.FactHosts[k], name, template);
+        }
     }
 
     /// <summary>Image name and template of a command, computed once per distinct (command, image) in a build: command lines
@@ -196,59 +229,145 @@ internal static class OperatorAnalyzer
         return Names.ImageName(image) + "|" + (s.Length > 120 ? s[..120] : s);
     }
 
-    private static int BusyRun(List<long> times)
+    /// <summary>The longest run of consecutive minutes with at least <see cref="BusyMinute"/> commands each.</summary>
+    private static int BusyRun(IReadOnlyList<long> times)
     {
-        if (times.Count == 0) return 0;
-        var perMinute = times.GroupBy(t => t / TimeSpan.TicksPerMinute).ToDictionary(g => g.Key, g => g.Count());
-        int best = 0;
-        foreach (var minute in perMinute.Keys)
+        int best = 0, run = 0, count = 0;
+        long minute = 0, lastBusy = long.MinValue;
+        void Close()
         {
-            if (perMinute.GetValueOrDefault(minute - 1) >= BusyMinute) continue; // not the start of a run
-            int run = 0;
-            while (perMinute.GetValueOrDefault(minute + run) >= BusyMinute) run++;
+            if (count < BusyMinute) return;
+            run = lastBusy == minute - 1 ? run + 1 : 1;
+            lastBusy = minute;
             best = Math.Max(best, run);
         }
+        for (int i = 0; i < times.Count; i++)
+        {
+            long m = times[i] / TimeSpan.TicksPerMinute;
+            if (i > 0 && m == minute) { count++; continue; }
+            if (i > 0) Close();
+            minute = m;
+            count = 1;
+        }
+        if (times.Count > 0) Close();
         return best;
     }
 
-    private static (int Parallel, int Interleave) Parallelism(List<Cmd> cmds)
+    /// <summary>Gaps between consecutive commands (in seconds): the median of those over 0.05 s, the coefficient of
+    /// variation of those over 0.05 s inside bursts (under 60 s), and how many are inside bursts. The gaps are not held:
+    /// the median sorts their ticks (in memory for an ordinary campaign, in runs on disk for a huge one), the mean and the
+    /// deviation are summed in two passes in the gaps' order.</summary>
+    private static (double Median, double Cv, int InBurst) Gaps(IReadOnlyList<long> times, BuildLimits limits)
+    {
+        using var sorter = new ExternalSorter<long>("operator-gaps", (a, b) => a.CompareTo(b), limits.RunRows);
+        int inBurst = 0, n = 0;
+        double sum = 0;
+        for (int i = 1; i < times.Count; i++)
+        {
+            long dt = times[i] - times[i - 1];
+            double g = dt / (double)Sec;
+            if (g > 0.05) sorter.Add(dt);
+            if (g < 60)
+            {
+                inBurst++;
+                if (g > 0.05) { sum += g; n++; }
+            }
+        }
+        double median = 0;
+        if (sorter.Count > 0)
+        {
+            long half = sorter.Count / 2, at = 0;
+            double below = 0;
+            foreach (long dt in sorter.Sorted())
+            {
+                double g = dt / (double)Sec;
+                if (at == half - 1) below = g;
+                if (at == half) { median = sorter.Count % 2 == 1 ? g : (below + g) / 2; break; }
+                at++;
+            }
+        }
+        double cv = 0;
+        if (n >= 2)
+        {
+            double mean = sum / n;
+            if (mean > 0)
+            {
+                double squares = 0;
+                for (int i = 1; i < times.Count; i++)
+                {
+                    double g = (times[i] - times[i - 1]) / (double)Sec;
+                    if (g < 60 && g > 0.05) squares += (g - mean) * (g - mean);
+                }
+                cv = Math.Sqrt(squares / (n - 1)) / mean;
+            }
+        }
+        return (median, cv, inBurst);
+    }
+
+    private static (int Parallel, int Interleave) Parallelism(CommandRows cmds)
     {
         int best = cmds.Count > 0 ? 1 : 0, lo = 0, interleave = 0;
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var last = new Dictionary<string, long>(StringComparer.Ordinal);
+        var counts = new Dictionary<int, int>();
+        var last = new Dictionary<int, long>();
+        int previous = -1;
+        var low = cmds.Count > 0 ? cmds[0] : default;
         for (int hi = 0; hi < cmds.Count; hi++)
         {
-            counts[cmds[hi].Host] = counts.GetValueOrDefault(cmds[hi].Host) + 1;
-            while (cmds[hi].Ticks - cmds[lo].Ticks > 60 * Sec)
+            var c = cmds[hi];
+            counts[c.Host] = counts.GetValueOrDefault(c.Host) + 1;
+            while (c.Ticks - low.Ticks > 60 * Sec)
             {
-                if (--counts[cmds[lo].Host] == 0) counts.Remove(cmds[lo].Host);
-                lo++;
+                if (--counts[low.Host] == 0) counts.Remove(low.Host);
+                low = cmds[++lo];
             }
             best = Math.Max(best, counts.Count);
             // Interleaving: switching back to a host worked within the last 30 s (A, B, A or A, B, C, A).
-            if (hi > 0 && cmds[hi].Host != cmds[hi - 1].Host && last.TryGetValue(cmds[hi].Host, out long seen) && cmds[hi].Ticks - seen <= 30 * Sec)
+            if (hi > 0 && c.Host != previous && last.TryGetValue(c.Host, out long seen) && c.Ticks - seen <= 30 * Sec)
                 interleave++;
-            last[cmds[hi].Host] = cmds[hi].Ticks;
+            last[c.Host] = c.Ticks;
+            previous = c.Host;
         }
         return (best, interleave);
     }
 
-    private static int DiscoveryBreadth(List<Cmd> cmds, long window)
+    /// <summary>The most distinct discovery templates within <paramref name="window"/>.</summary>
+    private static int DiscoveryBreadth(CommandRows cmds, long window)
     {
-        var disc = cmds.Where(c => DiscoveryTools.Contains(c.Name)).ToList();
-        int best = 0, lo = 0;
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int hi = 0; hi < disc.Count; hi++)
+        int best = 0, lo = NextDiscovery(cmds, 0);
+        var counts = new Dictionary<UInt128, int>();
+        for (int hi = lo; hi < cmds.Count; hi = NextDiscovery(cmds, hi + 1))
         {
-            counts[disc[hi].Template] = counts.GetValueOrDefault(disc[hi].Template) + 1;
-            while (disc[hi].Ticks - disc[lo].Ticks > window)
+            var c = cmds[hi];
+            counts[c.Template] = counts.GetValueOrDefault(c.Template) + 1;
+            for (var low = cmds[lo]; c.Ticks - low.Ticks > window; low = cmds[lo])
             {
-                if (--counts[disc[lo].Template] == 0) counts.Remove(disc[lo].Template);
-                lo++;
+                if (--counts[low.Template] == 0) counts.Remove(low.Template);
+                lo = NextDiscovery(cmds, lo + 1);
             }
             best = Math.Max(best, counts.Count);
         }
         return best;
+    }
+
+    private static int NextDiscovery(CommandRows cmds, int from)
+    {
+        while (from < cmds.Count && cmds[from].Discovery == 0) from++;
+        return from;
+    }
+
+    /// <summary>Distinct templates among the commands (their hashes sorted, in runs on disk for a huge campaign).</summary>
+    private static long DistinctTemplates(CommandRows cmds, BuildLimits limits)
+    {
+        using var sorter = new ExternalSorter<UInt128>("operator-templates", (a, b) => a.CompareTo(b), limits.RunRows);
+        for (int i = 0; i < cmds.Count; i++) sorter.Add(cmds[i].Template);
+        long distinct = 0;
+        UInt128 previous = default;
+        foreach (var t in sorter.Sorted())
+        {
+            if (distinct == 0 || t != previous) distinct++;
+            previous = t;
+        }
+        return distinct;
     }
 
     /// <summary>From each campaign address, the most distinct destinations (and their ports) first contacted within 5 minutes.</summary>
@@ -309,34 +428,22 @@ internal static class OperatorAnalyzer
     }
 
     /// <summary>Bursts: 8+ commands with gaps under 5 s. Pauses: gaps of 10+ minutes between two bursts.</summary>
-    private static (int Bursts, int Pauses) Shape(List<long> times)
+    private static (int Bursts, int Pauses) Shape(IReadOnlyList<long> times)
     {
-        var bursts = new List<(long Start, long End)>();
+        int bursts = 0, pauses = 0;
+        long lastEnd = 0;
         for (int i = 0; i < times.Count;)
         {
             int j = i;
             while (j + 1 < times.Count && times[j + 1] - times[j] <= 5 * Sec) j++;
-            if (j - i + 1 >= 8) bursts.Add((times[i], times[j]));
+            if (j - i + 1 >= 8)
+            {
+                if (bursts > 0 && times[i] - lastEnd >= 600 * Sec) pauses++;
+                bursts++;
+                lastEnd = times[j];
+            }
             i = j + 1;
         }
-        int pauses = 0;
-        for (int k = 1; k < bursts.Count; k++) if (bursts[k].Start - bursts[k - 1].End >= 600 * Sec) pauses++;
-        return (bursts.Count, pauses);
-    }
-
-    private static double Median(List<double> xs)
-    {
-        if (xs.Count == 0) return 0;
-        xs.Sort();
-        return xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2;
-    }
-
-    private static double Cv(List<double> xs)
-    {
-        if (xs.Count < 2) return 0;
-        double mean = xs.Average();
-        if (mean <= 0) return 0;
-        double sd = Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1));
-        return sd / mean;
+        return (bursts, pauses);
     }
 }
