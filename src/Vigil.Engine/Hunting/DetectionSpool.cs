@@ -11,8 +11,11 @@ namespace Vigil.Engine.Hunting;
 public sealed record SpoolOptions(long MaxBufferBytes = SpoolOptions.DefaultMaxBufferBytes, string? TempDirectory = null)
 {
     public const long DefaultMaxBufferBytes = 16L << 20;
-    /// <summary>At this many run files they are merged into one, so the final merge never opens more files than this.</summary>
-    public const int MaxRuns = 64;
+    /// <summary>Runs are merged in tiers: when this many runs of one tier (spilled runs are tier 0) exist, they are merged into
+    /// one run of the next tier. Each detection is rewritten once per tier (log16 of the runs: 2 for 5M detections), and the
+    /// final merge opens at most 15 runs per tier. (Folding every run so far into one at 64 runs rewrote everything spilled
+    /// so far at each fold: a hunt of 5M detections folded 5 times, the last ~5 GB at the end of its hunt.)</summary>
+    public const int MergeFanIn = 16;
 }
 
 /// <summary>
@@ -30,7 +33,8 @@ public sealed class DetectionSpool : IDisposable
     private long _bufferBytes;
     private object? _lastFields;
     private long _seq;
-    private readonly List<string> _runs = [];
+    /// <summary>Run files and their tiers, in the order written.</summary>
+    private readonly List<(string Path, int Tier)> _runs = [];
     private string? _dir;
     private bool _drained, _disposed;
     private PosixSignalRegistration[] _signals = [];
@@ -45,7 +49,7 @@ public sealed class DetectionSpool : IDisposable
 
     /// <summary>Detections added so far.</summary>
     public long Count => _seq;
-    /// <summary>Sorted runs written to disk so far (after merging, see <see cref="SpoolOptions.MaxRuns"/>).</summary>
+    /// <summary>Sorted runs on disk now (after merging, see <see cref="SpoolOptions.MergeFanIn"/>).</summary>
     public int RunCount => _runs.Count;
     /// <summary>Run files spilled in total, merged ones included (for tests and diagnostics).</summary>
     public int Spills { get; private set; }
@@ -94,24 +98,26 @@ public sealed class DetectionSpool : IDisposable
     {
         if (_buffer.Count == 0) return;
         _buffer.Sort(CompareSeq);
-        WriteRun(_buffer);
+        WriteRun(_buffer, 0);
         _buffer.Clear();   // keep the array: a fresh one regrows through large-object-heap sizes each spill
         _bufferBytes = 0;
         _lastFields = null;
-        if (_runs.Count >= SpoolOptions.MaxRuns)
+        // A tier with MergeFanIn runs becomes one run of the next tier (sequential reads and one write). The order of the
+        // result does not depend on which runs are merged together: ties are broken by the sequence every record carries.
+        for (int tier = 0; ; tier++)
         {
-            // Too many open files for one merge: fold the runs so far into one (sequential read and write).
-            var old = _runs.ToList();
-            _runs.Clear();
-            using (var merged = Merge(old, []).GetEnumerator())
-                WriteRun(Enumerate(merged));
-            foreach (var f in old) File.Delete(f);
+            var full = _runs.Where(r => r.Tier == tier).Select(r => r.Path).ToList();
+            if (full.Count < SpoolOptions.MergeFanIn) break;
+            _runs.RemoveAll(r => r.Tier == tier);
+            using (var merged = Merge(full, []).GetEnumerator())
+                WriteRun(Enumerate(merged), tier + 1);
+            foreach (var f in full) File.Delete(f);
         }
     }
 
     private static IEnumerable<Sequenced> Enumerate(IEnumerator<Sequenced> e) { while (e.MoveNext()) yield return e.Current; }
 
-    private void WriteRun(IEnumerable<Sequenced> sorted)
+    private void WriteRun(IEnumerable<Sequenced> sorted, int tier)
     {
         if (_dir == null)
         {
@@ -125,7 +131,7 @@ public sealed class DetectionSpool : IDisposable
         }
         string path = Path.Combine(_dir, $"run{Spills:D5}.bin");
         Spills++;
-        _runs.Add(path);
+        _runs.Add((path, tier));
         using var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
         var w = new SpoolRunFormat.Writer(fs, RuleId, SourceId);
         foreach (var s in sorted) w.Write(s);
@@ -160,7 +166,7 @@ public sealed class DetectionSpool : IDisposable
     {
         try
         {
-            foreach (var s in Merge(_runs, tail)) yield return s.Detection;
+            foreach (var s in Merge(_runs.Select(r => r.Path).ToList(), tail)) yield return s.Detection;
         }
         finally { Dispose(); }
     }

@@ -27,7 +27,7 @@ public sealed class SpoolFixture : IDisposable
 
 /// <summary>
 /// The detection spool (external sort of a hunt's detections): a tiny memory threshold, forcing many sorted runs on
-/// disk (and merges of runs past <see cref="SpoolOptions.MaxRuns"/>), must give byte-identical output to the hunt that
+/// disk (and merges of runs in tiers of <see cref="SpoolOptions.MergeFanIn"/>), must give byte-identical output to the hunt that
 /// keeps everything in memory; temp files must be gone afterwards; every value kind must round-trip.
 /// </summary>
 public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : IClassFixture<SpoolFixture>
@@ -181,6 +181,30 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
         finally { Directory.Delete(tmp, recursive: true); }
     }
 
+    /// <summary>300 one-detection runs: 18 merges of 16 tier-0 runs into tier 1, one of 16 tier-1 runs into tier 2; 12 + 2 + 1
+    /// runs are left for the drain, which gives a stable sort of everything added (equal keys in the order added).</summary>
+    [Fact]
+    public void RunsAreMergedInTiersAndTheOrderIsAStableSort()
+    {
+        var rules = new[] { new SigmaRule { Id = "a", Title = "a", Level = "low" }, new SigmaRule { Id = "b", Title = "b", Level = "low" } };
+        var fields = Snapshot([new("X", FieldValue.FromString("x"))]);
+        var rng = new Random(5);
+        var input = new List<Detection>();
+        for (int i = 0; i < 300; i++)
+            input.Add(new Detection
+            {
+                Rule = rules[rng.Next(2)], TimestampTicks = 638_000_000_000_000_000 + rng.Next(40), Computer = "PC" + i, Channel = "Security",
+                Origin = new EventOrigin("src", rng.Next(3) * 100, 0), Fields = fields,
+            });
+        using var spool = new DetectionSpool(new SpoolOptions(MaxBufferBytes: 1));
+        foreach (var d in input) spool.Add(d);
+        Assert.Equal(300 + 18 + 1, spool.Spills);
+        Assert.Equal(12 + 2 + 1, spool.RunCount);
+        var expected = input.Select((d, i) => (d, i)).OrderBy(x => x.d, Comparer<Detection>.Create(Detection.Compare)).ThenBy(x => x.i)
+            .Select(x => x.d.Computer).ToList();
+        Assert.Equal(expected, spool.Drain().Select(d => d.Computer).ToList());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -215,9 +239,9 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
                     Fields = held,
                 });
         foreach (var d in input) spool.Add(d);
-        // 80 runs, one per detection, plus one fold of the first MaxRuns runs into one.
-        Assert.Equal(81, spool.Spills);
-        Assert.True(spool.RunCount <= SpoolOptions.MaxRuns);
+        // 80 runs, one per detection; every 16 of them merged into one of the next tier (5 merges), which leaves those 5.
+        Assert.Equal(85, spool.Spills);
+        Assert.Equal(5, spool.RunCount);
         var back = spool.Drain().ToList();
         Assert.False(Directory.Exists(spool.TempDirectory));
         var expected = input.Select((d, i) => (d, i)).OrderBy(x => x.d, Comparer<Detection>.Create(Detection.Compare)).ThenBy(x => x.i).Select(x => x.d).ToList();
