@@ -352,9 +352,16 @@ public static class CorrelationEngine
         foreach (var c in chained)
             foreach (var i in c.Inputs)
                 if (i.Chained == null) kept.TryAdd(i.Source, []);
+        // Correlations that a chain reads keep their found detections for it; the others hand each one on as its window
+        // closes (a million S3 reads make 10,000 bursts, and a found detection lists its window's events: held to the end,
+        // they grew with the input).
+        var readByChains = new HashSet<SigmaRule>(chained.SelectMany(c => c.Inputs).Where(i => i.Chained != null).Select(i => i.Source),
+            ReferenceEqualityComparer.Instance);
         foreach (var c in correlations.Where(c => c.Inputs.All(i => i.Chained == null)).OrderBy(c => c.Order))
         {
-            var sc = new StreamedCorrelation(c, sweepEvery);
+            Action<Detection>? direct = readByChains.Contains(c.Meta) ? null
+                : generates(c.Meta) && (emit == null || emit(c.Meta)) ? output : static _ => { };
+            var sc = new StreamedCorrelation(c, sweepEvery, direct);
             streamed.Add(sc);
             foreach (var i in c.Inputs)
             {
@@ -405,12 +412,15 @@ public static class CorrelationEngine
         /// their windows closed.</summary>
         private readonly Dictionary<string, Window> _groups = new(StringComparer.Ordinal);
         private readonly List<Detection> _found = [];
+        private readonly Action<Detection>? _direct;
         private long _sinceSweep;
         private readonly int _sweepEvery;
         private int _sweepAt;
 
-        public StreamedCorrelation(CompiledCorrelation cc, int sweepEvery)
+        /// <param name="direct">Where found detections go as they are found (null: kept, for <see cref="Finish"/>).</param>
+        public StreamedCorrelation(CompiledCorrelation cc, int sweepEvery, Action<Detection>? direct = null)
         {
+            _direct = direct;
             _sweepEvery = _sweepAt = sweepEvery;
             Cc = cc;
             _shape = new CorrelationShape(cc);
@@ -465,17 +475,23 @@ public static class CorrelationEngine
                 w.Add(m);
                 if (w.Satisfied(out var facts))
                 {
-                    _found.Add(Emit(Cc, members, 0, members.Count - 1, facts));
+                    Found(Emit(Cc, members, 0, members.Count - 1, facts));
                     w.Clear();
                 }
             }
             if (++_sinceSweep >= _sweepAt) Sweep(m.Ticks);
         }
 
+        private void Found(Detection d)
+        {
+            if (_direct is null) _found.Add(d);
+            else _direct(d);
+        }
+
         private void Close(Window w)
         {
             var members = w.Members;
-            if (w.Satisfied(out var facts)) _found.Add(Emit(Cc, members, 0, members.Count - 1, facts));
+            if (w.Satisfied(out var facts)) Found(Emit(Cc, members, 0, members.Count - 1, facts));
             w.Clear();
         }
 

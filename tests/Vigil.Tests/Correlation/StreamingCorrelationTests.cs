@@ -109,6 +109,29 @@ public sealed class StreamingCorrelationTests
         foreach (var c in set.Correlations.Where(c => set.Generates(c.Meta)))
             Assert.True(found.Any(d => d.Rule == c.Meta) || seed != 1, $"{c.Meta.Title} never fired");
     }
+
+    /// <summary>A correlation no chain reads hands each found detection on as its window closes, while the input is still
+    /// being read (held to the end, a million S3 reads' 10,000 bursts grew the hunt's memory with the input); one a chain
+    /// reads ("burst", read by corr 10, which does not generate detections of its own) keeps its found detections for the
+    /// chain, evaluated at the end.</summary>
+    [Fact]
+    public void Found_detections_go_out_as_windows_close_unless_a_chain_reads_them()
+    {
+        var set = RuleLoader.LoadText(Yaml, "streaming.yml");
+        var held = Detections(set, 20_000, 300, 1);
+        int consumed = 0;
+        IEnumerable<Detection> Counted() { foreach (var d in held) { consumed++; yield return d; } }
+        var outputAt = new List<(SigmaRule Rule, int Consumed)>();
+        CorrelationEngine.ApplySorted(Counted(), set.Correlations, set.Generates, null, d => outputAt.Add((d.Rule, consumed)), 4096);
+        Assert.Equal(held.Count, consumed);
+        var plain = set.Correlations.Single(c => c.Meta.Title == "corr 11 event_count").Meta;
+        var burst = set.Correlations.Single(c => c.Meta.Title == "corr 1 event_count").Meta;
+        var chain = set.Correlations.Single(c => c.Meta.Title == "corr 10 event_count").Meta;
+        Assert.Contains(outputAt, o => o.Rule == plain && o.Consumed < held.Count / 2);
+        Assert.DoesNotContain(outputAt, o => o.Rule == burst);
+        Assert.Contains(outputAt, o => o.Rule == chain);
+        Assert.All(outputAt.Where(o => o.Rule == chain), o => Assert.Equal(held.Count, o.Consumed));
+    }
 }
 
 /// <summary>The hunter's correlation inputs through a spool that spills after every detection: the same output as with
