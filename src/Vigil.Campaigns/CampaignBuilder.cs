@@ -385,26 +385,27 @@ public sealed class CampaignBuilder
             if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, null, i));
         if (searches.Count == 0) return;
         searches.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
-        // Each identity's calls by time (a stable sort: input order among equal times), as (time, store position).
-        var byArn = new Dictionary<string, List<(long Ticks, int Position)>>(StringComparer.Ordinal);
+        // Each identity's first call from each address, found in one pass over the calls: only the (identity, address) pairs
+        // are held, not the calls (a bulk theft is millions). Only the time of a first use matters below.
+        var firstUse = new Dictionary<(string Arn, string Address), long>();
         for (int i = 0; i < ctx.Cloud.Count; i++)
         {
             var arn = ctx.Cloud.Arn(i);
             if (!arns.Contains(arn)) continue;
-            if (!byArn.TryGetValue(arn, out var calls)) byArn[arn] = calls = [];
-            calls.Add((ctx.Cloud.Ticks(i), i));
+            var address = ctx.Cloud.SourceAddress(i);
+            if (address.Length == 0) continue;
+            long t = ctx.Cloud.Ticks(i);
+            if (!firstUse.TryGetValue((arn, address), out long have) || t < have) firstUse[(arn, address)] = t;
         }
+        var byArn = firstUse.GroupBy(kv => kv.Key.Arn, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(kv => kv.Value).Order().ToList(), StringComparer.Ordinal);
         var keyPairs = new List<(string, UnionFind.Key)>();
         foreach (var arn in arns)
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            if (!byArn.TryGetValue(arn, out var calls)) continue;
-            foreach (var (ticks, position) in calls.OrderBy(c => c.Ticks))
+            if (!byArn.TryGetValue(arn, out var firsts)) continue;
+            foreach (long ticks in firsts)
             {
-                // Each address's first use by the identity: did a key search precede it?
-                var address = ctx.Cloud.SourceAddress(position);
-                if (address.Length == 0 || !seen.Add(address)) continue;
-                // A first use from this address: the latest key search in the 24 hours before it.
+                // A first use of the identity from an address: the latest key search in the 24 hours before it.
                 int at = searches.FindLastIndex(x => x.Ticks <= ticks && ticks - x.Ticks <= TimeSpan.TicksPerDay);
                 if (at < 0) continue;
                 var search = searches[at];

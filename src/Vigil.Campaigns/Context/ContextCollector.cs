@@ -36,7 +36,12 @@ public sealed class ContextCollector : IHuntObserver
     /// index in files (<see cref="Linking.StoreTimeIndex{T}"/>), so the cap bounds temporary disk (~100 bytes each). It was
     /// 500k while they were objects grouped in memory.</summary>
     public int MaxConnections { get; init; } = 100_000_000;
-    public int MaxCloud { get; init; } = 1_000_000;
+    /// <summary>CloudTrail calls kept: rows in a file (<see cref="CloudStore"/>), indexed by identity and address in files
+    /// (<see cref="Linking.StoreTimeIndex{T}"/>), and the build walks a campaign's calls without listing them (the operator
+    /// analysis's command rows, the theft finder's external sorts, the failure bursts' merged cursors), so the cap bounds
+    /// temporary disk (~150 bytes a call). It was 1M while those were lists: a bulk theft from a bucket is millions of
+    /// GetObject calls.</summary>
+    public int MaxCloud { get; init; } = 100_000_000;
     public int MaxFlows { get; init; } = 1_000_000;
 
     /// <summary>Process creations, compact (see <see cref="ProcStore"/>).</summary>

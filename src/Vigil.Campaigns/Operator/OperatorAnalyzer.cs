@@ -394,37 +394,82 @@ internal static class OperatorAnalyzer
     }
 
     /// <summary>Failed logons from the campaign's addresses or against its accounts: bursts (5+ within 2 minutes), accounts
-    /// that failed and never succeeded from that source, and whether a success followed a burst.</summary>
+    /// that failed and never succeeded from that source, and whether a success followed a burst.
+    /// <para>Failures and successes are merged in time order from the per-address indexes as they are walked (a password
+    /// spray or a bulk cloud read is millions of records): only the distinct failed accounts are held.</para></summary>
     private static (int Bursts, int NeverValid, bool ThenSuccess) Failures(Draft d, CampaignBuilder.BuildEnv env)
     {
         var addrs = new HashSet<string>(d.Addresses.Take(MaxAddresses), StringComparer.Ordinal);
         long from = d.First - TimeSpan.TicksPerHour, to = d.Last + TimeSpan.TicksPerHour;
-        var fails = addrs.SelectMany(a => env.FailuresByAddress.In(a, from, to)).OrderBy(l => l.Ticks).ToList();
-        var cloudFails = addrs.SelectMany(a => env.CloudByAddress.In(a, from, to)).Where(c => c.Failed).Select(c => c.Ticks).ToList();
         long until = to + 30 * 60 * Sec;
-        var successes = addrs.SelectMany(a => env.SuccessesByAddress.In(a, from, until)).Select(l => l.Ticks)
-            .Concat(addrs.SelectMany(a => env.CloudByAddress.In(a, from, until)).Where(c => !c.Failed).Select(c => c.Ticks)).Order().ToList();
+        var failedAccounts = new HashSet<string>(StringComparer.Ordinal);
+        int logonFails = 0, cloudFails = 0;
+        IEnumerable<long> LogonFails(string a)
+        {
+            foreach (var (ticks, account) in env.FailuresByAddress.In(a, from, to))
+            {
+                logonFails++;
+                failedAccounts.Add(Names.AccountKey(account));
+                yield return ticks;
+            }
+        }
+        IEnumerable<long> CloudFails(string a)
+        {
+            foreach (var c in env.CloudByAddress.In(a, from, to))
+                if (c.Failed) { cloudFails++; yield return c.Ticks; }
+        }
+        var failTimes = MergeTimes(addrs.Select(LogonFails).Concat(addrs.Select(CloudFails)));
+        using var successes = MergeTimes(addrs.Select(a => env.SuccessesByAddress.In(a, from, until).Select(l => l.Ticks))
+            .Concat(addrs.Select(a => env.CloudByAddress.In(a, from, until).Where(c => !c.Failed).Select(c => c.Ticks)))).GetEnumerator();
+        bool moreSuccesses = successes.MoveNext();
         int bursts = 0;
         bool thenSuccess = false;
-        var failTimes = fails.Select(f => f.Ticks).Concat(cloudFails).Order().ToList();
-        for (int i = 0; i < failTimes.Count;)
+        // Runs of failures within 2 minutes of a run's first: a run of 5 or more is a burst; after its last failure, the first
+        // success (the burst ends grow, so one cursor over the successes serves every burst).
+        long start = 0, end = 0;
+        int run = 0;
+        void Close()
         {
-            int j = i;
-            while (j + 1 < failTimes.Count && failTimes[j + 1] - failTimes[i] <= 120 * Sec) j++;
-            if (j - i + 1 >= 5)
-            {
-                bursts++;
-                long end = failTimes[j];
-                int at = successes.BinarySearch(end);
-                if (at < 0) at = ~at;
-                thenSuccess |= at < successes.Count && successes[at] <= end + 30 * 60 * Sec;
-            }
-            i = j + 1;
+            if (run < 5) return;
+            bursts++;
+            while (moreSuccesses && successes.Current < end) moreSuccesses = successes.MoveNext();
+            thenSuccess |= moreSuccesses && successes.Current <= end + 30 * 60 * Sec;
         }
-        if (fails.Count == 0) return (bursts, 0, thenSuccess);
-        int never = fails.Select(f => Names.AccountKey(f.Account)).Distinct().Count(a => !addrs.Any(x => env.Succeeded(x, a)));
-        if (cloudFails.Count >= 5 && never == 0) never = 1;
+        foreach (long t in failTimes)
+        {
+            if (run > 0 && t - start <= 120 * Sec) { run++; end = t; continue; }
+            Close();
+            start = end = t;
+            run = 1;
+        }
+        Close();
+        if (logonFails == 0) return (bursts, 0, thenSuccess);
+        int never = failedAccounts.Count(a => !addrs.Any(x => env.Succeeded(x, a)));
+        if (cloudFails >= 5 && never == 0) never = 1;
         return (bursts, never, thenSuccess);
+    }
+
+    /// <summary>Times from sources each in time order, merged in time order (walked once).</summary>
+    private static IEnumerable<long> MergeTimes(IEnumerable<IEnumerable<long>> sources)
+    {
+        var its = sources.Select(s => s.GetEnumerator()).ToList();
+        try
+        {
+            var heads = new PriorityQueue<int, long>();
+            for (int i = 0; i < its.Count; i++) if (its[i].MoveNext()) heads.Enqueue(i, its[i].Current);
+            long last = long.MinValue;
+            while (heads.TryDequeue(out int i, out long t))
+            {
+                if (t < last) throw new InvalidOperationException("failure and success times must come in time order");
+                last = t;
+                yield return t;
+                if (its[i].MoveNext()) heads.Enqueue(i, its[i].Current);
+            }
+        }
+        finally
+        {
+            foreach (var it in its) it.Dispose();
+        }
     }
 
     /// <summary>Bursts: 8+ commands with gaps under 5 s. Pauses: gaps of 10+ minutes between two bursts.</summary>

@@ -101,15 +101,28 @@ internal static partial class TheftFinder
             // calls by time (a stable sort). Calls are read from the store one at a time, not held: a bulk theft is
             // millions of GetObject calls. Kept per read: its time (for the peak) and per source address a count.
             var cloud = env.Ctx.Cloud;
-            var positions = arns.SelectMany(a => env.CloudByArn.Positions(a, from, to)).Concat(ext.SelectMany(a => env.CloudByAddress.Positions(a, from, to)))
-                .Distinct().OrderBy(cloud.Ticks).ToList();
-            var readTicks = new List<long>();
+            var limits = env.Limits;
+            // Positions with the order they were found in, sorted by position: the first of each is kept; then by time and that
+            // order. Both sorts go to files in runs past limits.RunRows rows, so no list of the calls is held.
+            using var firstFound = new ExternalSorter<(int Position, int Order)>("theft-cloud-found", (a, b) => a.CompareTo(b), limits.RunRows);
+            int order = 0;
+            foreach (var a in arns) foreach (int p in env.CloudByArn.Positions(a, from, to)) firstFound.Add((p, order++));
+            foreach (var a in ext) foreach (int p in env.CloudByAddress.Positions(a, from, to)) firstFound.Add((p, order++));
+            using var byTime = new ExternalSorter<(long Ticks, int Order, int Position)>("theft-cloud-calls", (a, b) => a.CompareTo(b), limits.RunRows);
+            int previous = -1;
+            foreach (var (p, o) in firstFound.Sorted())
+            {
+                if (p == previous) continue;
+                previous = p;
+                byTime.Add((cloud.Ticks(p), o, p));
+            }
+            using var readTicks = new SpillList<long>("theft cloud reads", Math.Min(limits.MemoryItems, Draft.MemoryItems), 0, limits.SpillPageRows, limits.SpillCachePages);
             long bytes = 0;
             var buckets = new List<string>();
             // Per source address of the reads: how many, and when first seen among them (ties go to the first seen).
             var readsFrom = new Dictionary<string, (int Count, int First)>(StringComparer.Ordinal);
             var shares = new List<DataTheft>();
-            foreach (int position in positions)
+            foreach (var (_, _, position) in byTime.Sorted())
             {
                 var c = cloud[position];
                 if (c.Failed) continue;
