@@ -37,7 +37,9 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
     public static int RowBytes => System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
 
     private readonly string _name;
-    private readonly string _path;
+    /// <summary>The run file's name, made when the first run is written (a build makes several small sorts per campaign,
+    /// most of which never write one).</summary>
+    private string? _path;
     private readonly IComparer<T> _comparer;
     private T[] _buffer;
     private int _buffered;
@@ -67,8 +69,8 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
         RunRows = runRows;
         BlockRows = blockRows;
         MergeWidth = mergeWidth;
-        _buffer = new T[Math.Min(runRows, 1024)];
-        _path = TempFile.NewPath($"vigil-sort-{name}-");
+        // Grown as rows come: most of a build's sorts hold a few rows (one per command, gap or process of a small campaign).
+        _buffer = new T[Math.Min(runRows, 16)];
     }
 
     public void Add(in T row)
@@ -86,6 +88,7 @@ internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
     private FileStream File()
     {
         if (_file is not null) return _file;
+        _path = TempFile.NewPath($"vigil-sort-{_name}-");
         _file = TempFile.Create(_path, 1);
         return _file;
     }
