@@ -418,14 +418,24 @@ internal static class OperatorAnalyzer
             foreach (var c in env.CloudByAddress.In(a, from, to))
                 if (c.Failed) { cloudFails++; yield return c.Ticks; }
         }
-        var failTimes = MergeTimes(addrs.Select(LogonFails).Concat(addrs.Select(CloudFails)));
-        using var successes = MergeTimes(addrs.Select(a => env.SuccessesByAddress.In(a, from, until).Select(l => l.Ticks))
-            .Concat(addrs.Select(a => env.CloudByAddress.In(a, from, until).Where(c => !c.Failed).Select(c => c.Ticks)))).GetEnumerator();
+        var (bursts, thenSuccess) = Bursts(MergeTimes(addrs.Select(LogonFails).Concat(addrs.Select(CloudFails))),
+            MergeTimes(addrs.Select(a => env.SuccessesByAddress.In(a, from, until).Select(l => l.Ticks))
+                .Concat(addrs.Select(a => env.CloudByAddress.In(a, from, until).Where(c => !c.Failed).Select(c => c.Ticks)))));
+        if (logonFails == 0) return (bursts, 0, thenSuccess);
+        int never = failedAccounts.Count(a => !addrs.Any(x => env.Succeeded(x, a)));
+        if (cloudFails >= 5 && never == 0) never = 1;
+        return (bursts, never, thenSuccess);
+    }
+
+    /// <summary>Over failure times in time order: runs of failures within 2 minutes of a run's first, a run of 5 or more
+    /// being a burst; and whether a success (times in time order) came at or after a burst's last failure within 30 minutes.
+    /// Both sequences are walked once (the burst ends grow, so one cursor over the successes serves every burst).</summary>
+    internal static (int Bursts, bool ThenSuccess) Bursts(IEnumerable<long> failTimes, IEnumerable<long> successTimes)
+    {
+        using var successes = successTimes.GetEnumerator();
         bool moreSuccesses = successes.MoveNext();
         int bursts = 0;
         bool thenSuccess = false;
-        // Runs of failures within 2 minutes of a run's first: a run of 5 or more is a burst; after its last failure, the first
-        // success (the burst ends grow, so one cursor over the successes serves every burst).
         long start = 0, end = 0;
         int run = 0;
         void Close()
@@ -443,14 +453,11 @@ internal static class OperatorAnalyzer
             run = 1;
         }
         Close();
-        if (logonFails == 0) return (bursts, 0, thenSuccess);
-        int never = failedAccounts.Count(a => !addrs.Any(x => env.Succeeded(x, a)));
-        if (cloudFails >= 5 && never == 0) never = 1;
-        return (bursts, never, thenSuccess);
+        return (bursts, thenSuccess);
     }
 
     /// <summary>Times from sources each in time order, merged in time order (walked once).</summary>
-    private static IEnumerable<long> MergeTimes(IEnumerable<IEnumerable<long>> sources)
+    internal static IEnumerable<long> MergeTimes(IEnumerable<IEnumerable<long>> sources)
     {
         var its = sources.Select(s => s.GetEnumerator()).ToList();
         try

@@ -116,6 +116,78 @@ public sealed class CloudStoreTests
             dir.Delete(recursive: true);
         }
     }
+
+    /// <summary>A cloud identity's first use from a new address within a day after a host searched for cloud keys joins the
+    /// host's campaign and the identity's. Only the first use counts: an address the identity already used before the search
+    /// joins nothing, however often it is used after.</summary>
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void A_cloud_key_search_joins_the_identity_first_used_from_a_new_address_after_it(bool usedBefore, bool joined)
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-cloudkey-");
+        try
+        {
+            const string arn = "arn:aws:iam::993371209645:user/payments-sync";
+            var day = new DateTime(2026, 3, 10, 0, 0, 0, DateTimeKind.Utc);
+            var s = new EventSet();
+            s.Process(day.AddHours(10), "WS7", "{K-1}", "{K-0}", "C:\\Windows\\System32\\findstr.exe",
+                "findstr /si aws_secret_access_key C:\\Users\\*.ini", "CORP\\eve", "0x9000", "C:\\Windows\\System32\\cmd.exe");
+            var windows = s.Write(dir.FullName);
+            var cloud = Path.Combine(dir.FullName, "cloudtrail.json");
+            string Call(DateTime t, string address) =>
+                "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"" + arn + "\",\"accountId\":\"993371209645\"},"
+                + "\"eventTime\":\"" + t.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) + "\","
+                + "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":\"eu-central-1\","
+                + "\"sourceIPAddress\":\"" + address + "\",\"requestParameters\":{\"bucketName\":\"customer-payments\",\"key\":\"a.csv\"},\"eventType\":\"AwsApiCall\"}";
+            var calls = new List<string> { Call(day.AddHours(8), "198.51.100.1") };
+            if (usedBefore) calls.Add(Call(day.AddHours(9), "203.0.113.9"));
+            for (int i = 0; i < 5; i++) calls.Add(Call(day.AddHours(11).AddMinutes(i), "203.0.113.9"));
+            File.WriteAllLines(cloud, calls);
+            var rules = Path.Combine(dir.FullName, "rules.yml");
+            File.WriteAllText(rules, """
+                title: Cloud key search
+                id: 30000000-0000-0000-0000-000000000002
+                status: test
+                level: high
+                tags:
+                    - attack.credential-access
+                logsource:
+                    category: process_creation
+                    product: windows
+                detection:
+                    selection:
+                        CommandLine|contains: aws_secret_access_key
+                    condition: selection
+                ---
+                title: S3 reads from an unknown address
+                id: 30000000-0000-0000-0000-000000000003
+                status: test
+                level: medium
+                tags:
+                    - attack.collection
+                logsource:
+                    product: aws
+                    service: cloudtrail
+                detection:
+                    selection:
+                        eventName: GetObject
+                        sourceIPAddress: 203.0.113.9
+                    condition: selection
+                """);
+            var set = RuleLoader.Load([rules], includeBuiltin: false);
+            Assert.Empty(set.Errors);
+            var collector = OtrfRecordings.Hunt(set, new CampaignCollector(), [windows, cloud]);
+            var campaigns = collector.Build();
+            var host = Assert.Single(campaigns, c => c.Hosts.Contains("WS7"));
+            Assert.Equal(joined, host.Users.Any(u => u.Contains("payments-sync", StringComparison.Ordinal)));
+            Assert.Equal(joined ? 1 : 2, campaigns.Count);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }
 
 /// <summary>Flows as rows (issue 4): merged partition by partition into the flow of their pair, equal to the dictionary of

@@ -165,3 +165,81 @@ public class OperatorMeasureTests
         Assert.Throws<InvalidOperationException>(() => rows.Add(9, "A", "x", false));
     }
 }
+
+/// <summary>The failure-burst analysis walks failures and successes merged from per-address indexes with one cursor each;
+/// these tests hold it to the list-based version it replaced (sorted lists, a binary search per burst) on random times with
+/// equal values, runs near the 2-minute and 30-minute edges, and several sources per kind.</summary>
+public class FailureBurstTests
+{
+    private const long Sec = TimeSpan.TicksPerSecond;
+
+    private static (int, bool) Reference(List<long> failTimes, List<long> successes)
+    {
+        int bursts = 0;
+        bool thenSuccess = false;
+        for (int i = 0; i < failTimes.Count;)
+        {
+            int j = i;
+            while (j + 1 < failTimes.Count && failTimes[j + 1] - failTimes[i] <= 120 * Sec) j++;
+            if (j - i + 1 >= 5)
+            {
+                bursts++;
+                long end = failTimes[j];
+                int at = successes.BinarySearch(end);
+                if (at < 0) at = ~at;
+                thenSuccess |= at < successes.Count && successes[at] <= end + 30 * 60 * Sec;
+            }
+            i = j + 1;
+        }
+        return (bursts, thenSuccess);
+    }
+
+    private static List<List<long>> Sources(Random rng, int sources, int count, int stepSeconds)
+    {
+        var all = new List<List<long>>();
+        for (int s = 0; s < sources; s++)
+        {
+            long t = rng.Next(600) * Sec;
+            var l = new List<long>();
+            for (int i = 0; i < count; i++)
+            {
+                t += rng.Next(4) == 0 ? 0 : rng.Next(stepSeconds) * Sec + rng.Next(1000) * TimeSpan.TicksPerMillisecond;
+                l.Add(t);
+            }
+            all.Add(l);
+        }
+        return all;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void Bursts_equal_the_list_based_ones(int seed)
+    {
+        var rng = new Random(seed);
+        int thenSuccesses = 0;
+        for (int round = 0; round < 200; round++)
+        {
+            var fails = Sources(rng, 1 + rng.Next(3), rng.Next(60), 1 + rng.Next(90));
+            var successes = Sources(rng, rng.Next(3), rng.Next(20), 1 + rng.Next(1200));
+            var expected = Reference(fails.SelectMany(x => x).Order().ToList(), successes.SelectMany(x => x).Order().ToList());
+            var actual = OperatorAnalyzer.Bursts(OperatorAnalyzer.MergeTimes(fails), OperatorAnalyzer.MergeTimes(successes));
+            Assert.Equal(expected, actual);
+            if (expected.Item2) thenSuccesses++;
+        }
+        Assert.InRange(thenSuccesses, 5, 195); // both answers occur
+    }
+
+    [Fact]
+    public void A_success_at_the_last_failures_instant_follows_the_burst()
+    {
+        long[] fails = [0, 10 * Sec, 20 * Sec, 30 * Sec, 120 * Sec, 121 * Sec];
+        Assert.Equal((1, true), OperatorAnalyzer.Bursts(fails, [120 * Sec]));
+        Assert.Equal((1, false), OperatorAnalyzer.Bursts(fails, [119 * Sec, 120 * Sec + 30 * 60 * Sec + 1]));
+        Assert.Equal((1, true), OperatorAnalyzer.Bursts(fails, [120 * Sec + 30 * 60 * Sec]));
+    }
+}
