@@ -440,7 +440,8 @@ public sealed class CampaignBuilder
     {
         public ContextCollector Ctx { get; } = ctx;
         public ProcessIndex Px { get; } = px;
-        /// <summary>Sizes of the temporary files and sorts per-campaign work uses (the operator analysis).</summary>
+        /// <summary>Sizes of the temporary files and sorts that per-campaign work uses (a big campaign's lists, the operator
+        /// analysis, the roots check, the theft finder).</summary>
         public BuildLimits Limits { get; } = limits;
         public HostMap Hosts { get; } = hosts;
         /// <summary>External address → how many internal hosts have a flow to it.</summary>
