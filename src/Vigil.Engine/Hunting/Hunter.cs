@@ -49,6 +49,20 @@ public static class Hunter
         return result;
     }
 
+    /// <summary>The fields of <paramref name="e"/> named in <paramref name="names"/> (none when null), copied out of the
+    /// reader's buffers, in event order: what <c>Hold</c> keeps of a snapshot of the same event.</summary>
+    private static EventField[] FeedFields(Event e, HashSet<string>? names)
+    {
+        if (names is null) return [];
+        List<EventField>? kept = null;
+        for (int i = 0; i < e.Count; i++)
+        {
+            var name = FieldNames.Name(e.IdAt(i));
+            if (names.Contains(name)) (kept ??= []).Add(new EventField(name, e.ValueAt(i).Detach()));
+        }
+        return kept is null ? [] : kept.ToArray();
+    }
+
     public static HuntResult Run(IReadOnlyList<InputFile> files, IReadOnlyList<CompiledRule> rules, IDiagnostics diagnostics,
         int? degree = null, Action<ReadStats>? onProgress = null, RuleSet? correlate = null, Func<SigmaRule, bool>? emit = null,
         MatcherOptions? matcherOptions = null, SpoolOptions? spool = null, IHuntObserver? observer = null)
@@ -64,11 +78,30 @@ public static class Hunter
         // they may have): the correlation engine finds the same values in the trimmed copy. A feeder rule that also reports
         // its own detections (generate: true) has them output whole through the detection spool.
         var held = new DetectionSpool(spool);
+        var holdIds = new int[64];
+        var holdValues = new FieldValue[64];
         Detection Hold(Detection d, HashSet<string> names)
         {
             var kept = new List<EventField>();
             // Copied out: a value of a snapshot points into the whole event's array, which would stay alive with it.
-            foreach (var f in d.Fields) if (names.Contains(f.Name)) kept.Add(new EventField(f.Name, f.Value.Detach()));
+            if (d.Fields is EventSnapshot snapshot)
+            {
+                // Decoded into reused arrays: a feeder's detection (every S3 read of a bulk theft) would otherwise decode
+                // all its event's fields into three new arrays to keep one or two of them.
+                if (snapshot.Count > holdIds.Length)
+                {
+                    holdIds = new int[snapshot.Count];
+                    holdValues = new FieldValue[snapshot.Count];
+                }
+                snapshot.Decode(holdIds, holdValues);
+                for (int i = 0; i < snapshot.Count; i++)
+                {
+                    var name = FieldNames.Name(holdIds[i]);
+                    if (names.Contains(name)) kept.Add(new EventField(name, holdValues[i].Detach()));
+                }
+                Array.Clear(holdValues, 0, snapshot.Count); // let go of the event's array
+            }
+            else foreach (var f in d.Fields) if (names.Contains(f.Name)) kept.Add(new EventField(f.Name, f.Value.Detach()));
             return new Detection
             {
                 Rule = d.Rule, TimestampTicks = d.TimestampTicks, Computer = d.Computer, Channel = d.Channel,
@@ -88,6 +121,16 @@ public static class Hunter
                 // among those the rule filters select.
                 if ((correlate == null || correlate.Generates(d.Rule)) && (emit == null || emit(d.Rule))) spooled.Add(d);
             }
+        }
+        // Per rule: whether its detections are output, and the fields correlations read from it (a rule that only feeds
+        // correlations needs no copy of the whole event: see the worker below).
+        var outputs = new bool[rules.Count];
+        var feedOf = new HashSet<string>?[rules.Count];
+        for (int r = 0; r < rules.Count; r++)
+        {
+            var rule = rules[r].Rule;
+            outputs[r] = (correlate == null || correlate.Generates(rule)) && (emit == null || emit(rule));
+            feedOf[r] = feeds.GetValueOrDefault(rule);
         }
         var scratches = new List<MatcherScratch>();   // one per worker, for the value memo's counts
         try
@@ -120,8 +163,12 @@ public static class Hunter
                         hits.Clear();
                         matcher.Match(e, matchScratch, hits);
                         if (hits.Count == 0) return;
-                        // What the detections of this event share: one copy of its fields, and its facts.
-                        var snapshot = EventSnapshot.Capture(e);
+                        // What the detections of this event share: one copy of its fields, and its facts. When every rule
+                        // that matched only feeds correlations (each S3 read of a bulk theft for the burst rule), nothing
+                        // is output: each detection gets just the fields its correlations read, copied from the event.
+                        bool anyOutput = false;
+                        foreach (int r in hits) anyOutput |= outputs[r];
+                        var snapshot = anyOutput ? EventSnapshot.Capture(e) : null;
                         string computer = texts.Text(EventFacts.ComputerValue(e)), channel = texts.Text(EventFacts.ChannelValue(e));
                         long? eventId = EventFacts.EventId(e), recordId = EventFacts.RecordId(e);
                         foreach (int r in hits)
@@ -135,7 +182,7 @@ public static class Hunter
                                 EventId = eventId,
                                 RecordId = recordId,
                                 Origin = e.Origin,
-                                Fields = snapshot,
+                                Fields = snapshot is null ? FeedFields(e, feedOf[r]) : snapshot,
                             });
                         }
                     }, diagnostics);

@@ -168,4 +168,39 @@ public sealed class SpilledCorrelationInputTests
         Assert.Contains("corr 3 value_count", inMemory);
         Assert.Equal(inMemory, spilled);
     }
+
+    /// <summary>The base rules here only feed correlations, so the hunt copies just the fields correlations read out of each
+    /// matching event (no snapshot of the whole event). Its correlation detections equal those of the evaluation over the
+    /// whole detections of a hunt without correlations (every field of every event kept).</summary>
+    [Fact]
+    public void Detections_trimmed_from_the_event_correlate_like_whole_ones()
+    {
+        var dir = Cli.CliRunner.TempDir("corr-trim");
+        File.WriteAllText(Path.Combine(dir, "rules.yml"), StreamingCorrelationTests.Yaml);
+        var set = RuleLoader.Load([Path.Combine(dir, "rules.yml")], includeBuiltin: false);
+        var logs = Path.Combine(dir, "logs");
+        Directory.CreateDirectory(logs);
+        var random = new Random(8);
+        var lines = new List<string>();
+        for (int i = 0; i < 3_000; i++)
+            lines.Add(CorrelationSupport.Line(random.Next(3600), ("kind", "abc"[random.Next(3)].ToString()), ("User", "u" + random.Next(40)),
+                ("Host", "h" + random.Next(6)), ("Bytes", random.Next(2) == 0 ? random.Next(120) : (object)(random.Next(120) + ".5"))));
+        File.WriteAllLines(Path.Combine(logs, "a.jsonl"), lines);
+        var metas = set.Correlations.Select(c => c.Meta).ToHashSet();
+        string Text(Detection d) => $"{d.Rule.Title}|{d.TimestampTicks}|{d.Origin}|" + string.Join(";", d.Fields.Select(f => f.Name + "=" + f.Value.ToString()));
+        List<string> Run(bool correlate)
+        {
+            var diag = new Vigil.Diagnostics.DiagnosticsCollector();
+            var files = Vigil.Readers.InputFiles.Expand([logs], Vigil.Readers.LogFormats.All, diag);
+            using var result = Hunter.Run(files, set.Rules, diag, degree: 2, correlate: correlate ? set : null);
+            var all = result.Detections.ToList();
+            if (correlate) return all.Where(d => metas.Contains(d.Rule)).Select(Text).Order(StringComparer.Ordinal).ToList();
+            Assert.All(all, d => Assert.IsType<EventSnapshot>(d.Fields));
+            return CorrelationEngine.Apply(all, set).Detections.Where(d => metas.Contains(d.Rule)).Select(Text).Order(StringComparer.Ordinal).ToList();
+        }
+        var trimmed = Run(correlate: true);
+        Assert.Contains(trimmed, t => t.StartsWith("corr 4 value_sum", StringComparison.Ordinal));
+        Assert.Contains(trimmed, t => t.StartsWith("corr 3 value_count", StringComparison.Ordinal));
+        Assert.Equal(Run(correlate: false), trimmed);
+    }
 }
