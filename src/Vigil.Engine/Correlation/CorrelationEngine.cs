@@ -355,12 +355,13 @@ public static class CorrelationEngine
         // Correlations that a chain reads keep their found detections for it; the others hand each one on as its window
         // closes (a million S3 reads make 10,000 bursts, and a found detection lists its window's events: held to the end,
         // they grew with the input).
+        bool Emitted(SigmaRule meta) => generates(meta) && (emit == null || emit(meta));
         var readByChains = new HashSet<SigmaRule>(chained.SelectMany(c => c.Inputs).Where(i => i.Chained != null).Select(i => i.Source),
             ReferenceEqualityComparer.Instance);
         foreach (var c in correlations.Where(c => c.Inputs.All(i => i.Chained == null)).OrderBy(c => c.Order))
         {
             Action<Detection>? direct = readByChains.Contains(c.Meta) ? null
-                : generates(c.Meta) && (emit == null || emit(c.Meta)) ? output : static _ => { };
+                : Emitted(c.Meta) ? output : static _ => { };
             var sc = new StreamedCorrelation(c, sweepEvery, direct);
             streamed.Add(sc);
             foreach (var i in c.Inputs)
@@ -395,7 +396,7 @@ public static class CorrelationEngine
         void Found(SigmaRule meta, List<Detection> found)
         {
             bySource[meta] = found;
-            if (generates(meta) && (emit == null || emit(meta))) foreach (var f in found) output(f);
+            if (Emitted(meta)) foreach (var f in found) output(f);
         }
         foreach (var sc in streamed) Found(sc.Cc.Meta, sc.Finish());
         foreach (var c in chained) Found(c.Meta, Evaluate(c, bySource, ref untimed));

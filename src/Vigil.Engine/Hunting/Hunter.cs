@@ -78,30 +78,31 @@ public static class Hunter
         // they may have): the correlation engine finds the same values in the trimmed copy. A feeder rule that also reports
         // its own detections (generate: true) has them output whole through the detection spool.
         var held = new DetectionSpool(spool);
+        // Output selection: rules that report their own detections (all but those that only feed correlations), among those
+        // the rule filters select.
+        bool Outputs(SigmaRule rule) => (correlate == null || correlate.Generates(rule)) && (emit == null || emit(rule));
         var holdIds = new int[64];
         var holdValues = new FieldValue[64];
         Detection Hold(Detection d, HashSet<string> names)
         {
+            // A detection that is not output carries only its correlations' fields already (the worker's FeedFields).
+            if (d.Fields is not EventSnapshot snapshot) return d;
+            // An output detection of a feeder rule (generate: true) carries its whole event: its fields are decoded into
+            // reused arrays (not three new ones per detection), and those the correlations read copied out (a value of a
+            // snapshot points into the whole event's array, which would stay alive with it).
             var kept = new List<EventField>();
-            // Copied out: a value of a snapshot points into the whole event's array, which would stay alive with it.
-            if (d.Fields is EventSnapshot snapshot)
+            if (snapshot.Count > holdIds.Length)
             {
-                // Decoded into reused arrays: a feeder's detection (every S3 read of a bulk theft) would otherwise decode
-                // all its event's fields into three new arrays to keep one or two of them.
-                if (snapshot.Count > holdIds.Length)
-                {
-                    holdIds = new int[snapshot.Count];
-                    holdValues = new FieldValue[snapshot.Count];
-                }
-                snapshot.Decode(holdIds, holdValues);
-                for (int i = 0; i < snapshot.Count; i++)
-                {
-                    var name = FieldNames.Name(holdIds[i]);
-                    if (names.Contains(name)) kept.Add(new EventField(name, holdValues[i].Detach()));
-                }
-                Array.Clear(holdValues, 0, snapshot.Count); // let go of the event's array
+                holdIds = new int[snapshot.Count];
+                holdValues = new FieldValue[snapshot.Count];
             }
-            else foreach (var f in d.Fields) if (names.Contains(f.Name)) kept.Add(new EventField(f.Name, f.Value.Detach()));
+            snapshot.Decode(holdIds, holdValues);
+            for (int i = 0; i < snapshot.Count; i++)
+            {
+                var name = FieldNames.Name(holdIds[i]);
+                if (names.Contains(name)) kept.Add(new EventField(name, holdValues[i].Detach()));
+            }
+            Array.Clear(holdValues, 0, snapshot.Count); // let go of the event's array
             return new Detection
             {
                 Rule = d.Rule, TimestampTicks = d.TimestampTicks, Computer = d.Computer, Channel = d.Channel,
@@ -117,20 +118,17 @@ public static class Hunter
             foreach (var d in part.Found)
             {
                 if (feeds.TryGetValue(d.Rule, out var names)) held.Add(Hold(d, names));
-                // Output selection: rules that report their own detections (all but those that only feed correlations),
-                // among those the rule filters select.
-                if ((correlate == null || correlate.Generates(d.Rule)) && (emit == null || emit(d.Rule))) spooled.Add(d);
+                if (Outputs(d.Rule)) spooled.Add(d);
             }
         }
-        // Per rule: whether its detections are output, and the fields correlations read from it (a rule that only feeds
-        // correlations needs no copy of the whole event: see the worker below).
+        // Per rule: whether its detections are output, and the fields correlations read from it (a detection that is not
+        // output needs no copy of the whole event: see the worker below).
         var outputs = new bool[rules.Count];
         var feedOf = new HashSet<string>?[rules.Count];
         for (int r = 0; r < rules.Count; r++)
         {
-            var rule = rules[r].Rule;
-            outputs[r] = (correlate == null || correlate.Generates(rule)) && (emit == null || emit(rule));
-            feedOf[r] = feeds.GetValueOrDefault(rule);
+            outputs[r] = Outputs(rules[r].Rule);
+            feedOf[r] = feeds.GetValueOrDefault(rules[r].Rule);
         }
         var scratches = new List<MatcherScratch>();   // one per worker, for the value memo's counts
         try
@@ -163,9 +161,10 @@ public static class Hunter
                         hits.Clear();
                         matcher.Match(e, matchScratch, hits);
                         if (hits.Count == 0) return;
-                        // What the detections of this event share: one copy of its fields, and its facts. When every rule
-                        // that matched only feeds correlations (each S3 read of a bulk theft for the burst rule), nothing
-                        // is output: each detection gets just the fields its correlations read, copied from the event.
+                        // What the detections of this event share: its facts, and for those that are output one copy of
+                        // its fields. A detection that is not output (a rule that only feeds correlations: each S3 read
+                        // of a bulk theft for the burst rule) gets just the fields its correlations read, copied from the
+                        // event; none if it is neither output nor a feeder.
                         bool anyOutput = false;
                         foreach (int r in hits) anyOutput |= outputs[r];
                         var snapshot = anyOutput ? EventSnapshot.Capture(e) : null;
@@ -182,7 +181,7 @@ public static class Hunter
                                 EventId = eventId,
                                 RecordId = recordId,
                                 Origin = e.Origin,
-                                Fields = snapshot is null ? FeedFields(e, feedOf[r]) : snapshot,
+                                Fields = outputs[r] ? snapshot! : FeedFields(e, feedOf[r]),
                             });
                         }
                     }, diagnostics);
