@@ -48,6 +48,15 @@ internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages, in
     public SpillList<T> Table<T>(string name, int count, T value) where T : unmanaged =>
         SpillList<T>.Filled(name, count, value, MemoryItems, SpillPageRows, SpillCachePages);
 
+    /// <summary>Entries a campaign's own lists (a big campaign's detections, ids, orders; its cloud reads) hold in memory
+    /// before they go to files: 1M (8 MB of ids).</summary>
+    public const int ListMemoryItems = 1 << 20;
+
+    /// <summary>An empty list for one campaign's table: in memory up to <see cref="ListMemoryItems"/> entries (or
+    /// <see cref="MemoryItems"/>, if smaller), then a file.</summary>
+    public SpillList<T> List<T>(string name, int capacity = 0) where T : unmanaged =>
+        new(name, Math.Min(MemoryItems, ListMemoryItems), capacity, SpillPageRows, SpillCachePages);
+
     /// <summary>A campaign with more detections (or processes) than this is assembled from lists that read its facts (or
     /// processes) from their stores on demand, a few blocks held (<see cref="BlockCachedList{T}"/>), and its steps are folded
     /// as the campaign store writes them: no object per detection, process or step for the whole campaign.</summary>
@@ -322,8 +331,8 @@ public sealed class CampaignBuilder
             using var procIt = procRows.Sorted().GetEnumerator();
             bool moreMembers = memberIt.MoveNext(), moreProcs = procIt.MoveNext();
             // A group's detections and processes (positions in their stores): arrays, or files for a huge group.
-            using var groupMembers = new SpillList<int>("campaign detections", Math.Min(limits.MemoryItems, Draft.MemoryItems), 0, limits.SpillPageRows, limits.SpillCachePages);
-            using var groupProcs = new SpillList<int>("campaign processes", Math.Min(limits.MemoryItems, Draft.MemoryItems), 0, limits.SpillPageRows, limits.SpillCachePages);
+            using var groupMembers = limits.List<int>("campaign detections");
+            using var groupProcs = limits.List<int>("campaign processes");
             int biggest = 0;   // members of the biggest group so far (a measuring point)
             for (int g = 0; g < groupCount; g++)
             {
@@ -537,8 +546,8 @@ public sealed class CampaignBuilder
             // A big campaign: its facts in time order (then id, then position: the order below) read from the store on
             // demand, through their order and their sorted ids in lists that go to files past a few million (an agent
             // running commands at machine speed for a day is one campaign of millions of detections).
-            var factOrder = d.Own(d.NewList<int>("campaign fact order", limits, members.Count));
-            var ids = d.Own(d.NewList<long>("campaign detection ids", limits, members.Count));
+            var factOrder = d.Own(limits.List<int>("campaign fact order", members.Count));
+            var ids = d.Own(limits.List<long>("campaign detection ids", members.Count));
             using (var byTime = new ExternalSorter<FactOrder>("campaign-facts", FactOrder.Compare, limits.RunRows))
             using (var byId = new ExternalSorter<long>("campaign-ids", (a, b) => a.CompareTo(b), limits.RunRows))
             {
@@ -593,7 +602,7 @@ public sealed class CampaignBuilder
         if (procs.Count > bigGroup)
         {
             // Its processes by start time, then index (ascending in the group: what a stable sort by time gives), read on demand.
-            var byTime = d.Own(d.NewList<int>("campaign process order", limits, procs.Count));
+            var byTime = d.Own(limits.List<int>("campaign process order", procs.Count));
             using (var sorter = new ExternalSorter<(long Ticks, int Index)>("campaign-processes", (a, b) => a.CompareTo(b), limits.RunRows))
             {
                 foreach (int i in procs) sorter.Add((env.Px.Ticks(i), i));
@@ -611,7 +620,7 @@ public sealed class CampaignBuilder
         IReadOnlyList<DetectionFact> lateralFacts;
         if (big)
         {
-            var places = d.Own(d.NewList<int>("campaign movement detections", limits, 0));
+            var places = d.Own(limits.List<int>("campaign movement detections"));
             for (int k = 0; k < d.Facts.Count; k++) if (ShowsMovement(d.Facts[k])) places.Add(k);
             var facts = d.Facts;
             lateralFacts = new BlockCachedList<DetectionFact>(places.Count, j => facts[places[j]]);
@@ -714,9 +723,6 @@ public sealed class CampaignBuilder
 /// <summary>A campaign while it is being assembled.</summary>
 internal sealed class Draft : IDisposable
 {
-    /// <summary>Entries a big campaign's per-detection lists hold in memory before they go to files (8 MB of ids).</summary>
-    public const int MemoryItems = 1 << 20;
-
     /// <summary>Ids of the detections, ascending.</summary>
     public IReadOnlyList<long> DetectionIds = [];
     /// <summary>Lists in temporary files the draft's lists read from: disposed with the draft (after the campaign store
@@ -750,10 +756,6 @@ internal sealed class Draft : IDisposable
         _owned.Add(disposable);
         return disposable;
     }
-
-    /// <summary>A list for one of a big campaign's tables: in memory up to <see cref="MemoryItems"/> entries, then a file.</summary>
-    public SpillList<T> NewList<T>(string name, BuildLimits limits, int capacity) where T : unmanaged =>
-        new(name, Math.Min(limits.MemoryItems, MemoryItems), capacity, limits.SpillPageRows, limits.SpillCachePages);
 
     public void Dispose()
     {

@@ -144,25 +144,16 @@ internal static class OperatorAnalyzer
             Math.Min(limits.SpillCachePages, CommandRows.CachePages));
         try
         {
-            var sources = new List<IEnumerator<Cmd>> { Primary(d, env).GetEnumerator() };
+            var sources = new List<IEnumerable<Cmd>> { Primary(d, env) };
             var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
             foreach (var arn in arns)
             {
                 // One "host" text per identity, not a copy per call (a bulk theft is millions of calls).
                 var host = "cloud:" + arn;
                 sources.Add(env.CloudByArn.In(arn, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour)
-                    .Select(c => new Cmd(c.Ticks, host, c.EventName, c.EventName)).GetEnumerator());
+                    .Select(c => new Cmd(c.Ticks, host, c.EventName, c.EventName)));
             }
-            var heads = new PriorityQueue<int, (long Ticks, int Source)>();
-            for (int i = 0; i < sources.Count; i++)
-                if (sources[i].MoveNext()) heads.Enqueue(i, (sources[i].Current.Ticks, i));
-            while (heads.TryDequeue(out int i, out _))
-            {
-                var c = sources[i].Current;
-                rows.Add(c.Ticks, c.Host, c.Template, DiscoveryTools.Contains(c.Name));
-                if (sources[i].MoveNext()) heads.Enqueue(i, (sources[i].Current.Ticks, i));
-            }
-            foreach (var s in sources) s.Dispose();
+            foreach (var c in MergeByTime(sources, c => c.Ticks)) rows.Add(c.Ticks, c.Host, c.Template, DiscoveryTools.Contains(c.Name));
             return rows;
         }
         catch
@@ -457,20 +448,24 @@ internal static class OperatorAnalyzer
     }
 
     /// <summary>Times from sources each in time order, merged in time order (walked once).</summary>
-    internal static IEnumerable<long> MergeTimes(IEnumerable<IEnumerable<long>> sources)
+    internal static IEnumerable<long> MergeTimes(IEnumerable<IEnumerable<long>> sources) => MergeByTime(sources, t => t);
+
+    /// <summary>Items from sources each in time order, merged in time order (walked once, each source once); equal times
+    /// in the order of their sources, each source's own order kept. A source out of time order is an error.</summary>
+    private static IEnumerable<T> MergeByTime<T>(IEnumerable<IEnumerable<T>> sources, Func<T, long> ticks)
     {
         var its = sources.Select(s => s.GetEnumerator()).ToList();
         try
         {
-            var heads = new PriorityQueue<int, long>();
-            for (int i = 0; i < its.Count; i++) if (its[i].MoveNext()) heads.Enqueue(i, its[i].Current);
+            var heads = new PriorityQueue<int, (long Ticks, int Source)>();
+            for (int i = 0; i < its.Count; i++) if (its[i].MoveNext()) heads.Enqueue(i, (ticks(its[i].Current), i));
             long last = long.MinValue;
-            while (heads.TryDequeue(out int i, out long t))
+            while (heads.TryDequeue(out int i, out var head))
             {
-                if (t < last) throw new InvalidOperationException("failure and success times must come in time order");
-                last = t;
-                yield return t;
-                if (its[i].MoveNext()) heads.Enqueue(i, its[i].Current);
+                if (head.Ticks < last) throw new InvalidOperationException("merged sources must each come in time order");
+                last = head.Ticks;
+                yield return its[i].Current;
+                if (its[i].MoveNext()) heads.Enqueue(i, (ticks(its[i].Current), i));
             }
         }
         finally

@@ -223,22 +223,12 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
     private static CampaignStep ReadStep(ref Reader r) =>
         new(r.Time(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.Long(), r.Int(), r.String());
 
-    /// <summary>Reads campaign <paramref name="campaign"/>'s <paramref name="count"/> detection ids at <paramref name="offset"/>.</summary>
+    /// <summary>Reads campaign <paramref name="campaign"/>'s <paramref name="count"/> detection ids at <paramref name="offset"/>
+    /// into a list (through the same window as <see cref="IdList"/>).</summary>
     private List<long> ReadIds(int campaign, long offset, int count)
     {
         var ids = new List<long>(count);
-        var bytes = ArrayPool<byte>.Shared.Rent(1 << 16);
-        try
-        {
-            for (int done = 0; done < count;)
-            {
-                int n = Math.Min(count - done, bytes.Length / 8);
-                ReadIdBytes(campaign, offset + 8L * done, bytes.AsSpan(0, 8 * n));
-                for (int i = 0; i < n; i++) ids.Add(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 * i)));
-                done += n;
-            }
-        }
-        finally { ArrayPool<byte>.Shared.Return(bytes); }
+        ids.AddRange(new IdList(this, campaign, offset, count));
         return ids;
     }
 

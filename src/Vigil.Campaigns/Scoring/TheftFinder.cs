@@ -116,7 +116,7 @@ internal static partial class TheftFinder
                 previous = p;
                 byTime.Add((cloud.Ticks(p), o, p));
             }
-            using var readTicks = new SpillList<long>("theft cloud reads", Math.Min(limits.MemoryItems, Draft.MemoryItems), 0, limits.SpillPageRows, limits.SpillCachePages);
+            using var readTicks = limits.List<long>("theft cloud reads");
             long bytes = 0;
             var buckets = new List<string>();
             // Per source address of the reads: how many, and when first seen among them (ties go to the first seen).
