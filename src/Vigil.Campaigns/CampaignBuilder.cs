@@ -105,13 +105,8 @@ public sealed class CampaignBuilder
         // Whether each detection found its process (the network-level pass below asks only that): a bit per detection.
         var hasProc = new System.Collections.BitArray(facts.Count);
 
-        // Internal hosts per external address (for rarity) from the flows: flows are one per (source, destination), so an
-        // address's flows from internal sources are its distinct internal hosts (a count, not a set of them: a large
-        // network's day has a million external addresses).
-        var extHosts = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < ctx.Flows.Count; i++)
-            if (ctx.Flows.Dest(i) is var dest && !Names.IsInternal(dest) && Names.IsInternal(ctx.Flows.Source(i)))
-                extHosts[dest] = extHosts.GetValueOrDefault(dest) + 1;
+        // External addresses many internal hosts talk to are infrastructure, not an actor's: they do not join detections.
+        using var commonAddresses = new CommonAddresses(ctx.Flows, RareExternalHosts, limits);
 
         var servicesByHost = ctx.Services.ToLookup(s => s.Host, StringComparer.Ordinal);
         // Network logons' sessions: a marker row on their session key (a process's session joins a campaign through it).
@@ -182,7 +177,7 @@ public sealed class CampaignBuilder
             if (!Names.IsSystemLogon(d.LogonId) && host.Length > 0 && d.EventId is not (4625))
                 keys.Member(LateralLinker.SessionKey(host, d.LogonId), self);
             if (d.DestAddress.Length > 0 && !Names.IsInternal(d.DestAddress)
-                && (!extHosts.TryGetValue(d.DestAddress, out var users) || users <= RareExternalHosts))
+                && !commonAddresses.Contains(d.DestAddress))
                 keys.Member("X|" + d.DestAddress, self);
             if (d.SourceAddress.Length > 0 && !Names.IsInternal(d.SourceAddress) && d.EventId is 4624 or 4625 or 0)
                 keys.Member("X|" + d.SourceAddress, self);
@@ -318,7 +313,7 @@ public sealed class CampaignBuilder
         groupOfRoot?.Dispose();
         groupOfRoot = null;
 
-        using var env = new BuildEnv(ctx, px, hostMap, extHosts, limits);
+        using var env = new BuildEnv(ctx, px, hostMap, limits);
         onPhase?.Invoke(BuildPhase.Environment, "env");
         // Each group is assembled, judged and turned into its final model at once, so only the campaigns kept stay in memory
         // (a day's hunt assembles ~23,000 groups and keeps ~7,000; drafts carry working sets that the campaign does not need).
@@ -444,8 +439,7 @@ public sealed class CampaignBuilder
 
     /// <summary>The context indexed once for every campaign: per-campaign work looks up its own addresses and identities
     /// instead of scanning the whole context.</summary>
-    internal sealed class BuildEnv(ContextCollector ctx, ProcessIndex px, HostMap hosts, Dictionary<string, int> externalHosts,
-        BuildLimits limits) : IDisposable
+    internal sealed class BuildEnv(ContextCollector ctx, ProcessIndex px, HostMap hosts, BuildLimits limits) : IDisposable
     {
         public ContextCollector Ctx { get; } = ctx;
         public ProcessIndex Px { get; } = px;
@@ -453,8 +447,6 @@ public sealed class CampaignBuilder
         /// analysis, the roots check, the theft finder).</summary>
         public BuildLimits Limits { get; } = limits;
         public HostMap Hosts { get; } = hosts;
-        /// <summary>External address → how many internal hosts have a flow to it.</summary>
-        public Dictionary<string, int> ExternalHosts { get; } = externalHosts;
         /// <summary>Flows by source address, by first contact.</summary>
         public StoreTimeIndex<Flow> FlowsBySource { get; } = FlowIndex(ctx.Flows, limits);
         /// <summary>Failed and successful logons by source address (rows in temporary files, see <see cref="LogonAddressIndex"/>).</summary>

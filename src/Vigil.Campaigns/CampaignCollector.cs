@@ -27,9 +27,11 @@ public sealed class CampaignCollector
     /// the stores' files, none is pooled).</summary>
     internal CampaignCollector(int pageRows, int cachePages, long? textChars = null)
     {
+        // Flows: as many pairs looked up in memory as a page holds, the rest merged by a sort in runs of 5.
+        var flows = textChars is { } ft ? new FlowStore(pageRows, cachePages, ft, pageRows, 5) : new FlowStore(pageRows, cachePages, indexedPairs: pageRows, sortRunRows: 5);
         Context = textChars is { } t
-            ? new ContextCollector(new ProcStore(pageRows, cachePages, t), new LogonStore(pageRows, cachePages, t), new TextPool(maxChars: t))
-            : new ContextCollector(new ProcStore(pageRows, cachePages), new LogonStore(pageRows, cachePages));
+            ? new ContextCollector(new ProcStore(pageRows, cachePages, t), new LogonStore(pageRows, cachePages, t), new TextPool(maxChars: t), flows)
+            : new ContextCollector(new ProcStore(pageRows, cachePages), new LogonStore(pageRows, cachePages), flows: flows);
         Facts = textChars is { } f ? new FactStore(pageRows, cachePages, f) : new FactStore(pageRows, cachePages);
     }
 

@@ -42,19 +42,27 @@ public sealed class ContextCollector : IHuntObserver
     /// temporary disk (~150 bytes a call). It was 1M while those were lists: a bulk theft from a bucket is millions of
     /// GetObject calls.</summary>
     public int MaxCloud { get; init; } = 100_000_000;
-    public int MaxFlows { get; init; } = 1_000_000;
+    /// <summary>Flow records kept: pairs merged in place plus the parts of later pairs (see <see cref="FlowStore"/>), rows in
+    /// files, so the cap bounds temporary disk (~200 bytes each). It was 1M pairs while every pair's lookup was in memory: a
+    /// large network's Zeek day has millions of distinct (source, destination) pairs.</summary>
+    public long MaxFlows { get; init; } = 100_000_000;
+    /// <summary>Internal addresses whose host names are counted (<see cref="AddressHosts"/>, in memory: ~200 bytes each).
+    /// Only internal addresses a host's own events name are counted, so this grows with the estate, not the input.</summary>
+    public int MaxAddresses { get; init; } = 1_000_000;
 
     /// <summary>Process creations, compact (see <see cref="ProcStore"/>).</summary>
     public ProcStore Processes { get; }
 
     public ContextCollector() : this(new ProcStore(), new LogonStore()) { }
 
-    /// <summary>A collector keeping its process creations and logons in the given stores (tests: ones with tiny pages).</summary>
-    internal ContextCollector(ProcStore processes, LogonStore logons, TextPool? pool = null)
+    /// <summary>A collector keeping its process creations, logons and flows in the given stores (tests: ones with tiny
+    /// pages).</summary>
+    internal ContextCollector(ProcStore processes, LogonStore logons, TextPool? pool = null, FlowStore? flows = null)
     {
         Processes = processes;
         Logons = logons;
         Pool = pool ?? new TextPool();
+        Flows = flows ?? new FlowStore();
     }
     /// <summary>Logons, compact (see <see cref="LogonStore"/>).</summary>
     public LogonStore Logons { get; }
@@ -64,7 +72,7 @@ public sealed class ContextCollector : IHuntObserver
     /// <summary>CloudTrail calls, compact (see <see cref="CloudStore"/>).</summary>
     public CloudStore Cloud { get; } = new();
     /// <summary>Flows, one per (source, destination), compact (see <see cref="FlowStore"/>).</summary>
-    public FlowStore Flows { get; } = new();
+    public FlowStore Flows { get; }
     /// <summary>Address → host name → how many events said so.</summary>
     public Dictionary<string, Dictionary<string, int>> AddressHosts { get; } = new(StringComparer.Ordinal);
     /// <summary>Records not kept because a cap was reached.</summary>
@@ -112,7 +120,7 @@ public sealed class ContextCollector : IHuntObserver
         {
             if (!AddressHosts.TryGetValue(ip, out var have))
             {
-                if (AddressHosts.Count >= MaxFlows) { Dropped++; continue; }
+                if (AddressHosts.Count >= MaxAddresses) { Dropped++; continue; }
                 AddressHosts[ip] = have = new Dictionary<string, int>(StringComparer.Ordinal);
             }
             foreach (var (h, n) in hosts) have[h] = have.GetValueOrDefault(h) + n;

@@ -241,6 +241,118 @@ public sealed class FlowStoreTests
     }
 }
 
+/// <summary>Flows past the lookup in memory (issue 4: they were capped at 1M pairs): with 7 pairs looked up, every later
+/// pair's flows are parts sorted in runs of 5 and merged at the seal. The store equals a dictionary of flow objects with
+/// no cap: the same flows in the same positions (first appearance), found by pair, indexed by source alike; also when
+/// most pairs share their hash with others.</summary>
+public sealed class FlowOverflowTests
+{
+    private static string Text(Flow f) => $"{f.Source}>{f.Dest} {f.First} {f.Last} {f.Count} {f.OrigBytes} {f.RespBytes} {f.Failed} [{string.Join(",", f.Ports)}]";
+
+    [Theory]
+    [InlineData(0L, 7)]
+    [InlineData(1L << 20, 7)]
+    [InlineData(1L << 20, 0)]
+    [InlineData(0L, 7, true)]
+    [InlineData(1L << 20, 0, true)]
+    public void Flows_of_pairs_past_the_lookup_merge_at_the_seal_like_a_dictionary_of_flows(long textChars, int indexed, bool colliding = false)
+    {
+        var random = new Random(17 + indexed);
+        // Colliding: a pair hash of 4 values, so most pairs share theirs with others (in the lookup and among the parts).
+        var store = new FlowStore(pageRows: 3, cachePages: 2, textChars, indexedPairs: indexed, sortRunRows: 5,
+            hash: colliding ? (s, d) => (UInt128)((s.Length + d.Length) % 4) : null);
+        var reference = new Dictionary<(string, string), Flow>();
+        for (int partition = 0; partition < 120; partition++)
+        {
+            var part = new Dictionary<(string, string), Flow>();
+            for (int k = 0; k < 40; k++)
+            {
+                var src = "10.0.0." + random.Next(6);
+                var dst = random.Next(4) == 0 ? "10.0.1." + random.Next(3) : "198.51.100." + random.Next(10);
+                if (!part.TryGetValue((src, dst), out var f)) part[(src, dst)] = f = new Flow { Source = src, Dest = dst };
+                // Many ports: a pair's port list fills up (32) across its parts, so the order parts are folded in shows.
+                f.Add(random.Next(10) == 0 ? 0 : 1000L * random.Next(100_000), random.Next(5) == 0 ? 0 : 1 + random.Next(80), random.Next(5000), random.Next(5000), random.Next(4) == 0);
+            }
+            foreach (var f in part.Values)
+            {
+                Assert.True(store.Merge(f));
+                var copy = new Flow { Source = f.Source, Dest = f.Dest };
+                copy.Merge(f);
+                if (reference.TryGetValue((f.Source, f.Dest), out var have)) have.Merge(copy);
+                else reference[(f.Source, f.Dest)] = copy;
+            }
+        }
+        Assert.True(store.PendingParts > 500, $"only {store.PendingParts} parts waited for the seal");
+        Assert.Contains(reference.Values, f => f.Ports.Count == Flow.MaxPorts);
+        Assert.Equal(reference.Count, store.Count); // seals
+        Assert.Equal(0, store.PendingParts);
+        Assert.Equal(reference.Values.Select(Text), store.Values.Select(Text));
+        Assert.Throws<InvalidOperationException>(() => store.Merge(new Flow { Source = "10.0.0.1", Dest = "10.0.0.2" }));
+        foreach (var (pair, i) in reference.Keys.Select((k, i) => (k, i)))
+        {
+            Assert.True(store.TryGetPosition(pair.Item1, pair.Item2, out int at), $"{pair} not found");
+            Assert.Equal(i, at);
+        }
+        Assert.False(store.TryGetPosition("10.9.9.9", "10.0.0.1", out _));
+        Assert.False(store.TryGetPosition("10.0.0.1", "10.0.0.1", out _));
+        var byRecords = new TimeIndex<Flow>(reference.Values.Where(f => f.First != long.MaxValue), f => f.Source, f => f.First);
+        using var byRows = CampaignBuilder.FlowIndex(store, ExternalBuildTests.Tiny);
+        for (int s = 0; s < 12; s++)
+            Assert.Equal(byRecords.In("10.0.0." + s, long.MinValue, long.MaxValue).Select(Text), byRows.In("10.0.0." + s, long.MinValue, long.MaxValue).Select(Text));
+    }
+
+    /// <summary>The cap bounds indexed pairs plus waiting parts: a flow past it is refused, whether its pair is new or was
+    /// first seen after the lookup filled; an indexed pair's flow still merges in place.</summary>
+    [Fact]
+    public void The_flow_cap_counts_indexed_pairs_and_waiting_parts()
+    {
+        var store = new FlowStore(pageRows: 3, cachePages: 2, indexedPairs: 2, sortRunRows: 5);
+        Flow F(string dst, int port) { var f = new Flow { Source = "10.0.0.1", Dest = dst }; f.Add(1000, port, 1, 1, false); return f; }
+        Assert.True(store.Merge(F("a", 1), max: 4));
+        Assert.True(store.Merge(F("b", 1), max: 4));
+        Assert.True(store.Merge(F("c", 1), max: 4));
+        Assert.True(store.Merge(F("c", 2), max: 4));
+        Assert.False(store.Merge(F("c", 3), max: 4));
+        Assert.False(store.Merge(F("d", 1), max: 4));
+        Assert.True(store.Merge(F("a", 2), max: 4));
+        Assert.Equal(["10.0.0.1>a 1000 1000 2 2 2 0 [1,2]", "10.0.0.1>b 1000 1000 1 1 1 0 [1]", "10.0.0.1>c 1000 1000 2 2 2 0 [1,2]"],
+            store.Values.Select(Text));
+    }
+
+    /// <summary>External addresses more than 3 internal hosts have flows to (infrastructure) against counts in a
+    /// dictionary, the addresses' hashes sorted in runs of 5 and looked up through 3-row pages.</summary>
+    [Fact]
+    public void Common_external_addresses_are_those_more_than_the_threshold_of_internal_hosts_reach()
+    {
+        var random = new Random(5);
+        var store = new FlowStore(pageRows: 3, cachePages: 2, indexedPairs: 20, sortRunRows: 5);
+        var users = new Dictionary<string, int>();
+        var seen = new HashSet<(string, string)>();
+        for (int k = 0; k < 2_000; k++)
+        {
+            var src = random.Next(5) == 0 ? "203.0.113." + random.Next(10) : "10.0.0." + random.Next(30);
+            var dst = random.Next(6) == 0 ? "10.0.2." + random.Next(5) : "198.51.100." + random.Next(400);
+            var f = new Flow { Source = src, Dest = dst };
+            f.Add(1000, 443, 1, 1, false);
+            store.Merge(f);
+            if (seen.Add((src, dst)) && src.StartsWith("10.", StringComparison.Ordinal) && !dst.StartsWith("10.", StringComparison.Ordinal))
+                users[dst] = users.GetValueOrDefault(dst) + 1;
+        }
+        Assert.Equal(seen.Count, store.Count);
+        using var common = new CommonAddresses(store, CampaignBuilder.RareExternalHosts, ExternalBuildTests.Tiny);
+        Assert.InRange(users.Count(u => u.Value > 3), 20, 380);
+        Assert.Contains(users, u => u.Value == 3);
+        Assert.Equal(users.Count(u => u.Value > 3), common.Count);
+        for (int a = 0; a < 420; a++)
+        {
+            var address = "198.51.100." + a;
+            Assert.Equal(users.GetValueOrDefault(address) > 3, common.Contains(address));
+        }
+        Assert.False(common.Contains("10.0.2.1"));
+        Assert.False(common.Contains("203.0.113.1"));
+    }
+}
+
 /// <summary>Remote-administration connections as rows (issue 4: as objects they were capped at 500k): the store gives
 /// back every connection through 3-row pages with no text kept in memory, and the lateral linker's index of them by host
 /// gives each host's connections in a window by time, then input order, as lists per host do.</summary>

@@ -114,6 +114,12 @@ public sealed class SpilledStorageTests
         Assert.Equal(inMemory.Context.Logons, spilled.Context.Logons);
         Assert.Equal(inMemory.Facts.FirstOfEvent(), spilled.Facts.FirstOfEvent());
 
+        // Flows past the first 3 pairs waited as parts for the seal; merged, they equal the flows looked up in memory.
+        Assert.True(spilled.Context.Flows.PendingParts > 10, $"only {spilled.Context.Flows.PendingParts} flow parts");
+        Assert.Equal(0, inMemory.Context.Flows.PendingParts);
+        Assert.Equal(inMemory.Context.Flows.Values.Select(f => (f.Source, f.Dest, f.First, f.Last, f.Count, string.Join(",", f.Ports))),
+            spilled.Context.Flows.Values.Select(f => (f.Source, f.Dest, f.First, f.Last, f.Count, string.Join(",", f.Ports))));
+
         long procReads = spilled.Context.Processes.PageReads;
         var a = Json(spilled.Build());
         var b = Json(inMemory.Build());
