@@ -25,6 +25,9 @@ public static class Usage
           ($VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil, else ~/.cache/vigil; VIGIL_NO_RULE_CACHE=1 turns it off)
         hunt side outputs (any together, beside the main output): --timeline FILE.csv (CSV timeline for Timeline
           Explorer and spreadsheets), --timesketch FILE.jsonl (Timesketch import), --sqlite FILE.db (SQLite database)
+        --report-rows-per-rule N (default 10000), --report-max-rows N (default 200000): detections the HTML report embeds,
+          the earliest of each rule, besides every one its campaigns name; --report-max-campaigns N (default 1000): the
+          highest-ranked campaigns it embeds; 0 embeds everything
 
         INPUT is a file or a folder (searched recursively). Formats are told apart by content:
         Windows .evtx, JSON lines / JSON arrays (optionally .gz).

@@ -18,7 +18,8 @@ public static class HuntCommand
         var a = new ArgReader(args,
             ["--rules", "-r", "--format", "-f", "--output", "-o", "--campaigns", "--report", "--threads", "--min-level",
              "--status", "--include-id", "--exclude-id", "--include-tag", "--exclude-tag", "--mapping", "--placeholder",
-             "--timeline", "--timesketch", "--sqlite"],
+             "--timeline", "--timesketch", "--sqlite", "--report-rows-per-rule", "--report-max-rows",
+             "--report-max-campaigns"],
             ["--no-builtin", "--quiet", "-q", "--verbose", "-v", "--no-rule-cache"]);
         bool quiet = a.Flag("--quiet") || a.Flag("-q");
         string? outputPath = a.Value("--output") ?? a.Value("-o");

@@ -22,7 +22,11 @@ public sealed class HuntSinks : IDisposable
             if (a.Value("--timeline") is { } timeline) s._sinks.Add(new TimelineCsvSink(timeline));
             if (a.Value("--timesketch") is { } timesketch) s._sinks.Add(new TimesketchSink(timesketch, console.Error));
             if (a.Value("--sqlite") is { } sqlite) s._sinks.Add(new SqliteSink(sqlite));
-            if (a.Value("--report") is { } report) s._sinks.Add(new Vigil.Outputs.Report.HtmlReportSink(report));
+            if (a.Value("--report") is { } report)
+                s._sinks.Add(new Vigil.Outputs.Report.HtmlReportSink(report,
+                    ReportCap(a, "--report-rows-per-rule", Vigil.Outputs.Report.HtmlReportSink.DefaultRowsPerRule),
+                    ReportCap(a, "--report-max-rows", Vigil.Outputs.Report.HtmlReportSink.DefaultMaxRows),
+                    ReportCap(a, "--report-max-campaigns", Vigil.Outputs.Report.HtmlReportSink.DefaultMaxCampaigns)));
             return s;
         }
         catch
@@ -31,6 +35,14 @@ public sealed class HuntSinks : IDisposable
             throw;
         }
     }
+
+    /// <summary>A cap on the report's embedded rows: a whole number from 0 (no cap) up.</summary>
+    private static int ReportCap(ArgReader a, string name, int fallback) => a.Long(name) switch
+    {
+        null => fallback,
+        >= 0 and <= int.MaxValue and var n => (int)n,
+        var n => throw new UsageException($"option {name} needs a whole number from 0 (no cap), got {n}"),
+    };
 
     public int Count => _sinks.Count;
 

@@ -20,6 +20,13 @@ namespace Vigil.Outputs.Report;
 /// table (rule ids, hosts, channels, sources: distinct values, not per row) stays in memory. <see cref="Complete"/>
 /// splices both files into the page.
 ///
+/// Size: the page embeds at most <see cref="RowsPerRule"/> rows of each rule (its earliest), at most
+/// <see cref="MaxRows"/> in all, plus every detection a campaign's step, movement or theft names (up to
+/// <see cref="PinnedRows"/>), and only the events those rows show. A day of 1.8M detections made a 1.2 GB page that no
+/// browser opens; most of it was a few noisy rules (logoffs, PowerShell hosts). The page says how many it shows of how
+/// many, and its counts per rule, level and technique are those of every detection. Of the campaigns it embeds the
+/// <see cref="MaxCampaigns"/> highest ranked.
+///
 /// Security: every event string is attacker-written. Data goes into <c>&lt;script type="application/json"&gt;</c>
 /// blocks (never executed) with <c>&lt; &gt; &amp;</c> and U+2028/2029 escaped as <c>\uXXXX</c>, so nothing in the data can close
 /// the block or start markup; the page's script renders data only as text nodes. A Content-Security-Policy meta tag
@@ -31,7 +38,6 @@ public sealed class HtmlReportSink : IHuntSink
     private readonly string _tempDir;
     private readonly FileStream _rows;
     private readonly FileStream _events;
-    private readonly Utf8JsonWriter _rowWriter;
     private readonly ArrayBufferWriter<byte> _eventBuffer = new(4096);
     private Utf8JsonWriter? _eventWriter;
     private readonly Dictionary<string, int> _stringIndex = new(StringComparer.Ordinal);
@@ -40,19 +46,96 @@ public sealed class HtmlReportSink : IHuntSink
     private readonly List<SigmaRule> _rules = [];
     private long _rowCount;
     private long _eventCount;
+    /// <summary>Detections per rule (by <see cref="Rule"/> index), embedded or not.</summary>
+    private readonly List<long> _ruleTotals = [];
+    private readonly byte[] _rowBytes = new byte[Row.Size];
     private EventOrigin? _lastOrigin;
     private bool _completed;
 
-    public HtmlReportSink(string path)
+    /// <summary>Rows of one rule embedded by default (its earliest), besides those a campaign names.</summary>
+    public const int DefaultRowsPerRule = 10_000;
+    /// <summary>Rows embedded in all by default, besides those a campaign names.</summary>
+    public const int DefaultMaxRows = 200_000;
+    /// <summary>Rows a campaign names (a step, a movement, a theft) embedded whatever the caps, in campaign order.</summary>
+    public const int PinnedRows = 100_000;
+    /// <summary>Campaigns embedded, the highest ranked: the page shows ten as cards and the rest a page of 200 lines at a
+    /// time. A 1.39M-event day made 24,945 campaigns, 52 MB of the page; its top 1,000 are 2.3 MB. The hunt's
+    /// <c>--campaigns</c> output has every one.</summary>
+    public const int DefaultMaxCampaigns = 1_000;
+
+    /// <summary>Rows of one rule embedded (0: no cap).</summary>
+    public int RowsPerRule { get; }
+    /// <summary>Rows embedded in all besides those a campaign names (0: no cap).</summary>
+    public int MaxRows { get; }
+    /// <summary>Campaigns embedded, the highest ranked (0: all).</summary>
+    public int MaxCampaigns { get; }
+
+    private IEnumerable<Campaign> EmbeddedCampaigns(IReadOnlyList<Campaign> campaigns) => MaxCampaigns == 0 ? campaigns : campaigns.Take(MaxCampaigns);
+
+    /// <param name="rowsPerRule">Rows of one rule embedded, its earliest (0: every row).</param>
+    /// <param name="maxRows">Rows embedded in all besides those campaigns name (0: every row).</param>
+    /// <param name="maxCampaigns">Campaigns embedded, the highest ranked (0: all).</param>
+    public HtmlReportSink(string path, int rowsPerRule = DefaultRowsPerRule, int maxRows = DefaultMaxRows, int maxCampaigns = DefaultMaxCampaigns)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(rowsPerRule);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxRows);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxCampaigns);
+        RowsPerRule = rowsPerRule;
+        MaxRows = maxRows;
+        MaxCampaigns = maxCampaigns;
         _path = Path.GetFullPath(path);
         // Like --output: the report's folder is created if missing (now, so a bad path fails before the hunt).
         OutputFiles.CreateFolderFor(_path, path);
         _tempDir = Path.Combine(Path.GetTempPath(), "vigil-report-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_tempDir);
-        _rows = new FileStream(Path.Combine(_tempDir, "rows.json"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+        _rows = new FileStream(Path.Combine(_tempDir, "rows.bin"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
         _events = new FileStream(Path.Combine(_tempDir, "events.json"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
-        _rowWriter = new Utf8JsonWriter(_rows, EventJson.WriterOptions);
+    }
+
+    /// <summary>One detection's row in the temporary file: fixed-size numbers (null as <see cref="long.MinValue"/>).</summary>
+    private struct Row
+    {
+        public const int Size = 64;
+        public long Id, TimeMs, EventId, RecordId, Place, Event;
+        public int Rule, Computer, Channel, Source;
+
+        public readonly void Write(Span<byte> b)
+        {
+            var l = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(b);
+            l[0] = Id; l[1] = TimeMs; l[2] = EventId; l[3] = RecordId; l[4] = Place; l[5] = Event;
+            var i = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(b[48..]);
+            i[0] = Rule; i[1] = Computer; i[2] = Channel; i[3] = Source;
+        }
+
+        public static Row Read(ReadOnlySpan<byte> b)
+        {
+            var l = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(b);
+            var i = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(b[48..]);
+            return new Row { Id = l[0], TimeMs = l[1], EventId = l[2], RecordId = l[3], Place = l[4], Event = l[5],
+                Rule = i[0], Computer = i[1], Channel = i[2], Source = i[3] };
+        }
+
+        /// <summary>The row as the page reads it (<see cref="RowColumns"/>), its event renumbered among those embedded.</summary>
+        public readonly void WriteJson(Utf8JsonWriter w, long eventNumber)
+        {
+            w.WriteStartArray();
+            w.WriteNumberValue(Id);
+            Nullable(w, TimeMs);
+            w.WriteNumberValue(Rule);
+            w.WriteNumberValue(Computer);
+            w.WriteNumberValue(Channel);
+            Nullable(w, EventId);
+            Nullable(w, RecordId);
+            w.WriteNumberValue(Source);
+            w.WriteNumberValue(Place);
+            w.WriteNumberValue(eventNumber);
+            w.WriteEndArray();
+        }
+
+        private static void Nullable(Utf8JsonWriter w, long v)
+        {
+            if (v == long.MinValue) w.WriteNullValue(); else w.WriteNumberValue(v);
+        }
     }
 
     /// <summary>Row columns, in order (the page reads them by these positions; keep report.js's C_* constants in step).</summary>
@@ -70,22 +153,23 @@ public sealed class HtmlReportSink : IHuntSink
             _lastOrigin = d.Origin;
             _eventCount++;
         }
-        var w = _rowWriter;
-        if (_rowCount > 0) { w.Flush(); _rows.Write(",\n"u8); w.Reset(_rows); }
-        w.WriteStartArray();
-        w.WriteNumberValue(id);
-        if (d.TimestampTicks == 0) w.WriteNullValue();
-        else w.WriteNumberValue((d.TimestampTicks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond);
-        w.WriteNumberValue(Rule(d.Rule));
-        w.WriteNumberValue(Intern(d.Computer));
-        w.WriteNumberValue(Intern(d.Channel));
-        if (d.EventId is { } eid) w.WriteNumberValue(eid); else w.WriteNullValue();
-        if (d.RecordId is { } rid) w.WriteNumberValue(rid); else w.WriteNullValue();
-        w.WriteNumberValue(Intern(d.Source));
-        // Place in the source: a line number (> 0) for text formats, else -(byte offset + 1).
-        w.WriteNumberValue(d.Origin.Line > 0 ? d.Origin.Line : -(d.Origin.Offset + 1));
-        w.WriteNumberValue(_eventCount - 1);
-        w.WriteEndArray();
+        var row = new Row
+        {
+            Id = id,
+            TimeMs = d.TimestampTicks == 0 ? long.MinValue : (d.TimestampTicks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond,
+            Rule = Rule(d.Rule),
+            Computer = Intern(d.Computer),
+            Channel = Intern(d.Channel),
+            EventId = d.EventId ?? long.MinValue,
+            RecordId = d.RecordId ?? long.MinValue,
+            Source = Intern(d.Source),
+            // Place in the source: a line number (> 0) for text formats, else -(byte offset + 1).
+            Place = d.Origin.Line > 0 ? d.Origin.Line : -(d.Origin.Offset + 1),
+            Event = _eventCount - 1,
+        };
+        _ruleTotals[row.Rule]++;
+        row.Write(_rowBytes);
+        _rows.Write(_rowBytes);
         _rowCount++;
     }
 
@@ -118,6 +202,7 @@ public sealed class HtmlReportSink : IHuntSink
         if (_ruleIndex.TryGetValue(r, out int i)) return i;
         i = _rules.Count;
         _rules.Add(r);
+        _ruleTotals.Add(0);
         _ruleIndex[r] = i;
         return i;
     }
@@ -126,9 +211,9 @@ public sealed class HtmlReportSink : IHuntSink
     {
         if (_completed) throw new InvalidOperationException("the report is already complete");
         _completed = true;
-        _rowWriter.Flush();
         _rows.Flush();
         _events.Flush();
+        var embed = Select(summary);
 
         var asm = typeof(HtmlReportSink).Assembly;
         string template = Resource(asm, "report.html");
@@ -149,14 +234,12 @@ public sealed class HtmlReportSink : IHuntSink
             Write(o, style);
             Write(o, parts[2]);
             Write(o, "<script type=\"application/json\" id=\"vigil-meta\">");
-            WriteMeta(summary, o);
+            WriteMeta(summary, embed, o);
             Write(o, "</script>\n<script type=\"application/json\" id=\"vigil-rows\">[");
-            _rows.Position = 0;
-            _rows.CopyTo(o); // already escaped: rows hold only numbers
+            WriteRows(embed, o); // needs no escaping: rows hold only numbers
             Write(o, "]</script>\n<script type=\"application/json\" id=\"vigil-events\">[\n");
-            _events.Position = 0;
-            _events.CopyTo(o); // escaped as written
-            Write(o, _eventCount > 0 ? "\n]</script>\n" : "]</script>\n"); // one newline per event, plus the first
+            WriteEvents(embed, o); // escaped as written
+            Write(o, embed.Events.Count > 0 ? "\n]</script>\n" : "]</script>\n"); // one newline per event, plus the first
             Write(o, parts[3]);
             Write(o, script);
             Write(o, parts[4]);
@@ -164,9 +247,139 @@ public sealed class HtmlReportSink : IHuntSink
         target.Commit();
     }
 
+    /// <summary>The rows a page embeds (positions in the row file, ascending) and their events (numbers, ascending).</summary>
+    private sealed record Embedded(List<long> Rows, List<long> Events);
+
+    /// <summary>Chooses the rows to embed: every row a campaign names (up to <see cref="PinnedRows"/>), and the others in
+    /// output order (time) while their rule has fewer than <see cref="RowsPerRule"/> and the page fewer than
+    /// <see cref="MaxRows"/>; then the events those rows show.</summary>
+    private Embedded Select(HuntSummary summary)
+    {
+        var pinned = new HashSet<long>();
+        void Pin(long id) { if (pinned.Count < PinnedRows) pinned.Add(id); }
+        foreach (var c in EmbeddedCampaigns(summary.Campaigns))
+        {
+            if (pinned.Count >= PinnedRows) break;
+            foreach (var step in c.Steps) Pin(step.DetectionId);
+            foreach (var l in c.Links) foreach (var id in l.DetectionIds) Pin(id);
+            foreach (var t in c.Theft) foreach (var id in t.DetectionIds) Pin(id);
+        }
+        var rows = new List<long>();
+        var events = new List<long>();
+        var perRule = new long[_rules.Count];
+        long others = 0;
+        _rows.Position = 0;
+        for (long k = 0; k < _rowCount; k++)
+        {
+            var row = ReadRow(k);
+            bool keep = pinned.Contains(row.Id);
+            if (!keep && (RowsPerRule == 0 || perRule[row.Rule] < RowsPerRule) && (MaxRows == 0 || others < MaxRows))
+            {
+                keep = true;
+                perRule[row.Rule]++;
+                others++;
+            }
+            if (!keep) continue;
+            rows.Add(k);
+            if (events.Count == 0 || events[^1] != row.Event) events.Add(row.Event);
+        }
+        return new Embedded(rows, events);
+    }
+
+    /// <summary>Row <paramref name="k"/> of the row file (read in order: the file is read through its own buffer).</summary>
+    private Row ReadRow(long k)
+    {
+        long at = k * Row.Size;
+        if (_rows.Position != at) _rows.Position = at;
+        _rows.ReadExactly(_rowBytes);
+        return Row.Read(_rowBytes);
+    }
+
+    private void WriteRows(Embedded embed, Stream o)
+    {
+        using var w = new Utf8JsonWriter(o, EventJson.WriterOptions);
+        int ev = -1;
+        long lastEvent = -1;
+        for (int n = 0; n < embed.Rows.Count; n++)
+        {
+            var row = ReadRow(embed.Rows[n]);
+            if (row.Event != lastEvent) { ev++; lastEvent = row.Event; }
+            if (n > 0) { w.Flush(); o.Write(",\n"u8); w.Reset(o); }
+            row.WriteJson(w, ev);
+        }
+        w.Flush();
+    }
+
+    /// <summary>Copies the embedded events' lines from the event file (one event per line, ",\n" between them).</summary>
+    private void WriteEvents(Embedded embed, Stream o)
+    {
+        if (embed.Events.Count == 0) return;
+        _events.Position = 0;
+        using var lines = new LineReader(_events);
+        long k = 0;
+        int next = 0;
+        while (next < embed.Events.Count && lines.Next(out var line))
+        {
+            if (k++ != embed.Events[next]) continue;
+            // Every line but the file's last ends with the ',' written before the next event.
+            if (line.Length > 0 && line[^1] == (byte)',') line = line[..^1];
+            if (next > 0) o.Write(",\n"u8);
+            o.Write(line);
+            next++;
+        }
+        if (next < embed.Events.Count)
+            throw new InvalidDataException($"{_events.Name}: {embed.Events.Count - next} events of the report missing from its temporary file");
+    }
+
+    /// <summary>Lines of a stream, each handed out as the bytes before its '\n' (valid until the next call).</summary>
+    private sealed class LineReader(Stream s) : IDisposable
+    {
+        private byte[] _buf = ArrayPool<byte>.Shared.Rent(1 << 16);
+        private int _start, _end;
+        private bool _eof;
+
+        public bool Next(out ReadOnlySpan<byte> line)
+        {
+            while (true)
+            {
+                int nl = _buf.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
+                if (nl >= 0)
+                {
+                    line = _buf.AsSpan(_start, nl);
+                    _start += nl + 1;
+                    return true;
+                }
+                if (_eof)
+                {
+                    line = _buf.AsSpan(_start, _end - _start);
+                    bool any = _end > _start;
+                    _start = _end;
+                    return any;
+                }
+                // Move what is left to the front, grow if a line fills the buffer, and read more.
+                int left = _end - _start;
+                if (left == _buf.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(_buf.Length * 2);
+                    _buf.AsSpan(_start, left).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(_buf);
+                    _buf = bigger;
+                }
+                else _buf.AsSpan(_start, left).CopyTo(_buf);
+                _start = 0;
+                _end = left;
+                int read = s.Read(_buf, _end, _buf.Length - _end);
+                if (read == 0) _eof = true;
+                _end += read;
+            }
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_buf);
+    }
+
     /// <summary>The meta block (strings, rules, summary, campaigns), escaped into <paramref name="o"/> as it is written: a long
     /// day's campaigns are ~90 MB of JSON, which used to be built in one growing buffer and copied once more.</summary>
-    private void WriteMeta(HuntSummary s, Stream o)
+    private void WriteMeta(HuntSummary s, Embedded embed, Stream o)
     {
         var buf = new ArrayBufferWriter<byte>(1 << 16);
         // Flushed only between whole values, so a chunk never ends inside a UTF-8 sequence and WriteEscaped sees each
@@ -187,10 +400,11 @@ public sealed class HtmlReportSink : IHuntSink
             w.WriteStartArray("strings");
             foreach (var str in _strings) w.WriteStringValue(str);
             w.WriteEndArray();
-            // Rules as objects: [id, title, level, status, tags[]]
+            // Rules: [id, title, level, status, tags[], detections (embedded or not)]
             w.WriteStartArray("rules");
-            foreach (var r in _rules)
+            for (int k = 0; k < _rules.Count; k++)
             {
+                var r = _rules[k];
                 w.WriteStartArray();
                 w.WriteStringValue(r.Id);
                 w.WriteStringValue(r.Title);
@@ -199,17 +413,22 @@ public sealed class HtmlReportSink : IHuntSink
                 w.WriteStartArray();
                 foreach (var t in r.Tags) w.WriteStringValue(t);
                 w.WriteEndArray();
+                w.WriteNumberValue(_ruleTotals[k]);
                 w.WriteEndArray();
             }
             w.WriteEndArray();
-            w.WriteNumber("rows", _rowCount);
-            w.WriteNumber("events", _eventCount);
+            w.WriteNumber("rows", embed.Rows.Count);
+            w.WriteNumber("rows_total", _rowCount);
+            w.WriteNumber("rows_per_rule", RowsPerRule);
+            w.WriteNumber("rows_max", MaxRows);
+            w.WriteNumber("events", embed.Events.Count);
             WriteSummary(s, w);
+            w.WriteNumber("campaigns_total", s.Campaigns.Count);
             w.WriteStartArray("campaigns");
             // Drained between campaigns and inside one between its detection ids and steps (the biggest campaign of a
             // 12.2M-event day is ~100 MB of text on its own).
             void Spill() { if (w.BytesPending + buf.WrittenCount >= 1 << 16) Drain(w); }
-            foreach (var c in s.Campaigns)
+            foreach (var c in EmbeddedCampaigns(s.Campaigns))
             {
                 WriteCampaign(c, w, Spill);
                 Spill();
@@ -419,7 +638,6 @@ public sealed class HtmlReportSink : IHuntSink
 
     public void Dispose()
     {
-        _rowWriter.Dispose();
         _eventWriter?.Dispose();
         _rows.Dispose();
         _events.Dispose();

@@ -120,14 +120,30 @@
   }
   var ruleTactics = RULES.map(function (r) { return r[4].map(tacticName).filter(Boolean); });
   var ruleTechs = RULES.map(function (r) { return r[4].map(techniqueId).filter(Boolean); });
+  // Detections per rule, embedded in this page or not (the page holds at most meta.rows_per_rule rows of a rule).
   var ruleCount = new Float64Array(RULES.length);
-  for (i = 0; i < N; i++) ruleCount[cRule[i]]++;
+  for (i = 0; i < RULES.length; i++) ruleCount[i] = RULES[i][5];
+  var TOTAL = meta.rows_total, CAPPED = TOTAL > N;
 
   // ---- headline ---------------------------------------------------------------------------------------------
   var range = SUM.first_event !== null && SUM.last_event !== null ? fmtTime(SUM.first_event) + ' to ' + fmtTime(SUM.last_event) + ' UTC' : 'no event times';
-  document.getElementById('headline').textContent = fmtNum(N) + ' detections from ' + fmtNum(SUM.events) + ' events in '
-    + fmtNum(SUM.files_read) + ' of ' + fmtNum(SUM.files.length) + ' files (' + range + '); ' + meta.campaigns.length + ' campaigns; '
+  document.getElementById('headline').textContent = fmtNum(TOTAL) + ' detections' + (CAPPED ? ' (' + fmtNum(N) + ' in this page)' : '')
+    + ' from ' + fmtNum(SUM.events) + ' events in '
+    + fmtNum(SUM.files_read) + ' of ' + fmtNum(SUM.files.length) + ' files (' + range + '); ' + fmtNum(meta.campaigns_total) + ' campaigns'
+    + (meta.campaigns_total > meta.campaigns.length ? ' (the top ' + fmtNum(meta.campaigns.length) + ' in this page)' : '') + '; '
     + fmtNum(SUM.rules_run) + ' rules';
+  if (CAPPED) {
+    var capped = [];
+    for (i = 0; i < RULES.length; i++) if (meta.rows_per_rule && RULES[i][5] > meta.rows_per_rule) capped.push(i);
+    document.getElementById('cap-note').textContent = 'This page holds ' + fmtNum(N) + ' of the ' + fmtNum(TOTAL) + ' detections: '
+      + (meta.rows_per_rule ? 'the earliest ' + fmtNum(meta.rows_per_rule) + ' of each rule' : 'the earliest')
+      + (meta.rows_max ? ', ' + fmtNum(meta.rows_max) + ' in all' : '')
+      + ', and every detection a campaign step, movement or theft names. '
+      + (capped.length ? 'Rules with more: ' + capped.slice(0, 10).map(function (k) { return RULES[k][1] + ' (' + fmtNum(RULES[k][5]) + ')'; }).join('; ')
+        + (capped.length > 10 ? '; and ' + (capped.length - 10) + ' more' : '') + '. ' : '')
+      + 'Counts per rule, level and technique are of every detection; the full list is in the hunt\'s output '
+      + '(or run vigil hunt with --report-rows-per-rule 0 --report-max-rows 0).';
+  }
 
   // ---- detection table (declared early: campaigns and the heat map filter it) ---------------------------------
   var COLS = [
@@ -403,6 +419,9 @@
     // so the page stays quick to load however many there are.
     var FULL = 10, PAGE = 200;
     cs.slice(0, FULL).forEach(function (c, ci) { list.appendChild(campaignCard(c, ci)); });
+    if (meta.campaigns_total > cs.length)
+      list.appendChild(h('div', 'muted campaigns-left-out', fmtNum(meta.campaigns_total - cs.length) + ' lower-ranked campaigns are not in '
+        + 'this page (vigil hunt --report-max-campaigns); every campaign is in the hunt\'s --campaigns output.'));
     if (cs.length <= FULL) return;
     var more = h('div', 'card more-campaigns');
     more.appendChild(h('h3', null, (cs.length - FULL) + ' more campaigns (click one to open it)'));
@@ -736,7 +755,8 @@
   }
   function renderCharts() {
     var lv = {};
-    for (var j = 0; j < N; j++) { var l = RULES[cRule[j]][2]; lv[l] = (lv[l] || 0) + 1; }
+    if (CAPPED) for (var l0 in SUM.levels) lv[l0] = SUM.levels[l0];
+    else for (var j = 0; j < N; j++) { var l = RULES[cRule[j]][2]; lv[l] = (lv[l] || 0) + 1; }
     bars(document.getElementById('chart-levels'), Object.keys(lv).sort(function (a, b) { return levelRank(b) - levelRank(a); })
       .map(function (l) { return { label: l, n: lv[l], cls: 'bar-' + levelClass(l), click: function () { levelSel.value = l; filter.level = l; applyFilter(); document.getElementById('detections').scrollIntoView(); } }; }), 'bar', 110, 400, 16);
     var top = RULES.map(function (_, k) { return k; }).filter(function (k) { return ruleCount[k] > 0; })
@@ -749,6 +769,7 @@
 
     // per host over time: top 12 hosts, 60 buckets over the detections' time range
     var root = document.getElementById('chart-hosts');
+    if (CAPPED) root.appendChild(h('div', 'muted', 'Of the ' + fmtNum(N) + ' detections in this page.'));
     var t0 = Infinity, t1 = -Infinity, hc = {};
     for (j = 0; j < N; j++) {
       var t = cTime[j];

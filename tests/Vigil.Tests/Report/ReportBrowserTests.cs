@@ -537,6 +537,64 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         Assert.Empty(page.Errors);
     }
 
+    /// <summary>A report capped at 3 rows a rule: the page says how many of how many it holds and why, its heat map and
+    /// level chart count every detection, and every detection a campaign step names opens in the table.</summary>
+    [Fact]
+    public async Task A_capped_report_says_what_it_holds_and_counts_every_detection()
+    {
+        var dir = CliRunner.TempDir("report-capped");
+        Assert.Equal(0, CliRunner.Run("simulate", "--out", dir, "--events", "3000", "--seed", "11").ExitCode);
+        string report = Path.Combine(dir, "report.html"), jsonl = Path.Combine(dir, "detections.jsonl");
+        var hunt = CliRunner.Run("hunt", Path.Combine(dir, "logs"), "--format", "jsonl", "--output", jsonl, "--report", report,
+            "--report-rows-per-rule", "3", "--report-max-campaigns", "2", "--campaigns", Path.Combine(dir, "c.json"));
+        Assert.Equal(0, hunt.ExitCode);
+        var detections = File.ReadAllLines(jsonl).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+
+        await using var page = await OpenAsync(report);
+        Assert.Empty(page.Errors);
+        AssertOnlyTheDocumentWasRequested(page, report);
+        int rows = (await page.EvalAsync("window.__vigil.rows")).GetInt32();
+        Assert.InRange(rows, 1, detections.Count - 1);
+        Assert.Contains($"{detections.Count:N0} detections ({rows:N0} in this page)", await page.EvalStringAsync("document.getElementById('headline').textContent"));
+        int campaigns = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "c.json"))).RootElement.GetProperty("campaigns").GetArrayLength();
+        Assert.True(campaigns > 2, $"{campaigns} campaigns");
+        Assert.Contains($"; {campaigns:N0} campaigns (the top 2 in this page);", await page.EvalStringAsync("document.getElementById('headline').textContent"));
+        Assert.Equal($"{campaigns - 2:N0} lower-ranked campaigns are not in this page (vigil hunt --report-max-campaigns); every campaign is in the hunt's --campaigns output.",
+            await page.EvalStringAsync("document.querySelector('#campaign-list .campaigns-left-out').textContent"));
+        Assert.Equal(2, (await page.EvalAsync("document.querySelectorAll('#campaign-list .campaign').length")).GetInt32());
+        string note = await page.EvalStringAsync("document.getElementById('cap-note').textContent");
+        Assert.Contains($"This page holds {rows:N0} of the {detections.Count:N0} detections: the earliest 3 of each rule", note);
+        Assert.Contains("Rules with more: ", note);
+
+        // Counts are of every detection, not of the rows in the page.
+        var cells = await page.EvalAsync("""
+            (() => { const t = document.querySelector('#heatmap table.heat'); const heads = [...t.rows[0].cells].map(c => c.firstChild.textContent);
+                     const out = {}; [...t.rows[1].cells].forEach((td, i) => [...td.querySelectorAll('.cell')].forEach(c => {
+                        const m = /^(.*)  ([\d,]+)$/.exec(c.textContent); out[heads[i] + '/' + m[1]] = Number(m[2].replace(/,/g, '')); }));
+                     return out; })()
+            """);
+        Assert.Equal(ExpectedHeat(detections).OrderBy(kv => kv.Key, StringComparer.Ordinal),
+            cells.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64()).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        var levelBars = await page.EvalAsync("[...document.querySelectorAll('#chart-levels rect')].map(r => r.querySelector('title').textContent)");
+        var levelCounts = detections.GroupBy(d => d.GetProperty("level").GetString()!).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(levelCounts.Count, levelBars.GetArrayLength());
+        foreach (var t in levelBars.EnumerateArray())
+        {
+            var parts = t.GetString()!.Split(": ");
+            Assert.Equal(levelCounts[parts[0]], int.Parse(parts[1].Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        // Every step of every campaign in the page opens its detection.
+        var missing = await page.EvalAsync("""
+            (() => { const m = JSON.parse(document.getElementById('vigil-meta').textContent);
+                     const ids = m.campaigns.flatMap(c => c.steps.map(s => s[8]));
+                     return [ids.length, ids.filter(id => !window.__vigil.open(id)).length]; })()
+            """);
+        Assert.True(missing[0].GetInt32() > 10, $"only {missing[0].GetInt32()} steps");
+        Assert.Equal(0, missing[1].GetInt32());
+        Assert.Empty(page.Errors);
+    }
+
     [Fact]
     public async Task A_report_of_100000_detections_loads_filters_and_sorts()
     {
@@ -555,7 +613,8 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         string rules = WriteRule(dir, "every-event");
         string report = Path.Combine(dir, "report.html");
         var clock = Stopwatch.StartNew();
-        var hunt = CliRunner.Run("hunt", input, "--no-builtin", "--rules", rules, "--format", "jsonl", "--output", Path.Combine(dir, "d.jsonl"), "--report", report);
+        var hunt = CliRunner.Run("hunt", input, "--no-builtin", "--rules", rules, "--format", "jsonl", "--output", Path.Combine(dir, "d.jsonl"), "--report", report,
+            "--report-rows-per-rule", "0"); // one rule fires on every event: all 100,000 rows embedded
         var huntTime = clock.Elapsed;
         Assert.Equal(0, hunt.ExitCode);
         Assert.Contains($"{n} detections", hunt.Error);
