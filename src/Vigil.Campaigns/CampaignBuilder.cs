@@ -218,32 +218,28 @@ public sealed class CampaignBuilder
         }
 
         // 2. Lateral movement joins source and target entities.
-        var laterals = LateralLinker.Find(ctx, px, hostMap, onPhase is null ? null : line => onPhase(BuildPhase.Linking, $"linking: {line}{Reads()}"), limits);
+        using var laterals = LateralLinker.Find(ctx, px, hostMap, onPhase is null ? null : line => onPhase(BuildPhase.Linking, $"linking: {line}{Reads()}"), limits);
+        var movements = laterals.Movements;
         // Every lookup by GUID, pid or host window is done: grouping and assembling need the processes themselves and their
         // trees, not the lookups over them (~40 bytes per process, freed before the grouping arrays are made).
         px.ReleaseLookups();
         onPhase?.Invoke(BuildPhase.Laterals, $"laterals ({laterals.Count:N0}){Reads()}");
         // A link with a target side joins all its keys (source side to target side, and the target's own keys: session and
         // service process belong together even without a source side): one node of its own, a member of each. A link with
-        // no target side (explicit credentials only) joins nothing; which campaign it belongs to is asked per key.
-        var lateralNode = new int[laterals.Count];
-        var lateralQueries = new List<(int Lateral, int Key)>();
-        for (int li = 0; li < laterals.Count; li++)
+        // no target side (explicit credentials only) joins nothing; which campaign it belongs to is asked per key (question
+        // 2n + k: link n's key k; a link has at most two).
+        var lateralNode = new int[movements.Count];
+        for (int li = 0; li < movements.Count; li++)
         {
-            var l = laterals[li];
-            if (l.ToKeys.Count == 0)
-            {
-                lateralNode[li] = -1;
-                for (int k = 0; k < l.FromKeys.Count; k++)
-                {
-                    keys.Query(l.FromKeys[k], KeyJoin.RowType.LateralQuery, lateralQueries.Count);
-                    lateralQueries.Add((li, k));
-                }
-                continue;
-            }
+            var l = movements[li];
             lateralNode[li] = uf.Add();
             foreach (var a in l.FromKeys) keys.Member(a, lateralNode[li]);
             foreach (var b in l.ToKeys) keys.Member(b, lateralNode[li]);
+        }
+        for (int n = 0; n < laterals.ExplicitCount; n++)
+        {
+            var fromKeys = laterals.ExplicitKeys(n);
+            for (int k = 0; k < fromKeys.Count; k++) keys.Query(fromKeys[k], KeyJoin.RowType.LateralQuery, 2 * n + k);
         }
         // The questions of the grouping below: the set of each tree (by its root), and of each process's session if it is a
         // network logon's.
@@ -267,8 +263,11 @@ public sealed class CampaignBuilder
         // root the group of its tree key; per process the group of its session key if a network logon's.
         using var treeGroup = limits.Table("tree-groups", px.Count, -1);
         using var procGroup = limits.Table("process-groups", px.Count, -1);
-        // For links with no target side: the first of its source keys (in order) that is in a campaign, and that campaign.
-        var explicitGroup = new Dictionary<int, (int Key, int Group)>();
+        // For links with no target side: each source key in a campaign, as (link, key, campaign) rows; the link's first key
+        // (in order) that is in one gives the link's campaign. Rows, not a dictionary: most of a server's millions of 4648s
+        // can be in campaigns.
+        using var explicitHits = new ExternalSorter<ExplicitHit>("explicit-link-groups",
+            (a, b) => a.Link != b.Link ? a.Link.CompareTo(b.Link) : a.Key.CompareTo(b.Key), limits.RunRows);
         keys.Resolve(uf, () =>
         {
             groupOfRoot = limits.Table("set-groups", uf.Count, -1);
@@ -287,9 +286,7 @@ public sealed class CampaignBuilder
             else if (type == KeyJoin.RowType.SessionQuery) procGroup[id] = g;
             else
             {
-                // The link's first source key (in its order) that is in a campaign gives the link's campaign.
-                var (li, k) = lateralQueries[id];
-                if (!explicitGroup.TryGetValue(li, out var have) || k < have.Key) explicitGroup[li] = (k, g);
+                explicitHits.Add(new ExplicitHit(id >> 1, id & 1, g));
             }
         });
         onPhase?.Invoke(BuildPhase.Grouping, $"grouping ({groupCount:N0} groups){Reads()}");
@@ -301,15 +298,19 @@ public sealed class CampaignBuilder
         }
         treeGroup.Dispose();
         procGroup.Dispose();
-        var groupLinks = new Dictionary<int, List<Lateral>>();
-        for (int li = 0; li < laterals.Count; li++)
+        // Each campaign's links as (group, link) rows: link l < movements.Count is movement l, the others explicit-credential
+        // link l - movements.Count. Made into objects only while their campaign is assembled.
+        using var linkRows = new ExternalSorter<GroupItem>("group-links", ByGroup, limits.RunRows);
+        for (int li = 0; li < movements.Count; li++)
+            if (GroupOf(uf.Find(lateralNode[li])) is var g and >= 0) linkRows.Add(new GroupItem(g, li));
+        int lastLink = -1;
+        foreach (var hit in explicitHits.Sorted())
         {
-            var l = laterals[li];
-            int g = lateralNode[li] >= 0 ? GroupOf(uf.Find(lateralNode[li])) : explicitGroup.TryGetValue(li, out var e) ? e.Group : -1;
-            if (g < 0) continue;
-            if (!groupLinks.TryGetValue(g, out var list)) groupLinks[g] = list = [];
-            list.Add(l);
+            if (hit.Link == lastLink) continue; // a later key of a link already placed
+            lastLink = hit.Link;
+            linkRows.Add(new GroupItem(hit.Group, movements.Count + hit.Link));
         }
+        Lateral LinkAt(int l) => l < movements.Count ? movements[l] : laterals.Explicit(l - movements.Count);
         groupOfRoot?.Dispose();
         groupOfRoot = null;
 
@@ -324,10 +325,12 @@ public sealed class CampaignBuilder
             informationalOnly = 0;
             using var memberIt = memberRows.Sorted().GetEnumerator();
             using var procIt = procRows.Sorted().GetEnumerator();
-            bool moreMembers = memberIt.MoveNext(), moreProcs = procIt.MoveNext();
+            using var linkIt = linkRows.Sorted().GetEnumerator();
+            bool moreMembers = memberIt.MoveNext(), moreProcs = procIt.MoveNext(), moreLinks = linkIt.MoveNext();
             // A group's detections and processes (positions in their stores): arrays, or files for a huge group.
             using var groupMembers = limits.List<int>("campaign detections");
             using var groupProcs = limits.List<int>("campaign processes");
+            using var groupLinks = limits.List<int>("campaign links");
             int biggest = 0;   // members of the biggest group so far (a measuring point)
             for (int g = 0; g < groupCount; g++)
             {
@@ -335,7 +338,9 @@ public sealed class CampaignBuilder
                 for (; moreMembers && memberIt.Current.Group == g; moreMembers = memberIt.MoveNext()) groupMembers.Add(memberIt.Current.Item);
                 groupProcs.Clear();
                 for (; moreProcs && procIt.Current.Group == g; moreProcs = procIt.MoveNext()) groupProcs.Add(procIt.Current.Item);
-                using var d = Assemble(facts, groupMembers, groupProcs, groupLinks.GetValueOrDefault(g) ?? [], env, limits);
+                groupLinks.Clear();
+                for (; moreLinks && linkIt.Current.Group == g; moreLinks = linkIt.MoveNext()) groupLinks.Add(linkIt.Current.Item);
+                using var d = Assemble(facts, groupMembers, groupProcs, groupLinks.Select(LinkAt), env, limits);
                 if (onPhase is not null && groupMembers.Count > Math.Max(10_000, biggest))
                 {
                     biggest = groupMembers.Count;
@@ -452,7 +457,9 @@ public sealed class CampaignBuilder
         /// <summary>Failed and successful logons by source address (rows in temporary files, see <see cref="LogonAddressIndex"/>).</summary>
         public LogonAddressIndex FailuresByAddress { get; } = new(ctx.Logons, 4625, withAccounts: false, limits);
         public LogonAddressIndex SuccessesByAddress { get; } = new(ctx.Logons, 4624, withAccounts: true, limits);
-        private readonly HashSet<string> _privileged = ctx.Logons.Where(l => l.EventId == 4672).Select(l => Names.AccountKey(l.Account)).ToHashSet(StringComparer.Ordinal);
+        // Read field by field: a whole record per logon (~120 bytes, most not 4672s) was 240 MB of garbage on 2M logons.
+        private readonly HashSet<string> _privileged = Enumerable.Range(0, ctx.Logons.Count).Where(i => ctx.Logons.EventId(i) == 4672)
+            .Select(i => Names.AccountKey(ctx.Logons.Account(i))).ToHashSet(StringComparer.Ordinal);
         /// <summary>An administrative account: adm/admin in its name, or given special privileges at logon (4672).</summary>
         public bool IsAdministrative(string account)
         {
@@ -500,6 +507,34 @@ public sealed class CampaignBuilder
 
     private readonly record struct GroupItem(int Group, int Item);
 
+    /// <summary>An explicit-credential link's source key <see cref="Key"/> (0 or 1) is in campaign <see cref="Group"/>.</summary>
+    private readonly record struct ExplicitHit(int Link, int Key, int Group);
+
+    /// <summary>A campaign's links, one per (from, to, account): its earliest record (by time, then link order), with the
+    /// method of the earliest record that names a specific one (a tool, not just a network logon), in order of those
+    /// earliest records: what sorting the links by time and grouping them gave, holding one entry per (from, to, account)
+    /// instead of every link (a server's 4648s can be a million links in one campaign).</summary>
+    internal static List<Lateral> FoldLinks(IEnumerable<Lateral> links)
+    {
+        var byKey = new Dictionary<(string, string, string), (Lateral First, long FirstSeq, Lateral? Specific)>();
+        long seq = 0;
+        foreach (var l in links)
+        {
+            var key = (l.From, l.To, l.Account);
+            bool specific = !GenericMethods.Contains(l.Method);
+            if (!byKey.TryGetValue(key, out var e)) e = (l, seq, specific ? l : null);
+            else
+            {
+                if (l.Ticks < e.First.Ticks) e = (l, seq, e.Specific);
+                if (specific && (e.Specific is null || l.Ticks < e.Specific.Ticks)) e = (e.First, e.FirstSeq, l);
+            }
+            byKey[key] = e;
+            seq++;
+        }
+        return byKey.Values.OrderBy(e => e.First.Ticks).ThenBy(e => e.FirstSeq)
+            .Select(e => e.Specific is { } s ? s with { Ticks = e.First.Ticks } : e.First).ToList();
+    }
+
     /// <summary>A fact's place in its campaign's time order: time, then id, then store position.</summary>
     private readonly record struct FactOrder(long Ticks, long Id, int Position)
     {
@@ -511,7 +546,7 @@ public sealed class CampaignBuilder
         }
     }
 
-    private static Draft Assemble(IReadOnlyList<DetectionFact> all, SpillList<int> members, SpillList<int> procs, List<Lateral> laterals,
+    private static Draft Assemble(IReadOnlyList<DetectionFact> all, SpillList<int> members, SpillList<int> procs, IEnumerable<Lateral> laterals,
         BuildEnv env, BuildLimits limits)
     {
         var d = new Draft();
@@ -527,7 +562,7 @@ public sealed class CampaignBuilder
         }
     }
 
-    private static void Assemble(Draft d, IReadOnlyList<DetectionFact> all, SpillList<int> members, SpillList<int> procs, List<Lateral> laterals,
+    private static void Assemble(Draft d, IReadOnlyList<DetectionFact> all, SpillList<int> members, SpillList<int> procs, IEnumerable<Lateral> laterals,
         BuildEnv env, BuildLimits limits)
     {
         var store = all as FactStore;
@@ -619,8 +654,7 @@ public sealed class CampaignBuilder
         }
         else lateralFacts = d.Facts.Where(ShowsMovement).ToList();
         // Several records of one movement (4648 by svchost and by WMIC, two logons) make one link with the most specific method.
-        foreach (var l in laterals.OrderBy(l => l.Ticks).GroupBy(l => (l.From, l.To, l.Account))
-                     .Select(g => g.FirstOrDefault(x => !GenericMethods.Contains(x.Method)) is { } specific ? specific with { Ticks = g.First().Ticks } : g.First()))
+        foreach (var l in FoldLinks(laterals))
         {
             d.AddHost(l.From.Length > 0 ? l.From : "");
             d.AddHost(l.To);

@@ -24,14 +24,11 @@ public sealed class ContextCollector : IHuntObserver
     public int MaxProcesses { get; init; } = 100_000_000;
     /// <summary>Logons kept. Like processes, a logon's row is in the store's file and the build's indexes over logons are
     /// sorted rows in files (<see cref="Linking.LogonAddressIndex"/>); the cap bounds temporary disk (~150 bytes a logon).
-    /// It was 1M while those indexes were lists in memory: a domain controller logs millions of 4624s a day.
-    /// Explicit-credential logons (4648) are still grouped in memory by the lateral linker: see <see cref="MaxExplicitLogons"/>.</summary>
+    /// It was 1M while those indexes were lists in memory: a domain controller logs millions of 4624s a day. Explicit-credential
+    /// logons (4648) had their own cap of 500k while the lateral linker grouped them as records and made a link object of
+    /// each one no logon answered; it reads them through an index in files now and keeps those links as rows
+    /// (<see cref="Linking.LateralLinks"/>).</summary>
     public int MaxLogons { get; init; } = 100_000_000;
-    /// <summary>Explicit-credential logons (4648) kept: the lateral linker groups them in memory as records and makes a link
-    /// of each one no logon answers (~300 bytes each with its link), so they keep the bound all logons had before theirs was
-    /// lifted.</summary>
-    public int MaxExplicitLogons { get; init; } = 500_000;
-    private int _explicitLogons;
     /// <summary>Remote-administration connections kept: rows in a file, and the lateral linker reads them through a sorted
     /// index in files (<see cref="Linking.StoreTimeIndex{T}"/>), so the cap bounds temporary disk (~100 bytes each). It was
     /// 500k while they were objects grouped in memory.</summary>
@@ -105,9 +102,8 @@ public sealed class ContextCollector : IHuntObserver
         int logonRoom = Math.Max(0, MaxLogons - Logons.Count);
         foreach (var l in p.Logons)
         {
-            if (logonRoom == 0 || (l.EventId == 4648 && _explicitLogons >= MaxExplicitLogons)) { Dropped++; continue; }
+            if (logonRoom == 0) { Dropped++; continue; }
             logonRoom--;
-            if (l.EventId == 4648) _explicitLogons++;
             Logons.Add(l with { Host = Global(l.Host), Address = Global(l.Address), Account = Global(l.Account), Workstation = Global(l.Workstation),
                 TargetServer = Global(l.TargetServer), SubjectAccount = Global(l.SubjectAccount), ProcessName = Global(l.ProcessName) });
         }

@@ -54,6 +54,12 @@ public sealed class LogonStore : IReadOnlyList<LogonRec>
 
     public long Ticks(int i) => _rows[i].Ticks;
     public int EventId(int i) => _rows[i].EventId;
+    public string Host(int i) => _texts[_rows[i].Host];
+    public long SubjectLogonId(int i) => _rows[i].SubjectLogonId;
+    public long ProcessId(int i) => _rows[i].ProcessId;
+    public string Account(int i) => _texts[_rows[i].Account];
+    /// <summary>Whether the logon names a target server (a 4648's).</summary>
+    public bool HasTargetServer(int i) => _rows[i].TargetServer != 0;
     public string Address(int i) => _texts[_rows[i].Address];
     /// <summary>The id of the logon's account text (<see cref="TextOf"/> gives it back): an index can keep 4 bytes, not a reference.</summary>
     internal int AccountId(int i) => _rows[i].Account;

@@ -8,6 +8,72 @@ public sealed record Lateral(string From, string To, string Account, string Meth
     IReadOnlyList<UnionFind.Key> FromKeys, IReadOnlyList<UnionFind.Key> ToKeys);
 
 /// <summary>
+/// The links <see cref="LateralLinker.Find(ContextCollector, ProcessIndex, HostMap, Action{string}?)"/> found:
+/// <see cref="Movements"/>, remote logons followed by activity (each with a target side), then the explicit-credential
+/// logons (4648) that no logon answered, in order (by source host in order of first appearance, then time, then input).
+/// <para>Memory: the second kind are rows (the logon's position, its host's number, the session that used the credentials
+/// and its process tree's root: 24 bytes) in a <see cref="SpillList{T}"/>, made into a <see cref="Lateral"/> only when
+/// asked (<see cref="Explicit(int)"/>): a server logs a 4648 whenever a process uses other credentials, and as objects
+/// (~300 bytes each, with their keys) they were capped at 500k. Their keys come from the row alone (the build asks for
+/// every link's keys; reading each logon back would be a page read apiece).</para>
+/// </summary>
+public sealed class LateralLinks : IDisposable
+{
+    private readonly LogonStore _logons;
+    private readonly SpillList<ExplicitRow> _explicit;
+    private readonly IReadOnlyList<string> _hosts;
+
+    internal LateralLinks(List<Lateral> movements, LogonStore logons, SpillList<ExplicitRow> explicitRows, IReadOnlyList<string> hosts)
+    {
+        Movements = movements;
+        _logons = logons;
+        _explicit = explicitRows;
+        _hosts = hosts;
+    }
+
+    /// <summary>An explicit-credential logon no logon answered: its position in the logon store, its host (a number into the
+    /// hosts of the 4648s), the session that used the credentials, and the root of the process that did (-1 when not
+    /// found).</summary>
+    internal readonly record struct ExplicitRow(int Logon, int Host, long SubjectLogonId, int Root);
+
+    /// <summary>Remote logons followed by activity: each joins its source side's keys to its target side's.</summary>
+    public List<Lateral> Movements { get; }
+
+    /// <summary>Explicit-credential links (no target side).</summary>
+    public int ExplicitCount => _explicit.Count;
+
+    public int Count => Movements.Count + ExplicitCount;
+
+    /// <summary>Explicit-credential link <paramref name="n"/>'s source keys, in order: the session that used the credentials
+    /// (unless a system logon's), then its process tree (if found).</summary>
+    public IReadOnlyList<UnionFind.Key> ExplicitKeys(int n)
+    {
+        var row = _explicit[n];
+        var keys = new List<UnionFind.Key>(2);
+        if (!Names.IsSystemLogon(row.SubjectLogonId)) keys.Add(LateralLinker.SessionKey(_hosts[row.Host], row.SubjectLogonId));
+        if (row.Root >= 0) keys.Add(UnionFind.Key.Tree(row.Root));
+        return keys;
+    }
+
+    /// <summary>Explicit-credential link <paramref name="n"/>: from the logon's host to the server it named.</summary>
+    public Lateral Explicit(int n)
+    {
+        var x = _logons[_explicit[n].Logon];
+        return new Lateral(x.Host, x.TargetServer, x.Account, LateralLinker.MethodOfTool(x.ProcessName) ?? "explicit-credentials", x.Ticks, "",
+            ExplicitKeys(n), []);
+    }
+
+    /// <summary>Every link: the movements, then the explicit-credential links (tests; the build reads the two apart).</summary>
+    public IEnumerable<Lateral> All()
+    {
+        foreach (var l in Movements) yield return l;
+        for (int n = 0; n < ExplicitCount; n++) yield return Explicit(n);
+    }
+
+    public void Dispose() => _explicit.Dispose();
+}
+
+/// <summary>
 /// Finds lateral movement in the context events. A link A→B needs evidence on B that something was done through the
 /// logon (a process in the network logon session, a service installed right after it: "followed by activity"), and it
 /// joins B's activity to A's only when A shows the actor reaching out: a process on A connecting to B on a
@@ -24,16 +90,18 @@ public static class LateralLinker
 
     /// <param name="onCandidates">Called once the remote logons' candidates are found, while they are still held (the
     /// linking's widest point; VIGIL_MEMLOG diagnostics).</param>
-    public static List<Lateral> Find(ContextCollector ctx, ProcessIndex px, HostMap hosts, Action<string>? onCandidates = null) =>
+    public static LateralLinks Find(ContextCollector ctx, ProcessIndex px, HostMap hosts, Action<string>? onCandidates = null) =>
         Find(ctx, px, hosts, onCandidates, BuildLimits.Default);
 
     /// <summary>
     /// Memory: the remote logons' candidates are rows of a temporary file (<see cref="CandidateRow"/>, no logon record or
     /// key lists each: a 3M-event day has ~68,000 candidates, most with no activity), the sessions' processes and the
     /// candidates by target are sorted in runs into temporary files (<see cref="SortedRows{T}"/>); only candidates with
-    /// evidence (keys) keep their key lists in memory. Sizes from <paramref name="limits"/>.
+    /// evidence (keys) keep their key lists in memory. Explicit-credential logons (4648) are read through an index by host
+    /// and time in files (<see cref="StoreTimeIndex{T}"/>), the ones a logon answered marked in a bit per logon, and the
+    /// others become rows (<see cref="LateralLinks"/>). Sizes from <paramref name="limits"/>.
     /// </summary>
-    internal static List<Lateral> Find(ContextCollector ctx, ProcessIndex px, HostMap hosts, Action<string>? onCandidates, BuildLimits limits)
+    internal static LateralLinks Find(ContextCollector ctx, ProcessIndex px, HostMap hosts, Action<string>? onCandidates, BuildLimits limits)
     {
         var links = new List<Lateral>();
         var hostIds = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -68,8 +136,11 @@ public static class LateralLinker
         var conns = ctx.Connections;
         using var connsByHost = new StoreTimeIndex<ConnRec>(conns.Count,
             i => conns.Host(i) is { Length: > 0 } h ? h : hosts.HostOf(conns.SourceAddress(i)), conns.Ticks, i => conns[i], limits);
-        var explicitByHost = ctx.Logons.Where(l => l.EventId == 4648).GroupBy(l => l.Host).ToDictionary(g => g.Key, g => g.OrderBy(l => l.Ticks).ToList());
-        var explicitUsed = new HashSet<LogonRec>(ReferenceEqualityComparer.Instance);
+        // Explicit-credential logons by the host that used them, in time order (then input order): sorted rows in files.
+        var logons = ctx.Logons;
+        using var explicitByHost = new StoreTimeIndex<int>(logons.Count, i => logons.EventId(i) == 4648 ? logons.Host(i) : "", logons.Ticks, i => i, limits);
+        // Those a remote logon answered (a bit per logon).
+        var explicitUsed = new System.Collections.BitArray(logons.Count);
 
         // Pass 1: every remote logon with its source-side evidence and the processes that ran in its session. Each becomes a
         // row (its logon by position in the store); its keys, if any, are kept by candidate number.
@@ -78,7 +149,6 @@ public static class LateralLinker
         // Non-RDP candidates by (target, time, number), for pass 2.
         using var byTargetSorter = new ExternalSorter<TargetEntry>("lateral-targets",
             (a, b) => a.To != b.To ? a.To.CompareTo(b.To) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Candidate.CompareTo(b.Candidate), limits.RunRows);
-        var logons = ctx.Logons;
         for (int li = 0; li < logons.Count; li++)
         {
             if (logons.EventId(li) != 4624) continue;
@@ -107,7 +177,7 @@ public static class LateralLinker
                     }
                     c.ToKeys.Add(ProcKey(px, i));
                 }
-            SourceSide(c, px, hosts, connsByHost, explicitByHost, explicitUsed);
+            SourceSide(c, px, hosts, connsByHost, logons, explicitByHost, explicitUsed);
             int number = candidates.Count;
             if (c.FromKeys.Count > 0 || c.ToKeys.Count > 0) candidateKeys[number] = (c.FromKeys, c.ToKeys);
             int toId = HostId(to);
@@ -121,7 +191,7 @@ public static class LateralLinker
         using var byTarget = new SortedRows<TargetEntry>("lateral-targets", limits.PageRows, limits.CachePages);
         foreach (var e in byTargetSorter.Sorted()) byTarget.Add(e);
         onCandidates?.Invoke($"{candidates.Count:N0} remote logon candidates ({candidateKeys.Count:N0} with keys), {sessionRuns:N0} sessions with processes, " +
-            $"{explicitByHost.Values.Sum(l => l.Count):N0} explicit-credential logons, {ctx.Connections.Count:N0} connections");
+            $"{explicitByHost.Count:N0} explicit-credential logons, {ctx.Connections.Count:N0} connections");
 
         // Pass 2: a service installed on a host belongs to one logon: the one just before it (within a minute) whose source
         // reached out to this host, else the nearest. Other users' share logons in the same minutes do not get it.
@@ -167,19 +237,44 @@ public static class LateralLinker
         }
 
         // Explicit credentials for another host with no logon seen there (its logs are not in the input): the source side
-        // still shows where the actor went.
-        foreach (var (host, exps) in explicitByHost)
-            foreach (var x in exps)
+        // still shows where the actor went. In order of their host's first 4648, then time, then input (the order lists per
+        // host kept); the process that used them is looked up now, while the process lookups are held.
+        var explicitRows = limits.List<LateralLinks.ExplicitRow>("explicit-credential links");
+        try
+        {
+            // Hosts by first appearance among the 4648s (a host's number is its place); the rows carry what the lookups
+            // below need, so the logons are read once, in store order.
+            var hostOrder = new Dictionary<string, int>(StringComparer.Ordinal);
+            var hostNamesInOrder = new List<string>();
+            using var order = new ExternalSorter<ExplicitOrder>("explicit-order",
+                (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Logon.CompareTo(b.Logon), limits.RunRows);
+            for (int li = 0; li < logons.Count; li++)
             {
-                if (explicitUsed.Contains(x) || x.TargetServer.Length == 0) continue;
-                var fromKeys = new List<UnionFind.Key>();
-                if (!Names.IsSystemLogon(x.SubjectLogonId)) fromKeys.Add(SessionKey(host, x.SubjectLogonId));
-                if (px.ByPid(host, x.ProcessId, x.Ticks) is int pi and >= 0) fromKeys.Add(ProcKey(px, pi));
-                links.Add(new Lateral(host, x.TargetServer, x.Account, MethodOfTool(x.ProcessName) ?? "explicit-credentials", x.Ticks, "",
-                    fromKeys, []));
+                if (logons.EventId(li) != 4648) continue;
+                var host = logons.Host(li);
+                if (!hostOrder.TryGetValue(host, out int h))
+                {
+                    hostOrder[host] = h = hostOrder.Count;
+                    hostNamesInOrder.Add(host);
+                }
+                if (!explicitUsed[li] && logons.HasTargetServer(li))
+                    order.Add(new ExplicitOrder(h, logons.Ticks(li), li, logons.ProcessId(li), logons.SubjectLogonId(li)));
             }
-        return links;
+            foreach (var e in order.Sorted())
+            {
+                int root = px.ByPid(hostNamesInOrder[e.Host], e.ProcessId, e.Ticks) is int pi and >= 0 ? px.Root(pi) : -1;
+                explicitRows.Add(new LateralLinks.ExplicitRow(e.Logon, e.Host, e.SubjectLogonId, root));
+            }
+            return new LateralLinks(links, logons, explicitRows, hostNamesInOrder);
+        }
+        catch
+        {
+            explicitRows.Dispose();
+            throw;
+        }
     }
+
+    private readonly record struct ExplicitOrder(int Host, long Ticks, int Logon, long ProcessId, long SubjectLogonId);
 
     private readonly record struct SessionEntry(int Host, long Logon, int Proc);
     private readonly record struct TargetEntry(int To, long Ticks, int Candidate);
@@ -218,7 +313,7 @@ public static class LateralLinker
     /// <summary>The actor reaching out from the source just before the logon: a process connecting to the target on a
     /// remote-administration port, explicit credentials for the target (4648), or a command line naming it.</summary>
     private static void SourceSide(Candidate c, ProcessIndex px, HostMap hosts, StoreTimeIndex<ConnRec> connsByHost,
-        Dictionary<string, List<LogonRec>> explicitByHost, HashSet<LogonRec> explicitUsed)
+        LogonStore logons, StoreTimeIndex<int> explicitByHost, System.Collections.BitArray explicitUsed)
     {
         if (c.From.Length == 0) return;
         var toAddrs = hosts.AddressesOf(c.To);
@@ -230,11 +325,10 @@ public static class LateralLinker
                 var n = Names.ImageName(conn.Image);
                 if (c.Method == "network-logon") c.Method = n.Contains("psexec") ? "psexec" : n == "wmic.exe" ? "wmi" : conn.DestPort == 445 ? "smb" : c.Method;
             }
-        if (explicitByHost.TryGetValue(c.From, out var exp))
-            foreach (var x in Range(exp, lo, hi, x => x.Ticks))
-                if (x.TargetServer == c.To)
+        foreach (int xi in explicitByHost.Positions(c.From, lo, hi))
+            if (logons[xi] is var x && x.TargetServer == c.To)
                 {
-                    explicitUsed.Add(x);
+                    explicitUsed[xi] = true;
                     if (!Names.IsSystemLogon(x.SubjectLogonId)) c.FromKeys.Add(SessionKey(c.From, x.SubjectLogonId));
                     if (px.ByPid(c.From, x.ProcessId, x.Ticks) is int pi and >= 0) c.FromKeys.Add(ProcKey(px, pi));
                     if (c.Method is "network-logon" or "smb") c.Method = MethodOfTool(x.ProcessName) ?? c.Method;
@@ -257,13 +351,6 @@ public static class LateralLinker
         foreach (int i in px.Window(host, s.Ticks - 5 * Second, s.Ticks + 120 * Second))
             if (Names.ImageName(px.Image(i)) == image) return i;
         return -1;
-    }
-
-    private static IEnumerable<T> Range<T>(List<T> sorted, long from, long to, Func<T, long> ticks)
-    {
-        int lo = 0, hi = sorted.Count;
-        while (lo < hi) { int mid = (lo + hi) / 2; if (ticks(sorted[mid]) < from) lo = mid + 1; else hi = mid; }
-        for (int k = lo; k < sorted.Count && ticks(sorted[k]) <= to; k++) yield return sorted[k];
     }
 
     /// <summary>Whether a command line names the host as a remote target (\\HOST, /node:HOST, -ComputerName HOST, /s HOST, HOST.domain).</summary>
@@ -306,7 +393,7 @@ public static class LateralLinker
         return null;
     }
 
-    private static string? MethodOfTool(string processName)
+    internal static string? MethodOfTool(string processName)
     {
         var n = Names.ImageName(processName);
         return n.Length == 0 ? null : MethodOfCommand(n);

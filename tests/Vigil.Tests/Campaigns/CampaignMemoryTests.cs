@@ -144,31 +144,125 @@ public sealed class CampaignMemoryTests
         }
     }
 
-    /// <summary>Logons are kept past the old 1M cap's role (their indexes are files now), but explicit-credential logons
-    /// (4648), which the lateral linker still holds as records, stop at their own cap and count as dropped.</summary>
+    /// <summary>Explicit-credential logons (4648) are kept like other logons (they had a cap of 500k while the lateral linker
+    /// held them as records), and those no logon answered become links held as rows: in the order lists per host gave (hosts
+    /// by first appearance, then time, then input order), with the session and process keys of their source, through
+    /// 3-row pages and 5-row sort runs as in memory.</summary>
     [Fact]
-    public void Explicit_credential_logons_stop_at_their_cap_and_other_logons_do_not()
+    public void Explicit_credential_links_are_rows_in_host_then_time_order()
     {
         var dir = Path.Combine(Path.GetTempPath(), "vigil-campmem-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         try
         {
-            static string Logon(int id, int second) =>
-                $$"""{"EventID":{{id}},"Channel":"Security","Computer":"WS1.corp.example","TimeCreated":"2026-03-10T08:00:{{second:00}}Z","TargetUserName":"alice","TargetDomainName":"CORP","SubjectUserName":"bob","SubjectDomainName":"CORP","SubjectLogonId":"0x3e8","TargetLogonId":"0x{{1000 + second:x}}","LogonType":"3","IpAddress":"10.0.0.{{second}}","TargetServerName":"SRV1","ProcessId":"0x4","ProcessName":"C:/Windows/System32/net.exe"}""";
-            File.WriteAllLines(Path.Combine(dir, "security.jsonl"), Enumerable.Range(0, 30).Select(i => Logon(i % 3 == 0 ? 4648 : 4624, i)));
+            var random = new Random(4);
+            string[] hosts = ["WS2.corp.example", "WS1.corp.example", "SRV9.corp.example"];
+            string Logon(int i)
+            {
+                string host = hosts[random.Next(hosts.Length)], target = random.Next(5) == 0 ? "-" : "SRV" + random.Next(4);
+                string subject = random.Next(3) == 0 ? "0x3e7" : "0x" + (0x5000 + random.Next(4)).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+                string tool = random.Next(2) == 0 ? "C:/Windows/System32/net.exe" : "C:/Windows/System32/wbem/WMIC.exe";
+                return $$"""{"EventID":4648,"Channel":"Security","Computer":"{{host}}","TimeCreated":"2026-03-10T08:{{random.Next(60):00}}:{{random.Next(60):00}}Z","TargetUserName":"alice{{i % 3}}","TargetDomainName":"CORP","SubjectUserName":"bob","SubjectDomainName":"CORP","SubjectLogonId":"{{subject}}","TargetServerName":"{{target}}","ProcessId":"0x4","ProcessName":"{{tool}}"}""";
+            }
+            var lines = Enumerable.Range(0, 300).Select(Logon).ToList();
+            // One 4648 a logon answers: WS1 uses alice's credentials for SRV1 at 09:29:55, and SRV1 logs alice's network
+            // logon from WS1's address at 09:30:00, followed by a process in that session. It makes a movement, not an
+            // explicit-credential link.
+            lines.Add("""{"EventID":4648,"Channel":"Security","Computer":"WS1.corp.example","TimeCreated":"2026-03-10T09:29:55Z","TargetUserName":"alice","TargetDomainName":"CORP","SubjectUserName":"bob","SubjectDomainName":"CORP","SubjectLogonId":"0x7777","TargetServerName":"SRV1","ProcessId":"0x4","ProcessName":"C:/Windows/System32/net.exe"}""");
+            lines.Add("""{"EventID":4624,"Channel":"Security","Computer":"SRV1.corp.example","TimeCreated":"2026-03-10T09:30:00Z","TargetUserName":"alice","TargetDomainName":"CORP","TargetLogonId":"0x9999","LogonType":"3","IpAddress":"10.0.0.5","WorkstationName":"WS1"}""");
+            File.WriteAllLines(Path.Combine(dir, "security.jsonl"), lines);
+            File.WriteAllLines(Path.Combine(dir, "sysmon.jsonl"), ["""{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"SRV1.corp.example","UtcTime":"2026-03-10 09:30:02.000","TimeCreated":"2026-03-10T09:30:02Z","ProcessGuid":"{11111111-2222-3333-4444-555555555555}","ProcessId":"4242","Image":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd.exe /c whoami","ParentImage":"C:\\Windows\\System32\\services.exe","ParentProcessGuid":"{11111111-2222-3333-4444-000000000000}","ParentProcessId":"600","LogonId":"0x9999","User":"CORP\\alice"}"""]);
             var set = RuleLoader.LoadBuiltin();
             var diag = new DiagnosticsCollector();
             var files = InputFiles.Expand([dir], LogFormats.All, diag);
-            var context = new ContextCollector { MaxExplicitLogons = 4 };
+            var context = new ContextCollector();
             using (var result = Hunter.Run(files, set.Rules, diag, degree: 1, correlate: set, observer: context)) _ = result.Detections.Count;
             Assert.Empty(diag.Errors);
-            Assert.Equal(20, context.Logons.Count(l => l.EventId == 4624));
-            Assert.Equal(4, context.Logons.Count(l => l.EventId == 4648));
-            Assert.Equal(6, context.Dropped);
+            // A 4648 naming no server ("-") is not kept.
+            Assert.Equal(lines.Count(l => l.Contains("\"TargetServerName\":\"SRV", StringComparison.Ordinal)), context.Logons.Count(l => l.EventId == 4648));
+            Assert.Equal(0, context.Dropped);
+
+            // What lists per host gave: hosts in order of first appearance, each host's logons in time order (stable).
+            var expected = context.Logons.Where(l => l.EventId == 4648).GroupBy(l => l.Host).SelectMany(g => g.OrderBy(l => l.Ticks))
+                .Where(l => l.TargetServer.Length > 0 && l.SubjectLogonId != 0x7777)
+                .Select(l => $"{l.Host}>{l.TargetServer} {l.Account} {l.Ticks} " + (Vigil.Campaigns.Entities.Names.IsSystemLogon(l.SubjectLogonId) ? "" : $"S:{l.SubjectLogonId}"))
+                .ToList();
+            Assert.True(expected.Count > 200, $"{expected.Count} explicit links expected");
+            var hostMap = new HostMap(context.AddressHosts);
+            foreach (var limits in new[] { ExternalBuildTests.Tiny, ExternalBuildTests.InMemory })
+            {
+                using var links = LateralLinker.Find(context, new ProcessIndex(context.Processes, limits), hostMap, null, limits);
+                var movement = Assert.Single(links.Movements);
+                Assert.Equal("WS1>SRV1 CORP\\alice", $"{movement.From}>{movement.To} {movement.Account}");
+                Assert.Contains(UnionFind.Key.Session("WS1", 0x7777), movement.FromKeys);
+                Assert.Equal(expected.Count, links.ExplicitCount);
+                var explicitLinks = Enumerable.Range(0, links.ExplicitCount).Select(links.Explicit).ToList();
+                Assert.Equal(links.All().Skip(1).Select(l => l.ToString()), explicitLinks.Select(l => l.ToString()));
+                var got = explicitLinks.Select(l => $"{l.From}>{l.To} {l.Account} {l.Ticks} " + string.Join("", l.FromKeys.Where(k => k.Kind == 2).Select(k => $"S:{k.Number}"))).ToList();
+                Assert.Equal(expected, got);
+                Assert.All(explicitLinks, l => Assert.Empty(l.ToKeys));
+                Assert.Contains(explicitLinks, l => l.Method == "wmi");
+            }
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>An explicit-credential link (no logon answered it) belongs to the campaign of the session that used the
+    /// credentials: a detection in WS1's session 0x5001 takes its two 4648s (to SRV3 and, by WMIC, SRV4) as movement, and
+    /// not the one of another session (to SRV5).</summary>
+    [Fact]
+    public void Explicit_credential_links_join_the_campaign_of_their_session()
+    {
+        var dir = Vigil.Tests.Cli.CliRunner.TempDir("explicit-links");
+        static string X(string time, string subject, string target, string tool) =>
+            $$"""{"EventID":4648,"Channel":"Security","Computer":"WS1.corp.example","TimeCreated":"2026-03-10T{{time}}Z","TargetUserName":"alice","TargetDomainName":"CORP","SubjectUserName":"bob","SubjectDomainName":"CORP","SubjectLogonId":"{{subject}}","TargetServerName":"{{target}}","ProcessId":"0x4","ProcessName":"C:/Windows/System32/{{tool}}"}""";
+        File.WriteAllLines(Path.Combine(dir, "security.jsonl"),
+            [X("09:00:05", "0x5001", "SRV3", "net.exe"), X("09:01:00", "0x5002", "SRV5", "net.exe"), X("09:02:00", "0x5001", "SRV4", "wbem/WMIC.exe")]);
+        File.WriteAllLines(Path.Combine(dir, "sysmon.jsonl"), ["""{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"WS1.corp.example","UtcTime":"2026-03-10 09:00:00.000","TimeCreated":"2026-03-10T09:00:00Z","ProcessGuid":"{11111111-2222-3333-4444-555555555555}","ProcessId":"4242","Image":"C:\\Windows\\System32\\whoami.exe","CommandLine":"whoami /all","ParentImage":"C:\\Windows\\explorer.exe","ParentProcessGuid":"{11111111-2222-3333-4444-000000000000}","ParentProcessId":"600","LogonId":"0x5001","User":"CORP\\bob"}"""]);
+        File.WriteAllText(Path.Combine(dir, "rule.yml"), """
+            title: Whoami
+            id: 3a1c7f52-5f5e-4a1f-9d3e-0d1b2c3d4e5f
+            status: test
+            level: high
+            tags:
+                - attack.discovery
+            logsource:
+                category: process_creation
+                product: windows
+            detection:
+                selection:
+                    Image|endswith: '\whoami.exe'
+                condition: selection
+            """);
+        var r = Vigil.Tests.Cli.CliRunner.Run("hunt", Path.Combine(dir, "security.jsonl"), Path.Combine(dir, "sysmon.jsonl"), "--no-builtin",
+            "--rules", Path.Combine(dir, "rule.yml"), "-f", "jsonl", "-o", Path.Combine(dir, "d.jsonl"), "--campaigns", Path.Combine(dir, "c.json"));
+        Assert.Equal(0, r.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "c.json")));
+        var campaign = Assert.Single(doc.RootElement.GetProperty("campaigns").EnumerateArray());
+        var links = campaign.GetProperty("links").EnumerateArray()
+            .Select(l => $"{l.GetProperty("from_host").GetString()}>{l.GetProperty("to_host").GetString()} {l.GetProperty("method").GetString()}").ToList();
+        Assert.Equal(["WS1>SRV3 explicit-credentials", "WS1>SRV4 wmi"], links);
+    }
+
+    /// <summary>A campaign's links folded per (from, to, account) as they stream in equal what sorting them by time and
+    /// grouping gave (the earliest record, the method of the earliest specific one, in order of the earliest records), on
+    /// random links with equal times, generic and specific methods.</summary>
+    [Fact]
+    public void Folded_links_equal_links_sorted_and_grouped()
+    {
+        var random = new Random(8);
+        string[] methods = ["network-logon", "smb", "explicit-credentials", "psexec", "wmi", "rdp", "winrm"];
+        for (int round = 0; round < 200; round++)
+        {
+            var links = Enumerable.Range(0, random.Next(0, 60)).Select(i => new Lateral("WS" + random.Next(3), "SRV" + random.Next(3), "u" + random.Next(2),
+                methods[random.Next(methods.Length)], random.Next(20), i % 2 == 0 ? "10.0.0.1" : "", [], [])).ToList();
+            var expected = links.OrderBy(l => l.Ticks).GroupBy(l => (l.From, l.To, l.Account))
+                .Select(g => g.FirstOrDefault(x => x.Method is not ("network-logon" or "smb" or "explicit-credentials")) is { } specific ? specific with { Ticks = g.First().Ticks } : g.First())
+                .ToList();
+            Assert.Equal(expected, CampaignBuilder.FoldLinks(links));
         }
     }
 

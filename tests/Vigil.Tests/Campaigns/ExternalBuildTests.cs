@@ -236,8 +236,10 @@ public sealed class ExternalBuildTests
         var ctx = Hunt(set, new CampaignCollector(), inputs).Context;
         var hosts = new HostMap(ctx.AddressHosts);
         string? probe = null;
-        var tiny = LateralLinker.Find(ctx, new ProcessIndex(ctx.Processes, Tiny), hosts, line => probe = line, Tiny);
-        var memory = LateralLinker.Find(ctx, new ProcessIndex(ctx.Processes, InMemory), hosts, null, InMemory);
+        using var tinyLinks = LateralLinker.Find(ctx, new ProcessIndex(ctx.Processes, Tiny), hosts, line => probe = line, Tiny);
+        using var memoryLinks = LateralLinker.Find(ctx, new ProcessIndex(ctx.Processes, InMemory), hosts, null, InMemory);
+        var tiny = tinyLinks.All().ToList();
+        var memory = memoryLinks.All().ToList();
         static string Text(Lateral l) => $"{l.From}>{l.To} {l.Account} {l.Method} {l.Ticks} {l.SourceAddress} from [{string.Join(",", l.FromKeys)}] to [{string.Join(",", l.ToKeys)}]";
         Assert.True(memory.Count >= (input == "otrf" ? 1 : 10), $"only {memory.Count} links");
         if (input == "simulated") Assert.Contains(memory, l => l.FromKeys.Count > 0 && l.ToKeys.Count > 1 && l.Method == "psexec");
