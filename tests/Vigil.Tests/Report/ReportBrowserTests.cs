@@ -79,6 +79,18 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         return v.EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetString()!).ToArray()).ToList();
     }
 
+    /// <summary>The heat map's cells: "tactic/technique" → the count shown.</summary>
+    private static async Task<Dictionary<string, long>> HeatCellsAsync(ChromiumPage page)
+    {
+        var cells = await page.EvalAsync("""
+            (() => { const t = document.querySelector('#heatmap table.heat'); const heads = [...t.rows[0].cells].map(c => c.firstChild.textContent);
+                     const out = {}; [...t.rows[1].cells].forEach((td, i) => [...td.querySelectorAll('.cell')].forEach(c => {
+                        const m = /^(.*)  ([\d,]+)$/.exec(c.textContent); out[heads[i] + '/' + m[1]] = Number(m[2].replace(/,/g, '')); }));
+                     return out; })()
+            """);
+        return cells.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+    }
+
     /// <summary>(tactic, technique) → detections, as the heat map must count them from the rules' tags.</summary>
     private static readonly string[] Tactics =
     [
@@ -244,14 +256,7 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         AssertOnlyTheDocumentWasRequested(page, report);
         Assert.Equal(detections.Count, (await page.EvalAsync("window.__vigil.rows")).GetInt32());
 
-        var cells = await page.EvalAsync("""
-            (() => { const t = document.querySelector('#heatmap table.heat'); const heads = [...t.rows[0].cells].map(c => c.firstChild.textContent);
-                     const out = {}; [...t.rows[1].cells].forEach((td, i) => [...td.querySelectorAll('.cell')].forEach(c => {
-                        const m = /^(.*)  ([\d,]+)$/.exec(c.textContent); out[heads[i] + '/' + m[1]] = Number(m[2].replace(/,/g, '')); }));
-                     return out; })()
-            """);
-        Assert.Equal(ExpectedHeat(detections).OrderBy(kv => kv.Key, StringComparer.Ordinal),
-            cells.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64()).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Equal(ExpectedHeat(detections).OrderBy(kv => kv.Key, StringComparer.Ordinal), (await HeatCellsAsync(page)).OrderBy(kv => kv.Key, StringComparer.Ordinal));
 
         output.WriteLine($"opened {clock.Elapsed.TotalSeconds:F1} s");
         // Open every detection and read back its header and event fields (one evaluation for all).
@@ -567,14 +572,7 @@ public class ReportBrowserTests(ChromiumFixture chromium, ITestOutputHelper outp
         Assert.Contains("Rules with more: ", note);
 
         // Counts are of every detection, not of the rows in the page.
-        var cells = await page.EvalAsync("""
-            (() => { const t = document.querySelector('#heatmap table.heat'); const heads = [...t.rows[0].cells].map(c => c.firstChild.textContent);
-                     const out = {}; [...t.rows[1].cells].forEach((td, i) => [...td.querySelectorAll('.cell')].forEach(c => {
-                        const m = /^(.*)  ([\d,]+)$/.exec(c.textContent); out[heads[i] + '/' + m[1]] = Number(m[2].replace(/,/g, '')); }));
-                     return out; })()
-            """);
-        Assert.Equal(ExpectedHeat(detections).OrderBy(kv => kv.Key, StringComparer.Ordinal),
-            cells.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64()).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Equal(ExpectedHeat(detections).OrderBy(kv => kv.Key, StringComparer.Ordinal), (await HeatCellsAsync(page)).OrderBy(kv => kv.Key, StringComparer.Ordinal));
         var levelBars = await page.EvalAsync("[...document.querySelectorAll('#chart-levels rect')].map(r => r.querySelector('title').textContent)");
         var levelCounts = detections.GroupBy(d => d.GetProperty("level").GetString()!).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(levelCounts.Count, levelBars.GetArrayLength());
