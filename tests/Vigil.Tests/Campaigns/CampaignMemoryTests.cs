@@ -247,6 +247,48 @@ public sealed class CampaignMemoryTests
         Assert.Equal(["WS1>SRV3 explicit-credentials", "WS1>SRV4 wmi"], links);
     }
 
+    /// <summary>An explicit-credential logon whose session and whose process are in two campaigns belongs to the campaign of
+    /// its first key, the session: bob's session ran whoami, and the credentials were used by a net.exe of carol's (pid 4).</summary>
+    [Fact]
+    public void An_explicit_credential_link_goes_to_the_campaign_of_its_session_before_that_of_its_process()
+    {
+        var dir = Vigil.Tests.Cli.CliRunner.TempDir("explicit-first-key");
+        File.WriteAllLines(Path.Combine(dir, "security.jsonl"),
+            ["""{"EventID":4648,"Channel":"Security","Computer":"WS1.corp.example","TimeCreated":"2026-03-10T09:05:00Z","TargetUserName":"alice","TargetDomainName":"CORP","SubjectUserName":"bob","SubjectDomainName":"CORP","SubjectLogonId":"0x5001","TargetServerName":"SRV3","ProcessId":"0x4","ProcessName":"C:/Windows/System32/net.exe"}"""]);
+        static string Proc(string time, string guid, string pid, string image, string logon, string user) =>
+            $$"""{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"WS1.corp.example","UtcTime":"2026-03-10 {{time}}.000","TimeCreated":"2026-03-10T{{time}}Z","ProcessGuid":"{{{guid}}}","ProcessId":"{{pid}}","Image":"C:\\Windows\\System32\\{{image}}","CommandLine":"{{image}}","ParentImage":"C:\\Windows\\explorer.exe","ParentProcessGuid":"{{{guid}}}0","ParentProcessId":"600","LogonId":"{{logon}}","User":"CORP\\{{user}}"}""";
+        File.WriteAllLines(Path.Combine(dir, "sysmon.jsonl"),
+            [Proc("09:00:00", "11111111-2222-3333-4444-555555555551", "100", "whoami.exe", "0x5001", "bob"),
+             Proc("09:04:00", "11111111-2222-3333-4444-555555555552", "4", "net.exe", "0x6001", "carol")]);
+        File.WriteAllText(Path.Combine(dir, "rule.yml"), """
+            title: Recon tool
+            id: 3a1c7f52-5f5e-4a1f-9d3e-0d1b2c3d4e60
+            status: test
+            level: high
+            tags:
+                - attack.discovery
+            logsource:
+                category: process_creation
+                product: windows
+            detection:
+                selection:
+                    Image|endswith:
+                        - '\whoami.exe'
+                        - '\net.exe'
+                condition: selection
+            """);
+        var r = Vigil.Tests.Cli.CliRunner.Run("hunt", Path.Combine(dir, "security.jsonl"), Path.Combine(dir, "sysmon.jsonl"), "--no-builtin",
+            "--rules", Path.Combine(dir, "rule.yml"), "-f", "jsonl", "-o", Path.Combine(dir, "d.jsonl"), "--campaigns", Path.Combine(dir, "c.json"));
+        Assert.Equal(0, r.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "c.json")));
+        var campaigns = doc.RootElement.GetProperty("campaigns").EnumerateArray()
+            .ToDictionary(c => string.Join(",", c.GetProperty("users").EnumerateArray().Select(u => u.GetString())),
+                c => c.GetProperty("links").EnumerateArray().Select(l => $"{l.GetProperty("from_host").GetString()}>{l.GetProperty("to_host").GetString()}").ToList());
+        Assert.Equal(2, campaigns.Count);
+        Assert.Equal(["WS1>SRV3"], campaigns.Single(c => c.Key.Contains("bob", StringComparison.Ordinal)).Value);
+        Assert.Empty(campaigns.Single(c => c.Key.Contains("carol", StringComparison.Ordinal)).Value);
+    }
+
     /// <summary>A campaign's links folded per (from, to, account) as they stream in equal what sorting them by time and
     /// grouping gave (the earliest record, the method of the earliest specific one, in order of the earliest records), on
     /// random links with equal times, generic and specific methods.</summary>
