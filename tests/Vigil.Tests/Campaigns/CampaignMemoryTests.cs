@@ -216,35 +216,11 @@ public sealed class CampaignMemoryTests
     [Fact]
     public void Explicit_credential_links_join_the_campaign_of_their_session()
     {
-        var dir = Vigil.Tests.Cli.CliRunner.TempDir("explicit-links");
-        static string X(string time, string subject, string target, string tool) =>
-            $$"""{"EventID":4648,"Channel":"Security","Computer":"WS1.corp.example","TimeCreated":"2026-03-10T{{time}}Z","TargetUserName":"alice","TargetDomainName":"CORP","SubjectUserName":"bob","SubjectDomainName":"CORP","SubjectLogonId":"{{subject}}","TargetServerName":"{{target}}","ProcessId":"0x4","ProcessName":"C:/Windows/System32/{{tool}}"}""";
-        File.WriteAllLines(Path.Combine(dir, "security.jsonl"),
-            [X("09:00:05", "0x5001", "SRV3", "net.exe"), X("09:01:00", "0x5002", "SRV5", "net.exe"), X("09:02:00", "0x5001", "SRV4", "wbem/WMIC.exe")]);
-        File.WriteAllLines(Path.Combine(dir, "sysmon.jsonl"), ["""{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"WS1.corp.example","UtcTime":"2026-03-10 09:00:00.000","TimeCreated":"2026-03-10T09:00:00Z","ProcessGuid":"{11111111-2222-3333-4444-555555555555}","ProcessId":"4242","Image":"C:\\Windows\\System32\\whoami.exe","CommandLine":"whoami /all","ParentImage":"C:\\Windows\\explorer.exe","ParentProcessGuid":"{11111111-2222-3333-4444-000000000000}","ParentProcessId":"600","LogonId":"0x5001","User":"CORP\\bob"}"""]);
-        File.WriteAllText(Path.Combine(dir, "rule.yml"), """
-            title: Whoami
-            id: 3a1c7f52-5f5e-4a1f-9d3e-0d1b2c3d4e5f
-            status: test
-            level: high
-            tags:
-                - attack.discovery
-            logsource:
-                category: process_creation
-                product: windows
-            detection:
-                selection:
-                    Image|endswith: '\whoami.exe'
-                condition: selection
-            """);
-        var r = Vigil.Tests.Cli.CliRunner.Run("hunt", Path.Combine(dir, "security.jsonl"), Path.Combine(dir, "sysmon.jsonl"), "--no-builtin",
-            "--rules", Path.Combine(dir, "rule.yml"), "-f", "jsonl", "-o", Path.Combine(dir, "d.jsonl"), "--campaigns", Path.Combine(dir, "c.json"));
-        Assert.Equal(0, r.ExitCode);
-        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "c.json")));
-        var campaign = Assert.Single(doc.RootElement.GetProperty("campaigns").EnumerateArray());
-        var links = campaign.GetProperty("links").EnumerateArray()
-            .Select(l => $"{l.GetProperty("from_host").GetString()}>{l.GetProperty("to_host").GetString()} {l.GetProperty("method").GetString()}").ToList();
-        Assert.Equal(["WS1>SRV3 explicit-credentials", "WS1>SRV4 wmi"], links);
+        var links = CampaignLinks("explicit-links",
+            [Explicit4648("09:00:05", "0x5001", "SRV3", "net.exe"), Explicit4648("09:01:00", "0x5002", "SRV5", "net.exe"),
+             Explicit4648("09:02:00", "0x5001", "SRV4", "wbem/WMIC.exe")],
+            [SysmonProcess("09:00:00", "11111111-2222-3333-4444-555555555555", "4242", "whoami.exe", "0x5001", "bob")]);
+        Assert.Equal(["WS1>SRV3 explicit-credentials", "WS1>SRV4 wmi"], Assert.Single(links).Value);
     }
 
     /// <summary>An explicit-credential logon whose session and whose process are in two campaigns belongs to the campaign of
@@ -252,14 +228,30 @@ public sealed class CampaignMemoryTests
     [Fact]
     public void An_explicit_credential_link_goes_to_the_campaign_of_its_session_before_that_of_its_process()
     {
-        var dir = Vigil.Tests.Cli.CliRunner.TempDir("explicit-first-key");
-        File.WriteAllLines(Path.Combine(dir, "security.jsonl"),
-            ["""{"EventID":4648,"Channel":"Security","Computer":"WS1.corp.example","TimeCreated":"2026-03-10T09:05:00Z","TargetUserName":"alice","TargetDomainName":"CORP","SubjectUserName":"bob","SubjectDomainName":"CORP","SubjectLogonId":"0x5001","TargetServerName":"SRV3","ProcessId":"0x4","ProcessName":"C:/Windows/System32/net.exe"}"""]);
-        static string Proc(string time, string guid, string pid, string image, string logon, string user) =>
-            $$"""{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"WS1.corp.example","UtcTime":"2026-03-10 {{time}}.000","TimeCreated":"2026-03-10T{{time}}Z","ProcessGuid":"{{{guid}}}","ProcessId":"{{pid}}","Image":"C:\\Windows\\System32\\{{image}}","CommandLine":"{{image}}","ParentImage":"C:\\Windows\\explorer.exe","ParentProcessGuid":"{{{guid}}}0","ParentProcessId":"600","LogonId":"{{logon}}","User":"CORP\\{{user}}"}""";
-        File.WriteAllLines(Path.Combine(dir, "sysmon.jsonl"),
-            [Proc("09:00:00", "11111111-2222-3333-4444-555555555551", "100", "whoami.exe", "0x5001", "bob"),
-             Proc("09:04:00", "11111111-2222-3333-4444-555555555552", "4", "net.exe", "0x6001", "carol")]);
+        var links = CampaignLinks("explicit-first-key", [Explicit4648("09:05:00", "0x5001", "SRV3", "net.exe")],
+            [SysmonProcess("09:00:00", "11111111-2222-3333-4444-555555555551", "100", "whoami.exe", "0x5001", "bob"),
+             SysmonProcess("09:04:00", "11111111-2222-3333-4444-555555555552", "4", "net.exe", "0x6001", "carol")]);
+        Assert.Equal(2, links.Count);
+        Assert.Equal(["WS1>SRV3 explicit-credentials"], links.Single(c => c.Key.Contains("bob", StringComparison.Ordinal)).Value);
+        Assert.Empty(links.Single(c => c.Key.Contains("carol", StringComparison.Ordinal)).Value);
+    }
+
+    /// <summary>WS1 used alice's credentials for <paramref name="target"/> (4648) from session <paramref name="subject"/>,
+    /// by process 4 (<paramref name="tool"/>).</summary>
+    private static string Explicit4648(string time, string subject, string target, string tool) =>
+        $$"""{"EventID":4648,"Channel":"Security","Computer":"WS1.corp.example","TimeCreated":"2026-03-10T{{time}}Z","TargetUserName":"alice","TargetDomainName":"CORP","SubjectUserName":"bob","SubjectDomainName":"CORP","SubjectLogonId":"{{subject}}","TargetServerName":"{{target}}","ProcessId":"0x4","ProcessName":"C:/Windows/System32/{{tool}}"}""";
+
+    /// <summary>A Sysmon process creation on WS1, the root of its own tree, in a user's logon session.</summary>
+    private static string SysmonProcess(string time, string guid, string pid, string image, string logon, string user) =>
+        $$"""{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"WS1.corp.example","UtcTime":"2026-03-10 {{time}}.000","TimeCreated":"2026-03-10T{{time}}Z","ProcessGuid":"{{{guid}}}","ProcessId":"{{pid}}","Image":"C:\\Windows\\System32\\{{image}}","CommandLine":"{{image}}","ParentImage":"C:\\Windows\\explorer.exe","ParentProcessGuid":"{{{guid}}}0","ParentProcessId":"600","LogonId":"{{logon}}","User":"CORP\\{{user}}"}""";
+
+    /// <summary>Hunts the given Security and Sysmon lines with one rule (whoami.exe and net.exe, high) and gives each
+    /// campaign's links ("from>to method"), keyed by its users.</summary>
+    private static Dictionary<string, List<string>> CampaignLinks(string name, string[] security, string[] sysmon)
+    {
+        var dir = Vigil.Tests.Cli.CliRunner.TempDir(name);
+        File.WriteAllLines(Path.Combine(dir, "security.jsonl"), security);
+        File.WriteAllLines(Path.Combine(dir, "sysmon.jsonl"), sysmon);
         File.WriteAllText(Path.Combine(dir, "rule.yml"), """
             title: Recon tool
             id: 3a1c7f52-5f5e-4a1f-9d3e-0d1b2c3d4e60
@@ -281,12 +273,10 @@ public sealed class CampaignMemoryTests
             "--rules", Path.Combine(dir, "rule.yml"), "-f", "jsonl", "-o", Path.Combine(dir, "d.jsonl"), "--campaigns", Path.Combine(dir, "c.json"));
         Assert.Equal(0, r.ExitCode);
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "c.json")));
-        var campaigns = doc.RootElement.GetProperty("campaigns").EnumerateArray()
-            .ToDictionary(c => string.Join(",", c.GetProperty("users").EnumerateArray().Select(u => u.GetString())),
-                c => c.GetProperty("links").EnumerateArray().Select(l => $"{l.GetProperty("from_host").GetString()}>{l.GetProperty("to_host").GetString()}").ToList());
-        Assert.Equal(2, campaigns.Count);
-        Assert.Equal(["WS1>SRV3"], campaigns.Single(c => c.Key.Contains("bob", StringComparison.Ordinal)).Value);
-        Assert.Empty(campaigns.Single(c => c.Key.Contains("carol", StringComparison.Ordinal)).Value);
+        return doc.RootElement.GetProperty("campaigns").EnumerateArray().ToDictionary(
+            c => string.Join(",", c.GetProperty("users").EnumerateArray().Select(u => u.GetString())),
+            c => c.GetProperty("links").EnumerateArray()
+                .Select(l => $"{l.GetProperty("from_host").GetString()}>{l.GetProperty("to_host").GetString()} {l.GetProperty("method").GetString()}").ToList());
     }
 
     /// <summary>A campaign's links folded per (from, to, account) as they stream in equal what sorting them by time and

@@ -205,6 +205,37 @@ public sealed class SpoolTests(SpoolFixture fx, ITestOutputHelper output) : ICla
         Assert.Equal(expected, spool.Drain().Select(d => d.Computer).ToList());
     }
 
+    /// <summary>The buffer sorts its detections by keys of numbers (source and rule by their number in the spool's tables,
+    /// compared by text) before a run is written: the order is the stable sort by <see cref="Detection.Compare"/>, each
+    /// detection with its own fields. Sources and rules first seen in the reverse of their text order, equal times,
+    /// offsets, lines and rule ids, runs of many detections (a buffer of 20 KB) and none (everything in memory).</summary>
+    [Theory]
+    [InlineData(20_000L)]
+    [InlineData(SpoolOptions.DefaultMaxBufferBytes)]
+    public void BufferedDetectionsSortByTheirKeysLikeDetectionCompare(long bufferBytes)
+    {
+        var rng = new Random(12);
+        string[] sources = ["z.jsonl", "m.evtx", "a.jsonl"];
+        var rules = new[] { "rc", "rb", "ra", "rb" }.Select((id, k) => new SigmaRule { Id = id, Title = "t" + k, Level = "low" }).ToArray();
+        var input = new List<Detection>();
+        for (int ev = 0; ev < 1_500; ev++)
+        {
+            // An event: its fields shared by its detections, which come one after another.
+            var fields = Snapshot([new("N", FieldValue.FromInt64(ev))]);
+            long ticks = 638_000_000_000_000_000 + rng.Next(30);
+            var origin = new EventOrigin(sources[rng.Next(sources.Length)], rng.Next(4) * 100, rng.Next(3));
+            foreach (var rule in rules.Where(_ => rng.Next(3) == 0))
+                input.Add(new Detection { Rule = rule, TimestampTicks = ticks, Computer = "PC" + ev, Channel = "Security", Origin = origin, Fields = fields });
+        }
+        using var spool = new DetectionSpool(new SpoolOptions(MaxBufferBytes: bufferBytes));
+        foreach (var d in input) spool.Add(d);
+        if (bufferBytes < SpoolOptions.DefaultMaxBufferBytes) Assert.InRange(spool.Spills, 3, input.Count / 20);
+        else Assert.Equal(0, spool.Spills);
+        var expected = input.Select((d, i) => (d, i)).OrderBy(x => x.d, Comparer<Detection>.Create(Detection.Compare)).ThenBy(x => x.i)
+            .Select(x => $"{x.d.Computer} {x.d.Rule.Title} {x.d.Fields[0].Value}").ToList();
+        Assert.Equal(expected, spool.Drain().Select(d => $"{d.Computer} {d.Rule.Title} {d.Fields[0].Value}").ToList());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
