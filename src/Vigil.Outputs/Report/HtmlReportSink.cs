@@ -95,25 +95,14 @@ public sealed class HtmlReportSink : IHuntSink
     /// <summary>One detection's row in the temporary file: fixed-size numbers (null as <see cref="long.MinValue"/>).</summary>
     private struct Row
     {
-        public const int Size = 64;
         public long Id, TimeMs, EventId, RecordId, Place, Event;
         public int Rule, Computer, Channel, Source;
 
-        public readonly void Write(Span<byte> b)
-        {
-            var l = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(b);
-            l[0] = Id; l[1] = TimeMs; l[2] = EventId; l[3] = RecordId; l[4] = Place; l[5] = Event;
-            var i = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(b[48..]);
-            i[0] = Rule; i[1] = Computer; i[2] = Channel; i[3] = Source;
-        }
+        public static int Size => System.Runtime.CompilerServices.Unsafe.SizeOf<Row>();
 
-        public static Row Read(ReadOnlySpan<byte> b)
-        {
-            var l = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(b);
-            var i = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(b[48..]);
-            return new Row { Id = l[0], TimeMs = l[1], EventId = l[2], RecordId = l[3], Place = l[4], Event = l[5],
-                Rule = i[0], Computer = i[1], Channel = i[2], Source = i[3] };
-        }
+        public readonly void Write(Span<byte> b) => System.Runtime.InteropServices.MemoryMarshal.Write(b, in this);
+
+        public static Row Read(ReadOnlySpan<byte> b) => System.Runtime.InteropServices.MemoryMarshal.Read<Row>(b);
 
         /// <summary>The row as the page reads it (<see cref="RowColumns"/>), its event renumbered among those embedded.</summary>
         public readonly void WriteJson(Utf8JsonWriter w, long eventNumber)
