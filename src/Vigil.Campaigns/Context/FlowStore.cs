@@ -1,6 +1,4 @@
-using System.IO.Hashing;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Vigil.Campaigns.Entities;
 
 namespace Vigil.Campaigns.Context;
@@ -79,23 +77,12 @@ public sealed class FlowStore
     internal FlowStore(int pageRows, int cachePages, long textChars = TextTable.DefaultMemoryChars / 2,
         int indexedPairs = DefaultIndexedPairs, int sortRunRows = 1 << 15, Func<string, string, UInt128>? hash = null)
     {
-        _hash = hash ?? Hash;
+        _hash = hash ?? TextHash.Of;
         ArgumentOutOfRangeException.ThrowIfNegative(indexedPairs);
         _rows = new RowFile<Row>("flows", pageRows, cachePages);
         _texts = new TextTable("flows", textChars);
         IndexedPairs = indexedPairs;
         _sortRunRows = sortRunRows;
-    }
-
-    private static UInt128 Hash(string src, string dst)
-    {
-        var h = new XxHash128();
-        Span<byte> length = stackalloc byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, src.Length);
-        h.Append(length);
-        h.Append(MemoryMarshal.AsBytes(src.AsSpan()));
-        h.Append(MemoryMarshal.AsBytes(dst.AsSpan()));
-        return h.GetCurrentHashAsUInt128();
     }
 
     /// <summary>The position of the pair's flow among the indexed pairs, or -1.</summary>

@@ -1,5 +1,3 @@
-using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using Vigil.Campaigns.Context;
 using Vigil.Campaigns.Entities;
 
@@ -24,7 +22,7 @@ internal sealed class CommonAddresses : IDisposable
         using var sorter = new ExternalSorter<UInt128>("external-hosts", (a, b) => a.CompareTo(b), limits.RunRows);
         for (int i = 0; i < flows.Count; i++)
             if (flows.Dest(i) is var dest && !Names.IsInternal(dest) && Names.IsInternal(flows.Source(i)))
-                sorter.Add(Hash(dest));
+                sorter.Add(TextHash.Of(dest));
         UInt128 current = default;
         long users = 0;
         foreach (var h in sorter.Sorted())
@@ -43,13 +41,11 @@ internal sealed class CommonAddresses : IDisposable
     /// <summary>Common addresses found.</summary>
     public int Count => _common.Count;
 
-    private static UInt128 Hash(string address) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(address.AsSpan()));
-
     /// <summary>Whether more internal hosts than the threshold have flows to <paramref name="address"/>.</summary>
     public bool Contains(string address)
     {
         if (_common.Count == 0) return false;
-        var h = Hash(address);
+        var h = TextHash.Of(address);
         int at = _common.LowerBound(h, static (r, q) => r < q);
         return at < _common.Count && _common[at] == h;
     }

@@ -1,5 +1,3 @@
-using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using Vigil.Campaigns.Context;
 using Vigil.Campaigns.Entities;
 
@@ -63,15 +61,7 @@ internal sealed class LogonAddressIndex : IDisposable
     /// <summary>Logons indexed.</summary>
     public int Count => _byAddress.Count;
 
-    /// <summary>The pair's hash: the address's characters, a separator no address has, the account key's.</summary>
-    private static UInt128 PairHash(string address, string accountKey)
-    {
-        var h = new XxHash128();
-        h.Append(MemoryMarshal.AsBytes(address.AsSpan()));
-        h.Append([0xFF, 0xFF]);
-        h.Append(MemoryMarshal.AsBytes(accountKey.AsSpan()));
-        return h.GetCurrentHashAsUInt128();
-    }
+    private static UInt128 PairHash(string address, string accountKey) => TextHash.Of(address, accountKey);
 
     /// <summary>The logons from <paramref name="address"/> within [from, to], in time order: their time and account.</summary>
     public IEnumerable<(long Ticks, string Account)> In(string address, long from, long to) =>

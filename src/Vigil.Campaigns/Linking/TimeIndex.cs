@@ -1,5 +1,3 @@
-using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using Vigil.Campaigns.Entities;
 
 namespace Vigil.Campaigns.Linking;
@@ -108,7 +106,7 @@ public sealed class StoreTimeIndex<T> : IDisposable
         _sorter = null;
     }
 
-    private static UInt128 Hash(string key) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(key.AsSpan()));
+    private static UInt128 Hash(string key) => TextHash.Of(key);
 
     /// <summary>Records indexed (those with a key).</summary>
     public int Count => _rows.Count;

@@ -1,4 +1,3 @@
-using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Vigil.Campaigns.Entities;
 
@@ -53,7 +52,7 @@ internal sealed class CommandRows : IDisposable
         if (ticks < _last) throw new InvalidOperationException("operator commands must come in time order");
         _last = ticks;
         if (!_hostIds.TryGetValue(host, out int h)) _hostIds[host] = h = _hostIds.Count;
-        var hash = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(template.AsSpan()));
+        var hash = TextHash.Of(template);
         _rows.Add(new Row { Ticks = ticks, TemplateLo = (ulong)hash, TemplateHi = (ulong)(hash >> 64), Host = h, Discovery = discovery ? 1 : 0 });
     }
 

@@ -84,7 +84,7 @@ internal static class CampaignScorer
                 g.Value.TryWriteBytes(bytes);
                 return new(BitConverter.ToUInt64(bytes), BitConverter.ToUInt64(bytes[8..]), 1, parent, index);
             }
-            var h = System.IO.Hashing.XxHash128.HashToUInt128(System.Runtime.InteropServices.MemoryMarshal.AsBytes(g.ToString().ToUpperInvariant().AsSpan()));
+            var h = Entities.TextHash.Of(g.ToString().ToUpperInvariant());
             return new((ulong)h, (ulong)(h >> 64), 2, parent, index);
         }
 

@@ -1,0 +1,25 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+
+namespace Vigil.Campaigns.Entities;
+
+/// <summary>The 128-bit hashes (XxHash128) that the build's sorted indexes key texts by: a wrong answer from a lookup
+/// would need two keys with the same hash. One place, so that every index hashes a text the same way.</summary>
+internal static class TextHash
+{
+    /// <summary>The hash of a text's UTF-16 code units.</summary>
+    public static UInt128 Of(ReadOnlySpan<char> text) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(text));
+
+    /// <summary>The hash of a pair of texts: the first's length, then both texts' code units (no separator character is
+    /// assumed absent from either).</summary>
+    public static UInt128 Of(string first, string second)
+    {
+        var h = new XxHash128();
+        Span<byte> length = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, first.Length);
+        h.Append(length);
+        h.Append(MemoryMarshal.AsBytes(first.AsSpan()));
+        h.Append(MemoryMarshal.AsBytes(second.AsSpan()));
+        return h.GetCurrentHashAsUInt128();
+    }
+}
