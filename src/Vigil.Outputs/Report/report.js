@@ -755,8 +755,8 @@
   }
   function renderCharts() {
     var lv = {};
-    if (CAPPED) for (var l0 in SUM.levels) lv[l0] = SUM.levels[l0];
-    else for (var j = 0; j < N; j++) { var l = RULES[cRule[j]][2]; lv[l] = (lv[l] || 0) + 1; }
+    // Per level, from the rules' counts (of every detection, in this page or not).
+    for (var k = 0; k < RULES.length; k++) if (ruleCount[k]) lv[RULES[k][2]] = (lv[RULES[k][2]] || 0) + ruleCount[k];
     bars(document.getElementById('chart-levels'), Object.keys(lv).sort(function (a, b) { return levelRank(b) - levelRank(a); })
       .map(function (l) { return { label: l, n: lv[l], cls: 'bar-' + levelClass(l), click: function () { levelSel.value = l; filter.level = l; applyFilter(); document.getElementById('detections').scrollIntoView(); } }; }), 'bar', 110, 400, 16);
     var top = RULES.map(function (_, k) { return k; }).filter(function (k) { return ruleCount[k] > 0; })
@@ -770,7 +770,7 @@
     // per host over time: top 12 hosts, 60 buckets over the detections' time range
     var root = document.getElementById('chart-hosts');
     if (CAPPED) root.appendChild(h('div', 'muted', 'Of the ' + fmtNum(N) + ' detections in this page.'));
-    var t0 = Infinity, t1 = -Infinity, hc = {};
+    var t0 = Infinity, t1 = -Infinity, hc = {}, j;
     for (j = 0; j < N; j++) {
       var t = cTime[j];
       if (!isNaN(t)) { if (t < t0) t0 = t; if (t > t1) t1 = t; }
