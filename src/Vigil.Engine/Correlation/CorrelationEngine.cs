@@ -37,7 +37,13 @@ public static class CorrelationEngine
 
     public static CorrelationResult Apply(IReadOnlyList<Detection> detections, IReadOnlyList<CompiledCorrelation> correlations,
         Func<SigmaRule, bool> generates, Func<SigmaRule, bool>? emit = null)
+        => Apply(detections, correlations, generates, emit, MemberStore.DefaultBlockRows);
+
+    /// <param name="blockRows">Window members per block of the spill file (<see cref="MemberStore"/>; tests compare sizes).</param>
+    internal static CorrelationResult Apply(IReadOnlyList<Detection> detections, IReadOnlyList<CompiledCorrelation> correlations,
+        Func<SigmaRule, bool> generates, Func<SigmaRule, bool>? emit, int blockRows)
     {
+        using var store = new MemberStore(blockRows);
         var bySource = new Dictionary<SigmaRule, List<Detection>>(ReferenceEqualityComparer.Instance);
         foreach (var d in detections)
         {
@@ -51,7 +57,7 @@ public static class CorrelationEngine
         long untimed = 0;
         foreach (var c in correlations.OrderBy(c => c.Order))
         {
-            var found = Evaluate(c, bySource, ref untimed);
+            var found = Evaluate(c, bySource, store, ref untimed);
             bySource[c.Meta] = found;   // chained correlations read these
             if (generates(c.Meta) && (emit == null || emit(c.Meta))) output.AddRange(found);
         }
@@ -130,7 +136,7 @@ public static class CorrelationEngine
         }
     }
 
-    private static List<Detection> Evaluate(CompiledCorrelation cc, Dictionary<SigmaRule, List<Detection>> bySource, ref long untimed)
+    private static List<Detection> Evaluate(CompiledCorrelation cc, Dictionary<SigmaRule, List<Detection>> bySource, MemberStore store, ref long untimed)
     {
         var shape = new CorrelationShape(cc);
         var matches = new List<Match>();
@@ -165,7 +171,7 @@ public static class CorrelationEngine
         bool tumbling = shape.Tumbling;
         foreach (var (_, list) in groups)
         {
-            var w = new Window(cc);
+            var w = new Window(cc, store);
             if (tumbling)
             {
                 int a = 0;
@@ -174,7 +180,7 @@ public static class CorrelationEngine
                     w.Clear();
                     int b = a;
                     while (b < list.Count && list[b].Ticks - list[a].Ticks <= span) w.Add(list[b++]);
-                    if (w.Satisfied(out var facts)) result.Add(Emit(cc, list, a, b - 1, facts));
+                    if (w.Satisfied(out var facts)) result.Add(Emit(cc, w, facts));
                     a = b;
                 }
             }
@@ -184,16 +190,21 @@ public static class CorrelationEngine
                 w.Clear();
                 for (int j = 0; j < list.Count; j++)
                 {
-                    while (start < j && list[j].Ticks - list[start].Ticks > span) w.Remove(list[start++]);
+                    while (start < j && list[j].Ticks - list[start].Ticks > span)
+                    {
+                        w.RemoveFirst();
+                        start++;
+                    }
                     w.Add(list[j]);
                     if (w.Satisfied(out var facts))
                     {
-                        result.Add(Emit(cc, list, start, j, facts));
+                        result.Add(Emit(cc, w, facts));
                         w.Clear();
                         start = j + 1;
                     }
                 }
             }
+            w.Clear();
         }
         return result;
     }
@@ -222,47 +233,74 @@ public static class CorrelationEngine
         return false;
     }
 
-    /// <summary>The aggregate state of one window, updated as matches enter and leave it.</summary>
-    private sealed class Window(CompiledCorrelation cc)
+    /// <summary>The aggregate state of one window, updated as matches enter and leave it, and its members as rows
+    /// (<see cref="MemberQueue"/>: at most two blocks of them in memory).</summary>
+    private sealed class Window(CompiledCorrelation cc, MemberStore store)
     {
         private readonly SigmaCorrelation _c = cc.Correlation;
         private readonly int[] _perInput = new int[cc.Inputs.Count];
-        private readonly Dictionary<string, int> _values = new(StringComparer.Ordinal);
-        private readonly List<Match> _members = [];
+        /// <summary>The distinct values in the window (made for the first value: most types read none).</summary>
+        private WindowValues? _values;
+        private readonly MemberQueue _members = new(store);
         private int _inputsSeen;
         private double _sum;
 
-        /// <summary>The window's matches, oldest first.</summary>
-        public List<Match> Members => _members;
+        public MemberStore Store => store;
+        public int Count => _members.Count;
+        public MemberQueue Members => _members;
+        public long FirstTicks => _members.First.Ticks;
+        /// <summary>The time of the newest member, and its detection (the found detection's time, computer and place).</summary>
+        public long LastTicks { get; private set; }
+        public Detection? Last { get; private set; }
+        /// <summary>The group-by values (those of the window's first match; every match of a group has them).</summary>
+        public string[] Group { get; private set; } = [];
 
         /// <summary>Whether the aggregates are those of an empty window (a sum of added and removed numbers may leave a
         /// rounding residue, which an evaluation keeps).</summary>
-        public bool IsPristine => _members.Count == 0 && _inputsSeen == 0 && _values.Count == 0 && _sum == 0;
+        public bool IsPristine => _members.Count == 0 && _inputsSeen == 0 && (_values?.Count ?? 0) == 0 && _sum == 0;
 
         public void Clear()
         {
             Array.Clear(_perInput);
-            _values.Clear();
+            _values?.Clear();
             _members.Clear();
             _inputsSeen = 0;
             _sum = 0;
+            Last = null;
         }
 
         public void Add(Match m)
         {
-            _members.Add(m);
+            if (_members.Count == 0) Group = m.Group;
+            int slot = m.Value != null ? (_values ??= new()).Add(m.Value) : -1;
+            var d = m.Detection;
+            _members.Add(new WindowMember
+            {
+                Ticks = d.TimestampTicks, Offset = d.Origin.Offset, Line = d.Origin.Line, Number = m.Number,
+                Input = m.Input, Source = store.SourceId(d.Origin.Source), Value = slot,
+            });
             if (_perInput[m.Input]++ == 0) _inputsSeen++;
-            if (m.Value != null) _values[m.Value] = _values.GetValueOrDefault(m.Value) + 1;
             _sum += m.Number;
+            LastTicks = d.TimestampTicks;
+            Last = d;
         }
 
         /// <summary>Removes the oldest member (sliding windows only drop from the front).</summary>
-        public void Remove(Match m)
+        public void RemoveFirst()
         {
-            _members.RemoveAt(0);
+            var m = _members.RemoveFirst();
             if (--_perInput[m.Input] == 0) _inputsSeen--;
-            if (m.Value != null && --_values[m.Value] == 0) _values.Remove(m.Value);
+            if (m.Value >= 0) _values!.Remove(m.Value);
             _sum -= m.Number;
+        }
+
+        /// <summary>Removes every member, as removing them one by one would: only a sum can differ (its rounding residue
+        /// stays, as <see cref="Evaluate"/> keeps it), so only a correlation that sums numbers reads them back.</summary>
+        public void RemoveAll()
+        {
+            if (_c.Type is CorrelationType.ValueSum or CorrelationType.ValueAvg or CorrelationType.ValueMedian)
+                while (_members.Count > 0) RemoveFirst();
+            else Clear();
         }
 
         private bool Holds(double x)
@@ -280,9 +318,13 @@ public static class CorrelationEngine
                 case CorrelationType.EventCount:
                     return Holds(n);
                 case CorrelationType.ValueCount:
-                    facts.Add(("value_count", FieldValue.FromInt64(_values.Count)));
-                    facts.Add(("values", FieldValue.FromString(string.Join(", ", _values.Keys.Order(StringComparer.Ordinal).Take(MaxListedEvents).Select(v => v.Replace('\u001f', '|'))))));
-                    return Holds(_values.Count);
+                {
+                    int distinct = _values?.Count ?? 0;
+                    var texts = _values?.Texts ?? [];
+                    facts.Add(("value_count", FieldValue.FromInt64(distinct)));
+                    facts.Add(("values", FieldValue.FromString(string.Join(", ", texts.Order(StringComparer.Ordinal).Take(MaxListedEvents).Select(v => v.Replace('\u001f', '|'))))));
+                    return Holds(distinct);
+                }
                 case CorrelationType.ValueSum:
                     facts.Add(("value_sum", FieldValue.FromDouble(_sum)));
                     return Holds(_sum);
@@ -291,7 +333,7 @@ public static class CorrelationEngine
                     return Holds(_sum / n);
                 case CorrelationType.ValueMedian:
                 {
-                    var sorted = _members.Select(m => m.Number).Order().ToArray();
+                    var sorted = _members.All().Select(m => m.Number).Order().ToArray();
                     double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
                     facts.Add(("value_median", FieldValue.FromDouble(median)));
                     return Holds(median);
@@ -300,10 +342,12 @@ public static class CorrelationEngine
                 {
                     // The share (in percent) of the window's matches that carry each value; the condition picks values
                     // by their share (e.g. lte 1: a value seen in at most 1% of the matches, a rare one).
-                    var picked = _values.Where(kv => Holds(100.0 * kv.Value / n)).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+                    var values = _values;
+                    if (values == null) return false;
+                    var picked = values.Texts.Where(v => Holds(100.0 * values.CountOf(v) / n)).Order(StringComparer.Ordinal).ToList();
                     if (picked.Count == 0) return false;
                     facts.Add(("values", FieldValue.FromString(string.Join(", ", picked.Take(MaxListedEvents).Select(v => v.Replace('\u001f', '|'))))));
-                    facts.Add(("value_percent", FieldValue.FromDouble(100.0 * _values[picked[0]] / n)));
+                    facts.Add(("value_percent", FieldValue.FromDouble(100.0 * values.CountOf(picked[0]) / n)));
                     return true;
                 }
                 case CorrelationType.Temporal:
@@ -314,8 +358,11 @@ public static class CorrelationEngine
                     // Longest prefix of the rule list found in order: greedy earliest match of each next rule is
                     // optimal for subsequence search, so this is exact.
                     int k = 0;
-                    foreach (var m in _members)
-                        if (k < _perInput.Length && m.Input == k) k++;
+                    foreach (var m in _members.All())
+                    {
+                        if (m.Input == k) k++;
+                        if (k == _perInput.Length) break;
+                    }
                     facts.Add(("rules_in_order", FieldValue.FromInt64(k)));
                     return _c.Condition.Count == 0 ? k == _perInput.Length : Holds(k);
                 }
@@ -339,11 +386,16 @@ public static class CorrelationEngine
     /// </summary>
     /// <returns>Base-rule matches without a timestamp, counted as <c>Apply</c> counts them.</returns>
     public static long ApplySorted(IEnumerable<Detection> sorted, IReadOnlyList<CompiledCorrelation> correlations, Func<SigmaRule, bool> generates,
-        Func<SigmaRule, bool>? emit, Action<Detection> output) => ApplySorted(sorted, correlations, generates, emit, output, sweepEvery: 4096);
+        Func<SigmaRule, bool>? emit, Action<Detection> output)
+    {
+        using var store = new MemberStore();
+        return ApplySorted(sorted, correlations, generates, emit, output, sweepEvery: 4096, store);
+    }
 
     /// <param name="sweepEvery">Matches between sweeps of idle groups, at least (tests sweep after every match).</param>
+    /// <param name="store">Where the windows' members go (tests choose its block size and read its counts).</param>
     internal static long ApplySorted(IEnumerable<Detection> sorted, IReadOnlyList<CompiledCorrelation> correlations, Func<SigmaRule, bool> generates,
-        Func<SigmaRule, bool>? emit, Action<Detection> output, int sweepEvery)
+        Func<SigmaRule, bool>? emit, Action<Detection> output, int sweepEvery, MemberStore store)
     {
         var streamed = new List<StreamedCorrelation>();
         var byRule = new Dictionary<SigmaRule, List<StreamedCorrelation>>(ReferenceEqualityComparer.Instance);
@@ -362,7 +414,7 @@ public static class CorrelationEngine
         {
             Action<Detection>? direct = readByChains.Contains(c.Meta) ? null
                 : Emitted(c.Meta) ? output : static _ => { };
-            var sc = new StreamedCorrelation(c, sweepEvery, direct);
+            var sc = new StreamedCorrelation(c, sweepEvery, store, direct);
             streamed.Add(sc);
             foreach (var i in c.Inputs)
             {
@@ -399,7 +451,7 @@ public static class CorrelationEngine
             if (Emitted(meta)) foreach (var f in found) output(f);
         }
         foreach (var sc in streamed) Found(sc.Cc.Meta, sc.Finish());
-        foreach (var c in chained) Found(c.Meta, Evaluate(c, bySource, ref untimed));
+        foreach (var c in chained) Found(c.Meta, Evaluate(c, bySource, store, ref untimed));
         return untimed;
     }
 
@@ -414,13 +466,15 @@ public static class CorrelationEngine
         private readonly Dictionary<string, Window> _groups = new(StringComparer.Ordinal);
         private readonly List<Detection> _found = [];
         private readonly Action<Detection>? _direct;
+        private readonly MemberStore _store;
         private long _sinceSweep;
         private readonly int _sweepEvery;
         private int _sweepAt;
 
         /// <param name="direct">Where found detections go as they are found (null: kept, for <see cref="Finish"/>).</param>
-        public StreamedCorrelation(CompiledCorrelation cc, int sweepEvery, Action<Detection>? direct = null)
+        public StreamedCorrelation(CompiledCorrelation cc, int sweepEvery, MemberStore store, Action<Detection>? direct = null)
         {
+            _store = store;
             _direct = direct;
             _sweepEvery = _sweepAt = sweepEvery;
             Cc = cc;
@@ -460,23 +514,22 @@ public static class CorrelationEngine
         private void Add(Match m)
         {
             string key = m.GroupKey;
-            if (!_groups.TryGetValue(key, out var w)) _groups[key] = w = new Window(Cc);
-            var members = w.Members;
+            if (!_groups.TryGetValue(key, out var w)) _groups[key] = w = new Window(Cc, _store);
             if (_shape.Tumbling)
             {
                 // Consecutive windows: a match past the open window's timespan closes it and opens the next.
-                if (members.Count > 0 && m.Ticks - members[0].Ticks > _shape.Span) Close(w);
+                if (w.Count > 0 && m.Ticks - w.FirstTicks > _shape.Span) Close(w);
                 w.Add(m);
             }
             else
             {
                 // Sliding window ending at each match: the oldest leave, the match enters, and a satisfied window fires and
                 // is consumed.
-                while (members.Count > 0 && m.Ticks - members[0].Ticks > _shape.Span) w.Remove(members[0]);
+                while (w.Count > 0 && m.Ticks - w.FirstTicks > _shape.Span) w.RemoveFirst();
                 w.Add(m);
                 if (w.Satisfied(out var facts))
                 {
-                    Found(Emit(Cc, members, 0, members.Count - 1, facts));
+                    Found(Emit(Cc, w, facts));
                     w.Clear();
                 }
             }
@@ -491,8 +544,7 @@ public static class CorrelationEngine
 
         private void Close(Window w)
         {
-            var members = w.Members;
-            if (w.Satisfied(out var facts)) Found(Emit(Cc, members, 0, members.Count - 1, facts));
+            if (w.Satisfied(out var facts)) Found(Emit(Cc, w, facts));
             w.Clear();
         }
 
@@ -505,15 +557,14 @@ public static class CorrelationEngine
             var gone = new List<string>();
             foreach (var (key, w) in _groups)
             {
-                var members = w.Members;
-                if (members.Count == 0) { if (w.IsPristine) gone.Add(key); continue; }
+                if (w.Count == 0) { if (w.IsPristine) gone.Add(key); continue; }
                 if (_shape.Tumbling)
                 {
-                    if (now - members[0].Ticks > _shape.Span) { Close(w); gone.Add(key); }
+                    if (now - w.FirstTicks > _shape.Span) { Close(w); gone.Add(key); }
                 }
-                else if (now - members[^1].Ticks > _shape.Span)
+                else if (now - w.LastTicks > _shape.Span)
                 {
-                    while (members.Count > 0) w.Remove(members[0]);
+                    w.RemoveAll();
                     if (w.IsPristine) gone.Add(key);
                 }
             }
@@ -527,37 +578,48 @@ public static class CorrelationEngine
         {
             if (_shape.Tumbling)
                 foreach (var w in _groups.Values)
-                    if (w.Members.Count > 0) Close(w);
+                    if (w.Count > 0) Close(w);
             _groups.Clear();
             return _found;
         }
     }
 
-    private static Detection Emit(CompiledCorrelation cc, List<Match> list, int from, int to, List<(string Name, FieldValue Value)> facts)
+    /// <summary>The found detection of window <paramref name="w"/>: its group, count and facts, the rules in the order they
+    /// first appear in it and its first events; at the time and place of its newest member.</summary>
+    private static Detection Emit(CompiledCorrelation cc, Window w, List<(string Name, FieldValue Value)> facts)
     {
         var c = cc.Correlation;
-        var first = list[from];
-        var last = list[to].Detection;
+        var last = w.Last!;
+        int count = w.Count;
         var fields = new List<EventField>
         {
             new("correlation_type", FieldValue.FromString(TypeName(c.Type))),
         };
-        for (int g = 0; g < c.GroupBy.Count; g++) fields.Add(new(c.GroupBy[g], FieldValue.FromString(first.Group[g])));
-        fields.Add(new("event_count", FieldValue.FromInt64(to - from + 1)));
+        for (int g = 0; g < c.GroupBy.Count; g++) fields.Add(new(c.GroupBy[g], FieldValue.FromString(w.Group[g])));
+        fields.Add(new("event_count", FieldValue.FromInt64(count)));
         foreach (var (name, value) in facts) fields.Add(new(name, value));
         if (c.ConditionFields.Count > 0) fields.Add(new("value_field", FieldValue.FromString(string.Join(", ", c.ConditionFields))));
-        fields.Add(new("window_start", FieldValue.FromDateTime(new DateTime(first.Ticks, DateTimeKind.Utc))));
+        fields.Add(new("window_start", FieldValue.FromDateTime(new DateTime(w.FirstTicks, DateTimeKind.Utc))));
         fields.Add(new("window_end", FieldValue.FromDateTime(new DateTime(last.TimestampTicks, DateTimeKind.Utc))));
         var rules = new List<string>();
         var events = new List<string>();
-        for (int i = from; i <= to; i++)
+        var inputSeen = new bool[cc.Inputs.Count];
+        int inputs = 0, distinctInputs = cc.Inputs.Select(i => i.Reference).Distinct(StringComparer.Ordinal).Count();
+        foreach (var m in w.Members.All())
         {
-            var d = list[i].Detection;
-            string r = cc.Inputs[list[i].Input].Reference;
-            if (!rules.Contains(r)) rules.Add(r);
-            if (events.Count < MaxListedEvents) events.Add($"{d.TimestampText} {r} {d.Origin}");
+            string r = cc.Inputs[m.Input].Reference;
+            if (!inputSeen[m.Input])
+            {
+                inputSeen[m.Input] = true;
+                if (!rules.Contains(r)) rules.Add(r);
+                inputs++;
+            }
+            if (events.Count < MaxListedEvents)
+                events.Add($"{Detection.FormatTimestamp(m.Ticks)} {r} {new EventOrigin(w.Store.Source(m.Source), m.Offset, m.Line)}");
+            // The rest of a long window can add neither an event nor a rule.
+            else if (inputs == inputSeen.Length || rules.Count == distinctInputs) break;
         }
-        if (to - from + 1 > MaxListedEvents) events.Add($"… {to - from + 1 - MaxListedEvents} more");
+        if (count > MaxListedEvents) events.Add($"… {count - MaxListedEvents} more");
         fields.Add(new("rules", FieldValue.FromString(string.Join(", ", rules))));
         fields.Add(new("events", FieldValue.FromString(string.Join("\n", events))));
         return new Detection

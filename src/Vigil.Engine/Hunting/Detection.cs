@@ -24,7 +24,11 @@ public sealed class Detection
     public string Source => Origin.Source;
 
     /// <summary>ISO 8601 UTC with milliseconds, or "" when the event has no time.</summary>
-    public string TimestampText => TimestampTicks == 0 ? "" : Timestamp!.Value.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+    public string TimestampText => FormatTimestamp(TimestampTicks);
+
+    /// <summary>UTC ticks as ISO 8601 with milliseconds, or "" for 0 (no time).</summary>
+    public static string FormatTimestamp(long ticks) => ticks == 0 ? ""
+        : new DateTime(ticks, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Deterministic output order: time, then source, then position in the source, then rule.</summary>
     public static int Compare(Detection a, Detection b)

@@ -81,13 +81,17 @@ public sealed class StreamingCorrelationTests
         return b.ToString();
     }
 
+    /// <summary>The whole-list evaluation keeps its windows' members in memory (blocks far larger than any window); the
+    /// streamed one spills them through blocks of 1, 2, 3 or 32 members, so most windows read members back from the file
+    /// as they leave, as the found detection lists them and as the median and the ordered search read them.</summary>
     [Theory]
-    [InlineData(20_000, 300, 1, 4096)]
-    [InlineData(20_000, 300, 1, 1)]
-    [InlineData(3_000, 5, 2, 1)]
-    [InlineData(12_000, 4_000, 3, 4096)]
-    [InlineData(12_000, 4_000, 3, 7)]
-    public void Streaming_evaluation_finds_what_the_evaluation_over_the_whole_list_finds(int events, int users, int seed, int sweepEvery)
+    [InlineData(20_000, 300, 1, 4096, 32)]
+    [InlineData(20_000, 300, 1, 1, 3)]
+    [InlineData(3_000, 5, 2, 1, 1)]
+    [InlineData(3_000, 5, 2, 4096, 2)]
+    [InlineData(12_000, 4_000, 3, 4096, 1)]
+    [InlineData(12_000, 4_000, 3, 7, 32)]
+    public void Streaming_evaluation_finds_what_the_evaluation_over_the_whole_list_finds(int events, int users, int seed, int sweepEvery, int blockRows)
     {
         var set = RuleLoader.LoadText(Yaml, "streaming.yml");
         Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
@@ -95,16 +99,19 @@ public sealed class StreamingCorrelationTests
         var held = Detections(set, events, users, seed);
         var metas = set.Correlations.Select(c => c.Meta).ToHashSet();
 
-        var whole = CorrelationEngine.Apply(held, set.Correlations, set.Generates);
+        var whole = CorrelationEngine.Apply(held, set.Correlations, set.Generates, null, blockRows: 1 << 20);
         var expected = whole.Detections.Where(d => metas.Contains(d.Rule)).Select(Text).Order(StringComparer.Ordinal).ToList();
         var found = new List<Detection>();
-        long untimed = CorrelationEngine.ApplySorted(held, set.Correlations, set.Generates, null, found.Add, sweepEvery);
+        using var store = new MemberStore(blockRows);
+        long untimed = CorrelationEngine.ApplySorted(held, set.Correlations, set.Generates, null, found.Add, sweepEvery, store);
         var actual = found.Select(Text).Order(StringComparer.Ordinal).ToList();
 
         Assert.Equal(whole.UntimedMatches, untimed);
         Assert.True(whole.UntimedMatches > 0);
         Assert.Equal(expected.Count, actual.Count);
         Assert.Equal(expected, actual);
+        // Windows did spill, and read their members back.
+        if (blockRows < 32) Assert.True(store.BlocksWritten > 100, $"{store.BlocksWritten} blocks written");
         // Every type fired (the chain through "burst" included), so no part of the comparison is empty.
         foreach (var c in set.Correlations.Where(c => set.Generates(c.Meta)))
             Assert.True(found.Any(d => d.Rule == c.Meta) || seed != 1, $"{c.Meta.Title} never fired");
@@ -122,7 +129,8 @@ public sealed class StreamingCorrelationTests
         int consumed = 0;
         IEnumerable<Detection> Counted() { foreach (var d in held) { consumed++; yield return d; } }
         var outputAt = new List<(SigmaRule Rule, int Consumed)>();
-        CorrelationEngine.ApplySorted(Counted(), set.Correlations, set.Generates, null, d => outputAt.Add((d.Rule, consumed)), 4096);
+        using var store = new MemberStore();
+        CorrelationEngine.ApplySorted(Counted(), set.Correlations, set.Generates, null, d => outputAt.Add((d.Rule, consumed)), 4096, store);
         Assert.Equal(held.Count, consumed);
         var plain = set.Correlations.Single(c => c.Meta.Title == "corr 11 event_count").Meta;
         var burst = set.Correlations.Single(c => c.Meta.Title == "corr 1 event_count").Meta;

@@ -1,11 +1,12 @@
-namespace Vigil.Campaigns.Entities;
+namespace Vigil.IO;
 
 /// <summary>
-/// The campaign build's temporary files (row files, sort runs, the campaign store): created new in the temporary folder
-/// under a unique name, and anonymous from the start, so nothing is left behind whatever happens to the process. On Unix
-/// the name is unlinked at once and the open handle keeps the data; on Windows the file is deleted when it is closed.
+/// Temporary files (the campaign build's row files, sort runs and campaign store; correlation windows' spilled members):
+/// created new in the temporary folder under a unique name, and anonymous from the start, so nothing is left behind
+/// whatever happens to the process. On Unix the name is unlinked at once and the open handle keeps the data; on Windows
+/// the file is deleted when it is closed.
 /// </summary>
-internal static class TempFile
+public static class TempFile
 {
     /// <summary>A unique name in the temporary folder: <paramref name="prefix"/>, a new id, ".bin".</summary>
     public static string NewPath(string prefix) => Path.Combine(Path.GetTempPath(), $"{prefix}{Guid.NewGuid():N}.bin");

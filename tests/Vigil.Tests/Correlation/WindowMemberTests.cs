@@ -1,0 +1,181 @@
+using Vigil.Engine.Correlation;
+using Vigil.Engine.Hunting;
+using Vigil.Events;
+using Vigil.Rules;
+
+namespace Vigil.Tests.Correlation;
+
+/// <summary>
+/// A correlation window's members as rows that spill to a file of blocks (<see cref="MemberQueue"/>,
+/// <see cref="MemberStore"/>): the same members in the same order as a plain queue, at most two blocks of each window in
+/// memory, and blocks reused once read back; and a flood of matches in one window that never fires costs two blocks of
+/// memory, not a row per match, and finds what the in-memory evaluation finds when it finally fires.
+/// </summary>
+public sealed class WindowMemberTests
+{
+    private static WindowMember Member(long n) => new() { Ticks = n, Offset = n * 3, Line = n + 1, Number = n / 2.0, Input = (int)(n % 3), Source = (int)(n % 5), Value = (int)(n % 7) };
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 3)]
+    [InlineData(5, 4)]
+    [InlineData(32, 5)]
+    public void Queues_sharing_a_store_keep_their_members_in_order_like_plain_queues(int blockRows, int seed)
+    {
+        var random = new Random(seed);
+        using var store = new MemberStore(blockRows);
+        var queues = Enumerable.Range(0, 4).Select(_ => new MemberQueue(store)).ToArray();
+        var expected = queues.Select(_ => new Queue<WindowMember>()).ToArray();
+        long next = 0, maxWaiting = 0;
+        for (int step = 0; step < 20_000; step++)
+        {
+            int q = random.Next(queues.Length);
+            int op = random.Next(100);
+            if (op < 55)
+            {
+                var m = Member(next++);
+                queues[q].Add(m);
+                expected[q].Enqueue(m);
+            }
+            else if (op < 97)
+            {
+                if (expected[q].Count == 0) continue;
+                Assert.Equal(expected[q].Peek(), queues[q].First);
+                Assert.Equal(expected[q].Dequeue(), queues[q].RemoveFirst());
+            }
+            else if (op < 98)
+            {
+                queues[q].Clear();
+                expected[q].Clear();
+            }
+            else Assert.Equal(expected[q], queues[q].All());
+            Assert.Equal(expected[q].Count, queues[q].Count);
+            Assert.True(queues[q].InMemory <= 2 * blockRows, $"{queues[q].InMemory} members in memory");
+            Assert.Equal(queues.Sum(x => (long)x.InMemory), store.RowsInMemory);
+            maxWaiting = Math.Max(maxWaiting, expected.Sum(x => (long)x.Count));
+        }
+        for (int q = 0; q < queues.Length; q++) Assert.Equal(expected[q], queues[q].All());
+        Assert.True(store.BlocksWritten >= 20, $"{store.BlocksWritten} blocks written");
+        // Read-back and cleared blocks are reused: the file never holds more blocks than members were waiting.
+        Assert.True(store.FileBlocks * blockRows <= maxWaiting, $"{store.FileBlocks} blocks for at most {maxWaiting} members");
+        Assert.Throws<InvalidOperationException>(() => new MemberQueue(store).RemoveFirst());
+    }
+
+    private const string SweepYaml = """
+        title: sweep
+        id: 10000000-0000-0000-0000-000000000901
+        status: test
+        level: high
+        correlation:
+            type: value_count
+            rules:
+                - refused
+            group-by:
+                - Source
+            timespan: 5m
+            condition:
+                gte: 25
+                field: Destination
+        ---
+        title: base refused
+        id: 20000000-0000-0000-0000-000000000901
+        name: refused
+        status: test
+        level: low
+        logsource:
+            product: test
+            category: unit
+        detection:
+            selection:
+                kind: refused
+            condition: selection
+        """;
+
+    /// <summary>One host refused 60,000 times by 20 addresses within five minutes (the port sweep's window never fires),
+    /// then by 5 more: held in two blocks of memory throughout, the file reused as members leave, and the one found
+    /// detection is the in-memory evaluation's, its first 50 events included.</summary>
+    [Fact]
+    public void A_flood_in_one_window_is_held_in_two_blocks_and_finds_what_memory_finds()
+    {
+        var set = RuleLoader.LoadText(SweepYaml, "sweep.yml");
+        Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
+        var rule = set.Rules.Single(r => r.Rule.Name == "refused").Rule;
+        long t0 = new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        var list = new List<Detection>();
+        for (int i = 0; i < 60_025; i++)
+        {
+            // Ten minutes of refusals, so members leave the window throughout; the last 25 reach 25 distinct addresses.
+            string destination = i < 60_000 ? "10.2.0." + (i % 20) : "10.3.0." + (i - 60_000);
+            long ticks = t0 + TimeSpan.TicksPerMillisecond * (i < 60_000 ? i * 10L : 600_000 + i - 60_000);
+            list.Add(new Detection
+            {
+                Rule = rule, TimestampTicks = ticks, Computer = "", Channel = "",
+                Origin = new EventOrigin(i % 2 == 0 ? "a.jsonl" : "b.jsonl", i * 100L, i + 1),
+                Fields = [new("Source", FieldValue.FromString("10.1.0.66")), new("Destination", FieldValue.FromString(destination))],
+            });
+        }
+        var found = new List<Detection>();
+        using var store = new MemberStore();
+        CorrelationEngine.ApplySorted(list, set.Correlations, set.Generates, null, found.Add, 4096, store);
+
+        Assert.True(store.MaxRowsInMemory <= 2 * MemberStore.DefaultBlockRows, $"{store.MaxRowsInMemory} members in memory at once");
+        Assert.True(store.BlocksWritten > 1_000, $"{store.BlocksWritten} blocks written");
+        // Five minutes of refusals (30,000) wait at most, in blocks reused as the oldest leave.
+        Assert.True(store.FileBlocks * MemberStore.DefaultBlockRows <= 30_100, $"{store.FileBlocks} blocks in the file");
+        var expected = CorrelationEngine.Apply(list, set.Correlations, set.Generates, null, blockRows: 1 << 20).Detections
+            .Where(d => d.Rule.Title == "sweep").ToList();
+        string Text(Detection d) => $"{d.TimestampTicks}|{d.Origin}|" + string.Join(";", d.Fields.Select(f => f.Name + "=" + f.Value.ToString()));
+        Assert.Equal(expected.Select(Text), found.Select(Text));
+        var sweep = Assert.Single(found);
+        // It fires at the 25th address (600.004 s), over the refusals of the five minutes before (from 300.010 s).
+        Assert.Equal("25", CorrelationSupport.Field(sweep, "value_count"));
+        Assert.Equal("30004", CorrelationSupport.Field(sweep, "event_count"));
+        var events = CorrelationSupport.Field(sweep, "events").Split('\n');
+        Assert.Equal(51, events.Length);
+        Assert.Equal("2024-05-01T00:05:00.010Z refused b.jsonl:30002", events[0]);
+        Assert.Equal("… 29954 more", events[^1]);
+    }
+
+    /// <summary>A window whose second rule first matches after the 50 events its detection lists: both rules are named,
+    /// in the order they first appear, whether the members are read from memory or back from blocks.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(1 << 20)]
+    public void Rules_first_seen_past_the_listed_events_are_named(int blockRows)
+    {
+        string yaml = string.Join("\n---\n", """
+            title: many
+            id: 10000000-0000-0000-0000-000000000902
+            status: test
+            level: high
+            correlation:
+                type: event_count
+                rules:
+                    - a
+                    - b
+                group-by:
+                    - User
+                timespan: 5m
+                condition:
+                    gte: 60
+            """, CorrelationSupport.BaseRule("a", "a", "20000000-0000-0000-0000-000000000911"),
+            CorrelationSupport.BaseRule("b", "b", "20000000-0000-0000-0000-000000000912"));
+        var set = RuleLoader.LoadText(yaml, "many.yml");
+        Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
+        var a = set.Rules.Single(r => r.Rule.Name == "a").Rule;
+        var b = set.Rules.Single(r => r.Rule.Name == "b").Rule;
+        long t0 = new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        var list = Enumerable.Range(0, 60).Select(i => new Detection
+        {
+            Rule = i < 55 ? a : b, TimestampTicks = t0 + TimeSpan.TicksPerSecond * i, Computer = "", Channel = "",
+            Origin = new EventOrigin("x.jsonl", 0, i + 1), Fields = [new("User", FieldValue.FromString("bob"))],
+        }).ToList();
+        var found = new List<Detection>();
+        using var store = new MemberStore(blockRows);
+        CorrelationEngine.ApplySorted(list, set.Correlations, set.Generates, null, found.Add, 4096, store);
+        var many = Assert.Single(found);
+        Assert.Equal("a, b", CorrelationSupport.Field(many, "rules"));
+        Assert.Equal("… 10 more", CorrelationSupport.Field(many, "events").Split('\n')[^1]);
+    }
+}
