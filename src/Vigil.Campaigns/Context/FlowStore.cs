@@ -1,3 +1,4 @@
+using Vigil.IO;
 using System.Runtime.CompilerServices;
 using Vigil.Campaigns.Entities;
 

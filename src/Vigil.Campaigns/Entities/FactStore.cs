@@ -1,3 +1,4 @@
+using Vigil.IO;
 using System.Collections;
 
 namespace Vigil.Campaigns.Entities;

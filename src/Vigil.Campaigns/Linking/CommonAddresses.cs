@@ -1,3 +1,4 @@
+using Vigil.IO;
 using Vigil.Campaigns.Context;
 using Vigil.Campaigns.Entities;
 

@@ -1,3 +1,4 @@
+using Vigil.IO;
 using Vigil.Campaigns.Entities;
 
 namespace Vigil.Campaigns.Linking;

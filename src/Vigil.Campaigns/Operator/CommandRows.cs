@@ -1,3 +1,4 @@
+using Vigil.IO;
 using System.Runtime.InteropServices;
 using Vigil.Campaigns.Entities;
 

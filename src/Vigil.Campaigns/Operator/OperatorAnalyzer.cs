@@ -1,3 +1,4 @@
+using Vigil.IO;
 using Vigil.Campaigns.Entities;
 using Vigil.Campaigns.Scoring;
 

@@ -1,3 +1,4 @@
+using Vigil.IO;
 using Vigil.Campaigns.Context;
 using Vigil.Campaigns.Entities;
 
@@ -84,7 +85,7 @@ internal static class CampaignScorer
                 g.Value.TryWriteBytes(bytes);
                 return new(BitConverter.ToUInt64(bytes), BitConverter.ToUInt64(bytes[8..]), 1, parent, index);
             }
-            var h = Entities.TextHash.Of(g.ToString().ToUpperInvariant());
+            var h = TextHash.Of(g.ToString().ToUpperInvariant());
             return new((ulong)h, (ulong)(h >> 64), 2, parent, index);
         }
 

@@ -1,3 +1,4 @@
+using Vigil.IO;
 using System.Text.RegularExpressions;
 using Vigil.Campaigns.Entities;
 

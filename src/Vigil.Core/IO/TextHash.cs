@@ -1,11 +1,11 @@
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
-namespace Vigil.Campaigns.Entities;
+namespace Vigil.IO;
 
-/// <summary>The 128-bit hashes (XxHash128) that the build's sorted indexes key texts by: a wrong answer from a lookup
+/// <summary>The 128-bit hashes (XxHash128) that the campaign build's sorted indexes and the correlation groups key texts by: a wrong answer from a lookup
 /// would need two keys with the same hash. One place, so that every index hashes a text the same way.</summary>
-internal static class TextHash
+public static class TextHash
 {
     /// <summary>The hash of a text's UTF-16 code units.</summary>
     public static UInt128 Of(ReadOnlySpan<char> text) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(text));

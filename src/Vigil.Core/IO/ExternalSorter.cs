@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using Vigil.IO;
 
-namespace Vigil.Campaigns.Entities;
+namespace Vigil.IO;
 
 /// <summary>
 /// Sorts fixed-size, reference-free rows in memory of a fixed size, whatever their number: rows are collected into a
@@ -24,7 +23,7 @@ namespace Vigil.Campaigns.Entities;
 /// and the offset. Not thread-safe.
 /// </para>
 /// </summary>
-internal sealed class ExternalSorter<T> : IDisposable where T : unmanaged
+public sealed class ExternalSorter<T> : IDisposable where T : unmanaged
 {
     public const int DefaultRunRows = 1 << 16;
     public const int DefaultBlockRows = 1 << 10;
