@@ -1,6 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Vigil.Engine.Hunting;
 using Vigil.Events;
+using Vigil.IO;
 using Vigil.Rules;
 
 namespace Vigil.Engine.Correlation;
@@ -24,7 +26,7 @@ public sealed record CorrelationResult(List<Detection> Detections, long UntimedM
 /// <item>value_avg and value_median use the sliding window ending at each match, like the first case.</item>
 /// </list>
 /// </summary>
-public static class CorrelationEngine
+public static partial class CorrelationEngine
 {
     private const int MaxListedEvents = 50;
 
@@ -74,12 +76,12 @@ public static class CorrelationEngine
         public string? Value;      // value_count / value_percentile: the (combined) value text
         public double Number;      // value_sum / avg / median: the numeric value
         public long Ticks => Detection.TimestampTicks;
-        /// <summary>The group-by values as one key.</summary>
-        public string GroupKey => string.Join('\u001f', Group);
+        /// <summary>The group-by values as one key (<see cref="GroupKeys.Encode"/>).</summary>
+        public string GroupKey => GroupKeys.Encode(Group);
     }
 
     /// <summary>What a correlation reads from its inputs' detections and what kind of window it judges: shared by the
-    /// evaluation over a whole list (<see cref="Evaluate"/>) and the streamed one (<see cref="StreamedCorrelation"/>).</summary>
+    /// evaluation over a whole list (<see cref="Evaluate"/>) and the one by group (<see cref="GroupedCorrelation"/>).</summary>
     private sealed class CorrelationShape
     {
         public readonly CompiledCorrelation Cc;
@@ -171,7 +173,7 @@ public static class CorrelationEngine
         bool tumbling = shape.Tumbling;
         foreach (var (_, list) in groups)
         {
-            var w = new Window(cc, store);
+            var w = new Window(cc, store) { Group = list[0].Group };
             if (tumbling)
             {
                 int a = 0;
@@ -179,7 +181,7 @@ public static class CorrelationEngine
                 {
                     w.Clear();
                     int b = a;
-                    while (b < list.Count && list[b].Ticks - list[a].Ticks <= span) w.Add(list[b++]);
+                    while (b < list.Count && list[b].Ticks - list[a].Ticks <= span) Add(w, list[b++]);
                     if (w.Satisfied(out var facts)) result.Add(Emit(cc, w, facts));
                     a = b;
                 }
@@ -195,7 +197,7 @@ public static class CorrelationEngine
                         w.RemoveFirst();
                         start++;
                     }
-                    w.Add(list[j]);
+                    Add(w, list[j]);
                     if (w.Satisfied(out var facts))
                     {
                         result.Add(Emit(cc, w, facts));
@@ -207,6 +209,13 @@ public static class CorrelationEngine
             w.Clear();
         }
         return result;
+    }
+
+    private static void Add(Window w, Match m)
+    {
+        var d = m.Detection;
+        w.Add(d.TimestampTicks, m.Input, m.Number, m.Value, w.Store.Sources.Id(d.Origin.Source), d.Origin.Offset, d.Origin.Line,
+            d.Computer, d.Channel);
     }
 
     /// <summary>The first present of <paramref name="names"/> (see <see cref="CompiledCorrelation.FieldNamesFor"/>).</summary>
@@ -249,15 +258,15 @@ public static class CorrelationEngine
         public int Count => _members.Count;
         public MemberQueue Members => _members;
         public long FirstTicks => _members.First.Ticks;
-        /// <summary>The time of the newest member, and its detection (the found detection's time, computer and place).</summary>
+        /// <summary>The newest member's time, computer, channel and place: the found detection's.</summary>
         public long LastTicks { get; private set; }
-        public Detection? Last { get; private set; }
-        /// <summary>The group-by values (those of the window's first match; every match of a group has them).</summary>
-        public string[] Group { get; private set; } = [];
-
-        /// <summary>Whether the aggregates are those of an empty window (a sum of added and removed numbers may leave a
-        /// rounding residue, which an evaluation keeps).</summary>
-        public bool IsPristine => _members.Count == 0 && _inputsSeen == 0 && (_values?.Count ?? 0) == 0 && _sum == 0;
+        public string LastComputer { get; private set; } = "";
+        public string LastChannel { get; private set; } = "";
+        public EventOrigin LastOrigin => new(store.Sources[_lastSource], _lastOffset, _lastLine);
+        private int _lastSource;
+        private long _lastOffset, _lastLine;
+        /// <summary>The group-by values of the window's group.</summary>
+        public string[] Group { get; set; } = [];
 
         public void Clear()
         {
@@ -266,23 +275,24 @@ public static class CorrelationEngine
             _members.Clear();
             _inputsSeen = 0;
             _sum = 0;
-            Last = null;
         }
 
-        public void Add(Match m)
+        /// <summary>A match enters: its time, input, number, value (null: the correlation reads none) and event.</summary>
+        public void Add(long ticks, int input, double number, string? value, int source, long offset, long line, string computer, string channel)
         {
-            if (_members.Count == 0) Group = m.Group;
-            int slot = m.Value != null ? (_values ??= new()).Add(m.Value) : -1;
-            var d = m.Detection;
+            int slot = value != null ? (_values ??= new()).Add(value) : -1;
             _members.Add(new WindowMember
             {
-                Ticks = d.TimestampTicks, Offset = d.Origin.Offset, Line = d.Origin.Line, Number = m.Number,
-                Input = m.Input, Source = store.SourceId(d.Origin.Source), Value = slot,
+                Ticks = ticks, Offset = offset, Line = line, Number = number, Input = input, Source = source, Value = slot,
             });
-            if (_perInput[m.Input]++ == 0) _inputsSeen++;
-            _sum += m.Number;
-            LastTicks = d.TimestampTicks;
-            Last = d;
+            if (_perInput[input]++ == 0) _inputsSeen++;
+            _sum += number;
+            LastTicks = ticks;
+            LastComputer = computer;
+            LastChannel = channel;
+            _lastSource = source;
+            _lastOffset = offset;
+            _lastLine = line;
         }
 
         /// <summary>Removes the oldest member (sliding windows only drop from the front).</summary>
@@ -294,49 +304,48 @@ public static class CorrelationEngine
             _sum -= m.Number;
         }
 
-        /// <summary>Removes every member, as removing them one by one would: only a sum can differ (its rounding residue
-        /// stays, as <see cref="Evaluate"/> keeps it), so only a correlation that sums numbers reads them back.</summary>
-        public void RemoveAll()
-        {
-            if (_c.Type is CorrelationType.ValueSum or CorrelationType.ValueAvg or CorrelationType.ValueMedian)
-                while (_members.Count > 0) RemoveFirst();
-            else Clear();
-        }
-
         private bool Holds(double x)
         {
             foreach (var b in _c.Condition) if (!b.Holds(x)) return false;
             return true;
         }
 
-        public bool Satisfied(out List<(string Name, FieldValue Value)> facts)
+        /// <summary>Whether the window satisfies the condition, and then the facts its found detection reports (the
+        /// facts are made only then: a window is judged at every match, and most judgments fail).</summary>
+        public bool Satisfied([NotNullWhen(true)] out List<(string Name, FieldValue Value)>? facts)
         {
-            facts = [];
+            facts = null;
             int n = _members.Count;
             switch (_c.Type)
             {
                 case CorrelationType.EventCount:
-                    return Holds(n);
+                    if (!Holds(n)) return false;
+                    facts = [];
+                    return true;
                 case CorrelationType.ValueCount:
                 {
                     int distinct = _values?.Count ?? 0;
+                    if (!Holds(distinct)) return false;
                     var texts = _values?.Texts ?? [];
-                    facts.Add(("value_count", FieldValue.FromInt64(distinct)));
-                    facts.Add(("values", FieldValue.FromString(string.Join(", ", texts.Order(StringComparer.Ordinal).Take(MaxListedEvents).Select(v => v.Replace('\u001f', '|'))))));
-                    return Holds(distinct);
+                    facts = [("value_count", FieldValue.FromInt64(distinct)),
+                        ("values", FieldValue.FromString(string.Join(", ", texts.Order(StringComparer.Ordinal).Take(MaxListedEvents).Select(v => v.Replace('\u001f', '|')))))];
+                    return true;
                 }
                 case CorrelationType.ValueSum:
-                    facts.Add(("value_sum", FieldValue.FromDouble(_sum)));
-                    return Holds(_sum);
+                    if (!Holds(_sum)) return false;
+                    facts = [("value_sum", FieldValue.FromDouble(_sum))];
+                    return true;
                 case CorrelationType.ValueAvg:
-                    facts.Add(("value_avg", FieldValue.FromDouble(_sum / n)));
-                    return Holds(_sum / n);
+                    if (!Holds(_sum / n)) return false;
+                    facts = [("value_avg", FieldValue.FromDouble(_sum / n))];
+                    return true;
                 case CorrelationType.ValueMedian:
                 {
                     var sorted = _members.All().Select(m => m.Number).Order().ToArray();
                     double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-                    facts.Add(("value_median", FieldValue.FromDouble(median)));
-                    return Holds(median);
+                    if (!Holds(median)) return false;
+                    facts = [("value_median", FieldValue.FromDouble(median))];
+                    return true;
                 }
                 case CorrelationType.ValuePercentile:
                 {
@@ -346,13 +355,14 @@ public static class CorrelationEngine
                     if (values == null) return false;
                     var picked = values.Texts.Where(v => Holds(100.0 * values.CountOf(v) / n)).Order(StringComparer.Ordinal).ToList();
                     if (picked.Count == 0) return false;
-                    facts.Add(("values", FieldValue.FromString(string.Join(", ", picked.Take(MaxListedEvents).Select(v => v.Replace('\u001f', '|'))))));
-                    facts.Add(("value_percent", FieldValue.FromDouble(100.0 * values.CountOf(picked[0]) / n)));
+                    facts = [("values", FieldValue.FromString(string.Join(", ", picked.Take(MaxListedEvents).Select(v => v.Replace('\u001f', '|'))))),
+                        ("value_percent", FieldValue.FromDouble(100.0 * values.CountOf(picked[0]) / n))];
                     return true;
                 }
                 case CorrelationType.Temporal:
-                    facts.Add(("rules_matched", FieldValue.FromInt64(_inputsSeen)));
-                    return _c.Condition.Count == 0 ? _inputsSeen == _perInput.Length : Holds(_inputsSeen);
+                    if (!(_c.Condition.Count == 0 ? _inputsSeen == _perInput.Length : Holds(_inputsSeen))) return false;
+                    facts = [("rules_matched", FieldValue.FromInt64(_inputsSeen))];
+                    return true;
                 case CorrelationType.TemporalOrdered:
                 {
                     // Longest prefix of the rule list found in order: greedy earliest match of each next rule is
@@ -363,8 +373,9 @@ public static class CorrelationEngine
                         if (m.Input == k) k++;
                         if (k == _perInput.Length) break;
                     }
-                    facts.Add(("rules_in_order", FieldValue.FromInt64(k)));
-                    return _c.Condition.Count == 0 ? k == _perInput.Length : Holds(k);
+                    if (!(_c.Condition.Count == 0 ? k == _perInput.Length : Holds(k))) return false;
+                    facts = [("rules_in_order", FieldValue.FromInt64(k))];
+                    return true;
                 }
                 default:
                     return false;
@@ -375,38 +386,55 @@ public static class CorrelationEngine
     /// <summary>
     /// The same correlations as <see cref="Apply(IReadOnlyList{Detection}, IReadOnlyList{CompiledCorrelation}, Func{SigmaRule, bool}, Func{SigmaRule, bool}?)"/>
     /// over detections that arrive already sorted (<see cref="Detection.Compare"/>, ties in the order they were found, as a
-    /// <see cref="DetectionSpool"/> drains them), in bounded memory: each group keeps only its open window, and a group
-    /// whose window no later match can extend is closed (evaluated, when its windows are consecutive) and forgotten.
-    /// Memory grows with the matches inside one timespan and the groups open at once, not with the input.
+    /// <see cref="DetectionSpool"/> drains them), in memory that does not grow with the input: each correlation writes its
+    /// matches as rows to an external sort by group, then judges one group at a time, in one window whose members spill to
+    /// a file past two blocks (<see cref="GroupedCorrelation"/>). Neither the matches in one timespan nor the groups open
+    /// at once are held: a SYN flood from 1.5M spoofed addresses made a window per address.
     /// <para>Only correlations of correlations (chains) are evaluated as before, after the stream, from the detections of
     /// the rules they read directly (kept in memory: none in SigmaHQ's collection or the built-in rules) and the found
     /// detections of the correlations they read.</para>
     /// <para>Results: the same detections as <c>Apply</c>, found ones only (base detections are the caller's). Found
-    /// detections go to <paramref name="output"/> as windows close, not sorted: the caller's spool sorts them.</para>
+    /// detections go to <paramref name="output"/> group by group after the input is read, not sorted: the caller's spool
+    /// sorts them.</para>
     /// </summary>
     /// <returns>Base-rule matches without a timestamp, counted as <c>Apply</c> counts them.</returns>
     public static long ApplySorted(IEnumerable<Detection> sorted, IReadOnlyList<CompiledCorrelation> correlations, Func<SigmaRule, bool> generates,
         Func<SigmaRule, bool>? emit, Action<Detection> output)
     {
         using var store = new MemberStore();
-        return ApplySorted(sorted, correlations, generates, emit, output, sweepEvery: 4096, store);
+        return ApplySorted(sorted, correlations, generates, emit, output, store, ExternalSorter<GroupedMatch>.DefaultRunRows);
     }
 
-    /// <param name="sweepEvery">Matches between sweeps of idle groups, at least (tests sweep after every match).</param>
     /// <param name="store">Where the windows' members go (tests choose its block size and read its counts).</param>
+    /// <param name="runRows">Matches per sorted run of each correlation's sort by group (tests spill after a few).</param>
+    /// <param name="groupHash">Tests: the group keys' hash (a constant makes every key collide).</param>
     internal static long ApplySorted(IEnumerable<Detection> sorted, IReadOnlyList<CompiledCorrelation> correlations, Func<SigmaRule, bool> generates,
-        Func<SigmaRule, bool>? emit, Action<Detection> output, int sweepEvery, MemberStore store)
+        Func<SigmaRule, bool>? emit, Action<Detection> output, MemberStore store, int runRows, Func<string, UInt128>? groupHash = null)
     {
-        var streamed = new List<StreamedCorrelation>();
-        var byRule = new Dictionary<SigmaRule, List<StreamedCorrelation>>(ReferenceEqualityComparer.Instance);
+        var streamed = new List<GroupedCorrelation>();
+        try
+        {
+            return ApplySorted(sorted, correlations, generates, emit, output, store, runRows, groupHash, streamed);
+        }
+        finally
+        {
+            foreach (var sc in streamed) sc.Dispose();
+        }
+    }
+
+    private static long ApplySorted(IEnumerable<Detection> sorted, IReadOnlyList<CompiledCorrelation> correlations, Func<SigmaRule, bool> generates,
+        Func<SigmaRule, bool>? emit, Action<Detection> output, MemberStore store, int runRows, Func<string, UInt128>? groupHash,
+        List<GroupedCorrelation> streamed)
+    {
+        var byRule = new Dictionary<SigmaRule, List<GroupedCorrelation>>(ReferenceEqualityComparer.Instance);
         var chained = correlations.Where(c => c.Inputs.Any(i => i.Chained != null)).OrderBy(c => c.Order).ToList();
         var kept = new Dictionary<SigmaRule, List<Detection>>(ReferenceEqualityComparer.Instance);
         foreach (var c in chained)
             foreach (var i in c.Inputs)
                 if (i.Chained == null) kept.TryAdd(i.Source, []);
-        // Correlations that a chain reads keep their found detections for it; the others hand each one on as its window
-        // closes (a million S3 reads make 10,000 bursts, and a found detection lists its window's events: held to the end,
-        // they grew with the input).
+        // Correlations that a chain reads keep their found detections for it; the others hand each one on as it is found
+        // (a million S3 reads make 10,000 bursts, and a found detection lists its window's events: held to the end, they
+        // grew with the input).
         bool Emitted(SigmaRule meta) => generates(meta) && (emit == null || emit(meta));
         var readByChains = new HashSet<SigmaRule>(chained.SelectMany(c => c.Inputs).Where(i => i.Chained != null).Select(i => i.Source),
             ReferenceEqualityComparer.Instance);
@@ -414,7 +442,7 @@ public static class CorrelationEngine
         {
             Action<Detection>? direct = readByChains.Contains(c.Meta) ? null
                 : Emitted(c.Meta) ? output : static _ => { };
-            var sc = new StreamedCorrelation(c, sweepEvery, store, direct);
+            var sc = new GroupedCorrelation(c, store, runRows, groupHash, direct);
             streamed.Add(sc);
             foreach (var i in c.Inputs)
             {
@@ -423,7 +451,7 @@ public static class CorrelationEngine
             }
         }
         var run = new List<Detection>();
-        var touched = new List<StreamedCorrelation>();
+        var touched = new List<GroupedCorrelation>();
         long untimed = 0;
         void Flush()
         {
@@ -455,141 +483,11 @@ public static class CorrelationEngine
         return untimed;
     }
 
-    /// <summary>One correlation over plain rules, fed one event's detections at a time in sorted order; see
-    /// <see cref="ApplySorted"/>. Every step mirrors <see cref="Evaluate"/> on the whole sorted list.</summary>
-    private sealed class StreamedCorrelation
-    {
-        public readonly CompiledCorrelation Cc;
-        private readonly CorrelationShape _shape;
-        /// <summary>Open windows by group key. Found detections are kept (they are few, and chains read them) in the order
-        /// their windows closed.</summary>
-        private readonly Dictionary<string, Window> _groups = new(StringComparer.Ordinal);
-        private readonly List<Detection> _found = [];
-        private readonly Action<Detection>? _direct;
-        private readonly MemberStore _store;
-        private long _sinceSweep;
-        private readonly int _sweepEvery;
-        private int _sweepAt;
-
-        /// <param name="direct">Where found detections go as they are found (null: kept, for <see cref="Finish"/>).</param>
-        public StreamedCorrelation(CompiledCorrelation cc, int sweepEvery, MemberStore store, Action<Detection>? direct = null)
-        {
-            _store = store;
-            _direct = direct;
-            _sweepEvery = _sweepAt = sweepEvery;
-            Cc = cc;
-            _shape = new CorrelationShape(cc);
-        }
-
-        /// <summary>One event's detections (sorted by rule): its matches, in the order Evaluate sorts them (detection,
-        /// then input); for counting types only the event's first match in input order, as Evaluate's seen-events set
-        /// keeps. Returns the untimed matches counted.</summary>
-        public long Event(List<Detection> run)
-        {
-            long untimed = 0;
-            var inputs = Cc.Inputs;
-            if (_shape.PerInput)
-            {
-                foreach (var d in run)
-                    for (int i = 0; i < inputs.Count; i++)
-                    {
-                        if (!ReferenceEquals(inputs[i].Source, d.Rule)) continue;
-                        if (d.TimestampTicks == 0) { untimed++; continue; }
-                        if (_shape.MatchOf(d, i) is { } m) Add(m);
-                    }
-                return untimed;
-            }
-            Match? first = null;
-            for (int i = 0; i < inputs.Count; i++)
-                foreach (var d in run)
-                {
-                    if (!ReferenceEquals(inputs[i].Source, d.Rule)) continue;
-                    if (d.TimestampTicks == 0) { untimed++; continue; }
-                    if (first == null && _shape.MatchOf(d, i) is { } m) first = m;
-                }
-            if (first != null) Add(first);
-            return untimed;
-        }
-
-        private void Add(Match m)
-        {
-            string key = m.GroupKey;
-            if (!_groups.TryGetValue(key, out var w)) _groups[key] = w = new Window(Cc, _store);
-            if (_shape.Tumbling)
-            {
-                // Consecutive windows: a match past the open window's timespan closes it and opens the next.
-                if (w.Count > 0 && m.Ticks - w.FirstTicks > _shape.Span) Close(w);
-                w.Add(m);
-            }
-            else
-            {
-                // Sliding window ending at each match: the oldest leave, the match enters, and a satisfied window fires and
-                // is consumed.
-                while (w.Count > 0 && m.Ticks - w.FirstTicks > _shape.Span) w.RemoveFirst();
-                w.Add(m);
-                if (w.Satisfied(out var facts))
-                {
-                    Found(Emit(Cc, w, facts));
-                    w.Clear();
-                }
-            }
-            if (++_sinceSweep >= _sweepAt) Sweep(m.Ticks);
-        }
-
-        private void Found(Detection d)
-        {
-            if (_direct is null) _found.Add(d);
-            else _direct(d);
-        }
-
-        private void Close(Window w)
-        {
-            if (w.Satisfied(out var facts)) Found(Emit(Cc, w, facts));
-            w.Clear();
-        }
-
-        /// <summary>Forgets the groups no later match (at or after <paramref name="now"/>) can extend: a sliding window whose
-        /// members would all leave at that match (removed now, as they would be then; the group goes if nothing is left
-        /// of it), a consecutive window past its timespan (closed now, as the next match or the end would close it).</summary>
-        private void Sweep(long now)
-        {
-            _sinceSweep = 0;
-            var gone = new List<string>();
-            foreach (var (key, w) in _groups)
-            {
-                if (w.Count == 0) { if (w.IsPristine) gone.Add(key); continue; }
-                if (_shape.Tumbling)
-                {
-                    if (now - w.FirstTicks > _shape.Span) { Close(w); gone.Add(key); }
-                }
-                else if (now - w.LastTicks > _shape.Span)
-                {
-                    w.RemoveAll();
-                    if (w.IsPristine) gone.Add(key);
-                }
-            }
-            foreach (var key in gone) _groups.Remove(key);
-            // Sweep again after as many matches as there are open groups (at least 4,096): the cost stays linear.
-            _sweepAt = Math.Max(_sweepEvery, _groups.Count);
-        }
-
-        /// <summary>Closes the consecutive windows still open; the found detections.</summary>
-        public List<Detection> Finish()
-        {
-            if (_shape.Tumbling)
-                foreach (var w in _groups.Values)
-                    if (w.Count > 0) Close(w);
-            _groups.Clear();
-            return _found;
-        }
-    }
-
     /// <summary>The found detection of window <paramref name="w"/>: its group, count and facts, the rules in the order they
     /// first appear in it and its first events; at the time and place of its newest member.</summary>
     private static Detection Emit(CompiledCorrelation cc, Window w, List<(string Name, FieldValue Value)> facts)
     {
         var c = cc.Correlation;
-        var last = w.Last!;
         int count = w.Count;
         var fields = new List<EventField>
         {
@@ -600,7 +498,7 @@ public static class CorrelationEngine
         foreach (var (name, value) in facts) fields.Add(new(name, value));
         if (c.ConditionFields.Count > 0) fields.Add(new("value_field", FieldValue.FromString(string.Join(", ", c.ConditionFields))));
         fields.Add(new("window_start", FieldValue.FromDateTime(new DateTime(w.FirstTicks, DateTimeKind.Utc))));
-        fields.Add(new("window_end", FieldValue.FromDateTime(new DateTime(last.TimestampTicks, DateTimeKind.Utc))));
+        fields.Add(new("window_end", FieldValue.FromDateTime(new DateTime(w.LastTicks, DateTimeKind.Utc))));
         var rules = new List<string>();
         var events = new List<string>();
         var inputSeen = new bool[cc.Inputs.Count];
@@ -615,7 +513,7 @@ public static class CorrelationEngine
                 inputs++;
             }
             if (events.Count < MaxListedEvents)
-                events.Add($"{Detection.FormatTimestamp(m.Ticks)} {r} {new EventOrigin(w.Store.Source(m.Source), m.Offset, m.Line)}");
+                events.Add($"{Detection.FormatTimestamp(m.Ticks)} {r} {new EventOrigin(w.Store.Sources[m.Source], m.Offset, m.Line)}");
             // The rest of a long window can add neither an event nor a rule.
             else if (inputs == inputSeen.Length || rules.Count == distinctInputs) break;
         }
@@ -625,10 +523,10 @@ public static class CorrelationEngine
         return new Detection
         {
             Rule = c.Meta,
-            TimestampTicks = last.TimestampTicks,
-            Computer = last.Computer,
-            Channel = last.Channel,
-            Origin = last.Origin,
+            TimestampTicks = w.LastTicks,
+            Computer = w.LastComputer,
+            Channel = w.LastChannel,
+            Origin = w.LastOrigin,
             Fields = fields,
         };
     }

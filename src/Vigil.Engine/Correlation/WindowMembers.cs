@@ -14,7 +14,7 @@ internal struct WindowMember
     public long Line;
     public double Number;
     public int Input;
-    /// <summary>The event's source file, by its number in <see cref="MemberStore.Source"/>.</summary>
+    /// <summary>The event's source file, by its number in <see cref="MemberStore.Sources"/>.</summary>
     public int Source;
     /// <summary>The slot of the member's value in its window's value table, or -1 when the correlation reads no value.</summary>
     public int Value;
@@ -22,23 +22,24 @@ internal struct WindowMember
 }
 
 /// <summary>
-/// What all windows of one correlation run share: the table of source paths and one temporary file of fixed-size blocks
+/// What all windows of one correlation run share: the tables of source paths, computers and channels, and one temporary
+/// file of fixed-size blocks
 /// of members. A window keeps at most two blocks of members in memory (its oldest and its newest); the blocks between go to
 /// the file, and a block read back is freed for reuse, so the file holds only the members now waiting in windows. A flood
 /// of matches that never satisfies its correlation (a host refused a million times by the same 20 addresses within the
-/// port sweep's five minutes) costs a few KB of memory, not a row per match.
+/// port sweep's five minutes) costs two blocks of memory, not a row per match.
 /// </summary>
 internal sealed class MemberStore : IDisposable
 {
-    public const int DefaultBlockRows = 32;
+    /// <summary>One window is open at a time (<see cref="CorrelationEngine"/> judges groups one by one), so a block can
+    /// be large: windows of up to two blocks (8,192 members, 384 KB) never touch the file.</summary>
+    public const int DefaultBlockRows = 4096;
     public static readonly int RowBytes = Marshal.SizeOf<WindowMember>();
 
     /// <summary>Members per block (tests use 1 to 3, so that every window spills).</summary>
     public readonly int BlockRows;
-    private readonly Dictionary<string, int> _sourceIds = new(StringComparer.Ordinal);
-    private readonly List<string> _sources = [];
-    private string? _lastSource;
-    private int _lastSourceId;
+    /// <summary>Input files, and the computers and channels of matched events: few, whatever the input.</summary>
+    public readonly StringIds Sources = new(), Computers = new(), Channels = new();
     private FileStream? _file;
     private string _path = "";
     private long _end;
@@ -64,24 +65,6 @@ internal sealed class MemberStore : IDisposable
         RowsInMemory += rows;
         if (RowsInMemory > MaxRowsInMemory) MaxRowsInMemory = RowsInMemory;
     }
-
-    /// <summary>The number of <paramref name="source"/> in the table (events of one file come in runs: the last one is
-    /// remembered by reference).</summary>
-    public int SourceId(string source)
-    {
-        if (ReferenceEquals(source, _lastSource)) return _lastSourceId;
-        if (!_sourceIds.TryGetValue(source, out int id))
-        {
-            id = _sources.Count;
-            _sourceIds.Add(source, id);
-            _sources.Add(source);
-        }
-        _lastSource = source;
-        _lastSourceId = id;
-        return id;
-    }
-
-    public string Source(int id) => _sources[id];
 
     /// <summary>Writes one full block; its place in the file.</summary>
     public long Write(ReadOnlySpan<WindowMember> block)
@@ -284,4 +267,30 @@ internal sealed class WindowValues
         _counts.Clear();
         _free.Clear();
     }
+}
+
+/// <summary>Texts by number: each distinct text gets the next number (a run of the same text, by reference, is not looked
+/// up again).</summary>
+internal sealed class StringIds
+{
+    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+    private readonly List<string> _texts = [];
+    private string? _last;
+    private int _lastId;
+
+    public int Id(string text)
+    {
+        if (ReferenceEquals(text, _last)) return _lastId;
+        if (!_ids.TryGetValue(text, out int id))
+        {
+            id = _texts.Count;
+            _ids.Add(text, id);
+            _texts.Add(text);
+        }
+        _last = text;
+        _lastId = id;
+        return id;
+    }
+
+    public string this[int id] => _texts[id];
 }

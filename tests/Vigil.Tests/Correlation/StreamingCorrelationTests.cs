@@ -82,16 +82,20 @@ public sealed class StreamingCorrelationTests
     }
 
     /// <summary>The whole-list evaluation keeps its windows' members in memory (blocks far larger than any window); the
-    /// streamed one spills them through blocks of 1, 2, 3 or 32 members, so most windows read members back from the file
-    /// as they leave, as the found detection lists them and as the median and the ordered search read them.</summary>
+    /// streamed one sorts its matches by group in runs of 5 to 64K rows (most of them merged from the file), and spills
+    /// window members through blocks of 1, 2, 3 or 32, so most windows read members back from the file as they leave, as
+    /// the found detection lists them and as the median and the ordered search read them. With every group key's hash the
+    /// same, groups are told apart by their texts.</summary>
     [Theory]
-    [InlineData(20_000, 300, 1, 4096, 32)]
-    [InlineData(20_000, 300, 1, 1, 3)]
-    [InlineData(3_000, 5, 2, 1, 1)]
-    [InlineData(3_000, 5, 2, 4096, 2)]
-    [InlineData(12_000, 4_000, 3, 4096, 1)]
-    [InlineData(12_000, 4_000, 3, 7, 32)]
-    public void Streaming_evaluation_finds_what_the_evaluation_over_the_whole_list_finds(int events, int users, int seed, int sweepEvery, int blockRows)
+    [InlineData(20_000, 300, 1, 65_536, 32, false)]
+    [InlineData(20_000, 300, 1, 5, 3, false)]
+    [InlineData(20_000, 300, 1, 1_000, 2, true)]
+    [InlineData(3_000, 5, 2, 7, 1, false)]
+    [InlineData(3_000, 5, 2, 65_536, 2, true)]
+    [InlineData(12_000, 4_000, 3, 65_536, 1, false)]
+    [InlineData(12_000, 4_000, 3, 100, 32, false)]
+    public void Streaming_evaluation_finds_what_the_evaluation_over_the_whole_list_finds(int events, int users, int seed, int runRows, int blockRows,
+        bool collide)
     {
         var set = RuleLoader.LoadText(Yaml, "streaming.yml");
         Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
@@ -103,7 +107,8 @@ public sealed class StreamingCorrelationTests
         var expected = whole.Detections.Where(d => metas.Contains(d.Rule)).Select(Text).Order(StringComparer.Ordinal).ToList();
         var found = new List<Detection>();
         using var store = new MemberStore(blockRows);
-        long untimed = CorrelationEngine.ApplySorted(held, set.Correlations, set.Generates, null, found.Add, sweepEvery, store);
+        long untimed = CorrelationEngine.ApplySorted(held, set.Correlations, set.Generates, null, found.Add, store, runRows,
+            collide ? static _ => UInt128.One : null);
         var actual = found.Select(Text).Order(StringComparer.Ordinal).ToList();
 
         Assert.Equal(whole.UntimedMatches, untimed);
@@ -115,30 +120,6 @@ public sealed class StreamingCorrelationTests
         // Every type fired (the chain through "burst" included), so no part of the comparison is empty.
         foreach (var c in set.Correlations.Where(c => set.Generates(c.Meta)))
             Assert.True(found.Any(d => d.Rule == c.Meta) || seed != 1, $"{c.Meta.Title} never fired");
-    }
-
-    /// <summary>A correlation no chain reads hands each found detection on as its window closes, while the input is still
-    /// being read (held to the end, a million S3 reads' 10,000 bursts grew the hunt's memory with the input); one a chain
-    /// reads ("burst", read by corr 10, which does not generate detections of its own) keeps its found detections for the
-    /// chain, evaluated at the end.</summary>
-    [Fact]
-    public void Found_detections_go_out_as_windows_close_unless_a_chain_reads_them()
-    {
-        var set = RuleLoader.LoadText(Yaml, "streaming.yml");
-        var held = Detections(set, 20_000, 300, 1);
-        int consumed = 0;
-        IEnumerable<Detection> Counted() { foreach (var d in held) { consumed++; yield return d; } }
-        var outputAt = new List<(SigmaRule Rule, int Consumed)>();
-        using var store = new MemberStore();
-        CorrelationEngine.ApplySorted(Counted(), set.Correlations, set.Generates, null, d => outputAt.Add((d.Rule, consumed)), 4096, store);
-        Assert.Equal(held.Count, consumed);
-        var plain = set.Correlations.Single(c => c.Meta.Title == "corr 11 event_count").Meta;
-        var burst = set.Correlations.Single(c => c.Meta.Title == "corr 1 event_count").Meta;
-        var chain = set.Correlations.Single(c => c.Meta.Title == "corr 10 event_count").Meta;
-        Assert.Contains(outputAt, o => o.Rule == plain && o.Consumed < held.Count / 2);
-        Assert.DoesNotContain(outputAt, o => o.Rule == burst);
-        Assert.Contains(outputAt, o => o.Rule == chain);
-        Assert.All(outputAt.Where(o => o.Rule == chain), o => Assert.Equal(held.Count, o.Consumed));
     }
 }
 

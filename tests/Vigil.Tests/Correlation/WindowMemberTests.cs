@@ -93,7 +93,7 @@ public sealed class WindowMemberTests
         """;
 
     /// <summary>One host refused 60,000 times by 20 addresses within five minutes (the port sweep's window never fires),
-    /// then by 5 more: held in two blocks of memory throughout, the file reused as members leave, and the one found
+    /// then by 5 more: held in two blocks (of 32) of memory throughout, the file reused as members leave, and the one found
     /// detection is the in-memory evaluation's, its first 50 events included.</summary>
     [Fact]
     public void A_flood_in_one_window_is_held_in_two_blocks_and_finds_what_memory_finds()
@@ -116,13 +116,13 @@ public sealed class WindowMemberTests
             });
         }
         var found = new List<Detection>();
-        using var store = new MemberStore();
-        CorrelationEngine.ApplySorted(list, set.Correlations, set.Generates, null, found.Add, 4096, store);
+        using var store = new MemberStore(32);
+        CorrelationEngine.ApplySorted(list, set.Correlations, set.Generates, null, found.Add, store, 65_536);
 
-        Assert.True(store.MaxRowsInMemory <= 2 * MemberStore.DefaultBlockRows, $"{store.MaxRowsInMemory} members in memory at once");
+        Assert.True(store.MaxRowsInMemory <= 2 * 32, $"{store.MaxRowsInMemory} members in memory at once");
         Assert.True(store.BlocksWritten > 1_000, $"{store.BlocksWritten} blocks written");
         // Five minutes of refusals (30,000) wait at most, in blocks reused as the oldest leave.
-        Assert.True(store.FileBlocks * MemberStore.DefaultBlockRows <= 30_100, $"{store.FileBlocks} blocks in the file");
+        Assert.True(store.FileBlocks * 32 <= 30_100, $"{store.FileBlocks} blocks in the file");
         var expected = CorrelationEngine.Apply(list, set.Correlations, set.Generates, null, blockRows: 1 << 20).Detections
             .Where(d => d.Rule.Title == "sweep").ToList();
         string Text(Detection d) => $"{d.TimestampTicks}|{d.Origin}|" + string.Join(";", d.Fields.Select(f => f.Name + "=" + f.Value.ToString()));
@@ -173,9 +173,117 @@ public sealed class WindowMemberTests
         }).ToList();
         var found = new List<Detection>();
         using var store = new MemberStore(blockRows);
-        CorrelationEngine.ApplySorted(list, set.Correlations, set.Generates, null, found.Add, 4096, store);
+        CorrelationEngine.ApplySorted(list, set.Correlations, set.Generates, null, found.Add, store, 65_536);
         var many = Assert.Single(found);
         Assert.Equal("a, b", CorrelationSupport.Field(many, "rules"));
         Assert.Equal("… 10 more", CorrelationSupport.Field(many, "events").Split('\n')[^1]);
+    }
+
+    [Fact]
+    public void Group_keys_keep_tuples_apart_and_give_them_back()
+    {
+        string[][] tuples = [["a", "bc"], ["ab", "c"], ["1:a", ""], ["", "1:a"], ["x\u001fy", "z"], ["x", "y\u001fz"], ["12", "3:4"], ["", ""]];
+        var keys = tuples.Select(GroupKeys.Encode).ToList();
+        Assert.Equal(keys.Count, keys.Distinct(StringComparer.Ordinal).Count());
+        for (int i = 0; i < tuples.Length; i++) Assert.Equal(tuples[i], GroupKeys.Decode(keys[i], 2));
+        Assert.Equal("a:b", GroupKeys.Encode(["a:b"]));
+        Assert.Equal(["a:b"], GroupKeys.Decode("a:b", 1));
+        Assert.Equal("", GroupKeys.Encode([]));
+        Assert.Empty(GroupKeys.Decode("", 0));
+    }
+
+    /// <summary>A SYN flood from 20,000 spoofed addresses, three attempts each within the window: judged one group at a
+    /// time, so two blocks of members at most are in memory (a window per open group held 60,000), with the same found
+    /// detections as the evaluation in memory, for a correlation grouped by two fields whose values hold ':' and digits.</summary>
+    [Fact]
+    public void Many_groups_are_judged_one_at_a_time()
+    {
+        string yaml = string.Join("\n---\n", """
+            title: sweep
+            id: 10000000-0000-0000-0000-000000000903
+            status: test
+            level: high
+            correlation:
+                type: value_count
+                rules:
+                    - syn
+                group-by:
+                    - Source
+                timespan: 5m
+                condition:
+                    gte: 25
+                    field: Destination
+            """, """
+            title: pairs
+            id: 10000000-0000-0000-0000-000000000904
+            status: test
+            level: high
+            correlation:
+                type: event_count
+                rules:
+                    - syn
+                group-by:
+                    - Source
+                    - Port
+                timespan: 5m
+                condition:
+                    gte: 3
+            """, CorrelationSupport.BaseRule("syn", "syn", "20000000-0000-0000-0000-000000000913"));
+        var set = RuleLoader.LoadText(yaml, "syn.yml");
+        Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
+        var rule = set.Rules.Single(r => r.Rule.Name == "syn").Rule;
+        long t0 = new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        var list = new List<Detection>();
+        for (int i = 0; i < 60_000; i++)
+        {
+            int source = (int)((i * 7919L) % 20_000);
+            list.Add(new Detection
+            {
+                Rule = rule, TimestampTicks = t0 + TimeSpan.TicksPerMillisecond * i, Computer = "zeek", Channel = "conn",
+                Origin = new EventOrigin("conn.log", i * 100L, i + 1),
+                Fields = [new("Source", FieldValue.FromString("2001:db8::" + source)), new("Port", FieldValue.FromString(source % 3 + ":1" + i % 2)),
+                    new("Destination", FieldValue.FromString("10.2.0.80"))],
+            });
+        }
+        var found = new List<Detection>();
+        using var store = new MemberStore(32);
+        CorrelationEngine.ApplySorted(list, set.Correlations, set.Generates, null, found.Add, store, 4_096);
+        Assert.True(store.MaxRowsInMemory <= 2 * 32, $"{store.MaxRowsInMemory} members in memory at once");
+        string Text(Detection d) => $"{d.Rule.Title}|{d.TimestampTicks}|{d.Origin}|{d.Computer}|{d.Channel}|" + string.Join(";", d.Fields.Select(f => f.Name + "=" + f.Value.ToString()));
+        var expected = CorrelationEngine.Apply(list, set.Correlations, set.Generates, null, blockRows: 1 << 20).Detections
+            .Where(d => d.Rule.Title == "pairs").Select(Text).Order(StringComparer.Ordinal).ToList();
+        Assert.True(expected.Count > 1_000, $"{expected.Count} pairs found");
+        Assert.Equal(expected, found.Select(Text).Order(StringComparer.Ordinal).ToList());
+        Assert.Contains(found, d => CorrelationSupport.Field(d, "Source") == "2001:db8::7919" && CorrelationSupport.Field(d, "Port") == "2:11");
+    }
+
+    /// <summary>Group keys and values longer than the text reader's 64 KB buffer (40,000 characters) are read back whole,
+    /// beside short ones.</summary>
+    [Fact]
+    public void Texts_longer_than_the_read_buffer_are_read_whole()
+    {
+        var set = RuleLoader.LoadText(SweepYaml.Replace("gte: 25", "gte: 3", StringComparison.Ordinal), "sweep.yml");
+        Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
+        var rule = set.Rules.Single(r => r.Rule.Name == "refused").Rule;
+        long t0 = new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        string[] sources = [new string('s', 40_000), "short", new string('t', 40_000) + "x"];
+        string[] destinations = [new string('d', 40_000), "a", "b", new string('e', 33_000)];
+        var list = new List<Detection>();
+        for (int i = 0; i < 60; i++)
+            list.Add(new Detection
+            {
+                Rule = rule, TimestampTicks = t0 + TimeSpan.TicksPerSecond * i, Computer = "", Channel = "",
+                Origin = new EventOrigin("a.jsonl", 0, i + 1),
+                Fields = [new("Source", FieldValue.FromString(sources[i % 3])), new("Destination", FieldValue.FromString(destinations[i / 3 % 4]))],
+            });
+        var found = new List<Detection>();
+        using var store = new MemberStore();
+        CorrelationEngine.ApplySorted(list, set.Correlations, set.Generates, null, found.Add, store, 7);
+        string Text(Detection d) => $"{d.TimestampTicks}|{d.Origin}|" + string.Join(";", d.Fields.Select(f => f.Name + "=" + f.Value.ToString()));
+        var expected = CorrelationEngine.Apply(list, set.Correlations, set.Generates, null, blockRows: 1 << 20).Detections
+            .Where(d => d.Rule.Title == "sweep").Select(Text).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(18, expected.Count);
+        Assert.Contains(found, d => CorrelationSupport.Field(d, "Source") == sources[2]);
+        Assert.Equal(expected, found.Select(Text).Order(StringComparer.Ordinal).ToList());
     }
 }
