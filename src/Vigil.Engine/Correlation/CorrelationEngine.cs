@@ -390,66 +390,98 @@ public static partial class CorrelationEngine
     /// matches as rows to an external sort by group, then judges one group at a time, in one window whose members spill to
     /// a file past two blocks (<see cref="GroupedCorrelation"/>). Neither the matches in one timespan nor the groups open
     /// at once are held: a SYN flood from 1.5M spoofed addresses made a window per address.
-    /// <para>Only correlations of correlations (chains) are evaluated as before, after the stream, from the detections of
-    /// the rules they read directly (kept in memory: none in SigmaHQ's collection or the built-in rules) and the found
-    /// detections of the correlations they read.</para>
+    /// <para>Correlations of correlations (chains) read their inputs, the detections of the rules they read directly and
+    /// the found detections of the correlations they read, back in time order from a spool of their own, after the
+    /// correlations they read are done (in <see cref="CompiledCorrelation.Order"/>).</para>
     /// <para>Results: the same detections as <c>Apply</c>, found ones only (base detections are the caller's). Found
     /// detections go to <paramref name="output"/> group by group after the input is read, not sorted: the caller's spool
     /// sorts them.</para>
     /// </summary>
+    /// <param name="spool">Options of the chains' spools (their temporary folder and buffer).</param>
     /// <returns>Base-rule matches without a timestamp, counted as <c>Apply</c> counts them.</returns>
     public static long ApplySorted(IEnumerable<Detection> sorted, IReadOnlyList<CompiledCorrelation> correlations, Func<SigmaRule, bool> generates,
-        Func<SigmaRule, bool>? emit, Action<Detection> output)
+        Func<SigmaRule, bool>? emit, Action<Detection> output, SpoolOptions? spool = null)
     {
         using var store = new MemberStore();
-        return ApplySorted(sorted, correlations, generates, emit, output, store, ExternalSorter<GroupedMatch>.DefaultRunRows);
+        return ApplySorted(sorted, correlations, generates, emit, output, store, ExternalSorter<GroupedMatch>.DefaultRunRows, spool: spool);
     }
 
     /// <param name="store">Where the windows' members go (tests choose its block size and read its counts).</param>
     /// <param name="runRows">Matches per sorted run of each correlation's sort by group (tests spill after a few).</param>
     /// <param name="groupHash">Tests: the group keys' hash (a constant makes every key collide).</param>
     internal static long ApplySorted(IEnumerable<Detection> sorted, IReadOnlyList<CompiledCorrelation> correlations, Func<SigmaRule, bool> generates,
-        Func<SigmaRule, bool>? emit, Action<Detection> output, MemberStore store, int runRows, Func<string, UInt128>? groupHash = null)
+        Func<SigmaRule, bool>? emit, Action<Detection> output, MemberStore store, int runRows, Func<string, UInt128>? groupHash = null,
+        SpoolOptions? spool = null)
     {
-        var streamed = new List<GroupedCorrelation>();
+        var owned = new List<IDisposable>();
         try
         {
-            return ApplySorted(sorted, correlations, generates, emit, output, store, runRows, groupHash, streamed);
+            bool Emitted(SigmaRule meta) => generates(meta) && (emit == null || emit(meta));
+            var ordered = correlations.OrderBy(c => c.Order).ToList();
+            var chained = ordered.Where(c => c.Inputs.Any(i => i.Chained != null)).ToList();
+            // Each chain's spool, and the spools that each rule's detections (base or found) go to.
+            var chainSpools = new Dictionary<CompiledCorrelation, DetectionSpool>(ReferenceEqualityComparer.Instance);
+            var readers = new Dictionary<SigmaRule, List<DetectionSpool>>(ReferenceEqualityComparer.Instance);
+            foreach (var c in chained)
+            {
+                var sp = new DetectionSpool(spool);
+                owned.Add(sp);
+                chainSpools[c] = sp;
+                foreach (var i in c.Inputs)
+                {
+                    if (!readers.TryGetValue(i.Source, out var l)) readers[i.Source] = l = [];
+                    if (!l.Contains(sp)) l.Add(sp);
+                }
+            }
+            // A correlation's found detections go to the output if it reports its own, and to the chains that read it.
+            GroupedCorrelation Grouped(CompiledCorrelation c)
+            {
+                bool emitted = Emitted(c.Meta);
+                readers.TryGetValue(c.Meta, out var chains);
+                Action<Detection> found = chains == null ? (emitted ? output : static _ => { })
+                    : d => { if (emitted) output(d); foreach (var sp in chains) sp.Add(d); };
+                var sc = new GroupedCorrelation(c, store, runRows, groupHash, found);
+                owned.Add(sc);
+                return sc;
+            }
+            var plain = new List<GroupedCorrelation>();
+            var byRule = new Dictionary<SigmaRule, List<GroupedCorrelation>>(ReferenceEqualityComparer.Instance);
+            foreach (var c in ordered.Where(c => c.Inputs.All(i => i.Chained == null)))
+            {
+                var sc = Grouped(c);
+                plain.Add(sc);
+                foreach (var i in c.Inputs)
+                {
+                    if (!byRule.TryGetValue(i.Source, out var l)) byRule[i.Source] = l = [];
+                    if (!l.Contains(sc)) l.Add(sc);
+                }
+            }
+            long untimed = Feed(sorted, byRule, readers.Count == 0 ? null : d =>
+            {
+                if (readers.TryGetValue(d.Rule, out var l)) foreach (var sp in l) sp.Add(d);
+            });
+            foreach (var sc in plain) sc.Finish();
+            foreach (var c in chained)
+            {
+                var sc = Grouped(c);
+                var inputs = new Dictionary<SigmaRule, List<GroupedCorrelation>>(ReferenceEqualityComparer.Instance);
+                foreach (var i in c.Inputs) inputs[i.Source] = [sc];
+                untimed += Feed(chainSpools[c].Drain(), inputs, null);
+                sc.Finish();
+                chainSpools[c].Dispose();
+            }
+            return untimed;
         }
         finally
         {
-            foreach (var sc in streamed) sc.Dispose();
+            foreach (var o in owned) o.Dispose();
         }
     }
 
-    private static long ApplySorted(IEnumerable<Detection> sorted, IReadOnlyList<CompiledCorrelation> correlations, Func<SigmaRule, bool> generates,
-        Func<SigmaRule, bool>? emit, Action<Detection> output, MemberStore store, int runRows, Func<string, UInt128>? groupHash,
-        List<GroupedCorrelation> streamed)
+    /// <summary>Hands each event's detections (adjacent in sorted order: same time and place) to the correlations that read
+    /// any of their rules, and each detection to <paramref name="each"/>; the untimed matches counted.</summary>
+    private static long Feed(IEnumerable<Detection> sorted, Dictionary<SigmaRule, List<GroupedCorrelation>> byRule, Action<Detection>? each)
     {
-        var byRule = new Dictionary<SigmaRule, List<GroupedCorrelation>>(ReferenceEqualityComparer.Instance);
-        var chained = correlations.Where(c => c.Inputs.Any(i => i.Chained != null)).OrderBy(c => c.Order).ToList();
-        var kept = new Dictionary<SigmaRule, List<Detection>>(ReferenceEqualityComparer.Instance);
-        foreach (var c in chained)
-            foreach (var i in c.Inputs)
-                if (i.Chained == null) kept.TryAdd(i.Source, []);
-        // Correlations that a chain reads keep their found detections for it; the others hand each one on as it is found
-        // (a million S3 reads make 10,000 bursts, and a found detection lists its window's events: held to the end, they
-        // grew with the input).
-        bool Emitted(SigmaRule meta) => generates(meta) && (emit == null || emit(meta));
-        var readByChains = new HashSet<SigmaRule>(chained.SelectMany(c => c.Inputs).Where(i => i.Chained != null).Select(i => i.Source),
-            ReferenceEqualityComparer.Instance);
-        foreach (var c in correlations.Where(c => c.Inputs.All(i => i.Chained == null)).OrderBy(c => c.Order))
-        {
-            Action<Detection>? direct = readByChains.Contains(c.Meta) ? null
-                : Emitted(c.Meta) ? output : static _ => { };
-            var sc = new GroupedCorrelation(c, store, runRows, groupHash, direct);
-            streamed.Add(sc);
-            foreach (var i in c.Inputs)
-            {
-                if (!byRule.TryGetValue(i.Source, out var l)) byRule[i.Source] = l = [];
-                if (!l.Contains(sc)) l.Add(sc);
-            }
-        }
         var run = new List<Detection>();
         var touched = new List<GroupedCorrelation>();
         long untimed = 0;
@@ -464,22 +496,13 @@ public static partial class CorrelationEngine
         }
         foreach (var d in sorted)
         {
-            if (kept.TryGetValue(d.Rule, out var k)) k.Add(d);
+            each?.Invoke(d);
             // One event's detections are adjacent (same time and place; Compare orders them by rule).
             if (run.Count > 0 && !(run[0].TimestampTicks == d.TimestampTicks && run[0].Origin.Offset == d.Origin.Offset
                 && run[0].Origin.Line == d.Origin.Line && string.Equals(run[0].Origin.Source, d.Origin.Source, StringComparison.Ordinal))) Flush();
             run.Add(d);
         }
         Flush();
-        // A correlation's found detections feed the chains that read it, and are output if it reports its own.
-        var bySource = new Dictionary<SigmaRule, List<Detection>>(kept, ReferenceEqualityComparer.Instance);
-        void Found(SigmaRule meta, List<Detection> found)
-        {
-            bySource[meta] = found;
-            if (Emitted(meta)) foreach (var f in found) output(f);
-        }
-        foreach (var sc in streamed) Found(sc.Cc.Meta, sc.Finish());
-        foreach (var c in chained) Found(c.Meta, Evaluate(c, bySource, store, ref untimed));
         return untimed;
     }
 

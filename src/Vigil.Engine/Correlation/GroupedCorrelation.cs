@@ -82,19 +82,18 @@ public static partial class CorrelationEngine
         private string _textPath = "";
         private long _textEnd;
         private long _seq;
-        /// <summary>Found detections kept for chains, or where they go as they are found.</summary>
-        private readonly List<Detection> _found = [];
-        private readonly Action<Detection>? _direct;
+        /// <summary>Where found detections go (the output, the spools of the chains that read this correlation).</summary>
+        private readonly Action<Detection> _found;
         private readonly Func<string, UInt128> _hash;
 
-        /// <param name="direct">Where found detections go as they are found (null: kept, for <see cref="Finish"/>).</param>
-        public GroupedCorrelation(CompiledCorrelation cc, MemberStore store, int runRows, Func<string, UInt128>? hash, Action<Detection>? direct)
+        /// <param name="found">Where found detections go as they are found.</param>
+        public GroupedCorrelation(CompiledCorrelation cc, MemberStore store, int runRows, Func<string, UInt128>? hash, Action<Detection> found)
         {
             _hash = hash ?? (static key => TextHash.Of(key));
             Cc = cc;
             _shape = new CorrelationShape(cc);
             _store = store;
-            _direct = direct;
+            _found = found;
             _sorter = new ExternalSorter<GroupedMatch>("correlation", GroupedMatch.Compare, runRows);
         }
 
@@ -156,9 +155,8 @@ public static partial class CorrelationEngine
             _textEnd += bytes.Length;
         }
 
-        /// <summary>The second pass: every group's windows judged, one group at a time; the found detections (those a chain
-        /// reads; the others went to the output as they were found).</summary>
-        public List<Detection> Finish()
+        /// <summary>The second pass: every group's windows judged, one group at a time.</summary>
+        public void Finish()
         {
             _texts?.Flush();
             var reader = new TextBlocks(_texts, _textPath, _textEnd);
@@ -188,7 +186,6 @@ public static partial class CorrelationEngine
                 Judge(w, row, value);
             }
             CloseAll(open);
-            return _found;
         }
 
         /// <summary>One match enters its group's window: <see cref="Evaluate"/>'s loops, one match at a time.</summary>
@@ -234,11 +231,7 @@ public static partial class CorrelationEngine
             w.Clear();
         }
 
-        private void Found(Detection d)
-        {
-            if (_direct is null) _found.Add(d);
-            else _direct(d);
-        }
+        private void Found(Detection d) => _found(d);
 
         public void Dispose()
         {

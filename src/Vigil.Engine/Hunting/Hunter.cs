@@ -26,8 +26,9 @@ public sealed record HuntResult(DetectionStream Detections, ReadStats Stats, lon
 /// Memory: detections go to a <see cref="DetectionSpool"/> (sorted runs on disk past
 /// <see cref="SpoolOptions.MaxBufferBytes"/>); those of rules that feed a correlation go, trimmed to the fields the
 /// correlations read, to a second spool, which the correlation engine reads back in time order once every partition is
-/// done (<see cref="Correlation.CorrelationEngine.ApplySorted"/>: open windows only). Before, they were held in memory
-/// until the end: a million S3 GetObject calls feeding the built-in burst rule took ~900 MB.
+/// done (<see cref="Correlation.CorrelationEngine.ApplySorted"/>: matches sorted by group on disk, one group's window at
+/// a time). Before, they were held in memory until the end: a million S3 GetObject calls feeding the built-in burst rule
+/// took ~900 MB.
 /// </summary>
 public static class Hunter
 {
@@ -195,7 +196,7 @@ public static class Hunter
             // suppression of rules that only feed correlations, and the output selection. The rest was filtered in Consume.
             long untimed = 0;
             if (correlate != null && correlate.Correlations.Count > 0)
-                untimed = Correlation.CorrelationEngine.ApplySorted(held.Drain(), correlate.Correlations, correlate.Generates, emit, spooled.Add);
+                untimed = Correlation.CorrelationEngine.ApplySorted(held.Drain(), correlate.Correlations, correlate.Generates, emit, spooled.Add, spool);
             held.Dispose();
             var (built, buildSeconds) = matcher.AutomataBuilt();
             long memoHits = 0, memoStores = 0;

@@ -8,10 +8,12 @@ namespace Vigil.Tests.Correlation;
 
 /// <summary>
 /// The streaming correlation evaluation (<see cref="CorrelationEngine.ApplySorted"/>, what the hunter runs: inputs read
-/// back in time order from a spool, only open windows in memory, idle groups closed and forgotten) against the evaluation
-/// over the whole list (<see cref="CorrelationEngine.Apply(IReadOnlyList{Detection}, IReadOnlyList{CompiledCorrelation}, Func{SigmaRule, bool}, Func{SigmaRule, bool}?)"/>):
+/// back in time order from a spool, matches sorted by group on disk, one group's window at a time, chains fed from spools
+/// of their own) against the evaluation over the whole list
+/// (<see cref="CorrelationEngine.Apply(IReadOnlyList{Detection}, IReadOnlyList{CompiledCorrelation}, Func{SigmaRule, bool}, Func{SigmaRule, bool}?)"/>):
 /// every correlation type, with lower and upper bounds, groups, values, numbers, events matched by several rules,
-/// untimed events and a chain, over thousands of groups so that idle groups are swept many times.
+/// untimed events and two chains (one over a correlation, one over a correlation and a base rule), over thousands of
+/// groups.
 /// </summary>
 public sealed class StreamingCorrelationTests
 {
@@ -39,6 +41,7 @@ public sealed class StreamingCorrelationTests
         Corr(9, "temporal_ordered", "        - a\n        - b\n        - c", "    group-by:\n        - User\n    timespan: 30s"),
         Corr(10, "event_count", "        - burst", "    group-by:\n        - User\n    timespan: 10m\n    condition:\n        gte: 2"),
         Corr(11, "event_count", "        - c", "    timespan: 5s\n    condition:\n        gte: 4"),
+        Corr(12, "temporal", "        - burst\n        - c", "    group-by:\n        - User\n    timespan: 2m"),
         CorrelationSupport.BaseRule("a", "a", "20000000-0000-0000-0000-000000000001"),
         CorrelationSupport.BaseRule("b", "b", "20000000-0000-0000-0000-000000000002"),
         CorrelationSupport.BaseRule("c", "c", "20000000-0000-0000-0000-000000000003"));
@@ -99,7 +102,7 @@ public sealed class StreamingCorrelationTests
     {
         var set = RuleLoader.LoadText(Yaml, "streaming.yml");
         Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
-        Assert.Equal(11, set.Correlations.Count);
+        Assert.Equal(12, set.Correlations.Count);
         var held = Detections(set, events, users, seed);
         var metas = set.Correlations.Select(c => c.Meta).ToHashSet();
 
@@ -154,6 +157,7 @@ public sealed class SpilledCorrelationInputTests
         var inMemory = Hunt(null);
         var spilled = Hunt(new SpoolOptions(MaxBufferBytes: 1));
         Assert.Contains("corr 10 event_count", inMemory); // the chain over "burst"
+        Assert.Contains("corr 12 temporal", inMemory);    // the chain over "burst" and base rule c
         Assert.Contains("corr 3 value_count", inMemory);
         Assert.Equal(inMemory, spilled);
     }
