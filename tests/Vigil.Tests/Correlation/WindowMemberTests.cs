@@ -62,7 +62,9 @@ public sealed class WindowMemberTests
         Assert.Throws<InvalidOperationException>(() => new MemberQueue(store).RemoveFirst());
     }
 
-    private const string SweepYaml = """
+    /// <summary>The built-in port sweep's shape: distinct destinations per source, 25 within five minutes, over base
+    /// rule "refused".</summary>
+    private static readonly string SweepYaml = string.Join("\n---\n", """
         title: sweep
         id: 10000000-0000-0000-0000-000000000901
         status: test
@@ -77,20 +79,7 @@ public sealed class WindowMemberTests
             condition:
                 gte: 25
                 field: Destination
-        ---
-        title: base refused
-        id: 20000000-0000-0000-0000-000000000901
-        name: refused
-        status: test
-        level: low
-        logsource:
-            product: test
-            category: unit
-        detection:
-            selection:
-                kind: refused
-            condition: selection
-        """;
+        """, CorrelationSupport.BaseRule("refused", "refused", "20000000-0000-0000-0000-000000000901"));
 
     /// <summary>One host refused 60,000 times by 20 addresses within five minutes (the port sweep's window never fires),
     /// then by 5 more: held in two blocks (of 32) of memory throughout, the file reused as members leave, and the one found
@@ -198,22 +187,7 @@ public sealed class WindowMemberTests
     [Fact]
     public void Many_groups_are_judged_one_at_a_time()
     {
-        string yaml = string.Join("\n---\n", """
-            title: sweep
-            id: 10000000-0000-0000-0000-000000000903
-            status: test
-            level: high
-            correlation:
-                type: value_count
-                rules:
-                    - syn
-                group-by:
-                    - Source
-                timespan: 5m
-                condition:
-                    gte: 25
-                    field: Destination
-            """, """
+        string yaml = SweepYaml + "\n---\n" + """
             title: pairs
             id: 10000000-0000-0000-0000-000000000904
             status: test
@@ -221,17 +195,17 @@ public sealed class WindowMemberTests
             correlation:
                 type: event_count
                 rules:
-                    - syn
+                    - refused
                 group-by:
                     - Source
                     - Port
                 timespan: 5m
                 condition:
                     gte: 3
-            """, CorrelationSupport.BaseRule("syn", "syn", "20000000-0000-0000-0000-000000000913"));
+            """;
         var set = RuleLoader.LoadText(yaml, "syn.yml");
         Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
-        var rule = set.Rules.Single(r => r.Rule.Name == "syn").Rule;
+        var rule = set.Rules.Single(r => r.Rule.Name == "refused").Rule;
         long t0 = new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
         var list = new List<Detection>();
         for (int i = 0; i < 60_000; i++)
