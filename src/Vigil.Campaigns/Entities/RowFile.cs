@@ -80,6 +80,11 @@ internal sealed class RowFile<T> : IDisposable where T : unmanaged
         return _file;
     }
 
+    /// <summary>The file's handle, taken once: <see cref="FileStream.SafeFileHandle"/> seeks the file to the stream's
+    /// position on every call (an lseek per page read: 14 of 25 s sampled in a 24M-event day's lateral linking).</summary>
+    private SafeFileHandle Handle() => _handle ??= File().SafeFileHandle;
+    private SafeFileHandle? _handle;
+
     private long OffsetOf(int page) => (long)page * PageRows * RowBytes;
 
     public void Add(in T row)
@@ -97,14 +102,14 @@ internal sealed class RowFile<T> : IDisposable where T : unmanaged
 
     private void WritePage(int page, T[] rows)
     {
-        RandomAccess.Write(File().SafeFileHandle, MemoryMarshal.AsBytes(rows.AsSpan()), OffsetOf(page));
+        RandomAccess.Write(Handle(), MemoryMarshal.AsBytes(rows.AsSpan()), OffsetOf(page));
     }
 
     private void ReadPage(int page, T[] into)
     {
         var bytes = MemoryMarshal.AsBytes(into.AsSpan());
         long offset = OffsetOf(page);
-        int read = FileReads.ReadFully(File().SafeFileHandle, bytes, offset);
+        int read = FileReads.ReadFully(Handle(), bytes, offset);
         if (read < bytes.Length)
             throw new InvalidDataException($"{_path} (temporary {_name} rows): short read at offset {offset + read}: " +
                 $"{read} of {bytes.Length} bytes of page {page} (rows {page * (long)PageRows}..{(page + 1) * (long)PageRows - 1})");

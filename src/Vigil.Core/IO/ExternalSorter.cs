@@ -84,6 +84,10 @@ public sealed class ExternalSorter<T> : IDisposable where T : unmanaged
         Count++;
     }
 
+    /// <summary>The run file's handle, taken once (<see cref="FileStream.SafeFileHandle"/> seeks on every call).</summary>
+    private Microsoft.Win32.SafeHandles.SafeFileHandle Handle() => _handle ??= File().SafeFileHandle;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
+
     private FileStream File()
     {
         if (_file is not null) return _file;
@@ -104,7 +108,7 @@ public sealed class ExternalSorter<T> : IDisposable where T : unmanaged
     private long Append(ReadOnlySpan<T> rows)
     {
         long start = _written;
-        RandomAccess.Write(File().SafeFileHandle, MemoryMarshal.AsBytes(rows), start * RowBytes);
+        RandomAccess.Write(Handle(), MemoryMarshal.AsBytes(rows), start * RowBytes);
         _written += rows.Length;
         return start;
     }
@@ -185,7 +189,7 @@ public sealed class ExternalSorter<T> : IDisposable where T : unmanaged
         if (rows <= 0) return false;
         var bytes = MemoryMarshal.AsBytes(blocks[r].AsSpan(0, rows));
         long offset = next[r] * RowBytes;
-        int read = FileReads.ReadFully(File().SafeFileHandle, bytes, offset);
+        int read = FileReads.ReadFully(Handle(), bytes, offset);
         if (read < bytes.Length)
             throw new InvalidDataException($"{_path} (temporary {_name} sort runs): short read at offset {offset + read}: " +
                 $"{read} of {bytes.Length} bytes of run {r} (rows {next[r]}..{next[r] + rows - 1})");

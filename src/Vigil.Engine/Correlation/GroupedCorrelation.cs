@@ -246,6 +246,8 @@ public static partial class CorrelationEngine
     /// a read elsewhere (the next group, or a sparse one: a SYN flood's spoofed addresses) reads 512 bytes, not 64 KB.</summary>
     private sealed class TextBlocks(FileStream? file, string path, long length)
     {
+        /// <summary>Taken once: <see cref="FileStream.SafeFileHandle"/> seeks on every call.</summary>
+        private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _handle = file?.SafeFileHandle;
         private const int Small = 512;
         private readonly byte[] _block = new byte[1 << 16];
         private long _blockAt = -1;
@@ -274,7 +276,7 @@ public static partial class CorrelationEngine
 
         private void Fill(Span<byte> into, long at, int needed)
         {
-            int read = FileReads.ReadFully(file!.SafeFileHandle, into, at);
+            int read = FileReads.ReadFully(_handle!, into, at);
             if (read < needed)
                 throw new InvalidDataException($"{path} (temporary correlation texts): short read at offset {at + read}: {read} of {needed} bytes");
         }

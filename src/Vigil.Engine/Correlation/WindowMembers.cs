@@ -41,6 +41,7 @@ internal sealed class MemberStore : IDisposable
     /// <summary>Input files, and the computers and channels of matched events: few, whatever the input.</summary>
     public readonly StringIds Sources = new(), Computers = new(), Channels = new();
     private FileStream? _file;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
     private string _path = "";
     private long _end;
     private readonly Stack<long> _free = new();
@@ -73,6 +74,7 @@ internal sealed class MemberStore : IDisposable
         {
             _path = TempFile.NewPath("vigil-window-");
             _file = TempFile.Create(_path, 1);
+            _handle = _file.SafeFileHandle;   // once: the property seeks on every call
         }
         long offset;
         if (_free.Count > 0) offset = _free.Pop();
@@ -81,7 +83,7 @@ internal sealed class MemberStore : IDisposable
             offset = _end;
             _end += (long)BlockRows * RowBytes;
         }
-        RandomAccess.Write(_file.SafeFileHandle, MemoryMarshal.AsBytes(block[..BlockRows]), offset);
+        RandomAccess.Write(_handle!, MemoryMarshal.AsBytes(block[..BlockRows]), offset);
         BlocksWritten++;
         return offset;
     }
@@ -91,7 +93,7 @@ internal sealed class MemberStore : IDisposable
     public void Read(long offset, Span<WindowMember> into, bool free)
     {
         var bytes = MemoryMarshal.AsBytes(into[..BlockRows]);
-        int read = FileReads.ReadFully(_file!.SafeFileHandle, bytes, offset);
+        int read = FileReads.ReadFully(_handle!, bytes, offset);
         if (read != bytes.Length)
             throw new IOException($"{_path}: correlation window block at byte {offset} cut short ({read} of {bytes.Length} bytes)");
         if (free) _free.Push(offset);
