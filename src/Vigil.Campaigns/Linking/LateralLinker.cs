@@ -334,11 +334,11 @@ public static class LateralLinker
                     if (px.ByPid(c.From, x.ProcessId, x.Ticks) is int pi and >= 0) c.FromKeys.Add(ProcKey(px, pi));
                     if (c.Method is "network-logon" or "smb") c.Method = MethodOfTool(x.ProcessName) ?? c.Method;
                 }
-        foreach (int i in px.Window(c.From, c.Logon.Ticks - 300 * Second, hi))
-            if (Mentions(px.CommandLine(i), c.To))
+        foreach (var (i, command) in px.WindowCommands(c.From, c.Logon.Ticks - 300 * Second, hi))
+            if (Mentions(command, c.To))
             {
                 c.FromKeys.Add(ProcKey(px, i));
-                if (c.Method is "network-logon" or "smb") c.Method = MethodOfCommand(px.CommandLine(i)) ?? c.Method;
+                if (c.Method is "network-logon" or "smb") c.Method = MethodOfCommand(command) ?? c.Method;
             }
     }
 
