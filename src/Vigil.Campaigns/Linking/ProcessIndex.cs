@@ -252,11 +252,15 @@ public sealed class ProcessIndex : IDisposable
         foreach (var e in HostWindow(host, from, to)) yield return e.Proc;
     }
 
-    /// <summary>The processes of <see cref="Window"/>, in its order, with their command lines.</summary>
-    public IEnumerable<(int Proc, string CommandLine)> WindowCommands(string host, long from, long to)
+    /// <summary>The processes of <see cref="Window"/>, in its order, with their command lines' text ids (equal ids, equal
+    /// texts; <see cref="Text"/> reads one).</summary>
+    public IEnumerable<(int Proc, int CommandLine)> WindowCommands(string host, long from, long to)
     {
-        foreach (var e in HostWindow(host, from, to)) yield return (e.Proc, _store.TextOf(e.CommandLine));
+        foreach (var e in HostWindow(host, from, to)) yield return (e.Proc, e.CommandLine);
     }
+
+    /// <summary>A process text by its id (<see cref="WindowCommands"/>).</summary>
+    public string Text(int id) => _store.TextOf(id);
 
     private IEnumerable<HostEntry> HostWindow(string host, long from, long to)
     {

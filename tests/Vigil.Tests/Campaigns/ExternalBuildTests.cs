@@ -379,3 +379,34 @@ public sealed class ExternalBuildTests
 
     private static string Json(IReadOnlyList<Campaign> campaigns) => OtrfRecordings.Json(campaigns);
 }
+
+/// <summary>The lateral linker's remembered answers (<see cref="LateralLinker.MentionMemo"/>) equal asking
+/// <see cref="LateralLinker.Mentions(string, string)"/> each time, through a memo that fills and is cleared again and again.</summary>
+public sealed class MentionMemoTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(1 << 18)]
+    public void Remembered_answers_equal_the_text_search(int capacity)
+    {
+        string[] commands = ["net use \\\\fs01\\c$", "psexec \\\\FS01 cmd", "wmic /node:db02 process call create x", "ping fs01x", "notepad.exe",
+            "Invoke-Command -ComputerName db02 {x}", "copy a \\\\web3\\share", "schtasks /s web3 /create"];
+        var random = new Random(5);
+        var procs = Enumerable.Range(0, 400).Select(i => new Vigil.Campaigns.Context.ProcRec(1000 + i, "ws" + i % 3, "", "", i, 0, "cmd.exe", "",
+            commands[random.Next(commands.Length)], "u", 0, false)).ToList();
+        var px = new ProcessIndex(procs);
+        var memo = new LateralLinker.MentionMemo(capacity);
+        string[] hosts = ["fs01", "db02", "web3", "x"];
+        int hits = 0;
+        for (int round = 0; round < 3; round++)
+            foreach (var host in hosts)
+                foreach (var (proc, text) in px.WindowCommands("ws1", 0, long.MaxValue))
+                {
+                    bool expected = LateralLinker.Mentions(px.CommandLine(proc), host);
+                    Assert.Equal(expected, memo.Mentions(px, text, host));
+                    if (expected) hits++;
+                }
+        Assert.True(hits > 50, $"{hits} mentions");
+    }
+}
