@@ -95,9 +95,13 @@ internal sealed class MemberStore : IDisposable
         var bytes = MemoryMarshal.AsBytes(into[..BlockRows]);
         int read = FileReads.ReadFully(_handle!, bytes, offset);
         if (read != bytes.Length)
-            throw new IOException($"{_path}: correlation window block at byte {offset} cut short ({read} of {bytes.Length} bytes)");
+            throw new InvalidDataException($"{_path} (temporary correlation window blocks): short read at offset {offset + read}: " +
+                $"{read} of {bytes.Length} bytes of the block at {offset}");
         if (free) _free.Push(offset);
     }
+
+    /// <summary>Tests: cuts the block file to <paramref name="bytes"/>, so the next read past it comes up short.</summary>
+    internal void TruncateFileForTest(long bytes) => _file!.SetLength(bytes);
 
     /// <summary>Frees a block that will not be read (its window was cleared).</summary>
     public void Free(long offset) => _free.Push(offset);

@@ -62,6 +62,23 @@ public sealed class WindowMemberTests
         Assert.Throws<InvalidOperationException>(() => new MemberQueue(store).RemoveFirst());
     }
 
+    /// <summary>A block file cut short (disk trouble under the temporary folder) is an error naming the file and the
+    /// offset, not members made of zeros.</summary>
+    [Fact]
+    public void A_cut_block_file_is_an_error_naming_the_place()
+    {
+        using var store = new MemberStore(2);
+        var queue = new MemberQueue(store);
+        for (int i = 0; i < 10; i++) queue.Add(Member(i));
+        Assert.True(store.BlocksWritten >= 3);
+        store.TruncateFileForTest(MemberStore.RowBytes * 3);
+        // Members 0-1 in memory, 2-3 from the intact first block; taking 3 reads the cut second block.
+        for (int i = 0; i < 3; i++) Assert.Equal(Member(i), queue.RemoveFirst());
+        var e = Assert.Throws<InvalidDataException>(() => { while (queue.Count > 0) queue.RemoveFirst(); });
+        Assert.Contains("short read at offset", e.Message);
+        Assert.Contains("vigil-window-", e.Message);
+    }
+
     /// <summary>The built-in port sweep's shape: distinct destinations per source, 25 within five minutes, over base
     /// rule "refused".</summary>
     private static readonly string SweepYaml = string.Join("\n---\n", """
