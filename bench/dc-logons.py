@@ -4,7 +4,12 @@ machine accounts, failed logons (4625) with a password spray from a few external
 privileges (4672) for admin logons. The shape of a real DC's busiest events, and a memory stress for the campaign
 context (every logon is a record with its own logon id; a DC logs millions a day).
 
-usage: dc-logons.py OUT_FILE N
+ADDRESSES (default: one IPv4 address per workstation) gives the workstations that many distinct addresses between them,
+IPv6 unique-local ones (fd00::/8, internal), each workstation's logons coming from its addresses in turn: IPv6 privacy
+addresses change daily, so a month of a large estate's logons names millions of them. A memory stress for which host an
+address belongs to.
+
+usage: dc-logons.py OUT_FILE N [ADDRESSES]
 """
 import json
 import sys
@@ -12,9 +17,10 @@ from datetime import datetime, timedelta, timezone
 
 
 def main() -> None:
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     out, n = sys.argv[1], int(sys.argv[2])
+    addresses = int(sys.argv[3]) if len(sys.argv) == 4 else 0
     start = datetime(2026, 3, 10, 0, 0, 0, tzinfo=timezone.utc)
     step = 86_400_000 / max(n, 1)   # milliseconds between events: the whole day
     with open(out, "w", encoding="utf-8") as h:
@@ -23,6 +29,10 @@ def main() -> None:
             ts = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
             ws = (i * 7919) % 50_000
             addr = f"10.{20 + ws // 65536}.{(ws >> 8) & 255}.{ws & 255}"
+            if addresses > 0:
+                a = (i * 7919) % addresses   # address a belongs to workstation a % 50,000
+                ws = a % 50_000
+                addr = f"fd12:3456:789a:1:0:{(a >> 32) & 0xffff:x}:{(a >> 16) & 0xffff:x}:{a & 0xffff:x}"
             user, machine = f"user{ws:05d}", i % 3 == 0
             eid, extra = 4624, {}
             if i % 50 == 7:

@@ -93,11 +93,11 @@ public sealed class CampaignBuilder
         Action<BuildPhase, string>? onPhase, BuildLimits limits)
     {
         var ctx = context ?? new ContextCollector();
-        var hostMap = new HostMap(ctx.AddressHosts);
+        var hostMap = ctx.Addresses;
         using var px = new ProcessIndex(ctx.Processes, limits);
         // Page reads so far of the stores' temporary files (VIGIL_MEMLOG diagnostics).
         string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}, process lookups {px.LookupPageReads:N0}, process index rows {px.RowPageReads:N0}";
-        onPhase?.Invoke(BuildPhase.ProcessIndex, $"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts, {ctx.Connections.Count:N0} connections, {ctx.Cloud.Count:N0} cloud records, {ctx.Services.Count:N0} services, {ctx.AddressHosts.Count:N0} addresses){Reads()}");
+        onPhase?.Invoke(BuildPhase.ProcessIndex, $"process index ({px.Count:N0} processes, {ctx.Processes.TextCount:N0} process texts, {ctx.Logons.Count:N0} logons, {ctx.Flows.Count:N0} flows, {(facts as FactStore)?.TextCount:N0} fact texts, {ctx.Connections.Count:N0} connections, {ctx.Cloud.Count:N0} cloud records, {ctx.Services.Count:N0} services, {ctx.Addresses.Count:N0} addresses){Reads()}");
         // Nodes: one per detection, then one per lateral link and per cloud key found (added when they are known). Entity
         // keys (trees, sessions, addresses...) have no node: their memberships are rows sorted in runs (KeyJoin), joined
         // once every key is known.
@@ -445,14 +445,14 @@ public sealed class CampaignBuilder
 
     /// <summary>The context indexed once for every campaign: per-campaign work looks up its own addresses and identities
     /// instead of scanning the whole context.</summary>
-    internal sealed class BuildEnv(ContextCollector ctx, ProcessIndex px, HostMap hosts, BuildLimits limits) : IDisposable
+    internal sealed class BuildEnv(ContextCollector ctx, ProcessIndex px, AddressBook hosts, BuildLimits limits) : IDisposable
     {
         public ContextCollector Ctx { get; } = ctx;
         public ProcessIndex Px { get; } = px;
         /// <summary>Sizes of the temporary files and sorts that per-campaign work uses (a big campaign's lists, the operator
         /// analysis, the roots check, the theft finder).</summary>
         public BuildLimits Limits { get; } = limits;
-        public HostMap Hosts { get; } = hosts;
+        public AddressBook Hosts { get; } = hosts;
         /// <summary>Flows by source address, by first contact.</summary>
         public StoreTimeIndex<Flow> FlowsBySource { get; } = FlowIndex(ctx.Flows, limits);
         /// <summary>Failed and successful logons by source address (rows in temporary files, see <see cref="LogonAddressIndex"/>).</summary>
@@ -496,7 +496,7 @@ public sealed class CampaignBuilder
 
     /// <summary>The host a detection happened on: its own, else the host its internal source address belongs to (or the
     /// address itself).</summary>
-    private static string HostOf(DetectionFact d, HostMap hostMap) =>
+    private static string HostOf(DetectionFact d, AddressBook hostMap) =>
         d.Host.Length > 0 ? d.Host : d.SourceAddress.Length > 0 && Names.IsInternal(d.SourceAddress)
             ? (hostMap.HostOf(d.SourceAddress) is { Length: > 0 } h ? h : d.SourceAddress) : "";
 
@@ -690,7 +690,7 @@ public sealed class CampaignBuilder
         d.Hosts.Clear();
         d.Hosts.AddRange(order);
         foreach (var h in d.Hosts.ToList())
-            foreach (var a in env.Hosts.AddressesOf(h).Order(StringComparer.Ordinal).Take(4)) d.AddAddress(a);
+            foreach (var a in env.Hosts.FirstAddresses(h)) d.AddAddress(a);
         d.Theft.AddRange(TheftFinder.Find(d, env));
         foreach (var t in d.Theft) if (t.Destination.Length > 0 && Names.Address(t.Destination).Length > 0) d.AddAddress(t.Destination);
         d.Operator = OperatorAnalyzer.Analyze(d, env);

@@ -43,10 +43,6 @@ public sealed class ContextCollector : IHuntObserver
     /// files, so the cap bounds temporary disk (~200 bytes each). It was 1M pairs while every pair's lookup was in memory: a
     /// large network's Zeek day has millions of distinct (source, destination) pairs.</summary>
     public long MaxFlows { get; init; } = 100_000_000;
-    /// <summary>Internal addresses whose host names are counted (<see cref="AddressHosts"/>, in memory: ~200 bytes each).
-    /// Only internal addresses a host's own events name are counted, so this grows with the estate, not the input.</summary>
-    public int MaxAddresses { get; init; } = 1_000_000;
-
     /// <summary>Process creations, compact (see <see cref="ProcStore"/>).</summary>
     public ProcStore Processes { get; }
 
@@ -54,12 +50,14 @@ public sealed class ContextCollector : IHuntObserver
 
     /// <summary>A collector keeping its process creations, logons and flows in the given stores (tests: ones with tiny
     /// pages).</summary>
-    internal ContextCollector(ProcStore processes, LogonStore logons, TextPool? pool = null, FlowStore? flows = null)
+    internal ContextCollector(ProcStore processes, LogonStore logons, TextPool? pool = null, FlowStore? flows = null,
+        AddressBook? addresses = null)
     {
         Processes = processes;
         Logons = logons;
         Pool = pool ?? new TextPool();
         Flows = flows ?? new FlowStore();
+        Addresses = addresses ?? new AddressBook();
     }
     /// <summary>Logons, compact (see <see cref="LogonStore"/>).</summary>
     public LogonStore Logons { get; }
@@ -70,8 +68,9 @@ public sealed class ContextCollector : IHuntObserver
     public CloudStore Cloud { get; } = new();
     /// <summary>Flows, one per (source, destination), compact (see <see cref="FlowStore"/>).</summary>
     public FlowStore Flows { get; }
-    /// <summary>Address → host name → how many events said so.</summary>
-    public Dictionary<string, Dictionary<string, int>> AddressHosts { get; } = new(StringComparer.Ordinal);
+    /// <summary>Which host each internal address belongs to: every (address, host name) the events said, counted (see
+    /// <see cref="AddressBook"/>; no cap, rows in files).</summary>
+    public AddressBook Addresses { get; }
     /// <summary>Records not kept because a cap was reached.</summary>
     public long Dropped { get; private set; }
 
@@ -112,15 +111,7 @@ public sealed class ContextCollector : IHuntObserver
         Append(p.Cloud, Cloud.Count, MaxCloud, Cloud.Add);
         foreach (var f in p.Flows.Values)
             if (!Flows.Merge(f, MaxFlows)) Dropped++;
-        foreach (var (ip, hosts) in p.AddressHosts)
-        {
-            if (!AddressHosts.TryGetValue(ip, out var have))
-            {
-                if (AddressHosts.Count >= MaxAddresses) { Dropped++; continue; }
-                AddressHosts[ip] = have = new Dictionary<string, int>(StringComparer.Ordinal);
-            }
-            foreach (var (h, n) in hosts) have[h] = have.GetValueOrDefault(h) + n;
-        }
+        foreach (var ((ip, host), n) in p.AddressVotes) if (!Addresses.Add(ip, host, n)) Dropped++;
     }
 
     private readonly HashSet<string> _sysmonHosts = new(StringComparer.Ordinal);
@@ -157,7 +148,8 @@ public sealed class ContextCollector : IHuntObserver
         public readonly List<ConnRec> Connections = [];
         public readonly List<CloudRec> Cloud = [];
         public readonly Dictionary<(string, string), Flow> Flows = [];
-        public readonly Dictionary<string, Dictionary<string, int>> AddressHosts = new(StringComparer.Ordinal);
+        /// <summary>(address, host) → how many of the partition's events said the host is at the address.</summary>
+        public readonly Dictionary<(string Address, string Host), int> AddressVotes = [];
         private readonly Dictionary<string, string> _pool = new(StringComparer.Ordinal);
 
         public void Observe(Event e)
@@ -380,8 +372,7 @@ public sealed class ContextCollector : IHuntObserver
 
         private void Vote(string ip, string host)
         {
-            if (!AddressHosts.TryGetValue(ip, out var m)) AddressHosts[Pool(ip)] = m = new Dictionary<string, int>(StringComparer.Ordinal);
-            m[host] = m.GetValueOrDefault(host) + 1;
+            AddressVotes[(ip, host)] = AddressVotes.GetValueOrDefault((ip, host)) + 1;
         }
 
         private void AddFlow(long ticks, string src, string dst, int port, long orig, long resp, bool failed)

@@ -9,7 +9,7 @@ public sealed record Lateral(string From, string To, string Account, string Meth
     IReadOnlyList<UnionFind.Key> FromKeys, IReadOnlyList<UnionFind.Key> ToKeys);
 
 /// <summary>
-/// The links <see cref="LateralLinker.Find(ContextCollector, ProcessIndex, HostMap, Action{string}?)"/> found:
+/// The links <see cref="LateralLinker.Find(ContextCollector, ProcessIndex, AddressBook, Action{string}?)"/> found:
 /// <see cref="Movements"/>, remote logons followed by activity (each with a target side), then the explicit-credential
 /// logons (4648) that no logon answered, in order (by source host in order of first appearance, then time, then input).
 /// <para>Memory: the second kind are rows (the logon's position, its host's number, the session that used the credentials
@@ -91,7 +91,7 @@ public static class LateralLinker
 
     /// <param name="onCandidates">Called once the remote logons' candidates are found, while they are still held (the
     /// linking's widest point; VIGIL_MEMLOG diagnostics).</param>
-    public static LateralLinks Find(ContextCollector ctx, ProcessIndex px, HostMap hosts, Action<string>? onCandidates = null) =>
+    public static LateralLinks Find(ContextCollector ctx, ProcessIndex px, AddressBook hosts, Action<string>? onCandidates = null) =>
         Find(ctx, px, hosts, onCandidates, BuildLimits.Default);
 
     /// <summary>
@@ -102,7 +102,7 @@ public static class LateralLinker
     /// and time in files (<see cref="StoreTimeIndex{T}"/>), the ones a logon answered marked in a bit per logon, and the
     /// others become rows (<see cref="LateralLinks"/>). Sizes from <paramref name="limits"/>.
     /// </summary>
-    internal static LateralLinks Find(ContextCollector ctx, ProcessIndex px, HostMap hosts, Action<string>? onCandidates, BuildLimits limits)
+    internal static LateralLinks Find(ContextCollector ctx, ProcessIndex px, AddressBook hosts, Action<string>? onCandidates, BuildLimits limits)
     {
         var links = new List<Lateral>();
         var hostIds = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -314,14 +314,13 @@ public static class LateralLinker
 
     /// <summary>The actor reaching out from the source just before the logon: a process connecting to the target on a
     /// remote-administration port, explicit credentials for the target (4648), or a command line naming it.</summary>
-    private static void SourceSide(Candidate c, ProcessIndex px, HostMap hosts, StoreTimeIndex<ConnRec> connsByHost,
+    private static void SourceSide(Candidate c, ProcessIndex px, AddressBook hosts, StoreTimeIndex<ConnRec> connsByHost,
         LogonStore logons, StoreTimeIndex<int> explicitByHost, System.Collections.BitArray explicitUsed, MentionMemo mentions)
     {
         if (c.From.Length == 0) return;
-        var toAddrs = hosts.AddressesOf(c.To);
         long lo = c.Logon.Ticks - 180 * Second, hi = c.Logon.Ticks + 10 * Second;
         foreach (var conn in connsByHost.In(c.From, lo, hi))
-            if (toAddrs.Contains(conn.DestAddress) && px.ByGuid(conn.ProcessGuid) is int ci and >= 0)
+            if (hosts.IsAt(conn.DestAddress, c.To) && px.ByGuid(conn.ProcessGuid) is int ci and >= 0)
             {
                 c.FromKeys.Add(ProcKey(px, ci));
                 var n = Names.ImageName(conn.Image);
@@ -421,27 +420,4 @@ public static class LateralLinker
         var n = Names.ImageName(processName);
         return n.Length == 0 ? null : MethodOfCommand(n);
     }
-}
-
-/// <summary>Which host an address belongs to, as the logs show it (Sysmon 3 SourceIp on a host, 4624 IpAddress with
-/// WorkstationName, Sysmon's resolved DestinationHostname): the name most events agree on.</summary>
-public sealed class HostMap
-{
-    private readonly Dictionary<string, string> _host = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HashSet<string>> _addrs = new(StringComparer.Ordinal);
-
-    public HostMap(Dictionary<string, Dictionary<string, int>> votes)
-    {
-        foreach (var (ip, hosts) in votes)
-        {
-            var best = hosts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
-            _host[ip] = best;
-            if (!_addrs.TryGetValue(best, out var s)) _addrs[best] = s = new HashSet<string>(StringComparer.Ordinal);
-            s.Add(ip);
-        }
-    }
-
-    public string HostOf(string address) => _host.TryGetValue(address, out var h) ? h : "";
-    public IReadOnlySet<string> AddressesOf(string host) => _addrs.TryGetValue(host, out var s) ? s : Empty;
-    private static readonly HashSet<string> Empty = [];
 }

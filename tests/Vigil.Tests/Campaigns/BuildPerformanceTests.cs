@@ -40,7 +40,7 @@ public class BuildPerformanceTests(ITestOutputHelper output)
                 // One logon in a hundred ran processes (remote execution); the rest are share access.
                 rng.Next(100) == 0 ? 0x10000 + user * 7 + host : 0x900000 + i, "", "", "", -1, -1, ""));
         }
-        for (int h = 0; h < 400; h++) ctx.AddressHosts["10.0." + (h / 250) + "." + (h % 250)] = new() { ["H" + h] = 1 };
+        for (int h = 0; h < 400; h++) ctx.Addresses.Add("10.0." + (h / 250) + "." + (h % 250), "H" + h, 1);
         for (int i = 0; i < 50_000; i++)
         {
             var f = new Flow { Source = "10.0.0." + rng.Next(250), Dest = "198.51." + rng.Next(256) + "." + rng.Next(256) };

@@ -188,7 +188,7 @@ public sealed class CampaignMemoryTests
                 .Select(l => $"{l.Host}>{l.TargetServer} {l.Account} {l.Ticks} " + (Vigil.Campaigns.Entities.Names.IsSystemLogon(l.SubjectLogonId) ? "" : $"S:{l.SubjectLogonId}"))
                 .ToList();
             Assert.True(expected.Count > 200, $"{expected.Count} explicit links expected");
-            var hostMap = new HostMap(context.AddressHosts);
+            var hostMap = context.Addresses;
             foreach (var limits in new[] { ExternalBuildTests.Tiny, ExternalBuildTests.InMemory })
             {
                 using var links = LateralLinker.Find(context, new ProcessIndex(context.Processes, limits), hostMap, null, limits);

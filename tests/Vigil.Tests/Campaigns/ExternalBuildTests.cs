@@ -235,7 +235,7 @@ public sealed class ExternalBuildTests
             inputs = [Path.Combine(dir, "logs")];
         }
         var ctx = Hunt(set, new CampaignCollector(), inputs).Context;
-        var hosts = new HostMap(ctx.AddressHosts);
+        var hosts = ctx.Addresses;
         string? probe = null;
         using var tinyLinks = LateralLinker.Find(ctx, new ProcessIndex(ctx.Processes, Tiny), hosts, line => probe = line, Tiny);
         using var memoryLinks = LateralLinker.Find(ctx, new ProcessIndex(ctx.Processes, InMemory), hosts, null, InMemory);

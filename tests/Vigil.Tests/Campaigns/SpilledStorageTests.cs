@@ -120,6 +120,11 @@ public sealed class SpilledStorageTests
         Assert.Equal(inMemory.Context.Flows.Values.Select(f => (f.Source, f.Dest, f.First, f.Last, f.Count, string.Join(",", f.Ports))),
             spilled.Context.Flows.Values.Select(f => (f.Source, f.Dest, f.First, f.Last, f.Count, string.Join(",", f.Ports))));
 
+        // Addresses past the first 3 were answered from the file; every address has the same host either way.
+        Assert.True(spilled.Context.Addresses.FileAnswers >= 5, $"only {spilled.Context.Addresses.FileAnswers} addresses in the file");
+        Assert.Equal(0, inMemory.Context.Addresses.FileAnswers);
+        Assert.Equal(inMemory.Context.Addresses.Count, spilled.Context.Addresses.Count);
+
         long procReads = spilled.Context.Processes.PageReads;
         var a = Json(spilled.Build());
         var b = Json(inMemory.Build());
