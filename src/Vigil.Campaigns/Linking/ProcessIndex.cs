@@ -38,7 +38,11 @@ public sealed class ProcessIndex : IDisposable
     /// process in start order for each, in a temporary file with the first GUID of each page in memory), other texts
     /// ignoring case, as one dictionary of texts ignoring case did (see <see cref="GuidText"/>).</summary>
     private SortedRows<GuidEntry>? _guids;
-    private readonly Dictionary<GuidText, int> _byGuidText = [];
+    /// <summary>Process keys that are not braced GUIDs (a pipeline that strips the braces, another product's ids): (hash of
+    /// the text in upper case, process) rows sorted by hash, the first process in start order for each text, confirmed by the
+    /// process's own key when looked up. They were a dictionary of texts: ~180 bytes a process, the only table of the index
+    /// that grew with the input in memory.</summary>
+    private SortedRows<TextKeyEntry>? _guidTexts;
     /// <summary>Host names by id (distinct hosts only).</summary>
     private readonly Dictionary<string, int> _hostIds = new(StringComparer.Ordinal);
     /// <summary>Processes with a pid, sorted by (host id, pid, start order): the processes of one (host, pid) are one run,
@@ -49,6 +53,20 @@ public sealed class ProcessIndex : IDisposable
     private SortedRows<HostEntry>? _hostProcs;
 
     private readonly record struct GuidEntry(Guid Value, int Proc);
+    private readonly Func<string, UInt128> _textKeyHash;
+
+    private readonly record struct TextKeyEntry(UInt128 Hash, int Proc)
+    {
+        public static int Compare(TextKeyEntry a, TextKeyEntry b) => a.Hash != b.Hash ? a.Hash.CompareTo(b.Hash) : a.Proc.CompareTo(b.Proc);
+    }
+
+    /// <summary>The hash of a key's text in upper case: texts equal ignoring case (ordinal) hash alike.</summary>
+    private static UInt128 TextKeyHash(string text)
+    {
+        var upper = text.Length <= 256 ? stackalloc char[text.Length] : new char[text.Length];
+        text.AsSpan().ToUpperInvariant(upper);
+        return TextHash.Of(upper);
+    }
     private readonly record struct PidEntry(long Pid, int Host, int Proc);
     /// <summary>A process by (host, start time), with its command line's text id, so that a window's command lines are read
     /// without reading each process's row (a page read apiece: the lateral linker scans five minutes of the source host
@@ -61,8 +79,11 @@ public sealed class ProcessIndex : IDisposable
     /// <summary>An index whose lookup tables are sorted in runs of <see cref="BuildLimits.RunRows"/> rows and read through
     /// <see cref="BuildLimits.CachePages"/> pages of <see cref="BuildLimits.PageRows"/> rows (tests force tiny ones so that
     /// the runs are merged and the pages read back).</summary>
-    internal ProcessIndex(IReadOnlyList<ProcRec> all, BuildLimits limits)
+    /// <param name="textKeyHash">Tests: a hash of the keys that are not braced GUIDs with collisions (equal for texts equal
+    /// ignoring case), to show that keys sharing one stay apart.</param>
+    internal ProcessIndex(IReadOnlyList<ProcRec> all, BuildLimits limits, Func<string, UInt128>? textKeyHash = null)
     {
+        _textKeyHash = textKeyHash ?? TextKeyHash;
         int runRows = limits.RunRows, pageRows = limits.PageRows, cachePages = limits.CachePages;
         if (all is ProcStore store) _store = store;
         else
@@ -80,6 +101,7 @@ public sealed class ProcessIndex : IDisposable
         _rows = new RowFile<IndexRow>("process-index", pageRows, Math.Min(cachePages, 256));
         Procs = new View(this);
         using var guids = new ExternalSorter<GuidEntry>("process-guids", (a, b) => a.Value != b.Value ? a.Value.CompareTo(b.Value) : a.Proc.CompareTo(b.Proc), runRows);
+        using var guidTexts = new ExternalSorter<TextKeyEntry>("process-guid-texts", TextKeyEntry.Compare, runRows);
         using var pids = new ExternalSorter<PidEntry>("process-pids",
             (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Pid != b.Pid ? a.Pid.CompareTo(b.Pid) : a.Proc.CompareTo(b.Proc), runRows);
         using var hosts = new ExternalSorter<HostEntry>("process-hosts", (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Proc.CompareTo(b.Proc), runRows);
@@ -93,7 +115,7 @@ public sealed class ProcessIndex : IDisposable
                 _rows.Add(new IndexRow { Row = row, Parent = -1, Root = -2 });
                 var guid = s.GuidKeyOf(row);
                 if (guid.IsGuid) guids.Add(new GuidEntry(guid.Value, i));
-                else if (!guid.IsEmpty) _byGuidText.TryAdd(guid, i);
+                else if (!guid.IsEmpty) guidTexts.Add(new TextKeyEntry(_textKeyHash(guid.ToString()), i));
                 var host = s.TextOf(row.Host);
                 if (!_hostIds.TryGetValue(host, out int h)) _hostIds[host] = h = _hostIds.Count;
                 hosts.Add(new HostEntry(row.Ticks, h, i, row.CommandLine));
@@ -113,6 +135,32 @@ public sealed class ProcessIndex : IDisposable
             any = true;
             last = e.Value;
         }
+        // Other texts by hash, then start order; of the entries sharing a hash, those whose text an earlier one has are
+        // passed over (each text's first process is the one a lookup gives; the texts are read only when a hash repeats).
+        _guidTexts = new SortedRows<TextKeyEntry>("process-guid-text-index", pageRows, cachePages);
+        var hashRun = new List<TextKeyEntry>();
+        void FlushTexts()
+        {
+            if (hashRun.Count == 1) _guidTexts.Add(hashRun[0]);
+            else
+            {
+                var kept = new List<GuidText>();
+                foreach (var e in hashRun)
+                {
+                    var key = GuidKey(e.Proc);
+                    if (kept.Contains(key)) continue;
+                    kept.Add(key);
+                    _guidTexts.Add(e);
+                }
+            }
+            hashRun.Clear();
+        }
+        foreach (var e in guidTexts.Sorted())
+        {
+            if (hashRun.Count > 0 && hashRun[0].Hash != e.Hash) FlushTexts();
+            hashRun.Add(e);
+        }
+        if (hashRun.Count > 0) FlushTexts();
         _pids = new SortedRows<PidEntry>("process-pid-index", pageRows, cachePages);
         foreach (var e in pids.Sorted()) _pids.Add(e);
         // By host, in start order within each host (the start order is by time, so each host's run is by time too).
@@ -163,10 +211,10 @@ public sealed class ProcessIndex : IDisposable
     }
 
     /// <summary>Page reads of the lookup files so far (VIGIL_MEMLOG diagnostics; tests).</summary>
-    public long LookupPageReads => (_guids?.PageReads ?? 0) + (_pids?.PageReads ?? 0) + (_hostProcs?.PageReads ?? 0);
+    public long LookupPageReads => (_guids?.PageReads ?? 0) + (_guidTexts?.PageReads ?? 0) + (_pids?.PageReads ?? 0) + (_hostProcs?.PageReads ?? 0);
 
     /// <summary>Lookup rows written to the files (tests: the lookups really went through them).</summary>
-    internal int LookupRowsSpilled => (_guids?.Spilled ?? 0) + (_pids?.Spilled ?? 0) + (_hostProcs?.Spilled ?? 0);
+    internal int LookupRowsSpilled => (_guids?.Spilled ?? 0) + (_guidTexts?.Spilled ?? 0) + (_pids?.Spilled ?? 0) + (_hostProcs?.Spilled ?? 0);
 
     private bool _released;
 
@@ -176,7 +224,7 @@ public sealed class ProcessIndex : IDisposable
     {
         _released = true;
         _guids?.Dispose(); _guids = null;
-        _byGuidText.Clear(); _byGuidText.TrimExcess();
+        _guidTexts?.Dispose(); _guidTexts = null;
         _pids?.Dispose(); _pids = null;
         _hostProcs?.Dispose(); _hostProcs = null;
         _hostIds.Clear(); _hostIds.TrimExcess();
@@ -222,7 +270,11 @@ public sealed class ProcessIndex : IDisposable
             int k = rows.LowerBound(guid.Value, static (e, v) => e.Value.CompareTo(v) < 0);
             return k < rows.Count && rows[k] is { } e && e.Value == guid.Value ? e.Proc : -1;
         }
-        return !guid.IsEmpty && _byGuidText.TryGetValue(guid, out int j) ? j : -1;
+        if (guid.IsEmpty || _guidTexts is not { Count: > 0 } texts) return -1;
+        var hash = _textKeyHash(guid.ToString());
+        for (int k = texts.LowerBound(hash, static (e, h) => e.Hash < h); k < texts.Count && texts[k].Hash == hash; k++)
+            if (GuidKey(texts[k].Proc).Equals(guid)) return texts[k].Proc;
+        return -1;
     }
 
     /// <summary>The process with this pid on this host that started last at or before <paramref name="ticks"/> (+2 s of clock skew).</summary>

@@ -1,5 +1,6 @@
 using Vigil.IO;
 using Vigil.Campaigns;
+using Vigil.Campaigns.Context;
 using Vigil.Campaigns.Entities;
 using Vigil.Campaigns.Linking;
 using Vigil.Campaigns.Output;
@@ -173,6 +174,49 @@ public sealed class ExternalBuildTests
         var b = Json(CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, InMemory));
         Assert.Contains("\"links\"", a);
         Assert.Equal(b, a);
+    }
+
+    /// <summary>Process keys that are not braced GUIDs (ids without braces, other products' ids) are looked up through rows
+    /// sorted by a hash of the text in upper case, confirmed by the process's own key: against a dictionary of keys ignoring
+    /// case filled in start order (what the index held before), with real hashes and with every key's hash one of three, in
+    /// tiny pages and in memory. Keys repeat (a process logged twice) and differ only in case.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Text_process_keys_from_sorted_rows_equal_a_dictionary_ignoring_case(bool collide)
+    {
+        var rng = new Random(5);
+        var procs = new List<ProcRec>();
+        long t0 = new DateTime(2026, 3, 10, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        for (int i = 0; i < 600; i++)
+        {
+            int k = rng.Next(400);
+            string key = (k % 4) switch { 0 => $"p{k}", 1 => $"P{k}", 2 => $"5a1b{k:x4}-0000-0000-0000-00000000{k:x4}", _ => $"{{5A1B{k:X4}-0000-0000-0000-00000000{k:X4}" };
+            if (i % 7 == 0) key = key.ToUpperInvariant();
+            string parent = i % 3 == 0 ? $"p{rng.Next(400)}" : $"P{rng.Next(400)}";
+            procs.Add(new ProcRec(t0 + rng.Next(86_400) * TimeSpan.TicksPerSecond, "H" + (k % 5), key, parent, 1000 + i, 4, @"C:\w\a.exe",
+                @"C:\w\b.exe", "a.exe " + i, "CORP\\u", 0x3e7, true));
+        }
+        Func<string, UInt128>? hash = collide ? text => (UInt128)(text.ToUpperInvariant().Length % 3) : null;
+        using var tiny = new ProcessIndex(procs, Tiny, hash);
+        using var memory = new ProcessIndex(procs, InMemory, hash);
+        var reference = new Dictionary<GuidText, int>();
+        for (int i = 0; i < tiny.Count; i++) reference.TryAdd(tiny.GuidKey(i), i);
+        Assert.Contains(reference.Keys, g => !g.IsGuid);
+        Assert.True(reference.Count < tiny.Count - 100, "too few repeated keys");
+        foreach (var index in new[] { tiny, memory })
+        {
+            for (int i = 0; i < index.Count; i++)
+            {
+                Assert.Equal(reference[index.GuidKey(i)], index.ByGuid(index.GuidKey(i)));
+                Assert.Equal(reference[index.GuidKey(i)], index.ByGuid(index.GuidKey(i).ToString().ToLowerInvariant()));
+                var parent = new GuidText(index.Procs[i].ParentGuid);
+                Assert.Equal(reference.TryGetValue(parent, out int p) && p != i ? p : -1, index.Parent(i));
+            }
+            Assert.Equal(-1, index.ByGuid("p400"));
+            Assert.Equal(-1, index.ByGuid("q1"));
+        }
+        Assert.True(tiny.LookupRowsSpilled > 0);
     }
 
     /// <summary>A simulated intrusion day (movement, services, cloud theft) built with every campaign assembled as a big
