@@ -195,4 +195,51 @@ public class JsonDamageTests
         Assert.All(r.Errors, e => Assert.Contains("not an object", e.Message));
         Assert.Equal(10, r.Errors[0].Offset);
     }
+
+    /// <summary>A file broken on every other line is 1,500 errors: the first 1,000 are listed and echoed with their lines,
+    /// then one line says the rest are counted; the hunt still reads every intact line and counts every error.</summary>
+    [Fact]
+    public void Errors_past_the_cap_of_a_file_are_counted_not_listed()
+    {
+        var dir = Vigil.Tests.Cli.CliRunner.TempDir("json-many-errors");
+        var path = Path.Combine(dir, "broken.jsonl");
+        File.WriteAllText(path, string.Concat(Enumerable.Range(1, 3000).Select(i =>
+            i % 2 == 0 ? $"{{\"EventID\":4624,\"n\":{i},\"s\":\"cut\n" : $"{{\"EventID\":4624,\"n\":{i}}}\n")));
+        var out1 = Path.Combine(dir, "events.jsonl");
+        var r = Vigil.Tests.Cli.CliRunner.Run("dump", path, "-o", out1);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(1500, File.ReadLines(out1).Count());
+        var lines = r.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var listed = lines.Where(l => l.Contains(": line ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(1000, listed.Count);
+        Assert.Contains($"{path}: line 2000: invalid JSON", listed[^1]);
+        Assert.Single(lines, l => l == $"vigil: {path}: more than 1,000 errors and notices; the rest are counted, not listed");
+        Assert.Contains(lines, l => l.Contains("1500 read errors", StringComparison.Ordinal) || l.Contains("1,500 read errors", StringComparison.Ordinal));
+    }
+
+    /// <summary>The collector keeps each source's first errors and notices up to its cap and counts the rest; the list
+    /// ends with one line per source past its cap (an error when any of the rest was one, else a notice).</summary>
+    [Fact]
+    public void The_collector_lists_each_sources_first_errors_and_counts_the_rest()
+    {
+        var echo = new StringWriter();
+        var d = new DiagnosticsCollector(echo, echoNotices: false, maxListedPerSource: 3);
+        for (int i = 1; i <= 5; i++) d.Report(new ReadError("a.jsonl", "bad", Line: i));
+        d.Report(new ReadError("b.evtx", "slack", Offset: 1, Notice: true));
+        for (int i = 0; i < 4; i++) d.Report(new ReadError("c.evtx", "slack", Offset: i, Notice: true));
+        d.Report(new ReadError("b.evtx", "bad chunk", Offset: 2));
+        Assert.Equal(6, d.Count);
+        Assert.Equal(5, d.Notices);
+        var errors = d.Errors;
+        Assert.Equal(["a.jsonl: line 1: bad", "a.jsonl: line 2: bad", "a.jsonl: line 3: bad", "b.evtx: offset 0x1: slack",
+            "c.evtx: offset 0x0: slack", "c.evtx: offset 0x1: slack", "c.evtx: offset 0x2: slack", "b.evtx: offset 0x2: bad chunk",
+            "a.jsonl: 2 more errors and notices not listed (2 errors; the first 3 are listed)",
+            "c.evtx: 1 more errors and notices not listed (0 errors; the first 3 are listed)"], errors.Select(e => e.ToString()));
+        Assert.False(errors[^2].Notice);
+        Assert.True(errors[^1].Notice);
+        // Echoed: the listed errors, and the one line saying a.jsonl's rest are counted (c.evtx's were notices, not echoed).
+        Assert.Equal(["vigil: a.jsonl: line 1: bad", "vigil: a.jsonl: line 2: bad", "vigil: a.jsonl: line 3: bad",
+            "vigil: a.jsonl: more than 3 errors and notices; the rest are counted, not listed", "vigil: b.evtx: offset 0x2: bad chunk"],
+            echo.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
 }
