@@ -116,8 +116,9 @@ public sealed class JsonFormat : ILogFormat
     }
 
     /// <summary>
-    /// AWS CloudTrail delivers its logs as <c>{"Records":[{...},{...}]}</c> (one line, usually gzipped): the
-    /// records are the events, not the wrapper. True when the data opens with that property.
+    /// AWS CloudTrail delivers its logs as <c>{"Records":[{...},{...}]}</c> (one line, usually gzipped), and Azure's
+    /// exports to storage (activity, sign-in and resource logs) as <c>{"records":[...]}</c>: the records are the events,
+    /// not the wrapper. True when the data opens with that property (either spelling).
     /// </summary>
     internal static bool IsRecordsWrapper(ReadOnlySpan<byte> head)
     {
@@ -126,7 +127,7 @@ public sealed class JsonFormat : ILogFormat
         if (i == head.Length || head[i] != '{') return false;
         i++;
         while (i < head.Length && JsonLinesPartition.IsSpace(head[i])) i++;
-        if (!head[i..].StartsWith("\"Records\""u8)) return false;
+        if (!head[i..].StartsWith("\"Records\""u8) && !head[i..].StartsWith("\"records\""u8)) return false;
         i += "\"Records\""u8.Length;
         while (i < head.Length && JsonLinesPartition.IsSpace(head[i])) i++;
         if (i == head.Length || head[i] != ':') return false;

@@ -13,7 +13,7 @@ namespace Vigil.Readers.Json;
 /// cut by the end of the buffer is completed after the refill (JsonReaderState / isFinalBlock). The bytes of the
 /// element being read are kept in the buffer, which grows when one element is larger than it.
 /// <para>
-/// In records mode (AWS CloudTrail's <c>{"Records":[...]}</c> files) the events are the object elements of the
+/// In records mode (AWS CloudTrail's <c>{"Records":[...]}</c> files, Azure's <c>{"records":[...]}</c>) the events are the object elements of the
 /// top-level object's <c>Records</c> array (depth 2); the wrapper's other properties are skipped.
 /// </para>
 /// <para>
@@ -175,7 +175,7 @@ internal sealed class JsonValueScanner : IDisposable
         }
         if (depth == 1 && token == JsonTokenType.PropertyName)
         {
-            _pendingRecords = reader.ValueTextEquals("Records"u8);
+            _pendingRecords = reader.ValueTextEquals("Records"u8) || reader.ValueTextEquals("records"u8);
             return;
         }
         if (depth == 1 && token == JsonTokenType.StartArray && _pendingRecords)

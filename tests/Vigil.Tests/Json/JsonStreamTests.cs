@@ -153,6 +153,40 @@ public class JsonStreamTests
         Assert.Equal("b", Assert.Single(r.Events).Get("a"));
     }
 
+    /// <summary>Azure's exports to storage wrap their records as <c>{"records":[...]}</c> (lower case), pretty-printed or on
+    /// one line: each record is an event, as CloudTrail's are. Before, the whole file was one event.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AzureRecordsWrapperGivesOneEventPerRecord(bool indented)
+    {
+        using var dir = new TempDir();
+        var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = indented }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("records");
+            for (int i = 0; i < 3; i++)
+            {
+                w.WriteStartObject();
+                w.WriteString("time", $"2026-03-10T00:0{i}:00.0000000Z");
+                w.WriteString("operationName", i == 1 ? "MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE" : "Sign-in activity");
+                w.WriteString("category", i == 1 ? "Administrative" : "SignInLogs");
+                w.WriteStartObject("properties");
+                w.WriteString("userPrincipalName", $"user{i}@example.com");
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        var r = JsonTestSupport.ReadAll(dir.File("PT1H.json", ms.ToArray()));
+        Assert.Empty(r.Errors);
+        Assert.Equal(3, r.Events.Count);
+        Assert.Equal(["user0@example.com", "user1@example.com", "user2@example.com"], r.Events.Select(e => e.Get("properties.userPrincipalName") ?? "-"));
+        Assert.Equal("MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE", r.Events[1].Get("operationName"));
+    }
+
     [Fact]
     public void PrettyPrintedObjectsOneAfterAnotherAreRead()
     {
