@@ -93,30 +93,47 @@ public sealed class TimesketchSink : IHuntSink
         _json.Dispose(); // flushes into the partial file
         _partial!.Dispose();
         _partial = null;
-        // A detection may in principle be claimed by more than one campaign; the ids are joined then.
-        var campaignOf = new Dictionary<long, string>();
+        // A detection may in principle be claimed by more than one campaign; the ids are joined then, in campaign order.
+        // (detection id, campaign) rows sorted in files, joined with the lines (in detection id order) as they are
+        // copied: a dictionary of every campaign's detections was ~30 bytes a detection (3M detections: ~100 MB).
+        var names = new List<string>();
+        using var members = new Vigil.IO.ExternalSorter<Member>("timesketch-campaigns", Member.Compare);
         foreach (var c in summary.Campaigns)
-            foreach (long id in c.DetectionIds)
-                campaignOf[id] = campaignOf.TryGetValue(id, out var prev) ? prev + "," + c.Id : c.Id;
-        if (campaignOf.Count == 0) _target.Commit();
+        {
+            foreach (long id in c.DetectionIds) members.Add(new Member(id, names.Count));
+            names.Add(c.Id);
+        }
+        if (members.Count == 0) _target.Commit();
         else
         {
             string rewritten = _target.PartialPath + ".campaigns";
             using (var input = new StreamReader(_target.PartialPath, new UTF8Encoding(false)))
             using (var output = new StreamWriter(OutputFiles.Create(rewritten), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" })
+            using (var sorted = members.Sorted().GetEnumerator())
             {
+                bool more = sorted.MoveNext();
                 string? line;
-                long n = 0;
+                long n = 0, last = long.MinValue;
+                var joined = new StringBuilder();
                 while ((line = input.ReadLine()) is not null)
                 {
                     n++;
                     long id = DetectionIdOf(line, n);
-                    if (campaignOf.TryGetValue(id, out var cid))
+                    if (id <= last) throw new InvalidDataException($"{_target.PartialPath}:{n}: detection ids out of order ({id} after {last})");
+                    last = id;
+                    while (more && sorted.Current.Detection < id) more = sorted.MoveNext();
+                    joined.Clear();
+                    for (; more && sorted.Current.Detection == id; more = sorted.MoveNext())
+                    {
+                        if (joined.Length > 0) joined.Append(',');
+                        joined.Append(names[sorted.Current.Campaign]);
+                    }
+                    if (joined.Length > 0)
                     {
                         // Each line is one flat object ending in '}': add the attribute before it.
                         output.Write(line.AsSpan(0, line.Length - 1));
                         output.Write(",\"campaign_id\":");
-                        output.Write(JsonSerializer.Serialize(cid));
+                        output.Write(JsonSerializer.Serialize(joined.ToString()));
                         output.WriteLine('}');
                     }
                     else output.WriteLine(line);
@@ -129,6 +146,12 @@ public sealed class TimesketchSink : IHuntSink
     }
 
     /// <summary>The detection_id of a line this sink wrote: always its first key.</summary>
+    /// <summary>A detection of a campaign (by its place in the summary's list), sorted by detection, then campaign.</summary>
+    private readonly record struct Member(long Detection, int Campaign)
+    {
+        public static int Compare(Member a, Member b) => a.Detection != b.Detection ? a.Detection.CompareTo(b.Detection) : a.Campaign.CompareTo(b.Campaign);
+    }
+
     private long DetectionIdOf(string line, long lineNo)
     {
         const string key = "{\"detection_id\":";
