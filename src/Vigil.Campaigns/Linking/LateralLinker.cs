@@ -24,9 +24,11 @@ public sealed class LateralLinks : IDisposable
     private readonly SpillList<ExplicitRow> _explicit;
     private readonly IReadOnlyList<string> _hosts;
 
-    internal LateralLinks(List<Lateral> movements, LogonStore logons, SpillList<ExplicitRow> explicitRows, IReadOnlyList<string> hosts)
+    private readonly MovementStore _movements;
+
+    internal LateralLinks(MovementStore movements, LogonStore logons, SpillList<ExplicitRow> explicitRows, IReadOnlyList<string> hosts)
     {
-        Movements = movements;
+        _movements = movements;
         _logons = logons;
         _explicit = explicitRows;
         _hosts = hosts;
@@ -37,8 +39,9 @@ public sealed class LateralLinks : IDisposable
     /// found).</summary>
     internal readonly record struct ExplicitRow(int Logon, int Host, long SubjectLogonId, int Root);
 
-    /// <summary>Remote logons followed by activity: each joins its source side's keys to its target side's.</summary>
-    public List<Lateral> Movements { get; }
+    /// <summary>Remote logons followed by activity: each joins its source side's keys to its target side's. Rows in files
+    /// (<see cref="MovementStore"/>): each read builds the link again.</summary>
+    public IReadOnlyList<Lateral> Movements => _movements;
 
     /// <summary>Explicit-credential links (no target side).</summary>
     public int ExplicitCount => _explicit.Count;
@@ -71,7 +74,11 @@ public sealed class LateralLinks : IDisposable
         for (int n = 0; n < ExplicitCount; n++) yield return Explicit(n);
     }
 
-    public void Dispose() => _explicit.Dispose();
+    public void Dispose()
+    {
+        _explicit.Dispose();
+        _movements.Dispose();
+    }
 }
 
 /// <summary>
@@ -104,7 +111,7 @@ public static class LateralLinker
     /// </summary>
     internal static LateralLinks Find(ContextCollector ctx, ProcessIndex px, AddressBook hosts, Action<string>? onCandidates, BuildLimits limits)
     {
-        var links = new List<Lateral>();
+        var links = new MovementStore(limits.PageRows, limits.CachePages);
         var hostIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var hostNames = new List<string>();
         int HostId(string h)
@@ -272,6 +279,7 @@ public static class LateralLinker
         catch
         {
             explicitRows.Dispose();
+            links.Dispose();
             throw;
         }
     }

@@ -110,3 +110,39 @@ public sealed class AddressBookTests
         Assert.Equal(["fd12:3456:789a:1::1", "fd12:3456:789a:1::1f5", "fd12:3456:789a:1::3e9", "fd12:3456:789a:1::5dd"], book.FirstAddresses("WS000"));
     }
 }
+
+/// <summary>Lateral movements kept as rows (<see cref="Vigil.Campaigns.Linking.MovementStore"/>) read back equal to the
+/// links added: every field and every key of both sides, in order, through 3-row pages with every text in the file.</summary>
+public sealed class MovementStoreTests
+{
+    [Theory]
+    [InlineData(3, 2, 0L)]
+    [InlineData(256, 64, 1L << 20)]
+    public void Movements_read_back_equal_to_the_links_added(int pageRows, int cachePages, long textChars)
+    {
+        var rng = new Random(3);
+        var added = new List<Vigil.Campaigns.Linking.Lateral>();
+        using var store = new Vigil.Campaigns.Linking.MovementStore(pageRows, cachePages, textChars);
+        for (int i = 0; i < 500; i++)
+        {
+            var from = Enumerable.Range(0, rng.Next(4)).Select(k => k switch
+            {
+                0 => Vigil.Campaigns.Linking.UnionFind.Key.Tree(rng.Next(1000)),
+                1 => Vigil.Campaigns.Linking.UnionFind.Key.Session("WS" + rng.Next(50), 0x3e7 + i),
+                _ => Vigil.Campaigns.Linking.UnionFind.Key.Of(k == 2 ? "" : "svc|PSEXESVC|" + i),
+            }).ToList();
+            var to = Enumerable.Range(0, rng.Next(70)).Select(k => Vigil.Campaigns.Linking.UnionFind.Key.Tree(k * 7 + i)).ToList();
+            var l = new Vigil.Campaigns.Linking.Lateral("WS" + rng.Next(50), "SRV" + rng.Next(5), i % 9 == 0 ? "" : "CORP\\u" + rng.Next(100),
+                i % 3 == 0 ? "rdp" : "psexec", 638_000_000_000_000_000 + i, i % 4 == 0 ? "" : "fd00::" + i.ToString("x"), from, to);
+            added.Add(l);
+            store.Add(l);
+        }
+        Assert.Equal(added.Count, store.Count);
+        static string Text(Vigil.Campaigns.Linking.Lateral l) =>
+            $"{l.From}>{l.To} {l.Account} {l.Method} {l.Ticks} {l.SourceAddress} from [{string.Join(",", l.FromKeys.Select(K))}] to [{string.Join(",", l.ToKeys.Select(K))}]";
+        static string K(Vigil.Campaigns.Linking.UnionFind.Key k) => $"{k.Kind}:{(k.Text is null ? "null" : "'" + k.Text + "'")}:{k.Number}";
+        Assert.Equal(added.Select(Text), store.Select(Text));
+        // Random access too, as the build asks for a campaign's links.
+        foreach (int i in new[] { 499, 0, 250, 3, 498 }) Assert.Equal(Text(added[i]), Text(store[i]));
+    }
+}
