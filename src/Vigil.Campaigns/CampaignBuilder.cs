@@ -759,6 +759,9 @@ internal sealed class Draft : IDisposable
     public readonly List<string> Users = [];
     private readonly HashSet<string> _userKeys = new(StringComparer.Ordinal);
     public readonly List<string> Addresses = [];
+    /// <summary>What <see cref="Hosts"/> and <see cref="Addresses"/> hold, for the membership test: a list's Contains made
+    /// a brute force from 100K addresses cost 5e9 comparisons (17 s of build).</summary>
+    private readonly HashSet<string> _hostSet = new(StringComparer.Ordinal), _addressSet = new(StringComparer.Ordinal);
     public readonly Dictionary<string, long> Levels = new(StringComparer.Ordinal);
     public readonly HashSet<string> TacticSet = new(StringComparer.Ordinal);
     public readonly SortedSet<string> TechniqueSet = new(StringComparer.Ordinal);
@@ -790,9 +793,9 @@ internal sealed class Draft : IDisposable
         _owned.Clear();
     }
 
-    public void AddHost(string h) { if (h.Length > 0 && !Hosts.Contains(h)) Hosts.Add(h); }
+    public void AddHost(string h) { if (h.Length > 0 && _hostSet.Add(h)) Hosts.Add(h); }
     public void AddUser(string u) { if (u.Length > 0 && _userKeys.Add(Names.AccountKey(u))) Users.Add(u); }
-    public void AddAddress(string a) { if (a.Length > 0 && !Addresses.Contains(a)) Addresses.Add(a); }
+    public void AddAddress(string a) { if (a.Length > 0 && _addressSet.Add(a)) Addresses.Add(a); }
 
     public IEnumerable<string> OrderedTactics => TacticSet.OrderBy(t => Tactics.Order[t]);
 
