@@ -64,10 +64,12 @@ internal static partial class TheftFinder
         long from = d.First == 0 ? long.MinValue : d.First - slack, to = d.First == 0 ? long.MaxValue : d.Last + 30 * slack;
         // Flows by store position (the same flow found twice is one position).
         var flowPositions = internalAddrs.SelectMany(a => env.FlowsBySource.Positions(a, from, to)).ToList();
-        // Flows an exfiltration detection names, whenever they started.
+        // Flows an exfiltration detection names, whenever they started (a set for the test: a scanning host has millions
+        // of flows, and a list's Contains per detection was their product).
+        HashSet<int>? listed = null;
         foreach (var (dest, namers) in exfilDests)
             foreach (var f in namers)
-                if (env.Ctx.Flows.TryGetPosition(f.SourceAddress, dest, out int named) && !flowPositions.Contains(named)) flowPositions.Add(named);
+                if (env.Ctx.Flows.TryGetPosition(f.SourceAddress, dest, out int named) && (listed ??= [.. flowPositions]).Add(named)) flowPositions.Add(named);
         foreach (int position in flowPositions)
         {
             var flow = env.Ctx.Flows[position];

@@ -146,3 +146,25 @@ public sealed class MovementStoreTests
         foreach (int i in new[] { 499, 0, 250, 3, 498 }) Assert.Equal(Text(added[i]), Text(store[i]));
     }
 }
+
+/// <summary>The cloud-key linking's search for the latest key search within a day before a first use, by halving, gives
+/// what <c>FindLastIndex</c> with that condition gave: random times with many equal ones, asked at every time, between
+/// times and past both ends.</summary>
+public sealed class LatestWithinTests
+{
+    [Fact]
+    public void Halving_finds_what_find_last_index_found()
+    {
+        var rng = new Random(9);
+        for (int round = 0; round < 50; round++)
+        {
+            var times = Enumerable.Range(0, rng.Next(0, 40)).Select(_ => (long)rng.Next(0, 30)).Order().ToList();
+            long within = rng.Next(0, 6);
+            for (long t = -2; t <= 33; t++)
+            {
+                int expected = times.FindLastIndex(x => x <= t && t - x <= within);
+                Assert.Equal(expected, CampaignBuilder.LatestWithin(times, x => x, t, within));
+            }
+        }
+    }
+}
