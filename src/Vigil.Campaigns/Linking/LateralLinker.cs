@@ -362,7 +362,6 @@ public static class LateralLinker
         return -1;
     }
 
-    /// <summary>Whether a command line names the host as a remote target (\\HOST, /node:HOST, -ComputerName HOST, /s HOST, HOST.domain).</summary>
     /// <summary>
     /// <see cref="Mentions(string, string)"/> by (command line text id, host), remembered: the source side of every remote
     /// logon scans five minutes of its host's processes, and a host's repeated logons to one target scan the same command
@@ -384,6 +383,7 @@ public static class LateralLinker
         }
     }
 
+    /// <summary>Whether a command line names the host as a remote target (\\HOST, /node:HOST, -ComputerName HOST, /s HOST, HOST.domain).</summary>
     public static bool Mentions(string commandLine, string host)
     {
         if (host.Length < 2 || commandLine.Length < host.Length) return false;

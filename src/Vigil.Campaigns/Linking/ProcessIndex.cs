@@ -39,8 +39,8 @@ public sealed class ProcessIndex : IDisposable
     /// ignoring case, as one dictionary of texts ignoring case did (see <see cref="GuidText"/>).</summary>
     private SortedRows<GuidEntry>? _guids;
     /// <summary>Process keys that are not braced GUIDs (a pipeline that strips the braces, another product's ids): (hash of
-    /// the text in upper case, process) rows sorted by hash, the first process in start order for each text, confirmed by the
-    /// process's own key when looked up. They were a dictionary of texts: ~180 bytes a process, the only table of the index
+    /// the text in upper case, process) rows sorted by hash, then start order, confirmed by the process's own key when
+    /// looked up. They were a dictionary of texts: ~180 bytes a process, the only table of the index
     /// that grew with the input in memory.</summary>
     private SortedRows<TextKeyEntry>? _guidTexts;
     /// <summary>Host names by id (distinct hosts only).</summary>
@@ -135,32 +135,11 @@ public sealed class ProcessIndex : IDisposable
             any = true;
             last = e.Value;
         }
-        // Other texts by hash, then start order; of the entries sharing a hash, those whose text an earlier one has are
-        // passed over (each text's first process is the one a lookup gives; the texts are read only when a hash repeats).
+        // Other texts by hash, then start order. A text's repeats (a process logged twice, a pipeline's placeholder id) stay:
+        // a lookup takes the first entry of the hash whose process has the text, the first in start order, and keeping
+        // them needs neither a text read nor a run of entries held here.
         _guidTexts = new SortedRows<TextKeyEntry>("process-guid-text-index", pageRows, cachePages);
-        var hashRun = new List<TextKeyEntry>();
-        void FlushTexts()
-        {
-            if (hashRun.Count == 1) _guidTexts.Add(hashRun[0]);
-            else
-            {
-                var kept = new List<GuidText>();
-                foreach (var e in hashRun)
-                {
-                    var key = GuidKey(e.Proc);
-                    if (kept.Contains(key)) continue;
-                    kept.Add(key);
-                    _guidTexts.Add(e);
-                }
-            }
-            hashRun.Clear();
-        }
-        foreach (var e in guidTexts.Sorted())
-        {
-            if (hashRun.Count > 0 && hashRun[0].Hash != e.Hash) FlushTexts();
-            hashRun.Add(e);
-        }
-        if (hashRun.Count > 0) FlushTexts();
+        foreach (var e in guidTexts.Sorted()) _guidTexts.Add(e);
         _pids = new SortedRows<PidEntry>("process-pid-index", pageRows, cachePages);
         foreach (var e in pids.Sorted()) _pids.Add(e);
         // By host, in start order within each host (the start order is by time, so each host's run is by time too).

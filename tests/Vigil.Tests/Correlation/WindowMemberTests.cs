@@ -62,6 +62,14 @@ public sealed class WindowMemberTests
         Assert.Throws<InvalidOperationException>(() => new MemberQueue(store).RemoveFirst());
     }
 
+    /// <summary>The rules of <paramref name="yaml"/>, which must load without errors.</summary>
+    private static RuleSet Load(string yaml, string file)
+    {
+        var set = RuleLoader.LoadText(yaml, file);
+        Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
+        return set;
+    }
+
     /// <summary>A block file cut short (disk trouble under the temporary folder) is an error naming the file and the
     /// offset, not members made of zeros.</summary>
     [Fact]
@@ -104,8 +112,7 @@ public sealed class WindowMemberTests
     [Fact]
     public void A_flood_in_one_window_is_held_in_two_blocks_and_finds_what_memory_finds()
     {
-        var set = RuleLoader.LoadText(SweepYaml, "sweep.yml");
-        Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
+        var set = Load(SweepYaml, "sweep.yml");
         var rule = set.Rules.Single(r => r.Rule.Name == "refused").Rule;
         long t0 = new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
         var list = new List<Detection>();
@@ -167,8 +174,7 @@ public sealed class WindowMemberTests
                     gte: 60
             """, CorrelationSupport.BaseRule("a", "a", "20000000-0000-0000-0000-000000000911"),
             CorrelationSupport.BaseRule("b", "b", "20000000-0000-0000-0000-000000000912"));
-        var set = RuleLoader.LoadText(yaml, "many.yml");
-        Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
+        var set = Load(yaml, "many.yml");
         var a = set.Rules.Single(r => r.Rule.Name == "a").Rule;
         var b = set.Rules.Single(r => r.Rule.Name == "b").Rule;
         long t0 = new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
@@ -220,8 +226,7 @@ public sealed class WindowMemberTests
                 condition:
                     gte: 3
             """;
-        var set = RuleLoader.LoadText(yaml, "syn.yml");
-        Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
+        var set = Load(yaml, "syn.yml");
         var rule = set.Rules.Single(r => r.Rule.Name == "refused").Rule;
         long t0 = new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
         var list = new List<Detection>();
@@ -253,8 +258,7 @@ public sealed class WindowMemberTests
     [Fact]
     public void Texts_longer_than_the_read_buffer_are_read_whole()
     {
-        var set = RuleLoader.LoadText(SweepYaml.Replace("gte: 25", "gte: 3", StringComparison.Ordinal), "sweep.yml");
-        Assert.True(set.Errors.Count == 0, string.Join("\n", set.Errors));
+        var set = Load(SweepYaml.Replace("gte: 25", "gte: 3", StringComparison.Ordinal), "sweep.yml");
         var rule = set.Rules.Single(r => r.Rule.Name == "refused").Rule;
         long t0 = new DateTime(2024, 5, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
         string[] sources = [new string('s', 40_000), "short", new string('t', 40_000) + "x"];
