@@ -63,6 +63,14 @@ internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages, in
     /// as the campaign store writes them: no object per detection, process or step for the whole campaign.</summary>
     public const int DefaultBigGroup = 16_384;
 
+    /// <summary>Characters of entity key texts (rare external addresses, cloud identities, services) numbered in memory;
+    /// past them a key text is kept in a file and keyed by its hash (see <see cref="Linking.KeyJoin"/>). Tests force 0.</summary>
+    public long KeyTextChars { get; init; } = TextTable.DefaultMemoryChars;
+
+    /// <summary>Distinct accounts, and distinct addresses, a campaign lists from memory; past them the lists are in files
+    /// (see <see cref="DistinctTexts"/>). Tests force a few.</summary>
+    public int ListTexts { get; init; } = DistinctTexts.DefaultMemoryItems;
+
     /// <summary>Runs of 64K rows (1-1.5 MB of 16-24-byte rows), lookup pages of 64 rows with 1,024 cached (~1.5 MB per file).</summary>
     public static readonly BuildLimits Default = new(1 << 16, 64, 1024);
 }
@@ -353,7 +361,7 @@ public sealed class CampaignBuilder
                     informationalOnly++;
                     continue;
                 }
-                store.Add(d.ToCampaign(""), d.Score, d.First, d.DetectionIds[0]);
+                store.Add(d.ToCampaign("", limits), d.Score, d.First, d.DetectionIds[0]);
             }
             onPhase?.Invoke(BuildPhase.Assembled, $"assembled{Reads()}");
             // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic); ids C1.. by rank.
@@ -564,7 +572,7 @@ public sealed class CampaignBuilder
     private static Draft Assemble(IReadOnlyList<DetectionFact> all, SpillList<int> members, SpillList<int> procs, IEnumerable<Lateral> laterals,
         BuildEnv env, BuildLimits limits)
     {
-        var d = new Draft();
+        var d = new Draft(limits);
         try
         {
             Assemble(d, all, members, procs, laterals, env, limits);
@@ -707,6 +715,7 @@ public sealed class CampaignBuilder
             foreach (var a in env.Hosts.FirstAddresses(h)) d.AddAddress(a);
         d.Theft.AddRange(TheftFinder.Find(d, env));
         foreach (var t in d.Theft) if (t.Destination.Length > 0 && Names.Address(t.Destination).Length > 0) d.AddAddress(t.Destination);
+        d.SealLists();
         d.Operator = OperatorAnalyzer.Analyze(d, env);
         CampaignScorer.Classify(d, env);
         d.Summary = SummaryWriter.Write(d);
@@ -770,12 +779,18 @@ internal sealed class Draft : IDisposable
     /// wrote the campaign).</summary>
     private readonly List<IDisposable> _owned = [];
     public readonly List<string> Hosts = [];
-    public readonly List<string> Users = [];
-    private readonly HashSet<string> _userKeys = new(StringComparer.Ordinal);
-    public readonly List<string> Addresses = [];
-    /// <summary>What <see cref="Hosts"/> and <see cref="Addresses"/> hold, for the membership test: a list's Contains made
-    /// a brute force from 100K addresses cost 5e9 comparisons (17 s of build).</summary>
-    private readonly HashSet<string> _hostSet = new(StringComparer.Ordinal), _addressSet = new(StringComparer.Ordinal);
+    /// <summary>What <see cref="Hosts"/> holds, for the membership test: a list's Contains made a brute force from 100K
+    /// addresses cost 5e9 comparisons (17 s of build).</summary>
+    private readonly HashSet<string> _hostSet = new(StringComparer.Ordinal);
+    /// <summary>Accounts (distinct by <see cref="Names.AccountKey"/>) and addresses, in the order first seen: bounded lists
+    /// (a brute force from millions of addresses is one campaign), read once <see cref="SealLists"/> ran.</summary>
+    public readonly DistinctTexts Users, Addresses;
+
+    public Draft(BuildLimits limits)
+    {
+        Users = Own(new DistinctTexts("campaign-accounts", Names.AccountKey, limits.ListTexts, limits.RunRows, limits.PageRows, 16));
+        Addresses = Own(new DistinctTexts("campaign-addresses", null, limits.ListTexts, limits.RunRows, limits.PageRows, 16));
+    }
     public readonly Dictionary<string, long> Levels = new(StringComparer.Ordinal);
     public readonly HashSet<string> TacticSet = new(StringComparer.Ordinal);
     public readonly SortedSet<string> TechniqueSet = new(StringComparer.Ordinal);
@@ -808,17 +823,37 @@ internal sealed class Draft : IDisposable
     }
 
     public void AddHost(string h) { if (h.Length > 0 && _hostSet.Add(h)) Hosts.Add(h); }
-    public void AddUser(string u) { if (u.Length > 0 && _userKeys.Add(Names.AccountKey(u))) Users.Add(u); }
-    public void AddAddress(string a) { if (a.Length > 0 && _addressSet.Add(a)) Addresses.Add(a); }
+    public void AddUser(string u) => Users.Add(u);
+    public void AddAddress(string a) => Addresses.Add(a);
+
+    /// <summary>Every account and address is added: the lists can be read.</summary>
+    public void SealLists()
+    {
+        Users.Seal();
+        Addresses.Seal();
+    }
 
     public IEnumerable<string> OrderedTactics => TacticSet.OrderBy(t => Tactics.Order[t]);
 
-    public Campaign ToCampaign(string id)
+    /// <summary>The campaign, for the campaign store to write before the draft is disposed: its lists may read the draft's
+    /// files.</summary>
+    public Campaign ToCampaign(string id, BuildLimits limits)
     {
-        // The campaign keeps these collections for the rest of the hunt (thousands of campaigns on a long day): drop the
-        // spare capacity that growing them left. Order is unchanged (nothing was removed, so entries stay in place).
-        (DetectionIds as List<long>)?.TrimExcess(); Hosts.TrimExcess(); Users.TrimExcess(); (Steps as List<CampaignStep>)?.TrimExcess(); Links.TrimExcess(); Theft.TrimExcess();
-        Levels.TrimExcess();
+        IReadOnlyList<string> intern, ext;
+        if (!Addresses.Spilled)
+        {
+            intern = Addresses.Where(Names.IsInternal).ToList();
+            ext = Addresses.Where(a => !Names.IsInternal(a)).ToList();
+        }
+        else
+        {
+            // Millions of addresses: each side is the places of its addresses in the whole list.
+            var internalAt = Own(limits.List<int>("campaign internal addresses"));
+            var externalAt = Own(limits.List<int>("campaign external addresses"));
+            for (int i = 0; i < Addresses.Count; i++) (Names.IsInternal(Addresses[i]) ? internalAt : externalAt).Add(i);
+            intern = new ListSubset<string>(Addresses, internalAt);
+            ext = new ListSubset<string>(Addresses, externalAt);
+        }
         return new()
         {
             Id = id,
@@ -826,8 +861,8 @@ internal sealed class Draft : IDisposable
             Kind = Kind,
             Hosts = Hosts,
             Users = Users,
-            InternalAddresses = Addresses.Where(Names.IsInternal).ToList(),
-            ExternalAddresses = Addresses.Where(a => !Names.IsInternal(a)).ToList(),
+            InternalAddresses = intern,
+            ExternalAddresses = ext,
             Tactics = OrderedTactics.ToList(),
             Techniques = TechniqueSet.ToList(),
             FirstSeen = CampaignBuilder.Time(First),

@@ -128,7 +128,16 @@ public sealed class SqliteSink : IHuntSink
             {
                 Run(c, k.Id, ++rank, k.Score, k.Kind, Iso(k.FirstSeen.Ticks), Iso(k.LastSeen.Ticks), k.Operator.Kind,
                     k.Operator.Confidence, k.Summary, Vigil.Campaigns.Output.CampaignJson.ToJson(k));
-                foreach (long d in k.DetectionIds.Distinct()) Run(cd, k.Id, d);
+                // Ids ascending (a campaign's are): a repeat is its neighbour's, no set of millions of ids needed.
+                long previous = long.MinValue;
+                bool first = true;
+                foreach (long d in k.DetectionIds)
+                {
+                    if (!first && d == previous) continue;
+                    Run(cd, k.Id, d);
+                    previous = d;
+                    first = false;
+                }
                 for (int i = 0; i < k.Hosts.Count; i++) Run(ch, k.Id, k.Hosts[i], i + 1);
             }
         }

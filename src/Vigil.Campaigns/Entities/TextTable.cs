@@ -47,12 +47,16 @@ internal sealed class TextTable : IDisposable
     private int _tailLength;
     private long _charCount;
     private Dictionary<ulong, int>? _recent;
+    private readonly int _recentSpilled;
     private readonly string?[] _readCache = new string?[ReadCacheSize];
     private readonly int[] _readCacheId = new int[ReadCacheSize];
 
-    public TextTable(string name, long memoryChars = DefaultMemoryChars, int pageRows = 128, int cachePages = 64)
+    /// <param name="recentSpilled">Spilled texts remembered for reuse (tests force few, so that a text gets several ids).</param>
+    public TextTable(string name, long memoryChars = DefaultMemoryChars, int pageRows = 128, int cachePages = 64, int recentSpilled = RecentSpilled)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(memoryChars);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(recentSpilled);
+        _recentSpilled = recentSpilled;
         _name = name;
         MemoryChars = memoryChars;
         _pageRows = pageRows;
@@ -68,6 +72,10 @@ internal sealed class TextTable : IDisposable
 
     /// <summary>True once <see cref="Seal"/> was called: <see cref="Id"/> then throws.</summary>
     public bool IsSealed => _ids is null;
+
+    /// <summary>Whether <paramref name="id"/> is a text kept in memory: such an id is the only one its text has (a text
+    /// added again gets it back), so ids in memory compare like their texts.</summary>
+    public bool InMemory(int id) => id < _firstSpilled;
 
     /// <summary>The id of <paramref name="text"/>, numbering it if new (see the class remarks on spilled texts).</summary>
     public int Id(string text) => Number(text, exact: false);
@@ -98,7 +106,7 @@ internal sealed class TextTable : IDisposable
 
     private int Spill(string text)
     {
-        _recent ??= new Dictionary<ulong, int>(RecentSpilled);
+        _recent ??= new Dictionary<ulong, int>(Math.Min(_recentSpilled, 1 << 10));
         ulong hash = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(text.AsSpan()));
         if (_recent.TryGetValue(hash, out int seen) && this[seen] == text) return seen;
         if (_firstSpilled == int.MaxValue)
@@ -120,7 +128,7 @@ internal sealed class TextTable : IDisposable
             }
         }
         _charCount += text.Length;
-        if (_recent.Count >= RecentSpilled) _recent.Clear();
+        if (_recent.Count >= _recentSpilled) _recent.Clear();
         _recent[hash] = id;
         return id;
     }

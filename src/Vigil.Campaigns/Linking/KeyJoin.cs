@@ -9,9 +9,12 @@ namespace Vigil.Campaigns.Linking;
 /// then, key by key in sorted order, every node of a key is joined to the key's first node. The sets are those that a node
 /// per key joined to each of its members gave (a key with no member has no set), with nothing per key in memory.
 /// <para>
-/// Keys are exact, not hashed: a tree by its root's number, a session by (host number, logon id), a text key by the number
-/// of its text (texts and hosts are numbered in two dictionaries of distinct values: distinct hosts, and the rare external
-/// addresses, cloud identities and unattributed services that are keys).
+/// Keys are exact: a tree by its root's number, a session by (host number, logon id; hosts are numbered in a dictionary of
+/// distinct hosts), a text key (rare external addresses, cloud identities, unattributed services) by the number of its text
+/// while the texts fit <see cref="BuildLimits.KeyTextChars"/>, past that by a 96-bit hash of the text with the text kept in
+/// a file (<see cref="TextTable"/>). Rows of one hash are told apart by their texts when they are resolved, so two texts
+/// with one hash stay two keys. A brute force from 3M addresses named 3M text keys: as a dictionary they held ~270 MB
+/// through the whole build.
 /// </para>
 /// <para>
 /// Questions about keys (the set a process tree or a session is in, whether a session is a network logon's) are rows of
@@ -38,9 +41,15 @@ internal sealed class KeyJoin : IDisposable
     {
         public long B;
         public int A, Id;
+        /// <summary>For a hashed text key (<see cref="HashedText"/>): the text's id in the key texts, then, once sorted, which
+        /// of the texts with that hash it is (0, 1, ...). Not compared by the sort.</summary>
+        public int Text;
         public byte Kind;
         public RowType Type;
     }
+
+    /// <summary>Row kind of a text key past the texts kept in memory: A and B hold 96 bits of its hash.</summary>
+    private const byte HashedText = 3;
 
     /// <summary>Whether two rows are about the same key (the sort's first three fields).</summary>
     private static bool SameKey(in Row x, in Row y) => x.Kind == y.Kind && x.A == y.A && x.B == y.B;
@@ -49,14 +58,19 @@ internal sealed class KeyJoin : IDisposable
         x.Kind != y.Kind ? x.Kind.CompareTo(y.Kind) : x.A != y.A ? x.A.CompareTo(y.A) : x.B != y.B ? x.B.CompareTo(y.B)
         : x.Type != y.Type ? x.Type.CompareTo(y.Type) : x.Id.CompareTo(y.Id);
 
-    private readonly Dictionary<string, int> _texts = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _hosts = new(StringComparer.Ordinal);
+    private readonly TextTable _texts;
+    private Dictionary<string, int> _hosts = new(StringComparer.Ordinal);
     private readonly ExternalSorter<Row> _sorter;
     private readonly BuildLimits _limits;
+    private readonly Func<string, UInt128> _hash;
 
-    public KeyJoin(BuildLimits limits)
+    /// <param name="hash">The hash of a text key past the memory budget (tests force collisions).</param>
+    /// <param name="recentTexts">Key texts past the budget remembered for reuse (tests force few: a text then has several ids).</param>
+    public KeyJoin(BuildLimits limits, Func<string, UInt128>? hash = null, int recentTexts = TextTable.RecentSpilled)
     {
         _limits = limits;
+        _hash = hash ?? (t => TextHash.Of(t));
+        _texts = new TextTable("entity-key", limits.KeyTextChars, limits.PageRows, Math.Max(2, limits.CachePages / 16), recentTexts);
         _sorter = new ExternalSorter<Row>("entity-keys", Compare, limits.RunRows);
     }
 
@@ -64,8 +78,10 @@ internal sealed class KeyJoin : IDisposable
     public long Rows => _sorter.Count;
     /// <summary>Sorted runs written to the file (0: all in memory).</summary>
     public int Runs => _sorter.Runs;
-    /// <summary>Distinct text keys and hosts numbered.</summary>
-    public int Texts => _texts.Count + _hosts.Count;
+    /// <summary>Text keys and hosts numbered (a text key past the memory budget may be counted more than once).</summary>
+    public int Texts => _texts.Count - 1 + _hosts.Count;
+    /// <summary>Text keys kept in a file and keyed by hash.</summary>
+    public int HashedTexts => _texts.SpilledCount;
 
     private static int Number(Dictionary<string, int> table, string text)
     {
@@ -78,7 +94,18 @@ internal sealed class KeyJoin : IDisposable
         var row = new Row { Kind = key.Kind, Type = type, Id = id };
         switch (key.Kind)
         {
-            case 0: row.A = Number(_texts, key.Text!); break;
+            case 0:
+                int text = _texts.Id(key.Text!);
+                if (_texts.InMemory(text)) row.A = text;
+                else
+                {
+                    var h = _hash(key.Text!);
+                    row.Kind = HashedText;
+                    row.A = (int)(uint)(h >> 64);
+                    row.B = (long)(ulong)h;
+                    row.Text = text;
+                }
+                break;
             case 1: row.A = checked((int)key.Number); break;
             case 2: row.A = Number(_hosts, key.Text!); row.B = key.Number; break;
             default: throw new ArgumentOutOfRangeException(nameof(key), key.Kind, "unknown key kind");
@@ -96,35 +123,90 @@ internal sealed class KeyJoin : IDisposable
     public void Resolve(UnionFind uf, Action unionsDone, Action<RowType, int, int> answer)
     {
         using var sorted = new RowFile<Row>("entity-keys-sorted", _limits.PageRows, 2);
+        // Per key: its first member (-1 while it has none) and whether it is a network session. A run of rows with one
+        // (kind, A, B) is one key, except for hashed texts, where it is one key per distinct text (a sub-key: see Sub).
+        var first = new List<int>();
+        var network = new List<bool>();
+        var subTexts = new List<(int Id, string? Text)>();
+        var subOfId = new Dictionary<int, int>();
         Row key = default;
         bool any = false;
-        int first = -1; // the key's first member, -1 while it has none
-        foreach (var r in _sorter.Sorted())
+        void NewRun(in Row r)
         {
-            if (!any || !SameKey(r, key)) { key = r; any = true; first = -1; }
+            key = r;
+            any = true;
+            first.Clear();
+            network.Clear();
+            subTexts.Clear();
+            subOfId.Clear();
+        }
+        // Which of the run's texts the row's is: ids in the same run are compared first, texts only when the ids differ
+        // (a text spilled again after it left the table's recent ones has a second id).
+        int Sub(in Row r)
+        {
+            if (r.Kind != HashedText) return 0;
+            if (subOfId.TryGetValue(r.Text, out int known)) return known;
+            if (subTexts.Count == 0)
+            {
+                // The run's first text is read only if another id turns up: a key seen once reads nothing.
+                subTexts.Add((r.Text, null));
+                subOfId[r.Text] = 0;
+                return 0;
+            }
+            string text = _texts[r.Text];
+            int found = -1;
+            for (int j = 0; j < subTexts.Count && found < 0; j++)
+            {
+                var (id, t) = subTexts[j];
+                t ??= _texts[id];
+                subTexts[j] = (id, t);
+                if (t == text) found = j;
+            }
+            if (found < 0)
+            {
+                found = subTexts.Count;
+                subTexts.Add((r.Text, text));
+            }
+            if (subOfId.Count < 4096) subOfId[r.Text] = found;
+            return found;
+        }
+        foreach (var row in _sorter.Sorted())
+        {
+            var r = row;
+            if (!any || !SameKey(r, key)) NewRun(r);
+            int sub = Sub(r);
+            while (first.Count <= sub) first.Add(-1);
             if (r.Type == RowType.Member)
             {
-                if (first < 0) first = r.Id; else uf.Union(first, r.Id);
+                if (first[sub] < 0) first[sub] = r.Id; else uf.Union(first[sub], r.Id);
             }
+            r.Text = sub;
             sorted.Add(r);
         }
         _sorter.Dispose();
+        _texts.Dispose();
+        _hosts = [];
         unionsDone();
         any = false;
-        bool network = false;
         for (int k = 0; k < sorted.Count; k++)
         {
             var r = sorted[k];
-            if (!any || !SameKey(r, key)) { key = r; any = true; first = -1; network = false; }
+            if (!any || !SameKey(r, key)) NewRun(r);
+            int sub = r.Text;
+            while (first.Count <= sub) { first.Add(-1); network.Add(false); }
             switch (r.Type)
             {
-                case RowType.Member: if (first < 0) first = r.Id; break;
-                case RowType.NetworkSession: network = true; break;
-                case RowType.SessionQuery: answer(r.Type, r.Id, network && first >= 0 ? uf.Find(first) : -1); break;
-                default: answer(r.Type, r.Id, first >= 0 ? uf.Find(first) : -1); break;
+                case RowType.Member: if (first[sub] < 0) first[sub] = r.Id; break;
+                case RowType.NetworkSession: network[sub] = true; break;
+                case RowType.SessionQuery: answer(r.Type, r.Id, network[sub] && first[sub] >= 0 ? uf.Find(first[sub]) : -1); break;
+                default: answer(r.Type, r.Id, first[sub] >= 0 ? uf.Find(first[sub]) : -1); break;
             }
         }
     }
 
-    public void Dispose() => _sorter.Dispose();
+    public void Dispose()
+    {
+        _sorter.Dispose();
+        _texts.Dispose();
+    }
 }

@@ -36,19 +36,19 @@ public static class CampaignJson
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    /// <param name="between">Called between values inside the campaign's long lists (detection ids, steps), where the caller
-    /// may flush the writer.</param>
+    /// <param name="between">Called between values inside the campaign's long lists (hosts, accounts, addresses, detection
+    /// ids, steps), where the caller may flush the writer.</param>
     public static void WriteCampaign(Utf8JsonWriter w, Campaign c, Action? between = null)
     {
         w.WriteStartObject();
         w.WriteString("id", c.Id);
         w.WriteNumber("score", c.Score);
         w.WriteString("kind", c.Kind);
-        Strings(w, "hosts", c.Hosts);
-        Strings(w, "users", c.Users);
-        Strings(w, "addresses", c.Addresses.ToList());
-        Strings(w, "internal_addresses", c.InternalAddresses);
-        Strings(w, "external_addresses", c.ExternalAddresses);
+        Strings(w, "hosts", c.Hosts, between);
+        Strings(w, "users", c.Users, between);
+        Strings(w, "addresses", c.Addresses, between);
+        Strings(w, "internal_addresses", c.InternalAddresses, between);
+        Strings(w, "external_addresses", c.ExternalAddresses, between);
         Strings(w, "tactics", c.Tactics);
         Strings(w, "techniques", c.Techniques);
         w.WriteString("first_seen", Iso(c.FirstSeen));
@@ -126,10 +126,16 @@ public static class CampaignJson
 
     public static string Iso(DateTime t) => t.Ticks == 0 ? "" : t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private static void Strings(Utf8JsonWriter w, string name, IReadOnlyList<string> xs)
+    /// <param name="between">As for <see cref="WriteCampaign"/>: a campaign can list millions of addresses.</param>
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> xs, Action? between = null)
     {
         w.WriteStartArray(name);
-        foreach (var x in xs) w.WriteStringValue(x);
+        int n = 0;
+        foreach (var x in xs)
+        {
+            w.WriteStringValue(x);
+            if ((++n & 1023) == 0) between?.Invoke();
+        }
         w.WriteEndArray();
     }
 

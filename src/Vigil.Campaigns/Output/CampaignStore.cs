@@ -41,17 +41,26 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         public double Score;
         public long First;
         public long FirstId;
-        /// <summary>The campaign without its detection ids and steps: Length bytes at Offset; then its ids, 8 bytes each; then
-        /// its steps, StepBytes bytes.</summary>
+        /// <summary>The campaign without its detection ids, steps, accounts and addresses: Length bytes at Offset; then its
+        /// ids, 8 bytes each; then its steps, accounts, internal and external addresses, each a section of records.</summary>
         public long Offset;
         public int Length;
         public int IdCount;
-        public int StepCount;
-        public long StepBytes;
+        public Section Steps, Users, Internal, External;
     }
 
+    /// <summary>A list written as records (each its length and its bytes): how many, and their bytes.</summary>
+    private struct Section
+    {
+        public int Count;
+        public long Bytes;
+    }
+
+    private delegate void WriteItem<T>(ref Writer w, T item);
+    private delegate T ReadItem<T>(ref Reader r);
+
     /// <summary>Campaigns with more steps than this get their steps as a list read from the file as it is walked
-    /// (<see cref="StepList"/>) instead of as objects: one campaign of a long day can have 100,000s of steps (a 6M-event
+    /// (<see cref="SectionList{T}"/>) instead of as objects: one campaign of a long day can have 100,000s of steps (a 6M-event
     /// day: 130,000 steps, 57 MB of JSON), which as objects and as one read buffer cost 100s of MB. Tests lower it.</summary>
     internal int LazyStepsAbove { get; init; } = 2_000;
 
@@ -87,34 +96,51 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         _file.Write(_buffer.WrittenSpan);
         int idCount = c.DetectionIds.Count;
         long idBytes = 8L * idCount;
-        // The steps follow, each as its length and its bytes, written out every 64 KB: the buffer stays small however
-        // many steps a campaign has.
+        // The steps, accounts and addresses follow, each item as its length and its bytes, written out every 64 KB: the
+        // buffer stays small however many a campaign has (an agent's day: 100,000s of steps; a brute force: millions of
+        // addresses).
+        var steps = WriteSection(c.Steps, WriteStep);
+        var users = WriteSection(c.Users, WriteText);
+        var intern = WriteSection(c.InternalAddresses, WriteText);
+        var ext = WriteSection(c.ExternalAddresses, WriteText);
+        if (_count == _entries.Length) Array.Resize(ref _entries, _count * 2);
+        _entries[_count++] = new Entry
+        {
+            Score = score, First = first, FirstId = firstId, Offset = _length, Length = length, IdCount = idCount,
+            Steps = steps, Users = users, Internal = intern, External = ext,
+        };
+        _length += length + idBytes + steps.Bytes + users.Bytes + intern.Bytes + ext.Bytes;
+    }
+
+    private static void WriteText(ref Writer w, string text) => w.String(text);
+
+    private static string ReadText(ref Reader r) => r.String();
+
+    /// <summary>Appends <paramref name="items"/> to the file as records.</summary>
+    private Section WriteSection<T>(IEnumerable<T> items, WriteItem<T> write)
+    {
         _buffer.ResetWrittenCount();
-        long stepBytes = 0;
-        foreach (var step in c.Steps)
+        long bytes = 0;
+        int count = 0;
+        foreach (var item in items)
         {
             int at = _buffer.WrittenCount;
-            var sw = new Writer(_buffer);
-            sw.Int(0);
-            WriteStep(ref sw, step);
+            var w = new Writer(_buffer);
+            w.Int(0);
+            write(ref w, item);
             BinaryPrimitives.WriteInt32LittleEndian(MemoryMarshal.AsMemory(_buffer.WrittenMemory).Span[at..], _buffer.WrittenCount - at - 4);
+            count++;
             if (_buffer.WrittenCount >= 1 << 16)
             {
                 _file.Write(_buffer.WrittenSpan);
-                stepBytes += _buffer.WrittenCount;
+                bytes += _buffer.WrittenCount;
                 _buffer.ResetWrittenCount();
             }
         }
         _file.Write(_buffer.WrittenSpan);
-        stepBytes += _buffer.WrittenCount;
+        bytes += _buffer.WrittenCount;
         _buffer.ResetWrittenCount();
-        if (_count == _entries.Length) Array.Resize(ref _entries, _count * 2);
-        _entries[_count++] = new Entry
-        {
-            Score = score, First = first, FirstId = firstId, Offset = _length, Length = length, IdCount = idCount, StepCount = c.Steps.Count,
-            StepBytes = stepBytes,
-        };
-        _length += length + idBytes + stepBytes;
+        return new Section { Count = count, Bytes = bytes };
     }
 
     /// <summary>Fixes the rank order; the store is readable from then on.</summary>
@@ -157,10 +183,14 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
                 if (read < span.Length) throw new IOException($"campaign store: the temporary file ended at byte {e.Offset + read} inside campaign {index + 1}");
                 var r = new Reader(span);
                 long idsAt = e.Offset + e.Length, stepsAt = idsAt + 8L * e.IdCount;
+                long usersAt = stepsAt + e.Steps.Bytes, internalAt = usersAt + e.Users.Bytes, externalAt = internalAt + e.Internal.Bytes;
                 IReadOnlyList<long> ids = e.IdCount > LazyIdsAbove ? new IdList(this, index + 1, idsAt, e.IdCount) : ReadIds(index + 1, idsAt, e.IdCount);
-                IReadOnlyList<CampaignStep> steps = e.StepCount > LazyStepsAbove
-                    ? new StepList(this, index + 1, stepsAt, e.StepBytes, e.StepCount) : ReadSteps(index + 1, stepsAt, e.StepBytes, e.StepCount);
-                var c = Read(ref r, "C" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), ids, steps);
+                var lists = new Lists(
+                    ReadSection(index + 1, "steps", stepsAt, e.Steps, LazyStepsAbove, ReadStep),
+                    ReadSection(index + 1, "accounts", usersAt, e.Users, LazyTextsAbove, ReadText),
+                    ReadSection(index + 1, "internal addresses", internalAt, e.Internal, LazyTextsAbove, ReadText),
+                    ReadSection(index + 1, "external addresses", externalAt, e.External, LazyTextsAbove, ReadText));
+                var c = Read(ref r, "C" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), ids, lists);
                 if (r.Remaining != 0) throw new InvalidDataException($"campaign store: campaign {index + 1} has {r.Remaining} bytes left over");
                 return c;
             }
@@ -184,9 +214,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         w.Double(c.Score);
         w.String(c.Kind);
         w.Strings(c.Hosts);
-        w.Strings(c.Users);
-        w.Strings(c.InternalAddresses);
-        w.Strings(c.ExternalAddresses);
+        // The accounts and addresses are written after the rest, with the steps (see Add).
         w.Strings(c.Tactics);
         w.Strings(c.Techniques);
         w.Time(c.FirstSeen);
@@ -277,31 +305,42 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    /// <summary>Reads <paramref name="count"/> steps of campaign <paramref name="campaign"/> (its rank) from the file.</summary>
-    private List<CampaignStep> ReadSteps(int campaign, long offset, long bytes, int count)
+    /// <summary>Campaigns with more accounts (or internal, or external addresses) than this get them as a list read from the
+    /// file as it is walked (<see cref="SectionList{T}"/>). Tests lower it.</summary>
+    internal int LazyTextsAbove { get; init; } = 1 << 14;
+
+    /// <summary>The items of a section of campaign <paramref name="campaign"/> (its rank): a list, or for more than
+    /// <paramref name="lazyAbove"/> a list read from the file as it is walked.</summary>
+    private IReadOnlyList<T> ReadSection<T>(int campaign, string what, long offset, Section section, int lazyAbove, ReadItem<T> read)
     {
-        var steps = new List<CampaignStep>(count);
-        using var cursor = new StepCursor(_handle, campaign, offset, bytes);
-        for (int i = 0; i < count; i++) steps.Add(cursor.Next());
-        cursor.End(count);
-        return steps;
+        if (section.Count > lazyAbove) return new SectionList<T>(this, campaign, what, offset, section, read);
+        var items = new List<T>(section.Count);
+        using var cursor = new SectionCursor<T>(_handle, campaign, what, offset, section.Bytes, read);
+        for (int i = 0; i < section.Count; i++) items.Add(cursor.Next());
+        cursor.End(section.Count);
+        return items;
     }
 
-    /// <summary>Reads steps one after another from the file through a 64 KB window (each step is its length and its bytes).</summary>
-    private sealed class StepCursor : IDisposable
+    /// <summary>Reads a section's items one after another from the file through a 64 KB window (each item is its length and
+    /// its bytes).</summary>
+    private sealed class SectionCursor<T> : IDisposable
     {
         private readonly SafeFileHandle _handle;
         private readonly int _campaign;
+        private readonly string _what;
+        private readonly ReadItem<T> _readItem;
         private readonly long _end;
         private long _next; // file offset of the first byte not yet in the window
         private byte[] _window = ArrayPool<byte>.Shared.Rent(1 << 16);
         private int _at, _filled;
         private int _read;
 
-        public StepCursor(SafeFileHandle handle, int campaign, long offset, long bytes)
+        public SectionCursor(SafeFileHandle handle, int campaign, string what, long offset, long bytes, ReadItem<T> read)
         {
             _handle = handle;
             _campaign = campaign;
+            _what = what;
+            _readItem = read;
             _next = offset;
             _end = offset + bytes;
         }
@@ -311,7 +350,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         {
             if (_filled - _at >= n) return;
             if (_end - _next < n - (_filled - _at))
-                throw new InvalidDataException($"campaign store: campaign {_campaign}'s steps end at byte {_end} of the temporary file inside step {_read + 1}");
+                throw new InvalidDataException($"campaign store: campaign {_campaign}'s {_what} end at byte {_end} of the temporary file inside item {_read + 1}");
             if (n > _window.Length)
             {
                 var bigger = ArrayPool<byte>.Shared.Rent(n);
@@ -326,32 +365,32 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
             {
                 int want = (int)Math.Min(_window.Length - _filled, _end - _next);
                 int got = RandomAccess.Read(_handle, _window.AsSpan(_filled, want), _next);
-                if (got <= 0) throw new InvalidDataException($"campaign store: the temporary file ended at byte {_next} inside campaign {_campaign}'s step {_read + 1}");
+                if (got <= 0) throw new InvalidDataException($"campaign store: the temporary file ended at byte {_next} inside campaign {_campaign}'s {_what}, item {_read + 1}");
                 _filled += got;
                 _next += got;
             }
         }
 
-        public CampaignStep Next()
+        public T Next()
         {
             Ensure(4);
             int length = BinaryPrimitives.ReadInt32LittleEndian(_window.AsSpan(_at, 4));
-            if (length < 0) throw new InvalidDataException($"campaign store: campaign {_campaign}'s step {_read + 1} has length {length}");
+            if (length < 0) throw new InvalidDataException($"campaign store: campaign {_campaign}'s {_what}, item {_read + 1}, has length {length}");
             _at += 4;
             Ensure(length);
             var r = new Reader(_window.AsSpan(_at, length));
-            var step = ReadStep(ref r);
-            if (r.Remaining != 0) throw new InvalidDataException($"campaign store: campaign {_campaign}'s step {_read + 1} has {r.Remaining} bytes left over");
+            var item = _readItem(ref r);
+            if (r.Remaining != 0) throw new InvalidDataException($"campaign store: campaign {_campaign}'s {_what}, item {_read + 1}, has {r.Remaining} bytes left over");
             _at += length;
             _read++;
-            return step;
+            return item;
         }
 
         /// <summary>Checks that <paramref name="count"/> steps used the section exactly.</summary>
         public void End(int count)
         {
             if (_read == count && (_filled - _at != 0 || _next != _end))
-                throw new InvalidDataException($"campaign store: campaign {_campaign}'s {count} steps leave {_filled - _at + _end - _next} bytes over");
+                throw new InvalidDataException($"campaign store: campaign {_campaign}'s {count} {_what} leave {_filled - _at + _end - _next} bytes over");
         }
 
         public void Dispose()
@@ -361,16 +400,19 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         }
     }
 
-    /// <summary>A big campaign's steps, read from the file each time they are walked (nothing is kept). Walking in order,
-    /// by enumeration or by index 0, 1, 2..., reads sequentially; any other index reads from the nearest earlier place walked.</summary>
-    private sealed class StepList(CampaignStore store, int campaign, long offset, long bytes, int count) : IReadOnlyList<CampaignStep>
+    /// <summary>A big campaign's steps (or accounts, or addresses), read from the file each time they are walked (nothing is
+    /// kept). Walking in order, by enumeration or by index 0, 1, 2..., reads sequentially; any other index reads from the
+    /// start, or on from the last place read.</summary>
+    private sealed class SectionList<T>(CampaignStore store, int campaign, string what, long offset, Section section, ReadItem<T> read) : IReadOnlyList<T>
     {
-        private StepCursor? _cursor;
+        private readonly int count = section.Count;
+        private readonly long bytes = section.Bytes;
+        private SectionCursor<T>? _cursor;
         private int _position; // index of the step the cursor gives next
 
         public int Count => count;
 
-        public CampaignStep this[int index]
+        public T this[int index]
         {
             get
             {
@@ -379,20 +421,20 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
                 if (_cursor is null || index < _position)
                 {
                     _cursor?.Dispose();
-                    _cursor = new StepCursor(store._handle, campaign, offset, bytes);
+                    _cursor = new SectionCursor<T>(store._handle, campaign, what, offset, bytes, read);
                     _position = 0;
                 }
                 while (_position < index) { _cursor.Next(); _position++; }
-                var step = _cursor.Next();
+                var item = _cursor.Next();
                 _position++;
                 if (_position == count) { _cursor.End(count); _cursor.Dispose(); _cursor = null; }
-                return step;
+                return item;
             }
         }
 
-        public IEnumerator<CampaignStep> GetEnumerator()
+        public IEnumerator<T> GetEnumerator()
         {
-            using var cursor = new StepCursor(store._handle, campaign, offset, bytes);
+            using var cursor = new SectionCursor<T>(store._handle, campaign, what, offset, bytes, read);
             for (int i = 0; i < count; i++) yield return cursor.Next();
             cursor.End(count);
         }
@@ -400,14 +442,15 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    private static Campaign Read(ref Reader r, string id, IReadOnlyList<long> ids, IReadOnlyList<CampaignStep> steps)
+    /// <summary>A campaign's lists kept in sections.</summary>
+    private sealed record Lists(IReadOnlyList<CampaignStep> Steps, IReadOnlyList<string> Users, IReadOnlyList<string> Internal,
+        IReadOnlyList<string> External);
+
+    private static Campaign Read(ref Reader r, string id, IReadOnlyList<long> ids, Lists lists)
     {
         double score = r.Double();
         string kind = r.String();
         var hosts = r.Strings();
-        var users = r.Strings();
-        var intern = r.Strings();
-        var ext = r.Strings();
         var tactics = r.Strings();
         var techniques = r.Strings();
         var first = r.Time();
@@ -432,10 +475,11 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
             theft.Add(new DataTheft(r.Time(), r.String(), r.String(), r.String(), r.Long(), r.String(), r.Longs()));
         return new Campaign
         {
-            Id = id, Score = score, Kind = kind, Hosts = hosts, Users = users, InternalAddresses = intern, ExternalAddresses = ext,
-            Tactics = tactics, Techniques = techniques, FirstSeen = first, LastSeen = last, DetectionIds = ids, Levels = levels,
+            Id = id, Score = score, Kind = kind, Hosts = hosts, Users = lists.Users, InternalAddresses = lists.Internal,
+            ExternalAddresses = lists.External, Tactics = tactics, Techniques = techniques, FirstSeen = first, LastSeen = last,
+            DetectionIds = ids, Levels = levels,
             Operator = new OperatorVerdict { Kind = opKind, Confidence = conf, Evidence = Measurements.From(evidence), Reasons = reasons },
-            Summary = summary, Steps = steps, Links = links, Theft = theft,
+            Summary = summary, Steps = lists.Steps, Links = links, Theft = theft,
         };
     }
 

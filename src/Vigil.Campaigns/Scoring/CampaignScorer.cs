@@ -38,8 +38,9 @@ internal static class CampaignScorer
         // movement or privilege escalation, so those tags alone do not count here.)
         bool strong = theft || d.Facts.Any(f => Tactics.LevelRank(f.Level) >= 3 && f.Tactics.Any(t => t is "credential-access" or "exfiltration" or "impact"))
             || d.Facts.Any(f => Tactics.LevelRank(f.Level) >= 2 && f.Techniques.Any(t => t.StartsWith("T1136", StringComparison.Ordinal)));
-        var users = d.Users.Where(u => !u.StartsWith("aws:", StringComparison.Ordinal)).ToList();
-        bool serviceActor = users.Count > 0 && users.All(Names.IsServiceAccount);
+        // Walked, not copied: a campaign can list millions of accounts (a password spray).
+        var users = d.Users.Where(u => !u.StartsWith("aws:", StringComparison.Ordinal));
+        bool serviceActor = users.Any() && users.All(Names.IsServiceAccount);
         // Scheduled: every process tree of the campaign was started by the task scheduler (or a service host).
         bool batch = RootsScheduled(d, env.Limits);
         double repeat = d.Operator.Evidence.GetValueOrDefault("sequence_repeat_ratio");

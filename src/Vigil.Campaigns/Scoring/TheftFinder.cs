@@ -57,7 +57,9 @@ internal static partial class TheftFinder
         }
 
         // Uploads to addresses never contacted before the campaign.
-        var internalAddrs = new HashSet<string>(d.Addresses.Where(Names.IsInternal).Take(Operator.OperatorAnalyzer.MaxAddresses * 4), StringComparer.Ordinal);
+        // (The addresses are not sealed yet, theft destinations join them below: Added may repeat one past the memory limit,
+        // which neither a set nor the first-found positions of the cloud calls below change.)
+        var internalAddrs = new HashSet<string>(d.Addresses.Added().Where(Names.IsInternal).Distinct(StringComparer.Ordinal).Take(Operator.OperatorAnalyzer.MaxAddresses * 4), StringComparer.Ordinal);
         var exfilDests = d.Facts.Where(f => f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress))
             .GroupBy(f => f.DestAddress).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         long slack = TimeSpan.TicksPerMinute;
@@ -97,8 +99,8 @@ internal static partial class TheftFinder
 
         // Cloud: bulk object reads and snapshot sharing by the campaign's identities or from its external addresses.
         var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
-        var ext = new HashSet<string>(d.Addresses.Where(a => !Names.IsInternal(a)), StringComparer.Ordinal);
-        if (arns.Count > 0 || ext.Count > 0)
+        var ext = d.Addresses.Added().Where(a => !Names.IsInternal(a));
+        if (arns.Count > 0 || ext.Any())
         {
             // A call found by identity and by address counts once (by its store position, in the order first found), then
             // calls by time (a stable sort). Calls are read from the store one at a time, not held: a bulk theft is

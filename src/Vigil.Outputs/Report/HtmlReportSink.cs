@@ -481,10 +481,16 @@ public sealed class HtmlReportSink : IHuntSink
         w.WriteEndArray();
     }
 
-    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    /// <param name="between">As for <see cref="WriteCampaign"/>: a campaign can list millions of addresses.</param>
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values, Action? between = null)
     {
         w.WriteStartArray(name);
-        foreach (var v in values) w.WriteStringValue(v);
+        int n = 0;
+        foreach (var v in values)
+        {
+            w.WriteStringValue(v);
+            if ((++n & 1023) == 0) between?.Invoke();
+        }
         w.WriteEndArray();
     }
 
@@ -495,10 +501,10 @@ public sealed class HtmlReportSink : IHuntSink
         w.WriteString("id", c.Id);
         w.WriteNumber("score", Math.Round(c.Score, 2));
         w.WriteString("kind", c.Kind);
-        Strings(w, "hosts", c.Hosts);
-        Strings(w, "users", c.Users);
-        Strings(w, "internal", c.InternalAddresses);
-        Strings(w, "external", c.ExternalAddresses);
+        Strings(w, "hosts", c.Hosts, between);
+        Strings(w, "users", c.Users, between);
+        Strings(w, "internal", c.InternalAddresses, between);
+        Strings(w, "external", c.ExternalAddresses, between);
         Strings(w, "tactics", c.Tactics);
         Strings(w, "techniques", c.Techniques);
         w.WriteNumber("first", Ms(c.FirstSeen));

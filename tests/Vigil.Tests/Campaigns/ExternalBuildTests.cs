@@ -23,9 +23,11 @@ public sealed class ExternalBuildTests
 
     /// <summary>Tiny: every sort of more than 5 rows is merged from runs, every lookup page holds 3 rows and 2 are cached,
     /// every campaign is assembled as a big one (facts and processes read on demand, steps folded as they are written).
-    /// Every table with an entry per detection or process past 7 entries is in a file of 3-value pages, 2 cached.</summary>
+    /// Every table with an entry per detection or process past 7 entries is in a file of 3-value pages, 2 cached. Every entity
+    /// key text is kept in a file and keyed by hash; a campaign lists its first 2 accounts and addresses from memory, the rest
+    /// from files.</summary>
     internal static readonly BuildLimits Tiny = new(RunRows: 5, PageRows: 3, CachePages: 2, BigGroup: 0, MemoryItems: 7)
-        { SpillPageRows = 3, SpillCachePages = 2 };
+        { SpillPageRows = 3, SpillCachePages = 2, KeyTextChars = 0, ListTexts = 2 };
     /// <summary>Larger than any test input: nothing sorted in runs, nothing read back, every campaign's facts held.</summary>
     internal static readonly BuildLimits InMemory = new(RunRows: 10_000_000, PageRows: 10_000_000, CachePages: 1, BigGroup: int.MaxValue,
         MemoryItems: int.MaxValue);
@@ -338,14 +340,24 @@ public sealed class ExternalBuildTests
         }).ToList();
         var expectedSets = Enumerable.Range(0, nodes).Select(i => Label(reference, reference.Find(i))).ToList();
 
-        foreach (var limits in new[] { new BuildLimits(RunRows: 7, PageRows: 3, CachePages: 2), InMemory })
+        // Text keys numbered in memory, or all kept in a file and keyed by hash (real hashes, and hashes that collide for
+        // every text of one length: the rows of different texts with one hash must stay different keys).
+        var hashedKeys = new BuildLimits(RunRows: 7, PageRows: 3, CachePages: 2) { KeyTextChars = 0 };
+        Func<string, UInt128> colliding = t => (UInt128)(t.Length % 3);
+        // Two recent texts remembered: a text seen again later gets a second id, and is still the same key.
+        foreach (var (limits, hash, recent) in new (BuildLimits, Func<string, UInt128>?, int)[]
+                 {
+                     (new BuildLimits(RunRows: 7, PageRows: 3, CachePages: 2), null, TextTable.RecentSpilled), (InMemory, null, TextTable.RecentSpilled),
+                     (hashedKeys, null, TextTable.RecentSpilled), (hashedKeys, null, 2), (hashedKeys, colliding, 2),
+                     (InMemory with { KeyTextChars = 0 }, colliding, TextTable.RecentSpilled),
+                 })
         {
             // The tiny limits' union-find keeps its nodes in files of 3-node pages.
             using var uf = limits.RunRows == 7 ? new UnionFind(nodes, memoryNodes: 7, pageRows: 3, cachePages: 2) : new UnionFind(nodes);
             for (int i = 0; i < nodes; i++) uf.Add();
             Assert.Equal(limits.RunRows == 7, uf.Spilled);
             foreach (var (a, b) in direct) uf.Union(a, b);
-            using var keys = new KeyJoin(limits);
+            using var keys = new KeyJoin(limits, hash, recent);
             foreach (var (key, node) in members) keys.Member(key, node);
             foreach (var key in network) keys.NetworkSession(key.Text!, key.Number);
             foreach (var q in questions) keys.Query(q.Key, q.Type, q.Id);
@@ -360,6 +372,9 @@ public sealed class ExternalBuildTests
             });
             if (limits.RunRows == 7) Assert.True(keys.Runs > 100, $"only {keys.Runs} runs");
             else Assert.Equal(0, keys.Runs);
+            Assert.Equal(limits.KeyTextChars == 0, keys.HashedTexts >= 300);
+            // Only 400 distinct texts: with two remembered, texts were spilled again under new ids.
+            if (recent == 2) Assert.True(keys.HashedTexts > 500, $"{keys.HashedTexts} spilled texts");
             Assert.Equal(expectedSets, Enumerable.Range(0, nodes).Select(i => Label(uf, uf.Find(i))).ToList());
             Assert.Equal(expectedAnswers, answers.ToList());
         }

@@ -207,10 +207,46 @@ public sealed class SpilledStorageTests
         Assert.Equal(CampaignJson.ToJson(Copy(built[^1], built[^1].Steps.ToList(), "C2")), CampaignJson.ToJson(store[1]));
     }
 
-    private static Campaign Copy(Campaign c, List<CampaignStep> steps, string id, IReadOnlyList<long>? ids = null) => new()
+    /// <summary>A campaign's accounts and addresses past the limit are read from the store as they are walked: equal to the
+    /// lists put in (across several 64 KB windows, a text longer than a window, lone surrogates), by enumeration and by
+    /// index in and out of order; a list under the limit stays a plain list; the JSON is unchanged.</summary>
+    [Fact]
+    public void Big_campaign_accounts_and_addresses_are_read_back_from_the_file_as_walked()
     {
-        Id = id, Score = c.Score, Kind = c.Kind, Hosts = c.Hosts, Users = c.Users, InternalAddresses = c.InternalAddresses,
-        ExternalAddresses = c.ExternalAddresses, Tactics = c.Tactics, Techniques = c.Techniques, FirstSeen = c.FirstSeen, LastSeen = c.LastSeen,
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var built = Hunt(set, new CampaignCollector()).Build().ToList();
+        var big = built[0];
+        var users = Enumerable.Range(0, 9_000).Select(i => $"CORP\\user{i}").ToList();
+        users[4_000] = new string('\u00e9', 40_000) + "\ud800";
+        var intern = Enumerable.Range(0, 30_000).Select(i => $"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}").ToList();
+        var ext = new List<string> { "198.51.100.7", "2001:db8::1" };
+        var many = Copy(big, big.Steps.ToList(), big.Id, lists: (users, intern, ext));
+
+        using var store = new CampaignStore { LazyTextsAbove = 5 };
+        store.Add(many, 10, 1, 1);
+        store.Add(built[^1], 5, 1, 2);
+        store.Rank();
+        var back = store[0];
+        Assert.IsNotType<List<string>>(back.Users);
+        Assert.IsNotType<List<string>>(back.InternalAddresses);
+        Assert.IsType<List<string>>(back.ExternalAddresses);
+        Assert.Equal(users, back.Users);
+        Assert.Equal(intern, back.InternalAddresses);
+        Assert.Equal(ext, back.ExternalAddresses);
+        Assert.Equal(intern.Concat(ext), back.Addresses);
+        Assert.Equal(users[4_000], back.Users[4_000]);
+        Assert.Equal(users[3], back.Users[3]);
+        for (int i = intern.Count - 1; i >= 0; i -= 997) Assert.Equal(intern[i], back.InternalAddresses[i]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => back.Users[users.Count]);
+        Assert.Equal(CampaignJson.ToJson(Copy(many, many.Steps.ToList(), "C1")), CampaignJson.ToJson(back));
+        Assert.Equal(CampaignJson.ToJson(Copy(built[^1], built[^1].Steps.ToList(), "C2")), CampaignJson.ToJson(store[1]));
+    }
+
+    private static Campaign Copy(Campaign c, List<CampaignStep> steps, string id, IReadOnlyList<long>? ids = null,
+        (List<string> Users, List<string> Internal, List<string> External)? lists = null) => new()
+    {
+        Id = id, Score = c.Score, Kind = c.Kind, Hosts = c.Hosts, Users = lists?.Users ?? c.Users, InternalAddresses = lists?.Internal ?? c.InternalAddresses,
+        ExternalAddresses = lists?.External ?? c.ExternalAddresses, Tactics = c.Tactics, Techniques = c.Techniques, FirstSeen = c.FirstSeen, LastSeen = c.LastSeen,
         DetectionIds = ids ?? c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = steps, Links = c.Links, Theft = c.Theft,
     };
 
