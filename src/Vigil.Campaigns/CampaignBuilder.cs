@@ -71,6 +71,10 @@ internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages, in
     /// (see <see cref="DistinctTexts"/>). Tests force a few.</summary>
     public int ListTexts { get; init; } = DistinctTexts.DefaultMemoryItems;
 
+    /// <summary>(host, account) keys whose runs are joined in memory; the others are joined after a sort (see
+    /// <see cref="Linking.AccountRuns"/>). Tests force a few.</summary>
+    public int AccountKeys { get; init; } = Linking.AccountRuns.DefaultMemoryKeys;
+
     /// <summary>Runs of 64K rows (1-1.5 MB of 16-24-byte rows), lookup pages of 64 rows with 1,024 cached (~1.5 MB per file).</summary>
     public static readonly BuildLimits Default = new(1 << 16, 64, 1024);
 }
@@ -135,32 +139,15 @@ public sealed class CampaignBuilder
         }
         // Account runs: the same account on the same host, consecutive detections (by time, then position) no further apart
         // than AccountGap. Facts in time order (a hunt's output is sorted by time): joined in this pass, keeping only the
-        // last detection of each (host, account), nothing per detection. Otherwise each such detection is kept with its
-        // time (16 bytes) and the runs are joined after a sort.
+        // last detection of each (host, account), nothing per detection, for the first keys; the others' detections (all,
+        // for facts not in time order) are joined after a sort (see AccountRuns).
         bool timeOrdered = facts is FactStore fs ? fs.TicksAscending : TicksAscending(facts);
-        var accountIds = new Dictionary<(string, string), int>();
-        var lastOfAccount = new List<(long Ticks, int Fact)>();
-        var accountFacts = timeOrdered ? null : new List<(int Group, long Ticks, int Fact)>();
+        using var accountRuns = new AccountRuns(timeOrdered, AccountGap, uf.Union, limits);
         for (int i = 0; i < facts.Count; i++)
         {
             var d = facts[i];
             string host = HostOf(d, hostMap);
-            if (d.Account.Length > 0 && host.Length > 0)
-            {
-                var accountKey = (host, Names.AccountKey(d.Account));
-                if (!accountIds.TryGetValue(accountKey, out int group))
-                {
-                    accountIds[accountKey] = group = accountIds.Count;
-                    lastOfAccount.Add((long.MinValue, -1));
-                }
-                if (accountFacts is not null) accountFacts.Add((group, d.Ticks, i));
-                else
-                {
-                    var (lastTicks, last) = lastOfAccount[group];
-                    if (last >= 0 && d.Ticks - lastTicks <= AccountGap.Ticks) uf.Union(last, i);
-                    lastOfAccount[group] = (d.Ticks, i);
-                }
-            }
+            if (d.Account.Length > 0 && host.Length > 0) accountRuns.Add(host, Names.AccountKey(d.Account), d.Ticks, i);
             int self = i;
 
             int p = px.ByGuid(d.ProcessGuidKey);
@@ -213,18 +200,8 @@ public sealed class CampaignBuilder
         onPhase?.Invoke(BuildPhase.Entities, $"entities ({facts.Count:N0} detections, {uf.Count:N0} nodes, {keys.Rows:N0} key rows in {keys.Runs:N0} runs, {keys.Texts:N0} key texts and hosts){Reads()}");
         CloudKeyLinks(facts, ctx, px, uf, keys);
 
-        // Account runs of facts not in time order: each (host, account) group's detections by time then position (what
-        // grouping and a stable sort by time gave).
-        accountIds = null;
-        lastOfAccount = null;
-        if (accountFacts is not null)
-        {
-            var runs = accountFacts.ToArray();
-            accountFacts = null;
-            Array.Sort(runs, (a, b) => a.Group != b.Group ? a.Group.CompareTo(b.Group) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Fact.CompareTo(b.Fact));
-            for (int k = 1; k < runs.Length; k++)
-                if (runs[k].Group == runs[k - 1].Group && runs[k].Ticks - runs[k - 1].Ticks <= AccountGap.Ticks) uf.Union(runs[k - 1].Fact, runs[k].Fact);
-        }
+        // The account runs of the keys sorted (unions in another order give the same sets).
+        accountRuns.Finish();
 
         // 2. Lateral movement joins source and target entities.
         using var laterals = LateralLinker.Find(ctx, px, hostMap, onPhase is null ? null : line => onPhase(BuildPhase.Linking, $"linking: {line}{Reads()}"), limits);

@@ -119,8 +119,8 @@ internal sealed class DistinctTexts : IReadOnlyList<string>, IDisposable
         _mem.TrimExcess();
         if (_rows is null) return;
         using var firsts = new ExternalSorter<(long Seq, int Text)>($"{_name}-firsts", (a, b) => a.CompareTo(b), _runRows);
-        // A run of rows with one hash, in add order: its keys (usually one), each by a text id and its text read when needed.
-        var keys = new List<(int Id, string? Text)>();
+        // A run of rows with one hash, in add order: the first row of each of its keys (usually one) is kept.
+        var keys = new HashRunKeys(_texts!);
         bool any = false;
         ulong high = 0, low = 0;
         foreach (var r in _rows.Sorted())
@@ -130,24 +130,10 @@ internal sealed class DistinctTexts : IReadOnlyList<string>, IDisposable
                 any = true;
                 high = r.High;
                 low = r.Low;
-                keys.Clear();
+                keys.NewRun();
             }
-            if (keys.Count == 0) { keys.Add((r.Key, null)); firsts.Add((r.Seq, r.Text)); continue; }
-            bool seen = false;
-            for (int j = 0; j < keys.Count && !seen; j++) seen = keys[j].Id == r.Key;
-            if (seen) continue;
-            // Another id: the same key added again after the table forgot it, or another key with the same hash.
-            string key = _texts![r.Key];
-            for (int j = 0; j < keys.Count && !seen; j++)
-            {
-                var (id, text) = keys[j];
-                text ??= _texts[id];
-                keys[j] = (id, text);
-                seen = text == key;
-            }
-            if (seen) continue;
-            keys.Add((r.Key, key));
-            firsts.Add((r.Seq, r.Text));
+            keys.KeyOf(r.Key, out bool isNew);
+            if (isNew) firsts.Add((r.Seq, r.Text));
         }
         _rows.Dispose();
         _rows = null;

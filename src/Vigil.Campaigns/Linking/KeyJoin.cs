@@ -127,8 +127,7 @@ internal sealed class KeyJoin : IDisposable
         // (kind, A, B) is one key, except for hashed texts, where it is one key per distinct text (a sub-key: see Sub).
         var first = new List<int>();
         var network = new List<bool>();
-        var subTexts = new List<(int Id, string? Text)>();
-        var subOfId = new Dictionary<int, int>();
+        var subs = new HashRunKeys(_texts);
         Row key = default;
         bool any = false;
         void NewRun(in Row r)
@@ -137,39 +136,10 @@ internal sealed class KeyJoin : IDisposable
             any = true;
             first.Clear();
             network.Clear();
-            subTexts.Clear();
-            subOfId.Clear();
+            subs.NewRun();
         }
-        // Which of the run's texts the row's is: ids in the same run are compared first, texts only when the ids differ
-        // (a text spilled again after it left the table's recent ones has a second id).
-        int Sub(in Row r)
-        {
-            if (r.Kind != HashedText) return 0;
-            if (subOfId.TryGetValue(r.Text, out int known)) return known;
-            if (subTexts.Count == 0)
-            {
-                // The run's first text is read only if another id turns up: a key seen once reads nothing.
-                subTexts.Add((r.Text, null));
-                subOfId[r.Text] = 0;
-                return 0;
-            }
-            string text = _texts[r.Text];
-            int found = -1;
-            for (int j = 0; j < subTexts.Count && found < 0; j++)
-            {
-                var (id, t) = subTexts[j];
-                t ??= _texts[id];
-                subTexts[j] = (id, t);
-                if (t == text) found = j;
-            }
-            if (found < 0)
-            {
-                found = subTexts.Count;
-                subTexts.Add((r.Text, text));
-            }
-            if (subOfId.Count < 4096) subOfId[r.Text] = found;
-            return found;
-        }
+        // Which of the run's texts the row's is (for a hashed text key; any other run is one key).
+        int Sub(in Row r) => r.Kind != HashedText ? 0 : subs.KeyOf(r.Text, out _);
         foreach (var row in _sorter.Sorted())
         {
             var r = row;
