@@ -388,13 +388,15 @@ internal static class OperatorAnalyzer
     /// <summary>Failed logons from the campaign's addresses or against its accounts: bursts (5+ within 2 minutes), accounts
     /// that failed and never succeeded from that source, and whether a success followed a burst.
     /// <para>Failures and successes are merged in time order from the per-address indexes as they are walked (a password
-    /// spray or a bulk cloud read is millions of records): only the distinct failed accounts are held.</para></summary>
+    /// spray or a bulk cloud read is millions of records): only the distinct failed accounts are kept, in a bounded list
+    /// (a spray at 3M accounts held them in a set: ~250 MB).</para></summary>
     private static (int Bursts, int NeverValid, bool ThenSuccess) Failures(Draft d, CampaignBuilder.BuildEnv env)
     {
         var addrs = new HashSet<string>(d.Addresses.Take(MaxAddresses), StringComparer.Ordinal);
         long from = d.First - TimeSpan.TicksPerHour, to = d.Last + TimeSpan.TicksPerHour;
         long until = to + 30 * 60 * Sec;
-        var failedAccounts = new HashSet<string>(StringComparer.Ordinal);
+        var limits = env.Limits;
+        using var failedAccounts = new DistinctTexts("failed-accounts", null, limits.ListTexts, limits.RunRows, limits.PageRows, 16);
         int logonFails = 0, cloudFails = 0;
         IEnumerable<long> LogonFails(string a)
         {
@@ -414,6 +416,7 @@ internal static class OperatorAnalyzer
             MergeTimes(addrs.Select(a => env.SuccessesByAddress.In(a, from, until).Select(l => l.Ticks))
                 .Concat(addrs.Select(a => env.CloudByAddress.In(a, from, until).Where(c => !c.Failed).Select(c => c.Ticks)))));
         if (logonFails == 0) return (bursts, 0, thenSuccess);
+        failedAccounts.Seal();
         int never = failedAccounts.Count(a => !addrs.Any(x => env.Succeeded(x, a)));
         if (cloudFails >= 5 && never == 0) never = 1;
         return (bursts, never, thenSuccess);

@@ -55,7 +55,8 @@ public static class HuntCampaigns
         if (Environment.GetEnvironmentVariable("VIGIL_MEMLOG") is not { Length: > 0 }) return;
         long live = GC.GetTotalMemory(forceFullCollection: Environment.GetEnvironmentVariable("VIGIL_MEMLOG") != "2");
         using var self = System.Diagnostics.Process.GetCurrentProcess();
-        Console.Error.WriteLine($"vigil-mem: {phase}: live heap {live / (1024 * 1024)} MB, working set {self.WorkingSet64 / (1024 * 1024)} MB, peak {self.PeakWorkingSet64 / (1024 * 1024)} MB, user CPU {self.UserProcessorTime.TotalSeconds:F2} s, system CPU {self.PrivilegedProcessorTime.TotalSeconds:F2} s");
+        var gc = GC.GetGCMemoryInfo();
+        Console.Error.WriteLine($"vigil-mem: {phase}: live heap {live / (1024 * 1024)} MB, GC committed {gc.TotalCommittedBytes / (1024 * 1024)} MB, working set {self.WorkingSet64 / (1024 * 1024)} MB, peak {self.PeakWorkingSet64 / (1024 * 1024)} MB, user CPU {self.UserProcessorTime.TotalSeconds:F2} s, system CPU {self.PrivilegedProcessorTime.TotalSeconds:F2} s");
     }
 
     public static IReadOnlyList<Campaign> WriteDetections(string format, CampaignCollector collector, IEnumerable<Detection> detections,
