@@ -47,4 +47,21 @@ public class HeapGovernorTests
         Assert.Equal(1, thrifty.Compactions);
         Assert.Throws<ArgumentOutOfRangeException>(() => new HeapGovernor(maxTimeShare: 0));
     }
+
+    [Fact]
+    public void Past_the_ceiling_compactions_may_take_the_larger_share()
+    {
+        // The same thrifty share, with the heap past a ceiling of 0 bytes and a ceiling share of all the time: every check
+        // compacts; with the ceiling out of reach the thrifty share holds.
+        var pressed = new HeapGovernor(floorBytes: 0, headroomBytes: 0, maxTimeShare: 1e-6, ceilingBytes: 0, ceilingTimeShare: 1);
+        pressed.Check();
+        pressed.Check();
+        pressed.Check();
+        Assert.Equal(3, pressed.Compactions);
+        var relaxed = new HeapGovernor(floorBytes: 0, headroomBytes: 0, maxTimeShare: 1e-6, ceilingBytes: long.MaxValue, ceilingTimeShare: 1);
+        relaxed.Check();
+        relaxed.Check();
+        Assert.Equal(1, relaxed.Compactions);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HeapGovernor(ceilingTimeShare: 0));
+    }
 }
