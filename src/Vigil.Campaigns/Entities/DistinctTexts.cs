@@ -121,17 +121,9 @@ internal sealed class DistinctTexts : IReadOnlyList<string>, IDisposable
         using var firsts = new ExternalSorter<(long Seq, int Text)>($"{_name}-firsts", (a, b) => a.CompareTo(b), _runRows);
         // A run of rows with one hash, in add order: the first row of each of its keys (usually one) is kept.
         var keys = new HashRunKeys(_texts!);
-        bool any = false;
-        ulong high = 0, low = 0;
         foreach (var r in _rows.Sorted())
         {
-            if (!any || r.High != high || r.Low != low)
-            {
-                any = true;
-                high = r.High;
-                low = r.Low;
-                keys.NewRun();
-            }
+            keys.Hash(r.High, r.Low);
             keys.KeyOf(r.Key, out bool isNew);
             if (isNew) firsts.Add((r.Seq, r.Text));
         }

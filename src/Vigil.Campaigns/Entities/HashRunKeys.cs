@@ -19,11 +19,25 @@ internal sealed class HashRunKeys(TextTable texts)
     /// <summary>Keys seen in the current run.</summary>
     public int Count => _keys.Count;
 
-    /// <summary>A new run starts (rows with another hash).</summary>
+    private bool _any;
+    private ulong _high, _low;
+
+    /// <summary>A new run starts (rows with another hash, or another key that is not a text).</summary>
     public void NewRun()
     {
         _keys.Clear();
         _ofId.Clear();
+    }
+
+    /// <summary>The next row's hash: a new run starts when it differs from the last one's (true then).</summary>
+    public bool Hash(ulong high, ulong low)
+    {
+        if (_any && high == _high && low == _low) return false;
+        _any = true;
+        _high = high;
+        _low = low;
+        NewRun();
+        return true;
     }
 
     /// <summary>Which of the run's keys (0, 1, ... in order first seen) the text with id <paramref name="textId"/> is;

@@ -93,18 +93,9 @@ internal sealed class AccountRuns : IDisposable
         var keys = new HashRunKeys(_texts!);
         // Per key of the hash run: its last detection.
         var last = new List<(long Ticks, int Fact)>();
-        bool any = false;
-        ulong high = 0, low = 0;
         foreach (var r in _rows.Sorted())
         {
-            if (!any || r.High != high || r.Low != low)
-            {
-                any = true;
-                high = r.High;
-                low = r.Low;
-                keys.NewRun();
-                last.Clear();
-            }
+            if (keys.Hash(r.High, r.Low)) last.Clear();
             int k = keys.KeyOf(r.Text, out bool isNew);
             if (isNew) last.Add((r.Ticks, r.Fact));
             else
