@@ -75,6 +75,15 @@ internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages, in
     /// <see cref="Linking.AccountRuns"/>). Tests force a few.</summary>
     public int AccountKeys { get; init; } = Linking.AccountRuns.DefaultMemoryKeys;
 
+    /// <summary>A list of distinct texts for one campaign (distinct by <paramref name="keyOf"/>, or as they are), in memory
+    /// up to <see cref="ListTexts"/>, then sorted in files.</summary>
+    public DistinctTexts Texts(string name, Func<string, string>? keyOf = null) => new(name, keyOf, ListTexts, RunRows, PageRows, 16);
+
+    /// <summary>A table of key texts (entity keys, account runs) numbered in memory up to <paramref name="memoryChars"/>,
+    /// the rest in files read through a sixteenth of the lookup pages.</summary>
+    public TextTable KeyTexts(string name, long memoryChars, int recentSpilled = TextTable.RecentSpilled) =>
+        new(name, memoryChars, PageRows, Math.Max(2, CachePages / 16), recentSpilled);
+
     /// <summary>Runs of 64K rows (1-1.5 MB of 16-24-byte rows), lookup pages of 64 rows with 1,024 cached (~1.5 MB per file).</summary>
     public static readonly BuildLimits Default = new(1 << 16, 64, 1024);
 }
@@ -762,12 +771,6 @@ internal sealed class Draft : IDisposable
     /// <summary>Accounts (distinct by <see cref="Names.AccountKey"/>) and addresses, in the order first seen: bounded lists
     /// (a brute force from millions of addresses is one campaign), read once <see cref="SealLists"/> ran.</summary>
     public readonly DistinctTexts Users, Addresses;
-
-    public Draft(BuildLimits limits)
-    {
-        Users = Own(new DistinctTexts("campaign-accounts", Names.AccountKey, limits.ListTexts, limits.RunRows, limits.PageRows, 16));
-        Addresses = Own(new DistinctTexts("campaign-addresses", null, limits.ListTexts, limits.RunRows, limits.PageRows, 16));
-    }
     public readonly Dictionary<string, long> Levels = new(StringComparer.Ordinal);
     public readonly HashSet<string> TacticSet = new(StringComparer.Ordinal);
     public readonly SortedSet<string> TechniqueSet = new(StringComparer.Ordinal);
@@ -786,6 +789,12 @@ internal sealed class Draft : IDisposable
     public IReadOnlyList<CampaignStep> Steps = [];
 
     public DateTime FirstSeen => CampaignBuilder.Time(First);
+
+    public Draft(BuildLimits limits)
+    {
+        Users = Own(limits.Texts("campaign-accounts", Names.AccountKey));
+        Addresses = Own(limits.Texts("campaign-addresses"));
+    }
 
     public T Own<T>(T disposable) where T : IDisposable
     {

@@ -80,21 +80,20 @@ internal sealed class DistinctTexts : IReadOnlyList<string>, IDisposable
         if (_sealed) throw new InvalidOperationException($"{_name}: the list is sealed");
         if (text.Length == 0) return;
         var key = _keyOf is null ? text : _keyOf(text);
+        if (_texts is null && _mem.Count < MemoryItems)
+        {
+            if (_memKeys!.Add(key)) _mem.Add(text);
+            return;
+        }
+        if (_memKeys!.Contains(key)) return;
         if (_texts is null)
         {
-            if (_mem.Count < MemoryItems)
-            {
-                if (_memKeys!.Add(key)) _mem.Add(text);
-                return;
-            }
-            if (_memKeys!.Contains(key)) return;
             _texts = new TextTable($"{_name}-texts", 0, _pageRows, _cachePages, _recentTexts);
             _rows = new ExternalSorter<Row>($"{_name}-rows", Compare, _runRows);
             _added = new SpillList<int>($"{_name}-added", 0, 0, _pageRows * 8, _cachePages);
         }
-        else if (_memKeys!.Contains(key)) return;
         int textId = _texts.Id(text);
-        int keyId = ReferenceEquals(key, text) || key == text ? textId : _texts.Id(key);
+        int keyId = key == text ? textId : _texts.Id(key);
         var h = _hash(key);
         _rows!.Add(new Row { High = (ulong)(h >> 64), Low = (ulong)h, Seq = _added!.Count, Text = textId, Key = keyId });
         _added.Add(textId);

@@ -28,7 +28,6 @@ internal sealed class AccountRuns : IDisposable
         a.High != b.High ? a.High.CompareTo(b.High) : a.Low != b.Low ? a.Low.CompareTo(b.Low)
         : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Fact.CompareTo(b.Fact);
 
-    private readonly bool _timeOrdered;
     private readonly long _gap;
     private readonly Action<int, int> _union;
     private readonly Func<string, UInt128> _hash;
@@ -43,7 +42,6 @@ internal sealed class AccountRuns : IDisposable
     /// <param name="hash">The hash of a key's text (tests force collisions).</param>
     public AccountRuns(bool timeOrdered, TimeSpan gap, Action<int, int> union, BuildLimits limits, Func<string, UInt128>? hash = null)
     {
-        _timeOrdered = timeOrdered;
         _gap = gap.Ticks;
         _union = union;
         _limits = limits;
@@ -78,7 +76,7 @@ internal sealed class AccountRuns : IDisposable
         }
         // Length-prefixed, so no (host, account) pair reads as another.
         string text = string.Concat(host.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", host, account);
-        _texts ??= new TextTable("account-runs", 0, _limits.PageRows, Math.Max(2, _limits.CachePages / 16));
+        _texts ??= _limits.KeyTexts("account-runs", 0);
         _rows ??= new ExternalSorter<Row>("account-runs", Compare, _limits.RunRows);
         var h = _hash(text);
         _rows.Add(new Row { High = (ulong)(h >> 64), Low = (ulong)h, Ticks = ticks, Fact = fact, Text = _texts.Id(text) });

@@ -70,7 +70,7 @@ internal sealed class KeyJoin : IDisposable
     {
         _limits = limits;
         _hash = hash ?? (t => TextHash.Of(t));
-        _texts = new TextTable("entity-key", limits.KeyTextChars, limits.PageRows, Math.Max(2, limits.CachePages / 16), recentTexts);
+        _texts = limits.KeyTexts("entity-key", limits.KeyTextChars, recentTexts);
         _sorter = new ExternalSorter<Row>("entity-keys", Compare, limits.RunRows);
     }
 

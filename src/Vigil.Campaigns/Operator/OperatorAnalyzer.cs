@@ -395,8 +395,7 @@ internal static class OperatorAnalyzer
         var addrs = new HashSet<string>(d.Addresses.Take(MaxAddresses), StringComparer.Ordinal);
         long from = d.First - TimeSpan.TicksPerHour, to = d.Last + TimeSpan.TicksPerHour;
         long until = to + 30 * 60 * Sec;
-        var limits = env.Limits;
-        using var failedAccounts = new DistinctTexts("failed-accounts", null, limits.ListTexts, limits.RunRows, limits.PageRows, 16);
+        using var failedAccounts = env.Limits.Texts("failed-accounts");
         int logonFails = 0, cloudFails = 0;
         IEnumerable<long> LogonFails(string a)
         {

@@ -126,8 +126,9 @@ public static class CampaignJson
 
     public static string Iso(DateTime t) => t.Ticks == 0 ? "" : t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary>A named array of strings (the campaign JSON's and the report's lists).</summary>
     /// <param name="between">As for <see cref="WriteCampaign"/>: a campaign can list millions of addresses.</param>
-    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> xs, Action? between = null)
+    public static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> xs, Action? between = null)
     {
         w.WriteStartArray(name);
         int n = 0;

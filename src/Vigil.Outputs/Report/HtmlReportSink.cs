@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Vigil.Campaigns;
+using Vigil.Campaigns.Output;
 using Vigil.Engine.Hunting;
 using Vigil.Events;
 using Vigil.Rules;
@@ -481,19 +482,6 @@ public sealed class HtmlReportSink : IHuntSink
         w.WriteEndArray();
     }
 
-    /// <param name="between">As for <see cref="WriteCampaign"/>: a campaign can list millions of addresses.</param>
-    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values, Action? between = null)
-    {
-        w.WriteStartArray(name);
-        int n = 0;
-        foreach (var v in values)
-        {
-            w.WriteStringValue(v);
-            if ((++n & 1023) == 0) between?.Invoke();
-        }
-        w.WriteEndArray();
-    }
-
     /// <param name="between">Called between whole values inside the campaign's long lists, where the caller may drain.</param>
     private static void WriteCampaign(Campaign c, Utf8JsonWriter w, Action between)
     {
@@ -501,12 +489,12 @@ public sealed class HtmlReportSink : IHuntSink
         w.WriteString("id", c.Id);
         w.WriteNumber("score", Math.Round(c.Score, 2));
         w.WriteString("kind", c.Kind);
-        Strings(w, "hosts", c.Hosts, between);
-        Strings(w, "users", c.Users, between);
-        Strings(w, "internal", c.InternalAddresses, between);
-        Strings(w, "external", c.ExternalAddresses, between);
-        Strings(w, "tactics", c.Tactics);
-        Strings(w, "techniques", c.Techniques);
+        CampaignJson.Strings(w, "hosts", c.Hosts, between);
+        CampaignJson.Strings(w, "users", c.Users, between);
+        CampaignJson.Strings(w, "internal", c.InternalAddresses, between);
+        CampaignJson.Strings(w, "external", c.ExternalAddresses, between);
+        CampaignJson.Strings(w, "tactics", c.Tactics);
+        CampaignJson.Strings(w, "techniques", c.Techniques);
         w.WriteNumber("first", Ms(c.FirstSeen));
         w.WriteNumber("last", Ms(c.LastSeen));
         w.WriteStartArray("detections");
@@ -529,7 +517,7 @@ public sealed class HtmlReportSink : IHuntSink
             else w.WriteString(kv.Key, kv.Value.ToString(CultureInfo.InvariantCulture)); // JSON has no NaN/Infinity
         }
         w.WriteEndObject();
-        Strings(w, "reasons", c.Operator.Reasons);
+        CampaignJson.Strings(w, "reasons", c.Operator.Reasons);
         w.WriteEndObject();
         w.WriteString("summary", c.Summary);
         // Steps: [time_ms, host, user, tactic, technique, rule_id, rule_title, level, detection_id, count, detail]
