@@ -36,7 +36,7 @@ public sealed class JsonFormat : ILogFormat
             Span<byte> inflated = new byte[Math.Max(head.Length, 4096)];
             int n = JsonInput.InflateHead(head, inflated);
             bool decided = false;
-            if (n > 0 && LooksLikeJson(inflated[..n], out decided)) return true;
+            if (n > 0 && LooksLikeJsonLines(inflated[..n], out decided)) return true;
             // Content decides when it could be seen (a gzipped EVTX is not ours, whatever its name);
             // the name only when nothing usable came out of the head.
             return !decided && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
@@ -45,9 +45,9 @@ public sealed class JsonFormat : ILogFormat
         {
             // Judge the text after the BOM, transcoded; an odd trailing byte of the head is ignored.
             var text = head[2..(head.Length & ~1)];
-            return LooksLikeJson(Encoding.UTF8.GetBytes(utf16.GetString(text)), out _);
+            return LooksLikeJsonLines(Encoding.UTF8.GetBytes(utf16.GetString(text)), out _);
         }
-        if (LooksLikeJson(head, out bool known)) return true;
+        if (LooksLikeJsonLines(head, out bool known)) return true;
         // Only whitespace seen: the name decides. An empty file is nobody's (InputFiles says "file is empty").
         return !known && head.Length > 0 && HasJsonExtension(path);
     }
@@ -56,6 +56,70 @@ public sealed class JsonFormat : ILogFormat
         path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
         || path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
         || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The most lines at the start of a JSON-lines file that may be damaged (see <see cref="LooksLikeJsonLines"/>).</summary>
+    internal const int DamagedFirstLines = 3;
+
+    /// <summary>
+    /// <see cref="LooksLikeJson"/>, or JSON lines whose first lines are damaged: a log cut at its start (a rotated or
+    /// carved file begins in the middle of an event) or an export that put a header line first. Such a head is ours
+    /// when, after at most <see cref="DamagedFirstLines"/> lines (blank ones aside), every line it holds is a JSON object: the complete ones
+    /// parse whole, the last may be cut by the head's end. The reader then reports the damaged lines by number and
+    /// reads the rest, as it does for a damaged line further down.
+    /// </summary>
+    internal static bool LooksLikeJsonLines(ReadOnlySpan<byte> head, out bool decided)
+    {
+        if (LooksLikeJson(head, out decided)) return true;
+        if (!decided) return false;
+        var rest = head;
+        int skipped = 0;
+        while (true)
+        {
+            int nl = rest.IndexOf((byte)'\n');
+            if (nl < 0) return false;
+            bool blank = rest[..nl].IndexOfAnyExcept(" \t\r"u8) < 0;
+            if (!blank && ++skipped > DamagedFirstLines) return false;
+            rest = rest[(nl + 1)..];
+            if (AllLinesAreObjects(rest)) return true;
+        }
+    }
+
+    /// <summary>True when <paramref name="text"/> holds at least one line and each is a JSON object (blank lines aside):
+    /// a complete line must parse whole; the last line, if the text ends inside it, only needs a good start.</summary>
+    private static bool AllLinesAreObjects(ReadOnlySpan<byte> text)
+    {
+        bool any = false;
+        while (!text.IsEmpty)
+        {
+            int nl = text.IndexOf((byte)'\n');
+            var line = nl < 0 ? text : text[..nl];
+            text = nl < 0 ? [] : text[(nl + 1)..];
+            int i = 0;
+            while (i < line.Length && JsonLinesPartition.IsSpace(line[i])) i++;
+            if (i == line.Length) continue;
+            if (line[i] != '{') return false;
+            if (nl < 0) return LooksLikeJson(line[i..], out _);
+            if (!IsWholeObject(line[i..])) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    private static bool IsWholeObject(ReadOnlySpan<byte> line)
+    {
+        var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 256 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            reader.Skip();
+            while (reader.Read()) { }   // trailing whitespace only; anything else throws
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// True when the bytes start (after a UTF-8 BOM and whitespace) with '{' or '[' and the first tokens

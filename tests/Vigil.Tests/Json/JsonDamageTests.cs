@@ -162,6 +162,49 @@ public class JsonDamageTests
         Assert.True(format.Recognize("{\"a\":1,\"b\":2}\n{\"a\":,}\n"u8, "x.log"));
     }
 
+    /// <summary>A JSON-lines log cut at its start (rotated or carved, so it begins inside an event) or with a header line
+    /// first is still recognised: the damaged first lines are reported by number and every intact line after them is read,
+    /// as for a damaged line further down. Before, the whole file was judged "not a log format".</summary>
+    [Theory]
+    [InlineData("ing\",\"n\":0}\n", 1)]                         // the tail of an event
+    [InlineData("\"a\":0,\"s\":\"x\"}\r\n", 1)]                  // CRLF
+    [InlineData("# exported 2026-03-10 by siem-export\n", 1)]   // a header line
+    [InlineData("{\"n\":0,\"s\":\"cut\n\u0000\u0001\u0002\n", 2)]    // a cut object and a binary fragment
+    [InlineData("header\n\nfields: n,s\nx\n", 4)]                  // three damaged lines and a blank one
+    public void A_damaged_start_costs_only_its_lines(string start, int firstGood)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("cut.jsonl", start + Lines(1, 200));
+        var diag = new DiagnosticsCollector();
+        Assert.NotNull(InputFiles.Classify(path, [new JsonFormat()], diag, quiet: false));
+        Assert.Equal(0, diag.Count);
+        var r = JsonTestSupport.ReadAll(path);
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => i.ToString()), r.Events.Select(e => e.Get("n") ?? "-"));
+        Assert.Equal(firstGood + 1, r.Events[0].Origin.Line);
+        Assert.NotEmpty(r.Errors);
+        Assert.All(r.Errors, e => Assert.InRange(e.Line!.Value, 1, firstGood));
+        Assert.Contains($"{path}: line 1:", r.Errors[0].ToString());
+        // Gzipped, the same.
+        var gz = dir.File("cut.jsonl.gz", JsonTestSupport.Gzip(File.ReadAllBytes(path)));
+        Assert.True(new JsonFormat().Recognize(File.ReadAllBytes(gz).AsSpan(0, Math.Min(4096, (int)new FileInfo(gz).Length)), "evidence.bin"));
+    }
+
+    /// <summary>The damaged start is bounded: prose with a JSON example in it, four damaged lines, or lines after the
+    /// damaged start that are not all objects do not make a file JSON lines.</summary>
+    [Fact]
+    public void Text_with_some_json_lines_is_not_json_lines()
+    {
+        var format = new JsonFormat();
+        Assert.False(format.Recognize("Example:\n{\"a\":1}\nThen run it.\n"u8, "notes.txt"));
+        Assert.False(format.Recognize("a\nb\nc\nd\n{\"a\":1}\n{\"a\":2}\n"u8, "x.jsonl"));
+        Assert.False(format.Recognize("x\n{\"a\":1}\n[1,2]\n"u8, "x.jsonl"));
+        Assert.False(format.Recognize("x\n{\"a\":1} {\"a\":2}\n"u8, "x.jsonl"));
+        Assert.False(format.Recognize("x\ny\n{\"a\":1}\nz\n{\"a\":2}\n"u8, "x.jsonl"));
+        Assert.False(format.Recognize("x\n\n  \n"u8, "x.txt"));
+        Assert.True(format.Recognize("a\nb\nc\n{\"a\":1}\n{\"a\":2}\n"u8, "x.txt"));
+        Assert.True(format.Recognize("x\n{\"a\":[1,{\"b\":null}]}\n{\"a\":\"cut"u8, "x.txt"));
+    }
+
     [Fact]
     public void AnUnreadableFileIsReported()
     {
