@@ -242,6 +242,35 @@ public sealed class SpilledStorageTests
         Assert.Equal(CampaignJson.ToJson(Copy(built[^1], built[^1].Steps.ToList(), "C2")), CampaignJson.ToJson(store[1]));
     }
 
+    /// <summary>Campaigns past the store's entries in memory are ranked by an external sort and their entries read back from
+    /// a file: the same campaigns in the same order as a store holding every entry in memory, and as the rank keys say
+    /// (score, first time, first detection id, order added), with ties on every key.</summary>
+    [Fact]
+    public void Campaigns_past_the_entries_in_memory_rank_as_in_memory()
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var built = Hunt(set, new CampaignCollector()).Build().ToList();
+        var rng = new Random(7);
+        var added = Enumerable.Range(0, 300).Select(i => (Campaign: built[i % built.Count], Score: (double)rng.Next(4), First: (long)rng.Next(3),
+            FirstId: (long)rng.Next(3), Seq: i)).ToList();
+        added[17] = added[17] with { Score = double.NaN };
+        using var small = new CampaignStore { MemoryEntries = 3, RankRunRows = 7 };
+        using var memory = new CampaignStore();
+        foreach (var a in added)
+        {
+            small.Add(a.Campaign, a.Score, a.First, a.FirstId);
+            memory.Add(a.Campaign, a.Score, a.First, a.FirstId);
+        }
+        small.Rank();
+        memory.Rank();
+        var expected = added.OrderByDescending(a => a.Score).ThenBy(a => a.First).ThenBy(a => a.FirstId).ThenBy(a => a.Seq)
+            .Select((a, rank) => CampaignJson.ToJson(Copy(a.Campaign, a.Campaign.Steps.ToList(), "C" + (rank + 1)))).ToList();
+        Assert.Equal(expected, memory.Select(CampaignJson.ToJson));
+        Assert.Equal(expected, small.Select(CampaignJson.ToJson));
+        Assert.Equal(expected[250], CampaignJson.ToJson(small[250]));
+        Assert.Equal(expected[2], CampaignJson.ToJson(small[2]));
+    }
+
     private static Campaign Copy(Campaign c, List<CampaignStep> steps, string id, IReadOnlyList<long>? ids = null,
         (List<string> Users, List<string> Internal, List<string> External)? lists = null) => new()
     {
