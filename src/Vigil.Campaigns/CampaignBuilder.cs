@@ -79,10 +79,10 @@ internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages, in
     /// up to <see cref="ListTexts"/>, then sorted in files.</summary>
     public DistinctTexts Texts(string name, Func<string, string>? keyOf = null) => new(name, keyOf, ListTexts, RunRows, PageRows, 16);
 
-    /// <summary>A table of key texts (entity keys, account runs) numbered in memory up to <paramref name="memoryChars"/>,
-    /// the rest in files read through a sixteenth of the lookup pages.</summary>
-    public TextTable KeyTexts(string name, long memoryChars, int recentSpilled = TextTable.RecentSpilled) =>
-        new(name, memoryChars, PageRows, Math.Max(2, CachePages / 16), recentSpilled);
+    /// <summary>A table of key texts (entity keys, account runs, session hosts) numbered in memory up to
+    /// <paramref name="memoryChars"/>, the rest in files read through a sixteenth of the lookup pages.</summary>
+    public TextTable KeyTexts(string name, long memoryChars, int recentSpilled = TextTable.RecentSpilled, bool exact = false) =>
+        new(name, memoryChars, PageRows, Math.Max(2, CachePages / 16), recentSpilled, exact);
 
     /// <summary>Runs of 64K rows (1-1.5 MB of 16-24-byte rows), lookup pages of 64 rows with 1,024 cached (~1.5 MB per file).</summary>
     public static readonly BuildLimits Default = new(1 << 16, 64, 1024);
@@ -115,6 +115,7 @@ public sealed class CampaignBuilder
     {
         var ctx = context ?? new ContextCollector();
         var hostMap = ctx.Addresses;
+        ctx.DropSuperseded();
         using var px = new ProcessIndex(ctx.Processes, limits);
         // Page reads so far of the stores' temporary files (VIGIL_MEMLOG diagnostics).
         string Reads() => $"; page reads: facts {(facts as FactStore)?.PageReads:N0}, processes {ctx.Processes.PageReads:N0}, logons {ctx.Logons.PageReads:N0}, process lookups {px.LookupPageReads:N0}, process index rows {px.RowPageReads:N0}";

@@ -33,7 +33,7 @@ public sealed class CampaignCollector
         // Addresses: as many answers in memory as a page holds, the rest looked up in the file; votes sorted in runs of 5.
         var addresses = new AddressBook(pageRows, 5, pageRows, cachePages, textChars ?? TextTable.DefaultMemoryChars / 4);
         Context = textChars is { } t
-            ? new ContextCollector(new ProcStore(pageRows, cachePages, t), new LogonStore(pageRows, cachePages, t), new TextPool(maxChars: t), flows, addresses)
+            ? new ContextCollector(new ProcStore(pageRows, cachePages, t, hostChars: t), new LogonStore(pageRows, cachePages, t), new TextPool(maxChars: t), flows, addresses)
             : new ContextCollector(new ProcStore(pageRows, cachePages), new LogonStore(pageRows, cachePages), flows: flows, addresses: addresses);
         Facts = textChars is { } f ? new FactStore(pageRows, cachePages, f) : new FactStore(pageRows, cachePages);
     }

@@ -80,22 +80,34 @@ public sealed class ContextCollector : IHuntObserver
     {
         var p = (Partition)partition;
         // A host with Sysmon process creations has its processes from Sysmon only (see ProcessIndex): its Security 4688
-        // records, the same processes again, are not kept, and those kept before Sysmon showed up for it are dropped.
-        bool stale = false;
-        foreach (var r in p.Processes)
-            if (r.FromSysmon && _sysmonHosts.Add(Global(r.Host))) stale |= _securityKept.ContainsKey(r.Host);
-        if (stale) DropSuperseded();
-        // Repeated text (images, users, the same command line on many hosts) is kept once across partitions.
-        int room = Math.Max(0, MaxProcesses - Processes.Count);
+        // records, the same processes again, are not kept once Sysmon showed up for it, and those kept before are dropped by
+        // DropSuperseded, once, when the build starts. They were dropped here, rewriting the whole store each time a host
+        // showed Sysmon after 4688: once per such host (a folder of hosts' logs read Security before Sysmon: hosts x
+        // processes rows). Hosts are numbered by the process store (exact ids) and marked in bit sets by those ids.
+        var hostIds = _hostIdScratch;
+        hostIds.Clear();
         foreach (var r in p.Processes)
         {
-            if (!r.FromSysmon && _sysmonHosts.Contains(r.Host)) continue;
+            int h = Processes.HostId(r.Host);
+            hostIds.Add(h);
+            if (r.FromSysmon && !Has(_sysmonHosts, h))
+            {
+                Mark(_sysmonHosts, h);
+                _superseded |= Has(_securityKept, h);
+            }
+        }
+        // Repeated text (images, users, the same command line on many hosts) is kept once across partitions.
+        int room = Math.Max(0, MaxProcesses - Processes.Count);
+        for (int k = 0; k < p.Processes.Count; k++)
+        {
+            var r = p.Processes[k];
+            int h = hostIds[k];
+            if (!r.FromSysmon && Has(_sysmonHosts, h)) continue;
             if (room == 0) { Dropped++; continue; }
             room--;
-            var host = Global(r.Host);
-            if (!r.FromSysmon) _securityKept[host] = _securityKept.GetValueOrDefault(host) + 1;
-            Processes.Add(r with { Host = host, Image = Global(r.Image), ParentImage = Global(r.ParentImage),
-                CommandLine = Global(r.CommandLine), User = Global(r.User) });
+            if (!r.FromSysmon) Mark(_securityKept, h);
+            Processes.Add(r with { Image = Global(r.Image), ParentImage = Global(r.ParentImage),
+                CommandLine = Global(r.CommandLine), User = Global(r.User) }, h);
         }
         // Logon text repeats across partitions too (accounts, hosts, workstations).
         int logonRoom = Math.Max(0, MaxLogons - Logons.Count);
@@ -114,15 +126,33 @@ public sealed class ContextCollector : IHuntObserver
         foreach (var ((ip, host), n) in p.AddressVotes) if (!Addresses.Add(ip, host, n)) Dropped++;
     }
 
-    private readonly HashSet<string> _sysmonHosts = new(StringComparer.Ordinal);
-    /// <summary>Hosts with Security 4688 process records kept, and how many.</summary>
-    private readonly Dictionary<string, int> _securityKept = new(StringComparer.Ordinal);
+    /// <summary>Hosts with Sysmon process creations, by the process store's host ids (a bit each: they were a set of host
+    /// names, ~90 bytes a host).</summary>
+    private readonly System.Collections.BitArray _sysmonHosts = new(1024);
+    /// <summary>Hosts with Security 4688 process records kept, by host id.</summary>
+    private readonly System.Collections.BitArray _securityKept = new(1024);
+    /// <summary>Whether some host has 4688 records kept from before its Sysmon ones (<see cref="DropSuperseded"/>).</summary>
+    private bool _superseded;
+    private readonly List<int> _hostIdScratch = [];
 
-    /// <summary>Drops the 4688 records kept for hosts that have since shown Sysmon process creations.</summary>
-    private void DropSuperseded()
+    /// <summary>Drops the 4688 records kept for hosts that showed Sysmon process creations after them, in one pass over the
+    /// store (nothing to do, no pass, when no host did). The campaign build calls it before reading the processes; the
+    /// process index would pass over them anyway.</summary>
+    public void DropSuperseded()
     {
-        Processes.RemoveWhere(i => !Processes.FromSysmon(i) && _sysmonHosts.Contains(Processes.Host(i)));
-        foreach (var h in _securityKept.Keys.Where(_sysmonHosts.Contains).ToList()) _securityKept.Remove(h);
+        if (!_superseded) return;
+        Processes.RemoveWhere(i => !Processes.FromSysmon(i) && Has(_sysmonHosts, Processes.HostIdAt(i)));
+        for (int h = 0; h < _securityKept.Length; h++)
+            if (_securityKept[h] && Has(_sysmonHosts, h)) _securityKept[h] = false;
+        _superseded = false;
+    }
+
+    private static bool Has(System.Collections.BitArray bits, int id) => id < bits.Length && bits[id];
+
+    private static void Mark(System.Collections.BitArray bits, int id)
+    {
+        if (id >= bits.Length) bits.Length = Math.Max(id + 1, bits.Length * 2);
+        bits[id] = true;
     }
 
     /// <summary>Text shared across partitions (and with the detection facts, see <see cref="CampaignCollector"/>).</summary>

@@ -34,11 +34,21 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     public ProcStore() : this(64, 256) { }
 
     /// <summary>A store with the given page size and cache (tests force tiny ones so that spilling and read-back happen).</summary>
-    internal ProcStore(int pageRows, int cachePages, long textChars = TextTable.DefaultMemoryChars)
+    internal ProcStore(int pageRows, int cachePages, long textChars = TextTable.DefaultMemoryChars, long hostChars = DefaultHostChars,
+        Func<string, ulong>? hostHash = null)
     {
         _rows = new RowFile<Row>("processes", pageRows, cachePages);
         _texts = new TextTable("processes", textChars);
+        _hosts = new TextTable("process-hosts", hostChars, exact: true, hash: hostHash);
     }
+
+    /// <summary>Characters of host names kept in memory (1M: ~16,000 hosts); the rest are in the host table's file.</summary>
+    public const long DefaultHostChars = 1L << 20;
+
+    /// <summary>Host names, one exact id each (<see cref="Row.Host"/>): the process index and the context's Sysmon
+    /// bookkeeping number hosts by these ids instead of keeping dictionaries of host names (a million-endpoint fleet has a
+    /// million names, ~100 bytes each per dictionary).</summary>
+    private readonly TextTable _hosts;
 
     internal int SpilledRows => _rows.Spilled;
     /// <summary>Pages read back from the temporary file (a diagnostic).</summary>
@@ -48,12 +58,28 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
 
     public int Count => _rows.Count;
 
-    /// <summary>Texts held (hosts, images, command lines, users): each distinct one once while they fit the memory budget.</summary>
+    /// <summary>Texts held (images, command lines, users; hosts apart): each distinct one once while they fit the memory
+    /// budget.</summary>
     public int TextCount => _texts.Count;
     /// <summary>Texts kept in the temporary file, past the memory budget (see <see cref="TextTable"/>).</summary>
     public int SpilledTexts => _texts.SpilledCount;
 
-    public void Add(ProcRec p)
+    public void Add(ProcRec p) => Add(p, HostId(p.Host));
+
+    /// <summary>The host's id, numbering it if new (0 for "").</summary>
+    public int HostId(string host) => _hosts.Id(host);
+
+    /// <summary>The host's id, or -1 if no process of it was added.</summary>
+    public int FindHost(string host) => _hosts.Find(host);
+
+    /// <summary>Host ids given so far ("" included): every id is below this.</summary>
+    public int HostCount => _hosts.Count;
+
+    /// <summary>A host's name by its id.</summary>
+    public string HostName(int id) => _hosts[id];
+
+    /// <summary>Adds a process whose host has id <paramref name="hostId"/> (<see cref="HostId"/>).</summary>
+    public void Add(ProcRec p, int hostId)
     {
         var g = p.GuidKey;
         var pg = p.ParentGuidKey;
@@ -62,7 +88,7 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
             Ticks = p.Ticks, Pid = p.Pid, ParentPid = p.ParentPid, LogonId = p.LogonId,
             Guid = g.Kind is >= 1 and <= 3 ? g.Value : default, GuidKind = g.Kind, GuidText = Text(g.TextPart ?? ""),
             ParentGuid = pg.Kind is >= 1 and <= 3 ? pg.Value : default, ParentGuidKind = pg.Kind, ParentGuidText = Text(pg.TextPart ?? ""),
-            Host = Text(p.Host), Image = Text(p.Image), ParentImage = Text(p.ParentImage), CommandLine = Text(p.CommandLine), User = Text(p.User),
+            Host = hostId, Image = Text(p.Image), ParentImage = Text(p.ParentImage), CommandLine = Text(p.CommandLine), User = Text(p.User),
             FromSysmon = p.FromSysmon,
         };
         _rows.Add(row);
@@ -85,7 +111,8 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     }
 
     public long Ticks(int i) => _rows[i].Ticks;
-    public string Host(int i) => _texts[_rows[i].Host];
+    public string Host(int i) => _hosts[_rows[i].Host];
+    public int HostIdAt(int i) => _rows[i].Host;
     public long Pid(int i) => _rows[i].Pid;
     public long ParentPid(int i) => _rows[i].ParentPid;
     public long LogonId(int i) => _rows[i].LogonId;
@@ -107,7 +134,7 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
     internal string TextOf(int id) => _texts[id];
     internal GuidText GuidKeyOf(in Row r) => GuidText.FromParts(r.GuidKind, r.Guid, r.GuidText == 0 ? null : _texts[r.GuidText]);
     internal GuidText ParentGuidKeyOf(in Row r) => GuidText.FromParts(r.ParentGuidKind, r.ParentGuid, r.ParentGuidText == 0 ? null : _texts[r.ParentGuidText]);
-    internal ProcRec RecordOf(in Row r) => new(r.Ticks, _texts[r.Host], GuidKeyOf(r), ParentGuidKeyOf(r), r.Pid, r.ParentPid, _texts[r.Image],
+    internal ProcRec RecordOf(in Row r) => new(r.Ticks, _hosts[r.Host], GuidKeyOf(r), ParentGuidKeyOf(r), r.Pid, r.ParentPid, _texts[r.Image],
         _texts[r.ParentImage], _texts[r.CommandLine], _texts[r.User], r.LogonId, r.FromSysmon);
 
     public IEnumerator<ProcRec> GetEnumerator()

@@ -20,6 +20,12 @@ namespace Vigil.Campaigns.Entities;
 /// same text may then have two ids. Both read back equal: compare texts, never ids, unless the ids come from
 /// <see cref="ExactId"/>. Not thread-safe (the hunt adds from one thread, the build reads from one).
 /// </para>
+/// <para>
+/// An exact table (<c>exact: true</c>, for hosts) gives every text one id however many are added, and can be asked for a
+/// text's id without adding it (<see cref="Find"/>): every spilled text is in a hash table in memory (its 64-bit hash and
+/// its id, 12 bytes a slot, at most half full), a hit confirmed by comparing the text in the file. A host name kept as a
+/// string in a dictionary costs ~100 bytes; spilled here, ~24.
+/// </para>
 /// </summary>
 internal sealed class TextTable : IDisposable
 {
@@ -32,6 +38,7 @@ internal sealed class TextTable : IDisposable
     private const int ReadCacheSize = 1024;
 
     public long MemoryChars { get; }
+    private readonly Func<string, ulong> _hash;
 
     private readonly string _name;
     private readonly List<string> _mem = [""];
@@ -50,10 +57,20 @@ internal sealed class TextTable : IDisposable
     private readonly int _recentSpilled;
     private readonly string?[] _readCache = new string?[ReadCacheSize];
     private readonly int[] _readCacheId = new int[ReadCacheSize];
+    private readonly bool _exact;
+    /// <summary>Exact tables: every spilled text's hash and id (open addressing, linear probing, id 0 = empty slot; texts
+    /// sharing a hash take further slots of its probe sequence and are told apart by their texts).</summary>
+    private ulong[] _spillHashes = [];
+    private int[] _spillIds = [];
 
     /// <param name="recentSpilled">Spilled texts remembered for reuse (tests force few, so that a text gets several ids).</param>
-    public TextTable(string name, long memoryChars = DefaultMemoryChars, int pageRows = 128, int cachePages = 64, int recentSpilled = RecentSpilled)
+    /// <param name="exact">Every text one id, and <see cref="Find"/> (see the class remarks).</param>
+    /// <param name="hash">Tests: a hash of spilled texts with collisions, to show that texts sharing one stay apart.</param>
+    public TextTable(string name, long memoryChars = DefaultMemoryChars, int pageRows = 128, int cachePages = 64, int recentSpilled = RecentSpilled,
+        bool exact = false, Func<string, ulong>? hash = null)
     {
+        _exact = exact;
+        _hash = hash ?? (static t => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(t.AsSpan())));
         ArgumentOutOfRangeException.ThrowIfNegative(memoryChars);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(recentSpilled);
         _recentSpilled = recentSpilled;
@@ -104,11 +121,63 @@ internal sealed class TextTable : IDisposable
         return id;
     }
 
+    /// <summary>The id of <paramref name="text"/> in an exact table, or -1 if it was never added ("" is 0).</summary>
+    public int Find(string text)
+    {
+        if (!_exact) throw new InvalidOperationException($"{_name}: Find needs an exact table");
+        if (_ids is null) throw new InvalidOperationException($"{_name} texts are sealed");
+        if (text.Length == 0) return 0;
+        if (_ids.TryGetValue(text, out int id)) return id;
+        return _spillHashes.Length == 0 ? -1 : FindSpilled(text, _hash(text), out _);
+    }
+
+    /// <summary>The spilled text's id, or -1 with the empty slot where it would go.</summary>
+    private int FindSpilled(string text, ulong hash, out int free)
+    {
+        int mask = _spillHashes.Length - 1;
+        for (int slot = (int)(hash & (ulong)mask); ; slot = (slot + 1) & mask)
+        {
+            int id = _spillIds[slot];
+            if (id == 0) { free = slot; return -1; }
+            if (_spillHashes[slot] == hash && SpilledEquals(id - _firstSpilled, text)) { free = -1; return id; }
+        }
+    }
+
+    private void IndexSpilled(ulong hash, int id, int slot)
+    {
+        _spillHashes[slot] = hash;
+        _spillIds[slot] = id;
+        if (SpilledCount * 2 <= _spillHashes.Length) return;
+        // Over half full: twice the slots, every entry placed again.
+        var hashes = _spillHashes;
+        var ids = _spillIds;
+        _spillHashes = new ulong[hashes.Length * 2];
+        _spillIds = new int[hashes.Length * 2];
+        int mask = _spillHashes.Length - 1;
+        for (int k = 0; k < hashes.Length; k++)
+        {
+            if (ids[k] == 0) continue;
+            int at = (int)(hashes[k] & (ulong)mask);
+            while (_spillIds[at] != 0) at = (at + 1) & mask;
+            _spillHashes[at] = hashes[k];
+            _spillIds[at] = ids[k];
+        }
+    }
+
     private int Spill(string text)
     {
-        _recent ??= new Dictionary<ulong, int>(Math.Min(_recentSpilled, 1 << 10));
-        ulong hash = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(text.AsSpan()));
-        if (_recent.TryGetValue(hash, out int seen) && this[seen] == text) return seen;
+        ulong hash = _hash(text);
+        int free = -1;
+        if (_exact)
+        {
+            if (_spillHashes.Length == 0) { _spillHashes = new ulong[1024]; _spillIds = new int[1024]; }
+            if (FindSpilled(text, hash, out free) is int known and >= 0) return known;
+        }
+        if (!_exact)
+        {
+            _recent ??= new Dictionary<ulong, int>(Math.Min(_recentSpilled, 1 << 10));
+            if (_recent.TryGetValue(hash, out int seen) && this[seen] == text) return seen;
+        }
         if (_firstSpilled == int.MaxValue)
         {
             _firstSpilled = _mem.Count;
@@ -128,7 +197,12 @@ internal sealed class TextTable : IDisposable
             }
         }
         _charCount += text.Length;
-        if (_recent.Count >= _recentSpilled) _recent.Clear();
+        if (_exact)
+        {
+            IndexSpilled(hash, id, free);
+            return id;
+        }
+        if (_recent!.Count >= _recentSpilled) _recent.Clear();
         _recent[hash] = id;
         return id;
     }
@@ -145,6 +219,26 @@ internal sealed class TextTable : IDisposable
             _readCache[slot] = text;
             return text;
         }
+    }
+
+    /// <summary>Whether spilled text <paramref name="k"/> is <paramref name="text"/>, compared in the file's blocks (no
+    /// string made).</summary>
+    private bool SpilledEquals(int k, string text)
+    {
+        long start = _starts![k];
+        long end = k + 1 < _starts.Count ? _starts[k + 1] : _charCount;
+        if (end - start != text.Length) return false;
+        int done = 0;
+        while (done < text.Length)
+        {
+            long block = (start + done) / Chars32.Length;
+            int inBlock = (int)((start + done) % Chars32.Length);
+            Chars32 chars = block < _chars!.Count ? _chars[(int)block] : _tail;
+            int n = Math.Min(Chars32.Length - inBlock, text.Length - done);
+            if (!((ReadOnlySpan<char>)chars)[inBlock..(inBlock + n)].SequenceEqual(text.AsSpan(done, n))) return false;
+            done += n;
+        }
+        return true;
     }
 
     private string ReadSpilled(int k)
@@ -193,6 +287,8 @@ internal sealed class TextTable : IDisposable
         _tailLength = 0;
         _charCount = 0;
         _recent = null;
+        _spillHashes = [];
+        _spillIds = [];
         Array.Fill(_readCacheId, -1);
         Array.Clear(_readCache);
     }

@@ -59,7 +59,9 @@ internal sealed class KeyJoin : IDisposable
         : x.Type != y.Type ? x.Type.CompareTo(y.Type) : x.Id.CompareTo(y.Id);
 
     private readonly TextTable _texts;
-    private Dictionary<string, int> _hosts = new(StringComparer.Ordinal);
+    /// <summary>Hosts of session keys (host, logon id), one exact id each (numbered in the order first seen, as the
+    /// dictionary of names they replace did).</summary>
+    private readonly TextTable _hosts;
     private readonly ExternalSorter<Row> _sorter;
     private readonly BuildLimits _limits;
     private readonly Func<string, UInt128> _hash;
@@ -71,6 +73,7 @@ internal sealed class KeyJoin : IDisposable
         _limits = limits;
         _hash = hash ?? (t => TextHash.Of(t));
         _texts = limits.KeyTexts("entity-key", limits.KeyTextChars, recentTexts);
+        _hosts = limits.KeyTexts("entity-key-hosts", limits.KeyTextChars / 4, exact: true);
         _sorter = new ExternalSorter<Row>("entity-keys", Compare, limits.RunRows);
     }
 
@@ -79,15 +82,9 @@ internal sealed class KeyJoin : IDisposable
     /// <summary>Sorted runs written to the file (0: all in memory).</summary>
     public int Runs => _sorter.Runs;
     /// <summary>Text keys and hosts numbered (a text key past the memory budget may be counted more than once).</summary>
-    public int Texts => _texts.Count - 1 + _hosts.Count;
+    public int Texts => _texts.Count - 1 + _hosts.Count - 1;
     /// <summary>Text keys kept in a file and keyed by hash.</summary>
     public int HashedTexts => _texts.SpilledCount;
-
-    private static int Number(Dictionary<string, int> table, string text)
-    {
-        if (!table.TryGetValue(text, out int id)) table[text] = id = table.Count;
-        return id;
-    }
 
     private void Add(UnionFind.Key key, RowType type, int id)
     {
@@ -107,7 +104,7 @@ internal sealed class KeyJoin : IDisposable
                 }
                 break;
             case 1: row.A = checked((int)key.Number); break;
-            case 2: row.A = Number(_hosts, key.Text!); row.B = key.Number; break;
+            case 2: row.A = _hosts.Id(key.Text!); row.B = key.Number; break;
             default: throw new ArgumentOutOfRangeException(nameof(key), key.Kind, "unknown key kind");
         }
         _sorter.Add(row);
@@ -155,7 +152,7 @@ internal sealed class KeyJoin : IDisposable
         }
         _sorter.Dispose();
         _texts.Dispose();
-        _hosts = [];
+        _hosts.Dispose();
         unionsDone();
         any = false;
         for (int k = 0; k < sorted.Count; k++)
@@ -178,5 +175,6 @@ internal sealed class KeyJoin : IDisposable
     {
         _sorter.Dispose();
         _texts.Dispose();
+        _hosts.Dispose();
     }
 }

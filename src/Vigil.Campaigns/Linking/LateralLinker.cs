@@ -120,7 +120,9 @@ public static class LateralLinker
             return id;
         }
         // Sessions that ran processes: the "followed by activity" on the target. (host, logon, start order) rows, sorted: a
-        // session's processes are one run, in start order (the first 64 count, as a list of up to 64 per session did).
+        // session's processes are one run, in start order (the first 64 count, as a list of up to 64 per session did). Hosts
+        // here are the process store's ids (px.HostId), not numbered in the dictionary above: a fleet's every host has
+        // sessions, and the dictionary held each name (~100 bytes a host); it now holds the remote logons' hosts only.
         using var sessionProcs = new SortedRows<SessionEntry>("session-processes", limits.PageRows, limits.CachePages);
         int sessionRuns = 0;
         using (var sorter = new ExternalSorter<SessionEntry>("session-processes",
@@ -130,7 +132,7 @@ public static class LateralLinker
             {
                 long logon = px.LogonId(i);
                 if (Names.IsSystemLogon(logon)) continue;
-                sorter.Add(new SessionEntry(HostId(px.Host(i)), logon, i));
+                sorter.Add(new SessionEntry(px.HostId(i), logon, i));
             }
             SessionEntry last = default;
             foreach (var e in sorter.Sorted())
@@ -169,7 +171,7 @@ public static class LateralLinker
             if (from.Length == 0 && logon.Workstation.Length > 0 && logon.Workstation != to) from = logon.Workstation;
             if (from == to || (from.Length == 0 && logon.Address.Length == 0)) continue;
             var c = new Candidate(logon, from, to) { Method = logon.LogonType == 10 ? "rdp" : "network-logon" };
-            if (hostIds.TryGetValue(to, out int toProcHost))
+            if (px.FindHost(to) is int toProcHost and >= 0)
                 for (int k = sessionProcs.LowerBound((toProcHost, logon.LogonId), static (e, key) => e.Host < key.toProcHost || (e.Host == key.toProcHost && e.Logon < key.LogonId)),
                          end = Math.Min(sessionProcs.Count, k + 64); k < end; k++)
                 {

@@ -43,9 +43,7 @@ public sealed class ProcessIndex : IDisposable
     /// looked up. They were a dictionary of texts: ~180 bytes a process, the only table of the index
     /// that grew with the input in memory.</summary>
     private SortedRows<TextKeyEntry>? _guidTexts;
-    /// <summary>Host names by id (distinct hosts only).</summary>
-    private readonly Dictionary<string, int> _hostIds = new(StringComparer.Ordinal);
-    /// <summary>Processes with a pid, sorted by (host id, pid, start order): the processes of one (host, pid) are one run,
+    /// <summary>Processes with a pid, sorted by (host id (the store's, <see cref="ProcStore.HostId"/>), pid, start order): the processes of one (host, pid) are one run,
     /// earliest first. In a temporary file like <see cref="_guids"/>.</summary>
     private SortedRows<PidEntry>? _pids;
     /// <summary>Processes by (host id, start order) with their start time: a host's processes are one run in time order.
@@ -92,8 +90,9 @@ public sealed class ProcessIndex : IDisposable
             foreach (var p in all) _store.Add(p);
         }
         var s = _store;
-        var sysmonHosts = new HashSet<string>(StringComparer.Ordinal);
-        for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i)) sysmonHosts.Add(s.Host(i));
+        // Hosts with Sysmon process creations, by the store's host ids (a bit each).
+        var sysmonHosts = new System.Collections.BitArray(s.HostCount);
+        for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i)) sysmonHosts[s.HostIdAt(i)] = true;
         // Start order, stable (equal times keep the store's order: the position is the second key), sorted in runs of a
         // fixed size; the order itself is kept (4 bytes per process).
         // The rows are copied in start order (as they come out of the sort) into the index's own file, and the lookups'
@@ -107,7 +106,7 @@ public sealed class ProcessIndex : IDisposable
         using var hosts = new ExternalSorter<HostEntry>("process-hosts", (a, b) => a.Host != b.Host ? a.Host.CompareTo(b.Host) : a.Proc.CompareTo(b.Proc), runRows);
         using (var starts = new ExternalSorter<StartEntry>("process-starts", (a, b) => a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Position.CompareTo(b.Position), runRows))
         {
-            for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i) || !sysmonHosts.Contains(s.Host(i))) starts.Add(new StartEntry(s.Ticks(i), i));
+            for (int i = 0; i < s.Count; i++) if (s.FromSysmon(i) || !sysmonHosts[s.HostIdAt(i)]) starts.Add(new StartEntry(s.Ticks(i), i));
             foreach (var e in starts.Sorted())
             {
                 int i = _rows.Count;
@@ -116,8 +115,7 @@ public sealed class ProcessIndex : IDisposable
                 var guid = s.GuidKeyOf(row);
                 if (guid.IsGuid) guids.Add(new GuidEntry(guid.Value, i));
                 else if (!guid.IsEmpty) guidTexts.Add(new TextKeyEntry(_textKeyHash(guid.ToString()), i));
-                var host = s.TextOf(row.Host);
-                if (!_hostIds.TryGetValue(host, out int h)) _hostIds[host] = h = _hostIds.Count;
+                int h = row.Host;
                 hosts.Add(new HostEntry(row.Ticks, h, i, row.CommandLine));
                 if (row.Pid >= 0) pids.Add(new PidEntry(row.Pid, h, i));
             }
@@ -153,7 +151,7 @@ public sealed class ProcessIndex : IDisposable
             var row = _rows[i].Row;
             var parentGuid = s.ParentGuidKeyOf(row);
             parent[i] = ByGuid(parentGuid) is int g and >= 0 && g != i ? g
-                : parentGuid.IsEmpty && row.ParentPid >= 0 ? ByPid(s.TextOf(row.Host), row.ParentPid, row.Ticks, exclude: i) : -1;
+                : parentGuid.IsEmpty && row.ParentPid >= 0 ? ByPid(row.Host, row.ParentPid, row.Ticks, exclude: i) : -1;
         }
         using var root = limits.Table("process-roots", n, -2);
         var path = new List<int>();
@@ -206,7 +204,6 @@ public sealed class ProcessIndex : IDisposable
         _guidTexts?.Dispose(); _guidTexts = null;
         _pids?.Dispose(); _pids = null;
         _hostProcs?.Dispose(); _hostProcs = null;
-        _hostIds.Clear(); _hostIds.TrimExcess();
     }
 
     private void CheckLookups()
@@ -215,7 +212,11 @@ public sealed class ProcessIndex : IDisposable
     }
 
     public long Ticks(int i) => _rows[i].Row.Ticks;
-    public string Host(int i) => _store.TextOf(_rows[i].Row.Host);
+    public string Host(int i) => _store.HostName(_rows[i].Row.Host);
+    /// <summary>The process's host as the store's exact id (<see cref="ProcStore.HostId"/>): equal ids, equal hosts.</summary>
+    public int HostId(int i) => _rows[i].Row.Host;
+    /// <summary>A host's id in the store, or -1 if no process of it was added.</summary>
+    public int FindHost(string host) => _store.FindHost(host);
     public long LogonId(int i) => _rows[i].Row.LogonId;
     public string Image(int i) => _store.TextOf(_rows[i].Row.Image);
     public string ParentImage(int i) => _store.TextOf(_rows[i].Row.ParentImage);
@@ -260,7 +261,13 @@ public sealed class ProcessIndex : IDisposable
     public int ByPid(string host, long pid, long ticks, int exclude = -1)
     {
         CheckLookups();
-        if (pid < 0 || !_hostIds.TryGetValue(host, out int h)) return -1;
+        return pid < 0 ? -1 : ByPid(_store.FindHost(host), pid, ticks, exclude);
+    }
+
+    private int ByPid(int h, long pid, long ticks, int exclude)
+    {
+        CheckLookups();
+        if (pid < 0 || h < 0) return -1;
         // The first entry of the (host, pid) run.
         var rows = _pids!;
         int lo = rows.LowerBound((h, pid), static (e, key) => e.Host < key.h || (e.Host == key.h && e.Pid < key.pid));
@@ -296,7 +303,8 @@ public sealed class ProcessIndex : IDisposable
     private IEnumerable<HostEntry> HostWindow(string host, long from, long to)
     {
         CheckLookups();
-        if (!_hostIds.TryGetValue(host, out int h)) yield break;
+        int h = _store.FindHost(host);
+        if (h < 0) yield break;
         var rows = _hostProcs!;
         for (int k = rows.LowerBound((h, from), static (e, key) => e.Host < key.h || (e.Host == key.h && e.Ticks < key.from)); k < rows.Count; k++)
         {

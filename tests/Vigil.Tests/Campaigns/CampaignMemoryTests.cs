@@ -109,9 +109,10 @@ public sealed class CampaignMemoryTests
         }
     }
 
-    /// <summary>Security 4688 records of a host with Sysmon process creations are the same processes again (the process index
-    /// reads Sysmon's there): the context does not keep them, including those read before Sysmon showed up for the host,
-    /// and keeps 4688 for a host without Sysmon.</summary>
+    /// <summary>Security 4688 records of a host with Sysmon process creations are the same processes again: the context does
+    /// not keep those read once Sysmon showed up for the host, and drops those read before in one pass when the build
+    /// starts (it rewrote the store for each such host while the hunt ran); the process index passes over them either
+    /// way. A host without Sysmon keeps its 4688.</summary>
     [Fact]
     public void Security_process_records_of_sysmon_hosts_are_not_kept()
     {
@@ -134,8 +135,23 @@ public sealed class CampaignMemoryTests
             var context = new ContextCollector();
             using (var result = Hunter.Run(files, set.Rules, diag, degree: 1, correlate: set, observer: context)) _ = result.Detections.Count;
             Assert.Empty(diag.Errors);
+            static string Line(ProcRec p) => $"{p.Host} {p.Image} {(p.FromSysmon ? "sysmon" : "4688")}";
+            Assert.Equal(["WS1 C:/a.exe 4688", "WS1 C:/a.exe sysmon", "WS1 C:/b.exe 4688", "WS1 C:/b.exe sysmon", "WS2 C:/d.exe 4688"],
+                context.Processes.Select(Line).Order(StringComparer.Ordinal).ToList());
+            using (var before = new ProcessIndex(context.Processes))
+                Assert.Equal(["WS1 C:/a.exe sysmon", "WS1 C:/b.exe sysmon", "WS2 C:/d.exe 4688"],
+                    before.Procs.Select(Line).Order(StringComparer.Ordinal).ToList());
+            context.DropSuperseded();
             Assert.Equal(["WS1 C:/a.exe sysmon", "WS1 C:/b.exe sysmon", "WS2 C:/d.exe 4688"],
-                context.Processes.Select(p => $"{p.Host} {p.Image} {(p.FromSysmon ? "sysmon" : "4688")}").Order(StringComparer.Ordinal).ToList());
+                context.Processes.Select(Line).Order(StringComparer.Ordinal).ToList());
+            context.DropSuperseded();
+            Assert.Equal(3, context.Processes.Count);
+            using var index = new ProcessIndex(context.Processes);
+            Assert.Equal(["WS1 C:/a.exe sysmon", "WS1 C:/b.exe sysmon", "WS2 C:/d.exe 4688"],
+                index.Procs.Select(Line).Order(StringComparer.Ordinal).ToList());
+            Assert.Equal(-1, index.ByPid("WS1", 0x66, DateTime.Parse("2026-03-10T08:00:05Z").ToUniversalTime().Ticks));
+            Assert.Equal("C:/a.exe", index.Image(index.ByPid("WS1", 100, DateTime.Parse("2026-03-10T08:00:05Z").ToUniversalTime().Ticks)));
+            Assert.Equal("WS2", index.Host(index.ByPid("WS2", 200, DateTime.Parse("2026-03-10T08:00:05Z").ToUniversalTime().Ticks)));
             Assert.Equal(0, context.Dropped);
         }
         finally

@@ -67,6 +67,39 @@ public sealed class TextBudgetTests
         Assert.Equal(1, table.Id("again"));
     }
 
+    /// <summary>An exact table (hosts) numbers texts as a dictionary does, in the order first seen, whether they are in
+    /// memory or spilled, with hashes that collide for every text of one length and with the real hash; <c>Find</c>
+    /// gives the same ids without adding and -1 for a text never added (one sharing a hash included), also after the
+    /// spill index has grown many times.</summary>
+    [Theory]
+    [InlineData(0L, true)]
+    [InlineData(0L, false)]
+    [InlineData(2_000L, true)]
+    [InlineData(long.MaxValue, false)]
+    public void Exact_tables_number_texts_as_a_dictionary_does(long budget, bool colliding)
+    {
+        using var table = new TextTable("test", budget, pageRows: 2, cachePages: 1, exact: true,
+            hash: colliding ? t => (ulong)t.Length : null);
+        var texts = Texts(4_000, 11);
+        var expected = new Dictionary<string, int>(StringComparer.Ordinal) { [""] = 0 };
+        foreach (var t in texts)
+        {
+            int id = table.Id(new string(t.AsSpan()));
+            if (!expected.TryGetValue(t, out int want)) expected[t] = want = expected.Count;
+            Assert.Equal(want, id);
+        }
+        Assert.Equal(expected.Count, table.Count);
+        if (budget != long.MaxValue) Assert.True(table.SpilledCount > 1_000, $"{table.SpilledCount} texts spilled");
+        foreach (var (t, id) in expected)
+        {
+            Assert.Equal(id, table.Find(new string(t.AsSpan())));
+            Assert.Equal(t, table[id]);
+        }
+        Assert.Equal(-1, table.Find("never added"));
+        Assert.Equal(-1, table.Find(texts.First(t => t.Length == 33)[..32] + "\u0001"));
+        Assert.Throws<InvalidOperationException>(() => new TextTable("plain").Find("x"));
+    }
+
     [Fact]
     public void A_spilled_text_added_again_soon_keeps_its_id_and_exact_ids_stay_exact_past_the_budget()
     {
