@@ -173,7 +173,7 @@ internal sealed class TextTable : IDisposable
             if (_spillHashes.Length == 0) { _spillHashes = new ulong[1024]; _spillIds = new int[1024]; }
             if (FindSpilled(text, hash, out free) is int known and >= 0) return known;
         }
-        if (!_exact)
+        else
         {
             _recent ??= new Dictionary<ulong, int>(Math.Min(_recentSpilled, 1 << 10));
             if (_recent.TryGetValue(hash, out int seen) && this[seen] == text) return seen;
@@ -221,13 +221,20 @@ internal sealed class TextTable : IDisposable
         }
     }
 
+    /// <summary>Where spilled text <paramref name="k"/> starts in the characters of the file, and its length.</summary>
+    private (long Start, int Length) SpilledRange(int k)
+    {
+        long start = _starts![k];
+        long end = k + 1 < _starts.Count ? _starts[k + 1] : _charCount;
+        return (start, checked((int)(end - start)));
+    }
+
     /// <summary>Whether spilled text <paramref name="k"/> is <paramref name="text"/>, compared in the file's blocks (no
     /// string made).</summary>
     private bool SpilledEquals(int k, string text)
     {
-        long start = _starts![k];
-        long end = k + 1 < _starts.Count ? _starts[k + 1] : _charCount;
-        if (end - start != text.Length) return false;
+        var (start, length) = SpilledRange(k);
+        if (length != text.Length) return false;
         int done = 0;
         while (done < text.Length)
         {
@@ -244,9 +251,7 @@ internal sealed class TextTable : IDisposable
     private string ReadSpilled(int k)
     {
         if ((uint)k >= (uint)SpilledCount) throw new ArgumentOutOfRangeException(nameof(k), k, $"{_name}: spilled text {k} of {SpilledCount}");
-        long start = _starts![k];
-        long end = k + 1 < _starts.Count ? _starts[k + 1] : _charCount;
-        int length = checked((int)(end - start));
+        var (start, length) = SpilledRange(k);
         return string.Create(length, (this, start), static (span, state) =>
         {
             var (table, at) = state;

@@ -112,9 +112,12 @@ public sealed class CampaignMemoryTests
     /// <summary>Security 4688 records of a host with Sysmon process creations are the same processes again: the context does
     /// not keep those read once Sysmon showed up for the host, and drops those read before in one pass when the build
     /// starts (it rewrote the store for each such host while the hunt ran); the process index passes over them either
-    /// way. A host without Sysmon keeps its 4688.</summary>
-    [Fact]
-    public void Security_process_records_of_sysmon_hosts_are_not_kept()
+    /// way. A host without Sysmon keeps its 4688. Also with every host name in the host table's file and one hash for all
+    /// of them: hosts are told apart by their names.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Security_process_records_of_sysmon_hosts_are_not_kept(bool collidingHosts)
     {
         var dir = Path.Combine(Path.GetTempPath(), "vigil-campmem-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -132,7 +135,9 @@ public sealed class CampaignMemoryTests
             var diag = new DiagnosticsCollector();
             var files = InputFiles.Expand([dir], LogFormats.All, diag);
             Assert.Equal(3, files.Count);
-            var context = new ContextCollector();
+            var context = collidingHosts
+                ? new ContextCollector(new ProcStore(2, 1, hostChars: 0, hostHash: _ => 7), new LogonStore())
+                : new ContextCollector();
             using (var result = Hunter.Run(files, set.Rules, diag, degree: 1, correlate: set, observer: context)) _ = result.Detections.Count;
             Assert.Empty(diag.Errors);
             static string Line(ProcRec p) => $"{p.Host} {p.Image} {(p.FromSysmon ? "sysmon" : "4688")}";
