@@ -27,28 +27,32 @@ public static class CampaignJson
         w.WriteEndObject();
     }
 
-    /// <summary>One campaign as compact JSON text, the same object as in the --campaigns file (the SQLite json column).</summary>
-    public static string ToJson(Campaign c)
+    /// <summary>One campaign as compact JSON text, the same object as in the --campaigns file (the SQLite json column),
+    /// with its long lists cut at <paramref name="listLimit"/> values each (see <see cref="WriteCampaign"/>).</summary>
+    public static string ToJson(Campaign c, int listLimit = int.MaxValue)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            WriteCampaign(w, c);
+            WriteCampaign(w, c, listLimit: listLimit);
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <param name="between">Called between values inside the campaign's long lists (hosts, accounts, addresses, detection
     /// ids, steps), where the caller may flush the writer.</param>
-    public static void WriteCampaign(Utf8JsonWriter w, Campaign c, Action? between = null)
+    /// <param name="listLimit">The most values written of each long list (hosts, users, the three address lists, detection
+    /// ids, steps). When any list is cut, a <c>"truncated"</c> object closes the campaign with the full length of each list
+    /// cut. Without a limit (the --campaigns file, the report) every value is written and there is no such object.</param>
+    public static void WriteCampaign(Utf8JsonWriter w, Campaign c, Action? between = null, int listLimit = int.MaxValue)
     {
         w.WriteStartObject();
         w.WriteString("id", c.Id);
         w.WriteNumber("score", c.Score);
         w.WriteString("kind", c.Kind);
-        Strings(w, "hosts", c.Hosts, between);
-        Strings(w, "users", c.Users, between);
-        Strings(w, "addresses", c.Addresses, between);
-        Strings(w, "internal_addresses", c.InternalAddresses, between);
-        Strings(w, "external_addresses", c.ExternalAddresses, between);
+        Strings(w, "hosts", c.Hosts, between, listLimit);
+        Strings(w, "users", c.Users, between, listLimit);
+        Strings(w, "addresses", c.Addresses, between, listLimit);
+        Strings(w, "internal_addresses", c.InternalAddresses, between, listLimit);
+        Strings(w, "external_addresses", c.ExternalAddresses, between, listLimit);
         Strings(w, "tactics", c.Tactics);
         Strings(w, "techniques", c.Techniques);
         w.WriteString("first_seen", Iso(c.FirstSeen));
@@ -57,8 +61,9 @@ public static class CampaignJson
         int n = 0;
         foreach (var id in c.DetectionIds)
         {
+            if (n == listLimit) break;
             w.WriteNumberValue(id);
-            if (between is not null && (++n & 1023) == 0) between();
+            if ((++n & 1023) == 0) between?.Invoke();
         }
         w.WriteEndArray();
         w.WriteNumber("detection_count", c.DetectionIds.Count);
@@ -75,8 +80,10 @@ public static class CampaignJson
         w.WriteEndObject();
         w.WriteString("summary", c.Summary);
         w.WriteStartArray("steps");
+        int stepsWritten = 0;
         foreach (var s in c.Steps)
         {
+            if (stepsWritten++ == listLimit) break;
             w.WriteStartObject();
             w.WriteString("time", Iso(s.Time));
             w.WriteString("host", s.Host);
@@ -121,6 +128,20 @@ public static class CampaignJson
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        if (listLimit != int.MaxValue)
+        {
+            int addresses = c.InternalAddresses.Count + c.ExternalAddresses.Count;
+            (string Name, int Count)[] lists = [("hosts", c.Hosts.Count), ("users", c.Users.Count), ("addresses", addresses),
+                ("internal_addresses", c.InternalAddresses.Count), ("external_addresses", c.ExternalAddresses.Count),
+                ("detections", c.DetectionIds.Count), ("steps", c.Steps.Count)];
+            if (lists.Any(l => l.Count > listLimit))
+            {
+                w.WriteStartObject("truncated");
+                foreach (var (name, count) in lists)
+                    if (count > listLimit) w.WriteNumber(name, count);
+                w.WriteEndObject();
+            }
+        }
         w.WriteEndObject();
     }
 
@@ -128,12 +149,14 @@ public static class CampaignJson
 
     /// <summary>A named array of strings (the campaign JSON's and the report's lists).</summary>
     /// <param name="between">As for <see cref="WriteCampaign"/>: a campaign can list millions of addresses.</param>
-    public static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> xs, Action? between = null)
+    /// <param name="limit">The most values written.</param>
+    public static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> xs, Action? between = null, int limit = int.MaxValue)
     {
         w.WriteStartArray(name);
         int n = 0;
         foreach (var x in xs)
         {
+            if (n == limit) break;
             w.WriteStringValue(x);
             if ((++n & 1023) == 0) between?.Invoke();
         }

@@ -128,6 +128,69 @@ public sealed class SqliteOutputTests(HuntOutputs hunt, ITestOutputHelper output
         Assert.Equal(1L, Scalar(db, "SELECT rank FROM campaigns WHERE id = 'C1'"));
     }
 
+    /// <summary>A campaign whose lists are longer than the json column's limit: the json lists the first
+    /// <see cref="SqliteSink.JsonListLimit"/> of each, in order, with the full lengths in "truncated"; the tables list every
+    /// value in order. A campaign under the limit has its json as the --campaigns file writes it, without "truncated".</summary>
+    [Fact]
+    public void A_huge_campaigns_json_is_cut_and_its_tables_are_complete()
+    {
+        var dets = RealEventDetections(EvtxTestSupport.Sample(Path.Combine("DeepBlueCLI", "smb-password-guessing-security.evtx")), 3);
+        int n = SqliteSink.JsonListLimit + 2_345;
+        var ids = Enumerable.Range(1, n).Select(i => (long)i).ToList();
+        var users = Enumerable.Range(0, n).Select(i => $"CORP\\user{i}").ToList();
+        var intern = Enumerable.Range(0, n - 5).Select(i => $"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}").ToList();
+        var ext = new List<string> { "198.51.100.7", "2001:db8::1", "203.0.113.5", "203.0.113.6", "203.0.113.7", "203.0.113.8" };
+        var hosts = Enumerable.Range(0, n).Select(i => $"WS{i:D5}").ToList();
+        var t0 = dets[0].Timestamp!.Value;
+        var steps = Enumerable.Range(0, n).Select(i => new Vigil.Campaigns.CampaignStep(t0.AddSeconds(i), hosts[i], users[i], "credential-access",
+            "T1110", "r", "Guess", "medium", i + 1, 1, "attempt " + i)).ToList();
+        var template = Campaign("C1", ids, hosts, t0, t0.AddSeconds(n));
+        var big = new Vigil.Campaigns.Campaign
+        {
+            Id = "C1", Score = template.Score, Kind = template.Kind, Hosts = hosts, Users = users, InternalAddresses = intern, ExternalAddresses = ext,
+            Tactics = template.Tactics, Techniques = template.Techniques, FirstSeen = template.FirstSeen, LastSeen = template.LastSeen,
+            DetectionIds = ids, Levels = template.Levels, Operator = template.Operator, Summary = template.Summary, Steps = steps, Links = [], Theft = [],
+        };
+        var small = Campaign("C2", [1, 2], ["DC01"], t0, t0);
+        string path = Path.Combine(Cli.CliRunner.TempDir("sqlite-huge-campaign"), "c.db");
+        using (var sink = new SqliteSink(path))
+        {
+            for (int i = 0; i < dets.Count; i++) sink.Add(i + 1, dets[i]);
+            sink.Complete(Summary(dets.Count, [big, small]));
+        }
+        using var db = Open(path);
+        var json = JsonDocument.Parse((string)Scalar(db, "SELECT json FROM campaigns WHERE id = 'C1'")!).RootElement;
+        int limit = SqliteSink.JsonListLimit;
+        string[] Texts(string name) => json.GetProperty(name).EnumerateArray().Select(e => e.GetString()!).ToArray();
+        Assert.Equal(hosts.Take(limit), Texts("hosts"));
+        Assert.Equal(users.Take(limit), Texts("users"));
+        Assert.Equal(intern.Concat(ext).Take(limit), Texts("addresses"));
+        Assert.Equal(intern.Take(limit), Texts("internal_addresses"));
+        Assert.Equal(ext, Texts("external_addresses"));
+        Assert.Equal(ids.Take(limit), json.GetProperty("detections").EnumerateArray().Select(e => e.GetInt64()));
+        Assert.Equal(n, json.GetProperty("detection_count").GetInt32());
+        Assert.Equal(steps.Take(limit).Select(s => s.Detail), json.GetProperty("steps").EnumerateArray().Select(e => e.GetProperty("detail").GetString()));
+        Assert.Equal($"{{\"hosts\":{n},\"users\":{n},\"addresses\":{intern.Count + ext.Count},\"internal_addresses\":{intern.Count},\"detections\":{n},\"steps\":{n}}}",
+            json.GetProperty("truncated").GetRawText());
+        List<string> Column(string sql)
+        {
+            using var c = db.CreateCommand();
+            c.CommandText = sql;
+            using var r = c.ExecuteReader();
+            var values = new List<string>();
+            while (r.Read()) values.Add(r.GetString(0));
+            return values;
+        }
+        Assert.Equal(hosts, Column("SELECT host FROM campaign_hosts WHERE campaign_id = 'C1' ORDER BY ord"));
+        Assert.Equal(users, Column("SELECT user FROM campaign_users WHERE campaign_id = 'C1' ORDER BY ord"));
+        Assert.Equal(intern.Concat(ext), Column("SELECT address FROM campaign_addresses WHERE campaign_id = 'C1' ORDER BY ord"));
+        Assert.Equal(ext, Column("SELECT address FROM campaign_addresses WHERE campaign_id = 'C1' AND internal = 0 ORDER BY ord"));
+        Assert.Equal((long)n, Scalar(db, "SELECT COUNT(*) FROM campaign_detections WHERE campaign_id = 'C1'"));
+        Assert.Equal(Vigil.Campaigns.Output.CampaignJson.ToJson(small), (string)Scalar(db, "SELECT json FROM campaigns WHERE id = 'C2'")!);
+        Assert.DoesNotContain("truncated", (string)Scalar(db, "SELECT json FROM campaigns WHERE id = 'C2'")!);
+        Assert.Equal(["DESKTOP-M5SN04R\\admin"], Column("SELECT user FROM campaign_users WHERE campaign_id = 'C2' ORDER BY ord"));
+    }
+
     [Fact]
     public void A_hundred_thousand_detections_all_land()
     {
