@@ -143,7 +143,7 @@ public sealed class SqliteSink : IHuntSink
             foreach (var k in s.Campaigns)
             {
                 Run(c, k.Id, ++rank, k.Score, k.Kind, Iso(k.FirstSeen.Ticks), Iso(k.LastSeen.Ticks), k.Operator.Kind,
-                    k.Operator.Confidence, k.Summary, Vigil.Campaigns.Output.CampaignJson.ToJson(k, JsonListLimit));
+                    k.Operator.Confidence, k.Summary, Vigil.Campaigns.Output.CampaignJson.ToLimitedJson(k, JsonListLimit));
                 // Ids ascending (a campaign's are): a repeat is its neighbour's, no set of millions of ids needed.
                 long previous = long.MinValue;
                 bool first = true;

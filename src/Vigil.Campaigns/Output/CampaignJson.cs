@@ -27,9 +27,13 @@ public static class CampaignJson
         w.WriteEndObject();
     }
 
-    /// <summary>One campaign as compact JSON text, the same object as in the --campaigns file (the SQLite json column),
-    /// with its long lists cut at <paramref name="listLimit"/> values each (see <see cref="WriteCampaign"/>).</summary>
-    public static string ToJson(Campaign c, int listLimit = int.MaxValue)
+    /// <summary>One campaign as compact JSON text, the same object as in the --campaigns file.</summary>
+    public static string ToJson(Campaign c) => ToLimitedJson(c, int.MaxValue);
+
+    /// <summary>One campaign as compact JSON text with its long lists cut at <paramref name="listLimit"/> values each (see
+    /// <see cref="WriteCampaign"/>): the SQLite json column. (Not an optional parameter of <see cref="ToJson"/>: a method
+    /// group with one would bind to LINQ's Select overload that passes the index.)</summary>
+    public static string ToLimitedJson(Campaign c, int listLimit)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
