@@ -160,44 +160,54 @@ public static class LateralLinker
         using var byTargetSorter = new ExternalSorter<TargetEntry>("lateral-targets",
             (a, b) => a.To != b.To ? a.To.CompareTo(b.To) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Candidate.CompareTo(b.Candidate), limits.RunRows);
         var mentions = new MentionMemo();
-        for (int li = 0; li < logons.Count; li++)
+        // The processes that name remote hosts, indexed when the first remote logon with a source asks.
+        MentionIndex? mentionIndex = null;
+        MentionIndex Mentioned() => mentionIndex ??= new MentionIndex(px, limits);
+        try
         {
-            if (logons.EventId(li) != 4624) continue;
-            var logon = logons[li];
-            if (logon.LogonType is not (3 or 8 or 10)) continue;
-            var to = logon.Host;
-            if (to.Length == 0) continue;
-            var from = logon.Address.Length > 0 ? hosts.HostOf(logon.Address) : "";
-            if (from.Length == 0 && logon.Workstation.Length > 0 && logon.Workstation != to) from = logon.Workstation;
-            if (from == to || (from.Length == 0 && logon.Address.Length == 0)) continue;
-            var c = new Candidate(logon, from, to) { Method = logon.LogonType == 10 ? "rdp" : "network-logon" };
-            if (px.FindHost(to) is int toProcHost and >= 0)
-                for (int k = sessionProcs.LowerBound((toProcHost, logon.LogonId), static (e, key) => e.Host < key.toProcHost || (e.Host == key.toProcHost && e.Logon < key.LogonId)),
-                         end = Math.Min(sessionProcs.Count, k + 64); k < end; k++)
-                {
-                    var e = sessionProcs[k];
-                    if (e.Host != toProcHost || e.Logon != logon.LogonId) break;
-                    int i = e.Proc;
-                    var img = Names.ImageName(px.Image(i));
-                    var parentImg = Names.ImageName(px.ParentImage(i));
-                    if (c.Method == "network-logon")
-                    {
-                        if (img == "wsmprovhost.exe" || parentImg == "wsmprovhost.exe" || img == "winrshost.exe" || parentImg == "winrshost.exe") c.Method = "winrm";
-                        else if (parentImg == "wmiprvse.exe") c.Method = "wmi";
-                        else if (parentImg is "taskeng.exe" or "taskhostw.exe") c.Method = "schtasks";
-                    }
-                    c.ToKeys.Add(ProcKey(px, i));
-                }
-            SourceSide(c, px, hosts, connsByHost, logons, explicitByHost, explicitUsed, mentions);
-            int number = candidates.Count;
-            if (c.FromKeys.Count > 0 || c.ToKeys.Count > 0) candidateKeys[number] = (c.FromKeys, c.ToKeys);
-            int toId = HostId(to);
-            candidates.Add(new CandidateRow
+            for (int li = 0; li < logons.Count; li++)
             {
-                Ticks = logon.Ticks, Logon = li, From = HostId(from), To = toId, Method = MethodId(c.Method),
-                LogonType = (byte)logon.LogonType, HasFrom = c.FromKeys.Count > 0,
-            });
-            if (logon.LogonType != 10) byTargetSorter.Add(new TargetEntry(toId, logon.Ticks, number));
+                if (logons.EventId(li) != 4624) continue;
+                var logon = logons[li];
+                if (logon.LogonType is not (3 or 8 or 10)) continue;
+                var to = logon.Host;
+                if (to.Length == 0) continue;
+                var from = logon.Address.Length > 0 ? hosts.HostOf(logon.Address) : "";
+                if (from.Length == 0 && logon.Workstation.Length > 0 && logon.Workstation != to) from = logon.Workstation;
+                if (from == to || (from.Length == 0 && logon.Address.Length == 0)) continue;
+                var c = new Candidate(logon, from, to) { Method = logon.LogonType == 10 ? "rdp" : "network-logon" };
+                if (px.FindHost(to) is int toProcHost and >= 0)
+                    for (int k = sessionProcs.LowerBound((toProcHost, logon.LogonId), static (e, key) => e.Host < key.toProcHost || (e.Host == key.toProcHost && e.Logon < key.LogonId)),
+                             end = Math.Min(sessionProcs.Count, k + 64); k < end; k++)
+                    {
+                        var e = sessionProcs[k];
+                        if (e.Host != toProcHost || e.Logon != logon.LogonId) break;
+                        int i = e.Proc;
+                        var img = Names.ImageName(px.Image(i));
+                        var parentImg = Names.ImageName(px.ParentImage(i));
+                        if (c.Method == "network-logon")
+                        {
+                            if (img == "wsmprovhost.exe" || parentImg == "wsmprovhost.exe" || img == "winrshost.exe" || parentImg == "winrshost.exe") c.Method = "winrm";
+                            else if (parentImg == "wmiprvse.exe") c.Method = "wmi";
+                            else if (parentImg is "taskeng.exe" or "taskhostw.exe") c.Method = "schtasks";
+                        }
+                        c.ToKeys.Add(ProcKey(px, i));
+                    }
+                SourceSide(c, px, hosts, connsByHost, logons, explicitByHost, explicitUsed, mentions, Mentioned);
+                int number = candidates.Count;
+                if (c.FromKeys.Count > 0 || c.ToKeys.Count > 0) candidateKeys[number] = (c.FromKeys, c.ToKeys);
+                int toId = HostId(to);
+                candidates.Add(new CandidateRow
+                {
+                    Ticks = logon.Ticks, Logon = li, From = HostId(from), To = toId, Method = MethodId(c.Method),
+                    LogonType = (byte)logon.LogonType, HasFrom = c.FromKeys.Count > 0,
+                });
+                if (logon.LogonType != 10) byTargetSorter.Add(new TargetEntry(toId, logon.Ticks, number));
+            }
+        }
+        finally
+        {
+            mentionIndex?.Dispose();
         }
         using var byTarget = new SortedRows<TargetEntry>("lateral-targets", limits.PageRows, limits.CachePages);
         foreach (var e in byTargetSorter.Sorted()) byTarget.Add(e);
@@ -325,7 +335,8 @@ public static class LateralLinker
     /// <summary>The actor reaching out from the source just before the logon: a process connecting to the target on a
     /// remote-administration port, explicit credentials for the target (4648), or a command line naming it.</summary>
     private static void SourceSide(Candidate c, ProcessIndex px, AddressBook hosts, StoreTimeIndex<ConnRec> connsByHost,
-        LogonStore logons, StoreTimeIndex<int> explicitByHost, System.Collections.BitArray explicitUsed, MentionMemo mentions)
+        LogonStore logons, StoreTimeIndex<int> explicitByHost, System.Collections.BitArray explicitUsed, MentionMemo mentions,
+        Func<MentionIndex> mentionIndex)
     {
         if (c.From.Length == 0) return;
         long lo = c.Logon.Ticks - 180 * Second, hi = c.Logon.Ticks + 10 * Second;
@@ -344,7 +355,11 @@ public static class LateralLinker
                     if (px.ByPid(c.From, x.ProcessId, x.Ticks) is int pi and >= 0) c.FromKeys.Add(ProcKey(px, pi));
                     if (c.Method is "network-logon" or "smb") c.Method = MethodOfTool(x.ProcessName) ?? c.Method;
                 }
-        foreach (var (i, command) in px.WindowCommands(c.From, c.Logon.Ticks - 300 * Second, hi))
+        // The source host's processes of the last five minutes that name the target: through the mention index (rows of the
+        // processes that may name it, in start order), or, for a name it cannot answer for, by scanning them all.
+        long from = c.Logon.Ticks - 300 * Second;
+        var window = MentionIndex.Indexable(c.To) ? mentionIndex().Window(px.FindHost(c.From), c.To, from, hi) : px.WindowCommands(c.From, from, hi);
+        foreach (var (i, command) in window)
             if (mentions.Mentions(px, command, c.To))
             {
                 c.FromKeys.Add(ProcKey(px, i));
@@ -392,25 +407,30 @@ public static class LateralLinker
         int at = 0;
         while ((at = commandLine.IndexOf(host, at, StringComparison.OrdinalIgnoreCase)) >= 0)
         {
-            char before = at > 0 ? commandLine[at - 1] : ' ';
             int end = at + host.Length;
-            char after = end < commandLine.Length ? commandLine[end] : ' ';
-            bool startOk = before is '\\' or ':' or '"' or ' ' or '=' or '\'' or '/' or '@';
-            bool endOk = after is ' ' or '.' or '"' or '\\' or '\'' or ',' or ':';
-            if (startOk && endOk)
-            {
-                var pre = commandLine[..at];
-                if (before == '\\' || pre.EndsWith("/node:", StringComparison.OrdinalIgnoreCase) || pre.EndsWith("/node:\"", StringComparison.OrdinalIgnoreCase)
-                    || pre.TrimEnd().EndsWith("-ComputerName", StringComparison.OrdinalIgnoreCase) || pre.TrimEnd().EndsWith("/s", StringComparison.OrdinalIgnoreCase)
-                    || pre.TrimEnd().EndsWith("-cn", StringComparison.OrdinalIgnoreCase) || pre.TrimEnd().EndsWith("/v", StringComparison.OrdinalIgnoreCase)
-                    || pre.TrimEnd().EndsWith("-r:", StringComparison.OrdinalIgnoreCase) || pre.TrimEnd().EndsWith("/S", StringComparison.Ordinal)
-                    || pre.EndsWith("@", StringComparison.Ordinal))
-                    return true;
-            }
+            if ((end == commandLine.Length || EndsMention(commandLine[end])) && StartsMention(commandLine, at)) return true;
             at = end;
         }
         return false;
     }
+
+    /// <summary>Whether a host named in <paramref name="commandLine"/> may start at <paramref name="at"/>: after a separator,
+    /// and after \\, /node:, -ComputerName, /s, -cn, /v, -r:, /S or @ (see <see cref="Mentions(string, string)"/>).</summary>
+    internal static bool StartsMention(string commandLine, int at)
+    {
+        char before = at > 0 ? commandLine[at - 1] : ' ';
+        if (before is not ('\\' or ':' or '"' or ' ' or '=' or '\'' or '/' or '@')) return false;
+        var pre = commandLine.AsSpan(0, at);
+        var trimmed = pre.TrimEnd();
+        return before == '\\' || pre.EndsWith("/node:", StringComparison.OrdinalIgnoreCase) || pre.EndsWith("/node:\"", StringComparison.OrdinalIgnoreCase)
+            || trimmed.EndsWith("-ComputerName", StringComparison.OrdinalIgnoreCase) || trimmed.EndsWith("/s", StringComparison.OrdinalIgnoreCase)
+            || trimmed.EndsWith("-cn", StringComparison.OrdinalIgnoreCase) || trimmed.EndsWith("/v", StringComparison.OrdinalIgnoreCase)
+            || trimmed.EndsWith("-r:", StringComparison.OrdinalIgnoreCase) || trimmed.EndsWith("/S", StringComparison.Ordinal)
+            || pre.EndsWith("@", StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether a host named in a command line may end before <paramref name="after"/>.</summary>
+    internal static bool EndsMention(char after) => after is ' ' or '.' or '"' or '\\' or '\'' or ',' or ':';
 
     public static string? MethodOfCommand(string commandLine)
     {

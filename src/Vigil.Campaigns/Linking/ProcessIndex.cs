@@ -215,6 +215,8 @@ public sealed class ProcessIndex : IDisposable
     public string Host(int i) => _store.HostName(_rows[i].Row.Host);
     /// <summary>The process's host as the store's exact id (<see cref="ProcStore.HostId"/>): equal ids, equal hosts.</summary>
     public int HostId(int i) => _rows[i].Row.Host;
+    /// <summary>The text id of the process's command line (<see cref="Text"/>; 0 for none).</summary>
+    public int CommandId(int i) => _rows[i].Row.CommandLine;
     /// <summary>A host's id in the store, or -1 if no process of it was added.</summary>
     public int FindHost(string host) => _store.FindHost(host);
     public long LogonId(int i) => _rows[i].Row.LogonId;

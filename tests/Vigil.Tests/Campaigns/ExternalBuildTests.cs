@@ -469,3 +469,74 @@ public sealed class MentionMemoTests
         Assert.True(hits > 50, $"{hits} mentions");
     }
 }
+
+/// <summary>The mention index (<see cref="MentionIndex"/>) against scanning: for command lines built from remote-target
+/// markers, separators and host names of every shape, every host <see cref="LateralLinker.Mentions(string, string)"/>
+/// finds is among the line's keys, and a window through the index, confirmed by <c>Mentions</c>, gives the same processes
+/// in the same order as the scan, on several hosts, with tiny runs and pages.</summary>
+public sealed class MentionIndexTests
+{
+    private static readonly string[] Markers = ["\\\\", "/node:", "/node:\"", "-ComputerName ", "-computername  ", "/s ", "/S ", "-cn ", "/v ",
+        "-r:", "@", " ", "=", ":", "'", "\"", "x", "/", "\\"];
+    private static readonly string[] Names = ["EP01", "ep01", "EP01.corp.example", "ep01.CORP", "db2", "a", "ıp01", "IP01", "K1", "\u212A1",
+        "web-3", "fs01x", "ws 9", "ws,9"];
+    private static readonly string[] Tails = ["", " ", ".", "\\c$", "\"", ",", ":445", "'", "x", ".corp.example", " /user:x", "$"];
+
+    private static string Line(Random random)
+    {
+        var parts = new List<string>();
+        int n = random.Next(1, 5);
+        for (int k = 0; k < n; k++)
+            parts.Add(Markers[random.Next(Markers.Length)] + Names[random.Next(Names.Length)] + Tails[random.Next(Tails.Length)]);
+        return "cmd.exe /c " + string.Join(random.Next(2) == 0 ? " " : "", parts);
+    }
+
+    [Fact]
+    public void Every_mentioned_host_is_among_a_lines_keys()
+    {
+        var random = new Random(17);
+        var keys = new HashSet<ulong>();
+        int mentioned = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            var line = Line(random);
+            keys.Clear();
+            MentionIndex.Keys(line, keys);
+            foreach (var host in Names)
+            {
+                if (!MentionIndex.Indexable(host) || !LateralLinker.Mentions(line, host)) continue;
+                mentioned++;
+                Assert.Contains(System.IO.Hashing.XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(host.ToUpperInvariant().AsSpan())), keys);
+            }
+        }
+        Assert.True(mentioned > 5_000, $"only {mentioned} mentions");
+        Assert.False(MentionIndex.Indexable("ws 9"));
+        Assert.False(MentionIndex.Indexable("ıp01"));
+        Assert.False(MentionIndex.Indexable("a"));
+        Assert.True(MentionIndex.Indexable("EP01.corp.example"));
+    }
+
+    [Fact]
+    public void Windows_through_the_index_equal_the_scan()
+    {
+        var random = new Random(3);
+        var procs = Enumerable.Range(0, 3_000).Select(i => new ProcRec(1_000 + i / 2 * 7, "WS" + i % 3, "", "", i, 0, "cmd.exe", "",
+            Line(random), "u", 0, false)).ToList();
+        var limits = new BuildLimits(5, 3, 2);
+        using var px = new ProcessIndex(procs, limits);
+        using var index = new MentionIndex(px, limits);
+        Assert.True(index.Count > 1_000, $"only {index.Count} rows");
+        int found = 0;
+        foreach (var source in new[] { "WS0", "WS1", "WS2", "WS9" })
+            foreach (var target in Names.Where(MentionIndex.Indexable))
+                for (long from = 900; from < 12_000; from += 1_700)
+                {
+                    long to = from + random.Next(0, 3_000);
+                    var scanned = px.WindowCommands(source, from, to).Where(w => LateralLinker.Mentions(px.Text(w.CommandLine), target)).ToList();
+                    var indexed = index.Window(px.FindHost(source), target, from, to).Where(w => LateralLinker.Mentions(px.Text(w.CommandLine), target)).ToList();
+                    Assert.Equal(scanned, indexed);
+                    found += scanned.Count;
+                }
+        Assert.True(found > 1_000, $"only {found} mentions found");
+    }
+}
