@@ -540,3 +540,32 @@ public sealed class MentionIndexTests
         Assert.True(found > 1_000, $"only {found} mentions found");
     }
 }
+
+/// <summary>A link's evidence on its source host is what is about its target (<see cref="CampaignBuilder.Targets"/>): a
+/// command naming it as a word, explicit credentials for it, a connection to its address; not a command run against
+/// another host in the same minutes (on the simulated machine-speed day, `wmic /node:WS04` was listed as evidence of the
+/// move to WS10).</summary>
+public sealed class LinkEvidenceTests
+{
+    [Fact]
+    public void Source_detections_are_a_links_evidence_only_when_about_its_target()
+    {
+        using var hosts = new AddressBook();
+        hosts.Add("10.10.10.20", "FS01", 5);
+        DetectionFact Fact(string detail, string targetServer = "", string dest = "") =>
+            new() { Id = 1, Ticks = 1, RuleId = "r", RuleTitle = "t", Level = "high", Tactics = [], Techniques = [], Host = "WEB01", Detail = detail, TargetServer = targetServer, DestAddress = dest };
+        Assert.True(CampaignBuilder.Targets(Fact("wmic /node:FS01 process call create x"), "FS01", hosts));
+        Assert.True(CampaignBuilder.Targets(Fact("psexec \\\\fs01.corp.example cmd"), "FS01", hosts));
+        Assert.True(CampaignBuilder.Targets(Fact("Enter-PSSession FS01"), "FS01", hosts));
+        Assert.True(CampaignBuilder.Targets(Fact("", targetServer: "FS01"), "FS01", hosts));
+        Assert.True(CampaignBuilder.Targets(Fact("10.0.0.5 -> 10.10.10.20:5985", dest: "10.10.10.20"), "FS01", hosts));
+        Assert.False(CampaignBuilder.Targets(Fact("wmic /node:WS04 process call create x"), "WS10", hosts));
+        Assert.False(CampaignBuilder.Targets(Fact("wmic /node:FS010 process call create x"), "FS01", hosts));
+        Assert.False(CampaignBuilder.Targets(Fact("copy x \\\\XFS01\\c$"), "FS01", hosts));
+        Assert.False(CampaignBuilder.Targets(Fact("net use \\\\FS01_old\\c$"), "FS01", hosts));
+        Assert.False(CampaignBuilder.Targets(Fact("10.0.0.5 -> 10.10.10.10:5985", dest: "10.10.10.10"), "FS01", hosts));
+        Assert.False(CampaignBuilder.Targets(Fact("", targetServer: "FS02"), "FS01", hosts));
+        Assert.False(CampaignBuilder.NamesHost("anything", ""));
+        Assert.True(CampaignBuilder.NamesHost("FS01FS01 then fs01", "FS01"));
+    }
+}
