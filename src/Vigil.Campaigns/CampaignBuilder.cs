@@ -712,7 +712,6 @@ public sealed class CampaignBuilder
 
     private static readonly HashSet<string> GenericMethods = ["network-logon", "explicit-credentials", "smb", "remote-execution"];
 
-    /// <summary>The facts (sorted by time) with times in [from, to].</summary>
     /// <summary>Whether a detection on a link's source host is about its target: it names the target (its command line or
     /// other detail, as a word), or its explicit credentials were for it (4648's target server), or it connected to one of
     /// the target's addresses. Other movement detections on the source in the same minutes are not this link's evidence: a
@@ -728,7 +727,7 @@ public sealed class CampaignBuilder
         if (host.Length == 0) return false;
         static bool NamePart(char ch) => char.IsLetterOrDigit(ch) || ch is '-' or '_' or '$';
         for (int at = detail.IndexOf(host, StringComparison.OrdinalIgnoreCase); at >= 0;
-             at = at + 1 < detail.Length ? detail.IndexOf(host, at + 1, StringComparison.OrdinalIgnoreCase) : -1)
+             at = detail.IndexOf(host, at + 1, StringComparison.OrdinalIgnoreCase))
         {
             int end = at + host.Length;
             if ((at == 0 || !NamePart(detail[at - 1])) && (end == detail.Length || !NamePart(detail[end]))) return true;
@@ -736,6 +735,7 @@ public sealed class CampaignBuilder
         return false;
     }
 
+    /// <summary>The facts (sorted by time) with times in [from, to].</summary>
     private static IEnumerable<DetectionFact> Between(IReadOnlyList<DetectionFact> sorted, long from, long to)
     {
         int lo = 0, hi = sorted.Count;

@@ -1,6 +1,5 @@
-using System.IO.Hashing;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using Vigil.IO;
 
 namespace Vigil.Campaigns.Entities;
 
@@ -70,7 +69,7 @@ internal sealed class TextTable : IDisposable
         bool exact = false, Func<string, ulong>? hash = null)
     {
         _exact = exact;
-        _hash = hash ?? (static t => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(t.AsSpan())));
+        _hash = hash ?? (static t => TextHash.Of64(t));
         ArgumentOutOfRangeException.ThrowIfNegative(memoryChars);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(recentSpilled);
         _recentSpilled = recentSpilled;

@@ -420,13 +420,13 @@ public static class LateralLinker
     {
         char before = at > 0 ? commandLine[at - 1] : ' ';
         if (before is not ('\\' or ':' or '"' or ' ' or '=' or '\'' or '/' or '@')) return false;
+        if (before is '\\' or '@') return true;
         var pre = commandLine.AsSpan(0, at);
+        if (pre.EndsWith("/node:", StringComparison.OrdinalIgnoreCase) || pre.EndsWith("/node:\"", StringComparison.OrdinalIgnoreCase)) return true;
         var trimmed = pre.TrimEnd();
-        return before == '\\' || pre.EndsWith("/node:", StringComparison.OrdinalIgnoreCase) || pre.EndsWith("/node:\"", StringComparison.OrdinalIgnoreCase)
-            || trimmed.EndsWith("-ComputerName", StringComparison.OrdinalIgnoreCase) || trimmed.EndsWith("/s", StringComparison.OrdinalIgnoreCase)
+        return trimmed.EndsWith("-ComputerName", StringComparison.OrdinalIgnoreCase) || trimmed.EndsWith("/s", StringComparison.OrdinalIgnoreCase)
             || trimmed.EndsWith("-cn", StringComparison.OrdinalIgnoreCase) || trimmed.EndsWith("/v", StringComparison.OrdinalIgnoreCase)
-            || trimmed.EndsWith("-r:", StringComparison.OrdinalIgnoreCase) || trimmed.EndsWith("/S", StringComparison.Ordinal)
-            || pre.EndsWith("@", StringComparison.Ordinal);
+            || trimmed.EndsWith("-r:", StringComparison.OrdinalIgnoreCase) || trimmed.EndsWith("/S", StringComparison.Ordinal);
     }
 
     /// <summary>Whether a host named in a command line may end before <paramref name="after"/>.</summary>

@@ -1,5 +1,3 @@
-using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using Vigil.Campaigns.Entities;
 using Vigil.IO;
 
@@ -83,7 +81,7 @@ internal sealed class MentionIndex : IDisposable
     public IEnumerable<(int Proc, int CommandLine)> Window(int host, string target, long from, long to)
     {
         if (host < 0) yield break;
-        ulong key = Hash(target.ToUpperInvariant());
+        ulong key = KeyOf(target);
         for (int k = _rows.LowerBound((host, key, from), static (e, q) => e.Host < q.host || (e.Host == q.host && (e.Key < q.key || (e.Key == q.key && e.Ticks < q.from))));
              k < _rows.Count; k++)
         {
@@ -104,13 +102,20 @@ internal sealed class MentionIndex : IDisposable
             {
                 bool last = end == commandLine.Length;
                 if (!last && !LateralLinker.EndsMention(commandLine[end])) continue;
-                if (end - at >= 2) keys.Add(Hash(commandLine[at..end].ToUpperInvariant()));
+                if (end - at >= 2) keys.Add(KeyOf(commandLine.AsSpan(at, end - at)));
                 if (last || commandLine[end] != '.') break;
             }
         }
     }
 
-    private static ulong Hash(string upper) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(upper.AsSpan()));
+    /// <summary>The key of a name of at most <see cref="MaxName"/> characters: the hash of its upper-case form (as
+    /// <see cref="string.ToUpperInvariant()"/> makes it), made without a string.</summary>
+    private static ulong KeyOf(ReadOnlySpan<char> name)
+    {
+        Span<char> upper = stackalloc char[MaxName];
+        int n = name.ToUpperInvariant(upper);
+        return TextHash.Of64(upper[..n]);
+    }
 
     public void Dispose() => _rows.Dispose();
 }

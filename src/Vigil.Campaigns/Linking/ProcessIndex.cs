@@ -43,8 +43,8 @@ public sealed class ProcessIndex : IDisposable
     /// looked up. They were a dictionary of texts: ~180 bytes a process, the only table of the index
     /// that grew with the input in memory.</summary>
     private SortedRows<TextKeyEntry>? _guidTexts;
-    /// <summary>Processes with a pid, sorted by (host id (the store's, <see cref="ProcStore.HostId"/>), pid, start order): the processes of one (host, pid) are one run,
-    /// earliest first. In a temporary file like <see cref="_guids"/>.</summary>
+    /// <summary>Processes with a pid, sorted by (host id (the store's, <see cref="ProcStore.HostId"/>), pid, start order):
+    /// the processes of one (host, pid) are one run, earliest first. In a temporary file like <see cref="_guids"/>.</summary>
     private SortedRows<PidEntry>? _pids;
     /// <summary>Processes by (host id, start order) with their start time: a host's processes are one run in time order.
     /// In a temporary file like <see cref="_guids"/>.</summary>

@@ -1,6 +1,5 @@
-using System.IO.Hashing;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using Vigil.IO;
 
 namespace Vigil.Engine.Matching;
 
@@ -68,7 +67,7 @@ internal sealed class ValueMemo
     internal long Stores { get; private set; }
 
     /// <summary>The hash a value is looked up and stored under.</summary>
-    internal static ulong Hash(ReadOnlySpan<char> text) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(text));
+    internal static ulong Hash(ReadOnlySpan<char> text) => TextHash.Of64(text);
 
     /// <summary>Whether values of this length are kept at all (checked before hashing).</summary>
     internal static bool Keeps(int length) => length is >= MinLength and <= MaxLength;

@@ -63,9 +63,9 @@ public sealed class JsonFormat : ILogFormat
     /// <summary>
     /// <see cref="LooksLikeJson"/>, or JSON lines whose first lines are damaged: a log cut at its start (a rotated or
     /// carved file begins in the middle of an event) or an export that put a header line first. Such a head is ours
-    /// when, after at most <see cref="DamagedFirstLines"/> lines (blank ones aside), every line it holds is a JSON object: the complete ones
-    /// parse whole, the last may be cut by the head's end. The reader then reports the damaged lines by number and
-    /// reads the rest, as it does for a damaged line further down.
+    /// when, after at most <see cref="DamagedFirstLines"/> lines (blank ones aside), every line it holds is a JSON object:
+    /// the complete ones parse whole, the last may be cut by the head's end. The reader then reports the damaged lines by
+    /// number and reads the rest, as it does for a damaged line further down.
     /// </summary>
     internal static bool LooksLikeJsonLines(ReadOnlySpan<byte> head, out bool decided)
     {
