@@ -664,15 +664,17 @@ public sealed class CampaignBuilder
         }
         else lateralFacts = d.Facts.Where(ShowsMovement).ToList();
         // Several records of one movement (4648 by svchost and by WMIC, two logons) make one link with the most specific method.
-        foreach (var l in FoldLinks(laterals))
+        var folded = FoldLinks(laterals);
+        var evidence = LinkEvidence.Find(folded, lateralFacts, env.Hosts);
+        for (int i = 0; i < folded.Count; i++)
         {
+            var l = folded[i];
             d.AddHost(l.From.Length > 0 ? l.From : "");
             d.AddHost(l.To);
             d.AddUser(l.Account);
             if (l.SourceAddress.Length > 0) d.AddAddress(l.SourceAddress);
-            var support = Between(lateralFacts, l.Ticks - TimeSpan.TicksPerMinute * 5, l.Ticks + TimeSpan.TicksPerMinute * 5)
-                .Where(f => f.Host == l.To || (f.Host == l.From && Targets(f, l.To, env.Hosts))).Select(f => f.Id).Order().ToList();
-            d.Links.Add(new HostLink(l.From.Length > 0 ? l.From : l.SourceAddress, l.To, l.Account, l.Method, Time(l.Ticks), l.SourceAddress, support));
+            d.Links.Add(new HostLink(l.From.Length > 0 ? l.From : l.SourceAddress, l.To, l.Account, l.Method, Time(l.Ticks), l.SourceAddress, evidence[i]));
+            evidence[i] = null!;
         }
         // Movement shown only by a detection's command line (the target's own logs may be absent).
         var linked = new HashSet<(string, string)>(d.Links.Select(x => (x.FromHost, x.ToHost)));
@@ -725,7 +727,6 @@ public sealed class CampaignBuilder
     internal static bool NamesHost(string detail, string host)
     {
         if (host.Length == 0) return false;
-        static bool NamePart(char ch) => char.IsLetterOrDigit(ch) || ch is '-' or '_' or '$';
         for (int at = detail.IndexOf(host, StringComparison.OrdinalIgnoreCase); at >= 0;
              at = detail.IndexOf(host, at + 1, StringComparison.OrdinalIgnoreCase))
         {
@@ -735,13 +736,8 @@ public sealed class CampaignBuilder
         return false;
     }
 
-    /// <summary>The facts (sorted by time) with times in [from, to].</summary>
-    private static IEnumerable<DetectionFact> Between(IReadOnlyList<DetectionFact> sorted, long from, long to)
-    {
-        int lo = 0, hi = sorted.Count;
-        while (lo < hi) { int mid = (lo + hi) / 2; if (sorted[mid].Ticks < from) lo = mid + 1; else hi = mid; }
-        for (int k = lo; k < sorted.Count && sorted[k].Ticks <= to; k++) yield return sorted[k];
-    }
+    /// <summary>Whether <paramref name="ch"/> may be part of a host name (a name starts and ends next to none).</summary>
+    internal static bool NamePart(char ch) => char.IsLetterOrDigit(ch) || ch is '-' or '_' or '$';
 
     /// <summary>Host names a command line targets: \\NAME, /node:NAME, -ComputerName NAME.</summary>
     internal static IEnumerable<string> CommandTargets(string cmd)

@@ -568,4 +568,63 @@ public sealed class LinkEvidenceTests
         Assert.False(CampaignBuilder.NamesHost("anything", ""));
         Assert.True(CampaignBuilder.NamesHost("FS01FS01 then fs01", "FS01"));
     }
+
+    /// <summary>Every link's evidence found in one pass (<see cref="LinkEvidence.Find"/>) equals the scan of its window
+    /// (<see cref="LinkEvidence.ByScan"/>) on generated movement: names that differ only in case, that contain others
+    /// (FS01, FS010, XFS01), with '.', '-' and '$', an empty source and an empty target; details naming hosts by \\, /node:,
+    /// as FQDNs and in prose; 4648 target servers; connections to addresses; detections exactly five minutes away and at the
+    /// same tick as others.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Evidence_found_in_one_pass_equals_each_links_scan(int seed)
+    {
+        var rng = new Random(seed);
+        string[] names = ["FS01", "fs01", "FS010", "XFS01", "WS-7", "WS-7$", "DB.CORP", "DB", "10.1.1.9", "SQL_2", "ADM01", "Web01", ""];
+        using var hosts = new AddressBook();
+        hosts.Add("10.10.10.20", "FS01", 5);
+        hosts.Add("10.10.10.21", "DB.CORP", 5);
+        hosts.Add("10.10.10.22", "WS-7", 5);
+        string[] addresses = ["10.10.10.20", "10.10.10.21", "10.10.10.22", "10.10.10.99", ""];
+        long minute = TimeSpan.TicksPerMinute, t0 = new DateTime(2026, 3, 10, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        string Name() => names[rng.Next(names.Length)];
+        long Time() => t0 + rng.Next(60) * minute / 2 + (rng.Next(4) == 0 ? 0 : rng.Next(1000));
+        var links = Enumerable.Range(0, 400).Select(_ => new Lateral(Name(), Name(), "CORP\\u", "wmi", Time(), "", [], []))
+            .OrderBy(l => l.Ticks).ToList();
+        string Detail() => rng.Next(7) switch
+        {
+            0 => $"wmic /node:{Name()} process call create x",
+            1 => $"psexec \\\\{Name()}.corp.example cmd & copy y \\\\{Name()}\\c$",
+            2 => $"Enter-PSSession {Name()}{Name()} -> {Name()}",
+            3 => $"{Name()}",
+            4 => $"net use \\\\{Name()}_old\\c$ ({Name()})",
+            5 => "",
+            _ => $"x{Name()}y {Name()}-z {Name()}",
+        };
+        var facts = new List<DetectionFact>();
+        for (int i = 0; i < 3000; i++)
+        {
+            // Some detections exactly five minutes from a link, either way.
+            long ticks = rng.Next(5) == 0 ? links[rng.Next(links.Count)].Ticks + (rng.Next(2) == 0 ? 5 : -5) * minute : Time();
+            facts.Add(new DetectionFact
+            {
+                Id = rng.Next(100_000), Ticks = ticks, RuleId = "r", RuleTitle = "t", Level = "high", Tactics = [], Techniques = [],
+                Host = Name(), Detail = Detail(), TargetServer = rng.Next(4) == 0 ? Name() : "", DestAddress = addresses[rng.Next(addresses.Length)],
+            });
+        }
+        var sorted = facts.OrderBy(f => f.Ticks).ThenBy(f => f.Id).ToList();
+        var found = LinkEvidence.Find(links, sorted, hosts);
+        int nonEmpty = 0, fromSource = 0;
+        for (int i = 0; i < links.Count; i++)
+        {
+            var expected = LinkEvidence.ByScan(sorted, links[i], hosts);
+            Assert.Equal(expected, found[i]);
+            if (expected.Count > 0) nonEmpty++;
+            fromSource += sorted.Count(f => expected.Contains(f.Id) && f.Host != links[i].To && f.Host == links[i].From);
+        }
+        Assert.True(nonEmpty > links.Count / 2, $"only {nonEmpty} links with evidence");
+        Assert.True(fromSource > 100, $"only {fromSource} source-side detections found");
+        Assert.All(LinkEvidence.Find(links, [], hosts), Assert.Empty);
+    }
 }
