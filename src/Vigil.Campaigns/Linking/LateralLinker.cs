@@ -104,21 +104,17 @@ public static class LateralLinker
     /// <summary>
     /// Memory: the remote logons' candidates are rows of a temporary file (<see cref="CandidateRow"/>, no logon record or
     /// key lists each: a 3M-event day has ~68,000 candidates, most with no activity), the sessions' processes and the
-    /// candidates by target are sorted in runs into temporary files (<see cref="SortedRows{T}"/>); only candidates with
-    /// evidence (keys) keep their key lists in memory. Explicit-credential logons (4648) are read through an index by host
+    /// candidates by target are sorted in runs into temporary files (<see cref="SortedRows{T}"/>), and the candidates' keys
+    /// are rows of a list that goes to a file past its memory budget. Explicit-credential logons (4648) are read through an index by host
     /// and time in files (<see cref="StoreTimeIndex{T}"/>), the ones a logon answered marked in a bit per logon, and the
     /// others become rows (<see cref="LateralLinks"/>). Sizes from <paramref name="limits"/>.
     /// </summary>
     internal static LateralLinks Find(ContextCollector ctx, ProcessIndex px, AddressBook hosts, Action<string>? onCandidates, BuildLimits limits)
     {
         var links = new MovementStore(limits.PageRows, limits.CachePages);
-        var hostIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        var hostNames = new List<string>();
-        int HostId(string h)
-        {
-            if (!hostIds.TryGetValue(h, out int id)) { hostIds[h] = id = hostNames.Count; hostNames.Add(h); }
-            return id;
-        }
+        // The remote logons' hosts, one exact id each (a worm's 1M targets in a dictionary were ~100 bytes a host).
+        using var hostNames = limits.KeyTexts("lateral-hosts", limits.KeyTextChars / 4, exact: true);
+        int HostId(string h) => hostNames.Id(h);
         // Sessions that ran processes: the "followed by activity" on the target. (host, logon, start order) rows, sorted: a
         // session's processes are one run, in start order (the first 64 count, as a list of up to 64 per session did). Hosts
         // here are the process store's ids (px.HostId), not numbered in the dictionary above: a fleet's every host has
@@ -153,9 +149,18 @@ public static class LateralLinker
         var explicitUsed = new System.Collections.BitArray(logons.Count);
 
         // Pass 1: every remote logon with its source-side evidence and the processes that ran in its session. Each becomes a
-        // row (its logon by position in the store); its keys, if any, are kept by candidate number.
+        // row (its logon by position in the store); its keys, if any, are rows of a list (in candidate order), their texts
+        // numbered in a table: two key lists per candidate as objects were ~350 bytes (1M targets: 657 MB at the linking).
         using var candidates = new RowFile<CandidateRow>("lateral-candidates", limits.PageRows, limits.CachePages);
-        var candidateKeys = new Dictionary<int, (List<UnionFind.Key> From, List<UnionFind.Key> To)>();
+        using var keyRows = limits.List<KeyRow>("lateral-candidate-keys");
+        using var keyTexts = limits.KeyTexts("lateral-key-texts", limits.KeyTextChars / 4);
+        int withKeys = 0;
+        int AddKeys(List<UnionFind.Key> keys)
+        {
+            int at = keyRows.Count;
+            foreach (var k in keys) keyRows.Add(KeyRow.Of(k, keyTexts));
+            return at;
+        }
         // Non-RDP candidates by (target, time, number), for pass 2.
         using var byTargetSorter = new ExternalSorter<TargetEntry>("lateral-targets",
             (a, b) => a.To != b.To ? a.To.CompareTo(b.To) : a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Candidate.CompareTo(b.Candidate), limits.RunRows);
@@ -195,12 +200,13 @@ public static class LateralLinker
                     }
                 SourceSide(c, px, hosts, connsByHost, logons, explicitByHost, explicitUsed, mentions, Mentioned);
                 int number = candidates.Count;
-                if (c.FromKeys.Count > 0 || c.ToKeys.Count > 0) candidateKeys[number] = (c.FromKeys, c.ToKeys);
+                if (c.FromKeys.Count > 0 || c.ToKeys.Count > 0) withKeys++;
                 int toId = HostId(to);
                 candidates.Add(new CandidateRow
                 {
                     Ticks = logon.Ticks, Logon = li, From = HostId(from), To = toId, Method = MethodId(c.Method),
                     LogonType = (byte)logon.LogonType, HasFrom = c.FromKeys.Count > 0,
+                    FromKeys = AddKeys(c.FromKeys), FromKeyCount = c.FromKeys.Count, ToKeys = AddKeys(c.ToKeys), ToKeyCount = c.ToKeys.Count,
                 });
                 if (logon.LogonType != 10) byTargetSorter.Add(new TargetEntry(toId, logon.Ticks, number));
             }
@@ -211,14 +217,18 @@ public static class LateralLinker
         }
         using var byTarget = new SortedRows<TargetEntry>("lateral-targets", limits.PageRows, limits.CachePages);
         foreach (var e in byTargetSorter.Sorted()) byTarget.Add(e);
-        onCandidates?.Invoke($"{candidates.Count:N0} remote logon candidates ({candidateKeys.Count:N0} with keys), {sessionRuns:N0} sessions with processes, " +
+        onCandidates?.Invoke($"{candidates.Count:N0} remote logon candidates ({withKeys:N0} with keys), {sessionRuns:N0} sessions with processes, " +
             $"{explicitByHost.Count:N0} explicit-credential logons, {ctx.Connections.Count:N0} connections");
 
         // Pass 2: a service installed on a host belongs to one logon: the one just before it (within a minute) whose source
-        // reached out to this host, else the nearest. Other users' share logons in the same minutes do not get it.
+        // reached out to this host, else the nearest. Other users' share logons in the same minutes do not get it. Its key
+        // joins that logon's target keys, after those of pass 1 (rows sorted by candidate, then service order).
+        using var serviceKeys = new ExternalSorter<ServiceKeyRow>("lateral-service-keys",
+            (a, b) => a.Candidate != b.Candidate ? a.Candidate.CompareTo(b.Candidate) : a.Seq.CompareTo(b.Seq), limits.RunRows);
         foreach (var s in ctx.Services)
         {
-            if (!hostIds.TryGetValue(s.Host, out int target)) continue;
+            int target = hostNames.Find(s.Host);
+            if (target < 0) continue;
             long from = s.Ticks - 60 * Second, to = s.Ticks + 10 * Second;
             int best = -1;
             CandidateRow bestRow = default;
@@ -240,21 +250,30 @@ public static class LateralLinker
                 candidates.Set(best, bestRow);
             }
             int sp = ServiceProcess(px, s.Host, s);
-            if (!candidateKeys.TryGetValue(best, out var keys)) candidateKeys[best] = keys = ([], []);
-            keys.To.Add(sp >= 0 ? ProcKey(px, sp) : UnionFind.Key.Of(ServiceKey(s)));
+            var key = sp >= 0 ? ProcKey(px, sp) : UnionFind.Key.Of(ServiceKey(s));
+            serviceKeys.Add(new ServiceKeyRow(best, serviceKeys.Count, KeyRow.Of(key, keyTexts)));
         }
 
-        for (int k = 0; k < candidates.Count; k++)
+        using (var service = serviceKeys.Sorted().GetEnumerator())
         {
-            var c = candidates[k];
-            candidateKeys.TryGetValue(k, out var keys);
-            // A logon without activity (share access, a mapped drive) is no movement.
-            if ((keys.To is null || keys.To.Count == 0) && c.LogonType != 10) continue;
-            var logon = logons[c.Logon];
-            var toKeys = keys.To ?? [];
-            toKeys.Insert(0, SessionKey(hostNames[c.To], logon.LogonId));
-            links.Add(new Lateral(hostNames[c.From], hostNames[c.To], logon.Account, Methods[c.Method], logon.Ticks, logon.Address,
-                (keys.From ?? []).Distinct().ToList(), toKeys.Distinct().ToList()));
+            bool more = service.MoveNext();
+            var added = new List<UnionFind.Key>();
+            for (int k = 0; k < candidates.Count; k++)
+            {
+                var c = candidates[k];
+                added.Clear();
+                for (; more && service.Current.Candidate == k; more = service.MoveNext()) added.Add(service.Current.Key.ToKey(keyTexts));
+                // A logon without activity (share access, a mapped drive) is no movement.
+                if (c.ToKeyCount == 0 && added.Count == 0 && c.LogonType != 10) continue;
+                var logon = logons[c.Logon];
+                var toKeys = new List<UnionFind.Key>(1 + c.ToKeyCount + added.Count) { SessionKey(hostNames[c.To], logon.LogonId) };
+                for (int j = c.ToKeys; j < c.ToKeys + c.ToKeyCount; j++) toKeys.Add(keyRows[j].ToKey(keyTexts));
+                toKeys.AddRange(added);
+                var fromKeys = new List<UnionFind.Key>(c.FromKeyCount);
+                for (int j = c.FromKeys; j < c.FromKeys + c.FromKeyCount; j++) fromKeys.Add(keyRows[j].ToKey(keyTexts));
+                links.Add(new Lateral(hostNames[c.From], hostNames[c.To], logon.Account, Methods[c.Method], logon.Ticks, logon.Address,
+                    fromKeys.Distinct().ToList(), toKeys.Distinct().ToList()));
+            }
         }
 
         // Explicit credentials for another host with no logon seen there (its logs are not in the input): the source side
@@ -301,6 +320,17 @@ public static class LateralLinker
     private readonly record struct SessionEntry(int Host, long Logon, int Proc);
     private readonly record struct TargetEntry(int To, long Ticks, int Candidate);
 
+    /// <summary>A <see cref="UnionFind.Key"/> as a row: its text as an id in a <see cref="TextTable"/> (-1: none).</summary>
+    private readonly record struct KeyRow(byte Kind, int Text, long Number)
+    {
+        public static KeyRow Of(UnionFind.Key k, TextTable texts) => new(k.Kind, k.Text is null ? -1 : texts.Id(k.Text), k.Number);
+
+        public UnionFind.Key ToKey(TextTable texts) => new(Kind, Text < 0 ? null : texts[Text], Number);
+    }
+
+    /// <summary>A service's key for a candidate's target side, in service order (<see cref="Seq"/>).</summary>
+    private readonly record struct ServiceKeyRow(int Candidate, long Seq, KeyRow Key);
+
     /// <summary>A remote logon that may be movement, as a row: its logon's position in the store, hosts by id, method by
     /// number (<see cref="Methods"/>).</summary>
     private struct CandidateRow
@@ -309,6 +339,8 @@ public static class LateralLinker
         public int Logon, From, To;
         public byte Method, LogonType;
         public bool HasFrom;
+        /// <summary>The candidate's source and target keys: their first row in the key list and their number.</summary>
+        public int FromKeys, FromKeyCount, ToKeys, ToKeyCount;
     }
 
     /// <summary>The methods a candidate can have, numbered for its row (the set is fixed: the names below and those

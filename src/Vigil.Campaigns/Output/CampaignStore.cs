@@ -17,7 +17,7 @@ namespace Vigil.Campaigns.Output;
 /// Memory: bounded whatever the number or size of the campaigns. A long day keeps ~25,000 campaigns, ~70 MB as objects,
 /// which every output (campaign JSON, report, SQLite, the table) walks once in rank order; each walk reads the file
 /// sequentially through the page cache. Each campaign also has an entry (its rank keys, its place in the file and its
-/// sections' sizes, 112 bytes): entries go through an external sort by rank (<see cref="ExternalSorter{T}"/>) and are
+/// sections' sizes, 136 bytes): entries go through an external sort by rank (<see cref="ExternalSorter{T}"/>) and are
 /// read back in rank order from a list in memory up to <see cref="MemoryEntries"/>, then in a file. A fleet's day with
 /// a campaign per host for 1M hosts had 104 MB of entries in an array, twice that while it was ranked.
 /// </para>
@@ -56,7 +56,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         public long Offset;
         public int Length;
         public int IdCount;
-        public Section Steps, Users, Internal, External;
+        public Section Steps, Users, Internal, External, Hosts, Links;
 
         /// <summary>Rank order: higher score first, then the earlier first time, then the smaller first detection id, then
         /// the order added.</summary>
@@ -79,9 +79,10 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
     private delegate void WriteItem<T>(ref Writer w, T item);
     private delegate T ReadItem<T>(ref Reader r);
 
-    /// <summary>Campaigns with more steps than this get their steps as a list read from the file as it is walked
+    /// <summary>Campaigns with more steps (or links) than this get them as a list read from the file as it is walked
     /// (<see cref="SectionList{T}"/>) instead of as objects: one campaign of a long day can have 100,000s of steps (a 6M-event
-    /// day: 130,000 steps, 57 MB of JSON), which as objects and as one read buffer cost 100s of MB. Tests lower it.</summary>
+    /// day: 130,000 steps, 57 MB of JSON), which as objects and as one read buffer cost 100s of MB; an actor moving to 1M
+    /// hosts has 1M links and 1M hosts, which were read as objects from one record of ~150 MB. Tests lower it.</summary>
     internal int LazyStepsAbove { get; init; } = 2_000;
 
     public CampaignStore()
@@ -123,12 +124,14 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         var users = WriteSection(c.Users, WriteText);
         var intern = WriteSection(c.InternalAddresses, WriteText);
         var ext = WriteSection(c.ExternalAddresses, WriteText);
+        var hosts = WriteSection(c.Hosts, WriteText);
+        var links = WriteSection(c.Links, WriteLink);
         (_adding ??= new ExternalSorter<Entry>("campaign-ranks", Entry.Compare, RankRunRows)).Add(new Entry
         {
             Score = score, First = first, FirstId = firstId, Seq = _count++, Offset = _length, Length = length, IdCount = idCount,
-            Steps = steps, Users = users, Internal = intern, External = ext,
+            Steps = steps, Users = users, Internal = intern, External = ext, Hosts = hosts, Links = links,
         });
-        _length += length + idBytes + steps.Bytes + users.Bytes + intern.Bytes + ext.Bytes;
+        _length += length + idBytes + steps.Bytes + users.Bytes + intern.Bytes + ext.Bytes + hosts.Bytes + links.Bytes;
     }
 
     private static void WriteText(ref Writer w, string text) => w.String(text);
@@ -200,12 +203,15 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
                 var r = new Reader(span);
                 long idsAt = e.Offset + e.Length, stepsAt = idsAt + 8L * e.IdCount;
                 long usersAt = stepsAt + e.Steps.Bytes, internalAt = usersAt + e.Users.Bytes, externalAt = internalAt + e.Internal.Bytes;
+                long hostsAt = externalAt + e.External.Bytes, linksAt = hostsAt + e.Hosts.Bytes;
                 IReadOnlyList<long> ids = e.IdCount > LazyIdsAbove ? new IdList(this, index + 1, idsAt, e.IdCount) : ReadIds(index + 1, idsAt, e.IdCount);
                 var lists = new Lists(
                     ReadSection(index + 1, "steps", stepsAt, e.Steps, LazyStepsAbove, ReadStep),
                     ReadSection(index + 1, "accounts", usersAt, e.Users, LazyTextsAbove, ReadText),
                     ReadSection(index + 1, "internal addresses", internalAt, e.Internal, LazyTextsAbove, ReadText),
-                    ReadSection(index + 1, "external addresses", externalAt, e.External, LazyTextsAbove, ReadText));
+                    ReadSection(index + 1, "external addresses", externalAt, e.External, LazyTextsAbove, ReadText),
+                    ReadSection(index + 1, "hosts", hostsAt, e.Hosts, LazyTextsAbove, ReadText),
+                    ReadSection(index + 1, "links", linksAt, e.Links, LazyStepsAbove, ReadLink));
                 var c = Read(ref r, "C" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), ids, lists);
                 if (r.Remaining != 0) throw new InvalidDataException($"campaign store: campaign {index + 1} has {r.Remaining} bytes left over");
                 return c;
@@ -234,8 +240,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
     {
         w.Double(c.Score);
         w.String(c.Kind);
-        w.Strings(c.Hosts);
-        // The accounts and addresses are written after the rest, with the steps (see Add).
+        // The hosts, accounts, addresses and links are written after the rest, with the steps (see Add).
         w.Strings(c.Tactics);
         w.Strings(c.Techniques);
         w.Time(c.FirstSeen);
@@ -249,12 +254,6 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         foreach (var (k, v) in c.Operator.Evidence) { w.String(k); w.Double(v); }
         w.Strings(c.Operator.Reasons);
         w.String(c.Summary);
-        w.Int(c.Links.Count);
-        foreach (var l in c.Links)
-        {
-            w.String(l.FromHost); w.String(l.ToHost); w.String(l.Account); w.String(l.Method); w.Time(l.Time); w.String(l.SourceAddress);
-            w.Longs(l.DetectionIds);
-        }
         w.Int(c.Theft.Count);
         foreach (var t in c.Theft)
         {
@@ -268,6 +267,14 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         w.Time(s.Time); w.String(s.Host); w.String(s.User); w.String(s.Tactic); w.String(s.Technique); w.String(s.RuleId);
         w.String(s.RuleTitle); w.String(s.Level); w.Long(s.DetectionId); w.Int(s.Count); w.String(s.Detail);
     }
+
+    private static void WriteLink(ref Writer w, HostLink l)
+    {
+        w.String(l.FromHost); w.String(l.ToHost); w.String(l.Account); w.String(l.Method); w.Time(l.Time); w.String(l.SourceAddress);
+        w.Longs(l.DetectionIds);
+    }
+
+    private static HostLink ReadLink(ref Reader r) => new(r.String(), r.String(), r.String(), r.String(), r.Time(), r.String(), r.Longs());
 
     private static CampaignStep ReadStep(ref Reader r) =>
         new(r.Time(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.Long(), r.Int(), r.String());
@@ -326,7 +333,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    /// <summary>Campaigns with more accounts (or internal, or external addresses) than this get them as a list read from the
+    /// <summary>Campaigns with more hosts, accounts, internal or external addresses than this get them as a list read from the
     /// file as it is walked (<see cref="SectionList{T}"/>). Tests lower it.</summary>
     internal int LazyTextsAbove { get; init; } = 1 << 14;
 
@@ -465,13 +472,12 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
 
     /// <summary>A campaign's lists kept in sections.</summary>
     private sealed record Lists(IReadOnlyList<CampaignStep> Steps, IReadOnlyList<string> Users, IReadOnlyList<string> Internal,
-        IReadOnlyList<string> External);
+        IReadOnlyList<string> External, IReadOnlyList<string> Hosts, IReadOnlyList<HostLink> Links);
 
     private static Campaign Read(ref Reader r, string id, IReadOnlyList<long> ids, Lists lists)
     {
         double score = r.Double();
         string kind = r.String();
-        var hosts = r.Strings();
         var tactics = r.Strings();
         var techniques = r.Strings();
         var first = r.Time();
@@ -486,21 +492,17 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         for (int i = 0; i < ne; i++) { var k = r.String(); evidence.Add(k, r.Double()); }
         var reasons = r.Strings();
         var summary = r.String();
-        int nk = r.Count(16);
-        var links = new List<HostLink>(nk);
-        for (int i = 0; i < nk; i++)
-            links.Add(new HostLink(r.String(), r.String(), r.String(), r.String(), r.Time(), r.String(), r.Longs()));
         int nt = r.Count(16);
         var theft = new List<DataTheft>(nt);
         for (int i = 0; i < nt; i++)
             theft.Add(new DataTheft(r.Time(), r.String(), r.String(), r.String(), r.Long(), r.String(), r.Longs()));
         return new Campaign
         {
-            Id = id, Score = score, Kind = kind, Hosts = hosts, Users = lists.Users, InternalAddresses = lists.Internal,
+            Id = id, Score = score, Kind = kind, Hosts = lists.Hosts, Users = lists.Users, InternalAddresses = lists.Internal,
             ExternalAddresses = lists.External, Tactics = tactics, Techniques = techniques, FirstSeen = first, LastSeen = last,
             DetectionIds = ids, Levels = levels,
             Operator = new OperatorVerdict { Kind = opKind, Confidence = conf, Evidence = Measurements.From(evidence), Reasons = reasons },
-            Summary = summary, Steps = lists.Steps, Links = links, Theft = theft,
+            Summary = summary, Steps = lists.Steps, Links = lists.Links, Theft = theft,
         };
     }
 

@@ -242,6 +242,50 @@ public sealed class SpilledStorageTests
         Assert.Equal(CampaignJson.ToJson(Copy(built[^1], built[^1].Steps.ToList(), "C2")), CampaignJson.ToJson(store[1]));
     }
 
+    /// <summary>A campaign's hosts and links past the limits are read from the store as they are walked (an actor moving to
+    /// 1M hosts): equal to the lists put in (across several 64 KB windows, a link with more ids than a window holds), by
+    /// enumeration and by index in and out of order; short lists stay plain lists; the JSON is unchanged.</summary>
+    [Fact]
+    public void Big_campaign_hosts_and_links_are_read_back_from_the_file_as_walked()
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var built = Hunt(set, new CampaignCollector()).Build().ToList();
+        var big = built.OrderByDescending(c => c.Links.Count).First();
+        Assert.True(big.Links.Count > 0, "no campaign with links");
+        var hosts = Enumerable.Range(0, 12_000).Select(i => $"EP{i:D7}").ToList();
+        hosts[7] = new string('\u00e9', 40_000) + "\ud800";
+        var t0 = big.FirstSeen;
+        var links = Enumerable.Range(0, 9_000).Select(i => new HostLink("ADM01", hosts[i], "CORP\\svc", i % 3 == 0 ? "wmi" : "smb", t0.AddMilliseconds(50 * i),
+            i % 2 == 0 ? "10.0.0.5" : "", Enumerable.Range(0, i % 4).Select(k => 10L * i + k).ToList())).ToList();
+        links[4_500] = links[4_500] with { DetectionIds = Enumerable.Range(0, 20_000).Select(k => (long)k).ToList() };
+        var many = Copy(big, big.Steps.ToList(), big.Id, hosts: hosts, links: links);
+
+        using var store = new CampaignStore { LazyTextsAbove = 5, LazyStepsAbove = 5 };
+        store.Add(many, 10, 1, 1);
+        store.Add(built[^1], 5, 1, 2);
+        store.Rank();
+        var back = store[0];
+        Assert.IsNotType<List<string>>(back.Hosts);
+        Assert.IsNotType<List<HostLink>>(back.Links);
+        Assert.Equal(hosts, back.Hosts);
+        Assert.Equal(links.Count, back.Links.Count);
+        for (int i = 0; i < links.Count; i++) AssertLink(links[i], back.Links[i]);
+        int n = 0;
+        foreach (var l in back.Links) AssertLink(links[n++], l); // walked again: read again
+        for (int i = links.Count - 1; i >= 0; i -= 997) AssertLink(links[i], back.Links[i]);
+        Assert.Equal(hosts[7], back.Hosts[7]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => back.Hosts[hosts.Count]);
+        Assert.Equal(CampaignJson.ToJson(Copy(many, many.Steps.ToList(), "C1", hosts: hosts, links: links)), CampaignJson.ToJson(back));
+        if (built[^1].Hosts.Count <= 5) Assert.IsType<List<string>>(store[1].Hosts);
+        Assert.Equal(CampaignJson.ToJson(Copy(built[^1], built[^1].Steps.ToList(), "C2")), CampaignJson.ToJson(store[1]));
+
+        static void AssertLink(HostLink expected, HostLink actual)
+        {
+            Assert.Equal(expected with { DetectionIds = [] }, actual with { DetectionIds = [] });
+            Assert.Equal(expected.DetectionIds, actual.DetectionIds);
+        }
+    }
+
     /// <summary>Campaigns past the store's entries in memory are ranked by an external sort and their entries read back from
     /// a file: the same campaigns in the same order as a store holding every entry in memory, and as the rank keys say
     /// (score, first time, first detection id, order added), with ties on every key.</summary>
@@ -272,11 +316,12 @@ public sealed class SpilledStorageTests
     }
 
     private static Campaign Copy(Campaign c, List<CampaignStep> steps, string id, IReadOnlyList<long>? ids = null,
-        (List<string> Users, List<string> Internal, List<string> External)? lists = null) => new()
+        (List<string> Users, List<string> Internal, List<string> External)? lists = null, IReadOnlyList<string>? hosts = null,
+        IReadOnlyList<HostLink>? links = null) => new()
     {
-        Id = id, Score = c.Score, Kind = c.Kind, Hosts = c.Hosts, Users = lists?.Users ?? c.Users, InternalAddresses = lists?.Internal ?? c.InternalAddresses,
+        Id = id, Score = c.Score, Kind = c.Kind, Hosts = hosts ?? c.Hosts, Users = lists?.Users ?? c.Users, InternalAddresses = lists?.Internal ?? c.InternalAddresses,
         ExternalAddresses = lists?.External ?? c.ExternalAddresses, Tactics = c.Tactics, Techniques = c.Techniques, FirstSeen = c.FirstSeen, LastSeen = c.LastSeen,
-        DetectionIds = ids ?? c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = steps, Links = c.Links, Theft = c.Theft,
+        DetectionIds = ids ?? c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = steps, Links = links ?? c.Links, Theft = c.Theft,
     };
 
     private static CampaignCollector Hunt(RuleSet set, CampaignCollector collector) => OtrfRecordings.Hunt(set, collector);
