@@ -336,7 +336,7 @@ public sealed class CampaignBuilder
                 for (; moreProcs && procIt.Current.Group == g; moreProcs = procIt.MoveNext()) groupProcs.Add(procIt.Current.Item);
                 groupLinks.Clear();
                 for (; moreLinks && linkIt.Current.Group == g; moreLinks = linkIt.MoveNext()) groupLinks.Add(linkIt.Current.Item);
-                using var d = Assemble(facts, groupMembers, groupProcs, groupLinks.Select(LinkAt), env, limits);
+                using var d = Assemble(facts, groupMembers, groupProcs, groupLinks.Select(LinkAt), groupLinks.Count, env, limits);
                 if (onPhase is not null && groupMembers.Count > Math.Max(10_000, biggest))
                 {
                     biggest = groupMembers.Count;
@@ -557,12 +557,12 @@ public sealed class CampaignBuilder
     }
 
     private static Draft Assemble(IReadOnlyList<DetectionFact> all, SpillList<int> members, SpillList<int> procs, IEnumerable<Lateral> laterals,
-        BuildEnv env, BuildLimits limits)
+        int lateralCount, BuildEnv env, BuildLimits limits)
     {
         var d = new Draft(limits);
         try
         {
-            Assemble(d, all, members, procs, laterals, env, limits);
+            Assemble(d, all, members, procs, laterals, lateralCount, env, limits);
             return d;
         }
         catch
@@ -573,7 +573,7 @@ public sealed class CampaignBuilder
     }
 
     private static void Assemble(Draft d, IReadOnlyList<DetectionFact> all, SpillList<int> members, SpillList<int> procs, IEnumerable<Lateral> laterals,
-        BuildEnv env, BuildLimits limits)
+        int lateralCount, BuildEnv env, BuildLimits limits)
     {
         var store = all as FactStore;
         int bigGroup = limits.BigGroup;
@@ -664,31 +664,52 @@ public sealed class CampaignBuilder
         }
         else lateralFacts = d.Facts.Where(ShowsMovement).ToList();
         // Several records of one movement (4648 by svchost and by WMIC, two logons) make one link with the most specific method.
-        var folded = FoldLinks(laterals);
-        var evidence = LinkEvidence.Find(folded, lateralFacts, env.Hosts);
-        for (int i = 0; i < folded.Count; i++)
-        {
-            var l = folded[i];
-            d.AddHost(l.From.Length > 0 ? l.From : "");
-            d.AddHost(l.To);
-            d.AddUser(l.Account);
-            if (l.SourceAddress.Length > 0) d.AddAddress(l.SourceAddress);
-            d.Links.Add(new HostLink(l.From.Length > 0 ? l.From : l.SourceAddress, l.To, l.Account, l.Method, Time(l.Ticks), l.SourceAddress, evidence[i]));
-            evidence[i] = null!;
-        }
-        // Movement shown only by a detection's command line (the target's own logs may be absent).
-        var linked = new HashSet<(string, string)>(d.Links.Select(x => (x.FromHost, x.ToHost)));
-        // Only from high/critical detections (a PsExec or WMIC run against the host): a lower one naming a host is often an
+        // Movement shown only by a detection's command line (the target's own logs may be absent) is added after: only from
+        // high/critical detections (a PsExec or WMIC run against the host), since a lower one naming a host is often an
         // attempt (net use \\HOST while spraying passwords) and no evidence the actor got there.
-        foreach (var f in lateralFacts)
+        static bool CommandLink(DetectionFact f) => f.Tactics.Contains("lateral-movement") && f.Host.Length > 0 && Tactics.LevelRank(f.Level) >= 3;
+        if (lateralCount > bigGroup)
         {
-            if (!f.Tactics.Contains("lateral-movement") || f.Host.Length == 0 || Tactics.LevelRank(f.Level) < 3) continue;
-            foreach (var target in CommandTargets(f.Detail))
+            // Many links (an actor moving to 1M hosts): folded, with their evidence, in files (see LinkTable).
+            var table = d.Own(LinkTable.Build(laterals, lateralFacts, env.Hosts, limits));
+            for (int i = 0; i < table.Count; i++)
             {
-                if (target == f.Host || !linked.Add((f.Host, target))) continue;
-                d.AddHost(target);
-                d.Links.Add(new HostLink(f.Host, target, f.Account, LateralLinker.MethodOfCommand(f.Detail) ?? "remote-execution", f.Time, "", [f.Id]));
+                var (from, to, account, address) = table.Texts(i);
+                d.AddHost(from);
+                d.AddHost(to);
+                d.AddUser(account);
+                if (address.Length > 0) d.AddAddress(address);
             }
+            table.AddCommandLinks(lateralFacts, CommandLink, d.AddHost, limits);
+            d.Links = table;
+        }
+        else
+        {
+            var links = new List<HostLink>();
+            var folded = FoldLinks(laterals);
+            var evidence = LinkEvidence.Find(folded, lateralFacts, env.Hosts);
+            for (int i = 0; i < folded.Count; i++)
+            {
+                var l = folded[i];
+                d.AddHost(l.From.Length > 0 ? l.From : "");
+                d.AddHost(l.To);
+                d.AddUser(l.Account);
+                if (l.SourceAddress.Length > 0) d.AddAddress(l.SourceAddress);
+                links.Add(new HostLink(l.From.Length > 0 ? l.From : l.SourceAddress, l.To, l.Account, l.Method, Time(l.Ticks), l.SourceAddress, evidence[i]));
+                evidence[i] = null!;
+            }
+            var linked = new HashSet<(string, string)>(links.Select(x => (x.FromHost, x.ToHost)));
+            foreach (var f in lateralFacts)
+            {
+                if (!CommandLink(f)) continue;
+                foreach (var target in CommandTargets(f.Detail))
+                {
+                    if (target == f.Host || !linked.Add((f.Host, target))) continue;
+                    d.AddHost(target);
+                    links.Add(new HostLink(f.Host, target, f.Account, LateralLinker.MethodOfCommand(f.Detail) ?? "remote-execution", f.Time, "", [f.Id]));
+                }
+            }
+            d.Links = links;
         }
         if (d.Links.Count > 0 && d.First == 0) d.First = d.Links.Min(l => l.Time.Ticks);
         // Hosts in the order first touched, by detections or by movement (the source of a link is touched at its time).
@@ -712,7 +733,7 @@ public sealed class CampaignBuilder
         d.Steps = big ? new EnumeratedList<CampaignStep>(() => Fold(d)) : Fold(d).ToList();
     }
 
-    private static readonly HashSet<string> GenericMethods = ["network-logon", "explicit-credentials", "smb", "remote-execution"];
+    internal static readonly HashSet<string> GenericMethods = ["network-logon", "explicit-credentials", "smb", "remote-execution"];
 
     /// <summary>Whether a detection on a link's source host is about its target: it names the target (its command line or
     /// other detail, as a word), or its explicit credentials were for it (4648's target server), or it connected to one of
@@ -794,7 +815,8 @@ internal sealed class Draft : IDisposable
     public readonly Dictionary<string, long> Levels = new(StringComparer.Ordinal);
     public readonly HashSet<string> TacticSet = new(StringComparer.Ordinal);
     public readonly SortedSet<string> TechniqueSet = new(StringComparer.Ordinal);
-    public readonly List<HostLink> Links = [];
+    /// <summary>The links in order (a big campaign's in files: <see cref="LinkTable"/>).</summary>
+    public IReadOnlyList<HostLink> Links = [];
     public readonly List<DataTheft> Theft = [];
     /// <summary>The detections in time order (for a big campaign read from the fact store on demand, see
     /// <see cref="BlockCachedList{T}"/>: never compare them by reference).</summary>

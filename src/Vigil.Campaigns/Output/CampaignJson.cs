@@ -116,6 +116,7 @@ public static class CampaignJson
             w.WriteString("source_address", l.SourceAddress);
             Ids(w, "detections", l.DetectionIds);
             w.WriteEndObject();
+            between?.Invoke();
         }
         w.WriteEndArray();
         w.WriteStartArray("theft");
@@ -130,6 +131,7 @@ public static class CampaignJson
             w.WriteString("destination", t.Destination);
             Ids(w, "detections", t.DetectionIds);
             w.WriteEndObject();
+            between?.Invoke();
         }
         w.WriteEndArray();
         if (listLimit != int.MaxValue)

@@ -30,7 +30,7 @@ internal static class SummaryWriter
             if (first.Account.Length > 0) sb.Append(" as ").Append(first.Account);
             sb.Append(" with \"").Append(first.RuleTitle).Append("\".");
         }
-        var moves = d.Links.Where(l => l.FromHost != l.ToHost).OrderBy(l => l.Time).Take(6).ToList();
+        var moves = Earliest(d.Links.Where(l => l.FromHost != l.ToHost), 6);
         if (moves.Count > 0)
             sb.Append(" It moved ").Append(string.Join(", ", moves.Select(l =>
                 $"{(l.FromHost.Length > 0 ? l.FromHost : "?")} → {l.ToHost} by {l.Method}{(l.Account.Length > 0 ? " as " + l.Account : "")} at {l.Time:HH:mm}")))
@@ -54,4 +54,21 @@ internal static class SummaryWriter
 
     private static string Fmt(long ticks) => new DateTime(ticks, DateTimeKind.Utc).ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
     private static string Join(List<string> xs, int max) => string.Join(", ", xs.Take(max)) + (xs.Count > max ? $" and {xs.Count - max} more" : "");
+
+    /// <summary>The first <paramref name="n"/> links by time, ties in list order (what a stable sort's first n are), without
+    /// holding the others: a big campaign's links are read from a file (1M for an actor moving to 1M hosts).</summary>
+    internal static List<HostLink> Earliest(IEnumerable<HostLink> links, int n)
+    {
+        var best = new List<HostLink>(n + 1);
+        foreach (var l in links)
+        {
+            if (best.Count == n && l.Time >= best[^1].Time) continue;
+            int at = best.Count;
+            while (at > 0 && best[at - 1].Time > l.Time) at--;
+            best.Insert(at, l);
+            if (best.Count > n) best.RemoveAt(n);
+        }
+        return best;
+    }
 }
+

@@ -552,6 +552,7 @@ public sealed class HtmlReportSink : IHuntSink
             w.WriteString("address", l.SourceAddress);
             Ids(w, "detections", l.DetectionIds);
             w.WriteEndObject();
+            between();
         }
         w.WriteEndArray();
         w.WriteStartArray("theft");
@@ -566,6 +567,7 @@ public sealed class HtmlReportSink : IHuntSink
             w.WriteString("destination", t.Destination);
             Ids(w, "detections", t.DetectionIds);
             w.WriteEndObject();
+            between();
         }
         w.WriteEndArray();
         w.WriteEndObject();

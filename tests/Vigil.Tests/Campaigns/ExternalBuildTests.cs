@@ -627,4 +627,82 @@ public sealed class LinkEvidenceTests
         Assert.True(fromSource > 100, $"only {fromSource} source-side detections found");
         Assert.All(LinkEvidence.Find(links, [], hosts), Assert.Empty);
     }
+
+    /// <summary>A big campaign's links folded and their evidence found by sorts in tiny runs and pages (<see cref="LinkTable"/>)
+    /// equal the fold in memory (<see cref="CampaignBuilder.FoldLinks"/>) with each link's scan (<see cref="LinkEvidence.ByScan"/>),
+    /// and the links shown only by command lines equal those a set of (source, target) pairs gave, added in the same order:
+    /// movements repeated with generic and specific methods at equal times, unknown sources (an address only), names equal
+    /// ignoring case, commands naming linked and unlinked hosts twice.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void Links_folded_in_files_equal_links_folded_in_memory(int seed)
+    {
+        var rng = new Random(seed);
+        string[] names = ["FS01", "fs01", "FS010", "WS-7", "DB.CORP", "DB", "SQL_2", "ADM01", "Web01"];
+        string[] methods = ["network-logon", "smb", "wmi", "psexec", "rdp", "explicit-credentials", "winrm"];
+        using var hosts = new AddressBook();
+        hosts.Add("10.10.10.20", "FS01", 5);
+        hosts.Add("10.10.10.21", "DB.CORP", 5);
+        long minute = TimeSpan.TicksPerMinute, t0 = new DateTime(2026, 3, 10, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        string Name() => names[rng.Next(names.Length)];
+        long Time() => t0 + rng.Next(40) * minute / 2 + (rng.Next(3) == 0 ? 0 : rng.Next(100));
+        var laterals = Enumerable.Range(0, 600).Select(_ => rng.Next(9) == 0
+                ? new Lateral("", Name(), "CORP\\u" + rng.Next(2), methods[rng.Next(methods.Length)], Time(), "10.9.9." + rng.Next(3), [], [])
+                : new Lateral(Name(), Name(), "CORP\\u" + rng.Next(2), methods[rng.Next(methods.Length)], Time(), rng.Next(2) == 0 ? "" : "10.0.0.5", [], []))
+            .ToList();
+        var facts = new List<DetectionFact>();
+        for (int i = 0; i < 2000; i++)
+        {
+            string detail = rng.Next(4) switch
+            {
+                0 => $"wmic /node:{Name()} process call create x",
+                1 => $"psexec \\\\{Name()} cmd & psexec \\\\{Name()} -s y",
+                2 => $"Invoke-Command -ComputerName {Name()} {{ {Name()} }}",
+                _ => $"{Name()} and {Name()}.corp.example",
+            };
+            facts.Add(new DetectionFact
+            {
+                Id = 1_000 + i, Ticks = Time(), RuleId = "r" + rng.Next(3), RuleTitle = "t", Level = rng.Next(3) == 0 ? "medium" : "high",
+                Tactics = rng.Next(4) == 0 ? ["execution"] : ["lateral-movement"], Techniques = [], Host = Name(), Account = "CORP\\u0",
+                Detail = detail, TargetServer = rng.Next(5) == 0 ? Name() : "", DestAddress = rng.Next(5) == 0 ? "10.10.10.2" + rng.Next(2) : "",
+            });
+        }
+        var sorted = facts.OrderBy(f => f.Ticks).ThenBy(f => f.Id).ToList();
+        static bool Qualifies(DetectionFact f) => f.Tactics.Contains("lateral-movement") && f.Host.Length > 0 && f.Level == "high";
+
+        // In memory, as the assembly of a small campaign does.
+        var folded = CampaignBuilder.FoldLinks(laterals);
+        var expected = folded.Select(l => new HostLink(l.From.Length > 0 ? l.From : l.SourceAddress, l.To, l.Account, l.Method,
+            CampaignBuilder.Time(l.Ticks), l.SourceAddress, LinkEvidence.ByScan(sorted, l, hosts))).ToList();
+        var expectedHosts = new List<string>();
+        var linked = new HashSet<(string, string)>(expected.Select(x => (x.FromHost, x.ToHost)));
+        foreach (var f in sorted.Where(Qualifies))
+            foreach (var target in CampaignBuilder.CommandTargets(f.Detail))
+            {
+                if (target == f.Host || !linked.Add((f.Host, target))) continue;
+                expectedHosts.Add(target);
+                expected.Add(new HostLink(f.Host, target, f.Account, LateralLinker.MethodOfCommand(f.Detail) ?? "remote-execution", f.Time, "", [f.Id]));
+            }
+
+        using var table = LinkTable.Build(laterals, sorted, hosts, ExternalBuildTests.Tiny);
+        Assert.Equal(folded.Count, table.Count);
+        for (int i = 0; i < folded.Count; i++)
+            Assert.Equal((folded[i].From, folded[i].To, folded[i].Account, folded[i].SourceAddress), table.Texts(i));
+        var addedHosts = new List<string>();
+        table.AddCommandLinks(sorted, Qualifies, addedHosts.Add, ExternalBuildTests.Tiny);
+        Assert.Equal(expectedHosts, addedHosts);
+        Assert.Equal(expected.Count, table.Count);
+        int withEvidence = 0;
+        for (int i = 0; i < expected.Count; i++)
+        {
+            var got = table[i];
+            Assert.Equal(expected[i] with { DetectionIds = [] }, got with { DetectionIds = [] });
+            Assert.Equal(expected[i].DetectionIds, got.DetectionIds);
+            if (i < folded.Count && got.DetectionIds.Count > 0) withEvidence++;
+        }
+        Assert.True(withEvidence > folded.Count / 2, $"only {withEvidence} of {folded.Count} links with evidence");
+        Assert.True(expected.Count > folded.Count + 5, $"only {expected.Count - folded.Count} command links");
+        Assert.Contains(folded, l => l.Method != laterals.First(m => (m.From, m.To, m.Account) == (l.From, l.To, l.Account)).Method);
+    }
 }
