@@ -713,15 +713,18 @@ public sealed class CampaignBuilder
         }
         if (d.Links.Count > 0 && d.First == 0) d.First = d.Links.Min(l => l.Time.Ticks);
         // Hosts in the order first touched, by detections or by movement (the source of a link is touched at its time).
-        var touched = new Dictionary<string, long>(StringComparer.Ordinal);
-        void Touch(string h, long t) { if (h.Length > 0 && (!touched.TryGetValue(h, out var have) || t < have)) touched[h] = t; }
-        for (int k = 0; k < d.Facts.Count; k++) Touch(d.FactHosts[k], d.Facts[k].Ticks);
-        foreach (var l in d.Links) { Touch(l.FromHost, l.Time.Ticks - 1); Touch(l.ToHost, l.Time.Ticks); }
-        foreach (var p in d.Procs) Touch(p.Host, p.Ticks);
-        var order = d.Hosts.OrderBy(h => touched.GetValueOrDefault(h, long.MaxValue)).ToList();
-        d.Hosts.Clear();
-        d.Hosts.AddRange(order);
-        foreach (var h in d.Hosts.ToList())
+        IEnumerable<(string, long)> Touches()
+        {
+            for (int k = 0; k < d.Facts.Count; k++) yield return (d.FactHosts[k], d.Facts[k].Ticks);
+            foreach (var l in d.Links)
+            {
+                yield return (l.FromHost, l.Time.Ticks - 1);
+                yield return (l.ToHost, l.Time.Ticks);
+            }
+            foreach (var p in d.Procs) yield return (p.Host, p.Ticks);
+        }
+        d.Hosts.Reorder(Touches());
+        foreach (var h in d.Hosts)
             foreach (var a in env.Hosts.FirstAddresses(h)) d.AddAddress(a);
         d.Theft.AddRange(TheftFinder.Find(d, env));
         foreach (var t in d.Theft) if (t.Destination.Length > 0 && Names.Address(t.Destination).Length > 0) d.AddAddress(t.Destination);
@@ -805,10 +808,7 @@ internal sealed class Draft : IDisposable
     /// <summary>Lists in temporary files the draft's lists read from: disposed with the draft (after the campaign store
     /// wrote the campaign).</summary>
     private readonly List<IDisposable> _owned = [];
-    public readonly List<string> Hosts = [];
-    /// <summary>What <see cref="Hosts"/> holds, for the membership test: a list's Contains made a brute force from 100K
-    /// addresses cost 5e9 comparisons (17 s of build).</summary>
-    private readonly HashSet<string> _hostSet = new(StringComparer.Ordinal);
+    public readonly CampaignHosts Hosts;
     /// <summary>Accounts (distinct by <see cref="Names.AccountKey"/>) and addresses, in the order first seen: bounded lists
     /// (a brute force from millions of addresses is one campaign), read once <see cref="SealLists"/> ran.</summary>
     public readonly DistinctTexts Users, Addresses;
@@ -834,6 +834,7 @@ internal sealed class Draft : IDisposable
 
     public Draft(BuildLimits limits)
     {
+        Hosts = Own(new CampaignHosts(limits));
         Users = Own(limits.Texts("campaign-accounts", Names.AccountKey));
         Addresses = Own(limits.Texts("campaign-addresses"));
     }
@@ -850,7 +851,7 @@ internal sealed class Draft : IDisposable
         _owned.Clear();
     }
 
-    public void AddHost(string h) { if (h.Length > 0 && _hostSet.Add(h)) Hosts.Add(h); }
+    public void AddHost(string h) => Hosts.Add(h);
     public void AddUser(string u) => Users.Add(u);
     public void AddAddress(string a) => Addresses.Add(a);
 

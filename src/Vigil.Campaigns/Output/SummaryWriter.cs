@@ -53,7 +53,7 @@ internal static class SummaryWriter
     }
 
     private static string Fmt(long ticks) => new DateTime(ticks, DateTimeKind.Utc).ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
-    private static string Join(List<string> xs, int max) => string.Join(", ", xs.Take(max)) + (xs.Count > max ? $" and {xs.Count - max} more" : "");
+    private static string Join(IReadOnlyList<string> xs, int max) => string.Join(", ", xs.Take(max)) + (xs.Count > max ? $" and {xs.Count - max} more" : "");
 
     /// <summary>The first <paramref name="n"/> links by time, ties in list order (what a stable sort's first n are), without
     /// holding the others: a big campaign's links are read from a file (1M for an actor moving to 1M hosts).</summary>

@@ -706,3 +706,45 @@ public sealed class LinkEvidenceTests
         Assert.Contains(folded, l => l.Method != laterals.First(m => (m.From, m.To, m.Account) == (l.From, l.To, l.Account)).Method);
     }
 }
+
+/// <summary>A campaign's hosts past the memory limit (an actor moving to 1M hosts) in an exact text table, reordered by
+/// external sorts: the same list as the list, set and first-touch dictionary the assembly held (a stable sort by the
+/// earliest touch, hosts never touched last), with tiny runs, every text spilled and hosts touched many times or never.</summary>
+public sealed class CampaignHostsTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Hosts_in_a_table_reorder_as_a_list_and_dictionary_did(int seed)
+    {
+        var rng = new Random(seed);
+        var names = Enumerable.Range(0, 300).Select(i => i % 7 == 0 ? $"ws{i}" : $"WS{i}").ToList();
+        var adds = Enumerable.Range(0, 900).Select(_ => rng.Next(5) == 0 ? "" : names[rng.Next(names.Count)]).ToList();
+        var touches = Enumerable.Range(0, 2_000).Select(_ => (Host: rng.Next(10) == 0 ? "OTHER" + rng.Next(5) : names[rng.Next(names.Count)],
+            Ticks: (long)rng.Next(50))).ToList();
+
+        // What the assembly did before.
+        var list = new List<string>();
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var h in adds) if (h.Length > 0 && set.Add(h)) list.Add(h);
+        var touched = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (h, t) in touches) if (h.Length > 0 && (!touched.TryGetValue(h, out var have) || t < have)) touched[h] = t;
+        var expected = list.OrderBy(h => touched.GetValueOrDefault(h, long.MaxValue)).ToList();
+        Assert.Contains(list, h => !touched.ContainsKey(h));
+
+        foreach (var limits in new[] { ExternalBuildTests.Tiny, ExternalBuildTests.InMemory })
+        {
+            using var hosts = new CampaignHosts(limits);
+            foreach (var h in adds) hosts.Add(h);
+            Assert.Equal(limits == ExternalBuildTests.Tiny, hosts.Spilled);
+            Assert.Equal(list, hosts);
+            for (int i = 0; i < list.Count; i++) Assert.Equal(i, hosts.IndexOf(list[i]));
+            Assert.Equal(-1, hosts.IndexOf("OTHER1"));
+            Assert.Equal(-1, hosts.IndexOf(""));
+            hosts.Reorder(touches);
+            Assert.Equal(expected, hosts);
+            Assert.Equal(expected[^1], hosts[expected.Count - 1]);
+            Assert.Throws<InvalidOperationException>(() => hosts.Add("NEW"));
+        }
+    }
+}
