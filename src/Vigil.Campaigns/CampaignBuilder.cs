@@ -50,13 +50,19 @@ internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages, in
         SpillList<T>.Filled(name, count, value, MemoryItems, SpillPageRows, SpillCachePages);
 
     /// <summary>Entries a campaign's own lists (a big campaign's detections, ids, orders; its cloud reads) hold in memory
-    /// before they go to files: 1M (8 MB of ids).</summary>
+    /// before they go to files: 1M (8 MB of ids), and at most <see cref="ListMemoryBytes"/> of wider rows.</summary>
     public const int ListMemoryItems = 1 << 20;
 
-    /// <summary>An empty list for one campaign's table: in memory up to <see cref="ListMemoryItems"/> entries (or
-    /// <see cref="MemoryItems"/>, if smaller), then a file.</summary>
-    public SpillList<T> List<T>(string name, int capacity = 0) where T : unmanaged =>
-        new(name, Math.Min(MemoryItems, ListMemoryItems), capacity, SpillPageRows, SpillCachePages);
+    /// <summary>Bytes of one list's entries in memory: 8 MB (a 1M-link campaign's 40-byte link rows were 40 MB).</summary>
+    public const int ListMemoryBytes = 8 << 20;
+
+    /// <summary>An empty list for one campaign's table: in memory up to <see cref="ListMemoryItems"/> entries and
+    /// <see cref="ListMemoryBytes"/> (or <see cref="MemoryItems"/> entries, if fewer), then a file.</summary>
+    public SpillList<T> List<T>(string name, int capacity = 0) where T : unmanaged
+    {
+        int items = Math.Min(MemoryItems, Math.Min(ListMemoryItems, ListMemoryBytes / System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        return new(name, items, capacity, SpillPageRows, SpillCachePages);
+    }
 
     /// <summary>A campaign with more detections (or processes) than this is assembled from lists that read its facts (or
     /// processes) from their stores on demand, a few blocks held (<see cref="BlockCachedList{T}"/>), and its steps are folded
