@@ -63,6 +63,11 @@ public sealed class HtmlReportSink : IHuntSink
     /// time. A 1.39M-event day made 24,945 campaigns, 52 MB of the page; its top 1,000 are 2.3 MB. The hunt's
     /// <c>--campaigns</c> output has every one.</summary>
     public const int DefaultMaxCampaigns = 1_000;
+    /// <summary>Items of each of a campaign's lists embedded by default (hosts, accounts, addresses, detection ids, steps,
+    /// links, a link's detection ids), the first ones; the page gives the full counts. One actor moving to 100K hosts made
+    /// a 158 MB page whose graph and timeline drew a box and a lane per host; at 1M hosts, ~1.5 GB. The hunt's
+    /// <c>--campaigns</c> and <c>--sqlite</c> outputs have every item.</summary>
+    public const int DefaultCampaignListLimit = 2_000;
 
     /// <summary>Rows of one rule embedded (0: no cap).</summary>
     public int RowsPerRule { get; }
@@ -70,6 +75,10 @@ public sealed class HtmlReportSink : IHuntSink
     public int MaxRows { get; }
     /// <summary>Campaigns embedded, the highest ranked (0: all).</summary>
     public int MaxCampaigns { get; }
+    /// <summary>Items of each of a campaign's lists embedded (0: all).</summary>
+    public int CampaignListLimit { get; init; } = DefaultCampaignListLimit;
+
+    private int ListLimit => CampaignListLimit == 0 ? int.MaxValue : CampaignListLimit;
 
     private IEnumerable<Campaign> EmbeddedCampaigns(IReadOnlyList<Campaign> campaigns) => MaxCampaigns == 0 ? campaigns : campaigns.Take(MaxCampaigns);
 
@@ -250,9 +259,10 @@ public sealed class HtmlReportSink : IHuntSink
         foreach (var c in EmbeddedCampaigns(summary.Campaigns))
         {
             if (pinned.Count >= PinnedRows) break;
-            foreach (var step in c.Steps) Pin(step.DetectionId);
-            foreach (var l in c.Links) foreach (var id in l.DetectionIds) Pin(id);
-            foreach (var t in c.Theft) foreach (var id in t.DetectionIds) Pin(id);
+            // What the page lists of the campaign (see WriteCampaign).
+            foreach (var step in c.Steps.Take(ListLimit)) Pin(step.DetectionId);
+            foreach (var l in c.Links.Take(ListLimit)) foreach (var id in l.DetectionIds.Take(ListLimit)) Pin(id);
+            foreach (var t in c.Theft) foreach (var id in t.DetectionIds.Take(ListLimit)) Pin(id);
         }
         var rows = new List<long>();
         var events = new List<long>();
@@ -420,7 +430,7 @@ public sealed class HtmlReportSink : IHuntSink
             void Spill() { if (w.BytesPending + buf.WrittenCount >= 1 << 16) Drain(w); }
             foreach (var c in EmbeddedCampaigns(s.Campaigns))
             {
-                WriteCampaign(c, w, Spill);
+                WriteCampaign(c, w, Spill, ListLimit);
                 Spill();
             }
             w.WriteEndArray();
@@ -475,30 +485,40 @@ public sealed class HtmlReportSink : IHuntSink
 
     private static long Ms(DateTime t) => (t.ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
 
-    private static void Ids(Utf8JsonWriter w, string name, IReadOnlyList<long> ids)
+    private static void Ids(Utf8JsonWriter w, string name, IReadOnlyList<long> ids, int limit)
     {
         w.WriteStartArray(name);
-        foreach (var id in ids) w.WriteNumberValue(id);
+        foreach (var id in ids.Take(limit)) w.WriteNumberValue(id);
         w.WriteEndArray();
     }
 
     /// <param name="between">Called between whole values inside the campaign's long lists, where the caller may drain.</param>
-    private static void WriteCampaign(Campaign c, Utf8JsonWriter w, Action between)
+    /// <param name="limit">Items of each list written, the first ones; <c>totals</c> gives every list's full length.</param>
+    private static void WriteCampaign(Campaign c, Utf8JsonWriter w, Action between, int limit)
     {
         w.WriteStartObject();
         w.WriteString("id", c.Id);
         w.WriteNumber("score", Math.Round(c.Score, 2));
         w.WriteString("kind", c.Kind);
-        CampaignJson.Strings(w, "hosts", c.Hosts, between);
-        CampaignJson.Strings(w, "users", c.Users, between);
-        CampaignJson.Strings(w, "internal", c.InternalAddresses, between);
-        CampaignJson.Strings(w, "external", c.ExternalAddresses, between);
+        w.WriteStartObject("totals");
+        w.WriteNumber("hosts", c.Hosts.Count);
+        w.WriteNumber("users", c.Users.Count);
+        w.WriteNumber("internal", c.InternalAddresses.Count);
+        w.WriteNumber("external", c.ExternalAddresses.Count);
+        w.WriteNumber("detections", c.DetectionIds.Count);
+        w.WriteNumber("steps", c.Steps.Count);
+        w.WriteNumber("links", c.Links.Count);
+        w.WriteEndObject();
+        CampaignJson.Strings(w, "hosts", c.Hosts, between, limit);
+        CampaignJson.Strings(w, "users", c.Users, between, limit);
+        CampaignJson.Strings(w, "internal", c.InternalAddresses, between, limit);
+        CampaignJson.Strings(w, "external", c.ExternalAddresses, between, limit);
         CampaignJson.Strings(w, "tactics", c.Tactics);
         CampaignJson.Strings(w, "techniques", c.Techniques);
         w.WriteNumber("first", Ms(c.FirstSeen));
         w.WriteNumber("last", Ms(c.LastSeen));
         w.WriteStartArray("detections");
-        for (int i = 0; i < c.DetectionIds.Count; i++)
+        for (int i = 0; i < c.DetectionIds.Count && i < limit; i++)
         {
             w.WriteNumberValue(c.DetectionIds[i]);
             if ((i & 1023) == 1023) between();
@@ -522,7 +542,7 @@ public sealed class HtmlReportSink : IHuntSink
         w.WriteString("summary", c.Summary);
         // Steps: [time_ms, host, user, tactic, technique, rule_id, rule_title, level, detection_id, count, detail]
         w.WriteStartArray("steps");
-        foreach (var s in c.Steps)
+        foreach (var s in c.Steps.Take(limit))
         {
             w.WriteStartArray();
             w.WriteNumberValue(Ms(s.Time));
@@ -541,7 +561,7 @@ public sealed class HtmlReportSink : IHuntSink
         }
         w.WriteEndArray();
         w.WriteStartArray("links");
-        foreach (var l in c.Links)
+        foreach (var l in c.Links.Take(limit))
         {
             w.WriteStartObject();
             w.WriteString("from", l.FromHost);
@@ -550,7 +570,7 @@ public sealed class HtmlReportSink : IHuntSink
             w.WriteString("method", l.Method);
             w.WriteNumber("time", Ms(l.Time));
             w.WriteString("address", l.SourceAddress);
-            Ids(w, "detections", l.DetectionIds);
+            Ids(w, "detections", l.DetectionIds, limit);
             w.WriteEndObject();
             between();
         }
@@ -565,7 +585,7 @@ public sealed class HtmlReportSink : IHuntSink
             w.WriteString("detail", t.Detail);
             w.WriteNumber("bytes", t.Bytes);
             w.WriteString("destination", t.Destination);
-            Ids(w, "detections", t.DetectionIds);
+            Ids(w, "detections", t.DetectionIds, limit);
             w.WriteEndObject();
             between();
         }

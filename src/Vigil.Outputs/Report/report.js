@@ -94,12 +94,19 @@
   function levelRank(l) { var i = LEVELS.indexOf(String(l).toLowerCase()); return i < 0 ? 0 : 5 - i; }
   function levelClass(l) { var k = String(l).toLowerCase(); return LEVELS.indexOf(k) >= 0 ? k : 'other'; }
   function levelBadge(l) { return h('span', 'lvl lv-' + levelClass(l), l); }
-  function chips(values) {
+  function chips(values, total) {
     var d = h('div', 'chips');
     if (!values || values.length === 0) { d.appendChild(h('span', null, '\u2014')); return d; }
     values.forEach(function (v) { d.appendChild(h('span', null, v)); });
+    if (total > values.length) d.appendChild(h('span', 'more', 'and ' + fmtNum(total - values.length) + ' more (every one is in --campaigns)'));
     return d;
   }
+
+  // A campaign's list lengths: the page holds the first items of each long list (HtmlReportSink.CampaignListLimit).
+  function total(c, k) { return c.totals && typeof c.totals[k] === 'number' ? c.totals[k] : c[k].length; }
+  function firstOf(c, k) { return total(c, k) > c[k].length ? ' (the first ' + fmtNum(c[k].length) + ' in this page; every one is in --campaigns)' : ''; }
+  // Hosts drawn in a campaign's graph and timeline; the others are counted.
+  var DRAWN_HOSTS = 60;
 
   // ATT&CK tactics in kill-chain order, and a colour each.
   var TACTICS = ['reconnaissance', 'resource-development', 'initial-access', 'execution', 'persistence',
@@ -433,7 +440,7 @@
     function addRows() {
       cs.slice(shown, shown + PAGE).forEach(function (c, k) {
         var ci = shown + k, tr = h('tr', 'step campaign-row');
-        [c.id, String(Math.round(c.score)), c.kind, c.operator.kind, fmtTime(c.first), fmtTime(c.last), fmtNum(c.detections.length),
+        [c.id, String(Math.round(c.score)), c.kind, c.operator.kind, fmtTime(c.first), fmtTime(c.last), fmtNum(total(c, 'detections')),
           cut(c.hosts.join(' '), 60), cut(c.users.join(' '), 60)].forEach(function (x) { tr.appendChild(h('td', null, x)); });
         tr.addEventListener('click', function () {
           if (tr.getAttribute('data-open')) return;
@@ -467,13 +474,13 @@
     var kind = String(c.kind).toLowerCase();
     hd.appendChild(h('span', 'kind' + (['intrusion', 'automation', 'admin', 'suspicious'].indexOf(kind) >= 0 ? ' ' + kind : ''), c.kind));
     hd.appendChild(h('span', 'muted', fmtTime(c.first) + ' \u2192 ' + fmtTime(c.last) + ' UTC (' + fmtDur(c.last - c.first) + ')'));
-    hd.appendChild(h('span', 'muted', fmtNum(c.detections.length) + ' detections'));
+    hd.appendChild(h('span', 'muted', fmtNum(total(c, 'detections')) + ' detections'));
     Object.keys(c.levels).sort(function (a, b) { return levelRank(b) - levelRank(a); }).forEach(function (l) {
       var b = levelBadge(l + ' ' + c.levels[l]); b.className = 'lvl lv-' + levelClass(l); hd.appendChild(b);
     });
     var btn = h('button', null, 'Show its detections');
     btn.type = 'button';
-    btn.addEventListener('click', function () { showRows('Campaign ' + c.id + ': ' + c.detections.length + ' detections', null, new Set(c.detections)); });
+    btn.addEventListener('click', function () { showRows('Campaign ' + c.id + ': ' + fmtNum(total(c, 'detections')) + ' detections' + firstOf(c, 'detections'), null, new Set(c.detections)); });
     hd.appendChild(btn);
     card.appendChild(hd);
     card.appendChild(h('p', 'summary', c.summary));
@@ -488,8 +495,9 @@
     card.appendChild(g);
 
     var facts = h('table', 'kv facts');
-    function kv(k, vals) { var tr = h('tr'); tr.appendChild(h('th', null, k)); var td = h('td'); td.appendChild(chips(vals)); tr.appendChild(td); facts.appendChild(tr); }
-    kv('hosts', c.hosts); kv('users', c.users); kv('internal addresses', c.internal); kv('external addresses', c.external);
+    function kv(k, vals, n) { var tr = h('tr'); tr.appendChild(h('th', null, k)); var td = h('td'); td.appendChild(chips(vals, n)); tr.appendChild(td); facts.appendChild(tr); }
+    kv('hosts', c.hosts, total(c, 'hosts')); kv('users', c.users, total(c, 'users'));
+    kv('internal addresses', c.internal, total(c, 'internal')); kv('external addresses', c.external, total(c, 'external'));
     kv('tactics', c.tactics); kv('techniques', c.techniques);
     card.appendChild(facts);
 
@@ -512,7 +520,7 @@
       card.appendChild(tt);
     }
 
-    card.appendChild(h('h3', null, 'Steps (' + c.steps.length + '; click one to open its detection)'));
+    card.appendChild(h('h3', null, 'Steps (' + fmtNum(total(c, 'steps')) + firstOf(c, 'steps') + '; click one to open its detection)'));
     var box = h('div', 'steps'), st = h('table'), hr = h('tr');
     ['time', 'host', 'user', 'tactic', 'technique', 'rule', 'level', 'n', 'detail'].forEach(function (x) { hr.appendChild(h('th', null, x)); });
     st.appendChild(hr);
@@ -533,6 +541,7 @@
 
   function movementTable(c) {
     var box = h('div', 'steps movements'), t = h('table'), hr = h('tr');
+    if (firstOf(c, 'links')) box.appendChild(h('p', 'muted', fmtNum(total(c, 'links')) + ' movements' + firstOf(c, 'links')));
     ['time', 'from', 'to', 'method', 'account', 'source address'].forEach(function (x) { hr.appendChild(h('th', null, x)); });
     t.appendChild(hr);
     c.links.forEach(function (l) {
@@ -570,9 +579,12 @@
 
   // Hosts in the order first touched, laid out in rows; accounts in a row beneath; red arcs for host-to-host movement.
   function campaignGraph(c, ci) {
-    var hosts = c.hosts.slice(), users = c.users.slice(0, 14);
-    function addHost(x) { if (x && hosts.indexOf(x) < 0) hosts.push(x); }
+    // The first hosts touched and the movements' ends, up to DRAWN_HOSTS boxes; moves to hosts not drawn are left out.
+    var hosts = c.hosts.slice(0, DRAWN_HOSTS), users = c.users.slice(0, 14), known = Object.create(null);
+    hosts.forEach(function (x) { known[x] = 1; });
+    function addHost(x) { if (x && !known[x] && hosts.length < DRAWN_HOSTS) { known[x] = 1; hosts.push(x); } }
     c.links.forEach(function (l) { addHost(l.from); addHost(l.to); });
+    var undrawn = total(c, 'hosts') - hosts.length;
     var perRow = 5, bw = 112, bh = 28, gx = 150, gy = 96, top = 46;
     var hostRows = Math.ceil(hosts.length / perRow) || 1;
     var W = Math.max(3, Math.min(hosts.length, perRow)) * gx + 20;
@@ -638,7 +650,8 @@
     }
     hosts.forEach(function (x) { box('h:' + x, x, 'graph-host'); });
     users.forEach(function (u) { box('u:' + u, u, 'graph-user'); });
-    if (c.users.length > users.length) svg.appendChild(sv('text', { x: W - 10, y: H - 4, 'text-anchor': 'end' }, '+' + (c.users.length - users.length) + ' more accounts'));
+    if (total(c, 'users') > users.length) svg.appendChild(sv('text', { x: W - 10, y: H - 4, 'text-anchor': 'end' }, '+' + fmtNum(total(c, 'users') - users.length) + ' more accounts'));
+    if (undrawn > 0) svg.appendChild(sv('text', { x: 10, y: H - 4, 'class': 'muted more-hosts' }, '+' + fmtNum(undrawn) + ' more hosts not drawn'));
     if (c.links.length === 0) svg.appendChild(sv('text', { x: 10, y: 16, 'class': 'muted' }, 'no host-to-host movement recorded'));
     return svg;
   }
@@ -646,8 +659,11 @@
   // Steps on a time axis, one lane per host, coloured by tactic.
   function campaignTimeline(c) {
     var wrap = h('div');
-    var lanes = c.hosts.slice();
-    c.steps.forEach(function (s) { if (lanes.indexOf(s[1]) < 0) lanes.push(s[1]); });
+    // A lane per host, up to DRAWN_HOSTS: the first hosts touched, then the steps' hosts; steps elsewhere are counted.
+    var lanes = c.hosts.slice(0, DRAWN_HOSTS), lane = Object.create(null);
+    lanes.forEach(function (x, k) { lane[x] = k; });
+    c.steps.forEach(function (s) { if (!(s[1] in lane) && lanes.length < DRAWN_HOSTS) { lane[s[1]] = lanes.length; lanes.push(s[1]); } });
+    var offLane = 0;
     var L = 130, R = 16, W = 1100, lh = 22, top = 8, H = top + lanes.length * lh + 28;
     var t0 = c.first, t1 = c.last;
     c.steps.forEach(function (s) { if (s[0] < t0) t0 = s[0]; if (s[0] > t1) t1 = s[0]; });
@@ -668,7 +684,8 @@
     }
     var used = {};
     c.steps.forEach(function (s) {
-      var y = top + lanes.indexOf(s[1]) * lh + lh / 2;
+      if (!(s[1] in lane)) { offLane++; return; }
+      var y = top + lane[s[1]] * lh + lh / 2;
       var dot = sv('circle', { cx: X(s[0]), cy: y, r: s[9] > 1 ? 6 : 4.5, fill: tacticColor(s[3]), 'class': 'dot' });
       tip(dot, fmtTime(s[0]) + '  ' + s[1] + '  ' + s[2] + '\n' + (s[3] || 'no tactic') + ' ' + s[4] + '  ' + s[6] + ' [' + s[7] + ']'
         + (s[9] > 1 ? ' \u00d7' + s[9] : '') + (s[10] ? '\n' + s[10] : ''));
@@ -677,6 +694,9 @@
       used[s[3]] = 1;
     });
     wrap.appendChild(svg);
+    if (offLane > 0 || total(c, 'hosts') > lanes.length)
+      wrap.appendChild(h('p', 'muted more-lanes', 'Lanes for ' + fmtNum(lanes.length) + ' of ' + fmtNum(Math.max(total(c, 'hosts'), lanes.length)) + ' hosts'
+        + (offLane > 0 ? '; ' + fmtNum(offLane) + ' steps on other hosts not drawn' : '') + '.'));
     var lg = h('div', 'legend');
     TACTICS.concat(['']).forEach(function (t) {
       if (!used[t]) return;

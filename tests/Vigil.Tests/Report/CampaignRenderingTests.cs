@@ -184,4 +184,65 @@ public class CampaignRenderingTests(ChromiumFixture chromium)
         Assert.Equal(0, (await Q("document.querySelectorAll('img, [onerror]').length")).GetInt32());
         Assert.Empty(page.Errors);
     }
+
+    /// <summary>A campaign past the page's list limit (an actor moving to thousands of hosts): the page embeds the first
+    /// items of each list and says how many there are, the graph and the timeline draw the first hosts and count the
+    /// rest; the figures are the campaign's own.</summary>
+    [Fact]
+    public async Task A_huge_campaign_is_cut_in_the_page_with_its_full_counts()
+    {
+        var lat = Rule("r-lat", "Remote WMI", "high", "attack.lateral-movement", "attack.t1047");
+        var dets = Enumerable.Range(0, 150).Select(i => Detection(lat, i, $"EP{i:D4}", $"wmic /node:EP{i:D4} process call create x")).ToList();
+        var hosts = new List<string> { "ADM01" };
+        hosts.AddRange(Enumerable.Range(0, 150).Select(i => $"EP{i:D4}"));
+        var campaign = new Campaign
+        {
+            Id = "C1", Score = 40, Kind = "intrusion", Hosts = hosts, Users = Enumerable.Range(0, 130).Select(i => $"CORP\\u{i}").ToList(),
+            InternalAddresses = ["10.0.0.5"], ExternalAddresses = [], Tactics = ["lateral-movement"], Techniques = ["T1047"],
+            FirstSeen = dets[0].Timestamp!.Value, LastSeen = dets[^1].Timestamp!.Value,
+            DetectionIds = Enumerable.Range(1, 150).Select(i => (long)i).ToList(),
+            Levels = new Dictionary<string, long> { ["high"] = 150 },
+            Operator = new OperatorVerdict { Kind = "machine", Confidence = 0.9, Evidence = new Dictionary<string, double>(), Reasons = [] },
+            Summary = "Moved from ADM01 to 150 hosts.",
+            Steps = dets.Select((d, i) => Step(d, i + 1, "CORP\\u0", "lateral-movement", "T1047")).ToList(),
+            Links = dets.Select((d, i) => new HostLink("ADM01", d.Computer, "CORP\\u0", "wmi", d.Timestamp!.Value, "", [i + 1L])).ToList(),
+            Theft = [],
+        };
+        var dir = CliRunner.TempDir("report-huge-campaign");
+        string report = Path.Combine(dir, "report.html");
+        using (var sink = new HtmlReportSink(report) { CampaignListLimit = 100 })
+        {
+            for (int i = 0; i < dets.Count; i++) sink.Add(i + 1, dets[i]);
+            sink.Complete(new HuntSummary([], new ReadStats(), [], 1, dets.Count, new Dictionary<string, long> { ["high"] = 150 }, [campaign],
+                DateTime.UtcNow, TimeSpan.FromSeconds(1)));
+        }
+        var html = File.ReadAllText(report);
+        Assert.Contains("\"totals\":{\"hosts\":151,\"users\":130,\"internal\":1,\"external\":0,\"detections\":150,\"steps\":150,\"links\":150}", html);
+        var lists = html.Split("\"totals\":")[1].Split("\"steps\":[")[0]; // the campaign's hosts, accounts, addresses and ids
+        Assert.Contains("\"EP0098\"]", lists); // the 100th host is the last
+        Assert.DoesNotContain("EP0120", lists);
+
+        await using var page = await chromium.Browser.NewPageAsync();
+        await page.GotoAsync(new Uri(report).AbsoluteUri, TimeSpan.FromSeconds(60));
+        await page.WaitForAsync("window.__vigil && window.__vigil.ready", TimeSpan.FromSeconds(60));
+        Assert.Empty(page.Errors);
+        async Task<JsonElement> Q(string js) => await page.EvalAsync(js);
+        const string c1 = "document.querySelectorAll('.campaign')[0]";
+        string text = (await Q($"{c1}.textContent")).GetString()!;
+        Assert.Contains("150 detections", text);
+        Assert.Contains("and 51 more (every one is in --campaigns)", text); // hosts: 151, 100 in the page
+        Assert.Contains("and 30 more", text); // accounts: 130
+        Assert.Contains("Steps (150 (the first 100 in this page", text);
+        Assert.Contains("150 movements (the first 100 in this page", text);
+        Assert.Equal(100, (await Q($"{c1}.querySelectorAll('.steps:not(.movements) tr.step').length")).GetInt32());
+        Assert.Equal(100, (await Q($"{c1}.querySelectorAll('.movements tr.step').length")).GetInt32());
+        // The graph draws 60 hosts (ADM01 and the first 59 targets) and an arrow to each target drawn.
+        Assert.Equal(60, (await Q($"{c1}.querySelectorAll('.campaign-graph g.graph-host').length")).GetInt32());
+        Assert.Equal(59, (await Q($"{c1}.querySelectorAll('.campaign-graph path.lateral').length")).GetInt32());
+        Assert.Equal("+91 more hosts not drawn", (await Q($"{c1}.querySelector('.campaign-graph .more-hosts').textContent")).GetString());
+        // The timeline: 60 lanes; of the 100 steps in the page, those on the 59 targets drawn are dots.
+        Assert.Equal(59, (await Q($"{c1}.querySelectorAll('.campaign-timeline circle').length")).GetInt32());
+        Assert.Equal("Lanes for 60 of 151 hosts; 41 steps on other hosts not drawn.", (await Q($"{c1}.querySelector('.more-lanes').textContent")).GetString());
+        Assert.Empty(page.Errors);
+    }
 }
