@@ -105,11 +105,20 @@ internal static class LinkEvidence
         for (int k = lo; k < linksInTime.Count && links[linksInTime[k]].Ticks <= to; k++) evidence[linksInTime[k]].Add(f.Id);
     }
 
-    /// <summary>The targets <paramref name="detail"/> names as a word (<see cref="CampaignBuilder.NamesHost"/>): each text
-    /// that starts where a name may start, ends where a name may end and has the length of some target's name, looked up
-    /// ignoring case.</summary>
+    /// <summary>The targets <paramref name="detail"/> names as a word (<see cref="CampaignBuilder.NamesHost"/>), looked up
+    /// ignoring case among the texts <see cref="NameSpans"/> gives.</summary>
     private static void NamedTargets(string detail, Dictionary<string, List<string>>.AlternateLookup<ReadOnlySpan<char>> lookup,
         int[] lengths, List<string> targets)
+    {
+        foreach (var (start, length) in NameSpans(detail, lengths))
+            if (lookup.TryGetValue(detail.AsSpan(start, length), out var same))
+                foreach (var t in same) AddTarget(targets, t);
+    }
+
+    /// <summary>Every text of <paramref name="detail"/> that starts where a host name may start, ends where one may end and
+    /// has one of <paramref name="lengths"/> (ascending): each place <see cref="CampaignBuilder.NamesHost"/> could find a
+    /// host of that length.</summary>
+    internal static IEnumerable<(int Start, int Length)> NameSpans(string detail, int[] lengths)
     {
         for (int start = 0; start < detail.Length; start++)
         {
@@ -119,8 +128,7 @@ internal static class LinkEvidence
                 int end = start + length;
                 if (end > detail.Length) break;
                 if (end < detail.Length && CampaignBuilder.NamePart(detail[end])) continue;
-                if (lookup.TryGetValue(detail.AsSpan(start, length), out var same))
-                    foreach (var t in same) AddTarget(targets, t);
+                yield return (start, length);
             }
         }
     }

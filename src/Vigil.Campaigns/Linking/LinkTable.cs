@@ -339,21 +339,10 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
     /// so; <see cref="CampaignBuilder.Targets"/> confirms).</summary>
     private static int NameHash(ReadOnlySpan<char> name) => string.GetHashCode(name, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The hashes of every text of <paramref name="detail"/> that starts where a name may start, ends where a
-    /// name may end and has one of <paramref name="lengths"/>.</summary>
+    /// <summary>The hashes of the texts of <paramref name="detail"/> that may name a target (<see cref="LinkEvidence.NameSpans"/>).</summary>
     private static void NamedHashes(string detail, int[] lengths, HashSet<int> into)
     {
-        for (int start = 0; start < detail.Length; start++)
-        {
-            if (start > 0 && CampaignBuilder.NamePart(detail[start - 1])) continue;
-            foreach (int length in lengths)
-            {
-                int end = start + length;
-                if (end > detail.Length) break;
-                if (end < detail.Length && CampaignBuilder.NamePart(detail[end])) continue;
-                into.Add(NameHash(detail.AsSpan(start, length)));
-            }
-        }
+        foreach (var (start, length) in LinkEvidence.NameSpans(detail, lengths)) into.Add(NameHash(detail.AsSpan(start, length)));
     }
 
     /// <summary>Every (link, detection) of equal keys with the detection's time within <see cref="LinkEvidence.Window"/> of
