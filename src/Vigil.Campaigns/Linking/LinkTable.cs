@@ -171,7 +171,6 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
         }
     }
 
-
     public IEnumerator<HostLink> GetEnumerator()
     {
         for (int i = 0; i < Count; i++) yield return this[i];
