@@ -1,6 +1,7 @@
 using Vigil.Campaigns;
 using Vigil.Campaigns.Output;
 using Vigil.Engine.Hunting;
+using Vigil.Engine.Pipeline;
 using Vigil.Outputs;
 
 namespace Vigil.Cli.Commands;
@@ -33,9 +34,16 @@ public static class HuntCampaigns
         // the campaigns are grouped (Laterals: the process lookups were just released, ~40 bytes per process, and the
         // linking's garbage is not needed) and before they are assembled (Environment: the indexes are built). A 6M-event day
         // peaked in the linking and the grouping without the middle two (340 -> 301 MB with them).
+        // Inside a big campaign's assembly (Working), the heap is compacted when it has grown, as during the hunt.
         Collect();
+        var governor = new HeapGovernor();
         var campaigns = collector.Build((phase, detail) =>
         {
+            if (phase == BuildPhase.Working)
+            {
+                governor.Check();
+                return;
+            }
             if (phase is not (BuildPhase.Assembled or BuildPhase.Linking or BuildPhase.Grouping or BuildPhase.Biggest)) Collect();
             MemoryLog(detail);
         });
