@@ -167,7 +167,7 @@ public static class LateralLinker
         var mentions = new MentionMemo();
         // The processes that name remote hosts, indexed when the first remote logon with a source asks.
         MentionIndex? mentionIndex = null;
-        MentionIndex Mentioned() => mentionIndex ??= new MentionIndex(px, limits);
+        MentionIndex Mentioned() => mentionIndex ??= new MentionIndex(px, limits, LogonHosts(logons));
         try
         {
             for (int li = 0; li < logons.Count; li++)
@@ -313,6 +313,15 @@ public static class LateralLinker
             links.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Every host that answered a logon (4624): the targets the mention index will be asked for.</summary>
+    private static MentionFilter LogonHosts(LogonStore logons)
+    {
+        var filter = new MentionFilter();
+        for (int li = 0; li < logons.Count; li++)
+            if (logons.EventId(li) == 4624) filter.Add(logons.Host(li));
+        return filter;
     }
 
     private readonly record struct ExplicitOrder(int Host, long Ticks, int Logon, long ProcessId, long SubjectLogonId);

@@ -39,7 +39,10 @@ internal sealed class MentionIndex : IDisposable
     /// <summary>Rows (process, name it may mention) in the index.</summary>
     public int Count => _rows.Count;
 
-    public MentionIndex(ProcessIndex px, BuildLimits limits)
+    /// <param name="wanted">The names that will be looked up, if known: rows for other texts are not kept (a command line
+    /// names many texts that could be hosts, paths and arguments among them; the 1.39M-event day's index sorted every one).
+    /// </param>
+    public MentionIndex(ProcessIndex px, BuildLimits limits, MentionFilter? wanted = null)
     {
         _rows = new SortedRows<Entry>("mentions", limits.PageRows, limits.CachePages);
         using var sorter = new ExternalSorter<Entry>("mentions", Entry.Compare, limits.RunRows);
@@ -54,6 +57,7 @@ internal sealed class MentionIndex : IDisposable
             {
                 keys.Clear();
                 Keys(px.Text(command), keys);
+                if (wanted is not null) keys.RemoveWhere(k => !wanted.MayContain(k));
                 found = keys.Count == 0 ? [] : [.. keys];
                 if (memo.Count >= 1 << 16) memo.Clear();
                 memo[command] = found;
@@ -110,7 +114,7 @@ internal sealed class MentionIndex : IDisposable
 
     /// <summary>The key of a name of at most <see cref="MaxName"/> characters: the hash of its upper-case form (as
     /// <see cref="string.ToUpperInvariant()"/> makes it), made without a string.</summary>
-    private static ulong KeyOf(ReadOnlySpan<char> name)
+    internal static ulong KeyOf(ReadOnlySpan<char> name)
     {
         Span<char> upper = stackalloc char[MaxName];
         int n = name.ToUpperInvariant(upper);
@@ -118,4 +122,49 @@ internal sealed class MentionIndex : IDisposable
     }
 
     public void Dispose() => _rows.Dispose();
+}
+
+/// <summary>
+/// The host names a build will look up in a <see cref="MentionIndex"/> (every host that answered a logon), as a Bloom
+/// filter of their keys: a fixed 1 MB whatever the number of hosts, no false negatives (a name added is always kept), and
+/// a false positive only keeps a row the lookups never ask for.
+/// </summary>
+internal sealed class MentionFilter
+{
+    private readonly ulong[] _bits;
+    private readonly ulong _mask;
+
+    /// <param name="bits">Size of the filter in bits, a power of two (default 2^23: 1 MB).</param>
+    public MentionFilter(int bits = 1 << 23)
+    {
+        if (bits < 64 || (bits & (bits - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(bits), bits, "a power of two, at least 64");
+        _bits = new ulong[bits / 64];
+        _mask = (ulong)bits - 1;
+    }
+
+    /// <summary>Adds <paramref name="name"/> if the index answers for it (<see cref="MentionIndex.Indexable"/>).</summary>
+    public void Add(string name)
+    {
+        if (!MentionIndex.Indexable(name)) return;
+        ulong key = MentionIndex.KeyOf(name);
+        for (int k = 0; k < 3; k++)
+        {
+            ulong bit = Probe(key, k);
+            _bits[bit >> 6] |= 1UL << (int)(bit & 63);
+        }
+    }
+
+    /// <summary>Whether a name of this key may have been added (false: it certainly was not).</summary>
+    public bool MayContain(ulong key)
+    {
+        for (int k = 0; k < 3; k++)
+        {
+            ulong bit = Probe(key, k);
+            if ((_bits[bit >> 6] & (1UL << (int)(bit & 63))) == 0) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Probe <paramref name="k"/> of a key: double hashing from its two halves.</summary>
+    private ulong Probe(ulong key, int k) => ((key & 0xffffffff) + (ulong)k * ((key >> 32) | 1)) & _mask;
 }

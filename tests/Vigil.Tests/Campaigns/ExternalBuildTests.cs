@@ -539,6 +539,44 @@ public sealed class MentionIndexTests
                 }
         Assert.True(found > 1_000, $"only {found} mentions found");
     }
+
+    /// <summary>An index that keeps only the rows of the names it will be asked for (<see cref="MentionFilter"/>: every host
+    /// that answered a logon) gives those names the windows of the index that keeps every row, with far fewer rows; a tiny
+    /// filter (many false positives) too. The filter never loses a name added.</summary>
+    [Theory]
+    [InlineData(1 << 23)]
+    [InlineData(64)]
+    public void An_index_of_the_wanted_names_answers_them_as_the_whole_index(int bits)
+    {
+        var random = new Random(5);
+        var procs = Enumerable.Range(0, 3_000).Select(i => new ProcRec(1_000 + i / 2 * 7, "WS" + i % 3, "", "", i, 0, "cmd.exe", "",
+            Line(random), "u", 0, false)).ToList();
+        var limits = new BuildLimits(5, 3, 2);
+        using var px = new ProcessIndex(procs, limits);
+        string[] wanted = ["EP01", "db2", "web-3", "K1"];
+        var filter = new MentionFilter(bits);
+        foreach (var name in wanted) filter.Add(name);
+        filter.Add("ws 9"); // not indexable: not added
+        foreach (var name in wanted) Assert.True(filter.MayContain(MentionIndex.KeyOf(name.ToUpperInvariant())));
+        using var whole = new MentionIndex(px, limits);
+        using var some = new MentionIndex(px, limits, filter);
+        if (bits > 64)
+        {
+            Assert.True(some.Count < whole.Count / 2, $"{some.Count} of {whole.Count} rows kept");
+            Assert.False(filter.MayContain(MentionIndex.KeyOf("FS01X")));
+        }
+        int found = 0;
+        foreach (var source in new[] { "WS0", "WS1", "WS2" })
+            foreach (var target in wanted)
+                for (long from = 900; from < 12_000; from += 1_700)
+                {
+                    long to = from + random.Next(0, 3_000);
+                    var all = whole.Window(px.FindHost(source), target, from, to).ToList();
+                    Assert.Equal(all, some.Window(px.FindHost(source), target, from, to).ToList());
+                    found += all.Count;
+                }
+        Assert.True(found > 500, $"only {found} rows found");
+    }
 }
 
 /// <summary>A link's evidence on its source host is what is about its target (<see cref="CampaignBuilder.Targets"/>): a
