@@ -359,7 +359,7 @@ public sealed class CampaignBuilder
                     continue;
                 }
                 store.Add(d.ToCampaign("", limits), d.Score, d.First, d.DetectionIds[0]);
-                if (groupMembers.Count > limits.BigGroup || groupLinks.Count > limits.BigGroup) env.Checkpoint?.Invoke();
+                d.Checkpoint?.Invoke();
             }
             onPhase?.Invoke(BuildPhase.Assembled, $"assembled{Reads()}");
             // 4. Rank: score, then the earlier campaign, then the smaller first detection id (deterministic); ids C1.. by rank.
@@ -591,6 +591,9 @@ public sealed class CampaignBuilder
         var store = all as FactStore;
         int bigGroup = limits.BigGroup;
         bool big = store is not null && members.Count > bigGroup;
+        // A campaign past BigGroup detections, processes or movements is assembled in stages that leave garbage: between
+        // them (and once it is stored) the caller may compact the heap.
+        if (big || procs.Count > bigGroup || lateralCount > bigGroup) d.Checkpoint = env.Checkpoint;
         if (big)
         {
             // A big campaign: its facts in time order (then id, then position: the order below) read from the store on
@@ -614,7 +617,7 @@ public sealed class CampaignBuilder
             var lazy = new BlockCachedList<DetectionFact>(factOrder.Count, k => store![factOrder[k]]);
             d.Facts = lazy;
             d.FactHosts = new BlockCachedList<string>(factOrder.Count, k => HostOf(lazy[k], env.Hosts));
-            env.Checkpoint?.Invoke();
+            d.Checkpoint?.Invoke();
         }
         else
         {
@@ -686,7 +689,7 @@ public sealed class CampaignBuilder
         {
             // Many links (an actor moving to 1M hosts): folded, with their evidence, in files (see LinkTable).
             var table = d.Own(LinkTable.Build(laterals, lateralFacts, env.Hosts, limits));
-            env.Checkpoint?.Invoke();
+            d.Checkpoint?.Invoke();
             for (int i = 0; i < table.Count; i++)
             {
                 var (from, to, account, address) = table.Texts(i);
@@ -711,7 +714,6 @@ public sealed class CampaignBuilder
                 d.AddUser(l.Account);
                 if (l.SourceAddress.Length > 0) d.AddAddress(l.SourceAddress);
                 links.Add(new HostLink(l.From.Length > 0 ? l.From : l.SourceAddress, l.To, l.Account, l.Method, Time(l.Ticks), l.SourceAddress, evidence[i]));
-                evidence[i] = null!;
             }
             var linked = new HashSet<(string, string)>(links.Select(x => (x.FromHost, x.ToHost)));
             foreach (var f in lateralFacts)
@@ -739,13 +741,13 @@ public sealed class CampaignBuilder
             foreach (var p in d.Procs) yield return (p.Host, p.Ticks);
         }
         d.Hosts.Reorder(Touches());
-        if (big || d.Hosts.Spilled) env.Checkpoint?.Invoke();
+        d.Checkpoint?.Invoke();
         foreach (var h in d.Hosts)
             foreach (var a in env.Hosts.FirstAddresses(h)) d.AddAddress(a);
         d.Theft.AddRange(TheftFinder.Find(d, env));
         foreach (var t in d.Theft) if (t.Destination.Length > 0 && Names.Address(t.Destination).Length > 0) d.AddAddress(t.Destination);
         d.SealLists();
-        if (big) env.Checkpoint?.Invoke();
+        d.Checkpoint?.Invoke();
         d.Operator = OperatorAnalyzer.Analyze(d, env);
         CampaignScorer.Classify(d, env);
         d.Summary = SummaryWriter.Write(d);
@@ -841,6 +843,9 @@ internal sealed class Draft : IDisposable
     public IReadOnlyList<string> FactHosts = [];
     public IReadOnlyList<ProcRec> Procs = [];
     public long First, Last;
+    /// <summary>The build's <see cref="CampaignBuilder.BuildEnv.Checkpoint"/> for a big campaign (null for the others): called
+    /// between the stages of its assembly.</summary>
+    public Action? Checkpoint;
     public OperatorVerdict Operator = null!;
     public string Kind = "suspicious";
     public double Score;

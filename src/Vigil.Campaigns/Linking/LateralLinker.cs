@@ -152,13 +152,13 @@ public static class LateralLinker
         // row (its logon by position in the store); its keys, if any, are rows of a list (in candidate order), their texts
         // numbered in a table: two key lists per candidate as objects were ~350 bytes (1M targets: 657 MB at the linking).
         using var candidates = new RowFile<CandidateRow>("lateral-candidates", limits.PageRows, limits.CachePages);
-        using var keyRows = limits.List<KeyRow>("lateral-candidate-keys");
+        using var keyRows = limits.List<UnionFind.KeyRow>("lateral-candidate-keys");
         using var keyTexts = limits.KeyTexts("lateral-key-texts", limits.KeyTextChars / 4);
         int withKeys = 0;
         int AddKeys(List<UnionFind.Key> keys)
         {
             int at = keyRows.Count;
-            foreach (var k in keys) keyRows.Add(KeyRow.Of(k, keyTexts));
+            foreach (var k in keys) keyRows.Add(UnionFind.KeyRow.Of(k, keyTexts));
             return at;
         }
         // Non-RDP candidates by (target, time, number), for pass 2.
@@ -251,13 +251,14 @@ public static class LateralLinker
             }
             int sp = ServiceProcess(px, s.Host, s);
             var key = sp >= 0 ? ProcKey(px, sp) : UnionFind.Key.Of(ServiceKey(s));
-            serviceKeys.Add(new ServiceKeyRow(best, serviceKeys.Count, KeyRow.Of(key, keyTexts)));
+            serviceKeys.Add(new ServiceKeyRow(best, serviceKeys.Count, UnionFind.KeyRow.Of(key, keyTexts)));
         }
 
         using (var service = serviceKeys.Sorted().GetEnumerator())
         {
             bool more = service.MoveNext();
             var added = new List<UnionFind.Key>();
+            IEnumerable<UnionFind.Key> Keys(int at, int count) => Enumerable.Range(at, count).Select(j => keyRows[j].ToKey(keyTexts));
             for (int k = 0; k < candidates.Count; k++)
             {
                 var c = candidates[k];
@@ -266,13 +267,9 @@ public static class LateralLinker
                 // A logon without activity (share access, a mapped drive) is no movement.
                 if (c.ToKeyCount == 0 && added.Count == 0 && c.LogonType != 10) continue;
                 var logon = logons[c.Logon];
-                var toKeys = new List<UnionFind.Key>(1 + c.ToKeyCount + added.Count) { SessionKey(hostNames[c.To], logon.LogonId) };
-                for (int j = c.ToKeys; j < c.ToKeys + c.ToKeyCount; j++) toKeys.Add(keyRows[j].ToKey(keyTexts));
-                toKeys.AddRange(added);
-                var fromKeys = new List<UnionFind.Key>(c.FromKeyCount);
-                for (int j = c.FromKeys; j < c.FromKeys + c.FromKeyCount; j++) fromKeys.Add(keyRows[j].ToKey(keyTexts));
+                var toKeys = Keys(c.ToKeys, c.ToKeyCount).Prepend(SessionKey(hostNames[c.To], logon.LogonId)).Concat(added);
                 links.Add(new Lateral(hostNames[c.From], hostNames[c.To], logon.Account, Methods[c.Method], logon.Ticks, logon.Address,
-                    fromKeys.Distinct().ToList(), toKeys.Distinct().ToList()));
+                    Keys(c.FromKeys, c.FromKeyCount).Distinct().ToList(), toKeys.Distinct().ToList()));
             }
         }
 
@@ -329,16 +326,8 @@ public static class LateralLinker
     private readonly record struct SessionEntry(int Host, long Logon, int Proc);
     private readonly record struct TargetEntry(int To, long Ticks, int Candidate);
 
-    /// <summary>A <see cref="UnionFind.Key"/> as a row: its text as an id in a <see cref="TextTable"/> (-1: none).</summary>
-    private readonly record struct KeyRow(byte Kind, int Text, long Number)
-    {
-        public static KeyRow Of(UnionFind.Key k, TextTable texts) => new(k.Kind, k.Text is null ? -1 : texts.Id(k.Text), k.Number);
-
-        public UnionFind.Key ToKey(TextTable texts) => new(Kind, Text < 0 ? null : texts[Text], Number);
-    }
-
     /// <summary>A service's key for a candidate's target side, in service order (<see cref="Seq"/>).</summary>
-    private readonly record struct ServiceKeyRow(int Candidate, long Seq, KeyRow Key);
+    private readonly record struct ServiceKeyRow(int Candidate, long Seq, UnionFind.KeyRow Key);
 
     /// <summary>A remote logon that may be movement, as a row: its logon's position in the store, hosts by id, method by
     /// number (<see cref="Methods"/>).</summary>

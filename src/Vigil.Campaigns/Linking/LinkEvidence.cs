@@ -7,7 +7,7 @@ namespace Vigil.Campaigns.Linking;
 /// The detections that show each link of a campaign: the movement detections within five minutes of it (either way) on its
 /// target host, and those on its source host that are about its target (<see cref="CampaignBuilder.Targets"/>).
 /// <para>
-/// Each link scanned its window of movement detections and tested each for the target (<see cref="ByScan"/>). An actor
+/// Each link scanned its window of movement detections and tested each for the target. An actor
 /// reaching a new target every 50 ms has ~12,000 movement detections on its source in any ten minutes: 100,000 links were
 /// 1.2e9 name searches, and the build did not finish in 15 minutes. Now the detections are read once, in time order. Each
 /// looks up the links it can support by their keys: links to its own host, and links from its host to a host it is about.
@@ -21,25 +21,9 @@ internal static class LinkEvidence
     /// <summary>How far from a link (either way) a detection may be and still show it.</summary>
     public const long Window = TimeSpan.TicksPerMinute * 5;
 
-    /// <summary>One link's evidence the way it was found before (the reference for <see cref="Find"/>): the facts (sorted by
-    /// time) within <see cref="Window"/> of the link on its target, or on its source and about the target, ids ascending.</summary>
-    internal static List<long> ByScan(IReadOnlyList<DetectionFact> sorted, Lateral l, AddressBook hosts)
-    {
-        long from = l.Ticks - Window, to = l.Ticks + Window;
-        int lo = 0, hi = sorted.Count;
-        while (lo < hi) { int mid = (lo + hi) / 2; if (sorted[mid].Ticks < from) lo = mid + 1; else hi = mid; }
-        var ids = new List<long>();
-        for (int k = lo; k < sorted.Count && sorted[k].Ticks <= to; k++)
-        {
-            var f = sorted[k];
-            if (f.Host == l.To || (f.Host == l.From && CampaignBuilder.Targets(f, l.To, hosts))) ids.Add(f.Id);
-        }
-        ids.Sort();
-        return ids;
-    }
-
-    /// <summary>Every link's evidence, as <see cref="ByScan"/> gives it, in one pass over <paramref name="sorted"/> (the
-    /// movement detections in time order).</summary>
+    /// <summary>Every link's evidence, in one pass over <paramref name="sorted"/> (the movement detections in time order):
+    /// the detections within <see cref="Window"/> of the link on its target, or on its source and about the target
+    /// (<see cref="CampaignBuilder.Targets"/>), ids ascending. The tests check it against each link's scan.</summary>
     internal static List<long>[] Find(IReadOnlyList<Lateral> links, IReadOnlyList<DetectionFact> sorted, AddressBook hosts)
     {
         var evidence = new List<long>[links.Count];

@@ -21,22 +21,14 @@ internal sealed class MovementStore : IReadOnlyList<Lateral>, IDisposable
         public int FromKeys, FromKeyCount, ToKeys, ToKeyCount;
     }
 
-    /// <summary>A <see cref="UnionFind.Key"/>: its text as an id (-1: none).</summary>
-    private struct KeyRow
-    {
-        public long Number;
-        public int Text;
-        public byte Kind;
-    }
-
     private readonly RowFile<Row> _rows;
-    private readonly RowFile<KeyRow> _keys;
+    private readonly RowFile<UnionFind.KeyRow> _keys;
     private readonly TextTable _texts;
 
     public MovementStore(int pageRows, int cachePages, long textChars = TextTable.DefaultMemoryChars / 4)
     {
         _rows = new RowFile<Row>("lateral-movements", pageRows, cachePages);
-        _keys = new RowFile<KeyRow>("lateral-movement-keys", pageRows, cachePages);
+        _keys = new RowFile<UnionFind.KeyRow>("lateral-movement-keys", pageRows, cachePages);
         _texts = new TextTable("lateral-movements", textChars);
     }
 
@@ -57,8 +49,7 @@ internal sealed class MovementStore : IReadOnlyList<Lateral>, IDisposable
         _rows.Add(row);
     }
 
-    private void AddKey(UnionFind.Key k) =>
-        _keys.Add(new KeyRow { Kind = k.Kind, Text = k.Text is null ? -1 : _texts.Id(k.Text), Number = k.Number });
+    private void AddKey(UnionFind.Key k) => _keys.Add(UnionFind.KeyRow.Of(k, _texts));
 
     public Lateral this[int index]
     {
@@ -73,11 +64,7 @@ internal sealed class MovementStore : IReadOnlyList<Lateral>, IDisposable
     private List<UnionFind.Key> Keys(int at, int count)
     {
         var keys = new List<UnionFind.Key>(count);
-        for (int k = at; k < at + count; k++)
-        {
-            var row = _keys[k];
-            keys.Add(new UnionFind.Key(row.Kind, row.Text < 0 ? null : _texts[row.Text], row.Number));
-        }
+        for (int k = at; k < at + count; k++) keys.Add(_keys[k].ToKey(_texts));
         return keys;
     }
 

@@ -19,6 +19,15 @@ public sealed class UnionFind : IDisposable
         public static Key Session(string host, long logon) => new(2, host, logon);
     }
 
+    /// <summary>A <see cref="Key"/> as a row of a file: its text as an id in a <see cref="TextTable"/> (-1: none).
+    /// The lateral linker's candidates and the movement store keep their keys so.</summary>
+    internal readonly record struct KeyRow(byte Kind, int Text, long Number)
+    {
+        public static KeyRow Of(Key k, TextTable texts) => new(k.Kind, k.Text is null ? -1 : texts.Id(k.Text), k.Number);
+
+        public Key ToKey(TextTable texts) => new(Kind, Text < 0 ? null : texts[Text], Number);
+    }
+
     private readonly Dictionary<Key, int> _ids;
     private readonly SpillList<int> _parent;
     private readonly SpillList<byte> _rank;

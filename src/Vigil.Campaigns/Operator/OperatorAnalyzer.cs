@@ -44,15 +44,14 @@ internal static class OperatorAnalyzer
     {
         using var cmds = Commands(d, env);
         // A big campaign's stages leave garbage (its facts are read through block caches): a place to compact between them.
-        Action? checkpoint = d.Facts.Count > env.Limits.BigGroup ? env.Checkpoint : null;
-        checkpoint?.Invoke();
+        d.Checkpoint?.Invoke();
         var ev = new Dictionary<string, double>(StringComparer.Ordinal);
         var machine = new List<string>();
         var human = new List<string>();
         double m = 0, h = 0;
 
         var t = Measure(cmds, env.Limits);
-        checkpoint?.Invoke();
+        d.Checkpoint?.Invoke();
         double peak10 = t.Peak10, sustained = t.Sustained, median = t.Median, cv = t.Cv;
         int busyMinutes = t.BusyMinutes, inBurst = t.InBurst, parallel = t.Parallel, interleave = t.Interleave, discovery = t.Discovery;
         ev["commands"] = cmds.Count;
@@ -66,7 +65,7 @@ internal static class OperatorAnalyzer
         int discoveryRules = d.Facts.Where(f => f.Tactics.Contains("discovery")).Select(f => f.RuleId).Distinct().Count();
         ev["distinct_discovery_commands"] = Math.Max(discovery, discoveryRules);
         var (swept, ports) = Sweep(d, env);
-        checkpoint?.Invoke();
+        d.Checkpoint?.Invoke();
         ev["hosts_swept_5min"] = swept;
         ev["ports_swept_5min"] = ports;
         var (failBursts, neverValid, thenSuccess) = Failures(d, env);

@@ -71,4 +71,3 @@ internal static class SummaryWriter
         return best;
     }
 }
-

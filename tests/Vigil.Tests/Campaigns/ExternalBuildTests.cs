@@ -585,6 +585,23 @@ public sealed class MentionIndexTests
 /// move to WS10).</summary>
 public sealed class LinkEvidenceTests
 {
+    /// <summary>One link's evidence the way it was found before (the reference for <see cref="LinkEvidence.Find"/>): the facts (sorted by
+    /// time) within <see cref="LinkEvidence.Window"/> of the link on its target, or on its source and about the target, ids ascending.</summary>
+    internal static List<long> ByScan(IReadOnlyList<DetectionFact> sorted, Lateral l, AddressBook hosts)
+    {
+        long from = l.Ticks - LinkEvidence.Window, to = l.Ticks + LinkEvidence.Window;
+        int lo = 0, hi = sorted.Count;
+        while (lo < hi) { int mid = (lo + hi) / 2; if (sorted[mid].Ticks < from) lo = mid + 1; else hi = mid; }
+        var ids = new List<long>();
+        for (int k = lo; k < sorted.Count && sorted[k].Ticks <= to; k++)
+        {
+            var f = sorted[k];
+            if (f.Host == l.To || (f.Host == l.From && CampaignBuilder.Targets(f, l.To, hosts))) ids.Add(f.Id);
+        }
+        ids.Sort();
+        return ids;
+    }
+
     [Fact]
     public void Source_detections_are_a_links_evidence_only_when_about_its_target()
     {
@@ -608,7 +625,7 @@ public sealed class LinkEvidenceTests
     }
 
     /// <summary>Every link's evidence found in one pass (<see cref="LinkEvidence.Find"/>) equals the scan of its window
-    /// (<see cref="LinkEvidence.ByScan"/>) on generated movement: names that differ only in case, that contain others
+    /// (<see cref="ByScan"/>) on generated movement: names that differ only in case, that contain others
     /// (FS01, FS010, XFS01), with '.', '-' and '$', an empty source and an empty target; details naming hosts by \\, /node:,
     /// as FQDNs and in prose; 4648 target servers; connections to addresses; detections exactly five minutes away and at the
     /// same tick as others.</summary>
@@ -656,7 +673,7 @@ public sealed class LinkEvidenceTests
         int nonEmpty = 0, fromSource = 0;
         for (int i = 0; i < links.Count; i++)
         {
-            var expected = LinkEvidence.ByScan(sorted, links[i], hosts);
+            var expected = ByScan(sorted, links[i], hosts);
             Assert.Equal(expected, found[i]);
             if (expected.Count > 0) nonEmpty++;
             fromSource += sorted.Count(f => expected.Contains(f.Id) && f.Host != links[i].To && f.Host == links[i].From);
@@ -667,7 +684,7 @@ public sealed class LinkEvidenceTests
     }
 
     /// <summary>A big campaign's links folded and their evidence found by sorts in tiny runs and pages (<see cref="LinkTable"/>)
-    /// equal the fold in memory (<see cref="CampaignBuilder.FoldLinks"/>) with each link's scan (<see cref="LinkEvidence.ByScan"/>),
+    /// equal the fold in memory (<see cref="CampaignBuilder.FoldLinks"/>) with each link's scan (<see cref="ByScan"/>),
     /// and the links shown only by command lines equal those a set of (source, target) pairs gave, added in the same order:
     /// movements repeated with generic and specific methods at equal times, unknown sources (an address only), names equal
     /// ignoring case, commands naming linked and unlinked hosts twice.</summary>
@@ -712,7 +729,7 @@ public sealed class LinkEvidenceTests
         // In memory, as the assembly of a small campaign does.
         var folded = CampaignBuilder.FoldLinks(laterals);
         var expected = folded.Select(l => new HostLink(l.From.Length > 0 ? l.From : l.SourceAddress, l.To, l.Account, l.Method,
-            CampaignBuilder.Time(l.Ticks), l.SourceAddress, LinkEvidence.ByScan(sorted, l, hosts))).ToList();
+            CampaignBuilder.Time(l.Ticks), l.SourceAddress, ByScan(sorted, l, hosts))).ToList();
         var expectedHosts = new List<string>();
         var linked = new HashSet<(string, string)>(expected.Select(x => (x.FromHost, x.ToHost)));
         foreach (var f in sorted.Where(Qualifies))
