@@ -47,8 +47,8 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
         public bool Specific;
     }
 
-    /// <summary>A side of a window join: a link (<see cref="Index"/> its number) or a detection (its place in the
-    /// detections' time order, and its id).</summary>
+    /// <summary>A side of a window join: a link (<see cref="Index"/> its number; on the source side <see cref="Id"/> is its
+    /// target's text id) or a detection (its place in the detections' time order, and its id).</summary>
     private readonly record struct JoinRow(long KeyA, long KeyB, long Ticks, int Index, long Id)
     {
         public static int Compare(JoinRow a, JoinRow b) =>
@@ -61,7 +61,13 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
     {
         public static int ByLink(Pair a, Pair b) =>
             a.Link != b.Link ? a.Link.CompareTo(b.Link) : a.Id != b.Id ? a.Id.CompareTo(b.Id) : a.Fact.CompareTo(b.Fact);
-        public static int ByFact(Pair a, Pair b) =>
+    }
+
+    /// <summary>A source-side pair to confirm, with the link's target (its text id), so that confirming reads the detections
+    /// in order and never the links.</summary>
+    private readonly record struct Candidate(int Link, long Id, int Fact, int To)
+    {
+        public static int ByFact(Candidate a, Candidate b) =>
             a.Fact != b.Fact ? a.Fact.CompareTo(b.Fact) : a.Link.CompareTo(b.Link);
     }
 
@@ -72,8 +78,9 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
     private LinkTable(BuildLimits limits)
     {
         _texts = limits.KeyTexts("campaign-links", limits.KeyTextChars / 4, exact: true);
-        _rows = limits.List<Row>("campaign links");
-        _evidence = limits.List<long>("campaign link evidence");
+        // Read in order only (by the writers, the summary, the command links): a few pages cached.
+        _rows = limits.List<Row>("campaign links", walked: true);
+        _evidence = limits.List<long>("campaign link evidence", walked: true);
     }
 
     public int Count => _rows.Count;
@@ -206,7 +213,7 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
     {
         // 1. Fold.
         var lengths = new SortedSet<int>();
-        using var folded = limits.List<Movement>("campaign folded links");
+        using var folded = limits.List<Movement>("campaign folded links", walked: true);
         using (var byKey = new ExternalSorter<Movement>("campaign-link-keys", ByKey, limits.RunRows))
         using (var byFirst = new ExternalSorter<Movement>("campaign-link-order", ByFirst, limits.RunRows))
         {
@@ -300,7 +307,7 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
     private void SourceSide(SpillList<Movement> folded, IReadOnlyList<DetectionFact> sorted, AddressBook hosts, int[] lengths,
         ExternalSorter<Pair> pairs, BuildLimits limits)
     {
-        using var found = new ExternalSorter<Pair>("campaign-link-source-pairs", Pair.ByFact, limits.RunRows);
+        using var found = new ExternalSorter<Candidate>("campaign-link-source-pairs", Candidate.ByFact, limits.RunRows);
         using (var links = new ExternalSorter<JoinRow>("campaign-link-sources", JoinRow.Compare, limits.RunRows))
         using (var facts = new ExternalSorter<JoinRow>("campaign-link-source-facts", JoinRow.Compare, limits.RunRows))
         {
@@ -308,7 +315,7 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
             {
                 var m = folded[k];
                 // A detection on the target is the target side's (and a link to its own source has no other side).
-                if (m.From != m.To) links.Add(new JoinRow(m.From, NameHash(_texts[m.To]), m.Ticks, k, 0));
+                if (m.From != m.To) links.Add(new JoinRow(m.From, NameHash(_texts[m.To]), m.Ticks, k, m.To));
             }
             var names = new HashSet<int>();
             for (int i = 0; i < sorted.Count; i++)
@@ -322,15 +329,15 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
                 NamedHashes(f.Detail, lengths, names);
                 foreach (int h in names) facts.Add(new JoinRow(host, h, f.Ticks, i, f.Id));
             }
-            WindowJoin(links.Sorted(), facts.Sorted(), (link, fact) => found.Add(new Pair(link.Index, fact.Id, fact.Index)));
+            WindowJoin(links.Sorted(), facts.Sorted(), (link, fact) => found.Add(new Candidate(link.Index, fact.Id, fact.Index, (int)link.Id)));
         }
         // Confirmed with the detection itself, the detections read in order.
         int read = -1;
         DetectionFact? current = null;
-        foreach (var p in found.Sorted())
+        foreach (var c in found.Sorted())
         {
-            if (p.Fact != read) (current, read) = (sorted[p.Fact], p.Fact);
-            if (CampaignBuilder.Targets(current!, _texts[folded[p.Link].To], hosts)) pairs.Add(p);
+            if (c.Fact != read) (current, read) = (sorted[c.Fact], c.Fact);
+            if (CampaignBuilder.Targets(current!, _texts[c.To], hosts)) pairs.Add(new Pair(c.Link, c.Id, c.Fact));
         }
     }
 

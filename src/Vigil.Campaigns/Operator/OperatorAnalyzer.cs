@@ -44,14 +44,14 @@ internal static class OperatorAnalyzer
     {
         using var cmds = Commands(d, env);
         // A big campaign's stages leave garbage (its facts are read through block caches): a place to compact between them.
-        d.Checkpoint?.Invoke();
+        d.Checkpoint?.Invoke("operator: commands read");
         var ev = new Dictionary<string, double>(StringComparer.Ordinal);
         var machine = new List<string>();
         var human = new List<string>();
         double m = 0, h = 0;
 
         var t = Measure(cmds, env.Limits);
-        d.Checkpoint?.Invoke();
+        d.Checkpoint?.Invoke("operator: pace measured");
         double peak10 = t.Peak10, sustained = t.Sustained, median = t.Median, cv = t.Cv;
         int busyMinutes = t.BusyMinutes, inBurst = t.InBurst, parallel = t.Parallel, interleave = t.Interleave, discovery = t.Discovery;
         ev["commands"] = cmds.Count;
@@ -65,7 +65,7 @@ internal static class OperatorAnalyzer
         int discoveryRules = d.Facts.Where(f => f.Tactics.Contains("discovery")).Select(f => f.RuleId).Distinct().Count();
         ev["distinct_discovery_commands"] = Math.Max(discovery, discoveryRules);
         var (swept, ports) = Sweep(d, env);
-        d.Checkpoint?.Invoke();
+        d.Checkpoint?.Invoke("operator: sweep measured");
         ev["hosts_swept_5min"] = swept;
         ev["ports_swept_5min"] = ports;
         var (failBursts, neverValid, thenSuccess) = Failures(d, env);
@@ -302,10 +302,12 @@ internal static class OperatorAnalyzer
 
     private static (int Parallel, int Interleave) Parallelism(CommandRows cmds)
     {
-        int best = cmds.Count > 0 ? 1 : 0, lo = 0, interleave = 0;
-        var counts = new Dictionary<int, int>();
-        var last = new Dictionary<int, long>();
-        int previous = -1;
+        int best = cmds.Count > 0 ? 1 : 0, lo = 0, old = 0, interleave = 0;
+        var counts = new Dictionary<ulong, int>();
+        // Each host's last command, for the hosts worked in the last 30 s only: older ones cannot count again, and a dictionary
+        // of every host grew with the campaign (an actor reaching 1M hosts: ~40 MB).
+        var last = new Dictionary<ulong, long>();
+        ulong previous = 0;
         var low = cmds.Count > 0 ? cmds[0] : default;
         for (int hi = 0; hi < cmds.Count; hi++)
         {
@@ -317,6 +319,9 @@ internal static class OperatorAnalyzer
                 low = cmds[++lo];
             }
             best = Math.Max(best, counts.Count);
+            // A command more than 30 s before this one that was its host's last: that host's entry can never count again.
+            for (var o = cmds[old]; c.Ticks - o.Ticks > 30 * Sec; o = cmds[++old])
+                if (last.TryGetValue(o.Host, out long t) && t == o.Ticks) last.Remove(o.Host);
             // Interleaving: switching back to a host worked within the last 30 s (A, B, A or A, B, C, A).
             if (hi > 0 && c.Host != previous && last.TryGetValue(c.Host, out long seen) && c.Ticks - seen <= 30 * Sec)
                 interleave++;
