@@ -21,9 +21,11 @@ namespace Vigil.Campaigns.Entities;
 /// </para>
 /// <para>
 /// An exact table (<c>exact: true</c>, for hosts) gives every text one id however many are added, and can be asked for a
-/// text's id without adding it (<see cref="Find"/>): every spilled text is in a hash table in memory (its 64-bit hash and
-/// its id, 12 bytes a slot, at most half full), a hit confirmed by comparing the text in the file. A host name kept as a
-/// string in a dictionary costs ~100 bytes; spilled here, ~24.
+/// text's id without adding it (<see cref="Find"/>): every spilled text is in a hash table in memory (32 bits of its 64-bit
+/// hash and its id, 8 bytes a slot, at most half full), a hit confirmed by comparing the text in the file (two texts
+/// sharing those 32 bits cost a comparison, never a wrong id). A host name kept as a string in a dictionary costs ~100
+/// bytes; spilled here, 16-32 (12-byte slots with the whole hash were 24-48: an actor reaching 2M hosts had four tables
+/// of 4M slots).
 /// </para>
 /// </summary>
 internal sealed class TextTable : IDisposable
@@ -57,10 +59,20 @@ internal sealed class TextTable : IDisposable
     private readonly string?[] _readCache = new string?[ReadCacheSize];
     private readonly int[] _readCacheId = new int[ReadCacheSize];
     private readonly bool _exact;
-    /// <summary>Exact tables: every spilled text's hash and id (open addressing, linear probing, id 0 = empty slot; texts
-    /// sharing a hash take further slots of its probe sequence and are told apart by their texts).</summary>
-    private ulong[] _spillHashes = [];
-    private int[] _spillIds = [];
+    /// <summary>Exact tables: every spilled text's <see cref="Check"/> and id (open addressing, linear probing from the
+    /// check's low bits, id 0 = empty slot; texts sharing a check take further slots of its probe sequence and are told
+    /// apart by their texts).</summary>
+    private Slot[] _slots = [];
+
+    private struct Slot
+    {
+        public uint Check;
+        public int Id;
+    }
+
+    /// <summary>The 32 bits of a text's hash a slot keeps (both halves folded): its place in the table comes from them too,
+    /// so that the table can grow without reading the texts back.</summary>
+    private static uint Check(ulong hash) => (uint)hash ^ (uint)(hash >> 32);
 
     /// <param name="recentSpilled">Spilled texts remembered for reuse (tests force few, so that a text gets several ids).</param>
     /// <param name="exact">Every text one id, and <see cref="Find"/> (see the class remarks).</param>
@@ -127,39 +139,35 @@ internal sealed class TextTable : IDisposable
         if (_ids is null) throw new InvalidOperationException($"{_name} texts are sealed");
         if (text.Length == 0) return 0;
         if (_ids.TryGetValue(text, out int id)) return id;
-        return _spillHashes.Length == 0 ? -1 : FindSpilled(text, _hash(text), out _);
+        return _slots.Length == 0 ? -1 : FindSpilled(text, Check(_hash(text)), out _);
     }
 
     /// <summary>The spilled text's id, or -1 with the empty slot where it would go.</summary>
-    private int FindSpilled(string text, ulong hash, out int free)
+    private int FindSpilled(string text, uint check, out int free)
     {
-        int mask = _spillHashes.Length - 1;
-        for (int slot = (int)(hash & (ulong)mask); ; slot = (slot + 1) & mask)
+        int mask = _slots.Length - 1;
+        for (int slot = (int)(check & (uint)mask); ; slot = (slot + 1) & mask)
         {
-            int id = _spillIds[slot];
-            if (id == 0) { free = slot; return -1; }
-            if (_spillHashes[slot] == hash && SpilledEquals(id - _firstSpilled, text)) { free = -1; return id; }
+            var s = _slots[slot];
+            if (s.Id == 0) { free = slot; return -1; }
+            if (s.Check == check && SpilledEquals(s.Id - _firstSpilled, text)) { free = -1; return s.Id; }
         }
     }
 
-    private void IndexSpilled(ulong hash, int id, int slot)
+    private void IndexSpilled(uint check, int id, int slot)
     {
-        _spillHashes[slot] = hash;
-        _spillIds[slot] = id;
-        if (SpilledCount * 2 <= _spillHashes.Length) return;
+        _slots[slot] = new Slot { Check = check, Id = id };
+        if (SpilledCount * 2 <= _slots.Length) return;
         // Over half full: twice the slots, every entry placed again.
-        var hashes = _spillHashes;
-        var ids = _spillIds;
-        _spillHashes = new ulong[hashes.Length * 2];
-        _spillIds = new int[hashes.Length * 2];
-        int mask = _spillHashes.Length - 1;
-        for (int k = 0; k < hashes.Length; k++)
+        var old = _slots;
+        _slots = new Slot[old.Length * 2];
+        int mask = _slots.Length - 1;
+        foreach (var s in old)
         {
-            if (ids[k] == 0) continue;
-            int at = (int)(hashes[k] & (ulong)mask);
-            while (_spillIds[at] != 0) at = (at + 1) & mask;
-            _spillHashes[at] = hashes[k];
-            _spillIds[at] = ids[k];
+            if (s.Id == 0) continue;
+            int at = (int)(s.Check & (uint)mask);
+            while (_slots[at].Id != 0) at = (at + 1) & mask;
+            _slots[at] = s;
         }
     }
 
@@ -169,8 +177,8 @@ internal sealed class TextTable : IDisposable
         int free = -1;
         if (_exact)
         {
-            if (_spillHashes.Length == 0) { _spillHashes = new ulong[1024]; _spillIds = new int[1024]; }
-            if (FindSpilled(text, hash, out free) is int known and >= 0) return known;
+            if (_slots.Length == 0) _slots = new Slot[1024];
+            if (FindSpilled(text, Check(hash), out free) is int known and >= 0) return known;
         }
         else
         {
@@ -198,7 +206,7 @@ internal sealed class TextTable : IDisposable
         _charCount += text.Length;
         if (_exact)
         {
-            IndexSpilled(hash, id, free);
+            IndexSpilled(Check(hash), id, free);
             return id;
         }
         if (_recent!.Count >= _recentSpilled) _recent.Clear();
@@ -291,8 +299,7 @@ internal sealed class TextTable : IDisposable
         _tailLength = 0;
         _charCount = 0;
         _recent = null;
-        _spillHashes = [];
-        _spillIds = [];
+        _slots = [];
         Array.Fill(_readCacheId, -1);
         Array.Clear(_readCache);
     }
