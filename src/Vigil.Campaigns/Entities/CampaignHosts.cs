@@ -7,9 +7,14 @@ namespace Vigil.Campaigns.Entities;
 /// A campaign's hosts, distinct, in the order added until <see cref="Reorder"/> puts them in the order first touched.
 /// <para>
 /// The first <see cref="MemoryHosts"/> are a list and a dictionary. Past them every host is in an exact
-/// <see cref="TextTable"/> (one id each, in the order added; past its budget in a file, found by hash), and the reorder is
-/// two external sorts: an actor moving to 1M hosts made one campaign whose host list, set and first-touch dictionary held
-/// ~150 bytes a host.
+/// <see cref="TextTable"/> (one id each; past its budget in a file, found by hash), and the reorder is two external sorts:
+/// an actor moving to 1M hosts made one campaign whose host list, set and first-touch dictionary held ~150 bytes a host.
+/// </para>
+/// <para>
+/// The table is shared (<see cref="Texts"/>): a big campaign's links number their texts in it too (see
+/// <see cref="Linking.LinkTable"/>), so each host name is in one table, not two (a hash slot of 16-32 bytes a host less).
+/// Its texts are then not all hosts (a link's account, method and address are there too), so each host's place is
+/// kept by text id (4 bytes a text, in memory: looked up in hash order) and each place's text id in a list.
 /// </para>
 /// <para>Not thread-safe.</para>
 /// </summary>
@@ -18,8 +23,12 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
     private readonly BuildLimits _limits;
     private List<string>? _list = [];
     private Dictionary<string, int>? _index = new(StringComparer.Ordinal);
-    /// <summary>Past <see cref="MemoryHosts"/>: host i is id i + 1 (id 0 is "").</summary>
+    /// <summary>Past <see cref="MemoryHosts"/>: the hosts' names, and any text a big campaign's links put there.</summary>
     private TextTable? _texts;
+    /// <summary>Past <see cref="MemoryHosts"/>: each host's text id, in the order added.</summary>
+    private SpillList<int>? _textOf;
+    /// <summary>Past <see cref="MemoryHosts"/>: by text id, the host's place in the order added plus one (0: not a host).</summary>
+    private int[] _placeOf = [];
     /// <summary>Past <see cref="MemoryHosts"/>, once reordered: the hosts' places in the order added, in the new order.</summary>
     private SpillList<int>? _order;
     private bool _reordered;
@@ -33,10 +42,14 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
     /// <summary>Hosts kept as a list and a dictionary; past them, in a text table.</summary>
     public int MemoryHosts { get; }
 
-    public int Count => _list?.Count ?? _texts!.Count - 1;
+    public int Count => _list?.Count ?? _textOf!.Count;
 
     /// <summary>Whether the hosts went to a text table.</summary>
     public bool Spilled => _texts is not null;
+
+    /// <summary>The exact text table the hosts went to (null while they are in memory). Others may number their texts in it
+    /// (ids are never reused); those texts are not hosts unless added here.</summary>
+    public TextTable? Texts => _texts;
 
     public string this[int index]
     {
@@ -45,7 +58,7 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
             if (_list is not null) return _list[index];
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-            return _texts![(_order is null ? index : _order[index]) + 1];
+            return _texts![_textOf![_order is null ? index : _order[index]]];
         }
     }
 
@@ -64,10 +77,21 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
                 return;
             }
             _texts = _limits.KeyTexts("campaign-hosts", _limits.KeyTextChars / 4, exact: true);
-            foreach (var h in _list) _texts.Id(h);
+            _textOf = _limits.List<int>("campaign host texts");
+            var list = _list;
             (_list, _index) = (null, null);
+            foreach (var h in list) AddSpilled(h);
         }
-        _texts!.Id(host);
+        AddSpilled(host);
+    }
+
+    private void AddSpilled(string host)
+    {
+        int id = _texts!.Id(host);
+        if (id < _placeOf.Length && _placeOf[id] != 0) return;
+        if (id >= _placeOf.Length) Array.Resize(ref _placeOf, Math.Max(id + 1, Math.Max(1024, _placeOf.Length + _placeOf.Length / 2)));
+        _placeOf[id] = _textOf!.Count + 1;
+        _textOf.Add(id);
     }
 
     /// <summary>The host's place (before <see cref="Reorder"/> when the hosts are in a text table), or -1.</summary>
@@ -76,7 +100,7 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
         if (host.Length == 0) return -1;
         if (_index is not null) return _index.TryGetValue(host, out int i) ? i : -1;
         int id = _texts!.Find(host);
-        return id > 0 ? id - 1 : -1;
+        return id > 0 && id < _placeOf.Length ? _placeOf[id] - 1 : -1;
     }
 
     /// <summary>Orders the hosts by the first time <paramref name="touches"/> gives each (hosts not touched last), ties in
@@ -124,6 +148,7 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
     public void Dispose()
     {
         _order?.Dispose();
+        _textOf?.Dispose();
         _texts?.Dispose();
     }
 }

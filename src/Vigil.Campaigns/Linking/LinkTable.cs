@@ -72,12 +72,15 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
     }
 
     private readonly TextTable _texts;
+    /// <summary>Whether <see cref="_texts"/> is this table's own (else the campaign's hosts', see <see cref="Build"/>).</summary>
+    private readonly bool _ownsTexts;
     private readonly SpillList<Row> _rows;
     private readonly SpillList<long> _evidence;
 
-    private LinkTable(BuildLimits limits)
+    private LinkTable(BuildLimits limits, TextTable? texts)
     {
-        _texts = limits.KeyTexts("campaign-links", limits.KeyTextChars / 4, exact: true);
+        _ownsTexts = texts is null;
+        _texts = texts ?? limits.KeyTexts("campaign-links", limits.KeyTextChars / 4, exact: true);
         // Read in order only (by the writers, the summary, the command links): a few pages cached.
         _rows = limits.List<Row>("campaign links", walked: true);
         _evidence = limits.List<long>("campaign link evidence", walked: true);
@@ -189,14 +192,17 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
     {
         _rows.Dispose();
         _evidence.Dispose();
-        _texts.Dispose();
+        if (_ownsTexts) _texts.Dispose();
     }
 
     /// <summary>The folded links of <paramref name="laterals"/> with their evidence among <paramref name="sorted"/> (the
     /// campaign's movement detections in time order).</summary>
-    public static LinkTable Build(IEnumerable<Lateral> laterals, IReadOnlyList<DetectionFact> sorted, AddressBook hosts, BuildLimits limits)
+    /// <param name="texts">An exact table to number the links' texts in (the campaign's hosts', <see cref="CampaignHosts.Texts"/>:
+    /// the hosts' names once for both; it must outlive this table), or null for a table of its own.</param>
+    public static LinkTable Build(IEnumerable<Lateral> laterals, IReadOnlyList<DetectionFact> sorted, AddressBook hosts, BuildLimits limits,
+        TextTable? texts = null)
     {
-        var table = new LinkTable(limits);
+        var table = new LinkTable(limits, texts);
         try
         {
             table.Fill(laterals, sorted, hosts, limits);

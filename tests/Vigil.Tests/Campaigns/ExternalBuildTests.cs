@@ -687,11 +687,14 @@ public sealed class LinkEvidenceTests
     /// equal the fold in memory (<see cref="CampaignBuilder.FoldLinks"/>) with each link's scan (<see cref="ByScan"/>),
     /// and the links shown only by command lines equal those a set of (source, target) pairs gave, added in the same order:
     /// movements repeated with generic and specific methods at equal times, unknown sources (an address only), names equal
-    /// ignoring case, commands naming linked and unlinked hosts twice.</summary>
+    /// ignoring case, commands naming linked and unlinked hosts twice. Shared: the texts numbered in a campaign's hosts'
+    /// table that already holds some hosts (as the assembly of a campaign past its hosts' memory does).</summary>
     [Theory]
-    [InlineData(1)]
-    [InlineData(4)]
-    public void Links_folded_in_files_equal_links_folded_in_memory(int seed)
+    [InlineData(1, false)]
+    [InlineData(4, false)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    public void Links_folded_in_files_equal_links_folded_in_memory(int seed, bool shared)
     {
         var rng = new Random(seed);
         string[] names = ["FS01", "fs01", "FS010", "WS-7", "DB.CORP", "DB", "SQL_2", "ADM01", "Web01"];
@@ -740,7 +743,10 @@ public sealed class LinkEvidenceTests
                 expected.Add(new HostLink(f.Host, target, f.Account, LateralLinker.MethodOfCommand(f.Detail) ?? "remote-execution", f.Time, "", [f.Id]));
             }
 
-        using var table = LinkTable.Build(laterals, sorted, hosts, ExternalBuildTests.Tiny);
+        using var campaignHosts = new CampaignHosts(ExternalBuildTests.Tiny);
+        if (shared) foreach (var h in new[] { "ADM01", "OTHER", "db", "Web01", "WS-7" }) campaignHosts.Add(h);
+        Assert.Equal(shared, campaignHosts.Texts is not null);
+        using var table = LinkTable.Build(laterals, sorted, hosts, ExternalBuildTests.Tiny, campaignHosts.Texts);
         Assert.Equal(folded.Count, table.Count);
         for (int i = 0; i < folded.Count; i++)
             Assert.Equal((folded[i].From, folded[i].To, folded[i].Account, folded[i].SourceAddress), table.Texts(i));
@@ -787,11 +793,23 @@ public sealed class CampaignHostsTests
         var expected = list.OrderBy(h => touched.GetValueOrDefault(h, long.MaxValue)).ToList();
         Assert.Contains(list, h => !touched.ContainsKey(h));
 
-        foreach (var limits in new[] { ExternalBuildTests.Tiny, ExternalBuildTests.InMemory })
+        foreach (var (limits, shared) in new[] { (ExternalBuildTests.Tiny, false), (ExternalBuildTests.Tiny, true), (ExternalBuildTests.InMemory, false) })
         {
             using var hosts = new CampaignHosts(limits);
-            foreach (var h in adds) hosts.Add(h);
+            int n = 0;
+            foreach (var h in adds)
+            {
+                hosts.Add(h);
+                // A big campaign's links number their texts in the hosts' table: accounts, and names that are not hosts (yet).
+                if (shared && hosts.Texts is { } texts)
+                {
+                    texts.Id("CORP\\u" + n++ % 3);
+                    texts.Id("OTHER" + n % 5);
+                    texts.Id(names[rng.Next(names.Count)]);
+                }
+            }
             Assert.Equal(limits == ExternalBuildTests.Tiny, hosts.Spilled);
+            Assert.True(!shared || hosts.Texts!.Count > list.Count + 5);
             Assert.Equal(list, hosts);
             for (int i = 0; i < list.Count; i++) Assert.Equal(i, hosts.IndexOf(list[i]));
             Assert.Equal(-1, hosts.IndexOf("OTHER1"));
