@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """A CloudTrail file of N S3 GetObject data events, each for its own object key: the shape of bulk theft from a bucket,
-and a memory stress for the campaign context (every record has a distinct target).
+and a memory stress for the campaign context (every record has a distinct target). The calls come from 65,536 source
+addresses in turn (3.92.x.y), or from ADDRESSES of them (3.0.0.0 on): N for a theft through a rotating pool of proxies,
+every call from its own address.
 
-usage: cloud-reads.py OUT_FILE N
+usage: cloud-reads.py OUT_FILE N [ADDRESSES]
 """
 import json
 import sys
@@ -10,9 +12,17 @@ from datetime import datetime, timedelta, timezone
 
 
 def main() -> None:
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     out, n = sys.argv[1], int(sys.argv[2])
+    pool = int(sys.argv[3]) if len(sys.argv) == 4 else 0
+
+    def address(i: int) -> str:
+        if pool == 0:
+            return f"3.92.{(i >> 8) & 255}.{i & 255}"
+        a = i % pool
+        return f"{3 + (a >> 24)}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}"
+
     start = datetime(2026, 3, 10, 1, 0, 0, tzinfo=timezone.utc)
     arn = "arn:aws:sts::993371209645:assumed-role/backup-sync/i-09c164c98302d6e2e"
     with open(out, "w", encoding="utf-8") as h:
@@ -23,7 +33,7 @@ def main() -> None:
                 "userIdentity": {"type": "AssumedRole", "arn": arn, "accountId": "993371209645"},
                 "eventTime": t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z",
                 "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "eu-central-1",
-                "sourceIPAddress": f"3.92.{(i >> 8) & 255}.{i & 255}",
+                "sourceIPAddress": address(i),
                 "userAgent": "aws-cli/2.15.0",
                 "requestParameters": {"bucketName": "customer-payments", "key": f"exports/2026/03/{i:08d}/statement-{i * 7919 % 1000003:07d}.csv"},
                 "additionalEventData": {"bytesTransferredOut": 20000 + i % 5000},

@@ -125,7 +125,7 @@ internal static partial class TheftFinder
             long bytes = 0;
             var buckets = new List<string>();
             // Per source address of the reads: how many, and when first seen among them (ties go to the first seen).
-            var readsFrom = new Dictionary<string, (int Count, int First)>(StringComparer.Ordinal);
+            using var readsFrom = new ReadSources(limits);
             var shares = new List<DataTheft>();
             foreach (var (_, _, position) in byTime.Sorted())
             {
@@ -137,7 +137,7 @@ internal static partial class TheftFinder
                     bytes += c.Bytes;
                     var bucket = c.Target.Split('/')[0];
                     if (bucket.Length > 0 && buckets.Count < 3 && !buckets.Contains(bucket)) buckets.Add(bucket);
-                    readsFrom[c.SourceAddress] = readsFrom.TryGetValue(c.SourceAddress, out var n) ? (n.Count + 1, n.First) : (1, readsFrom.Count);
+                    readsFrom.Add(c.SourceAddress, position);
                 }
                 else if (c.EventName is "ModifySnapshotAttribute" or "ModifyDBSnapshotAttribute" or "ModifyDBClusterSnapshotAttribute")
                     shares.Add(new DataTheft(CampaignBuilder.Time(c.Ticks), "cloud", "snapshot-share", c.EventName + " " + c.Target, 0, c.SourceAddress, []));
@@ -145,7 +145,7 @@ internal static partial class TheftFinder
             int peak = PeakIn(readTicks, TimeSpan.TicksPerMinute * 10);
             if (readTicks.Count > 0 && (peak >= BulkReads || bytes >= UploadBytes))
             {
-                var mostReads = readsFrom.OrderByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Value.First).First().Key;
+                var mostReads = cloud.SourceAddress(readsFrom.MostReadsAt());
                 Add(new DataTheft(CampaignBuilder.Time(readTicks[0]), "cloud", "cloud-bulk-read",
                     $"{readTicks.Count} GetObject calls (up to {peak} in 10 minutes) from {string.Join(", ", buckets)}" + (bytes > 0 ? $", {Mb(bytes)}" : ""),
                     bytes, mostReads, d.Facts.Where(f => f.Detail.StartsWith("GetObject", StringComparison.Ordinal)).Select(f => f.Id).Order().ToList()));
@@ -191,4 +191,42 @@ internal static partial class TheftFinder
         }
         return best;
     }
+}
+
+/// <summary>
+/// The source address most reads came from, the first seen among equals: what a dictionary of counts per address gave, by
+/// a sort of (the address's 64-bit hash, read number, call position) rows. A bulk read through a rotating pool of proxies
+/// is millions of addresses, each a string and a dictionary entry before (~100 bytes). Two addresses sharing a 64-bit hash
+/// would count as one (the odds the time indexes accept).
+/// </summary>
+internal sealed class ReadSources(BuildLimits limits) : IDisposable
+{
+    private readonly ExternalSorter<(ulong Address, int Read, int Position)> _reads =
+        new("theft-cloud-read-sources", (a, b) => a.CompareTo(b), limits.RunRows);
+    private int _count;
+
+    /// <summary>A read from <paramref name="address"/> (the call at <paramref name="position"/>), in time order.</summary>
+    public void Add(string address, int position) => _reads.Add((TextHash.Of64(address), _count++, position));
+
+    /// <summary>The position of the first call from the address with the most reads (the earliest first read among equals),
+    /// or -1 with no reads.</summary>
+    public int MostReadsAt()
+    {
+        (int Count, int First, int Position) best = (0, int.MaxValue, -1);
+        ulong address = 0;
+        int count = 0, first = 0, at = -1;
+        foreach (var (hash, read, position) in _reads.Sorted())
+        {
+            if (at < 0 || hash != address)
+            {
+                if (at >= 0 && (count > best.Count || (count == best.Count && first < best.First))) best = (count, first, at);
+                (address, count, first, at) = (hash, 0, read, position);
+            }
+            count++;
+        }
+        if (at >= 0 && (count > best.Count || (count == best.Count && first < best.First))) best = (count, first, at);
+        return best.Position;
+    }
+
+    public void Dispose() => _reads.Dispose();
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Vigil.Campaigns;
 using Vigil.Campaigns.Context;
 using Vigil.Campaigns.Linking;
+using Vigil.Campaigns.Scoring;
 using Vigil.Rules;
 
 namespace Vigil.Tests.Campaigns;
@@ -387,5 +388,41 @@ public sealed class ConnStoreTests
             foreach (var key in hosts.Concat(sources).Where(x => x.Length > 0))
                 Assert.Equal(lists.In(key, from, to), rows.In(key, from, to));
         }
+    }
+}
+
+/// <summary>The source address most bulk reads came from, by a sort (<see cref="ReadSources"/>), is the one the dictionary of
+/// counts gave: the most reads, the first seen among equals; with ties, the empty address and no reads at all.</summary>
+public sealed class ReadSourcesTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void The_most_read_address_is_the_one_a_dictionary_of_counts_gave(int seed)
+    {
+        var rng = new Random(seed);
+        var addresses = Enumerable.Range(0, 1 + rng.Next(40)).Select(i => "10.0." + i / 256 + "." + i % 256).Append("").ToList();
+        int ties = 0;
+        for (int round = 0; round < 40; round++)
+        {
+            int n = round == 0 ? 0 : rng.Next(1, 300);
+            var reads = Enumerable.Range(0, n).Select(_ => addresses[rng.Next(addresses.Count)]).ToList();
+            // What TheftFinder kept before: a count per address and its place among the addresses first seen.
+            var counts = new Dictionary<string, (int Count, int First)>(StringComparer.Ordinal);
+            foreach (var a in reads) counts[a] = counts.TryGetValue(a, out var c) ? (c.Count + 1, c.First) : (1, counts.Count);
+            using var sources = new ReadSources(ExternalBuildTests.Tiny);
+            for (int i = 0; i < n; i++) sources.Add(reads[i], 1_000 + i);
+            int at = sources.MostReadsAt();
+            if (n == 0)
+            {
+                Assert.Equal(-1, at);
+                continue;
+            }
+            var ranked = counts.OrderByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Value.First).ToList();
+            if (ranked.Count > 1 && ranked[1].Value.Count == ranked[0].Value.Count) ties++;
+            Assert.Equal(reads.IndexOf(ranked[0].Key), at - 1_000);
+        }
+        Assert.True(ties > 3, $"only {ties} rounds with a tie for the most reads");
     }
 }
