@@ -112,9 +112,13 @@ public static class LateralLinker
     internal static LateralLinks Find(ContextCollector ctx, ProcessIndex px, AddressBook hosts, Action<string>? onCandidates, BuildLimits limits)
     {
         var links = new MovementStore(limits.PageRows, limits.CachePages);
-        // The remote logons' hosts, one exact id each (a worm's 1M targets in a dictionary were ~100 bytes a host).
+        // The remote logons' hosts, one exact id each (a worm's 1M targets in a dictionary were ~100 bytes a host): the process
+        // store's (2 x its id) for a host that ran processes, else one of this table's (2 x its id + 1). A fleet's hosts are
+        // all in the process store already; numbered again here, each cost another hash slot (4M targets: 64 MB).
         using var hostNames = limits.KeyTexts("lateral-hosts", limits.KeyTextChars / 4, exact: true);
-        int HostId(string h) => hostNames.Id(h);
+        int HostId(string h) => px.FindHost(h) is int p and >= 0 ? p << 1 : (hostNames.Id(h) << 1) | 1;
+        int FindHostId(string h) => px.FindHost(h) is int p and >= 0 ? p << 1 : hostNames.Find(h) is int q and >= 0 ? (q << 1) | 1 : -1;
+        string HostName(int id) => (id & 1) == 0 ? px.HostName(id >> 1) : hostNames[id >> 1];
         // Sessions that ran processes: the "followed by activity" on the target. (host, logon, start order) rows, sorted: a
         // session's processes are one run, in start order (the first 64 count, as a list of up to 64 per session did). Hosts
         // here are the process store's ids (px.HostId), not numbered in the dictionary above: a fleet's every host has
@@ -181,7 +185,8 @@ public static class LateralLinker
                 if (from.Length == 0 && logon.Workstation.Length > 0 && logon.Workstation != to) from = logon.Workstation;
                 if (from == to || (from.Length == 0 && logon.Address.Length == 0)) continue;
                 var c = new Candidate(logon, from, to) { Method = logon.LogonType == 10 ? "rdp" : "network-logon" };
-                if (px.FindHost(to) is int toProcHost and >= 0)
+                int toProcHost = px.FindHost(to);
+                if (toProcHost >= 0)
                     for (int k = sessionProcs.LowerBound((toProcHost, logon.LogonId), static (e, key) => e.Host < key.toProcHost || (e.Host == key.toProcHost && e.Logon < key.LogonId)),
                              end = Math.Min(sessionProcs.Count, k + 64); k < end; k++)
                     {
@@ -201,7 +206,7 @@ public static class LateralLinker
                 SourceSide(c, px, hosts, connsByHost, logons, explicitByHost, explicitUsed, mentions, Mentioned);
                 int number = candidates.Count;
                 if (c.FromKeys.Count > 0 || c.ToKeys.Count > 0) withKeys++;
-                int toId = HostId(to);
+                int toId = toProcHost >= 0 ? toProcHost << 1 : HostId(to);
                 candidates.Add(new CandidateRow
                 {
                     Ticks = logon.Ticks, Logon = li, From = HostId(from), To = toId, Method = MethodId(c.Method),
@@ -227,7 +232,7 @@ public static class LateralLinker
             (a, b) => a.Candidate != b.Candidate ? a.Candidate.CompareTo(b.Candidate) : a.Seq.CompareTo(b.Seq), limits.RunRows);
         foreach (var s in ctx.Services)
         {
-            int target = hostNames.Find(s.Host);
+            int target = FindHostId(s.Host);
             if (target < 0) continue;
             long from = s.Ticks - 60 * Second, to = s.Ticks + 10 * Second;
             int best = -1;
@@ -267,8 +272,8 @@ public static class LateralLinker
                 // A logon without activity (share access, a mapped drive) is no movement.
                 if (c.ToKeyCount == 0 && added.Count == 0 && c.LogonType != 10) continue;
                 var logon = logons[c.Logon];
-                var toKeys = Keys(c.ToKeys, c.ToKeyCount).Prepend(SessionKey(hostNames[c.To], logon.LogonId)).Concat(added);
-                links.Add(new Lateral(hostNames[c.From], hostNames[c.To], logon.Account, Methods[c.Method], logon.Ticks, logon.Address,
+                var toKeys = Keys(c.ToKeys, c.ToKeyCount).Prepend(SessionKey(HostName(c.To), logon.LogonId)).Concat(added);
+                links.Add(new Lateral(HostName(c.From), HostName(c.To), logon.Account, Methods[c.Method], logon.Ticks, logon.Address,
                     Keys(c.FromKeys, c.FromKeyCount).Distinct().ToList(), toKeys.Distinct().ToList()));
             }
         }

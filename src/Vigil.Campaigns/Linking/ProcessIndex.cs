@@ -219,6 +219,8 @@ public sealed class ProcessIndex : IDisposable
     public int CommandId(int i) => _rows[i].Row.CommandLine;
     /// <summary>A host's id in the store, or -1 if no process of it was added.</summary>
     public int FindHost(string host) => _store.FindHost(host);
+    /// <summary>The host with the store's id <paramref name="hostId"/> (<see cref="FindHost"/>, <see cref="HostId"/>).</summary>
+    public string HostName(int hostId) => _store.HostName(hostId);
     public long LogonId(int i) => _rows[i].Row.LogonId;
     public string Image(int i) => _store.TextOf(_rows[i].Row.Image);
     public string ParentImage(int i) => _store.TextOf(_rows[i].Row.ParentImage);
