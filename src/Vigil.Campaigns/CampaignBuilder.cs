@@ -697,7 +697,7 @@ public sealed class CampaignBuilder
         {
             // Many links (an actor moving to 1M hosts): folded, with their evidence, in files (see LinkTable).
             // Its texts in the hosts' table, if the hosts went to one (the draft owns both; the links never dispose it).
-            var table = d.Own(LinkTable.Build(laterals, lateralFacts, env.Hosts, limits, d.Hosts.Texts));
+            var table = d.Own(LinkTable.Build(laterals, lateralFacts, env.Hosts, limits, d.Hosts.Texts, d.Checkpoint));
             d.Checkpoint?.Invoke("links built");
             for (int i = 0; i < table.Count; i++)
             {

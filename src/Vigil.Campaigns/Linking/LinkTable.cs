@@ -199,13 +199,15 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
     /// campaign's movement detections in time order).</summary>
     /// <param name="texts">An exact table to number the links' texts in (the campaign's hosts', <see cref="CampaignHosts.Texts"/>:
     /// the hosts' names once for both; it must outlive this table), or null for a table of its own.</param>
+    /// <param name="checkpoint">Called between the stages (the fold, each side's evidence) with the stage just done: each
+    /// leaves garbage (the movements' texts, the sorts' runs), and the caller may compact the heap there.</param>
     public static LinkTable Build(IEnumerable<Lateral> laterals, IReadOnlyList<DetectionFact> sorted, AddressBook hosts, BuildLimits limits,
-        TextTable? texts = null)
+        TextTable? texts = null, Action<string>? checkpoint = null)
     {
         var table = new LinkTable(limits, texts);
         try
         {
-            table.Fill(laterals, sorted, hosts, limits);
+            table.Fill(laterals, sorted, hosts, limits, checkpoint);
             return table;
         }
         catch
@@ -215,7 +217,8 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
         }
     }
 
-    private void Fill(IEnumerable<Lateral> laterals, IReadOnlyList<DetectionFact> sorted, AddressBook hosts, BuildLimits limits)
+    private void Fill(IEnumerable<Lateral> laterals, IReadOnlyList<DetectionFact> sorted, AddressBook hosts, BuildLimits limits,
+        Action<string>? checkpoint)
     {
         // 1. Fold.
         var lengths = new SortedSet<int>();
@@ -250,8 +253,11 @@ internal sealed class LinkTable : IReadOnlyList<HostLink>, IDisposable
 
         // 2-3. Evidence pairs (link, detection id, detection place), then each link's ids ascending.
         using var pairs = new ExternalSorter<Pair>("campaign-link-evidence", Pair.ByLink, limits.RunRows);
+        checkpoint?.Invoke("links folded");
         TargetSide(folded, sorted, pairs, limits);
+        checkpoint?.Invoke("links: target-side evidence");
         SourceSide(folded, sorted, hosts, [.. lengths], pairs, limits);
+        checkpoint?.Invoke("links: source-side evidence");
         int next = 0;
         int evidenceCount = 0;
         Pair last = new(-1, 0, -1);

@@ -746,7 +746,9 @@ public sealed class LinkEvidenceTests
         using var campaignHosts = new CampaignHosts(ExternalBuildTests.Tiny);
         if (shared) foreach (var h in new[] { "ADM01", "OTHER", "db", "Web01", "WS-7" }) campaignHosts.Add(h);
         Assert.Equal(shared, campaignHosts.Texts is not null);
-        using var table = LinkTable.Build(laterals, sorted, hosts, ExternalBuildTests.Tiny, campaignHosts.Texts);
+        var stages = new List<string>();
+        using var table = LinkTable.Build(laterals, sorted, hosts, ExternalBuildTests.Tiny, campaignHosts.Texts, stages.Add);
+        Assert.Equal(["links folded", "links: target-side evidence", "links: source-side evidence"], stages);
         Assert.Equal(folded.Count, table.Count);
         for (int i = 0; i < folded.Count; i++)
             Assert.Equal((folded[i].From, folded[i].To, folded[i].Account, folded[i].SourceAddress), table.Texts(i));
