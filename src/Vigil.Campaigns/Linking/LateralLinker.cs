@@ -121,8 +121,8 @@ public static class LateralLinker
         string HostName(int id) => (id & 1) == 0 ? px.HostName(id >> 1) : hostNames[id >> 1];
         // Sessions that ran processes: the "followed by activity" on the target. (host, logon, start order) rows, sorted: a
         // session's processes are one run, in start order (the first 64 count, as a list of up to 64 per session did). Hosts
-        // here are the process store's ids (px.HostId), not numbered in the dictionary above: a fleet's every host has
-        // sessions, and the dictionary held each name (~100 bytes a host); it now holds the remote logons' hosts only.
+        // here are the process store's ids (px.HostId), not numbered in the table above: a fleet's every host has sessions,
+        // and a dictionary there held each name (~100 bytes a host).
         using var sessionProcs = new SortedRows<SessionEntry>("session-processes", limits.PageRows, limits.CachePages);
         int sessionRuns = 0;
         using (var sorter = new ExternalSorter<SessionEntry>("session-processes",
