@@ -116,7 +116,9 @@ public static class LateralLinker
         // store's (2 x its id) for a host that ran processes, else one of this table's (2 x its id + 1). A fleet's hosts are
         // all in the process store already; numbered again here, each cost another hash slot (4M targets: 64 MB).
         using var hostNames = limits.KeyTexts("lateral-hosts", limits.KeyTextChars / 4, exact: true);
-        int HostId(string h) => px.FindHost(h) is int p and >= 0 ? p << 1 : (hostNames.Id(h) << 1) | 1;
+        // procHost: the host's id in the process store (px.FindHost), -1 if it ran none.
+        int IdOf(string h, int procHost) => procHost >= 0 ? procHost << 1 : (hostNames.Id(h) << 1) | 1;
+        int HostId(string h) => IdOf(h, px.FindHost(h));
         int FindHostId(string h) => px.FindHost(h) is int p and >= 0 ? p << 1 : hostNames.Find(h) is int q and >= 0 ? (q << 1) | 1 : -1;
         string HostName(int id) => (id & 1) == 0 ? px.HostName(id >> 1) : hostNames[id >> 1];
         // Sessions that ran processes: the "followed by activity" on the target. (host, logon, start order) rows, sorted: a
@@ -206,7 +208,7 @@ public static class LateralLinker
                 SourceSide(c, px, hosts, connsByHost, logons, explicitByHost, explicitUsed, mentions, Mentioned);
                 int number = candidates.Count;
                 if (c.FromKeys.Count > 0 || c.ToKeys.Count > 0) withKeys++;
-                int toId = toProcHost >= 0 ? toProcHost << 1 : HostId(to);
+                int toId = IdOf(to, toProcHost);
                 candidates.Add(new CandidateRow
                 {
                     Ticks = logon.Ticks, Logon = li, From = HostId(from), To = toId, Method = MethodId(c.Method),

@@ -58,8 +58,9 @@ public static class HuntCampaigns
     private static void Collect() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     /// <summary>VIGIL_MEMLOG=1: live managed heap (after a full collection), working set and the process's peak so far, on
-    /// stderr, at each campaign phase and each stage of a big campaign's assembly; VIGIL_MEMLOG=2: the same without forcing a collection (the heap figure then includes
-    /// garbage, but peaks are as in a normal run). A diagnostic for issue 4 (peak memory); =1 changes timing and peaks.</summary>
+    /// stderr, at each campaign phase and each stage of a big campaign's assembly; VIGIL_MEMLOG=2: the same without forcing
+    /// a collection (the heap figure then includes garbage, but peaks are as in a normal run). A diagnostic for issue 4
+    /// (peak memory); =1 changes timing and peaks.</summary>
     private static void MemoryLog(string phase)
     {
         if (Environment.GetEnvironmentVariable("VIGIL_MEMLOG") is not { Length: > 0 }) return;
