@@ -52,6 +52,7 @@ public static class EventJson
     // Per-thread scratch for a snapshot's ids and values (output batches are formatted on thread-pool threads).
     [ThreadStatic] private static int[]? t_ids;
     [ThreadStatic] private static FieldValue[]? t_values;
+    [ThreadStatic] private static FieldValue[]? t_names;
 
     /// <summary>A detection's snapshot, read in place: ids and values decoded into per-thread arrays, values pointing
     /// into the snapshot, so no string is made; fields are grouped by id as for a live event.</summary>
@@ -59,14 +60,17 @@ public static class EventJson
     {
         var ids = t_ids;
         var values = t_values;
-        if (ids == null || values == null || ids.Length < s.Count)
+        var names = t_names;
+        if (ids == null || values == null || names == null || ids.Length < s.Count)
         {
             t_ids = ids = new int[Math.Max(128, s.Count * 2)];
             t_values = values = new FieldValue[ids.Length];
+            t_names = names = new FieldValue[ids.Length];
         }
-        s.Decode(ids, values);
-        WriteFields(new SnapshotFields(ids, values, s.Count), w);
+        s.Decode(ids, values, names);
+        WriteFields(new SnapshotFields(ids, values, names, s.Count), w);
         values.AsSpan(0, s.Count).Clear();   // the scratch must not keep the snapshot alive
+        names.AsSpan(0, s.Count).Clear();
     }
 
     // Field names by id, encoded once for the writer (escaped, UTF-8): most of the text a dump writes is the same few
@@ -115,9 +119,14 @@ public static class EventJson
     {
         public int Count => e.Count;
         public string Name(int i) => e.NameAt(i);
-        public void WriteName(int i, Utf8JsonWriter w) => EventJson.WriteName(e.IdAt(i), w);
+        public void WriteName(int i, Utf8JsonWriter w)
+        {
+            if (e.IsUnlisted(i)) w.WritePropertyName(e.DeclaredName(i).TextSpan);
+            else EventJson.WriteName(e.IdAt(i), w);
+        }
         public FieldValue Value(int i) => e.ValueAt(i);
-        public bool Same(int i, int j) => e.IdAt(i) == e.IdAt(j);
+        public bool Same(int i, int j) =>
+            e.IdAt(i) == e.IdAt(j) && (!e.IsUnlisted(i) || e.DeclaredName(i).TextSpan.SequenceEqual(e.DeclaredName(j).TextSpan));
     }
 
     private readonly struct CopiedFields(EventField[] f) : IFieldList
@@ -129,13 +138,19 @@ public static class EventJson
         public bool Same(int i, int j) => string.Equals(f[i].Name, f[j].Name, StringComparison.Ordinal);
     }
 
-    private readonly struct SnapshotFields(int[] ids, FieldValue[] values, int count) : IFieldList
+    private readonly struct SnapshotFields(int[] ids, FieldValue[] values, FieldValue[] names, int count) : IFieldList
     {
         public int Count => count;
-        public string Name(int i) => FieldNames.Name(ids[i]);
-        public void WriteName(int i, Utf8JsonWriter w) => EventJson.WriteName(ids[i], w);
+        public string Name(int i) => ids[i] == FieldNames.Unlisted ? names[i].ToString() : FieldNames.Name(ids[i]);
+        public void WriteName(int i, Utf8JsonWriter w)
+        {
+            if (ids[i] == FieldNames.Unlisted) w.WritePropertyName(names[i].TextSpan);
+            else EventJson.WriteName(ids[i], w);
+        }
         public FieldValue Value(int i) => values[i];
-        public bool Same(int i, int j) => ids[i] == ids[j];   // one id per spelling: the same as comparing names
+        // One id per listed spelling: the same as comparing names. Unlisted names are compared as text.
+        public bool Same(int i, int j) =>
+            ids[i] == ids[j] && (ids[i] != FieldNames.Unlisted || names[i].TextSpan.SequenceEqual(names[j].TextSpan));
     }
 
     private static void WriteFields<T>(T f, Utf8JsonWriter w) where T : IFieldList

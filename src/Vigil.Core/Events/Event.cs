@@ -13,6 +13,11 @@ public readonly record struct EventOrigin(string Source, long Offset, long Line)
 /// Readers reuse one instance per worker and call <see cref="Clear"/> between events, so nothing is
 /// allocated per event once the arrays have grown to fit. An event and its values are valid only
 /// during the callback that receives it.
+/// <para>
+/// A field whose name the table no longer lists (<see cref="FieldNames.Unlisted"/>) has its spelling declared in the
+/// event: a reader calls <see cref="DeclareName"/> and adds the field under the token it returns. Its id is then
+/// <see cref="FieldNames.Unlisted"/>, its key the one the name matches as, and <see cref="NameAt"/> its spelling.
+/// </para>
 /// </summary>
 public sealed class Event
 {
@@ -20,6 +25,10 @@ public sealed class Event
     private int[] _keys = new int[32];
     private FieldValue[] _values = new FieldValue[32];
     private int _count;
+    private int[] _declaredOf = [];              // by field index, for unlisted fields only: which declared name
+    private FieldValue[] _declaredNames = [];
+    private int[] _declaredKeys = [];
+    private int _declared;
 
     /// <summary>The file, byte offset and (for text) line number of the event.</summary>
     public EventOrigin Origin { get; set; }
@@ -36,7 +45,30 @@ public sealed class Event
     /// <summary>The field's matching key (<see cref="FieldNames.Key"/>): what rules compare.</summary>
     public int KeyAt(int index) => _keys[index];
     public ref readonly FieldValue ValueAt(int index) => ref _values[index];
-    public string NameAt(int index) => FieldNames.Name(_ids[index]);
+    /// <summary>The field's spelling (a new string only for an unlisted name).</summary>
+    public string NameAt(int index) => _ids[index] == FieldNames.Unlisted ? DeclaredName(index).ToString() : FieldNames.Name(_ids[index]);
+    /// <summary>Whether the field's name is carried by the event (<see cref="FieldNames.Unlisted"/>), not by the table.</summary>
+    public bool IsUnlisted(int index) => _ids[index] == FieldNames.Unlisted;
+    /// <summary>The spelling of an unlisted field (<see cref="IsUnlisted"/>), as text pointing into the reader's buffer.</summary>
+    public ref readonly FieldValue DeclaredName(int index) => ref _declaredNames[_declaredOf[index]];
+
+    /// <summary>
+    /// Declares the spelling of a field the name table does not list (<see cref="FieldNames.Resolve"/> gave -1), with
+    /// the key it matches as. Returns a token (at most -2) to pass to <see cref="Add(int, in FieldValue)"/> as the field
+    /// id, for each value of that field in this event. <paramref name="name"/> must stay valid as the values do.
+    /// </summary>
+    public int DeclareName(in FieldValue name, int key)
+    {
+        if (_declared == _declaredNames.Length)
+        {
+            int n = Math.Max(8, _declared * 2);
+            Array.Resize(ref _declaredNames, n);
+            Array.Resize(ref _declaredKeys, n);
+        }
+        _declaredNames[_declared] = name;
+        _declaredKeys[_declared] = key;
+        return -2 - _declared++;
+    }
 
     public DateTime? Timestamp => TimestampTicks == 0 ? null : new DateTime(TimestampTicks, DateTimeKind.Utc);
 
@@ -44,15 +76,34 @@ public sealed class Event
     {
         // Drop references so pooled buffers are not kept alive by a stale event.
         Array.Clear(_values, 0, _count);
+        if (_declared > 0)
+        {
+            Array.Clear(_declaredNames, 0, _declared);
+            _declared = 0;
+        }
         _count = 0;
         TimestampTicks = 0;
     }
 
+    /// <summary>Adds a value of field <paramref name="fieldId"/>, or of the declared name whose token it is
+    /// (<see cref="DeclareName"/>).</summary>
     public void Add(int fieldId, in FieldValue value)
     {
         if (_count == _ids.Length) Grow();
+        if (fieldId < 0) { AddDeclared(-2 - fieldId, value); return; }
         _ids[_count] = fieldId;
         _keys[_count] = FieldNames.Key(fieldId);
+        _values[_count] = value;
+        _count++;
+    }
+
+    private void AddDeclared(int declared, in FieldValue value)
+    {
+        if ((uint)declared >= (uint)_declared) throw new ArgumentOutOfRangeException(nameof(declared), "not a declared name's token");
+        if (_declaredOf.Length < _ids.Length) Array.Resize(ref _declaredOf, _ids.Length);
+        _ids[_count] = FieldNames.Unlisted;
+        _keys[_count] = _declaredKeys[declared];
+        _declaredOf[_count] = declared;
         _values[_count] = value;
         _count++;
     }

@@ -13,6 +13,14 @@ namespace Vigil.Events;
 /// <see cref="Key"/>, the id of the first spelling seen of its case-insensitive class, and lookups and
 /// rules compare keys.
 /// </para>
+/// <para>
+/// The table is bounded: readers add names through <see cref="Resolve"/>, which stops adding once the table holds
+/// <see cref="MaxNames"/> names or <see cref="MaxChars"/> characters of them (a JSON file whose keys are ids or hashes
+/// brings a new name on every line). A name met after that is <see cref="Unlisted"/>: the event carries its spelling
+/// itself (<see cref="Event"/>'s declared names), and it matches as the name of its case-insensitive class when that
+/// class is already listed, so every name a rule uses (interned when the rules load) still matches in any spelling.
+/// Names interned by <see cref="Intern(string)"/> (rules, well-known fields) are always added.
+/// </para>
 /// </summary>
 public static class FieldNames
 {
@@ -26,6 +34,18 @@ public static class FieldNames
     private static string[] _names = new string[256];
     private static int[] _keys = new int[256];
     private static int _count;
+    private static long _chars;
+
+    /// <summary>The id of every field whose name was met after the table filled: its spelling is the event's, not the
+    /// table's. It is reachable by no name (never in the lookups), so no log's spelling resolves to it, and it is its
+    /// own key, which no rule uses.</summary>
+    public static readonly int Unlisted = Reserve("(unlisted)");
+
+    /// <summary>Names readers may list (<see cref="Resolve"/>); a test may lower it (with nothing else running).</summary>
+    public static int MaxNames { get; set; } = 65_536;
+
+    /// <summary>Characters of listed names readers may add to (<see cref="Resolve"/>).</summary>
+    public static long MaxChars { get; set; } = 2 * 1024 * 1024;
 
     /// <summary>Number of names interned so far; ids are 0..Count-1.</summary>
     public static int Count => Volatile.Read(ref _count);
@@ -42,6 +62,24 @@ public static class FieldNames
     {
         if (SpanIds.TryGetValue(name, out int id)) return id;
         return Add(name.ToString());
+    }
+
+    /// <summary>
+    /// A reader's lookup of a name it met: its id, added while the table has room; -1 when the table is full and the
+    /// spelling is not listed. <paramref name="key"/> is then the key it matches as: its case-insensitive class's, or
+    /// <see cref="Unlisted"/>'s when none is listed.
+    /// </summary>
+    public static int Resolve(ReadOnlySpan<char> name, out int key)
+    {
+        if (SpanIds.TryGetValue(name, out int id)) { key = Key(id); return id; }
+        if (Volatile.Read(ref _count) < MaxNames && Volatile.Read(ref _chars) + name.Length <= MaxChars)
+        {
+            id = Add(name.ToString());
+            key = Key(id);
+            return id;
+        }
+        key = SpanKeyIds.TryGetValue(name, out int k) ? k : Unlisted;
+        return -1;
     }
 
     /// <summary>The matching key of a name: the same for every spelling that differs only in case.</summary>
@@ -62,23 +100,43 @@ public static class FieldNames
         lock (Gate)
         {
             if (Ids.TryGetValue(name, out int existing)) return existing;
-            int id = _count;
-            if (id == _names.Length)
-            {
-                var names = new string[_names.Length * 2];
-                var keys = new int[_keys.Length * 2];
-                Array.Copy(_names, names, _names.Length);
-                Array.Copy(_keys, keys, _keys.Length);
-                Volatile.Write(ref _names, names);
-                Volatile.Write(ref _keys, keys);
-            }
-            _names[id] = name;
+            int id = Slot(name);
             _keys[id] = KeyIds.TryGetValue(name, out int key) ? key : id;
             KeyIds.TryAdd(name, _keys[id]);
+            Volatile.Write(ref _chars, _chars + name.Length);
             Volatile.Write(ref _count, id + 1);
             Ids[name] = id;
             return id;
         }
+    }
+
+    /// <summary>An id reachable by no name (see <see cref="Unlisted"/>).</summary>
+    private static int Reserve(string name)
+    {
+        lock (Gate)
+        {
+            int id = Slot(name);
+            _keys[id] = id;
+            Volatile.Write(ref _count, id + 1);
+            return id;
+        }
+    }
+
+    /// <summary>The next id, its name stored (under <see cref="Gate"/>); the caller sets its key and publishes the count.</summary>
+    private static int Slot(string name)
+    {
+        int id = _count;
+        if (id == _names.Length)
+        {
+            var names = new string[_names.Length * 2];
+            var keys = new int[_keys.Length * 2];
+            Array.Copy(_names, names, _names.Length);
+            Array.Copy(_keys, keys, _keys.Length);
+            Volatile.Write(ref _names, names);
+            Volatile.Write(ref _keys, keys);
+        }
+        _names[id] = name;
+        return id;
     }
 }
 

@@ -13,7 +13,9 @@ namespace Vigil.Engine.Hunting;
 /// once, on first use: names are the interned spellings (<see cref="FieldNames"/>), values point into the array.
 /// <para>Layout, per field in event order: <c>id:i32, kind:u8, hex:u8</c>, then the payload: text (String, RawJson)
 /// and bytes (Guid, Sid, Binary) as <c>byteLength:i32</c> and the bytes (text as UTF-16LE); Int64, UInt64, Double and
-/// DateTime 8 bytes; Boolean 1 byte; Null nothing. Each field is padded to an even length so text stays char-aligned.
+/// DateTime 8 bytes; Boolean 1 byte; Null nothing. A field whose name the table does not list
+/// (<see cref="FieldNames.Unlisted"/>) has its spelling between the header and the payload, as <c>byteLength:i32</c>
+/// and UTF-16LE. Each field is padded to an even length so text stays char-aligned.
 /// Field ids are this process's (<see cref="FieldNames"/>): a snapshot never leaves the process that made it.</para>
 /// </summary>
 public sealed class EventSnapshot : IReadOnlyList<EventField>
@@ -34,7 +36,8 @@ public sealed class EventSnapshot : IReadOnlyList<EventField>
     public static EventSnapshot Capture(Event e)
     {
         int n = e.Count, size = 0;
-        for (int i = 0; i < n; i++) size += EncodedSize(in e.ValueAt(i));
+        for (int i = 0; i < n; i++)
+            size += EncodedSize(in e.ValueAt(i)) + (e.IsUnlisted(i) ? 4 + 2 * e.DeclaredName(i).TextSpan.Length : 0);
         var data = new byte[size];
         var span = data.AsSpan();
         int at = 0;
@@ -45,6 +48,7 @@ public sealed class EventSnapshot : IReadOnlyList<EventField>
             span[at + 4] = (byte)v.Kind;
             span[at + 5] = v.IsHex ? (byte)1 : (byte)0;
             int p = at + Header;
+            if (e.IsUnlisted(i)) p = Block(span, p, MemoryMarshal.AsBytes(e.DeclaredName(i).TextSpan));
             switch (v.Kind)
             {
                 case ValueKind.Null: break;
@@ -93,6 +97,15 @@ public sealed class EventSnapshot : IReadOnlyList<EventField>
             if ((uint)id >= (uint)names) throw Bad(at, $"field id {id} is unknown");
             var kind = (ValueKind)data[at + 4];
             int p = at + Header, need;
+            if (id == FieldNames.Unlisted)
+            {
+                if (data.Length - p < 4) throw Bad(p, "name length past the end");
+                int nameLength = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(p));
+                if (nameLength < 0 || (nameLength & 1) != 0) throw Bad(p, $"name length {nameLength} is invalid");
+                p += 4;
+                if (data.Length - p < nameLength) throw Bad(p, "name past the end");
+                p += nameLength;
+            }
             switch (kind)
             {
                 case ValueKind.Null: need = 0; break;
@@ -116,8 +129,10 @@ public sealed class EventSnapshot : IReadOnlyList<EventField>
     private static InvalidDataException Bad(int at, string msg) => new($"event snapshot, byte {at}: {msg}");
 
     /// <summary>Field ids and values in event order into the caller's arrays (at least <see cref="Count"/> long); the
-    /// values point into this snapshot. No allocation.</summary>
-    public void Decode(Span<int> ids, Span<FieldValue> values)
+    /// values point into this snapshot. For a field whose id is <see cref="FieldNames.Unlisted"/>,
+    /// <paramref name="names"/> receives its spelling (text pointing into the snapshot); other entries are left as they
+    /// were. No allocation.</summary>
+    public void Decode(Span<int> ids, Span<FieldValue> values, Span<FieldValue> names)
     {
         var data = _data;
         int at = 0;
@@ -127,6 +142,12 @@ public sealed class EventSnapshot : IReadOnlyList<EventField>
             var kind = (ValueKind)data[at + 4];
             bool hex = data[at + 5] != 0;
             int p = at + Header;
+            if (ids[i] == FieldNames.Unlisted)
+            {
+                int nameLength = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(p));
+                names[i] = FieldValue.FromUtf16(data, p + 4, nameLength);
+                p += 4 + nameLength;
+            }
             FieldValue v;
             switch (kind)
             {
@@ -169,9 +190,11 @@ public sealed class EventSnapshot : IReadOnlyList<EventField>
             if (_fields is { } f) return f;
             var ids = new int[Count];
             var values = new FieldValue[Count];
-            Decode(ids, values);
+            var names = new FieldValue[Count];
+            Decode(ids, values, names);
             var fields = new EventField[Count];
-            for (int i = 0; i < fields.Length; i++) fields[i] = new EventField(FieldNames.Name(ids[i]), values[i]);
+            for (int i = 0; i < fields.Length; i++)
+                fields[i] = new EventField(ids[i] == FieldNames.Unlisted ? names[i].ToString() : FieldNames.Name(ids[i]), values[i]);
             // Detections of one event may be formatted on different threads: both decode the same fields, either wins.
             Interlocked.CompareExchange(ref _fields, fields, null);
             return _fields!;

@@ -58,7 +58,7 @@ public static class Hunter
         List<EventField>? kept = null;
         for (int i = 0; i < e.Count; i++)
         {
-            var name = FieldNames.Name(e.IdAt(i));
+            var name = e.NameAt(i);
             if (names.Contains(name)) (kept ??= []).Add(new EventField(name, e.ValueAt(i).Detach()));
         }
         return kept is null ? [] : kept.ToArray();
@@ -84,6 +84,7 @@ public static class Hunter
         bool Outputs(SigmaRule rule) => (correlate == null || correlate.Generates(rule)) && (emit == null || emit(rule));
         var holdIds = new int[64];
         var holdValues = new FieldValue[64];
+        var holdNames = new FieldValue[64];
         Detection Hold(Detection d, HashSet<string> names)
         {
             // A detection that is not output carries only its correlations' fields already (the worker's FeedFields).
@@ -96,14 +97,16 @@ public static class Hunter
             {
                 holdIds = new int[snapshot.Count];
                 holdValues = new FieldValue[snapshot.Count];
+                holdNames = new FieldValue[snapshot.Count];
             }
-            snapshot.Decode(holdIds, holdValues);
+            snapshot.Decode(holdIds, holdValues, holdNames);
             for (int i = 0; i < snapshot.Count; i++)
             {
-                var name = FieldNames.Name(holdIds[i]);
+                var name = holdIds[i] == FieldNames.Unlisted ? holdNames[i].ToString() : FieldNames.Name(holdIds[i]);
                 if (names.Contains(name)) kept.Add(new EventField(name, holdValues[i].Detach()));
             }
             Array.Clear(holdValues, 0, snapshot.Count); // let go of the event's array
+            Array.Clear(holdNames, 0, snapshot.Count);
             return new Detection
             {
                 Rule = d.Rule, TimestampTicks = d.TimestampTicks, Computer = d.Computer, Channel = d.Channel,

@@ -160,7 +160,7 @@ internal sealed partial class JsonEventDecoder
             EnsurePath(length + 1 + raw.Length);
             if (length > 0) _path[length++] = (byte)'.';
             length += r.ValueIsEscaped ? r.CopyString(_path.AsSpan(length)) : CopyTo(raw, _path, length);
-            int id = PathId(_path.AsSpan(0, length));
+            int id = PathId(_path.AsSpan(0, length), e);
             r.Read();
             ReadValue(ref r, src, e, id, length);
         }
@@ -253,12 +253,23 @@ internal sealed partial class JsonEventDecoder
         return (_chars, start, n);
     }
 
-    private int PathId(ReadOnlySpan<byte> path)
+    /// <summary>The field id of a dotted path, or, when the name table is full and does not list it, the token of its
+    /// spelling declared in <paramref name="e"/> (<see cref="Event.DeclareName"/>; never cached: a token is the event's).</summary>
+    private int PathId(ReadOnlySpan<byte> path, Event e)
     {
         if (_pathLookup.TryGetValue(path, out int id)) return id;
+        char[]? rented = null;
+        Span<char> chars = path.Length <= 256 ? stackalloc char[256] : (rented = ArrayPool<char>.Shared.Rent(path.Length));
+        int n = Encoding.UTF8.GetChars(path, chars);
+        id = FieldNames.Resolve(chars[..n], out int key);
+        if (rented != null) ArrayPool<char>.Shared.Return(rented);
+        if (id < 0)
+        {
+            var (buffer, start, length) = Transcode(path);
+            return e.DeclareName(FieldValue.FromChars(buffer, start, length), key);
+        }
         // A file with ever-new keys (ids, hashes as keys) must not grow the cache without bound.
         if (_pathIds.Count >= MaxCachedPaths) _pathIds.Clear();
-        id = FieldNames.Intern(Encoding.UTF8.GetString(path));
         _pathIds[path.ToArray()] = id;
         return id;
     }

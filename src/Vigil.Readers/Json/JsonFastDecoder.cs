@@ -75,6 +75,7 @@ internal sealed partial class JsonEventDecoder
     private byte[]?[] _successorKeys = new byte[]?[256 * SuccessorWays];
     private int[] _successorIds = new int[256 * SuccessorWays];
     private int _lastKeyId = -1;                           // field id of the current event's previous key (-1: none yet)
+    private const int NoKey = -2;                          // _lastKeyId after an unlisted name: nothing follows it
 
     /// <summary>Decodes one JSON object into <paramref name="e"/>; false when the reader path must do it instead
     /// (the event and buffers may then hold partial results, which the caller clears).</summary>
@@ -145,11 +146,11 @@ internal sealed partial class JsonEventDecoder
             {
                 BuildPath(prefixLength, name);
                 built = true;
-                id = PathIdMiss(k, length, out var stored);
-                if (id < 0) return false;
+                id = PathIdMiss(k, length, e, out var stored);
+                if (id == -1) return false;
                 if (stored != null && (uint)after < (uint)MaxSuccessorKeys) LearnSuccessor(after, stored, id);
             }
-            _lastKeyId = id;
+            _lastKeyId = id >= 0 ? id : NoKey;   // after an unlisted name's token: no successor prediction
             SkipSpace(s, ref p);
             if ((uint)p >= (uint)s.Length || s[p] != (byte)':') return false;
             p++;
@@ -189,6 +190,7 @@ internal sealed partial class JsonEventDecoder
     /// <summary>Which of the successors of the key before (id + 1 = <paramref name="after"/>) is this key, or -1.</summary>
     private int SuccessorWay(int after, ReadOnlySpan<byte> name, int length, int prefixLength)
     {
+        if (after < 0) return -1;
         int at = after * SuccessorWays;
         var keys = _successorKeys;
         if ((uint)(at + SuccessorWays) > (uint)keys.Length) return -1;
@@ -273,9 +275,10 @@ internal sealed partial class JsonEventDecoder
 
     /// <summary>Field id of the dotted path in <c>_path[..length]</c> when the prediction for key position
     /// <paramref name="k"/> missed: the hash lookup, which then becomes the prediction. -1 for a new key that is not
-    /// valid text (reader path). <paramref name="stored"/>: the path's bytes as the lookup keeps them (null when it keeps
+    /// valid text (reader path); the token of its spelling declared in <paramref name="e"/> (at most -2) when the name
+    /// table does not list it. <paramref name="stored"/>: the path's bytes as the lookup keeps them (null when it keeps
     /// none).</summary>
-    private int PathIdMiss(int k, int length, out byte[]? stored)
+    private int PathIdMiss(int k, int length, Event e, out byte[]? stored)
     {
         KeyLookups++;
         var path = _path.AsSpan(0, length);
@@ -284,8 +287,8 @@ internal sealed partial class JsonEventDecoder
             // A new key: the reader rejects control characters in names, and invalid UTF-8 is left to it too, so
             // only validated names are added here (names the reader path added were accepted by it).
             if (path.IndexOfAnyInRange((byte)0, (byte)0x1F) >= 0 || !Utf8.IsValid(path)) return -1;
-            id = PathId(path);
-            if (!_pathLookup.TryGetValue(path, out stored, out id)) return id;
+            int resolved = PathId(path, e);
+            if (!_pathLookup.TryGetValue(path, out stored, out id)) return resolved;   // an unlisted name's token: not predicted
         }
         var predicted = _predictedKeys;
         if (k >= predicted.Length)
