@@ -47,6 +47,10 @@ public static class FieldNames
     /// <summary>Characters of listed names readers may add to (<see cref="Resolve"/>).</summary>
     public static long MaxChars { get; set; } = 2 * 1024 * 1024;
 
+    /// <summary>A test of the unlisted path over real data: <see cref="Resolve"/> lists nothing and finds nothing, so
+    /// every name a reader meets is carried by its event, matching through its listed case class.</summary>
+    internal static bool UnlistEvery { get; set; }
+
     /// <summary>Number of names interned so far; ids are 0..Count-1.</summary>
     public static int Count => Volatile.Read(ref _count);
 
@@ -71,8 +75,8 @@ public static class FieldNames
     /// </summary>
     public static int Resolve(ReadOnlySpan<char> name, out int key)
     {
-        if (SpanIds.TryGetValue(name, out int id)) { key = Key(id); return id; }
-        if (Volatile.Read(ref _count) < MaxNames && Volatile.Read(ref _chars) + name.Length <= MaxChars)
+        if (!UnlistEvery && SpanIds.TryGetValue(name, out int id)) { key = Key(id); return id; }
+        if (!UnlistEvery && Volatile.Read(ref _count) < MaxNames && Volatile.Read(ref _chars) + name.Length <= MaxChars)
         {
             id = Add(name.ToString());
             key = Key(id);

@@ -83,6 +83,11 @@ internal sealed class CompiledFragment
     public Part[] Parts = [];
     /// <summary>Chunk offset just after the compiled element (raw fragments) or template body.</summary>
     public int End;
+    /// <summary>Names the field-name table no longer lists (<see cref="FieldNames.Resolve"/>), with the keys they match
+    /// as: an op whose <see cref="Op.FieldId"/> is <c>-2 - i</c> emits under <c>UnlistedNames[i]</c>, declared in each
+    /// event it runs for (<see cref="Event.DeclareName"/>).</summary>
+    public string[] UnlistedNames = [];
+    public int[] UnlistedKeys = [];
     /// <summary>Set when the template could not be compiled; every record using it reports this.</summary>
     public string? Error;
     public long ErrorOffset;
@@ -111,6 +116,9 @@ internal sealed class BinXmlCompiler
     private readonly List<Part> _parts = new(128);
     // Per-chunk cache: name offset -> interned field id of the plain name (cleared with the chunk).
     private readonly Dictionary<int, int> _nameIds = new();
+    // Names of the fragment being compiled that the table does not list (ids -2 - index; see CompiledFragment).
+    private readonly List<string> _unlistedNames = [];
+    private readonly List<int> _unlistedKeys = [];
     private char[] _nameBuf = new char[256];
     // Text parts of templates are stored relative to the template body, so one compiled template serves every
     // chunk that holds the same template (same GUID and size) at whatever offset; raw fragments use absolute offsets.
@@ -167,7 +175,7 @@ internal sealed class BinXmlCompiler
         return result;
     }
 
-    private void Begin() { _ops.Clear(); _parts.Clear(); _failure = null; }
+    private void Begin() { _ops.Clear(); _parts.Clear(); _unlistedNames.Clear(); _unlistedKeys.Clear(); _failure = null; }
 
     // The common failure (a name offset pointing into overwritten data, typical of slack-space leftovers) is
     // returned rather than thrown: one exception per damaged template per chunk was most of the decode time.
@@ -225,6 +233,11 @@ internal sealed class BinXmlCompiler
     {
         f.Ops = _ops.ToArray();
         f.Parts = _parts.ToArray();
+        if (_unlistedNames.Count > 0)
+        {
+            f.UnlistedNames = _unlistedNames.ToArray();
+            f.UnlistedKeys = _unlistedKeys.ToArray();
+        }
     }
 
     private bool CompileBody(ref EvtxCursor c, CompileContext ctx, bool template)
@@ -262,30 +275,50 @@ internal sealed class BinXmlCompiler
         c.Skip(chars * 2 + 2, "inline name characters");
     }
 
-    /// <summary>Field id of a (valid, already checked) name; cached per chunk by name offset.</summary>
+    /// <summary>Field id of a (valid, already checked) name; cached per chunk by name offset (listed names only).</summary>
     private int NameId(in EvtxCursor c, int nameOffset, ReadOnlySpan<char> name)
     {
         if (_nameIds.TryGetValue(nameOffset, out int id)) return id;
-        id = FieldNames.Intern(name);
-        _nameIds[nameOffset] = id;
+        id = FieldId(name);
+        if (id >= 0) _nameIds[nameOffset] = id;
         return id;
     }
 
-    /// <summary>
-    /// Interns an EventData &lt;Data Name="…"&gt; as a field name without its spaces: Sigma field names never contain
-    /// spaces, and SigmaHQ's rules write Defender's "Source Name" / "Threat Name" as SourceName / ThreatName (as do
-    /// the JSON renderings SigmaHQ's own checks use). Names without spaces are interned as they are, without copying.
-    /// </summary>
-    internal static int InternDataName(ReadOnlySpan<char> name)
+    /// <summary>The field id of a name, or, when the table is full and does not list it, the fragment's id for it
+    /// (<c>-2 - index</c> into <see cref="CompiledFragment.UnlistedNames"/>).</summary>
+    private int FieldId(ReadOnlySpan<char> name)
     {
-        if (name.IndexOf(' ') < 0) return FieldNames.Intern(name);
-        Span<char> buf = name.Length <= 512 ? stackalloc char[name.Length] : new char[name.Length];
-        int n = 0;
-        foreach (char ch in name) if (ch != ' ') buf[n++] = ch;
-        return FieldNames.Intern(n == 0 ? name : buf[..n]);
+        int id = FieldNames.Resolve(name, out int key);
+        if (id >= 0) return id;
+        for (int i = 0; i < _unlistedNames.Count; i++)
+            if (name.SequenceEqual(_unlistedNames[i])) return -2 - i;
+        _unlistedNames.Add(name.ToString());
+        _unlistedKeys.Add(key);
+        return -1 - _unlistedNames.Count;
     }
 
-    /// <summary>Interns "a_b" or "a_b_c" without allocating when the name is already known.</summary>
+    /// <summary>
+    /// An EventData &lt;Data Name="…"&gt; as a field name without its spaces: Sigma field names never contain spaces,
+    /// and SigmaHQ's rules write Defender's "Source Name" / "Threat Name" as SourceName / ThreatName (as do the JSON
+    /// renderings SigmaHQ's own checks use). A name of spaces only is kept as it is. Removes them in place; returns the
+    /// length left.
+    /// </summary>
+    internal static int DataName(Span<char> name)
+    {
+        if (name.IndexOf(' ') < 0) return name.Length;
+        int n = 0;
+        foreach (char ch in name) if (ch != ' ') name[n++] = ch;
+        return n > 0 ? n : name.Length;   // nothing was moved: still all spaces
+    }
+
+    private int DataNameId(ReadOnlySpan<char> name)
+    {
+        Span<char> buf = name.Length <= 512 ? stackalloc char[name.Length] : new char[name.Length];
+        name.CopyTo(buf);
+        return FieldId(buf[..DataName(buf)]);
+    }
+
+    /// <summary>"a_b" or "a_b_c" as a field id, without allocating when the name is already known.</summary>
     private int Compose(ReadOnlySpan<char> a, ReadOnlySpan<char> b, ReadOnlySpan<char> c = default)
     {
         int n = a.Length + 1 + b.Length + (c.IsEmpty ? 0 : c.Length + 1);
@@ -294,7 +327,7 @@ internal sealed class BinXmlCompiler
         a.CopyTo(s); int p = a.Length;
         s[p++] = '_'; b.CopyTo(s[p..]); p += b.Length;
         if (!c.IsEmpty) { s[p++] = '_'; c.CopyTo(s[p..]); p += c.Length; }
-        return FieldNames.Intern(s[..p]);
+        return FieldId(s[..p]);
     }
 
     private static bool IsXmlns(ReadOnlySpan<char> n) => n.SequenceEqual("xmlns") || n.StartsWith("xmlns:");
@@ -338,7 +371,7 @@ internal sealed class BinXmlCompiler
                 else if (name.SequenceEqual("System")) child = new(Section.System, null);
                 else if (name.SequenceEqual("EventData")) child = new(Section.EventData, null);
                 else if (name.SequenceEqual("UserData")) child = new(Section.UserDataTop, null);
-                else { prefix = FieldNames.Name(textId); child = new(Section.Other, prefix); }
+                else { prefix = name.ToString(); child = new(Section.Other, prefix); }
                 break;
             case Section.System:
                 textId = NameId(c, nameOffset, name); child = new(Section.Inner, null); break;
@@ -379,7 +412,7 @@ internal sealed class BinXmlCompiler
                         var p = _parts[ps];
                         var text = MemoryMarshal.Cast<byte, char>(c.SliceAt(p.A + _textBase, p.B, "Data Name text"));
                         if (text.Length > 256) throw c.Error($"Data Name of {text.Length} characters (damaged template?)");
-                        textId = InternDataName(text);
+                        textId = DataNameId(text);
                         mode = NameMode.Static;
                         _parts.RemoveRange(ps, pc);
                     }

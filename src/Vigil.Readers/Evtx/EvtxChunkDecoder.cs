@@ -426,6 +426,7 @@ internal sealed class EvtxChunkDecoder
         {
             ref readonly Op op = ref ops[i];
             int id = op.FieldId;
+            if (id < 0) id = e.DeclareName(FieldValue.FromString(f.UnlistedNames[-2 - id]), f.UnlistedKeys[-2 - id]);
             int dataIndexId = -1;
             switch (op.NameMode)
             {
@@ -434,7 +435,7 @@ internal sealed class EvtxChunkDecoder
                     break;
                 case NameMode.Dynamic:
                     id = DynamicName(parts, op.NamePartsStart, op.NamePartsCount, s, textBase);
-                    if (id < 0) { dataIndexId = DataIndexId(++_dataCounter); id = WellKnownFields.Data; }
+                    if (id == -1) { dataIndexId = DataIndexId(++_dataCounter); id = WellKnownFields.Data; }   // no name
                     break;
             }
 
@@ -500,7 +501,8 @@ internal sealed class EvtxChunkDecoder
         return id;
     }
 
-    /// <summary>The field id for &lt;Data Name="%subst"&gt;; -1 when the name is empty/NULL (then treated as unnamed).</summary>
+    /// <summary>The field id for &lt;Data Name="%subst"&gt;; -1 when the name is empty/NULL (then treated as unnamed); the
+    /// token of the name declared in the event when the table does not list it.</summary>
     private int DynamicName(Part[] parts, int start, int count, SubstTable? s, int textBase)
     {
         int from = _charPos;
@@ -514,9 +516,17 @@ internal sealed class EvtxChunkDecoder
                 case PartKind.Subst: if (s is not null && p.A < s.Count && s.Type[p.A] != 0) AppendSubstText(s, p.A); break;
             }
         }
-        var name = _chars.AsSpan(from, _charPos - from);
-        _charPos = from; // the name is interned; its chars are not needed
-        return name.IsEmpty ? -1 : BinXmlCompiler.InternDataName(name);
+        if (_charPos == from) return -1;
+        var name = _chars.AsSpan(from, BinXmlCompiler.DataName(_chars.AsSpan(from, _charPos - from)));
+        int id = FieldNames.Resolve(name, out int key);
+        if (id >= 0)
+        {
+            _charPos = from; // the name is listed; its chars are not needed
+            return id;
+        }
+        // The table is full: the event carries the name (its chars stay, as values' do).
+        _charPos = from + name.Length;
+        return _event.DeclareName(FieldValue.FromChars(_chars, from, name.Length), key);
     }
 
     private void Add(Event e, int id, int dataIndexId, in FieldValue v, OpFlags flags)

@@ -253,4 +253,61 @@ public sealed class UnlistedNameTests
         Assert.Contains("\"VIGILPROBEG\":\"second spelling\"", hunt);
         Assert.Contains("\"VigilProbeG\":\"has marker\",\"event_count\":5", hunt);   // the group's value, read from the unlisted spelling
     }
+
+    /// <summary>
+    /// Every name the readers meet carried by its event, none by the table: dump, detections (SigmaHQ's Windows rules
+    /// and the built-in ones) and campaigns over the real recordings (312 EVTX files, the OTRF JSON), a hand-built EVTX
+    /// file with a substituted Data Name, and a simulated EVTX day with its intrusion, equal the normal run's.
+    /// </summary>
+    [Fact]
+    public void Outputs_on_real_recordings_are_the_same_when_every_name_is_carried_by_its_event()
+    {
+        var dir = CliRunner.TempDir("unlist-every");
+        var synthetic = Path.Combine(dir, "synthetic");
+        Directory.CreateDirectory(synthetic);
+        File.WriteAllBytes(Path.Combine(synthetic, "synthetic.evtx"), Vigil.Tests.Evtx.EvtxSyntheticTests.BuildFile());
+        var day = Path.Combine(dir, "day");
+        var sim = CliRunner.Run("simulate", "--out", day, "--format", "evtx", "--events", "20000", "--seed", "7");
+        Assert.True(sim.ExitCode == 0, sim.Error);
+        string windows = Path.Combine(TestPaths.Shared, "data", "sigma", "rules", "windows");
+        string[][] inputs =
+        [
+            [Path.Combine(TestPaths.Shared, "data", "evtx"), synthetic],
+            [Path.Combine(TestPaths.Shared, "data", "json", "otrf")],
+            [day],
+        ];
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            string Run(bool unlistEvery)
+            {
+                string tag = $"{k}-{unlistEvery}";
+                var hunt = Path.Combine(dir, $"hunt-{tag}.jsonl");
+                var campaigns = Path.Combine(dir, $"campaigns-{tag}.json");
+                FieldNames.UnlistEvery = unlistEvery;
+                try
+                {
+                    var d = CliRunner.Run(["dump", .. inputs[k]]);
+                    Assert.True(d.ExitCode == 0, d.Error);
+                    var h = CliRunner.Run(["hunt", .. inputs[k], "--rules", windows, "--output", hunt, "--campaigns", campaigns]);
+                    Assert.True(h.ExitCode == 0, h.Error);
+                    return d.Out + "\n" + File.ReadAllText(hunt) + "\n" + File.ReadAllText(campaigns);
+                }
+                finally { FieldNames.UnlistEvery = false; }
+            }
+            string normal = Run(false);
+            int names = FieldNames.Count;
+            string carried = Run(true);
+            Assert.Equal(names, FieldNames.Count);   // nothing listed from the logs meanwhile
+            Assert.True(normal == carried, $"input set {k}: outputs differ (first at {FirstDifference(normal, carried)})");
+            Assert.Contains("\"rule_id\"", normal);
+        }
+    }
+
+    private static string FirstDifference(string a, string b)
+    {
+        int i = 0;
+        while (i < a.Length && i < b.Length && a[i] == b[i]) i++;
+        int from = Math.Max(0, i - 80);
+        return $"char {i}: '{a[from..Math.Min(a.Length, i + 80)]}' / '{b[from..Math.Min(b.Length, i + 80)]}'";
+    }
 }

@@ -44,7 +44,7 @@ public sealed class EvtxSyntheticTests : IDisposable
         }
     }
 
-    private static byte[] BuildFile()
+    internal static byte[] BuildFile()
     {
         var w = new ChunkWriter();
         w.B.AddRange(new byte[512]); // chunk header, filled in below
