@@ -2,9 +2,10 @@
 """A CloudTrail file of N S3 GetObject data events, each for its own object key: the shape of bulk theft from a bucket,
 and a memory stress for the campaign context (every record has a distinct target). The calls come from 65,536 source
 addresses in turn (3.92.x.y), or from ADDRESSES of them (3.0.0.0 on): N for a theft through a rotating pool of proxies,
-every call from its own address.
+every call from its own address. With --records the calls are written as CloudTrail delivers them, one
+{"Records":[...]} object on one line (a big export, or a consolidated delivery), instead of one JSON line each.
 
-usage: cloud-reads.py OUT_FILE N [ADDRESSES]
+usage: cloud-reads.py [--records] OUT_FILE N [ADDRESSES]
 """
 import json
 import sys
@@ -12,10 +13,13 @@ from datetime import datetime, timedelta, timezone
 
 
 def main() -> None:
-    if len(sys.argv) not in (3, 4):
+    args = sys.argv[1:]
+    records = "--records" in args
+    args = [a for a in args if a != "--records"]
+    if len(args) not in (2, 3):
         sys.exit(__doc__)
-    out, n = sys.argv[1], int(sys.argv[2])
-    pool = int(sys.argv[3]) if len(sys.argv) == 4 else 0
+    out, n = args[0], int(args[1])
+    pool = int(args[2]) if len(args) == 3 else 0
 
     def address(i: int) -> str:
         if pool == 0:
@@ -26,8 +30,12 @@ def main() -> None:
     start = datetime(2026, 3, 10, 1, 0, 0, tzinfo=timezone.utc)
     arn = "arn:aws:sts::993371209645:assumed-role/backup-sync/i-09c164c98302d6e2e"
     with open(out, "w", encoding="utf-8") as h:
+        if records:
+            h.write('{"Records":[')
         for i in range(n):
             t = start + timedelta(milliseconds=40 * i)
+            if records and i > 0:
+                h.write(",")
             h.write(json.dumps({
                 "eventVersion": "1.09",
                 "userIdentity": {"type": "AssumedRole", "arn": arn, "accountId": "993371209645"},
@@ -38,7 +46,9 @@ def main() -> None:
                 "requestParameters": {"bucketName": "customer-payments", "key": f"exports/2026/03/{i:08d}/statement-{i * 7919 % 1000003:07d}.csv"},
                 "additionalEventData": {"bytesTransferredOut": 20000 + i % 5000},
                 "eventID": f"{i:08x}-1111-2222-3333-444455556666", "eventType": "AwsApiCall",
-            }, separators=(",", ":")) + "\n")
+            }, separators=(",", ":")) + ("" if records else "\n"))
+        if records:
+            h.write("]}\n")
 
 
 if __name__ == "__main__":

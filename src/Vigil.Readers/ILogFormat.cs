@@ -16,8 +16,10 @@ public interface IEventPartition
     /// <summary>Position of this partition within its file (0, 1, 2…), for ordering output.</summary>
     long Ordinal { get; }
 
-    /// <summary>Bytes of the file this partition covers, for progress (0 when unknown, e.g. inside gzip).</summary>
-    long ByteLength => 0;
+    /// <summary>Bytes this partition holds (of the file, or of its decompressed stream): the pipeline's read-ahead is
+    /// bounded by it, and progress counts it. No default: a partition that does not say was counted as 0 bytes, and
+    /// the pipeline read 256 of them ahead.</summary>
+    long ByteLength { get; }
 
     /// <summary>
     /// Decodes the partition's events in order. <paramref name="scratch"/> is cleared and refilled for
