@@ -13,21 +13,32 @@ namespace Vigil.Readers.Json;
 public sealed class JsonFormat : ILogFormat
 {
     public const int DefaultBlockSize = 2 << 20;
+    /// <summary>The longest event read (a line, or an element of an array or of CloudTrail's Records): a longer one is
+    /// reported and skipped, without being held. No log writes such events (CloudTrail's are at most 256 KB); a run of
+    /// zero bytes left by a crash, hundreds of MB without a newline, would otherwise be held whole (1.7 GB for 600 MB).</summary>
+    public const int DefaultMaxEventBytes = 16 << 20;
     private const int SniffLength = 64 << 10;
 
     private readonly int _blockSize;
+    private readonly int _maxEventBytes;
 
     public JsonFormat() : this(DefaultBlockSize) { }
 
     /// <summary>A reader cutting blocks of about <paramref name="blockSize"/> bytes (tests use tiny blocks
-    /// to check that block boundaries do not change the result).</summary>
-    public JsonFormat(int blockSize)
+    /// to check that block boundaries do not change the result), skipping events longer than
+    /// <paramref name="maxEventBytes"/> (at least the block size).</summary>
+    public JsonFormat(int blockSize, int maxEventBytes = DefaultMaxEventBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 16);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEventBytes, blockSize);
         _blockSize = blockSize;
+        _maxEventBytes = maxEventBytes;
     }
 
     public string Name => "json";
+
+    /// <summary>A byte count as an error message names it.</summary>
+    internal static string Size(long bytes) => bytes % (1 << 20) == 0 ? $"{bytes >> 20} MB" : $"{bytes:N0} bytes";
 
     public bool Recognize(ReadOnlySpan<byte> head, string path)
     {
@@ -162,12 +173,12 @@ public sealed class JsonFormat : ILogFormat
             if (head.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) { input.Skip(3); head = head[3..]; }
             if (UsesValueStream(head))
             {
-                scanner = new JsonValueScanner(input, _blockSize, diagnostics, IsRecordsWrapper(head));
+                scanner = new JsonValueScanner(input, _blockSize, diagnostics, IsRecordsWrapper(head), _maxEventBytes);
                 while (scanner.Next() is { } p) yield return p;
             }
             else
             {
-                cutter = new JsonLineCutter(input, _blockSize);
+                cutter = new JsonLineCutter(input, _blockSize, diagnostics, _maxEventBytes);
                 while (cutter.Next() is { } p) yield return p;
             }
         }

@@ -17,6 +17,11 @@ namespace Vigil.Readers.Json;
 /// top-level object's <c>Records</c> array (depth 2); the wrapper's other properties are skipped.
 /// </para>
 /// <para>
+/// An element of <c>maxElementBytes</c> or more is reported and skipped: its bytes are dropped as the reader passes
+/// them (as are those of elements skipped for not being objects), so it is never held. One token that alone fills that
+/// many bytes (a string of hundreds of MB) ends the file, reported.
+/// </para>
+/// <para>
 /// Invalid JSON here cannot be skipped reliably (there is no line to resynchronise on), so it is
 /// reported with its offset and line and ends the file; the elements before it are kept.
 /// </para>
@@ -48,9 +53,13 @@ internal sealed class JsonValueScanner : IDisposable
     private int _lineScanPos;
     private long _lineAtScanPos = 1;
 
-    public JsonValueScanner(JsonInput input, int blockSize, IDiagnostics diagnostics, bool records = false)
+    private readonly int _maxElementBytes;
+
+    public JsonValueScanner(JsonInput input, int blockSize, IDiagnostics diagnostics, bool records = false,
+        int maxElementBytes = JsonFormat.DefaultMaxEventBytes)
     {
         _records = records;
+        _maxElementBytes = maxElementBytes;
         _input = input;
         _diagnostics = diagnostics;
         _blockSize = blockSize;
@@ -210,13 +219,33 @@ internal sealed class JsonValueScanner : IDisposable
     private void Refill()
     {
         if (_done) return;
-        int keep = _elementStart >= 0 ? _elementStart : _readPos;
+        // The element being collected has reached the limit: skipped from here on (reported below, unless one token of
+        // it alone fills the buffer, which ends the file).
+        ReadError? dropped = null;
+        if (_elementStart >= 0 && !_elementRejected && _len - _elementStart >= _maxElementBytes)
+        {
+            dropped = new ReadError(_input.Path,
+                $"a JSON element of over {JsonFormat.Size(_maxElementBytes)}, more than an event may take: skipped",
+                Offset: _bufBase + _elementStart, Line: LineAt(_elementStart));
+            _elementRejected = true;
+        }
+        // The bytes of an element being skipped are not kept (its start stays at 0 while the reader passes it).
+        int keep = _elementStart >= 0 && !_elementRejected ? _elementStart : _readPos;
         LineAt(keep);   // count the newlines of the bytes about to be dropped
         int remaining = _len - keep;
         if (keep == 0 && remaining == _buf.Length)
         {
-            // One element fills the whole buffer: grow it.
-            var grown = ArrayPool<byte>.Shared.Rent(_buf.Length * 2);
+            if (_buf.Length >= _maxElementBytes)
+            {
+                // One token alone fills the buffer: its end cannot be found without holding it.
+                _diagnostics.Report(new ReadError(_input.Path,
+                    $"a JSON value of over {JsonFormat.Size(_maxElementBytes)} in one token; the rest of the file is skipped",
+                    Offset: _bufBase + keep, Line: LineAt(keep)));
+                _done = true;
+                return;
+            }
+            // One element fills the whole buffer: grow it (it is below the limit, or it would have been dropped).
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Min(_buf.Length * 2, _maxElementBytes));
             _buf.AsSpan(0, _len).CopyTo(grown);
             ArrayPool<byte>.Shared.Return(_buf);
             _buf = grown;
@@ -227,9 +256,10 @@ internal sealed class JsonValueScanner : IDisposable
             _bufBase += keep;
             _readPos -= keep;
             _lineScanPos -= keep;
-            if (_elementStart >= 0) _elementStart -= keep;
+            if (_elementStart >= 0) _elementStart = Math.Max(0, _elementStart - keep);
             _len = remaining;
         }
+        if (dropped is not null) _diagnostics.Report(dropped);
         int n = _input.ReadFull(_buf.AsSpan(_len));
         _len += n;
         if (_len < _buf.Length) _final = true;   // ReadFull stops short only at the end of the data

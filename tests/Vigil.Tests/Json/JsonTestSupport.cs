@@ -35,9 +35,10 @@ public static class JsonTestSupport
     }
 
     /// <summary>Reads every partition of a file in order, on this thread.</summary>
-    public static ReadResult ReadAll(string path, int? blockSize = null)
+    public static ReadResult ReadAll(string path, int? blockSize = null, int? maxEventBytes = null)
     {
-        var format = blockSize is { } b ? new JsonFormat(b) : new JsonFormat();
+        var format = maxEventBytes is { } m ? new JsonFormat(blockSize ?? JsonFormat.DefaultBlockSize, m)
+            : blockSize is { } b ? new JsonFormat(b) : new JsonFormat();
         var diag = new DiagnosticsCollector();
         var events = new List<EventSnap>();
         var scratch = new Event();
