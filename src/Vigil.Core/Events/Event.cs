@@ -39,7 +39,14 @@ public sealed class Event
     /// <summary>Short name of the format it was read from: "evtx", "json".</summary>
     public string Format { get; set; } = "";
 
+    /// <summary>The most fields an event holds: a reader's further values are dropped and <see cref="Truncated"/> is set
+    /// (a JSON line of 16 MB can hold 8M array values, ~80 bytes each here; a Windows event has hundreds of fields).</summary>
+    public const int MaxFields = 65_536;
+
     public int Count => _count;
+
+    /// <summary>Values were dropped at <see cref="MaxFields"/> (the reader reports it).</summary>
+    public bool Truncated { get; private set; }
     /// <summary>The id of the field's spelling as the log wrote it.</summary>
     public int IdAt(int index) => _ids[index];
     /// <summary>The field's matching key (<see cref="FieldNames.Key"/>): what rules compare.</summary>
@@ -82,6 +89,7 @@ public sealed class Event
             _declared = 0;
         }
         _count = 0;
+        Truncated = false;
         TimestampTicks = 0;
     }
 
@@ -89,7 +97,7 @@ public sealed class Event
     /// (<see cref="DeclareName"/>).</summary>
     public void Add(int fieldId, in FieldValue value)
     {
-        if (_count == _ids.Length) Grow();
+        if (_count == _ids.Length && !Grow()) { Truncated = true; return; }
         if (fieldId < 0) { AddDeclared(-2 - fieldId, value); return; }
         _ids[_count] = fieldId;
         _keys[_count] = FieldNames.Key(fieldId);
@@ -167,11 +175,13 @@ public sealed class Event
     /// <summary>All values of a field (in any spelling), in order.</summary>
     public ValueEnumerator GetAll(int fieldId) => new(this, FieldNames.Key(fieldId));
 
-    private void Grow()
+    private bool Grow()
     {
+        if (_ids.Length >= MaxFields) return false;
         Array.Resize(ref _ids, _ids.Length * 2);
         Array.Resize(ref _keys, _keys.Length * 2);
         Array.Resize(ref _values, _values.Length * 2);
+        return true;
     }
 
     public ref struct ValueEnumerator

@@ -266,6 +266,8 @@ internal sealed class EvtxChunkDecoder
         if (!e.Has(WellKnownFields.EventRecordID))
             e.Add(WellKnownFields.EventRecordID, FieldValue.FromUInt64(recordId));
         _recordIds.Add(recordId);
+        if (e.Truncated)
+            Report(diag, $"record {recordId} at 0x{_base + off:x}: more than {Event.MaxFields:N0} fields and values, the rest are not read", _base + off);
         onEvent(e);
     }
 

@@ -105,6 +105,8 @@ internal sealed partial class JsonEventDecoder
             Reset(e);
             return false;
         }
+        if (e.Truncated)
+            Report(diagnostics, source, offset, line, $"an event of more than {Event.MaxFields:N0} fields and values: the rest are not read");
         e.Origin = new EventOrigin(source, offset, line);
         e.Format = FormatName;
         e.TimestampTicks = JsonTimestamps.Find(e);
@@ -232,15 +234,16 @@ internal sealed partial class JsonEventDecoder
     /// once the reader has passed its end. One pass over the event: no look-ahead to find where containers end.</summary>
     private static (int Index, int Start) BeginRawContainer(ref Utf8JsonReader r, Event e, int id)
     {
+        int index = e.Count;
         e.Add(id, FieldValue.Null);
-        return (e.Count - 1, (int)r.TokenStartIndex);
+        return (index, (int)r.TokenStartIndex);
     }
 
     /// <summary>The reader is on the container's closing token: its text is <c>src[start..BytesConsumed]</c>.</summary>
     private void EndRawContainer(ref Utf8JsonReader r, ReadOnlySpan<byte> src, Event e, (int Index, int Start) at)
     {
         var (buffer, start, length) = Transcode(src[at.Start..(int)r.BytesConsumed]);
-        e.SetValueAt(at.Index, FieldValue.FromRawJson(buffer, start, length));
+        if (at.Index < e.Count) e.SetValueAt(at.Index, FieldValue.FromRawJson(buffer, start, length));   // unless dropped (MaxFields)
     }
 
     /// <summary>Transcodes <paramref name="utf8"/> into the event's char buffer: where the copy is.</summary>

@@ -317,18 +317,18 @@ internal sealed partial class JsonEventDecoder
             case (byte)'{':
             {
                 if (depth >= MaxFastDepth) return false;
+                int index = e.Count, begin = p;
                 e.Add(id, FieldValue.Null);   // placeholder: the container comes before its children
-                int index = e.Count - 1, begin = p;
                 if (!FastObject(s, ref p, e, pathLength, depth + 1)) return false;
                 var (buffer, start, length) = Transcode(s[begin..p]);
-                e.SetValueAt(index, FieldValue.FromRawJson(buffer, start, length));
+                if (index < e.Count) e.SetValueAt(index, FieldValue.FromRawJson(buffer, start, length));   // unless dropped (MaxFields)
                 return true;
             }
             case (byte)'[':
             {
                 if (depth >= MaxFastDepth) return false;
+                int index = e.Count, begin = p;
                 e.Add(id, FieldValue.Null);
-                int index = e.Count - 1, begin = p;
                 p++;
                 SkipSpace(s, ref p);
                 if ((uint)p >= (uint)s.Length) return false;
@@ -347,7 +347,7 @@ internal sealed partial class JsonEventDecoder
                     }
                 }
                 var (buffer, start, length) = Transcode(s[begin..p]);
-                e.SetValueAt(index, FieldValue.FromRawJson(buffer, start, length));
+                if (index < e.Count) e.SetValueAt(index, FieldValue.FromRawJson(buffer, start, length));   // unless dropped (MaxFields)
                 return true;
             }
             case (byte)'t':

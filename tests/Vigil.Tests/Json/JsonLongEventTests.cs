@@ -125,4 +125,29 @@ public class JsonLongEventTests
         Assert.Equal("a JSON value of over 16,384 bytes in one token; the rest of the file is skipped", actual.Errors[1].Message);
         Assert.Equal(json.IndexOf("\"" + new string('d', 10), StringComparison.Ordinal), actual.Errors[1].Offset);
     }
+
+    /// <summary>An event of more values than <see cref="Vigil.Events.Event.MaxFields"/> keeps its first ones, is reported,
+    /// and a container met after the limit does not overwrite a kept value; through both decoding paths (an escaped key
+    /// sends a line to the reader path).</summary>
+    [Theory]
+    [InlineData("a")]
+    [InlineData("esc\\u0041")]
+    public void An_event_of_too_many_values_keeps_its_first_ones_and_is_reported(string key)
+    {
+        var values = string.Join(",", Enumerable.Range(0, 70_000));
+        var text = "{\"EventID\":1,\"" + key + "\":[" + values + "],\"b\":{\"c\":\"x\"},\"d\":[5]}\n{\"EventID\":2}\n";
+        using var dir = new TempDir();
+        var path = dir.File("wide.json", text);
+        var r = JsonTestSupport.ReadAll(path);
+        Assert.Equal(2, r.Events.Count);
+        var wide = r.Events[0];
+        Assert.Equal(Vigil.Events.Event.MaxFields, wide.Fields.Count);
+        Assert.Equal(Vigil.Events.ValueKind.RawJson, wide.Fields[1].Kind);   // the array's own text, filled in
+        Assert.StartsWith("[0,1,2,", wide.Fields[1].Text);
+        Assert.Equal((Vigil.Events.ValueKind.Int64, "65533"), (wide.Fields[^1].Kind, wide.Fields[^1].Text));
+        Assert.Equal("2", r.Events[1].Fields[0].Text);
+        var error = Assert.Single(r.Errors);
+        Assert.Equal(1, error.Line);
+        Assert.Equal("an event of more than 65,536 fields and values: the rest are not read", error.Message);
+    }
 }
