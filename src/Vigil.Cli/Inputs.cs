@@ -9,7 +9,7 @@ namespace Vigil.Cli;
 /// <summary>What hunt and dump share: finding the input files and showing progress.</summary>
 public static class Inputs
 {
-    public static List<InputFile> Expand(IReadOnlyList<string> inputs, IDiagnostics diagnostics)
+    public static InputFileList Expand(IReadOnlyList<string> inputs, IDiagnostics diagnostics)
     {
         if (inputs.Count == 0) throw new UsageException("no INPUT given (a file or a folder of logs)");
         return InputFiles.Expand(inputs, LogFormats.All, diagnostics);
@@ -19,7 +19,7 @@ public static class Inputs
     /// The shared start of hunt and dump: a diagnostics sink on stderr (notes only with --verbose) and the
     /// input files. Null when no file could be opened; the caller then exits with "nothing could be read".
     /// </summary>
-    public static List<InputFile>? Open(ArgReader a, CliConsole console, out DiagnosticsCollector diagnostics)
+    public static InputFileList? Open(ArgReader a, CliConsole console, out DiagnosticsCollector diagnostics)
     {
         diagnostics = new DiagnosticsCollector(console.Error, echoNotices: a.Flag("--verbose") || a.Flag("-v"));
         var files = Expand(a.Positional, diagnostics);

@@ -16,7 +16,7 @@ internal static class CountingCommand
     public sealed record Counted(CountTable Table, string? Footer, ReadStats Stats, string Summary);
 
     /// <summary>One counting pass: (files, diagnostics, threads, progress) → what was counted.</summary>
-    public delegate Counted Pass(List<InputFile> files, IDiagnostics diagnostics, int? threads, Action<ReadStats> progress);
+    public delegate Counted Pass(IReadOnlyList<InputFile> files, IDiagnostics diagnostics, int? threads, Action<ReadStats> progress);
 
     /// <param name="extraValues">Options with a value besides the shared ones (e.g. <c>--by</c>).</param>
     /// <param name="prepare">Reads the command's own options (before the inputs are opened, so a usage error comes
@@ -27,7 +27,7 @@ internal static class CountingCommand
         var count = prepare(a);
         string format = a.Choice(a.Value("-f") is null ? "--format" : "-f", "table", CountTableWriter.Formats);
         bool quiet = a.Flag("--quiet") || a.Flag("-q");
-        var files = Inputs.Open(a, console, out var diagnostics);
+        using var files = Inputs.Open(a, console, out var diagnostics);
         if (files is null) return ExitCodes.NothingRead;
         var clock = Stopwatch.StartNew();
         var progress = new ProgressBar(console, console.ErrorIsTerminal && !quiet);

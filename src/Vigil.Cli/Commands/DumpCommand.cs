@@ -19,7 +19,7 @@ public static class DumpCommand
     {
         var a = new ArgReader(args, ["--format", "--output", "-o", "--threads"], ["--quiet", "-q", "--verbose", "-v"]);
         a.Choice("--format", "jsonl", "jsonl");
-        var files = Inputs.Open(a, console, out var diagnostics);
+        using var files = Inputs.Open(a, console, out var diagnostics);
         if (files is null) return ExitCodes.NothingRead;
         var clock = Stopwatch.StartNew();
         var progress = new ProgressBar(console, console.ErrorIsTerminal && !a.Flag("--quiet") && !a.Flag("-q"));

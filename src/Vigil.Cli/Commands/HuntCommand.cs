@@ -54,7 +54,7 @@ public static class HuntCommand
         int ruleCount = rules.Count;
         string loadTimes = ruleSet.LoadTimes;
         string corr = ruleSet.Correlations.Count > 0 ? $" and {selection.SelectedCorrelations(ruleSet).Count} correlations" : "";
-        var files = Inputs.Open(a, console, out var diagnostics);
+        using var files = Inputs.Open(a, console, out var diagnostics);
         if (files is null) return ExitCodes.NothingRead;
 
         // No forced collection after loading the rules: it used to keep the load's garbage out of the hunt's peak, but

@@ -67,23 +67,25 @@ public static class PartitionPipeline
         int workers = Math.Max(1, degree ?? Environment.ProcessorCount);
         int window = workers * 4;
         stats.FilesTotal = files.Count;
-        stats.BytesTotal = files.Sum(f => f.Length);
+        stats.BytesTotal = files is InputFileList list ? list.TotalBytes : files.Sum(f => f.Length);
 
         // Work is handed to the workers in batches of consecutive partitions (see BatchBytes); results are still kept
         // and consumed per partition, by sequence number.
-        var pending = new Queue<List<(long Seq, int File, IEventPartition Part)>>();
-        var done = new Dictionary<long, (int File, long Bytes, bool Ok, TResult? Result)>();
+        // Each item carries its file's place in the byte count (the bytes of the files before it, and its own), so the
+        // consumer's progress needs no access to the file list (which may be rows in a file: InputFileList).
+        var pending = new Queue<List<(long Seq, int File, long Before, long Length, IEventPartition Part)>>();
+        var done = new Dictionary<long, (int File, long Bytes, bool Ok, TResult? Result, long Before, long Length)>();
         var gate = new object();
         long produced = 0, consumedNext = 0, inflightBytes = 0;
         bool producerFinished = false;
         Exception? failure = null;
-        var fileHasPartitions = new bool[files.Count];
+        int filesWithPartitions = 0;
 
         // Producer: enumerates partitions lazily. It stays at most `window` partitions ahead of the consumer, or, for
         // small partitions (64 KB EVTX chunks), as many as hold WindowBytes (never more than MaxWindow).
         var producer = new Thread(() =>
         {
-            var batch = new List<(long Seq, int File, IEventPartition Part)>();
+            var batch = new List<(long Seq, int File, long Before, long Length, IEventPartition Part)>();
             long batchBytes = 0;
             void Hand()   // under the lock
             {
@@ -95,19 +97,23 @@ public static class PartitionPipeline
             }
             try
             {
-                for (int f = 0; f < files.Count; f++)
+                int f = -1;
+                long before = 0;   // bytes of the files before this one
+                foreach (var file in files)
                 {
+                    f++;
                     IEnumerator<IEventPartition>? parts = null;
+                    bool any = false;
                     try
                     {
-                        parts = files[f].Format.Partition(files[f].Path, diagnostics).GetEnumerator();
+                        parts = file.Format.Partition(file.Path, diagnostics).GetEnumerator();
                         while (true)
                         {
                             bool has;
                             try { has = parts.MoveNext(); }
                             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                             {
-                                diagnostics.Report(new ReadError(files[f].Path, $"read failed: {ex.Message}"));
+                                diagnostics.Report(new ReadError(file.Path, $"read failed: {ex.Message}"));
                                 break;
                             }
                             if (!has) break;
@@ -122,8 +128,8 @@ public static class PartitionPipeline
                                     Monitor.Wait(gate);
                                 }
                                 if (failure is not null) return;
-                                fileHasPartitions[f] = true;
-                                batch.Add((produced++, f, part));
+                                if (!any) { any = true; filesWithPartitions++; }
+                                batch.Add((produced++, f, before, file.Length, part));
                                 inflightBytes += bytes;
                                 batchBytes += bytes;
                                 if (batchBytes >= BatchBytes || batch.Count >= BatchMax) Hand();
@@ -131,6 +137,7 @@ public static class PartitionPipeline
                         }
                     }
                     finally { parts?.Dispose(); }
+                    before += file.Length;
                 }
                 lock (gate) Hand();
             }
@@ -149,7 +156,7 @@ public static class PartitionPipeline
                     var scratch = new Event();
                     while (true)
                     {
-                        List<(long Seq, int File, IEventPartition Part)> items;
+                        List<(long Seq, int File, long Before, long Length, IEventPartition Part)> items;
                         lock (gate)
                         {
                             while (pending.Count == 0 && !producerFinished && failure is null) Monitor.Wait(gate);
@@ -173,7 +180,7 @@ public static class PartitionPipeline
                         lock (gate)
                         {
                             for (int i = 0; i < items.Count; i++)
-                                done[items[i].Seq] = (items[i].File, items[i].Part.ByteLength, results[i].Ok, results[i].Result);
+                                done[items[i].Seq] = (items[i].File, items[i].Part.ByteLength, results[i].Ok, results[i].Result, items[i].Before, items[i].Length);
                             Monitor.PulseAll(gate);
                         }
                     }
@@ -192,7 +199,7 @@ public static class PartitionPipeline
         {
             while (true)
             {
-                (int File, long Bytes, bool Ok, TResult? Result) next;
+                (int File, long Bytes, bool Ok, TResult? Result, long Before, long Length) next;
                 lock (gate)
                 {
                     while (!done.ContainsKey(consumedNext) && failure is null && !(producerFinished && pending.Count == 0 && consumedNext == produced))
@@ -208,12 +215,13 @@ public static class PartitionPipeline
                 {
                     stats.FilesDone = next.File;
                     lastFile = next.File;
-                    fileBytesBefore = 0;
-                    for (int f = 0; f < next.File; f++) fileBytesBefore += files[f].Length;
+                    // From the producer, which walked the files in order (a sum from the first file on, per file, took
+                    // 80 s over 400k small CloudTrail files).
+                    fileBytesBefore = next.Before;
                     fileBytesSeen = 0;
                 }
                 // Clamped to the file's size: gzip partitions count decompressed bytes.
-                fileBytesSeen = Math.Min(files[next.File].Length, fileBytesSeen + next.Bytes);
+                fileBytesSeen = Math.Min(next.Length, fileBytesSeen + next.Bytes);
                 stats.BytesDone = fileBytesBefore + fileBytesSeen;
                 onProgress?.Invoke(stats);
             }
@@ -231,7 +239,7 @@ public static class PartitionPipeline
         foreach (var t in threads) t.Join();
         if (failure is not null)
             throw new InvalidOperationException($"internal error while reading input: {failure.Message}", failure);
-        stats.FilesRead = fileHasPartitions.Count(x => x);
+        stats.FilesRead = filesWithPartitions;
         stats.FilesDone = files.Count;
         stats.BytesDone = stats.BytesTotal;
         onProgress?.Invoke(stats);

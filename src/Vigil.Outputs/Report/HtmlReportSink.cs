@@ -455,8 +455,10 @@ public sealed class HtmlReportSink : IHuntSink
         foreach (var kv in s.LevelCounts.OrderByDescending(kv => DetectionWriters.LevelRank(kv.Key)).ThenBy(kv => kv.Key, StringComparer.Ordinal))
             w.WriteNumber(kv.Key, kv.Value);
         w.WriteEndObject();
+        // The page lists the first 1,000 files and counts the rest: a CloudTrail bucket is millions of files.
+        w.WriteNumber("files_total", s.Files.Count);
         w.WriteStartArray("files");
-        foreach (var f in s.Files)
+        foreach (var f in s.Files.Take(1000))
         {
             w.WriteStartArray();
             w.WriteStringValue(f.Path);

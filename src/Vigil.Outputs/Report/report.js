@@ -136,7 +136,7 @@
   var range = SUM.first_event !== null && SUM.last_event !== null ? fmtTime(SUM.first_event) + ' to ' + fmtTime(SUM.last_event) + ' UTC' : 'no event times';
   document.getElementById('headline').textContent = fmtNum(TOTAL) + ' detections' + (CAPPED ? ' (' + fmtNum(N) + ' in this page)' : '')
     + ' from ' + fmtNum(SUM.events) + ' events in '
-    + fmtNum(SUM.files_read) + ' of ' + fmtNum(SUM.files.length) + ' files (' + range + '); ' + fmtNum(meta.campaigns_total) + ' campaigns'
+    + fmtNum(SUM.files_read) + ' of ' + fmtNum(SUM.files_total) + ' files (' + range + '); ' + fmtNum(meta.campaigns_total) + ' campaigns'
     + (meta.campaigns_total > meta.campaigns.length ? ' (the top ' + fmtNum(meta.campaigns.length) + ' in this page)' : '') + '; '
     + fmtNum(SUM.rules_run) + ' rules';
   if (CAPPED) {
@@ -837,7 +837,7 @@
     var t = h('table', 'kv');
     function kv(k, v) { var tr = h('tr'); tr.appendChild(h('th', null, k)); tr.appendChild(h('td', null, v)); t.appendChild(tr); }
     kv('hunt started', SUM.started + ' (took ' + SUM.elapsed_s + ' s)');
-    kv('files', fmtNum(SUM.files_read) + ' read of ' + fmtNum(SUM.files.length) + ' (' + fmtBytes(SUM.bytes) + ')');
+    kv('files', fmtNum(SUM.files_read) + ' read of ' + fmtNum(SUM.files_total) + ' (' + fmtBytes(SUM.bytes) + ')');
     kv('events', fmtNum(SUM.events));
     kv('time range', range);
     kv('rules run', fmtNum(SUM.rules_run));
@@ -855,7 +855,7 @@
       ft.appendChild(tr);
     });
     root.appendChild(ft);
-    if (SUM.files.length > 1000) root.appendChild(h('div', 'muted', (SUM.files.length - 1000) + ' more files'));
+    if (SUM.files_total > 1000) root.appendChild(h('div', 'muted', fmtNum(SUM.files_total - 1000) + ' more files'));
     root.appendChild(h('h3', null, 'Errors and notes'));
     if (!SUM.errors.length) { root.appendChild(h('div', 'empty', 'None.')); return; }
     var box = h('div', 'errors mono');

@@ -65,11 +65,22 @@ internal sealed class JsonLineCutter(JsonInput input, int blockSize, IDiagnostic
                 buffer.AsSpan(cut, rest).CopyTo(_carry);
                 _carryLength = rest;
             }
+            // A short block (a small file, or a file's end) moves to an array of its size: the pipeline bounds its read-ahead
+            // by the bytes partitions hold, and 256 small files' blocks each in a 2 MB array were 512 MB.
+            if (cut <= buffer.Length / 4) buffer = Shrink(buffer, cut);
             var part = new JsonLinesPartition(input.Path, _ordinal++, buffer, 0, cut, _offset, _line);
             _offset += cut;
             _line += buffer.AsSpan(0, cut).Count((byte)'\n');
             return part;
         }
+    }
+
+    internal static byte[] Shrink(byte[] buffer, int length)
+    {
+        var small = ArrayPool<byte>.Shared.Rent(Math.Max(length, 16));
+        buffer.AsSpan(0, length).CopyTo(small);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return small;
     }
 
     /// <summary><paramref name="buffer"/> holds the first <paramref name="length"/> bytes of a line at least

@@ -110,6 +110,13 @@ internal sealed class JsonElementsPartition : IEventPartition
         _length += element.Length;
     }
 
+    /// <summary>Moves a short partition (a small file, or a file's end) to an array of its size, as the line cutter does
+    /// (see <see cref="JsonLineCutter.Shrink"/>).</summary>
+    public void Trim()
+    {
+        if (_bytes is { } b && _length <= b.Length / 4) _bytes = JsonLineCutter.Shrink(b, _length);
+    }
+
     public void Read(Event scratch, Action<Event> onEvent, IDiagnostics diagnostics)
     {
         var bytes = Interlocked.Exchange(ref _bytes, null)

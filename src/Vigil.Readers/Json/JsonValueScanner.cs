@@ -81,6 +81,7 @@ internal sealed class JsonValueScanner : IDisposable
             return null;
         }
         _ordinal++;
+        part.Trim();
         return part;
     }
 

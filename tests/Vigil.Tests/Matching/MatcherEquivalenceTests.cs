@@ -87,7 +87,7 @@ public sealed class CollectionFixture : IDisposable
         try { Directory.Delete(_simDir, recursive: true); } catch (IOException) { }
     }
 
-    public static List<InputFile> Files(string dir) => InputFiles.Expand([dir], LogFormats.All, new DiagnosticsCollector());
+    public static IReadOnlyList<InputFile> Files(string dir) => InputFiles.Expand([dir], LogFormats.All, new DiagnosticsCollector());
 
     /// <summary>Every event of the files under <paramref name="dir"/>, copied out of the readers.</summary>
     internal static List<Event> Read(string dir)
