@@ -47,7 +47,9 @@ public sealed class DetectionSpool : IDisposable
     private string? _dir;
     private bool _drained, _disposed;
     private PosixSignalRegistration[] _signals = [];
-    // Tables shared by all runs of this spool: rules and sources are few (one per rule, one per input file).
+    // Rules are few and shared by all runs of this spool. Sources are written out with each record: an input of millions
+    // of small files (a CloudTrail bucket) had every path that gave a detection in a table here (~200 bytes a file).
+    // Those of the buffered records are numbered for sorting them, and forgotten when the buffer is written.
     private readonly List<SigmaRule> _rules = [];
     private readonly Dictionary<SigmaRule, int> _ruleIndex = new(ReferenceEqualityComparer.Instance);
     private readonly List<string> _sources = [];
@@ -93,7 +95,7 @@ public sealed class DetectionSpool : IDisposable
         e.Rule = RuleId(d.Rule);
         e.Seq = _seq++;
         e.Header = (int)_bytes.Position;
-        SpoolRunFormat.WriteHeader(_bytesWriter, d, e.Seq, e.Rule, e.Source);
+        SpoolRunFormat.WriteHeader(_bytesWriter, d, e.Seq, e.Rule);
         _bytesWriter.Flush();
         e.HeaderLength = (int)_bytes.Position - e.Header;
         if (!ReferenceEquals(d.Fields, _lastFields))
@@ -147,6 +149,8 @@ public sealed class DetectionSpool : IDisposable
         _count = 0;
         _bytes.SetLength(0);   // keep the buffer: a fresh one regrows through large-object-heap sizes each spill
         _lastFields = null;
+        _sources.Clear();
+        _sourceIndex.Clear();
     }
 
     private void Spill()
@@ -171,7 +175,7 @@ public sealed class DetectionSpool : IDisposable
     private void WriteRun(IEnumerable<Sequenced> sorted, int tier)
     {
         using var fs = NewRun(tier);
-        var w = new SpoolRunFormat.Writer(fs, RuleId, SourceId);
+        var w = new SpoolRunFormat.Writer(fs, RuleId);
         foreach (var s in sorted) w.Write(s);
     }
 
@@ -237,8 +241,8 @@ public sealed class DetectionSpool : IDisposable
         var readers = new List<SpoolRunFormat.Reader>();
         try
         {
-            foreach (var r in runs) readers.Add(new SpoolRunFormat.Reader(r, _rules, _sources));
-            if (tail is { Length: > 0 }) readers.Add(new SpoolRunFormat.Reader(tail, "(in memory)", _rules, _sources));
+            foreach (var r in runs) readers.Add(new SpoolRunFormat.Reader(r, _rules));
+            if (tail is { Length: > 0 }) readers.Add(new SpoolRunFormat.Reader(tail, "(in memory)", _rules));
             var queue = new PriorityQueue<int, Sequenced>(readers.Count, Comparer<Sequenced>.Create(CompareSeq));
             var heads = new Sequenced[readers.Count];
             bool Next(int src) => readers[src].TryRead(out heads[src]);
@@ -281,20 +285,20 @@ public sealed class DetectionSpool : IDisposable
 
 /// <summary>
 /// The binary layout of one sorted run: a sequence of records, each
-/// <c>seq:i64, rule:i32, ticks:i64, computer:str, channel:str, eventId:opt-i64, recordId:opt-i64, source:i32, offset:i64,
+/// <c>seq:i64, rule:i32, ticks:i64, computer:str, channel:str, eventId:opt-i64, recordId:opt-i64, source:str, offset:i64,
 /// line:i64, fieldsTag:u8</c>, then, when fieldsTag is 1, <c>count:i32</c> and per field <c>name:str, kind:u8, hex:u8,
 /// payload</c>; when fieldsTag is 2 (the fields are an <see cref="EventSnapshot"/>, as every detection of an event is),
 /// <c>count:i32, byteLength:i32</c> and the snapshot's bytes as they are; tag 0: the same fields as the previous record
 /// (detections of one event sort next to each other and keep sharing one snapshot). Strings are <c>length:i32</c> and raw UTF-16 code units, so any text, lone
 /// surrogates included, comes back unchanged. Payloads: String/RawJson a string, Int64/UInt64/Double/DateTime 8 bytes,
-/// Boolean 1 byte, Guid/Sid/Binary <c>length:i32</c> and the bytes, Null nothing. Rule and source are indices into
-/// the spool's tables.
+/// Boolean 1 byte, Guid/Sid/Binary <c>length:i32</c> and the bytes, Null nothing. The rule is an index into the spool's
+/// table of rules; the source (the input file's path) is written out.
 /// </summary>
 internal static class SpoolRunFormat
 {
     private const int MaxString = 1 << 28;
 
-    internal sealed class Writer(Stream stream, Func<SigmaRule, int> ruleId, Func<string, int> sourceId)
+    internal sealed class Writer(Stream stream, Func<SigmaRule, int> ruleId)
     {
         private readonly BinaryWriter _w = new(stream);
         private object? _lastFields;
@@ -302,7 +306,7 @@ internal static class SpoolRunFormat
         public void Write(DetectionSpool.Sequenced s)
         {
             var d = s.Detection;
-            WriteHeader(_w, d, s.Seq, ruleId(d.Rule), sourceId(d.Origin.Source));
+            WriteHeader(_w, d, s.Seq, ruleId(d.Rule));
             if (ReferenceEquals(d.Fields, _lastFields)) { _w.Write((byte)0); return; }
             _lastFields = d.Fields;
             WriteFields(_w, d.Fields);
@@ -310,7 +314,7 @@ internal static class SpoolRunFormat
     }
 
     /// <summary>A record up to its fields tag.</summary>
-    internal static void WriteHeader(BinaryWriter w, Detection d, long seq, int rule, int source)
+    internal static void WriteHeader(BinaryWriter w, Detection d, long seq, int rule)
     {
         w.Write(seq);
         w.Write(rule);
@@ -319,7 +323,7 @@ internal static class SpoolRunFormat
         Str(w, d.Channel);
         Opt(w, d.EventId);
         Opt(w, d.RecordId);
-        w.Write(source);
+        Str(w, d.Origin.Source);
         w.Write(d.Origin.Offset);
         w.Write(d.Origin.Line);
     }
@@ -379,7 +383,6 @@ internal static class SpoolRunFormat
         private readonly Stream _fs;
         private readonly BinaryReader _r;
         private readonly IReadOnlyList<SigmaRule> _rules;
-        private readonly IReadOnlyList<string> _sources;
         private IReadOnlyList<EventField>? _lastFields;
         // A run file is complete and unchanged while it is read: its length is read once (FileStream.Length is an
         // fstat system call each time, and the bounds checks below ask for it per record and per string).
@@ -389,13 +392,13 @@ internal static class SpoolRunFormat
         // Field names repeat in every record; share one string per name within the run.
         private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
 
-        public Reader(string path, IReadOnlyList<SigmaRule> rules, IReadOnlyList<string> sources)
-            : this(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan), path, rules, sources) { }
+        public Reader(string path, IReadOnlyList<SigmaRule> rules)
+            : this(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan), path, rules) { }
 
         /// <summary>A run in a stream (the drain's tail, sorted in memory); <paramref name="name"/> names it in errors.</summary>
-        public Reader(Stream stream, string name, IReadOnlyList<SigmaRule> rules, IReadOnlyList<string> sources)
+        public Reader(Stream stream, string name, IReadOnlyList<SigmaRule> rules)
         {
-            _path = name; _rules = rules; _sources = sources;
+            _path = name; _rules = rules;
             _fs = stream;
             _r = new BinaryReader(_fs);
             _length = _fs.Length;
@@ -413,7 +416,7 @@ internal static class SpoolRunFormat
                 long ticks = _r.ReadInt64();
                 string computer = Shared(Str()), channel = Shared(Str());
                 long? eventId = Opt(), recordId = Opt();
-                string source = _sources[Index(_r.ReadInt32(), _sources.Count, "source")];
+                string source = LastSource(Str());
                 long offset = _r.ReadInt64(), line = _r.ReadInt64();
                 byte tag = _r.ReadByte();
                 IReadOnlyList<EventField> fields;
@@ -498,6 +501,11 @@ internal static class SpoolRunFormat
             if (n == 0) return "";
             return string.Create(n, _fs, static (span, fs) => fs.ReadExactly(MemoryMarshal.AsBytes(span)));
         }
+
+        private string _lastSource = "";
+
+        /// <summary>Records of one file come in runs: they share one source string (the table of all sources is gone).</summary>
+        private string LastSource(string s) => string.Equals(s, _lastSource, StringComparison.Ordinal) ? _lastSource : _lastSource = s;
 
         private string Shared(string s)
         {
