@@ -113,10 +113,14 @@ public static class CountTableWriter
     {
         using var w = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
         var head = table.KeyColumns.Concat(TailColumns).ToArray();
-        var rows = table.Rows.Select(r => Cells(table, r).Select(c => Clean(c.Length == 0 ? "-" : c)).ToArray()).ToList();
+        // Two passes over the rows (widths, then the lines), none held: a table can be millions of rows in a file.
+        string[] CellsOf(CountRow r) => Cells(table, r).Select(c => Clean(c.Length == 0 ? "-" : c)).ToArray();
         var widths = head.Select(h => h.Length).ToArray();
-        foreach (var r in rows)
+        foreach (var row in table.Rows)
+        {
+            var r = CellsOf(row);
             for (int i = 0; i < r.Length; i++) widths[i] = Math.Max(widths[i], r[i].Length);
+        }
         int countAt = table.KeyColumns.Count;
         void Row(string[] cells)
         {
@@ -130,7 +134,7 @@ public static class CountTableWriter
         }
         Row(head);
         w.WriteLine(string.Join("  ", widths.Select(x => new string('-', x))));
-        foreach (var r in rows) Row(r);
+        foreach (var r in table.Rows) Row(CellsOf(r));
         w.WriteLine();
         w.WriteLine(footer ?? $"{table.Total:N0} events in {table.Rows.Count:N0} rows ({table.Title})");
     }

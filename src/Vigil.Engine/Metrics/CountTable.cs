@@ -56,6 +56,51 @@ internal static class Tables
         return new CountTable(title, columns, rows, rows.Sum(r => r.Count));
     }
 
+    /// <summary>The table order (<see cref="Build"/>'s) over rows as keys and tallies.</summary>
+    private static int Order((string[] Key, Tally Tally) a, (string[] Key, Tally Tally) b)
+    {
+        int c = b.Tally.Count.CompareTo(a.Tally.Count);
+        for (int i = 0; c == 0 && i < a.Key.Length; i++) c = CompareKey(a.Key[i], b.Key[i]);
+        return c;
+    }
+
+    /// <summary>
+    /// <see cref="Build"/> over the runs workers spilled for one table (the workers' remaining totals spilled too): the
+    /// runs merged by key, equal keys added; then sorted into the table's order through runs of their own; the rows in a
+    /// temporary file. Gives the table <see cref="Build"/> would have, without holding it.
+    /// </summary>
+    public static CountTable BuildSpilled(string title, string[] columns, IReadOnlyList<string> runs)
+    {
+        var ordered = new List<string>();
+        var chunk = new List<(string[] Key, Tally Tally)>();
+        long total = 0;
+        void Flush()
+        {
+            if (chunk.Count == 0) return;
+            chunk.Sort(Order);
+            ordered.Add(TallyRuns.Write(chunk, "order"));
+            chunk.Clear();
+        }
+        foreach (var row in TallyRuns.Merge(runs, (a, b) => TallyRuns.ByKey(a.Key, b.Key), combine: true))
+        {
+            total += row.Tally.Count;
+            chunk.Add(row);
+            if (chunk.Count >= TallyRuns.SpillRows) Flush();
+        }
+        Flush();
+        var rows = new CountRowList(TallyRuns.Merge(ordered, Order, combine: false));
+        return new CountTable(title, columns, rows, total);
+    }
+
+    /// <summary>The workers' table <paramref name="table"/>: built in memory when no worker spilled, else from runs.</summary>
+    public static CountTable Build(string title, string[] columns, IReadOnlyList<CountingWorker> workers, int table,
+        Func<IEnumerable<KeyValuePair<string[], Tally>>> inMemory)
+    {
+        if (!workers.Any(w => w.Spilled)) return Build(title, columns, inMemory());
+        foreach (var w in workers) w.SpillIfLarge(force: true);
+        return BuildSpilled(title, columns, workers.SelectMany(w => w.Runs.GetValueOrDefault(table) ?? []).ToList());
+    }
+
     /// <summary>Numbers by value (EventID 4624 before 10000), everything else ordinally.</summary>
     private static int CompareKey(string a, string b) =>
         long.TryParse(a, out long x) && long.TryParse(b, out long y) ? x.CompareTo(y) : string.CompareOrdinal(a, b);

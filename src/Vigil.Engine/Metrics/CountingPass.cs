@@ -10,10 +10,38 @@ namespace Vigil.Engine.Metrics;
 /// its events must not half-count).</summary>
 internal abstract class CountingWorker
 {
-    public readonly FieldText Texts = new();
+    public FieldText Texts { get; private set; } = new();
     public abstract void BeginPartition();
     public abstract void Count(Event e);
     public abstract void CommitPartition();
+
+    /// <summary>Distinct keys in the worker's totals, over all its tables.</summary>
+    internal abstract int Distinct { get; }
+    /// <summary>A table's totals with their keys as texts (table 0, 1, ... as the result names them).</summary>
+    internal abstract IEnumerable<(string[] Key, Tally Tally)> Totals(int table);
+    internal abstract int Tables { get; }
+    protected abstract void ClearTotals();
+
+    /// <summary>Per table, the runs this worker spilled (<see cref="TallyRuns"/>); empty while it counts in memory.</summary>
+    internal readonly Dictionary<int, List<string>> Runs = [];
+    internal bool Spilled => Runs.Count > 0;
+
+    /// <summary>Past <see cref="TallyRuns.SpillRows"/> distinct keys (or always, with <paramref name="force"/> once any
+    /// worker spilled), writes each table's totals as a run sorted by key and starts again, texts included.</summary>
+    internal void SpillIfLarge(bool force = false)
+    {
+        if (Distinct == 0 || (!force && Distinct < TallyRuns.SpillRows)) return;
+        for (int table = 0; table < Tables; table++)
+        {
+            var rows = Totals(table).ToList();
+            if (rows.Count == 0) continue;
+            rows.Sort((a, b) => TallyRuns.ByKey(a.Key, b.Key));
+            if (!Runs.TryGetValue(table, out var list)) Runs[table] = list = [];
+            list.Add(TallyRuns.Write(rows, "tally"));
+        }
+        ClearTotals();
+        Texts = new FieldText();
+    }
 
     protected static void Merge<TKey>(Dictionary<TKey, Tally> from, Dictionary<TKey, Tally> into) where TKey : notnull
     {
@@ -53,6 +81,7 @@ internal static class CountingPass
                     w.Count(e);
                 }, diagnostics);
                 w.CommitPartition();
+                w.SpillIfLarge();
                 stats.Account(n, lo, hi);
                 return true;
             },

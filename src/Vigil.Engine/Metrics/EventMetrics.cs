@@ -57,27 +57,41 @@ public static class EventMetrics
             Merge(_computer, _computerTotal);
             Merge(_channel, _channelTotal);
         }
+
+        internal override int Distinct => _eidTotal.Count + _computerTotal.Count + _channelTotal.Count;
+        internal override int Tables => 3;
+        protected override void ClearTotals() { _eidTotal.Clear(); _computerTotal.Clear(); _channelTotal.Clear(); }
+
+        internal override IEnumerable<(string[] Key, Tally Tally)> Totals(int table)
+        {
+            switch (table)
+            {
+                case 0: foreach (var (k, v) in _eidTotal) yield return (EidText(k, Texts), v); break;
+                case 1: foreach (var (k, v) in _computerTotal) yield return ([Texts[k]], v); break;
+                default: foreach (var (k, v) in _channelTotal) yield return ([Texts[k]], v); break;
+            }
+        }
     }
+
+    private static string[] EidText(EidKey k, FieldText texts) =>
+        [k.EventId == NoEventId ? "" : k.EventId.ToString(System.Globalization.CultureInfo.InvariantCulture), texts[k.Channel], texts[k.Provider]];
 
     public static EventMetricsResult Count(IReadOnlyList<InputFile> files, IDiagnostics diagnostics, int? degree = null,
         Action<ReadStats>? onProgress = null)
     {
         var stats = new ReadStats();
         var workers = CountingPass.Run(files, stats, () => new Worker(), diagnostics, degree, onProgress);
-        var eid = new Dictionary<string[], Tally>(KeyComparer.Instance);
-        var computer = new Dictionary<string[], Tally>(KeyComparer.Instance);
-        var channel = new Dictionary<string[], Tally>(KeyComparer.Instance);
-        foreach (var w in workers)
+        Dictionary<string[], Tally> InMemory(int table)
         {
-            foreach (var (k, v) in w.EventIds)
-                Add(eid, [k.EventId == NoEventId ? "" : k.EventId.ToString(System.Globalization.CultureInfo.InvariantCulture), w.Texts[k.Channel], w.Texts[k.Provider]], v);
-            foreach (var (k, v) in w.Computers) Add(computer, [w.Texts[k]], v);
-            foreach (var (k, v) in w.Channels) Add(channel, [w.Texts[k]], v);
+            var d = new Dictionary<string[], Tally>(KeyComparer.Instance);
+            foreach (var w in workers)
+                foreach (var (k, v) in w.Totals(table)) Add(d, k, v);
+            return d;
         }
         return new EventMetricsResult(stats,
-            Tables.Build("events per EventID", EventIdColumns, eid),
-            Tables.Build("events per computer", ComputerColumns, computer),
-            Tables.Build("events per channel", ChannelColumns, channel));
+            Tables.Build("events per EventID", EventIdColumns, workers, 0, () => InMemory(0)),
+            Tables.Build("events per computer", ComputerColumns, workers, 1, () => InMemory(1)),
+            Tables.Build("events per channel", ChannelColumns, workers, 2, () => InMemory(2)));
     }
 
     private static void Add(Dictionary<string[], Tally> d, string[] key, in Tally v) =>

@@ -45,21 +45,33 @@ public static class LogonSummary
             channel.IsText ? channel.TextSpan.Equals("Security", StringComparison.OrdinalIgnoreCase) : channel.ToString() == "Security";
 
         public override void CommitPartition() => Merge(_pending, _total);
+
+        internal override int Distinct => _total.Count;
+        internal override int Tables => 1;
+        protected override void ClearTotals() => _total.Clear();
+
+        internal override IEnumerable<(string[] Key, Tally Tally)> Totals(int table)
+        {
+            foreach (var (k, v) in _total) yield return (KeyOf(k, Texts), v);
+        }
     }
+
+    private static string[] KeyOf(LogonKey k, FieldText texts) =>
+        [k.Ok ? Success : Failure, texts[k.Account], texts[k.LogonType], texts[k.Address], texts[k.Workstation], texts[k.Computer]];
 
     public static LogonSummaryResult Count(IReadOnlyList<InputFile> files, IDiagnostics diagnostics, int? degree = null,
         Action<ReadStats>? onProgress = null)
     {
         var stats = new ReadStats();
         var workers = CountingPass.Run(files, stats, () => new Worker(), diagnostics, degree, onProgress);
-        var merged = new Dictionary<string[], Tally>(KeyComparer.Instance);
-        foreach (var w in workers)
-            foreach (var (k, v) in w.Logons)
-            {
-                string[] key = [k.Ok ? Success : Failure, w.Texts[k.Account], w.Texts[k.LogonType], w.Texts[k.Address], w.Texts[k.Workstation], w.Texts[k.Computer]];
-                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(merged, key, out _).Add(v);
-            }
-        var table = Tables.Build("logons", Columns, merged);
+        var table = Tables.Build("logons", Columns, workers, 0, () =>
+        {
+            var merged = new Dictionary<string[], Tally>(KeyComparer.Instance);
+            foreach (var w in workers)
+                foreach (var (k, v) in w.Logons)
+                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(merged, KeyOf(k, w.Texts), out _).Add(v);
+            return merged;
+        });
         long ok = table.Rows.Where(r => r.Key[0] == Success).Sum(r => r.Count);
         return new LogonSummaryResult(stats, table, ok, table.Total - ok);
     }
