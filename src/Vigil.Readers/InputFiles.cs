@@ -127,7 +127,8 @@ public static class InputFiles
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             diagnostics.Report(new ReadError(dir, $"cannot list folder: {ex.Message}"));
-            if (isRoot) return null;   // the entries listed before the failure are still walked, in order
+            if (isRoot) return null;
+            // A folder inside: the entries listed before the failure are still walked, in order.
         }
         keys.Sort(StringComparer.Ordinal);
         return keys;
