@@ -84,30 +84,46 @@ public static class InputFiles
     /// <summary>The files under <paramref name="root"/> in ordinal order of their paths, one directory listed at a time.</summary>
     internal static IEnumerable<string> Walk(string root, IDiagnostics diagnostics)
     {
-        // The directories being walked, deepest last: each one's path and its entries' keys (see List), and how far.
-        var stack = new Stack<(string Dir, List<string> Keys, int Next)>();
-        var top = List(root, diagnostics, isRoot: true);
-        if (top is null) yield break;
-        stack.Push((root, top, 0));
-        while (stack.Count > 0)
+        // The directories being walked, deepest last: each one's path and its entries' keys (see List), in order.
+        var stack = new Stack<(string Dir, IEnumerator<string> Keys)>();
+        try
         {
-            var (dir, keys, next) = stack.Pop();
-            if (next == keys.Count) continue;
-            stack.Push((dir, keys, next + 1));
-            string key = keys[next];
-            bool folder = key.EndsWith(Path.DirectorySeparatorChar);
-            string path = Path.Combine(dir, folder ? key[..^1] : key);
-            if (!folder) { yield return path; continue; }
-            if (List(path, diagnostics, isRoot: false) is { } inner) stack.Push((path, inner, 0));
+            var top = List(root, diagnostics, isRoot: true);
+            if (top is null) yield break;
+            stack.Push((root, top.GetEnumerator()));
+            while (stack.Count > 0)
+            {
+                var (dir, keys) = stack.Peek();
+                if (!keys.MoveNext())
+                {
+                    stack.Pop().Keys.Dispose();
+                    continue;
+                }
+                string key = keys.Current;
+                bool folder = key.EndsWith(Path.DirectorySeparatorChar);
+                string path = Path.Combine(dir, folder ? key[..^1] : key);
+                if (!folder) { yield return path; continue; }
+                if (List(path, diagnostics, isRoot: false) is { } inner) stack.Push((path, inner.GetEnumerator()));
+            }
+        }
+        finally
+        {
+            while (stack.Count > 0) stack.Pop().Keys.Dispose();
         }
     }
 
+    /// <summary>Entry names a directory's listing holds in memory; past that they are sorted in runs on disk and merged
+    /// (tests lower it).</summary>
+    internal static int NamesInMemory = 131_072;
+
     /// <summary>A directory's entries as sort keys: a file's name, a folder's name + '/' (so they sort as the full paths
-    /// do: "b.json" before "b/c.json"), in ordinal order. Only names are held (a folder of 400k files: ~70 MB while it is
-    /// walked; listed as objects with their paths it was ~240 MB).</summary>
-    private static List<string>? List(string dir, IDiagnostics diagnostics, bool isRoot)
+    /// do: "b.json" before "b/c.json"), in ordinal order. At most <see cref="NamesInMemory"/> names are held: a larger
+    /// folder's names are sorted in runs in temporary files and merged as they are walked (a folder of 400k files held
+    /// ~70 MB of names; listed as objects with their paths, ~240 MB).</summary>
+    private static IEnumerable<string>? List(string dir, IDiagnostics diagnostics, bool isRoot)
     {
         var keys = new List<string>();
+        var runs = new List<string>();
         try
         {
             var entries = new System.IO.Enumeration.FileSystemEnumerable<(string Name, bool Folder, bool Link)>(dir,
@@ -122,16 +138,76 @@ public static class InputFiles
                     continue;
                 }
                 keys.Add(folder ? name + Path.DirectorySeparatorChar : name);
+                if (keys.Count >= NamesInMemory) runs.Add(WriteNames(keys));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             diagnostics.Report(new ReadError(dir, $"cannot list folder: {ex.Message}"));
-            if (isRoot) return null;
+            if (isRoot)
+            {
+                foreach (var r in runs) File.Delete(r);
+                return null;
+            }
             // A folder inside: the entries listed before the failure are still walked, in order.
         }
         keys.Sort(StringComparer.Ordinal);
-        return keys;
+        return runs.Count == 0 ? keys : MergeNames(runs, keys);
+    }
+
+    /// <summary>Sorts the names, writes them to a temporary file, empties the list; the file's path.</summary>
+    private static string WriteNames(List<string> names)
+    {
+        names.Sort(StringComparer.Ordinal);
+        string path = Path.Combine(Path.GetTempPath(), $"vigil-names-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        using (var w = new BinaryWriter(new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16)))
+            foreach (var n in names)
+            {
+                w.Write(n.Length);   // UTF-16 as it is: a Windows name may hold a lone surrogate
+                w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(n.AsSpan()));
+            }
+        names.Clear();
+        return path;
+    }
+
+    /// <summary>The names of the run files and of the last, in-memory chunk, merged in ordinal order; the files are
+    /// deleted when the merge ends (or is abandoned).</summary>
+    private static IEnumerable<string> MergeNames(List<string> runs, List<string> last)
+    {
+        var readers = new List<BinaryReader>();
+        try
+        {
+            foreach (var r in runs) readers.Add(new BinaryReader(new FileStream(r, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan)));
+            var queue = new PriorityQueue<int, string>(StringComparer.Ordinal);
+            int memory = 0;
+            bool Next(int source, out string name)
+            {
+                name = "";
+                if (source == readers.Count)
+                {
+                    if (memory == last.Count) return false;
+                    name = last[memory++];
+                    return true;
+                }
+                var reader = readers[source];
+                if (reader.BaseStream.Position >= reader.BaseStream.Length) return false;
+                int length = reader.ReadInt32();
+                name = string.Create(length, reader, static (span, r) => r.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(span)));
+                return true;
+            }
+            for (int i = 0; i <= readers.Count; i++)
+                if (Next(i, out var n)) queue.Enqueue(i, n);
+            while (queue.TryDequeue(out int source, out var name))
+            {
+                yield return name;
+                if (Next(source, out var n)) queue.Enqueue(source, n);
+            }
+        }
+        finally
+        {
+            foreach (var r in readers) r.Dispose();
+            foreach (var r in runs) try { File.Delete(r); } catch (IOException) { }
+        }
     }
 
     /// <summary>Reads the head of a file and asks each format whether it is theirs.</summary>

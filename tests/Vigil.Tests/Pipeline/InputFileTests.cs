@@ -9,6 +9,7 @@ namespace Vigil.Tests.Pipeline;
 /// keeps files past its first ones in a temporary file and gives them back the same, links to folders are not followed,
 /// and a file given twice is read once.
 /// </summary>
+[Collection(Vigil.Tests.Metrics.SpillThresholdCollection.Name)]   // one test lowers a limit every walk reads
 public sealed class InputFileTests
 {
     private static readonly string[] Names =
@@ -45,6 +46,27 @@ public sealed class InputFileTests
         using var files = InputFiles.Expand([dir], Vigil.Readers.LogFormats.All, diag);
         Assert.Equal(sorted.Where(p => !p.EndsWith(".txt", StringComparison.Ordinal) && !p.Contains("empty", StringComparison.Ordinal)), files.Select(f => f.Path));
         Assert.Contains(diag.Errors, e => e.Notice && e.Source.EndsWith("empty.json", StringComparison.Ordinal));
+    }
+
+    /// <summary>A folder's names past the in-memory limit are sorted in runs on disk and merged: the same order.</summary>
+    [Fact]
+    public void A_folder_listed_in_runs_walks_in_the_same_order()
+    {
+        var dir = Tree("names");
+        var flat = Path.Combine(dir, "flat");
+        Directory.CreateDirectory(flat);
+        var rng = new Random(3);
+        for (int i = 0; i < 500; i++) File.WriteAllText(Path.Combine(flat, $"{rng.Next(1_000_000):D6}-{i}.json"), "{}\n");
+        for (int i = 0; i < 20; i++) Directory.CreateDirectory(Path.Combine(flat, $"{rng.Next(1_000_000):D6}"));
+        var expected = InputFiles.Walk(dir, new DiagnosticsCollector()).ToList();
+        int limit = InputFiles.NamesInMemory;
+        InputFiles.NamesInMemory = 7;
+        List<string> runs;
+        try { runs = InputFiles.Walk(dir, new DiagnosticsCollector()).ToList(); }
+        finally { InputFiles.NamesInMemory = limit; }
+        Assert.Equal(expected, runs);
+        Assert.True(expected.Count > 500);
+        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"vigil-names-{Environment.ProcessId}-*"));   // runs deleted
     }
 
     [Fact]
