@@ -49,11 +49,8 @@ public sealed class DetectionSpool : IDisposable
     private PosixSignalRegistration[] _signals = [];
     // Rules are few and shared by all runs of this spool. Sources are written out with each record: an input of millions
     // of small files (a CloudTrail bucket) had every path that gave a detection in a table here (~200 bytes a file).
-    // Those of the buffered records are numbered for sorting them, and forgotten when the buffer is written.
     private readonly List<SigmaRule> _rules = [];
     private readonly Dictionary<SigmaRule, int> _ruleIndex = new(ReferenceEqualityComparer.Instance);
-    private readonly List<string> _sources = [];
-    private readonly Dictionary<string, int> _sourceIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _levels = new(StringComparer.Ordinal);
 
     public DetectionSpool(SpoolOptions? options = null)
@@ -67,7 +64,8 @@ public sealed class DetectionSpool : IDisposable
     private struct Entry
     {
         public long Ticks, Offset, Line, Seq;
-        public int Source, Rule, Header, HeaderLength, Fields, FieldsLength;
+        public string Source;   // the detection's own string (one per input file)
+        public int Rule, Header, HeaderLength, Fields, FieldsLength;
     }
 
     /// <summary>Detections added so far.</summary>
@@ -89,7 +87,7 @@ public sealed class DetectionSpool : IDisposable
         if (_count == _entries.Length) Array.Resize(ref _entries, _entries.Length * 2);
         ref var e = ref _entries[_count++];
         e.Ticks = d.TimestampTicks;
-        e.Source = SourceId(d.Origin.Source);
+        e.Source = d.Origin.Source;
         e.Offset = d.Origin.Offset;
         e.Line = d.Origin.Line;
         e.Rule = RuleId(d.Rule);
@@ -115,7 +113,7 @@ public sealed class DetectionSpool : IDisposable
     {
         int c = a.Ticks.CompareTo(b.Ticks);
         if (c != 0) return c;
-        if (a.Source != b.Source && (c = string.CompareOrdinal(_sources[a.Source], _sources[b.Source])) != 0) return c;
+        if (!ReferenceEquals(a.Source, b.Source) && (c = string.CompareOrdinal(a.Source, b.Source)) != 0) return c;
         c = a.Offset.CompareTo(b.Offset);
         if (c != 0) return c;
         c = a.Line.CompareTo(b.Line);
@@ -146,11 +144,10 @@ public sealed class DetectionSpool : IDisposable
             else o.Write(buffer, e.Fields, e.FieldsLength);
             lastFields = e.Fields;
         }
+        Array.Clear(_entries, 0, _count);   // let go of the sources
         _count = 0;
         _bytes.SetLength(0);   // keep the buffer: a fresh one regrows through large-object-heap sizes each spill
         _lastFields = null;
-        _sources.Clear();
-        _sourceIndex.Clear();
     }
 
     private void Spill()
@@ -201,12 +198,6 @@ public sealed class DetectionSpool : IDisposable
     private int RuleId(SigmaRule r)
     {
         if (!_ruleIndex.TryGetValue(r, out int i)) { i = _rules.Count; _rules.Add(r); _ruleIndex[r] = i; }
-        return i;
-    }
-
-    private int SourceId(string s)
-    {
-        if (!_sourceIndex.TryGetValue(s, out int i)) { i = _sources.Count; _sources.Add(s); _sourceIndex[s] = i; }
         return i;
     }
 
