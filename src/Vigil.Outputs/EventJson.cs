@@ -141,7 +141,7 @@ public static class EventJson
     private readonly struct SnapshotFields(int[] ids, FieldValue[] values, FieldValue[] names, int count) : IFieldList
     {
         public int Count => count;
-        public string Name(int i) => ids[i] == FieldNames.Unlisted ? names[i].ToString() : FieldNames.Name(ids[i]);
+        public string Name(int i) => FieldNames.Name(ids[i], names[i]);
         public void WriteName(int i, Utf8JsonWriter w)
         {
             if (ids[i] == FieldNames.Unlisted) w.WritePropertyName(names[i].TextSpan);

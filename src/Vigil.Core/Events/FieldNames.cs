@@ -99,6 +99,10 @@ public static class FieldNames
     /// <summary>The spelling of an id.</summary>
     public static string Name(int id) => Volatile.Read(ref _names)[id];
 
+    /// <summary>The spelling of a field whose declared name (for <see cref="Unlisted"/>) sits beside its id, as a
+    /// detection's copy decodes them.</summary>
+    public static string Name(int id, in FieldValue declared) => id == Unlisted ? declared.ToString() : Name(id);
+
     private static int Add(string name)
     {
         lock (Gate)

@@ -194,7 +194,7 @@ public sealed class EventSnapshot : IReadOnlyList<EventField>
             Decode(ids, values, names);
             var fields = new EventField[Count];
             for (int i = 0; i < fields.Length; i++)
-                fields[i] = new EventField(ids[i] == FieldNames.Unlisted ? names[i].ToString() : FieldNames.Name(ids[i]), values[i]);
+                fields[i] = new EventField(FieldNames.Name(ids[i], names[i]), values[i]);
             // Detections of one event may be formatted on different threads: both decode the same fields, either wins.
             Interlocked.CompareExchange(ref _fields, fields, null);
             return _fields!;

@@ -102,7 +102,7 @@ public static class Hunter
             snapshot.Decode(holdIds, holdValues, holdNames);
             for (int i = 0; i < snapshot.Count; i++)
             {
-                var name = holdIds[i] == FieldNames.Unlisted ? holdNames[i].ToString() : FieldNames.Name(holdIds[i]);
+                var name = FieldNames.Name(holdIds[i], holdNames[i]);
                 if (names.Contains(name)) kept.Add(new EventField(name, holdValues[i].Detach()));
             }
             Array.Clear(holdValues, 0, snapshot.Count); // let go of the event's array
