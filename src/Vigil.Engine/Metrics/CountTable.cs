@@ -46,17 +46,13 @@ internal static class Tables
 {
     public static CountTable Build(string title, string[] columns, IEnumerable<KeyValuePair<string[], Tally>> tallies)
     {
-        var rows = tallies.Select(kv => new CountRow(kv.Key, kv.Value.Count, kv.Value.First, kv.Value.Last)).ToList();
-        rows.Sort((a, b) =>
-        {
-            int c = b.Count.CompareTo(a.Count);
-            for (int i = 0; c == 0 && i < a.Key.Count; i++) c = CompareKey(a.Key[i], b.Key[i]);
-            return c;
-        });
+        var sorted = tallies.Select(kv => (kv.Key, Tally: kv.Value)).ToList();
+        sorted.Sort(Order);
+        var rows = sorted.Select(r => new CountRow(r.Key, r.Tally.Count, r.Tally.First, r.Tally.Last)).ToList();
         return new CountTable(title, columns, rows, rows.Sum(r => r.Count));
     }
 
-    /// <summary>The table order (<see cref="Build"/>'s) over rows as keys and tallies.</summary>
+    /// <summary>The table order: most events first, then by key (numbers by value).</summary>
     private static int Order((string[] Key, Tally Tally) a, (string[] Key, Tally Tally) b)
     {
         int c = b.Tally.Count.CompareTo(a.Tally.Count);
@@ -69,9 +65,9 @@ internal static class Tables
     /// runs merged by key, equal keys added; then sorted into the table's order through runs of their own; the rows in a
     /// temporary file. Gives the table <see cref="Build"/> would have, without holding it.
     /// </summary>
-    public static CountTable BuildSpilled(string title, string[] columns, IReadOnlyList<string> runs)
+    public static CountTable BuildSpilled(string title, string[] columns, IReadOnlyList<FileStream> runs)
     {
-        var ordered = new List<string>();
+        var ordered = new List<FileStream>();
         var chunk = new List<(string[] Key, Tally Tally)>();
         long total = 0;
         void Flush()
@@ -92,11 +88,18 @@ internal static class Tables
         return new CountTable(title, columns, rows, total);
     }
 
-    /// <summary>The workers' table <paramref name="table"/>: built in memory when no worker spilled, else from runs.</summary>
-    public static CountTable Build(string title, string[] columns, IReadOnlyList<CountingWorker> workers, int table,
-        Func<IEnumerable<KeyValuePair<string[], Tally>>> inMemory)
+    /// <summary>The workers' table <paramref name="table"/>: their totals merged in memory when no worker spilled, else
+    /// from runs.</summary>
+    public static CountTable Build(string title, string[] columns, IReadOnlyList<CountingWorker> workers, int table)
     {
-        if (!workers.Any(w => w.Spilled)) return Build(title, columns, inMemory());
+        if (!workers.Any(w => w.Spilled))
+        {
+            var merged = new Dictionary<string[], Tally>(KeyComparer.Instance);
+            foreach (var w in workers)
+                foreach (var (key, tally) in w.Totals(table))
+                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(merged, key, out _).Add(tally);
+            return Build(title, columns, merged);
+        }
         foreach (var w in workers) w.SpillIfLarge(force: true);
         return BuildSpilled(title, columns, workers.SelectMany(w => w.Runs.GetValueOrDefault(table) ?? []).ToList());
     }

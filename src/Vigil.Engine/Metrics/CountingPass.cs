@@ -23,7 +23,7 @@ internal abstract class CountingWorker
     protected abstract void ClearTotals();
 
     /// <summary>Per table, the runs this worker spilled (<see cref="TallyRuns"/>); empty while it counts in memory.</summary>
-    internal readonly Dictionary<int, List<string>> Runs = [];
+    internal readonly Dictionary<int, List<FileStream>> Runs = [];
     internal bool Spilled => Runs.Count > 0;
 
     /// <summary>Past <see cref="TallyRuns.SpillRows"/> distinct keys (or always, with <paramref name="force"/> once any

@@ -33,10 +33,6 @@ public static class EventMetrics
         private readonly Dictionary<int, Tally> _computer = [], _computerTotal = [];
         private readonly Dictionary<int, Tally> _channel = [], _channelTotal = [];
 
-        public Dictionary<EidKey, Tally> EventIds => _eidTotal;
-        public Dictionary<int, Tally> Computers => _computerTotal;
-        public Dictionary<int, Tally> Channels => _channelTotal;
-
         public override void BeginPartition() { _eid.Clear(); _computer.Clear(); _channel.Clear(); }
 
         public override void Count(Event e)
@@ -81,19 +77,9 @@ public static class EventMetrics
     {
         var stats = new ReadStats();
         var workers = CountingPass.Run(files, stats, () => new Worker(), diagnostics, degree, onProgress);
-        Dictionary<string[], Tally> InMemory(int table)
-        {
-            var d = new Dictionary<string[], Tally>(KeyComparer.Instance);
-            foreach (var w in workers)
-                foreach (var (k, v) in w.Totals(table)) Add(d, k, v);
-            return d;
-        }
         return new EventMetricsResult(stats,
-            Tables.Build("events per EventID", EventIdColumns, workers, 0, () => InMemory(0)),
-            Tables.Build("events per computer", ComputerColumns, workers, 1, () => InMemory(1)),
-            Tables.Build("events per channel", ChannelColumns, workers, 2, () => InMemory(2)));
+            Tables.Build("events per EventID", EventIdColumns, workers, 0),
+            Tables.Build("events per computer", ComputerColumns, workers, 1),
+            Tables.Build("events per channel", ChannelColumns, workers, 2));
     }
-
-    private static void Add(Dictionary<string[], Tally> d, string[] key, in Tally v) =>
-        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(d, key, out _).Add(v);
 }

@@ -26,7 +26,6 @@ public static class LogonSummary
     private sealed class Worker : CountingWorker
     {
         private readonly Dictionary<LogonKey, Tally> _pending = [], _total = [];
-        public Dictionary<LogonKey, Tally> Logons => _total;
 
         public override void BeginPartition() => _pending.Clear();
 
@@ -64,14 +63,7 @@ public static class LogonSummary
     {
         var stats = new ReadStats();
         var workers = CountingPass.Run(files, stats, () => new Worker(), diagnostics, degree, onProgress);
-        var table = Tables.Build("logons", Columns, workers, 0, () =>
-        {
-            var merged = new Dictionary<string[], Tally>(KeyComparer.Instance);
-            foreach (var w in workers)
-                foreach (var (k, v) in w.Logons)
-                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(merged, KeyOf(k, w.Texts), out _).Add(v);
-            return merged;
-        });
+        var table = Tables.Build("logons", Columns, workers, 0);
         long ok = table.Rows.Where(r => r.Key[0] == Success).Sum(r => r.Count);
         return new LogonSummaryResult(stats, table, ok, table.Total - ok);
     }

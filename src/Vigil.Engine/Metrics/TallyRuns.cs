@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Vigil.IO;
 
 namespace Vigil.Engine.Metrics;
 
@@ -14,16 +15,15 @@ internal static class TallyRuns
     /// <summary>Distinct keys a worker counts in memory before spilling (tests lower it).</summary>
     internal static int SpillRows = 262_144;
 
-    internal static string NewFile(string what) =>
-        Path.Combine(Path.GetTempPath(), $"vigil-{what}-{Environment.ProcessId}-{Guid.NewGuid():N}");
-
-    /// <summary>Writes rows (already in the order the run needs) to a new temporary file; its path.</summary>
-    internal static string Write(IEnumerable<(string[] Key, Tally Tally)> rows, string what)
+    /// <summary>Writes rows (already in the order the run needs) to a new temporary file (<see cref="TempFile"/>); the
+    /// file, at its start for reading.</summary>
+    internal static FileStream Write(IEnumerable<(string[] Key, Tally Tally)> rows, string what)
     {
-        string path = NewFile(what);
-        using var w = new BinaryWriter(new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16));
-        foreach (var (key, t) in rows) WriteRow(w, key, t);
-        return path;
+        var file = TempFile.Create(TempFile.NewPath($"vigil-{what}-"), 1 << 16);
+        using (var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true))
+            foreach (var (key, t) in rows) WriteRow(w, key, t);
+        file.Position = 0;
+        return file;
     }
 
     internal static void WriteRow(BinaryWriter w, string[] key, in Tally t)
@@ -58,14 +58,13 @@ internal static class TallyRuns
     }
 
     /// <summary>The rows of run files, each sorted by <paramref name="order"/>, merged in that order; with
-    /// <paramref name="combine"/>, equal keys' tallies are added into one row. The files are deleted after.</summary>
-    internal static IEnumerable<(string[] Key, Tally Tally)> Merge(IReadOnlyList<string> runs, Comparison<(string[] Key, Tally Tally)> order, bool combine)
+    /// <paramref name="combine"/>, equal keys' tallies are added into one row. The files are closed (so deleted) after.</summary>
+    internal static IEnumerable<(string[] Key, Tally Tally)> Merge(IReadOnlyList<FileStream> runs, Comparison<(string[] Key, Tally Tally)> order, bool combine)
     {
         var readers = new List<BinaryReader>();
         try
         {
-            foreach (var p in runs)
-                readers.Add(new BinaryReader(new FileStream(p, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan)));
+            foreach (var f in runs) readers.Add(new BinaryReader(f));
             var queue = new PriorityQueue<int, (string[] Key, Tally Tally, int Run)>(Comparer<(string[] Key, Tally Tally, int Run)>.Create((a, b) =>
             {
                 int c = order((a.Key, a.Tally), (b.Key, b.Tally));
@@ -92,8 +91,7 @@ internal static class TallyRuns
         }
         finally
         {
-            foreach (var r in readers) r.Dispose();
-            foreach (var p in runs) try { File.Delete(p); } catch (IOException) { }
+            foreach (var f in runs) f.Dispose();
         }
     }
 
@@ -124,7 +122,7 @@ internal sealed class CountRowList : IReadOnlyList<CountRow>, IDisposable
     /// <summary>Writes <paramref name="rows"/> (in table order) to a temporary file.</summary>
     public CountRowList(IEnumerable<(string[] Key, Tally Tally)> rows)
     {
-        _file = new FileStream(TallyRuns.NewFile("rows"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+        _file = TempFile.Create(TempFile.NewPath("vigil-rows-"), 1 << 16);
         using (var w = new BinaryWriter(_file, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             int n = 0;
