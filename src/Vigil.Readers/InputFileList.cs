@@ -4,7 +4,7 @@ namespace Vigil.Readers;
 
 /// <summary>
 /// The input files of a run, in order: the first <see cref="InMemoryFiles"/> as objects, the rest as rows in a temporary
-/// file (deleted when the list is disposed, or when the process ends), so a folder of millions of small files (a
+/// file (anonymous: <see cref="Vigil.IO.TempFile"/>), so a folder of millions of small files (a
 /// CloudTrail bucket copied to disk: a file per region every five minutes) costs a few MB, not ~250 bytes a file. Read in
 /// order (as the pipeline and the outputs do) it reads each row once; an index finds any row through a block of
 /// <see cref="BlockRows"/> rows (two blocks cached).
@@ -49,8 +49,7 @@ public sealed class InputFileList : IReadOnlyList<InputFile>, IDisposable
         {
             if (_writer is null)
             {
-                var path = Path.Combine(Path.GetTempPath(), $"vigil-inputs-{Environment.ProcessId}-{Guid.NewGuid():N}");
-                _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                _file = Vigil.IO.TempFile.Create(Vigil.IO.TempFile.NewPath("vigil-inputs-"), 1 << 16);
                 _writer = new BinaryWriter(_file, Encoding.UTF8, leaveOpen: true);
             }
             if ((Count - _inMemory) % BlockRows == 0) { _writer.Flush(); _blockOffsets.Add(_file!.Position); }

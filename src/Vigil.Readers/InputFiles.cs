@@ -123,7 +123,7 @@ public static class InputFiles
     private static IEnumerable<string>? List(string dir, IDiagnostics diagnostics, bool isRoot)
     {
         var keys = new List<string>();
-        var runs = new List<string>();
+        var runs = new List<FileStream>();
         try
         {
             var entries = new System.IO.Enumeration.FileSystemEnumerable<(string Name, bool Folder, bool Link)>(dir,
@@ -146,7 +146,7 @@ public static class InputFiles
             diagnostics.Report(new ReadError(dir, $"cannot list folder: {ex.Message}"));
             if (isRoot)
             {
-                foreach (var r in runs) File.Delete(r);
+                foreach (var r in runs) r.Dispose();
                 return null;
             }
             // A folder inside: the entries listed before the failure are still walked, in order.
@@ -155,29 +155,31 @@ public static class InputFiles
         return runs.Count == 0 ? keys : MergeNames(runs, keys);
     }
 
-    /// <summary>Sorts the names, writes them to a temporary file, empties the list; the file's path.</summary>
-    private static string WriteNames(List<string> names)
+    /// <summary>Sorts the names, writes them to a temporary file (<see cref="Vigil.IO.TempFile"/>), empties the list; the
+    /// file, at its start for reading.</summary>
+    private static FileStream WriteNames(List<string> names)
     {
         names.Sort(StringComparer.Ordinal);
-        string path = Path.Combine(Path.GetTempPath(), $"vigil-names-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        using (var w = new BinaryWriter(new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16)))
+        var file = Vigil.IO.TempFile.Create(Vigil.IO.TempFile.NewPath("vigil-names-"), 1 << 16);
+        using (var w = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true))
             foreach (var n in names)
             {
                 w.Write(n.Length);   // UTF-16 as it is: a Windows name may hold a lone surrogate
                 w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(n.AsSpan()));
             }
         names.Clear();
-        return path;
+        file.Position = 0;
+        return file;
     }
 
     /// <summary>The names of the run files and of the last, in-memory chunk, merged in ordinal order; the files are
-    /// deleted when the merge ends (or is abandoned).</summary>
-    private static IEnumerable<string> MergeNames(List<string> runs, List<string> last)
+    /// closed (so deleted) when the merge ends (or is abandoned).</summary>
+    private static IEnumerable<string> MergeNames(List<FileStream> runs, List<string> last)
     {
         var readers = new List<BinaryReader>();
         try
         {
-            foreach (var r in runs) readers.Add(new BinaryReader(new FileStream(r, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan)));
+            foreach (var r in runs) readers.Add(new BinaryReader(r));
             var queue = new PriorityQueue<int, string>(StringComparer.Ordinal);
             int memory = 0;
             bool Next(int source, out string name)
@@ -205,8 +207,7 @@ public static class InputFiles
         }
         finally
         {
-            foreach (var r in readers) r.Dispose();
-            foreach (var r in runs) try { File.Delete(r); } catch (IOException) { }
+            foreach (var r in runs) r.Dispose();
         }
     }
 
