@@ -57,6 +57,17 @@ internal sealed class MemberStore : IDisposable
     public long BlocksWritten { get; private set; }
     public long FileBlocks => _end / ((long)BlockRows * RowBytes);
 
+    /// <summary>Blocks read back from the file so far (tests: a judgment must not read every member).</summary>
+    public long BlocksRead { get; private set; }
+
+    /// <summary>The most distinct values one window held at once (tests and diagnostics).</summary>
+    public int MaxWindowValues { get; private set; }
+
+    internal void NoteValues(int distinct)
+    {
+        if (distinct > MaxWindowValues) MaxWindowValues = distinct;
+    }
+
     /// <summary>Members held in memory by all windows now, and the most at once (tests and diagnostics).</summary>
     public long RowsInMemory { get; private set; }
     public long MaxRowsInMemory { get; private set; }
@@ -98,6 +109,7 @@ internal sealed class MemberStore : IDisposable
             throw new InvalidDataException($"{_path} (temporary correlation window blocks): short read at offset {offset + read}: " +
                 $"{read} of {bytes.Length} bytes of the block at {offset}");
         if (free) _free.Push(offset);
+        BlocksRead++;
     }
 
     /// <summary>Tests: cuts the block file to <paramref name="bytes"/>, so the next read past it comes up short.</summary>
