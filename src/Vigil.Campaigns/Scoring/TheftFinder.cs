@@ -26,9 +26,10 @@ internal static partial class TheftFinder
     {
         var found = new List<DataTheft>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        bool New(DataTheft t) => seen.Add(t.Kind + "|" + t.Host + "|" + t.Detail + "|" + t.Destination);
         void Add(DataTheft t)
         {
-            if (seen.Add(t.Kind + "|" + t.Host + "|" + t.Detail + "|" + t.Destination)) found.Add(t);
+            if (New(t)) found.Add(t);
         }
 
         // Commands: the detections' own, then the actor's processes that no detection covered.
@@ -60,8 +61,35 @@ internal static partial class TheftFinder
         // (The addresses are not sealed yet, theft destinations join them below: Added may repeat one past the memory limit,
         // which neither a set nor the first-found positions of the cloud calls below change.)
         var internalAddrs = new HashSet<string>(d.Addresses.Added().Where(Names.IsInternal).Distinct(StringComparer.Ordinal).Take(Operator.OperatorAnalyzer.MaxAddresses * 4), StringComparer.Ordinal);
-        var exfilDests = d.Facts.Where(f => f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress))
-            .GroupBy(f => f.DestAddress).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        // Exfiltration detections naming an external destination: per destination (in the order first named) its first
+        // detection, count, bytes and who named it; each detection's id as a row of a sort by (destination, id), read once
+        // at the end into the uploads' id lists. A chunked upload is millions of such detections: holding them, grouped by
+        // destination, took ~300 bytes each (1M: 470 MB peak).
+        var limits = env.Limits;
+        var exfil = new Dictionary<string, ExfilDest>(StringComparer.Ordinal);
+        var exfilHosts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var exfilSources = new Dictionary<string, int>(StringComparer.Ordinal);
+        using var exfilIds = new ExternalSorter<ExfilRow>("theft-exfil-ids", ExfilRow.Compare, limits.RunRows);
+        for (int k = 0; k < d.Facts.Count; k++)
+        {
+            var f = d.Facts[k];
+            if (!(f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress))) continue;
+            if (!exfil.TryGetValue(f.DestAddress, out var x)) exfil[f.DestAddress] = x = new ExfilDest(exfil.Count, f);
+            x.Bytes += f.Bytes;
+            int host = Number(exfilHosts, f.Host), source = Number(exfilSources, f.SourceAddress);
+            x.Hosts.Add(host);
+            if (x.SourceSet.Add(source)) x.Sources.Add(f.SourceAddress);
+            exfilIds.Add(new ExfilRow(x.Index, f.Id, host, source));
+        }
+        // The uploads that list detections, with what selects theirs: the destination's, by host or source address (-1:
+        // none), or all of them.
+        var uploadIds = new List<(int Dest, int Host, int Source, bool All, SpillList<long> Ids)>();
+        SpillList<long> IdsOf(ExfilDest x, int host, int source, bool all)
+        {
+            var list = d.Own(limits.List<long>("theft upload detection ids", walked: true));
+            uploadIds.Add((x.Index, host, source, all, list));
+            return list;
+        }
         long slack = TimeSpan.TicksPerMinute;
         long from = d.First == 0 ? long.MinValue : d.First - slack, to = d.First == 0 ? long.MaxValue : d.Last + 30 * slack;
         // Flows by store position (the same flow found twice is one position).
@@ -69,9 +97,9 @@ internal static partial class TheftFinder
         // Flows an exfiltration detection names, whenever they started (a set for the test: a scanning host has millions
         // of flows, and a list's Contains per detection was their product).
         HashSet<int>? listed = null;
-        foreach (var (dest, namers) in exfilDests)
-            foreach (var f in namers)
-                if (env.Ctx.Flows.TryGetPosition(f.SourceAddress, dest, out int named) && (listed ??= [.. flowPositions]).Add(named)) flowPositions.Add(named);
+        foreach (var (dest, x) in exfil)
+            foreach (var source in x.Sources)
+                if (env.Ctx.Flows.TryGetPosition(source, dest, out int named) && (listed ??= [.. flowPositions]).Add(named)) flowPositions.Add(named);
         foreach (int position in flowPositions)
         {
             var flow = env.Ctx.Flows[position];
@@ -85,17 +113,35 @@ internal static partial class TheftFinder
             bool big = flow.OrigBytes >= UploadBytes && Staged(d, found, env.Hosts.HostOf(flow.Source), flow.First);
             var host = env.Hosts.HostOf(flow.Source) is { Length: > 0 } h ? h : flow.Source;
             // Named by an exfiltration detection on this same host (or from this address).
-            bool named = exfilDests.TryGetValue(flow.Dest, out var namers) && namers.Any(f => f.Host == host || f.SourceAddress == flow.Source);
+            int namerHost = -1, namerSource = -1;
+            if (exfil.TryGetValue(flow.Dest, out var namers))
+            {
+                if (exfilHosts.TryGetValue(host, out int n) && namers.Hosts.Contains(n)) namerHost = n;
+                if (exfilSources.TryGetValue(flow.Source, out n) && namers.SourceSet.Contains(n)) namerSource = n;
+            }
+            bool named = namerHost >= 0 || namerSource >= 0;
             if (!(novel && big) && !named) continue;
-            var ids = named ? namers!.Where(f => f.Host == host || f.SourceAddress == flow.Source).Select(f => f.Id).Order().ToList() : [];
             var ports = string.Join(",", flow.Ports.Take(4));
             var what = $"{flow.Count} connection{(flow.Count == 1 ? "" : "s")} to {flow.Dest}" + (ports.Length > 0 ? $" port {ports}" : "")
                 + (flow.OrigBytes > 0 ? $", {Mb(flow.OrigBytes)} sent" : "") + (novel ? ", first contact in the data" : "");
-            Add(new DataTheft(CampaignBuilder.Time(flow.First == long.MaxValue ? d.First : flow.First), host, "upload", what, flow.OrigBytes, flow.Dest, ids));
+            var t = new DataTheft(CampaignBuilder.Time(flow.First == long.MaxValue ? d.First : flow.First), host, "upload", what, flow.OrigBytes, flow.Dest, []);
+            if (!New(t)) continue;
+            found.Add(named ? t with { DetectionIds = IdsOf(namers!, namerHost, namerSource, all: false) } : t);
         }
-        foreach (var (dest, fs) in exfilDests)
+        foreach (var (dest, x) in exfil)
             if (!found.Any(t => t.Kind == "upload" && t.Destination == dest))
-                Add(new DataTheft(fs[0].Time, fs[0].Host, "upload", fs[0].Detail, fs.Sum(f => f.Bytes), dest, fs.Select(f => f.Id).Order().ToList()));
+            {
+                var t = new DataTheft(x.First.Time, x.First.Host, "upload", x.First.Detail, x.Bytes, dest, []);
+                if (New(t)) found.Add(t with { DetectionIds = IdsOf(x, -1, -1, all: true) });
+            }
+        if (uploadIds.Count > 0)
+        {
+            // The rows come by destination, ids ascending; each upload of the destination takes the rows it selects.
+            var byDest = uploadIds.ToLookup(u => u.Dest);
+            foreach (var row in exfilIds.Sorted())
+                foreach (var u in byDest[row.Dest])
+                    if (u.All || row.Host == u.Host || row.Source == u.Source) u.Ids.Add(row.Id);
+        }
 
         // Cloud: bulk object reads and snapshot sharing by the campaign's identities or from its external addresses.
         var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
@@ -106,7 +152,6 @@ internal static partial class TheftFinder
             // calls by time (a stable sort). Calls are read from the store one at a time, not held: a bulk theft is
             // millions of GetObject calls. Kept per read: its time (for the peak) and per source address a count.
             var cloud = env.Ctx.Cloud;
-            var limits = env.Limits;
             // Positions with the order they were found in, sorted by position: the first of each is kept; then by time and that
             // order. Both sorts go to files in runs past limits.RunRows rows, so no list of the calls is held.
             using var firstFound = new ExternalSorter<(int Position, int Order)>("theft-cloud-found", (a, b) => a.CompareTo(b), limits.RunRows);
@@ -148,11 +193,50 @@ internal static partial class TheftFinder
                 var mostReads = cloud.SourceAddress(readsFrom.MostReadsAt());
                 Add(new DataTheft(CampaignBuilder.Time(readTicks[0]), "cloud", "cloud-bulk-read",
                     $"{readTicks.Count} GetObject calls (up to {peak} in 10 minutes) from {string.Join(", ", buckets)}" + (bytes > 0 ? $", {Mb(bytes)}" : ""),
-                    bytes, mostReads, d.Facts.Where(f => f.Detail.StartsWith("GetObject", StringComparison.Ordinal)).Select(f => f.Id).Order().ToList()));
+                    bytes, mostReads, SortedIds(d, limits, "theft cloud read detection ids",
+                        d.Facts.Where(f => f.Detail.StartsWith("GetObject", StringComparison.Ordinal)).Select(f => f.Id))));
             }
             foreach (var share in shares) Add(share);
         }
         return found.OrderBy(t => t.Time).ToList();
+    }
+
+    private static int Number(Dictionary<string, int> numbers, string text)
+    {
+        if (!numbers.TryGetValue(text, out int n)) numbers.Add(text, n = numbers.Count);
+        return n;
+    }
+
+    /// <summary>Detection ids ascending, in a list of the draft's that goes to a file past a million.</summary>
+    private static SpillList<long> SortedIds(Draft d, BuildLimits limits, string name, IEnumerable<long> ids)
+    {
+        using var sorter = new ExternalSorter<long>(name, (a, b) => a.CompareTo(b), limits.RunRows);
+        foreach (long id in ids) sorter.Add(id);
+        var list = d.Own(limits.List<long>(name, walked: true));
+        foreach (long id in sorter.Sorted()) list.Add(id);
+        return list;
+    }
+
+    /// <summary>An external destination named by exfiltration detections: the first of them, their bytes, and the hosts and
+    /// source addresses that named it (by number; the addresses also as texts, in the order first seen).</summary>
+    private sealed class ExfilDest(int index, DetectionFact first)
+    {
+        public readonly int Index = index;
+        public readonly DetectionFact First = first;
+        public long Bytes;
+        public readonly HashSet<int> Hosts = [];
+        public readonly HashSet<int> SourceSet = [];
+        public readonly List<string> Sources = [];
+    }
+
+    /// <summary>One exfiltration detection as a row of the sort by (destination, id): its host and source address by number.</summary>
+    private readonly record struct ExfilRow(int Dest, long Id, int Host, int Source)
+    {
+        public static int Compare(ExfilRow a, ExfilRow b)
+        {
+            int c = a.Dest.CompareTo(b.Dest);
+            return c != 0 ? c : a.Id.CompareTo(b.Id);
+        }
     }
 
     /// <summary>Words one of the patterns needs: most commands have none, and skip the regular expressions.</summary>

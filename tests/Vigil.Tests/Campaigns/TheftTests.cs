@@ -1,3 +1,5 @@
+using Vigil.Campaigns;
+using Vigil.Rules;
 using Vigil.Tests.Cli;
 using static Vigil.Tests.Campaigns.EventSet;
 
@@ -37,5 +39,49 @@ public class TheftTests
         Assert.Contains("198.51.100.9", Strings(c, "external_addresses"));
         Assert.DoesNotContain("93.184.216.34", Strings(c, "external_addresses"));
         Assert.Contains("collection", Strings(c, "tactics"));
+    }
+
+    /// <summary>Uploads named by exfiltration detections (rclone connecting out, the built-in rule): one measured by Zeek,
+    /// listing the detections of its host or source address only, and one whose flow began before the campaign, listing
+    /// all of its destination's. Built in memory and with every sort in 5-row runs and every list in a file past 7 entries: the same
+    /// campaigns, and the ids the detections say.</summary>
+    [Fact]
+    public void Uploads_named_by_exfiltration_detections_list_theirs_through_files_and_in_memory()
+    {
+        var s = new EventSet();
+        var t = Day.AddHours(12);
+        const string sql = "10.0.0.30", ws = "10.0.0.31", drop = "198.51.100.9", other = "203.0.113.7";
+        s.Process(t, "SQL1", "{T-1}", "{T-0}", "C:\\Program Files\\7-Zip\\7z.exe", "7z.exe a -t7z -pS3cret out.7z c.csv", "CORP\\mallory", "0x7100");
+        for (int i = 0; i < 120; i++)
+        {
+            // The chunked upload from SQL1 to two endpoints, and WS2's own connections to the first.
+            s.Net(t.AddSeconds(60 + i), "SQL1", "{R-1}", "C:\\Tools\\rclone.exe", sql, i % 3 == 0 ? other : drop, 443);
+            if (i % 4 == 0) s.Net(t.AddSeconds(60.5 + i), "WS2", "{R-2}", "C:\\Tools\\rclone.exe", ws, drop, 443);
+        }
+        s.Zeek(t.AddSeconds(61), sql, drop, 443, 900L * 1024 * 1024);
+        // SQL1 first talked to the second endpoint at 01:00: that flow began long before the campaign and is not its upload.
+        s.Zeek(Day.AddHours(1), sql, other, 443, 10_000);
+        var dir = CliRunner.TempDir("camp-theft-named");
+        var path = s.Write(dir);
+        var set = RuleLoader.Load([], includeBuiltin: true);
+        var collector = OtrfRecordings.Hunt(set, new CampaignCollector(), [path]);
+        var facts = Enumerable.Range(0, collector.Facts.Count).Select(i => collector.Facts[i])
+            .Where(f => f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0).ToList();
+        var viaFiles = CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, ExternalBuildTests.Tiny);
+        var inMemory = CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, ExternalBuildTests.InMemory);
+        Assert.Equal(OtrfRecordings.Json(inMemory), OtrfRecordings.Json(viaFiles));
+
+        var thefts = viaFiles.SelectMany(c => c.Theft).Where(x => x.Kind == "upload").ToList();
+        var measured = Assert.Single(thefts, x => x.Destination == drop && x.Host == "SQL1");
+        Assert.Equal(900L * 1024 * 1024, measured.Bytes);
+        var expected = facts.Where(f => f.DestAddress == drop && (f.Host == "SQL1" || f.SourceAddress == sql)).Select(f => f.Id).Order().ToList();
+        Assert.Equal(81, expected.Count);   // 80 connections, and the large transfer's own detection (Zeek)
+        Assert.Equal(expected, measured.DetectionIds.ToList());
+        var unmeasured = Assert.Single(thefts, x => x.Destination == other);
+        Assert.Equal(facts.Where(f => f.DestAddress == other).Select(f => f.Id).Order(), unmeasured.DetectionIds.ToList());
+        Assert.Equal(40, unmeasured.DetectionIds.Count);
+        // WS2's connections are its own: no flow shows them, so they are one upload of all the destination's detections
+        // only if WS2 is in another campaign; in SQL1's campaign they are never SQL1's upload.
+        Assert.DoesNotContain(facts.Where(f => f.Host == "WS2").Select(f => f.Id), id => measured.DetectionIds.Contains(id));
     }
 }
