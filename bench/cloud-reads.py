@@ -3,9 +3,10 @@
 and a memory stress for the campaign context (every record has a distinct target). The calls come from 65,536 source
 addresses in turn (3.92.x.y), or from ADDRESSES of them (3.0.0.0 on): N for a theft through a rotating pool of proxies,
 every call from its own address. With --records the calls are written as CloudTrail delivers them, one
-{"Records":[...]} object on one line (a big export, or a consolidated delivery), instead of one JSON line each.
+{"Records":[...]} object on one line (a big export, or a consolidated delivery), instead of one JSON line each. With
+--sessions every call is made by its own role session (an agent minting a session per call): N identities.
 
-usage: cloud-reads.py [--records] OUT_FILE N [ADDRESSES]
+usage: cloud-reads.py [--records] [--sessions] OUT_FILE N [ADDRESSES]
 """
 import json
 import sys
@@ -15,7 +16,8 @@ from datetime import datetime, timedelta, timezone
 def main() -> None:
     args = sys.argv[1:]
     records = "--records" in args
-    args = [a for a in args if a != "--records"]
+    sessions = "--sessions" in args
+    args = [a for a in args if a not in ("--records", "--sessions")]
     if len(args) not in (2, 3):
         sys.exit(__doc__)
     out, n = args[0], int(args[1])
@@ -38,7 +40,7 @@ def main() -> None:
                 h.write(",")
             h.write(json.dumps({
                 "eventVersion": "1.09",
-                "userIdentity": {"type": "AssumedRole", "arn": arn, "accountId": "993371209645"},
+                "userIdentity": {"type": "AssumedRole", "arn": f"{arn}-{i}" if sessions else arn, "accountId": "993371209645"},
                 "eventTime": t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z",
                 "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "eu-central-1",
                 "sourceIPAddress": address(i),

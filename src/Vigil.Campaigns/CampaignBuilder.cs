@@ -226,7 +226,7 @@ public sealed class CampaignBuilder
         // Cloud credentials: an identity first used from a new address after a campaign searched for cloud keys (findstr
         // aws_secret_access_key, .aws\credentials) belongs to that campaign: the key was found, then used.
         onPhase?.Invoke(BuildPhase.Entities, $"entities ({facts.Count:N0} detections, {uf.Count:N0} nodes, {keys.Rows:N0} key rows in {keys.Runs:N0} runs, {keys.Texts:N0} key texts and hosts){Reads()}");
-        CloudKeyLinks(facts, ctx, px, uf, keys);
+        CloudKeyLinks(facts, ctx, px, uf, keys, limits);
 
         // The account runs of the keys sorted (unions in another order give the same sets).
         accountRuns.Finish();
@@ -411,52 +411,74 @@ public sealed class CampaignBuilder
         return lo > 0 && ticks - time(sorted[lo - 1]) <= within ? lo - 1 : -1;
     }
 
-    private static void CloudKeyLinks(IReadOnlyList<DetectionFact> facts, ContextCollector ctx, ProcessIndex px, UnionFind uf, KeyJoin keys)
+    private static void CloudKeyLinks(IReadOnlyList<DetectionFact> facts, ContextCollector ctx, ProcessIndex px, UnionFind uf, KeyJoin keys,
+        BuildLimits limits)
     {
-        var arns = new HashSet<string>(facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
-        if (arns.Count == 0) return;
-        // A search is a process tree (its key) or a detection (its node, Key null).
+        // A search is a process tree (its key) or a detection (its node, Key null). Found first: most inputs have none, and
+        // then the identities are not read at all.
         var searches = new List<(long Ticks, UnionFind.Key? Key, int Fact)>();
         for (int i = 0; i < px.Count; i++)
             if (CloudKeySearch.IsMatch(px.CommandLine(i))) searches.Add((px.Ticks(i), LateralLinker.ProcKey(px, i), -1));
+        bool anyArn = false;
         for (int i = 0; i < facts.Count; i++)
-            if (facts[i].CloudArn.Length == 0 && CloudKeySearch.IsMatch(facts[i].Detail)) searches.Add((facts[i].Ticks, null, i));
-        if (searches.Count == 0) return;
+        {
+            var f = facts[i];
+            if (f.CloudArn.Length > 0) anyArn = true;
+            else if (CloudKeySearch.IsMatch(f.Detail)) searches.Add((f.Ticks, null, i));
+        }
+        if (searches.Count == 0 || !anyArn) return;
         searches.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
-        // Each identity's first call from each address, found in one pass over the calls: only the (identity, address) pairs
-        // are held, not the calls (a bulk theft is millions). Only the time of a first use matters below.
-        var firstUse = new Dictionary<(string Arn, string Address), long>();
+        // The identities of the detections, each at its first detection, joined by hash with each identity's first call from
+        // each address: both sides are rows of sorts, so neither the identities (an agent minting a role session per call
+        // is an identity per detection) nor the (identity, address) pairs (a theft through rotating proxies) are held.
+        using var identities = new ExternalSorter<(UInt128 Arn, int Fact)>("cloud-key-identities", (a, b) => a.CompareTo(b), limits.RunRows);
+        for (int i = 0; i < facts.Count; i++)
+            if (facts[i].CloudArn is { Length: > 0 } arn) identities.Add((TextHash.Of(arn), i));
+        using var calls = new ExternalSorter<(UInt128 Arn, ulong Address, long Ticks, int Position)>("cloud-key-calls", (a, b) => a.CompareTo(b), limits.RunRows);
         for (int i = 0; i < ctx.Cloud.Count; i++)
         {
-            var arn = ctx.Cloud.Arn(i);
-            if (!arns.Contains(arn)) continue;
             var address = ctx.Cloud.SourceAddress(i);
             if (address.Length == 0) continue;
-            long t = ctx.Cloud.Ticks(i);
-            if (!firstUse.TryGetValue((arn, address), out long have) || t < have) firstUse[(arn, address)] = t;
+            calls.Add((TextHash.Of(ctx.Cloud.Arn(i)), TextHash.Of64(address), ctx.Cloud.Ticks(i), i));
         }
-        var byArn = firstUse.GroupBy(kv => kv.Key.Arn, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(kv => kv.Value).Order().ToList(), StringComparer.Ordinal);
-        var keyPairs = new List<(string, UnionFind.Key)>();
-        foreach (var arn in arns)
+        // A first use of an identity from an address: the latest key search in the 24 hours before it. Kept by the identity's
+        // first detection, then time: the order the identities were first seen in, each one's first uses by time.
+        using var uses = new ExternalSorter<(int First, long Ticks, int Position, int Search)>("cloud-key-uses", (a, b) => a.CompareTo(b), limits.RunRows);
+        using (var ids = identities.Sorted().GetEnumerator())
         {
-            if (!byArn.TryGetValue(arn, out var firsts)) continue;
-            foreach (long ticks in firsts)
+            bool moreIds = ids.MoveNext();
+            UInt128 lastArn = default;
+            ulong lastAddress = 0;
+            bool any = false;
+            int first = -1;
+            foreach (var c in calls.Sorted())
             {
-                // A first use of the identity from an address: the latest key search in the 24 hours before it.
-                int at = LatestWithin(searches, x => x.Ticks, ticks, TimeSpan.TicksPerDay);
-                if (at < 0) continue;
-                var search = searches[at];
-                if (search.Key is { } key) keyPairs.Add(("C|" + arn, key));
-                else keys.Member("C|" + arn, search.Fact);
+                // The rows of each (identity, address) come by time: the first is its first use.
+                if (any && c.Arn == lastArn && c.Address == lastAddress) continue;
+                if (!any || c.Arn != lastArn)
+                {
+                    while (moreIds && ids.Current.Arn < c.Arn) moreIds = ids.MoveNext();
+                    first = moreIds && ids.Current.Arn == c.Arn ? ids.Current.Fact : -1;
+                }
+                (lastArn, lastAddress, any) = (c.Arn, c.Address, true);
+                if (first < 0) continue;   // an identity no detection names
+                int at = LatestWithin(searches, x => x.Ticks, c.Ticks, TimeSpan.TicksPerDay);
+                if (at >= 0) uses.Add((first, c.Ticks, c.Position, at));
             }
         }
-        // Two keys joined: a node of their own, a member of both.
-        foreach (var (arnKey, key) in keyPairs)
+        // Two keys joined: a node of their own, a member of both (after the detections' memberships, as before).
+        using var keyPairs = limits.List<(int Position, int Search)>("cloud key pairs", walked: true);
+        foreach (var (_, _, position, at) in uses.Sorted())
+        {
+            var search = searches[at];
+            if (search.Key is not null) keyPairs.Add((position, at));
+            else keys.Member("C|" + ctx.Cloud.Arn(position), search.Fact);
+        }
+        foreach (var (position, at) in keyPairs)
         {
             int node = uf.Add();
-            keys.Member(arnKey, node);
-            keys.Member(key, node);
+            keys.Member("C|" + ctx.Cloud.Arn(position), node);
+            keys.Member(searches[at].Key!.Value, node);
         }
     }
 

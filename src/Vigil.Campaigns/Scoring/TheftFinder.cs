@@ -70,9 +70,13 @@ internal static partial class TheftFinder
         var exfilHosts = new Dictionary<string, int>(StringComparer.Ordinal);
         var exfilSources = new Dictionary<string, int>(StringComparer.Ordinal);
         using var exfilIds = new ExternalSorter<ExfilRow>("theft-exfil-ids", ExfilRow.Compare, limits.RunRows);
+        // The campaign's cloud identities, in the order first seen (an agent minting a role session per call is an identity
+        // per detection: past the list's memory they go to files).
+        using var arns = limits.Texts("theft-cloud-identities");
         for (int k = 0; k < d.Facts.Count; k++)
         {
             var f = d.Facts[k];
+            arns.Add(f.CloudArn);
             if (!(f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress))) continue;
             if (!exfil.TryGetValue(f.DestAddress, out var x)) exfil[f.DestAddress] = x = new ExfilDest(exfil.Count, f);
             x.Bytes += f.Bytes;
@@ -144,9 +148,8 @@ internal static partial class TheftFinder
         }
 
         // Cloud: bulk object reads and snapshot sharing by the campaign's identities or from its external addresses.
-        var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
         var ext = d.Addresses.Added().Where(a => !Names.IsInternal(a));
-        if (arns.Count > 0 || ext.Any())
+        if (arns.Added().Any() || ext.Any())
         {
             // A call found by identity and by address counts once (by its store position, in the order first found), then
             // calls by time (a stable sort). Calls are read from the store one at a time, not held: a bulk theft is
@@ -156,7 +159,8 @@ internal static partial class TheftFinder
             // order. Both sorts go to files in runs past limits.RunRows rows, so no list of the calls is held.
             using var firstFound = new ExternalSorter<(int Position, int Order)>("theft-cloud-found", (a, b) => a.CompareTo(b), limits.RunRows);
             int order = 0;
-            foreach (var a in arns) foreach (int p in env.CloudByArn.Positions(a, from, to)) firstFound.Add((p, order++));
+            // (An identity listed again past the memory limit finds its calls again, at later orders: the first is kept.)
+            foreach (var a in arns.Added()) foreach (int p in env.CloudByArn.Positions(a, from, to)) firstFound.Add((p, order++));
             foreach (var a in ext) foreach (int p in env.CloudByAddress.Positions(a, from, to)) firstFound.Add((p, order++));
             using var byTime = new ExternalSorter<(long Ticks, int Order, int Position)>("theft-cloud-calls", (a, b) => a.CompareTo(b), limits.RunRows);
             int previous = -1;

@@ -118,6 +118,62 @@ public sealed class CloudStoreTests
         }
     }
 
+    /// <summary>An agent minting a role session per few calls: seven identities read from one watched address (a rule per
+    /// read, which puts them in one campaign) and from another. The campaign's identities are listed past the memory of
+    /// two (Tiny) or in memory: the same campaigns, and the bulk read counts every call of every identity once.</summary>
+    [Fact]
+    public void Bulk_reads_by_many_identities_are_found_alike_with_identities_in_files()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-cloud-ids-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "cloudtrail.json");
+            var start = new DateTime(2026, 3, 10, 1, 0, 0, DateTimeKind.Utc);
+            using (var w = new StreamWriter(path))
+                for (int i = 0; i < 420; i++)
+                    w.WriteLine("{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"AssumedRole\",\"arn\":\"arn:aws:sts::993371209645:assumed-role/agent/session-"
+                        + (i / 3 % 7) + "\",\"accountId\":\"993371209645\"},\"eventTime\":\""
+                        + start.AddMilliseconds(250 * (i / 2)).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) + "\","
+                        + "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":\"eu-central-1\","
+                        + "\"sourceIPAddress\":\"" + (i % 4 == 0 ? "198.51.100.7" : "3.92.1.1") + "\",\"requestParameters\":{\"bucketName\":\""
+                        + (i % 5 == 0 ? "wifi-logs" : "customer-payments") + "\",\"key\":\"k/" + i + "\"},"
+                        + "\"additionalEventData\":{\"bytesTransferredOut\":" + (100 + i) + "},\"eventType\":\"AwsApiCall\"}");
+            var rule = Path.Combine(dir.FullName, "reads.yml");
+            File.WriteAllText(rule, """
+                title: S3 reads from a watched address
+                id: 30000000-0000-0000-0000-000000000002
+                status: test
+                level: medium
+                tags:
+                    - attack.collection
+                logsource:
+                    product: aws
+                    service: cloudtrail
+                detection:
+                    selection:
+                        eventName: GetObject
+                        sourceIPAddress: 3.92.1.1
+                    condition: selection
+                """);
+            var set = RuleLoader.Load([rule], includeBuiltin: false);
+            Assert.Empty(set.Errors);
+            var collector = OtrfRecordings.Hunt(set, new CampaignCollector(), [path]);
+            var viaFiles = CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, ExternalBuildTests.Tiny);
+            var inMemory = CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, ExternalBuildTests.InMemory);
+            Assert.Equal(OtrfRecordings.Json(inMemory), OtrfRecordings.Json(viaFiles));
+            var bulk = Assert.Single(viaFiles.SelectMany(c => c.Theft), t => t.Kind == "cloud-bulk-read");
+            Assert.Equal("420 GetObject calls (up to 420 in 10 minutes) from wifi-logs, customer-payments, 129990 bytes", bulk.Detail);
+            Assert.Equal(Enumerable.Range(0, 420).Sum(i => 100L + i), bulk.Bytes);
+            Assert.Equal("3.92.1.1", bulk.Destination);
+            Assert.Equal(315, bulk.DetectionIds.Count);   // the rule's reads (from the watched address), ids ascending
+            Assert.Equal(bulk.DetectionIds.Order(), bulk.DetectionIds);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     /// <summary>A cloud identity's first use from a new address within a day after a host searched for cloud keys joins the
     /// host's campaign and the identity's. Only the first use counts: an address the identity already used before the search
     /// joins nothing, however often it is used after.</summary>
@@ -183,6 +239,85 @@ public sealed class CloudStoreTests
             var host = Assert.Single(campaigns, c => c.Hosts.Contains("WS7"));
             Assert.Equal(joined, host.Users.Any(u => u.Contains("payments-sync", StringComparison.Ordinal)));
             Assert.Equal(joined ? 1 : 2, campaigns.Count);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Forty role sessions, each first used from its own address before a cloud-key search on WS7 (no join) and
+    /// from a shared proxy after it (a join), and ten more that used their proxy before the search as well as after it. The identities and their first uses are joined
+    /// through sorts: in 5-row runs (Tiny) and in memory, the same campaigns; the sessions first used from the proxy after
+    /// the search are WS7's, the others are not.</summary>
+    [Fact]
+    public void Cloud_key_search_joins_many_identities_through_sorted_first_uses()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-cloudkeys-");
+        try
+        {
+            var day = new DateTime(2026, 3, 10, 0, 0, 0, DateTimeKind.Utc);
+            var s = new EventSet();
+            s.Process(day.AddHours(10), "WS7", "{K-1}", "{K-0}", "C:\\Windows\\System32\\findstr.exe",
+                "findstr /si aws_secret_access_key C:\\Users\\*.ini", "CORP\\eve", "0x9000", "C:\\Windows\\System32\\cmd.exe");
+            var windows = s.Write(dir.FullName);
+            var cloud = Path.Combine(dir.FullName, "cloudtrail.json");
+            string Call(DateTime t, int session, string address) =>
+                "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"AssumedRole\",\"arn\":\"arn:aws:sts::993371209645:assumed-role/agent/session-" + session
+                + "\",\"accountId\":\"993371209645\"},\"eventTime\":\"" + t.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) + "\","
+                + "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":\"eu-central-1\","
+                + "\"sourceIPAddress\":\"" + address + "\",\"requestParameters\":{\"bucketName\":\"customer-payments\",\"key\":\"a.csv\"},\"eventType\":\"AwsApiCall\"}";
+            var calls = new List<string>();
+            for (int k = 0; k < 50; k++)
+            {
+                calls.Add(Call(day.AddHours(8).AddSeconds(k), k, "198.51.100." + k));
+                // 0-39 first use the proxy after the search; 40-49 use theirs before it too, so their later calls are no
+                // first use.
+                if (k >= 40) calls.Add(Call(day.AddHours(9).AddSeconds(k), k, "203.0.113.10"));
+                for (int j = 0; j < 3; j++) calls.Add(Call(day.AddHours(11).AddMinutes(k).AddSeconds(j), k, k < 40 ? "203.0.113.9" : "203.0.113.10"));
+            }
+            File.WriteAllLines(cloud, calls.OrderBy(c => c, StringComparer.Ordinal));
+            var rules = Path.Combine(dir.FullName, "rules.yml");
+            File.WriteAllText(rules, """
+                title: Cloud key search
+                id: 30000000-0000-0000-0000-000000000004
+                status: test
+                level: high
+                tags:
+                    - attack.credential-access
+                logsource:
+                    category: process_creation
+                    product: windows
+                detection:
+                    selection:
+                        CommandLine|contains: aws_secret_access_key
+                    condition: selection
+                ---
+                title: S3 reads by an agent session
+                id: 30000000-0000-0000-0000-000000000005
+                status: test
+                level: medium
+                tags:
+                    - attack.collection
+                logsource:
+                    product: aws
+                    service: cloudtrail
+                detection:
+                    selection:
+                        eventName: GetObject
+                        userIdentity.arn|contains: 'assumed-role/agent/'
+                    condition: selection
+                """);
+            var set = RuleLoader.Load([rules], includeBuiltin: false);
+            Assert.Empty(set.Errors);
+            var collector = OtrfRecordings.Hunt(set, new CampaignCollector(), [windows, cloud]);
+            var viaFiles = CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, ExternalBuildTests.Tiny);
+            var inMemory = CampaignBuilder.Build(collector.Facts, collector.Context, out _, null, ExternalBuildTests.InMemory);
+            Assert.Equal(OtrfRecordings.Json(inMemory), OtrfRecordings.Json(viaFiles));
+            var host = Assert.Single(viaFiles, c => c.Hosts.Contains("WS7"));
+            var sessions = host.Users.Where(u => u.Contains("agent/session-", StringComparison.Ordinal))
+                .Select(u => int.Parse(u[(u.LastIndexOf('-') + 1)..], CultureInfo.InvariantCulture)).Order().ToList();
+            Assert.Equal(Enumerable.Range(0, 40), sessions);
         }
         finally
         {
