@@ -53,6 +53,7 @@ public sealed class CloudStore : IReadOnlyList<CloudRec>
     public long Ticks(int i) => _rows[i].Ticks;
     public string Arn(int i) => _texts[_rows[i].Arn];
     public string SourceAddress(int i) => _texts[_rows[i].SourceAddress];
+    public string EventName(int i) => _texts[_rows[i].EventName];
 
     public CloudRec this[int index]
     {

@@ -149,16 +149,36 @@ internal static class OperatorAnalyzer
             Math.Min(limits.SpillCachePages, CommandRows.CachePages));
         try
         {
-            var sources = new List<IEnumerable<Cmd>> { Primary(d, env) };
-            var arns = new HashSet<string>(d.Facts.Select(f => f.CloudArn).Where(a => a.Length > 0), StringComparer.Ordinal);
-            foreach (var arn in arns)
+            // The identities' calls as rows of one sort by (time, identity in the order first seen, the identity's own
+            // order): the order a merge of one source per identity gave, without a source (and a copy of the identity)
+            // per identity. An agent minting a role session per call is an identity per call: 2M of them took 2 GB.
+            using var identities = limits.Texts("operator-identities");
+            for (int k = 0; k < d.Facts.Count; k++) identities.Add(d.Facts[k].CloudArn);
+            identities.Seal();
+            using var calls = new ExternalSorter<(long Ticks, int Identity, int Seq, int Position)>("operator-cloud-calls",
+                (a, b) => a.CompareTo(b), limits.RunRows);
+            var cloud = env.Ctx.Cloud;
+            int identity = 0;
+            foreach (var arn in identities)
             {
-                // One "host" text per identity, not a copy per call (a bulk theft is millions of calls).
-                var host = "cloud:" + arn;
-                sources.Add(env.CloudByArn.In(arn, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour)
-                    .Select(c => new Cmd(c.Ticks, host, c.EventName, c.EventName)));
+                int seq = 0;
+                foreach (int p in env.CloudByArn.Positions(arn, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour))
+                    calls.Add((cloud.Ticks(p), identity, seq++, p));
+                identity++;
             }
-            foreach (var c in MergeByTime(sources, c => c.Ticks)) rows.Add(c.Ticks, c.Host, c.Template, DiscoveryTools.Contains(c.Name));
+            IEnumerable<Cmd> Calls()
+            {
+                // A run of one identity's calls shares its "host" text.
+                int lastIdentity = -1;
+                string host = "";
+                foreach (var (ticks, id, _, position) in calls.Sorted())
+                {
+                    if (id != lastIdentity) (lastIdentity, host) = (id, "cloud:" + cloud.Arn(position));
+                    var name = cloud.EventName(position);
+                    yield return new Cmd(ticks, host, name, name);
+                }
+            }
+            foreach (var c in MergeByTime([Primary(d, env), Calls()], c => c.Ticks)) rows.Add(c.Ticks, c.Host, c.Template, DiscoveryTools.Contains(c.Name));
             return rows;
         }
         catch
