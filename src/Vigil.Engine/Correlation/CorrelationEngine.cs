@@ -274,6 +274,70 @@ public static partial class CorrelationEngine
         private bool _hopeless;
         private readonly bool _canGiveUp = !plain && cc.Correlation.Type == CorrelationType.ValueCount
             && cc.Correlation.Condition.Any(b => b.Op is "lt" or "lte" or "eq") && !cc.Correlation.Condition.Any(b => b.Op == "neq");
+        /// <summary>A consecutive window's distinct values past <see cref="MemberStore.ValueCap"/>: one row per value (or, for
+        /// those kept before, per distinct value with its count), sorted by the value's hash when the window is judged.</summary>
+        private ExternalSorter<SpilledValue>? _spilled;
+        /// <summary>Consecutive windows that read values (value_percentile; value_count with an upper bound): their members
+        /// never leave before the window is judged, so their values need no slots.</summary>
+        private readonly bool _canSpill = !plain && (cc.Correlation.Type == CorrelationType.ValuePercentile
+            || (cc.Correlation.Type == CorrelationType.ValueCount && cc.Correlation.Condition.Any(b => b.IsUpperBound)));
+        private long _valueAt = -1;
+
+        /// <summary>Where a value's text can be read back (the streaming evaluation's text file: its place and length), so
+        /// that a consecutive window's values can go to a sort past <see cref="MemberStore.ValueCap"/>; null: they stay in
+        /// memory.</summary>
+        public Func<long, int, string>? ReadText { get; init; }
+
+        /// <summary>The place of the next value's text for <see cref="ReadText"/> (set before <see cref="Add"/>).</summary>
+        public long ValueAt { set => _valueAt = value; }
+
+        /// <summary><see cref="Satisfied"/> of a window whose values went to a sort: the values come back grouped by hash, each
+        /// with its count, and the facts keep the first <see cref="MaxListedEvents"/> texts in ordinal order (read back from
+        /// the text file), as the in-memory judgment lists them.</summary>
+        private bool SpilledSatisfied(int n, [NotNullWhen(true)] out List<(string Name, FieldValue Value)>? facts)
+        {
+            facts = null;
+            bool percentile = _c.Type == CorrelationType.ValuePercentile;
+            // The smallest texts so far (ordinal), with their counts.
+            var smallest = new List<(string Text, long Count)>(MaxListedEvents + 1);
+            long distinct = 0, picked = 0;
+            UInt128 hash = default;
+            long at = -1, count = 0;
+            int chars = 0;
+            void Close()
+            {
+                if (count == 0) return;
+                distinct++;
+                if (percentile && !Holds(100.0 * count / n)) return;
+                picked++;
+                var text = ReadText!(at, chars);
+                int i = smallest.BinarySearch((text, 0), TextOrder);
+                if (i < 0) i = ~i;
+                if (i >= MaxListedEvents) return;
+                smallest.Insert(i, (text, count));
+                if (smallest.Count > MaxListedEvents) smallest.RemoveAt(MaxListedEvents);
+            }
+            foreach (var v in _spilled!.Sorted())
+            {
+                if (count > 0 && v.Hash != hash) Close();
+                if (count == 0 || v.Hash != hash) (hash, at, chars, count) = (v.Hash, v.TextAt, v.Chars, 0);
+                count += v.Count;
+            }
+            if (count > 0) Close();
+            string List() => string.Join(", ", smallest.Select(x => x.Text.Replace('\u001f', '|')));
+            if (percentile)
+            {
+                if (picked == 0) return false;
+                facts = [("values", FieldValue.FromString(List())), ("value_percent", FieldValue.FromDouble(100.0 * smallest[0].Count / n))];
+                return true;
+            }
+            if (!Holds(distinct)) return false;
+            facts = [("value_count", FieldValue.FromInt64(distinct)), ("values", FieldValue.FromString(List()))];
+            return true;
+        }
+
+        private static readonly Comparer<(string Text, long Count)> TextOrder = Comparer<(string Text, long Count)>.Create(
+            static (a, b) => string.CompareOrdinal(a.Text, b.Text));
 
         /// <summary>Whether <paramref name="distinct"/> values fail an upper bound that no larger count can meet.</summary>
         private bool PastUpperBound(int distinct)
@@ -318,13 +382,33 @@ public static partial class CorrelationEngine
             if (_orderedStart != null) Array.Fill(_orderedStart, -1);
             _median?.Clear();
             _hopeless = false;
+            _spilled?.Dispose();
+            _spilled = null;
         }
 
         /// <summary>A match enters: its time, input, number, value (null: the correlation reads none) and event.</summary>
         public void Add(long ticks, int input, double number, string? value, int source, long offset, long line, string computer, string channel)
         {
-            int slot = value != null && !_hopeless ? (_values ??= new()).Add(value) : -1;
-            if (slot >= 0) store.NoteValues(_values!.Count);
+            int slot = -1;
+            if (value != null && !_hopeless)
+            {
+                if (_spilled != null) _spilled.Add(new SpilledValue(TextHash.Of(value), _valueAt, value.Length, 1));
+                else
+                {
+                    slot = (_values ??= new()).Add(value, _valueAt);
+                    store.NoteValues(_values.Count);
+                    if (_canSpill && _values.Count > store.ValueCap && ReadText != null && _valueAt >= 0)
+                    {
+                        // Too many distinct values to keep: they go to a sort, each with its count, and so do later ones.
+                        _spilled = new ExternalSorter<SpilledValue>("correlation-window-values", SpilledValue.Compare, store.ValueRunRows);
+                        store.ValueSpills++;
+                        foreach (var (text, at, count) in _values.Entries()) _spilled.Add(new SpilledValue(TextHash.Of(text), at, text.Length, count));
+                        _values.Clear();
+                        slot = -1;
+                    }
+                }
+            }
+            _valueAt = -1;
             if (_canGiveUp && slot >= 0 && PastUpperBound(_values!.Count))
             {
                 // An upper bound fails, and more distinct values cannot make it hold again (members never leave a
@@ -386,6 +470,7 @@ public static partial class CorrelationEngine
                 case CorrelationType.ValueCount:
                 {
                     if (_hopeless) return false;
+                    if (_spilled != null) return SpilledSatisfied(n, out facts);
                     int distinct = _values?.Count ?? 0;
                     if (!Holds(distinct)) return false;
                     var texts = _values?.Texts ?? [];
@@ -418,6 +503,7 @@ public static partial class CorrelationEngine
                 {
                     // The share (in percent) of the window's matches that carry each value; the condition picks values
                     // by their share (e.g. lte 1: a value seen in at most 1% of the matches, a rare one).
+                    if (_spilled != null) return SpilledSatisfied(n, out facts);
                     var values = _values;
                     if (values == null) return false;
                     var picked = values.Texts.Where(v => Holds(100.0 * values.CountOf(v) / n)).Order(StringComparer.Ordinal).ToList();
@@ -454,6 +540,13 @@ public static partial class CorrelationEngine
                     return false;
             }
         }
+    }
+
+    /// <summary>One value of a consecutive window past its memory: the text's hash, its place and length in the text file,
+    /// and how many members carry it (1, or the count a value had before the window's values went to the sort).</summary>
+    private readonly record struct SpilledValue(UInt128 Hash, long TextAt, int Chars, long Count)
+    {
+        public static int Compare(SpilledValue a, SpilledValue b) => a.Hash.CompareTo(b.Hash);
     }
 
     /// <summary>

@@ -160,6 +160,8 @@ public static partial class CorrelationEngine
         {
             _texts?.Flush();
             var reader = new TextBlocks(_texts, _textPath, _textEnd);
+            string ReadText(long at, int chars) => reader.Read(at, chars).ToString();
+            Func<long, int, string> readText = ReadText;
             // The groups of the current hash: nearly always one; more only when different keys share a 128-bit hash.
             var open = new List<(string Key, Window Window)>();
             UInt128 hash = default;
@@ -179,10 +181,11 @@ public static partial class CorrelationEngine
                 if (w == null)
                 {
                     string text = key.ToString();
-                    w = new Window(Cc, _store) { Group = GroupKeys.Decode(text, Cc.Correlation.GroupBy.Count) };
+                    w = new Window(Cc, _store) { Group = GroupKeys.Decode(text, Cc.Correlation.GroupBy.Count), ReadText = readText };
                     open.Add((text, w));
                 }
                 string? value = row.ValueChars < 0 ? null : reader.Read(row.TextAt + 2L * row.KeyChars, row.ValueChars).ToString();
+                if (value != null) w.ValueAt = row.TextAt + 2L * row.KeyChars;
                 Judge(w, row, value);
             }
             CloseAll(open);

@@ -57,6 +57,16 @@ internal sealed class MemberStore : IDisposable
     public long BlocksWritten { get; private set; }
     public long FileBlocks => _end / ((long)BlockRows * RowBytes);
 
+    /// <summary>Distinct values a consecutive window keeps in memory before they go to a sort (tests make it small).</summary>
+    public int ValueCap { get; init; } = DefaultValueCap;
+    public const int DefaultValueCap = 65_536;
+
+    /// <summary>Rows per sorted run of a window's values past <see cref="ValueCap"/> (tests make it small).</summary>
+    public int ValueRunRows { get; init; } = ExternalSorter<int>.DefaultRunRows;
+
+    /// <summary>Windows whose values went to a sort (tests and diagnostics).</summary>
+    public long ValueSpills { get; internal set; }
+
     /// <summary>Blocks read back from the file so far (tests: a judgment must not read every member).</summary>
     public long BlocksRead { get; private set; }
 
@@ -240,14 +250,24 @@ internal sealed class WindowValues
     private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
     private readonly List<string> _texts = [];
     private readonly List<int> _counts = [];
+    /// <summary>Where each value's text is in the streaming evaluation's text file (-1: not known).</summary>
+    private readonly List<long> _at = [];
     private readonly Stack<int> _free = new();
 
     public int Count => _slots.Count;
     public IEnumerable<string> Texts => _slots.Keys;
     public int CountOf(string text) => _counts[_slots[text]];
 
-    /// <summary>One more member carries <paramref name="text"/>; its slot.</summary>
-    public int Add(string text)
+    /// <summary>The distinct values with where the first of each was (<paramref name="at"/> of <see cref="Add"/>) and how
+    /// many members carry it.</summary>
+    public IEnumerable<(string Text, long At, int Count)> Entries()
+    {
+        foreach (var (text, slot) in _slots) yield return (text, _at[slot], _counts[slot]);
+    }
+
+    /// <summary>One more member carries <paramref name="text"/> (its text at <paramref name="at"/> in the text file, or -1);
+    /// its slot.</summary>
+    public int Add(string text, long at = -1)
     {
         if (!_slots.TryGetValue(text, out int slot))
         {
@@ -256,12 +276,14 @@ internal sealed class WindowValues
                 slot = _free.Pop();
                 _texts[slot] = text;
                 _counts[slot] = 0;
+                _at[slot] = at;
             }
             else
             {
                 slot = _texts.Count;
                 _texts.Add(text);
                 _counts.Add(0);
+                _at.Add(at);
             }
             _slots.Add(text, slot);
         }
@@ -283,6 +305,7 @@ internal sealed class WindowValues
         _slots.Clear();
         _texts.Clear();
         _counts.Clear();
+        _at.Clear();
         _free.Clear();
     }
 }

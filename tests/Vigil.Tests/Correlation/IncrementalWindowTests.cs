@@ -98,6 +98,8 @@ public sealed class IncrementalWindowTests
         Corr(10, "value_count", "a", "    timespan: 10m\n    condition:\n        eq: 12\n        field: Host"),
         Corr(11, "value_count", "a d", "    timespan: 10m\n    condition:\n        neq: 60\n        field: Host"),
         Corr(12, "value_count", "b", "    timespan: 15m\n    condition:\n        gte: 20\n        lt: 42\n        field: Host"),
+        Corr(13, "value_percentile", "a b", "    timespan: 10m\n    condition:\n        lte: 1\n        field: Host"),
+        Corr(14, "value_percentile", "c d", "    timespan: 30m\n    condition:\n        gte: 4\n        field: Host"),
         CorrelationSupport.BaseRule("a", "a", "20000000-0000-0000-0000-000000000201"),
         CorrelationSupport.BaseRule("b", "b", "20000000-0000-0000-0000-000000000202"),
         CorrelationSupport.BaseRule("c", "c", "20000000-0000-0000-0000-000000000203"),
@@ -143,20 +145,24 @@ public sealed class IncrementalWindowTests
     private static string Text(Detection d) =>
         $"{d.Rule.Title}|{d.TimestampTicks}|{d.Origin}|" + string.Join(";", d.Fields.Select(f => f.Name + "=" + f.Value.ToString()));
 
+    /// <summary>With a value cap of 3 (or 12), every consecutive value_count and value_percentile window of any size sorts
+    /// its values on disk (in runs of 4 rows) and reads their texts back; with the default, none does.</summary>
     [Theory]
-    [InlineData(30_000, 1, 4)]
-    [InlineData(30_000, 2, 64)]
-    [InlineData(8_000, 3, 1)]
-    public void Incremental_windows_find_what_the_plain_evaluation_finds(int events, int seed, int blockRows)
+    [InlineData(30_000, 1, 4, 3)]
+    [InlineData(30_000, 2, 64, MemberStore.DefaultValueCap)]
+    [InlineData(8_000, 3, 1, 12)]
+    public void Incremental_windows_find_what_the_plain_evaluation_finds(int events, int seed, int blockRows, int valueCap)
     {
         var set = Load(Yaml);
         var held = Detections(set, events, seed);
         var plain = CorrelationEngine.Apply(held, set.Correlations, set.Generates, null, blockRows: 1 << 20).Detections
             .Where(d => d.Rule.IsCorrelation).Select(Text).Order(StringComparer.Ordinal).ToList();
         var found = new List<Detection>();
-        using var store = new MemberStore(blockRows);
+        using var store = new MemberStore(blockRows) { ValueCap = valueCap, ValueRunRows = 4 };
         CorrelationEngine.ApplySorted(held, set.Correlations, set.Generates, null, found.Add, store, 65_536);
         Assert.Equal(plain, found.Select(Text).Order(StringComparer.Ordinal).ToList());
+        if (valueCap < 100) Assert.True(store.ValueSpills > 100, $"{store.ValueSpills} windows sorted their values");
+        else Assert.Equal(0, store.ValueSpills);
         // Every correlation fired somewhere, so none of the comparison is empty.
         foreach (var c in set.Correlations)
             Assert.True(found.Any(d => d.Rule == c.Meta) || seed == 3, $"{c.Meta.Title} never fired; " + string.Join(", ", found.GroupBy(d => d.Rule.Title).Select(g => g.Key + "=" + g.Count())));
