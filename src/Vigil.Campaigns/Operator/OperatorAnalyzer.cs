@@ -395,23 +395,39 @@ internal static class OperatorAnalyzer
     private static (int Hosts, int Ports) Sweep(Draft d, CampaignBuilder.BuildEnv env)
     {
         var sources = new HashSet<string>(d.Addresses.Take(MaxAddresses), StringComparer.Ordinal);
-        int bestHosts = 0, bestPorts = 0;
-        foreach (var g in sources.Select(a => env.FlowsBySource.In(a, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour)))
+        long from = d.First - TimeSpan.TicksPerHour, to = d.Last + TimeSpan.TicksPerHour;
+        // The most flows of one source within 5 minutes, and the first window (in source order, then time) that has them:
+        // the flows' starts only, walked in time order, in a queue of the last 5 minutes'. The distinct ports are counted
+        // once, over that window read again. (Holding each source's flows and counting the ports of every new best window
+        // was quadratic: an upload to 20,000 endpoints in 3 minutes took 50 s here.)
+        int bestHosts = 0, bestLo = 0;
+        string? bestSource = null;
+        var window = new Queue<long>();
+        foreach (var a in sources)
         {
-            var flows = g.OrderBy(f => f.First).ToList();
+            window.Clear();
             int lo = 0;
-            for (int hi = 0; hi < flows.Count; hi++)
+            foreach (int p in env.FlowsBySource.Positions(a, from, to))
             {
-                while (flows[hi].First - flows[lo].First > 300 * Sec) lo++;
-                int hosts = hi - lo + 1;
-                if (hosts > bestHosts)
+                long first = env.Ctx.Flows.First(p);
+                window.Enqueue(first);
+                while (first - window.Peek() > 300 * Sec)
                 {
-                    bestHosts = hosts;
-                    bestPorts = flows.Skip(lo).Take(hosts).SelectMany(f => f.Ports).Distinct().Count();
+                    window.Dequeue();
+                    lo++;
                 }
+                if (window.Count > bestHosts) (bestHosts, bestSource, bestLo) = (window.Count, a, lo);
             }
         }
-        return (bestHosts, bestPorts);
+        if (bestSource is null) return (0, 0);
+        var ports = new HashSet<int>();
+        int k = 0;
+        foreach (var f in env.FlowsBySource.In(bestSource, from, to))
+        {
+            if (k >= bestLo) foreach (int port in f.Ports) ports.Add(port);
+            if (++k == bestLo + bestHosts) break;
+        }
+        return (bestHosts, ports.Count);
     }
 
     /// <summary>Failed logons from the campaign's addresses or against its accounts: bursts (5+ within 2 minutes), accounts

@@ -132,8 +132,10 @@ internal static partial class TheftFinder
             if (!New(t)) continue;
             found.Add(named ? t with { DetectionIds = IdsOf(namers!, namerHost, namerSource, all: false) } : t);
         }
+        // (A set of the uploads' destinations: a list's Any per destination was quadratic, 20,000 endpoints took 7 s.)
+        var uploaded = found.Where(t => t.Kind == "upload").Select(t => t.Destination).ToHashSet(StringComparer.Ordinal);
         foreach (var (dest, x) in exfil)
-            if (!found.Any(t => t.Kind == "upload" && t.Destination == dest))
+            if (!uploaded.Contains(dest))
             {
                 var t = new DataTheft(x.First.Time, x.First.Host, "upload", x.First.Detail, x.Bytes, dest, []);
                 if (New(t)) found.Add(t with { DetectionIds = IdsOf(x, -1, -1, all: true) });

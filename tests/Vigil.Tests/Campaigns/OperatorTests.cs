@@ -182,4 +182,50 @@ public class OperatorTests
         Assert.True(inventory.GetProperty("operator").GetProperty("evidence").GetProperty("sequence_repeat_ratio").GetDouble() >= 0.5);
         Assert.Equal("C1", campaigns.Single(c => Strings(c, "users").Contains("CORP\\eve")).GetProperty("id").GetString());
     }
+
+    /// <summary>A host's scan, 400 connections to 300 addresses at uneven pace over half an hour: the sweep evidence is the
+    /// most addresses first contacted within 5 minutes, and the distinct ports of the first such window, as a plain
+    /// count over the flows (each address's first connection and its ports in order) gives them.</summary>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(11)]
+    [InlineData(1)]
+    public void Sweep_evidence_is_the_busiest_five_minutes_of_first_contacts_and_their_ports(int seed)
+    {
+        var random = new Random(seed);
+        var s = new EventSet();
+        var t = Day.AddHours(9);
+        var first = new Dictionary<string, (DateTime Time, List<int> Ports)>();
+        for (int i = 0; i < 400; i++)
+        {
+            t = t.AddMilliseconds(random.Next(3) == 0 ? random.Next(2_000, 15_000) : random.Next(200, 900));
+            string dst = "10.9." + random.Next(2) + "." + random.Next(150);
+            int port = new[] { 22, 80, 443, 445, 3389 }[random.Next(5)] + (random.Next(2) == 0 ? random.Next(1, 2000) : 0);
+            s.Net(t, "WS5", "{S-1}", "C:\\Tools\\scan.exe", "10.0.0.50", dst, port);
+            if (!first.TryGetValue(dst, out var f)) first[dst] = f = (t, []);
+            if (!f.Ports.Contains(port) && f.Ports.Count < 32) f.Ports.Add(port);
+        }
+        var dir = CliRunner.TempDir("op-sweep");
+        var rule = Path.Combine(dir, "scan.yml");
+        File.WriteAllText(rule, "title: Test scan\nid: 00000000-0000-0000-0000-00000000a5a5\nstatus: test\nlevel: high\ntags:\n  - attack.discovery\n  - attack.t1046\n" +
+            "logsource:\n  product: windows\ndetection:\n  selection:\n    EventID: 3\n    Image|endswith: '\\scan.exe'\n  condition: selection\n");
+        var campaigns = Hunt(dir, s.Write(dir), "--rules", rule);
+        var scan = Assert.Single(campaigns, c => Strings(c, "hosts").Contains("WS5"));
+        var ev = scan.GetProperty("operator").GetProperty("evidence");
+
+        var flows = first.Values.OrderBy(f => f.Time).ToList();
+        int best = 0, bestPorts = 0, lo = 0;
+        for (int hi = 0; hi < flows.Count; hi++)
+        {
+            while ((flows[hi].Time - flows[lo].Time).TotalSeconds > 300) lo++;
+            if (hi - lo + 1 > best)
+            {
+                best = hi - lo + 1;
+                bestPorts = flows.Skip(lo).Take(best).SelectMany(f => f.Ports).Distinct().Count();
+            }
+        }
+        Assert.InRange(best, 30, 299);   // a busy five minutes, not the whole scan
+        Assert.Equal(best, ev.GetProperty("hosts_swept_5min").GetInt32());
+        Assert.Equal(bestPorts, ev.GetProperty("ports_swept_5min").GetInt32());
+    }
 }
