@@ -94,6 +94,8 @@ internal static partial class TheftFinder
             uploadIds.Add((x.Index, host, source, all, list));
             return list;
         }
+        using var staging = new Staging(d, limits);
+        staging.Steps(found);
         long slack = TimeSpan.TicksPerMinute;
         long from = d.First == 0 ? long.MinValue : d.First - slack, to = d.First == 0 ? long.MaxValue : d.Last + 30 * slack;
         // Flows by store position (the same flow found twice is one position).
@@ -114,7 +116,7 @@ internal static partial class TheftFinder
             bool novel = d.First == 0 || flow.First >= d.First - slack;
             // Volume alone does not make a campaign the uploader (Zeek does not say which process sent it): the campaign
             // must have staged data on that host first (an export, an archive, a collection step) in the two hours before.
-            bool big = flow.OrigBytes >= UploadBytes && Staged(d, found, env.Hosts.HostOf(flow.Source), flow.First);
+            bool big = flow.OrigBytes >= UploadBytes && staging.Before(env.Hosts.HostOf(flow.Source), flow.First);
             var host = env.Hosts.HostOf(flow.Source) is { Length: > 0 } h ? h : flow.Source;
             // Named by an exfiltration detection on this same host (or from this address).
             int namerHost = -1, namerSource = -1;
@@ -249,14 +251,49 @@ internal static partial class TheftFinder
     private static readonly System.Buffers.SearchValues<string> Keywords = System.Buffers.SearchValues.Create(
         ["bcp", "sqlcmd", "pg_dump", "mysqldump", "mongo", "expdp", "7z", "rar", "zip", "-mhe"], StringComparison.OrdinalIgnoreCase);
 
-    private static bool Staged(Draft d, List<DataTheft> found, string host, long ticks)
+    /// <summary>
+    /// Whether a campaign staged data on a host in the two hours before a large transfer (to a minute after): an export or
+    /// archive step it took, or a detection of medium level or above tagged collection or exfiltration. The detections'
+    /// (host, time) are sorted once, on the first large transfer, into rows searched per transfer (each transfer scanned
+    /// every detection of the campaign before: a backup server's uploads times a big campaign's detections).
+    /// </summary>
+    private sealed class Staging(Draft d, BuildLimits limits) : IDisposable
     {
-        long from = ticks - 2 * TimeSpan.TicksPerHour, to = ticks + TimeSpan.TicksPerMinute;
-        if (found.Any(t => t.Kind is "database-export" or "archive" && t.Host == host && t.Time.Ticks >= from && t.Time.Ticks <= to)) return true;
-        for (int k = 0; k < d.Facts.Count; k++)
-            if (d.FactHosts[k] == host && d.Facts[k].Ticks >= from && d.Facts[k].Ticks <= to && Tactics.LevelRank(d.Facts[k].Level) >= 2
-                && d.Facts[k].Tactics.Any(t => t is "collection" or "exfiltration")) return true;
-        return false;
+        private readonly List<(string Host, long Ticks)> _steps = [];
+        private SortedRows<(ulong Host, long Ticks)>? _rows;
+
+        /// <summary>The export and archive steps found (before any upload is looked at).</summary>
+        public void Steps(IEnumerable<DataTheft> found)
+        {
+            foreach (var t in found)
+                if (t.Kind is "database-export" or "archive") _steps.Add((t.Host, t.Time.Ticks));
+        }
+
+        public bool Before(string host, long ticks)
+        {
+            long from = ticks - 2 * TimeSpan.TicksPerHour, to = ticks + TimeSpan.TicksPerMinute;
+            foreach (var (h, t) in _steps) if (h == host && t >= from && t <= to) return true;
+            var rows = _rows ??= Build();
+            var key = (TextHash.Of64(host), from);
+            int i = rows.LowerBound(key, static (r, k) => r.CompareTo(k) < 0);
+            return i < rows.Count && rows[i].Host == key.Item1 && rows[i].Ticks <= to;
+        }
+
+        private SortedRows<(ulong Host, long Ticks)> Build()
+        {
+            using var sorter = new ExternalSorter<(ulong Host, long Ticks)>("theft-staging", (a, b) => a.CompareTo(b), limits.RunRows);
+            for (int k = 0; k < d.Facts.Count; k++)
+            {
+                var f = d.Facts[k];
+                if (Tactics.LevelRank(f.Level) >= 2 && f.Tactics.Any(t => t is "collection" or "exfiltration"))
+                    sorter.Add((TextHash.Of64(d.FactHosts[k]), f.Ticks));
+            }
+            var rows = new SortedRows<(ulong Host, long Ticks)>("theft-staging", limits.PageRows, limits.CachePages);
+            foreach (var r in sorter.Sorted()) rows.Add(r);
+            return rows;
+        }
+
+        public void Dispose() => _rows?.Dispose();
     }
 
     public static string? CommandKind(string command)

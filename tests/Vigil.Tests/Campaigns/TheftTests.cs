@@ -84,4 +84,39 @@ public class TheftTests
         // only if WS2 is in another campaign; in SQL1's campaign they are never SQL1's upload.
         Assert.DoesNotContain(facts.Where(f => f.Host == "WS2").Select(f => f.Id), id => measured.DetectionIds.Contains(id));
     }
+
+    /// <summary>Large transfers to new addresses are uploads only within two hours after the campaign staged data on that
+    /// host: a database export detected at 12:00 stages the transfer at 13:00; an export no rule detected, at 14:00 (in the
+    /// actor's process tree), stages the one at 14:30; the one at 16:30 follows neither within two hours, and the export
+    /// detected again at 16:45 comes after it. Nor is WS2's transfer an upload: WS2 staged nothing.</summary>
+    [Fact]
+    public void A_large_transfer_is_an_upload_only_within_two_hours_after_staging_on_its_host()
+    {
+        var s = new EventSet();
+        var t = Day.AddHours(12);
+        const string sql = "10.0.0.30", ws = "10.0.0.31";
+        const string cmd = "C:\\Windows\\System32\\cmd.exe";
+        s.Net(Day.AddHours(1), "SQL1", "{N-0}", "C:\\Windows\\System32\\svchost.exe", sql, "10.0.0.5", 53);
+        s.Net(Day.AddHours(1), "WS2", "{N-1}", "C:\\Windows\\System32\\svchost.exe", ws, "10.0.0.5", 53);
+        s.Process(t, "SQL1", "{T-1}", "{T-0}", cmd, "cmd.exe", "CORP\\mallory", "0x7100");
+        s.Process(t.AddSeconds(30), "SQL1", "{T-2}", "{T-1}", "C:\\Tools\\SQLCMD.EXE", "sqlcmd -S localhost -E -Q \"SELECT * FROM dbo.Cards\" -o c.csv", "CORP\\mallory", "0x7100", cmd);
+        s.Process(t.AddHours(2), "SQL1", "{T-3}", "{T-1}", "C:\\Tools\\mysqldump.exe", "mysqldump --all-databases -r all.sql", "CORP\\mallory", "0x7100", cmd);
+        s.Process(t.AddHours(4.75), "SQL1", "{T-4}", "{T-1}", "C:\\Tools\\SQLCMD.EXE", "sqlcmd -S localhost -E -Q \"SELECT * FROM dbo.Accounts\" -o a.csv", "CORP\\mallory", "0x7100", cmd);
+        for (int h = 1; h <= 4; h++)
+        {
+            s.Process(t.AddHours(h), "SQL1", "{T-" + (10 + h) + "}", "{T-1}", "C:\\Windows\\System32\\whoami.exe", "whoami /all", "CORP\\mallory", "0x7100", cmd);
+            s.Process(t.AddHours(h).AddSeconds(5), "SQL1", "{T-" + (20 + h) + "}", "{T-1}", "C:\\Windows\\PSEXEC.EXE", "psexec \\\\WS2 cmd", "CORP\\mallory", "0x7100", cmd);
+        }
+        s.Zeek(t.AddHours(1), sql, "198.51.100.10", 443, 400L * 1024 * 1024);
+        s.Zeek(t.AddHours(2.5), sql, "198.51.100.11", 443, 400L * 1024 * 1024);
+        s.Zeek(t.AddHours(4.5), sql, "198.51.100.13", 443, 400L * 1024 * 1024);
+        s.Zeek(t.AddHours(1.5), ws, "198.51.100.12", 443, 400L * 1024 * 1024);
+        var dir = CliRunner.TempDir("camp-theft-staged");
+        var campaigns = Hunt(dir, s.Write(dir));
+        var c = Assert.Single(campaigns, x => Strings(x, "hosts").Contains("SQL1"));
+        var theft = c.GetProperty("theft").EnumerateArray().ToList();
+        Assert.Contains(theft, x => x.GetProperty("kind").GetString() == "database-export" && x.GetProperty("detail").GetString()!.StartsWith("mysqldump", StringComparison.Ordinal));
+        var uploads = theft.Where(x => x.GetProperty("kind").GetString() == "upload").Select(x => x.GetProperty("destination").GetString()).ToList();
+        Assert.Equal(["198.51.100.10", "198.51.100.11"], uploads);
+    }
 }
