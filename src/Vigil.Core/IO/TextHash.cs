@@ -26,4 +26,18 @@ public static class TextHash
         h.Append(MemoryMarshal.AsBytes(second.AsSpan()));
         return h.GetCurrentHashAsUInt128();
     }
+
+    /// <summary>The hash of a tuple of texts: each text's length, then its code units, so no two tuples share their input.</summary>
+    public static UInt128 Of(params ReadOnlySpan<string> parts)
+    {
+        var h = new XxHash128();
+        Span<byte> length = stackalloc byte[4];
+        foreach (var part in parts)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, part.Length);
+            h.Append(length);
+            h.Append(MemoryMarshal.AsBytes(part.AsSpan()));
+        }
+        return h.GetCurrentHashAsUInt128();
+    }
 }
