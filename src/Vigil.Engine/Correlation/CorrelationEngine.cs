@@ -173,7 +173,7 @@ public static partial class CorrelationEngine
         bool tumbling = shape.Tumbling;
         foreach (var (_, list) in groups)
         {
-            var w = new Window(cc, store, plain: true) { Group = list[0].Group };
+            var w = new Window(cc, store, tumbling, plain: true) { Group = list[0].Group };
             if (tumbling)
             {
                 int a = 0;
@@ -252,7 +252,8 @@ public static partial class CorrelationEngine
     /// <para>A consecutive value_count window whose condition has an upper bound that its distinct values already passed
     /// (lt, lte, eq) cannot hold however many more values come, so it stops keeping them: a scanner's million
     /// destinations in a day, under "fewer than 3 destinations a day", no longer sit in memory.</para></summary>
-    private sealed class Window(CompiledCorrelation cc, MemberStore store, bool plain = false)
+    /// <param name="consecutive">The correlation judges consecutive windows (<see cref="CorrelationShape.Tumbling"/>).</param>
+    private sealed class Window(CompiledCorrelation cc, MemberStore store, bool consecutive, bool plain = false)
     {
         private readonly SigmaCorrelation _c = cc.Correlation;
         private readonly int[] _perInput = new int[cc.Inputs.Count];
@@ -279,17 +280,12 @@ public static partial class CorrelationEngine
         private ExternalSorter<SpilledValue>? _spilled;
         /// <summary>Consecutive windows that read values (value_percentile; value_count with an upper bound): their members
         /// never leave before the window is judged, so their values need no slots.</summary>
-        private readonly bool _canSpill = !plain && (cc.Correlation.Type == CorrelationType.ValuePercentile
-            || (cc.Correlation.Type == CorrelationType.ValueCount && cc.Correlation.Condition.Any(b => b.IsUpperBound)));
-        private long _valueAt = -1;
+        private readonly bool _canSpill = !plain && consecutive && cc.Correlation.Type is CorrelationType.ValuePercentile or CorrelationType.ValueCount;
 
         /// <summary>Where a value's text can be read back (the streaming evaluation's text file: its place and length), so
         /// that a consecutive window's values can go to a sort past <see cref="MemberStore.ValueCap"/>; null: they stay in
         /// memory.</summary>
         public Func<long, int, string>? ReadText { get; init; }
-
-        /// <summary>The place of the next value's text for <see cref="ReadText"/> (set before <see cref="Add"/>).</summary>
-        public long ValueAt { set => _valueAt = value; }
 
         /// <summary><see cref="Satisfied"/> of a window whose values went to a sort: the values come back grouped by hash, each
         /// with its count, and the facts keep the first <see cref="MaxListedEvents"/> texts in ordinal order (read back from
@@ -386,18 +382,20 @@ public static partial class CorrelationEngine
             _spilled = null;
         }
 
-        /// <summary>A match enters: its time, input, number, value (null: the correlation reads none) and event.</summary>
-        public void Add(long ticks, int input, double number, string? value, int source, long offset, long line, string computer, string channel)
+        /// <summary>A match enters: its time, input, number, value (null: the correlation reads none) and event;
+        /// <paramref name="valueAt"/>: where the value's text is for <see cref="ReadText"/> (-1: not known).</summary>
+        public void Add(long ticks, int input, double number, string? value, int source, long offset, long line, string computer, string channel,
+            long valueAt = -1)
         {
             int slot = -1;
             if (value != null && !_hopeless)
             {
-                if (_spilled != null) _spilled.Add(new SpilledValue(TextHash.Of(value), _valueAt, value.Length, 1));
+                if (_spilled != null) _spilled.Add(new SpilledValue(TextHash.Of(value), valueAt, value.Length, 1));
                 else
                 {
-                    slot = (_values ??= new()).Add(value, _valueAt);
+                    slot = (_values ??= new()).Add(value, valueAt);
                     store.NoteValues(_values.Count);
-                    if (_canSpill && _values.Count > store.ValueCap && ReadText != null && _valueAt >= 0)
+                    if (_canSpill && _values.Count > store.ValueCap && ReadText != null && valueAt >= 0)
                     {
                         // Too many distinct values to keep: they go to a sort, each with its count, and so do later ones.
                         _spilled = new ExternalSorter<SpilledValue>("correlation-window-values", SpilledValue.Compare, store.ValueRunRows);
@@ -408,7 +406,6 @@ public static partial class CorrelationEngine
                     }
                 }
             }
-            _valueAt = -1;
             if (_canGiveUp && slot >= 0 && PastUpperBound(_values!.Count))
             {
                 // An upper bound fails, and more distinct values cannot make it hold again (members never leave a

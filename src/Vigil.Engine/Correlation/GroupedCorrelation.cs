@@ -181,11 +181,10 @@ public static partial class CorrelationEngine
                 if (w == null)
                 {
                     string text = key.ToString();
-                    w = new Window(Cc, _store) { Group = GroupKeys.Decode(text, Cc.Correlation.GroupBy.Count), ReadText = readText };
+                    w = new Window(Cc, _store, _shape.Tumbling) { Group = GroupKeys.Decode(text, Cc.Correlation.GroupBy.Count), ReadText = readText };
                     open.Add((text, w));
                 }
                 string? value = row.ValueChars < 0 ? null : reader.Read(row.TextAt + 2L * row.KeyChars, row.ValueChars).ToString();
-                if (value != null) w.ValueAt = row.TextAt + 2L * row.KeyChars;
                 Judge(w, row, value);
             }
             CloseAll(open);
@@ -214,8 +213,10 @@ public static partial class CorrelationEngine
             }
         }
 
+        /// <summary>The match's value text follows its group key in the text file.</summary>
         private void AddTo(Window w, in GroupedMatch row, string? value) =>
-            w.Add(row.Ticks, row.Input, row.Number, value, row.Source, row.Offset, row.Line, _store.Computers[row.Computer], _store.Channels[row.Channel]);
+            w.Add(row.Ticks, row.Input, row.Number, value, row.Source, row.Offset, row.Line, _store.Computers[row.Computer], _store.Channels[row.Channel],
+                value == null ? -1 : row.TextAt + 2L * row.KeyChars);
 
         /// <summary>The end of a group: its last consecutive window is judged, and its members' blocks freed.</summary>
         private void CloseAll(List<(string Key, Window Window)> open)
