@@ -667,6 +667,7 @@ public sealed class CampaignBuilder
             smallIds?.Add(f.Id);
             d.AddHost(d.FactHosts[k]);
             d.AddUser(f.Account);
+            d.CloudIdentities.Add(f.CloudArn);
             if (f.SourceAddress.Length > 0) d.AddAddress(f.SourceAddress);
             if (f.DestAddress.Length > 0) d.AddAddress(f.DestAddress);
             d.Levels[f.Level.Length > 0 ? f.Level : "unknown"] = d.Levels.GetValueOrDefault(f.Level.Length > 0 ? f.Level : "unknown") + 1;
@@ -862,6 +863,9 @@ internal sealed class Draft : IDisposable
     /// <summary>Accounts (distinct by <see cref="Names.AccountKey"/>) and addresses, in the order first seen: bounded lists
     /// (a brute force from millions of addresses is one campaign), read once <see cref="SealLists"/> ran.</summary>
     public readonly DistinctTexts Users, Addresses;
+    /// <summary>The cloud identities (ARNs) of the detections, in the order first seen: the theft finder reads them before
+    /// <see cref="SealLists"/> (<see cref="DistinctTexts.Added"/>), the operator analysis after.</summary>
+    public readonly DistinctTexts CloudIdentities;
     public readonly Dictionary<string, long> Levels = new(StringComparer.Ordinal);
     public readonly HashSet<string> TacticSet = new(StringComparer.Ordinal);
     public readonly SortedSet<string> TechniqueSet = new(StringComparer.Ordinal);
@@ -890,6 +894,7 @@ internal sealed class Draft : IDisposable
         Hosts = Own(new CampaignHosts(limits));
         Users = Own(limits.Texts("campaign-accounts", Names.AccountKey));
         Addresses = Own(limits.Texts("campaign-addresses"));
+        CloudIdentities = Own(limits.Texts("campaign-cloud-identities"));
     }
 
     public T Own<T>(T disposable) where T : IDisposable
@@ -913,6 +918,7 @@ internal sealed class Draft : IDisposable
     {
         Users.Seal();
         Addresses.Seal();
+        CloudIdentities.Seal();
     }
 
     public IEnumerable<string> OrderedTactics => TacticSet.OrderBy(t => Tactics.Order[t]);

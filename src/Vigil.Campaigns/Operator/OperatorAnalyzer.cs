@@ -152,14 +152,11 @@ internal static class OperatorAnalyzer
             // The identities' calls as rows of one sort by (time, identity in the order first seen, the identity's own
             // order): the order a merge of one source per identity gave, without a source (and a copy of the identity)
             // per identity. An agent minting a role session per call is an identity per call: 2M of them took 2 GB.
-            using var identities = limits.Texts("operator-identities");
-            for (int k = 0; k < d.Facts.Count; k++) identities.Add(d.Facts[k].CloudArn);
-            identities.Seal();
             using var calls = new ExternalSorter<(long Ticks, int Identity, int Seq, int Position)>("operator-cloud-calls",
                 (a, b) => a.CompareTo(b), limits.RunRows);
             var cloud = env.Ctx.Cloud;
             int identity = 0;
-            foreach (var arn in identities)
+            foreach (var arn in d.CloudIdentities)
             {
                 int seq = 0;
                 foreach (int p in env.CloudByArn.Positions(arn, d.First - TimeSpan.TicksPerHour, d.Last + TimeSpan.TicksPerHour))

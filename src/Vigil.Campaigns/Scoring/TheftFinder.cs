@@ -72,13 +72,9 @@ internal static partial class TheftFinder
         var exfilHosts = new Dictionary<string, int>(StringComparer.Ordinal);
         var exfilSources = new Dictionary<string, int>(StringComparer.Ordinal);
         using var exfilIds = new ExternalSorter<ExfilRow>("theft-exfil-ids", ExfilRow.Compare, limits.RunRows);
-        // The campaign's cloud identities, in the order first seen (an agent minting a role session per call is an identity
-        // per detection: past the list's memory they go to files).
-        using var arns = limits.Texts("theft-cloud-identities");
         for (int k = 0; k < d.Facts.Count; k++)
         {
             var f = d.Facts[k];
-            arns.Add(f.CloudArn);
             if (!(f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress))) continue;
             if (!exfil.TryGetValue(f.DestAddress, out var x)) exfil[f.DestAddress] = x = new ExfilDest(exfil.Count, f);
             x.Bytes += f.Bytes;
@@ -118,8 +114,9 @@ internal static partial class TheftFinder
             bool novel = d.First == 0 || flow.First >= d.First - slack;
             // Volume alone does not make a campaign the uploader (Zeek does not say which process sent it): the campaign
             // must have staged data on that host first (an export, an archive, a collection step) in the two hours before.
-            bool big = flow.OrigBytes >= UploadBytes && staging.Before(env.Hosts.HostOf(flow.Source), flow.First);
-            var host = env.Hosts.HostOf(flow.Source) is { Length: > 0 } h ? h : flow.Source;
+            var hostOf = env.Hosts.HostOf(flow.Source);
+            bool big = flow.OrigBytes >= UploadBytes && staging.Before(hostOf, flow.First);
+            var host = hostOf.Length > 0 ? hostOf : flow.Source;
             // Named by an exfiltration detection on this same host (or from this address).
             int namerHost = -1, namerSource = -1;
             if (exfil.TryGetValue(flow.Dest, out var namers))
@@ -155,7 +152,10 @@ internal static partial class TheftFinder
 
         // Cloud: bulk object reads and snapshot sharing by the campaign's identities or from its external addresses.
         var ext = d.Addresses.Added().Where(a => !Names.IsInternal(a));
-        if (arns.Added().Any() || ext.Any())
+        // (The campaign's cloud identities, in the order first seen: an agent minting a role session per call is an identity
+        // per detection, past the list's memory in files.)
+        var arns = d.CloudIdentities.Added();
+        if (arns.Any() || ext.Any())
         {
             // A call found by identity and by address counts once (by its store position, in the order first found), then
             // calls by time (a stable sort). Calls are read from the store one at a time, not held: a bulk theft is
@@ -166,7 +166,7 @@ internal static partial class TheftFinder
             using var firstFound = new ExternalSorter<(int Position, int Order)>("theft-cloud-found", (a, b) => a.CompareTo(b), limits.RunRows);
             int order = 0;
             // (An identity listed again past the memory limit finds its calls again, at later orders: the first is kept.)
-            foreach (var a in arns.Added()) foreach (int p in env.CloudByArn.Positions(a, from, to)) firstFound.Add((p, order++));
+            foreach (var a in arns) foreach (int p in env.CloudByArn.Positions(a, from, to)) firstFound.Add((p, order++));
             foreach (var a in ext) foreach (int p in env.CloudByAddress.Positions(a, from, to)) firstFound.Add((p, order++));
             using var byTime = new ExternalSorter<(long Ticks, int Order, int Position)>("theft-cloud-calls", (a, b) => a.CompareTo(b), limits.RunRows);
             int previous = -1;
