@@ -14,6 +14,31 @@ namespace Vigil.Tests.Campaigns;
 /// </summary>
 public sealed class CloudStoreTests
 {
+    /// <summary>A detection of a search for cloud keys on disk (findstr aws_secret_access_key).</summary>
+    private const string KeySearchRule = """
+        title: Cloud key search
+        id: 30000000-0000-0000-0000-000000000002
+        status: test
+        level: high
+        tags:
+            - attack.credential-access
+        logsource:
+            category: process_creation
+            product: windows
+        detection:
+            selection:
+                CommandLine|contains: aws_secret_access_key
+            condition: selection
+        """;
+
+    /// <summary>One CloudTrail S3 GetObject record (with its bytes sent when <paramref name="bytes"/> is not negative).</summary>
+    private static string GetObject(DateTime t, string identityType, string arn, string address, string bucket, string key, long bytes = -1) =>
+        "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"" + identityType + "\",\"arn\":\"" + arn + "\",\"accountId\":\"993371209645\"},"
+        + "\"eventTime\":\"" + t.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) + "\","
+        + "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":\"eu-central-1\","
+        + "\"sourceIPAddress\":\"" + address + "\",\"requestParameters\":{\"bucketName\":\"" + bucket + "\",\"key\":\"" + key + "\"},"
+        + (bytes >= 0 ? "\"additionalEventData\":{\"bytesTransferredOut\":" + bytes + "}," : "") + "\"eventType\":\"AwsApiCall\"}";
+
     [Fact]
     public void Cloud_rows_and_their_time_index_equal_records_and_an_index_of_records()
     {
@@ -131,13 +156,8 @@ public sealed class CloudStoreTests
             var start = new DateTime(2026, 3, 10, 1, 0, 0, DateTimeKind.Utc);
             using (var w = new StreamWriter(path))
                 for (int i = 0; i < 420; i++)
-                    w.WriteLine("{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"AssumedRole\",\"arn\":\"arn:aws:sts::993371209645:assumed-role/agent/session-"
-                        + (i / 3 % 7) + "\",\"accountId\":\"993371209645\"},\"eventTime\":\""
-                        + start.AddMilliseconds(250 * (i / 2)).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) + "\","
-                        + "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":\"eu-central-1\","
-                        + "\"sourceIPAddress\":\"" + (i % 4 == 0 ? "198.51.100.7" : "3.92.1.1") + "\",\"requestParameters\":{\"bucketName\":\""
-                        + (i % 5 == 0 ? "wifi-logs" : "customer-payments") + "\",\"key\":\"k/" + i + "\"},"
-                        + "\"additionalEventData\":{\"bytesTransferredOut\":" + (100 + i) + "},\"eventType\":\"AwsApiCall\"}");
+                    w.WriteLine(GetObject(start.AddMilliseconds(250 * (i / 2)), "AssumedRole", "arn:aws:sts::993371209645:assumed-role/agent/session-" + (i / 3 % 7),
+                        i % 4 == 0 ? "198.51.100.7" : "3.92.1.1", i % 5 == 0 ? "wifi-logs" : "customer-payments", "k/" + i, 100 + i));
             var rule = Path.Combine(dir.FullName, "reads.yml");
             File.WriteAllText(rule, """
                 title: S3 reads from a watched address
@@ -192,31 +212,13 @@ public sealed class CloudStoreTests
                 "findstr /si aws_secret_access_key C:\\Users\\*.ini", "CORP\\eve", "0x9000", "C:\\Windows\\System32\\cmd.exe");
             var windows = s.Write(dir.FullName);
             var cloud = Path.Combine(dir.FullName, "cloudtrail.json");
-            string Call(DateTime t, string address) =>
-                "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"" + arn + "\",\"accountId\":\"993371209645\"},"
-                + "\"eventTime\":\"" + t.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) + "\","
-                + "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":\"eu-central-1\","
-                + "\"sourceIPAddress\":\"" + address + "\",\"requestParameters\":{\"bucketName\":\"customer-payments\",\"key\":\"a.csv\"},\"eventType\":\"AwsApiCall\"}";
+            string Call(DateTime t, string address) => GetObject(t, "IAMUser", arn, address, "customer-payments", "a.csv");
             var calls = new List<string> { Call(day.AddHours(8), "198.51.100.1") };
             if (usedBefore) calls.Add(Call(day.AddHours(9), "203.0.113.9"));
             for (int i = 0; i < 5; i++) calls.Add(Call(day.AddHours(11).AddMinutes(i), "203.0.113.9"));
             File.WriteAllLines(cloud, calls);
             var rules = Path.Combine(dir.FullName, "rules.yml");
-            File.WriteAllText(rules, """
-                title: Cloud key search
-                id: 30000000-0000-0000-0000-000000000002
-                status: test
-                level: high
-                tags:
-                    - attack.credential-access
-                logsource:
-                    category: process_creation
-                    product: windows
-                detection:
-                    selection:
-                        CommandLine|contains: aws_secret_access_key
-                    condition: selection
-                ---
+            File.WriteAllText(rules, KeySearchRule + "\n---\n" + """
                 title: S3 reads from an unknown address
                 id: 30000000-0000-0000-0000-000000000003
                 status: test
@@ -263,10 +265,7 @@ public sealed class CloudStoreTests
             var windows = s.Write(dir.FullName);
             var cloud = Path.Combine(dir.FullName, "cloudtrail.json");
             string Call(DateTime t, int session, string address) =>
-                "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"AssumedRole\",\"arn\":\"arn:aws:sts::993371209645:assumed-role/agent/session-" + session
-                + "\",\"accountId\":\"993371209645\"},\"eventTime\":\"" + t.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) + "\","
-                + "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":\"eu-central-1\","
-                + "\"sourceIPAddress\":\"" + address + "\",\"requestParameters\":{\"bucketName\":\"customer-payments\",\"key\":\"a.csv\"},\"eventType\":\"AwsApiCall\"}";
+                GetObject(t, "AssumedRole", "arn:aws:sts::993371209645:assumed-role/agent/session-" + session, address, "customer-payments", "a.csv");
             var calls = new List<string>();
             for (int k = 0; k < 50; k++)
             {
@@ -278,21 +277,7 @@ public sealed class CloudStoreTests
             }
             File.WriteAllLines(cloud, calls.OrderBy(c => c, StringComparer.Ordinal));
             var rules = Path.Combine(dir.FullName, "rules.yml");
-            File.WriteAllText(rules, """
-                title: Cloud key search
-                id: 30000000-0000-0000-0000-000000000004
-                status: test
-                level: high
-                tags:
-                    - attack.credential-access
-                logsource:
-                    category: process_creation
-                    product: windows
-                detection:
-                    selection:
-                        CommandLine|contains: aws_secret_access_key
-                    condition: selection
-                ---
+            File.WriteAllText(rules, KeySearchRule + "\n---\n" + """
                 title: S3 reads by an agent session
                 id: 30000000-0000-0000-0000-000000000005
                 status: test
