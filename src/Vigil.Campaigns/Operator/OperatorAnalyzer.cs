@@ -418,12 +418,8 @@ internal static class OperatorAnalyzer
         }
         if (bestSource is null) return (0, 0);
         var ports = new HashSet<int>();
-        int k = 0;
-        foreach (var f in env.FlowsBySource.In(bestSource, from, to))
-        {
-            if (k >= bestLo) foreach (int port in f.Ports) ports.Add(port);
-            if (++k == bestLo + bestHosts) break;
-        }
+        foreach (int p in env.FlowsBySource.Positions(bestSource, from, to).Skip(bestLo).Take(bestHosts))
+            foreach (int port in env.Ctx.Flows[p].Ports) ports.Add(port);
         return (bestHosts, ports.Count);
     }
 
