@@ -776,7 +776,7 @@ public sealed class CampaignBuilder
         d.Checkpoint?.Invoke("hosts ordered");
         foreach (var h in d.Hosts)
             foreach (var a in env.Hosts.FirstAddresses(h)) d.AddAddress(a);
-        d.Theft.AddRange(TheftFinder.Find(d, env));
+        TheftFinder.Find(d, env);
         foreach (var t in d.Theft) if (t.Destination.Length > 0 && Names.Address(t.Destination).Length > 0) d.AddAddress(t.Destination);
         d.SealLists();
         d.Checkpoint?.Invoke("lists sealed");
@@ -871,7 +871,9 @@ internal sealed class Draft : IDisposable
     public readonly SortedSet<string> TechniqueSet = new(StringComparer.Ordinal);
     /// <summary>The links in order (a big campaign's in files: <see cref="LinkTable"/>).</summary>
     public IReadOnlyList<HostLink> Links = [];
-    public readonly List<DataTheft> Theft = [];
+    /// <summary>The theft steps by time (in files past their lists' budgets: <see cref="TheftTable"/>), readable once the
+    /// theft finder sealed them.</summary>
+    public readonly TheftTable Theft;
     /// <summary>The detections in time order (for a big campaign read from the fact store on demand, see
     /// <see cref="BlockCachedList{T}"/>: never compare them by reference).</summary>
     public IReadOnlyList<DetectionFact> Facts = [];
@@ -895,6 +897,7 @@ internal sealed class Draft : IDisposable
         Users = Own(limits.Texts("campaign-accounts", Names.AccountKey));
         Addresses = Own(limits.Texts("campaign-addresses"));
         CloudIdentities = Own(limits.Texts("campaign-cloud-identities"));
+        Theft = Own(new TheftTable(limits));
     }
 
     public T Own<T>(T disposable) where T : IDisposable

@@ -52,11 +52,12 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         /// <summary>The order added: the last rank key.</summary>
         public int Seq;
         /// <summary>The campaign without its detection ids, steps, accounts and addresses: Length bytes at Offset; then its
-        /// ids, 8 bytes each; then its steps, accounts, internal and external addresses, each a section of records.</summary>
+        /// ids, 8 bytes each; then its steps, accounts, internal and external addresses, hosts, links and theft steps, each a
+        /// section of records (the last two each followed by the id lists too long to be in their records).</summary>
         public long Offset;
         public int Length;
         public int IdCount;
-        public Section Steps, Users, Internal, External, Hosts, Links;
+        public Section Steps, Users, Internal, External, Hosts, Links, Theft;
 
         /// <summary>Rank order: higher score first, then the earlier first time, then the smaller first detection id, then
         /// the order added.</summary>
@@ -69,12 +70,31 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         }
     }
 
-    /// <summary>A list written as records (each its length and its bytes): how many, and their bytes.</summary>
+    /// <summary>A list written as records (each its length and its bytes): how many, and their bytes; then the detection id
+    /// lists of its records that were too long to be in them (<see cref="BigIds"/>), IdBytes bytes.</summary>
     private struct Section
     {
         public int Count;
+        public long Bytes, IdBytes;
+
+        public readonly long Total => Bytes + IdBytes;
+    }
+
+    /// <summary>
+    /// The detection id lists of a section's records longer than <see cref="LazyIdsAbove"/>: a record holds such a list's
+    /// count and its offset among them, and they are written after the section's records, read back as they are walked
+    /// (<see cref="IdList"/>). An upload in millions of pieces is one theft step with millions of ids: in its record they
+    /// made one read buffer and one list of that size, each time the campaign was read.
+    /// </summary>
+    private sealed class BigIds(int above)
+    {
+        public readonly int Above = above;
+        public readonly List<IReadOnlyList<long>> Lists = [];
         public long Bytes;
     }
+
+    /// <summary>Where a section's long id lists are, for its records' reader.</summary>
+    private sealed record IdRegion(CampaignStore Store, int Campaign, long At, long Bytes, int Above);
 
     private delegate void WriteItem<T>(ref Writer w, T item);
     private delegate T ReadItem<T>(ref Reader r);
@@ -102,21 +122,10 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         var bytes = _buffer.WrittenSpan;
         _file.Write(bytes);
         int length = bytes.Length;
-        // The detection ids follow, 8 bytes each, written out every 64 KB (a campaign of an agent's day has millions).
-        _buffer.ResetWrittenCount();
-        foreach (long id in c.DetectionIds)
-        {
-            BinaryPrimitives.WriteInt64LittleEndian(_buffer.GetSpan(8), id);
-            _buffer.Advance(8);
-            if (_buffer.WrittenCount >= 1 << 16)
-            {
-                _file.Write(_buffer.WrittenSpan);
-                _buffer.ResetWrittenCount();
-            }
-        }
-        _file.Write(_buffer.WrittenSpan);
+        // The detection ids follow, 8 bytes each (a campaign of an agent's day has millions).
+        long idBytes = WriteIds(c.DetectionIds);
         int idCount = c.DetectionIds.Count;
-        long idBytes = 8L * idCount;
+        if (idBytes != 8L * idCount) throw new InvalidOperationException($"campaign store: the campaign's {idCount} detection ids gave {idBytes} bytes");
         // The steps, accounts and addresses follow, each item as its length and its bytes, written out every 64 KB: the
         // buffer stays small however many a campaign has (an agent's day: 100,000s of steps; a brute force: millions of
         // addresses).
@@ -125,29 +134,32 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         var intern = WriteSection(c.InternalAddresses, WriteText);
         var ext = WriteSection(c.ExternalAddresses, WriteText);
         var hosts = WriteSection(c.Hosts, WriteText);
-        var links = WriteSection(c.Links, WriteLink);
+        var links = WriteSection(c.Links, WriteLink, ids: true);
+        var theft = WriteSection(c.Theft, WriteTheft, ids: true);
         (_adding ??= new ExternalSorter<Entry>("campaign-ranks", Entry.Compare, RankRunRows)).Add(new Entry
         {
             Score = score, First = first, FirstId = firstId, Seq = _count++, Offset = _length, Length = length, IdCount = idCount,
-            Steps = steps, Users = users, Internal = intern, External = ext, Hosts = hosts, Links = links,
+            Steps = steps, Users = users, Internal = intern, External = ext, Hosts = hosts, Links = links, Theft = theft,
         });
-        _length += length + idBytes + steps.Bytes + users.Bytes + intern.Bytes + ext.Bytes + hosts.Bytes + links.Bytes;
+        _length += length + idBytes + steps.Total + users.Total + intern.Total + ext.Total + hosts.Total + links.Total + theft.Total;
     }
 
     private static void WriteText(ref Writer w, string text) => w.String(text);
 
     private static string ReadText(ref Reader r) => r.String();
 
-    /// <summary>Appends <paramref name="items"/> to the file as records.</summary>
-    private Section WriteSection<T>(IEnumerable<T> items, WriteItem<T> write)
+    /// <summary>Appends <paramref name="items"/> to the file as records; with <paramref name="ids"/>, then the id lists too long
+    /// for them (see <see cref="BigIds"/>).</summary>
+    private Section WriteSection<T>(IEnumerable<T> items, WriteItem<T> write, bool ids = false)
     {
         _buffer.ResetWrittenCount();
         long bytes = 0;
         int count = 0;
+        var big = ids ? new BigIds(LazyIdsAbove) : null;
         foreach (var item in items)
         {
             int at = _buffer.WrittenCount;
-            var w = new Writer(_buffer);
+            var w = new Writer(_buffer, big);
             w.Int(0);
             write(ref w, item);
             BinaryPrimitives.WriteInt32LittleEndian(MemoryMarshal.AsMemory(_buffer.WrittenMemory).Span[at..], _buffer.WrittenCount - at - 4);
@@ -162,7 +174,31 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         _file.Write(_buffer.WrittenSpan);
         bytes += _buffer.WrittenCount;
         _buffer.ResetWrittenCount();
-        return new Section { Count = count, Bytes = bytes };
+        if (big is not null)
+            foreach (var list in big.Lists) WriteIds(list);
+        return new Section { Count = count, Bytes = bytes, IdBytes = big?.Bytes ?? 0 };
+    }
+
+    /// <summary>Appends ids to the file, 8 bytes each, written out every 64 KB.</summary>
+    private long WriteIds(IEnumerable<long> ids)
+    {
+        _buffer.ResetWrittenCount();
+        long bytes = 0;
+        foreach (long id in ids)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(_buffer.GetSpan(8), id);
+            _buffer.Advance(8);
+            if (_buffer.WrittenCount >= 1 << 16)
+            {
+                _file.Write(_buffer.WrittenSpan);
+                bytes += _buffer.WrittenCount;
+                _buffer.ResetWrittenCount();
+            }
+        }
+        _file.Write(_buffer.WrittenSpan);
+        bytes += _buffer.WrittenCount;
+        _buffer.ResetWrittenCount();
+        return bytes;
     }
 
     /// <summary>Fixes the rank order; the store is readable from then on.</summary>
@@ -202,8 +238,8 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
                 if (read < span.Length) throw new IOException($"campaign store: the temporary file ended at byte {e.Offset + read} inside campaign {index + 1}");
                 var r = new Reader(span);
                 long idsAt = e.Offset + e.Length, stepsAt = idsAt + 8L * e.IdCount;
-                long usersAt = stepsAt + e.Steps.Bytes, internalAt = usersAt + e.Users.Bytes, externalAt = internalAt + e.Internal.Bytes;
-                long hostsAt = externalAt + e.External.Bytes, linksAt = hostsAt + e.Hosts.Bytes;
+                long usersAt = stepsAt + e.Steps.Total, internalAt = usersAt + e.Users.Total, externalAt = internalAt + e.Internal.Total;
+                long hostsAt = externalAt + e.External.Total, linksAt = hostsAt + e.Hosts.Total, theftAt = linksAt + e.Links.Total;
                 IReadOnlyList<long> ids = e.IdCount > LazyIdsAbove ? new IdList(this, index + 1, idsAt, e.IdCount) : ReadIds(index + 1, idsAt, e.IdCount);
                 var lists = new Lists(
                     ReadSection(index + 1, "steps", stepsAt, e.Steps, LazyStepsAbove, ReadStep),
@@ -211,7 +247,8 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
                     ReadSection(index + 1, "internal addresses", internalAt, e.Internal, LazyTextsAbove, ReadText),
                     ReadSection(index + 1, "external addresses", externalAt, e.External, LazyTextsAbove, ReadText),
                     ReadSection(index + 1, "hosts", hostsAt, e.Hosts, LazyTextsAbove, ReadText),
-                    ReadSection(index + 1, "links", linksAt, e.Links, LazyStepsAbove, ReadLink));
+                    ReadSection(index + 1, "links", linksAt, e.Links, LazyStepsAbove, ReadLink),
+                    ReadSection(index + 1, "theft steps", theftAt, e.Theft, LazyStepsAbove, ReadTheft));
                 var c = Read(ref r, "C" + (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), ids, lists);
                 if (r.Remaining != 0) throw new InvalidDataException($"campaign store: campaign {index + 1} has {r.Remaining} bytes left over");
                 return c;
@@ -254,13 +291,16 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         foreach (var (k, v) in c.Operator.Evidence) { w.String(k); w.Double(v); }
         w.Strings(c.Operator.Reasons);
         w.String(c.Summary);
-        w.Int(c.Theft.Count);
-        foreach (var t in c.Theft)
-        {
-            w.Time(t.Time); w.String(t.Host); w.String(t.Kind); w.String(t.Detail); w.Long(t.Bytes); w.String(t.Destination);
-            w.Longs(t.DetectionIds);
-        }
+        // The theft steps are written after the rest too.
     }
+
+    private static void WriteTheft(ref Writer w, DataTheft t)
+    {
+        w.Time(t.Time); w.String(t.Host); w.String(t.Kind); w.String(t.Detail); w.Long(t.Bytes); w.String(t.Destination);
+        w.Ids(t.DetectionIds);
+    }
+
+    private static DataTheft ReadTheft(ref Reader r) => new(r.Time(), r.String(), r.String(), r.String(), r.Long(), r.String(), r.Ids());
 
     private static void WriteStep(ref Writer w, CampaignStep s)
     {
@@ -271,10 +311,10 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
     private static void WriteLink(ref Writer w, HostLink l)
     {
         w.String(l.FromHost); w.String(l.ToHost); w.String(l.Account); w.String(l.Method); w.Time(l.Time); w.String(l.SourceAddress);
-        w.Longs(l.DetectionIds);
+        w.Ids(l.DetectionIds);
     }
 
-    private static HostLink ReadLink(ref Reader r) => new(r.String(), r.String(), r.String(), r.String(), r.Time(), r.String(), r.Longs());
+    private static HostLink ReadLink(ref Reader r) => new(r.String(), r.String(), r.String(), r.String(), r.Time(), r.String(), r.Ids());
 
     private static CampaignStep ReadStep(ref Reader r) =>
         new(r.Time(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.String(), r.Long(), r.Int(), r.String());
@@ -341,9 +381,10 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
     /// <paramref name="lazyAbove"/> a list read from the file as it is walked.</summary>
     private IReadOnlyList<T> ReadSection<T>(int campaign, string what, long offset, Section section, int lazyAbove, ReadItem<T> read)
     {
-        if (section.Count > lazyAbove) return new SectionList<T>(this, campaign, what, offset, section, read);
+        var region = new IdRegion(this, campaign, offset + section.Bytes, section.IdBytes, LazyIdsAbove);
+        if (section.Count > lazyAbove) return new SectionList<T>(this, campaign, what, offset, section, read, region);
         var items = new List<T>(section.Count);
-        using var cursor = new SectionCursor<T>(_handle, campaign, what, offset, section.Bytes, read);
+        using var cursor = new SectionCursor<T>(_handle, campaign, what, offset, section.Bytes, read, region);
         for (int i = 0; i < section.Count; i++) items.Add(cursor.Next());
         cursor.End(section.Count);
         return items;
@@ -357,15 +398,17 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         private readonly int _campaign;
         private readonly string _what;
         private readonly ReadItem<T> _readItem;
+        private readonly IdRegion? _region;
         private readonly long _end;
         private long _next; // file offset of the first byte not yet in the window
         private byte[] _window = ArrayPool<byte>.Shared.Rent(1 << 16);
         private int _at, _filled;
         private int _read;
 
-        public SectionCursor(SafeFileHandle handle, int campaign, string what, long offset, long bytes, ReadItem<T> read)
+        public SectionCursor(SafeFileHandle handle, int campaign, string what, long offset, long bytes, ReadItem<T> read, IdRegion? region = null)
         {
             _handle = handle;
+            _region = region;
             _campaign = campaign;
             _what = what;
             _readItem = read;
@@ -406,7 +449,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
             if (length < 0) throw new InvalidDataException($"campaign store: campaign {_campaign}'s {_what}, item {_read + 1}, has length {length}");
             _at += 4;
             Ensure(length);
-            var r = new Reader(_window.AsSpan(_at, length));
+            var r = new Reader(_window.AsSpan(_at, length), _region);
             var item = _readItem(ref r);
             if (r.Remaining != 0) throw new InvalidDataException($"campaign store: campaign {_campaign}'s {_what}, item {_read + 1}, has {r.Remaining} bytes left over");
             _at += length;
@@ -431,7 +474,8 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
     /// <summary>A big campaign's steps (or accounts, or addresses), read from the file each time they are walked (nothing is
     /// kept). Walking in order, by enumeration or by index 0, 1, 2..., reads sequentially; any other index reads from the
     /// start, or on from the last place read.</summary>
-    private sealed class SectionList<T>(CampaignStore store, int campaign, string what, long offset, Section section, ReadItem<T> read) : IReadOnlyList<T>
+    private sealed class SectionList<T>(CampaignStore store, int campaign, string what, long offset, Section section, ReadItem<T> read,
+        IdRegion region) : IReadOnlyList<T>
     {
         private readonly int count = section.Count;
         private readonly long bytes = section.Bytes;
@@ -449,7 +493,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
                 if (_cursor is null || index < _position)
                 {
                     _cursor?.Dispose();
-                    _cursor = new SectionCursor<T>(store._handle, campaign, what, offset, bytes, read);
+                    _cursor = new SectionCursor<T>(store._handle, campaign, what, offset, bytes, read, region);
                     _position = 0;
                 }
                 while (_position < index) { _cursor.Next(); _position++; }
@@ -462,7 +506,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
 
         public IEnumerator<T> GetEnumerator()
         {
-            using var cursor = new SectionCursor<T>(store._handle, campaign, what, offset, bytes, read);
+            using var cursor = new SectionCursor<T>(store._handle, campaign, what, offset, bytes, read, region);
             for (int i = 0; i < count; i++) yield return cursor.Next();
             cursor.End(count);
         }
@@ -472,7 +516,7 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
 
     /// <summary>A campaign's lists kept in sections.</summary>
     private sealed record Lists(IReadOnlyList<CampaignStep> Steps, IReadOnlyList<string> Users, IReadOnlyList<string> Internal,
-        IReadOnlyList<string> External, IReadOnlyList<string> Hosts, IReadOnlyList<HostLink> Links);
+        IReadOnlyList<string> External, IReadOnlyList<string> Hosts, IReadOnlyList<HostLink> Links, IReadOnlyList<DataTheft> Theft);
 
     private static Campaign Read(ref Reader r, string id, IReadOnlyList<long> ids, Lists lists)
     {
@@ -492,23 +536,20 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         for (int i = 0; i < ne; i++) { var k = r.String(); evidence.Add(k, r.Double()); }
         var reasons = r.Strings();
         var summary = r.String();
-        int nt = r.Count(16);
-        var theft = new List<DataTheft>(nt);
-        for (int i = 0; i < nt; i++)
-            theft.Add(new DataTheft(r.Time(), r.String(), r.String(), r.String(), r.Long(), r.String(), r.Longs()));
         return new Campaign
         {
             Id = id, Score = score, Kind = kind, Hosts = lists.Hosts, Users = lists.Users, InternalAddresses = lists.Internal,
             ExternalAddresses = lists.External, Tactics = tactics, Techniques = techniques, FirstSeen = first, LastSeen = last,
             DetectionIds = ids, Levels = levels,
             Operator = new OperatorVerdict { Kind = opKind, Confidence = conf, Evidence = Measurements.From(evidence), Reasons = reasons },
-            Summary = summary, Steps = lists.Steps, Links = lists.Links, Theft = theft,
+            Summary = summary, Steps = lists.Steps, Links = lists.Links, Theft = lists.Theft,
         };
     }
 
-    private ref struct Writer(ArrayBufferWriter<byte> to)
+    private ref struct Writer(ArrayBufferWriter<byte> to, BigIds? big = null)
     {
         private readonly ArrayBufferWriter<byte> _to = to;
+        private readonly BigIds? _big = big;
 
         public void Int(int v) { BinaryPrimitives.WriteInt32LittleEndian(_to.GetSpan(4), v); _to.Advance(4); }
         public void Long(long v) { BinaryPrimitives.WriteInt64LittleEndian(_to.GetSpan(8), v); _to.Advance(8); }
@@ -524,13 +565,28 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         }
 
         public void Strings(IReadOnlyList<string> xs) { Int(xs.Count); foreach (var x in xs) String(x); }
-        public void Longs(IReadOnlyList<long> xs) { Int(xs.Count); foreach (var x in xs) Long(x); }
+
+        /// <summary>A record's detection ids: in the record, or past <see cref="BigIds.Above"/> (in a section that has them) their
+        /// count and offset, the ids themselves written after the section's records.</summary>
+        public void Ids(IReadOnlyList<long> xs)
+        {
+            Int(xs.Count);
+            if (_big is not null && xs.Count > _big.Above)
+            {
+                Long(_big.Bytes);
+                _big.Lists.Add(xs);
+                _big.Bytes += 8L * xs.Count;
+                return;
+            }
+            foreach (var x in xs) Long(x);
+        }
     }
 
     /// <summary>Bounds-checked reads of one campaign's bytes; a short or inconsistent record is an error naming the place.</summary>
-    private ref struct Reader(ReadOnlySpan<byte> data)
+    private ref struct Reader(ReadOnlySpan<byte> data, IdRegion? region = null)
     {
         private readonly ReadOnlySpan<byte> _data = data;
+        private readonly IdRegion? _region = region;
         private int _at;
 
         public readonly int Remaining => _data.Length - _at;
@@ -576,8 +632,22 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
             return l;
         }
 
-        public List<long> Longs()
+        /// <summary>A record's detection ids: in the record, or past <see cref="IdRegion.Above"/> an offset into the section's
+        /// long lists, read from the file as they are walked.</summary>
+        public IReadOnlyList<long> Ids()
         {
+            if (_region is not null)
+            {
+                int at = _at, count = Int();
+                if (count > _region.Above)
+                {
+                    long offset = Long();
+                    if (offset < 0 || offset % 8 != 0 || offset + 8L * count > _region.Bytes)
+                        throw new InvalidDataException($"campaign store: {count} ids at byte {offset} of campaign {_region.Campaign}'s id lists (byte {at} of the record) pass their {_region.Bytes} bytes");
+                    return new IdList(_region.Store, _region.Campaign, _region.At + offset, count);
+                }
+                _at = at;
+            }
             int n = Count(8);
             var l = new List<long>(n);
             for (int i = 0; i < n; i++) l.Add(Long());

@@ -22,17 +22,20 @@ internal static partial class TheftFinder
     [GeneratedRegex(@"\b(7z|7za|7zr|rar|winrar)(\.exe)?""?\s+a\b.*\s-h?p\S|\bzip(\.exe)?""?\s.*(\s-P\s|--password)|compress-7zip\b.*-password|-mhe=on", RegexOptions.IgnoreCase)]
     private static partial Regex PasswordArchive();
 
-    public static List<DataTheft> Find(Draft d, CampaignBuilder.BuildEnv env)
+    /// <summary>Finds the campaign's theft steps into <see cref="Draft.Theft"/> (in the order found; sealed, so by time).</summary>
+    public static void Find(Draft d, CampaignBuilder.BuildEnv env)
     {
-        var found = new List<DataTheft>();
+        var theft = d.Theft;
         // Steps already found, by a hash of what tells them apart (a text of the four per step was ~250 bytes: an upload to
         // 100,000 endpoints is 100,000 steps).
         var seen = new HashSet<UInt128>();
         bool New(DataTheft t) => seen.Add(TextHash.Of(t.Kind, t.Host, t.Detail, t.Destination));
         void Add(DataTheft t)
         {
-            if (New(t)) found.Add(t);
+            if (New(t)) theft.Add(t.Time.Ticks, t.Host, t.Kind, t.Detail, t.Bytes, t.Destination, t.DetectionIds);
         }
+        // The export and archive steps (few: an object each), before any upload is looked at.
+        var commands = new List<DataTheft>();
 
         // Commands: the detections' own, then the actor's processes that no detection covered.
         // Detections of one command (Sysmon 1 and 4688, several rules) make one theft step.
@@ -48,16 +51,21 @@ internal static partial class TheftFinder
             if (kind is null) continue;
             byCommand[(d.FactHosts[k], f.Detail)] = (k, [f.Id], kind);
         }
+        void Command(DataTheft t)
+        {
+            if (New(t)) commands.Add(t);
+        }
         foreach (var (key, v) in byCommand.OrderBy(kv => kv.Value.First))
-            Add(new DataTheft(d.Facts[v.First].Time, key.Host, v.Kind, key.Detail, 0, "", v.Ids.Order().ToList()));
+            Command(new DataTheft(d.Facts[v.First].Time, key.Host, v.Kind, key.Detail, 0, "", v.Ids.Order().ToList()));
         foreach (var p in d.Procs)
         {
             var kind = CommandKind(p.CommandLine);
             if (kind is null) continue;
             var detail = p.CommandLine.Length > 300 ? p.CommandLine[..300] + "…" : p.CommandLine;
-            if (found.Any(t => t.Host == p.Host && t.Kind == kind && Math.Abs(t.Time.Ticks - p.Ticks) <= TimeSpan.TicksPerSecond * 5)) continue;
-            Add(new DataTheft(CampaignBuilder.Time(p.Ticks), p.Host, kind, detail, 0, "", []));
+            if (commands.Any(t => t.Host == p.Host && t.Kind == kind && Math.Abs(t.Time.Ticks - p.Ticks) <= TimeSpan.TicksPerSecond * 5)) continue;
+            Command(new DataTheft(CampaignBuilder.Time(p.Ticks), p.Host, kind, detail, 0, "", []));
         }
+        foreach (var t in commands) theft.Add(t.Time.Ticks, t.Host, t.Kind, t.Detail, t.Bytes, t.Destination, t.DetectionIds);
 
         // Uploads to addresses never contacted before the campaign.
         // (The addresses are not sealed yet, theft destinations join them below: Added may repeat one past the memory limit,
@@ -76,24 +84,21 @@ internal static partial class TheftFinder
         {
             var f = d.Facts[k];
             if (!(f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress))) continue;
-            if (!exfil.TryGetValue(f.DestAddress, out var x)) exfil[f.DestAddress] = x = new ExfilDest(exfil.Count, f);
+            if (!exfil.TryGetValue(f.DestAddress, out var x)) exfil[f.DestAddress] = x = new ExfilDest(exfil.Count, k);
             x.Bytes += f.Bytes;
             int host = Number(exfilHosts, f.Host), source = Number(exfilSources, f.SourceAddress);
             x.Hosts.Add(host);
             if (x.SourceSet.Add(source)) x.Sources.Add(f.SourceAddress);
             exfilIds.Add(new ExfilRow(x.Index, f.Id, host, source));
         }
-        // The uploads that list detections, with what selects theirs: the destination's, by host or source address (-1:
-        // none), or all of them.
-        var uploadIds = new List<(int Dest, int Host, int Source, bool All, SpillList<long> Ids)>();
-        SpillList<long> IdsOf(ExfilDest x, int host, int source, bool all)
-        {
-            var list = d.Own(limits.List<long>("theft upload detection ids", walked: true));
-            uploadIds.Add((x.Index, host, source, all, list));
-            return list;
-        }
+        d.Checkpoint?.Invoke("theft: exfiltration destinations");
+        // The uploads that list detections (by their number in the table), with what selects theirs: the destination's, by
+        // host or source address (-1: none), or all of them.
+        var uploadIds = new List<UploadIds>();
         using var staging = new Staging(d, limits);
-        staging.Steps(found);
+        staging.Steps(commands);
+        // The uploads' destinations (by hash: a list's Any per destination was quadratic, 20,000 endpoints took 7 s).
+        var uploaded = new HashSet<UInt128>();
         long slack = TimeSpan.TicksPerMinute;
         long from = d.First == 0 ? long.MinValue : d.First - slack, to = d.First == 0 ? long.MaxValue : d.Last + 30 * slack;
         // Flows by store position (the same flow found twice is one position).
@@ -131,24 +136,20 @@ internal static partial class TheftFinder
                 + (flow.OrigBytes > 0 ? $", {Mb(flow.OrigBytes)} sent" : "") + (novel ? ", first contact in the data" : "");
             var t = new DataTheft(CampaignBuilder.Time(flow.First == long.MaxValue ? d.First : flow.First), host, "upload", what, flow.OrigBytes, flow.Dest, []);
             if (!New(t)) continue;
-            found.Add(named ? t with { DetectionIds = IdsOf(namers!, namerHost, namerSource, all: false) } : t);
+            int upload = theft.AddUpload(t.Time.Ticks, host, what, flow.OrigBytes, flow.Dest);
+            uploaded.Add(TextHash.Of(flow.Dest));
+            if (named) uploadIds.Add(new UploadIds(namers!.Index, namerHost, namerSource, false, upload));
         }
-        // (A set of the uploads' destinations: a list's Any per destination was quadratic, 20,000 endpoints took 7 s.)
-        var uploaded = found.Where(t => t.Kind == "upload").Select(t => t.Destination).ToHashSet(StringComparer.Ordinal);
+        d.Checkpoint?.Invoke("theft: uploads found");
         foreach (var (dest, x) in exfil)
-            if (!uploaded.Contains(dest))
+            if (!uploaded.Contains(TextHash.Of(dest)))
             {
-                var t = new DataTheft(x.First.Time, x.First.Host, "upload", x.First.Detail, x.Bytes, dest, []);
-                if (New(t)) found.Add(t with { DetectionIds = IdsOf(x, -1, -1, all: true) });
+                var first = d.Facts[x.FirstAt];
+                var t = new DataTheft(first.Time, first.Host, "upload", first.Detail, x.Bytes, dest, []);
+                if (New(t)) uploadIds.Add(new UploadIds(x.Index, -1, -1, true, theft.AddUpload(t.Time.Ticks, t.Host, t.Detail, t.Bytes, dest)));
             }
-        if (uploadIds.Count > 0)
-        {
-            // The rows come by destination, ids ascending; each upload of the destination takes the rows it selects.
-            var byDest = uploadIds.ToLookup(u => u.Dest);
-            foreach (var row in exfilIds.Sorted())
-                foreach (var u in byDest[row.Dest])
-                    if (u.All || row.Host == u.Host || row.Source == u.Source) u.Ids.Add(row.Id);
-        }
+        if (uploadIds.Count > 0) UploadIds.Fill(theft, uploadIds, exfilIds, limits);
+        d.Checkpoint?.Invoke("theft: upload ids");
 
         // Cloud: bulk object reads and snapshot sharing by the campaign's identities or from its external addresses.
         var ext = d.Addresses.Added().Where(a => !Names.IsInternal(a));
@@ -201,14 +202,63 @@ internal static partial class TheftFinder
             if (readTicks.Count > 0 && (peak >= BulkReads || bytes >= UploadBytes))
             {
                 var mostReads = cloud.SourceAddress(readsFrom.MostReadsAt());
-                Add(new DataTheft(CampaignBuilder.Time(readTicks[0]), "cloud", "cloud-bulk-read",
+                var read = new DataTheft(CampaignBuilder.Time(readTicks[0]), "cloud", "cloud-bulk-read",
                     $"{readTicks.Count} GetObject calls (up to {peak} in 10 minutes) from {string.Join(", ", buckets)}" + (bytes > 0 ? $", {Mb(bytes)}" : ""),
-                    bytes, mostReads, SortedIds(d, limits, "theft cloud read detection ids",
-                        d.Facts.Where(f => f.Detail.StartsWith("GetObject", StringComparison.Ordinal)).Select(f => f.Id))));
+                    bytes, mostReads, []);
+                if (New(read))
+                {
+                    // The ids ascending, sorted in files past a run (an agent's bulk read is millions of detections).
+                    using var sorter = new ExternalSorter<long>("theft cloud read detection ids", (a, b) => a.CompareTo(b), limits.RunRows);
+                    for (int k = 0; k < d.Facts.Count; k++)
+                    {
+                        var f = d.Facts[k];
+                        if (f.Detail.StartsWith("GetObject", StringComparison.Ordinal)) sorter.Add(f.Id);
+                    }
+                    theft.Add(read.Time.Ticks, read.Host, read.Kind, read.Detail, read.Bytes, read.Destination, sorter.Sorted());
+                }
             }
             foreach (var share in shares) Add(share);
         }
-        return found.OrderBy(t => t.Time).ToList();
+        theft.Seal();
+    }
+
+    /// <summary>An upload named by exfiltration detections (its number in the table), with what selects its ids among its
+    /// destination's: those of a host or from a source address (by number; -1: none), or all of them.</summary>
+    private readonly record struct UploadIds(int Dest, int Host, int Source, bool All, int Upload)
+    {
+        public bool Takes(ExfilRow row) => All || row.Host == Host || row.Source == Source;
+
+        /// <summary>Gives each upload its ids: the rows come by destination, ids ascending, and each upload of the destination
+        /// takes those it selects. A destination with one upload takes them as they come; with several, its rows are listed
+        /// (in files past the list's budget) and walked once per upload, since an upload's ids must come together.</summary>
+        public static void Fill(TheftTable theft, List<UploadIds> uploads, ExternalSorter<ExfilRow> rows, BuildLimits limits)
+        {
+            var byDest = uploads.ToLookup(u => u.Dest);
+            using var destRows = limits.List<ExfilRow>("theft exfiltration rows of a destination", walked: true);
+            int current = -1;
+            UploadIds? single = null;
+            void Flush()
+            {
+                if (current >= 0 && single is null)
+                    foreach (var u in byDest[current])
+                        foreach (var row in destRows)
+                            if (u.Takes(row)) theft.AddUploadId(u.Upload, row.Id);
+                destRows.Clear();
+            }
+            foreach (var row in rows.Sorted())
+            {
+                if (row.Dest != current)
+                {
+                    Flush();
+                    current = row.Dest;
+                    var ups = byDest[current];
+                    single = ups.Count() == 1 ? ups.First() : null;
+                }
+                if (single is { } u) { if (u.Takes(row)) theft.AddUploadId(u.Upload, row.Id); }
+                else if (byDest.Contains(row.Dest)) destRows.Add(row);
+            }
+            Flush();
+        }
     }
 
     private static int Number(Dictionary<string, int> numbers, string text)
@@ -217,22 +267,13 @@ internal static partial class TheftFinder
         return n;
     }
 
-    /// <summary>Detection ids ascending, in a list of the draft's that goes to a file past a million.</summary>
-    private static SpillList<long> SortedIds(Draft d, BuildLimits limits, string name, IEnumerable<long> ids)
-    {
-        using var sorter = new ExternalSorter<long>(name, (a, b) => a.CompareTo(b), limits.RunRows);
-        foreach (long id in ids) sorter.Add(id);
-        var list = d.Own(limits.List<long>(name, walked: true));
-        foreach (long id in sorter.Sorted()) list.Add(id);
-        return list;
-    }
-
     /// <summary>An external destination named by exfiltration detections: the first of them, their bytes, and the hosts and
     /// source addresses that named it (by number; the addresses also as texts, in the order first seen).</summary>
-    private sealed class ExfilDest(int index, DetectionFact first)
+    private sealed class ExfilDest(int index, int firstAt)
     {
         public readonly int Index = index;
-        public readonly DetectionFact First = first;
+        /// <summary>The first detection naming it: its place in the campaign's detections (read again if needed, not held).</summary>
+        public readonly int FirstAt = firstAt;
         public long Bytes;
         public readonly SmallIntSet Hosts = new(), SourceSet = new();
         /// <summary>The source addresses, in the order first seen (most destinations have one).</summary>

@@ -286,6 +286,59 @@ public sealed class SpilledStorageTests
         }
     }
 
+    /// <summary>A campaign's theft steps past the limit are read from the store as they are walked (an upload to 100,000s of
+    /// endpoints), and id lists past their limit, of a theft step (an upload in millions of pieces) or of a link, are written
+    /// after their section and read from the file as walked: equal to what was put in, by enumeration and by index in and
+    /// out of order; the JSON is unchanged; a campaign under the limits keeps plain lists.</summary>
+    [Fact]
+    public void Big_campaign_theft_steps_and_long_id_lists_are_read_back_from_the_file_as_walked()
+    {
+        var set = RuleLoader.Load([Path.Combine(TestPaths.Shared, "data", "sigma", "rules")], includeBuiltin: true);
+        var built = Hunt(set, new CampaignCollector()).Build().ToList();
+        var big = built[0];
+        var t0 = big.FirstSeen;
+        var theft = Enumerable.Range(0, 3_000).Select(i => new DataTheft(t0.AddSeconds(i), i % 5 == 0 ? "cloud" : $"SQL{i % 3}", i % 4 == 0 ? "archive" : "upload",
+            $"{i} connections to 198.51.{i >> 8}.{i & 255}" + (i == 9 ? new string('\u2028', 70_000) + "\ud800" : ""), 1_000L * i,
+            i % 2 == 0 ? "" : $"198.51.{i >> 8}.{i & 255}", Enumerable.Range(0, i % 4).Select(k => 10L * i + k).ToList())).ToList();
+        var longIds = Enumerable.Range(0, 20_003).Select(k => 3L * k + 1).ToList();
+        theft[1_500] = theft[1_500] with { DetectionIds = longIds };
+        theft[2_999] = theft[2_999] with { DetectionIds = Enumerable.Range(0, 1_001).Select(k => 7L * k + 2).ToList() };
+        var links = big.Links.Count > 0 ? big.Links.Select((l, i) => i == 0 ? l with { DetectionIds = longIds.Skip(7).ToList() } : l).ToList() : null;
+        var many = Copy(big, big.Steps.ToList(), big.Id, links: links, theft: theft);
+
+        using var store = new CampaignStore { LazyStepsAbove = 5, LazyIdsAbove = 1_000 };
+        store.Add(many, 10, 1, 1);
+        store.Add(built[^1], 5, 1, 2);
+        store.Rank();
+        var back = store[0];
+        Assert.IsNotType<List<DataTheft>>(back.Theft);
+        Assert.Equal(theft.Count, back.Theft.Count);
+        for (int i = 0; i < theft.Count; i++) AssertTheft(theft[i], back.Theft[i]);
+        int n = 0;
+        foreach (var t in back.Theft) AssertTheft(theft[n++], t); // walked again: read again
+        for (int i = theft.Count - 1; i >= 0; i -= 97) AssertTheft(theft[i], back.Theft[i]);
+        // The long lists are read from the file as walked; the short ones are in their records.
+        Assert.IsNotType<List<long>>(back.Theft[1_500].DetectionIds);
+        Assert.IsNotType<List<long>>(back.Theft[2_999].DetectionIds);
+        Assert.IsType<List<long>>(back.Theft[3].DetectionIds);
+        Assert.Equal(longIds[^1], back.Theft[1_500].DetectionIds[^1]);
+        Assert.Equal(longIds[8_192], back.Theft[1_500].DetectionIds[8_192]);
+        if (links is not null)
+        {
+            Assert.IsNotType<List<long>>(back.Links[0].DetectionIds);
+            Assert.Equal(links[0].DetectionIds, back.Links[0].DetectionIds);
+        }
+        Assert.Equal(CampaignJson.ToJson(Copy(many, many.Steps.ToList(), "C1", links: links, theft: theft)), CampaignJson.ToJson(back));
+        if (built[^1].Theft.Count <= 5) Assert.IsType<List<DataTheft>>(store[1].Theft);
+        Assert.Equal(CampaignJson.ToJson(Copy(built[^1], built[^1].Steps.ToList(), "C2")), CampaignJson.ToJson(store[1]));
+
+        static void AssertTheft(DataTheft expected, DataTheft actual)
+        {
+            Assert.Equal(expected with { DetectionIds = [] }, actual with { DetectionIds = [] });
+            Assert.Equal(expected.DetectionIds, actual.DetectionIds);
+        }
+    }
+
     /// <summary>Campaigns past the store's entries in memory are ranked by an external sort and their entries read back from
     /// a file: the same campaigns in the same order as a store holding every entry in memory, and as the rank keys say
     /// (score, first time, first detection id, order added), with ties on every key.</summary>
@@ -317,11 +370,11 @@ public sealed class SpilledStorageTests
 
     private static Campaign Copy(Campaign c, List<CampaignStep> steps, string id, IReadOnlyList<long>? ids = null,
         (List<string> Users, List<string> Internal, List<string> External)? lists = null, IReadOnlyList<string>? hosts = null,
-        IReadOnlyList<HostLink>? links = null) => new()
+        IReadOnlyList<HostLink>? links = null, IReadOnlyList<DataTheft>? theft = null) => new()
     {
         Id = id, Score = c.Score, Kind = c.Kind, Hosts = hosts ?? c.Hosts, Users = lists?.Users ?? c.Users, InternalAddresses = lists?.Internal ?? c.InternalAddresses,
         ExternalAddresses = lists?.External ?? c.ExternalAddresses, Tactics = c.Tactics, Techniques = c.Techniques, FirstSeen = c.FirstSeen, LastSeen = c.LastSeen,
-        DetectionIds = ids ?? c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = steps, Links = links ?? c.Links, Theft = c.Theft,
+        DetectionIds = ids ?? c.DetectionIds, Levels = c.Levels, Operator = c.Operator, Summary = c.Summary, Steps = steps, Links = links ?? c.Links, Theft = theft ?? c.Theft,
     };
 
     private static CampaignCollector Hunt(RuleSet set, CampaignCollector collector) => OtrfRecordings.Hunt(set, collector);

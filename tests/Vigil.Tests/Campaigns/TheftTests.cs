@@ -1,4 +1,5 @@
 using Vigil.Campaigns;
+using Vigil.Campaigns.Scoring;
 using Vigil.Rules;
 using Vigil.Tests.Cli;
 using static Vigil.Tests.Campaigns.EventSet;
@@ -118,5 +119,79 @@ public class TheftTests
         Assert.Contains(theft, x => x.GetProperty("kind").GetString() == "database-export" && x.GetProperty("detail").GetString()!.StartsWith("mysqldump", StringComparison.Ordinal));
         var uploads = theft.Where(x => x.GetProperty("kind").GetString() == "upload").Select(x => x.GetProperty("destination").GetString()).ToList();
         Assert.Equal(["198.51.100.10", "198.51.100.11"], uploads);
+    }
+
+    /// <summary>The theft table gives what a list of the steps sorted by time (stably) gives, step for step and id for id:
+    /// 3,000 steps at 40 distinct times (ties keep the order found), a third of them uploads whose ids come later in another
+    /// order, texts repeated, long and with lone surrogates; held in memory, and with every list in a file past 7 entries
+    /// and every text past the first in a file.</summary>
+    [Fact]
+    public void Theft_table_gives_the_steps_sorted_by_time_with_their_ids()
+    {
+        var rng = new Random(42);
+        var t0 = Day.AddHours(9);
+        string[] hosts = ["SQL1", "WS2", "cloud", "", new string('\u00e9', 5_000) + "\ud800"];
+        string[] kinds = ["database-export", "archive", "cloud-bulk-read", "snapshot-share"];
+        var expected = new List<DataTheft>();
+        var uploads = new List<(int Step, List<long> Ids)>();
+        foreach (var limits in new[] { ExternalBuildTests.Tiny, ExternalBuildTests.InMemory })
+        {
+            expected.Clear();
+            uploads.Clear();
+            rng = new Random(42);
+            using var table = new TheftTable(limits);
+            for (int i = 0; i < 3_000; i++)
+            {
+                var time = t0.AddSeconds(rng.Next(40));
+                var host = hosts[rng.Next(hosts.Length)];
+                var detail = rng.Next(3) == 0 ? "7z.exe a -pX out.7z" : $"{rng.Next(1_000)} connections to 198.51.{i % 7}.9";
+                long bytes = rng.NextInt64(0, 1L << 40);
+                var dest = rng.Next(2) == 0 ? "" : $"198.51.100.{rng.Next(300)}";
+                var ids = Enumerable.Range(0, i == 1_234 ? 20_000 : rng.Next(12)).Select(k => 5L * i + 3L * k).ToList();
+                if (rng.Next(3) == 0)
+                {
+                    int upload = table.AddUpload(time.Ticks, host, detail, bytes, dest);
+                    Assert.Equal(uploads.Count, upload);
+                    uploads.Add((expected.Count, ids));
+                    expected.Add(new DataTheft(time, host, "upload", detail, bytes, dest, ids));
+                }
+                else
+                {
+                    var kind = kinds[rng.Next(kinds.Length)];
+                    table.Add(time.Ticks, host, kind, detail, bytes, dest, ids);
+                    expected.Add(new DataTheft(time, host, kind, detail, bytes, dest, ids));
+                }
+            }
+            Assert.Throws<InvalidOperationException>(() => table.Count);
+            var order = Enumerable.Range(0, uploads.Count).OrderBy(_ => rng.Next()).ToList();
+            foreach (int u in order)
+                foreach (long id in uploads[u].Ids) table.AddUploadId(u, id);
+            // An upload whose ids are done, not the last one given ids: more of its ids would be a second part.
+            int twice = order.First(u => uploads[u].Ids.Count > 0);
+            Assert.Throws<InvalidOperationException>(() => table.AddUploadId(twice, 1));
+            table.Seal();
+            Assert.Throws<InvalidOperationException>(() => table.Add(t0.Ticks, "H", "archive", "", 0, "", []));
+            var sorted = expected.OrderBy(x => x.Time).ToList();
+            Assert.Equal(sorted.Count, table.Count);
+            int n = 0;
+            foreach (var step in table)
+            {
+                var want = sorted[n++];
+                Assert.Equal(want with { DetectionIds = [] }, step with { DetectionIds = [] });
+                Assert.Equal(DateTimeKind.Utc, step.Time.Kind);
+                Assert.Equal(want.DetectionIds, step.DetectionIds);
+            }
+            for (int i = sorted.Count - 1; i >= 0; i -= 97) Assert.Equal(sorted[i].DetectionIds, table[i].DetectionIds);
+            Assert.Contains(table, x => x.DetectionIds.Count == 20_000);
+        }
+    }
+
+    /// <summary>A campaign with no theft: the sealed table is empty.</summary>
+    [Fact]
+    public void An_empty_theft_table_seals_empty()
+    {
+        using var table = new TheftTable(ExternalBuildTests.Tiny);
+        Assert.Empty(table.Seal());
+        Assert.Throws<ArgumentOutOfRangeException>(() => table[0]);
     }
 }

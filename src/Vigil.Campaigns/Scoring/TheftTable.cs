@@ -1,0 +1,182 @@
+using System.Collections;
+using Vigil.Campaigns.Entities;
+using Vigil.IO;
+
+namespace Vigil.Campaigns.Scoring;
+
+/// <summary>
+/// A campaign's theft steps as rows, from the theft finder until the campaign store has written them: what a list of
+/// <see cref="DataTheft"/> sorted by time (stably) gives, step for step and id for id.
+/// <para>
+/// An upload to 100,000 endpoints is 100,000 steps. As objects, each with its texts and its own list of detection ids,
+/// they were ~900 bytes a step, held with the campaign until it was written (468 MB peak). Here a step is a row (its
+/// texts as ids of a <see cref="TextTable"/>, its detection ids a range of one list), and rows, texts and ids stay in memory
+/// only up to their lists' budgets (<see cref="BuildLimits.List{T}"/>), then go to files.
+/// </para>
+/// <para>
+/// Filled in two phases. While the finder works, steps are added in the order found (<see cref="Add"/>, and
+/// <see cref="AddUpload"/> for uploads whose ids come later through <see cref="AddUploadId"/>). <see cref="Seal"/> then sorts
+/// them by (time, order found); from then on the table is read-only and reads each step as a new object (its ids a view of
+/// the table's list: dispose the table after the last read). Not thread-safe.
+/// </para>
+/// </summary>
+internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
+{
+    private struct Row
+    {
+        public long Ticks, Bytes, IdsAt;
+        public int Seq, Host, Kind, Detail, Destination, IdsCount;
+        /// <summary>The upload's number (its ids come later), or -1.</summary>
+        public int Upload;
+
+        public static int ByTime(Row a, Row b) => a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Seq.CompareTo(b.Seq);
+    }
+
+    private readonly BuildLimits _limits;
+    // Made on the first step: most campaigns have none.
+    private TextTable? _texts;
+    private SpillList<Row>? _added, _rows;
+    private SpillList<long>? _ids;
+    /// <summary>Per upload, where its ids start and how many (set when its first id comes).</summary>
+    private SpillList<(long At, int Count)>? _uploads;
+    private int _open = -1, _openCount;
+    private long _openAt;
+    private bool _sealed;
+
+    public TheftTable(BuildLimits limits) => _limits = limits;
+
+    public int Count => _sealed ? _rows?.Count ?? 0 : throw new InvalidOperationException("the theft steps are not sealed yet");
+
+    public DataTheft this[int index]
+    {
+        get
+        {
+            if (!_sealed) throw new InvalidOperationException("the theft steps are not sealed yet");
+            if (_rows is null) throw new ArgumentOutOfRangeException(nameof(index), index, "no theft steps");
+            var r = _rows[index];
+            IReadOnlyList<long> ids = r.IdsCount == 0 ? [] : new IdRange(_ids!, r.IdsAt, r.IdsCount);
+            var t = _texts!;
+            return new DataTheft(CampaignBuilder.Time(r.Ticks), t[r.Host], t[r.Kind], t[r.Detail], r.Bytes, t[r.Destination], ids);
+        }
+    }
+
+    /// <summary>Adds a step with its detection ids (ascending).</summary>
+    public void Add(long ticks, string host, string kind, string detail, long bytes, string destination, IEnumerable<long> ids)
+    {
+        var row = NewRow(ticks, host, kind, detail, bytes, destination);
+        row.IdsAt = _ids!.Count;
+        foreach (long id in ids) _ids.Add(id);
+        row.IdsCount = checked((int)(_ids.Count - row.IdsAt));
+        _added!.Add(row);
+    }
+
+    /// <summary>Adds an upload whose detection ids come later (<see cref="AddUploadId"/>); returns its number.</summary>
+    public int AddUpload(long ticks, string host, string detail, long bytes, string destination)
+    {
+        var row = NewRow(ticks, host, "upload", detail, bytes, destination);
+        row.Upload = _uploads!.Count;
+        _uploads.Add((0, 0));
+        _added!.Add(row);
+        return row.Upload;
+    }
+
+    /// <summary>An id of upload <paramref name="upload"/> (ascending): an upload's ids come one after another, not mixed with
+    /// another's.</summary>
+    public void AddUploadId(int upload, long id)
+    {
+        if (_uploads is null || (uint)upload >= (uint)_uploads.Count) throw new ArgumentOutOfRangeException(nameof(upload), upload, "no such upload");
+        if (upload != _open)
+        {
+            Close();
+            if (_uploads[upload].Count != 0) throw new InvalidOperationException($"upload {upload}'s ids came in two parts");
+            (_open, _openAt, _openCount) = (upload, _ids!.Count, 0);
+        }
+        _ids!.Add(id);
+        _openCount++;
+    }
+
+    private void Close()
+    {
+        if (_open >= 0) _uploads![_open] = (_openAt, _openCount);
+        _open = -1;
+    }
+
+    private Row NewRow(long ticks, string host, string kind, string detail, long bytes, string destination)
+    {
+        if (_sealed) throw new InvalidOperationException("the theft steps are sealed");
+        if (_texts is null)
+        {
+            _texts = _limits.KeyTexts("campaign-theft", _limits.KeyTextChars / 4);
+            _added = _limits.List<Row>("campaign theft steps found", walked: true);
+            _ids = _limits.List<long>("campaign theft detection ids", walked: true);
+            _uploads = _limits.List<(long, int)>("campaign theft uploads");
+        }
+        return new Row
+        {
+            Ticks = ticks, Bytes = bytes, Seq = _added!.Count, Host = _texts.Id(host), Kind = _texts.Id(kind), Detail = _texts.Id(detail),
+            Destination = _texts.Id(destination), Upload = -1,
+        };
+    }
+
+    /// <summary>Orders the steps by time (then the order found) and makes the table readable.</summary>
+    public TheftTable Seal()
+    {
+        if (_sealed) return this;
+        _sealed = true;
+        if (_added is null) return this;
+        Close();
+        using var sorter = new ExternalSorter<Row>("theft-steps", Row.ByTime, _limits.RunRows);
+        foreach (var row in _added) sorter.Add(row);
+        _added.Dispose();
+        _added = null;
+        _rows = _limits.List<Row>("campaign theft steps", walked: true);
+        foreach (var row in sorter.Sorted())
+        {
+            var r = row;
+            if (r.Upload >= 0) (r.IdsAt, r.IdsCount) = _uploads![r.Upload];
+            _rows.Add(r);
+        }
+        _uploads!.Dispose();
+        _uploads = null;
+        return this;
+    }
+
+    public IEnumerator<DataTheft> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++) yield return this[i];
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public void Dispose()
+    {
+        _texts?.Dispose();
+        _added?.Dispose();
+        _rows?.Dispose();
+        _ids?.Dispose();
+        _uploads?.Dispose();
+    }
+
+    /// <summary>A step's detection ids: a range of the table's list.</summary>
+    private sealed class IdRange(SpillList<long> ids, long at, int count) : IReadOnlyList<long>
+    {
+        public int Count => count;
+
+        public long this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, count);
+                return ids[checked((int)(at + index))];
+            }
+        }
+
+        public IEnumerator<long> GetEnumerator()
+        {
+            for (int i = 0; i < count; i++) yield return ids[checked((int)(at + i))];
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
