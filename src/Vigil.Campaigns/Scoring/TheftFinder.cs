@@ -71,45 +71,37 @@ internal static partial class TheftFinder
         // (The addresses are not sealed yet, theft destinations join them below: Added may repeat one past the memory limit,
         // which neither a set nor the first-found positions of the cloud calls below change.)
         var internalAddrs = new HashSet<string>(d.Addresses.Added().Where(Names.IsInternal).Distinct(StringComparer.Ordinal).Take(Operator.OperatorAnalyzer.MaxAddresses * 4), StringComparer.Ordinal);
-        // Exfiltration detections naming an external destination: per destination (in the order first named) its first
-        // detection, count, bytes and who named it; each detection's id as a row of a sort by (destination, id), read once
-        // at the end into the uploads' id lists. A chunked upload is millions of such detections: holding them, grouped by
-        // destination, took ~300 bytes each (1M: 470 MB peak).
+        // Exfiltration detections naming an external destination, by destination, in files (see ExfilIndex: an agent's
+        // upload to 500,000 endpoints names 500,000 destinations).
         var limits = env.Limits;
-        var exfil = new Dictionary<string, ExfilDest>(StringComparer.Ordinal);
-        var exfilHosts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var exfilSources = new Dictionary<string, int>(StringComparer.Ordinal);
-        using var exfilIds = new ExternalSorter<ExfilRow>("theft-exfil-ids", ExfilRow.Compare, limits.RunRows);
-        for (int k = 0; k < d.Facts.Count; k++)
-        {
-            var f = d.Facts[k];
-            if (!(f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress))) continue;
-            if (!exfil.TryGetValue(f.DestAddress, out var x)) exfil[f.DestAddress] = x = new ExfilDest(exfil.Count, k);
-            x.Bytes += f.Bytes;
-            int host = Number(exfilHosts, f.Host), source = Number(exfilSources, f.SourceAddress);
-            x.Hosts.Add(host);
-            if (x.SourceSet.Add(source)) x.Sources.Add(f.SourceAddress);
-            exfilIds.Add(new ExfilRow(x.Index, f.Id, host, source));
-        }
+        using var exfil = new ExfilIndex(d.Facts, f => f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress), limits);
         d.Checkpoint?.Invoke("theft: exfiltration destinations");
-        // The uploads that list detections (by their number in the table), with what selects theirs: the destination's, by
-        // host or source address (-1: none), or all of them.
-        var uploadIds = new List<UploadIds>();
+        // The uploads that list detections, as rows of a sort by (destination, upload), read once at the end.
+        using var uploadIds = new ExternalSorter<UploadIds>("theft-upload-ids", UploadIds.Compare, limits.RunRows);
         using var staging = new Staging(d, limits);
         staging.Steps(commands);
-        // The uploads' destinations (by hash: a list's Any per destination was quadratic, 20,000 endpoints took 7 s).
-        var uploaded = new HashSet<UInt128>();
+        // Which named destinations have an upload from a flow (a byte per destination).
+        using var uploaded = limits.Table<byte>("theft uploaded destinations", exfil.Count, 0);
         long slack = TimeSpan.TicksPerMinute;
         long from = d.First == 0 ? long.MinValue : d.First - slack, to = d.First == 0 ? long.MaxValue : d.Last + 30 * slack;
-        // Flows by store position (the same flow found twice is one position).
-        var flowPositions = internalAddrs.SelectMany(a => env.FlowsBySource.Positions(a, from, to)).ToList();
-        // Flows an exfiltration detection names, whenever they started (a set for the test: a scanning host has millions
-        // of flows, and a list's Contains per detection was their product).
-        HashSet<int>? listed = null;
-        foreach (var (dest, x) in exfil)
-            foreach (var source in x.Sources)
-                if (env.Ctx.Flows.TryGetPosition(source, dest, out int named) && (listed ??= [.. flowPositions]).Add(named)) flowPositions.Add(named);
-        foreach (int position in flowPositions)
+        // The flows to judge, by store position, each once (the first time found): the campaign's internal addresses', then
+        // those an exfiltration detection names, whenever they started. Through two sorts, not a list and a set: a scanning
+        // host has millions of flows.
+        using var found = new ExternalSorter<(int Position, int Order)>("theft-flows-found", (a, b) => a.CompareTo(b), limits.RunRows);
+        int foundOrder = 0;
+        foreach (var a in internalAddrs)
+            foreach (int p in env.FlowsBySource.Positions(a, from, to)) found.Add((p, foundOrder++));
+        foreach (var (source, dest) in exfil.NamedPairs(d.Facts))
+            if (env.Ctx.Flows.TryGetPosition(source, dest, out int named)) found.Add((named, foundOrder++));
+        using var flowOrder = new ExternalSorter<(int Order, int Position)>("theft-flows", (a, b) => a.CompareTo(b), limits.RunRows);
+        int lastPosition = -1;
+        foreach (var (p, o) in found.Sorted())
+        {
+            if (p == lastPosition) continue;
+            lastPosition = p;
+            flowOrder.Add((o, p));
+        }
+        foreach (var (_, position) in flowOrder.Sorted())
         {
             var flow = env.Ctx.Flows[position];
             if (Names.IsInternal(flow.Dest)) continue;
@@ -123,32 +115,32 @@ internal static partial class TheftFinder
             bool big = flow.OrigBytes >= UploadBytes && staging.Before(hostOf, flow.First);
             var host = hostOf.Length > 0 ? hostOf : flow.Source;
             // Named by an exfiltration detection on this same host (or from this address).
-            int namerHost = -1, namerSource = -1;
-            if (exfil.TryGetValue(flow.Dest, out var namers))
-            {
-                if (exfilHosts.TryGetValue(host, out int n) && namers.Hosts.Contains(n)) namerHost = n;
-                if (exfilSources.TryGetValue(flow.Source, out n) && namers.SourceSet.Contains(n)) namerSource = n;
-            }
-            bool named = namerHost >= 0 || namerSource >= 0;
+            int dest = exfil.Find(flow.Dest);
+            ulong hostHash = TextHash.Of64(host), sourceHash = TextHash.Of64(flow.Source);
+            bool byHost = dest >= 0 && exfil.NamedByHost(dest, hostHash), fromSource = dest >= 0 && exfil.NamedFrom(dest, sourceHash);
+            bool named = byHost || fromSource;
             if (!(novel && big) && !named) continue;
             var ports = string.Join(",", flow.Ports.Take(4));
             var what = $"{flow.Count} connection{(flow.Count == 1 ? "" : "s")} to {flow.Dest}" + (ports.Length > 0 ? $" port {ports}" : "")
                 + (flow.OrigBytes > 0 ? $", {Mb(flow.OrigBytes)} sent" : "") + (novel ? ", first contact in the data" : "");
-            var t = new DataTheft(CampaignBuilder.Time(flow.First == long.MaxValue ? d.First : flow.First), host, "upload", what, flow.OrigBytes, flow.Dest, []);
-            if (!New(t)) continue;
-            int upload = theft.AddUpload(t.Time.Ticks, host, what, flow.OrigBytes, flow.Dest);
-            uploaded.Add(TextHash.Of(flow.Dest));
-            if (named) uploadIds.Add(new UploadIds(namers!.Index, namerHost, namerSource, false, upload));
+            // (A step equal to an earlier one is dropped when the table is sealed, its ids with it.)
+            int upload = theft.AddUpload((flow.First == long.MaxValue ? d.First : flow.First), host, what, flow.OrigBytes, flow.Dest);
+            if (dest >= 0) uploaded[dest] = 1;
+            if (named) uploadIds.Add(new UploadIds(dest, upload, byHost, hostHash, fromSource, sourceHash, false));
         }
         d.Checkpoint?.Invoke("theft: uploads found");
-        foreach (var (dest, x) in exfil)
-            if (!uploaded.Contains(TextHash.Of(dest)))
+        // Destinations no flow shows an upload to: an upload of all their detections, as first named.
+        foreach (int dest in exfil.InOrderNamed())
+            if (uploaded[dest] == 0)
             {
+                var x = exfil[dest];
                 var first = d.Facts[x.FirstAt];
-                var t = new DataTheft(first.Time, first.Host, "upload", first.Detail, x.Bytes, dest, []);
-                if (New(t)) uploadIds.Add(new UploadIds(x.Index, -1, -1, true, theft.AddUpload(t.Time.Ticks, t.Host, t.Detail, t.Bytes, dest)));
+                uploadIds.Add(new UploadIds(dest, theft.AddUpload(first.Ticks, first.Host, first.Detail, x.Bytes, first.DestAddress), false, 0, false, 0, true));
             }
-        if (uploadIds.Count > 0) UploadIds.Fill(theft, uploadIds, exfilIds, limits);
+        // Each upload's ids: those of its destination that it selects, ascending.
+        foreach (var u in uploadIds.Sorted())
+            foreach (var row in exfil.Rows(u.Dest))
+                if (u.Takes(row)) theft.AddUploadId(u.Upload, row.Id);
         d.Checkpoint?.Invoke("theft: upload ids");
 
         // Cloud: bulk object reads and snapshot sharing by the campaign's identities or from its external addresses.
@@ -222,89 +214,14 @@ internal static partial class TheftFinder
         theft.Seal();
     }
 
-    /// <summary>An upload named by exfiltration detections (its number in the table), with what selects its ids among its
-    /// destination's: those of a host or from a source address (by number; -1: none), or all of them.</summary>
-    private readonly record struct UploadIds(int Dest, int Host, int Source, bool All, int Upload)
+    /// <summary>An upload that lists exfiltration detections: its destination (a place in the <see cref="ExfilIndex"/>) and its
+    /// number in the table, and what selects its ids among the destination's: those of a host or from a source address (by
+    /// hash), or all of them.</summary>
+    private readonly record struct UploadIds(int Dest, int Upload, bool ByHost, ulong Host, bool FromSource, ulong Source, bool All)
     {
-        public bool Takes(ExfilRow row) => All || row.Host == Host || row.Source == Source;
+        public bool Takes(ExfilIndex.Row row) => All || (ByHost && row.Host == Host) || (FromSource && row.Source == Source);
 
-        /// <summary>Gives each upload its ids: the rows come by destination, ids ascending, and each upload of the destination
-        /// takes those it selects. A destination with one upload takes them as they come; with several, its rows are listed
-        /// (in files past the list's budget) and walked once per upload, since an upload's ids must come together.</summary>
-        public static void Fill(TheftTable theft, List<UploadIds> uploads, ExternalSorter<ExfilRow> rows, BuildLimits limits)
-        {
-            var byDest = uploads.ToLookup(u => u.Dest);
-            using var destRows = limits.List<ExfilRow>("theft exfiltration rows of a destination", walked: true);
-            int current = -1;
-            UploadIds? single = null;
-            void Flush()
-            {
-                if (current >= 0 && single is null)
-                    foreach (var u in byDest[current])
-                        foreach (var row in destRows)
-                            if (u.Takes(row)) theft.AddUploadId(u.Upload, row.Id);
-                destRows.Clear();
-            }
-            foreach (var row in rows.Sorted())
-            {
-                if (row.Dest != current)
-                {
-                    Flush();
-                    current = row.Dest;
-                    var ups = byDest[current];
-                    single = ups.Count() == 1 ? ups.First() : null;
-                }
-                if (single is { } u) { if (u.Takes(row)) theft.AddUploadId(u.Upload, row.Id); }
-                else if (byDest.Contains(row.Dest)) destRows.Add(row);
-            }
-            Flush();
-        }
-    }
-
-    private static int Number(Dictionary<string, int> numbers, string text)
-    {
-        if (!numbers.TryGetValue(text, out int n)) numbers.Add(text, n = numbers.Count);
-        return n;
-    }
-
-    /// <summary>An external destination named by exfiltration detections: the first of them, their bytes, and the hosts and
-    /// source addresses that named it (by number; the addresses also as texts, in the order first seen).</summary>
-    private sealed class ExfilDest(int index, int firstAt)
-    {
-        public readonly int Index = index;
-        /// <summary>The first detection naming it: its place in the campaign's detections (read again if needed, not held).</summary>
-        public readonly int FirstAt = firstAt;
-        public long Bytes;
-        public readonly SmallIntSet Hosts = new(), SourceSet = new();
-        /// <summary>The source addresses, in the order first seen (most destinations have one).</summary>
-        public readonly List<string> Sources = new(1);
-    }
-
-    /// <summary>A set of numbers that is one number until it holds a second (most destinations are named by one host from one
-    /// address: two hash sets each were ~400 bytes a destination).</summary>
-    private sealed class SmallIntSet
-    {
-        private int _first = -1;
-        private HashSet<int>? _more;
-
-        public bool Add(int n)
-        {
-            if (_first < 0) { _first = n; return true; }
-            if (n == _first) return false;
-            return (_more ??= []).Add(n);
-        }
-
-        public bool Contains(int n) => n >= 0 && (n == _first || (_more?.Contains(n) ?? false));
-    }
-
-    /// <summary>One exfiltration detection as a row of the sort by (destination, id): its host and source address by number.</summary>
-    private readonly record struct ExfilRow(int Dest, long Id, int Host, int Source)
-    {
-        public static int Compare(ExfilRow a, ExfilRow b)
-        {
-            int c = a.Dest.CompareTo(b.Dest);
-            return c != 0 ? c : a.Id.CompareTo(b.Id);
-        }
+        public static int Compare(UploadIds a, UploadIds b) => a.Dest != b.Dest ? a.Dest.CompareTo(b.Dest) : a.Upload.CompareTo(b.Upload);
     }
 
     /// <summary>Words one of the patterns needs: most commands have none, and skip the regular expressions.</summary>

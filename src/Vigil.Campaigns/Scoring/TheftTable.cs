@@ -15,8 +15,9 @@ namespace Vigil.Campaigns.Scoring;
 /// </para>
 /// <para>
 /// Filled in two phases. While the finder works, steps are added in the order found (<see cref="Add"/>, and
-/// <see cref="AddUpload"/> for uploads whose ids come later through <see cref="AddUploadId"/>). <see cref="Seal"/> then sorts
-/// them by (time, order found); from then on the table is read-only and reads each step as a new object (its ids a view of
+/// <see cref="AddUpload"/> for uploads whose ids come later through <see cref="AddUploadId"/>). <see cref="Seal"/> then drops
+/// each step equal to an earlier one in kind, host, detail and destination (by a 128-bit hash of the four: an upload's flow
+/// seen from two addresses of one host is one step), and sorts the others by (time, order found); from then on the table is read-only and reads each step as a new object (its ids a view of
 /// the table's list: dispose the table after the last read). Not thread-safe.
 /// </para>
 /// </summary>
@@ -39,6 +40,8 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
     private SpillList<long>? _ids;
     /// <summary>Per upload, where its ids start and how many (set when its first id comes).</summary>
     private SpillList<(long At, int Count)>? _uploads;
+    /// <summary>Each step's hash of what tells it apart, with its order found (a set of them was ~40 bytes a step).</summary>
+    private ExternalSorter<(UInt128 Key, int Seq)>? _keys;
     private int _open = -1, _openCount;
     private long _openAt;
     private bool _sealed;
@@ -110,7 +113,9 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
             _added = _limits.List<Row>("campaign theft steps found", walked: true);
             _ids = _limits.List<long>("campaign theft detection ids", walked: true);
             _uploads = _limits.List<(long, int)>("campaign theft uploads");
+            _keys = new ExternalSorter<(UInt128, int)>("theft-step-keys", (a, b) => a.CompareTo(b), _limits.RunRows);
         }
+        _keys!.Add((TextHash.Of(kind, host, detail, destination), _added!.Count));
         return new Row
         {
             Ticks = ticks, Bytes = bytes, Seq = _added!.Count, Host = _texts.Id(host), Kind = _texts.Id(kind), Detail = _texts.Id(detail),
@@ -125,8 +130,20 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
         _sealed = true;
         if (_added is null) return this;
         Close();
+        // The steps equal to an earlier one (the keys come by hash, then order found: the first of each is kept).
+        using var dropped = _limits.Table<byte>("campaign theft steps dropped", _added.Count, 0);
+        bool any = false;
+        UInt128 last = default;
+        foreach (var (key, seq) in _keys!.Sorted())
+        {
+            if (any && key == last) dropped[seq] = 1;
+            (any, last) = (true, key);
+        }
+        _keys.Dispose();
+        _keys = null;
         using var sorter = new ExternalSorter<Row>("theft-steps", Row.ByTime, _limits.RunRows);
-        foreach (var row in _added) sorter.Add(row);
+        foreach (var row in _added)
+            if (dropped[row.Seq] == 0) sorter.Add(row);
         _added.Dispose();
         _added = null;
         _rows = _limits.List<Row>("campaign theft steps", walked: true);
@@ -155,6 +172,7 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
         _rows?.Dispose();
         _ids?.Dispose();
         _uploads?.Dispose();
+        _keys?.Dispose();
     }
 
     /// <summary>A step's detection ids: a range of the table's list.</summary>

@@ -1,5 +1,7 @@
 using Vigil.Campaigns;
+using Vigil.Campaigns.Entities;
 using Vigil.Campaigns.Scoring;
+using Vigil.IO;
 using Vigil.Rules;
 using Vigil.Tests.Cli;
 using static Vigil.Tests.Campaigns.EventSet;
@@ -121,8 +123,9 @@ public class TheftTests
         Assert.Equal(["198.51.100.10", "198.51.100.11"], uploads);
     }
 
-    /// <summary>The theft table gives what a list of the steps sorted by time (stably) gives, step for step and id for id:
-    /// 3,000 steps at 40 distinct times (ties keep the order found), a third of them uploads whose ids come later in another
+    /// <summary>The theft table gives what a list of the steps sorted by time (stably) gives, step for step and id for id,
+    /// without the steps equal to an earlier one in kind, host, detail and destination: 3,000 steps at 40 distinct times
+    /// (ties keep the order found), hundreds of them repeated, a third of them uploads whose ids come later in another
     /// order, texts repeated, long and with lone surrogates; held in memory, and with every list in a file past 7 entries
     /// and every text past the first in a file.</summary>
     [Fact]
@@ -171,7 +174,9 @@ public class TheftTests
             Assert.Throws<InvalidOperationException>(() => table.AddUploadId(twice, 1));
             table.Seal();
             Assert.Throws<InvalidOperationException>(() => table.Add(t0.Ticks, "H", "archive", "", 0, "", []));
-            var sorted = expected.OrderBy(x => x.Time).ToList();
+            // A step equal to an earlier one in kind, host, detail and destination is dropped.
+            var sorted = expected.DistinctBy(x => (x.Kind, x.Host, x.Detail, x.Destination)).OrderBy(x => x.Time).ToList();
+            Assert.InRange(sorted.Count, 1_000, expected.Count - 100);
             Assert.Equal(sorted.Count, table.Count);
             int n = 0;
             foreach (var step in table)
@@ -193,5 +198,71 @@ public class TheftTests
         using var table = new TheftTable(ExternalBuildTests.Tiny);
         Assert.Empty(table.Seal());
         Assert.Throws<ArgumentOutOfRangeException>(() => table[0]);
+    }
+
+    /// <summary>The exfiltration index answers what per-destination sets and lists in memory answer (the theft finder's
+    /// model before): 4,000 detections, 1,000 of them not exfiltration, naming 300 destinations from 40 hosts and 60
+    /// addresses, one destination from 600 of each (past the index's per-destination lists, lowered to 8). The destinations
+    /// first named where and with what bytes, in the order first named; who named each; the (source, destination) pairs
+    /// by destination, then source, as first seen; each destination's detections, ids ascending. In memory, and with every
+    /// sort in 5-row runs and every list in a file.</summary>
+    [Fact]
+    public void Exfiltration_index_answers_as_sets_in_memory()
+    {
+        var rng = new Random(3);
+        string[] exfil = ["exfiltration"], other = ["discovery"];
+        var facts = new List<DetectionFact>();
+        var ids = Enumerable.Range(0, 4_600).Select(i => 1_000L + 3 * i).OrderBy(_ => rng.Next()).ToList();
+        for (int k = 0; k < 4_600; k++)
+        {
+            bool wide = k >= 4_000;
+            facts.Add(new DetectionFact
+            {
+                Id = ids[k], Ticks = Day.Ticks + k, RuleId = "r", RuleTitle = "t", Level = "medium", Tactics = rng.Next(4) == 0 && !wide ? other : exfil,
+                Techniques = [], Host = wide ? $"EP{k}" : $"H{rng.Next(40)}", SourceAddress = wide ? $"10.9.{k >> 8}.{k & 255}" : $"10.0.0.{rng.Next(60)}",
+                DestAddress = wide ? "203.0.113.200" : rng.Next(10) == 0 ? "10.1.1.1" : $"198.51.{rng.Next(2)}.{rng.Next(150)}", Bytes = rng.Next(1_000),
+            });
+        }
+        bool Named(DetectionFact f) => f.Tactics.Contains("exfiltration") && !Vigil.Campaigns.Entities.Names.IsInternal(f.DestAddress);
+        // The model: per destination in the order first named, its first detection, bytes, hosts, sources in order first seen.
+        var dests = new List<string>();
+        var model = new Dictionary<string, (int FirstAt, long Bytes, HashSet<string> Hosts, List<string> Sources, List<DetectionFact> Facts)>();
+        for (int k = 0; k < facts.Count; k++)
+        {
+            var f = facts[k];
+            if (!Named(f)) continue;
+            if (!model.TryGetValue(f.DestAddress, out var m)) { model[f.DestAddress] = m = (k, 0, [], [], []); dests.Add(f.DestAddress); }
+            model[f.DestAddress] = m with { Bytes = m.Bytes + f.Bytes };
+            m.Hosts.Add(f.Host);
+            if (!m.Sources.Contains(f.SourceAddress)) m.Sources.Add(f.SourceAddress);
+            m.Facts.Add(f);
+        }
+        Assert.True(model["203.0.113.200"].Hosts.Count == 600 && dests.Count > 250, $"{dests.Count} destinations");
+        foreach (var limits in new[] { ExternalBuildTests.Tiny, ExternalBuildTests.InMemory })
+        {
+            using var index = new ExfilIndex(facts, Named, limits, distinctPerDest: 8);
+            Assert.Equal(dests.Count, index.Count);
+            Assert.Equal(-1, index.Find("198.51.7.7"));
+            Assert.Equal(-1, index.Find("10.1.1.1"));
+            Assert.Equal(dests, index.InOrderNamed().Select(i => facts[index[i].FirstAt].DestAddress));
+            Assert.Equal(dests.SelectMany(dest => model[dest].Sources.Select(s => (s, dest))), index.NamedPairs(facts));
+            var hosts = facts.Select(f => f.Host).Distinct().ToList();
+            var sources = facts.Select(f => f.SourceAddress).Distinct().ToList();
+            foreach (var dest in dests)
+            {
+                var m = model[dest];
+                int i = index.Find(dest);
+                Assert.True(i >= 0, dest);
+                Assert.Equal((m.FirstAt, m.Bytes), (index[i].FirstAt, index[i].Bytes));
+                Assert.Equal(m.Facts.Select(f => f.Id).Order(), index.Rows(i).Select(r => r.Id));
+                Assert.Equal(m.Facts.OrderBy(f => f.Id).Select(f => (TextHash.Of64(f.Host), TextHash.Of64(f.SourceAddress))),
+                    index.Rows(i).Select(r => (r.Host, r.Source)));
+                foreach (var h in hosts.Take(dest == "203.0.113.200" ? 700 : 50))
+                    Assert.Equal(m.Hosts.Contains(h), index.NamedByHost(i, TextHash.Of64(h)));
+                foreach (var s in sources.Take(dest == "203.0.113.200" ? 700 : 70))
+                    Assert.Equal(m.Sources.Contains(s), index.NamedFrom(i, TextHash.Of64(s)));
+            }
+            Assert.Throws<InvalidOperationException>(() => index.NamedPairs(facts).ToList());
+        }
     }
 }
