@@ -146,21 +146,22 @@ internal sealed class ExfilIndex : IDisposable
         }
     }
 
-    /// <summary>The destination <paramref name="text"/> (its place among them, or -1).</summary>
-    public int Find(string text)
+    /// <summary>The destination <paramref name="text"/> (its place among them, or -1), and the hash it goes by.</summary>
+    public int Find(string text, out UInt128 hash)
     {
-        var hash = TextHash.Of(text.AsSpan());
-        int i = _dests.LowerBound(hash, static (r, h) => r.Hash < h);
-        return i < _dests.Count && _dests[i].Hash == hash ? i : -1;
+        hash = TextHash.Of(text.AsSpan());
+        var h = hash;
+        int i = _dests.LowerBound(h, static (r, k) => r.Hash < k);
+        return i < _dests.Count && _dests[i].Hash == h ? i : -1;
     }
 
     public Dest this[int dest] => _dests[dest];
 
-    /// <summary>Whether a detection on <paramref name="host"/> named destination <paramref name="dest"/>.</summary>
-    public bool NamedByHost(int dest, ulong host) => Contains(_hosts, (_dests[dest].Hash, host));
+    /// <summary>Whether a detection on <paramref name="host"/> named the destination of hash <paramref name="dest"/>.</summary>
+    public bool NamedByHost(UInt128 dest, ulong host) => Contains(_hosts, (dest, host));
 
-    /// <summary>Whether a detection from <paramref name="source"/> (address) named destination <paramref name="dest"/>.</summary>
-    public bool NamedFrom(int dest, ulong source) => Contains(_sources, (_dests[dest].Hash, source));
+    /// <summary>Whether a detection from <paramref name="source"/> (address) named the destination of hash <paramref name="dest"/>.</summary>
+    public bool NamedFrom(UInt128 dest, ulong source) => Contains(_sources, (dest, source));
 
     private static bool Contains(SortedRows<(UInt128, ulong)> rows, (UInt128, ulong) key)
     {

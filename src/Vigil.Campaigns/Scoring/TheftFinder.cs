@@ -115,9 +115,9 @@ internal static partial class TheftFinder
             bool big = flow.OrigBytes >= UploadBytes && staging.Before(hostOf, flow.First);
             var host = hostOf.Length > 0 ? hostOf : flow.Source;
             // Named by an exfiltration detection on this same host (or from this address).
-            int dest = exfil.Find(flow.Dest);
+            int dest = exfil.Find(flow.Dest, out var destHash);
             ulong hostHash = TextHash.Of64(host), sourceHash = TextHash.Of64(flow.Source);
-            bool byHost = dest >= 0 && exfil.NamedByHost(dest, hostHash), fromSource = dest >= 0 && exfil.NamedFrom(dest, sourceHash);
+            bool byHost = dest >= 0 && exfil.NamedByHost(destHash, hostHash), fromSource = dest >= 0 && exfil.NamedFrom(destHash, sourceHash);
             bool named = byHost || fromSource;
             if (!(novel && big) && !named) continue;
             var ports = string.Join(",", flow.Ports.Take(4));
@@ -212,6 +212,7 @@ internal static partial class TheftFinder
             foreach (var share in shares) Add(share);
         }
         theft.Seal();
+        d.Checkpoint?.Invoke("theft: sealed");
     }
 
     /// <summary>An upload that lists exfiltration detections: its destination (a place in the <see cref="ExfilIndex"/>) and its

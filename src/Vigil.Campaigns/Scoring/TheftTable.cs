@@ -38,8 +38,13 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
     private TextTable? _texts;
     private SpillList<Row>? _added, _rows;
     private SpillList<long>? _ids;
-    /// <summary>Per upload, where its ids start and how many (set when its first id comes).</summary>
-    private SpillList<(long At, int Count)>? _uploads;
+    /// <summary>Per upload given ids, where they start and how many, sorted by upload at <see cref="Seal"/> to meet the rows
+    /// in the order found (uploads are numbered in that order). Not a list by upload: ids come by destination, and an
+    /// upload to each of 1M endpoints made that a random write into a file per upload.</summary>
+    private ExternalSorter<(int Upload, long At, int Count)>? _ranges;
+    /// <summary>Uploads made, and a bit per upload: its ids have come (they may not come again).</summary>
+    private int _uploadCount;
+    private readonly List<ulong> _started = [];
     /// <summary>Each step's hash of what tells it apart, with its order found (a set of them was ~40 bytes a step).</summary>
     private ExternalSorter<(UInt128 Key, int Seq)>? _keys;
     private int _open = -1, _openCount;
@@ -77,8 +82,8 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
     public int AddUpload(long ticks, string host, string detail, long bytes, string destination)
     {
         var row = NewRow(ticks, host, "upload", detail, bytes, destination);
-        row.Upload = _uploads!.Count;
-        _uploads.Add((0, 0));
+        row.Upload = _uploadCount++;
+        if ((row.Upload & 63) == 0) _started.Add(0);
         _added!.Add(row);
         return row.Upload;
     }
@@ -87,11 +92,14 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
     /// another's.</summary>
     public void AddUploadId(int upload, long id)
     {
-        if (_uploads is null || (uint)upload >= (uint)_uploads.Count) throw new ArgumentOutOfRangeException(nameof(upload), upload, "no such upload");
+        if ((uint)upload >= (uint)_uploadCount) throw new ArgumentOutOfRangeException(nameof(upload), upload, "no such upload");
+        if (_sealed) throw new InvalidOperationException("the theft steps are sealed");
         if (upload != _open)
         {
             Close();
-            if (_uploads[upload].Count != 0) throw new InvalidOperationException($"upload {upload}'s ids came in two parts");
+            ulong bit = 1UL << (upload & 63);
+            if ((_started[upload >> 6] & bit) != 0) throw new InvalidOperationException($"upload {upload}'s ids came in two parts");
+            _started[upload >> 6] |= bit;
             (_open, _openAt, _openCount) = (upload, _ids!.Count, 0);
         }
         _ids!.Add(id);
@@ -100,7 +108,7 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
 
     private void Close()
     {
-        if (_open >= 0) _uploads![_open] = (_openAt, _openCount);
+        if (_open >= 0) _ranges!.Add((_open, _openAt, _openCount));
         _open = -1;
     }
 
@@ -112,7 +120,7 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
             _texts = _limits.KeyTexts("campaign-theft", _limits.KeyTextChars / 4);
             _added = _limits.List<Row>("campaign theft steps found", walked: true);
             _ids = _limits.List<long>("campaign theft detection ids", walked: true);
-            _uploads = _limits.List<(long, int)>("campaign theft uploads");
+            _ranges = new ExternalSorter<(int, long, int)>("theft-upload-ranges", (a, b) => a.Item1.CompareTo(b.Item1), _limits.RunRows);
             _keys = new ExternalSorter<(UInt128, int)>("theft-step-keys", (a, b) => a.CompareTo(b), _limits.RunRows);
         }
         _keys!.Add((TextHash.Of(kind, host, detail, destination), _added!.Count));
@@ -141,20 +149,28 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
         }
         _keys.Dispose();
         _keys = null;
+        // The rows in the order found meet the uploads' id ranges in upload order (an upload without ids has none).
         using var sorter = new ExternalSorter<Row>("theft-steps", Row.ByTime, _limits.RunRows);
-        foreach (var row in _added)
-            if (dropped[row.Seq] == 0) sorter.Add(row);
+        using (var ranges = _ranges!.Sorted().GetEnumerator())
+        {
+            bool more = ranges.MoveNext();
+            foreach (var row in _added)
+            {
+                var r = row;
+                if (r.Upload >= 0)
+                {
+                    for (; more && ranges.Current.Upload < r.Upload; more = ranges.MoveNext()) { }
+                    if (more && ranges.Current.Upload == r.Upload) (r.IdsAt, r.IdsCount) = (ranges.Current.At, ranges.Current.Count);
+                }
+                if (dropped[r.Seq] == 0) sorter.Add(r);
+            }
+        }
+        _ranges.Dispose();
+        _ranges = null;
         _added.Dispose();
         _added = null;
         _rows = _limits.List<Row>("campaign theft steps", walked: true);
-        foreach (var row in sorter.Sorted())
-        {
-            var r = row;
-            if (r.Upload >= 0) (r.IdsAt, r.IdsCount) = _uploads![r.Upload];
-            _rows.Add(r);
-        }
-        _uploads!.Dispose();
-        _uploads = null;
+        foreach (var row in sorter.Sorted()) _rows.Add(row);
         return this;
     }
 
@@ -171,7 +187,7 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
         _added?.Dispose();
         _rows?.Dispose();
         _ids?.Dispose();
-        _uploads?.Dispose();
+        _ranges?.Dispose();
         _keys?.Dispose();
     }
 

@@ -242,8 +242,8 @@ public class TheftTests
         {
             using var index = new ExfilIndex(facts, Named, limits, distinctPerDest: 8);
             Assert.Equal(dests.Count, index.Count);
-            Assert.Equal(-1, index.Find("198.51.7.7"));
-            Assert.Equal(-1, index.Find("10.1.1.1"));
+            Assert.Equal(-1, index.Find("198.51.7.7", out _));
+            Assert.Equal(-1, index.Find("10.1.1.1", out _));
             Assert.Equal(dests, index.InOrderNamed().Select(i => facts[index[i].FirstAt].DestAddress));
             Assert.Equal(dests.SelectMany(dest => model[dest].Sources.Select(s => (s, dest))), index.NamedPairs(facts));
             var hosts = facts.Select(f => f.Host).Distinct().ToList();
@@ -251,16 +251,17 @@ public class TheftTests
             foreach (var dest in dests)
             {
                 var m = model[dest];
-                int i = index.Find(dest);
+                int i = index.Find(dest, out var hash);
+                Assert.Equal(TextHash.Of(dest.AsSpan()), hash);
                 Assert.True(i >= 0, dest);
                 Assert.Equal((m.FirstAt, m.Bytes), (index[i].FirstAt, index[i].Bytes));
                 Assert.Equal(m.Facts.Select(f => f.Id).Order(), index.Rows(i).Select(r => r.Id));
                 Assert.Equal(m.Facts.OrderBy(f => f.Id).Select(f => (TextHash.Of64(f.Host), TextHash.Of64(f.SourceAddress))),
                     index.Rows(i).Select(r => (r.Host, r.Source)));
                 foreach (var h in hosts.Take(dest == "203.0.113.200" ? 700 : 50))
-                    Assert.Equal(m.Hosts.Contains(h), index.NamedByHost(i, TextHash.Of64(h)));
+                    Assert.Equal(m.Hosts.Contains(h), index.NamedByHost(hash, TextHash.Of64(h)));
                 foreach (var s in sources.Take(dest == "203.0.113.200" ? 700 : 70))
-                    Assert.Equal(m.Sources.Contains(s), index.NamedFrom(i, TextHash.Of64(s)));
+                    Assert.Equal(m.Sources.Contains(s), index.NamedFrom(hash, TextHash.Of64(s)));
             }
             Assert.Throws<InvalidOperationException>(() => index.NamedPairs(facts).ToList());
         }
