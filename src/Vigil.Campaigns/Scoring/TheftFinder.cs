@@ -34,38 +34,10 @@ internal static partial class TheftFinder
         {
             if (New(t)) theft.Add(t.Time.Ticks, t.Host, t.Kind, t.Detail, t.Bytes, t.Destination, t.DetectionIds);
         }
-        // The export and archive steps (few: an object each), before any upload is looked at.
-        var commands = new List<DataTheft>();
-
-        // Commands: the detections' own, then the actor's processes that no detection covered.
-        // Detections of one command (Sysmon 1 and 4688, several rules) make one theft step.
-        var byCommand = new Dictionary<(string Host, string Detail), (int First, List<long> Ids, string Kind)>();
-        for (int k = 0; k < d.Facts.Count; k++)
-        {
-            var f = d.Facts[k];
-            if (byCommand.TryGetValue((d.FactHosts[k], f.Detail), out var have))
-            {
-                if (f.Ticks - d.Facts[have.First].Ticks <= TimeSpan.TicksPerSecond * 5) { have.Ids.Add(f.Id); continue; }
-            }
-            var kind = CommandKind(f.Detail);
-            if (kind is null) continue;
-            byCommand[(d.FactHosts[k], f.Detail)] = (k, [f.Id], kind);
-        }
-        void Command(DataTheft t)
-        {
-            if (New(t)) commands.Add(t);
-        }
-        foreach (var (key, v) in byCommand.OrderBy(kv => kv.Value.First))
-            Command(new DataTheft(d.Facts[v.First].Time, key.Host, v.Kind, key.Detail, 0, "", v.Ids.Order().ToList()));
-        foreach (var p in d.Procs)
-        {
-            var kind = CommandKind(p.CommandLine);
-            if (kind is null) continue;
-            var detail = p.CommandLine.Length > 300 ? p.CommandLine[..300] + "…" : p.CommandLine;
-            if (commands.Any(t => t.Host == p.Host && t.Kind == kind && Math.Abs(t.Time.Ticks - p.Ticks) <= TimeSpan.TicksPerSecond * 5)) continue;
-            Command(new DataTheft(CampaignBuilder.Time(p.Ticks), p.Host, kind, detail, 0, "", []));
-        }
-        foreach (var t in commands) theft.Add(t.Time.Ticks, t.Host, t.Kind, t.Detail, t.Bytes, t.Destination, t.DetectionIds);
+        var limits = env.Limits;
+        using var staging = new Staging(d, limits);
+        Commands(d, theft, New, staging, limits);
+        d.Checkpoint?.Invoke("theft: commands");
 
         // Uploads to addresses never contacted before the campaign.
         // (The addresses are not sealed yet, theft destinations join them below: Added may repeat one past the memory limit,
@@ -73,13 +45,10 @@ internal static partial class TheftFinder
         var internalAddrs = new HashSet<string>(d.Addresses.Added().Where(Names.IsInternal).Distinct(StringComparer.Ordinal).Take(Operator.OperatorAnalyzer.MaxAddresses * 4), StringComparer.Ordinal);
         // Exfiltration detections naming an external destination, by destination, in files (see ExfilIndex: an agent's
         // upload to 500,000 endpoints names 500,000 destinations).
-        var limits = env.Limits;
         using var exfil = new ExfilIndex(d.Facts, f => f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress), limits);
         d.Checkpoint?.Invoke("theft: exfiltration destinations");
         // The uploads that list detections, as rows of a sort by (destination, upload), read once at the end.
         using var uploadIds = new ExternalSorter<UploadIds>("theft-upload-ids", UploadIds.Compare, limits.RunRows);
-        using var staging = new Staging(d, limits);
-        staging.Steps(commands);
         // Which named destinations have an upload from a flow (a byte per destination).
         using var uploaded = limits.Table<byte>("theft uploaded destinations", exfil.Count, 0);
         long slack = TimeSpan.TicksPerMinute;
@@ -215,6 +184,90 @@ internal static partial class TheftFinder
         d.Checkpoint?.Invoke("theft: sealed");
     }
 
+    /// <summary>
+    /// The export and archive commands: the detections' own, then the actor's processes that no detection covered, as theft
+    /// steps and as staging.
+    /// <list type="bullet">
+    /// <item>Detections of one command (Sysmon 1 and 4688, several rules) make one step: per (host, command), those within
+    /// 5 seconds of its first; a run of it more than 5 seconds later begins a new step that replaces it (the last run
+    /// stands). Through a sort by (hash of host and command, place), then by first place: an agent archiving every file
+    /// on its own is a command per detection (a dictionary of them was ~200 bytes each, and the processes below were
+    /// compared with every step: 80,000 took 17 s, quadratic).</item>
+    /// <item>A process of the actor with an export or archive command is a step unless a step of the same kind on its host
+    /// is within 5 seconds of it: a detection's (sorted rows, searched by halving), or the last process step before it
+    /// (the processes come by time).</item>
+    /// </list>
+    /// Steps equal to an earlier one (<paramref name="isNew"/>) are left out.
+    /// </summary>
+    internal static void Commands(Draft d, TheftTable theft, Func<DataTheft, bool> isNew, Staging staging, BuildLimits limits)
+    {
+        long near = TimeSpan.TicksPerSecond * 5;
+        using var runs = new ExternalSorter<(UInt128 Key, int At, long Ticks, long Id)>("theft-commands", (a, b) => a.CompareTo(b), limits.RunRows);
+        for (int k = 0; k < d.Facts.Count; k++)
+        {
+            var f = d.Facts[k];
+            if (CommandKind(f.Detail) is not null) runs.Add((TextHash.Of(d.FactHosts[k], f.Detail), k, f.Ticks, f.Id));
+        }
+        // Each command's last run: its first place, and its ids (ascending) as a range of one list.
+        using var ids = limits.List<long>("theft command detection ids", walked: true);
+        using var steps = new ExternalSorter<(int First, int IdsAt, int IdsCount)>("theft-command-steps", (a, b) => a.CompareTo(b), limits.RunRows);
+        var run = new List<long>();
+        bool any = false;
+        UInt128 key = default;
+        int first = 0;
+        long firstTicks = 0;
+        void End()
+        {
+            run.Sort();
+            steps.Add((first, ids.Count, run.Count));
+            foreach (long id in run) ids.Add(id);
+            run.Clear();
+        }
+        foreach (var r in runs.Sorted())
+        {
+            if (any && r.Key == key && r.Ticks - firstTicks <= near) { run.Add(r.Id); continue; }
+            if (any && r.Key == key) run.Clear();   // a later run replaces this one
+            else if (any) End();
+            (any, key, first, firstTicks) = (true, r.Key, r.At, r.Ticks);
+            run.Add(r.Id);
+        }
+        if (any) End();
+        using var kinds = new ExternalSorter<(UInt128 HostKind, long Ticks)>("theft-command-times", (a, b) => a.CompareTo(b), limits.RunRows);
+        foreach (var (at, idsAt, count) in steps.Sorted())
+        {
+            var f = d.Facts[at];
+            var host = d.FactHosts[at];
+            var kind = CommandKind(f.Detail)!;
+            if (!isNew(new DataTheft(f.Time, host, kind, f.Detail, 0, "", []))) continue;
+            theft.Add(f.Ticks, host, kind, f.Detail, 0, "", Range(ids, idsAt, count));
+            kinds.Add((TextHash.Of(host, kind), f.Ticks));
+            staging.Step(host, f.Ticks);
+        }
+        using var detected = new SortedRows<(UInt128 HostKind, long Ticks)>("theft-command-times", limits.PageRows, limits.CachePages);
+        foreach (var row in kinds.Sorted()) detected.Add(row);
+        // Per (host, kind): the time of its last process step.
+        var lastStep = new Dictionary<UInt128, long>();
+        foreach (var p in d.Procs)
+        {
+            var kind = CommandKind(p.CommandLine);
+            if (kind is null) continue;
+            var hostKind = TextHash.Of(p.Host, kind);
+            int i = detected.LowerBound((hostKind, p.Ticks - near), static (r, k) => r.CompareTo(k) < 0);
+            if (i < detected.Count && detected[i].HostKind == hostKind && detected[i].Ticks <= p.Ticks + near) continue;
+            if (lastStep.TryGetValue(hostKind, out long last) && p.Ticks - last <= near) continue;
+            var detail = p.CommandLine.Length > 300 ? p.CommandLine[..300] + "…" : p.CommandLine;
+            if (!isNew(new DataTheft(CampaignBuilder.Time(p.Ticks), p.Host, kind, detail, 0, "", []))) continue;
+            theft.Add(p.Ticks, p.Host, kind, detail, 0, "", []);
+            lastStep[hostKind] = p.Ticks;
+            staging.Step(p.Host, p.Ticks);
+        }
+    }
+
+    private static IEnumerable<long> Range(SpillList<long> list, int at, int count)
+    {
+        for (int i = at; i < at + count; i++) yield return list[i];
+    }
+
     /// <summary>An upload that lists exfiltration detections: its destination (a place in the <see cref="ExfilIndex"/>) and its
     /// number in the table, and what selects its ids among the destination's: those of a host or from a source address (by
     /// hash), or all of them.</summary>
@@ -235,22 +288,23 @@ internal static partial class TheftFinder
     /// (host, time) are sorted once, on the first large transfer, into rows searched per transfer (each transfer scanned
     /// every detection of the campaign before: a backup server's uploads times a big campaign's detections).
     /// </summary>
-    private sealed class Staging(Draft d, BuildLimits limits) : IDisposable
+    internal sealed class Staging(Draft d, BuildLimits limits) : IDisposable
     {
-        private readonly List<(string Host, long Ticks)> _steps = [];
+        /// <summary>The export and archive steps (host hash, time), sorted with the detections when first searched (a list of
+        /// them was scanned per transfer: an agent archiving every file, times a backup server's transfers).</summary>
+        private ExternalSorter<(ulong Host, long Ticks)>? _steps = new("theft-staging", (a, b) => a.CompareTo(b), limits.RunRows);
         private SortedRows<(ulong Host, long Ticks)>? _rows;
 
-        /// <summary>The export and archive steps found (before any upload is looked at).</summary>
-        public void Steps(IEnumerable<DataTheft> found)
+        /// <summary>An export or archive step (all are given before any upload is looked at).</summary>
+        public void Step(string host, long ticks)
         {
-            foreach (var t in found)
-                if (t.Kind is "database-export" or "archive") _steps.Add((t.Host, t.Time.Ticks));
+            if (_steps is null) throw new InvalidOperationException("staging steps added after the first search");
+            _steps.Add((TextHash.Of64(host), ticks));
         }
 
         public bool Before(string host, long ticks)
         {
             long from = ticks - 2 * TimeSpan.TicksPerHour, to = ticks + TimeSpan.TicksPerMinute;
-            foreach (var (h, t) in _steps) if (h == host && t >= from && t <= to) return true;
             var rows = _rows ??= Build();
             var key = (TextHash.Of64(host), from);
             int i = rows.LowerBound(key, static (r, k) => r.CompareTo(k) < 0);
@@ -259,7 +313,8 @@ internal static partial class TheftFinder
 
         private SortedRows<(ulong Host, long Ticks)> Build()
         {
-            using var sorter = new ExternalSorter<(ulong Host, long Ticks)>("theft-staging", (a, b) => a.CompareTo(b), limits.RunRows);
+            using var sorter = _steps!;
+            _steps = null;
             for (int k = 0; k < d.Facts.Count; k++)
             {
                 var f = d.Facts[k];
@@ -271,7 +326,11 @@ internal static partial class TheftFinder
             return rows;
         }
 
-        public void Dispose() => _rows?.Dispose();
+        public void Dispose()
+        {
+            _steps?.Dispose();
+            _rows?.Dispose();
+        }
     }
 
     public static string? CommandKind(string command)
