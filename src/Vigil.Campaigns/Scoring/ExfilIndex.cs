@@ -43,26 +43,25 @@ internal sealed class ExfilIndex : IDisposable
     /// destinations have one of each, and an upload in millions of pieces from one host is then one row per destination.</summary>
     public const int DistinctPerDest = 4096;
 
-    private readonly SortedRows<Dest> _dests;
-    private readonly SpillList<Row> _rows;
-    private readonly SortedRows<(UInt128 Dest, ulong Host)> _hosts;
-    private readonly SortedRows<(UInt128 Dest, ulong Source)> _sources;
+    // Made when a detection names a destination: most campaigns have none, and a lookup file's pages and cache slots are
+    // ~45 KB each (25,000 campaigns a day).
+    private SortedRows<Dest>? _dests;
+    private SpillList<Row>? _rows;
+    private SortedRows<(UInt128 Dest, ulong Host)>? _hosts;
+    private SortedRows<(UInt128 Dest, ulong Source)>? _sources;
+    private bool _pairsRead, _orderRead;
     /// <summary>The named (destination, source address) pairs: where the destination was first named, then where the pair
     /// was (a detection's place, to read both texts back).</summary>
     private ExternalSorter<(int DestAt, int PairAt)>? _pairs;
     /// <summary>The destinations in the order first named: where, and their place among <see cref="_dests"/>.</summary>
     private ExternalSorter<(int FirstAt, int Dest)>? _order;
 
-    public int Count => _dests.Count;
+    public int Count => _dests?.Count ?? 0;
 
     /// <summary>The detections of <paramref name="facts"/> (a campaign's, in order) that <paramref name="names"/> says name an
     /// external destination. <paramref name="distinctPerDest"/>: see <see cref="DistinctPerDest"/> (tests lower it).</summary>
     public ExfilIndex(IReadOnlyList<DetectionFact> facts, Func<DetectionFact, bool> names, BuildLimits limits, int distinctPerDest = DistinctPerDest)
     {
-        _dests = new SortedRows<Dest>("theft-exfil-destinations", limits.PageRows, limits.CachePages);
-        _rows = limits.List<Row>("theft exfiltration detections", walked: true);
-        _hosts = new SortedRows<(UInt128, ulong)>("theft-exfil-hosts", limits.PageRows, limits.CachePages);
-        _sources = new SortedRows<(UInt128, ulong)>("theft-exfil-sources", limits.PageRows, limits.CachePages);
         try
         {
             Build(facts, names, limits, distinctPerDest);
@@ -83,6 +82,11 @@ internal sealed class ExfilIndex : IDisposable
             if (names(f))
                 named.Add(new Named(TextHash.Of(f.DestAddress.AsSpan()), f.Id, k, TextHash.Of64(f.Host), TextHash.Of64(f.SourceAddress), f.Bytes));
         }
+        if (named.Count == 0) return;
+        var dests = _dests = new SortedRows<Dest>("theft-exfil-destinations", limits.PageRows, limits.CachePages);
+        var rows = _rows = limits.List<Row>("theft exfiltration detections", walked: true);
+        _hosts = new SortedRows<(UInt128, ulong)>("theft-exfil-hosts", limits.PageRows, limits.CachePages);
+        _sources = new SortedRows<(UInt128, ulong)>("theft-exfil-sources", limits.PageRows, limits.CachePages);
         using var hosts = new ExternalSorter<(UInt128 Dest, ulong Host)>("theft-exfil-hosts", (a, b) => a.CompareTo(b), limits.RunRows);
         using var sources = new ExternalSorter<(UInt128 Dest, ulong Source, int At)>("theft-exfil-sources", (a, b) => a.CompareTo(b), limits.RunRows);
         _order = new ExternalSorter<(int, int)>("theft-exfil-order", (a, b) => a.CompareTo(b), limits.RunRows);
@@ -100,19 +104,19 @@ internal sealed class ExfilIndex : IDisposable
             foreach (var (s, at) in destSources) sources.Add((dest, s, at));
             destHosts.Clear();
             destSources.Clear();
-            _order!.Add((firstAt, _dests.Count));
-            _dests.Add(new Dest(dest, firstAt, bytes, rowsAt, _rows.Count - rowsAt));
+            _order!.Add((firstAt, dests.Count));
+            dests.Add(new Dest(dest, firstAt, bytes, rowsAt, rows.Count - rowsAt));
         }
         foreach (var n in named.Sorted())
         {
             if (!any || n.Dest != dest)
             {
                 if (any) End();
-                (any, dest, firstAt, rowsAt, bytes) = (true, n.Dest, n.At, _rows.Count, 0);
+                (any, dest, firstAt, rowsAt, bytes) = (true, n.Dest, n.At, rows.Count, 0);
             }
             firstAt = Math.Min(firstAt, n.At);
             bytes += n.Bytes;
-            _rows.Add(new Row(n.Id, n.Host, n.Source));
+            rows.Add(new Row(n.Id, n.Host, n.Source));
             if (!destHosts.Contains(n.Host))
             {
                 if (destHosts.Count < distinctPerDest) destHosts.Add(n.Host);
@@ -141,8 +145,8 @@ internal sealed class ExfilIndex : IDisposable
             if (!first && (destHash, source) == last) continue;
             (first, last) = (false, (destHash, source));
             _sources.Add((destHash, source));
-            while (_dests[d].Hash != destHash) d++;
-            _pairs.Add((_dests[d].FirstAt, at));
+            while (dests[d].Hash != destHash) d++;
+            _pairs.Add((dests[d].FirstAt, at));
         }
     }
 
@@ -150,18 +154,19 @@ internal sealed class ExfilIndex : IDisposable
     public int Find(string text, out UInt128 hash)
     {
         hash = TextHash.Of(text.AsSpan());
+        if (_dests is null) return -1;
         var h = hash;
         int i = _dests.LowerBound(h, static (r, k) => r.Hash < k);
         return i < _dests.Count && _dests[i].Hash == h ? i : -1;
     }
 
-    public Dest this[int dest] => _dests[dest];
+    public Dest this[int dest] => (_dests ?? throw new ArgumentOutOfRangeException(nameof(dest), dest, "no destinations"))[dest];
 
     /// <summary>Whether a detection on <paramref name="host"/> named the destination of hash <paramref name="dest"/>.</summary>
-    public bool NamedByHost(UInt128 dest, ulong host) => Contains(_hosts, (dest, host));
+    public bool NamedByHost(UInt128 dest, ulong host) => _hosts is { } hosts && Contains(hosts, (dest, host));
 
     /// <summary>Whether a detection from <paramref name="source"/> (address) named the destination of hash <paramref name="dest"/>.</summary>
-    public bool NamedFrom(UInt128 dest, ulong source) => Contains(_sources, (dest, source));
+    public bool NamedFrom(UInt128 dest, ulong source) => _sources is { } sources && Contains(sources, (dest, source));
 
     private static bool Contains(SortedRows<(UInt128, ulong)> rows, (UInt128, ulong) key)
     {
@@ -173,8 +178,15 @@ internal sealed class ExfilIndex : IDisposable
     /// then each destination's sources in the order first seen. Once.</summary>
     public IEnumerable<(string Source, string Dest)> NamedPairs(IReadOnlyList<DetectionFact> facts)
     {
-        var pairs = _pairs ?? throw new InvalidOperationException("the named pairs were read already");
+        if (_pairsRead) throw new InvalidOperationException("the named pairs were read already");
+        _pairsRead = true;
+        return Pairs(_pairs, facts);
+    }
+
+    private IEnumerable<(string Source, string Dest)> Pairs(ExternalSorter<(int DestAt, int PairAt)>? pairs, IReadOnlyList<DetectionFact> facts)
+    {
         _pairs = null;
+        if (pairs is null) yield break;
         using (pairs)
             foreach (var (_, at) in pairs.Sorted())
             {
@@ -186,8 +198,15 @@ internal sealed class ExfilIndex : IDisposable
     /// <summary>The destinations (their places) in the order first named. Once.</summary>
     public IEnumerable<int> InOrderNamed()
     {
-        var order = _order ?? throw new InvalidOperationException("the destinations' order was read already");
+        if (_orderRead) throw new InvalidOperationException("the destinations' order was read already");
+        _orderRead = true;
+        return Order(_order);
+    }
+
+    private IEnumerable<int> Order(ExternalSorter<(int FirstAt, int Dest)>? order)
+    {
         _order = null;
+        if (order is null) yield break;
         using (order)
             foreach (var (_, dest) in order.Sorted()) yield return dest;
     }
@@ -195,16 +214,16 @@ internal sealed class ExfilIndex : IDisposable
     /// <summary>A destination's detections, ids ascending.</summary>
     public IEnumerable<Row> Rows(int dest)
     {
-        var d = _dests[dest];
-        for (int i = d.RowsAt; i < d.RowsAt + d.RowsCount; i++) yield return _rows[i];
+        var d = this[dest];
+        for (int i = d.RowsAt; i < d.RowsAt + d.RowsCount; i++) yield return _rows![i];
     }
 
     public void Dispose()
     {
-        _dests.Dispose();
-        _rows.Dispose();
-        _hosts.Dispose();
-        _sources.Dispose();
+        _dests?.Dispose();
+        _rows?.Dispose();
+        _hosts?.Dispose();
+        _sources?.Dispose();
         _pairs?.Dispose();
         _order?.Dispose();
     }

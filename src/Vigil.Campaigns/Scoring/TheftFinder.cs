@@ -43,74 +43,13 @@ internal static partial class TheftFinder
         // (The addresses are not sealed yet, theft destinations join them below: Added may repeat one past the memory limit,
         // which neither a set nor the first-found positions of the cloud calls below change.)
         var internalAddrs = new HashSet<string>(d.Addresses.Added().Where(Names.IsInternal).Distinct(StringComparer.Ordinal).Take(Operator.OperatorAnalyzer.MaxAddresses * 4), StringComparer.Ordinal);
-        // Exfiltration detections naming an external destination, by destination, in files (see ExfilIndex: an agent's
-        // upload to 500,000 endpoints names 500,000 destinations).
-        using var exfil = new ExfilIndex(d.Facts, f => f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress), limits);
-        d.Checkpoint?.Invoke("theft: exfiltration destinations");
-        // The uploads that list detections, as rows of a sort by (destination, upload), read once at the end.
-        using var uploadIds = new ExternalSorter<UploadIds>("theft-upload-ids", UploadIds.Compare, limits.RunRows);
-        // Which named destinations have an upload from a flow (a byte per destination).
-        using var uploaded = limits.Table<byte>("theft uploaded destinations", exfil.Count, 0);
-        long slack = TimeSpan.TicksPerMinute;
-        long from = d.First == 0 ? long.MinValue : d.First - slack, to = d.First == 0 ? long.MaxValue : d.Last + 30 * slack;
-        // The flows to judge, by store position, each once (the first time found): the campaign's internal addresses', then
-        // those an exfiltration detection names, whenever they started. Through two sorts, not a list and a set: a scanning
-        // host has millions of flows.
-        using var found = new ExternalSorter<(int Position, int Order)>("theft-flows-found", (a, b) => a.CompareTo(b), limits.RunRows);
-        int foundOrder = 0;
-        foreach (var a in internalAddrs)
-            foreach (int p in env.FlowsBySource.Positions(a, from, to)) found.Add((p, foundOrder++));
-        foreach (var (source, dest) in exfil.NamedPairs(d.Facts))
-            if (env.Ctx.Flows.TryGetPosition(source, dest, out int named)) found.Add((named, foundOrder++));
-        using var flowOrder = new ExternalSorter<(int Order, int Position)>("theft-flows", (a, b) => a.CompareTo(b), limits.RunRows);
-        int lastPosition = -1;
-        foreach (var (p, o) in found.Sorted())
+        var (from, to) = Span(d);
+        // (Nothing to look at in most campaigns: no internal address, no exfiltration detection.)
+        using (var exfil = new ExfilIndex(d.Facts, f => f.Tactics.Contains("exfiltration") && f.DestAddress.Length > 0 && !Names.IsInternal(f.DestAddress), limits))
         {
-            if (p == lastPosition) continue;
-            lastPosition = p;
-            flowOrder.Add((o, p));
+            d.Checkpoint?.Invoke("theft: exfiltration destinations");
+            if (internalAddrs.Count > 0 || exfil.Count > 0) Uploads(d, env, theft, staging, internalAddrs, exfil);
         }
-        foreach (var (_, position) in flowOrder.Sorted())
-        {
-            var flow = env.Ctx.Flows[position];
-            if (Names.IsInternal(flow.Dest)) continue;
-            // The transfer must start while the campaign runs (or within 30 minutes after its last step): a host that a
-            // benign job touched at night is not blamed for an upload in the afternoon.
-            if (d.First != 0 && (flow.First < d.First - slack || flow.First > d.Last + 30 * slack) && flow.First != long.MaxValue) continue;
-            bool novel = d.First == 0 || flow.First >= d.First - slack;
-            // Volume alone does not make a campaign the uploader (Zeek does not say which process sent it): the campaign
-            // must have staged data on that host first (an export, an archive, a collection step) in the two hours before.
-            var hostOf = env.Hosts.HostOf(flow.Source);
-            bool big = flow.OrigBytes >= UploadBytes && staging.Before(hostOf, flow.First);
-            var host = hostOf.Length > 0 ? hostOf : flow.Source;
-            // Named by an exfiltration detection on this same host (or from this address).
-            int dest = exfil.Find(flow.Dest, out var destHash);
-            ulong hostHash = TextHash.Of64(host), sourceHash = TextHash.Of64(flow.Source);
-            bool byHost = dest >= 0 && exfil.NamedByHost(destHash, hostHash), fromSource = dest >= 0 && exfil.NamedFrom(destHash, sourceHash);
-            bool named = byHost || fromSource;
-            if (!(novel && big) && !named) continue;
-            var ports = string.Join(",", flow.Ports.Take(4));
-            var what = $"{flow.Count} connection{(flow.Count == 1 ? "" : "s")} to {flow.Dest}" + (ports.Length > 0 ? $" port {ports}" : "")
-                + (flow.OrigBytes > 0 ? $", {Mb(flow.OrigBytes)} sent" : "") + (novel ? ", first contact in the data" : "");
-            // (A step equal to an earlier one is dropped when the table is sealed, its ids with it.)
-            int upload = theft.AddUpload((flow.First == long.MaxValue ? d.First : flow.First), host, what, flow.OrigBytes, flow.Dest);
-            if (dest >= 0) uploaded[dest] = 1;
-            if (named) uploadIds.Add(new UploadIds(dest, upload, byHost, hostHash, fromSource, sourceHash, false));
-        }
-        d.Checkpoint?.Invoke("theft: uploads found");
-        // Destinations no flow shows an upload to: an upload of all their detections, as first named.
-        foreach (int dest in exfil.InOrderNamed())
-            if (uploaded[dest] == 0)
-            {
-                var x = exfil[dest];
-                var first = d.Facts[x.FirstAt];
-                uploadIds.Add(new UploadIds(dest, theft.AddUpload(first.Ticks, first.Host, first.Detail, x.Bytes, first.DestAddress), false, 0, false, 0, true));
-            }
-        // Each upload's ids: those of its destination that it selects, ascending.
-        foreach (var u in uploadIds.Sorted())
-            foreach (var row in exfil.Rows(u.Dest))
-                if (u.Takes(row)) theft.AddUploadId(u.Upload, row.Id);
-        d.Checkpoint?.Invoke("theft: upload ids");
 
         // Cloud: bulk object reads and snapshot sharing by the campaign's identities or from its external addresses.
         var ext = d.Addresses.Added().Where(a => !Names.IsInternal(a));
@@ -184,6 +123,85 @@ internal static partial class TheftFinder
         d.Checkpoint?.Invoke("theft: sealed");
     }
 
+    /// <summary>The times a campaign's uploads and cloud reads may start in: from a minute before its first step to 30 minutes
+    /// after its last (any time for a campaign without times).</summary>
+    private static (long From, long To) Span(Draft d) =>
+        d.First == 0 ? (long.MinValue, long.MaxValue) : (d.First - TimeSpan.TicksPerMinute, d.Last + 30 * TimeSpan.TicksPerMinute);
+
+    /// <summary>
+    /// Uploads: flows of the campaign's internal addresses to external ones (and flows its exfiltration detections name)
+    /// that are large and new after staging, or named; then each destination the detections name that no flow shows, as
+    /// an upload of all its detections. <paramref name="exfil"/>: the exfiltration detections by destination, in files (an
+    /// agent's upload to 500,000 endpoints names 500,000 destinations).
+    /// </summary>
+    private static void Uploads(Draft d, CampaignBuilder.BuildEnv env, TheftTable theft, Staging staging, HashSet<string> internalAddrs, ExfilIndex exfil)
+    {
+        var limits = env.Limits;
+        // The uploads that list detections, as rows of a sort by (destination, upload), read once at the end.
+        using var uploadIds = new ExternalSorter<UploadIds>("theft-upload-ids", UploadIds.Compare, limits.RunRows);
+        // Which named destinations have an upload from a flow (a byte per destination).
+        using var uploaded = limits.Table<byte>("theft uploaded destinations", exfil.Count, 0);
+        var (from, to) = Span(d);
+        // The flows to judge, by store position, each once (the first time found): the campaign's internal addresses', then
+        // those an exfiltration detection names, whenever they started. Through two sorts, not a list and a set: a scanning
+        // host has millions of flows.
+        using var found = new ExternalSorter<(int Position, int Order)>("theft-flows-found", (a, b) => a.CompareTo(b), limits.RunRows);
+        int foundOrder = 0;
+        foreach (var a in internalAddrs)
+            foreach (int p in env.FlowsBySource.Positions(a, from, to)) found.Add((p, foundOrder++));
+        foreach (var (source, dest) in exfil.NamedPairs(d.Facts))
+            if (env.Ctx.Flows.TryGetPosition(source, dest, out int named)) found.Add((named, foundOrder++));
+        using var flowOrder = new ExternalSorter<(int Order, int Position)>("theft-flows", (a, b) => a.CompareTo(b), limits.RunRows);
+        int lastPosition = -1;
+        foreach (var (p, o) in found.Sorted())
+        {
+            if (p == lastPosition) continue;
+            lastPosition = p;
+            flowOrder.Add((o, p));
+        }
+        foreach (var (_, position) in flowOrder.Sorted())
+        {
+            var flow = env.Ctx.Flows[position];
+            if (Names.IsInternal(flow.Dest)) continue;
+            // The transfer must start while the campaign runs (or within 30 minutes after its last step): a host that a
+            // benign job touched at night is not blamed for an upload in the afternoon.
+            if (d.First != 0 && (flow.First < from || flow.First > to) && flow.First != long.MaxValue) continue;
+            bool novel = d.First == 0 || flow.First >= from;
+            // Volume alone does not make a campaign the uploader (Zeek does not say which process sent it): the campaign
+            // must have staged data on that host first (an export, an archive, a collection step) in the two hours before.
+            var hostOf = env.Hosts.HostOf(flow.Source);
+            bool big = flow.OrigBytes >= UploadBytes && staging.Before(hostOf, flow.First);
+            var host = hostOf.Length > 0 ? hostOf : flow.Source;
+            // Named by an exfiltration detection on this same host (or from this address).
+            int dest = exfil.Find(flow.Dest, out var destHash);
+            ulong hostHash = TextHash.Of64(host), sourceHash = TextHash.Of64(flow.Source);
+            bool byHost = dest >= 0 && exfil.NamedByHost(destHash, hostHash), fromSource = dest >= 0 && exfil.NamedFrom(destHash, sourceHash);
+            bool named = byHost || fromSource;
+            if (!(novel && big) && !named) continue;
+            var ports = string.Join(",", flow.Ports.Take(4));
+            var what = $"{flow.Count} connection{(flow.Count == 1 ? "" : "s")} to {flow.Dest}" + (ports.Length > 0 ? $" port {ports}" : "")
+                + (flow.OrigBytes > 0 ? $", {Mb(flow.OrigBytes)} sent" : "") + (novel ? ", first contact in the data" : "");
+            // (A step equal to an earlier one is dropped when the table is sealed, its ids with it.)
+            int upload = theft.AddUpload((flow.First == long.MaxValue ? d.First : flow.First), host, what, flow.OrigBytes, flow.Dest);
+            if (dest >= 0) uploaded[dest] = 1;
+            if (named) uploadIds.Add(new UploadIds(dest, upload, byHost, hostHash, fromSource, sourceHash, false));
+        }
+        d.Checkpoint?.Invoke("theft: uploads found");
+        // Destinations no flow shows an upload to: an upload of all their detections, as first named.
+        foreach (int dest in exfil.InOrderNamed())
+            if (uploaded[dest] == 0)
+            {
+                var x = exfil[dest];
+                var first = d.Facts[x.FirstAt];
+                uploadIds.Add(new UploadIds(dest, theft.AddUpload(first.Ticks, first.Host, first.Detail, x.Bytes, first.DestAddress), false, 0, false, 0, true));
+            }
+        // Each upload's ids: those of its destination that it selects, ascending.
+        foreach (var u in uploadIds.Sorted())
+            foreach (var row in exfil.Rows(u.Dest))
+                if (u.Takes(row)) theft.AddUploadId(u.Upload, row.Id);
+        d.Checkpoint?.Invoke("theft: upload ids");
+    }
+
     /// <summary>
     /// The export and archive commands: the detections' own, then the actor's processes that no detection covered, as theft
     /// steps and as staging.
@@ -208,6 +226,36 @@ internal static partial class TheftFinder
             var f = d.Facts[k];
             if (CommandKind(f.Detail) is not null) runs.Add((TextHash.Of(d.FactHosts[k], f.Detail), k, f.Ticks, f.Id));
         }
+        // (Most campaigns run no export or archive command.)
+        using var detected = runs.Count > 0 ? DetectedSteps(d, runs, theft, isNew, staging, limits) : null;
+        // Per (host, kind): the time of its last process step.
+        var lastStep = new Dictionary<UInt128, long>();
+        foreach (var p in d.Procs)
+        {
+            var kind = CommandKind(p.CommandLine);
+            if (kind is null) continue;
+            var hostKind = TextHash.Of(p.Host, kind);
+            if (detected is not null)
+            {
+                int i = detected.LowerBound((hostKind, p.Ticks - near), static (r, k) => r.CompareTo(k) < 0);
+                if (i < detected.Count && detected[i].HostKind == hostKind && detected[i].Ticks <= p.Ticks + near) continue;
+            }
+            if (lastStep.TryGetValue(hostKind, out long last) && p.Ticks - last <= near) continue;
+            var detail = p.CommandLine.Length > 300 ? p.CommandLine[..300] + "…" : p.CommandLine;
+            if (!isNew(new DataTheft(CampaignBuilder.Time(p.Ticks), p.Host, kind, detail, 0, "", []))) continue;
+            theft.Add(p.Ticks, p.Host, kind, detail, 0, "", []);
+            lastStep[hostKind] = p.Ticks;
+            staging.Step(p.Host, p.Ticks);
+        }
+    }
+
+    /// <summary>The detections' export and archive steps (see <see cref="Commands"/>) from their rows sorted by (hash of host
+    /// and command, place): added to the table and the staging, and returned as (hash of host and kind, time) rows to search
+    /// (null without steps).</summary>
+    private static SortedRows<(UInt128 HostKind, long Ticks)>? DetectedSteps(Draft d, ExternalSorter<(UInt128 Key, int At, long Ticks, long Id)> runs,
+        TheftTable theft, Func<DataTheft, bool> isNew, Staging staging, BuildLimits limits)
+    {
+        long near = TimeSpan.TicksPerSecond * 5;
         // Each command's last run: its first place, and its ids (ascending) as a range of one list.
         using var ids = limits.List<long>("theft command detection ids", walked: true);
         using var steps = new ExternalSorter<(int First, int IdsAt, int IdsCount)>("theft-command-steps", (a, b) => a.CompareTo(b), limits.RunRows);
@@ -243,24 +291,10 @@ internal static partial class TheftFinder
             kinds.Add((TextHash.Of(host, kind), f.Ticks));
             staging.Step(host, f.Ticks);
         }
-        using var detected = new SortedRows<(UInt128 HostKind, long Ticks)>("theft-command-times", limits.PageRows, limits.CachePages);
+        if (kinds.Count == 0) return null;
+        var detected = new SortedRows<(UInt128 HostKind, long Ticks)>("theft-command-times", limits.PageRows, limits.CachePages);
         foreach (var row in kinds.Sorted()) detected.Add(row);
-        // Per (host, kind): the time of its last process step.
-        var lastStep = new Dictionary<UInt128, long>();
-        foreach (var p in d.Procs)
-        {
-            var kind = CommandKind(p.CommandLine);
-            if (kind is null) continue;
-            var hostKind = TextHash.Of(p.Host, kind);
-            int i = detected.LowerBound((hostKind, p.Ticks - near), static (r, k) => r.CompareTo(k) < 0);
-            if (i < detected.Count && detected[i].HostKind == hostKind && detected[i].Ticks <= p.Ticks + near) continue;
-            if (lastStep.TryGetValue(hostKind, out long last) && p.Ticks - last <= near) continue;
-            var detail = p.CommandLine.Length > 300 ? p.CommandLine[..300] + "…" : p.CommandLine;
-            if (!isNew(new DataTheft(CampaignBuilder.Time(p.Ticks), p.Host, kind, detail, 0, "", []))) continue;
-            theft.Add(p.Ticks, p.Host, kind, detail, 0, "", []);
-            lastStep[hostKind] = p.Ticks;
-            staging.Step(p.Host, p.Ticks);
-        }
+        return detected;
     }
 
     private static IEnumerable<long> Range(SpillList<long> list, int at, int count)
