@@ -164,19 +164,24 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
             write(ref w, item);
             BinaryPrimitives.WriteInt32LittleEndian(MemoryMarshal.AsMemory(_buffer.WrittenMemory).Span[at..], _buffer.WrittenCount - at - 4);
             count++;
-            if (_buffer.WrittenCount >= 1 << 16)
-            {
-                _file.Write(_buffer.WrittenSpan);
-                bytes += _buffer.WrittenCount;
-                _buffer.ResetWrittenCount();
-            }
+            Flush(ref bytes, all: false);
         }
+        Flush(ref bytes, all: true);
+        long idBytes = 0;
+        if (big is not null)
+            foreach (var list in big.Lists) idBytes += WriteIds(list);
+        if (idBytes != (big?.Bytes ?? 0)) throw new InvalidOperationException($"campaign store: a section's long id lists gave {idBytes} bytes, their counts {big?.Bytes}");
+        return new Section { Count = count, Bytes = bytes, IdBytes = idBytes };
+    }
+
+    /// <summary>Writes the buffer to the file once it holds 64 KB (or whatever it holds, with <paramref name="all"/>), adding
+    /// its length to <paramref name="bytes"/>.</summary>
+    private void Flush(ref long bytes, bool all)
+    {
+        if (!all && _buffer.WrittenCount < 1 << 16) return;
         _file.Write(_buffer.WrittenSpan);
         bytes += _buffer.WrittenCount;
         _buffer.ResetWrittenCount();
-        if (big is not null)
-            foreach (var list in big.Lists) WriteIds(list);
-        return new Section { Count = count, Bytes = bytes, IdBytes = big?.Bytes ?? 0 };
     }
 
     /// <summary>Appends ids to the file, 8 bytes each, written out every 64 KB.</summary>
@@ -188,16 +193,9 @@ public sealed class CampaignStore : IReadOnlyList<Campaign>, IDisposable
         {
             BinaryPrimitives.WriteInt64LittleEndian(_buffer.GetSpan(8), id);
             _buffer.Advance(8);
-            if (_buffer.WrittenCount >= 1 << 16)
-            {
-                _file.Write(_buffer.WrittenSpan);
-                bytes += _buffer.WrittenCount;
-                _buffer.ResetWrittenCount();
-            }
+            Flush(ref bytes, all: false);
         }
-        _file.Write(_buffer.WrittenSpan);
-        bytes += _buffer.WrittenCount;
-        _buffer.ResetWrittenCount();
+        Flush(ref bytes, all: true);
         return bytes;
     }
 
