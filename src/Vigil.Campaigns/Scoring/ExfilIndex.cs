@@ -32,9 +32,11 @@ internal sealed class ExfilIndex : IDisposable
         }
     }
 
-    /// <summary>A destination: the hash of its text, where it was first named, the bytes of all its detections, and the
-    /// range of its detections' rows (ids ascending).</summary>
-    public readonly record struct Dest(UInt128 Hash, int FirstAt, long Bytes, int RowsAt, int RowsCount);
+    /// <summary>A destination: the hash of its text, where it was first named, the bytes of all its detections, the range of
+    /// its detections' rows (ids ascending), and the hash of the one host (and of the one source address) that named it,
+    /// if only one did (most destinations: then no pair is searched for, see <see cref="NamedByHost"/>).</summary>
+    public readonly record struct Dest(UInt128 Hash, int FirstAt, long Bytes, int RowsAt, int RowsCount, bool OneHost, ulong Host,
+        bool OneSource, ulong Source);
 
     /// <summary>A detection of a destination, as an upload's ids are chosen from them.</summary>
     public readonly record struct Row(long Id, ulong Host, ulong Source);
@@ -98,14 +100,19 @@ internal sealed class ExfilIndex : IDisposable
         UInt128 dest = default;
         int firstAt = 0, rowsAt = 0;
         long bytes = 0;
+        bool hostsOver = false, sourcesOver = false;
         void End()
         {
+            bool oneHost = destHosts.Count == 1 && !hostsOver, oneSource = destSources.Count == 1 && !sourcesOver;
+            var dest1 = new Dest(dest, firstAt, bytes, rowsAt, rows.Count - rowsAt, oneHost, oneHost ? destHosts.First() : 0,
+                oneSource, oneSource ? destSources.First().Key : 0);
             foreach (ulong h in destHosts) hosts.Add((dest, h));
             foreach (var (s, at) in destSources) sources.Add((dest, s, at));
             destHosts.Clear();
             destSources.Clear();
+            hostsOver = sourcesOver = false;
             _order!.Add((firstAt, dests.Count));
-            dests.Add(new Dest(dest, firstAt, bytes, rowsAt, rows.Count - rowsAt));
+            dests.Add(dest1);
         }
         foreach (var n in named.Sorted())
         {
@@ -120,11 +127,11 @@ internal sealed class ExfilIndex : IDisposable
             if (!destHosts.Contains(n.Host))
             {
                 if (destHosts.Count < distinctPerDest) destHosts.Add(n.Host);
-                else hosts.Add((n.Dest, n.Host));
+                else { hosts.Add((n.Dest, n.Host)); hostsOver = true; }
             }
             if (destSources.TryGetValue(n.Source, out int seen)) { if (n.At < seen) destSources[n.Source] = n.At; }
             else if (destSources.Count < distinctPerDest) destSources.Add(n.Source, n.At);
-            else sources.Add((n.Dest, n.Source, n.At));
+            else { sources.Add((n.Dest, n.Source, n.At)); sourcesOver = true; }
         }
         if (any) End();
         bool first = true;
@@ -150,23 +157,27 @@ internal sealed class ExfilIndex : IDisposable
         }
     }
 
-    /// <summary>The destination <paramref name="text"/> (its place among them, or -1), and the hash it goes by.</summary>
-    public int Find(string text, out UInt128 hash)
+    /// <summary>The destination <paramref name="text"/>: its place among them (or -1) and its row.</summary>
+    public int Find(string text, out Dest dest)
     {
-        hash = TextHash.Of(text.AsSpan());
+        dest = default;
         if (_dests is null) return -1;
-        var h = hash;
-        int i = _dests.LowerBound(h, static (r, k) => r.Hash < k);
-        return i < _dests.Count && _dests[i].Hash == h ? i : -1;
+        var hash = TextHash.Of(text.AsSpan());
+        int i = _dests.LowerBound(hash, static (r, k) => r.Hash < k);
+        if (i == _dests.Count || _dests[i].Hash != hash) return -1;
+        dest = _dests[i];
+        return i;
     }
 
     public Dest this[int dest] => (_dests ?? throw new ArgumentOutOfRangeException(nameof(dest), dest, "no destinations"))[dest];
 
-    /// <summary>Whether a detection on <paramref name="host"/> named the destination of hash <paramref name="dest"/>.</summary>
-    public bool NamedByHost(UInt128 dest, ulong host) => _hosts is { } hosts && Contains(hosts, (dest, host));
+    /// <summary>Whether a detection on <paramref name="host"/> named <paramref name="dest"/>.</summary>
+    public bool NamedByHost(in Dest dest, ulong host) =>
+        dest.OneHost ? dest.Host == host : _hosts is { } hosts && Contains(hosts, (dest.Hash, host));
 
-    /// <summary>Whether a detection from <paramref name="source"/> (address) named the destination of hash <paramref name="dest"/>.</summary>
-    public bool NamedFrom(UInt128 dest, ulong source) => _sources is { } sources && Contains(sources, (dest, source));
+    /// <summary>Whether a detection from <paramref name="source"/> (address) named <paramref name="dest"/>.</summary>
+    public bool NamedFrom(in Dest dest, ulong source) =>
+        dest.OneSource ? dest.Source == source : _sources is { } sources && Contains(sources, (dest.Hash, source));
 
     private static bool Contains(SortedRows<(UInt128, ulong)> rows, (UInt128, ulong) key)
     {

@@ -173,9 +173,9 @@ internal static partial class TheftFinder
             bool big = flow.OrigBytes >= UploadBytes && staging.Before(hostOf, flow.First);
             var host = hostOf.Length > 0 ? hostOf : flow.Source;
             // Named by an exfiltration detection on this same host (or from this address).
-            int dest = exfil.Find(flow.Dest, out var destHash);
+            int dest = exfil.Find(flow.Dest, out var destRow);
             ulong hostHash = TextHash.Of64(host), sourceHash = TextHash.Of64(flow.Source);
-            bool byHost = dest >= 0 && exfil.NamedByHost(destHash, hostHash), fromSource = dest >= 0 && exfil.NamedFrom(destHash, sourceHash);
+            bool byHost = dest >= 0 && exfil.NamedByHost(destRow, hostHash), fromSource = dest >= 0 && exfil.NamedFrom(destRow, sourceHash);
             bool named = byHost || fromSource;
             if (!(novel && big) && !named) continue;
             var ports = string.Join(",", flow.Ports.Take(4));

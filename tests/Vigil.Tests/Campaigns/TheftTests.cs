@@ -203,7 +203,8 @@ public class TheftTests
 
     /// <summary>The exfiltration index answers what per-destination sets and lists in memory answer (the theft finder's
     /// model before): 4,000 detections, 1,000 of them not exfiltration, naming 300 destinations from 40 hosts and 60
-    /// addresses, one destination from 600 of each (past the index's per-destination lists, lowered to 8). The destinations
+    /// addresses, one destination from 600 of each (past the index's per-destination lists, lowered to 8, and to 1), and 200 named by
+    /// one host. The destinations
     /// first named where and with what bytes, in the order first named; who named each; the (source, destination) pairs
     /// by destination, then source, as first seen; each destination's detections, ids ascending. In memory, and with every
     /// sort in 5-row runs and every list in a file.</summary>
@@ -224,6 +225,14 @@ public class TheftTests
                 DestAddress = wide ? "203.0.113.200" : rng.Next(10) == 0 ? "10.1.1.1" : $"198.51.{rng.Next(2)}.{rng.Next(150)}", Bytes = rng.Next(1_000),
             });
         }
+        // Destinations named once, or twice from one host (by two addresses, or one): one host, and maybe one address.
+        for (int k = 0; k < 200; k++)
+            for (int twice = 0; twice < 1 + k % 2; twice++)
+                facts.Add(new DetectionFact
+                {
+                    Id = 100_000L + 2 * k + twice, Ticks = Day.Ticks + 10_000 + k, RuleId = "r", RuleTitle = "t", Level = "medium", Tactics = exfil,
+                    Techniques = [], Host = $"SOLO{k % 7}", SourceAddress = $"10.8.0.{k % 5 + (k % 4 == 1 ? twice : 0)}", DestAddress = $"203.0.114.{k}", Bytes = k,
+                });
         bool Named(DetectionFact f) => f.Tactics.Contains("exfiltration") && !Vigil.Campaigns.Entities.Names.IsInternal(f.DestAddress);
         // The model: per destination in the order first named, its first detection, bytes, hosts, sources in order first seen.
         var dests = new List<string>();
@@ -238,10 +247,12 @@ public class TheftTests
             if (!m.Sources.Contains(f.SourceAddress)) m.Sources.Add(f.SourceAddress);
             m.Facts.Add(f);
         }
-        Assert.True(model["203.0.113.200"].Hosts.Count == 600 && dests.Count > 250, $"{dests.Count} destinations");
-        foreach (var limits in new[] { ExternalBuildTests.Tiny, ExternalBuildTests.InMemory })
+        Assert.True(model["203.0.113.200"].Hosts.Count == 600 && dests.Count > 450, $"{dests.Count} destinations");
+        Assert.Contains(dests, x => model[x].Hosts.Count == 1 && model[x].Sources.Count == 2);
+        Assert.Contains(dests, x => model[x].Hosts.Count == 1 && model[x].Sources.Count == 1 && model[x].Facts.Count == 2);
+        foreach (var (limits, perDest) in new[] { (ExternalBuildTests.Tiny, 8), (ExternalBuildTests.InMemory, 8), (ExternalBuildTests.Tiny, 1) })
         {
-            using var index = new ExfilIndex(facts, Named, limits, distinctPerDest: 8);
+            using var index = new ExfilIndex(facts, Named, limits, distinctPerDest: perDest);
             Assert.Equal(dests.Count, index.Count);
             Assert.Equal(-1, index.Find("198.51.7.7", out _));
             Assert.Equal(-1, index.Find("10.1.1.1", out _));
@@ -252,17 +263,19 @@ public class TheftTests
             foreach (var dest in dests)
             {
                 var m = model[dest];
-                int i = index.Find(dest, out var hash);
-                Assert.Equal(TextHash.Of(dest.AsSpan()), hash);
+                int i = index.Find(dest, out var row);
+                Assert.Equal(TextHash.Of(dest.AsSpan()), row.Hash);
+                Assert.Equal(index[i], row);
+                Assert.Equal((m.Hosts.Count == 1, m.Sources.Count == 1), (row.OneHost, row.OneSource));
                 Assert.True(i >= 0, dest);
                 Assert.Equal((m.FirstAt, m.Bytes), (index[i].FirstAt, index[i].Bytes));
                 Assert.Equal(m.Facts.Select(f => f.Id).Order(), index.Rows(i).Select(r => r.Id));
                 Assert.Equal(m.Facts.OrderBy(f => f.Id).Select(f => (TextHash.Of64(f.Host), TextHash.Of64(f.SourceAddress))),
                     index.Rows(i).Select(r => (r.Host, r.Source)));
                 foreach (var h in hosts.Take(dest == "203.0.113.200" ? 700 : 50))
-                    Assert.Equal(m.Hosts.Contains(h), index.NamedByHost(hash, TextHash.Of64(h)));
+                    Assert.Equal(m.Hosts.Contains(h), index.NamedByHost(row, TextHash.Of64(h)));
                 foreach (var s in sources.Take(dest == "203.0.113.200" ? 700 : 70))
-                    Assert.Equal(m.Sources.Contains(s), index.NamedFrom(hash, TextHash.Of64(s)));
+                    Assert.Equal(m.Sources.Contains(s), index.NamedFrom(row, TextHash.Of64(s)));
             }
             Assert.Throws<InvalidOperationException>(() => index.NamedPairs(facts).ToList());
         }
