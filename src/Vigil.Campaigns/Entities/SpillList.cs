@@ -111,6 +111,36 @@ internal sealed class SpillList<T> : IReadOnlyList<T>, IDisposable where T : unm
         }
     }
 
+    /// <summary>The <paramref name="count"/> values from <paramref name="at"/> on, as a list read through this one (valid while
+    /// it holds them).</summary>
+    public IReadOnlyList<T> Slice(int at, int count)
+    {
+        if (at < 0 || count < 0 || at > _count - count) throw new ArgumentOutOfRangeException(nameof(at), at, $"{_name}: {count} values at {at} of {_count}");
+        return new Range(this, at, count);
+    }
+
+    private sealed class Range(SpillList<T> list, int at, int count) : IReadOnlyList<T>
+    {
+        public int Count => count;
+
+        public T this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, count);
+                return list[at + index];
+            }
+        }
+
+        public IEnumerator<T> GetEnumerator()
+        {
+            for (int i = 0; i < count; i++) yield return list[at + i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     /// <summary>Empties the list (its file, if it had one, is deleted; the array is kept for the next values).</summary>
     public void Clear()
     {

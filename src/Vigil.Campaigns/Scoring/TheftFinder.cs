@@ -25,18 +25,11 @@ internal static partial class TheftFinder
     /// <summary>Finds the campaign's theft steps into <see cref="Draft.Theft"/> (in the order found; sealed, so by time).</summary>
     public static void Find(Draft d, CampaignBuilder.BuildEnv env)
     {
+        // (A step equal to an earlier one in kind, host, detail and destination is dropped when the table is sealed.)
         var theft = d.Theft;
-        // Steps already found, by a hash of what tells them apart (a text of the four per step was ~250 bytes: an upload to
-        // 100,000 endpoints is 100,000 steps).
-        var seen = new HashSet<UInt128>();
-        bool New(DataTheft t) => seen.Add(TextHash.Of(t.Kind, t.Host, t.Detail, t.Destination));
-        void Add(DataTheft t)
-        {
-            if (New(t)) theft.Add(t.Time.Ticks, t.Host, t.Kind, t.Detail, t.Bytes, t.Destination, t.DetectionIds);
-        }
         var limits = env.Limits;
         using var staging = new Staging(d, limits);
-        Commands(d, theft, New, staging, limits);
+        Commands(d, theft, staging, limits);
         d.Checkpoint?.Invoke("theft: commands");
 
         // Uploads to addresses never contacted before the campaign.
@@ -105,19 +98,16 @@ internal static partial class TheftFinder
                 var read = new DataTheft(CampaignBuilder.Time(readTicks[0]), "cloud", "cloud-bulk-read",
                     $"{readTicks.Count} GetObject calls (up to {peak} in 10 minutes) from {string.Join(", ", buckets)}" + (bytes > 0 ? $", {Mb(bytes)}" : ""),
                     bytes, mostReads, []);
-                if (New(read))
+                // The ids ascending, sorted in files past a run (an agent's bulk read is millions of detections).
+                using var sorter = new ExternalSorter<long>("theft cloud read detection ids", (a, b) => a.CompareTo(b), limits.RunRows);
+                for (int k = 0; k < d.Facts.Count; k++)
                 {
-                    // The ids ascending, sorted in files past a run (an agent's bulk read is millions of detections).
-                    using var sorter = new ExternalSorter<long>("theft cloud read detection ids", (a, b) => a.CompareTo(b), limits.RunRows);
-                    for (int k = 0; k < d.Facts.Count; k++)
-                    {
-                        var f = d.Facts[k];
-                        if (f.Detail.StartsWith("GetObject", StringComparison.Ordinal)) sorter.Add(f.Id);
-                    }
-                    theft.Add(read.Time.Ticks, read.Host, read.Kind, read.Detail, read.Bytes, read.Destination, sorter.Sorted());
+                    var f = d.Facts[k];
+                    if (f.Detail.StartsWith("GetObject", StringComparison.Ordinal)) sorter.Add(f.Id);
                 }
+                theft.Add(read.Time.Ticks, read.Host, read.Kind, read.Detail, read.Bytes, read.Destination, sorter.Sorted());
             }
-            foreach (var share in shares) Add(share);
+            foreach (var t in shares) theft.Add(t.Time.Ticks, t.Host, t.Kind, t.Detail, t.Bytes, t.Destination, t.DetectionIds);
         }
         theft.Seal();
         d.Checkpoint?.Invoke("theft: sealed");
@@ -215,11 +205,13 @@ internal static partial class TheftFinder
     /// is within 5 seconds of it: a detection's (sorted rows, searched by halving), or the last process step before it
     /// (the processes come by time).</item>
     /// </list>
-    /// Steps equal to an earlier one (<paramref name="isNew"/>) are left out.
+    /// A step equal to an earlier one (kind, host and command) is left out here, not only when the table is sealed: it must not
+    /// hide a process within 5 seconds of it either. The hashes of the steps are held while the finder runs (~40 bytes a step).
     /// </summary>
-    internal static void Commands(Draft d, TheftTable theft, Func<DataTheft, bool> isNew, Staging staging, BuildLimits limits)
+    internal static void Commands(Draft d, TheftTable theft, Staging staging, BuildLimits limits)
     {
-        long near = TimeSpan.TicksPerSecond * 5;
+        var seen = new HashSet<UInt128>();
+        bool IsNew(string kind, string host, string detail) => seen.Add(TextHash.Of(kind, host, detail, ""));
         using var runs = new ExternalSorter<(UInt128 Key, int At, long Ticks, long Id)>("theft-commands", (a, b) => a.CompareTo(b), limits.RunRows);
         for (int k = 0; k < d.Facts.Count; k++)
         {
@@ -227,7 +219,7 @@ internal static partial class TheftFinder
             if (CommandKind(f.Detail) is not null) runs.Add((TextHash.Of(d.FactHosts[k], f.Detail), k, f.Ticks, f.Id));
         }
         // (Most campaigns run no export or archive command.)
-        using var detected = runs.Count > 0 ? DetectedSteps(d, runs, theft, isNew, staging, limits) : null;
+        using var detected = runs.Count > 0 ? DetectedSteps(d, runs, theft, IsNew, staging, limits) : null;
         // Per (host, kind): the time of its last process step.
         var lastStep = new Dictionary<UInt128, long>();
         foreach (var p in d.Procs)
@@ -237,12 +229,12 @@ internal static partial class TheftFinder
             var hostKind = TextHash.Of(p.Host, kind);
             if (detected is not null)
             {
-                int i = detected.LowerBound((hostKind, p.Ticks - near), static (r, k) => r.CompareTo(k) < 0);
-                if (i < detected.Count && detected[i].HostKind == hostKind && detected[i].Ticks <= p.Ticks + near) continue;
+                int i = detected.LowerBound((hostKind, p.Ticks - SameCommand), static (r, k) => r.CompareTo(k) < 0);
+                if (i < detected.Count && detected[i].HostKind == hostKind && detected[i].Ticks <= p.Ticks + SameCommand) continue;
             }
-            if (lastStep.TryGetValue(hostKind, out long last) && p.Ticks - last <= near) continue;
+            if (lastStep.TryGetValue(hostKind, out long last) && p.Ticks - last <= SameCommand) continue;
             var detail = p.CommandLine.Length > 300 ? p.CommandLine[..300] + "…" : p.CommandLine;
-            if (!isNew(new DataTheft(CampaignBuilder.Time(p.Ticks), p.Host, kind, detail, 0, "", []))) continue;
+            if (!IsNew(kind, p.Host, detail)) continue;
             theft.Add(p.Ticks, p.Host, kind, detail, 0, "", []);
             lastStep[hostKind] = p.Ticks;
             staging.Step(p.Host, p.Ticks);
@@ -253,9 +245,8 @@ internal static partial class TheftFinder
     /// and command, place): added to the table and the staging, and returned as (hash of host and kind, time) rows to search
     /// (null without steps).</summary>
     private static SortedRows<(UInt128 HostKind, long Ticks)>? DetectedSteps(Draft d, ExternalSorter<(UInt128 Key, int At, long Ticks, long Id)> runs,
-        TheftTable theft, Func<DataTheft, bool> isNew, Staging staging, BuildLimits limits)
+        TheftTable theft, Func<string, string, string, bool> isNew, Staging staging, BuildLimits limits)
     {
-        long near = TimeSpan.TicksPerSecond * 5;
         // Each command's last run: its first place, and its ids (ascending) as a range of one list.
         using var ids = limits.List<long>("theft command detection ids", walked: true);
         using var steps = new ExternalSorter<(int First, int IdsAt, int IdsCount)>("theft-command-steps", (a, b) => a.CompareTo(b), limits.RunRows);
@@ -273,7 +264,7 @@ internal static partial class TheftFinder
         }
         foreach (var r in runs.Sorted())
         {
-            if (any && r.Key == key && r.Ticks - firstTicks <= near) { run.Add(r.Id); continue; }
+            if (any && r.Key == key && r.Ticks - firstTicks <= SameCommand) { run.Add(r.Id); continue; }
             if (any && r.Key == key) run.Clear();   // a later run replaces this one
             else if (any) End();
             (any, key, first, firstTicks) = (true, r.Key, r.At, r.Ticks);
@@ -286,8 +277,8 @@ internal static partial class TheftFinder
             var f = d.Facts[at];
             var host = d.FactHosts[at];
             var kind = CommandKind(f.Detail)!;
-            if (!isNew(new DataTheft(f.Time, host, kind, f.Detail, 0, "", []))) continue;
-            theft.Add(f.Ticks, host, kind, f.Detail, 0, "", Range(ids, idsAt, count));
+            if (!isNew(kind, host, f.Detail)) continue;
+            theft.Add(f.Ticks, host, kind, f.Detail, 0, "", ids.Slice(idsAt, count));
             kinds.Add((TextHash.Of(host, kind), f.Ticks));
             staging.Step(host, f.Ticks);
         }
@@ -297,10 +288,9 @@ internal static partial class TheftFinder
         return detected;
     }
 
-    private static IEnumerable<long> Range(SpillList<long> list, int at, int count)
-    {
-        for (int i = at; i < at + count; i++) yield return list[i];
-    }
+    /// <summary>Detections of one command this close to its first are one step; a process this close to a step of its kind
+    /// on its host is that step.</summary>
+    private const long SameCommand = 5 * TimeSpan.TicksPerSecond;
 
     /// <summary>An upload that lists exfiltration detections: its destination (a place in the <see cref="ExfilIndex"/>) and its
     /// number in the table, and what selects its ids among the destination's: those of a host or from a source address (by

@@ -25,8 +25,8 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
 {
     private struct Row
     {
-        public long Ticks, Bytes, IdsAt;
-        public int Seq, Host, Kind, Detail, Destination, IdsCount;
+        public long Ticks, Bytes;
+        public int IdsAt, Seq, Host, Kind, Detail, Destination, IdsCount;
         /// <summary>The upload's number (its ids come later), or -1.</summary>
         public int Upload;
 
@@ -41,14 +41,14 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
     /// <summary>Per upload given ids, where they start and how many, sorted by upload at <see cref="Seal"/> to meet the rows
     /// in the order found (uploads are numbered in that order). Not a list by upload: ids come by destination, and an
     /// upload to each of 1M endpoints made that a random write into a file per upload.</summary>
-    private ExternalSorter<(int Upload, long At, int Count)>? _ranges;
+    private ExternalSorter<(int Upload, int At, int Count)>? _ranges;
     /// <summary>Uploads made, and a bit per upload: its ids have come (they may not come again).</summary>
     private int _uploadCount;
     private readonly List<ulong> _started = [];
     /// <summary>Each step's hash of what tells it apart, with its order found (a set of them was ~40 bytes a step).</summary>
     private ExternalSorter<(UInt128 Key, int Seq)>? _keys;
     private int _open = -1, _openCount;
-    private long _openAt;
+    private int _openAt;
     private bool _sealed;
 
     public TheftTable(BuildLimits limits) => _limits = limits;
@@ -62,7 +62,7 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
             if (!_sealed) throw new InvalidOperationException("the theft steps are not sealed yet");
             if (_rows is null) throw new ArgumentOutOfRangeException(nameof(index), index, "no theft steps");
             var r = _rows[index];
-            IReadOnlyList<long> ids = r.IdsCount == 0 ? [] : new IdRange(_ids!, r.IdsAt, r.IdsCount);
+            IReadOnlyList<long> ids = r.IdsCount == 0 ? [] : _ids!.Slice(r.IdsAt, r.IdsCount);
             var t = _texts!;
             return new DataTheft(CampaignBuilder.Time(r.Ticks), t[r.Host], t[r.Kind], t[r.Detail], r.Bytes, t[r.Destination], ids);
         }
@@ -74,7 +74,7 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
         var row = NewRow(ticks, host, kind, detail, bytes, destination);
         row.IdsAt = _ids!.Count;
         foreach (long id in ids) _ids.Add(id);
-        row.IdsCount = checked((int)(_ids.Count - row.IdsAt));
+        row.IdsCount = _ids.Count - row.IdsAt;
         _added!.Add(row);
     }
 
@@ -120,7 +120,7 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
             _texts = _limits.KeyTexts("campaign-theft", _limits.KeyTextChars / 4);
             _added = _limits.List<Row>("campaign theft steps found", walked: true);
             _ids = _limits.List<long>("campaign theft detection ids", walked: true);
-            _ranges = new ExternalSorter<(int, long, int)>("theft-upload-ranges", (a, b) => a.Item1.CompareTo(b.Item1), _limits.RunRows);
+            _ranges = new ExternalSorter<(int, int, int)>("theft-upload-ranges", (a, b) => a.Item1.CompareTo(b.Item1), _limits.RunRows);
             _keys = new ExternalSorter<(UInt128, int)>("theft-step-keys", (a, b) => a.CompareTo(b), _limits.RunRows);
         }
         _keys!.Add((TextHash.Of(kind, host, detail, destination), _added!.Count));
@@ -189,28 +189,5 @@ internal sealed class TheftTable : IReadOnlyList<DataTheft>, IDisposable
         _ids?.Dispose();
         _ranges?.Dispose();
         _keys?.Dispose();
-    }
-
-    /// <summary>A step's detection ids: a range of the table's list.</summary>
-    private sealed class IdRange(SpillList<long> ids, long at, int count) : IReadOnlyList<long>
-    {
-        public int Count => count;
-
-        public long this[int index]
-        {
-            get
-            {
-                ArgumentOutOfRangeException.ThrowIfNegative(index);
-                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, count);
-                return ids[checked((int)(at + index))];
-            }
-        }
-
-        public IEnumerator<long> GetEnumerator()
-        {
-            for (int i = 0; i < count; i++) yield return ids[checked((int)(at + i))];
-        }
-
-        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
