@@ -31,6 +31,24 @@ public sealed class CloudStoreTests
             condition: selection
         """;
 
+    /// <summary>A rule for S3 GetObject calls that also match <paramref name="selection"/> (one YAML line of the selection).</summary>
+    private static string S3ReadsRule(string title, string id, string selection) => $"""
+        title: {title}
+        id: {id}
+        status: test
+        level: medium
+        tags:
+            - attack.collection
+        logsource:
+            product: aws
+            service: cloudtrail
+        detection:
+            selection:
+                eventName: GetObject
+                {selection}
+            condition: selection
+        """;
+
     /// <summary>One CloudTrail S3 GetObject record (with its bytes sent when <paramref name="bytes"/> is not negative).</summary>
     private static string GetObject(DateTime t, string identityType, string arn, string address, string bucket, string key, long bytes = -1) =>
         "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"" + identityType + "\",\"arn\":\"" + arn + "\",\"accountId\":\"993371209645\"},"
@@ -104,22 +122,7 @@ public sealed class CloudStoreTests
             // A rule naming the reads from one address puts that address in the campaign: its calls are then found both by
             // identity and by address, and must count once.
             var rule = Path.Combine(dir.FullName, "reads.yml");
-            File.WriteAllText(rule, """
-                title: S3 reads from a watched address
-                id: 30000000-0000-0000-0000-000000000001
-                status: test
-                level: medium
-                tags:
-                    - attack.collection
-                logsource:
-                    product: aws
-                    service: cloudtrail
-                detection:
-                    selection:
-                        eventName: GetObject
-                        sourceIPAddress: 3.92.1.1
-                    condition: selection
-                """);
+            File.WriteAllText(rule, S3ReadsRule("S3 reads from a watched address", "30000000-0000-0000-0000-000000000001", "sourceIPAddress: 3.92.1.1"));
             var set = RuleLoader.Load([rule], includeBuiltin: true);
             Assert.Empty(set.Errors);
             var collector = OtrfRecordings.Hunt(set, new CampaignCollector(pageRows: 3, cachePages: 2, textChars: 0), [path]);
@@ -159,22 +162,7 @@ public sealed class CloudStoreTests
                     w.WriteLine(GetObject(start.AddMilliseconds(250 * (i / 2)), "AssumedRole", "arn:aws:sts::993371209645:assumed-role/agent/session-" + (i / 3 % 7),
                         i % 4 == 0 ? "198.51.100.7" : "3.92.1.1", i % 5 == 0 ? "wifi-logs" : "customer-payments", "k/" + i, 100 + i));
             var rule = Path.Combine(dir.FullName, "reads.yml");
-            File.WriteAllText(rule, """
-                title: S3 reads from a watched address
-                id: 30000000-0000-0000-0000-000000000002
-                status: test
-                level: medium
-                tags:
-                    - attack.collection
-                logsource:
-                    product: aws
-                    service: cloudtrail
-                detection:
-                    selection:
-                        eventName: GetObject
-                        sourceIPAddress: 3.92.1.1
-                    condition: selection
-                """);
+            File.WriteAllText(rule, S3ReadsRule("S3 reads from a watched address", "30000000-0000-0000-0000-000000000002", "sourceIPAddress: 3.92.1.1"));
             var set = RuleLoader.Load([rule], includeBuiltin: false);
             Assert.Empty(set.Errors);
             var collector = OtrfRecordings.Hunt(set, new CampaignCollector(), [path]);
@@ -218,22 +206,7 @@ public sealed class CloudStoreTests
             for (int i = 0; i < 5; i++) calls.Add(Call(day.AddHours(11).AddMinutes(i), "203.0.113.9"));
             File.WriteAllLines(cloud, calls);
             var rules = Path.Combine(dir.FullName, "rules.yml");
-            File.WriteAllText(rules, KeySearchRule + "\n---\n" + """
-                title: S3 reads from an unknown address
-                id: 30000000-0000-0000-0000-000000000003
-                status: test
-                level: medium
-                tags:
-                    - attack.collection
-                logsource:
-                    product: aws
-                    service: cloudtrail
-                detection:
-                    selection:
-                        eventName: GetObject
-                        sourceIPAddress: 203.0.113.9
-                    condition: selection
-                """);
+            File.WriteAllText(rules, KeySearchRule + "\n---\n" + S3ReadsRule("S3 reads from an unknown address", "30000000-0000-0000-0000-000000000003", "sourceIPAddress: 203.0.113.9"));
             var set = RuleLoader.Load([rules], includeBuiltin: false);
             Assert.Empty(set.Errors);
             var collector = OtrfRecordings.Hunt(set, new CampaignCollector(), [windows, cloud]);
@@ -277,22 +250,7 @@ public sealed class CloudStoreTests
             }
             File.WriteAllLines(cloud, calls.OrderBy(c => c, StringComparer.Ordinal));
             var rules = Path.Combine(dir.FullName, "rules.yml");
-            File.WriteAllText(rules, KeySearchRule + "\n---\n" + """
-                title: S3 reads by an agent session
-                id: 30000000-0000-0000-0000-000000000005
-                status: test
-                level: medium
-                tags:
-                    - attack.collection
-                logsource:
-                    product: aws
-                    service: cloudtrail
-                detection:
-                    selection:
-                        eventName: GetObject
-                        userIdentity.arn|contains: 'assumed-role/agent/'
-                    condition: selection
-                """);
+            File.WriteAllText(rules, KeySearchRule + "\n---\n" + S3ReadsRule("S3 reads by an agent session", "30000000-0000-0000-0000-000000000005", "userIdentity.arn|contains: 'assumed-role/agent/'"));
             var set = RuleLoader.Load([rules], includeBuiltin: false);
             Assert.Empty(set.Errors);
             var collector = OtrfRecordings.Hunt(set, new CampaignCollector(), [windows, cloud]);
