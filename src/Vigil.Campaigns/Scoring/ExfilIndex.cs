@@ -13,7 +13,7 @@ namespace Vigil.Campaigns.Scoring;
 /// 260 MB of a 747 MB peak). Here every detection is a row of one sort by (destination, id); one pass over it writes the
 /// destinations (sorted by the 128-bit hash of their text, searched by halving), the detections' rows in that order (each
 /// destination's a range), and the (destination, host) and (destination, source address) pairs, each sorted and searched
-/// the same way. Hosts and addresses are compared by their 64-bit hashes, destinations by 128-bit ones (two texts sharing
+/// the same way; a destination named by one host (or from one address) keeps its hash in its row instead. Hosts and addresses are compared by their 64-bit hashes, destinations by 128-bit ones (two texts sharing
 /// one would count as one: the odds the time indexes accept). Memory: the sorts' runs and the rows' pages, whatever the
 /// number of detections or destinations. Not thread-safe.
 /// </para>
@@ -106,7 +106,9 @@ internal sealed class ExfilIndex : IDisposable
             bool oneHost = destHosts.Count == 1 && !hostsOver, oneSource = destSources.Count == 1 && !sourcesOver;
             var dest1 = new Dest(dest, firstAt, bytes, rowsAt, rows.Count - rowsAt, oneHost, oneHost ? destHosts.First() : 0,
                 oneSource, oneSource ? destSources.First().Key : 0);
-            foreach (ulong h in destHosts) hosts.Add((dest, h));
+            // (A destination named by one host keeps it in its row: its pair is never searched for.)
+            if (!oneHost)
+                foreach (ulong h in destHosts) hosts.Add((dest, h));
             foreach (var (s, at) in destSources) sources.Add((dest, s, at));
             destHosts.Clear();
             destSources.Clear();
@@ -151,8 +153,8 @@ internal sealed class ExfilIndex : IDisposable
         {
             if (!first && (destHash, source) == last) continue;
             (first, last) = (false, (destHash, source));
-            _sources.Add((destHash, source));
             while (dests[d].Hash != destHash) d++;
+            if (!dests[d].OneSource) _sources.Add((destHash, source));
             _pairs.Add((dests[d].FirstAt, at));
         }
     }
