@@ -270,6 +270,10 @@ public static partial class CorrelationEngine
         private readonly long[]? _orderedStart = !plain && cc.Correlation.Type == CorrelationType.TemporalOrdered
             ? NewStarts(cc.Inputs.Count) : null;
         private readonly SlidingMedian? _median = !plain && cc.Correlation.Type == CorrelationType.ValueMedian ? new() : null;
+        /// <summary>The median of a window past <see cref="MemberStore.MedianCap"/> members, judged from counts (null: the
+        /// heaps, or a type without a median).</summary>
+        private ThresholdMedian? _largeMedian;
+        private Func<IEnumerable<double>> Numbers => () => _members.All().Select(m => m.Number);
         /// <summary>value_count in consecutive windows: the distinct values passed an upper bound, so the window fails
         /// whatever comes, and its values are no longer kept.</summary>
         private bool _hopeless;
@@ -377,6 +381,7 @@ public static partial class CorrelationEngine
             _added = 0;
             if (_orderedStart != null) Array.Fill(_orderedStart, -1);
             _median?.Clear();
+            _largeMedian = null;
             _hopeless = false;
             _spilled?.Dispose();
             _spilled = null;
@@ -420,11 +425,21 @@ public static partial class CorrelationEngine
                 if (input == 0) _orderedStart[0] = seq;
                 else if (_orderedStart[input - 1] > _orderedStart[input]) _orderedStart[input] = _orderedStart[input - 1];
             }
-            _median?.Add(number, seq);
+            if (_largeMedian != null) _largeMedian.Add(number, seq);
+            else _median?.Add(number, seq);
             _members.Add(new WindowMember
             {
                 Ticks = ticks, Offset = offset, Line = line, Number = number, Input = input, Source = source, Value = slot,
             });
+            if (_median != null && _largeMedian == null && _members.Count > store.MedianCap)
+            {
+                // Too many members for the heaps: the median is judged from counts, its members read from the queue.
+                _largeMedian = new ThresholdMedian(_c.Condition, store.BlockRows);
+                long first = _added - _members.Count;
+                foreach (var m in _members.All()) _largeMedian.Add(m.Number, first++);
+                _median.Clear();
+                store.LargeMedians++;
+            }
             if (_perInput[input]++ == 0) _inputsSeen++;
             _sum += number;
             LastTicks = ticks;
@@ -443,7 +458,8 @@ public static partial class CorrelationEngine
             if (--_perInput[m.Input] == 0) _inputsSeen--;
             if (m.Value >= 0 && !_hopeless) _values!.Remove(m.Value);
             _sum -= m.Number;
-            _median?.RemoveOldest(m.Number, seq);
+            if (_largeMedian != null) _largeMedian.RemoveOldest(m.Number, seq);
+            else _median?.RemoveOldest(m.Number, seq);
         }
 
         private bool Holds(double x)
@@ -486,7 +502,12 @@ public static partial class CorrelationEngine
                 case CorrelationType.ValueMedian:
                 {
                     double median;
-                    if (_median != null) median = _median.Median;
+                    if (_largeMedian != null)
+                    {
+                        if (!_largeMedian.Holds(Numbers)) return false;
+                        median = _largeMedian.Median(Numbers);
+                    }
+                    else if (_median != null) median = _median.Median;
                     else
                     {
                         var sorted = _members.All().Select(m => m.Number).Order().ToArray();

@@ -67,6 +67,14 @@ internal sealed class MemberStore : IDisposable
     /// <summary>Windows whose values went to a sort (tests and diagnostics).</summary>
     public long ValueSpills { get; internal set; }
 
+    /// <summary>Members a value_median window keeps in <see cref="SlidingMedian"/>'s heaps (16 bytes each, a few times
+    /// that with leavers) before it judges by <see cref="ThresholdMedian"/> (tests make it small).</summary>
+    public int MedianCap { get; init; } = DefaultMedianCap;
+    public const int DefaultMedianCap = 1 << 18;
+
+    /// <summary>value_median windows that passed <see cref="MedianCap"/> (tests and diagnostics).</summary>
+    public long LargeMedians { get; internal set; }
+
     /// <summary>Blocks read back from the file so far (tests: a judgment must not read every member).</summary>
     public long BlocksRead { get; private set; }
 

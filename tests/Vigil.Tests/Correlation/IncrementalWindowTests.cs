@@ -71,6 +71,122 @@ public sealed class IncrementalWindowTests
         Assert.Throws<InvalidOperationException>(() => new SlidingMedian().RemoveOldest(1, 0));
     }
 
+    private static readonly string[] Ops = ["gt", "gte", "lt", "lte", "eq", "neq"];
+    private static readonly double[] Thresholds = [14, 0, -0.0, 5.5, 19, 1e308, -1e308, double.NaN, double.PositiveInfinity, 9e307];
+
+    /// <summary>Numbers as <see cref="Number"/> gives them, and the thresholds themselves and numbers whose mean overflows.</summary>
+    private static double Near(Random random) => random.Next(10) switch
+    {
+        0 => Thresholds[random.Next(Thresholds.Length)],
+        1 => random.Next(2) == 0 ? 1e308 : -1.7e308,
+        _ => Number(random),
+    };
+
+    /// <summary>Random entries and departures (and clears) under random conditions of one to three bounds: at every step
+    /// the judgment from counts and block extremes is the condition over the heaps' median (itself the stable sort's, see
+    /// above), and often the selected median is that median bit for bit (NaN as NaN).</summary>
+    [Theory]
+    [InlineData(1, 52, 1)]
+    [InlineData(2, 55, 3)]
+    [InlineData(3, 51, 4)]
+    [InlineData(4, 60, 64)]
+    [InlineData(5, 50, 7)]
+    public void The_threshold_median_judges_as_the_sorted_median(int seed, int addPercent, int blockRows)
+    {
+        var random = new Random(seed);
+        for (int round = 0; round < 12; round++)
+        {
+            var condition = Enumerable.Range(0, 1 + random.Next(3))
+                .Select(_ => new CorrelationBound(Ops[random.Next(Ops.Length)], Thresholds[random.Next(Thresholds.Length)])).ToList();
+            // Every other round finds medians by the radix search however small the window.
+            var large = new ThresholdMedian(condition, blockRows, sortBelow: round % 2 == 0 ? 0 : 65_536);
+            var model = new SlidingMedian();
+            var window = new Queue<double>();
+            Func<IEnumerable<double>> members = () => window;
+            long seq = 0;
+            int largest = 0, held = 0, fired = 0;
+            for (int step = 0; step < 8_000; step++)
+            {
+                int op = random.Next(1000);
+                if (op < addPercent * 10 || window.Count == 0)
+                {
+                    double x = Near(random);
+                    large.Add(x, seq);
+                    model.Add(x, seq++);
+                    window.Enqueue(x);
+                }
+                else if (op < 999)
+                {
+                    double x = window.Dequeue();
+                    large.RemoveOldest(x, seq - model.Count);
+                    model.RemoveOldest(x, seq - model.Count);
+                }
+                else
+                {
+                    // A window that fired is cleared; numbering goes on where it was, as after a switch from heaps.
+                    while (window.Count > 0)
+                    {
+                        double x = window.Dequeue();
+                        large.RemoveOldest(x, seq - model.Count);
+                        model.RemoveOldest(x, seq - model.Count);
+                    }
+                    continue;
+                }
+                largest = Math.Max(largest, window.Count);
+                Assert.Equal(window.Count, large.Count);
+                if (window.Count == 0) continue;
+                double median = model.Median;
+                bool holds = condition.All(b => b.Holds(median));
+                Assert.True(holds == large.Holds(members),
+                    $"round {round} step {step}: median {median} of {window.Count} under {string.Join(", ", condition)}");
+                if (holds) held++;
+                if (step % 401 == 0 || (holds && fired++ < 20))
+                {
+                    double selected = large.Median(members);
+                    Assert.True(double.IsNaN(median) ? double.IsNaN(selected) : BitConverter.DoubleToInt64Bits(median) == BitConverter.DoubleToInt64Bits(selected),
+                        $"round {round} step {step}: selected {selected}, sorted {median}");
+                }
+            }
+            Assert.True(largest > 2 * blockRows, $"largest window {largest}");
+            Assert.True(held > 0 || condition.Any(b => double.IsNaN(b.Value)) || condition.Count > 1, $"never held under {string.Join(", ", condition)}");
+        }
+        Assert.Throws<InvalidOperationException>(() => new ThresholdMedian([new("gt", 1)], 4).RemoveOldest(1, 0));
+    }
+
+    /// <summary>Two numbers alternating about the threshold in a window of 100,000: every even count splits the middle
+    /// between two pieces, so every second judgment needs the lower piece's largest and the upper piece's smallest
+    /// member. They come from block extremes: the members are read once each, as their block becomes the oldest, not
+    /// once per judgment (5 billion reads).</summary>
+    [Fact]
+    public void Judging_a_split_median_reads_each_member_once()
+    {
+        var large = new ThresholdMedian([new("gt", 10.6)], 64);
+        var model = new SlidingMedian();
+        var window = new Queue<double>();
+        Func<IEnumerable<double>> members = () => window;
+        int held = 0;
+        for (long seq = 0; seq < 300_000; seq++)
+        {
+            // Below: up to 10, or up to 10.5 in every other stretch of 50,000; above: 11 and up.
+            double x = seq % 2 == 0 ? (seq / 50_000 % 2 == 0 ? 10 : 10.5) - seq % 7 : 11 + seq % 5;
+            large.Add(x, seq);
+            model.Add(x, seq);
+            window.Enqueue(x);
+            if (window.Count > 100_000)
+            {
+                double y = window.Dequeue();
+                large.RemoveOldest(y, seq - 100_000);
+                model.RemoveOldest(y, seq - 100_000);
+            }
+            bool holds = large.Holds(members);
+            Assert.Equal(model.Median > 10.6, holds);
+            if (holds) held++;
+        }
+        Assert.InRange(held, 50_000, 250_000);
+        Assert.True(large.MembersRead <= 300_000 + 64, $"{large.MembersRead} members read");
+        Assert.Equal(model.Median, large.Median(members));
+    }
+
     private static string Corr(int n, string type, string rules, string rest) => $"""
         title: corr {n} {type}
         id: 10000000-0000-0000-0000-0000000002{n:00}
@@ -148,19 +264,23 @@ public sealed class IncrementalWindowTests
     /// <summary>With a value cap of 3 (or 12), every consecutive value_count and value_percentile window of any size sorts
     /// its values on disk (in runs of 4 rows) and reads their texts back; with the default, none does.</summary>
     [Theory]
-    [InlineData(30_000, 1, 4, 3)]
-    [InlineData(30_000, 2, 64, MemberStore.DefaultValueCap)]
-    [InlineData(8_000, 3, 1, 12)]
-    public void Incremental_windows_find_what_the_plain_evaluation_finds(int events, int seed, int blockRows, int valueCap)
+    [InlineData(30_000, 1, 4, 3, MemberStore.DefaultMedianCap)]
+    [InlineData(30_000, 2, 64, MemberStore.DefaultValueCap, MemberStore.DefaultMedianCap)]
+    [InlineData(8_000, 3, 1, 12, MemberStore.DefaultMedianCap)]
+    [InlineData(30_000, 4, 4, MemberStore.DefaultValueCap, 8)]
+    [InlineData(20_000, 5, 3, 3, 40)]
+    public void Incremental_windows_find_what_the_plain_evaluation_finds(int events, int seed, int blockRows, int valueCap, int medianCap)
     {
         var set = Load(Yaml);
         var held = Detections(set, events, seed);
         var plain = CorrelationEngine.Apply(held, set.Correlations, set.Generates, null, blockRows: 1 << 20).Detections
             .Where(d => d.Rule.IsCorrelation).Select(Text).Order(StringComparer.Ordinal).ToList();
         var found = new List<Detection>();
-        using var store = new MemberStore(blockRows) { ValueCap = valueCap, ValueRunRows = 4 };
+        using var store = new MemberStore(blockRows) { ValueCap = valueCap, ValueRunRows = 4, MedianCap = medianCap };
         CorrelationEngine.ApplySorted(held, set.Correlations, set.Generates, null, found.Add, store, 65_536);
         Assert.Equal(plain, found.Select(Text).Order(StringComparer.Ordinal).ToList());
+        if (medianCap < 100) Assert.True(store.LargeMedians >= 10, $"{store.LargeMedians} windows judged their median from counts");
+        else Assert.Equal(0, store.LargeMedians);
         if (valueCap < 100) Assert.True(store.ValueSpills > 100, $"{store.ValueSpills} windows sorted their values");
         else Assert.Equal(0, store.ValueSpills);
         // Every correlation fired somewhere, so none of the comparison is empty.
