@@ -31,8 +31,11 @@ public static class Corpus
         return dir?.FullName ?? throw new InvalidOperationException("Vigil.slnx not found above " + AppContext.BaseDirectory);
     }
 
-    public static List<InputFile> Files(string dir) =>
-        InputFiles.Expand([dir], LogFormats.All, new DiagnosticsCollector());
+    public static List<InputFile> Files(string dir)
+    {
+        using var files = InputFiles.Expand([dir], LogFormats.All, new DiagnosticsCollector());
+        return [.. files];
+    }
 
     public static IReadOnlyList<CompiledRule> Collection()
     {

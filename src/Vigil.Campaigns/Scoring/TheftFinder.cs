@@ -206,11 +206,12 @@ internal static partial class TheftFinder
     /// (the processes come by time).</item>
     /// </list>
     /// A step equal to an earlier one (kind, host and command) is left out here, not only when the table is sealed: it must not
-    /// hide a process within 5 seconds of it either. The hashes of the steps are held while the finder runs (~40 bytes a step).
+    /// hide a process within 5 seconds of it either. The steps' hashes are a <see cref="HashRuns"/>: the newest 262,144 in
+    /// memory, the rest in sorted files.
     /// </summary>
     internal static void Commands(Draft d, TheftTable theft, Staging staging, BuildLimits limits)
     {
-        var seen = new HashSet<UInt128>();
+        using var seen = new HashRuns("theft-command-steps-seen", limits);
         bool IsNew(string kind, string host, string detail) => seen.Add(TextHash.Of(kind, host, detail, ""));
         using var runs = new ExternalSorter<(UInt128 Key, int At, long Ticks, long Id)>("theft-commands", (a, b) => a.CompareTo(b), limits.RunRows);
         for (int k = 0; k < d.Facts.Count; k++)

@@ -286,6 +286,31 @@ public class TheftTests
     /// the earlier, and 1,500 processes of the actor, those within 5 seconds of a step of their kind on their host left out,
     /// and those equal to an earlier step. The same steps and ids, in memory and with every sort in 5-row runs; staging
     /// found where the model finds it.</summary>
+    /// <summary>The seen-steps set in memory and through files (7 hashes in memory: every few adds a new file, merged
+    /// past 8) answers each add as a <see cref="HashSet{T}"/> does: repeats soon after, long after (in a merged file) and
+    /// never.</summary>
+    [Fact]
+    public void Hash_runs_answer_as_a_hash_set()
+    {
+        foreach (var limits in new[] { ExternalBuildTests.Tiny, ExternalBuildTests.InMemory })
+        {
+            var random = new Random(7);
+            using var runs = new HashRuns("test-hash-runs", limits);
+            var model = new HashSet<UInt128>();
+            for (int i = 0; i < 4_000; i++)
+            {
+                // Recent repeats, old repeats and new hashes; a hash is 128 bits, so the high half matters too.
+                int v = random.Next(3) switch { 0 => i - random.Next(Math.Min(i, 10) + 1), 1 => random.Next(i + 1), _ => 10_000 + i };
+                var hash = new UInt128((ulong)(v % 5), (ulong)v * 0x9E3779B97F4A7C15UL);
+                Assert.True(model.Add(hash) == runs.Add(hash), $"add {i}: {v}");
+                Assert.True(runs.Runs <= HashRuns.MaxRuns, $"{runs.Runs} files to search");
+            }
+            Assert.Equal(model.Count, runs.Count);
+            if (limits == ExternalBuildTests.Tiny) Assert.True(runs.RunsWritten > 2 * HashRuns.MaxRuns, $"{runs.RunsWritten} files");
+            else Assert.Equal(0, runs.RunsWritten);
+        }
+    }
+
     [Fact]
     public void Command_steps_from_sorts_equal_the_model()
     {
