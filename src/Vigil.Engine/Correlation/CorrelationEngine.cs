@@ -508,11 +508,7 @@ public static partial class CorrelationEngine
                         median = _largeMedian.Median(Numbers);
                     }
                     else if (_median != null) median = _median.Median;
-                    else
-                    {
-                        var sorted = _members.All().Select(m => m.Number).Order().ToArray();
-                        median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-                    }
+                    else median = ThresholdMedian.Sorted(_members.All().Select(m => m.Number));
                     if (!Holds(median)) return false;
                     facts = [("value_median", FieldValue.FromDouble(median))];
                     return true;

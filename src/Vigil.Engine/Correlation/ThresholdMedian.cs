@@ -157,13 +157,18 @@ internal sealed class ThresholdMedian
     {
         long n = Count;
         if (n == 0) throw new InvalidOperationException("the window is empty");
-        if (n <= _sortBelow)
-        {
-            var sorted = members().Order().ToArray();
-            return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-        }
+        if (n <= _sortBelow) return Sorted(members());
         var (low, high) = Select(members, n, (n - 1) / 2, n / 2);
         return n % 2 == 1 ? low : (low + high) / 2;
+    }
+
+    /// <summary>The median as the plain evaluation takes it: a stable sort, then the middle number or the mean of the two
+    /// middle ones.</summary>
+    public static double Sorted(IEnumerable<double> numbers)
+    {
+        var sorted = numbers.Order().ToArray();
+        int n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     private bool Holds(double x)
@@ -229,19 +234,22 @@ internal sealed class ThresholdMedian
         _frontBlock = -1;
     }
 
-    private void Include(double[] e, int p, double v)
+    /// <summary>The larger (<paramref name="max"/>) or smaller of an extreme and a number; NaN is "none" for either.</summary>
+    private static double Pick(double known, double v, bool max) =>
+        double.IsNaN(v) ? known : double.IsNaN(known) || (max ? v > known : v < known) ? v : known;
+
+    private void Include(Span<double> e, int p, double v)
     {
-        if (double.IsNaN(e[p]) || v > e[p]) e[p] = v;
-        if (double.IsNaN(e[_pieces + p]) || v < e[_pieces + p]) e[_pieces + p] = v;
+        e[p] = Pick(e[p], v, max: true);
+        e[_pieces + p] = Pick(e[_pieces + p], v, max: false);
     }
 
     private void Combine(double[] into, double[] other)
     {
         for (int p = 0; p < _pieces; p++)
         {
-            double hi = other[p], lo = other[_pieces + p];
-            if (!double.IsNaN(hi) && (double.IsNaN(into[p]) || hi > into[p])) into[p] = hi;
-            if (!double.IsNaN(lo) && (double.IsNaN(into[_pieces + p]) || lo < into[_pieces + p])) into[_pieces + p] = lo;
+            into[p] = Pick(into[p], other[p], max: true);
+            into[_pieces + p] = Pick(into[_pieces + p], other[_pieces + p], max: false);
         }
     }
 
@@ -261,24 +269,22 @@ internal sealed class ThresholdMedian
     {
         int at = max ? p : _pieces + p;
         long first = _oldest / _block, last = (_next - 1) / _block;
-        var result = NewExtremes();
+        double e = double.NaN;
         if (first == last)
         {
             // One block, partly left: its members are read (at most a block).
             foreach (double v in Take(members, Count))
-                if (Piece(v) == p) Include(result, p, v);
-            return result[at];
+                if (Piece(v) == p) e = Pick(e, v, max);
+            return e;
         }
         // The oldest block is full and queued: it is the first of _out once _in moved there.
         if (_outStart == _out.Count) Flip();
         if (_frontBlock != first) ReadFront(members, first);
-        int place = (int)(_oldest - first * _block);
-        result[p] = _front![place * 2 * _pieces + p];
-        result[_pieces + p] = _front[place * 2 * _pieces + _pieces + p];
-        if (_outStart + 1 < _out.Count) Combine(result, _out[_outStart + 1]);
-        Combine(result, _inAll);
-        if (_next % _block != 0) Combine(result, _back);
-        return result[at];
+        e = _front![(_oldest - first * _block) * 2 * _pieces + at];
+        if (_outStart + 1 < _out.Count) e = Pick(e, _out[_outStart + 1][at], max);
+        e = Pick(e, _inAll[at], max);
+        if (_next % _block != 0) e = Pick(e, _back[at], max);
+        return e;
     }
 
     /// <summary>The oldest block's live members, read once: the extremes from each place to the block's end.</summary>
@@ -294,9 +300,7 @@ internal sealed class ThresholdMedian
         {
             var place = _front.AsSpan((start + k) * width, width);
             if (k + 1 < values.Length) _front.AsSpan((start + k + 1) * width, width).CopyTo(place);
-            int p = Piece(values[k]);
-            if (double.IsNaN(place[p]) || values[k] > place[p]) place[p] = values[k];
-            if (double.IsNaN(place[_pieces + p]) || values[k] < place[_pieces + p]) place[_pieces + p] = values[k];
+            Include(place, Piece(values[k]), values[k]);
         }
         _frontBlock = block;
     }
