@@ -100,7 +100,11 @@ internal sealed record BuildLimits(int RunRows, int PageRows, int CachePages, in
     /// <summary>A table of key texts (entity keys, account runs, session hosts) numbered in memory up to
     /// <paramref name="memoryChars"/>, the rest in files read through a sixteenth of the lookup pages.</summary>
     public TextTable KeyTexts(string name, long memoryChars, int recentSpilled = TextTable.RecentSpilled, bool exact = false) =>
-        new(name, memoryChars, PageRows, Math.Max(2, CachePages / 16), recentSpilled, exact);
+        new(name, memoryChars, PageRows, Math.Max(2, CachePages / 16), recentSpilled, exact, memorySlots: KeySlots);
+
+    /// <summary>Slots of an exact key table (hosts) kept in memory; past them its slots are in a file (see
+    /// <see cref="TextTable"/>). Tests force 1.</summary>
+    public int KeySlots { get; init; } = TextTable.DefaultMemorySlots;
 
     /// <summary>Runs of 64K rows (1-1.5 MB of 16-24-byte rows), lookup pages of 64 rows with 1,024 cached (~1.5 MB per file).</summary>
     public static readonly BuildLimits Default = new(1 << 16, 64, 1024);

@@ -24,7 +24,7 @@ public sealed class CampaignCollector
     /// <summary>Tests: fact and process rows in temporary-file pages of <paramref name="pageRows"/> rows with
     /// <paramref name="cachePages"/> pages in memory (tiny ones make every part of the spilled storage run); with
     /// <paramref name="textChars"/>, every store's texts and the shared pool get that memory budget (0: every text goes to
-    /// the stores' files, none is pooled). Flows and addresses are looked up in memory up to <paramref name="pageRows"/>
+    /// the stores' files, none is pooled) and the process hosts' exact table keeps its slots in a file. Flows and addresses are looked up in memory up to <paramref name="pageRows"/>
     /// of them, the rest through their files.</summary>
     internal CampaignCollector(int pageRows, int cachePages, long? textChars = null)
     {
@@ -33,7 +33,7 @@ public sealed class CampaignCollector
         // Addresses: as many answers in memory as a page holds, the rest looked up in the file; votes sorted in runs of 5.
         var addresses = new AddressBook(pageRows, 5, pageRows, cachePages, textChars ?? TextTable.DefaultMemoryChars / 4);
         Context = textChars is { } t
-            ? new ContextCollector(new ProcStore(pageRows, cachePages, t, hostChars: t), new LogonStore(pageRows, cachePages, t), new TextPool(maxChars: t), flows, addresses)
+            ? new ContextCollector(new ProcStore(pageRows, cachePages, t, hostChars: t, hostSlots: 1), new LogonStore(pageRows, cachePages, t), new TextPool(maxChars: t), flows, addresses)
             : new ContextCollector(new ProcStore(pageRows, cachePages), new LogonStore(pageRows, cachePages), flows: flows, addresses: addresses);
         Facts = textChars is { } f ? new FactStore(pageRows, cachePages, f) : new FactStore(pageRows, cachePages);
     }

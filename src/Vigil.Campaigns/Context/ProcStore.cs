@@ -35,11 +35,11 @@ public sealed class ProcStore : IReadOnlyList<ProcRec>
 
     /// <summary>A store with the given page size and cache (tests force tiny ones so that spilling and read-back happen).</summary>
     internal ProcStore(int pageRows, int cachePages, long textChars = TextTable.DefaultMemoryChars, long hostChars = DefaultHostChars,
-        Func<string, ulong>? hostHash = null)
+        Func<string, ulong>? hostHash = null, int hostSlots = TextTable.DefaultMemorySlots)
     {
         _rows = new RowFile<Row>("processes", pageRows, cachePages);
         _texts = new TextTable("processes", textChars);
-        _hosts = new TextTable("process-hosts", hostChars, exact: true, hash: hostHash);
+        _hosts = new TextTable("process-hosts", hostChars, exact: true, hash: hostHash, memorySlots: hostSlots);
     }
 
     /// <summary>Characters of host names kept in memory (1M: ~16,000 hosts); the rest are in the host table's file.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using Vigil.IO;
 
@@ -25,7 +26,11 @@ namespace Vigil.Campaigns.Entities;
 /// hash and its id, 8 bytes a slot, at most half full), a hit confirmed by comparing the text in the file (two texts
 /// sharing those 32 bits cost a comparison, never a wrong id). A host name kept as a string in a dictionary costs ~100
 /// bytes; spilled here, 16-32 (12-byte slots with the whole hash were 24-48: an actor reaching 2M hosts had four tables
-/// of 4M slots).
+/// of 4M slots). Past <see cref="MemorySlots"/> slots (2M: 16 MB, ~1M spilled texts) the slots move to a file read
+/// through a page cache, so that the table's memory stops growing: 8M hosts would have held 128-256 MB of slots in each
+/// of the process store's and the build's host tables. The file table grows by doubling too: its entries are sorted by
+/// their place in the larger table (<see cref="ExternalSorter{T}"/>) and written in one pass, each at its place or the
+/// next free slot after it, which is where linear probing looks for it.
 /// </para>
 /// </summary>
 internal sealed class TextTable : IDisposable
@@ -36,9 +41,15 @@ internal sealed class TextTable : IDisposable
     public const int TextOverheadChars = 40;
     /// <summary>Spilled texts remembered for reuse (a hash and an id each).</summary>
     public const int RecentSpilled = 1 << 16;
+    /// <summary>Slots of an exact table kept in memory by default: 2M (16 MB); a larger table is a file.</summary>
+    public const int DefaultMemorySlots = 1 << 21;
+    /// <summary>A slot file's pages: 512 slots (4 KB), 64 cached (256 KB).</summary>
+    private const int SlotPageRows = 512, SlotCachePages = 64;
     private const int ReadCacheSize = 1024;
 
     public long MemoryChars { get; }
+    /// <summary>Slots of an exact table kept in memory; past them the slots are in a file.</summary>
+    public int MemorySlots { get; }
     private readonly Func<string, ulong> _hash;
 
     private readonly string _name;
@@ -63,8 +74,15 @@ internal sealed class TextTable : IDisposable
     /// check's low bits, id 0 = empty slot; texts sharing a check take further slots of its probe sequence and are told
     /// apart by their texts).</summary>
     private Slot[] _slots = [];
+    /// <summary>The slots once there are more than <see cref="MemorySlots"/> (then <see cref="_slots"/> is empty).</summary>
+    private RowFile<Slot>? _slotFile;
+    /// <summary>The table's slots, in memory or in the file (a power of two, or 0 before the first spill).</summary>
+    private int _slotCount;
 
-    private struct Slot
+    /// <summary>Whether the exact table's slots are in a file (tests, diagnostics).</summary>
+    internal bool SlotsInFile => _slotFile is not null;
+
+    internal struct Slot
     {
         public uint Check;
         public int Id;
@@ -77,9 +95,13 @@ internal sealed class TextTable : IDisposable
     /// <param name="recentSpilled">Spilled texts remembered for reuse (tests force few, so that a text gets several ids).</param>
     /// <param name="exact">Every text one id, and <see cref="Find"/> (see the class remarks).</param>
     /// <param name="hash">Tests: a hash of spilled texts with collisions, to show that texts sharing one stay apart.</param>
+    /// <param name="memorySlots">Slots of an exact table kept in memory (a power of two; tests force few).</param>
     public TextTable(string name, long memoryChars = DefaultMemoryChars, int pageRows = 128, int cachePages = 64, int recentSpilled = RecentSpilled,
-        bool exact = false, Func<string, ulong>? hash = null)
+        bool exact = false, Func<string, ulong>? hash = null, int memorySlots = DefaultMemorySlots)
     {
+        if (!BitOperations.IsPow2(memorySlots))
+            throw new ArgumentOutOfRangeException(nameof(memorySlots), memorySlots, "a power of two");
+        MemorySlots = memorySlots;
         _exact = exact;
         _hash = hash ?? (static t => TextHash.Of64(t));
         ArgumentOutOfRangeException.ThrowIfNegative(memoryChars);
@@ -139,16 +161,18 @@ internal sealed class TextTable : IDisposable
         if (_ids is null) throw new InvalidOperationException($"{_name} texts are sealed");
         if (text.Length == 0) return 0;
         if (_ids.TryGetValue(text, out int id)) return id;
-        return _slots.Length == 0 ? -1 : FindSpilled(text, Check(_hash(text)), out _);
+        return _slotCount == 0 ? -1 : FindSpilled(text, Check(_hash(text)), out _);
     }
+
+    private Slot SlotAt(int i) => _slotFile is null ? _slots[i] : _slotFile[i];
 
     /// <summary>The spilled text's id, or -1 with the empty slot where it would go.</summary>
     private int FindSpilled(string text, uint check, out int free)
     {
-        int mask = _slots.Length - 1;
+        int mask = _slotCount - 1;
         for (int slot = (int)(check & (uint)mask); ; slot = (slot + 1) & mask)
         {
-            var s = _slots[slot];
+            var s = SlotAt(slot);
             if (s.Id == 0) { free = slot; return -1; }
             if (s.Check == check && SpilledEquals(s.Id - _firstSpilled, text)) { free = -1; return s.Id; }
         }
@@ -156,12 +180,18 @@ internal sealed class TextTable : IDisposable
 
     private void IndexSpilled(uint check, int id, int slot)
     {
-        _slots[slot] = new Slot { Check = check, Id = id };
-        if (SpilledCount * 2 <= _slots.Length) return;
+        var entry = new Slot { Check = check, Id = id };
+        if (_slotFile is null) _slots[slot] = entry;
+        else _slotFile.Set(slot, entry);
+        if ((long)SpilledCount * 2 <= _slotCount) return;
         // Over half full: twice the slots, every entry placed again.
+        if (_slotCount == 1 << 30) throw new InvalidOperationException($"{_name}: more than {1 << 29} texts");
+        int count = _slotCount * 2;
+        if (count > MemorySlots) { GrowInFile(count); return; }
         var old = _slots;
-        _slots = new Slot[old.Length * 2];
-        int mask = _slots.Length - 1;
+        _slots = new Slot[count];
+        _slotCount = count;
+        int mask = count - 1;
         foreach (var s in old)
         {
             if (s.Id == 0) continue;
@@ -171,13 +201,53 @@ internal sealed class TextTable : IDisposable
         }
     }
 
+    /// <summary>Moves the slots to a new file of <paramref name="count"/> slots. The entries are sorted by their home in
+    /// the new table (then by id) and written in one pass: each at its home or, if an earlier entry took it, at the next
+    /// slot. The pass writes an empty slot only below the home of the entry after it, so every slot from an entry's home to
+    /// the entry is taken, as linear probing needs. An entry pushed past the end takes the first free slot from 0: its
+    /// probe runs through the taken slots to the end, wraps, and meets no empty slot before it. Filling an empty slot
+    /// never cuts another entry's probe.</summary>
+    private void GrowInFile(int count)
+    {
+        uint mask = (uint)count - 1;
+        using var sorter = new ExternalSorter<Slot>($"{_name}-slots", (a, b) =>
+        {
+            int c = (a.Check & mask).CompareTo(b.Check & mask);
+            return c != 0 ? c : a.Id.CompareTo(b.Id);
+        });
+        for (int i = 0; i < _slotCount; i++)
+            if (SlotAt(i) is { Id: not 0 } s) sorter.Add(s);
+        var file = new RowFile<Slot>($"{_name}-slots", SlotPageRows, SlotCachePages);
+        List<Slot>? wrapped = null;
+        int next = 0;
+        foreach (var s in sorter.Sorted())
+        {
+            int at = Math.Max((int)(s.Check & mask), next);
+            if (at >= count) { (wrapped ??= []).Add(s); continue; }
+            for (; next < at; next++) file.Add(default);
+            file.Add(s);
+            next++;
+        }
+        for (; next < count; next++) file.Add(default);
+        int free = 0;
+        foreach (var s in wrapped ?? [])
+        {
+            while (file[free].Id != 0) free++;
+            file.Set(free, s);
+        }
+        _slotFile?.Dispose();
+        _slotFile = file;
+        _slots = [];
+        _slotCount = count;
+    }
+
     private int Spill(string text)
     {
         ulong hash = _hash(text);
         int free = -1;
         if (_exact)
         {
-            if (_slots.Length == 0) _slots = new Slot[1024];
+            if (_slotCount == 0) _slots = new Slot[_slotCount = Math.Min(1024, MemorySlots)];
             if (FindSpilled(text, Check(hash), out free) is int known and >= 0) return known;
         }
         else
@@ -300,6 +370,9 @@ internal sealed class TextTable : IDisposable
         _charCount = 0;
         _recent = null;
         _slots = [];
+        _slotCount = 0;
+        _slotFile?.Dispose();
+        _slotFile = null;
         Array.Fill(_readCacheId, -1);
         Array.Clear(_readCache);
     }
@@ -308,6 +381,7 @@ internal sealed class TextTable : IDisposable
     {
         _chars?.Dispose();
         _starts?.Dispose();
+        _slotFile?.Dispose();
     }
 
     /// <summary>32 characters, one row of the spilled texts' file.</summary>

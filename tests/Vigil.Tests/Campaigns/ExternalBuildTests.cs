@@ -24,10 +24,10 @@ public sealed class ExternalBuildTests
     /// <summary>Tiny: every sort of more than 5 rows is merged from runs, every lookup page holds 3 rows and 2 are cached,
     /// every campaign is assembled as a big one (facts and processes read on demand, steps folded as they are written).
     /// Every table with an entry per detection or process past 7 entries is in a file of 3-value pages, 2 cached. Every entity
-    /// key text is kept in a file and keyed by hash; a campaign lists its first 2 accounts and addresses from memory, the rest
+    /// key text is kept in a file and keyed by hash, every host table's slots are in a file; a campaign lists its first 2 accounts and addresses from memory, the rest
     /// from files; the account runs of 2 (host, account) keys are joined in memory, the rest after a sort.</summary>
     internal static readonly BuildLimits Tiny = new(RunRows: 5, PageRows: 3, CachePages: 2, BigGroup: 0, MemoryItems: 7)
-        { SpillPageRows = 3, SpillCachePages = 2, KeyTextChars = 0, ListTexts = 2, AccountKeys = 2 };
+        { SpillPageRows = 3, SpillCachePages = 2, KeyTextChars = 0, ListTexts = 2, AccountKeys = 2, KeySlots = 1 };
     /// <summary>Larger than any test input: nothing sorted in runs, nothing read back, every campaign's facts held.</summary>
     internal static readonly BuildLimits InMemory = new(RunRows: 10_000_000, PageRows: 10_000_000, CachePages: 1, BigGroup: int.MaxValue,
         MemoryItems: int.MaxValue);

@@ -70,16 +70,21 @@ public sealed class TextBudgetTests
     /// <summary>An exact table (hosts) numbers texts as a dictionary does, in the order first seen, whether they are in
     /// memory or spilled, with hashes that collide for every text of one length and with the real hash; <c>Find</c>
     /// gives the same ids without adding and -1 for a text never added (one sharing a hash included), also after the
-    /// spill index has grown many times.</summary>
+    /// spill index has grown many times. With few slots in memory the index moves to a file and grows there (the
+    /// colliding hash makes long probe runs that wrap past the table's end).</summary>
     [Theory]
-    [InlineData(0L, true)]
-    [InlineData(0L, false)]
-    [InlineData(2_000L, true)]
-    [InlineData(long.MaxValue, false)]
-    public void Exact_tables_number_texts_as_a_dictionary_does(long budget, bool colliding)
+    [InlineData(0L, true, TextTable.DefaultMemorySlots)]
+    [InlineData(0L, false, TextTable.DefaultMemorySlots)]
+    [InlineData(2_000L, true, TextTable.DefaultMemorySlots)]
+    [InlineData(long.MaxValue, false, TextTable.DefaultMemorySlots)]
+    [InlineData(0L, true, 1)]
+    [InlineData(0L, false, 1)]
+    [InlineData(0L, false, 64)]
+    [InlineData(2_000L, true, 16)]
+    public void Exact_tables_number_texts_as_a_dictionary_does(long budget, bool colliding, int memorySlots)
     {
         using var table = new TextTable("test", budget, pageRows: 2, cachePages: 1, exact: true,
-            hash: colliding ? t => (ulong)t.Length : null);
+            hash: colliding ? t => (ulong)t.Length * 0x9E3779B97F4A7C15UL : null, memorySlots: memorySlots);
         var texts = Texts(4_000, 11);
         var expected = new Dictionary<string, int>(StringComparer.Ordinal) { [""] = 0 };
         foreach (var t in texts)
@@ -90,6 +95,7 @@ public sealed class TextBudgetTests
         }
         Assert.Equal(expected.Count, table.Count);
         if (budget != long.MaxValue) Assert.True(table.SpilledCount > 1_000, $"{table.SpilledCount} texts spilled");
+        Assert.Equal(budget != long.MaxValue && memorySlots < 1024, table.SlotsInFile);
         foreach (var (t, id) in expected)
         {
             Assert.Equal(id, table.Find(new string(t.AsSpan())));
