@@ -14,8 +14,7 @@ namespace Vigil.Campaigns.Entities;
 /// The table is shared (<see cref="Texts"/>): a big campaign's links number their texts in it too (see
 /// <see cref="Linking.LinkTable"/>), so each host name is in one table, not two (a hash slot of 16-32 bytes a host less).
 /// Its texts are then not all hosts (a link's account, method and address are there too), so each host's place is
-/// kept by text id and each place's text id, in two lists that move to files past the build's list budget (a 4-byte
-/// place per text in an array was 16-24 MB for one campaign of 4M hosts).
+/// kept by text id (4 bytes a text, in memory: looked up in hash order) and each place's text id in a list.
 /// </para>
 /// <para>Not thread-safe.</para>
 /// </summary>
@@ -29,7 +28,7 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
     /// <summary>Past <see cref="MemoryHosts"/>: each host's text id, in the order added.</summary>
     private SpillList<int>? _textOf;
     /// <summary>Past <see cref="MemoryHosts"/>: by text id, the host's place in the order added plus one (0: not a host).</summary>
-    private SpillList<int>? _placeOf;
+    private int[] _placeOf = [];
     /// <summary>Past <see cref="MemoryHosts"/>, once reordered: the hosts' places in the order added, in the new order.</summary>
     private SpillList<int>? _order;
     private bool _reordered;
@@ -79,7 +78,6 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
             }
             _texts = _limits.KeyTexts("campaign-hosts", _limits.KeyTextChars / 4, exact: true);
             _textOf = _limits.List<int>("campaign host texts");
-            _placeOf = _limits.List<int>("campaign host places");
             var list = _list;
             (_list, _index) = (null, null);
             foreach (var h in list) AddSpilled(h);
@@ -90,10 +88,9 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
     private void AddSpilled(string host)
     {
         int id = _texts!.Id(host);
-        var placeOf = _placeOf!;
-        if (id < placeOf.Count && placeOf[id] != 0) return;
-        while (placeOf.Count <= id) placeOf.Add(0);
-        placeOf[id] = _textOf!.Count + 1;
+        if (id < _placeOf.Length && _placeOf[id] != 0) return;
+        if (id >= _placeOf.Length) Array.Resize(ref _placeOf, Math.Max(id + 1, Math.Max(1024, _placeOf.Length + _placeOf.Length / 2)));
+        _placeOf[id] = _textOf!.Count + 1;
         _textOf.Add(id);
     }
 
@@ -103,7 +100,7 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
         if (host.Length == 0) return -1;
         if (_index is not null) return _index.TryGetValue(host, out int i) ? i : -1;
         int id = _texts!.Find(host);
-        return id > 0 && id < _placeOf!.Count ? _placeOf[id] - 1 : -1;
+        return id > 0 && id < _placeOf.Length ? _placeOf[id] - 1 : -1;
     }
 
     /// <summary>Orders the hosts by the first time <paramref name="touches"/> gives each (hosts not touched last), ties in
@@ -152,7 +149,6 @@ internal sealed class CampaignHosts : IReadOnlyList<string>, IDisposable
     {
         _order?.Dispose();
         _textOf?.Dispose();
-        _placeOf?.Dispose();
         _texts?.Dispose();
     }
 }
