@@ -69,6 +69,11 @@ internal sealed class TextTable : IDisposable
     private readonly int _recentSpilled;
     private readonly string?[] _readCache = new string?[ReadCacheSize];
     private readonly int[] _readCacheId = new int[ReadCacheSize];
+    /// <summary>Exact tables: the spilled texts found or added lately, by the low bits of their hash (direct-mapped), so a
+    /// host named by several records in a row is confirmed from memory, not from the text and slot files.</summary>
+    private string?[]? _hitText;
+    private int[]? _hitId;
+    private const int HitCacheSize = 4096;
     private readonly bool _exact;
     /// <summary>Exact tables: every spilled text's <see cref="Check"/> and id (open addressing, linear probing from the
     /// check's low bits, id 0 = empty slot; texts sharing a check take further slots of its probe sequence and are told
@@ -161,7 +166,28 @@ internal sealed class TextTable : IDisposable
         if (_ids is null) throw new InvalidOperationException($"{_name} texts are sealed");
         if (text.Length == 0) return 0;
         if (_ids.TryGetValue(text, out int id)) return id;
-        return _slotCount == 0 ? -1 : FindSpilled(text, Check(_hash(text)), out _);
+        if (_slotCount == 0) return -1;
+        ulong hash = _hash(text);
+        if (Hit(text, hash) is int hit and >= 0) return hit;
+        id = FindSpilled(text, Check(hash), out _);
+        if (id >= 0) Remember(text, hash, id);
+        return id;
+    }
+
+    /// <summary>The id of a spilled text found or added lately, or -1.</summary>
+    private int Hit(string text, ulong hash)
+    {
+        int at = (int)(hash & (HitCacheSize - 1));
+        return _hitText is not null && _hitText[at] is { } seen && seen == text ? _hitId![at] : -1;
+    }
+
+    private void Remember(string text, ulong hash, int id)
+    {
+        _hitText ??= new string?[HitCacheSize];
+        _hitId ??= new int[HitCacheSize];
+        int at = (int)(hash & (HitCacheSize - 1));
+        _hitText[at] = text;
+        _hitId[at] = id;
     }
 
     private Slot SlotAt(int i) => _slotFile is null ? _slots[i] : _slotFile[i];
@@ -248,7 +274,12 @@ internal sealed class TextTable : IDisposable
         if (_exact)
         {
             if (_slotCount == 0) _slots = new Slot[_slotCount = Math.Min(1024, MemorySlots)];
-            if (FindSpilled(text, Check(hash), out free) is int known and >= 0) return known;
+            if (Hit(text, hash) is int hit and >= 0) return hit;
+            if (FindSpilled(text, Check(hash), out free) is int known and >= 0)
+            {
+                Remember(text, hash, known);
+                return known;
+            }
         }
         else
         {
@@ -277,6 +308,7 @@ internal sealed class TextTable : IDisposable
         if (_exact)
         {
             IndexSpilled(Check(hash), id, free);
+            Remember(text, hash, id);
             return id;
         }
         if (_recent!.Count >= _recentSpilled) _recent.Clear();
@@ -373,6 +405,8 @@ internal sealed class TextTable : IDisposable
         _slotCount = 0;
         _slotFile?.Dispose();
         _slotFile = null;
+        _hitText = null;
+        _hitId = null;
         Array.Fill(_readCacheId, -1);
         Array.Clear(_readCache);
     }
