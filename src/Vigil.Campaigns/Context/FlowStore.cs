@@ -10,10 +10,9 @@ namespace Vigil.Campaigns.Context;
 /// <c>store[i]</c> builds a <see cref="Flow"/> equal to the merged one; positions follow first appearance (the order a
 /// dictionary of flows kept).
 /// <para>Memory, whatever the number of pairs: the first <see cref="IndexedPairs"/> pairs (1M by default) are merged in
-/// place through a lookup in memory: 32 bits of the pair's hash and its position in an open-addressing table at most
-/// half full (8 bytes a slot: 16 MB at 1M pairs). A hit is confirmed by comparing the pair's texts, so pairs sharing
-/// those bits stay apart. (A dictionary keyed by the 128-bit hash took 73 MB at 1M pairs: 48-byte entries, as
-/// <see cref="UInt128"/> aligns to 16 bytes, and a prime capacity above the count.) Pairs first
+/// place through a lookup in memory: 32 bits of the pair's hash and its position in a <see cref="HashSlots"/> (8 bytes a
+/// slot, at most half full: 16 MB at 1M pairs). A hit is confirmed by comparing the pair's texts, so pairs sharing those
+/// bits stay apart. (A dictionary keyed by the 128-bit hash took 73 MB at 1M pairs.) Pairs first
 /// seen after that are not looked up while the hunt runs: each partition's flow of such a pair is appended to an external
 /// sort (<see cref="ExternalSorter{T}"/>) with its hash and its order of arrival. The first read after the hunt
 /// (<see cref="Seal"/>) sorts those parts by pair, merges each pair's parts in arrival order (what merging in place would
@@ -61,9 +60,8 @@ public sealed class FlowStore
 
     private readonly RowFile<Row> _rows;
     private readonly TextTable _texts;
-    /// <summary>The indexed pairs: <see cref="Check"/> of the pair's hash and position + 1 (0 = empty slot), linear probing
-    /// from the check's low bits.</summary>
-    private (uint Check, int Place)[] _slots = new (uint, int)[64];
+    /// <summary>The indexed pairs: <see cref="Check"/> of the pair's hash and position + 1.</summary>
+    private readonly HashSlots _index = new("flows", initialSlots: 64);
     private readonly int _sortRunRows;
     private readonly Func<string, string, UInt128> _hash;
     private ExternalSorter<Part>? _parts;
@@ -91,35 +89,9 @@ public sealed class FlowStore
     private static uint Check(UInt128 hash) => (uint)hash ^ (uint)(hash >> 32) ^ (uint)(hash >> 64) ^ (uint)(hash >> 96);
 
     /// <summary>The position of the pair's flow among the indexed pairs, or -1 with the empty slot where it would go.</summary>
-    private int Find(string src, string dst, UInt128 hash, out int free)
-    {
-        uint check = Check(hash);
-        int mask = _slots.Length - 1;
-        for (int slot = (int)(check & (uint)mask); ; slot = (slot + 1) & mask)
-        {
-            var (c, place) = _slots[slot];
-            if (place == 0) { free = slot; return -1; }
-            if (c == check && SourceAt(place - 1) == src && DestAt(place - 1) == dst) { free = -1; return place - 1; }
-        }
-    }
-
-    /// <summary>Indexes the pair at <paramref name="position"/> in the free slot <see cref="Find"/> gave; past half full the
-    /// table doubles.</summary>
-    private void Index(UInt128 hash, int position, int free)
-    {
-        _slots[free] = (Check(hash), position + 1);
-        if (position * 2L + 2 <= _slots.Length) return;
-        var old = _slots;
-        _slots = new (uint, int)[old.Length * 2];
-        int mask = _slots.Length - 1;
-        foreach (var s in old)
-        {
-            if (s.Place == 0) continue;
-            int at = (int)(s.Check & (uint)mask);
-            while (_slots[at].Place != 0) at = (at + 1) & mask;
-            _slots[at] = s;
-        }
-    }
+    private int Find(string src, string dst, UInt128 hash, out int free) =>
+        _index.Find(Check(hash), (Store: this, Src: src, Dst: dst),
+            static (s, place) => s.Store.SourceAt(place - 1) == s.Src && s.Store.DestAt(place - 1) == s.Dst, out free) - 1;
 
     /// <summary>Flows (distinct pairs). Reading it seals the store (see <see cref="Seal"/>).</summary>
     public int Count { get { Seal(); return _rows.Count; } }
@@ -153,7 +125,7 @@ public sealed class FlowStore
         {
             at = _rows.Count;
             _rows.Add(added);
-            Index(hash, at, free);
+            _index.Add(Check(hash), at + 1, free);
             return true;
         }
         _parts ??= new ExternalSorter<Part>("flow-parts", Part.Compare, _sortRunRows);

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using Vigil.IO;
 
@@ -26,11 +25,9 @@ namespace Vigil.Campaigns.Entities;
 /// hash and its id, 8 bytes a slot, at most half full), a hit confirmed by comparing the text in the file (two texts
 /// sharing those 32 bits cost a comparison, never a wrong id). A host name kept as a string in a dictionary costs ~100
 /// bytes; spilled here, 16-32 (12-byte slots with the whole hash were 24-48: an actor reaching 2M hosts had four tables
-/// of 4M slots). Past <see cref="MemorySlots"/> slots (2M: 16 MB, ~1M spilled texts) the slots move to a file read
-/// through a page cache, so that the table's memory stops growing: 8M hosts would have held 128-256 MB of slots in each
-/// of the process store's and the build's host tables. The file table grows by doubling too: its entries are sorted by
-/// their place in the larger table (<see cref="ExternalSorter{T}"/>) and written in one pass, each at its place or the
-/// next free slot after it, which is where linear probing looks for it.
+/// of 4M slots). The slots are a <see cref="HashSlots"/>: past <see cref="MemorySlots"/> slots (2M: 16 MB, ~1M spilled
+/// texts) they move to a file, so that the table's memory stops growing: 8M hosts would have held 128-256 MB of slots in
+/// each of the process store's and the build's host tables.
 /// </para>
 /// </summary>
 internal sealed class TextTable : IDisposable
@@ -41,10 +38,8 @@ internal sealed class TextTable : IDisposable
     public const int TextOverheadChars = 40;
     /// <summary>Spilled texts remembered for reuse (a hash and an id each).</summary>
     public const int RecentSpilled = 1 << 16;
-    /// <summary>Slots of an exact table kept in memory by default: 2M (16 MB); a larger table is a file.</summary>
-    public const int DefaultMemorySlots = 1 << 21;
-    /// <summary>A slot file's pages: 512 slots (4 KB), 64 cached (256 KB).</summary>
-    private const int SlotPageRows = 512, SlotCachePages = 64;
+    /// <summary>Slots of an exact table kept in memory by default (see <see cref="HashSlots"/>).</summary>
+    public const int DefaultMemorySlots = HashSlots.DefaultMemorySlots;
     private const int ReadCacheSize = 1024;
 
     public long MemoryChars { get; }
@@ -75,23 +70,12 @@ internal sealed class TextTable : IDisposable
     private int[]? _hitId;
     private const int HitCacheSize = 4096;
     private readonly bool _exact;
-    /// <summary>Exact tables: every spilled text's <see cref="Check"/> and id (open addressing, linear probing from the
-    /// check's low bits, id 0 = empty slot; texts sharing a check take further slots of its probe sequence and are told
-    /// apart by their texts).</summary>
-    private Slot[] _slots = [];
-    /// <summary>The slots once there are more than <see cref="MemorySlots"/> (then <see cref="_slots"/> is empty).</summary>
-    private RowFile<Slot>? _slotFile;
-    /// <summary>The table's slots, in memory or in the file (a power of two, or 0 before the first spill).</summary>
-    private int _slotCount;
+    /// <summary>Exact tables, from the first spilled text: every spilled text's <see cref="Check"/> and id (texts sharing
+    /// a check are told apart by their texts).</summary>
+    private HashSlots? _slots;
 
     /// <summary>Whether the exact table's slots are in a file (tests, diagnostics).</summary>
-    internal bool SlotsInFile => _slotFile is not null;
-
-    internal struct Slot
-    {
-        public uint Check;
-        public int Id;
-    }
+    internal bool SlotsInFile => _slots is { InFile: true };
 
     /// <summary>The 32 bits of a text's hash a slot keeps (both halves folded): its place in the table comes from them too,
     /// so that the table can grow without reading the texts back.</summary>
@@ -104,7 +88,7 @@ internal sealed class TextTable : IDisposable
     public TextTable(string name, long memoryChars = DefaultMemoryChars, int pageRows = 128, int cachePages = 64, int recentSpilled = RecentSpilled,
         bool exact = false, Func<string, ulong>? hash = null, int memorySlots = DefaultMemorySlots)
     {
-        if (!BitOperations.IsPow2(memorySlots))
+        if (!System.Numerics.BitOperations.IsPow2(memorySlots))
             throw new ArgumentOutOfRangeException(nameof(memorySlots), memorySlots, "a power of two");
         MemorySlots = memorySlots;
         _exact = exact;
@@ -166,7 +150,7 @@ internal sealed class TextTable : IDisposable
         if (_ids is null) throw new InvalidOperationException($"{_name} texts are sealed");
         if (text.Length == 0) return 0;
         if (_ids.TryGetValue(text, out int id)) return id;
-        if (_slotCount == 0) return -1;
+        if (_slots is null) return -1;
         ulong hash = _hash(text);
         if (Hit(text, hash) is int hit and >= 0) return hit;
         id = FindSpilled(text, Check(hash), out _);
@@ -190,81 +174,11 @@ internal sealed class TextTable : IDisposable
         _hitId[at] = id;
     }
 
-    private Slot SlotAt(int i) => _slotFile is null ? _slots[i] : _slotFile[i];
-
     /// <summary>The spilled text's id, or -1 with the empty slot where it would go.</summary>
     private int FindSpilled(string text, uint check, out int free)
     {
-        int mask = _slotCount - 1;
-        for (int slot = (int)(check & (uint)mask); ; slot = (slot + 1) & mask)
-        {
-            var s = SlotAt(slot);
-            if (s.Id == 0) { free = slot; return -1; }
-            if (s.Check == check && SpilledEquals(s.Id - _firstSpilled, text)) { free = -1; return s.Id; }
-        }
-    }
-
-    private void IndexSpilled(uint check, int id, int slot)
-    {
-        var entry = new Slot { Check = check, Id = id };
-        if (_slotFile is null) _slots[slot] = entry;
-        else _slotFile.Set(slot, entry);
-        if ((long)SpilledCount * 2 <= _slotCount) return;
-        // Over half full: twice the slots, every entry placed again.
-        if (_slotCount == 1 << 30) throw new InvalidOperationException($"{_name}: more than {1 << 29} texts");
-        int count = _slotCount * 2;
-        if (count > MemorySlots) { GrowInFile(count); return; }
-        var old = _slots;
-        _slots = new Slot[count];
-        _slotCount = count;
-        int mask = count - 1;
-        foreach (var s in old)
-        {
-            if (s.Id == 0) continue;
-            int at = (int)(s.Check & (uint)mask);
-            while (_slots[at].Id != 0) at = (at + 1) & mask;
-            _slots[at] = s;
-        }
-    }
-
-    /// <summary>Moves the slots to a new file of <paramref name="count"/> slots. The entries are sorted by their home in
-    /// the new table (then by id) and written in one pass: each at its home or, if an earlier entry took it, at the next
-    /// slot. The pass writes an empty slot only below the home of the entry after it, so every slot from an entry's home to
-    /// the entry is taken, as linear probing needs. An entry pushed past the end takes the first free slot from 0: its
-    /// probe runs through the taken slots to the end, wraps, and meets no empty slot before it. Filling an empty slot
-    /// never cuts another entry's probe.</summary>
-    private void GrowInFile(int count)
-    {
-        uint mask = (uint)count - 1;
-        using var sorter = new ExternalSorter<Slot>($"{_name}-slots", (a, b) =>
-        {
-            int c = (a.Check & mask).CompareTo(b.Check & mask);
-            return c != 0 ? c : a.Id.CompareTo(b.Id);
-        });
-        for (int i = 0; i < _slotCount; i++)
-            if (SlotAt(i) is { Id: not 0 } s) sorter.Add(s);
-        var file = new RowFile<Slot>($"{_name}-slots", SlotPageRows, SlotCachePages);
-        List<Slot>? wrapped = null;
-        int next = 0;
-        foreach (var s in sorter.Sorted())
-        {
-            int at = Math.Max((int)(s.Check & mask), next);
-            if (at >= count) { (wrapped ??= []).Add(s); continue; }
-            for (; next < at; next++) file.Add(default);
-            file.Add(s);
-            next++;
-        }
-        for (; next < count; next++) file.Add(default);
-        int free = 0;
-        foreach (var s in wrapped ?? [])
-        {
-            while (file[free].Id != 0) free++;
-            file.Set(free, s);
-        }
-        _slotFile?.Dispose();
-        _slotFile = file;
-        _slots = [];
-        _slotCount = count;
+        int id = _slots!.Find(check, (Table: this, Text: text), static (s, id) => s.Table.SpilledEquals(id - s.Table._firstSpilled, s.Text), out free);
+        return id == 0 ? -1 : id;
     }
 
     private int Spill(string text)
@@ -273,7 +187,7 @@ internal sealed class TextTable : IDisposable
         int free = -1;
         if (_exact)
         {
-            if (_slotCount == 0) _slots = new Slot[_slotCount = Math.Min(1024, MemorySlots)];
+            _slots ??= new HashSlots(_name, MemorySlots);
             if (Hit(text, hash) is int hit and >= 0) return hit;
             if (FindSpilled(text, Check(hash), out free) is int known and >= 0)
             {
@@ -307,7 +221,7 @@ internal sealed class TextTable : IDisposable
         _charCount += text.Length;
         if (_exact)
         {
-            IndexSpilled(Check(hash), id, free);
+            _slots!.Add(Check(hash), id, free);
             Remember(text, hash, id);
             return id;
         }
@@ -401,10 +315,8 @@ internal sealed class TextTable : IDisposable
         _tailLength = 0;
         _charCount = 0;
         _recent = null;
-        _slots = [];
-        _slotCount = 0;
-        _slotFile?.Dispose();
-        _slotFile = null;
+        _slots?.Dispose();
+        _slots = null;
         _hitText = null;
         _hitId = null;
         Array.Fill(_readCacheId, -1);
@@ -415,7 +327,7 @@ internal sealed class TextTable : IDisposable
     {
         _chars?.Dispose();
         _starts?.Dispose();
-        _slotFile?.Dispose();
+        _slots?.Dispose();
     }
 
     /// <summary>32 characters, one row of the spilled texts' file.</summary>
